@@ -1,0 +1,47 @@
+// embedkit's exceptions. Every public entry point validates its input completely before it
+// writes anything, so catching one of these means nothing was changed.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace embedkit {
+
+// Base of every error embedkit throws on purpose.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& what) : std::runtime_error(what) {}
+};
+
+// An id (or other index) outside its valid range [low, high). Names where it was found.
+class IndexError : public Error {
+ public:
+  IndexError(const std::string& what_ids, std::int64_t position, std::int64_t value,
+             std::int64_t low, std::int64_t high);
+
+  std::int64_t position() const { return position_; }
+  std::int64_t value() const { return value_; }
+  std::int64_t low() const { return low_; }
+  std::int64_t high() const { return high_; }
+
+ private:
+  std::int64_t position_;
+  std::int64_t value_;
+  std::int64_t low_;
+  std::int64_t high_;
+};
+
+// An argument with the wrong value or shape, or options that cannot be combined.
+class ValueError : public Error {
+ public:
+  explicit ValueError(const std::string& what) : Error(what) {}
+};
+
+// An argument with the wrong element type.
+class TypeError : public Error {
+ public:
+  explicit TypeError(const std::string& what) : Error(what) {}
+};
+
+}  // namespace embedkit

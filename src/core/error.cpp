@@ -1,0 +1,22 @@
+#include "embedkit/core/error.hpp"
+
+namespace embedkit {
+
+namespace {
+std::string index_message(const std::string& what_ids, std::int64_t position, std::int64_t value,
+                          std::int64_t low, std::int64_t high) {
+  return what_ids + " at position " + std::to_string(position) + " has value " +
+         std::to_string(value) + ", outside the valid range [" + std::to_string(low) + ", " +
+         std::to_string(high) + ")";
+}
+}  // namespace
+
+IndexError::IndexError(const std::string& what_ids, std::int64_t position, std::int64_t value,
+                       std::int64_t low, std::int64_t high)
+    : Error(index_message(what_ids, position, value, low, high)),
+      position_(position),
+      value_(value),
+      low_(low),
+      high_(high) {}
+
+}  // namespace embedkit

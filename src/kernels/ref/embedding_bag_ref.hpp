@@ -1,0 +1,163 @@
+// Reference kernels for EmbeddingBag (see embedding_ref.hpp for the shared contract).
+//
+// Bags are described CSR-style by `bounds` (num_bags + 1 entries, non-decreasing, last ==
+// number of ids): bag b holds ids[bounds[b] .. bounds[b+1]). Ids equal to padding_idx (< 0:
+// none) are left out of their bag, as if absent.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "embedkit/core/dtype.hpp"
+#include "kernels/ref/embedding_ref.hpp"
+
+namespace embedkit::kernels::ref {
+
+enum class Reduce { Sum, Mean, Max };
+
+// Number of non-padding ids in bag b.
+template <class I>
+std::int64_t bag_count(const I* ids, const std::int64_t* bounds, std::int64_t b,
+                       std::int64_t padding_idx) {
+  std::int64_t c = 0;
+  for (std::int64_t i = bounds[b]; i < bounds[b + 1]; ++i) c += ids[i] != padding_idx;
+  return c;
+}
+
+// out[b] = reduction over the bag's rows; an empty (or all-padding) bag gives zeros.
+//  sum:  sum_i w_i * W[ids[i]] (w_i = per_sample_weights[i] if given, else 1), fused multiply-add
+//  mean: (sum_i W[ids[i]]) * (1 / count), the reciprocal rounded to float32 first (as PyTorch's
+//        fast path does)
+//  max:  per column, the largest value; the first occurrence wins ties, and a NaN wins only when
+//        it comes first (PyTorch's `value > current` scan). arg_max (if not null) receives the
+//        winning row per column, -1 for empty bags.
+template <class W, class I>
+void bag_forward(const W* weight, std::int64_t dim, const I* ids, const std::int64_t* bounds,
+                 std::int64_t num_bags, Reduce mode, const W* per_sample_weights,
+                 std::int64_t padding_idx, W* out, std::int64_t* arg_max) {
+  std::vector<float> acc(static_cast<std::size_t>(dim));
+  std::vector<std::int64_t> arg(static_cast<std::size_t>(dim));
+  for (std::int64_t b = 0; b < num_bags; ++b) {
+    std::fill(acc.begin(), acc.end(), 0.0f);
+    std::fill(arg.begin(), arg.end(), -1);
+    std::int64_t count = 0;
+    for (std::int64_t i = bounds[b]; i < bounds[b + 1]; ++i) {
+      const std::int64_t k = ids[i];
+      if (k == padding_idx) continue;
+      const W* row = weight + k * dim;
+      if (mode == Reduce::Max) {
+        for (std::int64_t j = 0; j < dim; ++j) {
+          const float x = to_f32(row[j]);
+          if (count == 0 || x > acc[j]) {
+            acc[j] = x;
+            arg[j] = k;
+          }
+        }
+      } else {
+        const float w = per_sample_weights != nullptr ? to_f32(per_sample_weights[i]) : 1.0f;
+        for (std::int64_t j = 0; j < dim; ++j) acc[j] = std::fma(w, to_f32(row[j]), acc[j]);
+      }
+      ++count;
+    }
+    if (mode == Reduce::Mean && count > 0) {
+      const float inv = 1.0f / static_cast<float>(count);
+      for (float& a : acc) a *= inv;
+    }
+    for (std::int64_t j = 0; j < dim; ++j) out[b * dim + j] = from_f32<W>(acc[j]);
+    if (arg_max != nullptr) std::copy(arg.begin(), arg.end(), arg_max + b * dim);
+  }
+}
+
+// The multiplier of grad_out[b] for the id at position i of bag b (sum/mean):
+// per_sample_weight, / count of the row over all ids (scale_grad_by_freq), / bag count (mean).
+// Computed in double and rounded to float, as PyTorch does.
+inline float bag_grad_scale(double psw, std::int64_t row_count, std::int64_t bag_size, Reduce mode,
+                            bool scale_grad_by_freq) {
+  double scale = psw;
+  if (scale_grad_by_freq) scale /= static_cast<double>(row_count);
+  if (mode == Reduce::Mean && bag_size != 0) scale /= static_cast<double>(bag_size);
+  return static_cast<float>(scale);
+}
+
+// Dense gradient of the table (num_rows x dim, overwritten).
+//  sum/mean: grad[ids[i]] += scale_i * grad_out[bag(i)], ids in input order.
+//  max:      grad[arg_max[b][j]][j] += grad_out[b][j] for every non-empty bag.
+template <class W, class I>
+void bag_backward_dense(const W* grad_out, const I* ids, const std::int64_t* bounds,
+                        std::int64_t num_bags, std::int64_t dim, std::int64_t num_rows,
+                        Reduce mode, const W* per_sample_weights, std::int64_t padding_idx,
+                        bool scale_grad_by_freq, const std::int64_t* arg_max, W* grad_weight) {
+  std::vector<float> acc(static_cast<std::size_t>(num_rows * dim), 0.0f);
+  if (mode == Reduce::Max) {
+    for (std::int64_t b = 0; b < num_bags; ++b) {
+      for (std::int64_t j = 0; j < dim; ++j) {
+        const std::int64_t k = arg_max[b * dim + j];
+        if (k >= 0) acc[k * dim + j] += to_f32(grad_out[b * dim + j]);
+      }
+    }
+  } else {
+    const std::int64_t n = bounds[num_bags];
+    std::vector<std::int64_t> counts;
+    if (scale_grad_by_freq) counts = row_counts(ids, n, num_rows);
+    for (std::int64_t b = 0; b < num_bags; ++b) {
+      const std::int64_t size = bag_count(ids, bounds, b, padding_idx);
+      for (std::int64_t i = bounds[b]; i < bounds[b + 1]; ++i) {
+        const std::int64_t k = ids[i];
+        if (k == padding_idx) continue;
+        const double psw = per_sample_weights != nullptr ? to_f32(per_sample_weights[i]) : 1.0;
+        const float scale = bag_grad_scale(psw, scale_grad_by_freq ? counts[k] : 1, size, mode,
+                                           scale_grad_by_freq);
+        for (std::int64_t j = 0; j < dim; ++j) {
+          acc[k * dim + j] = std::fma(scale, to_f32(grad_out[b * dim + j]), acc[k * dim + j]);
+        }
+      }
+    }
+  }
+  for (std::int64_t e = 0; e < num_rows * dim; ++e) grad_weight[e] = from_f32<W>(acc[e]);
+}
+
+// Row-sparse gradient (sum/mean): one entry per non-padding id in input order, value
+// scale_i * grad_out[bag(i)]. Returns the number of entries written.
+template <class W, class I>
+std::int64_t bag_backward_sparse(const W* grad_out, const I* ids, const std::int64_t* bounds,
+                                 std::int64_t num_bags, std::int64_t dim, Reduce mode,
+                                 const W* per_sample_weights, std::int64_t padding_idx,
+                                 std::int64_t* out_indices, W* out_values) {
+  std::int64_t nnz = 0;
+  for (std::int64_t b = 0; b < num_bags; ++b) {
+    const std::int64_t size = bag_count(ids, bounds, b, padding_idx);
+    for (std::int64_t i = bounds[b]; i < bounds[b + 1]; ++i) {
+      if (ids[i] == padding_idx) continue;
+      const double psw = per_sample_weights != nullptr ? to_f32(per_sample_weights[i]) : 1.0;
+      const float scale = bag_grad_scale(psw, 1, size, mode, false);
+      out_indices[nnz] = ids[i];
+      for (std::int64_t j = 0; j < dim; ++j) {
+        out_values[nnz * dim + j] = from_f32<W>(scale * to_f32(grad_out[b * dim + j]));
+      }
+      ++nnz;
+    }
+  }
+  return nnz;
+}
+
+// Gradient of the per-sample weights (sum mode): dot(grad_out[bag(i)], W[ids[i]]), 0 at padding.
+template <class W, class I>
+void bag_backward_per_sample_weights(const W* grad_out, const W* weight, const I* ids,
+                                     const std::int64_t* bounds, std::int64_t num_bags,
+                                     std::int64_t dim, std::int64_t padding_idx, W* grad_psw) {
+  for (std::int64_t b = 0; b < num_bags; ++b) {
+    for (std::int64_t i = bounds[b]; i < bounds[b + 1]; ++i) {
+      float dot = 0.0f;
+      if (ids[i] != padding_idx) {
+        const W* row = weight + static_cast<std::int64_t>(ids[i]) * dim;
+        for (std::int64_t j = 0; j < dim; ++j) {
+          dot = std::fma(to_f32(grad_out[b * dim + j]), to_f32(row[j]), dot);
+        }
+      }
+      grad_psw[i] = from_f32<W>(dot);
+    }
+  }
+}
+
+}  // namespace embedkit::kernels::ref
