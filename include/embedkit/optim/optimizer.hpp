@@ -1,0 +1,64 @@
+// The optimizer interface: torch.optim's update rules over explicit gradients.
+//
+// embedkit has no autograd, so a step takes the gradients explicitly: grads[i] belongs to
+// params()[i]. A gradient is dense or row-sparse (nn::WeightGrad); an undefined one means "no
+// gradient this step" and leaves that parameter and its state alone, as PyTorch skips a
+// parameter whose .grad is None.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "embedkit/core/row_sparse.hpp"
+#include "embedkit/core/tensor.hpp"
+#include "embedkit/nn/weight_grad.hpp"
+
+namespace embedkit::optim {
+
+// One trainable float32 tensor, shared with its module and updated in place.
+struct Parameter {
+  std::string name;  // state_dict name, e.g. "embedding.weight"
+  Tensor value;
+  // A row that never moves under any optimizer, weight decay included (an Embedding's padding
+  // row). PyTorch lets weight decay and momentum move it; embedkit does not.
+  std::optional<std::int64_t> padding_idx;
+};
+
+// Named tensors, in a stable order: what checkpoints store.
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+class Optimizer {
+ public:
+  explicit Optimizer(std::vector<Parameter> params);
+  virtual ~Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+
+  // Validates every gradient (count, shapes, dtypes, sparse support) before updating anything.
+  void step(const std::vector<nn::WeightGrad>& grads);
+
+  const std::vector<Parameter>& params() const { return params_; }
+
+  // State as named tensors "<param name>.<state>" (e.g. "embedding.weight.exp_avg",
+  // "embedding.weight.step"); load_state_dict checks every name, shape and dtype first and
+  // changes nothing on error.
+  virtual NamedTensors state_dict() const = 0;
+  virtual void load_state_dict(const NamedTensors& state) = 0;
+
+  // Row-sparse support, and the name used in error messages.
+  virtual bool supports_sparse() const = 0;
+  virtual bool supports_dense() const { return true; }
+  virtual std::string name() const = 0;
+
+ protected:
+  virtual void update_dense(std::size_t index, const Tensor& grad) = 0;
+  // grad is coalesced (sorted distinct rows, repeats summed) before it gets here.
+  virtual void update_sparse(std::size_t index, const RowSparseTensor& grad) = 0;
+
+  std::vector<Parameter> params_;
+};
+
+}  // namespace embedkit::optim
