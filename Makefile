@@ -17,7 +17,9 @@ configure: deps
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-demo: build
+# The demo needs only the library and the command, not the test binaries.
+demo: configure
+	cmake --build $(BUILD) -j $(JOBS) --target embedkit_cli
 	$(BUILD)/tools/embedkit/embedkit tour
 
 # Release build + tests, then the same suite under AddressSanitizer + UBSan.

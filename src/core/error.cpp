@@ -5,8 +5,8 @@ namespace embedkit {
 namespace {
 std::string index_message(const std::string& what_ids, std::int64_t position, std::int64_t value,
                           std::int64_t low, std::int64_t high) {
-  return what_ids + " at position " + std::to_string(position) + " has value " +
-         std::to_string(value) + ", outside the valid range [" + std::to_string(low) + ", " +
+  return what_ids + ": value " + std::to_string(value) + " at position " +
+         std::to_string(position) + " is outside the valid range [" + std::to_string(low) + ", " +
          std::to_string(high) + ")";
 }
 }  // namespace

@@ -83,7 +83,7 @@ TEST(Embedding, OutOfRangeIdNamesPositionValueAndRange) {
     EXPECT_EQ(e.value(), 10);
     EXPECT_EQ(e.low(), 0);
     EXPECT_EQ(e.high(), 10);
-    EXPECT_STREQ(e.what(), "ids at position 2 has value 10, outside the valid range [0, 10)");
+    EXPECT_STREQ(e.what(), "ids: value 10 at position 2 is outside the valid range [0, 10)");
   }
   EXPECT_THROW(emb.forward(ids64({-1})), IndexError);  // no Python-style wrap
   EXPECT_THROW(emb.forward(Tensor::from_vector<float>({1})), TypeError);

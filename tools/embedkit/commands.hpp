@@ -1,0 +1,22 @@
+// The embedkit command's subcommands. Each one lives in its own file and registers itself on
+// the top-level CLI11 app; main.cpp parses the command line, then runs the one that was chosen.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace embedkit::cli {
+
+// A registered subcommand: its CLI11 app (to see whether it was chosen) and what running it
+// does. run() returns the process exit status (0 ok, 1 failure) and may throw embedkit::Error
+// or other std::exception, which main() reports on stderr with exit status 1.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+// `embedkit tour`: what an embedding table is, shown step by step on a tiny table (tour.cpp).
+Command add_tour(CLI::App& parent);
+
+}  // namespace embedkit::cli
