@@ -54,8 +54,14 @@ class Optimizer {
   virtual std::string name() const = 0;
 
  protected:
+  // The ValueError text for a gradient of a kind this optimizer refuses (PyTorch's where it has
+  // one); the default is "<name> does not support sparse|dense gradients".
+  virtual std::string unsupported_grad_message(bool sparse) const;
+
   virtual void update_dense(std::size_t index, const Tensor& grad) = 0;
-  // grad is coalesced (sorted distinct rows, repeats summed) before it gets here.
+  // grad is passed as given (rows in production order, repeats allowed), because PyTorch applies
+  // an uncoalesced gradient entry by entry where the update is linear (SGD); optimizers whose
+  // update is not linear in the gradient coalesce it first, as PyTorch does.
   virtual void update_sparse(std::size_t index, const RowSparseTensor& grad) = 0;
 
   std::vector<Parameter> params_;

@@ -1,0 +1,20 @@
+// Hyper-parameter checks shared by the optimizers' constructors, with torch.optim's messages.
+#pragma once
+
+#include <string>
+
+namespace embedkit::optim::detail {
+
+// The number as Python's repr() prints a float ("0.1", "-1.0", "1e-10"), for messages that read
+// like PyTorch's.
+std::string python_repr(double value);
+
+// Throws ValueError("Invalid <what>: <value>") unless value >= 0. NaN is refused too (PyTorch's
+// "not 0.0 <= x" refuses it in most optimizers, SGD's "x < 0.0" does not; embedkit always does).
+void check_non_negative(double value, const std::string& what);
+// The same with value > 0 (SparseAdam's lr and eps).
+void check_positive(double value, const std::string& what);
+// betas[index] in [0, 1): "Invalid beta parameter at index <i>: <value>".
+void check_beta(double value, int index);
+
+}  // namespace embedkit::optim::detail
