@@ -44,4 +44,17 @@ class TypeError : public Error {
   explicit TypeError(const std::string& what) : Error(what) {}
 };
 
+// A file that cannot be read or written, or whose contents are not what its format promises
+// (truncated, corrupted, wrong layout). The message starts with the file's path.
+class IoError : public Error {
+ public:
+  IoError(const std::string& path, const std::string& what)
+      : Error(path + ": " + what), path_(path) {}
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace embedkit

@@ -1,0 +1,201 @@
+// Atomic replacement: the target is the old file until commit() and the new one after; an
+// abandoned writer leaves nothing; a dead writer's temporary file is removed by the next one,
+// a live writer's never.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "embedkit/core/error.hpp"
+#include "embedkit/io/atomic_file.hpp"
+#include "io/temp_dir.hpp"
+#include "io/test_support.hpp"
+
+namespace {
+
+using embedkit::IoError;
+using embedkit::io::AtomicFile;
+using embedkit_io_test::message_of;
+using embedkit_io_test::TempDir;
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void put(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream(p, std::ios::binary) << text;
+}
+
+void save(const std::filesystem::path& p, const std::string& text) {
+  embedkit::io::write_file_atomically(p, text.data(), text.size());
+}
+
+TEST(AtomicFile, CommitReplacesTheTarget) {
+  TempDir dir;
+  const auto target = dir / "ckpt.bin";
+  save(target, "first");
+  EXPECT_EQ(slurp(target), "first");
+  save(target, "second, longer");
+  EXPECT_EQ(slurp(target), "second, longer");
+  EXPECT_EQ(dir.names(), std::vector<std::string>({"ckpt.bin"}));
+}
+
+TEST(AtomicFile, TheTargetIsTheOldFileUntilCommit) {
+  TempDir dir;
+  const auto target = dir / "ckpt.bin";
+  save(target, "old");
+  {
+    AtomicFile file(target);
+    EXPECT_TRUE(embedkit::io::is_atomic_temp_file_of(file.temp_path(), target));
+    EXPECT_EQ(file.temp_path().parent_path(), target.parent_path());
+    file.write("new", 3);
+    EXPECT_EQ(slurp(target), "old");
+    EXPECT_EQ(slurp(file.temp_path()), "new");
+    file.commit();
+    EXPECT_FALSE(std::filesystem::exists(file.temp_path()));
+  }
+  EXPECT_EQ(slurp(target), "new");
+}
+
+TEST(AtomicFile, AbandonedWriterLeavesNothing) {
+  TempDir dir;
+  const auto target = dir / "ckpt.bin";
+  save(target, "old");
+  try {
+    AtomicFile file(target);
+    file.write("partial", 7);
+    throw std::runtime_error("the caller fails mid-save");
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_EQ(slurp(target), "old");
+  EXPECT_EQ(dir.names(), std::vector<std::string>({"ckpt.bin"}));
+
+  AtomicFile discarded(dir / "fresh.bin");
+  discarded.write("x", 1);
+  discarded.discard();
+  EXPECT_FALSE(std::filesystem::exists(dir / "fresh.bin"));
+  EXPECT_THROW(discarded.write("x", 1), embedkit::ValueError);
+  EXPECT_THROW(discarded.commit(), embedkit::ValueError);
+  EXPECT_EQ(dir.names(), std::vector<std::string>({"ckpt.bin"}));
+}
+
+TEST(AtomicFile, Permissions) {
+  TempDir dir;
+  const auto target = dir / "ckpt.bin";
+  const mode_t old_umask = ::umask(027);
+  save(target, "new file");
+  ::umask(old_umask);
+  struct stat st {};
+  ASSERT_EQ(::stat(target.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);  // 0666 minus the umask, as open() gives
+
+  ASSERT_EQ(::chmod(target.c_str(), 0604), 0);
+  save(target, "replacement");
+  ASSERT_EQ(::stat(target.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0604u);  // the replaced file's permissions are kept
+}
+
+TEST(AtomicFile, ASymlinkIsReplacedNotFollowed) {
+  TempDir dir;
+  const auto real = dir / "real.bin";
+  const auto link = dir / "link.bin";
+  put(real, "real");
+  std::filesystem::create_symlink(real, link);
+  save(link, "via link");
+  EXPECT_EQ(slurp(real), "real");
+  EXPECT_FALSE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(slurp(link), "via link");
+}
+
+TEST(AtomicFile, TempFileNames) {
+  const std::filesystem::path target = "dir/ckpt.safetensors";
+  EXPECT_EQ(embedkit::io::atomic_temp_prefix(target), ".ckpt.safetensors.embedkit-tmp-");
+  EXPECT_TRUE(embedkit::io::is_atomic_temp_file_of(
+      "dir/.ckpt.safetensors.embedkit-tmp-0123456789ab", target));
+  for (const char* other : {".ckpt.safetensors.embedkit-tmp-0123456789a",    // short
+                            ".ckpt.safetensors.embedkit-tmp-0123456789abc",  // long
+                            ".ckpt.safetensors.embedkit-tmp-0123456789aB",   // not lowercase hex
+                            ".ckpt.safetensors.embedkit-tmp-0123456789a/",
+                            ".other.safetensors.embedkit-tmp-0123456789ab",  // another target
+                            "ckpt.safetensors", "ckpt.safetensors.bak"}) {
+    EXPECT_FALSE(embedkit::io::is_atomic_temp_file_of(other, target)) << other;
+  }
+}
+
+TEST(AtomicFile, StaleTempFilesAreRemovedByTheNextWriter) {
+  TempDir dir;
+  const auto target = dir / "ckpt.bin";
+  save(target, "v1");
+  // What a writer killed mid-save leaves: a temporary file that nobody locks.
+  const auto stale = dir / ".ckpt.bin.embedkit-tmp-00000000beef";
+  put(stale, "half a checkpoint");
+  // Files that only look similar are not touched.
+  put(dir / "ckpt.bin.bak", "backup");
+  put(dir / ".ckpt.bin.embedkit-tmp-notmine", "user file");
+  put(dir / ".other.bin.embedkit-tmp-00000000beef", "another target's");
+  save(target, "v2");
+  EXPECT_FALSE(std::filesystem::exists(stale));
+  EXPECT_EQ(slurp(target), "v2");
+  EXPECT_EQ(dir.names(), std::vector<std::string>({".ckpt.bin.embedkit-tmp-notmine",
+                                                   ".other.bin.embedkit-tmp-00000000beef",
+                                                   "ckpt.bin", "ckpt.bin.bak"}));
+  put(stale, "again");
+  EXPECT_EQ(embedkit::io::remove_stale_temp_files(target), 1u);
+  EXPECT_EQ(embedkit::io::remove_stale_temp_files(target), 0u);
+}
+
+TEST(AtomicFile, ALiveWritersTempFileIsNeverRemoved) {
+  TempDir dir;
+  const auto target = dir / "ckpt.bin";
+  // A live writer holds the lock: here another open file description in this process, which
+  // conflicts with the cleaner's as another process's would.
+  const auto busy = dir / ".ckpt.bin.embedkit-tmp-0000000000aa";
+  put(busy, "being written");
+  const int fd = ::open(busy.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  EXPECT_EQ(embedkit::io::remove_stale_temp_files(target), 0u);
+  save(target, "other writer");
+  EXPECT_TRUE(std::filesystem::exists(busy));
+  ::close(fd);  // the writer dies: its lock goes with it
+  EXPECT_EQ(embedkit::io::remove_stale_temp_files(target), 1u);
+  EXPECT_FALSE(std::filesystem::exists(busy));
+}
+
+TEST(AtomicFile, ConcurrentWritersOfOneTarget) {
+  TempDir dir;
+  const auto target = dir / "ckpt.bin";
+  AtomicFile a(target);
+  a.write("from a", 6);
+  AtomicFile b(target);  // its cleanup must leave a's file alone
+  b.write("from b", 6);
+  EXPECT_TRUE(std::filesystem::exists(a.temp_path()));
+  a.commit();
+  EXPECT_EQ(slurp(target), "from a");
+  b.commit();
+  EXPECT_EQ(slurp(target), "from b");
+  EXPECT_EQ(dir.names(), std::vector<std::string>({"ckpt.bin"}));
+}
+
+TEST(AtomicFile, Errors) {
+  TempDir dir;
+  std::string m = message_of<IoError>([&] { AtomicFile f(dir / "missing/dir/ckpt.bin"); });
+  EXPECT_CONTAINS(m, "missing/dir/ckpt.bin: cannot create temporary file");
+  EXPECT_CONTAINS(m, "No such file or directory");
+  m = message_of<IoError>([&] { AtomicFile f(dir.path() / ""); });
+  EXPECT_CONTAINS(m, "not a file path");
+  // Renaming a file over a non-empty directory fails; the directory is left as it was.
+  std::filesystem::create_directory(dir / "taken");
+  put(dir / "taken" / "inside", "x");
+  m = message_of<IoError>([&] { save(dir / "taken", "data"); });
+  EXPECT_CONTAINS(m, "cannot rename temporary file");
+  EXPECT_CONTAINS(m, "the previous file is unchanged");
+  EXPECT_TRUE(std::filesystem::is_directory(dir / "taken"));
+  EXPECT_EQ(dir.names(), std::vector<std::string>({"taken"}));
+}
+
+}  // namespace
