@@ -28,9 +28,9 @@ TEST(EmbeddingBag, CatalogueExampleSumMeanMax) {
         .to_float_vector();
   };
   EXPECT_EQ(run(BagMode::Sum), (std::vector<float>{0, 0, 13, 16, 0, 0, 13, 16, 0, 0}));
-  const float third = 1.0f / 3.0f;
+  // Mean is a true division, as PyTorch's (13 * (1/3) would differ in the last bit).
   EXPECT_EQ(run(BagMode::Mean),
-            (std::vector<float>{0, 0, 13 * third, 16 * third, 0, 0, 13 * third, 16 * third, 0, 0}));
+            (std::vector<float>{0, 0, 13 / 3.0f, 16 / 3.0f, 0, 0, 13 / 3.0f, 16 / 3.0f, 0, 0}));
   EXPECT_EQ(run(BagMode::Max), (std::vector<float>{0, 0, 7, 8, 0, 0, 9, 10, 0, 0}));
 }
 
@@ -98,8 +98,7 @@ TEST(EmbeddingBag, PaddingIsLeftOutOfEveryMode) {
         .to_float_vector();
   };
   EXPECT_EQ(run(BagMode::Sum), (std::vector<float>{0, 0, 10, 9}));
-  const float third = 1.0f / 3.0f;
-  EXPECT_EQ(run(BagMode::Mean), (std::vector<float>{0, 0, 10 * third, 9 * third}));
+  EXPECT_EQ(run(BagMode::Mean), (std::vector<float>{0, 0, 10 / 3.0f, 9 / 3.0f}));
   EXPECT_EQ(run(BagMode::Max), (std::vector<float>{0, 0, 5, 5}));
 }
 

@@ -27,8 +27,8 @@ std::int64_t bag_count(const I* ids, const std::int64_t* bounds, std::int64_t b,
 
 // out[b] = reduction over the bag's rows; an empty (or all-padding) bag gives zeros.
 //  sum:  sum_i w_i * W[ids[i]] (w_i = per_sample_weights[i] if given, else 1), fused multiply-add
-//  mean: (sum_i W[ids[i]]) * (1 / count), the reciprocal rounded to float32 first (as PyTorch's
-//        fast path does)
+//  mean: (sum_i W[ids[i]]) / count, a true float32 division (what PyTorch 1.13's CPU paths
+//        compute; a multiply by a rounded reciprocal differs in the last bit for ~1/3 of values)
 //  max:  per column, the largest value; the first occurrence wins ties, and a NaN wins only when
 //        it comes first (PyTorch's `value > current` scan). arg_max (if not null) receives the
 //        winning row per column, -1 for empty bags.
@@ -61,8 +61,8 @@ void bag_forward(const W* weight, std::int64_t dim, const I* ids, const std::int
       ++count;
     }
     if (mode == Reduce::Mean && count > 0) {
-      const float inv = 1.0f / static_cast<float>(count);
-      for (float& a : acc) a *= inv;
+      const auto n = static_cast<float>(count);
+      for (float& a : acc) a /= n;
     }
     for (std::int64_t j = 0; j < dim; ++j) out[b * dim + j] = from_f32<W>(acc[j]);
     if (arg_max != nullptr) std::copy(arg.begin(), arg.end(), arg_max + b * dim);
