@@ -71,30 +71,37 @@ void Adagrad::update_dense(std::size_t index, const Tensor& grad) {
   });
 }
 
-void Adagrad::update_sparse(std::size_t index, const RowSparseTensor& grad) {
-  const Parameter& p = params_[index];
+RowStep Adagrad::begin_row_step(std::size_t index) {
+  const Parameter& p = detail::row_step_parameter(params_, index, "Adagrad");
+  if (options_.weight_decay() != 0.0) {
+    throw ValueError("weight_decay option is not compatible with sparse gradients");
+  }
   const float neg_clr = f32(-next_clr(index));
-  // The update is not linear in the gradient: repeated rows are summed first.
-  const RowSparseTensor c = detail::coalesce_like_torch(grad);
   float* w = params_[index].value.data<float>();
   float* sum = sums_[index].data<float>();
-  const std::int64_t dim = c.dim();
-  const std::int64_t* rows = c.indices().data<std::int64_t>();
-  const float* values = c.values().data<float>();
+  const std::int64_t dim = p.value.size(1);
   const float eps = f32(options_.eps());
   const bool maximize = options_.maximize();
-  for (std::int64_t k = 0; k < c.nnz(); ++k) {
-    if (detail::is_padding_row(p, rows[k])) continue;
-    float* wr = w + rows[k] * dim;
-    float* sr = sum + rows[k] * dim;
-    const float* gk = values + k * dim;
+  return [&p, w, sum, dim, neg_clr, eps, maximize](std::int64_t row, const float* g) {
+    if (detail::is_padding_row(p, row)) return;
+    float* wr = w + row * dim;
+    float* sr = sum + row * dim;
     for (std::int64_t j = 0; j < dim; ++j) {
-      const float gj = maximize ? -gk[j] : gk[j];
+      const float gj = maximize ? -g[j] : g[j];
       sr[j] = sr[j] + gj * gj;  // state_sum.add_(sparse(grad_values.pow(2)))
       const float denom = std::sqrt(sr[j]) + eps;
       wr[j] = add_alpha(wr[j], gj / denom, neg_clr);  // param.add_(sparse(g / std), alpha=-clr)
     }
-  }
+  };
+}
+
+void Adagrad::update_sparse(std::size_t index, const RowSparseTensor& grad) {
+  // The update is not linear in the gradient: repeated rows are summed first.
+  const RowSparseTensor c = detail::coalesce_like_torch(grad);
+  const RowStep update = begin_row_step(index);
+  const std::int64_t* rows = c.indices().data<std::int64_t>();
+  const float* values = c.values().data<float>();
+  for (std::int64_t k = 0; k < c.nnz(); ++k) update(rows[k], values + k * c.dim());
 }
 
 NamedTensors Adagrad::state_dict() const {

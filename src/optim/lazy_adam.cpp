@@ -77,6 +77,15 @@ void LazyAdam::update_sparse(std::size_t index, const RowSparseTensor& grad) {
   }
 }
 
+RowStep LazyAdam::begin_row_step(std::size_t index) {
+  const Parameter& p = detail::row_step_parameter(params_, index, "LazyAdam");
+  State& s = state_[index];
+  init_state(s.step, s.exp_avg, s.exp_avg_sq, p.value.shape());
+  return [this, &p, index](std::int64_t row, const float* g) {
+    if (!detail::is_padding_row(p, row)) update_row(index, row, g);
+  };
+}
+
 NamedTensors LazyAdam::state_dict() const {
   NamedTensors out;
   for (std::size_t i = 0; i < params_.size(); ++i) {

@@ -49,6 +49,11 @@ Optimizer::Optimizer(std::vector<Parameter> params) : params_(std::move(params))
   }
 }
 
+RowStep Optimizer::begin_row_step(std::size_t index) {
+  static_cast<void>(index);
+  throw ValueError(name() + " has no row-wise update, so it cannot be fused into the backward");
+}
+
 std::string Optimizer::unsupported_grad_message(bool sparse) const {
   return name() + " does not support " + (sparse ? "sparse" : "dense") + " gradients";
 }

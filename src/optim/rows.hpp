@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "embedkit/optim/optimizer.hpp"
 
@@ -38,5 +40,9 @@ void for_each_unpadded_row(const Parameter& p, F&& fn) {
 inline bool is_padding_row(const Parameter& p, std::int64_t row) {
   return p.padding_idx && row == *p.padding_idx;
 }
+
+// The parameter a row step updates: params[index], which must exist and be 2-D.
+const Parameter& row_step_parameter(const std::vector<Parameter>& params, std::size_t index,
+                                    const std::string& optimizer);
 
 }  // namespace embedkit::optim::detail

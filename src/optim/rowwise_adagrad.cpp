@@ -72,6 +72,13 @@ void RowWiseAdagrad::update_sparse(std::size_t index, const RowSparseTensor& gra
   }
 }
 
+RowStep RowWiseAdagrad::begin_row_step(std::size_t index) {
+  const Parameter& p = detail::row_step_parameter(params_, index, "RowWiseAdagrad");
+  return [this, &p, index](std::int64_t row, const float* g) {
+    if (!detail::is_padding_row(p, row)) update_row(index, row, g);
+  };
+}
+
 NamedTensors RowWiseAdagrad::state_dict() const {
   NamedTensors out;
   for (std::size_t i = 0; i < params_.size(); ++i) {

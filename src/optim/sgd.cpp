@@ -100,6 +100,24 @@ void SGD::update_sparse(std::size_t index, const RowSparseTensor& grad) {
   }
 }
 
+RowStep SGD::begin_row_step(std::size_t index) {
+  const Parameter& p = detail::row_step_parameter(params_, index, "SGD");
+  if (options_.momentum() != 0.0 || options_.weight_decay() != 0.0) {
+    throw ValueError(
+        "SGD with momentum or weight_decay has no row-wise update (it moves rows the batch did "
+        "not touch), so it cannot be fused into the backward");
+  }
+  float* w = params_[index].value.data<float>();
+  const std::int64_t dim = p.value.size(1);
+  const float neg_lr = f32(-options_.lr());
+  const bool maximize = options_.maximize();
+  return [&p, w, dim, neg_lr, maximize](std::int64_t row, const float* g) {
+    if (detail::is_padding_row(p, row)) return;
+    float* wr = w + row * dim;
+    for (std::int64_t j = 0; j < dim; ++j) wr[j] = add_alpha(wr[j], maximize ? -g[j] : g[j], neg_lr);
+  };
+}
+
 NamedTensors SGD::state_dict() const {
   NamedTensors out;
   for (std::size_t i = 0; i < params_.size(); ++i) {

@@ -32,8 +32,8 @@ void SparseAdam::update_dense(std::size_t, const Tensor&) {
 }
 
 // torch/optim/_functional.py sparse_adam, operation for operation.
-void SparseAdam::update_sparse(std::size_t index, const RowSparseTensor& grad) {
-  const Parameter& p = params_[index];
+RowStep SparseAdam::begin_row_step(std::size_t index) {
+  const Parameter& p = detail::row_step_parameter(params_, index, "SparseAdam");
   State& s = state_[index];
   if (!s.exp_avg.defined()) {
     s.exp_avg = Tensor::zeros(p.value.shape());
@@ -50,19 +50,14 @@ void SparseAdam::update_sparse(std::size_t index, const RowSparseTensor& grad) {
   const float one_minus_beta2 = f32(1.0 - beta2);
   const float eps = f32(options_.eps());
   const bool maximize = options_.maximize();
-
-  const RowSparseTensor c =
-      detail::coalesce_like_torch(grad);  // the update is not linear in the gradient
-  const std::int64_t dim = c.dim();
-  const std::int64_t* rows = c.indices().data<std::int64_t>();
-  const float* values = c.values().data<float>();
+  const std::int64_t dim = p.value.size(1);
   float* w = params_[index].value.data<float>();
   float* m = s.exp_avg.data<float>();
   float* v = s.exp_avg_sq.data<float>();
-  for (std::int64_t k = 0; k < c.nnz(); ++k) {
-    if (detail::is_padding_row(p, rows[k])) continue;
-    const std::int64_t base = rows[k] * dim;
-    const float* gk = values + k * dim;
+  return [&p, w, m, v, dim, neg_step_size, one_minus_beta1, one_minus_beta2, eps, maximize](
+             std::int64_t row, const float* gk) {
+    if (detail::is_padding_row(p, row)) return;
+    const std::int64_t base = row * dim;
     for (std::int64_t j = 0; j < dim; ++j) {
       const float g = maximize ? -gk[j] : gk[j];
       const float old_m = m[base + j];
@@ -77,7 +72,16 @@ void SparseAdam::update_sparse(std::size_t index, const RowSparseTensor& grad) {
       const float denom = std::sqrt(v_update + old_v) + eps;
       w[base + j] = w[base + j] + neg_step_size * (numer / denom);
     }
-  }
+  };
+}
+
+void SparseAdam::update_sparse(std::size_t index, const RowSparseTensor& grad) {
+  // The update is not linear in the gradient: repeated rows are summed first.
+  const RowSparseTensor c = detail::coalesce_like_torch(grad);
+  const RowStep update = begin_row_step(index);
+  const std::int64_t* rows = c.indices().data<std::int64_t>();
+  const float* values = c.values().data<float>();
+  for (std::int64_t k = 0; k < c.nnz(); ++k) update(rows[k], values + k * c.dim());
 }
 
 NamedTensors SparseAdam::state_dict() const {

@@ -42,6 +42,7 @@ class Adagrad final : public Optimizer {
 
   bool supports_sparse() const override { return options_.weight_decay() == 0.0; }
   std::string name() const override { return "Adagrad"; }
+  RowStep begin_row_step(std::size_t index) override;
 
  protected:
   std::string unsupported_grad_message(bool sparse) const override;

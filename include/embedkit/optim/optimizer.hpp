@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -30,6 +31,13 @@ struct Parameter {
 // Named tensors, in a stable order: what checkpoints store.
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
+// One step's update of a single row from that row's summed gradient (embedding_dim floats).
+// The fused backward (optim/fused_backward.hpp) calls it for each touched row as soon as the
+// row's gradient is complete, so the full gradient never exists. Rows do not repeat within a
+// step; distinct rows may be updated from different threads at once. The padding row is a
+// no-op.
+using RowStep = std::function<void(std::int64_t row, const float* grad)>;
+
 class Optimizer {
  public:
   explicit Optimizer(std::vector<Parameter> params);
@@ -52,6 +60,12 @@ class Optimizer {
   virtual bool supports_sparse() const = 0;
   virtual bool supports_dense() const { return true; }
   virtual std::string name() const = 0;
+
+  // Begins one row-sparse step of params()[index] (counts the step, creates state) and returns
+  // its per-row update. Applying it to the rows of a coalesced row-sparse gradient gives exactly
+  // what step() gives for that gradient. ValueError where the update is not row-wise (momentum,
+  // weight decay, dense-only optimizers): such a step moves rows the batch did not touch.
+  virtual RowStep begin_row_step(std::size_t index);
 
  protected:
   // The ValueError text for a gradient of a kind this optimizer refuses (PyTorch's where it has

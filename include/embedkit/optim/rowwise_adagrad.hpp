@@ -50,6 +50,7 @@ class RowWiseAdagrad final : public Optimizer {
 
   bool supports_sparse() const override { return true; }
   std::string name() const override { return "RowWiseAdagrad"; }
+  RowStep begin_row_step(std::size_t index) override;
 
  protected:
   void update_dense(std::size_t index, const Tensor& grad) override;

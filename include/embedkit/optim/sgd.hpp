@@ -44,6 +44,7 @@ class SGD final : public Optimizer {
 
   bool supports_sparse() const override { return options_.weight_decay() == 0.0; }
   std::string name() const override { return "SGD"; }
+  RowStep begin_row_step(std::size_t index) override;
 
  protected:
   std::string unsupported_grad_message(bool sparse) const override;

@@ -46,6 +46,7 @@ class SparseAdam final : public Optimizer {
   bool supports_sparse() const override { return true; }
   bool supports_dense() const override { return false; }
   std::string name() const override { return "SparseAdam"; }
+  RowStep begin_row_step(std::size_t index) override;
 
  protected:
   std::string unsupported_grad_message(bool sparse) const override;

@@ -1,0 +1,42 @@
+// The backward of an embedding lookup fused with the optimizer step.
+//
+// A plain training step computes the table's gradient (dense: num_embeddings x dim; sparse:
+// one row per id), then the optimizer walks it. Fused, the ids are grouped by row, each touched
+// row's gradient is summed (in input order, as backward() sums it) and immediately handed to
+// the optimizer's row update. The gradient never exists as a whole: the extra memory is the
+// grouping of the ids plus one row per thread.
+//
+//   optim::SparseAdam opt({{"weight", emb.weight(), emb.options().padding_idx()}}, ...);
+//   Tensor out = emb.forward(ids);
+//   ...
+//   optim::fused_backward_step(emb, ids, grad_out, opt);  // == backward + coalesce + step
+//
+// The result equals backward(ids, grad_out) (its row sums), coalesced, then step(), bit for bit,
+// for every optimizer with a row-wise update: SGD (no momentum, no weight decay), Adagrad (no
+// weight decay), RowWiseAdagrad, SparseAdam and LazyAdam. Others raise ValueError, as do
+// EmbeddingBag's max mode (its gradient is per column, not per row) and frozen tables.
+// Everything is validated before the optimizer counts the step or any row changes.
+#pragma once
+
+#include <cstddef>
+
+#include "embedkit/core/tensor.hpp"
+#include "embedkit/nn/embedding.hpp"
+#include "embedkit/nn/embedding_bag.hpp"
+#include "embedkit/optim/optimizer.hpp"
+
+namespace embedkit::optim {
+
+// `param_index` names the optimizer parameter that is the module's table (it must share the
+// table's storage).
+void fused_backward_step(nn::Embedding& embedding, const Tensor& ids, const Tensor& grad_output,
+                         Optimizer& optimizer, std::size_t param_index = 0);
+
+// Per-sample weights scale each id's contribution, as in backward(); their own gradient is not
+// computed here (use nn::functional::embedding_bag_backward for it).
+void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor& offsets,
+                         const Tensor& grad_output, Optimizer& optimizer,
+                         std::size_t param_index = 0,
+                         const Tensor& per_sample_weights = Tensor());
+
+}  // namespace embedkit::optim

@@ -1,0 +1,195 @@
+// The fused backward + update equals backward, then step, bit for bit: for every optimizer with
+// a row-wise update, for Embedding and EmbeddingBag, over several steps with repeated ids,
+// padding, scale_grad_by_freq, per-sample weights and mean bags.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+
+#include "embedkit/nn/embedding.hpp"
+#include "embedkit/nn/embedding_bag.hpp"
+#include "embedkit/optim/adagrad.hpp"
+#include "embedkit/optim/adam.hpp"
+#include "embedkit/optim/fused_backward.hpp"
+#include "embedkit/optim/lazy_adam.hpp"
+#include "embedkit/optim/rowwise_adagrad.hpp"
+#include "embedkit/optim/sgd.hpp"
+#include "embedkit/optim/sparse_adam.hpp"
+
+namespace embedkit::optim {
+namespace {
+
+using MakeOptimizer = std::function<std::unique_ptr<Optimizer>(std::vector<Parameter>)>;
+
+struct Named {
+  const char* name;
+  MakeOptimizer make;
+};
+
+std::vector<Named> row_wise_optimizers() {
+  return {
+      {"SGD", [](auto p) { return std::make_unique<SGD>(std::move(p), SGDOptions(0.1)); }},
+      {"Adagrad",
+       [](auto p) {
+         return std::make_unique<Adagrad>(std::move(p),
+                                          AdagradOptions(0.05).lr_decay(0.01).eps(1e-6));
+       }},
+      {"RowWiseAdagrad",
+       [](auto p) {
+         return std::make_unique<RowWiseAdagrad>(std::move(p), RowWiseAdagradOptions(0.05));
+       }},
+      {"SparseAdam",
+       [](auto p) { return std::make_unique<SparseAdam>(std::move(p), SparseAdamOptions(0.01)); }},
+      {"LazyAdam",
+       [](auto p) { return std::make_unique<LazyAdam>(std::move(p), LazyAdamOptions(0.01)); }},
+  };
+}
+
+// The reference: the dense gradient (backward's row sums), restricted to the touched rows in
+// ascending order (a coalesced row-sparse gradient), then step().
+nn::WeightGrad touched_rows(const Tensor& dense, const Tensor& ids, std::int64_t padding) {
+  std::vector<std::int64_t> rows = ids.to_int64_vector();
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  std::erase(rows, padding);
+  const std::int64_t dim = dense.size(1);
+  Tensor values = Tensor::empty({static_cast<std::int64_t>(rows.size()), dim});
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    for (std::int64_t j = 0; j < dim; ++j) {
+      values.data<float>()[static_cast<std::int64_t>(k) * dim + j] =
+          dense.data<float>()[rows[k] * dim + j];
+    }
+  }
+  return nn::WeightGrad::from_sparse(
+      RowSparseTensor(Tensor::from_vector(rows), values, dense.size(0)));
+}
+
+Tensor random_ids(Generator& gen, std::int64_t n, std::int64_t rows) {
+  std::vector<std::int64_t> v(static_cast<std::size_t>(n));
+  // Few rows, many ids: plenty of repeats.
+  for (auto& x : v) x = static_cast<std::int64_t>(gen.next_u64() % static_cast<std::uint64_t>(rows));
+  return Tensor::from_vector(v);
+}
+
+Tensor random_floats(Generator& gen, const Shape& shape) {
+  Tensor t = Tensor::empty(shape);
+  fill_normal(t, gen);
+  return t;
+}
+
+TEST(FusedBackward, EmbeddingEqualsBackwardThenStep) {
+  for (const Named& o : row_wise_optimizers()) {
+    for (bool freq : {false, true}) {
+      SCOPED_TRACE(std::string(o.name) + (freq ? " scale_grad_by_freq" : ""));
+      Generator gen(17);
+      nn::Embedding fused(nn::EmbeddingOptions(12, 7).padding_idx(3).scale_grad_by_freq(freq), gen);
+      nn::Embedding plain(nn::EmbeddingOptions(12, 7)
+                              .padding_idx(3)
+                              .scale_grad_by_freq(freq)
+                              .weight(fused.weight().clone()));
+      auto opt_fused = o.make({{"weight", fused.weight(), 3}});
+      auto opt_plain = o.make({{"weight", plain.weight(), 3}});
+      for (int step = 0; step < 6; ++step) {
+        Tensor ids = random_ids(gen, 40, 12).reshape({5, 8});
+        Tensor grad_out = random_floats(gen, {5, 8, 7});
+        fused_backward_step(fused, ids, grad_out, *opt_fused);
+        const Tensor dense = plain.backward(ids, grad_out).dense();
+        opt_plain->step({touched_rows(dense, ids, 3)});
+        ASSERT_EQ(fused.weight().to_float_vector(), plain.weight().to_float_vector())
+            << "step " << step;
+      }
+      const NamedTensors a = opt_fused->state_dict();
+      const NamedTensors b = opt_plain->state_dict();
+      ASSERT_EQ(a.size(), b.size());
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(a[i].first, b[i].first);
+        EXPECT_EQ(a[i].second.to_float_vector(), b[i].second.to_float_vector()) << a[i].first;
+      }
+    }
+  }
+}
+
+TEST(FusedBackward, EmbeddingEqualsSparseBackwardCoalesceStep) {
+  for (const Named& o : row_wise_optimizers()) {
+    SCOPED_TRACE(o.name);
+    Generator gen(5);
+    nn::Embedding fused(nn::EmbeddingOptions(9, 4), gen);
+    nn::Embedding plain(nn::EmbeddingOptions(9, 4).sparse(true).weight(fused.weight().clone()));
+    auto opt_fused = o.make({{"weight", fused.weight(), std::nullopt}});
+    auto opt_plain = o.make({{"weight", plain.weight(), std::nullopt}});
+    for (int step = 0; step < 4; ++step) {
+      Tensor ids = random_ids(gen, 30, 9);
+      Tensor grad_out = random_floats(gen, {30, 4});
+      fused_backward_step(fused, ids, grad_out, *opt_fused);
+      const RowSparseTensor g = plain.backward(ids, grad_out).sparse().coalesce();
+      opt_plain->step({nn::WeightGrad::from_sparse(g)});
+      ASSERT_EQ(fused.weight().to_float_vector(), plain.weight().to_float_vector());
+    }
+  }
+}
+
+TEST(FusedBackward, EmbeddingBagEqualsBackwardThenStep) {
+  for (const Named& o : row_wise_optimizers()) {
+    for (nn::BagMode mode : {nn::BagMode::Sum, nn::BagMode::Mean}) {
+      for (bool freq : {false, true}) {
+        SCOPED_TRACE(std::string(o.name) + " " + nn::bag_mode_name(mode) + (freq ? " freq" : ""));
+        Generator gen(99);
+        auto options = nn::EmbeddingBagOptions(10, 5).mode(mode).padding_idx(0).scale_grad_by_freq(
+            freq);
+        nn::EmbeddingBag fused(options, gen);
+        nn::EmbeddingBag plain(nn::EmbeddingBagOptions(options).weight(fused.weight().clone()));
+        auto opt_fused = o.make({{"weight", fused.weight(), 0}});
+        auto opt_plain = o.make({{"weight", plain.weight(), 0}});
+        for (int step = 0; step < 5; ++step) {
+          Tensor ids = random_ids(gen, 24, 10);
+          Tensor offsets = Tensor::from_vector<std::int64_t>({0, 0, 5, 11, 11, 20});  // empty bags
+          Tensor psw = mode == nn::BagMode::Sum ? random_floats(gen, {24}) : Tensor();
+          Tensor grad_out = random_floats(gen, {6, 5});
+          fused_backward_step(fused, ids, offsets, grad_out, *opt_fused, 0, psw);
+          const Tensor dense = plain.backward(ids, offsets, grad_out, psw).weight.dense();
+          opt_plain->step({touched_rows(dense, ids, 0)});
+          ASSERT_EQ(fused.weight().to_float_vector(), plain.weight().to_float_vector())
+              << "step " << step;
+        }
+      }
+    }
+  }
+}
+
+TEST(FusedBackward, RefusedCasesChangeNothing) {
+  Generator gen(1);
+  nn::Embedding emb(nn::EmbeddingOptions(6, 3), gen);
+  const std::vector<float> before = emb.weight().to_float_vector();
+  Tensor ids = Tensor::from_vector<std::int64_t>({1, 2, 2});
+  Tensor grad_out = Tensor::zeros({3, 3});
+
+  SGD momentum({{"weight", emb.weight(), std::nullopt}}, SGDOptions(0.1).momentum(0.9));
+  EXPECT_THROW(fused_backward_step(emb, ids, grad_out, momentum), ValueError);
+  Adam adam({{"weight", emb.weight(), std::nullopt}}, AdamOptions(0.1));
+  EXPECT_THROW(fused_backward_step(emb, ids, grad_out, adam), ValueError);
+
+  SparseAdam sparse_adam({{"weight", emb.weight(), std::nullopt}}, SparseAdamOptions(0.1));
+  EXPECT_THROW(fused_backward_step(emb, Tensor::from_vector<std::int64_t>({1, 6, 2}), grad_out,
+                                   sparse_adam),
+               IndexError);
+  EXPECT_THROW(fused_backward_step(emb, ids, Tensor::zeros({3, 4}), sparse_adam), ValueError);
+  EXPECT_THROW(fused_backward_step(emb, ids, grad_out, sparse_adam, 1), ValueError);
+  EXPECT_TRUE(sparse_adam.state_dict().empty());  // the step was never counted
+
+  Tensor other = Tensor::zeros({6, 3});
+  SparseAdam elsewhere({{"weight", other, std::nullopt}}, SparseAdamOptions(0.1));
+  EXPECT_THROW(fused_backward_step(emb, ids, grad_out, elsewhere), ValueError);
+
+  nn::EmbeddingBag max_bag(nn::EmbeddingBagOptions(6, 3).mode(nn::BagMode::Max), gen);
+  SparseAdam bag_opt({{"weight", max_bag.weight(), std::nullopt}}, SparseAdamOptions(0.1));
+  EXPECT_THROW(fused_backward_step(max_bag, ids, Tensor::from_vector<std::int64_t>({0}),
+                                   Tensor::zeros({1, 3}), bag_opt),
+               ValueError);
+
+  nn::Embedding frozen = nn::Embedding::from_pretrained(emb.weight());
+  EXPECT_THROW(fused_backward_step(frozen, ids, grad_out, sparse_adam), ValueError);
+  EXPECT_EQ(emb.weight().to_float_vector(), before);
+}
+
+}  // namespace
+}  // namespace embedkit::optim
