@@ -1,8 +1,12 @@
 #include "embedkit/nn/linear.hpp"
 
 #include <cmath>
+#include <utility>
 
 #include "embedkit/core/error.hpp"
+#include "gemm.hpp"
+#include "layer_checks.hpp"
+#include "repr.hpp"
 
 namespace embedkit::nn {
 
@@ -10,8 +14,13 @@ namespace {
 
 const std::string kWho = "Linear";
 
-// Rows of a [..., features] tensor.
-std::int64_t leading_rows(const Tensor& t) { return t.dim() == 0 ? 0 : t.numel() / t.size(-1); }
+// Rows of a [..., features] tensor: the product of the leading extents (not numel / features,
+// which divides by zero when features == 0).
+std::int64_t leading_rows(const Tensor& t) {
+  std::int64_t rows = 1;
+  for (std::int64_t d = 0; d + 1 < t.dim(); ++d) rows *= t.size(d);
+  return rows;
+}
 
 }  // namespace
 
@@ -41,23 +50,30 @@ Linear::Linear(const LinearOptions& options, Generator& gen) : options_(options)
 Tensor Linear::forward(const Tensor& input) const {
   const std::int64_t in = options_.in_features();
   const std::int64_t out_f = options_.out_features();
-  if (!input.defined() || input.dtype() != DType::Float32 || input.dim() < 1 ||
-      input.size(-1) != in) {
-    throw ValueError(kWho + ": input must be float32 [..., " + std::to_string(in) + "]");
+  detail::check_float32(input, kWho, "input");
+  if (input.dim() < 1 || input.size(-1) != in) {
+    throw ValueError(kWho + ": input must be [..., " + std::to_string(in) + "], got " +
+                     shape_string(input.shape()));
+  }
+  // The parameters are reachable through weight()/bias(): check they still fit the options.
+  detail::check_float32(weight_, kWho, "weight");
+  detail::check_shape(weight_, {out_f, in}, kWho, "weight");
+  if (bias_.defined()) {
+    detail::check_float32(bias_, kWho, "bias");
+    detail::check_shape(bias_, {out_f}, kWho, "bias");
   }
   Shape shape = input.shape();
   shape.back() = out_f;
-  Tensor out = Tensor::empty(shape);
-  const float* x = input.data<float>();
-  const float* w = weight_.data<float>();
-  const float* b = bias_.defined() ? bias_.data<float>() : nullptr;
-  float* y = out.data<float>();
+  Tensor out = Tensor::zeros(shape);
   const std::int64_t rows = leading_rows(input);
-  for (std::int64_t r = 0; r < rows; ++r) {
-    for (std::int64_t o = 0; o < out_f; ++o) {
-      float acc = 0.0f;
-      for (std::int64_t i = 0; i < in; ++i) acc += x[r * in + i] * w[o * in + i];
-      y[r * out_f + o] = b != nullptr ? acc + b[o] : acc;
+  float* y = out.data<float>();
+  // y[rows, out] = x[rows, in] * W^T, with W^T a transposed view of W [out, in].
+  detail::gemm_accumulate(rows, out_f, in, {input.data<float>(), in, 1},
+                          {weight_.data<float>(), 1, in}, y, out_f);
+  if (bias_.defined()) {
+    const float* b = bias_.data<float>();
+    for (std::int64_t r = 0; r < rows; ++r) {
+      for (std::int64_t o = 0; o < out_f; ++o) y[r * out_f + o] += b[o];
     }
   }
   return out;
@@ -66,16 +82,17 @@ Tensor Linear::forward(const Tensor& input) const {
 LinearGrad Linear::backward(const Tensor& input, const Tensor& grad_output) const {
   const std::int64_t in = options_.in_features();
   const std::int64_t out_f = options_.out_features();
-  if (!input.defined() || input.dtype() != DType::Float32 || input.dim() < 1 ||
-      input.size(-1) != in) {
-    throw ValueError(kWho + ": input must be float32 [..., " + std::to_string(in) + "]");
+  detail::check_float32(input, kWho, "input");
+  if (input.dim() < 1 || input.size(-1) != in) {
+    throw ValueError(kWho + ": input must be [..., " + std::to_string(in) + "], got " +
+                     shape_string(input.shape()));
   }
+  detail::check_float32(weight_, kWho, "weight");
+  detail::check_shape(weight_, {out_f, in}, kWho, "weight");
   Shape expected = input.shape();
   expected.back() = out_f;
-  if (!grad_output.defined() || grad_output.dtype() != DType::Float32 ||
-      grad_output.shape() != expected) {
-    throw ValueError(kWho + ": grad_output must be float32 " + shape_string(expected));
-  }
+  detail::check_float32(grad_output, kWho, "grad_output");
+  detail::check_shape(grad_output, expected, kWho, "grad_output");
   const std::int64_t rows = leading_rows(input);
   const float* x = input.data<float>();
   const float* w = weight_.data<float>();
@@ -83,17 +100,12 @@ LinearGrad Linear::backward(const Tensor& input, const Tensor& grad_output) cons
   LinearGrad grads;
   grads.input = Tensor::zeros(input.shape());
   grads.weight = Tensor::zeros({out_f, in});
-  float* gx = grads.input.data<float>();
-  float* gw = grads.weight.data<float>();
-  for (std::int64_t r = 0; r < rows; ++r) {
-    for (std::int64_t o = 0; o < out_f; ++o) {
-      const float go = g[r * out_f + o];
-      for (std::int64_t i = 0; i < in; ++i) {
-        gx[r * in + i] += go * w[o * in + i];
-        gw[o * in + i] += go * x[r * in + i];
-      }
-    }
-  }
+  // dx[rows, in] = g[rows, out] * W[out, in]
+  detail::gemm_accumulate(rows, in, out_f, {g, out_f, 1}, {w, in, 1}, grads.input.data<float>(),
+                          in);
+  // dW[out, in] = g^T[out, rows] * x[rows, in]
+  detail::gemm_accumulate(out_f, in, rows, {g, 1, out_f}, {x, in, 1}, grads.weight.data<float>(),
+                          in);
   if (bias_.defined()) {
     grads.bias = Tensor::zeros({out_f});
     float* gb = grads.bias.data<float>();
@@ -102,6 +114,43 @@ LinearGrad Linear::backward(const Tensor& input, const Tensor& grad_output) cons
     }
   }
   return grads;
+}
+
+Tensor Linear::forward(const Tensor& input) {
+  Tensor out = std::as_const(*this).forward(input);
+  input_ = input;
+  return out;
+}
+
+Tensor Linear::backward(const Tensor& grad_output) {
+  detail::check_forward_done(input_, kWho);
+  LinearGrad grads = std::as_const(*this).backward(input_, grad_output);
+  accumulate_grad(weight_grad_, grads.weight);
+  if (bias_.defined()) accumulate_grad(bias_grad_, grads.bias);
+  return grads.input;
+}
+
+NamedTensors Linear::parameters() const {
+  NamedTensors params{{"weight", weight_}};
+  if (bias_.defined()) params.emplace_back("bias", bias_);
+  return params;
+}
+
+NamedTensors Linear::gradients() const {
+  NamedTensors grads{{"weight", weight_grad_}};
+  if (bias_.defined()) grads.emplace_back("bias", bias_grad_);
+  return grads;
+}
+
+void Linear::zero_grad(bool set_to_none) {
+  clear_grad(weight_grad_, set_to_none);
+  clear_grad(bias_grad_, set_to_none);
+}
+
+std::string Linear::repr() const {
+  return "Linear(in_features=" + std::to_string(options_.in_features()) +
+         ", out_features=" + std::to_string(options_.out_features()) +
+         ", bias=" + detail::py_bool(bias_.defined()) + ")";
 }
 
 }  // namespace embedkit::nn

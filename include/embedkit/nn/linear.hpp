@@ -1,12 +1,23 @@
-// nn.Linear: y = x W^T (+ b), with explicit backward. Here it is the dense twin of Embedding:
+// nn.Linear: y = x W^T (+ b), with explicit backward. It is the dense twin of Embedding:
 // Embedding(ids) == Linear(one_hot(ids)) with W^T as the table, forward and backward.
+//
+// Two ways to use it:
+// - As a Module (module.hpp): forward(x) on a non-const Linear keeps x; backward(grad_output)
+//   returns the input's gradient and accumulates weight/bias gradients (gradients()).
+// - Statelessly: the const forward(x) and backward(x, grad_output) compute and return, and
+//   change nothing.
+// Both compute the same numbers. The matrix products sum each output over the inner dimension in
+// ascending order (see src/nn/gemm.hpp), so results are deterministic and equal bit for bit to
+// the naive loops; they differ from PyTorch's BLAS by rounding only.
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "embedkit/core/arg.hpp"
 #include "embedkit/core/generator.hpp"
 #include "embedkit/core/tensor.hpp"
+#include "embedkit/nn/module.hpp"
 
 namespace embedkit::nn {
 
@@ -24,15 +35,25 @@ struct LinearGrad {
   Tensor bias;    // [out_features], undefined without bias
 };
 
-class Linear {
+class Linear : public Module {
  public:
   // Weight and bias drawn from U(-1/sqrt(in), 1/sqrt(in)) as PyTorch's default.
   explicit Linear(const LinearOptions& options);
   Linear(const LinearOptions& options, Generator& gen);
 
-  // input [..., in_features] float32 -> [..., out_features]
+  // input [..., in_features] float32 -> [..., out_features]. TypeError for another element
+  // type, ValueError for another shape.
   Tensor forward(const Tensor& input) const;
   LinearGrad backward(const Tensor& input, const Tensor& grad_output) const;
+
+  // Module: as above, keeping `input` for backward(grad_output).
+  Tensor forward(const Tensor& input) override;
+  Tensor backward(const Tensor& grad_output) override;
+  // "weight" [out, in] and, with bias, "bias" [out].
+  NamedTensors parameters() const override;
+  NamedTensors gradients() const override;
+  void zero_grad(bool set_to_none = false) override;
+  std::string repr() const override;
 
   Tensor& weight() { return weight_; }
   const Tensor& weight() const { return weight_; }
@@ -44,6 +65,9 @@ class Linear {
   LinearOptions options_;
   Tensor weight_;
   Tensor bias_;
+  Tensor weight_grad_;
+  Tensor bias_grad_;
+  Tensor input_;  // the latest Module forward()'s input
 };
 
 }  // namespace embedkit::nn

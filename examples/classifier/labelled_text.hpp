@@ -1,0 +1,28 @@
+// Labelled sentences for text classification, read from the common formats:
+//   tab    "sentence<TAB>label"              (SST-2 as GLUE ships it)
+//   trec   "COARSE:fine question words"      (TREC; the label is the coarse class)
+//   fasttext "__label__x [__label__y] words" (fastText; the first label is used)
+// Tokens are the whitespace-separated words, lower-cased (ASCII).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace embedkit::examples {
+
+enum class TextFormat { Auto, Tab, Trec, FastText };
+
+struct LabelledSentence {
+  std::string label;
+  std::vector<std::string> tokens;
+};
+
+// Reads every non-blank line; throws embedkit::IoError naming the file and line for a line
+// without a label or without words, for an unreadable file, and for a file with no sentences.
+// Auto picks the format from the first non-blank line.
+std::vector<LabelledSentence> read_labelled_text(const std::string& path,
+                                                 TextFormat format = TextFormat::Auto);
+
+TextFormat parse_text_format(const std::string& name);  // "auto", "tab", "trec", "fasttext"
+
+}  // namespace embedkit::examples
