@@ -26,7 +26,9 @@ std::int64_t bag_count(const I* ids, const std::int64_t* bounds, std::int64_t b,
 }
 
 // out[b] = reduction over the bag's rows; an empty (or all-padding) bag gives zeros.
-//  sum:  sum_i w_i * W[ids[i]] (w_i = per_sample_weights[i] if given, else 1), fused multiply-add
+//  sum:  sum_i w_i * W[ids[i]] (w_i = per_sample_weights[i] if given, else 1): a fused
+//        multiply-add, except with per-sample weights and a padding_idx, where the product is
+//        rounded before the add (PyTorch takes its generic path then, and rounds there)
 //  mean: (sum_i W[ids[i]]) / count, a true float32 division (what PyTorch 1.13's CPU paths
 //        compute; a multiply by a rounded reciprocal differs in the last bit for ~1/3 of values)
 //  max:  per column, the largest value; the first occurrence wins ties, and a NaN wins only when
@@ -56,7 +58,11 @@ void bag_forward(const W* weight, std::int64_t dim, const I* ids, const std::int
         }
       } else {
         const float w = per_sample_weights != nullptr ? to_f32(per_sample_weights[i]) : 1.0f;
-        for (std::int64_t j = 0; j < dim; ++j) acc[j] = std::fma(w, to_f32(row[j]), acc[j]);
+        if (per_sample_weights != nullptr && padding_idx >= 0) {
+          for (std::int64_t j = 0; j < dim; ++j) acc[j] = acc[j] + w * to_f32(row[j]);
+        } else {
+          for (std::int64_t j = 0; j < dim; ++j) acc[j] = std::fma(w, to_f32(row[j]), acc[j]);
+        }
       }
       ++count;
     }
@@ -118,13 +124,15 @@ void bag_backward_dense(const W* grad_out, const I* ids, const std::int64_t* bou
 }
 
 // Row-sparse gradient (sum/mean): one entry per non-padding id in input order, value
-// scale_i * grad_out[bag(i)]. Returns the number of entries written.
+// scale_i * grad_out[bag(i)]. Returns the number of entries written: none when dim == 0 (a
+// gradient without elements is empty, as PyTorch returns it).
 template <class W, class I>
 std::int64_t bag_backward_sparse(const W* grad_out, const I* ids, const std::int64_t* bounds,
                                  std::int64_t num_bags, std::int64_t dim, Reduce mode,
                                  const W* per_sample_weights, std::int64_t padding_idx,
                                  std::int64_t* out_indices, W* out_values) {
   std::int64_t nnz = 0;
+  if (dim == 0) return 0;
   for (std::int64_t b = 0; b < num_bags; ++b) {
     const std::int64_t size = bag_count(ids, bounds, b, padding_idx);
     for (std::int64_t i = bounds[b]; i < bounds[b + 1]; ++i) {

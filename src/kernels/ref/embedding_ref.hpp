@@ -26,8 +26,10 @@ void gather(const W* weight, std::int64_t dim, const I* ids, std::int64_t n, W* 
   }
 }
 
-// The p-norm of a row as PyTorch's Tensor.norm(p) gives it: computed, then rounded to the
-// row's dtype (PyTorch returns the norm as a tensor of the weight's dtype).
+// The p-norm of a row: summed in double, then rounded to the row's dtype (PyTorch returns the
+// norm as a tensor of the weight's dtype). PyTorch sums in float32 (16-bit tables: with 16-bit
+// intermediates, up to a few % off), so renormalised rows agree within rounding, not bitwise;
+// docs/conformance.md says so.
 template <class W>
 double row_norm(const W* row, std::int64_t dim, double p) {
   double norm = 0;
@@ -99,12 +101,14 @@ void embedding_backward_dense(const W* grad_out, const I* ids, std::int64_t n, s
 }
 
 // Row-sparse gradient of the lookup: one entry per non-padding id, in input order.
-// Writes up to n entries and returns how many (padding positions are dropped).
+// Writes up to n entries and returns how many (padding positions are dropped; none at all when
+// dim == 0: a gradient without elements is empty, as PyTorch returns it).
 template <class W, class I>
 std::int64_t embedding_backward_sparse(const W* grad_out, const I* ids, std::int64_t n,
                                        std::int64_t dim, std::int64_t padding_idx,
                                        std::int64_t* out_indices, W* out_values) {
   std::int64_t nnz = 0;
+  if (dim == 0) return 0;
   for (std::int64_t i = 0; i < n; ++i) {
     if (ids[i] == padding_idx) continue;
     out_indices[nnz] = ids[i];
