@@ -1,6 +1,7 @@
 # The two commands of the README: `make demo` and `make test`. Everything else is a helper.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+BENCH_BUILD ?= build-bench
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 
@@ -34,14 +35,27 @@ test-asan: deps
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
+# The benchmarks against LibTorch (not part of `make test`): builds bench/ and runs its default
+# subset (a few minutes); raw results and a Markdown summary go to $(BENCH_BUILD)/results.
+# BENCH_ARGS passes Google Benchmark flags, e.g. BENCH_ARGS=--benchmark_filter=bag_sum.
+bench: deps
+	cmake -S . -B $(BENCH_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DEMBEDKIT_BUILD_BENCH=ON \
+	  -DEMBEDKIT_BUILD_TESTS=OFF -DEMBEDKIT_BUILD_TOOLS=OFF
+	cmake --build $(BENCH_BUILD) --target embedkit_bench -j $(JOBS)
+	mkdir -p $(BENCH_BUILD)/results
+	$(BENCH_BUILD)/bench/embedkit_bench --benchmark_out=$(BENCH_BUILD)/results/bench.json \
+	  --benchmark_out_format=json $(BENCH_ARGS) | tee $(BENCH_BUILD)/results/bench.txt
+	python3 bench/summarize.py $(BENCH_BUILD)/results/bench.json > $(BENCH_BUILD)/results/summary.md
+	@echo "bench: results in $(BENCH_BUILD)/results (summary.md)"
+
 format:
-	find include src tests tools -name '*.hpp' -o -name '*.cpp' | xargs clang-format -i
+	find include src tests tools bench -name '*.hpp' -o -name '*.cpp' | xargs clang-format -i
 
 format-check:
-	find include src tests tools -name '*.hpp' -o -name '*.cpp' | xargs clang-format --dry-run --Werror
+	find include src tests tools bench -name '*.hpp' -o -name '*.cpp' | xargs clang-format --dry-run --Werror
 
 install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD)

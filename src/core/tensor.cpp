@@ -9,16 +9,6 @@ namespace embedkit {
 
 namespace {
 
-// 64-byte alignment: a cache line, and what AVX-512 loads like.
-constexpr std::size_t kAlignment = 64;
-
-std::shared_ptr<void> allocate(std::size_t nbytes) {
-  const std::size_t rounded = (nbytes + kAlignment - 1) / kAlignment * kAlignment;
-  void* p = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
-  if (p == nullptr) throw std::bad_alloc();
-  return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
-}
-
 template <class F>
 decltype(auto) visit_float(DType t, F&& f) {
   switch (t) {
@@ -64,12 +54,14 @@ Tensor::Tensor(std::shared_ptr<void> storage, void* data, Shape shape, DType dty
       dtype_(dtype),
       owning_(owning) {}
 
-Tensor Tensor::empty(const Shape& shape, DType dtype) {
+Tensor Tensor::empty(const Shape& shape, DType dtype) { return empty(shape, dtype, {}); }
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, const MemoryOptions& memory) {
   const std::int64_t n = shape_numel(shape);
   if (static_cast<std::uint64_t>(n) > std::numeric_limits<std::size_t>::max() / dtype_size(dtype)) {
     throw ValueError("shape " + shape_string(shape) + " is too large to allocate");
   }
-  auto storage = allocate(static_cast<std::size_t>(n) * dtype_size(dtype));
+  auto storage = allocate_buffer(static_cast<std::size_t>(n) * dtype_size(dtype), memory);
   void* data = storage.get();
   return Tensor(std::move(storage), data, shape, dtype, true);
 }

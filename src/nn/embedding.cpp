@@ -1,9 +1,10 @@
 #include "embedkit/nn/embedding.hpp"
 
 #include "embedkit/core/error.hpp"
-#include "kernels/ref/embedding_ref.hpp"
+#include "kernels/cpu/embedding_cpu.hpp"
 #include "nn/dispatch.hpp"
 #include "nn/ids.hpp"
+#include "nn/output_check.hpp"
 #include "nn/repr.hpp"
 
 namespace embedkit::nn {
@@ -29,31 +30,51 @@ Shape output_shape(const Tensor& ids, std::int64_t dim) {
 
 namespace functional {
 
-Tensor embedding(const Tensor& ids, Tensor& weight, const EmbeddingFuncOptions& options) {
+namespace {
+
+// Every check of the lookup, before anything is written; returns the resolved ids.
+Tensor checked_rows(const Tensor& ids, const Tensor& weight, const EmbeddingFuncOptions& options) {
   detail::check_table(weight, kWho);
   const std::int64_t num_rows = weight.size(0);
-  const std::int64_t dim = weight.size(1);
   detail::normalize_padding_idx(options.padding_idx(), num_rows, kWho);
   detail::check_max_norm(options.max_norm(), options.norm_type(), kWho);
   check_combination(options.sparse(), options.scale_grad_by_freq());
   detail::check_unknown_ids(options.unknown_ids(), num_rows, kWho);
   // Every id is checked before max_norm writes to the table.
-  const Tensor rows = detail::resolve_ids(ids, num_rows, options.unknown_ids(), "ids");
+  return detail::resolve_ids(ids, num_rows, options.unknown_ids(), "ids");
+}
 
-  Tensor out = Tensor::empty(output_shape(ids, dim), weight.dtype());
+void lookup(const Tensor& rows, Tensor& weight, const EmbeddingFuncOptions& options, Tensor& out) {
+  const std::int64_t dim = weight.size(1);
   detail::dispatch(weight.dtype(), rows.dtype(), [&](auto w, auto i) {
     using W = decltype(w);
     using I = decltype(i);
     W* table = static_cast<W*>(weight.raw_data());
     const I* r = rows.data<I>();
     if (options.max_norm()) {
-      kernels::ref::renorm_rows(table, dim, r, rows.numel(), *options.max_norm(),
+      kernels::cpu::renorm_rows(table, dim, r, rows.numel(), *options.max_norm(),
                                 options.norm_type());
     }
-    kernels::ref::gather(static_cast<const W*>(table), dim, r, rows.numel(),
-                         static_cast<W*>(out.raw_data()));
+    kernels::cpu::gather(static_cast<const W*>(table), dim, r, rows.numel(),
+                         static_cast<W*>(out.raw_data()), weight.size(0));
   });
+}
+
+}  // namespace
+
+Tensor embedding(const Tensor& ids, Tensor& weight, const EmbeddingFuncOptions& options) {
+  const Tensor rows = checked_rows(ids, weight, options);
+  Tensor out = Tensor::empty(output_shape(ids, weight.size(1)), weight.dtype());
+  lookup(rows, weight, options, out);
   return out;
+}
+
+void embedding_into(const Tensor& ids, Tensor& weight, Tensor& out,
+                    const EmbeddingFuncOptions& options) {
+  const Tensor rows = checked_rows(ids, weight, options);
+  detail::check_output(out, output_shape(ids, weight.size(1)), weight.dtype(), {&weight, &ids},
+                       kWho);
+  lookup(rows, weight, options, out);
 }
 
 WeightGrad embedding_backward(const Tensor& ids, const Tensor& grad_output,
@@ -88,14 +109,14 @@ WeightGrad embedding_backward(const Tensor& ids, const Tensor& grad_output,
     const I* r = rows.data<I>();
     if (!options.sparse()) {
       Tensor grad = Tensor::empty({num_embeddings, dim}, grad_output.dtype());
-      kernels::ref::embedding_backward_dense(g, r, n, dim, num_embeddings, padding,
+      kernels::cpu::embedding_backward_dense(g, r, n, dim, num_embeddings, padding,
                                              options.scale_grad_by_freq(),
                                              static_cast<W*>(grad.raw_data()));
       return WeightGrad::from_dense(grad);
     }
     Tensor idx = Tensor::empty({n}, DType::Int64);
     Tensor val = Tensor::empty({n, dim}, grad_output.dtype());
-    const std::int64_t nnz = kernels::ref::embedding_backward_sparse(
+    const std::int64_t nnz = kernels::cpu::embedding_backward_sparse(
         g, r, n, dim, padding, idx.data<std::int64_t>(), static_cast<W*>(val.raw_data()));
     if (nnz != n) {  // padding positions were dropped: keep exactly nnz entries
       Tensor idx2 = Tensor::empty({nnz}, DType::Int64);

@@ -3,11 +3,12 @@
 #include <vector>
 
 #include "embedkit/core/error.hpp"
-#include "kernels/ref/embedding_bag_ref.hpp"
-#include "kernels/ref/embedding_ref.hpp"
+#include "kernels/cpu/embedding_bag_cpu.hpp"
+#include "kernels/cpu/embedding_cpu.hpp"
 #include "nn/bags.hpp"
 #include "nn/dispatch.hpp"
 #include "nn/ids.hpp"
+#include "nn/output_check.hpp"
 #include "nn/repr.hpp"
 
 namespace embedkit::nn {
@@ -51,14 +52,13 @@ std::string bag_mode_name(BagMode mode) {
 
 namespace functional {
 
-Tensor embedding_bag(const Tensor& ids, Tensor& weight, const Tensor& offsets,
-                     const EmbeddingBagFuncOptions& options, const Tensor& per_sample_weights) {
-  const detail::Bags bags =
-      detail::prepare_bags(ids, offsets, per_sample_weights, weight, options, kWho);
+namespace {
+
+void pool(const detail::Bags& bags, Tensor& weight, const EmbeddingBagFuncOptions& options,
+          Tensor& out) {
   const std::int64_t padding =
       detail::normalize_padding_idx(options.padding_idx(), weight.size(0), kWho);
   const std::int64_t dim = weight.size(1);
-  Tensor out = Tensor::empty({bags.num_bags, dim}, weight.dtype());
   detail::dispatch(weight.dtype(), bags.rows.dtype(), [&](auto w, auto i) {
     using W = decltype(w);
     using I = decltype(i);
@@ -66,14 +66,33 @@ Tensor embedding_bag(const Tensor& ids, Tensor& weight, const Tensor& offsets,
     const I* rows = bags.rows.data<I>();
     if (options.max_norm()) {
       // Like PyTorch, every referenced row is renormalised, padding ids included.
-      kernels::ref::renorm_rows(table, dim, rows, bags.rows.numel(), *options.max_norm(),
+      kernels::cpu::renorm_rows(table, dim, rows, bags.rows.numel(), *options.max_norm(),
                                 options.norm_type());
     }
-    kernels::ref::bag_forward(static_cast<const W*>(table), dim, rows, bags.bounds.data(),
+    kernels::cpu::bag_forward(static_cast<const W*>(table), dim, rows, bags.bounds.data(),
                               bags.num_bags, reduce_of(options.mode()), psw_data<W>(bags), padding,
-                              static_cast<W*>(out.raw_data()), nullptr);
+                              static_cast<W*>(out.raw_data()), nullptr, weight.size(0));
   });
+}
+
+}  // namespace
+
+Tensor embedding_bag(const Tensor& ids, Tensor& weight, const Tensor& offsets,
+                     const EmbeddingBagFuncOptions& options, const Tensor& per_sample_weights) {
+  const detail::Bags bags =
+      detail::prepare_bags(ids, offsets, per_sample_weights, weight, options, kWho);
+  Tensor out = Tensor::empty({bags.num_bags, weight.size(1)}, weight.dtype());
+  pool(bags, weight, options, out);
   return out;
+}
+
+void embedding_bag_into(const Tensor& ids, Tensor& weight, const Tensor& offsets, Tensor& out,
+                        const EmbeddingBagFuncOptions& options, const Tensor& per_sample_weights) {
+  const detail::Bags bags =
+      detail::prepare_bags(ids, offsets, per_sample_weights, weight, options, kWho);
+  detail::check_output(out, {bags.num_bags, weight.size(1)}, weight.dtype(),
+                       {&weight, &ids, &offsets, &per_sample_weights}, kWho);
+  pool(bags, weight, options, out);
 }
 
 EmbeddingBagGrad embedding_bag_backward(const Tensor& ids, const Tensor& weight,
@@ -106,7 +125,7 @@ EmbeddingBagGrad embedding_bag_backward(const Tensor& ids, const Tensor& weight,
     if (options.sparse()) {
       Tensor idx = Tensor::empty({n}, DType::Int64);
       Tensor val = Tensor::empty({n, dim}, weight.dtype());
-      const std::int64_t nnz = kernels::ref::bag_backward_sparse(
+      const std::int64_t nnz = kernels::cpu::bag_backward_sparse(
           g, rows, bags.bounds.data(), bags.num_bags, dim, reduce, psw_data<W>(bags), padding,
           idx.data<std::int64_t>(), static_cast<W*>(val.raw_data()));
       Tensor idx2 = Tensor::empty({nnz}, DType::Int64);
@@ -120,12 +139,12 @@ EmbeddingBagGrad embedding_bag_backward(const Tensor& ids, const Tensor& weight,
         // The forward's arg-max, recomputed from the (unchanged) table.
         arg_max.resize(static_cast<std::size_t>(bags.num_bags * dim));
         std::vector<W> scratch(static_cast<std::size_t>(bags.num_bags * dim));
-        kernels::ref::bag_forward(table, dim, rows, bags.bounds.data(), bags.num_bags, reduce,
+        kernels::cpu::bag_forward(table, dim, rows, bags.bounds.data(), bags.num_bags, reduce,
                                   static_cast<const W*>(nullptr), padding, scratch.data(),
-                                  arg_max.data());
+                                  arg_max.data(), num_rows);
       }
       Tensor grad = Tensor::empty({num_rows, dim}, weight.dtype());
-      kernels::ref::bag_backward_dense(g, rows, bags.bounds.data(), bags.num_bags, dim, num_rows,
+      kernels::cpu::bag_backward_dense(g, rows, bags.bounds.data(), bags.num_bags, dim, num_rows,
                                        reduce, psw_data<W>(bags), padding,
                                        options.scale_grad_by_freq(), arg_max.data(),
                                        static_cast<W*>(grad.raw_data()));
@@ -133,7 +152,7 @@ EmbeddingBagGrad embedding_bag_backward(const Tensor& ids, const Tensor& weight,
     }
     if (bags.per_sample_weights.defined()) {
       Tensor dpsw = Tensor::empty(per_sample_weights.shape(), weight.dtype());
-      kernels::ref::bag_backward_per_sample_weights(g, table, rows, bags.bounds.data(),
+      kernels::cpu::bag_backward_per_sample_weights(g, table, rows, bags.bounds.data(),
                                                     bags.num_bags, dim, padding,
                                                     static_cast<W*>(dpsw.raw_data()));
       result.per_sample_weights = dpsw;

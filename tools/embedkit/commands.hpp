@@ -18,5 +18,14 @@ struct Command {
 
 // `embedkit tour`: what an embedding table is, shown step by step on a tiny table (tour.cpp).
 Command add_tour(CLI::App& parent);
+// Word vectors: nearest neighbours, analogies, evaluation, format conversion
+// (similar.cpp, analogy.cpp, eval.cpp, convert.cpp).
+Command add_similar(CLI::App& parent);
+Command add_analogy(CLI::App& parent);
+Command add_eval(CLI::App& parent);
+Command add_convert(CLI::App& parent);
+
+// `embedkit train`: word2vec training on a text corpus (train.cpp).
+Command add_train(CLI::App& parent);
 
 }  // namespace embedkit::cli

@@ -28,6 +28,11 @@ int main(int argc, char** argv) {
 
   std::vector<embedkit::cli::Command> commands;
   commands.push_back(embedkit::cli::add_tour(app));
+  commands.push_back(embedkit::cli::add_similar(app));
+  commands.push_back(embedkit::cli::add_analogy(app));
+  commands.push_back(embedkit::cli::add_eval(app));
+  commands.push_back(embedkit::cli::add_convert(app));
+  commands.push_back(embedkit::cli::add_train(app));
 
   try {
     app.parse(argc, argv);

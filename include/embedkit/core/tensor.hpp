@@ -15,6 +15,7 @@
 
 #include "embedkit/core/dtype.hpp"
 #include "embedkit/core/error.hpp"
+#include "embedkit/core/memory.hpp"
 
 namespace embedkit {
 
@@ -32,6 +33,8 @@ class Tensor {
 
   // A new owned tensor with uninitialized / zero-filled contents.
   static Tensor empty(const Shape& shape, DType dtype = DType::Float32);
+  // Same, with a say in where the memory comes from (e.g. huge pages for a large table).
+  static Tensor empty(const Shape& shape, DType dtype, const MemoryOptions& memory);
   static Tensor zeros(const Shape& shape, DType dtype = DType::Float32);
   // A view over memory the caller owns and keeps alive for the tensor's lifetime.
   static Tensor from_blob(void* data, const Shape& shape, DType dtype);

@@ -70,6 +70,13 @@ namespace functional {
 // renormalised in place first (after every id has been validated).
 Tensor embedding(const Tensor& ids, Tensor& weight, const EmbeddingFuncOptions& options = {});
 
+// embedding() into a caller's tensor `out` (shape ids.shape + [D], the table's dtype, not
+// overlapping the table or the ids). With the default unknown-id policy it allocates nothing
+// (PyTorch: torch.index_select(weight, 0, ids, out=out)). Everything is checked before anything
+// is written.
+void embedding_into(const Tensor& ids, Tensor& weight, Tensor& out,
+                    const EmbeddingFuncOptions& options = {});
+
 // Gradient of the table given the gradient of embedding()'s output.
 WeightGrad embedding_backward(const Tensor& ids, const Tensor& grad_output,
                               std::int64_t num_embeddings,

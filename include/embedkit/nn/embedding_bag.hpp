@@ -82,6 +82,13 @@ Tensor embedding_bag(const Tensor& ids, Tensor& weight, const Tensor& offsets = 
                      const EmbeddingBagFuncOptions& options = {},
                      const Tensor& per_sample_weights = Tensor());
 
+// embedding_bag() into a caller's tensor `out` ([B, D], the table's dtype, not overlapping any
+// input): no output allocation (the bag bounds are still gathered into a small vector of B + 1
+// offsets). Everything is checked before anything is written.
+void embedding_bag_into(const Tensor& ids, Tensor& weight, const Tensor& offsets, Tensor& out,
+                        const EmbeddingBagFuncOptions& options = {},
+                        const Tensor& per_sample_weights = Tensor());
+
 // Gradients given the gradient of the output. Reads the table (max mode recomputes each bag's
 // arg-max; per-sample-weight gradients need the rows), so call it before the table changes.
 EmbeddingBagGrad embedding_bag_backward(const Tensor& ids, const Tensor& weight,

@@ -1,0 +1,391 @@
+// embedkit against LibTorch, in one process, on the same table and ids (the torch tensors are
+// views of embedkit's buffers), with the machine's copy bandwidth measured in the same run.
+//
+// Every case reports GB/s (bytes of rows read + written, per call, 1e9 bytes), copy% (that
+// rate against a large parallel memcpy with the same thread count, itself counted as read +
+// written) and, for embedkit, vs_torch = LibTorch's time / embedkit's time for the same case
+// (> 1: embedkit is faster). Cases run torch first, then embedkit, then the yardstick.
+//
+// Default: a subset that runs in a few minutes. EMBEDKIT_BENCH_FULL=1: every combination.
+// EMBEDKIT_BENCH_4G=1: adds 4 GiB tables (with and without huge pages). Google Benchmark's own
+// flags (--benchmark_filter=..., --benchmark_out=...) work as usual.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <benchmark/benchmark.h>
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench_data.hpp"
+#include "embedkit/core/thread_pool.hpp"
+#include "embedkit/nn/embedding.hpp"
+#include "embedkit/nn/embedding_bag.hpp"
+#include "yardstick.hpp"
+
+namespace embedkit::bench {
+namespace {
+
+enum class Op { Copy, ForwardAlloc, ForwardInto, BagSum, BagMean, BackwardDense, BackwardSparse };
+enum class Impl { Torch, Embedkit, Yardstick };
+
+std::string op_name(Op op) {
+  switch (op) {
+    case Op::Copy:
+      return "copy";
+    case Op::ForwardAlloc:
+      return "fwd_alloc";
+    case Op::ForwardInto:
+      return "fwd_into";
+    case Op::BagSum:
+      return "bag_sum";
+    case Op::BagMean:
+      return "bag_mean";
+    case Op::BackwardDense:
+      return "bwd_dense";
+    case Op::BackwardSparse:
+      return "bwd_sparse";
+  }
+  return "?";
+}
+
+std::string impl_name(Impl i) {
+  return i == Impl::Torch ? "torch" : (i == Impl::Embedkit ? "embedkit" : "plain_loop");
+}
+
+struct Case {
+  Op op;
+  std::int64_t rows = 0;
+  std::int64_t dim = 0;
+  Dist dist = Dist::Uniform;
+  int threads = 1;
+  std::int64_t n = 0;    // ids per call
+  std::int64_t bag = 0;  // ids per bag (bag ops)
+  bool huge = false;     // table on huge pages
+
+  std::string table_name() const {
+    const std::int64_t bytes = rows * dim * 4;
+    if (bytes >= (std::int64_t{1} << 30)) return std::to_string(bytes >> 30) + "GiB";
+    if (bytes >= (std::int64_t{1} << 20)) return std::to_string(bytes >> 20) + "MiB";
+    return std::to_string(rows) + "rows";
+  }
+  // The name without the implementation: the key that pairs torch and embedkit.
+  std::string key() const {
+    std::string s = op_name(op);
+    if (op != Op::Copy) {
+      s += "/" + table_name() + (huge ? "+hugepages" : "") + "/D:" + std::to_string(dim) + "/" +
+           dist_name(dist);
+      if (bag > 0) s += "/bag:" + std::to_string(bag);
+    }
+    return s + "/threads:" + std::to_string(threads);
+  }
+  // Id windows cycled through (see run_case): enough that the rows touched over a cycle are
+  // ~512 MiB, far more than the last-level cache (at most 256 windows).
+  std::int64_t windows() const {
+    const std::int64_t per_call = n * dim * 4;
+    if (op == Op::Copy || rows * dim * 4 <= (std::int64_t{64} << 20)) return 1;
+    return std::clamp<std::int64_t>((std::int64_t{512} << 20) / per_call, 1, 256);
+  }
+  // Bytes of rows read + written by one call.
+  double bytes() const {
+    const double row = static_cast<double>(dim) * 4.0;
+    switch (op) {
+      case Op::Copy:
+        return 2.0 * static_cast<double>(n);
+      case Op::ForwardAlloc:
+      case Op::ForwardInto:
+      case Op::BackwardSparse:
+        return 2.0 * static_cast<double>(n) * row;  // rows read, rows written
+      case Op::BagSum:
+      case Op::BagMean:
+        return (static_cast<double>(n) + static_cast<double>(n / bag)) * row;
+      case Op::BackwardDense:
+        return (static_cast<double>(n) + static_cast<double>(rows)) * row;  // grad in, table out
+    }
+    return 0;
+  }
+};
+
+std::map<std::string, double> g_torch_seconds;  // per case key
+std::map<int, double> g_copy_gbs;               // per thread count
+
+at::Tensor view(const Tensor& t) {
+  std::vector<std::int64_t> sizes(t.shape().begin(), t.shape().end());
+  const auto type = t.dtype() == DType::Int64 ? at::kLong : at::kFloat;
+  return at::from_blob(const_cast<void*>(t.raw_data()), sizes, type);
+}
+
+// Gradient of the lookup output: [n, dim], cached.
+const Tensor& grad_rows(std::int64_t n, std::int64_t dim) {
+  static std::map<std::pair<std::int64_t, std::int64_t>, Tensor> cache;
+  auto [it, fresh] = cache.try_emplace({n, dim});
+  if (fresh) {
+    it->second = Tensor::empty({n, dim});
+    float* g = it->second.data<float>();
+    for (std::int64_t i = 0; i < n * dim; ++i) g[i] = static_cast<float>(i % 97) * 0.01f - 0.5f;
+  }
+  return it->second;
+}
+
+template <class F>
+void timed(benchmark::State& state, const Case& c, Impl impl, F&& body) {
+  set_num_threads(c.threads);
+  at::set_num_threads(c.threads);
+  body();  // warm-up: caches, page faults of reused buffers, pools
+  const auto t0 = std::chrono::steady_clock::now();
+  for (auto _ : state) body();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() /
+      static_cast<double>(state.iterations());
+  const double gbs = c.bytes() / seconds / 1e9;
+  state.counters["GB/s"] = gbs;
+  if (c.op == Op::Copy) {
+    g_copy_gbs[c.threads] = gbs;
+    return;
+  }
+  if (auto it = g_copy_gbs.find(c.threads); it != g_copy_gbs.end()) {
+    state.counters["copy%"] = 100.0 * gbs / it->second;
+  }
+  if (impl == Impl::Torch) {
+    g_torch_seconds[c.key()] = seconds;
+  } else if (auto it = g_torch_seconds.find(c.key()); it != g_torch_seconds.end()) {
+    state.counters["vs_torch"] = it->second / seconds;
+  }
+}
+
+void run_case(benchmark::State& state, const Case& c, Impl impl) {
+  if (c.op == Op::Copy) {
+    // Two buffers of n bytes, copied in as many contiguous chunks as threads.
+    static std::vector<char> src, dst;
+    src.assign(static_cast<std::size_t>(c.n), 1);
+    dst.assign(static_cast<std::size_t>(c.n), 0);
+    timed(state, c, impl, [&] {
+      parallel_for(c.n, 1 << 20, [&](std::int64_t b, std::int64_t e) {
+        std::memcpy(dst.data() + b, src.data() + b, static_cast<std::size_t>(e - b));
+      });
+      benchmark::DoNotOptimize(dst.data());
+    });
+    return;
+  }
+  Tensor w = table(c.rows, c.dim, c.huge);
+  const at::Tensor tw = view(w);
+  // Successive calls use successive windows of one long id stream, so that a large table is
+  // read at new random rows each call (the same ids every call would leave their rows in the
+  // last-level cache). Both libraries see the same windows in the same order.
+  const std::int64_t windows = c.windows();
+  const Tensor& all_ids = ids(c.n * windows, c.rows, c.dist);
+  std::vector<Tensor> id_windows;
+  std::vector<at::Tensor> tid_windows;
+  for (std::int64_t k = 0; k < windows; ++k) {
+    id_windows.push_back(Tensor::from_blob(
+        const_cast<std::int64_t*>(all_ids.data<std::int64_t>()) + k * c.n, {c.n}, DType::Int64));
+    tid_windows.push_back(view(id_windows.back()));
+  }
+  std::int64_t window = 0;
+  // The ids of the next call.
+  auto next = [&]() -> std::int64_t {
+    const std::int64_t k = window;
+    window = window + 1 == windows ? 0 : window + 1;
+    return k;
+  };
+  switch (c.op) {
+    case Op::ForwardAlloc:
+      if (impl == Impl::Torch) {
+        timed(state, c, impl, [&] {
+          benchmark::DoNotOptimize(
+              at::embedding(tw, tid_windows[static_cast<std::size_t>(next())]).data_ptr());
+        });
+      } else {
+        timed(state, c, impl, [&] {
+          benchmark::DoNotOptimize(
+              nn::functional::embedding(id_windows[static_cast<std::size_t>(next())], w)
+                  .raw_data());
+        });
+      }
+      break;
+    case Op::ForwardInto: {
+      Tensor out = Tensor::empty({c.n, c.dim});
+      at::Tensor tout = view(out);
+      if (impl == Impl::Torch) {
+        timed(state, c, impl, [&] {
+          at::index_select_out(tout, tw, 0, tid_windows[static_cast<std::size_t>(next())]);
+        });
+      } else {
+        timed(state, c, impl, [&] {
+          nn::functional::embedding_into(id_windows[static_cast<std::size_t>(next())], w, out);
+        });
+      }
+      benchmark::DoNotOptimize(out.raw_data());
+      break;
+    }
+    case Op::BagSum:
+    case Op::BagMean: {
+      const Tensor& off = offsets(c.n, c.bag);
+      const at::Tensor toff = view(off);
+      const bool sum = c.op == Op::BagSum;
+      if (impl == Impl::Torch) {
+        timed(state, c, impl, [&] {
+          benchmark::DoNotOptimize(
+              std::get<0>(at::embedding_bag(tw, tid_windows[static_cast<std::size_t>(next())], toff,
+                                            false, sum ? 0 : 1))
+                  .data_ptr());
+        });
+      } else if (impl == Impl::Embedkit) {
+        const auto opts =
+            nn::EmbeddingBagFuncOptions().mode(sum ? nn::BagMode::Sum : nn::BagMode::Mean);
+        timed(state, c, impl, [&] {
+          benchmark::DoNotOptimize(nn::functional::embedding_bag(
+                                       id_windows[static_cast<std::size_t>(next())], w, off, opts)
+                                       .raw_data());
+        });
+      } else {
+        const std::int64_t bags = off.numel();
+        Tensor out = Tensor::empty({bags, c.dim});
+        timed(state, c, impl, [&] {
+          const std::int64_t* call_ids =
+              id_windows[static_cast<std::size_t>(next())].data<std::int64_t>();
+          parallel_for(bags, 1, [&](std::int64_t b0, std::int64_t b1) {
+            plain_bag_sum(w.data<float>(), c.dim, call_ids, off.data<std::int64_t>(), bags, c.n, b0,
+                          b1, out.data<float>());
+          });
+          benchmark::DoNotOptimize(out.raw_data());
+        });
+      }
+      break;
+    }
+    case Op::BackwardDense:
+    case Op::BackwardSparse: {
+      const Tensor& g = grad_rows(c.n, c.dim);
+      const at::Tensor tg = view(g);
+      const bool sparse = c.op == Op::BackwardSparse;
+      if (impl == Impl::Torch) {
+        timed(state, c, impl, [&] {
+          benchmark::DoNotOptimize(at::embedding_backward(
+              tg, tid_windows[static_cast<std::size_t>(next())], c.rows, -1, false, sparse));
+        });
+      } else {
+        const auto opts = nn::EmbeddingFuncOptions().sparse(sparse);
+        timed(state, c, impl, [&] {
+          benchmark::DoNotOptimize(nn::functional::embedding_backward(
+              id_windows[static_cast<std::size_t>(next())], g, c.rows, opts));
+        });
+      }
+      break;
+    }
+    case Op::Copy:
+      break;
+  }
+}
+
+bool env_flag(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && std::string(v) != "0" && !std::string(v).empty();
+}
+
+std::vector<Case> cases() {
+  const bool full = env_flag("EMBEDKIT_BENCH_FULL");
+  const int all = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  std::vector<int> thread_counts = {1};
+  if (all > 1) thread_counts.push_back(all);
+  const std::int64_t small_rows = 1024;  // cache-sized: 64 KiB (D = 16) .. 1 MiB (D = 256)
+  const std::int64_t big = std::int64_t{512} << 20;
+  const std::vector<std::int64_t> all_dims = {16, 32, 64, 128, 256};
+  const std::int64_t fwd_n = 16384;
+  // Ids per bag call: 65536, but 16384 for bags of 1, whose output is as large as the rows read
+  // (65536 rows of D = 128 would be a 32 MiB output, which glibc maps fresh on every call: page
+  // faults would dominate both libraries' time).
+  const std::int64_t bag_ids = 65536;
+  auto bag_n = [&](std::int64_t bag) { return (bag == 1 ? 16384 : bag_ids) / bag * bag; };
+
+  std::vector<Case> out;
+  for (int t : thread_counts) out.push_back({Op::Copy, 0, 0, Dist::Uniform, t, big, 0, false});
+  auto add = [&](Case c) {
+    for (int t : thread_counts) {
+      c.threads = t;
+      out.push_back(c);
+    }
+  };
+  for (bool is_big : {false, true}) {
+    for (std::int64_t d : all_dims) {
+      const std::int64_t rows = is_big ? rows_for_bytes(big, d) : small_rows;
+      const bool main_dim = d == 16 || d == 128;
+      if (!full && !is_big && !main_dim) continue;
+      for (Dist dist : {Dist::Uniform, Dist::Zipf}) {
+        if (!full && dist == Dist::Zipf && !main_dim) continue;
+        for (Op op : {Op::ForwardAlloc, Op::ForwardInto}) add({op, rows, d, dist, 1, fwd_n, 0});
+        for (std::int64_t bag : {1, 20, 100}) {
+          for (Op op : {Op::BagSum, Op::BagMean}) {
+            const bool wanted = full || (main_dim && dist == Dist::Uniform) ||
+                                (bag == 20 && op == Op::BagSum && (d == 128 || is_big));
+            if (wanted) add({op, rows, d, dist, 1, bag_n(bag), bag});
+          }
+        }
+        if (full || (main_dim && dist == Dist::Uniform)) {
+          for (Op op : {Op::BackwardDense, Op::BackwardSparse})
+            add({op, rows, d, dist, 1, fwd_n, 0});
+        }
+      }
+    }
+  }
+  // Huge pages on the 512 MiB table (D = 128), and the optional 4 GiB tables.
+  std::vector<std::int64_t> huge_tables = {big};
+  if (env_flag("EMBEDKIT_BENCH_4G")) huge_tables.push_back(std::int64_t{4} << 30);
+  for (std::int64_t bytes : huge_tables) {
+    for (bool huge : {false, true}) {
+      if (bytes == big && !huge) continue;  // the plain 512 MiB cases are above
+      const std::int64_t rows = rows_for_bytes(bytes, 128);
+      for (Dist dist : {Dist::Uniform, Dist::Zipf}) {
+        Case into{Op::ForwardInto, rows, 128, dist, 1, fwd_n, 0};
+        into.huge = huge;
+        add(into);
+        Case bag{Op::BagSum, rows, 128, dist, 1, bag_n(20), 20};
+        bag.huge = huge;
+        add(bag);
+      }
+    }
+  }
+  // Group by table so each big table is built once (copy cases first).
+  std::stable_sort(out.begin(), out.end(), [](const Case& a, const Case& b) {
+    auto k = [](const Case& c) {
+      return std::make_tuple(c.op != Op::Copy, c.rows * c.dim, c.dim, c.huge);
+    };
+    return k(a) < k(b);
+  });
+  return out;
+}
+
+void register_all() {
+  for (const Case& c : cases()) {
+    std::vector<Impl> impls = {Impl::Torch, Impl::Embedkit};
+    if (c.op == Op::Copy) impls = {Impl::Embedkit};
+    if (c.op == Op::BagSum && c.bag == 20) impls.push_back(Impl::Yardstick);
+    for (Impl impl : impls) {
+      const std::string name = c.op == Op::Copy ? c.key()
+                                                : op_name(c.op) + "/" + impl_name(impl) +
+                                                      c.key().substr(op_name(c.op).size());
+      benchmark::RegisterBenchmark(name.c_str(),
+                                   [c, impl](benchmark::State& s) { run_case(s, c, impl); })
+          ->UseRealTime()
+          ->MinTime(0.3)
+          ->Unit(benchmark::kMicrosecond);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace embedkit::bench
+
+int main(int argc, char** argv) {
+  c10::InferenceMode no_autograd;  // torch as a user would call it for inference: no graph
+  benchmark::Initialize(&argc, argv);
+  embedkit::bench::register_all();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

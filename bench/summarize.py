@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Turns embedkit_bench's JSON output into the Markdown tables of BENCHMARKS.md.
+
+usage: summarize.py bench.json > summary.md
+
+One row per case (op / table / D / id distribution / bag size / threads): LibTorch's and
+embedkit's time per call, embedkit's GB/s and share of the copy bandwidth, and the speedup
+(vs_torch = torch time / embedkit time). Numbers are copied from the JSON, never recomputed.
+"""
+import json
+import sys
+from collections import OrderedDict
+
+
+def main(path):
+    with open(path) as f:
+        data = json.load(f)
+    ctx = data.get("context", {})
+    rows = OrderedDict()
+    copy = []
+    for b in data["benchmarks"]:
+        if b.get("run_type") == "aggregate":
+            continue
+        name = b["name"]
+        parts = name.split("/")
+        if parts[0] == "copy":
+            copy.append((parts[-1], b.get("GB/s", 0.0)))
+            continue
+        op, impl, rest = parts[0], parts[1], "/".join(parts[2:])
+        key = (op, rest)
+        r = rows.setdefault(key, {})
+        r[impl] = b
+
+    print(f"Run on {ctx.get('host_name', '?')}: {ctx.get('num_cpus', '?')} CPUs at "
+          f"{ctx.get('mhz_per_cpu', '?')} MHz, {ctx.get('date', '')}; "
+          f"library build {ctx.get('library_build_type', '?')}.")
+    print()
+    print("| copy (memcpy of 512 MiB, read + write) | GB/s |")
+    print("| --- | ---: |")
+    for threads, gbs in copy:
+        print(f"| {threads} | {gbs:.1f} |")
+    print()
+    current_op = None
+    for (op, rest), r in rows.items():
+        if op != current_op:
+            current_op = op
+            print()
+            print(f"### {op}")
+            print()
+            print("| case | torch µs | embedkit µs | embedkit GB/s | copy% | vs torch "
+                  "| plain loop µs |")
+            print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        t = r.get("torch")
+        e = r.get("embedkit")
+        y = r.get("plain_loop")
+        def us(b):
+            return f"{b['real_time']:.1f}" if b else ""
+        gbs = f"{e['GB/s']:.1f}" if e and "GB/s" in e else ""
+        pct = f"{e['copy%']:.0f}%" if e and "copy%" in e else ""
+        vs = f"{e['vs_torch']:.2f}x" if e and "vs_torch" in e else ""
+        print(f"| {rest} | {us(t)} | {us(e)} | {gbs} | {pct} | {vs} | {us(y)} |")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

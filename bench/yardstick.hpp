@@ -1,0 +1,16 @@
+// The yardstick: bag sum as a plain loop a compiler can do its best with (-O3 -march=native,
+// accumulators in a local array of compile-time size), no prefetching, no intrinsics. It shows
+// what the straightforward code reaches on this machine, next to the tuned kernels.
+#pragma once
+
+#include <cstdint>
+
+namespace embedkit::bench {
+
+// out[b] = sum of weight rows ids[offsets[b] .. offsets[b+1]) (offsets has num_bags entries,
+// the last bag ends at n). dim must be 16, 32, 64, 128 or 256. Bags [b0, b1) only.
+void plain_bag_sum(const float* weight, std::int64_t dim, const std::int64_t* ids,
+                   const std::int64_t* offsets, std::int64_t num_bags, std::int64_t n,
+                   std::int64_t b0, std::int64_t b1, float* out);
+
+}  // namespace embedkit::bench

@@ -1,0 +1,98 @@
+// Word-vector files: a vocabulary (one word per row) and a float32 matrix [V, D], in the
+// formats other tools write and read.
+//
+//   format            extension     layout
+//   word2vec text     .txt          "V D\n", then per row "word v1 ... vD\n" (word2vec.c -binary 0)
+//   fastText .vec     .vec          the same as word2vec text (fastText's -saveOutput/.vec)
+//   word2vec binary   .bin          "V D\n", then per row "word " + D little-endian float32
+//                                   + an optional "\n" (as word2vec.c -binary 1 writes)
+//   GloVe text        (none)        word2vec text without the header line (--from glove)
+//   NumPy .npy        .npy          a float32 C-order [V, D] array (format 1.0, 2.0 or 3.0);
+//                                   the words go in a side file, one per line, whose path is
+//                                   the .npy path with the extension ".vocab"
+//                                   (vectors.npy -> vectors.vocab)
+//   safetensors       .safetensors  the matrix is the F32 tensor "weight"; the words are the
+//                                   "__metadata__" entry "vocabulary", one per line (so
+//                                   Python reads them with metadata["vocabulary"].split("\n"));
+//                                   a file without that entry takes its words from the side
+//                                   file as for .npy
+//
+// A word is non-empty, valid UTF-8 and holds no ASCII whitespace (space, \t, \n, \v, \f, \r):
+// the text formats split on whitespace and word2vec binary ends a word at a space, so such a
+// word could not be read back. Words are unique. Values are finite.
+//
+// Readers treat every file as hostile and never crash: any problem (a header count that
+// disagrees with the rows, a row with too few or too many values, a truncated row, a number
+// that does not parse, NaN or infinity, a word that is not UTF-8, a duplicate word, a
+// vocabulary whose size is not the matrix's) is an IoError that starts with the file's path
+// and names the line (text formats), row (binary formats) and word. Nothing is allocated for
+// a header's counts before the file's size shows they can be right.
+//
+// Writers validate everything first (ValueError for a word or value a format cannot hold),
+// then replace each file atomically (atomic_file.hpp): an error never leaves a half-written
+// file. Text formats print each value in the shortest form that reads back to the same
+// float, so every format round-trips bit for bit (-0.0 included).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "embedkit/core/tensor.hpp"
+
+namespace embedkit::io {
+
+// A vocabulary and its float32 matrix [words.size(), D].
+struct WordVectors {
+  std::vector<std::string> words;
+  Tensor matrix;
+};
+
+enum class VectorFormat { Word2VecText, FastTextVec, Word2VecBinary, GloVe, Npy, Safetensors };
+
+// "word2vec", "vec", "word2vec-binary", "glove", "npy", "safetensors".
+std::string_view vector_format_name(VectorFormat format);
+// Accepts the names above plus "txt", "fasttext" and "bin"; ValueError lists the choices.
+VectorFormat parse_vector_format(std::string_view name);
+// From the extension (.txt, .vec, .bin, .npy, .safetensors); nullopt otherwise (GloVe files
+// are .txt too, so GloVe is never guessed).
+std::optional<VectorFormat> guess_vector_format(const std::filesystem::path& path);
+// The side file that holds the words of an .npy (or vocabulary-less safetensors) file.
+std::filesystem::path vocabulary_path_for(const std::filesystem::path& matrix_path);
+
+// Reads a file in `format` (guessed from the extension when nullopt; ValueError when it
+// cannot be). Throws IoError as described above.
+WordVectors load_word_vectors(const std::filesystem::path& path,
+                              std::optional<VectorFormat> format = std::nullopt);
+// Writes `vectors` in `format` (guessed when nullopt). The .npy format writes two files.
+void save_word_vectors(const std::filesystem::path& path, const WordVectors& vectors,
+                       std::optional<VectorFormat> format = std::nullopt);
+
+// Throws ValueError unless the words and matrix are storable (see the word rules above).
+void check_word_vectors(const WordVectors& vectors);
+
+// The formats in memory (for callers with their own storage, and for fuzzing). Errors name
+// `source_name` as the file.
+WordVectors parse_word2vec_text(std::span<const std::uint8_t> bytes, bool has_header,
+                                const std::string& source_name = "<memory>");
+std::string serialize_word2vec_text(const WordVectors& vectors, bool with_header);
+WordVectors parse_word2vec_binary(std::span<const std::uint8_t> bytes,
+                                  const std::string& source_name = "<memory>");
+std::string serialize_word2vec_binary(const WordVectors& vectors);
+// A float32 C-order 2-D array.
+Tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& source_name = "<memory>");
+std::string serialize_npy(const Tensor& matrix);
+// One word per line ("\n" or "\r\n"; the last line's newline is optional).
+std::vector<std::string> parse_vocabulary(std::span<const std::uint8_t> bytes,
+                                          const std::string& source_name = "<memory>");
+std::string serialize_vocabulary(const std::vector<std::string>& words);
+// The safetensors layout above; `side_vocabulary` is used when the metadata has none.
+WordVectors parse_vectors_safetensors(std::span<const std::uint8_t> bytes,
+                                      const std::string& source_name = "<memory>",
+                                      const std::vector<std::string>* side_vocabulary = nullptr);
+
+}  // namespace embedkit::io

@@ -1,0 +1,78 @@
+// word2vec (Mikolov et al. 2013; the algorithm of word2vec.c): skip-gram or CBOW, trained with
+// negative sampling or hierarchical softmax, with subsampling of frequent words, a dynamic
+// (randomly shrunk) window and a learning rate decaying linearly from alpha to alpha * 1e-4 over
+// all epochs' words.
+//
+// The corpus is read twice or more, never held whole: once to count the vocabulary, then once
+// per epoch, streamed. Each thread trains on its own byte slice of the corpus and updates the
+// shared tables without locks ("hogwild", as word2vec.c does): updates of different threads may
+// interleave, so results with threads > 1 are not reproducible run to run. With threads == 1 the
+// same corpus, options and seed give bitwise identical vectors.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "embedkit/core/tensor.hpp"
+#include "embedkit/models/vocabulary.hpp"
+
+namespace embedkit::models {
+
+enum class Word2VecArchitecture { SkipGram, Cbow };
+enum class Word2VecLoss { NegativeSampling, HierarchicalSoftmax };
+
+struct Word2VecOptions {
+  Word2VecArchitecture architecture = Word2VecArchitecture::SkipGram;
+  Word2VecLoss loss = Word2VecLoss::NegativeSampling;
+  std::int64_t dim = 100;
+  std::int64_t window = 5;
+  std::int64_t negative = 5;  // negative samples per prediction (negative sampling only)
+  std::int64_t min_count = 5;
+  std::int64_t max_vocab = 0;  // 0: no limit
+  double sample = 1e-3;        // subsampling threshold; 0 turns it off
+  std::int64_t epochs = 5;
+  double alpha = 0;  // 0: 0.025 for skip-gram, 0.05 for CBOW (word2vec.c's defaults)
+  std::int64_t threads = 1;
+  std::uint64_t seed = 1;
+  double progress_interval = 1.0;  // seconds between progress reports
+
+  // Throws ValueError naming the first bad option.
+  void validate() const;
+  double start_alpha() const;
+};
+
+// A progress report, given to the callback from the thread that called train_word2vec.
+struct Word2VecProgress {
+  double fraction = 0;     // of all epochs' words
+  std::int64_t words = 0;  // corpus words processed (kept words before subsampling)
+  double words_per_second = 0;
+  double loss = 0;   // mean loss per prediction over the interval since the last report
+  double alpha = 0;  // current learning rate
+  double elapsed_seconds = 0;
+  double eta_seconds = 0;
+};
+
+struct Word2VecResult {
+  Vocabulary vocabulary;
+  Tensor vectors;  // float32 [V, dim]: the input vectors, row i = word i
+  CorpusStats corpus;
+  std::int64_t words_trained = 0;  // all epochs, before subsampling
+  double seconds = 0;              // training time (the counting pass excluded)
+  double words_per_second = 0;
+  // Mean loss per prediction over the last epoch. A prediction is one (context, centre) pair for
+  // skip-gram, one centre for CBOW; its loss is the sum of the logistic losses -log sigmoid(+-x)
+  // over the positive word and its negative samples, or over the centre's Huffman path.
+  double final_loss = 0;
+};
+
+// Trains word vectors on the corpus at `corpus` (plain or gzip text). Throws IoError on an
+// unreadable or invalid corpus, ValueError on bad options, an empty corpus, or a corpus where no
+// word reaches min_count. on_progress (optional) is called about every progress_interval
+// seconds, and once at the end.
+Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2VecOptions& options,
+                              const std::function<void(const Word2VecProgress&)>& on_progress = {});
+
+}  // namespace embedkit::models

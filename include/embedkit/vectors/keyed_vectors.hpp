@@ -1,0 +1,120 @@
+// KeyedVectors: a vocabulary and its vectors (a float32 matrix [V, D], row i = words[i]), with
+// nearest neighbours and analogies by cosine similarity, as gensim's KeyedVectors does them.
+//
+// Rows are assumed sorted by decreasing frequency (as word2vec, fastText and GloVe write
+// them), so `restrict_vocab = N` means "search only the N most frequent words" (gensim's
+// restrict_vocab). Queries are answered with a blocked matrix product of the queries against
+// the unit-norm matrix (computed once, in the constructor, so a const KeyedVectors can be
+// queried from many threads).
+//
+// Errors: a word not in the vocabulary is a KeyError (a ValueError) whose message and word()
+// name it; bad arguments are ValueError.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "embedkit/core/error.hpp"
+#include "embedkit/core/tensor.hpp"
+
+namespace embedkit::vectors {
+
+// A word that is not in the vocabulary.
+class KeyError : public ValueError {
+ public:
+  explicit KeyError(const std::string& word);
+  const std::string& word() const { return word_; }
+
+ private:
+  std::string word_;
+};
+
+// One search result: a word, its row, and its score (cosine for most_similar and 3CosAdd,
+// the 3CosMul ratio for kMul).
+struct Neighbor {
+  std::string word;
+  std::int64_t index = 0;
+  float score = 0.0f;
+};
+
+enum class AnalogyMethod {
+  // 3CosAdd: argmax cos(x, unit(unit(a) - unit(b) + unit(c))), which ranks as
+  // cos(x, a) - cos(x, b) + cos(x, c) (Levy & Goldberg 2014; gensim's most_similar).
+  kAdd,
+  // 3CosMul: argmax cos'(x, a) * cos'(x, c) / (cos'(x, b) + epsilon), with the cosines shifted
+  // to [0, 1] by cos' = (1 + cos) / 2 (Levy & Goldberg 2014; gensim's most_similar_cosmul).
+  kMul,
+};
+
+// Levy & Goldberg's epsilon for 3CosMul (gensim uses 1e-6).
+inline constexpr float kCosMulEpsilon = 0.001f;
+// "No limit" for restrict_vocab.
+inline constexpr std::int64_t kAllWords = std::numeric_limits<std::int64_t>::max();
+
+class KeyedVectors {
+ public:
+  // `matrix` is float32 [words.size(), D] with D >= 1 (copied). Throws ValueError for a size
+  // mismatch, an empty or duplicate word, or a non-finite value (naming the word).
+  KeyedVectors(std::vector<std::string> words, Tensor matrix);
+
+  std::int64_t size() const { return static_cast<std::int64_t>(words_.size()); }
+  std::int64_t dim() const { return dim_; }
+  const std::vector<std::string>& words() const { return words_; }
+  const Tensor& matrix() const { return matrix_; }
+  // Rows scaled to unit length (an all-zero row stays zero).
+  const Tensor& unit_matrix() const { return unit_; }
+
+  bool contains(std::string_view word) const;
+  // The word's row; -1 when absent.
+  std::int64_t find(std::string_view word) const;
+  // The word's row; KeyError when absent.
+  std::int64_t index(std::string_view word) const;
+  std::span<const float> vector(std::string_view word) const;
+  std::span<const float> unit_vector(std::string_view word) const;
+  // Cosine similarity of two words.
+  float similarity(std::string_view a, std::string_view b) const;
+
+  // The `topn` words most similar to `word` (by cosine), the word itself excluded, among the
+  // first `restrict_vocab` rows, best first (ties: lower row first).
+  std::vector<Neighbor> most_similar(std::string_view word, std::int64_t topn = 10,
+                                     std::int64_t restrict_vocab = kAllWords) const;
+  // The same for a vector (of length dim(); normalized here), excluding the given words.
+  std::vector<Neighbor> most_similar(std::span<const float> query, std::int64_t topn = 10,
+                                     const std::vector<std::string>& exclude = {},
+                                     std::int64_t restrict_vocab = kAllWords) const;
+  // Many queries at once: `queries` is float32 [Q, D] (rows normalized here); `exclude[q]`
+  // (when given, one list per query) are rows left out of query q's answers.
+  std::vector<std::vector<Neighbor>> most_similar_batch(
+      const Tensor& queries, std::int64_t topn,
+      const std::vector<std::vector<std::int64_t>>& exclude = {},
+      std::int64_t restrict_vocab = kAllWords) const;
+
+  // a - b + c ("king" - "man" + "woman" -> "queen"): gensim's positive=[a, c], negative=[b].
+  // The three words are excluded from the answers.
+  std::vector<Neighbor> analogy(std::string_view a, std::string_view b, std::string_view c,
+                                AnalogyMethod method = AnalogyMethod::kAdd, std::int64_t topn = 10,
+                                std::int64_t restrict_vocab = kAllWords,
+                                float epsilon = kCosMulEpsilon) const;
+  // Many 3CosAdd analogies by rows: each entry is {a, b, c} (a - b + c).
+  std::vector<std::vector<Neighbor>> analogy_batch(
+      const std::vector<std::array<std::int64_t, 3>>& questions, std::int64_t topn,
+      std::int64_t restrict_vocab = kAllWords) const;
+
+ private:
+  std::int64_t limit(std::int64_t restrict_vocab) const;
+  void check_topn(std::int64_t topn) const;
+
+  std::vector<std::string> words_;
+  std::unordered_map<std::string, std::int64_t> index_;
+  Tensor matrix_;
+  Tensor unit_;
+  std::int64_t dim_ = 0;
+};
+
+}  // namespace embedkit::vectors

@@ -1,0 +1,53 @@
+// Helpers shared by the word-vector readers and writers (vector_formats.hpp).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "embedkit/core/tensor.hpp"
+#include "embedkit/io/vector_formats.hpp"
+
+namespace embedkit::io::detail {
+
+// Why `word` cannot be stored (empty, not UTF-8, holds whitespace), or "" when it can.
+std::string word_problem(std::string_view word);
+
+// Throws IoError(source, where + ": ...") for a bad word, and for a duplicate of an earlier
+// word; `seen` collects the words read so far.
+class WordChecker {
+ public:
+  explicit WordChecker(std::size_t expected);
+  ~WordChecker();
+  WordChecker(const WordChecker&) = delete;
+  WordChecker& operator=(const WordChecker&) = delete;
+  void check(const std::string& source, const std::string& where, const std::string& word);
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+// The whole file; IoError when it cannot be read.
+std::vector<std::uint8_t> read_file_bytes(const std::filesystem::path& path);
+
+// Parses a header count: decimal digits only, at most 18 of them.
+bool parse_count(std::string_view text, std::int64_t& out);
+
+// "row 3 ('king')"-style location for messages.
+std::string row_name(std::int64_t row, std::string_view word);
+
+// The words joined by "\n", no newline after the last (the safetensors metadata form).
+std::string join_lines(const std::vector<std::string>& words);
+
+// Throws IoError naming the row and word of the first non-finite value.
+void check_finite(const std::string& source, const std::vector<std::string>& words,
+                  const Tensor& matrix);
+
+// Float32 matrix [V, D] made from the values read.
+Tensor matrix_from(std::vector<float>&& values, std::int64_t rows, std::int64_t dim);
+
+}  // namespace embedkit::io::detail

@@ -1,0 +1,257 @@
+// Word-vector files: format names, guessing, dispatch, and the checks shared by every format.
+#include "embedkit/io/vector_formats.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <unordered_set>
+
+#include "embedkit/core/error.hpp"
+#include "embedkit/io/atomic_file.hpp"
+#include "embedkit/io/safetensors.hpp"
+#include "io/display_name.hpp"
+#include "io/json_cursor.hpp"
+#include "io/vector_format_detail.hpp"
+
+namespace embedkit::io {
+namespace detail {
+
+std::string word_problem(std::string_view word) {
+  if (word.empty()) return "an empty word";
+  if (!is_valid_utf8(word)) return "word " + display_name(word) + " is not valid UTF-8";
+  for (const char c : word) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r') {
+      return "word " + display_name(word) + " holds whitespace";
+    }
+  }
+  return "";
+}
+
+struct WordChecker::Impl {
+  std::unordered_set<std::string> seen;
+};
+
+WordChecker::WordChecker(std::size_t expected) : impl_(new Impl) {
+  impl_->seen.reserve(expected);
+}
+WordChecker::~WordChecker() {
+  delete impl_;
+}
+
+void WordChecker::check(const std::string& source, const std::string& where,
+                        const std::string& word) {
+  const std::string problem = word_problem(word);
+  if (!problem.empty()) throw IoError(source, where + ": " + problem);
+  if (!impl_->seen.insert(word).second) {
+    throw IoError(source, where + ": word " + display_name(word) + " appears twice");
+  }
+}
+
+std::vector<std::uint8_t> read_file_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(path.string(), std::string("cannot open: ") + std::strerror(errno));
+  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
+  if (in.bad()) throw IoError(path.string(), "read failed");
+  return bytes;
+}
+
+bool parse_count(std::string_view text, std::int64_t& out) {
+  if (text.empty() || text.size() > 18) return false;
+  std::int64_t value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  out = value;
+  return true;
+}
+
+std::string row_name(std::int64_t row, std::string_view word) {
+  return "row " + std::to_string(row) + " (" + display_name(word) + ")";
+}
+
+void check_finite(const std::string& source, const std::vector<std::string>& words,
+                  const Tensor& matrix) {
+  const float* data = matrix.data<float>();
+  const std::int64_t dim = matrix.size(1);
+  for (std::int64_t i = 0; i < matrix.numel(); ++i) {
+    if (!std::isfinite(data[i])) {
+      throw IoError(source, row_name(i / dim, words[static_cast<std::size_t>(i / dim)]) +
+                                ": value " + std::to_string(i % dim + 1) + " is not finite");
+    }
+  }
+}
+
+Tensor matrix_from(std::vector<float>&& values, std::int64_t rows, std::int64_t dim) {
+  Tensor t = Tensor::empty({rows, dim}, DType::Float32);
+  if (!values.empty()) std::memcpy(t.raw_data(), values.data(), values.size() * sizeof(float));
+  return t;
+}
+
+}  // namespace detail
+
+std::string_view vector_format_name(VectorFormat format) {
+  switch (format) {
+    case VectorFormat::Word2VecText:
+      return "word2vec";
+    case VectorFormat::FastTextVec:
+      return "vec";
+    case VectorFormat::Word2VecBinary:
+      return "word2vec-binary";
+    case VectorFormat::GloVe:
+      return "glove";
+    case VectorFormat::Npy:
+      return "npy";
+    case VectorFormat::Safetensors:
+      return "safetensors";
+  }
+  return "?";
+}
+
+VectorFormat parse_vector_format(std::string_view name) {
+  if (name == "word2vec" || name == "txt") return VectorFormat::Word2VecText;
+  if (name == "vec" || name == "fasttext") return VectorFormat::FastTextVec;
+  if (name == "word2vec-binary" || name == "bin") return VectorFormat::Word2VecBinary;
+  if (name == "glove") return VectorFormat::GloVe;
+  if (name == "npy") return VectorFormat::Npy;
+  if (name == "safetensors") return VectorFormat::Safetensors;
+  throw ValueError("unknown vector format " + detail::display_name(name) +
+                   " (choose word2vec, vec, word2vec-binary, glove, npy or safetensors)");
+}
+
+std::optional<VectorFormat> guess_vector_format(const std::filesystem::path& path) {
+  const std::string ext = path.extension().string();
+  if (ext == ".txt") return VectorFormat::Word2VecText;
+  if (ext == ".vec") return VectorFormat::FastTextVec;
+  if (ext == ".bin") return VectorFormat::Word2VecBinary;
+  if (ext == ".npy") return VectorFormat::Npy;
+  if (ext == ".safetensors") return VectorFormat::Safetensors;
+  return std::nullopt;
+}
+
+std::filesystem::path vocabulary_path_for(const std::filesystem::path& matrix_path) {
+  std::filesystem::path p = matrix_path;
+  p.replace_extension(".vocab");
+  return p;
+}
+
+namespace {
+
+VectorFormat resolve(const std::filesystem::path& path, std::optional<VectorFormat> format) {
+  if (format) return *format;
+  if (auto guessed = guess_vector_format(path)) return *guessed;
+  throw ValueError("cannot tell the vector format of " + path.string() +
+                   " from its extension (.txt, .vec, .bin, .npy, .safetensors); name it");
+}
+
+std::vector<std::string> load_side_vocabulary(const std::filesystem::path& matrix_path) {
+  const std::filesystem::path vocab = vocabulary_path_for(matrix_path);
+  const auto bytes = detail::read_file_bytes(vocab);
+  return parse_vocabulary(bytes, vocab.string());
+}
+
+void write_string(const std::filesystem::path& path, const std::string& text) {
+  write_file_atomically(path, text.data(), text.size());
+}
+
+}  // namespace
+
+void check_word_vectors(const WordVectors& vectors) {
+  const Tensor& m = vectors.matrix;
+  if (!m.defined() || m.dtype() != DType::Float32 || m.dim() != 2 || m.size(1) < 1) {
+    throw ValueError("word vectors: the matrix must be a float32 [V, D] tensor with D >= 1");
+  }
+  if (m.size(0) != static_cast<std::int64_t>(vectors.words.size())) {
+    throw ValueError("word vectors: " + std::to_string(vectors.words.size()) +
+                     " words but the matrix has " + std::to_string(m.size(0)) + " rows");
+  }
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(vectors.words.size());
+  const float* data = m.data<float>();
+  const std::int64_t dim = m.size(1);
+  for (std::size_t i = 0; i < vectors.words.size(); ++i) {
+    const std::string& w = vectors.words[i];
+    const std::string problem = detail::word_problem(w);
+    if (!problem.empty())
+      throw ValueError("word vectors: row " + std::to_string(i) + ": " + problem);
+    if (!seen.insert(w).second) {
+      throw ValueError("word vectors: word " + detail::display_name(w) + " appears twice");
+    }
+    for (std::int64_t j = 0; j < dim; ++j) {
+      if (!std::isfinite(data[static_cast<std::int64_t>(i) * dim + j])) {
+        throw ValueError("word vectors: the vector of " + detail::display_name(w) +
+                         " holds a non-finite value at column " + std::to_string(j));
+      }
+    }
+  }
+}
+
+WordVectors load_word_vectors(const std::filesystem::path& path,
+                              std::optional<VectorFormat> format) {
+  const VectorFormat f = resolve(path, format);
+  const auto bytes = detail::read_file_bytes(path);
+  const std::string name = path.string();
+  switch (f) {
+    case VectorFormat::Word2VecText:
+    case VectorFormat::FastTextVec:
+      return parse_word2vec_text(bytes, true, name);
+    case VectorFormat::GloVe:
+      return parse_word2vec_text(bytes, false, name);
+    case VectorFormat::Word2VecBinary:
+      return parse_word2vec_binary(bytes, name);
+    case VectorFormat::Npy: {
+      Tensor matrix = parse_npy(bytes, name);
+      std::vector<std::string> words = load_side_vocabulary(path);
+      if (static_cast<std::int64_t>(words.size()) != matrix.size(0)) {
+        throw IoError(vocabulary_path_for(path).string(),
+                      std::to_string(words.size()) + " words but " + name + " has " +
+                          std::to_string(matrix.size(0)) + " rows");
+      }
+      detail::check_finite(name, words, matrix);
+      return WordVectors{std::move(words), std::move(matrix)};
+    }
+    case VectorFormat::Safetensors: {
+      // The side file is read only when the metadata has no vocabulary (and must then exist).
+      const bool have_side = read_safetensors_header(path).metadata.count("vocabulary") == 0;
+      std::vector<std::string> side;
+      if (have_side) side = load_side_vocabulary(path);
+      return parse_vectors_safetensors(bytes, name, have_side ? &side : nullptr);
+    }
+  }
+  throw ValueError("unknown vector format");
+}
+
+void save_word_vectors(const std::filesystem::path& path, const WordVectors& vectors,
+                       std::optional<VectorFormat> format) {
+  const VectorFormat f = resolve(path, format);
+  check_word_vectors(vectors);
+  switch (f) {
+    case VectorFormat::Word2VecText:
+    case VectorFormat::FastTextVec:
+      write_string(path, serialize_word2vec_text(vectors, true));
+      return;
+    case VectorFormat::GloVe:
+      write_string(path, serialize_word2vec_text(vectors, false));
+      return;
+    case VectorFormat::Word2VecBinary:
+      write_string(path, serialize_word2vec_binary(vectors));
+      return;
+    case VectorFormat::Npy: {
+      // Both contents are made before either file is replaced.
+      const std::string matrix = serialize_npy(vectors.matrix);
+      const std::string words = serialize_vocabulary(vectors.words);
+      write_string(path, matrix);
+      write_string(vocabulary_path_for(path), words);
+      return;
+    }
+    case VectorFormat::Safetensors:
+      save_safetensors(path, {{"weight", vectors.matrix}},
+                       {{"vocabulary", detail::join_lines(vectors.words)}});
+      return;
+  }
+}
+
+}  // namespace embedkit::io

@@ -1,0 +1,100 @@
+// The vocabulary side file (one word per line) and the safetensors layout of word vectors,
+// whose words are one per line in the "vocabulary" metadata entry.
+#include <cmath>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "embedkit/core/error.hpp"
+#include "embedkit/io/safetensors.hpp"
+#include "embedkit/io/vector_formats.hpp"
+#include "io/display_name.hpp"
+#include "io/vector_format_detail.hpp"
+
+namespace embedkit::io {
+namespace {
+
+std::vector<std::string> split_words(std::string_view text, const std::string& source,
+                                     bool trailing_newline_allowed, const std::string& what) {
+  std::vector<std::string> words;
+  if (text.empty()) return words;
+  if (trailing_newline_allowed && text.back() == '\n') text.remove_suffix(1);
+  detail::WordChecker checker(0);
+  std::size_t pos = 0;
+  std::int64_t line = 0;
+  while (true) {
+    const std::size_t nl = text.find('\n', pos);
+    std::string_view w = text.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
+    if (!w.empty() && w.back() == '\r') w.remove_suffix(1);
+    ++line;
+    const std::string word(w);
+    checker.check(source, what + " line " + std::to_string(line), word);
+    words.push_back(word);
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
+  }
+  return words;
+}
+
+}  // namespace
+
+namespace detail {
+std::string join_lines(const std::vector<std::string>& words) {
+  std::string out;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (i) out += '\n';
+    out += words[i];
+  }
+  return out;
+}
+}  // namespace detail
+
+std::vector<std::string> parse_vocabulary(std::span<const std::uint8_t> bytes,
+                                          const std::string& source) {
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return split_words(text, source, true, "vocabulary");
+}
+
+std::string serialize_vocabulary(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& w : words) {
+    const std::string problem = detail::word_problem(w);
+    if (!problem.empty()) throw ValueError("vocabulary: " + problem);
+    out += w;
+    out += '\n';
+  }
+  return out;
+}
+
+WordVectors parse_vectors_safetensors(std::span<const std::uint8_t> bytes,
+                                      const std::string& source,
+                                      const std::vector<std::string>* side_vocabulary) {
+  SafetensorsContents contents = parse_safetensors(bytes, source);
+  Tensor* matrix = nullptr;
+  for (auto& [name, tensor] : contents.tensors) {
+    if (name == "weight") matrix = &tensor;
+  }
+  if (matrix == nullptr) throw IoError(source, "no tensor named 'weight'");
+  if (matrix->dtype() != DType::Float32 || matrix->dim() != 2 || matrix->size(1) < 1) {
+    throw IoError(source, "tensor 'weight' must be F32 [V, D] with D >= 1, found " +
+                              std::string(safetensors_dtype_name(matrix->dtype())) + " " +
+                              shape_string(matrix->shape()));
+  }
+  std::vector<std::string> words;
+  const auto it = contents.metadata.find("vocabulary");
+  if (it != contents.metadata.end()) {
+    if (matrix->size(0) > 0) words = split_words(it->second, source, false, "metadata vocabulary");
+  } else if (side_vocabulary != nullptr) {
+    words = *side_vocabulary;
+  } else {
+    throw IoError(source, "no \"vocabulary\" metadata and no vocabulary side file");
+  }
+  if (static_cast<std::int64_t>(words.size()) != matrix->size(0)) {
+    throw IoError(source, std::to_string(words.size()) + " words for the " +
+                              std::to_string(matrix->size(0)) + " rows of 'weight'");
+  }
+  detail::check_finite(source, words, *matrix);
+  return WordVectors{std::move(words), std::move(*matrix)};
+}
+
+}  // namespace embedkit::io

@@ -1,0 +1,97 @@
+// The per-instruction-set kernels: what kernels_generic.cpp, kernels_avx2.cpp and
+// kernels_avx512.cpp each provide, as one table of function pointers per (table element type W,
+// id type I). They work on a slice of the problem ([begin, end) of ids, bags or terms) on the
+// calling thread; splitting the work among threads, sorting and bookkeeping happen in the
+// dispatchers (embedding_cpu.cpp, embedding_bag_cpu.cpp, row_sparse_cpu.cpp).
+//
+// Every kernel computes each output element with exactly the operations, in exactly the order,
+// of its kernels::ref twin, so the variants agree bitwise with ref and with each other.
+#pragma once
+
+#include <cstdint>
+
+#include "embedkit/core/dtype.hpp"
+#include "kernels/cpu/isa.hpp"
+
+namespace embedkit::kernels::cpu {
+
+// One contribution to a destination row: dst_row(dst) <- scale * src_row(src) (how it combines
+// is up to the kernel that takes it).
+struct RowTerm {
+  std::int64_t dst;
+  std::int64_t src;
+  float scale;
+};
+
+enum class BagKind : int { Sum, Mean, Max };
+
+template <class W, class I>
+struct BagArgs {
+  const W* weight;
+  std::int64_t dim;
+  const I* ids;
+  const std::int64_t* bounds;  // CSR: bag b = ids[bounds[b], bounds[b + 1])
+  BagKind kind;
+  const W* per_sample_weights;  // or null
+  std::int64_t padding_idx;     // < 0: none
+  W* out;                       // num_bags x dim
+  std::int64_t* arg_max;        // max only, or null: winning row per column, -1 for empty bags
+  std::int64_t prefetch_ahead;  // prefetch the row this many ids ahead; 0: none
+};
+
+template <class W, class I>
+struct IsaKernels {
+  // out[i] = weight[ids[i]] for i in [begin, end). `stream`: out is 64-byte aligned and rows are
+  // a multiple of 64 bytes; write around the cache. Every kernel's `ahead` (> 0) prefetches the
+  // rows of the item that many positions ahead; 0 prefetches nothing.
+  void (*gather)(const W* weight, std::int64_t dim, const I* ids, std::int64_t begin,
+                 std::int64_t end, W* out, bool stream, std::int64_t ahead);
+  // Bags [b0, b1) of ref::bag_forward.
+  void (*bag)(const BagArgs<W, I>& args, std::int64_t b0, std::int64_t b1);
+  // ref::bag_backward_per_sample_weights for the ids of bags [b0, b1).
+  void (*per_sample_weights_grad)(const W* grad_out, const W* weight, std::int64_t dim,
+                                  const I* ids, const std::int64_t* bounds, std::int64_t b0,
+                                  std::int64_t b1, std::int64_t padding_idx, W* out);
+  // In term order: dst[t.dst] = fma(t.scale, src[t.src], dst[t.dst]) (float32 only: null for the
+  // 16-bit types, whose sums must stay in float32 until the end).
+  void (*accumulate)(const W* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
+                     W* dst, std::int64_t ahead);
+  // Terms sorted by dst: each run of equal dst is summed in float32 from 0 in term order,
+  // acc = fma(t.scale, src[t.src], acc), then rounded once into dst[run's dst].
+  void (*segment_reduce)(const W* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
+                         W* dst, std::int64_t ahead);
+  // dst row e = round(terms[e].scale * src[terms[e].src]) for e in [0, count).
+  void (*scale_rows)(const W* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
+                     W* dst, std::int64_t ahead);
+  // Element conversions, exactly to_f32 / from_f32 (round to nearest even); n elements.
+  void (*widen)(const W* in, std::int64_t n, float* out);
+  void (*narrow)(const float* in, std::int64_t n, W* out);
+  // ref::renorm_rows on the given distinct rows.
+  void (*renorm)(W* weight, std::int64_t dim, const std::int64_t* rows, std::int64_t count,
+                 double max_norm, double norm_type);
+};
+
+template <class W, class I>
+const IsaKernels<W, I>& generic_kernels();
+template <class W, class I>
+const IsaKernels<W, I>& avx2_kernels();
+template <class W, class I>
+const IsaKernels<W, I>& avx512_kernels();
+
+// The table of active_isa().
+template <class W, class I>
+const IsaKernels<W, I>& isa_kernels() {
+#if defined(EMBEDKIT_X86_KERNELS)
+  switch (active_isa()) {
+    case Isa::Avx512:
+      return avx512_kernels<W, I>();
+    case Isa::Avx2:
+      return avx2_kernels<W, I>();
+    case Isa::Generic:
+      break;
+  }
+#endif
+  return generic_kernels<W, I>();
+}
+
+}  // namespace embedkit::kernels::cpu

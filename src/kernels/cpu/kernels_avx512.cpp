@@ -1,0 +1,36 @@
+// The fast kernels built for the avx512 level (see kernels_impl.hpp; the compile flags of this
+// file are set in the top-level CMakeLists.txt).
+#include "kernels/cpu/isa_kernels.hpp"
+
+// Built only where the top-level CMakeLists.txt could give this file its -m flags.
+#if defined(EMBEDKIT_X86_KERNELS)
+
+// GCC 12's AVX-512 headers trip its own (maybe-)uninitialized warnings (the `__Y = __Y` idiom
+// of _mm512_undefined_*, GCC bug 105593, fixed in GCC 13). The same kernel source is compiled
+// with these warnings on in kernels_generic.cpp and kernels_avx2.cpp.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+#include "kernels/cpu/kernels_impl.hpp"
+#include "kernels/cpu/vec_avx512.hpp"
+
+namespace embedkit::kernels::cpu {
+
+template <class W, class I>
+const IsaKernels<W, I>& avx512_kernels() {
+  static constexpr IsaKernels<W, I> kTable = impl::make_table<avx512::Vec, W, I>();
+  return kTable;
+}
+
+template const IsaKernels<float, std::int32_t>& avx512_kernels();
+template const IsaKernels<float, std::int64_t>& avx512_kernels();
+template const IsaKernels<Half, std::int32_t>& avx512_kernels();
+template const IsaKernels<Half, std::int64_t>& avx512_kernels();
+template const IsaKernels<BFloat16, std::int32_t>& avx512_kernels();
+template const IsaKernels<BFloat16, std::int64_t>& avx512_kernels();
+
+}  // namespace embedkit::kernels::cpu
+
+#endif

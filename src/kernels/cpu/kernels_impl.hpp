@@ -1,0 +1,569 @@
+// The fast kernels, written once over a lane type V (vec_generic.hpp, vec_avx2.hpp,
+// vec_avx512.hpp) and compiled once per instruction set. Every template here takes V, so each
+// translation unit's instantiations have their own symbols and code built with one set of -m
+// flags can never stand in for another's. For the same reason nothing here calls an inline
+// function defined elsewhere (dtype.hpp's conversions, <algorithm>): the V types carry their
+// own.
+//
+// Exactness: each output element is computed with the operations of its kernels::ref twin in
+// the same order (sums accumulate row after row from +0.0f; fma where ref has std::fma, a
+// rounded product then an add where ref has those; mean divides by the count; max keeps the
+// first of equal values).
+// Vectorising across the columns of a row leaves every column's own sequence of operations
+// unchanged, so the results are bitwise ref's.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "kernels/cpu/inline.hpp"
+#include "kernels/cpu/isa_kernels.hpp"
+
+// Fully unrolled loops over the accumulator vectors keep them in registers.
+#define EMBEDKIT_UNROLL _Pragma("GCC unroll 16")
+
+namespace embedkit::kernels::cpu::impl {
+
+// Every cache line of a row: BYTES > 0 is the row size known at compile time (an unrolled run
+// of prefetches), 0 reads it from `bytes`.
+template <class V, std::int64_t BYTES>
+inline void prefetch_row(const void* row, std::int64_t bytes) {
+  const auto* p = static_cast<const char*>(row);
+  if constexpr (BYTES > 0) {
+    for (std::int64_t off = 0; off < BYTES; off += 64) V::prefetch(p + off);
+    // A row that is not a whole number of lines straddles one more.
+    if constexpr (BYTES % 64 != 0) V::prefetch(p + BYTES - 1);
+  } else {
+    if (bytes <= 0) return;
+    const auto first = reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t{63};
+    const auto last = reinterpret_cast<std::uintptr_t>(p) + static_cast<std::uintptr_t>(bytes - 1);
+    for (std::uintptr_t a = first; a <= last; a += 64)
+      V::prefetch(reinterpret_cast<const void*>(a));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// gather: a byte copy per row (float16/bfloat16 rows are copied, never converted).
+
+template <class V, class I, std::size_t BYTES, bool STREAM>
+void gather_fixed(const unsigned char* table, const I* ids, std::int64_t begin, std::int64_t end,
+                  unsigned char* out, std::int64_t ahead) {
+  constexpr auto kBytes = static_cast<std::int64_t>(BYTES);
+  std::int64_t i = begin;
+  if (ahead > 0) {
+    for (; i + ahead < end; ++i) {
+      prefetch_row<V, kBytes>(table + static_cast<std::int64_t>(ids[i + ahead]) * kBytes, kBytes);
+      V::template copy_fixed<BYTES, STREAM>(out + i * kBytes,
+                                            table + static_cast<std::int64_t>(ids[i]) * kBytes);
+    }
+  }
+  for (; i < end; ++i) {
+    V::template copy_fixed<BYTES, STREAM>(out + i * kBytes,
+                                          table + static_cast<std::int64_t>(ids[i]) * kBytes);
+  }
+}
+
+template <class V, class I, std::size_t BYTES>
+void gather_fixed(const unsigned char* table, const I* ids, std::int64_t begin, std::int64_t end,
+                  unsigned char* out, bool stream, std::int64_t ahead) {
+  if (stream) {
+    gather_fixed<V, I, BYTES, true>(table, ids, begin, end, out, ahead);
+  } else {
+    gather_fixed<V, I, BYTES, false>(table, ids, begin, end, out, ahead);
+  }
+}
+
+template <class V, class I>
+void gather_bytes(const unsigned char* table, std::int64_t bytes, const I* ids, std::int64_t begin,
+                  std::int64_t end, unsigned char* out, bool stream, std::int64_t ahead) {
+  const auto n = static_cast<std::size_t>(bytes);
+  std::int64_t i = begin;
+  if (ahead > 0) {
+    for (; i + ahead < end; ++i) {
+      prefetch_row<V, 0>(table + static_cast<std::int64_t>(ids[i + ahead]) * bytes, bytes);
+      V::copy_bytes(out + i * bytes, table + static_cast<std::int64_t>(ids[i]) * bytes, n, stream);
+    }
+  }
+  for (; i < end; ++i) {
+    V::copy_bytes(out + i * bytes, table + static_cast<std::int64_t>(ids[i]) * bytes, n, stream);
+  }
+}
+
+template <class V, class W, class I>
+void gather(const W* weight, std::int64_t dim, const I* ids, std::int64_t begin, std::int64_t end,
+            W* out, bool stream, std::int64_t ahead) {
+  const auto* t = reinterpret_cast<const unsigned char*>(weight);
+  auto* o = reinterpret_cast<unsigned char*>(out);
+  const std::int64_t bytes = dim * static_cast<std::int64_t>(sizeof(W));
+  switch (bytes) {
+    case 32:
+      gather_fixed<V, I, 32>(t, ids, begin, end, o, stream, ahead);
+      break;
+    case 64:
+      gather_fixed<V, I, 64>(t, ids, begin, end, o, stream, ahead);
+      break;
+    case 128:
+      gather_fixed<V, I, 128>(t, ids, begin, end, o, stream, ahead);
+      break;
+    case 256:
+      gather_fixed<V, I, 256>(t, ids, begin, end, o, stream, ahead);
+      break;
+    case 512:
+      gather_fixed<V, I, 512>(t, ids, begin, end, o, stream, ahead);
+      break;
+    case 1024:
+      gather_fixed<V, I, 1024>(t, ids, begin, end, o, stream, ahead);
+      break;
+    default:
+      gather_bytes<V, I>(t, bytes, ids, begin, end, o, stream, ahead);
+      break;
+  }
+  if (stream) V::stream_fence();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row reductions: the heart of bag pooling and of the sorted gradient sums. A "source" says,
+// for each item e of a range, whether to skip it (padding), which row to read and with what
+// weight, and prefetches item e's row. D > 0 is the row length known at compile time.
+// at(col) gives the same source with rows starting at column col, so that the loads of a
+// column block address rows with constant offsets.
+
+enum class Op {
+  Add,     // acc = acc + x            (ref: fma(1, x, acc), which is the same number)
+  Fma,     // acc = fma(w, x, acc)
+  MulAdd,  // acc = acc + round(w * x)  (ref, for per-sample weights with a padding_idx)
+  Max,     // first-wins max
+  MaxArg,  // first-wins max, recording the winning row per column
+};
+
+template <class V, class W, class I, int D>
+struct BagSource {
+  const W* weight;
+  std::int64_t runtime_dim;
+  const I* ids;
+  const W* psw;
+  std::int64_t padding;
+
+  std::int64_t dim() const {
+    if constexpr (D > 0) {
+      return D;
+    } else {
+      return runtime_dim;
+    }
+  }
+  BagSource at(std::int64_t col) const {
+    BagSource s = *this;
+    s.weight += col;
+    return s;
+  }
+  bool skip(std::int64_t e) const { return static_cast<std::int64_t>(ids[e]) == padding; }
+  const W* row(std::int64_t e) const { return weight + static_cast<std::int64_t>(ids[e]) * dim(); }
+  std::int64_t id(std::int64_t e) const { return static_cast<std::int64_t>(ids[e]); }
+  float scale(std::int64_t e) const { return psw != nullptr ? V::scalar(psw[e]) : 1.0f; }
+  void prefetch(std::int64_t e) const {
+    prefetch_row<V, std::int64_t{D} * static_cast<std::int64_t>(sizeof(W))>(
+        row(e), dim() * static_cast<std::int64_t>(sizeof(W)));
+  }
+};
+
+template <class V, class W, int D>
+struct TermSource {
+  const W* src;
+  std::int64_t runtime_dim;
+  const RowTerm* terms;
+
+  std::int64_t dim() const {
+    if constexpr (D > 0) {
+      return D;
+    } else {
+      return runtime_dim;
+    }
+  }
+  TermSource at(std::int64_t col) const {
+    TermSource s = *this;
+    s.src += col;
+    return s;
+  }
+  bool skip(std::int64_t) const { return false; }
+  const W* row(std::int64_t e) const { return src + terms[e].src * dim(); }
+  std::int64_t id(std::int64_t e) const { return terms[e].dst; }
+  float scale(std::int64_t e) const { return terms[e].scale; }
+  void prefetch(std::int64_t e) const {
+    prefetch_row<V, std::int64_t{D} * static_cast<std::int64_t>(sizeof(W))>(
+        row(e), dim() * static_cast<std::int64_t>(sizeof(W)));
+  }
+};
+
+// Reduces items [e0, e1) over columns [col, col + NV * V::N + tail) into out (and arg), with
+// NV full vectors and, if TAIL, one partial vector of `tail` lanes, all in registers.
+// Prefetches item e + ahead while e + ahead < prefetch_end (0: no prefetching).
+template <class V, class W, int NV, bool TAIL, Op OP, class Src>
+void reduce_columns(const Src src, std::int64_t e0, std::int64_t e1, std::int64_t col, int tail,
+                    bool mean, std::int64_t ahead, std::int64_t prefetch_end, W* out,
+                    std::int64_t* arg) {
+  using T = typename V::T;
+  constexpr int N = V::N;
+  const Src s = src.at(col);
+  T acc[NV > 0 ? NV : 1];
+  T acct = V::zero();
+  EMBEDKIT_UNROLL for (int v = 0; v < NV; ++v) acc[v] = V::zero();
+  std::int64_t count = 0;
+  for (std::int64_t e = e0; e < e1; ++e) {
+    if (e + ahead < prefetch_end) src.prefetch(e + ahead);
+    if (s.skip(e)) continue;
+    const W* r = s.row(e);
+    if constexpr (OP == Op::Add) {
+      EMBEDKIT_UNROLL for (int v = 0; v < NV; ++v) acc[v] = V::add(acc[v], V::load(r + v * N));
+      if constexpr (TAIL) acct = V::add(acct, V::load_n(r + NV * N, tail));
+    } else if constexpr (OP == Op::Fma) {
+      const T w = V::set1(s.scale(e));
+      EMBEDKIT_UNROLL for (int v = 0; v < NV; ++v) acc[v] = V::fma(w, V::load(r + v * N), acc[v]);
+      if constexpr (TAIL) acct = V::fma(w, V::load_n(r + NV * N, tail), acct);
+    } else if constexpr (OP == Op::MulAdd) {
+      const T w = V::set1(s.scale(e));
+      EMBEDKIT_UNROLL for (int v = 0; v < NV; ++v) {
+        acc[v] = V::add(acc[v], V::mul(w, V::load(r + v * N)));
+      }
+      if constexpr (TAIL) acct = V::add(acct, V::mul(w, V::load_n(r + NV * N, tail)));
+    } else {
+      if (count == 0) {
+        EMBEDKIT_UNROLL for (int v = 0; v < NV; ++v) acc[v] = V::load(r + v * N);
+        if constexpr (TAIL) acct = V::load_n(r + NV * N, tail);
+        if constexpr (OP == Op::MaxArg) {
+          const std::int64_t k = s.id(e);
+          for (int j = 0; j < NV * N + (TAIL ? tail : 0); ++j) arg[col + j] = k;
+        }
+      } else {
+        EMBEDKIT_UNROLL for (int v = 0; v < NV; ++v) {
+          const T x = V::load(r + v * N);
+          if constexpr (OP == Op::MaxArg) {
+            std::uint32_t m = V::greater_mask(x, acc[v]);
+            while (m != 0) {
+              arg[col + v * N + __builtin_ctz(m)] = s.id(e);
+              m &= m - 1;
+            }
+          }
+          acc[v] = V::max_first_wins(acc[v], x);
+        }
+        if constexpr (TAIL) {
+          const T x = V::load_n(r + NV * N, tail);
+          if constexpr (OP == Op::MaxArg) {
+            std::uint32_t m = V::greater_mask(x, acct) & ((1u << tail) - 1u);
+            while (m != 0) {
+              arg[col + NV * N + __builtin_ctz(m)] = s.id(e);
+              m &= m - 1;
+            }
+          }
+          acct = V::max_first_wins(acct, x);
+        }
+      }
+    }
+    ++count;
+  }
+  if ((OP == Op::Add || OP == Op::Fma || OP == Op::MulAdd) && mean && count > 0) {
+    // ref: a true float32 division by the count (not a multiply by its reciprocal).
+    const T c = V::set1(static_cast<float>(count));
+    EMBEDKIT_UNROLL for (int v = 0; v < NV; ++v) acc[v] = V::div(acc[v], c);
+    if constexpr (TAIL) acct = V::div(acct, c);
+  }
+  EMBEDKIT_UNROLL for (int v = 0; v < NV; ++v) V::store(out + col + v * N, acc[v]);
+  if constexpr (TAIL) V::store_n(out + col + NV * N, acct, tail);
+}
+
+// One output row: all columns, in register-sized blocks (the first block prefetches, the
+// others find the rows in L1). D > 0: the row length is a compile-time constant; 0: runtime.
+template <class V, class W, int D, Op OP, class Src>
+void reduce_row(const Src& s, std::int64_t e0, std::int64_t e1, std::int64_t dim, bool mean,
+                std::int64_t ahead, std::int64_t prefetch_end, W* out, std::int64_t* arg) {
+  constexpr int N = V::N;
+  constexpr int kMax = V::kMaxAccumulators;
+  if constexpr (D > 0) {
+    constexpr int kVectors = D / N;
+    constexpr int kTail = D % N;
+    constexpr int kBlock = kVectors < kMax ? kVectors : kMax;
+    static_assert(kTail == 0 && kBlock > 0 && kVectors % kBlock == 0,
+                  "specialised D must be a multiple of the block width");
+    reduce_columns<V, W, kBlock, false, OP>(s, e0, e1, 0, 0, mean, ahead, prefetch_end, out, arg);
+    for (int b = 1; b < kVectors / kBlock; ++b) {
+      reduce_columns<V, W, kBlock, false, OP>(s, e0, e1, std::int64_t{b} * kBlock * N, 0, mean,
+                                              ahead, 0, out, arg);
+    }
+  } else {
+    const std::int64_t vectors = dim / N;
+    const int tail = static_cast<int>(dim % N);
+    std::int64_t col = 0;
+    std::int64_t pf = prefetch_end;
+    std::int64_t left = vectors;
+    // Full blocks, then 4, 2, 1 vectors, then the partial vector: a few instantiations cover
+    // every D, each keeping its accumulators in registers.
+    for (; left >= kMax; left -= kMax, col += std::int64_t{kMax} * N, pf = 0) {
+      reduce_columns<V, W, kMax, false, OP>(s, e0, e1, col, 0, mean, ahead, pf, out, arg);
+    }
+    if constexpr (kMax > 4) {
+      for (; left >= 4; left -= 4, col += 4 * N, pf = 0) {
+        reduce_columns<V, W, 4, false, OP>(s, e0, e1, col, 0, mean, ahead, pf, out, arg);
+      }
+    }
+    if (left >= 2) {
+      if (left == 3 && tail > 0) {
+        reduce_columns<V, W, 3, true, OP>(s, e0, e1, col, tail, mean, ahead, pf, out, arg);
+        return;
+      }
+      reduce_columns<V, W, 2, false, OP>(s, e0, e1, col, 0, mean, ahead, pf, out, arg);
+      left -= 2;
+      col += 2 * N;
+      pf = 0;
+    }
+    if (left == 1) {
+      if (tail > 0) {
+        reduce_columns<V, W, 1, true, OP>(s, e0, e1, col, tail, mean, ahead, pf, out, arg);
+      } else {
+        reduce_columns<V, W, 1, false, OP>(s, e0, e1, col, 0, mean, ahead, pf, out, arg);
+      }
+    } else if (tail > 0) {
+      reduce_columns<V, W, 0, true, OP>(s, e0, e1, col, tail, mean, ahead, pf, out, arg);
+    }
+  }
+}
+
+// Calls f(std::integral_constant<int, D>) with D = dim for the specialised widths, else 0.
+template <class F>
+void with_dim(std::int64_t dim, F&& f) {
+  switch (dim) {
+    case 16:
+      f(std::integral_constant<int, 16>{});
+      break;
+    case 32:
+      f(std::integral_constant<int, 32>{});
+      break;
+    case 64:
+      f(std::integral_constant<int, 64>{});
+      break;
+    case 128:
+      f(std::integral_constant<int, 128>{});
+      break;
+    case 256:
+      f(std::integral_constant<int, 256>{});
+      break;
+    default:
+      f(std::integral_constant<int, 0>{});
+      break;
+  }
+}
+
+template <class V, class W, class I, int D, Op OP>
+void bag_loop(const BagArgs<W, I>& a, std::int64_t b0, std::int64_t b1) {
+  const BagSource<V, W, I, D> s{a.weight, a.dim, a.ids, a.per_sample_weights, a.padding_idx};
+  const std::int64_t ahead = a.prefetch_ahead;
+  const std::int64_t prefetch_end = ahead > 0 ? a.bounds[b1] : 0;
+  const bool mean = a.kind == BagKind::Mean;
+  for (std::int64_t b = b0; b < b1; ++b) {
+    W* out = a.out + b * a.dim;
+    std::int64_t* arg = nullptr;
+    if constexpr (OP == Op::MaxArg) {
+      arg = a.arg_max + b * a.dim;
+      for (std::int64_t j = 0; j < a.dim; ++j) arg[j] = -1;
+    }
+    reduce_row<V, W, D, OP>(s, a.bounds[b], a.bounds[b + 1], a.dim, mean, ahead, prefetch_end, out,
+                            arg);
+  }
+}
+
+template <class V, class W, class I>
+void bag(const BagArgs<W, I>& a, std::int64_t b0, std::int64_t b1) {
+  if (b0 >= b1) return;
+  with_dim(a.dim, [&](auto d) {
+    constexpr int D = decltype(d)::value;
+    if (a.kind == BagKind::Max) {
+      if (a.arg_max != nullptr) {
+        bag_loop<V, W, I, D, Op::MaxArg>(a, b0, b1);
+      } else {
+        bag_loop<V, W, I, D, Op::Max>(a, b0, b1);
+      }
+    } else if (a.per_sample_weights != nullptr && a.padding_idx >= 0) {
+      bag_loop<V, W, I, D, Op::MulAdd>(a, b0, b1);
+    } else if (a.per_sample_weights != nullptr) {
+      bag_loop<V, W, I, D, Op::Fma>(a, b0, b1);
+    } else {
+      bag_loop<V, W, I, D, Op::Add>(a, b0, b1);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gradient pieces.
+
+template <class V, class W>
+void segment_reduce(const W* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
+                    W* dst, std::int64_t ahead) {
+  with_dim(dim, [&](auto d) {
+    constexpr int D = decltype(d)::value;
+    const TermSource<V, W, D> s{src, dim, terms};
+    std::int64_t e = 0;
+    while (e < count) {
+      std::int64_t end = e + 1;
+      while (end < count && terms[end].dst == terms[e].dst) ++end;
+      reduce_row<V, W, D, Op::Fma>(s, e, end, dim, false, ahead, ahead > 0 ? count : 0,
+                                   dst + terms[e].dst * dim, nullptr);
+      e = end;
+    }
+  });
+}
+
+template <class V>
+void accumulate(const float* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
+                float* dst, std::int64_t ahead) {
+  constexpr int N = V::N;
+  const std::int64_t row_bytes = dim * static_cast<std::int64_t>(sizeof(float));
+  const std::int64_t full = dim / N * N;
+  const int tail = static_cast<int>(dim - full);
+  for (std::int64_t e = 0; e < count; ++e) {
+    if (ahead > 0 && e + ahead < count) {
+      prefetch_row<V, 0>(dst + terms[e + ahead].dst * dim, row_bytes);
+      prefetch_row<V, 0>(src + terms[e + ahead].src * dim, row_bytes);
+    }
+    const float* s = src + terms[e].src * dim;
+    float* d = dst + terms[e].dst * dim;
+    const typename V::T w = V::set1(terms[e].scale);
+    std::int64_t j = 0;
+    for (; j < full; j += N) V::store(d + j, V::fma(w, V::load(s + j), V::load(d + j)));
+    if (tail > 0)
+      V::store_n(d + j, V::fma(w, V::load_n(s + j, tail), V::load_n(d + j, tail)), tail);
+  }
+}
+
+template <class V, class W>
+void scale_rows(const W* src, std::int64_t dim, const RowTerm* terms, std::int64_t count, W* dst,
+                std::int64_t ahead) {
+  constexpr int N = V::N;
+  const std::int64_t row_bytes = dim * static_cast<std::int64_t>(sizeof(W));
+  const std::int64_t full = dim / N * N;
+  const int tail = static_cast<int>(dim - full);
+  for (std::int64_t e = 0; e < count; ++e) {
+    if (ahead > 0 && e + ahead < count)
+      prefetch_row<V, 0>(src + terms[e + ahead].src * dim, row_bytes);
+    const W* s = src + terms[e].src * dim;
+    W* d = dst + e * dim;
+    const typename V::T w = V::set1(terms[e].scale);
+    std::int64_t j = 0;
+    for (; j < full; j += N) V::store(d + j, V::mul(w, V::load(s + j)));
+    if (tail > 0) V::store_n(d + j, V::mul(w, V::load_n(s + j, tail)), tail);
+  }
+}
+
+// dot(grad_out[bag], W[id]) accumulated column after column (fma), as ref does. The sequence
+// is inherently serial per id, so four ids run side by side for instruction-level parallelism.
+template <class V, class W, class I>
+void per_sample_weights_grad(const W* grad_out, const W* weight, std::int64_t dim, const I* ids,
+                             const std::int64_t* bounds, std::int64_t b0, std::int64_t b1,
+                             std::int64_t padding, W* out) {
+  for (std::int64_t b = b0; b < b1; ++b) {
+    const W* g = grad_out + b * dim;
+    std::int64_t i = bounds[b];
+    const std::int64_t end = bounds[b + 1];
+    auto row_of = [&](std::int64_t p) -> const W* {
+      const auto k = static_cast<std::int64_t>(ids[p]);
+      return k == padding ? nullptr : weight + k * dim;
+    };
+    for (; i + 4 <= end; i += 4) {
+      const W* r[4] = {row_of(i), row_of(i + 1), row_of(i + 2), row_of(i + 3)};
+      float dot[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+      for (std::int64_t j = 0; j < dim; ++j) {
+        const float gj = V::scalar(g[j]);
+        for (int q = 0; q < 4; ++q) {
+          if (r[q] != nullptr) dot[q] = V::fma1(gj, V::scalar(r[q][j]), dot[q]);
+        }
+      }
+      for (int q = 0; q < 4; ++q) V::store_n(out + i + q, V::set1(r[q] ? dot[q] : 0.0f), 1);
+    }
+    for (; i < end; ++i) {
+      const W* r = row_of(i);
+      float dot = 0.0f;
+      if (r != nullptr) {
+        for (std::int64_t j = 0; j < dim; ++j) dot = V::fma1(V::scalar(g[j]), V::scalar(r[j]), dot);
+      }
+      V::store_n(out + i, V::set1(dot), 1);
+    }
+  }
+}
+
+// ref::row_norm and the in-place rescale of ref::renorm_rows. The norm is a serial double sum
+// per row, kept serial so it is ref's number to the last bit.
+template <class V, class W>
+void renorm(W* weight, std::int64_t dim, const std::int64_t* rows, std::int64_t count,
+            double max_norm, double p) {
+  constexpr int N = V::N;
+  const auto* as_w = static_cast<const W*>(nullptr);
+  const std::int64_t full = dim / N * N;
+  const int tail = static_cast<int>(dim - full);
+  for (std::int64_t e = 0; e < count; ++e) {
+    W* row = weight + rows[e] * dim;
+    double norm = 0;
+    if (__builtin_isinf(p)) {
+      for (std::int64_t j = 0; j < dim; ++j) {
+        const double x = __builtin_fabs(double{V::scalar(row[j])});
+        norm = norm < x ? x : norm;  // std::max's choice: NaN never replaces
+      }
+    } else if (p == 1.0) {
+      for (std::int64_t j = 0; j < dim; ++j) norm += __builtin_fabs(double{V::scalar(row[j])});
+    } else if (p == 2.0) {
+      for (std::int64_t j = 0; j < dim; ++j) {
+        const double x = V::scalar(row[j]);
+        norm += x * x;
+      }
+      norm = __builtin_sqrt(norm);
+    } else {
+      for (std::int64_t j = 0; j < dim; ++j)
+        norm += __builtin_pow(__builtin_fabs(double{V::scalar(row[j])}), p);
+      norm = __builtin_pow(norm, 1.0 / p);
+    }
+    norm = V::round_to(static_cast<float>(norm), as_w);
+    if (norm > max_norm) {
+      const float scale = V::round_to(static_cast<float>(max_norm / (norm + 1e-7)), as_w);
+      const typename V::T s = V::set1(scale);
+      std::int64_t j = 0;
+      for (; j < full; j += N) V::store(row + j, V::mul(V::load(row + j), s));
+      if (tail > 0) V::store_n(row + j, V::mul(V::load_n(row + j, tail), s), tail);
+    }
+  }
+}
+
+template <class V, class W>
+void widen(const W* in, std::int64_t n, float* out) {
+  constexpr int N = V::N;
+  std::int64_t j = 0;
+  for (; j + N <= n; j += N) V::store(out + j, V::load(in + j));
+  if (j < n)
+    V::store_n(out + j, V::load_n(in + j, static_cast<int>(n - j)), static_cast<int>(n - j));
+}
+
+template <class V, class W>
+void narrow(const float* in, std::int64_t n, W* out) {
+  constexpr int N = V::N;
+  std::int64_t j = 0;
+  for (; j + N <= n; j += N) V::store(out + j, V::load(in + j));
+  if (j < n)
+    V::store_n(out + j, V::load_n(in + j, static_cast<int>(n - j)), static_cast<int>(n - j));
+}
+
+template <class V, class W, class I>
+constexpr IsaKernels<W, I> make_table() {
+  IsaKernels<W, I> k{};
+  k.gather = &gather<V, W, I>;
+  k.bag = &bag<V, W, I>;
+  k.per_sample_weights_grad = &per_sample_weights_grad<V, W, I>;
+  if constexpr (std::is_same_v<W, float>) {
+    k.accumulate = &accumulate<V>;
+  } else {
+    k.accumulate = nullptr;
+  }
+  k.segment_reduce = &segment_reduce<V, W>;
+  k.scale_rows = &scale_rows<V, W>;
+  k.widen = &widen<V, W>;
+  k.narrow = &narrow<V, W>;
+  k.renorm = &renorm<V, W>;
+  return k;
+}
+
+}  // namespace embedkit::kernels::cpu::impl

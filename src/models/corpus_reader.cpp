@@ -1,0 +1,188 @@
+#include "embedkit/models/corpus_reader.hpp"
+
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <system_error>
+
+#include "embedkit/core/error.hpp"
+
+namespace embedkit::models {
+
+namespace {
+
+constexpr std::size_t kBufferSize = 1 << 18;
+
+gzFile as_gz(void* file) {
+  return static_cast<gzFile>(file);
+}
+
+bool is_space(unsigned char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+// Length of the well-formed UTF-8 sequence starting at s[i], or 0 when it is not one (overlong
+// forms, surrogates and code points above U+10FFFF are not well formed).
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return 0;
+  }
+  return n;
+}
+
+}  // namespace
+
+CorpusReader::CorpusReader(std::filesystem::path path, bool validate)
+    : path_(std::move(path)), validate_(validate), buf_(kBufferSize) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path_, ec)) throw IoError(path_.string(), "is a directory");
+  errno = 0;
+  gzFile f = gzopen(path_.c_str(), "rb");
+  if (f == nullptr) {
+    const int err = errno;
+    throw IoError(path_.string(), std::string("cannot open: ") +
+                                      (err ? std::error_code(err, std::generic_category()).message()
+                                           : "out of memory"));
+  }
+  gzbuffer(f, static_cast<unsigned>(kBufferSize));
+  file_ = f;
+}
+
+CorpusReader::~CorpusReader() {
+  if (file_ != nullptr) gzclose(as_gz(file_));
+}
+
+bool CorpusReader::fill() {
+  buf_start_ += end_;
+  pos_ = 0;
+  end_ = 0;
+  const int n = gzread(as_gz(file_), buf_.data(), static_cast<unsigned>(buf_.size()));
+  if (n < 0) {
+    int errnum = 0;
+    const char* msg = gzerror(as_gz(file_), &errnum);
+    throw IoError(path_.string(), std::string("read error at byte ") + std::to_string(buf_start_) +
+                                      ": " + (errnum == Z_ERRNO ? std::strerror(errno) : msg));
+  }
+  end_ = static_cast<std::size_t>(n);
+  return n > 0;
+}
+
+CorpusReader::Event CorpusReader::next() {
+  if (pending_newline_) {
+    // The newline that ended the previous token.
+    pending_newline_ = false;
+    event_offset_ = position_ - 1;
+    return Event::EndOfLine;
+  }
+  // Skip whitespace up to a token, a newline or the end.
+  for (;;) {
+    if (pos_ == end_ && !fill()) {
+      event_offset_ = position_;
+      return Event::EndOfFile;
+    }
+    const unsigned char c = buf_[pos_];
+    if (!is_space(c)) break;
+    ++pos_;
+    ++position_;
+    if (c == '\n') {
+      ++line_;
+      event_offset_ = position_ - 1;
+      return Event::EndOfLine;
+    }
+  }
+  event_offset_ = position_;
+  word_.clear();
+  for (;;) {
+    if (pos_ == end_ && !fill()) break;
+    // The token's bytes in this buffer, appended at once.
+    std::size_t stop = pos_;
+    while (stop < end_ && !is_space(buf_[stop])) ++stop;
+    word_.append(reinterpret_cast<const char*>(buf_.data() + pos_), stop - pos_);
+    position_ += stop - pos_;
+    pos_ = stop;
+    if (stop < end_) {
+      // Consume the separator; a newline is reported by the next call.
+      if (buf_[pos_] == '\n') {
+        pending_newline_ = true;
+        ++line_;
+      }
+      ++pos_;
+      ++position_;
+      break;
+    }
+  }
+  if (validate_) validate_word();
+  return Event::Word;
+}
+
+void CorpusReader::validate_word() const {
+  const std::string_view w = word_;
+  for (std::size_t i = 0; i < w.size();) {
+    if (w[i] == '\0') {
+      throw IoError(path_.string(), "NUL byte at byte offset " + std::to_string(event_offset_ + i) +
+                                        " (line " + std::to_string(line_ - pending_newline_) +
+                                        "): not a text corpus");
+    }
+    const std::size_t n = utf8_sequence_length(w, i);
+    if (n == 0) {
+      throw IoError(path_.string(), "invalid UTF-8 at byte offset " +
+                                        std::to_string(event_offset_ + i) + " (line " +
+                                        std::to_string(line_ - pending_newline_) +
+                                        "): not a UTF-8 text corpus");
+    }
+    i += n;
+  }
+}
+
+void CorpusReader::seek(std::uint64_t offset) {
+  pending_newline_ = false;
+  pos_ = end_ = 0;
+  line_ = 0;
+  // Read from the byte before, to see whether `offset` starts a token or cuts one.
+  const std::uint64_t from = offset == 0 ? 0 : offset - 1;
+  if (from > static_cast<std::uint64_t>(std::numeric_limits<z_off_t>::max()) ||
+      gzseek(as_gz(file_), static_cast<z_off_t>(from), SEEK_SET) < 0) {
+    throw IoError(path_.string(), "cannot seek to byte " + std::to_string(from));
+  }
+  buf_start_ = from;
+  position_ = from;
+  if (offset == 0) return;
+  if (!fill()) return;
+  if (is_space(buf_[0])) {
+    ++pos_;
+    ++position_;
+    return;
+  }
+  // Inside a token: skip to the whitespace after it (the previous slice reads that token).
+  for (;;) {
+    while (pos_ < end_ && !is_space(buf_[pos_])) {
+      ++pos_;
+      ++position_;
+    }
+    if (pos_ < end_ || !fill()) return;
+  }
+}
+
+}  // namespace embedkit::models

@@ -1,0 +1,273 @@
+// KeyedVectors: lookup, cosine nearest neighbours (blocked query x vocabulary products with a
+// bounded heap per query) and 3CosAdd / 3CosMul analogies.
+#include "embedkit/vectors/keyed_vectors.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <queue>
+#include <unordered_set>
+
+namespace embedkit::vectors {
+namespace {
+
+// Blocks sized so a tile of vocabulary rows (kRowBlock x D floats, 300 KB at D = 300) stays in
+// L2 while every query of the block is scored against it.
+constexpr std::int64_t kQueryBlock = 16;
+constexpr std::int64_t kRowBlock = 256;
+
+float dot(const float* a, const float* b, std::int64_t n) {
+  // Eight independent sums, so the compiler can vectorize without reassociating one sum.
+  float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int k = 0; k < 8; ++k) s[k] += a[i + k] * b[i + k];
+  }
+  float tail = 0.0f;
+  for (; i < n; ++i) tail += a[i] * b[i];
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])) + tail;
+}
+
+void normalize_into(const float* src, float* dst, std::int64_t n) {
+  double sq = 0.0;
+  for (std::int64_t i = 0; i < n; ++i) sq += static_cast<double>(src[i]) * src[i];
+  const double norm = std::sqrt(sq);
+  for (std::int64_t i = 0; i < n; ++i) {
+    dst[i] = norm > 0.0 ? static_cast<float>(src[i] / norm) : 0.0f;
+  }
+}
+
+// Better first: higher score, then lower row.
+bool better(const Neighbor& x, const Neighbor& y) {
+  return x.score > y.score || (x.score == y.score && x.index < y.index);
+}
+
+// Keeps the best `topn` of what it is offered.
+class TopN {
+ public:
+  explicit TopN(std::size_t n) : n_(n) {}
+  void offer(float score, std::int64_t index) {
+    if (n_ == 0) return;
+    Neighbor cand{std::string(), index, score};
+    if (heap_.size() < n_) {
+      heap_.push_back(cand);
+      std::push_heap(heap_.begin(), heap_.end(), better);
+    } else if (better(cand, heap_.front())) {
+      std::pop_heap(heap_.begin(), heap_.end(), better);
+      heap_.back() = cand;
+      std::push_heap(heap_.begin(), heap_.end(), better);
+    }
+  }
+  std::vector<Neighbor> take(const std::vector<std::string>& words) {
+    std::sort(heap_.begin(), heap_.end(), better);
+    for (Neighbor& nb : heap_) nb.word = words[static_cast<std::size_t>(nb.index)];
+    return std::move(heap_);
+  }
+
+ private:
+  std::size_t n_;
+  std::vector<Neighbor> heap_;  // a heap whose front is the worst kept
+};
+
+bool excluded(const std::vector<std::int64_t>& ex, std::int64_t row) {
+  return std::find(ex.begin(), ex.end(), row) != ex.end();
+}
+
+}  // namespace
+
+KeyError::KeyError(const std::string& word)
+    : ValueError("word '" + word + "' is not in the vocabulary"), word_(word) {}
+
+KeyedVectors::KeyedVectors(std::vector<std::string> words, Tensor matrix)
+    : words_(std::move(words)) {
+  if (!matrix.defined() || matrix.dtype() != DType::Float32 || matrix.dim() != 2 ||
+      matrix.size(1) < 1) {
+    throw ValueError("KeyedVectors: the matrix must be a float32 [V, D] tensor with D >= 1");
+  }
+  if (matrix.size(0) != size()) {
+    throw ValueError("KeyedVectors: " + std::to_string(words_.size()) +
+                     " words but the matrix has " + std::to_string(matrix.size(0)) + " rows");
+  }
+  dim_ = matrix.size(1);
+  matrix_ = matrix.clone();
+  index_.reserve(words_.size());
+  const float* data = matrix_.data<float>();
+  for (std::int64_t i = 0; i < size(); ++i) {
+    const std::string& w = words_[static_cast<std::size_t>(i)];
+    if (w.empty())
+      throw ValueError("KeyedVectors: row " + std::to_string(i) + " has an empty word");
+    if (!index_.emplace(w, i).second) {
+      throw ValueError("KeyedVectors: word '" + w + "' appears twice (rows " +
+                       std::to_string(index_.at(w)) + " and " + std::to_string(i) + ")");
+    }
+    for (std::int64_t j = 0; j < dim_; ++j) {
+      if (!std::isfinite(data[i * dim_ + j])) {
+        throw ValueError("KeyedVectors: the vector of '" + w +
+                         "' holds a non-finite value at column " + std::to_string(j));
+      }
+    }
+  }
+  unit_ = Tensor::empty({size(), dim_}, DType::Float32);
+  float* u = unit_.data<float>();
+  for (std::int64_t i = 0; i < size(); ++i) normalize_into(data + i * dim_, u + i * dim_, dim_);
+}
+
+bool KeyedVectors::contains(std::string_view word) const {
+  return find(word) >= 0;
+}
+
+std::int64_t KeyedVectors::find(std::string_view word) const {
+  const auto it = index_.find(std::string(word));
+  return it == index_.end() ? -1 : it->second;
+}
+
+std::int64_t KeyedVectors::index(std::string_view word) const {
+  const std::int64_t i = find(word);
+  if (i < 0) throw KeyError(std::string(word));
+  return i;
+}
+
+std::span<const float> KeyedVectors::vector(std::string_view word) const {
+  return {matrix_.data<float>() + index(word) * dim_, static_cast<std::size_t>(dim_)};
+}
+
+std::span<const float> KeyedVectors::unit_vector(std::string_view word) const {
+  return {unit_.data<float>() + index(word) * dim_, static_cast<std::size_t>(dim_)};
+}
+
+float KeyedVectors::similarity(std::string_view a, std::string_view b) const {
+  return dot(unit_vector(a).data(), unit_vector(b).data(), dim_);
+}
+
+std::int64_t KeyedVectors::limit(std::int64_t restrict_vocab) const {
+  if (restrict_vocab < 0) throw ValueError("restrict_vocab must be >= 0");
+  return std::min(restrict_vocab, size());
+}
+
+void KeyedVectors::check_topn(std::int64_t topn) const {
+  if (topn < 0) throw ValueError("topn must be >= 0, got " + std::to_string(topn));
+}
+
+std::vector<Neighbor> KeyedVectors::most_similar(std::string_view word, std::int64_t topn,
+                                                 std::int64_t restrict_vocab) const {
+  const std::int64_t row = index(word);
+  Tensor q = Tensor::empty({1, dim_}, DType::Float32);
+  std::memcpy(q.raw_data(), unit_.data<float>() + row * dim_, static_cast<std::size_t>(dim_) * 4);
+  return most_similar_batch(q, topn, {{row}}, restrict_vocab)[0];
+}
+
+std::vector<Neighbor> KeyedVectors::most_similar(std::span<const float> query, std::int64_t topn,
+                                                 const std::vector<std::string>& exclude,
+                                                 std::int64_t restrict_vocab) const {
+  if (static_cast<std::int64_t>(query.size()) != dim_) {
+    throw ValueError("most_similar: the query has " + std::to_string(query.size()) +
+                     " values, the vectors " + std::to_string(dim_));
+  }
+  std::vector<std::int64_t> ex;
+  for (const std::string& w : exclude) ex.push_back(index(w));
+  Tensor q = Tensor::empty({1, dim_}, DType::Float32);
+  std::memcpy(q.raw_data(), query.data(), query.size() * sizeof(float));
+  return most_similar_batch(q, topn, {ex}, restrict_vocab)[0];
+}
+
+std::vector<std::vector<Neighbor>> KeyedVectors::most_similar_batch(
+    const Tensor& queries, std::int64_t topn, const std::vector<std::vector<std::int64_t>>& exclude,
+    std::int64_t restrict_vocab) const {
+  check_topn(topn);
+  if (!queries.defined() || queries.dtype() != DType::Float32 || queries.dim() != 2 ||
+      queries.size(1) != dim_) {
+    throw ValueError("most_similar_batch: queries must be float32 [Q, " + std::to_string(dim_) +
+                     "]");
+  }
+  const std::int64_t nq = queries.size(0);
+  if (!exclude.empty() && static_cast<std::int64_t>(exclude.size()) != nq) {
+    throw ValueError("most_similar_batch: " + std::to_string(exclude.size()) +
+                     " exclusion lists for " + std::to_string(nq) + " queries");
+  }
+  const std::int64_t rows = limit(restrict_vocab);
+  const float* unit = unit_.data<float>();
+  std::vector<float> qunit(static_cast<std::size_t>(nq * dim_));
+  Tensor contiguous = queries.clone();
+  for (std::int64_t q = 0; q < nq; ++q) {
+    normalize_into(contiguous.data<float>() + q * dim_, qunit.data() + q * dim_, dim_);
+  }
+  static const std::vector<std::int64_t> kNone;
+  std::vector<std::vector<Neighbor>> out;
+  out.reserve(static_cast<std::size_t>(nq));
+  std::vector<float> tile(static_cast<std::size_t>(kQueryBlock * kRowBlock));
+  for (std::int64_t q0 = 0; q0 < nq; q0 += kQueryBlock) {
+    const std::int64_t q1 = std::min(nq, q0 + kQueryBlock);
+    std::vector<TopN> tops(static_cast<std::size_t>(q1 - q0), TopN(static_cast<std::size_t>(topn)));
+    for (std::int64_t r0 = 0; r0 < rows; r0 += kRowBlock) {
+      const std::int64_t r1 = std::min(rows, r0 + kRowBlock);
+      for (std::int64_t q = q0; q < q1; ++q) {
+        for (std::int64_t r = r0; r < r1; ++r) {
+          tile[static_cast<std::size_t>((q - q0) * kRowBlock + (r - r0))] =
+              dot(qunit.data() + q * dim_, unit + r * dim_, dim_);
+        }
+      }
+      for (std::int64_t q = q0; q < q1; ++q) {
+        const auto& ex = exclude.empty() ? kNone : exclude[static_cast<std::size_t>(q)];
+        TopN& top = tops[static_cast<std::size_t>(q - q0)];
+        for (std::int64_t r = r0; r < r1; ++r) {
+          if (excluded(ex, r)) continue;
+          top.offer(tile[static_cast<std::size_t>((q - q0) * kRowBlock + (r - r0))], r);
+        }
+      }
+    }
+    for (TopN& top : tops) out.push_back(top.take(words_));
+  }
+  return out;
+}
+
+std::vector<Neighbor> KeyedVectors::analogy(std::string_view a, std::string_view b,
+                                            std::string_view c, AnalogyMethod method,
+                                            std::int64_t topn, std::int64_t restrict_vocab,
+                                            float epsilon) const {
+  check_topn(topn);
+  const std::array<std::int64_t, 3> abc = {index(a), index(b), index(c)};
+  if (method == AnalogyMethod::kAdd) return analogy_batch({abc}, topn, restrict_vocab)[0];
+
+  const std::int64_t rows = limit(restrict_vocab);
+  const float* unit = unit_.data<float>();
+  const float* ua = unit + abc[0] * dim_;
+  const float* ub = unit + abc[1] * dim_;
+  const float* uc = unit + abc[2] * dim_;
+  const std::vector<std::int64_t> ex(abc.begin(), abc.end());
+  TopN top(static_cast<std::size_t>(topn));
+  for (std::int64_t r = 0; r < rows; ++r) {
+    if (excluded(ex, r)) continue;
+    const float* x = unit + r * dim_;
+    const float sa = (1.0f + dot(x, ua, dim_)) / 2.0f;
+    const float sb = (1.0f + dot(x, ub, dim_)) / 2.0f;
+    const float sc = (1.0f + dot(x, uc, dim_)) / 2.0f;
+    top.offer(sa * sc / (sb + epsilon), r);
+  }
+  return top.take(words_);
+}
+
+std::vector<std::vector<Neighbor>> KeyedVectors::analogy_batch(
+    const std::vector<std::array<std::int64_t, 3>>& questions, std::int64_t topn,
+    std::int64_t restrict_vocab) const {
+  const auto nq = static_cast<std::int64_t>(questions.size());
+  Tensor q = Tensor::empty({nq, dim_}, DType::Float32);
+  float* qd = q.data<float>();
+  const float* unit = unit_.data<float>();
+  std::vector<std::vector<std::int64_t>> ex;
+  ex.reserve(questions.size());
+  for (std::int64_t i = 0; i < nq; ++i) {
+    const auto& abc = questions[static_cast<std::size_t>(i)];
+    for (const std::int64_t r : abc) {
+      if (r < 0 || r >= size()) throw IndexError("analogy word row", i, r, 0, size());
+    }
+    // gensim's mean of the signed unit vectors (normalized again before the product).
+    for (std::int64_t j = 0; j < dim_; ++j) {
+      qd[i * dim_ + j] =
+          (unit[abc[0] * dim_ + j] - unit[abc[1] * dim_ + j] + unit[abc[2] * dim_ + j]) / 3.0f;
+    }
+    ex.emplace_back(abc.begin(), abc.end());
+  }
+  return most_similar_batch(q, topn, ex, restrict_vocab);
+}
+
+}  // namespace embedkit::vectors

@@ -1,0 +1,144 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "embedkit/core/error.hpp"
+#include "embedkit/models/corpus_reader.hpp"
+#include "embedkit/models/vocabulary.hpp"
+#include "io/temp_dir.hpp"
+#include "models/corpus_files.hpp"
+
+namespace {
+
+using embedkit::models::CorpusReader;
+using embedkit::models::CorpusStats;
+using embedkit::models::count_vocabulary;
+using embedkit::models::Vocabulary;
+using embedkit_io_test::TempDir;
+using embedkit_models_test::write_gzip;
+using embedkit_models_test::write_text;
+
+Vocabulary build(const std::vector<std::string>& tokens, std::int64_t min_count,
+                 std::int64_t max_vocab) {
+  Vocabulary::Builder b;
+  for (const auto& t : tokens) b.add(t);
+  return b.finish(min_count, max_vocab);
+}
+
+TEST(Vocabulary, OrdersByCountThenFirstAppearance) {
+  // c:3, b:2, a:2 (a first), d:1, e:1 (d first).
+  const Vocabulary v = build({"b", "a", "c", "d", "c", "a", "b", "c", "e"}, 1, 0);
+  ASSERT_EQ(v.size(), 5u);
+  EXPECT_EQ(v.words(), (std::vector<std::string>{"c", "b", "a", "d", "e"}));
+  EXPECT_EQ(v.counts(), (std::vector<std::int64_t>{3, 2, 2, 1, 1}));
+  EXPECT_EQ(v.total_count(), 9);
+  EXPECT_EQ(v.find("a"), 2);
+  EXPECT_EQ(v.find("zzz"), -1);
+}
+
+TEST(Vocabulary, MinCountDropsRareWordsAndTheirTokens) {
+  const Vocabulary v = build({"b", "a", "c", "d", "c", "a", "b", "c", "e"}, 2, 0);
+  EXPECT_EQ(v.words(), (std::vector<std::string>{"c", "b", "a"}));
+  EXPECT_EQ(v.total_count(), 7);
+  EXPECT_EQ(v.find("d"), -1);
+}
+
+TEST(Vocabulary, MaxVocabKeepsTheMostFrequent) {
+  const Vocabulary v = build({"b", "a", "c", "d", "c", "a", "b", "c", "e"}, 1, 2);
+  EXPECT_EQ(v.words(), (std::vector<std::string>{"c", "b"}));
+  EXPECT_EQ(v.total_count(), 5);
+}
+
+TEST(CountVocabulary, ReadsPlainAndGzipAlike) {
+  TempDir dir;
+  const std::string text = "the cat\tsat on\r\nthe mat\n\n  the end";
+  write_text(dir / "c.txt", text);
+  write_gzip(dir / "c.txt.gz", text);
+  CorpusStats plain, gz;
+  const Vocabulary a = count_vocabulary(dir / "c.txt", 1, 0, &plain);
+  const Vocabulary b = count_vocabulary(dir / "c.txt.gz", 1, 0, &gz);
+  EXPECT_EQ(a.words(), b.words());
+  EXPECT_EQ(a.counts(), b.counts());
+  EXPECT_EQ(a.word(0), "the");
+  EXPECT_EQ(a.count(0), 3);
+  EXPECT_EQ(plain.tokens, 8);
+  EXPECT_EQ(plain.distinct, 6);
+  EXPECT_EQ(plain.bytes, text.size());
+  EXPECT_EQ(gz.bytes, text.size());
+}
+
+TEST(CorpusReader, SlicesCoverEveryTokenOnce) {
+  // Any split point: each token is read by exactly one slice (the one it starts in).
+  TempDir dir;
+  const std::string text = "aa bbb c\ndddd ee\n f ggggg hh\n";
+  write_text(dir / "c.txt", text);
+  for (std::uint64_t cut = 0; cut <= text.size(); ++cut) {
+    std::string words;
+    for (int slice = 0; slice < 2; ++slice) {
+      CorpusReader r(dir / "c.txt");
+      const std::uint64_t begin = slice == 0 ? 0 : cut;
+      const std::uint64_t end = slice == 0 ? cut : text.size();
+      r.seek(begin);
+      for (;;) {
+        const auto e = r.next();
+        if (e == CorpusReader::Event::EndOfFile || r.offset() >= end) break;
+        if (e == CorpusReader::Event::Word) words += std::string(r.word()) + ",";
+      }
+    }
+    EXPECT_EQ(words, "aa,bbb,c,dddd,ee,f,ggggg,hh,") << "cut at " << cut;
+  }
+}
+
+std::string error_of(const std::filesystem::path& p, std::int64_t min_count = 1) {
+  try {
+    count_vocabulary(p, min_count, 0);
+  } catch (const embedkit::Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(CountVocabulary, RefusesEmptyCorpus) {
+  TempDir dir;
+  write_text(dir / "empty.txt", " \n\n \t");
+  EXPECT_THROW(count_vocabulary(dir / "empty.txt", 1, 0), embedkit::ValueError);
+  EXPECT_NE(error_of(dir / "empty.txt").find("no words"), std::string::npos);
+}
+
+TEST(CountVocabulary, RefusesCorpusBelowMinCount) {
+  TempDir dir;
+  write_text(dir / "c.txt", "a b a c\n");
+  const std::string msg = error_of(dir / "c.txt", 5);
+  EXPECT_NE(msg.find("min_count = 5"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("\"a\", occurs 2 times"), std::string::npos) << msg;
+}
+
+TEST(CountVocabulary, RefusesNulBytesNamingOffsetAndLine) {
+  TempDir dir;
+  write_text(dir / "bin.txt", std::string("ok words\nmore x\0yz\n", 20));
+  EXPECT_THROW(count_vocabulary(dir / "bin.txt", 1, 0), embedkit::IoError);
+  const std::string msg = error_of(dir / "bin.txt");
+  EXPECT_NE(msg.find("bin.txt"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("NUL byte at byte offset 15 (line 2)"), std::string::npos) << msg;
+}
+
+TEST(CountVocabulary, RefusesInvalidUtf8NamingOffsetAndLine) {
+  TempDir dir;
+  // "caf\xc3\xa9" is valid; a lone continuation byte, an overlong "/" and a surrogate are not.
+  write_text(dir / "ok.txt", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\n");
+  EXPECT_EQ(count_vocabulary(dir / "ok.txt", 1, 0).size(), 3u);
+  for (const std::string bad :
+       {"\x80", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"}) {
+    write_text(dir / "bad.txt", "one\ntwo x" + bad + "\n");
+    const std::string msg = error_of(dir / "bad.txt");
+    EXPECT_NE(msg.find("invalid UTF-8 at byte offset 9 (line 2)"), std::string::npos) << msg;
+  }
+}
+
+TEST(CountVocabulary, RefusesMissingFileAndDirectory) {
+  TempDir dir;
+  EXPECT_THROW(count_vocabulary(dir / "missing.txt", 1, 0), embedkit::IoError);
+  EXPECT_THROW(count_vocabulary(dir.path(), 1, 0), embedkit::IoError);
+}
+
+}  // namespace

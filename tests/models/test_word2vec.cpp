@@ -1,0 +1,180 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "embedkit/core/error.hpp"
+#include "embedkit/models/word2vec.hpp"
+#include "io/temp_dir.hpp"
+#include "models/corpus_files.hpp"
+
+namespace {
+
+namespace M = embedkit::models;
+using embedkit_io_test::TempDir;
+using embedkit_models_test::kGroupA;
+using embedkit_models_test::kGroupB;
+using embedkit_models_test::two_group_corpus;
+using embedkit_models_test::write_gzip;
+using embedkit_models_test::write_text;
+
+double cosine(const M::Word2VecResult& r, const std::string& a, const std::string& b) {
+  const auto dim = static_cast<std::size_t>(r.vectors.size(1));
+  const float* x = r.vectors.data<float>() + static_cast<std::size_t>(r.vocabulary.find(a)) * dim;
+  const float* y = r.vectors.data<float>() + static_cast<std::size_t>(r.vocabulary.find(b)) * dim;
+  double xy = 0, xx = 0, yy = 0;
+  for (std::size_t d = 0; d < dim; ++d) {
+    xy += double(x[d]) * y[d];
+    xx += double(x[d]) * x[d];
+    yy += double(y[d]) * y[d];
+  }
+  return xy / std::sqrt(xx * yy);
+}
+
+// Every same-group pair is closer than every cross-group pair.
+void expect_groups_separated(const M::Word2VecResult& r) {
+  ASSERT_EQ(r.vocabulary.size(), kGroupA.size() + kGroupB.size());
+  double min_within = 2, max_across = -2;
+  for (const auto* g : {&kGroupA, &kGroupB}) {
+    for (std::size_t i = 0; i < g->size(); ++i) {
+      for (std::size_t j = i + 1; j < g->size(); ++j) {
+        min_within = std::min(min_within, cosine(r, (*g)[i], (*g)[j]));
+      }
+    }
+  }
+  for (const auto& a : kGroupA) {
+    for (const auto& b : kGroupB) max_across = std::max(max_across, cosine(r, a, b));
+  }
+  EXPECT_GT(min_within, max_across)
+      << "closest cross-group pair " << max_across << ", farthest same-group pair " << min_within;
+  EXPECT_TRUE(std::isfinite(r.final_loss));
+  EXPECT_GT(r.final_loss, 0.0);
+}
+
+M::Word2VecOptions small_options(M::Word2VecArchitecture arch, M::Word2VecLoss loss) {
+  M::Word2VecOptions o;
+  o.architecture = arch;
+  o.loss = loss;
+  o.dim = 16;
+  o.window = 3;
+  o.min_count = 1;
+  o.sample = 0;
+  o.epochs = 3;
+  o.seed = 7;
+  return o;
+}
+
+class PlantedStructure
+    : public ::testing::TestWithParam<std::tuple<M::Word2VecArchitecture, M::Word2VecLoss>> {};
+
+TEST_P(PlantedStructure, SameGroupWordsEndCloser) {
+  TempDir dir;
+  write_text(dir / "c.txt", two_group_corpus(400, 12, 1));
+  const auto [arch, loss] = GetParam();
+  const M::Word2VecResult r = M::train_word2vec(dir / "c.txt", small_options(arch, loss));
+  EXPECT_EQ(r.words_trained, 3 * 400 * 12);
+  expect_groups_separated(r);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllModels, PlantedStructure,
+    ::testing::Combine(::testing::Values(M::Word2VecArchitecture::SkipGram,
+                                         M::Word2VecArchitecture::Cbow),
+                       ::testing::Values(M::Word2VecLoss::NegativeSampling,
+                                         M::Word2VecLoss::HierarchicalSoftmax)));
+
+TEST(Word2Vec, TwoThreadsLearnToo) {
+  // Hogwild: not reproducible, but it must still learn the structure and see every word.
+  TempDir dir;
+  write_text(dir / "c.txt", two_group_corpus(400, 12, 2));
+  auto o = small_options(M::Word2VecArchitecture::SkipGram, M::Word2VecLoss::NegativeSampling);
+  o.threads = 2;
+  const M::Word2VecResult r = M::train_word2vec(dir / "c.txt", o);
+  EXPECT_EQ(r.words_trained, 3 * 400 * 12);
+  expect_groups_separated(r);
+}
+
+bool bitwise_equal(const embedkit::Tensor& a, const embedkit::Tensor& b) {
+  return a.shape() == b.shape() && std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()) == 0;
+}
+
+TEST(Word2Vec, OneThreadSameSeedIsBitwiseReproducible) {
+  TempDir dir;
+  write_text(dir / "c.txt", two_group_corpus(200, 10, 3));
+  for (auto loss : {M::Word2VecLoss::NegativeSampling, M::Word2VecLoss::HierarchicalSoftmax}) {
+    auto o = small_options(M::Word2VecArchitecture::SkipGram, loss);
+    o.sample = 1e-2;  // subsampling draws random numbers too
+    const auto a = M::train_word2vec(dir / "c.txt", o);
+    const auto b = M::train_word2vec(dir / "c.txt", o);
+    EXPECT_TRUE(bitwise_equal(a.vectors, b.vectors));
+    EXPECT_EQ(a.final_loss, b.final_loss);
+    o.seed = 8;
+    const auto c = M::train_word2vec(dir / "c.txt", o);
+    EXPECT_FALSE(bitwise_equal(a.vectors, c.vectors)) << "the seed must matter";
+  }
+}
+
+TEST(Word2Vec, GzipInputEqualsPlainInput) {
+  TempDir dir;
+  const std::string text = two_group_corpus(200, 10, 4);
+  write_text(dir / "c.txt", text);
+  write_gzip(dir / "c.txt.gz", text);
+  const auto o = small_options(M::Word2VecArchitecture::Cbow, M::Word2VecLoss::NegativeSampling);
+  const auto a = M::train_word2vec(dir / "c.txt", o);
+  const auto b = M::train_word2vec(dir / "c.txt.gz", o);
+  EXPECT_EQ(a.vocabulary.words(), b.vocabulary.words());
+  EXPECT_TRUE(bitwise_equal(a.vectors, b.vectors));
+}
+
+TEST(Word2Vec, ReportsProgress) {
+  TempDir dir;
+  write_text(dir / "c.txt", two_group_corpus(100, 10, 5));
+  int calls = 0;
+  M::Word2VecProgress last;
+  M::train_word2vec(
+      dir / "c.txt",
+      small_options(M::Word2VecArchitecture::SkipGram, M::Word2VecLoss::NegativeSampling),
+      [&](const M::Word2VecProgress& p) {
+        ++calls;
+        last = p;
+      });
+  EXPECT_GE(calls, 1);
+  // The final report: all words done, a positive loss, the rate decayed to its floor.
+  EXPECT_DOUBLE_EQ(last.fraction, 1.0);
+  EXPECT_EQ(last.words, 3000);
+  EXPECT_GT(last.loss, 0.0);
+  EXPECT_LT(last.alpha, 0.025 * 1e-3);
+}
+
+TEST(Word2Vec, MaxVocabAndMinCountShapeTheTable) {
+  TempDir dir;
+  // "a" x4, "b" x3, "c" x2, "d" x1: min_count 2 keeps a, b, c; max_vocab 2 then keeps a, b.
+  write_text(dir / "c.txt", "a b c d\na b c\na b\na\n");
+  auto o = small_options(M::Word2VecArchitecture::Cbow, M::Word2VecLoss::HierarchicalSoftmax);
+  o.min_count = 2;
+  o.max_vocab = 2;
+  const auto r = M::train_word2vec(dir / "c.txt", o);
+  EXPECT_EQ(r.vocabulary.words(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(r.vectors.shape(), (embedkit::Shape{2, 16}));
+  EXPECT_EQ(r.corpus.tokens, 10);
+  EXPECT_EQ(r.words_trained, 3 * 7);  // only kept words count
+}
+
+TEST(Word2Vec, RefusesBadOptionsAndCorpora) {
+  TempDir dir;
+  write_text(dir / "c.txt", "a b c\n");
+  write_text(dir / "empty.txt", "");
+  write_text(dir / "bin.txt", std::string("a\0b", 3));
+  auto o = small_options(M::Word2VecArchitecture::SkipGram, M::Word2VecLoss::NegativeSampling);
+  EXPECT_THROW(M::train_word2vec(dir / "empty.txt", o), embedkit::ValueError);
+  EXPECT_THROW(M::train_word2vec(dir / "bin.txt", o), embedkit::IoError);
+  EXPECT_THROW(M::train_word2vec(dir / "missing.txt", o), embedkit::IoError);
+  o.min_count = 2;
+  EXPECT_THROW(M::train_word2vec(dir / "c.txt", o), embedkit::ValueError);
+  o.min_count = 1;
+  o.dim = 0;
+  EXPECT_THROW(M::train_word2vec(dir / "c.txt", o), embedkit::ValueError);
+}
+
+}  // namespace

@@ -1,0 +1,104 @@
+// Analogy accuracy and word-pair Spearman on tiny files whose results were computed by hand
+// on the royal vocabulary (vectors_test_support.hpp).
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "embedkit/core/error.hpp"
+#include "embedkit/vectors/evaluation.hpp"
+#include "vectors/vectors_test_support.hpp"
+
+namespace {
+
+using namespace embedkit::vectors;
+using embedkit_vectors_test::royal;
+
+// "a b c d" asks b - a + c = d.
+constexpr const char* kAnalogies =
+    ": royalty\n"
+    "man king woman queen\n"     // king - man + woman = queen: correct
+    "king queen man woman\n"     // queen - king + man = (-0.41, 0, 0) -> woman: correct
+    "man woman king apple\n"     // woman - man + king -> queen: incorrect
+    "man king woman princess\n"  // princess is unknown: skipped
+    "only three words\n"         // not a question: invalid
+    ": folded\n"
+    "MAN King WOMAN Queen\n";  // upper-cased alike: correct
+
+TEST(Evaluation, AnalogyAccuracyPerSectionAndTotal) {
+  const KeyedVectors kv = royal();
+  const AnalogyResult r = evaluate_word_analogies_text(kv, kAnalogies, "<test>");
+  ASSERT_EQ(r.sections.size(), 2u);
+  EXPECT_EQ(r.sections[0].name, "royalty");
+  EXPECT_EQ(r.sections[0].correct, 2);
+  EXPECT_EQ(r.sections[0].incorrect, 1);
+  EXPECT_EQ(r.sections[1].name, "folded");
+  EXPECT_EQ(r.sections[1].correct, 1);
+  EXPECT_EQ(r.sections[1].incorrect, 0);
+  EXPECT_EQ(r.total.correct, 3);
+  EXPECT_EQ(r.total.incorrect, 1);
+  EXPECT_DOUBLE_EQ(r.total.accuracy(), 0.75);
+  EXPECT_EQ(r.questions, 5);
+  EXPECT_EQ(r.skipped, 1);
+  EXPECT_EQ(r.invalid_lines, 1);
+  EXPECT_DOUBLE_EQ(r.oov_ratio(), 20.0);
+}
+
+TEST(Evaluation, AnalogyCaseSensitiveSkipsFoldedWords) {
+  const KeyedVectors kv = royal();
+  AnalogyOptions options;
+  options.case_insensitive = false;
+  const AnalogyResult r = evaluate_word_analogies_text(kv, kAnalogies, "<test>", options);
+  EXPECT_EQ(r.skipped, 2);  // princess, and the upper-case line
+  EXPECT_EQ(r.total.correct, 2);
+}
+
+TEST(Evaluation, AnalogyRestrictVocabSkipsRareWords) {
+  const KeyedVectors kv = royal();
+  AnalogyOptions options;
+  options.restrict_vocab = 3;  // man, king, woman: every question needs queen or apple
+  const AnalogyResult r = evaluate_word_analogies_text(kv, kAnalogies, "<test>", options);
+  EXPECT_EQ(r.skipped, 5);
+  EXPECT_EQ(r.total.correct + r.total.incorrect, 0);
+  EXPECT_DOUBLE_EQ(r.total.accuracy(), 0.0);
+}
+
+TEST(Evaluation, QuestionBeforeSectionIsAnError) {
+  const KeyedVectors kv = royal();
+  EXPECT_THROW((void)evaluate_word_analogies_text(kv, "man king woman queen\n", "<test>"),
+               embedkit::IoError);
+}
+
+TEST(Evaluation, AverageRanksShareTies) {
+  EXPECT_EQ(average_ranks({10, 20, 20, 30}), (std::vector<double>{1, 2.5, 2.5, 4}));
+  EXPECT_EQ(average_ranks({3, 1, 2}), (std::vector<double>{3, 1, 2}));
+}
+
+TEST(Evaluation, WordPairsSpearmanByHand) {
+  const KeyedVectors kv = royal();
+  // Gold ranks [2, 4, 1, 3]; cosines [0, 0.707, -1, 0] rank [2.5, 4, 1, 2.5];
+  // rho = 4.5 / sqrt(5 * 4.5) = sqrt(0.9).
+  const char* pairs =
+      "# word1\tword2\tscore\n"
+      "king\tqueen\t3\n"
+      "king\tman\t8\n"
+      "man,woman,1\n"
+      "KING\tapple\t5\n"
+      "king\tprincess\t3\n"
+      "\n"
+      "not a pair\n";
+  const SimilarityResult r = evaluate_word_pairs_text(kv, pairs);
+  EXPECT_EQ(r.pairs, 4);
+  EXPECT_EQ(r.oov_pairs, 1);
+  EXPECT_EQ(r.invalid_lines, 1);
+  EXPECT_DOUBLE_EQ(r.oov_ratio(), 20.0);
+  EXPECT_NEAR(r.spearman, std::sqrt(0.9), 1e-12);
+  EXPECT_TRUE(std::isfinite(r.pearson));
+}
+
+TEST(Evaluation, SpearmanOfTooFewPairsIsNaN) {
+  EXPECT_TRUE(std::isnan(spearman_correlation({1.0}, {2.0})));
+  EXPECT_TRUE(std::isnan(spearman_correlation({1.0, 1.0}, {2.0, 3.0})));
+  EXPECT_DOUBLE_EQ(spearman_correlation({1, 2, 3}, {30, 20, 10}), -1.0);
+}
+
+}  // namespace

@@ -1,0 +1,77 @@
+// `embedkit analogy VECTORS A B C`: the words X with A - B + C ~ X, i.e. "B is to A as C is to
+// X" ("king man woman" -> queen). gensim: most_similar(positive=[A, C], negative=[B]).
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "commands.hpp"
+#include "json.hpp"
+#include "vectors_options.hpp"
+
+namespace embedkit::cli {
+namespace {
+
+struct AnalogyOptions {
+  std::string vectors;
+  std::string a;
+  std::string b;
+  std::string c;
+  std::string method = "add";
+  std::string format;
+  std::int64_t topn = 10;
+  std::int64_t restrict_vocab = 0;
+  bool json = false;
+};
+
+int run_analogy(const AnalogyOptions& o) {
+  const vectors::KeyedVectors kv = load_keyed_vectors(o.vectors, o.format);
+  const auto method =
+      o.method == "mul" ? vectors::AnalogyMethod::kMul : vectors::AnalogyMethod::kAdd;
+  const auto top = kv.analogy(o.a, o.b, o.c, method, o.topn,
+                              o.restrict_vocab > 0 ? o.restrict_vocab : vectors::kAllWords);
+  if (o.json) {
+    Json answers = Json::array();
+    for (const auto& nb : top) {
+      answers.push(Json::object().set("word", nb.word).set("score", nb.score));
+    }
+    std::cout << Json::object()
+                     .set("a", o.a)
+                     .set("b", o.b)
+                     .set("c", o.c)
+                     .set("method", o.method)
+                     .set("answers", answers)
+                     .dump();
+  } else {
+    for (const auto& nb : top) std::cout << nb.word << '\t' << nb.score << '\n';
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_analogy(CLI::App& parent) {
+  auto o = std::make_shared<AnalogyOptions>();
+  CLI::App* app = parent.add_subcommand(
+      "analogy",
+      "Words nearest to A - B + C (\"king man woman\" -> queen; gensim's positive=[A, C], "
+      "negative=[B]); the three words are excluded");
+  app->add_option("VECTORS", o->vectors, "Word-vector file")->required();
+  app->add_option("A", o->a, "Added word (king)")->required();
+  app->add_option("B", o->b, "Subtracted word (man)")->required();
+  app->add_option("C", o->c, "Added word (woman)")->required();
+  app->add_option("--method", o->method,
+                  "add: 3CosAdd (cosine with A - B + C); mul: 3CosMul (Levy & Goldberg 2014)")
+      ->check(CLI::IsMember({"add", "mul"}))
+      ->capture_default_str();
+  app->add_option("--topn", o->topn, "How many answers")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app->add_option("--restrict", o->restrict_vocab,
+                  "Search only the N most frequent (first) words; 0: all")
+      ->check(CLI::NonNegativeNumber);
+  app->add_option("--format", o->format, kVectorFormatHelp)->check(vector_format_validator());
+  app->add_flag("--json", o->json, "Print JSON");
+  return Command{app, [o] { return run_analogy(*o); }};
+}
+
+}  // namespace embedkit::cli

@@ -1,0 +1,190 @@
+// `embedkit train CORPUS OUT`: trains word2vec vectors (skip-gram or CBOW, negative sampling or
+// hierarchical softmax) on a plain or gzip text corpus and writes them in word2vec text format.
+//
+// Progress goes to stderr: a redrawn bar on a terminal, plain lines every few seconds otherwise
+// (so logs stay readable). The output is written atomically and only after training succeeds:
+// a failed run leaves no output file behind (and an existing one untouched).
+#include <unistd.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "commands.hpp"
+#include "embedkit/core/error.hpp"
+#include "embedkit/io/atomic_file.hpp"
+#include "embedkit/models/word2vec.hpp"
+#include "json.hpp"
+
+namespace embedkit::cli {
+namespace {
+
+struct TrainOptions {
+  std::string corpus;
+  std::string out;
+  std::string model = "skipgram";
+  std::string loss = "ns";
+  models::Word2VecOptions w2v;
+  bool json = false;
+};
+
+// The vectors in word2vec text format: "V dim", then one "word x1 ... xdim" line per word, floats
+// in the shortest form that reads back to the same float32. Kept here until the io layer's
+// vector-file writers land; swap this for them then.
+void write_word2vec_text(io::AtomicFile& file, const models::Vocabulary& vocab,
+                         const Tensor& vectors) {
+  const auto dim = static_cast<std::size_t>(vectors.size(1));
+  const float* data = vectors.data<float>();
+  std::string buf = std::to_string(vocab.size()) + " " + std::to_string(dim) + "\n";
+  char num[32];
+  for (std::size_t i = 0; i < vocab.size(); ++i) {
+    buf += vocab.word(i);
+    for (std::size_t d = 0; d < dim; ++d) {
+      const auto [end, ec] = std::to_chars(num, num + sizeof num, data[i * dim + d]);
+      buf += ' ';
+      buf.append(num, end);
+    }
+    buf += '\n';
+    if (buf.size() >= (1u << 20)) {
+      file.write(buf.data(), buf.size());
+      buf.clear();
+    }
+  }
+  file.write(buf.data(), buf.size());
+}
+
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) seconds = 0;
+  const auto s = static_cast<long long>(seconds + 0.5);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+  return buf;
+}
+
+std::string progress_text(const models::Word2VecProgress& p) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%5.1f%%  %8.0f words/s  loss %.4f  lr %.6f  ETA %s",
+                100.0 * p.fraction, p.words_per_second, p.loss, p.alpha,
+                format_duration(p.eta_seconds).c_str());
+  return buf;
+}
+
+int run_train(TrainOptions& o) {
+  o.w2v.architecture = o.model == "cbow" ? models::Word2VecArchitecture::Cbow
+                                         : models::Word2VecArchitecture::SkipGram;
+  o.w2v.loss = o.loss == "hs" ? models::Word2VecLoss::HierarchicalSoftmax
+                              : models::Word2VecLoss::NegativeSampling;
+  const bool tty = ::isatty(STDERR_FILENO) == 1;
+  o.w2v.progress_interval = tty ? 0.25 : 5.0;
+  o.w2v.validate();
+  // Opened before training so that an unwritable output fails at once, not after the work.
+  io::AtomicFile file(o.out);
+
+  auto on_progress = [tty](const models::Word2VecProgress& p) {
+    if (tty) {
+      constexpr int kWidth = 30;
+      const int filled = static_cast<int>(p.fraction * kWidth);
+      std::string bar(static_cast<std::size_t>(filled), '=');
+      if (filled < kWidth) bar += '>';
+      bar.resize(kWidth, ' ');
+      std::cerr << "\r[" << bar << "] " << progress_text(p) << std::flush;
+    } else {
+      std::cerr << "train: " << progress_text(p) << '\n';
+    }
+  };
+  const models::Word2VecResult r = models::train_word2vec(o.corpus, o.w2v, on_progress);
+  if (tty) std::cerr << '\n';
+  write_word2vec_text(file, r.vocabulary, r.vectors);
+  file.commit();
+
+  if (o.json) {
+    Json j = Json::object();
+    j.set("corpus", o.corpus)
+        .set("output", o.out)
+        .set("model", o.model)
+        .set("loss", o.loss)
+        .set("dim", o.w2v.dim)
+        .set("epochs", o.w2v.epochs)
+        .set("threads", o.w2v.threads)
+        .set("vocab_size", static_cast<std::int64_t>(r.vocabulary.size()))
+        .set("corpus_tokens", r.corpus.tokens)
+        .set("corpus_distinct", r.corpus.distinct)
+        .set("words_trained", r.words_trained)
+        .set("words_per_second", r.words_per_second)
+        .set("final_loss", r.final_loss)
+        .set("seconds", r.seconds);
+    std::cout << j.dump();
+  } else {
+    std::cout << "wrote " << r.vocabulary.size() << " vectors of dimension " << o.w2v.dim << " to "
+              << o.out << " (" << r.corpus.tokens << " tokens, "
+              << static_cast<long long>(r.words_per_second) << " words/s, final loss "
+              << r.final_loss << ", " << r.seconds << " s)\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_train(CLI::App& parent) {
+  auto o = std::make_shared<TrainOptions>();
+  CLI::App* app = parent.add_subcommand(
+      "train", "Train word2vec vectors (skip-gram/CBOW, negative sampling/hierarchical softmax)");
+  app->add_option("CORPUS", o->corpus, "Text corpus, plain or gzip; a newline ends a sentence")
+      ->required();
+  app->add_option("OUT", o->out, "Output vectors (word2vec text format)")->required();
+  app->add_option("--model", o->model, "skipgram or cbow")
+      ->check(CLI::IsMember({"skipgram", "cbow"}))
+      ->capture_default_str();
+  app->add_option("--loss", o->loss, "ns (negative sampling) or hs (hierarchical softmax)")
+      ->check(CLI::IsMember({"ns", "hs"}))
+      ->capture_default_str();
+  app->add_option("--dim", o->w2v.dim, "Vector dimension")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app->add_option("--window", o->w2v.window, "Maximum context window")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app->add_option("--negative", o->w2v.negative, "Negative samples per prediction")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app->add_option("--min-count", o->w2v.min_count, "Drop words seen fewer times")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app->add_option("--max-vocab", o->w2v.max_vocab, "Keep at most this many words (0: all)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app->add_option("--sample", o->w2v.sample, "Subsampling threshold (0: off)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app->add_option("--epochs", o->w2v.epochs, "Passes over the corpus")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app->add_option("--alpha", o->w2v.alpha,
+                  "Starting learning rate (default 0.025 skip-gram, 0.05 CBOW)")
+      ->check(CLI::PositiveNumber);
+  app->add_option("--threads", o->w2v.threads, "Training threads (> 1: not reproducible)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  app->add_option("--seed", o->w2v.seed, "Random seed (1 thread: same seed, same vectors)")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            // CLI11 alone would wrap "-3" around to 2^64 - 3.
+            std::uint64_t value = 0;
+            const char* end = text.data() + text.size();
+            const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+            if (text.empty() || ec != std::errc() || ptr != end) {
+              return "expected a whole number from 0 to 2^64 - 1, got '" + text + "'";
+            }
+            return {};
+          },
+          "UINT64"))
+      ->capture_default_str();
+  app->add_flag("--json", o->json, "Print a machine-readable summary");
+  return Command{app, [o] { return run_train(*o); }};
+}
+
+}  // namespace embedkit::cli
