@@ -21,8 +21,9 @@ def main(path):
     for b in data["benchmarks"]:
         if b.get("run_type") == "aggregate":
             continue
-        name = b["name"]
-        parts = name.split("/")
+        # Google Benchmark appends the run settings (min_time, real_time) to the name.
+        parts = [p for p in b["name"].split("/")
+                 if not p.startswith("min_time:") and p != "real_time"]
         if parts[0] == "copy":
             copy.append((parts[-1], b.get("GB/s", 0.0)))
             continue
@@ -30,12 +31,14 @@ def main(path):
         key = (op, rest)
         r = rows.setdefault(key, {})
         r[impl] = b
+    # One table per operation, in the order the operations first appear.
+    order = list(OrderedDict.fromkeys(op for op, _ in rows))
+    rows = OrderedDict(sorted(rows.items(), key=lambda kv: order.index(kv[0][0])))
 
-    print(f"Run on {ctx.get('host_name', '?')}: {ctx.get('num_cpus', '?')} CPUs at "
-          f"{ctx.get('mhz_per_cpu', '?')} MHz, {ctx.get('date', '')}; "
-          f"library build {ctx.get('library_build_type', '?')}.")
+    print(f"Run on {ctx.get('host_name', '?')}: {ctx.get('num_cpus', '?')} CPUs, "
+          f"{ctx.get('date', '')}.")
     print()
-    print("| copy (memcpy of 512 MiB, read + write) | GB/s |")
+    print("| copy: memcpy of 512 MiB, bytes read + written | GB/s |")
     print("| --- | ---: |")
     for threads, gbs in copy:
         print(f"| {threads} | {gbs:.1f} |")
