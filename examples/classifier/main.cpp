@@ -43,8 +43,8 @@ int main(int argc, char** argv) {
     const auto train = ex::read_labelled_text(train_path, format);
     const auto test = ex::read_labelled_text(test_path, format);
     const ex::Vocabulary vocab = ex::Vocabulary::build(train, min_count);
-    std::printf("train %zu sentences, test %zu, vocabulary %lld words, %lld labels\n",
-                train.size(), test.size(), static_cast<long long>(vocab.num_words()),
+    std::printf("train %zu sentences, test %zu, vocabulary %lld words, %lld labels\n", train.size(),
+                test.size(), static_cast<long long>(vocab.num_words()),
                 static_cast<long long>(vocab.num_labels()));
 
     embedkit::Generator gen(seed);

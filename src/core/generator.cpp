@@ -48,7 +48,8 @@ void fill_normal(Tensor& t, Generator& gen, double mean, double std) {
     }
     case DType::Float16: {
       Half* p = t.data<Half>();
-      for (std::int64_t i = 0; i < n; ++i) p[i] = Half(static_cast<float>(mean + std * gen.normal()));
+      for (std::int64_t i = 0; i < n; ++i)
+        p[i] = Half(static_cast<float>(mean + std * gen.normal()));
       return;
     }
     case DType::BFloat16: {
@@ -59,7 +60,8 @@ void fill_normal(Tensor& t, Generator& gen, double mean, double std) {
       return;
     }
     default:
-      throw TypeError("fill_normal needs a float tensor, got " + std::string(dtype_name(t.dtype())));
+      throw TypeError("fill_normal needs a float tensor, got " +
+                      std::string(dtype_name(t.dtype())));
   }
 }
 

@@ -54,7 +54,9 @@ Tensor::Tensor(std::shared_ptr<void> storage, void* data, Shape shape, DType dty
       dtype_(dtype),
       owning_(owning) {}
 
-Tensor Tensor::empty(const Shape& shape, DType dtype) { return empty(shape, dtype, {}); }
+Tensor Tensor::empty(const Shape& shape, DType dtype) {
+  return empty(shape, dtype, {});
+}
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, const MemoryOptions& memory) {
   const std::int64_t n = shape_numel(shape);
@@ -168,12 +170,14 @@ double Tensor::item() const {
 
 std::vector<float> Tensor::to_float_vector() const {
   std::vector<float> v(static_cast<std::size_t>(numel_));
-  for (std::int64_t i = 0; i < numel_; ++i) v[static_cast<std::size_t>(i)] = static_cast<float>(item_at(i));
+  for (std::int64_t i = 0; i < numel_; ++i)
+    v[static_cast<std::size_t>(i)] = static_cast<float>(item_at(i));
   return v;
 }
 
 std::vector<std::int64_t> Tensor::to_int64_vector() const {
-  if (!defined() || !is_index(dtype_)) throw TypeError("to_int64_vector needs an int32/int64 tensor");
+  if (!defined() || !is_index(dtype_))
+    throw TypeError("to_int64_vector needs an int32/int64 tensor");
   std::vector<std::int64_t> v(static_cast<std::size_t>(numel_));
   for (std::int64_t i = 0; i < numel_; ++i) {
     v[static_cast<std::size_t>(i)] = dtype_ == DType::Int64
@@ -193,7 +197,8 @@ Tensor Tensor::to(DType target) const {
     for (std::int64_t i = 0; i < n; ++i) {
       const std::int64_t x = v[static_cast<std::size_t>(i)];
       if (target == DType::Int32) {
-        if (x < std::numeric_limits<std::int32_t>::min() || x > std::numeric_limits<std::int32_t>::max()) {
+        if (x < std::numeric_limits<std::int32_t>::min() ||
+            x > std::numeric_limits<std::int32_t>::max()) {
           throw ValueError("to(int32): value " + std::to_string(x) + " at position " +
                            std::to_string(i) + " does not fit in int32");
         }

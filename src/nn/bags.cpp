@@ -74,8 +74,9 @@ Bags prepare_bags(const Tensor& ids, const Tensor& offsets, const Tensor& per_sa
         throw ValueError(who + ": include_last_offset needs at least one offset");
       }
       if (off.back() != n) {
-        throw ValueError(who + ": with include_last_offset the last offset must equal the number of ids (" +
-                         std::to_string(n) + "), got " + std::to_string(off.back()));
+        throw ValueError(
+            who + ": with include_last_offset the last offset must equal the number of ids (" +
+            std::to_string(n) + "), got " + std::to_string(off.back()));
       }
       bags.num_bags = count - 1;
       bags.bounds = std::move(off);

@@ -13,10 +13,10 @@
 namespace embedkit::nn::detail {
 
 struct Bags {
-  Tensor rows;                        // resolved ids, 1-D, every value in [0, num_embeddings)
-  std::vector<std::int64_t> bounds;   // num_bags + 1 entries; bag b = rows[bounds[b], bounds[b+1])
+  Tensor rows;                       // resolved ids, 1-D, every value in [0, num_embeddings)
+  std::vector<std::int64_t> bounds;  // num_bags + 1 entries; bag b = rows[bounds[b], bounds[b+1])
   std::int64_t num_bags = 0;
-  Tensor per_sample_weights;          // 1-D, or undefined
+  Tensor per_sample_weights;  // 1-D, or undefined
 };
 
 Bags prepare_bags(const Tensor& ids, const Tensor& offsets, const Tensor& per_sample_weights,

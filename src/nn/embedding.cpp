@@ -86,14 +86,12 @@ WeightGrad embedding_backward(const Tensor& ids, const Tensor& grad_output,
   detail::check_ids_dtype(ids, "ids");
   if (grad_output.dim() != ids.dim() + 1) {
     throw ValueError(kWho + ": grad_output must have shape ids.shape + [embedding_dim], got " +
-                     shape_string(grad_output.shape()) + " for ids " +
-                     shape_string(ids.shape()));
+                     shape_string(grad_output.shape()) + " for ids " + shape_string(ids.shape()));
   }
   const std::int64_t dim = grad_output.size(-1);
   if (grad_output.shape() != output_shape(ids, dim)) {
     throw ValueError(kWho + ": grad_output must have shape ids.shape + [embedding_dim], got " +
-                     shape_string(grad_output.shape()) + " for ids " +
-                     shape_string(ids.shape()));
+                     shape_string(grad_output.shape()) + " for ids " + shape_string(ids.shape()));
   }
   const std::int64_t padding =
       detail::normalize_padding_idx(options.padding_idx(), num_embeddings, kWho);
@@ -146,8 +144,8 @@ Embedding::Embedding(const EmbeddingOptions& options, Generator* gen) : options_
   check_combination(options.sparse(), options.scale_grad_by_freq());
   detail::check_unknown_ids(options.unknown_ids(), options.num_embeddings(), kWho);
   if (options.weight().defined()) {
-    detail::check_given_table(options.weight(), options.num_embeddings(),
-                              options.embedding_dim(), kWho);
+    detail::check_given_table(options.weight(), options.num_embeddings(), options.embedding_dim(),
+                              kWho);
     weight_ = options.weight();  // shared with the caller, as PyTorch's _weight
   } else {
     if (!is_floating(options.dtype())) {
@@ -175,9 +173,13 @@ Embedding Embedding::from_pretrained(const Tensor& embeddings,
   return e;
 }
 
-void Embedding::reset_parameters() { reset_with(nullptr); }
+void Embedding::reset_parameters() {
+  reset_with(nullptr);
+}
 
-void Embedding::reset_parameters(Generator& gen) { reset_with(&gen); }
+void Embedding::reset_parameters(Generator& gen) {
+  reset_with(&gen);
+}
 
 void Embedding::reset_with(Generator* gen) {
   if (gen != nullptr) {
@@ -204,8 +206,9 @@ Tensor Embedding::forward(const Tensor& ids) {
 
 WeightGrad Embedding::backward(const Tensor& ids, const Tensor& grad_output) const {
   if (!requires_grad_) {
-    throw ValueError(kWho + ": the table is frozen (from_pretrained with freeze); it has no "
-                            "gradient. Use set_requires_grad(true) to train it");
+    throw ValueError(kWho +
+                     ": the table is frozen (from_pretrained with freeze); it has no "
+                     "gradient. Use set_requires_grad(true) to train it");
   }
   if (grad_output.defined() && grad_output.dtype() != weight_.dtype()) {
     throw TypeError(kWho + ": grad_output is " + std::string(dtype_name(grad_output.dtype())) +
@@ -220,8 +223,8 @@ WeightGrad Embedding::backward(const Tensor& ids, const Tensor& grad_output) con
 }
 
 std::string Embedding::repr() const {
-  std::string s = "Embedding(" + std::to_string(weight_.size(0)) + ", " +
-                  std::to_string(weight_.size(1));
+  std::string s =
+      "Embedding(" + std::to_string(weight_.size(0)) + ", " + std::to_string(weight_.size(1));
   if (options_.padding_idx()) s += ", padding_idx=" + std::to_string(*options_.padding_idx());
   if (options_.max_norm()) s += ", max_norm=" + detail::py_float(*options_.max_norm());
   if (options_.norm_type() != 2.0) s += ", norm_type=" + detail::py_float(options_.norm_type());

@@ -144,10 +144,9 @@ EmbeddingBagGrad embedding_bag_backward(const Tensor& ids, const Tensor& weight,
                                   arg_max.data(), num_rows);
       }
       Tensor grad = Tensor::empty({num_rows, dim}, weight.dtype());
-      kernels::cpu::bag_backward_dense(g, rows, bags.bounds.data(), bags.num_bags, dim, num_rows,
-                                       reduce, psw_data<W>(bags), padding,
-                                       options.scale_grad_by_freq(), arg_max.data(),
-                                       static_cast<W*>(grad.raw_data()));
+      kernels::cpu::bag_backward_dense(
+          g, rows, bags.bounds.data(), bags.num_bags, dim, num_rows, reduce, psw_data<W>(bags),
+          padding, options.scale_grad_by_freq(), arg_max.data(), static_cast<W*>(grad.raw_data()));
       result.weight = WeightGrad::from_dense(grad);
     }
     if (bags.per_sample_weights.defined()) {
@@ -168,8 +167,7 @@ EmbeddingBag::EmbeddingBag(const EmbeddingBagOptions& options) : EmbeddingBag(op
 EmbeddingBag::EmbeddingBag(const EmbeddingBagOptions& options, Generator& gen)
     : EmbeddingBag(options, &gen) {}
 
-EmbeddingBag::EmbeddingBag(const EmbeddingBagOptions& options, Generator* gen)
-    : options_(options) {
+EmbeddingBag::EmbeddingBag(const EmbeddingBagOptions& options, Generator* gen) : options_(options) {
   detail::check_table_size(options.num_embeddings(), options.embedding_dim(), kWho);
   if (options.padding_idx()) {
     options_.padding_idx(
@@ -187,8 +185,8 @@ EmbeddingBag::EmbeddingBag(const EmbeddingBagOptions& options, Generator* gen)
     throw ValueError(kWho + ": scale_grad_by_freq is not supported with sparse gradients");
   }
   if (options.weight().defined()) {
-    detail::check_given_table(options.weight(), options.num_embeddings(),
-                              options.embedding_dim(), kWho);
+    detail::check_given_table(options.weight(), options.num_embeddings(), options.embedding_dim(),
+                              kWho);
     weight_ = options.weight();
   } else {
     if (!is_floating(options.dtype())) {
@@ -218,9 +216,13 @@ EmbeddingBag EmbeddingBag::from_pretrained(const Tensor& embeddings,
   return e;
 }
 
-void EmbeddingBag::reset_parameters() { reset_with(nullptr); }
+void EmbeddingBag::reset_parameters() {
+  reset_with(nullptr);
+}
 
-void EmbeddingBag::reset_parameters(Generator& gen) { reset_with(&gen); }
+void EmbeddingBag::reset_parameters(Generator& gen) {
+  reset_with(&gen);
+}
 
 void EmbeddingBag::reset_with(Generator* gen) {
   if (gen != nullptr) {
@@ -252,16 +254,17 @@ EmbeddingBagGrad EmbeddingBag::backward(const Tensor& ids, const Tensor& offsets
                                         const Tensor& grad_output,
                                         const Tensor& per_sample_weights) const {
   if (!requires_grad_) {
-    throw ValueError(kWho + ": the table is frozen (from_pretrained with freeze); it has no "
-                            "gradient. Use set_requires_grad(true) to train it");
+    throw ValueError(kWho +
+                     ": the table is frozen (from_pretrained with freeze); it has no "
+                     "gradient. Use set_requires_grad(true) to train it");
   }
   return functional::embedding_bag_backward(ids, weight_, offsets, grad_output, func_options(),
                                             per_sample_weights);
 }
 
 std::string EmbeddingBag::repr() const {
-  std::string s = "EmbeddingBag(" + std::to_string(weight_.size(0)) + ", " +
-                  std::to_string(weight_.size(1));
+  std::string s =
+      "EmbeddingBag(" + std::to_string(weight_.size(0)) + ", " + std::to_string(weight_.size(1));
   if (options_.max_norm()) s += ", max_norm=" + detail::py_float(*options_.max_norm());
   if (options_.norm_type() != 2.0) s += ", norm_type=" + detail::py_float(options_.norm_type());
   if (options_.scale_grad_by_freq()) s += ", scale_grad_by_freq=True";

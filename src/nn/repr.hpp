@@ -17,6 +17,8 @@ inline std::string py_float(double x) {
   return s;
 }
 
-inline std::string py_bool(bool b) { return b ? "True" : "False"; }
+inline std::string py_bool(bool b) {
+  return b ? "True" : "False";
+}
 
 }  // namespace embedkit::nn::detail

@@ -24,6 +24,8 @@ const RowSparseTensor& WeightGrad::sparse() const {
   return sparse_;
 }
 
-Tensor WeightGrad::to_dense() const { return is_sparse() ? sparse_.to_dense() : dense_; }
+Tensor WeightGrad::to_dense() const {
+  return is_sparse() ? sparse_.to_dense() : dense_;
+}
 
 }  // namespace embedkit::nn

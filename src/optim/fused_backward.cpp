@@ -34,7 +34,9 @@ void check_target(const Optimizer& optimizer, std::size_t param_index, const Ten
   }
 }
 
-std::vector<std::int64_t> as_int64(const Tensor& rows) { return rows.to_int64_vector(); }
+std::vector<std::int64_t> as_int64(const Tensor& rows) {
+  return rows.to_int64_vector();
+}
 
 }  // namespace
 
@@ -89,8 +91,9 @@ void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor&
   check_target(optimizer, param_index, table, bag.requires_grad(), who);
   const nn::EmbeddingBagOptions& opts = bag.options();
   if (opts.mode() == nn::BagMode::Max) {
-    throw ValueError(who + ": max mode's gradient is per column, not per row; use backward() "
-                           "and step()");
+    throw ValueError(who +
+                     ": max mode's gradient is per column, not per row; use backward() "
+                     "and step()");
   }
   const nn::EmbeddingBagFuncOptions func = nn::EmbeddingBagFuncOptions()
                                                .mode(opts.mode())
@@ -119,9 +122,8 @@ void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor&
       bag_size[b] += rows[i] != padding;
     }
   }
-  const float* psw = bags.per_sample_weights.defined()
-                         ? bags.per_sample_weights.data<float>()
-                         : nullptr;
+  const float* psw =
+      bags.per_sample_weights.defined() ? bags.per_sample_weights.data<float>() : nullptr;
   const kernels::ref::Reduce reduce =
       opts.mode() == nn::BagMode::Sum ? kernels::ref::Reduce::Sum : kernels::ref::Reduce::Mean;
   const kernels::ref::RowGroups groups = kernels::ref::group_by_row(rows.data(), n, padding);
@@ -136,9 +138,9 @@ void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor&
     for (std::int64_t t = begin; t < end; ++t) {
       const std::int64_t i = groups.order[t];
       const std::int64_t b = bag_of[i];
-      const float scale = kernels::ref::bag_grad_scale(psw != nullptr ? psw[i] : 1.0, end - begin,
-                                                       bag_size[b], reduce,
-                                                       opts.scale_grad_by_freq());
+      const float scale =
+          kernels::ref::bag_grad_scale(psw != nullptr ? psw[i] : 1.0, end - begin, bag_size[b],
+                                       reduce, opts.scale_grad_by_freq());
       const float* src = g + b * dim;
       for (std::int64_t j = 0; j < dim; ++j) acc[j] = std::fma(scale, src[j], acc[j]);
     }

@@ -114,7 +114,8 @@ RowStep SGD::begin_row_step(std::size_t index) {
   return [&p, w, dim, neg_lr, maximize](std::int64_t row, const float* g) {
     if (detail::is_padding_row(p, row)) return;
     float* wr = w + row * dim;
-    for (std::int64_t j = 0; j < dim; ++j) wr[j] = add_alpha(wr[j], maximize ? -g[j] : g[j], neg_lr);
+    for (std::int64_t j = 0; j < dim; ++j)
+      wr[j] = add_alpha(wr[j], maximize ? -g[j] : g[j], neg_lr);
   };
 }
 

@@ -72,8 +72,9 @@ class TempFile {
  public:
   explicit TempFile(const std::string& text) {
     path_ = std::filesystem::temp_directory_path() /
-            ("embedkit-classifier-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-             "-" + std::to_string(counter_++) + ".txt");
+            ("embedkit-classifier-" +
+             std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+             std::to_string(counter_++) + ".txt");
     std::ofstream(path_) << text;
   }
   ~TempFile() { std::filesystem::remove(path_); }

@@ -39,8 +39,7 @@ TEST(TextClassifierVsTorch, SameLossAtEveryStepFor100Steps) {
 
   // The same network in LibTorch, from embedkit's initial weights.
   torch::nn::EmbeddingBag bag(
-      torch::nn::EmbeddingBagOptions(options.vocab_size, options.embedding_dim)
-          .mode(torch::kMean));
+      torch::nn::EmbeddingBagOptions(options.vocab_size, options.embedding_dim).mode(torch::kMean));
   torch::nn::Linear fc1(options.embedding_dim, options.hidden);
   torch::nn::Linear fc2(options.hidden, options.num_classes);
   {
@@ -53,8 +52,7 @@ TEST(TextClassifierVsTorch, SameLossAtEveryStepFor100Steps) {
     fc2->weight.copy_(to_torch(p[2].second));
     fc2->bias.copy_(to_torch(p[3].second));
   }
-  std::vector<torch::Tensor> params = {bag->weight, fc1->weight, fc1->bias, fc2->weight,
-                                       fc2->bias};
+  std::vector<torch::Tensor> params = {bag->weight, fc1->weight, fc1->bias, fc2->weight, fc2->bias};
   torch::optim::SGD sgd(params, torch::optim::SGDOptions(options.lr));
 
   std::vector<std::size_t> order(data.size());

@@ -67,7 +67,8 @@ nn::WeightGrad touched_rows(const Tensor& dense, const Tensor& ids, std::int64_t
 Tensor random_ids(Generator& gen, std::int64_t n, std::int64_t rows) {
   std::vector<std::int64_t> v(static_cast<std::size_t>(n));
   // Few rows, many ids: plenty of repeats.
-  for (auto& x : v) x = static_cast<std::int64_t>(gen.next_u64() % static_cast<std::uint64_t>(rows));
+  for (auto& x : v)
+    x = static_cast<std::int64_t>(gen.next_u64() % static_cast<std::uint64_t>(rows));
   return Tensor::from_vector(v);
 }
 
@@ -83,10 +84,9 @@ TEST(FusedBackward, EmbeddingEqualsBackwardThenStep) {
       SCOPED_TRACE(std::string(o.name) + (freq ? " scale_grad_by_freq" : ""));
       Generator gen(17);
       nn::Embedding fused(nn::EmbeddingOptions(12, 7).padding_idx(3).scale_grad_by_freq(freq), gen);
-      nn::Embedding plain(nn::EmbeddingOptions(12, 7)
-                              .padding_idx(3)
-                              .scale_grad_by_freq(freq)
-                              .weight(fused.weight().clone()));
+      nn::Embedding plain(
+          nn::EmbeddingOptions(12, 7).padding_idx(3).scale_grad_by_freq(freq).weight(
+              fused.weight().clone()));
       auto opt_fused = o.make({{"weight", fused.weight(), 3}});
       auto opt_plain = o.make({{"weight", plain.weight(), 3}});
       for (int step = 0; step < 6; ++step) {
@@ -134,8 +134,8 @@ TEST(FusedBackward, EmbeddingBagEqualsBackwardThenStep) {
       for (bool freq : {false, true}) {
         SCOPED_TRACE(std::string(o.name) + " " + nn::bag_mode_name(mode) + (freq ? " freq" : ""));
         Generator gen(99);
-        auto options = nn::EmbeddingBagOptions(10, 5).mode(mode).padding_idx(0).scale_grad_by_freq(
-            freq);
+        auto options =
+            nn::EmbeddingBagOptions(10, 5).mode(mode).padding_idx(0).scale_grad_by_freq(freq);
         nn::EmbeddingBag fused(options, gen);
         nn::EmbeddingBag plain(nn::EmbeddingBagOptions(options).weight(fused.weight().clone()));
         auto opt_fused = o.make({{"weight", fused.weight(), 0}});
@@ -169,9 +169,9 @@ TEST(FusedBackward, RefusedCasesChangeNothing) {
   EXPECT_THROW(fused_backward_step(emb, ids, grad_out, adam), ValueError);
 
   SparseAdam sparse_adam({{"weight", emb.weight(), std::nullopt}}, SparseAdamOptions(0.1));
-  EXPECT_THROW(fused_backward_step(emb, Tensor::from_vector<std::int64_t>({1, 6, 2}), grad_out,
-                                   sparse_adam),
-               IndexError);
+  EXPECT_THROW(
+      fused_backward_step(emb, Tensor::from_vector<std::int64_t>({1, 6, 2}), grad_out, sparse_adam),
+      IndexError);
   EXPECT_THROW(fused_backward_step(emb, ids, Tensor::zeros({3, 4}), sparse_adam), ValueError);
   EXPECT_THROW(fused_backward_step(emb, ids, grad_out, sparse_adam, 1), ValueError);
   EXPECT_TRUE(sparse_adam.state_dict().empty());  // the step was never counted

@@ -27,8 +27,8 @@ TEST(Half, RoundsToNearestEven) {
     const float lo = Half::to_float(static_cast<std::uint16_t>(b));
     const float hi = Half::to_float(static_cast<std::uint16_t>(b + 1));
     const float mid = lo + (hi - lo) / 2;  // exact in float
-    const std::uint16_t even = (b % 2 == 0) ? static_cast<std::uint16_t>(b)
-                                            : static_cast<std::uint16_t>(b + 1);
+    const std::uint16_t even =
+        (b % 2 == 0) ? static_cast<std::uint16_t>(b) : static_cast<std::uint16_t>(b + 1);
     ASSERT_EQ(Half::from_float(mid), even) << b;
     ASSERT_EQ(Half::from_float(std::nextafter(mid, 0.0f)), b) << b;
     ASSERT_EQ(Half::from_float(std::nextafter(mid, 1e9f)), b + 1) << b;

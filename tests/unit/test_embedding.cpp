@@ -119,8 +119,7 @@ TEST(Embedding, MaxNormRenormalisesReferencedRowsInPlace) {
 
 TEST(Embedding, MaxNormInfinityAndOneNorms) {
   Tensor t1 = Tensor::from_vector<float>({-3, 1}, Shape{1, 2});
-  functional::embedding(ids64({0}), t1,
-                        EmbeddingFuncOptions().max_norm(1.5).norm_type(INFINITY));
+  functional::embedding(ids64({0}), t1, EmbeddingFuncOptions().max_norm(1.5).norm_type(INFINITY));
   const float s_inf = static_cast<float>(1.5 / (3.0 + 1e-7));
   EXPECT_EQ(t1.item_at(0), -3 * s_inf);
   Tensor t2 = Tensor::from_vector<float>({-3, 1}, Shape{1, 2});
@@ -143,8 +142,8 @@ TEST(Embedding, DenseBackwardSumsDuplicatesAndSkipsPadding) {
 
 TEST(Embedding, ScaleGradByFreqDividesByCount) {
   Embedding emb(EmbeddingOptions(4, 1).scale_grad_by_freq(true));
-  WeightGrad g = emb.backward(ids64({2, 2, 2, 1}),
-                              Tensor::from_vector<float>({1, 2, 3, 4}, Shape{4, 1}));
+  WeightGrad g =
+      emb.backward(ids64({2, 2, 2, 1}), Tensor::from_vector<float>({1, 2, 3, 4}, Shape{4, 1}));
   const float third = static_cast<float>(1.0 / 3.0);
   const float expected = std::fma(third, 3.0f, std::fma(third, 2.0f, third * 1.0f));
   EXPECT_EQ(g.dense().to_float_vector(), (std::vector<float>{0, 4, expected, 0}));
@@ -164,8 +163,7 @@ TEST(Embedding, SparseBackwardIsInputOrderWithoutPadding) {
   RowSparseTensor c = grad.sparse().coalesce();
   EXPECT_EQ(c.indices().to_int64_vector(), (std::vector<std::int64_t>{0, 1, 3}));
   EXPECT_EQ(c.values().to_float_vector(), (std::vector<float>{7, 8, 15, 18, 3, 4}));
-  EXPECT_THROW(Embedding(EmbeddingOptions(6, 2).sparse(true).scale_grad_by_freq(true)),
-               ValueError);
+  EXPECT_THROW(Embedding(EmbeddingOptions(6, 2).sparse(true).scale_grad_by_freq(true)), ValueError);
 }
 
 TEST(Embedding, BackwardChecksItsInput) {
@@ -182,8 +180,8 @@ TEST(Embedding, FromPretrainedSharesAndFreezes) {
   EXPECT_TRUE(frozen.weight().shares_storage_with(table));
   EXPECT_FALSE(frozen.requires_grad());
   EXPECT_THROW(frozen.backward(ids64({0}), Tensor::zeros({1, 2})), ValueError);
-  Embedding trainable =
-      Embedding::from_pretrained(table, EmbeddingFromPretrainedOptions().freeze(false).padding_idx(1));
+  Embedding trainable = Embedding::from_pretrained(
+      table, EmbeddingFromPretrainedOptions().freeze(false).padding_idx(1));
   EXPECT_TRUE(trainable.requires_grad());
   EXPECT_EQ(trainable.weight().item_at(2), 2);  // padding row kept as given
   EXPECT_EQ(trainable.backward(ids64({1}), Tensor::zeros({1, 2})).dense().to_float_vector(),
@@ -193,13 +191,11 @@ TEST(Embedding, FromPretrainedSharesAndFreezes) {
 }
 
 TEST(Embedding, Repr) {
-  Embedding e(EmbeddingOptions(10, 3)
-                  .padding_idx(0)
-                  .max_norm(1.0)
-                  .norm_type(1.0)
-                  .scale_grad_by_freq(true));
-  EXPECT_EQ(e.repr(), "Embedding(10, 3, padding_idx=0, max_norm=1.0, norm_type=1.0, "
-                      "scale_grad_by_freq=True)");
+  Embedding e(
+      EmbeddingOptions(10, 3).padding_idx(0).max_norm(1.0).norm_type(1.0).scale_grad_by_freq(true));
+  EXPECT_EQ(e.repr(),
+            "Embedding(10, 3, padding_idx=0, max_norm=1.0, norm_type=1.0, "
+            "scale_grad_by_freq=True)");
   EXPECT_EQ(Embedding(EmbeddingOptions(2, 2).sparse(true)).repr(), "Embedding(2, 2, sparse=True)");
 }
 

@@ -51,15 +51,15 @@ TEST(EmbeddingBag, TwoDimensionalIdsEqualOffsetsAndEmbeddingReductions) {
     }
   }
   // include_last_offset has no meaning for 2-D ids: still B bags (PyTorch 1.13 drops one).
-  EmbeddingBag last(EmbeddingBagOptions(7, 3).weight(bag.weight()).mode(BagMode::Sum)
-                        .include_last_offset(true));
+  EmbeddingBag last(
+      EmbeddingBagOptions(7, 3).weight(bag.weight()).mode(BagMode::Sum).include_last_offset(true));
   EXPECT_EQ(last.forward(ids2).to_float_vector(), a.to_float_vector());
 }
 
 TEST(EmbeddingBag, IncludeLastOffsetClosesTheLastBag) {
   Example ex;
-  EmbeddingBag bag(EmbeddingBagOptions(5, 2).weight(ex.table).mode(BagMode::Sum)
-                       .include_last_offset(true));
+  EmbeddingBag bag(
+      EmbeddingBagOptions(5, 2).weight(ex.table).mode(BagMode::Sum).include_last_offset(true));
   Tensor out = bag.forward(ex.ids, ids64({0, 3, 6}));
   EXPECT_EQ(out.to_float_vector(), (std::vector<float>{13, 16, 13, 16}));
   EXPECT_EQ(bag.forward(Tensor::empty({0}, DType::Int64), ids64({0})).shape(), (Shape{0, 2}));
@@ -73,12 +73,12 @@ TEST(EmbeddingBag, BadOffsetsAreErrorsAndChangeNothing) {
   Example ex;
   const std::vector<float> before = ex.table.to_float_vector();
   EmbeddingBag bag(EmbeddingBagOptions(5, 2).weight(ex.table).max_norm(1.0));
-  EXPECT_THROW(bag.forward(ex.ids, ids64({1, 3})), ValueError);        // offsets[0] != 0
-  EXPECT_THROW(bag.forward(ex.ids, ids64({0, 4, 2})), ValueError);     // decreasing
-  EXPECT_THROW(bag.forward(ex.ids, ids64({0, 7})), ValueError);        // past the end
+  EXPECT_THROW(bag.forward(ex.ids, ids64({1, 3})), ValueError);               // offsets[0] != 0
+  EXPECT_THROW(bag.forward(ex.ids, ids64({0, 4, 2})), ValueError);            // decreasing
+  EXPECT_THROW(bag.forward(ex.ids, ids64({0, 7})), ValueError);               // past the end
   EXPECT_THROW(bag.forward(ex.ids, ids64({0, 1}, Shape{1, 2})), ValueError);  // not 1-D
   EXPECT_THROW(bag.forward(ex.ids, Tensor::from_vector<float>({0})), TypeError);
-  EXPECT_THROW(bag.forward(ex.ids), ValueError);                       // 1-D ids need offsets
+  EXPECT_THROW(bag.forward(ex.ids), ValueError);  // 1-D ids need offsets
   EXPECT_THROW(bag.forward(ids64({1, 2}, Shape{1, 2}), ids64({0})), ValueError);
   EXPECT_THROW(bag.forward(ids64({1}, Shape{1, 1, 1}), ids64({0})), ValueError);
   EXPECT_THROW(bag.forward(ex.ids, Tensor::empty({0}, DType::Int64)), ValueError);  // ids in no bag
@@ -108,9 +108,9 @@ TEST(EmbeddingBag, MaxTiesGoToTheFirstAndNaNOnlyWhenFirst) {
   Tensor out = functional::embedding_bag(ids64({0, 1, 2}, Shape{1, 3}), table, Tensor(), max);
   EXPECT_EQ(out.to_float_vector(), (std::vector<float>{3, 7}));
   // Tie on column 0 between rows 1 and 2: the gradient goes to row 1 (first).
-  EmbeddingBagGrad g = functional::embedding_bag_backward(
-      ids64({0, 1, 2}, Shape{1, 3}), table, Tensor(), Tensor::from_vector<float>({1, 1}, Shape{1, 2}),
-      max);
+  EmbeddingBagGrad g =
+      functional::embedding_bag_backward(ids64({0, 1, 2}, Shape{1, 3}), table, Tensor(),
+                                         Tensor::from_vector<float>({1, 1}, Shape{1, 2}), max);
   EXPECT_EQ(g.weight.dense().to_float_vector(), (std::vector<float>{0, 0, 1, 0, 0, 1, 0, 0}));
   Tensor nan_first = functional::embedding_bag(ids64({3, 0}, Shape{1, 2}), table, Tensor(), max);
   EXPECT_TRUE(std::isnan(nan_first.item_at(0)));
@@ -140,8 +140,7 @@ TEST(EmbeddingBag, PerSampleWeightsAndTheirGradient) {
   EXPECT_THROW(functional::embedding_bag(ex.ids, ex.table, ex.offsets, sum,
                                          Tensor::from_vector<float>({1, 2})),
                ValueError);
-  EXPECT_THROW(functional::embedding_bag(ex.ids, ex.table, ex.offsets, sum,
-                                         psw.to(DType::Float16)),
+  EXPECT_THROW(functional::embedding_bag(ex.ids, ex.table, ex.offsets, sum, psw.to(DType::Float16)),
                TypeError);
 }
 
@@ -152,8 +151,8 @@ TEST(EmbeddingBag, MeanBackwardAndSparseBackward) {
   EmbeddingBagGrad dense =
       functional::embedding_bag_backward(ex.ids, ex.table, ex.offsets, grad_out, mean);
   const float third = static_cast<float>(1.0 / 3.0);
-  EXPECT_EQ(dense.weight.dense().item_at(0), 9 * third);   // row 0 from bag 3
-  EXPECT_EQ(dense.weight.dense().item_at(6), 3 * third);   // row 3 from bag 1
+  EXPECT_EQ(dense.weight.dense().item_at(0), 9 * third);  // row 0 from bag 3
+  EXPECT_EQ(dense.weight.dense().item_at(6), 3 * third);  // row 3 from bag 1
   EmbeddingBagGrad sparse = functional::embedding_bag_backward(
       ex.ids, ex.table, ex.offsets, grad_out, EmbeddingBagFuncOptions(mean).sparse(true));
   EXPECT_EQ(sparse.weight.sparse().indices().to_int64_vector(),
@@ -169,7 +168,8 @@ TEST(EmbeddingBag, MeanBackwardAndSparseBackward) {
 TEST(EmbeddingBag, ScaleGradByFreqUsesEachRowsOwnCount) {
   // PyTorch 1.13's CPU EmbeddingBag divides by the wrong count here ([0, 1, 0, 0.5]).
   EmbeddingBagGrad g = functional::embedding_bag_backward(
-      ids64({1, 1, 3}), Tensor::zeros({4, 1}), ids64({0}), Tensor::from_vector<float>({1}, Shape{1, 1}),
+      ids64({1, 1, 3}), Tensor::zeros({4, 1}), ids64({0}),
+      Tensor::from_vector<float>({1}, Shape{1, 1}),
       EmbeddingBagFuncOptions().mode(BagMode::Sum).scale_grad_by_freq(true));
   EXPECT_EQ(g.weight.dense().to_float_vector(), (std::vector<float>{0, 1, 0, 1}));
 }
@@ -192,8 +192,8 @@ TEST(EmbeddingBag, EmptyInputGivesZeroBagsOrZeros) {
             (Shape{0, 3}));
   Tensor z = bag.forward(Tensor::empty({0}, DType::Int32), ids64({0, 0}));
   EXPECT_EQ(z.to_float_vector(), (std::vector<float>(6, 0.0f)));
-  EmbeddingBagGrad g = bag.backward(Tensor::empty({0}, DType::Int32), ids64({0, 0}),
-                                    Tensor::zeros({2, 3}));
+  EmbeddingBagGrad g =
+      bag.backward(Tensor::empty({0}, DType::Int32), ids64({0, 0}), Tensor::zeros({2, 3}));
   EXPECT_EQ(g.weight.dense().to_float_vector(), (std::vector<float>(12, 0.0f)));
   // 2-D ids with zero-length rows: B empty bags.
   EXPECT_EQ(bag.forward(Tensor::empty({2, 0}, DType::Int64)).to_float_vector(),

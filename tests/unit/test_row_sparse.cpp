@@ -38,8 +38,7 @@ TEST(RowSparse, EmptyAndInvalid) {
   EXPECT_EQ(e.to_dense().shape(), (Shape{3, 4}));
   EXPECT_THROW(make({5}, {1, 2}, 5), IndexError);
   EXPECT_THROW(make({-1}, {1, 2}, 5), IndexError);
-  EXPECT_THROW(RowSparseTensor(Tensor::from_vector<std::int32_t>({0}),
-                               Tensor::zeros({1, 2}), 3),
+  EXPECT_THROW(RowSparseTensor(Tensor::from_vector<std::int32_t>({0}), Tensor::zeros({1, 2}), 3),
                ValueError);
 }
 

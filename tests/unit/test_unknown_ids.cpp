@@ -6,7 +6,9 @@
 namespace embedkit::nn {
 namespace {
 
-Tensor ids64(std::vector<std::int64_t> v) { return Tensor::from_vector(v); }
+Tensor ids64(std::vector<std::int64_t> v) {
+  return Tensor::from_vector(v);
+}
 
 TEST(UnknownIds, DefaultIsAnErrorNeverAFallbackToPadding) {
   // A widely read claim says out-of-range ids fall back to padding_idx. They do not.
@@ -23,8 +25,8 @@ TEST(UnknownIds, MapToRowReadsAndTrainsThatRow) {
     EXPECT_EQ(out.item_at(2 + j), emb.weight().item_at(8 + j));
     EXPECT_EQ(out.item_at(4 + j), emb.weight().item_at(8 + j));
   }
-  WeightGrad g = emb.backward(ids64({1, 99, -7}), Tensor::from_vector<float>({1, 1, 2, 2, 3, 3},
-                                                                               Shape{3, 2}));
+  WeightGrad g =
+      emb.backward(ids64({1, 99, -7}), Tensor::from_vector<float>({1, 1, 2, 2, 3, 3}, Shape{3, 2}));
   EXPECT_EQ(g.dense().to_float_vector(), (std::vector<float>{0, 0, 1, 1, 0, 0, 0, 0, 5, 5}));
   EXPECT_THROW(Embedding(EmbeddingOptions(5, 2).unknown_ids(UnknownIds::map_to_row(5))),
                ValueError);
@@ -48,7 +50,9 @@ TEST(UnknownIds, HashIsDeterministicAndInRange) {
 
 TEST(UnknownIds, BagsUseThePolicyToo) {
   Tensor table = Tensor::from_vector<float>({1, 2, 3}, Shape{3, 1});
-  EmbeddingBag bag(EmbeddingBagOptions(3, 1).weight(table).mode(BagMode::Sum)
+  EmbeddingBag bag(EmbeddingBagOptions(3, 1)
+                       .weight(table)
+                       .mode(BagMode::Sum)
                        .unknown_ids(UnknownIds::map_to_row(0)));
   EXPECT_EQ(bag.forward(ids64({2, 50, 1}), ids64({0})).item(), 3 + 1 + 2);
 }

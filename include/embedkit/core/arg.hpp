@@ -7,13 +7,15 @@
 
 #include <utility>
 
-#define EMBEDKIT_ARG(Owner, T, name)                   \
- public:                                               \
-  Owner& name(T value) {                               \
-    name##_ = std::move(value);                        \
-    return *this;                                      \
-  }                                                    \
-  const T& name() const noexcept { return name##_; }   \
-                                                       \
- private:                                              \
+#define EMBEDKIT_ARG(Owner, T, name) \
+ public:                             \
+  Owner& name(T value) {             \
+    name##_ = std::move(value);      \
+    return *this;                    \
+  }                                  \
+  const T& name() const noexcept {   \
+    return name##_;                  \
+  }                                  \
+                                     \
+ private:                            \
   T name##_

@@ -45,7 +45,9 @@ constexpr std::string_view dtype_name(DType t) {
 constexpr bool is_floating(DType t) {
   return t == DType::Float32 || t == DType::Float16 || t == DType::BFloat16;
 }
-constexpr bool is_index(DType t) { return t == DType::Int32 || t == DType::Int64; }
+constexpr bool is_index(DType t) {
+  return t == DType::Int32 || t == DType::Int64;
+}
 
 inline std::uint32_t float_bits(float f) {
   std::uint32_t u;
@@ -139,9 +141,15 @@ struct dtype_of<std::int64_t> {
 };
 
 // Widen any stored float element to float32, and round float32 back to storage.
-inline float to_f32(float x) { return x; }
-inline float to_f32(Half x) { return static_cast<float>(x); }
-inline float to_f32(BFloat16 x) { return static_cast<float>(x); }
+inline float to_f32(float x) {
+  return x;
+}
+inline float to_f32(Half x) {
+  return static_cast<float>(x);
+}
+inline float to_f32(BFloat16 x) {
+  return static_cast<float>(x);
+}
 template <class T>
 T from_f32(float x) {
   return T(x);

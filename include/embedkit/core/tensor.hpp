@@ -6,8 +6,8 @@
 #pragma once
 
 #include <cstdint>
-#include <initializer_list>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,7 +40,8 @@ class Tensor {
   static Tensor from_blob(void* data, const Shape& shape, DType dtype);
   // A new owned tensor holding a copy of `values`, reshaped to `shape` (default: 1-D).
   template <class T>
-  static Tensor from_vector(const std::vector<T>& values, std::optional<Shape> shape = std::nullopt);
+  static Tensor from_vector(const std::vector<T>& values,
+                            std::optional<Shape> shape = std::nullopt);
   // Convenience for floats given as float32 values but stored as `dtype`.
   static Tensor from_floats(const std::vector<float>& values, const Shape& shape,
                             DType dtype = DType::Float32);

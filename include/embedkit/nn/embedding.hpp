@@ -17,7 +17,6 @@
 
 namespace embedkit::nn {
 
-
 // Options shared by the functional and module forms.
 struct EmbeddingFuncOptions {
   // Row whose gradient is always zero. Negative values count from the end.

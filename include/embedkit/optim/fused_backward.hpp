@@ -36,7 +36,6 @@ void fused_backward_step(nn::Embedding& embedding, const Tensor& ids, const Tens
 // computed here (use nn::functional::embedding_bag_backward for it).
 void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor& offsets,
                          const Tensor& grad_output, Optimizer& optimizer,
-                         std::size_t param_index = 0,
-                         const Tensor& per_sample_weights = Tensor());
+                         std::size_t param_index = 0, const Tensor& per_sample_weights = Tensor());
 
 }  // namespace embedkit::optim

@@ -91,8 +91,8 @@ inline float bag_grad_scale(double psw, std::int64_t row_count, std::int64_t bag
 //  max:      grad[arg_max[b][j]][j] += grad_out[b][j] for every non-empty bag.
 template <class W, class I>
 void bag_backward_dense(const W* grad_out, const I* ids, const std::int64_t* bounds,
-                        std::int64_t num_bags, std::int64_t dim, std::int64_t num_rows,
-                        Reduce mode, const W* per_sample_weights, std::int64_t padding_idx,
+                        std::int64_t num_bags, std::int64_t dim, std::int64_t num_rows, Reduce mode,
+                        const W* per_sample_weights, std::int64_t padding_idx,
                         bool scale_grad_by_freq, const std::int64_t* arg_max, W* grad_weight) {
   std::vector<float> acc(static_cast<std::size_t>(num_rows * dim), 0.0f);
   if (mode == Reduce::Max) {
@@ -112,8 +112,8 @@ void bag_backward_dense(const W* grad_out, const I* ids, const std::int64_t* bou
         const std::int64_t k = ids[i];
         if (k == padding_idx) continue;
         const double psw = per_sample_weights != nullptr ? to_f32(per_sample_weights[i]) : 1.0;
-        const float scale = bag_grad_scale(psw, scale_grad_by_freq ? counts[k] : 1, size, mode,
-                                           scale_grad_by_freq);
+        const float scale =
+            bag_grad_scale(psw, scale_grad_by_freq ? counts[k] : 1, size, mode, scale_grad_by_freq);
         for (std::int64_t j = 0; j < dim; ++j) {
           acc[k * dim + j] = std::fma(scale, to_f32(grad_out[b * dim + j]), acc[k * dim + j]);
         }
