@@ -5,7 +5,7 @@ BENCH_BUILD ?= build-bench
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all deps configure build demo test test-release test-asan bench format format-check install clean
+.PHONY: all deps configure build demo test test-release test-asan bench bench-word2vec format format-check install clean
 
 all: build
 
@@ -40,13 +40,24 @@ test-asan: deps
 # BENCH_ARGS passes Google Benchmark flags, e.g. BENCH_ARGS=--benchmark_filter=bag_sum.
 bench: deps
 	cmake -S . -B $(BENCH_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DEMBEDKIT_BUILD_BENCH=ON \
-	  -DEMBEDKIT_BUILD_TESTS=OFF -DEMBEDKIT_BUILD_TOOLS=OFF
+	  -DEMBEDKIT_BUILD_TESTS=OFF -DEMBEDKIT_BUILD_TOOLS=ON
 	cmake --build $(BENCH_BUILD) --target embedkit_bench -j $(JOBS)
 	mkdir -p $(BENCH_BUILD)/results
 	$(BENCH_BUILD)/bench/embedkit_bench --benchmark_out=$(BENCH_BUILD)/results/bench.json \
 	  --benchmark_out_format=json $(BENCH_ARGS) | tee $(BENCH_BUILD)/results/bench.txt
 	python3 bench/summarize.py $(BENCH_BUILD)/results/bench.json > $(BENCH_BUILD)/results/summary.md
 	@echo "bench: results in $(BENCH_BUILD)/results (summary.md)"
+
+# word2vec training against word2vec.c, fastText and gensim on the Brown corpus (npm), 1 and 2
+# threads, 3 seeds each (about 10 minutes on a quiet 2-core machine). EVAL_DIR holds
+# questions-words.txt and wordsim353.tsv; W2V_ARGS passes more options (see run.py --help).
+EVAL_DIR ?= ../shared/data/eval
+bench-word2vec: deps
+	cmake -S . -B $(BENCH_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DEMBEDKIT_BUILD_BENCH=ON \
+	  -DEMBEDKIT_BUILD_TESTS=OFF -DEMBEDKIT_BUILD_TOOLS=ON
+	cmake --build $(BENCH_BUILD) --target embedkit_cli -j $(JOBS)
+	python3 bench/word2vec/run.py --embedkit $(BENCH_BUILD)/tools/embedkit/embedkit \
+	  --eval-dir $(EVAL_DIR) --work $(BENCH_BUILD)/word2vec --json $(BENCH_BUILD)/word2vec/runs.json $(W2V_ARGS)
 
 format:
 	find include src tests tools bench -name '*.hpp' -o -name '*.cpp' | xargs clang-format -i
