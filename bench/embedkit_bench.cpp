@@ -27,12 +27,25 @@
 #include "embedkit/core/thread_pool.hpp"
 #include "embedkit/nn/embedding.hpp"
 #include "embedkit/nn/embedding_bag.hpp"
+#include "embedkit/optim/adagrad.hpp"
+#include "embedkit/optim/fused_backward.hpp"
+#include "embedkit/optim/sgd.hpp"
 #include "yardstick.hpp"
 
 namespace embedkit::bench {
 namespace {
 
-enum class Op { Copy, ForwardAlloc, ForwardInto, BagSum, BagMean, BackwardDense, BackwardSparse };
+enum class Op {
+  Copy,
+  ForwardAlloc,
+  ForwardInto,
+  BagSum,
+  BagMean,
+  BackwardDense,
+  BackwardSparse,
+  FusedSgd,
+  FusedAdagrad
+};
 enum class Impl { Torch, Embedkit, Yardstick };
 
 std::string op_name(Op op) {
@@ -51,6 +64,10 @@ std::string op_name(Op op) {
       return "bwd_dense";
     case Op::BackwardSparse:
       return "bwd_sparse";
+    case Op::FusedSgd:
+      return "step_sgd";
+    case Op::FusedAdagrad:
+      return "step_adagrad";
   }
   return "?";
 }
@@ -107,6 +124,10 @@ struct Case {
         return (static_cast<double>(n) + static_cast<double>(n / bag)) * row;
       case Op::BackwardDense:
         return (static_cast<double>(n) + static_cast<double>(rows)) * row;  // grad in, table out
+      case Op::FusedSgd:  // gradient rows read; table rows read and written
+        return 3.0 * static_cast<double>(n) * row;
+      case Op::FusedAdagrad:  // and the optimizer state's rows read and written
+        return 5.0 * static_cast<double>(n) * row;
     }
     return 0;
   }
@@ -145,6 +166,9 @@ void timed(benchmark::State& state, const Case& c, Impl impl, F&& body) {
       static_cast<double>(state.iterations());
   const double gbs = c.bytes() / seconds / 1e9;
   state.counters["GB/s"] = gbs;
+  if (c.op == Op::FusedSgd || c.op == Op::FusedAdagrad) {
+    state.counters["Mrows/s"] = static_cast<double>(c.n) / seconds / 1e6;
+  }
   if (c.op == Op::Copy) {
     g_copy_gbs[c.threads] = gbs;
     return;
@@ -278,6 +302,54 @@ void run_case(benchmark::State& state, const Case& c, Impl impl) {
       }
       break;
     }
+    case Op::FusedSgd:
+    case Op::FusedAdagrad: {
+      // One training step of the table from the lookup's gradient. LibTorch: the sparse
+      // gradient (what nn.Embedding(sparse=True) gives), then the update torch.optim.SGD /
+      // Adagrad apply to it. embedkit: fused_backward_step. Tiny rates keep the table finite.
+      const Tensor& g = grad_rows(c.n, c.dim);
+      const at::Tensor tg = view(g);
+      const double lr = 1e-9;
+      const double eps = 1e-10;
+      const bool sgd = c.op == Op::FusedSgd;
+      if (impl == Impl::Torch) {
+        at::Tensor state_sum = at::zeros_like(tw);
+        timed(state, c, impl, [&] {
+          at::Tensor grad = at::embedding_backward(
+              tg, tid_windows[static_cast<std::size_t>(next())], c.rows, -1, false, true);
+          if (sgd) {
+            tw.add_(grad, -lr);
+            return;
+          }
+          // torch.optim.Adagrad's sparse branch (lr_decay 0, weight_decay 0).
+          grad = grad.coalesce();
+          const at::Tensor idx = grad._indices();
+          const at::Tensor values = grad._values();
+          auto make_sparse = [&](const at::Tensor& v) {
+            return at::sparse_coo_tensor(idx, v, grad.sizes());
+          };
+          state_sum.add_(make_sparse(values.pow(2)));
+          const at::Tensor std_values = state_sum.sparse_mask(grad)._values().sqrt_().add_(eps);
+          tw.add_(make_sparse(values / std_values), -lr);
+        });
+      } else {
+        nn::Embedding emb =
+            nn::Embedding::from_pretrained(w, nn::EmbeddingFromPretrainedOptions().freeze(false));
+        std::unique_ptr<optim::Optimizer> opt;
+        if (sgd) {
+          opt = std::make_unique<optim::SGD>(
+              std::vector<optim::Parameter>{{"weight", w, std::nullopt}}, optim::SGDOptions(lr));
+        } else {
+          opt = std::make_unique<optim::Adagrad>(
+              std::vector<optim::Parameter>{{"weight", w, std::nullopt}},
+              optim::AdagradOptions(lr).eps(eps));
+        }
+        timed(state, c, impl, [&] {
+          optim::fused_backward_step(emb, id_windows[static_cast<std::size_t>(next())], g, *opt);
+        });
+      }
+      break;
+    }
     case Op::Copy:
       break;
   }
@@ -327,7 +399,7 @@ std::vector<Case> cases() {
           }
         }
         if (full || (main_dim && dist == Dist::Uniform)) {
-          for (Op op : {Op::BackwardDense, Op::BackwardSparse})
+          for (Op op : {Op::BackwardDense, Op::BackwardSparse, Op::FusedSgd, Op::FusedAdagrad})
             add({op, rows, d, dist, 1, fwd_n, 0});
         }
       }

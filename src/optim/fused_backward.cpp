@@ -1,11 +1,11 @@
 #include "embedkit/optim/fused_backward.hpp"
 
-#include <cmath>
 #include <vector>
 
 #include "embedkit/core/error.hpp"
+#include "kernels/cpu/row_sums.hpp"
+#include "kernels/cpu/sort_terms.hpp"
 #include "kernels/ref/embedding_bag_ref.hpp"
-#include "kernels/ref/row_groups.hpp"
 #include "nn/bags.hpp"
 #include "nn/ids.hpp"
 
@@ -34,8 +34,39 @@ void check_target(const Optimizer& optimizer, std::size_t param_index, const Ten
   }
 }
 
-std::vector<std::int64_t> as_int64(const Tensor& rows) {
-  return rows.to_int64_vector();
+using kernels::cpu::RowTerm;
+
+// One term per non-padding id, {row, position, 0}, sorted by row with equal rows in input order:
+// the grouping ref::group_by_row makes, in the layout the row-sum kernel reads.
+std::vector<RowTerm> terms_by_row(const std::vector<std::int64_t>& rows, std::int64_t num_rows,
+                                  std::int64_t padding) {
+  std::vector<RowTerm> terms;
+  terms.reserve(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] != padding) terms.push_back({rows[i], static_cast<std::int64_t>(i), 0.0f});
+  }
+  std::vector<RowTerm> scratch;
+  kernels::cpu::sort_terms_by_dst(terms, 0, num_rows, scratch);
+  return terms;
+}
+
+// Calls fn(begin, end) for each run of equal rows in sorted terms.
+template <class F>
+void for_each_run(std::vector<RowTerm>& terms, F&& fn) {
+  for (std::size_t b = 0; b < terms.size();) {
+    std::size_t e = b + 1;
+    while (e < terms.size() && terms[e].dst == terms[b].dst) ++e;
+    fn(b, e);
+    b = e;
+  }
+}
+
+// Hands every touched row's summed gradient to the optimizer, rows in parallel (RowStep is
+// safe to call concurrently for distinct rows).
+void sum_and_update(const float* grad_rows, std::int64_t dim, const std::vector<RowTerm>& terms,
+                    const RowStep& update) {
+  kernels::cpu::for_each_row_sum(grad_rows, dim, terms,
+                                 [&](std::int64_t row, const float* sum) { update(row, sum); });
 }
 
 }  // namespace
@@ -59,28 +90,19 @@ void fused_backward_step(nn::Embedding& embedding, const Tensor& ids, const Tens
   }
   const std::int64_t padding = opts.padding_idx() ? *opts.padding_idx() : -1;
   const std::vector<std::int64_t> rows =
-      as_int64(nn::detail::resolve_ids(ids, num_rows, opts.unknown_ids(), "ids"));
-  const kernels::ref::RowGroups groups =
-      kernels::ref::group_by_row(rows.data(), static_cast<std::int64_t>(rows.size()), padding);
+      nn::detail::resolve_ids(ids, num_rows, opts.unknown_ids(), "ids").to_int64_vector();
+  std::vector<RowTerm> terms = terms_by_row(rows, num_rows, padding);
+  // Each term adds grad_output[position] to its row. As the dense backward: a double
+  // 1/count rounded to float, then fused multiply-adds (a scale of 1 adds exactly).
+  for_each_run(terms, [&](std::size_t b, std::size_t e) {
+    const float scale =
+        opts.scale_grad_by_freq() ? static_cast<float>(1.0 / static_cast<double>(e - b)) : 1.0f;
+    for (std::size_t t = b; t < e; ++t) terms[t].scale = scale;
+  });
 
   // Validation is over: from here the step counts and rows change.
   const RowStep update = optimizer.begin_row_step(param_index);
-  const float* g = grad_output.data<float>();
-  std::vector<float> acc(static_cast<std::size_t>(dim));
-  for (std::size_t k = 0; k + 1 < groups.starts.size(); ++k) {
-    const std::int64_t begin = groups.starts[k];
-    const std::int64_t end = groups.starts[k + 1];
-    // As the dense backward: a double 1/count rounded to float, then fused multiply-adds.
-    const float scale = opts.scale_grad_by_freq()
-                            ? static_cast<float>(1.0 / static_cast<double>(end - begin))
-                            : 1.0f;
-    std::fill(acc.begin(), acc.end(), 0.0f);
-    for (std::int64_t t = begin; t < end; ++t) {
-      const float* src = g + groups.order[t] * dim;
-      for (std::int64_t j = 0; j < dim; ++j) acc[j] = std::fma(scale, src[j], acc[j]);
-    }
-    update(groups.rows[k], acc.data());
-  }
+  sum_and_update(grad_output.data<float>(), dim, terms, update);
 }
 
 void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor& offsets,
@@ -110,7 +132,7 @@ void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor&
                      std::to_string(bags.num_bags) + ", " + std::to_string(dim) + "]");
   }
   const std::int64_t padding = opts.padding_idx() ? *opts.padding_idx() : -1;
-  const std::vector<std::int64_t> rows = as_int64(bags.rows);
+  const std::vector<std::int64_t> rows = bags.rows.to_int64_vector();
   const auto n = static_cast<std::int64_t>(rows.size());
 
   // Each id's bag, and each bag's size without padding (the mean's divisor).
@@ -126,26 +148,22 @@ void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor&
       bags.per_sample_weights.defined() ? bags.per_sample_weights.data<float>() : nullptr;
   const kernels::ref::Reduce reduce =
       opts.mode() == nn::BagMode::Sum ? kernels::ref::Reduce::Sum : kernels::ref::Reduce::Mean;
-  const kernels::ref::RowGroups groups = kernels::ref::group_by_row(rows.data(), n, padding);
+  std::vector<RowTerm> terms = terms_by_row(rows, table.size(0), padding);
+  // Each term adds its bag's gradient row, scaled as ref's bag backward scales it.
+  for_each_run(terms, [&](std::size_t b, std::size_t e) {
+    const auto count = static_cast<std::int64_t>(e - b);
+    for (std::size_t t = b; t < e; ++t) {
+      const std::int64_t i = terms[t].src;
+      const std::int64_t bag_index = bag_of[i];
+      terms[t].scale =
+          kernels::ref::bag_grad_scale(psw != nullptr ? psw[i] : 1.0, count, bag_size[bag_index],
+                                       reduce, opts.scale_grad_by_freq());
+      terms[t].src = bag_index;
+    }
+  });
 
   const RowStep update = optimizer.begin_row_step(param_index);
-  const float* g = grad_output.data<float>();
-  std::vector<float> acc(static_cast<std::size_t>(dim));
-  for (std::size_t k = 0; k + 1 < groups.starts.size(); ++k) {
-    const std::int64_t begin = groups.starts[k];
-    const std::int64_t end = groups.starts[k + 1];
-    std::fill(acc.begin(), acc.end(), 0.0f);
-    for (std::int64_t t = begin; t < end; ++t) {
-      const std::int64_t i = groups.order[t];
-      const std::int64_t b = bag_of[i];
-      const float scale =
-          kernels::ref::bag_grad_scale(psw != nullptr ? psw[i] : 1.0, end - begin, bag_size[b],
-                                       reduce, opts.scale_grad_by_freq());
-      const float* src = g + b * dim;
-      for (std::int64_t j = 0; j < dim; ++j) acc[j] = std::fma(scale, src[j], acc[j]);
-    }
-    update(groups.rows[k], acc.data());
-  }
+  sum_and_update(grad_output.data<float>(), dim, terms, update);
 }
 
 }  // namespace embedkit::optim

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 
+#include "embedkit/core/thread_pool.hpp"
 #include "embedkit/nn/embedding.hpp"
 #include "embedkit/nn/embedding_bag.hpp"
 #include "embedkit/optim/adagrad.hpp"
@@ -154,6 +155,59 @@ TEST(FusedBackward, EmbeddingBagEqualsBackwardThenStep) {
       }
     }
   }
+}
+
+// Large enough that the rows are split among threads and summed in many blocks: every thread
+// count gives backward-then-step's result, bit for bit. Odd D, and one hot row hit by a third
+// of the ids (its run spans what would be several chunks).
+TEST(FusedBackward, ManyRowsAnyThreadCountEqualsBackwardThenStep) {
+  const int threads_before = get_num_threads();
+  const std::int64_t rows = 3000;
+  const std::int64_t dim = 33;
+  Generator data_gen(123);
+  std::vector<std::int64_t> v(30000);
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    v[i] = i % 3 == 0 ? 7 : static_cast<std::int64_t>(data_gen.next_u64() % rows);
+  }
+  const Tensor ids = Tensor::from_vector(v);
+  const Tensor grad_out = random_floats(data_gen, {30000, dim});
+  const Tensor offsets = Tensor::from_vector<std::int64_t>({0, 10, 10, 29990});
+  const Tensor bag_grad = random_floats(data_gen, {4, dim});
+  for (const Named& o : row_wise_optimizers()) {
+    SCOPED_TRACE(o.name);
+    Generator gen(8);
+    nn::Embedding start(nn::EmbeddingOptions(rows, dim).scale_grad_by_freq(true), gen);
+    nn::EmbeddingBag bag_start(nn::EmbeddingBagOptions(rows, dim).mode(nn::BagMode::Mean), gen);
+
+    nn::Embedding plain(
+        nn::EmbeddingOptions(rows, dim).scale_grad_by_freq(true).weight(start.weight().clone()));
+    auto opt_plain = o.make({{"weight", plain.weight(), std::nullopt}});
+    opt_plain->step({touched_rows(plain.backward(ids, grad_out).dense(), ids, -1)});
+    nn::EmbeddingBag bag_plain(nn::EmbeddingBagOptions(rows, dim)
+                                   .mode(nn::BagMode::Mean)
+                                   .weight(bag_start.weight().clone()));
+    auto bag_opt_plain = o.make({{"weight", bag_plain.weight(), std::nullopt}});
+    bag_opt_plain->step(
+        {touched_rows(bag_plain.backward(ids, offsets, bag_grad).weight.dense(), ids, -1)});
+
+    for (int threads : {1, 2, 5}) {
+      set_num_threads(threads);
+      nn::Embedding fused(
+          nn::EmbeddingOptions(rows, dim).scale_grad_by_freq(true).weight(start.weight().clone()));
+      auto opt = o.make({{"weight", fused.weight(), std::nullopt}});
+      fused_backward_step(fused, ids, grad_out, *opt);
+      EXPECT_EQ(fused.weight().to_float_vector(), plain.weight().to_float_vector())
+          << threads << " threads";
+      nn::EmbeddingBag bag_fused(nn::EmbeddingBagOptions(rows, dim)
+                                     .mode(nn::BagMode::Mean)
+                                     .weight(bag_start.weight().clone()));
+      auto bag_opt = o.make({{"weight", bag_fused.weight(), std::nullopt}});
+      fused_backward_step(bag_fused, ids, offsets, bag_grad, *bag_opt);
+      EXPECT_EQ(bag_fused.weight().to_float_vector(), bag_plain.weight().to_float_vector())
+          << threads << " threads (bag)";
+    }
+  }
+  set_num_threads(threads_before);
 }
 
 TEST(FusedBackward, RefusedCasesChangeNothing) {

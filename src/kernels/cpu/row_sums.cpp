@@ -1,0 +1,61 @@
+#include "kernels/cpu/row_sums.hpp"
+
+#include <algorithm>
+
+#include "kernels/cpu/tuning.hpp"
+
+namespace embedkit::kernels::cpu {
+
+namespace {
+
+// Rows summed per block: enough to keep segment_reduce's prefetching busy, few enough that the
+// scratch (kBlockRows x dim floats) stays in L1/L2 until the callbacks read it back.
+constexpr std::int64_t kBlockRows = 32;
+
+}  // namespace
+
+void for_each_row_sum(const float* src, std::int64_t dim, const std::vector<RowTerm>& terms,
+                      FunctionRef<void(std::int64_t row, const float* sum)> on_row) {
+  const auto n = static_cast<std::int64_t>(terms.size());
+  if (n == 0) return;
+  const IsaKernels<float, std::int64_t>& k = isa_kernels<float, std::int64_t>();
+  const std::int64_t row_bytes = dim * static_cast<std::int64_t>(sizeof(float));
+  const std::int64_t ahead = prefetch_ahead(row_bytes);
+  parallel_chunks(
+      threads_for_bytes(n * std::max<std::int64_t>(row_bytes, 1)), [&](int c, int chunks) {
+        // Cut at run boundaries: a run belongs to the chunk its first term falls in.
+        auto cut = [&](int at) {
+          auto e = static_cast<std::size_t>(chunk_begin(n, chunks, at));
+          while (e > 0 && e < terms.size() && terms[e].dst == terms[e - 1].dst) ++e;
+          return static_cast<std::int64_t>(e);
+        };
+        const std::int64_t begin = cut(c);
+        const std::int64_t end = cut(c + 1);
+        std::vector<float> scratch(
+            static_cast<std::size_t>(kBlockRows * std::max<std::int64_t>(dim, 1)));
+        std::vector<RowTerm> block;  // the block's terms, dst renumbered to scratch slots
+        std::int64_t rows[kBlockRows];
+        std::int64_t e = begin;
+        while (e < end) {
+          block.clear();
+          std::int64_t slots = 0;
+          while (e < end && slots < kBlockRows) {
+            const std::int64_t row = terms[static_cast<std::size_t>(e)].dst;
+            rows[slots] = row;
+            for (; e < end && terms[static_cast<std::size_t>(e)].dst == row; ++e) {
+              RowTerm t = terms[static_cast<std::size_t>(e)];
+              t.dst = slots;
+              block.push_back(t);
+            }
+            ++slots;
+          }
+          if (dim > 0) {
+            k.segment_reduce(src, dim, block.data(), static_cast<std::int64_t>(block.size()),
+                             scratch.data(), ahead);
+          }
+          for (std::int64_t s = 0; s < slots; ++s) on_row(rows[s], scratch.data() + s * dim);
+        }
+      });
+}
+
+}  // namespace embedkit::kernels::cpu
