@@ -66,7 +66,7 @@ struct HostTable::Impl {
   Stream copy;
   Stream compute;
   std::array<Staged, 2> staged;
-  int next = 0;  // the Staged the next plan goes to
+  int next = 0;    // the Staged the next plan goes to
   int ready = -1;  // the Staged holding the last prefetched plan, or -1
   HostTableStats stats;
 
@@ -122,8 +122,7 @@ HostTable::HostTable(const Tensor& table, std::int64_t cache_rows, int ways) {
   impl_->row_bytes = static_cast<std::size_t>(impl_->dim) * dtype_size(table.dtype());
   impl_->table = PinnedBuffer(table.nbytes());
   if (table.nbytes() > 0) std::memcpy(impl_->table.host(), table.raw_data(), table.nbytes());
-  impl_->slots = DeviceBuffer(static_cast<std::size_t>(impl_->cache.capacity()) *
-                              impl_->row_bytes);
+  impl_->slots = DeviceBuffer(static_cast<std::size_t>(impl_->cache.capacity()) * impl_->row_bytes);
 }
 
 HostTable::~HostTable() = default;

@@ -32,7 +32,9 @@ struct CacheStats {
   std::int64_t fills = 0;
   std::int64_t bypassed = 0;
   std::int64_t evictions = 0;
-  double hit_rate() const { return lookups == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(lookups); }
+  double hit_rate() const {
+    return lookups == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(lookups);
+  }
 };
 
 class RowCache {
@@ -65,9 +67,9 @@ class RowCache {
   std::int64_t num_sets_;
   std::int64_t batch_ = 0;  // serial number of the current plan
   std::uint64_t clock_ = 0;
-  std::vector<std::int64_t> rows_;       // per slot: resident row or -1
+  std::vector<std::int64_t> rows_;        // per slot: resident row or -1
   std::vector<std::int64_t> last_batch_;  // per slot: last plan that used it
-  std::vector<std::uint64_t> last_use_;  // per slot: LRU clock
+  std::vector<std::uint64_t> last_use_;   // per slot: LRU clock
   CacheStats stats_;
 };
 
