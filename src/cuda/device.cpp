@@ -43,6 +43,11 @@ void synchronize() {
   check_status(cudaDeviceSynchronize(), "synchronize");
 }
 
+void copy_device_to_device(void* dst, const void* src, std::size_t bytes) {
+  if (bytes == 0) return;
+  check_status(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice), "copy device to device");
+}
+
 DeviceBuffer::DeviceBuffer(std::size_t bytes) : size_(bytes) {
   if (bytes == 0) return;
   check_status(cudaMalloc(&data_, bytes),

@@ -39,6 +39,9 @@ DeviceStatus device_status();
 // Waits for all work queued on the current device; raises CudaError if a kernel failed.
 void synchronize();
 
+// cudaMemcpy between two device buffers (waits for it).
+void copy_device_to_device(void* dst, const void* src, std::size_t bytes);
+
 // Owns `bytes` of device memory (cudaMalloc); move-only.
 class DeviceBuffer {
  public:
