@@ -44,8 +44,10 @@ TEST(CudaHostTable, LookupsMatchReferenceWithPrefetch) {
       if (cache_rows == 0) {
         EXPECT_EQ(s.cache.bypassed, s.cache.lookups);
       }
-      if (cache_rows == 5000) {
-        EXPECT_EQ(s.cache.bypassed, 0);
+      if (cache_rows > 0) {
+        // A set whose ways all hold rows of the two batches in flight bypasses; the rest hit.
+        EXPECT_GT(s.cache.hits, 0);
+        EXPECT_LT(s.cache.bypassed, s.cache.lookups);
       }
     }
   }
