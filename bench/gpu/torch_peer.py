@@ -16,6 +16,8 @@ For D in {64, 128, 256}, float32 tables of --rows rows and --batch uniform int64
   host_table    the table in pinned host memory, Zipf(1.05) batches of min(--batch, 65536) ids:
                 index_select on the CPU, then a non-blocking copy to the GPU
 Each timing is the mean over --iters runs after a warm-up, with torch.cuda.synchronize() around.
+--device cpu runs the same code on the CPU with small sizes: a check that the script works, not
+a comparison.
 """
 
 import argparse
@@ -33,23 +35,33 @@ def main():
     p.add_argument("--host-rows", type=int, default=1 << 24)
     p.add_argument("--iters", type=int, default=20)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--device", default="cuda",
+                   help="cuda (the comparison); cpu only checks that the script runs")
     a = p.parse_args()
 
     import torch
     import torch.nn.functional as F
 
-    if not torch.cuda.is_available():
+    if a.device == "cuda" and not torch.cuda.is_available():
         print("no CUDA device visible to PyTorch", file=sys.stderr)
         return 2
-    dev = torch.device("cuda")
+    dev = torch.device(a.device)
+    on_gpu = dev.type == "cuda"
+
+    def sync():
+        if on_gpu:
+            torch.cuda.synchronize()
+
+    def pinned(t):
+        return t.pin_memory() if on_gpu else t
 
     def timed(fn):
         fn()
-        torch.cuda.synchronize()
+        sync()
         t0 = time.perf_counter()
         for _ in range(a.iters):
             fn()
-        torch.cuda.synchronize()
+        sync()
         return (time.perf_counter() - t0) / a.iters
 
     rows = []
@@ -102,13 +114,16 @@ def main():
 
     dim = 128
     batch = min(a.batch, 1 << 16)
-    host = torch.rand(a.host_rows, dim).pin_memory()
+    host = pinned(torch.rand(a.host_rows, dim))
     s_exp = 1.05
     u = torch.rand(a.iters + 1, batch, generator=g, dtype=torch.float64)
     amax = float(a.host_rows) ** (1 - s_exp)
     rank = ((1 - u * (1 - amax)) ** (1 / (1 - s_exp))).long().clamp(1, a.host_rows) - 1
-    zipf = (rank * 0x9E3779B97F4A7C15 % a.host_rows).abs() % a.host_rows
-    staging = torch.empty(batch, dim).pin_memory()
+    # The C++ side's scatter: rank * 0x9E3779B97F4A7C15 mod 2^64 (as a wrapped int64 here), then
+    # mod rows; torch's % is non-negative for a positive divisor. The same distribution, though
+    # not bit-identical ids (the C++ remainder is taken on the unsigned value).
+    zipf = (rank * (0x9E3779B97F4A7C15 - (1 << 64))) % a.host_rows
+    staging = pinned(torch.empty(batch, dim))
     it = {"k": 0}
 
     def lookup():
