@@ -1,0 +1,612 @@
+// Host side of the CUDA embedding ops: the checks of nn::functional / optim (same order, same
+// messages), the validation of ids and offsets on the device, then the kernels (kernels.cu).
+#include "embedkit/cuda/embedding.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "cuda/launch.hpp"
+#include "nn/ids.hpp"
+#include "optim/check.hpp"
+
+namespace embedkit::cuda {
+
+namespace {
+
+using detail::Flags;
+constexpr unsigned long long kNone = ~0ULL;
+// Positions are sorted as int32 and bags indexed as int32.
+constexpr std::int64_t kMaxIds = std::numeric_limits<std::int32_t>::max();
+// RowWiseAdagrad keeps a row's gradient in 48 KiB of shared memory.
+constexpr std::int64_t kMaxRowWiseDim = 49152 / 4;
+
+Flags* flags_buffer() {
+  thread_local DeviceBuffer buffer(sizeof(Flags));
+  return static_cast<Flags*>(buffer.data());
+}
+
+void check_table(const DeviceTensor& weight, const std::string& who) {
+  if (!weight.defined()) throw ValueError(who + ": the table (weight) is undefined");
+  if (weight.dim() != 2) {
+    throw ValueError(who + ": the table (weight) must be 2-D, got shape " +
+                     shape_string(weight.shape()));
+  }
+  if (!is_floating(weight.dtype())) {
+    throw TypeError(who + ": the table must be float32, float16 or bfloat16, got " +
+                    std::string(dtype_name(weight.dtype())));
+  }
+}
+
+void check_ids_dtype(const DeviceTensor& ids, const std::string& what) {
+  if (!ids.defined()) throw ValueError(what + " are undefined");
+  if (!is_index(ids.dtype())) {
+    throw TypeError(what + " must be int32 or int64, got " + std::string(dtype_name(ids.dtype())));
+  }
+}
+
+void check_unknown_ids(const nn::UnknownIds& policy, const std::string& who) {
+  if (!policy.is_error()) {
+    throw ValueError(who + ": only UnknownIds::error() is supported on the CUDA device");
+  }
+}
+
+void check_count(std::int64_t n, const std::string& who) {
+  if (n > kMaxIds) {
+    throw ValueError(who + ": at most " + std::to_string(kMaxIds) + " ids per call, got " +
+                     std::to_string(n));
+  }
+}
+
+std::int64_t read_index(const void* base, DType dtype, std::int64_t pos) {
+  if (dtype == DType::Int32) {
+    std::int32_t v = 0;
+    detail::copy_to_host(&v, static_cast<const std::int32_t*>(base) + pos, sizeof v);
+    return v;
+  }
+  std::int64_t v = 0;
+  detail::copy_to_host(&v, static_cast<const std::int64_t*>(base) + pos, sizeof v);
+  return v;
+}
+
+// The ids' check on the device: IndexError naming the first bad position, as resolve_ids.
+void validate_ids(const DeviceTensor& ids, std::int64_t num_rows) {
+  if (ids.numel() == 0) return;
+  Flags* flags = flags_buffer();
+  detail::reset_flags(flags);
+  detail::check_ids(ids.raw_data(), ids.dtype(), ids.numel(), num_rows, flags);
+  const Flags f = detail::read_flags(flags);
+  if (f.first_bad_id != kNone) {
+    const auto pos = static_cast<std::int64_t>(f.first_bad_id);
+    throw IndexError("ids", pos, read_index(ids.raw_data(), ids.dtype(), pos), 0, num_rows);
+  }
+}
+
+Shape output_shape(const DeviceTensor& ids, std::int64_t dim) {
+  Shape s = ids.shape();
+  s.push_back(dim);
+  return s;
+}
+
+detail::Reduce reduce_of(nn::BagMode mode) {
+  switch (mode) {
+    case nn::BagMode::Sum:
+      return detail::Reduce::Sum;
+    case nn::BagMode::Mean:
+      return detail::Reduce::Mean;
+    case nn::BagMode::Max:
+      return detail::Reduce::Max;
+  }
+  return detail::Reduce::Sum;
+}
+
+// nn::detail::prepare_bags on the device: the same checks in the same order, the offsets and
+// ids validated by kernels, the bags as bounds (int64, num_bags + 1).
+struct DeviceBags {
+  DeviceTensor bounds;
+  std::int64_t num_bags = 0;
+  const void* psw = nullptr;
+  std::int64_t padding = -1;
+};
+
+DeviceBags prepare_bags(const DeviceTensor& ids, const DeviceTensor& offsets,
+                        const DeviceTensor& per_sample_weights, const DeviceTensor& weight,
+                        const nn::EmbeddingBagFuncOptions& options, const std::string& who) {
+  check_table(weight, who);
+  const std::int64_t num_rows = weight.size(0);
+  check_ids_dtype(ids, "ids");
+  const nn::BagMode mode = options.mode();
+  if (mode == nn::BagMode::Max && options.sparse()) {
+    throw ValueError(who + ": max mode does not support sparse gradients");
+  }
+  if (mode == nn::BagMode::Max && options.scale_grad_by_freq()) {
+    throw ValueError(who + ": max mode does not support scale_grad_by_freq");
+  }
+  if (options.sparse() && options.scale_grad_by_freq()) {
+    throw ValueError(who + ": scale_grad_by_freq is not supported with sparse gradients");
+  }
+  DeviceBags bags;
+  bags.padding = nn::detail::normalize_padding_idx(options.padding_idx(), num_rows, who);
+  nn::detail::check_max_norm(options.max_norm(), options.norm_type(), who);
+  check_unknown_ids(options.unknown_ids(), who);
+
+  const std::int64_t n = ids.numel();
+  check_count(n, who);
+  Flags* flags = flags_buffer();
+  detail::reset_flags(flags);
+  std::int64_t count = 0;
+  if (ids.dim() == 2) {
+    if (offsets.defined()) {
+      throw ValueError(who + ": offsets must not be given with 2-D ids (each row of ids is a bag)");
+    }
+    bags.num_bags = ids.size(0);
+  } else if (ids.dim() == 1) {
+    if (!offsets.defined()) throw ValueError(who + ": 1-D ids need offsets");
+    if (!is_index(offsets.dtype())) {
+      throw TypeError(who + ": offsets must be int32 or int64, got " +
+                      std::string(dtype_name(offsets.dtype())));
+    }
+    if (offsets.dim() != 1) {
+      throw ValueError(who + ": offsets must be 1-D, got shape " + shape_string(offsets.shape()));
+    }
+    count = offsets.numel();
+    detail::check_offsets(offsets.raw_data(), offsets.dtype(), count, n, flags);
+  } else {
+    throw ValueError(who + ": ids must be 1-D (with offsets) or 2-D, got shape " +
+                     shape_string(ids.shape()));
+  }
+  detail::check_ids(ids.raw_data(), ids.dtype(), n, num_rows, flags);
+  const Flags f = detail::read_flags(flags);  // one wait for both checks
+
+  if (ids.dim() == 1) {
+    if (f.first_bad_offset != kNone) {
+      const auto b = static_cast<std::int64_t>(f.first_bad_offset);
+      const std::int64_t v = read_index(offsets.raw_data(), offsets.dtype(), b);
+      const std::int64_t prev = b > 0 ? read_index(offsets.raw_data(), offsets.dtype(), b - 1) : 0;
+      if (b == 0 && v != 0) {
+        throw ValueError(who + ": offsets[0] must be 0, got " + std::to_string(v));
+      }
+      if (b > 0 && v < prev) {
+        throw ValueError(who + ": offsets must be non-decreasing, but offsets[" +
+                         std::to_string(b) + "] = " + std::to_string(v) + " < offsets[" +
+                         std::to_string(b - 1) + "] = " + std::to_string(prev));
+      }
+      throw ValueError(who + ": offsets[" + std::to_string(b) + "] = " + std::to_string(v) +
+                       " is past the end of the " + std::to_string(n) + " ids");
+    }
+    if (options.include_last_offset()) {
+      if (count == 0) throw ValueError(who + ": include_last_offset needs at least one offset");
+      const std::int64_t last = read_index(offsets.raw_data(), offsets.dtype(), count - 1);
+      if (last != n) {
+        throw ValueError(
+            who + ": with include_last_offset the last offset must equal the number of ids (" +
+            std::to_string(n) + "), got " + std::to_string(last));
+      }
+      bags.num_bags = count - 1;
+    } else {
+      if (count == 0 && n > 0) {
+        throw ValueError(who + ": offsets is empty, so the " + std::to_string(n) +
+                         " ids belong to no bag");
+      }
+      bags.num_bags = count;
+    }
+  }
+  if (per_sample_weights.defined()) {
+    if (mode != nn::BagMode::Sum) {
+      throw ValueError(who + ": per_sample_weights are only supported with mode sum, not " +
+                       nn::bag_mode_name(mode));
+    }
+    if (per_sample_weights.dtype() != weight.dtype()) {
+      throw TypeError(who + ": per_sample_weights are " +
+                      std::string(dtype_name(per_sample_weights.dtype())) + " but the table is " +
+                      std::string(dtype_name(weight.dtype())));
+    }
+    if (per_sample_weights.shape() != ids.shape()) {
+      throw ValueError(who + ": per_sample_weights must have the shape of ids " +
+                       shape_string(ids.shape()) + ", got " +
+                       shape_string(per_sample_weights.shape()));
+    }
+    bags.psw = per_sample_weights.raw_data();
+  }
+  if (f.first_bad_id != kNone) {
+    const auto pos = static_cast<std::int64_t>(f.first_bad_id);
+    throw IndexError("ids", pos, read_index(ids.raw_data(), ids.dtype(), pos), 0, num_rows);
+  }
+  check_count(bags.num_bags, who);
+  bags.bounds = DeviceTensor::empty({bags.num_bags + 1}, DType::Int64);
+  auto* bounds = static_cast<std::int64_t*>(bags.bounds.raw_data());
+  if (ids.dim() == 2) {
+    detail::uniform_bounds(bags.num_bags, ids.size(1), bounds);
+  } else {
+    detail::offsets_to_bounds(offsets.raw_data(), offsets.dtype(), count,
+                              options.include_last_offset(), n, bounds);
+  }
+  return bags;
+}
+
+void renorm_referenced(DeviceTensor& weight, const DeviceTensor& ids, double max_norm,
+                       double norm_type) {
+  const detail::Grouping g =
+      detail::group_by_row(ids.raw_data(), ids.dtype(), ids.numel(), weight.size(0), -1);
+  detail::renorm(weight.raw_data(), weight.dtype(), weight.size(1), g, max_norm, norm_type);
+}
+
+void check_out(const DeviceTensor& out, const Shape& shape, DType dtype, const std::string& who) {
+  if (!out.defined() || out.shape() != shape || out.dtype() != dtype) {
+    throw ValueError(who + ": out must be a " + std::string(dtype_name(dtype)) +
+                     " device tensor of shape " + shape_string(shape));
+  }
+}
+
+void check_grad(const DeviceTensor& grad, const Shape& expected, const std::string& who) {
+  if (!grad.defined() || grad.dtype() != DType::Float32 || grad.shape() != expected) {
+    throw ValueError(who + ": grad_output must be float32 with shape " + shape_string(expected));
+  }
+}
+
+// Bag index of every position and the bags' sizes without padding (for gradients).
+struct BagTerms {
+  DeviceTensor bag_of;
+  DeviceTensor bag_size;
+  detail::BagIndex index;
+};
+
+BagTerms index_bags(const DeviceTensor& ids, const DeviceBags& bags, nn::BagMode mode) {
+  BagTerms t;
+  t.bag_of = DeviceTensor::empty({ids.numel()}, DType::Int32);
+  t.bag_size = DeviceTensor::empty({bags.num_bags}, DType::Int64);
+  detail::index_bags(ids.raw_data(), ids.dtype(),
+                     static_cast<const std::int64_t*>(bags.bounds.raw_data()), bags.num_bags,
+                     bags.padding, static_cast<std::int32_t*>(t.bag_of.raw_data()),
+                     static_cast<std::int64_t*>(t.bag_size.raw_data()));
+  t.index.bag_of = static_cast<std::int32_t*>(t.bag_of.raw_data());
+  t.index.bag_size = static_cast<std::int64_t*>(t.bag_size.raw_data());
+  t.index.bounds = static_cast<const std::int64_t*>(bags.bounds.raw_data());
+  t.index.psw = static_cast<const float*>(bags.psw);
+  t.index.mode = reduce_of(mode);
+  return t;
+}
+
+DeviceRowGrad rows_of(const detail::Grouping& g, const detail::GradSource& src, std::int64_t dim) {
+  const std::int64_t runs = detail::read_num_runs(g);
+  DeviceRowGrad out;
+  out.rows = DeviceTensor::empty({runs}, DType::Int64);
+  out.values = DeviceTensor::empty({runs, dim}, DType::Float32);
+  detail::segment_sum(g, src, dim, static_cast<std::int64_t*>(out.rows.raw_data()),
+                      static_cast<float*>(out.values.raw_data()));
+  return out;
+}
+
+void check_fused_table(const DeviceTensor& weight, const DeviceOptimizer& opt,
+                       const std::string& who) {
+  if (!weight.defined() || weight.dtype() != DType::Float32 ||
+      weight.shape() != Shape{opt.num_rows(), opt.dim()}) {
+    throw ValueError(who + ": the table must be float32 with the optimizer's shape [" +
+                     std::to_string(opt.num_rows()) + ", " + std::to_string(opt.dim()) + "]");
+  }
+  if (opt.kind() == DeviceOptimizer::Kind::RowWiseAdagrad && opt.dim() > kMaxRowWiseDim) {
+    throw ValueError(who + ": RowWiseAdagrad on the device supports rows of at most " +
+                     std::to_string(kMaxRowWiseDim) + " columns");
+  }
+}
+
+detail::UpdateArgs update_args(DeviceOptimizer& opt, DeviceTensor& weight) {
+  const DeviceOptimizer::StepScalars s = opt.begin_step();
+  detail::UpdateArgs a;
+  switch (opt.kind()) {
+    case DeviceOptimizer::Kind::SGD:
+      a.kind = detail::Update::SGD;
+      break;
+    case DeviceOptimizer::Kind::Adagrad:
+      a.kind = detail::Update::Adagrad;
+      break;
+    case DeviceOptimizer::Kind::RowWiseAdagrad:
+      a.kind = detail::Update::RowWiseAdagrad;
+      break;
+    case DeviceOptimizer::Kind::SparseAdam:
+      a.kind = detail::Update::SparseAdam;
+      break;
+  }
+  a.weight = static_cast<float*>(weight.raw_data());
+  a.state0 = static_cast<float*>(opt.state(0).raw_data());
+  a.state1 = static_cast<float*>(opt.state(1).raw_data());
+  a.a = s.a;
+  a.b = s.b;
+  a.c = s.c;
+  a.d = s.d;
+  a.maximize = s.maximize;
+  a.flag = s.flag;
+  a.decay = s.decay;
+  return a;
+}
+
+}  // namespace
+
+void embedding_into(const DeviceTensor& ids, DeviceTensor& weight, DeviceTensor& out,
+                    const nn::EmbeddingFuncOptions& options) {
+  const std::string who = "cuda::embedding";
+  check_table(weight, who);
+  check_ids_dtype(ids, "ids");
+  nn::detail::normalize_padding_idx(options.padding_idx(), weight.size(0), who);
+  nn::detail::check_max_norm(options.max_norm(), options.norm_type(), who);
+  check_unknown_ids(options.unknown_ids(), who);
+  check_out(out, output_shape(ids, weight.size(1)), weight.dtype(), who);
+  if (options.max_norm()) check_count(ids.numel(), who);
+  validate_ids(ids, weight.size(0));
+  if (options.max_norm()) {
+    renorm_referenced(weight, ids, *options.max_norm(), options.norm_type());
+  }
+  const std::size_t row_bytes =
+      static_cast<std::size_t>(weight.size(1)) * dtype_size(weight.dtype());
+  detail::gather(weight.raw_data(), row_bytes, ids.raw_data(), ids.dtype(), ids.numel(),
+                 out.raw_data());
+}
+
+DeviceTensor embedding(const DeviceTensor& ids, DeviceTensor& weight,
+                       const nn::EmbeddingFuncOptions& options) {
+  check_table(weight, "cuda::embedding");
+  check_ids_dtype(ids, "ids");
+  DeviceTensor out = DeviceTensor::empty(output_shape(ids, weight.size(1)), weight.dtype());
+  embedding_into(ids, weight, out, options);
+  return out;
+}
+
+void embedding_bag_into(const DeviceTensor& ids, const DeviceTensor& offsets, DeviceTensor& weight,
+                        DeviceTensor& out, const nn::EmbeddingBagFuncOptions& options,
+                        const DeviceTensor& per_sample_weights) {
+  const std::string who = "cuda::embedding_bag";
+  const DeviceBags bags = prepare_bags(ids, offsets, per_sample_weights, weight, options, who);
+  check_out(out, {bags.num_bags, weight.size(1)}, weight.dtype(), who);
+  if (options.max_norm()) {
+    // Like PyTorch, every referenced row is renormalised, padding ids included.
+    renorm_referenced(weight, ids, *options.max_norm(), options.norm_type());
+  }
+  detail::bag_forward(weight.raw_data(), weight.dtype(), weight.size(1), ids.raw_data(),
+                      ids.dtype(), static_cast<const std::int64_t*>(bags.bounds.raw_data()),
+                      bags.num_bags, reduce_of(options.mode()), bags.psw, bags.padding,
+                      out.raw_data());
+}
+
+DeviceTensor embedding_bag(const DeviceTensor& ids, const DeviceTensor& offsets,
+                           DeviceTensor& weight, const nn::EmbeddingBagFuncOptions& options,
+                           const DeviceTensor& per_sample_weights) {
+  const std::string who = "cuda::embedding_bag";
+  const DeviceBags bags = prepare_bags(ids, offsets, per_sample_weights, weight, options, who);
+  DeviceTensor out = DeviceTensor::empty({bags.num_bags, weight.size(1)}, weight.dtype());
+  if (options.max_norm()) {
+    renorm_referenced(weight, ids, *options.max_norm(), options.norm_type());
+  }
+  detail::bag_forward(weight.raw_data(), weight.dtype(), weight.size(1), ids.raw_data(),
+                      ids.dtype(), static_cast<const std::int64_t*>(bags.bounds.raw_data()),
+                      bags.num_bags, reduce_of(options.mode()), bags.psw, bags.padding,
+                      out.raw_data());
+  return out;
+}
+
+DeviceRowGrad embedding_backward_rows(const DeviceTensor& ids, const DeviceTensor& grad_output,
+                                      std::int64_t num_embeddings,
+                                      const nn::EmbeddingFuncOptions& options) {
+  const std::string who = "cuda::embedding_backward";
+  if (num_embeddings < 0) throw ValueError(who + ": num_embeddings must be >= 0");
+  check_ids_dtype(ids, "ids");
+  if (!grad_output.defined() || grad_output.dtype() != DType::Float32 ||
+      grad_output.dim() != ids.dim() + 1) {
+    throw ValueError(who + ": grad_output must be float32 with shape ids.shape + [embedding_dim]");
+  }
+  const std::int64_t dim = grad_output.size(-1);
+  check_grad(grad_output, output_shape(ids, dim), who);
+  const std::int64_t padding =
+      nn::detail::normalize_padding_idx(options.padding_idx(), num_embeddings, who);
+  if (options.sparse() && options.scale_grad_by_freq()) {
+    throw ValueError(who + ": scale_grad_by_freq is not supported with sparse gradients");
+  }
+  check_unknown_ids(options.unknown_ids(), who);
+  check_count(ids.numel(), who);
+  validate_ids(ids, num_embeddings);
+  const detail::Grouping g =
+      detail::group_by_row(ids.raw_data(), ids.dtype(), ids.numel(), num_embeddings, padding);
+  detail::GradSource src;
+  src.grad = static_cast<const float*>(grad_output.raw_data());
+  src.scale_grad_by_freq = options.scale_grad_by_freq();
+  return rows_of(g, src, dim);
+}
+
+DeviceRowGrad embedding_bag_backward_rows(const DeviceTensor& ids, const DeviceTensor& offsets,
+                                          const DeviceTensor& grad_output,
+                                          std::int64_t num_embeddings,
+                                          const nn::EmbeddingBagFuncOptions& options,
+                                          const DeviceTensor& per_sample_weights) {
+  const std::string who = "cuda::embedding_bag_backward";
+  if (options.mode() == nn::BagMode::Max) {
+    throw ValueError(who + ": max mode's gradient is per column, not per row");
+  }
+  if (!grad_output.defined() || grad_output.dim() != 2) {
+    throw ValueError(who + ": grad_output must be a 2-D float32 device tensor");
+  }
+  const std::int64_t dim = grad_output.size(1);
+  if (num_embeddings < 0) throw ValueError(who + ": num_embeddings must be >= 0");
+  // prepare_bags checks ids against a table; no table is read here, so an empty placeholder
+  // with num_embeddings rows (no memory) stands for it.
+  DeviceTensor table_shape = DeviceTensor::empty({num_embeddings, 0}, DType::Float32);
+  const DeviceBags bags = prepare_bags(ids, offsets, per_sample_weights, table_shape, options, who);
+  if (per_sample_weights.defined() && per_sample_weights.dtype() != DType::Float32) {
+    throw TypeError(who + ": per_sample_weights must be float32");
+  }
+  check_grad(grad_output, {bags.num_bags, dim}, who);
+  const BagTerms terms = index_bags(ids, bags, options.mode());
+  const detail::Grouping g =
+      detail::group_by_row(ids.raw_data(), ids.dtype(), ids.numel(), num_embeddings, bags.padding);
+  detail::GradSource src;
+  src.grad = static_cast<const float*>(grad_output.raw_data());
+  src.bags = &terms.index;
+  src.scale_grad_by_freq = options.scale_grad_by_freq();
+  return rows_of(g, src, dim);
+}
+
+// ---- DeviceOptimizer -----------------------------------------------------------------------
+
+DeviceOptimizer DeviceOptimizer::sgd(const optim::SGDOptions& options, std::int64_t num_rows,
+                                     std::int64_t dim) {
+  optim::detail::check_non_negative(options.lr(), "learning rate");
+  optim::detail::check_non_negative(options.momentum(), "momentum value");
+  optim::detail::check_non_negative(options.weight_decay(), "weight_decay value");
+  if (options.momentum() != 0.0 || options.weight_decay() != 0.0) {
+    throw ValueError(
+        "SGD with momentum or weight_decay has no row-wise update (it moves rows the batch did "
+        "not touch), so it cannot be fused into the backward");
+  }
+  DeviceOptimizer o;
+  o.kind_ = Kind::SGD;
+  o.num_rows_ = num_rows;
+  o.dim_ = dim;
+  o.sgd_ = options;
+  return o;
+}
+
+DeviceOptimizer DeviceOptimizer::adagrad(const optim::AdagradOptions& options,
+                                         std::int64_t num_rows, std::int64_t dim) {
+  optim::detail::check_non_negative(options.lr(), "learning rate");
+  optim::detail::check_non_negative(options.lr_decay(), "lr_decay value");
+  optim::detail::check_non_negative(options.weight_decay(), "weight_decay value");
+  optim::detail::check_non_negative(options.initial_accumulator_value(),
+                                    "initial_accumulator_value value");
+  optim::detail::check_non_negative(options.eps(), "epsilon value");
+  if (options.weight_decay() != 0.0) {
+    throw ValueError("weight_decay option is not compatible with sparse gradients");
+  }
+  DeviceOptimizer o;
+  o.kind_ = Kind::Adagrad;
+  o.num_rows_ = num_rows;
+  o.dim_ = dim;
+  o.adagrad_ = options;
+  o.state0_ = DeviceTensor::empty({num_rows, dim});
+  detail::fill(static_cast<float*>(o.state0_.raw_data()), o.state0_.numel(),
+               static_cast<float>(options.initial_accumulator_value()));
+  return o;
+}
+
+DeviceOptimizer DeviceOptimizer::rowwise_adagrad(const optim::RowWiseAdagradOptions& options,
+                                                 std::int64_t num_rows, std::int64_t dim) {
+  optim::detail::check_non_negative(options.lr(), "learning rate");
+  optim::detail::check_non_negative(options.eps(), "epsilon value");
+  optim::detail::check_non_negative(options.weight_decay(), "weight_decay value");
+  DeviceOptimizer o;
+  o.kind_ = Kind::RowWiseAdagrad;
+  o.num_rows_ = num_rows;
+  o.dim_ = dim;
+  o.rowwise_ = options;
+  o.state0_ = DeviceTensor::zeros({num_rows});
+  return o;
+}
+
+DeviceOptimizer DeviceOptimizer::sparse_adam(const optim::SparseAdamOptions& options,
+                                             std::int64_t num_rows, std::int64_t dim) {
+  optim::detail::check_positive(options.lr(), "learning rate");
+  optim::detail::check_positive(options.eps(), "epsilon value");
+  optim::detail::check_beta(std::get<0>(options.betas()), 0);
+  optim::detail::check_beta(std::get<1>(options.betas()), 1);
+  DeviceOptimizer o;
+  o.kind_ = Kind::SparseAdam;
+  o.num_rows_ = num_rows;
+  o.dim_ = dim;
+  o.adam_ = options;
+  return o;
+}
+
+// The scalars, computed exactly as the CPU optimizers' begin_row_step computes them:
+//   SGD:            a = -lr
+//   Adagrad:        a = -clr (lr / (1 + (step - 1) * lr_decay)), b = eps
+//   RowWiseAdagrad: a = lr, b = eps, c = weight_decay; flag = L2 decay; decay = weight_decay != 0
+//   SparseAdam:     a = -lr * sqrt(1 - beta2^t) / (1 - beta1^t), b = 1 - beta1, c = 1 - beta2,
+//                   d = eps
+DeviceOptimizer::StepScalars DeviceOptimizer::begin_step() {
+  StepScalars s;
+  ++steps_;
+  switch (kind_) {
+    case Kind::SGD:
+      s.a = static_cast<float>(-sgd_.lr());
+      s.maximize = sgd_.maximize();
+      break;
+    case Kind::Adagrad: {
+      adagrad_step_ += 1.0f;
+      const double step = adagrad_step_;
+      const double clr = adagrad_.lr() / (1.0 + (step - 1.0) * adagrad_.lr_decay());
+      s.a = static_cast<float>(-clr);
+      s.b = static_cast<float>(adagrad_.eps());
+      s.maximize = adagrad_.maximize();
+      break;
+    }
+    case Kind::RowWiseAdagrad:
+      s.a = static_cast<float>(rowwise_.lr());
+      s.b = static_cast<float>(rowwise_.eps());
+      s.c = static_cast<float>(rowwise_.weight_decay());
+      s.decay = rowwise_.weight_decay() != 0.0;
+      s.flag = s.decay && rowwise_.weight_decay_mode() == optim::WeightDecayMode::L2;
+      break;
+    case Kind::SparseAdam: {
+      if (!state0_.defined()) {
+        state0_ = DeviceTensor::zeros({num_rows_, dim_});
+        state1_ = DeviceTensor::zeros({num_rows_, dim_});
+      }
+      const auto [beta1, beta2] = adam_.betas();
+      const double step = static_cast<double>(steps_);
+      const double bias_correction1 = 1.0 - std::pow(beta1, step);
+      const double bias_correction2 = 1.0 - std::pow(beta2, step);
+      s.a = static_cast<float>(-(adam_.lr() * std::sqrt(bias_correction2) / bias_correction1));
+      s.b = static_cast<float>(1.0 - beta1);
+      s.c = static_cast<float>(1.0 - beta2);
+      s.d = static_cast<float>(adam_.eps());
+      s.maximize = adam_.maximize();
+      break;
+    }
+  }
+  return s;
+}
+
+// ---- fused backward + step -----------------------------------------------------------------
+
+void fused_backward_step(DeviceTensor& weight, const DeviceTensor& ids,
+                         const DeviceTensor& grad_output, DeviceOptimizer& optimizer,
+                         const nn::EmbeddingFuncOptions& options) {
+  const std::string who = "cuda::fused_backward_step(Embedding)";
+  check_fused_table(weight, optimizer, who);
+  check_ids_dtype(ids, "ids");
+  check_grad(grad_output, output_shape(ids, optimizer.dim()), who);
+  const std::int64_t padding =
+      nn::detail::normalize_padding_idx(options.padding_idx(), optimizer.num_rows(), who);
+  check_unknown_ids(options.unknown_ids(), who);
+  check_count(ids.numel(), who);
+  validate_ids(ids, optimizer.num_rows());
+
+  // Validation is over: from here the step counts and rows change.
+  const detail::Grouping g =
+      detail::group_by_row(ids.raw_data(), ids.dtype(), ids.numel(), optimizer.num_rows(), padding);
+  detail::GradSource src;
+  src.grad = static_cast<const float*>(grad_output.raw_data());
+  src.scale_grad_by_freq = options.scale_grad_by_freq();
+  detail::fused_update(g, src, optimizer.dim(), update_args(optimizer, weight));
+}
+
+void fused_backward_step(DeviceTensor& weight, const DeviceTensor& ids, const DeviceTensor& offsets,
+                         const DeviceTensor& grad_output, DeviceOptimizer& optimizer,
+                         const nn::EmbeddingBagFuncOptions& options,
+                         const DeviceTensor& per_sample_weights) {
+  const std::string who = "cuda::fused_backward_step(EmbeddingBag)";
+  check_fused_table(weight, optimizer, who);
+  if (options.mode() == nn::BagMode::Max) {
+    throw ValueError(who +
+                     ": max mode's gradient is per column, not per row; use backward() "
+                     "and step()");
+  }
+  const DeviceBags bags = prepare_bags(ids, offsets, per_sample_weights, weight, options, who);
+  check_grad(grad_output, {bags.num_bags, optimizer.dim()}, who);
+  const BagTerms terms = index_bags(ids, bags, options.mode());
+  const detail::Grouping g = detail::group_by_row(ids.raw_data(), ids.dtype(), ids.numel(),
+                                                  optimizer.num_rows(), bags.padding);
+  detail::GradSource src;
+  src.grad = static_cast<const float*>(grad_output.raw_data());
+  src.bags = &terms.index;
+  src.scale_grad_by_freq = options.scale_grad_by_freq();
+  detail::fused_update(g, src, optimizer.dim(), update_args(optimizer, weight));
+}
+
+}  // namespace embedkit::cuda

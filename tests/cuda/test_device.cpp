@@ -1,0 +1,66 @@
+// Device tensors and transfers; what the backend does on a machine without a GPU.
+#include <gtest/gtest.h>
+
+#include "cuda_test_support.hpp"
+#include "embedkit/cuda/device.hpp"
+#include "embedkit/cuda/embedding.hpp"
+#include "embedkit/cuda/host_table.hpp"
+
+namespace embedkit::cuda {
+namespace {
+
+TEST(CudaDevice, StatusNeverThrowsAndExplainsAbsence) {
+  const DeviceStatus s = device_status();
+  EXPECT_GE(s.count, 0);
+  if (s.available()) {
+    EXPECT_TRUE(s.reason.empty());
+  } else {
+    EXPECT_FALSE(s.reason.empty());
+    std::cout << "no CUDA device: " << s.reason << "\n";
+  }
+}
+
+TEST(CudaDevice, WithoutADeviceAllocationsRaiseCudaError) {
+  if (device_status().available()) GTEST_SKIP() << "a CUDA device is present";
+  EXPECT_THROW(DeviceBuffer(64), CudaError);
+  EXPECT_THROW(DeviceTensor::empty({4, 4}), CudaError);
+  EXPECT_THROW(DeviceTensor::to_device(Tensor::zeros({2, 2})), CudaError);
+  EXPECT_THROW(HostTable(Tensor::zeros({8, 4}), 4), CudaError);
+  // An empty tensor needs no memory and works anywhere.
+  const DeviceTensor e = DeviceTensor::empty({0, 8});
+  EXPECT_TRUE(e.defined());
+  EXPECT_EQ(e.to_host().shape(), (Shape{0, 8}));
+}
+
+TEST(CudaDevice, ChecksThatNeedNoDeviceComeFirst) {
+  // Argument errors are reported before the device is touched, so they read the same anywhere.
+  DeviceTensor undefined;
+  const DeviceTensor no_ids;
+  EXPECT_THROW(embedding(no_ids, undefined), ValueError);
+  const DeviceTensor table = DeviceTensor::empty({0, 4});
+  DeviceTensor table_1d = DeviceTensor::empty({0});
+  EXPECT_THROW(embedding(table, table_1d), ValueError);
+  const DeviceTensor float_ids = DeviceTensor::empty({0});
+  DeviceTensor t = DeviceTensor::empty({0, 4});
+  EXPECT_THROW(embedding(float_ids, t), TypeError);
+  EXPECT_THROW(DeviceOptimizer::sgd(optim::SGDOptions(0.1).momentum(0.9), 4, 4), ValueError);
+  EXPECT_THROW(DeviceOptimizer::adagrad(optim::AdagradOptions(0.1).weight_decay(0.1), 4, 4),
+               ValueError);
+  EXPECT_THROW(DeviceOptimizer::sparse_adam(optim::SparseAdamOptions(-1.0), 4, 4), ValueError);
+}
+
+TEST(CudaDevice, RoundTripAndReshape) {
+  EMBEDKIT_REQUIRE_CUDA();
+  const Tensor host = test::random_table(37, 5, DType::Float32, 1);
+  const DeviceTensor d = DeviceTensor::to_device(host);
+  EXPECT_EQ(d.shape(), host.shape());
+  EXPECT_TRUE(test::same_bits(d.to_host(), host));
+  EXPECT_TRUE(test::same_bits(d.reshape({5, 37}).to_host(), host.reshape({5, 37})));
+  EXPECT_THROW(d.reshape({3, 3}), ValueError);
+  DeviceTensor z = DeviceTensor::zeros({3, 4}, DType::BFloat16);
+  EXPECT_TRUE(test::same_bits(z.to_host(), Tensor::zeros({3, 4}, DType::BFloat16)));
+  EXPECT_THROW(z.copy_from_host(Tensor::zeros({3, 4})), ValueError);  // dtype differs
+}
+
+}  // namespace
+}  // namespace embedkit::cuda
