@@ -39,7 +39,7 @@ struct RecommendOptions {
   double test_fraction = 0.2;
   std::uint64_t split_seed = 42;
   std::string objective = "rating";
-  std::string optimizer = "sparse-adam";
+  std::string optimizer = "rowwise-adagrad";
   std::string write_split;
   bool verbose = false;
   models::MfOptions mf;

@@ -48,16 +48,18 @@ std::string optimizer_name(MfOptimizer optimizer);     // "sparse-adam", "rowwis
 MfObjective parse_objective(const std::string& name);  // ValueError on an unknown name
 MfOptimizer parse_optimizer(const std::string& name);  // ValueError on an unknown name
 
+// The defaults are the configuration tuned on MovieLens latest-small (80/20 random split):
+// see BENCHMARKS.md, "Recommender".
 struct MfOptions {
   MfObjective objective = MfObjective::Rating;
-  MfOptimizer optimizer = MfOptimizer::SparseAdam;
+  MfOptimizer optimizer = MfOptimizer::RowWiseAdagrad;
   std::int64_t dim = 64;
-  std::int64_t epochs = 40;
-  double lr = 0.005;
+  std::int64_t epochs = 10;
+  double lr = 0.05;
   double l2 = 0.1;        // on factor rows, per lookup
   double l2_bias = 0.01;  // on user and item biases, per lookup
   std::int64_t batch_size = 1024;
-  double init_std = 0.1;
+  double init_std = 0.01;
   std::uint64_t seed = 42;
 
   // Throws ValueError naming the first bad option.
