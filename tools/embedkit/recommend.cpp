@@ -123,6 +123,9 @@ int run_train(RecommendOptions& o) {
   if (split.train.empty()) throw ValueError(o.ratings + ": no ratings left to train on");
   if (!o.write_split.empty()) {
     const std::filesystem::path dir(o.write_split);
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw IoError(o.write_split, "cannot create the directory: " + ec.message());
     models::write_ratings_csv(dir / "train.csv", split.train);
     models::write_ratings_csv(dir / "test.csv", split.test);
   }
