@@ -24,6 +24,9 @@ RatingsSplit split_ratings(const Ratings& ratings, const SplitOptions& options) 
     throw ValueError("split_ratings: test_fraction must be in [0, 1), got " +
                      std::to_string(options.test_fraction));
   }
+  if (options.cut_timestamp && options.method != SplitMethod::GlobalTime) {
+    throw ValueError("split_ratings: a timestamp cut applies to the global time split only");
+  }
   const std::vector<Rating>& rows = ratings.rows;
   const std::size_t n = rows.size();
   std::vector<bool> in_test(n, false);
@@ -45,7 +48,9 @@ RatingsSplit split_ratings(const Ratings& ratings, const SplitOptions& options) 
       if (rows[a].timestamp != rows[b].timestamp) return rows[a].timestamp < rows[b].timestamp;
       return a < b;
     };
-    if (options.method == SplitMethod::GlobalTime) {
+    if (options.cut_timestamp) {
+      for (std::size_t i = 0; i < n; ++i) in_test[i] = rows[i].timestamp >= *options.cut_timestamp;
+    } else if (options.method == SplitMethod::GlobalTime) {
       std::vector<std::size_t> order(n);
       std::iota(order.begin(), order.end(), std::size_t{0});
       std::sort(order.begin(), order.end(), later);

@@ -184,6 +184,17 @@ TEST(Split, GlobalTimeCutsAtTheLatest) {
   for (const M::Rating& t : s.test) EXPECT_EQ(t.item, "i0");
 }
 
+TEST(Split, GlobalTimestampCut) {
+  M::SplitOptions o;
+  o.method = M::SplitMethod::GlobalTime;
+  o.cut_timestamp = 990;  // items i0 (1000 + u) and i1 (990 + u)
+  const M::RatingsSplit s = M::split_ratings(timed_ratings(), o);
+  ASSERT_EQ(s.test.size(), 10u);
+  for (const M::Rating& t : s.test) EXPECT_TRUE(t.item == "i0" || t.item == "i1") << t.item;
+  o.method = M::SplitMethod::Random;
+  EXPECT_THROW(M::split_ratings(timed_ratings(), o), embedkit::ValueError);
+}
+
 TEST(Split, TimeSplitNeedsTimestamps) {
   M::SplitOptions o;
   o.method = M::SplitMethod::UserTime;

@@ -38,6 +38,7 @@ struct RecommendOptions {
   std::string split = "random";
   double test_fraction = 0.2;
   std::uint64_t split_seed = 42;
+  std::optional<std::int64_t> cut_timestamp;
   std::string objective = "rating";
   std::string optimizer = "rowwise-adagrad";
   std::string write_split;
@@ -119,6 +120,7 @@ int run_train(RecommendOptions& o) {
                                        : models::SplitMethod::GlobalTime;
   so.test_fraction = o.test_fraction;
   so.seed = o.split_seed;
+  so.cut_timestamp = o.cut_timestamp;
   const models::RatingsSplit split = models::split_ratings(ratings, so);
   if (split.train.empty()) throw ValueError(o.ratings + ": no ratings left to train on");
   if (!o.write_split.empty()) {
@@ -285,6 +287,8 @@ Command add_recommend(CLI::App& parent) {
   train->add_option("--test-fraction", o->test_fraction, "Share of ratings held out (0: none)")
       ->check(CLI::Range(0.0, 0.99))
       ->capture_default_str();
+  train->add_option("--cut-timestamp", o->cut_timestamp,
+                    "With --split global-time: test = ratings at or after this timestamp");
   train->add_option("--split-seed", o->split_seed, "Seed of the random split")
       ->check(uint64_validator())
       ->capture_default_str();
