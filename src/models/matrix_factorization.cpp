@@ -67,6 +67,10 @@ void check_rows(const std::vector<std::int64_t>& rows, std::int64_t limit, const
   }
 }
 
+nn::Embedding placeholder() {
+  return nn::Embedding(nn::EmbeddingOptions(1, 1).weight(Tensor::zeros({1, 1})));
+}
+
 float dot(const float* a, const float* b, std::int64_t n) {
   float s = 0.0f;
   for (std::int64_t k = 0; k < n; ++k) s += a[k] * b[k];
@@ -78,11 +82,13 @@ float dot(const float* a, const float* b, std::int64_t n) {
 MatrixFactorization::MatrixFactorization(std::int64_t num_users, std::int64_t num_items,
                                          const MfOptions& options)
     : options_(options),
-      user_factors_(nn::EmbeddingOptions(1, 1)),
-      item_factors_(nn::EmbeddingOptions(1, 1)),
-      user_bias_(nn::EmbeddingOptions(1, 1)),
-      item_bias_(nn::EmbeddingOptions(1, 1)),
-      global_bias_(nn::EmbeddingOptions(1, 1)) {
+      // Placeholders over caller-given tables (drawing nothing from the default generator),
+      // replaced below once the options are validated.
+      user_factors_(placeholder()),
+      item_factors_(placeholder()),
+      user_bias_(placeholder()),
+      item_bias_(placeholder()),
+      global_bias_(placeholder()) {
   options.validate();
   if (num_users < 1 || num_items < 1) {
     throw ValueError("matrix factorization needs at least one user and one item");

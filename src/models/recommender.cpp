@@ -336,6 +336,8 @@ RankingMetrics evaluate_ranking(const Recommender& r, const std::vector<Rating>&
     }
   }
   const auto nusers = static_cast<std::int64_t>(order.size());
+  std::vector<std::vector<std::int64_t>> lists(order.size());
+  for (std::size_t q = 0; q < order.size(); ++q) lists[q] = std::move(relevant[order[q]]);
   std::vector<double> recall(order.size());
   std::vector<double> ndcg(order.size());
   std::vector<char> cold(order.size());
@@ -343,7 +345,7 @@ RankingMetrics evaluate_ranking(const Recommender& r, const std::vector<Rating>&
   parallel_for(nusers, 8, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t q = begin; q < end; ++q) {
       const auto uq = static_cast<std::size_t>(q);
-      std::vector<std::int64_t>& rel = relevant[order[uq]];
+      std::vector<std::int64_t>& rel = lists[uq];
       std::sort(rel.begin(), rel.end());
       rel.erase(std::unique(rel.begin(), rel.end()), rel.end());
       const auto u = r.users.find(order[uq]);
