@@ -105,6 +105,11 @@ void print_metrics(const models::RatingMetrics& r, const models::RankingMetrics&
             << " relevant items unknown to the model\n";
 }
 
+// BPR's preset where the command line leaves them out (tuned on MovieLens latest-small:
+// BENCHMARKS.md, "Recommender").
+constexpr double kBprL2 = 0.01;
+constexpr std::int64_t kBprEpochs = 30;
+
 int run_train(RecommendOptions& o) {
   apply_threads(o);
   o.mf.objective = models::parse_objective(o.objective);
@@ -303,13 +308,13 @@ Command add_recommend(CLI::App& parent) {
   train->add_option("--dim", o->mf.dim, "Factor dimension")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
-  train->add_option("--epochs", o->mf.epochs, "Passes over the training ratings")
+  train->add_option("--epochs", o->mf.epochs, "Passes over the training ratings (bpr: 30)")
       ->check(CLI::Range(0, 100000))
       ->capture_default_str();
   train->add_option("--lr", o->mf.lr, "Learning rate")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  train->add_option("--l2", o->mf.l2, "L2 on factor rows, per lookup")
+  train->add_option("--l2", o->mf.l2, "L2 on factor rows, per lookup (bpr: 0.01)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   train->add_option("--l2-bias", o->mf.l2_bias, "L2 on user/item biases, per lookup")
@@ -359,7 +364,13 @@ Command add_recommend(CLI::App& parent) {
   similar->add_flag("--json", o->json, "Print JSON");
 
   return Command{app, [o, train, eval, topn, similar]() -> int {
-                   if (train->parsed()) return run_train(*o);
+                   if (train->parsed()) {
+                     if (o->objective == "bpr") {
+                       if (train->count("--l2") == 0) o->mf.l2 = kBprL2;
+                       if (train->count("--epochs") == 0) o->mf.epochs = kBprEpochs;
+                     }
+                     return run_train(*o);
+                   }
                    if (eval->parsed()) return run_eval(*o);
                    if (topn->parsed()) return run_topn(*o);
                    if (similar->parsed()) return run_similar(*o);
