@@ -28,4 +28,7 @@ Command add_convert(CLI::App& parent);
 // `embedkit train`: word2vec training on a text corpus (train.cpp).
 Command add_train(CLI::App& parent);
 
+// `embedkit recommend train|eval|topn|similar`: matrix-factorization recommender (recommend.cpp).
+Command add_recommend(CLI::App& parent);
+
 }  // namespace embedkit::cli

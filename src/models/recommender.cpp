@@ -1,0 +1,400 @@
+#include "embedkit/models/recommender.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <numeric>
+#include <unordered_map>
+
+#include "embedkit/core/error.hpp"
+#include "embedkit/core/thread_pool.hpp"
+#include "embedkit/io/checkpoint.hpp"
+#include "embedkit/models/ranking_metrics.hpp"
+#include "embedkit/vectors/keyed_vectors.hpp"
+
+namespace embedkit::models {
+
+namespace {
+
+constexpr const char* kFormatKey = "embedkit.recommender";
+
+std::string join_ids(const IdMap& map, const char* what) {
+  std::string out;
+  for (const std::string& name : map.names()) {
+    if (name.find('\n') != std::string::npos) {
+      throw ValueError(std::string("save_recommender: ") + what + " id '" + name +
+                       "' contains a newline");
+    }
+    if (!out.empty()) out += '\n';
+    out += name;
+  }
+  return out;
+}
+
+std::vector<std::string> split_ids(const std::string& text) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t eol = text.find('\n', pos);
+    out.push_back(text.substr(pos, eol == std::string::npos ? std::string::npos : eol - pos));
+    if (eol == std::string::npos) break;
+    pos = eol + 1;
+  }
+  return out;
+}
+
+std::string number(double x) {
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof buf, x);
+  return std::string(buf, res.ptr);
+}
+
+// The best k of `scores` among rows not in `excluded` (sorted), best first, ties by row.
+std::vector<std::int64_t> top_k(const std::vector<float>& scores,
+                                const std::vector<std::int64_t>& excluded, std::int64_t k) {
+  std::vector<std::int64_t> rows;
+  rows.reserve(scores.size());
+  for (std::int64_t i = 0; i < static_cast<std::int64_t>(scores.size()); ++i) {
+    if (!std::binary_search(excluded.begin(), excluded.end(), i)) rows.push_back(i);
+  }
+  const auto kk = std::min(static_cast<std::size_t>(std::max<std::int64_t>(k, 0)), rows.size());
+  auto better = [&scores](std::int64_t a, std::int64_t b) {
+    const float sa = scores[static_cast<std::size_t>(a)];
+    const float sb = scores[static_cast<std::size_t>(b)];
+    return sa != sb ? sa > sb : a < b;
+  };
+  std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(kk), rows.end(),
+                    better);
+  rows.resize(kk);
+  return rows;
+}
+
+std::vector<float> user_scores(const Recommender& r, std::optional<std::int64_t> user) {
+  if (user) return r.model.scores_for_user(*user);
+  std::vector<float> out(static_cast<std::size_t>(r.model.num_items()));
+  for (std::int64_t i = 0; i < r.model.num_items(); ++i) {
+    out[static_cast<std::size_t>(i)] = r.model.item_baseline(i);
+  }
+  return out;
+}
+
+float clip(const Recommender& r, float value) {
+  if (r.model.options().objective != MfObjective::Rating) return value;
+  return std::clamp(value, r.rating_min, r.rating_max);
+}
+
+}  // namespace
+
+Recommender train_recommender(const std::vector<Rating>& train, const MfOptions& options,
+                              const std::function<void(const MfEpochReport&)>& on_epoch) {
+  options.validate();
+  if (train.empty()) throw ValueError("train_recommender: no training ratings");
+  IdMap users;
+  IdMap items;
+  Interactions data;
+  data.users.reserve(train.size());
+  data.items.reserve(train.size());
+  data.ratings.reserve(train.size());
+  float lo = train.front().rating;
+  float hi = lo;
+  for (const Rating& rating : train) {
+    data.users.push_back(users.add(rating.user));
+    data.items.push_back(items.add(rating.item));
+    data.ratings.push_back(rating.rating);
+    lo = std::min(lo, rating.rating);
+    hi = std::max(hi, rating.rating);
+  }
+  const std::int64_t nu = users.size();
+  const std::int64_t ni = items.size();
+  Recommender r{
+      std::move(users), std::move(items), MatrixFactorization(nu, ni, options), {}, lo, hi};
+  r.model.fit(data, on_epoch);
+  r.rated.resize(static_cast<std::size_t>(r.users.size()));
+  for (std::size_t k = 0; k < data.size(); ++k) {
+    r.rated[static_cast<std::size_t>(data.users[k])].push_back(data.items[k]);
+  }
+  for (auto& seen : r.rated) {
+    std::sort(seen.begin(), seen.end());
+    seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+  }
+  return r;
+}
+
+void save_recommender(const std::filesystem::path& path, Recommender& r) {
+  const MfOptions& o = r.model.options();
+  io::Metadata meta;
+  meta[kFormatKey] = "1";
+  meta["objective"] = objective_name(o.objective);
+  meta["optimizer"] = optimizer_name(o.optimizer);
+  meta["dim"] = std::to_string(o.dim);
+  meta["epochs"] = std::to_string(o.epochs);
+  meta["lr"] = number(o.lr);
+  meta["l2"] = number(o.l2);
+  meta["l2_bias"] = number(o.l2_bias);
+  meta["batch_size"] = std::to_string(o.batch_size);
+  meta["init_std"] = number(o.init_std);
+  meta["seed"] = std::to_string(o.seed);
+  meta["rating_min"] = number(r.rating_min);
+  meta["rating_max"] = number(r.rating_max);
+  meta["users"] = join_ids(r.users, "user");
+  meta["items"] = join_ids(r.items, "item");
+  std::vector<std::int64_t> offsets{0};
+  std::vector<std::int64_t> flat;
+  for (const auto& seen : r.rated) {
+    flat.insert(flat.end(), seen.begin(), seen.end());
+    offsets.push_back(static_cast<std::int64_t>(flat.size()));
+  }
+  io::NamedTensors tensors = r.model.named_parameters();
+  tensors.emplace_back("rated.offsets", Tensor::from_vector(offsets));
+  tensors.emplace_back("rated.items", Tensor::from_vector(flat));
+  io::save_checkpoint(path, tensors, {}, meta);
+}
+
+Recommender load_recommender(const std::filesystem::path& path) {
+  const std::string file = path.string();
+  const io::Checkpoint ck = io::read_checkpoint(path);
+  auto fail = [&file](const std::string& what) -> void { throw IoError(file, what); };
+  auto meta = [&](const std::string& key) -> const std::string& {
+    const auto it = ck.metadata.find(key);
+    if (it == ck.metadata.end()) fail("not an embedkit recommender model (no '" + key + "')");
+    return it->second;
+  };
+  if (meta(kFormatKey) != "1") fail("unsupported recommender format " + meta(kFormatKey));
+  auto tensor = [&](const std::string& name) -> const Tensor& {
+    for (const auto& [n, t] : ck.model) {
+      if (n == name) return t;
+    }
+    fail("missing tensor '" + name + "'");
+    return ck.model.front().second;  // unreachable
+  };
+  auto to_double = [&](const std::string& key) {
+    const std::string& text = meta(key);
+    double v = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(v)) {
+      fail("metadata '" + key + "' is not a number: '" + text + "'");
+    }
+    return v;
+  };
+  auto to_int = [&](const std::string& key) {
+    const std::string& text = meta(key);
+    std::int64_t v = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || ptr != text.data() + text.size()) {
+      fail("metadata '" + key + "' is not a whole number: '" + text + "'");
+    }
+    return v;
+  };
+
+  MfOptions o;
+  try {
+    o.objective = parse_objective(meta("objective"));
+    o.optimizer = parse_optimizer(meta("optimizer"));
+  } catch (const ValueError& e) {
+    fail(e.what());
+  }
+  o.dim = to_int("dim");
+  o.epochs = to_int("epochs");
+  o.lr = to_double("lr");
+  o.l2 = to_double("l2");
+  o.l2_bias = to_double("l2_bias");
+  o.batch_size = to_int("batch_size");
+  o.init_std = to_double("init_std");
+  o.seed = static_cast<std::uint64_t>(to_int("seed"));
+  try {
+    o.validate();
+  } catch (const ValueError& e) {
+    fail(e.what());
+  }
+  IdMap users;
+  IdMap items;
+  try {
+    users = IdMap::from_names(split_ids(meta("users")));
+    items = IdMap::from_names(split_ids(meta("items")));
+  } catch (const ValueError& e) {
+    fail(e.what());
+  }
+  const std::int64_t nu = users.size();
+  const std::int64_t ni = items.size();
+  if (nu < 1 || ni < 1) fail("the model has no users or no items");
+  auto expect = [&](const std::string& name, const Shape& shape, DType dtype) -> const Tensor& {
+    const Tensor& t = tensor(name);
+    if (t.shape() != shape || t.dtype() != dtype) {
+      fail("tensor '" + name + "' should be " + std::string(dtype_name(dtype)) + " " +
+           shape_string(shape) + ", found " + std::string(dtype_name(t.dtype())) + " " +
+           shape_string(t.shape()));
+    }
+    return t;
+  };
+  Recommender r{std::move(users), std::move(items), MatrixFactorization(nu, ni, o), {}, 0, 0};
+  r.rating_min = static_cast<float>(to_double("rating_min"));
+  r.rating_max = static_cast<float>(to_double("rating_max"));
+  if (r.rating_min > r.rating_max) fail("rating_min > rating_max");
+  const Shape shapes[] = {{nu, o.dim}, {ni, o.dim}, {nu, 1}, {ni, 1}, {1, 1}};
+  std::size_t k = 0;
+  for (auto& [name, dst] : r.model.named_parameters()) {
+    const Tensor& src = expect(name, shapes[k++], DType::Float32);
+    const float* s = src.data<float>();
+    for (std::int64_t j = 0; j < src.numel(); ++j) {
+      if (!std::isfinite(s[j])) fail("tensor '" + name + "' holds a non-finite value");
+    }
+    Tensor target = dst;
+    target.copy_from(src);
+  }
+  const std::vector<std::int64_t> offsets =
+      expect("rated.offsets", {nu + 1}, DType::Int64).to_int64_vector();
+  const Tensor& flat_t = tensor("rated.items");
+  if (flat_t.dim() != 1 || flat_t.dtype() != DType::Int64) {
+    fail("tensor 'rated.items' should be a 1-D int64 tensor");
+  }
+  const std::vector<std::int64_t> flat = flat_t.to_int64_vector();
+  if (offsets.front() != 0 || offsets.back() != static_cast<std::int64_t>(flat.size())) {
+    fail("'rated.offsets' does not cover 'rated.items'");
+  }
+  r.rated.resize(static_cast<std::size_t>(nu));
+  for (std::int64_t u = 0; u < nu; ++u) {
+    const std::int64_t b = offsets[static_cast<std::size_t>(u)];
+    const std::int64_t e = offsets[static_cast<std::size_t>(u) + 1];
+    if (b > e) fail("'rated.offsets' is not non-decreasing");
+    auto& seen = r.rated[static_cast<std::size_t>(u)];
+    seen.assign(flat.begin() + b, flat.begin() + e);
+    for (std::size_t j = 0; j < seen.size(); ++j) {
+      if (seen[j] < 0 || seen[j] >= ni || (j > 0 && seen[j] <= seen[j - 1])) {
+        fail("'rated.items' holds an out-of-range or unsorted item row");
+      }
+    }
+  }
+  return r;
+}
+
+RatingPrediction predict_rating(const Recommender& r, std::string_view user,
+                                std::string_view item) {
+  const auto u = r.users.find(user);
+  const auto i = r.items.find(item);
+  RatingPrediction p;
+  p.user_known = u.has_value();
+  p.item_known = i.has_value();
+  const MatrixFactorization& m = r.model;
+  if (u && i) {
+    p.value = m.score(*u, *i);
+  } else {
+    float v = m.global_bias_value();
+    if (u) v += m.user_bias_value(*u);
+    if (i) v += m.item_bias_value(*i);
+    p.value = v;
+  }
+  p.value = clip(r, p.value);
+  return p;
+}
+
+RatingMetrics evaluate_ratings(const Recommender& r, const std::vector<Rating>& test) {
+  RatingMetrics m;
+  if (test.empty()) return m;
+  const double g = r.model.global_bias_value();
+  double se = 0.0;
+  double ae = 0.0;
+  double base = 0.0;
+  for (const Rating& t : test) {
+    const RatingPrediction p = predict_rating(r, t.user, t.item);
+    if (!p.user_known && p.item_known) ++m.unknown_user;
+    if (p.user_known && !p.item_known) ++m.unknown_item;
+    if (!p.user_known && !p.item_known) ++m.unknown_both;
+    const double e = static_cast<double>(p.value) - t.rating;
+    se += e * e;
+    ae += std::abs(e);
+    const double eb = g - t.rating;
+    base += eb * eb;
+  }
+  m.count = static_cast<std::int64_t>(test.size());
+  const auto n = static_cast<double>(m.count);
+  m.rmse = std::sqrt(se / n);
+  m.mae = ae / n;
+  m.baseline_rmse = std::sqrt(base / n);
+  return m;
+}
+
+RankingMetrics evaluate_ranking(const Recommender& r, const std::vector<Rating>& test,
+                                std::int64_t k, double min_rating) {
+  RankingMetrics m;
+  m.k = k;
+  // Relevant items per test user, in order of first appearance of the user.
+  std::vector<std::string> order;
+  std::unordered_map<std::string, std::vector<std::int64_t>> relevant;
+  for (const Rating& t : test) {
+    if (!(static_cast<double>(t.rating) >= min_rating)) continue;
+    auto [it, inserted] = relevant.try_emplace(t.user);
+    if (inserted) order.push_back(t.user);
+    const auto row = r.items.find(t.item);
+    if (row) {
+      it->second.push_back(*row);
+    } else {
+      // An unknown item can never be recommended: a distinct negative placeholder keeps it in
+      // the denominator as a miss.
+      it->second.push_back(-1 - static_cast<std::int64_t>(it->second.size()));
+      ++m.unknown_items;
+    }
+  }
+  const auto nusers = static_cast<std::int64_t>(order.size());
+  std::vector<std::vector<std::int64_t>> lists(order.size());
+  for (std::size_t q = 0; q < order.size(); ++q) lists[q] = std::move(relevant[order[q]]);
+  std::vector<double> recall(order.size());
+  std::vector<double> ndcg(order.size());
+  std::vector<char> cold(order.size());
+  static const std::vector<std::int64_t> kNone;
+  parallel_for(nusers, 8, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t q = begin; q < end; ++q) {
+      const auto uq = static_cast<std::size_t>(q);
+      std::vector<std::int64_t>& rel = lists[uq];
+      std::sort(rel.begin(), rel.end());
+      rel.erase(std::unique(rel.begin(), rel.end()), rel.end());
+      const auto u = r.users.find(order[uq]);
+      cold[uq] = u ? 0 : 1;
+      const auto& seen = u ? r.rated[static_cast<std::size_t>(*u)] : kNone;
+      const std::vector<std::int64_t> ranked = top_k(user_scores(r, u), seen, k);
+      recall[uq] = recall_at_k(ranked, rel, k);
+      ndcg[uq] = ndcg_at_k(ranked, rel, k);
+    }
+  });
+  for (std::size_t q = 0; q < order.size(); ++q) {
+    m.recall += recall[q];
+    m.ndcg += ndcg[q];
+    m.cold_users += cold[q];
+  }
+  m.users = nusers;
+  if (nusers > 0) {
+    m.recall /= static_cast<double>(nusers);
+    m.ndcg /= static_cast<double>(nusers);
+  }
+  return m;
+}
+
+TopN recommend(const Recommender& r, std::string_view user, std::int64_t k) {
+  if (k < 1) throw ValueError("recommend: k must be >= 1");
+  const auto u = r.users.find(user);
+  TopN out;
+  out.cold = !u;
+  static const std::vector<std::int64_t> kNone;
+  const std::vector<float> scores = user_scores(r, u);
+  for (const std::int64_t row :
+       top_k(scores, u ? r.rated[static_cast<std::size_t>(*u)] : kNone, k)) {
+    out.items.push_back({r.items.name(row), row, clip(r, scores[static_cast<std::size_t>(row)])});
+  }
+  return out;
+}
+
+std::vector<Recommendation> similar_items(const Recommender& r, std::string_view item,
+                                          std::int64_t k) {
+  if (k < 1) throw ValueError("similar_items: k must be >= 1");
+  if (!r.items.contains(item)) {
+    throw ValueError("item '" + std::string(item) + "' is not in the model");
+  }
+  const vectors::KeyedVectors kv(r.items.names(), r.model.item_factors().weight());
+  std::vector<Recommendation> out;
+  for (const vectors::Neighbor& n : kv.most_similar(item, k)) {
+    out.push_back({n.word, n.index, n.score});
+  }
+  return out;
+}
+
+}  // namespace embedkit::models

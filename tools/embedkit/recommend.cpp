@@ -1,0 +1,381 @@
+// `embedkit recommend train | eval | topn | similar`: a matrix-factorization recommender over
+// user-item ratings (MovieLens CSV or whitespace "user item rating [timestamp]" lines).
+//
+//   train RATINGS [--out MODEL]  holds out a test set (random or by time), trains, reports
+//                                RMSE/MAE and recall@k/NDCG@k on it, saves the model
+//   eval MODEL RATINGS           the same metrics for a saved model on a ratings file
+//   topn MODEL USER              the user's best unrated items
+//   similar MODEL ITEM           items nearest by cosine of their factors
+//
+// Exit status: 0 success, 1 runtime error (bad file, unknown id...), 2 usage error. Models are
+// written atomically, only after training succeeded.
+#include <charconv>
+#include <cstdint>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "commands.hpp"
+#include "embedkit/core/error.hpp"
+#include "embedkit/core/thread_pool.hpp"
+#include "embedkit/io/atomic_file.hpp"
+#include "embedkit/models/item_titles.hpp"
+#include "embedkit/models/rating_split.hpp"
+#include "embedkit/models/ratings.hpp"
+#include "embedkit/models/recommender.hpp"
+#include "json.hpp"
+
+namespace embedkit::cli {
+namespace {
+
+struct RecommendOptions {
+  // train
+  std::string ratings;
+  std::string out;
+  std::string split = "random";
+  double test_fraction = 0.2;
+  std::uint64_t split_seed = 42;
+  std::optional<std::int64_t> cut_timestamp;
+  std::string objective = "rating";
+  std::string optimizer = "rowwise-adagrad";
+  std::string write_split;
+  bool verbose = false;
+  models::MfOptions mf;
+  // eval / topn / similar
+  std::string model;
+  std::string id;
+  std::string titles;
+  std::int64_t k = 10;
+  double min_rating = -std::numeric_limits<double>::infinity();
+  int threads = 0;
+  bool json = false;
+};
+
+CLI::Validator uint64_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        std::uint64_t value = 0;
+        const char* end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+        if (text.empty() || ec != std::errc() || ptr != end) {
+          return "expected a whole number from 0 to 2^64 - 1, got '" + text + "'";
+        }
+        return {};
+      },
+      "UINT64");
+}
+
+void apply_threads(const RecommendOptions& o) {
+  if (o.threads > 0) set_num_threads(o.threads);
+}
+
+Json rating_json(const models::RatingMetrics& m) {
+  Json j = Json::object();
+  j.set("count", m.count)
+      .set("rmse", m.rmse)
+      .set("mae", m.mae)
+      .set("baseline_rmse", m.baseline_rmse)
+      .set("unknown_user", m.unknown_user)
+      .set("unknown_item", m.unknown_item)
+      .set("unknown_both", m.unknown_both);
+  return j;
+}
+
+Json ranking_json(const models::RankingMetrics& m) {
+  Json j = Json::object();
+  j.set("k", m.k)
+      .set("recall", m.recall)
+      .set("ndcg", m.ndcg)
+      .set("users", m.users)
+      .set("cold_users", m.cold_users)
+      .set("unknown_items", m.unknown_items);
+  return j;
+}
+
+void print_metrics(const models::RatingMetrics& r, const models::RankingMetrics& k) {
+  std::cout << "ratings: " << r.count << "  RMSE " << r.rmse << "  MAE " << r.mae
+            << "  (global-mean baseline RMSE " << r.baseline_rmse << ")\n";
+  std::cout << "unknown ids (bias fallback): user " << r.unknown_user << ", item " << r.unknown_item
+            << ", both " << r.unknown_both << '\n';
+  std::cout << "top-" << k.k << ": recall " << k.recall << "  NDCG " << k.ndcg << "  over "
+            << k.users << " users (" << k.cold_users << " cold), " << k.unknown_items
+            << " relevant items unknown to the model\n";
+}
+
+// BPR's preset where the command line leaves them out (tuned on MovieLens latest-small:
+// BENCHMARKS.md, "Recommender").
+constexpr double kBprL2 = 0.01;
+constexpr std::int64_t kBprEpochs = 30;
+
+int run_train(RecommendOptions& o) {
+  apply_threads(o);
+  o.mf.objective = models::parse_objective(o.objective);
+  o.mf.optimizer = models::parse_optimizer(o.optimizer);
+  o.mf.validate();
+  // Opened before training so that an unwritable output fails at once; written after.
+  std::optional<io::AtomicFile> probe;
+  if (!o.out.empty()) probe.emplace(o.out);
+  const models::Ratings ratings = models::read_ratings(o.ratings);
+  models::SplitOptions so;
+  so.method = o.split == "random"      ? models::SplitMethod::Random
+              : o.split == "user-time" ? models::SplitMethod::UserTime
+                                       : models::SplitMethod::GlobalTime;
+  so.test_fraction = o.test_fraction;
+  so.seed = o.split_seed;
+  so.cut_timestamp = o.cut_timestamp;
+  const models::RatingsSplit split = models::split_ratings(ratings, so);
+  if (split.train.empty()) throw ValueError(o.ratings + ": no ratings left to train on");
+  if (!o.write_split.empty()) {
+    const std::filesystem::path dir(o.write_split);
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw IoError(o.write_split, "cannot create the directory: " + ec.message());
+    models::write_ratings_csv(dir / "train.csv", split.train);
+    models::write_ratings_csv(dir / "test.csv", split.test);
+  }
+  double seconds = 0.0;
+  double train_loss = 0.0;
+  models::Recommender rec =
+      models::train_recommender(split.train, o.mf, [&](const models::MfEpochReport& e) {
+        seconds = e.seconds;
+        train_loss = e.loss;
+        if (o.verbose) {
+          std::cerr << "epoch " << e.epoch << "  loss " << e.loss << "  " << e.seconds << " s\n";
+        }
+      });
+  if (probe) {
+    probe.reset();  // drop the probe's temporary file; save_recommender writes atomically
+    models::save_recommender(o.out, rec);
+  }
+  const models::RatingMetrics rm = models::evaluate_ratings(rec, split.test);
+  const models::RankingMetrics km = models::evaluate_ranking(rec, split.test, o.k, o.min_rating);
+  if (o.json) {
+    Json j = Json::object();
+    j.set("ratings", o.ratings)
+        .set("model", o.out.empty() ? Json() : Json(o.out))
+        .set("split", o.split)
+        .set("test_fraction", o.test_fraction)
+        .set("split_seed", o.split_seed)
+        .set("train_ratings", static_cast<std::int64_t>(split.train.size()))
+        .set("test_ratings", static_cast<std::int64_t>(split.test.size()))
+        .set("users", rec.users.size())
+        .set("items", rec.items.size())
+        .set("objective", o.objective)
+        .set("optimizer", o.optimizer)
+        .set("dim", o.mf.dim)
+        .set("epochs", o.mf.epochs)
+        .set("lr", o.mf.lr)
+        .set("l2", o.mf.l2)
+        .set("l2_bias", o.mf.l2_bias)
+        .set("batch_size", o.mf.batch_size)
+        .set("seed", o.mf.seed)
+        .set("train_loss", train_loss)
+        .set("train_seconds", seconds)
+        .set("test", split.test.empty() ? Json() : rating_json(rm))
+        .set("ranking", split.test.empty() ? Json() : ranking_json(km));
+    std::cout << j.dump();
+  } else {
+    std::cout << "trained on " << split.train.size() << " ratings (" << rec.users.size()
+              << " users, " << rec.items.size() << " items) in " << seconds
+              << " s, final train loss " << train_loss << '\n';
+    if (!split.test.empty()) print_metrics(rm, km);
+    if (!o.out.empty()) std::cout << "wrote " << o.out << '\n';
+  }
+  return 0;
+}
+
+int run_eval(RecommendOptions& o) {
+  apply_threads(o);
+  const models::Recommender rec = models::load_recommender(o.model);
+  const models::Ratings test = models::read_ratings(o.ratings);
+  const models::RatingMetrics rm = models::evaluate_ratings(rec, test.rows);
+  const models::RankingMetrics km = models::evaluate_ranking(rec, test.rows, o.k, o.min_rating);
+  if (o.json) {
+    Json j = Json::object();
+    j.set("model", o.model)
+        .set("ratings", o.ratings)
+        .set("test", rating_json(rm))
+        .set("ranking", ranking_json(km));
+    std::cout << j.dump();
+  } else {
+    print_metrics(rm, km);
+  }
+  return 0;
+}
+
+std::unordered_map<std::string, std::string> titles_of(const RecommendOptions& o) {
+  if (o.titles.empty()) return {};
+  return models::read_item_titles(o.titles);
+}
+
+Json items_json(const std::vector<models::Recommendation>& items,
+                const std::unordered_map<std::string, std::string>& titles) {
+  Json a = Json::array();
+  for (const auto& r : items) {
+    Json j = Json::object();
+    j.set("item", r.item).set("score", r.score);
+    const auto t = titles.find(r.item);
+    if (t != titles.end()) j.set("title", t->second);
+    a.push(std::move(j));
+  }
+  return a;
+}
+
+void print_items(const std::vector<models::Recommendation>& items,
+                 const std::unordered_map<std::string, std::string>& titles) {
+  for (const auto& r : items) {
+    std::cout << r.item << '\t' << r.score;
+    const auto t = titles.find(r.item);
+    if (t != titles.end()) std::cout << '\t' << t->second;
+    std::cout << '\n';
+  }
+}
+
+int run_topn(RecommendOptions& o) {
+  const models::Recommender rec = models::load_recommender(o.model);
+  const auto titles = titles_of(o);
+  const models::TopN top = models::recommend(rec, o.id, o.k);
+  if (o.json) {
+    Json j = Json::object();
+    j.set("user", o.id).set("cold", top.cold).set("items", items_json(top.items, titles));
+    std::cout << j.dump();
+  } else {
+    if (top.cold) {
+      std::cerr << "note: user '" << o.id
+                << "' has no ratings in the model; ranking by item bias alone\n";
+    }
+    print_items(top.items, titles);
+  }
+  return 0;
+}
+
+int run_similar(RecommendOptions& o) {
+  const models::Recommender rec = models::load_recommender(o.model);
+  const auto titles = titles_of(o);
+  const std::vector<models::Recommendation> items = models::similar_items(rec, o.id, o.k);
+  if (o.json) {
+    Json j = Json::object();
+    j.set("item", o.id);
+    const auto t = titles.find(o.id);
+    if (t != titles.end()) j.set("title", t->second);
+    j.set("items", items_json(items, titles));
+    std::cout << j.dump();
+  } else {
+    print_items(items, titles);
+  }
+  return 0;
+}
+
+void add_k(CLI::App* app, RecommendOptions& o, const char* what) {
+  app->add_option("-k,--k", o.k, what)->check(CLI::Range(1, 1000000))->capture_default_str();
+}
+
+}  // namespace
+
+Command add_recommend(CLI::App& parent) {
+  auto o = std::make_shared<RecommendOptions>();
+  CLI::App* app = parent.add_subcommand(
+      "recommend", "Matrix-factorization recommender: train, eval, topn, similar");
+  app->require_subcommand(1);
+
+  CLI::App* train = app->add_subcommand(
+      "train", "Hold out a test set, train biased MF (or BPR), report RMSE/MAE and recall/NDCG");
+  train->add_option("RATINGS", o->ratings, "Ratings: MovieLens CSV or 'user item rating [ts]'")
+      ->required();
+  train->add_option("-o,--out", o->out, "Write the trained model here (safetensors)");
+  train->add_option("--split", o->split, "random, user-time (each user's latest) or global-time")
+      ->check(CLI::IsMember({"random", "user-time", "global-time"}))
+      ->capture_default_str();
+  train->add_option("--test-fraction", o->test_fraction, "Share of ratings held out (0: none)")
+      ->check(CLI::Range(0.0, 0.99))
+      ->capture_default_str();
+  train->add_option("--cut-timestamp", o->cut_timestamp,
+                    "With --split global-time: test = ratings at or after this timestamp");
+  train->add_option("--split-seed", o->split_seed, "Seed of the random split")
+      ->check(uint64_validator())
+      ->capture_default_str();
+  train->add_option("--write-split", o->write_split,
+                    "Also write DIR/train.csv and DIR/test.csv (the exact split)");
+  train->add_option("--objective", o->objective, "rating (explicit, squared error) or bpr")
+      ->check(CLI::IsMember({"rating", "bpr"}))
+      ->capture_default_str();
+  train->add_option("--optimizer", o->optimizer, "sparse-adam or rowwise-adagrad")
+      ->check(CLI::IsMember({"sparse-adam", "rowwise-adagrad"}))
+      ->capture_default_str();
+  train->add_option("--dim", o->mf.dim, "Factor dimension")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  train->add_option("--epochs", o->mf.epochs, "Passes over the training ratings (bpr: 30)")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
+  train->add_option("--lr", o->mf.lr, "Learning rate")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  train->add_option("--l2", o->mf.l2, "L2 on factor rows, per lookup (bpr: 0.01)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  train->add_option("--l2-bias", o->mf.l2_bias, "L2 on user/item biases, per lookup")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  train->add_option("--batch-size", o->mf.batch_size, "Ratings per step")
+      ->check(CLI::Range(1, 100000000))
+      ->capture_default_str();
+  train->add_option("--init-std", o->mf.init_std, "Std of the initial factors")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  train->add_option("--seed", o->mf.seed, "Seed of initialisation, shuffles and negatives")
+      ->check(uint64_validator())
+      ->capture_default_str();
+  add_k(train, *o, "Cut-off of recall@k and NDCG@k");
+  train->add_option("--min-rating", o->min_rating,
+                    "Test ratings below this are not relevant for recall/NDCG (default: all)");
+  train
+      ->add_option("--threads", o->threads,
+                   "Threads for evaluation (training is single-threaded; 0: default)")
+      ->check(CLI::Range(0, 1024));
+  train->add_flag("-v,--verbose", o->verbose, "Print each epoch's loss on stderr");
+  train->add_flag("--json", o->json, "Print a machine-readable summary");
+
+  CLI::App* eval = app->add_subcommand("eval", "RMSE/MAE and recall/NDCG of a saved model");
+  eval->add_option("MODEL", o->model, "A model written by recommend train")->required();
+  eval->add_option("RATINGS", o->ratings, "Held-out ratings (same layouts as train)")->required();
+  add_k(eval, *o, "Cut-off of recall@k and NDCG@k");
+  eval->add_option("--min-rating", o->min_rating,
+                   "Ratings below this are not relevant for recall/NDCG (default: all)");
+  eval->add_option("--threads", o->threads, "Threads (0: default)")->check(CLI::Range(0, 1024));
+  eval->add_flag("--json", o->json, "Print a machine-readable summary");
+
+  CLI::App* topn = app->add_subcommand("topn", "Recommend items a user has not rated");
+  topn->add_option("MODEL", o->model, "A model written by recommend train")->required();
+  topn->add_option("USER", o->id, "User id as in the ratings file")->required();
+  add_k(topn, *o, "How many items");
+  topn->add_option("--titles,--movies", o->titles, "CSV of 'id,title,...' (MovieLens movies.csv)");
+  topn->add_flag("--json", o->json, "Print JSON");
+
+  CLI::App* similar = app->add_subcommand("similar", "Items nearest to an item (cosine)");
+  similar->add_option("MODEL", o->model, "A model written by recommend train")->required();
+  similar->add_option("ITEM", o->id, "Item id as in the ratings file")->required();
+  add_k(similar, *o, "How many items");
+  similar->add_option("--titles,--movies", o->titles,
+                      "CSV of 'id,title,...' (MovieLens movies.csv)");
+  similar->add_flag("--json", o->json, "Print JSON");
+
+  return Command{app, [o, train, eval, topn, similar]() -> int {
+                   if (train->parsed()) {
+                     if (o->objective == "bpr") {
+                       if (train->count("--l2") == 0) o->mf.l2 = kBprL2;
+                       if (train->count("--epochs") == 0) o->mf.epochs = kBprEpochs;
+                     }
+                     return run_train(*o);
+                   }
+                   if (eval->parsed()) return run_eval(*o);
+                   if (topn->parsed()) return run_topn(*o);
+                   if (similar->parsed()) return run_similar(*o);
+                   return 2;
+                 }};
+}
+
+}  // namespace embedkit::cli
