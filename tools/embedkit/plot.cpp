@@ -158,9 +158,9 @@ int run_plot(const PlotOptions& o) {
     input.title =
         "t-SNE of " + std::to_string(n) + " word vectors (" + source + ", perplexity " + buf + ")";
     extra.set("perplexity", t.perplexity).set("kl_divergence", r.kl_divergence);
+    summary = std::string("t-SNE, perplexity ") + buf;
     std::snprintf(buf, sizeof buf, "%.3f", r.kl_divergence);
-    summary = std::string("t-SNE, perplexity ") + std::to_string(t.perplexity).substr(0, 5) +
-              ", KL divergence " + buf;
+    summary += std::string(", KL divergence ") + buf;
   }
   if (!o.title.empty()) input.title = o.title;
 
@@ -240,7 +240,7 @@ Command add_plot(CLI::App& parent) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app->add_option("--title", o->title, "Plot title (default: method, word count and file)");
-  app->add_option("--width", o->width, "Width in pixels")
+  app->add_option("--width", o->width, "Width in pixels (raise it, and --height, for many words)")
       ->check(CLI::Range(200, 10000))
       ->capture_default_str();
   app->add_option("--height", o->height, "Height in pixels")

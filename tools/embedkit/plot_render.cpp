@@ -219,8 +219,9 @@ PlotLayout layout_plot(const PlotInput& input) {
     label.baseline = best.y0 + ts.ascent;
     label.leader = best_ring > 1.0;
     label.overlap = best_score;
-    // A one-pixel margin keeps later labels from touching this one.
-    placed.push_back(Box{best.x0 - 1, best.y0 - 1, best.x1 + 1, best.y1 + 1});
+    // A margin keeps later labels from touching this one (wider sideways, so two words on
+    // one line never read as one).
+    placed.push_back(Box{best.x0 - 4, best.y0 - 1, best.x1 + 4, best.y1 + 1});
     out.labels.push_back(std::move(label));
   }
   return out;
