@@ -18,10 +18,12 @@ configure: deps
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The demo needs only the library and the command, not the test binaries.
+# The demo needs only the library and the command, not the test binaries: the tour, then
+# word2vec on the Brown corpus (scripts/demo). ANALOGIES=file and SIMILARITY=file add an
+# evaluation of the trained vectors.
 demo: configure
 	cmake --build $(BUILD) -j $(JOBS) --target embedkit_cli
-	$(BUILD)/tools/embedkit/embedkit tour
+	ANALOGIES="$(ANALOGIES)" SIMILARITY="$(SIMILARITY)" scripts/demo $(BUILD)
 
 # Release build + tests, then the same suite under AddressSanitizer + UBSan.
 test: test-release test-asan

@@ -25,6 +25,9 @@ Command add_analogy(CLI::App& parent);
 Command add_eval(CLI::App& parent);
 Command add_convert(CLI::App& parent);
 
+// `embedkit plot`: words projected to 2-D (PCA, t-SNE), drawn as SVG/PNG (plot.cpp).
+Command add_plot(CLI::App& parent);
+
 // `embedkit train`: word2vec training on a text corpus (train.cpp).
 Command add_train(CLI::App& parent);
 

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   commands.push_back(embedkit::cli::add_convert(app));
   commands.push_back(embedkit::cli::add_train(app));
   commands.push_back(embedkit::cli::add_recommend(app));
+  commands.push_back(embedkit::cli::add_plot(app));
 
   try {
     app.parse(argc, argv);

@@ -1,5 +1,7 @@
 // `embedkit train CORPUS OUT`: trains word2vec vectors (skip-gram or CBOW, negative sampling or
-// hierarchical softmax) on a plain or gzip text corpus and writes them in word2vec text format.
+// hierarchical softmax) on a plain or gzip text corpus and writes them in any format
+// io::save_word_vectors writes (--format, or guessed from OUT's extension; word2vec text when
+// the extension says nothing).
 //
 // Progress goes to stderr: a redrawn bar on a terminal, plain lines every few seconds otherwise
 // (so logs stay readable). The output is written atomically and only after training succeeds:
@@ -17,8 +19,10 @@
 #include "commands.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/atomic_file.hpp"
+#include "embedkit/io/vector_formats.hpp"
 #include "embedkit/models/word2vec.hpp"
 #include "json.hpp"
+#include "vectors_options.hpp"
 
 namespace embedkit::cli {
 namespace {
@@ -28,34 +32,10 @@ struct TrainOptions {
   std::string out;
   std::string model = "skipgram";
   std::string loss = "ns";
+  std::string format;
   models::Word2VecOptions w2v;
   bool json = false;
 };
-
-// The vectors in word2vec text format: "V dim", then one "word x1 ... xdim" line per word, floats
-// in the shortest form that reads back to the same float32. Kept here until the io layer's
-// vector-file writers land; swap this for them then.
-void write_word2vec_text(io::AtomicFile& file, const models::Vocabulary& vocab,
-                         const Tensor& vectors) {
-  const auto dim = static_cast<std::size_t>(vectors.size(1));
-  const float* data = vectors.data<float>();
-  std::string buf = std::to_string(vocab.size()) + " " + std::to_string(dim) + "\n";
-  char num[32];
-  for (std::size_t i = 0; i < vocab.size(); ++i) {
-    buf += vocab.word(i);
-    for (std::size_t d = 0; d < dim; ++d) {
-      const auto [end, ec] = std::to_chars(num, num + sizeof num, data[i * dim + d]);
-      buf += ' ';
-      buf.append(num, end);
-    }
-    buf += '\n';
-    if (buf.size() >= (1u << 20)) {
-      file.write(buf.data(), buf.size());
-      buf.clear();
-    }
-  }
-  file.write(buf.data(), buf.size());
-}
 
 std::string format_duration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) seconds = 0;
@@ -81,8 +61,14 @@ int run_train(TrainOptions& o) {
   const bool tty = ::isatty(STDERR_FILENO) == 1;
   o.w2v.progress_interval = tty ? 0.25 : 5.0;
   o.w2v.validate();
-  // Opened before training so that an unwritable output fails at once, not after the work.
-  io::AtomicFile file(o.out);
+  const io::VectorFormat format =
+      !o.format.empty() ? io::parse_vector_format(o.format)
+                        : io::guess_vector_format(o.out).value_or(io::VectorFormat::Word2VecText);
+  {
+    // A temporary file next to the output, dropped at once: an unwritable output fails now,
+    // not after the work.
+    io::AtomicFile probe(o.out);
+  }
 
   auto on_progress = [tty](const models::Word2VecProgress& p) {
     if (tty) {
@@ -98,13 +84,17 @@ int run_train(TrainOptions& o) {
   };
   const models::Word2VecResult r = models::train_word2vec(o.corpus, o.w2v, on_progress);
   if (tty) std::cerr << '\n';
-  write_word2vec_text(file, r.vocabulary, r.vectors);
-  file.commit();
+  io::WordVectors out;
+  out.words.reserve(r.vocabulary.size());
+  for (std::size_t i = 0; i < r.vocabulary.size(); ++i) out.words.push_back(r.vocabulary.word(i));
+  out.matrix = r.vectors;
+  io::save_word_vectors(o.out, out, format);
 
   if (o.json) {
     Json j = Json::object();
     j.set("corpus", o.corpus)
         .set("output", o.out)
+        .set("format", std::string(io::vector_format_name(format)))
         .set("model", o.model)
         .set("loss", o.loss)
         .set("dim", o.w2v.dim)
@@ -120,9 +110,9 @@ int run_train(TrainOptions& o) {
     std::cout << j.dump();
   } else {
     std::cout << "wrote " << r.vocabulary.size() << " vectors of dimension " << o.w2v.dim << " to "
-              << o.out << " (" << r.corpus.tokens << " tokens, "
-              << static_cast<long long>(r.words_per_second) << " words/s, final loss "
-              << r.final_loss << ", " << r.seconds << " s)\n";
+              << o.out << " (" << io::vector_format_name(format) << "; " << r.corpus.tokens
+              << " tokens, " << static_cast<long long>(r.words_per_second)
+              << " words/s, final loss " << r.final_loss << ", " << r.seconds << " s)\n";
   }
   return 0;
 }
@@ -135,7 +125,13 @@ Command add_train(CLI::App& parent) {
       "train", "Train word2vec vectors (skip-gram/CBOW, negative sampling/hierarchical softmax)");
   app->add_option("CORPUS", o->corpus, "Text corpus, plain or gzip; a newline ends a sentence")
       ->required();
-  app->add_option("OUT", o->out, "Output vectors (word2vec text format)")->required();
+  app->add_option("OUT", o->out, "Output vectors (format: --format, else by extension)")
+      ->required();
+  app->add_option("--format", o->format,
+                  "Output format: word2vec (text), vec, word2vec-binary (bin), glove, npy or "
+                  "safetensors; guessed from OUT's extension when left out (.txt .vec .bin .npy "
+                  ".safetensors), word2vec text for any other")
+      ->check(vector_format_validator());
   app->add_option("--model", o->model, "skipgram or cbow")
       ->check(CLI::IsMember({"skipgram", "cbow"}))
       ->capture_default_str();
