@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "embedkit/core/error.hpp"
+#include "kernels/cpu/isa_kernels.hpp"
 #include "kernels/ref/embedding_bag_ref.hpp"
 #include "kernels/ref/row_groups.hpp"
 #include "nn/bags.hpp"
@@ -38,6 +39,15 @@ std::vector<std::int64_t> as_int64(const Tensor& rows) {
   return rows.to_int64_vector();
 }
 
+// One row's gradient: acc = sum over the terms, in order, from +0, of fma(scale, src row, acc).
+// The CPU kernels' segment reduce does exactly these operations, vectorised (a scalar std::fma
+// loop costs a libm call per element on a build without -mfma).
+void sum_terms(const float* src, std::int64_t dim, const std::vector<kernels::cpu::RowTerm>& terms,
+               float* acc) {
+  const auto& k = kernels::cpu::isa_kernels<float, std::int64_t>();
+  k.segment_reduce(src, dim, terms.data(), static_cast<std::int64_t>(terms.size()), acc, 0);
+}
+
 }  // namespace
 
 void fused_backward_step(nn::Embedding& embedding, const Tensor& ids, const Tensor& grad_output,
@@ -67,6 +77,7 @@ void fused_backward_step(nn::Embedding& embedding, const Tensor& ids, const Tens
   const RowStep update = optimizer.begin_row_step(param_index);
   const float* g = grad_output.data<float>();
   std::vector<float> acc(static_cast<std::size_t>(dim));
+  std::vector<kernels::cpu::RowTerm> terms;
   for (std::size_t k = 0; k + 1 < groups.starts.size(); ++k) {
     const std::int64_t begin = groups.starts[k];
     const std::int64_t end = groups.starts[k + 1];
@@ -74,11 +85,9 @@ void fused_backward_step(nn::Embedding& embedding, const Tensor& ids, const Tens
     const float scale = opts.scale_grad_by_freq()
                             ? static_cast<float>(1.0 / static_cast<double>(end - begin))
                             : 1.0f;
-    std::fill(acc.begin(), acc.end(), 0.0f);
-    for (std::int64_t t = begin; t < end; ++t) {
-      const float* src = g + groups.order[t] * dim;
-      for (std::int64_t j = 0; j < dim; ++j) acc[j] = std::fma(scale, src[j], acc[j]);
-    }
+    terms.clear();
+    for (std::int64_t t = begin; t < end; ++t) terms.push_back({0, groups.order[t], scale});
+    sum_terms(g, dim, terms, acc.data());
     update(groups.rows[k], acc.data());
   }
 }
@@ -131,19 +140,20 @@ void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor&
   const RowStep update = optimizer.begin_row_step(param_index);
   const float* g = grad_output.data<float>();
   std::vector<float> acc(static_cast<std::size_t>(dim));
+  std::vector<kernels::cpu::RowTerm> terms;
   for (std::size_t k = 0; k + 1 < groups.starts.size(); ++k) {
     const std::int64_t begin = groups.starts[k];
     const std::int64_t end = groups.starts[k + 1];
-    std::fill(acc.begin(), acc.end(), 0.0f);
+    terms.clear();
     for (std::int64_t t = begin; t < end; ++t) {
       const std::int64_t i = groups.order[t];
       const std::int64_t b = bag_of[i];
       const float scale =
           kernels::ref::bag_grad_scale(psw != nullptr ? psw[i] : 1.0, end - begin, bag_size[b],
                                        reduce, opts.scale_grad_by_freq());
-      const float* src = g + b * dim;
-      for (std::int64_t j = 0; j < dim; ++j) acc[j] = std::fma(scale, src[j], acc[j]);
+      terms.push_back({0, b, scale});
     }
+    sum_terms(g, dim, terms, acc.data());
     update(groups.rows[k], acc.data());
   }
 }

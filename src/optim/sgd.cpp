@@ -1,6 +1,7 @@
 #include "embedkit/optim/sgd.hpp"
 
 #include "embedkit/core/error.hpp"
+#include "kernels/cpu/isa_kernels.hpp"
 #include "optim/check.hpp"
 #include "optim/coalesce.hpp"
 #include "optim/rows.hpp"
@@ -111,11 +112,17 @@ RowStep SGD::begin_row_step(std::size_t index) {
   const std::int64_t dim = p.value.size(1);
   const float neg_lr = f32(-options_.lr());
   const bool maximize = options_.maximize();
-  return [&p, w, dim, neg_lr, maximize](std::int64_t row, const float* g) {
+  const auto& kernels = kernels::cpu::isa_kernels<float, std::int64_t>();
+  return [&p, w, dim, neg_lr, maximize, &kernels](std::int64_t row, const float* g) {
     if (detail::is_padding_row(p, row)) return;
     float* wr = w + row * dim;
-    for (std::int64_t j = 0; j < dim; ++j)
-      wr[j] = add_alpha(wr[j], maximize ? -g[j] : g[j], neg_lr);
+    if (!maximize) {
+      // w = fma(-lr, g, w) per element (add_alpha), vectorised by the CPU kernels.
+      const kernels::cpu::RowTerm term{0, 0, neg_lr};
+      kernels.accumulate(g, dim, &term, 1, wr, 0);
+      return;
+    }
+    for (std::int64_t j = 0; j < dim; ++j) wr[j] = add_alpha(wr[j], -g[j], neg_lr);
   };
 }
 

@@ -28,4 +28,7 @@ Command add_convert(CLI::App& parent);
 // `embedkit train`: word2vec training on a text corpus (train.cpp).
 Command add_train(CLI::App& parent);
 
+// `embedkit classify train|test|predict`: fastText-style text classification (classify.cpp).
+Command add_classify(CLI::App& parent);
+
 }  // namespace embedkit::cli

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   commands.push_back(embedkit::cli::add_eval(app));
   commands.push_back(embedkit::cli::add_convert(app));
   commands.push_back(embedkit::cli::add_train(app));
+  commands.push_back(embedkit::cli::add_classify(app));
 
   try {
     app.parse(argc, argv);
