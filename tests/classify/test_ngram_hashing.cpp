@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <set>
+#include <string>
 #include <vector>
 
 #include "embedkit/core/error.hpp"
@@ -44,7 +44,11 @@ TEST(WordNgrams, BigramsInOrderWithOffset) {
 
 TEST(WordNgrams, CountsRangeAndOrderSensitivity) {
   std::vector<std::uint32_t> h;
-  for (int i = 0; i < 10; ++i) h.push_back(word_hash("w" + std::to_string(i)));
+  for (int i = 0; i < 10; ++i) {
+    std::string w = "w";
+    w += std::to_string(i);
+    h.push_back(word_hash(w));
+  }
   std::vector<std::int64_t> out;
   append_word_ngrams(h, 3, 97, 1000, out);
   EXPECT_EQ(out.size(), 9u + 8u);  // 9 bigrams, 8 trigrams

@@ -81,7 +81,7 @@ INSTANTIATE_TEST_SUITE_P(Losses, EveryLoss,
                          ::testing::Values(ClassifierLoss::Softmax,
                                            ClassifierLoss::HierarchicalSoftmax,
                                            ClassifierLoss::NegativeSampling),
-                         [](const auto& info) { return classifier_loss_name(info.param); });
+                         [](const auto& p) { return classifier_loss_name(p.param); });
 
 TEST(TextClassifier, BigramsSeparateWhatWordsCannot) {
   const auto train = order_lines(1000, 5);
@@ -122,7 +122,9 @@ TEST(TextClassifier, PredictTopKThresholdAndProbabilities) {
   double sum = 0;
   for (std::size_t i = 0; i < all.size(); ++i) {
     sum += all[i].probability;
-    if (i > 0) EXPECT_GE(all[i - 1].probability, all[i].probability);
+    if (i > 0) {
+      EXPECT_GE(all[i - 1].probability, all[i].probability);
+    }
   }
   EXPECT_NEAR(sum, 1.0, 1e-5);
   EXPECT_EQ(model.vocabulary().label(static_cast<std::size_t>(all[0].label)), "c2");
