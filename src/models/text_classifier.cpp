@@ -439,6 +439,8 @@ std::vector<std::int64_t> TextClassifier::input_ids(const std::vector<std::strin
   if (options_.end_of_line) {
     const std::int64_t eol = vocab_.find_word(ClassifierVocabulary::kEndOfLine);
     if (eol >= 0) ids.push_back(eol);
+    // As in fastText, "</s>" is the line's last word for n-grams too.
+    if (ngrams) hashes.push_back(word_hash(ClassifierVocabulary::kEndOfLine));
   }
   if (ngrams) {
     append_word_ngrams(hashes, options_.word_ngrams, options_.buckets,

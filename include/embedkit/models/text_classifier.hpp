@@ -114,7 +114,7 @@ class TextClassifier {
                               ClassifierTrainStats* stats = nullptr);
 
   // The EmbeddingBag input of a line: known word ids, then "</s>" (when end_of_line), then the
-  // n-gram buckets (offset by the number of words).
+  // n-gram buckets (offset by the number of words) of the line's words followed by "</s>".
   std::vector<std::int64_t> input_ids(const std::vector<std::string>& words) const;
 
   // The k most probable labels, most probable first, leaving out those below `threshold`
