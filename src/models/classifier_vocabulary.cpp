@@ -83,6 +83,10 @@ ClassifierVocabulary ClassifierVocabulary::build(const std::vector<LabelledExamp
   std::vector<std::string> label_names;
   std::vector<std::int64_t> label_counts;
   words.finish(min_count, word_names, word_counts);
+  if (word_names.empty()) {
+    throw ValueError("classifier vocabulary: no word is seen min_count = " +
+                     std::to_string(min_count) + " times");
+  }
   labels.finish(1, label_names, label_counts);
   return from_parts(std::move(word_names), std::move(word_counts), std::move(label_names),
                     std::move(label_counts));

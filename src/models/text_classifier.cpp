@@ -683,7 +683,13 @@ TextClassifier TextClassifier::load(const std::filesystem::path& path) {
   o.min_count = integer("min_count");
   o.negative = integer("negative");
   o.threads = integer("threads");
-  o.seed = static_cast<std::uint64_t>(integer("seed"));
+  {
+    const std::string& text = get("seed");
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), o.seed);
+    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
+      throw bad("metadata 'seed' is not an unsigned integer: '" + text + "'");
+    }
+  }
   o.end_of_line = flag("end_of_line");
   o.shuffle = flag("shuffle");
   o.lowercase = flag("lowercase");

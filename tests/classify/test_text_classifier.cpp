@@ -55,6 +55,7 @@ TEST_P(EveryLoss, SaveLoadRoundTripPredictsTheSame) {
   o.word_ngrams = 2;
   o.buckets = 5000;
   o.epochs = 3;
+  o.seed = 18446744073709551615ULL;  // the largest seed survives the metadata
   const TextClassifier model = TextClassifier::train(train, o);
   TempDir dir;
   model.save(dir / "m.safetensors");
@@ -66,6 +67,7 @@ TEST_P(EveryLoss, SaveLoadRoundTripPredictsTheSame) {
   EXPECT_EQ(loaded.options().word_ngrams, 2);
   EXPECT_EQ(loaded.options().buckets, 5000);
   EXPECT_EQ(loaded.options().loss, GetParam());
+  EXPECT_EQ(loaded.options().seed, o.seed);
   for (const auto& e : test) {
     const auto a = model.predict(e.words, 3);
     const auto b = loaded.predict(e.words, 3);
@@ -176,6 +178,10 @@ TEST(TextClassifier, BadOptionsAndNoData) {
     o.buckets = 0;
   });
   EXPECT_THROW(TextClassifier::train({}, small_options()), ValueError);
+  ClassifierOptions rare = small_options();
+  rare.min_count = 1000;
+  rare.end_of_line = false;
+  EXPECT_THROW(TextClassifier::train(train, rare), ValueError);
 }
 
 TEST(TextClassifier, LoadRejectsFilesThatAreNotModels) {

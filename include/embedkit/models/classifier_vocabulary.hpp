@@ -23,7 +23,7 @@ class ClassifierVocabulary {
   static constexpr std::string_view kEndOfLine = "</s>";
 
   ClassifierVocabulary() = default;
-  // ValueError when min_count < 1 or the data has no example.
+  // ValueError when min_count < 1, the data has no example, or no word reaches min_count.
   static ClassifierVocabulary build(const std::vector<LabelledExample>& train,
                                     std::int64_t min_count, bool end_of_line);
   // From stored parts (a saved model). ValueError for mismatched sizes, an empty or repeated
