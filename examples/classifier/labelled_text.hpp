@@ -1,16 +1,20 @@
-// Labelled sentences for text classification, read from the common formats:
+// Labelled sentences for the example, read with the library's reader
+// (embedkit/models/labelled_text.hpp): the formats are
 //   tab    "sentence<TAB>label"              (SST-2 as GLUE ships it)
 //   trec   "COARSE:fine question words"      (TREC; the label is the coarse class)
-//   fasttext "__label__x [__label__y] words" (fastText; the first label is used)
+//   fasttext "__label__x [__label__y] words" (fastText; the first label is used here)
 // Tokens are the whitespace-separated words, lower-cased (ASCII).
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "embedkit/models/labelled_text.hpp"
+
 namespace embedkit::examples {
 
-enum class TextFormat { Auto, Tab, Trec, FastText };
+using models::parse_text_format;  // "auto", "fasttext", "tab", "trec"
+using models::TextFormat;
 
 struct LabelledSentence {
   std::string label;
@@ -22,7 +26,5 @@ struct LabelledSentence {
 // Auto picks the format from the first non-blank line.
 std::vector<LabelledSentence> read_labelled_text(const std::string& path,
                                                  TextFormat format = TextFormat::Auto);
-
-TextFormat parse_text_format(const std::string& name);  // "auto", "tab", "trec", "fasttext"
 
 }  // namespace embedkit::examples

@@ -34,4 +34,7 @@ Command add_train(CLI::App& parent);
 // `embedkit recommend train|eval|topn|similar`: matrix-factorization recommender (recommend.cpp).
 Command add_recommend(CLI::App& parent);
 
+// `embedkit classify train|test|predict`: fastText-style text classification (classify.cpp).
+Command add_classify(CLI::App& parent);
+
 }  // namespace embedkit::cli

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   commands.push_back(embedkit::cli::add_train(app));
   commands.push_back(embedkit::cli::add_recommend(app));
   commands.push_back(embedkit::cli::add_plot(app));
+  commands.push_back(embedkit::cli::add_classify(app));
 
   try {
     app.parse(argc, argv);

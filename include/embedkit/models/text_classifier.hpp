@@ -1,0 +1,158 @@
+// A fastText-style text classifier (Joulin et al. 2016, "Bag of Tricks for Efficient Text
+// Classification"), built from embedkit's own layers:
+//
+//   input ids  = the line's word ids (+ "</s>") + hashed word n-gram buckets   (ngram_hashing.hpp)
+//   hidden     = EmbeddingBag(mean) over the input table                       [1, dim]
+//   loss       = softmax:  Linear(dim -> labels, no bias) + cross entropy
+//                hs:       hierarchical softmax: the label's Huffman path (huffman.hpp, over
+//                          label counts) as rows of an Embedding of inner nodes, scored by a
+//                          Linear whose weight is the hidden vector, + BCE-with-logits
+//                ns:       negative sampling: the gold label's row and `negative` sampled rows,
+//                          scored and trained the same way (labels drawn by count^0.5)
+//
+// Training is plain SGD, one line at a time: the loss gradient is scaled by the learning rate,
+// which decays linearly from lr to 0 over all epochs' tokens; the output side is stepped with
+// optim::SGD, the input table with optim::fused_backward_step (only the line's rows move).
+// Threads share both tables and update them without locks ("hogwild", as fastText): thread t
+// trains on its own contiguous slice of the lines, shuffled each epoch. With threads == 1, the
+// same data, options and seed give bitwise identical models; with more threads the updates of
+// different threads interleave, so runs differ slightly. A line with several labels trains on
+// one of them, drawn at random each time (fastText's rule for softmax, hs and ns).
+//
+// The input table is initialised uniformly in [-1/dim, 1/dim] (each value a function of the seed
+// and its index, so the same on any number of threads), the output table to zeros.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "embedkit/core/tensor.hpp"
+#include "embedkit/models/classifier_vocabulary.hpp"
+#include "embedkit/models/labelled_text.hpp"
+
+namespace embedkit::models {
+
+enum class ClassifierLoss { Softmax, HierarchicalSoftmax, NegativeSampling };
+
+// "softmax", "hs", "ns"; ValueError otherwise.
+ClassifierLoss parse_classifier_loss(const std::string& name);
+std::string classifier_loss_name(ClassifierLoss loss);
+
+struct ClassifierOptions {
+  std::int64_t dim = 100;
+  double lr = 0.1;
+  std::int64_t epochs = 5;
+  std::int64_t word_ngrams = 1;  // 1: words only; 2: words and bigrams; ...
+  // Rows for hashed n-grams (only allocated when word_ngrams > 1). fastText's default.
+  std::int64_t buckets = 2000000;
+  std::int64_t min_count = 1;
+  ClassifierLoss loss = ClassifierLoss::Softmax;
+  std::int64_t negative = 5;  // ns only
+  bool end_of_line = true;    // every line also holds "</s>"
+  bool shuffle = true;        // shuffle each thread's lines every epoch
+  std::int64_t threads = 1;
+  std::uint64_t seed = 1;
+  // How the files of this model are read (stored with the model for test and predict).
+  std::string label_prefix = "__label__";
+  bool lowercase = false;
+
+  // ValueError naming the first bad option.
+  void validate() const;
+};
+
+struct ClassifierTrainStats {
+  std::int64_t examples = 0;  // lines
+  std::int64_t tokens = 0;    // words per epoch, as counted for the learning-rate schedule
+  double seconds = 0;         // training, table initialisation included
+  double final_loss = 0;      // mean loss per line over the last epoch
+};
+
+struct LabelScore {
+  std::int64_t label = 0;
+  double probability = 0;
+};
+
+struct LabelMetrics {
+  std::int64_t gold = 0;       // lines carrying the label
+  std::int64_t predicted = 0;  // times it was among the k predictions
+  std::int64_t correct = 0;    // ... and carried by the line
+  double precision() const;
+  double recall() const;
+  double f1() const;
+};
+
+// fastText's test: over N lines, precision@k = correct / predicted and recall@k = correct /
+// gold, where each line predicts its top k labels (fewer when the threshold cuts them) and a
+// prediction is correct when the line carries that label.
+//
+// A gold label never seen in training cannot be predicted: the line is still evaluated and
+// counted in N, the label counts in `gold` (so it lowers recall, never precision), and each
+// occurrence is counted in unseen_labels by name.
+struct ClassifierEvaluation {
+  std::int64_t examples = 0;
+  std::int64_t k = 1;
+  double threshold = 0;
+  std::int64_t predicted = 0;
+  std::int64_t gold = 0;
+  std::int64_t correct = 0;
+  std::vector<LabelMetrics> per_label;  // by label id
+  std::map<std::string, std::int64_t> unseen_labels;
+  std::int64_t unseen_label_count() const;
+  double precision() const;
+  double recall() const;
+};
+
+class TextClassifier {
+ public:
+  // Trains on `train` (ValueError for bad options or no data). When stats is given, fills it.
+  static TextClassifier train(const std::vector<LabelledExample>& train,
+                              const ClassifierOptions& options,
+                              ClassifierTrainStats* stats = nullptr);
+
+  // The EmbeddingBag input of a line: known word ids, then "</s>" (when end_of_line), then the
+  // n-gram buckets (offset by the number of words) of the line's words followed by "</s>".
+  std::vector<std::int64_t> input_ids(const std::vector<std::string>& words) const;
+
+  // The k most probable labels, most probable first, leaving out those below `threshold`
+  // (ties: lower label id first). Probabilities: softmax for softmax and hs (product along the
+  // label's path), independent sigmoids for ns. k >= 1 (ValueError otherwise).
+  std::vector<LabelScore> predict(const std::vector<std::string>& words, std::int64_t k,
+                                  double threshold = 0) const;
+
+  ClassifierEvaluation evaluate(const std::vector<LabelledExample>& data, std::int64_t k,
+                                double threshold = 0) const;
+
+  // Saves tables, vocabulary, labels and options in one safetensors file, atomically (a failed
+  // save leaves an existing file as it was).
+  void save(const std::filesystem::path& path) const;
+  // Loads a saved model; IoError naming the file and the problem for a file that is not one.
+  static TextClassifier load(const std::filesystem::path& path);
+
+  const ClassifierOptions& options() const { return options_; }
+  const ClassifierVocabulary& vocabulary() const { return vocab_; }
+  const Tensor& input_table() const { return input_; }    // [words (+ buckets), dim]
+  const Tensor& output_table() const { return output_; }  // [labels or inner nodes, dim]
+
+  TextClassifier(TextClassifier&&) noexcept;
+  TextClassifier& operator=(TextClassifier&&) noexcept;
+  ~TextClassifier();
+
+ private:
+  struct Layers;
+  TextClassifier(ClassifierOptions options, ClassifierVocabulary vocab, Tensor input,
+                 Tensor output);
+  // Bucket rows in the input table (0 unless word_ngrams > 1).
+  std::int64_t bucket_rows() const;
+
+  ClassifierOptions options_;
+  ClassifierVocabulary vocab_;
+  Tensor input_;
+  Tensor output_;
+  std::unique_ptr<Layers> layers_;
+};
+
+}  // namespace embedkit::models

@@ -1,0 +1,755 @@
+#include "embedkit/models/text_classifier.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <mutex>
+#include <numeric>
+#include <thread>
+#include <utility>
+
+#include "embedkit/core/error.hpp"
+#include "embedkit/core/generator.hpp"
+#include "embedkit/io/safetensors.hpp"
+#include "embedkit/models/huffman.hpp"
+#include "embedkit/models/negative_sampler.hpp"
+#include "embedkit/models/ngram_hashing.hpp"
+#include "embedkit/nn/activation.hpp"
+#include "embedkit/nn/bce_with_logits_loss.hpp"
+#include "embedkit/nn/cross_entropy_loss.hpp"
+#include "embedkit/nn/embedding.hpp"
+#include "embedkit/nn/embedding_bag.hpp"
+#include "embedkit/nn/linear.hpp"
+#include "embedkit/optim/fused_backward.hpp"
+#include "embedkit/optim/sgd.hpp"
+
+namespace embedkit::models {
+
+// What prediction needs besides the tables: Linear(dim -> output rows) sharing the output table,
+// and the Huffman tree for hs.
+struct TextClassifier::Layers {
+  Layers(const ClassifierOptions& options, const std::vector<std::int64_t>& label_counts,
+         const Tensor& output, Generator& gen)
+      : scorer(nn::LinearOptions(options.dim, output.size(0)).bias(false), gen) {
+    scorer.weight() = output;
+    if (options.loss == ClassifierLoss::HierarchicalSoftmax) {
+      tree = std::make_unique<HuffmanTree>(label_counts);
+    }
+  }
+  nn::Linear scorer;
+  std::unique_ptr<HuffmanTree> tree;
+};
+
+namespace {
+
+constexpr const char* kModelKey = "embedkit.model";
+constexpr const char* kModelName = "text_classifier";
+constexpr const char* kVersionKey = "text_classifier.version";
+constexpr const char* kVersion = "1";
+// How many lines a thread trains between publishing its token count (and re-reading everyone's
+// for the learning rate).
+constexpr std::int64_t kPublishEvery = 64;
+
+// splitmix64: the per-thread generator and the hash behind the table's initial values.
+std::uint64_t mix(std::uint64_t z) {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+struct Rng {
+  std::uint64_t state;
+  std::uint64_t next() { return mix(state++ * 0x9e3779b97f4a7c15ULL); }
+};
+
+// Uniform in [-bound, bound], each value a function of (seed, index) only, filled by `threads`
+// threads in parallel.
+void init_uniform(Tensor& table, double bound, std::uint64_t seed, std::int64_t threads) {
+  float* w = table.data<float>();
+  const auto n = static_cast<std::uint64_t>(table.numel());
+  const std::uint64_t key = mix(seed ^ 0x7ab1e5eedULL);
+  auto fill = [&](std::uint64_t begin, std::uint64_t end) {
+    for (std::uint64_t i = begin; i < end; ++i) {
+      const double u = static_cast<double>(mix(key + i) >> 11) * 0x1.0p-53;  // [0, 1)
+      w[i] = static_cast<float>((2 * u - 1) * bound);
+    }
+  };
+  const auto t = static_cast<std::uint64_t>(std::max<std::int64_t>(1, threads));
+  if (t == 1 || n < (1u << 16)) {
+    fill(0, n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (std::uint64_t k = 0; k < t; ++k) pool.emplace_back(fill, n * k / t, n * (k + 1) / t);
+  for (auto& th : pool) th.join();
+}
+
+// Metadata strings must be UTF-8: bytes >= 0x80, '%' and control bytes are written as %XX.
+std::string escape(const std::vector<std::string>& names) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += '\n';
+    for (const char c : names[i]) {
+      const auto b = static_cast<unsigned char>(c);
+      if (b == '%' || b < 0x20 || b >= 0x7f) {
+        out += '%';
+        out += hex[b >> 4];
+        out += hex[b & 15];
+      } else {
+        out += c;
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> unescape(const std::string& text, const std::string& path,
+                                  const std::string& key) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  std::string cur;
+  auto digit = [&](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    throw IoError(path, "metadata '" + key + "': bad escape");
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      out.push_back(std::move(cur));
+      cur.clear();
+    } else if (c == '%') {
+      if (i + 2 >= text.size()) {
+        throw IoError(path, "metadata '" + key + "': truncated escape");
+      }
+      cur += static_cast<char>(digit(text[i + 1]) * 16 + digit(text[i + 2]));
+      i += 2;
+    } else {
+      cur += c;
+    }
+  }
+  out.push_back(std::move(cur));
+  return out;
+}
+
+std::string shortest(double x) {
+  char buf[64];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
+  return std::string(buf, end);
+}
+
+const Tensor& only_offset() {
+  static const Tensor zero = Tensor::from_vector(std::vector<std::int64_t>{0});
+  return zero;
+}
+
+// One line's training data, precomputed: its input ids and labels.
+struct Line {
+  std::size_t begin = 0;  // into Shared::ids
+  std::size_t end = 0;
+  std::vector<std::int64_t> labels;
+  std::int64_t tokens = 0;
+};
+
+struct Shared {
+  const ClassifierOptions* options = nullptr;
+  std::vector<std::int64_t> ids;
+  std::vector<Line> lines;
+  Tensor input;
+  Tensor output;
+  const HuffmanTree* tree = nullptr;
+  const NegativeSampler* sampler = nullptr;
+  std::int64_t num_labels = 0;
+  double total_tokens = 0;
+  std::atomic<std::int64_t> tokens_done{0};
+  std::mutex mutex;
+  double last_epoch_loss = 0;
+  std::int64_t last_epoch_lines = 0;
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+};
+
+Generator& scratch_generator() {
+  thread_local Generator gen(1);
+  return gen;
+}
+
+// An optim::SGD with lr 1 over a shared table: the step's gradient already holds the rate.
+std::unique_ptr<optim::SGD> unit_sgd(const std::string& name, const Tensor& table) {
+  return std::make_unique<optim::SGD>(std::vector<optim::Parameter>{{name, table, std::nullopt}},
+                                      optim::SGDOptions(1.0));
+}
+
+class Worker {
+ public:
+  Worker(Shared& s, std::size_t id, std::size_t begin, std::size_t end)
+      : s_(s),
+        begin_(begin),
+        end_(end),
+        rng_{mix(s.options->seed * 0x2545f4914f6cdd1dULL + id + 1)},
+        dim_(s.options->dim),
+        bag_(
+            nn::EmbeddingBagOptions(s.input.size(0), dim_).mode(nn::BagMode::Mean).weight(s.input)),
+        hidden_(Tensor::empty({1, dim_})),
+        target_(Tensor::empty({1}, DType::Int64)),
+        input_sgd_(unit_sgd("input.weight", s.input)),
+        output_sgd_(unit_sgd("output.weight", s.output)) {
+    if (s.options->loss == ClassifierLoss::Softmax) {
+      output_linear_ = std::make_unique<nn::Linear>(
+          nn::LinearOptions(dim_, s.output.size(0)).bias(false), scratch_generator());
+      output_linear_->weight() = s.output;
+    } else {
+      output_rows_ = std::make_unique<nn::Embedding>(
+          nn::EmbeddingOptions(s.output.size(0), dim_).weight(s.output));
+      scorer_ =
+          std::make_unique<nn::Linear>(nn::LinearOptions(dim_, 1).bias(false), scratch_generator());
+    }
+  }
+
+  void run() {
+    const ClassifierOptions& o = *s_.options;
+    std::vector<std::size_t> order(end_ - begin_);
+    std::iota(order.begin(), order.end(), begin_);
+    for (std::int64_t epoch = 0; epoch < o.epochs; ++epoch) {
+      if (o.shuffle) {
+        for (std::size_t i = order.size(); i > 1; --i) {
+          std::swap(order[i - 1], order[rng_.next() % i]);
+        }
+      }
+      double loss = 0;
+      std::int64_t trained = 0;
+      for (const std::size_t index : order) {
+        if (s_.failed.load(std::memory_order_relaxed)) return;
+        const Line& line = s_.lines[index];
+        const double progress =
+            static_cast<double>(published_ + unpublished_) / std::max(1.0, s_.total_tokens);
+        const float lr = static_cast<float>(o.lr * std::max(0.0, 1.0 - progress));
+        unpublished_ += line.tokens;
+        if (++since_publish_ >= kPublishEvery) publish();
+        if (line.end == line.begin) continue;
+        std::int64_t label = line.labels[0];
+        if (line.labels.size() > 1) label = line.labels[rng_.next() % line.labels.size()];
+        loss += step(line, label, lr);
+        ++trained;
+      }
+      publish();
+      if (epoch + 1 == o.epochs) {
+        std::lock_guard lock(s_.mutex);
+        s_.last_epoch_loss += loss;
+        s_.last_epoch_lines += trained;
+      }
+    }
+  }
+
+ private:
+  void publish() {
+    published_ = s_.tokens_done.fetch_add(unpublished_, std::memory_order_relaxed) + unpublished_;
+    unpublished_ = 0;
+    since_publish_ = 0;
+  }
+
+  // One SGD step on one line; returns its loss before the step.
+  double step(const Line& line, std::int64_t label, float lr) {
+    Tensor ids =
+        Tensor::from_blob(s_.ids.data() + line.begin,
+                          {static_cast<std::int64_t>(line.end - line.begin)}, DType::Int64);
+    nn::functional::embedding_bag_into(ids, bag_.weight(), only_offset(), hidden_,
+                                       nn::EmbeddingBagFuncOptions().mode(nn::BagMode::Mean));
+    Tensor grad_hidden;
+    double loss = 0;
+    if (output_linear_) {
+      // Softmax: logits = W h; cross entropy; W and h gradients from Linear's backward.
+      target_.data<std::int64_t>()[0] = label;
+      const nn::Linear& linear = *output_linear_;
+      const Tensor logits = linear.forward(hidden_);
+      nn::LossOutput ce = nn::functional::cross_entropy(logits, target_);
+      loss = static_cast<double>(ce.loss.item());
+      scale(ce.grad_input, lr);
+      nn::LinearGrad g = linear.backward(hidden_, ce.grad_input);
+      output_sgd_->step({nn::WeightGrad::from_dense(g.weight)});
+      grad_hidden = std::move(g.input);
+    } else {
+      // Binary logistic losses over selected output rows R (the label's Huffman path, or the
+      // label and sampled negatives): scores = R h, computed by a Linear whose weight is h, so
+      // its backward gives both R's gradient (g h^T) and h's (R^T g).
+      rows_.clear();
+      targets_.clear();
+      if (s_.tree != nullptr) {
+        const auto code = s_.tree->code(static_cast<std::size_t>(label));
+        const auto points = s_.tree->points(static_cast<std::size_t>(label));
+        for (std::size_t d = 0; d < code.size(); ++d) {
+          rows_.push_back(points[d]);
+          targets_.push_back(static_cast<float>(code[d]));
+        }
+      } else {
+        rows_.push_back(label);
+        targets_.push_back(1.0f);
+        for (std::int64_t k = 0; k < s_.options->negative; ++k) {
+          const std::int64_t neg = s_.sampler->sample(rng_.next());
+          if (neg == label) continue;
+          rows_.push_back(neg);
+          targets_.push_back(0.0f);
+        }
+      }
+      const auto n = static_cast<std::int64_t>(rows_.size());
+      const Tensor row_ids = Tensor::from_blob(rows_.data(), {n}, DType::Int64);
+      const Tensor rows = output_rows_->forward(row_ids);  // [n, dim]
+      scorer_->weight() = hidden_;
+      const nn::Linear& scorer = *scorer_;
+      const Tensor scores = scorer.forward(rows);  // [n, 1]
+      const Tensor targets = Tensor::from_blob(targets_.data(), {n, 1}, DType::Float32);
+      nn::LossOutput bce = nn::functional::binary_cross_entropy_with_logits(
+          scores, targets, nn::BCEWithLogitsLossOptions().reduction(nn::Reduction::Sum));
+      loss = static_cast<double>(bce.loss.item());
+      scale(bce.grad_input, lr);
+      nn::LinearGrad g = scorer.backward(rows, bce.grad_input);
+      optim::fused_backward_step(*output_rows_, row_ids, g.input, *output_sgd_);
+      grad_hidden = std::move(g.weight);  // [1, dim]
+    }
+    optim::fused_backward_step(bag_, ids, only_offset(), grad_hidden, *input_sgd_);
+    return loss;
+  }
+
+  static void scale(Tensor& t, float factor) {
+    float* p = t.data<float>();
+    for (std::int64_t i = 0; i < t.numel(); ++i) p[i] *= factor;
+  }
+
+  Shared& s_;
+  std::size_t begin_;
+  std::size_t end_;
+  Rng rng_;
+  std::int64_t dim_;
+  nn::EmbeddingBag bag_;
+  Tensor hidden_;
+  Tensor target_;
+  std::unique_ptr<optim::SGD> input_sgd_;
+  std::unique_ptr<optim::SGD> output_sgd_;
+  std::unique_ptr<nn::Linear> output_linear_;
+  std::unique_ptr<nn::Embedding> output_rows_;
+  std::unique_ptr<nn::Linear> scorer_;
+  std::vector<std::int64_t> rows_;
+  std::vector<float> targets_;
+  std::int64_t published_ = 0;
+  std::int64_t unpublished_ = 0;
+  std::int64_t since_publish_ = 0;
+};
+
+double ratio(std::int64_t a, std::int64_t b) {
+  return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b);
+}
+
+}  // namespace
+
+ClassifierLoss parse_classifier_loss(const std::string& name) {
+  if (name == "softmax") return ClassifierLoss::Softmax;
+  if (name == "hs") return ClassifierLoss::HierarchicalSoftmax;
+  if (name == "ns") return ClassifierLoss::NegativeSampling;
+  throw ValueError("unknown loss '" + name + "' (softmax, hs or ns)");
+}
+
+std::string classifier_loss_name(ClassifierLoss loss) {
+  switch (loss) {
+    case ClassifierLoss::Softmax:
+      return "softmax";
+    case ClassifierLoss::HierarchicalSoftmax:
+      return "hs";
+    case ClassifierLoss::NegativeSampling:
+      return "ns";
+  }
+  return "softmax";
+}
+
+void ClassifierOptions::validate() const {
+  auto fail = [](const std::string& what) { throw ValueError("text classifier: " + what); };
+  if (dim < 1 || dim > 100000) fail("dim must be in [1, 100000], got " + std::to_string(dim));
+  if (!(lr > 0) || !std::isfinite(lr)) fail("lr must be > 0");
+  if (epochs < 1) fail("epochs must be >= 1, got " + std::to_string(epochs));
+  if (word_ngrams < 1 || word_ngrams > 100) {
+    fail("word_ngrams must be in [1, 100], got " + std::to_string(word_ngrams));
+  }
+  if (buckets < 0) fail("buckets must be >= 0, got " + std::to_string(buckets));
+  if (word_ngrams > 1 && buckets < 1) fail("word_ngrams > 1 needs buckets >= 1");
+  if (min_count < 1) fail("min_count must be >= 1, got " + std::to_string(min_count));
+  if (loss == ClassifierLoss::NegativeSampling && (negative < 1 || negative > 10000)) {
+    fail("negative must be in [1, 10000] with ns, got " + std::to_string(negative));
+  }
+  if (threads < 1 || threads > 1024) {
+    fail("threads must be in [1, 1024], got " + std::to_string(threads));
+  }
+  if (label_prefix.empty()) fail("label_prefix must not be empty");
+}
+
+double LabelMetrics::precision() const {
+  return ratio(correct, predicted);
+}
+double LabelMetrics::recall() const {
+  return ratio(correct, gold);
+}
+double LabelMetrics::f1() const {
+  const double p = precision(), r = recall();
+  return p + r > 0 ? 2 * p * r / (p + r) : 0.0;
+}
+
+std::int64_t ClassifierEvaluation::unseen_label_count() const {
+  std::int64_t n = 0;
+  for (const auto& [name, count] : unseen_labels) n += count;
+  return n;
+}
+double ClassifierEvaluation::precision() const {
+  return ratio(correct, predicted);
+}
+double ClassifierEvaluation::recall() const {
+  return ratio(correct, gold);
+}
+
+TextClassifier::TextClassifier(ClassifierOptions options, ClassifierVocabulary vocab, Tensor input,
+                               Tensor output)
+    : options_(std::move(options)),
+      vocab_(std::move(vocab)),
+      input_(std::move(input)),
+      output_(std::move(output)) {
+  Generator gen(1);  // the scorer's own initial weight is replaced by the output table
+  layers_ = std::make_unique<Layers>(options_, vocab_.label_counts(), output_, gen);
+}
+
+TextClassifier::TextClassifier(TextClassifier&&) noexcept = default;
+TextClassifier& TextClassifier::operator=(TextClassifier&&) noexcept = default;
+TextClassifier::~TextClassifier() = default;
+
+std::int64_t TextClassifier::bucket_rows() const {
+  return options_.word_ngrams > 1 ? options_.buckets : 0;
+}
+
+std::vector<std::int64_t> TextClassifier::input_ids(const std::vector<std::string>& words) const {
+  std::vector<std::int64_t> ids;
+  std::vector<std::uint32_t> hashes;
+  ids.reserve(words.size() * static_cast<std::size_t>(options_.word_ngrams) + 1);
+  const bool ngrams = options_.word_ngrams > 1;
+  for (const std::string& w : words) {
+    const std::int64_t id = vocab_.find_word(w);
+    if (id >= 0) ids.push_back(id);
+    if (ngrams) hashes.push_back(word_hash(w));
+  }
+  if (options_.end_of_line) {
+    const std::int64_t eol = vocab_.find_word(ClassifierVocabulary::kEndOfLine);
+    if (eol >= 0) ids.push_back(eol);
+    // As in fastText, "</s>" is the line's last word for n-grams too.
+    if (ngrams) hashes.push_back(word_hash(ClassifierVocabulary::kEndOfLine));
+  }
+  if (ngrams) {
+    append_word_ngrams(hashes, options_.word_ngrams, options_.buckets,
+                       static_cast<std::int64_t>(vocab_.num_words()), ids);
+  }
+  return ids;
+}
+
+TextClassifier TextClassifier::train(const std::vector<LabelledExample>& data,
+                                     const ClassifierOptions& options,
+                                     ClassifierTrainStats* stats) {
+  options.validate();
+  if (data.empty()) throw ValueError("text classifier: no training line");
+  const auto start = std::chrono::steady_clock::now();
+  ClassifierVocabulary vocab =
+      ClassifierVocabulary::build(data, options.min_count, options.end_of_line);
+  const std::int64_t words = static_cast<std::int64_t>(vocab.num_words());
+  const std::int64_t buckets = options.word_ngrams > 1 ? options.buckets : 0;
+  const std::int64_t labels = static_cast<std::int64_t>(vocab.num_labels());
+
+  Tensor input = Tensor::empty({words + buckets, options.dim});
+  init_uniform(input, 1.0 / static_cast<double>(options.dim), options.seed, options.threads);
+  const std::int64_t output_rows = options.loss == ClassifierLoss::HierarchicalSoftmax
+                                       ? std::max<std::int64_t>(labels - 1, 1)
+                                       : labels;
+  std::unique_ptr<NegativeSampler> sampler;
+  if (options.loss == ClassifierLoss::NegativeSampling) {
+    sampler = std::make_unique<NegativeSampler>(vocab.label_counts(), 0.5);
+  }
+  Tensor output = Tensor::zeros({output_rows, options.dim});
+  TextClassifier model(options, std::move(vocab), input, output);
+
+  Shared s;
+  s.options = &model.options_;
+  s.input = input;
+  s.output = output;
+  s.tree = model.layers_->tree.get();
+  s.sampler = sampler.get();
+  s.num_labels = labels;
+  s.lines.reserve(data.size());
+  std::int64_t tokens = 0;
+  for (const LabelledExample& e : data) {
+    Line line;
+    const std::vector<std::int64_t> ids = model.input_ids(e.words);
+    line.begin = s.ids.size();
+    s.ids.insert(s.ids.end(), ids.begin(), ids.end());
+    line.end = s.ids.size();
+    for (const std::string& l : e.labels) line.labels.push_back(model.vocab_.find_label(l));
+    line.tokens = static_cast<std::int64_t>(e.words.size()) + (options.end_of_line ? 1 : 0);
+    tokens += line.tokens;
+    s.lines.push_back(std::move(line));
+  }
+  s.total_tokens = static_cast<double>(tokens) * static_cast<double>(options.epochs);
+
+  const auto threads = static_cast<std::size_t>(
+      std::min<std::int64_t>(options.threads, static_cast<std::int64_t>(data.size())));
+  auto work = [&s, &data, threads](std::size_t t) {
+    try {
+      Worker(s, t, data.size() * t / threads, data.size() * (t + 1) / threads).run();
+    } catch (...) {
+      std::lock_guard lock(s.mutex);
+      if (!s.failed.exchange(true)) s.error = std::current_exception();
+    }
+  };
+  if (threads == 1) {
+    work(0);
+  } else {
+    std::vector<std::thread> pool;
+    for (std::size_t t = 0; t < threads; ++t) pool.emplace_back(work, t);
+    for (auto& th : pool) th.join();
+  }
+  if (s.error) std::rethrow_exception(s.error);
+  if (stats != nullptr) {
+    stats->examples = static_cast<std::int64_t>(data.size());
+    stats->tokens = tokens;
+    stats->seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    stats->final_loss =
+        s.last_epoch_lines > 0 ? s.last_epoch_loss / static_cast<double>(s.last_epoch_lines) : 0.0;
+  }
+  return model;
+}
+
+std::vector<LabelScore> TextClassifier::predict(const std::vector<std::string>& words,
+                                                std::int64_t k, double threshold) const {
+  if (k < 1) throw ValueError("text classifier: k must be >= 1, got " + std::to_string(k));
+  std::vector<std::int64_t> ids = input_ids(words);
+  const std::int64_t dim = options_.dim;
+  Tensor hidden = Tensor::zeros({1, dim});
+  if (!ids.empty()) {
+    Tensor table = input_;  // shares the storage; the lookup does not write it
+    nn::functional::embedding_bag_into(
+        Tensor::from_blob(ids.data(), {static_cast<std::int64_t>(ids.size())}, DType::Int64), table,
+        only_offset(), hidden, nn::EmbeddingBagFuncOptions().mode(nn::BagMode::Mean));
+  }
+  // Scores of every output row: Linear(dim -> rows) over the output table.
+  const nn::Linear& scorer = layers_->scorer;
+  const Tensor scores = scorer.forward(hidden);
+  const float* z = scores.data<float>();
+  const std::size_t labels = vocab_.num_labels();
+  std::vector<double> prob(labels);
+  switch (options_.loss) {
+    case ClassifierLoss::Softmax: {
+      const Tensor p = nn::functional::softmax(scores);
+      for (std::size_t i = 0; i < labels; ++i) prob[i] = static_cast<double>(p.data<float>()[i]);
+      break;
+    }
+    case ClassifierLoss::NegativeSampling:
+      for (std::size_t i = 0; i < labels; ++i) {
+        prob[i] = 1.0 / (1.0 + std::exp(-static_cast<double>(z[i])));
+      }
+      break;
+    case ClassifierLoss::HierarchicalSoftmax:
+      for (std::size_t i = 0; i < labels; ++i) {
+        const auto code = layers_->tree->code(i);
+        const auto points = layers_->tree->points(i);
+        double p = 1;
+        for (std::size_t d = 0; d < code.size(); ++d) {
+          const double x = static_cast<double>(z[points[d]]);
+          p *= 1.0 / (1.0 + std::exp(code[d] != 0 ? -x : x));
+        }
+        prob[i] = p;
+      }
+      break;
+  }
+  std::vector<LabelScore> out;
+  for (std::size_t i = 0; i < labels; ++i) {
+    if (prob[i] >= threshold) out.push_back({static_cast<std::int64_t>(i), prob[i]});
+  }
+  const auto keep = std::min<std::size_t>(out.size(), static_cast<std::size_t>(k));
+  std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep), out.end(),
+                    [](const LabelScore& a, const LabelScore& b) {
+                      return a.probability > b.probability ||
+                             (a.probability == b.probability && a.label < b.label);
+                    });
+  out.resize(keep);
+  return out;
+}
+
+ClassifierEvaluation TextClassifier::evaluate(const std::vector<LabelledExample>& data,
+                                              std::int64_t k, double threshold) const {
+  ClassifierEvaluation r;
+  r.k = k;
+  r.threshold = threshold;
+  r.per_label.resize(vocab_.num_labels());
+  std::vector<std::int64_t> gold;
+  for (const LabelledExample& e : data) {
+    ++r.examples;
+    gold.clear();
+    for (const std::string& l : e.labels) {
+      const std::int64_t id = vocab_.find_label(l);
+      if (id < 0) {
+        ++r.unseen_labels[l];
+        ++r.gold;
+        continue;
+      }
+      if (std::find(gold.begin(), gold.end(), id) != gold.end()) continue;  // repeated label
+      gold.push_back(id);
+      ++r.gold;
+      ++r.per_label[static_cast<std::size_t>(id)].gold;
+    }
+    for (const LabelScore& p : predict(e.words, k, threshold)) {
+      ++r.predicted;
+      LabelMetrics& m = r.per_label[static_cast<std::size_t>(p.label)];
+      ++m.predicted;
+      if (std::find(gold.begin(), gold.end(), p.label) != gold.end()) {
+        ++r.correct;
+        ++m.correct;
+      }
+    }
+  }
+  return r;
+}
+
+void TextClassifier::save(const std::filesystem::path& path) const {
+  io::Metadata meta;
+  meta[kModelKey] = kModelName;
+  meta[kVersionKey] = kVersion;
+  meta["dim"] = std::to_string(options_.dim);
+  meta["lr"] = shortest(options_.lr);
+  meta["epochs"] = std::to_string(options_.epochs);
+  meta["word_ngrams"] = std::to_string(options_.word_ngrams);
+  meta["buckets"] = std::to_string(options_.buckets);
+  meta["min_count"] = std::to_string(options_.min_count);
+  meta["loss"] = classifier_loss_name(options_.loss);
+  meta["negative"] = std::to_string(options_.negative);
+  meta["end_of_line"] = options_.end_of_line ? "1" : "0";
+  meta["shuffle"] = options_.shuffle ? "1" : "0";
+  meta["threads"] = std::to_string(options_.threads);
+  meta["seed"] = std::to_string(options_.seed);
+  meta["label_prefix"] = escape({options_.label_prefix});
+  meta["lowercase"] = options_.lowercase ? "1" : "0";
+  meta["words"] = escape(vocab_.words());
+  meta["labels"] = escape(vocab_.labels());
+  io::save_safetensors(path,
+                       {{"input.weight", input_},
+                        {"output.weight", output_},
+                        {"word_counts", Tensor::from_vector(vocab_.word_counts())},
+                        {"label_counts", Tensor::from_vector(vocab_.label_counts())}},
+                       meta);
+}
+
+TextClassifier TextClassifier::load(const std::filesystem::path& path) {
+  const std::string name = path.string();
+  io::SafetensorsContents file = io::load_safetensors(path);
+  auto bad = [&](const std::string& why) {
+    return IoError(name, "not an embedkit text classifier: " + why);
+  };
+  const io::Metadata& meta = file.metadata;
+  auto get = [&](const std::string& key) -> const std::string& {
+    const auto it = meta.find(key);
+    if (it == meta.end()) throw bad("metadata '" + key + "' is missing");
+    return it->second;
+  };
+  if (get(kModelKey) != kModelName)
+    throw bad("metadata '" + std::string(kModelKey) + "' is '" + get(kModelKey) + "'");
+  if (get(kVersionKey) != kVersion) {
+    throw IoError(name, "text classifier format version '" + get(kVersionKey) +
+                            "' is not supported (this build reads version " + kVersion + ")");
+  }
+  auto integer = [&](const std::string& key) {
+    const std::string& text = get(key);
+    std::int64_t v = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
+      throw bad("metadata '" + key + "' is not an integer: '" + text + "'");
+    }
+    return v;
+  };
+  auto flag = [&](const std::string& key) {
+    const std::string& text = get(key);
+    if (text != "0" && text != "1") throw bad("metadata '" + key + "' is not 0 or 1");
+    return text == "1";
+  };
+  ClassifierOptions o;
+  o.dim = integer("dim");
+  o.epochs = integer("epochs");
+  o.word_ngrams = integer("word_ngrams");
+  o.buckets = integer("buckets");
+  o.min_count = integer("min_count");
+  o.negative = integer("negative");
+  o.threads = integer("threads");
+  {
+    const std::string& text = get("seed");
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), o.seed);
+    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
+      throw bad("metadata 'seed' is not an unsigned integer: '" + text + "'");
+    }
+  }
+  o.end_of_line = flag("end_of_line");
+  o.shuffle = flag("shuffle");
+  o.lowercase = flag("lowercase");
+  {
+    const std::string& text = get("lr");
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), o.lr);
+    if (ec != std::errc() || ptr != text.data() + text.size())
+      throw bad("metadata 'lr' is not a number");
+  }
+  const std::vector<std::string> prefix = unescape(get("label_prefix"), name, "label_prefix");
+  if (prefix.size() != 1) throw bad("metadata 'label_prefix' is not one string");
+  o.label_prefix = prefix[0];
+  try {
+    o.loss = parse_classifier_loss(get("loss"));
+    o.validate();
+  } catch (const ValueError& e) {
+    throw bad(e.what());
+  }
+
+  auto tensor = [&](const std::string& key, DType dtype) -> Tensor {
+    for (auto& [n, t] : file.tensors) {
+      if (n != key) continue;
+      if (t.dtype() != dtype) throw bad("tensor '" + key + "' has the wrong dtype");
+      return t;
+    }
+    throw bad("tensor '" + key + "' is missing");
+  };
+  const Tensor word_counts = tensor("word_counts", DType::Int64);
+  const Tensor label_counts = tensor("label_counts", DType::Int64);
+  Tensor input = tensor("input.weight", DType::Float32);
+  Tensor output = tensor("output.weight", DType::Float32);
+  std::vector<std::string> words = unescape(get("words"), name, "words");
+  std::vector<std::string> labels = unescape(get("labels"), name, "labels");
+  if (word_counts.dim() != 1 || label_counts.dim() != 1 ||
+      word_counts.numel() != static_cast<std::int64_t>(words.size()) ||
+      label_counts.numel() != static_cast<std::int64_t>(labels.size())) {
+    throw bad("the vocabulary's words or labels do not match their counts");
+  }
+  ClassifierVocabulary vocab;
+  try {
+    vocab = ClassifierVocabulary::from_parts(std::move(words), word_counts.to_int64_vector(),
+                                             std::move(labels), label_counts.to_int64_vector());
+  } catch (const ValueError& e) {
+    throw bad(e.what());
+  }
+  const std::int64_t input_rows =
+      static_cast<std::int64_t>(vocab.num_words()) + (o.word_ngrams > 1 ? o.buckets : 0);
+  const auto num_labels = static_cast<std::int64_t>(vocab.num_labels());
+  const std::int64_t output_rows = o.loss == ClassifierLoss::HierarchicalSoftmax
+                                       ? std::max<std::int64_t>(num_labels - 1, 1)
+                                       : num_labels;
+  if (input.shape() != Shape{input_rows, o.dim}) {
+    throw bad("tensor 'input.weight' is " + shape_string(input.shape()) + ", expected " +
+              shape_string({input_rows, o.dim}));
+  }
+  if (output.shape() != Shape{output_rows, o.dim}) {
+    throw bad("tensor 'output.weight' is " + shape_string(output.shape()) + ", expected " +
+              shape_string({output_rows, o.dim}));
+  }
+  return TextClassifier(std::move(o), std::move(vocab), std::move(input), std::move(output));
+}
+
+}  // namespace embedkit::models

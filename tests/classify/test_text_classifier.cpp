@@ -1,0 +1,241 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "classify/classify_test_support.hpp"
+#include "embedkit/core/error.hpp"
+#include "embedkit/io/safetensors.hpp"
+#include "embedkit/models/text_classifier.hpp"
+
+namespace embedkit::models {
+namespace {
+
+using embedkit_classify_test::keyword_lines;
+using embedkit_classify_test::order_lines;
+using embedkit_classify_test::TempDir;
+
+ClassifierOptions small_options(ClassifierLoss loss = ClassifierLoss::Softmax) {
+  ClassifierOptions o;
+  o.dim = 16;
+  o.lr = 0.5;
+  o.epochs = 10;
+  o.loss = loss;
+  return o;
+}
+
+double accuracy(const TextClassifier& model, const std::vector<LabelledExample>& data) {
+  return model.evaluate(data, 1).precision();
+}
+
+bool same_bits(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() && a.dtype() == b.dtype() &&
+         std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()) == 0;
+}
+
+class EveryLoss : public ::testing::TestWithParam<ClassifierLoss> {};
+
+TEST_P(EveryLoss, SeparatesKeywordClasses) {
+  const auto train = keyword_lines(800, 6, 1);
+  const auto test = keyword_lines(300, 6, 2);
+  ClassifierTrainStats stats;
+  const TextClassifier model = TextClassifier::train(train, small_options(GetParam()), &stats);
+  EXPECT_EQ(stats.examples, 800);
+  EXPECT_GT(stats.final_loss, 0.0);
+  EXPECT_EQ(model.vocabulary().num_labels(), 6u);
+  EXPECT_GE(accuracy(model, test), 0.97) << classifier_loss_name(GetParam());
+}
+
+TEST_P(EveryLoss, SaveLoadRoundTripPredictsTheSame) {
+  const auto train = keyword_lines(300, 5, 3);
+  const auto test = keyword_lines(100, 5, 4);
+  ClassifierOptions o = small_options(GetParam());
+  o.word_ngrams = 2;
+  o.buckets = 5000;
+  o.epochs = 3;
+  o.seed = 18446744073709551615ULL;  // the largest seed survives the metadata
+  const TextClassifier model = TextClassifier::train(train, o);
+  TempDir dir;
+  model.save(dir / "m.safetensors");
+  const TextClassifier loaded = TextClassifier::load(dir / "m.safetensors");
+  EXPECT_TRUE(same_bits(model.input_table(), loaded.input_table()));
+  EXPECT_TRUE(same_bits(model.output_table(), loaded.output_table()));
+  EXPECT_EQ(loaded.vocabulary().words(), model.vocabulary().words());
+  EXPECT_EQ(loaded.vocabulary().labels(), model.vocabulary().labels());
+  EXPECT_EQ(loaded.options().word_ngrams, 2);
+  EXPECT_EQ(loaded.options().buckets, 5000);
+  EXPECT_EQ(loaded.options().loss, GetParam());
+  EXPECT_EQ(loaded.options().seed, o.seed);
+  for (const auto& e : test) {
+    const auto a = model.predict(e.words, 3);
+    const auto b = loaded.predict(e.words, 3);
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].label, b[i].label);
+      EXPECT_EQ(a[i].probability, b[i].probability);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Losses, EveryLoss,
+                         ::testing::Values(ClassifierLoss::Softmax,
+                                           ClassifierLoss::HierarchicalSoftmax,
+                                           ClassifierLoss::NegativeSampling),
+                         [](const auto& p) { return classifier_loss_name(p.param); });
+
+TEST(TextClassifier, BigramsSeparateWhatWordsCannot) {
+  const auto train = order_lines(1000, 5);
+  const auto test = order_lines(300, 6);
+  ClassifierOptions o = small_options();
+  const TextClassifier words_only = TextClassifier::train(train, o);
+  o.word_ngrams = 2;
+  o.buckets = 10000;
+  const TextClassifier bigrams = TextClassifier::train(train, o);
+  EXPECT_LE(accuracy(words_only, test), 0.75);
+  EXPECT_GE(accuracy(bigrams, test), 0.97);
+  EXPECT_EQ(bigrams.input_table().size(0),
+            static_cast<std::int64_t>(bigrams.vocabulary().num_words()) + 10000);
+}
+
+TEST(TextClassifier, OneThreadIsDeterministicAndThreadsTrainToo) {
+  const auto train = keyword_lines(400, 4, 7);
+  ClassifierOptions o = small_options();
+  o.epochs = 2;
+  const TextClassifier a = TextClassifier::train(train, o);
+  const TextClassifier b = TextClassifier::train(train, o);
+  EXPECT_TRUE(same_bits(a.input_table(), b.input_table()));
+  EXPECT_TRUE(same_bits(a.output_table(), b.output_table()));
+  o.seed = 2;
+  const TextClassifier c = TextClassifier::train(train, o);
+  EXPECT_FALSE(same_bits(a.input_table(), c.input_table()));
+  o.threads = 3;
+  o.epochs = 10;
+  const TextClassifier threaded = TextClassifier::train(train, o);
+  EXPECT_GE(accuracy(threaded, keyword_lines(200, 4, 8)), 0.97);
+}
+
+TEST(TextClassifier, PredictTopKThresholdAndProbabilities) {
+  const TextClassifier model = TextClassifier::train(keyword_lines(400, 4, 9), small_options());
+  const std::vector<std::string> line = {"key2_1", "common3", "key2_4"};
+  const auto all = model.predict(line, 10);
+  ASSERT_EQ(all.size(), 4u);  // k beyond the labels: every label
+  double sum = 0;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    sum += all[i].probability;
+    if (i > 0) {
+      EXPECT_GE(all[i - 1].probability, all[i].probability);
+    }
+  }
+  EXPECT_NEAR(sum, 1.0, 1e-5);
+  EXPECT_EQ(model.vocabulary().label(static_cast<std::size_t>(all[0].label)), "c2");
+  const auto confident = model.predict(line, 4, 0.5);
+  ASSERT_EQ(confident.size(), 1u);
+  EXPECT_EQ(confident[0].label, all[0].label);
+  EXPECT_THROW(model.predict(line, 0), ValueError);
+  // Words never seen still predict (from "</s>" alone).
+  EXPECT_EQ(model.predict({"never", "seen"}, 1).size(), 1u);
+}
+
+TEST(TextClassifier, EvaluationCountsUnseenLabelsAndSeveralLabels) {
+  const TextClassifier model = TextClassifier::train(keyword_lines(400, 3, 10), small_options());
+  std::vector<LabelledExample> test(3);
+  test[0].labels = {"c0"};
+  test[0].words = {"key0_1", "key0_2"};
+  test[1].labels = {"c1", "c2"};  // two gold labels: recall counts both
+  test[1].words = {"key1_0", "key1_3"};
+  test[2].labels = {"brand_new"};  // never seen in training
+  test[2].words = {"key2_0"};
+  const ClassifierEvaluation r = model.evaluate(test, 1);
+  EXPECT_EQ(r.examples, 3);
+  EXPECT_EQ(r.predicted, 3);
+  EXPECT_EQ(r.gold, 4);
+  EXPECT_EQ(r.correct, 2);
+  EXPECT_DOUBLE_EQ(r.precision(), 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(r.recall(), 0.5);
+  EXPECT_EQ(r.unseen_label_count(), 1);
+  EXPECT_EQ(r.unseen_labels.at("brand_new"), 1);
+  const auto c0 = static_cast<std::size_t>(model.vocabulary().find_label("c0"));
+  EXPECT_EQ(r.per_label[c0].gold, 1);
+  EXPECT_EQ(r.per_label[c0].correct, 1);
+  EXPECT_DOUBLE_EQ(r.per_label[c0].f1(), 1.0);
+}
+
+TEST(TextClassifier, BadOptionsAndNoData) {
+  const auto train = keyword_lines(10, 2, 11);
+  auto bad = [&](auto edit) {
+    ClassifierOptions o = small_options();
+    edit(o);
+    EXPECT_THROW(TextClassifier::train(train, o), ValueError);
+  };
+  bad([](ClassifierOptions& o) { o.dim = 0; });
+  bad([](ClassifierOptions& o) { o.lr = -1; });
+  bad([](ClassifierOptions& o) { o.epochs = 0; });
+  bad([](ClassifierOptions& o) { o.threads = 0; });
+  bad([](ClassifierOptions& o) {
+    o.word_ngrams = 2;
+    o.buckets = 0;
+  });
+  EXPECT_THROW(TextClassifier::train({}, small_options()), ValueError);
+  ClassifierOptions rare = small_options();
+  rare.min_count = 1000;
+  rare.end_of_line = false;
+  EXPECT_THROW(TextClassifier::train(train, rare), ValueError);
+}
+
+TEST(TextClassifier, LoadRejectsFilesThatAreNotModels) {
+  TempDir dir;
+  auto error_of = [&](const std::filesystem::path& p) -> std::string {
+    try {
+      TextClassifier::load(p);
+    } catch (const IoError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(error_of(dir / "missing.safetensors"), "");
+  EXPECT_NE(error_of(dir.write("garbage", "not a model at all")), "");
+  EXPECT_NE(error_of(dir.write("empty", "")), "");
+  // A valid safetensors file that is not a classifier.
+  io::save_safetensors(dir / "other.safetensors", {{"w", Tensor::zeros({2, 2})}});
+  EXPECT_NE(error_of(dir / "other.safetensors").find("not an embedkit text classifier"),
+            std::string::npos);
+  // A classifier whose table does not fit its vocabulary.
+  const TextClassifier model = TextClassifier::train(keyword_lines(50, 2, 12), small_options());
+  model.save(dir / "m.safetensors");
+  io::SafetensorsContents c = io::load_safetensors(dir / "m.safetensors");
+  c.metadata["dim"] = "17";
+  io::save_safetensors(dir / "bad_dim.safetensors", c.tensors, c.metadata);
+  EXPECT_NE(error_of(dir / "bad_dim.safetensors").find("input.weight"), std::string::npos);
+  c = io::load_safetensors(dir / "m.safetensors");
+  c.metadata["words"] += "\nextra";
+  io::save_safetensors(dir / "bad_words.safetensors", c.tensors, c.metadata);
+  EXPECT_NE(error_of(dir / "bad_words.safetensors").find("counts"), std::string::npos);
+  c = io::load_safetensors(dir / "m.safetensors");
+  c.metadata.erase("loss");
+  io::save_safetensors(dir / "no_loss.safetensors", c.tensors, c.metadata);
+  EXPECT_NE(error_of(dir / "no_loss.safetensors").find("'loss' is missing"), std::string::npos);
+  // Truncated: the safetensors reader refuses it.
+  const auto size = std::filesystem::file_size(dir / "m.safetensors");
+  std::filesystem::copy_file(dir / "m.safetensors", dir / "cut.safetensors");
+  std::filesystem::resize_file(dir / "cut.safetensors", size - 5);
+  EXPECT_NE(error_of(dir / "cut.safetensors"), "");
+}
+
+TEST(TextClassifier, WordsWithAnyBytesSurviveSaving) {
+  std::vector<LabelledExample> train(2);
+  train[0].labels = {"caf\xC3\xA9"};
+  train[0].words = {"na\xEFve", "100%", "\x01odd"};
+  train[1].labels = {"b"};
+  train[1].words = {"plain"};
+  const TextClassifier model = TextClassifier::train(train, small_options());
+  TempDir dir;
+  model.save(dir / "m.safetensors");
+  const TextClassifier loaded = TextClassifier::load(dir / "m.safetensors");
+  EXPECT_EQ(loaded.vocabulary().words(), model.vocabulary().words());
+  EXPECT_EQ(loaded.vocabulary().labels(), model.vocabulary().labels());
+}
+
+}  // namespace
+}  // namespace embedkit::models

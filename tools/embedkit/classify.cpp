@@ -1,0 +1,325 @@
+// `embedkit classify train | test | predict`: a fastText-style text classifier (see
+// include/embedkit/models/text_classifier.hpp).
+//
+//   embedkit classify train TRAIN MODEL [--epochs 5 --lr 0.1 --word-ngrams 1 --threads 2 ...]
+//   embedkit classify test MODEL TEST [-k 1] [--threshold 0] [--per-label] [--json]
+//   embedkit classify predict MODEL [INPUT|-] [-k 1] [--threshold 0] [--json]
+//
+// Exit status: 0 success, 1 runtime error (bad file, bad model, ...), 2 usage error. The model
+// is written atomically and only after training succeeded.
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+#include <charconv>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "commands.hpp"
+#include "embedkit/core/error.hpp"
+#include "embedkit/io/atomic_file.hpp"
+#include "embedkit/models/text_classifier.hpp"
+#include "json.hpp"
+
+namespace embedkit::cli {
+namespace {
+
+struct ClassifyOptions {
+  // train
+  std::string train_path;
+  std::string model_path;
+  std::string format = "auto";
+  std::string loss = "softmax";
+  bool no_shuffle = false;
+  bool no_eol = false;
+  models::ClassifierOptions model;
+  // test / predict
+  std::string test_path;
+  std::string input = "-";
+  std::int64_t k = 1;
+  double threshold = 0;
+  bool per_label = false;
+  bool json = false;
+};
+
+std::string fixed(double x, int digits = 4) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, x);
+  return buf;
+}
+
+int run_train(ClassifyOptions& o) {
+  o.model.loss = models::parse_classifier_loss(o.loss);
+  o.model.shuffle = !o.no_shuffle;
+  o.model.end_of_line = !o.no_eol;
+  o.model.validate();
+  models::LabelledTextOptions text;
+  text.format = models::parse_text_format(o.format);
+  text.label_prefix = o.model.label_prefix;
+  text.lowercase = o.model.lowercase;
+  {
+    // Fails at once when the model's directory is not writable, not after training.
+    io::AtomicFile probe(o.model_path);
+  }
+  const auto data = models::read_labelled_text(o.train_path, text);
+  models::ClassifierTrainStats stats;
+#if defined(M_MXFAST)
+  // Training makes a few dozen small tensors per line; with glibc's fast bins on, freeing them
+  // keeps triggering malloc_consolidate (measured: about 16% of a training run's CPU time).
+  ::mallopt(M_MXFAST, 0);
+#endif
+  const models::TextClassifier model = models::TextClassifier::train(data, o.model, &stats);
+  model.save(o.model_path);
+  const models::ClassifierVocabulary& v = model.vocabulary();
+  if (o.json) {
+    Json j = Json::object();
+    j.set("train", o.train_path)
+        .set("model", o.model_path)
+        .set("lines", stats.examples)
+        .set("tokens", stats.tokens)
+        .set("words", static_cast<std::int64_t>(v.num_words()))
+        .set("labels", static_cast<std::int64_t>(v.num_labels()))
+        .set("loss", o.loss)
+        .set("dim", o.model.dim)
+        .set("epochs", o.model.epochs)
+        .set("lr", o.model.lr)
+        .set("word_ngrams", o.model.word_ngrams)
+        .set("buckets", o.model.word_ngrams > 1 ? o.model.buckets : 0)
+        .set("threads", o.model.threads)
+        .set("final_loss", stats.final_loss)
+        .set("seconds", stats.seconds);
+    std::cout << j.dump();
+  } else {
+    std::cout << "trained on " << stats.examples << " lines (" << stats.tokens << " tokens), "
+              << v.num_words() << " words, " << v.num_labels() << " labels, final loss "
+              << fixed(stats.final_loss) << ", " << fixed(stats.seconds, 2) << " s; wrote "
+              << o.model_path << "\n";
+  }
+  return 0;
+}
+
+models::LabelledTextOptions reading_options(const models::TextClassifier& model,
+                                            const std::string& format) {
+  models::LabelledTextOptions text;
+  text.format = models::parse_text_format(format);
+  text.label_prefix = model.options().label_prefix;
+  text.lowercase = model.options().lowercase;
+  return text;
+}
+
+int run_test(ClassifyOptions& o) {
+  const models::TextClassifier model = models::TextClassifier::load(o.model_path);
+  const auto data = models::read_labelled_text(o.test_path, reading_options(model, o.format));
+  const models::ClassifierEvaluation r = model.evaluate(data, o.k, o.threshold);
+  const models::ClassifierVocabulary& v = model.vocabulary();
+  const std::string k = std::to_string(o.k);
+  if (o.json) {
+    Json j = Json::object();
+    j.set("model", o.model_path)
+        .set("test", o.test_path)
+        .set("N", r.examples)
+        .set("k", r.k)
+        .set("threshold", r.threshold)
+        .set("precision", r.precision())
+        .set("recall", r.recall())
+        .set("predicted", r.predicted)
+        .set("gold", r.gold)
+        .set("correct", r.correct)
+        .set("unseen_labels", r.unseen_label_count());
+    if (o.per_label) {
+      Json labels = Json::array();
+      for (std::size_t i = 0; i < v.num_labels(); ++i) {
+        const models::LabelMetrics& m = r.per_label[i];
+        Json l = Json::object();
+        l.set("label", v.label(i))
+            .set("precision", m.precision())
+            .set("recall", m.recall())
+            .set("f1", m.f1())
+            .set("gold", m.gold)
+            .set("predicted", m.predicted)
+            .set("correct", m.correct);
+        labels.push(std::move(l));
+      }
+      j.set("per_label", std::move(labels));
+    }
+    std::cout << j.dump();
+    return 0;
+  }
+  std::cout << "N\t" << r.examples << "\nP@" << k << "\t" << fixed(r.precision(), 3) << "\nR@" << k
+            << "\t" << fixed(r.recall(), 3) << "\n";
+  if (r.unseen_label_count() > 0) {
+    std::cout << "unseen labels\t" << r.unseen_label_count() << " (";
+    bool first = true;
+    for (const auto& [name, count] : r.unseen_labels) {
+      std::cout << (first ? "" : ", ") << name << " x" << count;
+      first = false;
+    }
+    std::cout << "; never predicted, counted as missed)\n";
+  }
+  if (o.per_label) {
+    std::cout << "label\tprecision\trecall\tf1\tgold\tpredicted\n";
+    for (std::size_t i = 0; i < v.num_labels(); ++i) {
+      const models::LabelMetrics& m = r.per_label[i];
+      std::cout << v.label(i) << "\t" << fixed(m.precision()) << "\t" << fixed(m.recall()) << "\t"
+                << fixed(m.f1()) << "\t" << m.gold << "\t" << m.predicted << "\n";
+    }
+  }
+  return 0;
+}
+
+int run_predict(ClassifyOptions& o) {
+  const models::TextClassifier model = models::TextClassifier::load(o.model_path);
+  const models::LabelledTextOptions text = reading_options(model, "fasttext");
+  std::ifstream file;
+  if (o.input != "-") {
+    file.open(o.input, std::ios::binary);
+    if (!file) throw IoError(o.input, "cannot open the file");
+  }
+  std::istream& in = o.input == "-" ? std::cin : file;
+  const models::ClassifierVocabulary& v = model.vocabulary();
+  const std::string& prefix = model.options().label_prefix;
+  std::string line;
+  std::vector<std::string> labels, words;
+  Json all = Json::array();
+  std::string out;
+  while (std::getline(in, line)) {
+    models::split_fasttext_line(line, text, labels, words);
+    const auto predictions = model.predict(words, o.k, o.threshold);
+    if (o.json) {
+      Json row = Json::array();
+      for (const models::LabelScore& p : predictions) {
+        Json item = Json::object();
+        item.set("label", v.label(static_cast<std::size_t>(p.label)))
+            .set("probability", p.probability);
+        row.push(std::move(item));
+      }
+      all.push(std::move(row));
+      continue;
+    }
+    out.clear();
+    for (std::size_t i = 0; i < predictions.size(); ++i) {
+      if (i > 0) out += ' ';
+      out += prefix + v.label(static_cast<std::size_t>(predictions[i].label)) + ' ' +
+             fixed(predictions[i].probability, 5);
+    }
+    out += '\n';
+    std::cout << out;
+  }
+  if (in.bad()) throw IoError(o.input == "-" ? "<stdin>" : o.input, "read error");
+  if (o.json) std::cout << all.dump();
+  return 0;
+}
+
+CLI::Validator uint64_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        std::uint64_t value = 0;
+        const char* end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+        if (text.empty() || ec != std::errc() || ptr != end) {
+          return "expected a whole number from 0 to 2^64 - 1, got '" + text + "'";
+        }
+        return {};
+      },
+      "UINT64");
+}
+
+void add_eval_options(CLI::App* app, ClassifyOptions& o) {
+  app->add_option("-k", o.k, "Number of labels to predict per line")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 31))
+      ->capture_default_str();
+  app->add_option("--threshold", o.threshold, "Leave out labels with a lower probability")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app->add_flag("--json", o.json, "Machine-readable output");
+}
+
+}  // namespace
+
+Command add_classify(CLI::App& parent) {
+  auto o = std::make_shared<ClassifyOptions>();
+  CLI::App* app =
+      parent.add_subcommand("classify", "fastText-style text classifier: train, test, predict");
+  app->require_subcommand(1);
+
+  CLI::App* train =
+      app->add_subcommand("train",
+                          "Train a classifier on labelled lines (fastText '__label__x words', "
+                          "'sentence<TAB>label' or TREC 'COARSE:fine words')");
+  train->add_option("TRAIN", o->train_path, "Labelled training file")->required();
+  train->add_option("MODEL", o->model_path, "Output model (safetensors)")->required();
+  train->add_option("--format", o->format, "auto, fasttext, tab or trec")
+      ->check(CLI::IsMember({"auto", "fasttext", "tab", "trec"}))
+      ->capture_default_str();
+  train->add_option("--dim", o->model.dim, "Embedding dimension")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  train->add_option("--lr", o->model.lr, "Starting learning rate (decays linearly to 0)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  train->add_option("--epochs", o->model.epochs, "Passes over the training lines")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  train->add_option("--word-ngrams", o->model.word_ngrams, "Longest word n-gram (1: words only)")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  train->add_option("--buckets", o->model.buckets, "Hash buckets for n-grams (rows of the table)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40))
+      ->capture_default_str();
+  train->add_option("--min-count", o->model.min_count, "Drop words seen fewer times")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40))
+      ->capture_default_str();
+  train
+      ->add_option("--loss", o->loss,
+                   "softmax, hs (hierarchical softmax) or ns (negative sampling)")
+      ->check(CLI::IsMember({"softmax", "hs", "ns"}))
+      ->capture_default_str();
+  train->add_option("--negative", o->model.negative, "Negative samples per line (ns)")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  train
+      ->add_option("--threads", o->model.threads,
+                   "Training threads (> 1: hogwild, not reproducible)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  train->add_option("--seed", o->model.seed, "Random seed (1 thread: same seed, same model)")
+      ->check(uint64_validator())
+      ->capture_default_str();
+  train->add_option("--label-prefix", o->model.label_prefix, "Label prefix of the fasttext format")
+      ->capture_default_str();
+  train->add_flag("--lowercase", o->model.lowercase, "Lower-case ASCII letters of words");
+  train->add_flag("--no-shuffle", o->no_shuffle, "Train each epoch in file order");
+  train->add_flag("--no-eol", o->no_eol, "Leave out the end-of-line word </s>");
+  train->add_flag("--json", o->json, "Print a machine-readable summary");
+
+  CLI::App* test =
+      app->add_subcommand("test", "Print N, precision@k and recall@k of a model on labelled lines");
+  test->add_option("MODEL", o->model_path, "Model written by 'classify train'")->required();
+  test->add_option("TEST", o->test_path, "Labelled test file")->required();
+  test->add_option("--format", o->format, "auto, fasttext, tab or trec")
+      ->check(CLI::IsMember({"auto", "fasttext", "tab", "trec"}))
+      ->capture_default_str();
+  test->add_flag("--per-label", o->per_label, "Also print precision, recall and F1 per label");
+  add_eval_options(test, *o);
+
+  CLI::App* predict = app->add_subcommand(
+      "predict", "Print the top-k labels with probabilities for each input line");
+  predict->add_option("MODEL", o->model_path, "Model written by 'classify train'")->required();
+  predict
+      ->add_option("INPUT", o->input,
+                   "Text, one line per prediction ('-': stdin); label "
+                   "tokens on a line are ignored")
+      ->capture_default_str();
+  add_eval_options(predict, *o);
+
+  return Command{app, [o, train, test] {
+                   if (train->parsed()) return run_train(*o);
+                   if (test->parsed()) return run_test(*o);
+                   return run_predict(*o);
+                 }};
+}
+
+}  // namespace embedkit::cli
