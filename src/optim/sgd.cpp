@@ -73,13 +73,6 @@ void SGD::momentum_step(std::size_t index, const Tensor& grad) {
   const bool nesterov = options_.nesterov();
   const bool maximize = options_.maximize();
   detail::for_each_unpadded_range(p, [&](std::int64_t begin, std::int64_t end) {
-    if (!decay && !maximize) {
-      // w = fma(-lr, g, w) per element (add_alpha), vectorised by the CPU kernels.
-      const kernels::cpu::RowTerm term{0, 0, neg_lr};
-      kernels::cpu::isa_kernels<float, std::int64_t>().accumulate(g + begin, end - begin, &term, 1,
-                                                                  w + begin, 0);
-      return;
-    }
     for (std::int64_t i = begin; i < end; ++i) {
       float d = maximize ? -g[i] : g[i];
       if (decay) d = add_alpha(d, w[i], wd);
