@@ -62,11 +62,11 @@ void for_each_run(std::vector<RowTerm>& terms, F&& fn) {
 }
 
 // Hands every touched row's summed gradient to the optimizer, rows in parallel (RowStep is
-// safe to call concurrently for distinct rows).
-void sum_and_update(const float* grad_rows, std::int64_t dim, const std::vector<RowTerm>& terms,
-                    const RowStep& update) {
-  kernels::cpu::for_each_row_sum(grad_rows, dim, terms,
-                                 [&](std::int64_t row, const float* sum) { update(row, sum); });
+// safe to call concurrently for distinct rows), prefetching the table rows it will update.
+void sum_and_update(const float* grad_rows, const float* table, std::int64_t dim,
+                    const std::vector<RowTerm>& terms, const RowStep& update) {
+  kernels::cpu::for_each_row_sum(
+      grad_rows, dim, terms, [&](std::int64_t row, const float* sum) { update(row, sum); }, table);
 }
 
 }  // namespace
@@ -102,7 +102,7 @@ void fused_backward_step(nn::Embedding& embedding, const Tensor& ids, const Tens
 
   // Validation is over: from here the step counts and rows change.
   const RowStep update = optimizer.begin_row_step(param_index);
-  sum_and_update(grad_output.data<float>(), dim, terms, update);
+  sum_and_update(grad_output.data<float>(), table.data<float>(), dim, terms, update);
 }
 
 void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor& offsets,
@@ -163,7 +163,7 @@ void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor&
   });
 
   const RowStep update = optimizer.begin_row_step(param_index);
-  sum_and_update(grad_output.data<float>(), dim, terms, update);
+  sum_and_update(grad_output.data<float>(), table.data<float>(), dim, terms, update);
 }
 
 }  // namespace embedkit::optim

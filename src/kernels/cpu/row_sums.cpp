@@ -15,7 +15,8 @@ constexpr std::int64_t kBlockRows = 32;
 }  // namespace
 
 void for_each_row_sum(const float* src, std::int64_t dim, const std::vector<RowTerm>& terms,
-                      FunctionRef<void(std::int64_t row, const float* sum)> on_row) {
+                      FunctionRef<void(std::int64_t row, const float* sum)> on_row,
+                      const float* touched) {
   const auto n = static_cast<std::int64_t>(terms.size());
   if (n == 0) return;
   const IsaKernels<float, std::int64_t>& k = isa_kernels<float, std::int64_t>();
@@ -48,6 +49,17 @@ void for_each_row_sum(const float* src, std::int64_t dim, const std::vector<RowT
               block.push_back(t);
             }
             ++slots;
+          }
+          if (touched != nullptr) {
+            // The next block's rows, one prefetch (for writing) per cache line.
+            std::int64_t seen = 0;
+            for (std::int64_t f = e; f < end && seen < kBlockRows; ++f) {
+              const std::int64_t row = terms[static_cast<std::size_t>(f)].dst;
+              if (f > e && row == terms[static_cast<std::size_t>(f - 1)].dst) continue;
+              const char* line = reinterpret_cast<const char*>(touched + row * dim);
+              for (std::int64_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(line + b, 1);
+              ++seen;
+            }
           }
           if (dim > 0) {
             k.segment_reduce(src, dim, block.data(), static_cast<std::int64_t>(block.size()),

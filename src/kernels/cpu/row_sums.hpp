@@ -18,7 +18,11 @@
 namespace embedkit::kernels::cpu {
 
 // src: the gradient rows terms[].src points at (dim floats each); terms sorted by dst, stably.
+// If `touched` is given, the rows (dim floats each) of the block after the current one are
+// prefetched from it while the current block is summed and reported: on a large table each
+// update is otherwise a cache miss the thread waits for.
 void for_each_row_sum(const float* src, std::int64_t dim, const std::vector<RowTerm>& terms,
-                      FunctionRef<void(std::int64_t row, const float* sum)> on_row);
+                      FunctionRef<void(std::int64_t row, const float* sum)> on_row,
+                      const float* touched = nullptr);
 
 }  // namespace embedkit::kernels::cpu
