@@ -38,14 +38,16 @@ using kernels::cpu::RowTerm;
 
 // One term per non-padding id, {row, position, 0}, sorted by row with equal rows in input order:
 // the grouping ref::group_by_row makes, in the layout the row-sum kernel reads.
-std::vector<RowTerm> terms_by_row(const std::vector<std::int64_t>& rows, std::int64_t num_rows,
-                                  std::int64_t padding) {
-  std::vector<RowTerm> terms;
-  terms.reserve(rows.size());
+// The buffers are the calling thread's, reused from call to call: a training loop calls this
+// once per batch, and fresh buffers of a batch's size would be page-faulted in every time.
+std::vector<RowTerm>& terms_by_row(const std::vector<std::int64_t>& rows, std::int64_t num_rows,
+                                   std::int64_t padding) {
+  thread_local std::vector<RowTerm> terms;
+  thread_local std::vector<RowTerm> scratch;
+  terms.clear();
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (rows[i] != padding) terms.push_back({rows[i], static_cast<std::int64_t>(i), 0.0f});
   }
-  std::vector<RowTerm> scratch;
   kernels::cpu::sort_terms_by_dst(terms, 0, num_rows, scratch);
   return terms;
 }
@@ -91,7 +93,7 @@ void fused_backward_step(nn::Embedding& embedding, const Tensor& ids, const Tens
   const std::int64_t padding = opts.padding_idx() ? *opts.padding_idx() : -1;
   const std::vector<std::int64_t> rows =
       nn::detail::resolve_ids(ids, num_rows, opts.unknown_ids(), "ids").to_int64_vector();
-  std::vector<RowTerm> terms = terms_by_row(rows, num_rows, padding);
+  std::vector<RowTerm>& terms = terms_by_row(rows, num_rows, padding);
   // Each term adds grad_output[position] to its row. As the dense backward: a double
   // 1/count rounded to float, then fused multiply-adds (a scale of 1 adds exactly).
   for_each_run(terms, [&](std::size_t b, std::size_t e) {
@@ -148,7 +150,7 @@ void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor&
       bags.per_sample_weights.defined() ? bags.per_sample_weights.data<float>() : nullptr;
   const kernels::ref::Reduce reduce =
       opts.mode() == nn::BagMode::Sum ? kernels::ref::Reduce::Sum : kernels::ref::Reduce::Mean;
-  std::vector<RowTerm> terms = terms_by_row(rows, table.size(0), padding);
+  std::vector<RowTerm>& terms = terms_by_row(rows, table.size(0), padding);
   // Each term adds its bag's gradient row, scaled as ref's bag backward scales it.
   for_each_run(terms, [&](std::size_t b, std::size_t e) {
     const auto count = static_cast<std::int64_t>(e - b);

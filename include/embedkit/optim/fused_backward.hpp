@@ -16,6 +16,10 @@
 // weight decay), RowWiseAdagrad, SparseAdam and LazyAdam. Others raise ValueError, as do
 // EmbeddingBag's max mode (its gradient is per column, not per row) and frozen tables.
 // Everything is validated before the optimizer counts the step or any row changes.
+//
+// Memory: the grouping (32 bytes per id) lives in buffers of the calling thread that are kept
+// for its next call, sized by the largest batch it has stepped (fresh buffers were page-faulted
+// in on every call: on 1024 rows at D = 16 that cost two thirds of the step's time).
 #pragma once
 
 #include <cstddef>
