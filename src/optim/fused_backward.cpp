@@ -67,8 +67,7 @@ void for_each_run(std::vector<RowTerm>& terms, F&& fn) {
 // safe to call concurrently for distinct rows), prefetching the table rows it will update.
 void sum_and_update(const float* grad_rows, const float* table, std::int64_t dim,
                     const std::vector<RowTerm>& terms, const RowStep& update) {
-  kernels::cpu::for_each_row_sum(
-      grad_rows, dim, terms, [&](std::int64_t row, const float* sum) { update(row, sum); }, table);
+  kernels::cpu::for_each_row_sum(grad_rows, dim, terms, update, table);
 }
 
 }  // namespace

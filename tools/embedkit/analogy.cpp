@@ -17,32 +17,24 @@ struct AnalogyOptions {
   std::string b;
   std::string c;
   std::string method = "add";
-  std::string format;
-  std::int64_t topn = 10;
-  std::int64_t restrict_vocab = 0;
-  bool json = false;
+  NeighbourQuery query;
 };
 
 int run_analogy(const AnalogyOptions& o) {
-  const vectors::KeyedVectors kv = load_keyed_vectors(o.vectors, o.format);
+  const vectors::KeyedVectors kv = load_keyed_vectors(o.vectors, o.query.format);
   const auto method =
       o.method == "mul" ? vectors::AnalogyMethod::kMul : vectors::AnalogyMethod::kAdd;
-  const auto top = kv.analogy(o.a, o.b, o.c, method, o.topn,
-                              o.restrict_vocab > 0 ? o.restrict_vocab : vectors::kAllWords);
-  if (o.json) {
-    Json answers = Json::array();
-    for (const auto& nb : top) {
-      answers.push(Json::object().set("word", nb.word).set("score", nb.score));
-    }
+  const auto top = kv.analogy(o.a, o.b, o.c, method, o.query.topn, o.query.restrict_to());
+  if (o.query.json) {
     std::cout << Json::object()
                      .set("a", o.a)
                      .set("b", o.b)
                      .set("c", o.c)
                      .set("method", o.method)
-                     .set("answers", answers)
+                     .set("answers", neighbours_json(top))
                      .dump();
   } else {
-    for (const auto& nb : top) std::cout << nb.word << '\t' << nb.score << '\n';
+    print_neighbours(top);
   }
   return 0;
 }
@@ -63,14 +55,7 @@ Command add_analogy(CLI::App& parent) {
                   "add: 3CosAdd (cosine with A - B + C); mul: 3CosMul (Levy & Goldberg 2014)")
       ->check(CLI::IsMember({"add", "mul"}))
       ->capture_default_str();
-  app->add_option("--topn", o->topn, "How many answers")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  app->add_option("--restrict", o->restrict_vocab,
-                  "Search only the N most frequent (first) words; 0: all")
-      ->check(CLI::NonNegativeNumber);
-  app->add_option("--format", o->format, kVectorFormatHelp)->check(vector_format_validator());
-  app->add_flag("--json", o->json, "Print JSON");
+  add_neighbour_query_options(app, o->query, "How many answers");
   return Command{app, [o] { return run_analogy(*o); }};
 }
 

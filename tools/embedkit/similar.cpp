@@ -14,24 +14,16 @@ namespace {
 struct SimilarOptions {
   std::string vectors;
   std::string word;
-  std::string format;
-  std::int64_t topn = 10;
-  std::int64_t restrict_vocab = 0;
-  bool json = false;
+  NeighbourQuery query;
 };
 
 int run_similar(const SimilarOptions& o) {
-  const vectors::KeyedVectors kv = load_keyed_vectors(o.vectors, o.format);
-  const auto top =
-      kv.most_similar(o.word, o.topn, o.restrict_vocab > 0 ? o.restrict_vocab : vectors::kAllWords);
-  if (o.json) {
-    Json neighbors = Json::array();
-    for (const auto& nb : top) {
-      neighbors.push(Json::object().set("word", nb.word).set("score", nb.score));
-    }
-    std::cout << Json::object().set("word", o.word).set("neighbors", neighbors).dump();
+  const vectors::KeyedVectors kv = load_keyed_vectors(o.vectors, o.query.format);
+  const auto top = kv.most_similar(o.word, o.query.topn, o.query.restrict_to());
+  if (o.query.json) {
+    std::cout << Json::object().set("word", o.word).set("neighbors", neighbours_json(top)).dump();
   } else {
-    for (const auto& nb : top) std::cout << nb.word << '\t' << nb.score << '\n';
+    print_neighbours(top);
   }
   return 0;
 }
@@ -44,14 +36,7 @@ Command add_similar(CLI::App& parent) {
       "similar", "The words nearest to WORD by cosine similarity (one 'word<TAB>score' a line)");
   app->add_option("VECTORS", o->vectors, "Word-vector file")->required();
   app->add_option("WORD", o->word, "The word to look up")->required();
-  app->add_option("--topn", o->topn, "How many neighbours")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  app->add_option("--restrict", o->restrict_vocab,
-                  "Search only the N most frequent (first) words; 0: all")
-      ->check(CLI::NonNegativeNumber);
-  app->add_option("--format", o->format, kVectorFormatHelp)->check(vector_format_validator());
-  app->add_flag("--json", o->json, "Print JSON");
+  add_neighbour_query_options(app, o->query, "How many neighbours");
   return Command{app, [o] { return run_similar(*o); }};
 }
 

@@ -1,14 +1,19 @@
 // What the word-vector subcommands (similar, analogy, eval, convert) share: the --format
-// option and loading a vectors file into KeyedVectors.
+// option, loading a vectors file into KeyedVectors, and the neighbour queries' options and
+// output.
 #pragma once
 
+#include <cstdint>
+#include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "embedkit/io/vector_formats.hpp"
 #include "embedkit/vectors/keyed_vectors.hpp"
+#include "json.hpp"
 
 namespace embedkit::cli {
 
@@ -39,6 +44,43 @@ inline vectors::KeyedVectors load_keyed_vectors(const std::string& path,
                                                 const std::string& format) {
   io::WordVectors v = io::load_word_vectors(path, format_or_guess(format));
   return vectors::KeyedVectors(std::move(v.words), std::move(v.matrix));
+}
+
+// The options of a neighbour query (similar, analogy).
+struct NeighbourQuery {
+  std::string format;
+  std::int64_t topn = 10;
+  std::int64_t restrict_vocab = 0;
+  bool json = false;
+
+  // --restrict as KeyedVectors takes it.
+  std::int64_t restrict_to() const {
+    return restrict_vocab > 0 ? restrict_vocab : vectors::kAllWords;
+  }
+};
+
+inline void add_neighbour_query_options(CLI::App* app, NeighbourQuery& q,
+                                        const std::string& topn_help) {
+  app->add_option("--topn", q.topn, topn_help)
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app->add_option("--restrict", q.restrict_vocab,
+                  "Search only the N most frequent (first) words; 0: all")
+      ->check(CLI::NonNegativeNumber);
+  app->add_option("--format", q.format, kVectorFormatHelp)->check(vector_format_validator());
+  app->add_flag("--json", q.json, "Print JSON");
+}
+
+// [{"word": ..., "score": ...}, ...]
+inline Json neighbours_json(const std::vector<vectors::Neighbor>& top) {
+  Json out = Json::array();
+  for (const auto& nb : top) out.push(Json::object().set("word", nb.word).set("score", nb.score));
+  return out;
+}
+
+// One 'word<TAB>score' line each.
+inline void print_neighbours(const std::vector<vectors::Neighbor>& top) {
+  for (const auto& nb : top) std::cout << nb.word << '\t' << nb.score << '\n';
 }
 
 }  // namespace embedkit::cli

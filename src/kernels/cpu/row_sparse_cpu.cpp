@@ -34,13 +34,8 @@ std::int64_t coalesce_rows(const std::int64_t* indices, const W* values, std::in
   const IsaKernels<W, std::int64_t>& k = isa_kernels<W, std::int64_t>();
   const auto row_bytes = dim * static_cast<std::int64_t>(sizeof(W));
   parallel_chunks(threads_for_bytes(n * row_bytes), [&](int c, int chunks) {
-    auto cut = [&](int at) {
-      auto e = static_cast<std::size_t>(chunk_begin(n, chunks, at));
-      while (e > 0 && e < terms.size() && terms[e].dst == terms[e - 1].dst) ++e;
-      return static_cast<std::int64_t>(e);
-    };
-    const std::int64_t b = cut(c);
-    const std::int64_t e = cut(c + 1);
+    const std::int64_t b = run_aligned_chunk_begin(terms, chunks, c);
+    const std::int64_t e = run_aligned_chunk_begin(terms, chunks, c + 1);
     if (b < e) {
       k.segment_reduce(values, dim, terms.data() + b, e - b, out_values, prefetch_ahead(row_bytes));
     }

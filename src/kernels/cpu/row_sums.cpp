@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "kernels/cpu/sort_terms.hpp"
 #include "kernels/cpu/tuning.hpp"
 
 namespace embedkit::kernels::cpu {
@@ -24,14 +25,8 @@ void for_each_row_sum(const float* src, std::int64_t dim, const std::vector<RowT
   const std::int64_t ahead = prefetch_ahead(row_bytes);
   parallel_chunks(
       threads_for_bytes(n * std::max<std::int64_t>(row_bytes, 1)), [&](int c, int chunks) {
-        // Cut at run boundaries: a run belongs to the chunk its first term falls in.
-        auto cut = [&](int at) {
-          auto e = static_cast<std::size_t>(chunk_begin(n, chunks, at));
-          while (e > 0 && e < terms.size() && terms[e].dst == terms[e - 1].dst) ++e;
-          return static_cast<std::int64_t>(e);
-        };
-        const std::int64_t begin = cut(c);
-        const std::int64_t end = cut(c + 1);
+        const std::int64_t begin = run_aligned_chunk_begin(terms, chunks, c);
+        const std::int64_t end = run_aligned_chunk_begin(terms, chunks, c + 1);
         std::vector<float> scratch(
             static_cast<std::size_t>(kBlockRows * std::max<std::int64_t>(dim, 1)));
         std::vector<RowTerm> block;  // the block's terms, dst renumbered to scratch slots

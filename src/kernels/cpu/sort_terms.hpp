@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "embedkit/core/thread_pool.hpp"
 #include "kernels/cpu/isa_kernels.hpp"
 
 namespace embedkit::kernels::cpu {
@@ -14,5 +15,14 @@ namespace embedkit::kernels::cpu {
 // small ones. `scratch` is reused storage.
 void sort_terms_by_dst(std::vector<RowTerm>& terms, std::int64_t lo, std::int64_t hi,
                        std::vector<RowTerm>& scratch);
+
+// Where chunk `at` of `chunks` over terms sorted by dst begins (chunk_begin), moved forward to
+// the start of a run of one dst: threads that take [begin(c), begin(c + 1)) never split a run.
+inline std::int64_t run_aligned_chunk_begin(const std::vector<RowTerm>& terms, int chunks, int at) {
+  auto e =
+      static_cast<std::size_t>(chunk_begin(static_cast<std::int64_t>(terms.size()), chunks, at));
+  while (e > 0 && e < terms.size() && terms[e].dst == terms[e - 1].dst) ++e;
+  return static_cast<std::int64_t>(e);
+}
 
 }  // namespace embedkit::kernels::cpu
