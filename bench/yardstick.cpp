@@ -1,20 +1,34 @@
 #include "yardstick.hpp"
 
+#include <cstring>
+
 namespace embedkit::bench {
 
 namespace {
 
+// Accumulators are GCC/Clang vectors of 16 floats (D / 16 of them, in registers): the
+// straightforward `float acc[D]` form is what Clang compiles well, but GCC 12 vectorises it
+// across ids with gathers and runs 7-14x slower than this form (measured on this machine:
+// 1.9 ms against 0.29 ms for bags of 20 at D = 128 from a cache-sized table; Clang 14 on the
+// scalar form: 0.30 ms). The vector form is what the yardstick is for: the plain loop at its best.
 template <int D>
 void plain(const float* weight, const std::int64_t* ids, const std::int64_t* offsets,
            std::int64_t num_bags, std::int64_t n, std::int64_t b0, std::int64_t b1, float* out) {
+  constexpr int kLanes = 16;
+  static_assert(D % kLanes == 0);
+  using Lanes = float __attribute__((vector_size(kLanes * sizeof(float))));
   for (std::int64_t b = b0; b < b1; ++b) {
-    float acc[D] = {};
+    Lanes acc[D / kLanes] = {};
     const std::int64_t end = b + 1 < num_bags ? offsets[b + 1] : n;
     for (std::int64_t i = offsets[b]; i < end; ++i) {
       const float* row = weight + ids[i] * D;
-      for (int j = 0; j < D; ++j) acc[j] += row[j];
+      for (int k = 0; k < D / kLanes; ++k) {
+        Lanes x;
+        std::memcpy(&x, row + k * kLanes, sizeof x);  // an unaligned vector load
+        acc[k] += x;
+      }
     }
-    for (int j = 0; j < D; ++j) out[b * D + j] = acc[j];
+    std::memcpy(out + b * D, acc, sizeof acc);
   }
 }
 

@@ -1,12 +1,17 @@
 #include "nn/bags.hpp"
 
+#include <cstdint>
+
 #include "embedkit/core/error.hpp"
+#include "kernels/cpu/index_checks.hpp"
 #include "nn/ids.hpp"
 
 namespace embedkit::nn::detail {
 
 namespace {
 
+// The offsets as int64, with room for the end bound that prepare_bags appends (so that the
+// append does not copy them all again).
 std::vector<std::int64_t> offsets_from_tensor(const Tensor& offsets, const std::string& who) {
   if (!is_index(offsets.dtype())) {
     throw TypeError(who + ": offsets must be int32 or int64, got " +
@@ -15,7 +20,25 @@ std::vector<std::int64_t> offsets_from_tensor(const Tensor& offsets, const std::
   if (offsets.dim() != 1) {
     throw ValueError(who + ": offsets must be 1-D, got shape " + shape_string(offsets.shape()));
   }
-  return offsets.to_int64_vector();
+  const auto count = static_cast<std::size_t>(offsets.numel());
+  std::vector<std::int64_t> off;
+  off.reserve(count + 1);
+  if (offsets.dtype() == DType::Int64) {
+    const std::int64_t* p = offsets.data<std::int64_t>();
+    off.assign(p, p + count);
+  } else {
+    const std::int32_t* p = offsets.data<std::int32_t>();
+    off.assign(p, p + count);
+  }
+  return off;
+}
+
+// The first b at which the offsets stop being non-decreasing and within [0, n] (offsets[0]
+// must be 0), or -1.
+std::int64_t first_bad_offset(const std::vector<std::int64_t>& off, std::int64_t n) {
+  if (off.empty()) return -1;
+  if (off[0] != 0) return 0;
+  return kernels::cpu::first_bad_bound(off.data(), static_cast<std::int64_t>(off.size()), n);
 }
 
 }  // namespace
@@ -55,7 +78,7 @@ Bags prepare_bags(const Tensor& ids, const Tensor& offsets, const Tensor& per_sa
     if (!offsets.defined()) throw ValueError(who + ": 1-D ids need offsets");
     std::vector<std::int64_t> off = offsets_from_tensor(offsets, who);
     const auto count = static_cast<std::int64_t>(off.size());
-    for (std::int64_t b = 0; b < count; ++b) {
+    if (const std::int64_t b = first_bad_offset(off, n); b >= 0) {
       if (b == 0 && off[0] != 0) {
         throw ValueError(who + ": offsets[0] must be 0, got " + std::to_string(off[0]));
       }

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "embedkit/core/error.hpp"
+#include "kernels/cpu/index_checks.hpp"
 
 namespace embedkit::nn::detail {
 
@@ -82,18 +83,10 @@ void check_ids_dtype(const Tensor& ids, const std::string& what) {
 namespace {
 
 template <class I>
-std::int64_t first_out_of_range(const I* ids, std::int64_t n, std::int64_t num_embeddings) {
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (ids[i] < 0 || static_cast<std::int64_t>(ids[i]) >= num_embeddings) return i;
-  }
-  return -1;
-}
-
-template <class I>
 Tensor resolve_typed(const Tensor& ids, const I* data, std::int64_t num_embeddings,
                      const UnknownIds& policy, const std::string& what) {
   const std::int64_t n = ids.numel();
-  const std::int64_t bad = first_out_of_range(data, n, num_embeddings);
+  const std::int64_t bad = kernels::cpu::first_id_out_of_range(data, n, num_embeddings);
   if (bad < 0) return ids;
   if (policy.is_error()) throw IndexError(what, bad, data[bad], 0, num_embeddings);
   Tensor mapped = Tensor::empty(ids.shape(), DType::Int64);

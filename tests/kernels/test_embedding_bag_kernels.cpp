@@ -2,6 +2,7 @@
 // instruction set the CPU has and several thread counts.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
 
 #include "kernel_test_support.hpp"
@@ -92,36 +93,46 @@ TEST_P(BagKernels, ForwardMatchesRef) {
 }
 
 // Max's scan with NaN (wins only when first), infinities and signed zeros (the first of equal
-// values stays: +0 after -0 keeps -0); sums through NaN and infinity.
+// values stays: +0 after -0 keeps -0); sums through NaN and infinity; bags of one id, whose sum
+// turns -0 into +0 (0 + -0), at a runtime width and at the specialised ones (their own path).
 TEST_P(BagKernels, SpecialValues) {
   for_each_type([](auto w, auto i) {
     using W = decltype(w);
     using I = decltype(i);
     const float nan = std::nanf("");
     const float inf = std::numeric_limits<float>::infinity();
-    const std::int64_t dim = 21;
     const std::vector<float> row_values = {nan, -0.0f, 0.0f, 1.0f, -inf, inf, 1e-40f};
     const auto rows = static_cast<std::int64_t>(row_values.size());
-    std::vector<W> table(static_cast<std::size_t>(rows * dim));
-    for (std::int64_t r = 0; r < rows; ++r) {
-      for (std::int64_t j = 0; j < dim; ++j) {
-        // Column j of row r: rotate the values so each column sees another order.
-        table[static_cast<std::size_t>(r * dim + j)] =
-            from_f32<W>(row_values[static_cast<std::size_t>((r + j) % rows)]);
-      }
-    }
     const std::vector<I> ids = {0, 1, 2, 3, 4, 5, 6, 1, 2, 2, 1, 6, 5, 4, 3, 2, 1, 0};
-    const std::vector<std::int64_t> bounds = {0, 7, 9, 11, 18};
-    for (Reduce mode : {Reduce::Sum, Reduce::Mean, Reduce::Max}) {
-      std::vector<W> expected(4 * dim), actual(4 * dim);
-      std::vector<std::int64_t> earg(4 * dim), aarg(4 * dim);
-      ref::bag_forward(table.data(), dim, ids.data(), bounds.data(), 4, mode,
-                       static_cast<const W*>(nullptr), -1, expected.data(), earg.data());
-      cpu::bag_forward(table.data(), dim, ids.data(), bounds.data(), 4, mode,
-                       static_cast<const W*>(nullptr), -1, actual.data(), aarg.data());
-      EXPECT_TRUE(bitwise_equal(expected, actual)) << type_name<W>() << " " << mode_name(mode);
-      if (mode == Reduce::Max) {
-        EXPECT_EQ(earg, aarg) << type_name<W>();
+    const std::vector<std::int64_t> bounds = {0, 7, 8, 9, 11, 12, 13, 18};
+    const std::int64_t num_bags = static_cast<std::int64_t>(bounds.size()) - 1;
+    for (std::int64_t dim : {std::int64_t{21}, std::int64_t{16}, std::int64_t{128}}) {
+      std::vector<W> table(static_cast<std::size_t>(rows * dim));
+      for (std::int64_t r = 0; r < rows; ++r) {
+        for (std::int64_t j = 0; j < dim; ++j) {
+          // Column j of row r: rotate the values so each column sees another order.
+          table[static_cast<std::size_t>(r * dim + j)] =
+              from_f32<W>(row_values[static_cast<std::size_t>((r + j) % rows)]);
+        }
+      }
+      for (Reduce mode : {Reduce::Sum, Reduce::Mean, Reduce::Max}) {
+        const auto size = static_cast<std::size_t>(num_bags * dim);
+        std::vector<W> expected(size), actual(size);
+        std::vector<std::int64_t> earg(size), aarg(size);
+        ref::bag_forward(table.data(), dim, ids.data(), bounds.data(), num_bags, mode,
+                         static_cast<const W*>(nullptr), -1, expected.data(), earg.data());
+        cpu::bag_forward(table.data(), dim, ids.data(), bounds.data(), num_bags, mode,
+                         static_cast<const W*>(nullptr), -1, actual.data(), aarg.data());
+        EXPECT_TRUE(bitwise_equal(expected, actual))
+            << type_name<W>() << " dim " << dim << " " << mode_name(mode);
+        if (mode == Reduce::Max) {
+          EXPECT_EQ(earg, aarg) << type_name<W>() << " dim " << dim;
+        } else {
+          // The bag of the single id 1 (row 1 starts with -0): its sum and mean start with +0.
+          const W first = actual[static_cast<std::size_t>(1 * dim)];
+          EXPECT_EQ(to_f32(first), 0.0f);
+          EXPECT_FALSE(std::signbit(to_f32(first))) << type_name<W>() << " dim " << dim;
+        }
       }
     }
   });

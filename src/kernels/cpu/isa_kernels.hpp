@@ -69,6 +69,10 @@ struct IsaKernels {
   // ref::renorm_rows on the given distinct rows.
   void (*renorm)(W* weight, std::int64_t dim, const std::int64_t* rows, std::int64_t count,
                  double max_norm, double norm_type);
+  // ref::first_id_out_of_range and ref::first_bad_bound (index_checks.hpp; W plays no part).
+  std::int64_t (*first_id_out_of_range)(const I* ids, std::int64_t n, std::int64_t num_rows);
+  std::int64_t (*first_bad_bound)(const std::int64_t* bounds, std::int64_t count,
+                                  std::int64_t limit);
 };
 
 template <class W, class I>

@@ -360,6 +360,20 @@ void bag_loop(const BagArgs<W, I>& a, std::int64_t b0, std::int64_t b1) {
   const bool mean = a.kind == BagKind::Mean;
   for (std::int64_t b = b0; b < b1; ++b) {
     W* out = a.out + b * a.dim;
+    if constexpr (OP == Op::Add && D > 0) {
+      // A bag of one (kept) id is that row plus zero (which makes -0.0 +0.0, as the sum does;
+      // its mean divides by 1). Done here, inline, it costs what a lookup costs; through
+      // reduce_row the per-bag call made bags of one slower than LibTorch.
+      const std::int64_t e = a.bounds[b];
+      if (a.bounds[b + 1] - e == 1 && !s.skip(e)) {
+        if (e + ahead < prefetch_end) s.prefetch(e + ahead);
+        const W* r = s.row(e);
+        EMBEDKIT_UNROLL for (int v = 0; v < D / V::N; ++v) {
+          V::store(out + v * V::N, V::add(V::zero(), V::load(r + v * V::N)));
+        }
+        continue;
+      }
+    }
     std::int64_t* arg = nullptr;
     if constexpr (OP == Op::MaxArg) {
       arg = a.arg_max + b * a.dim;
@@ -547,6 +561,48 @@ void narrow(const float* in, std::int64_t n, W* out) {
     V::store_n(out + j, V::load_n(in + j, static_cast<int>(n - j)), static_cast<int>(n - j));
 }
 
+// ---------------------------------------------------------------------------------------------
+// Index checks. Blocks are checked without an early exit (comparisons OR-ed, a loop the
+// compiler vectorises with this file's instruction set), and only a block that fails is
+// searched for its first bad element. V only keeps each instruction set's copy apart.
+
+constexpr std::int64_t kCheckBlock = 256;
+
+template <class V, class I>
+std::int64_t first_id_out_of_range(const I* ids, std::int64_t n, std::int64_t num_rows) {
+  for (std::int64_t b = 0; b < n; b += kCheckBlock) {
+    const std::int64_t end = b + kCheckBlock < n ? b + kCheckBlock : n;
+    std::int64_t bad = 0;  // an integer OR: GCC 12 does not vectorise a bool one
+    for (std::int64_t i = b; i < end; ++i) {
+      const auto id = static_cast<std::int64_t>(ids[i]);
+      bad |= static_cast<std::int64_t>(id < 0) | static_cast<std::int64_t>(id >= num_rows);
+    }
+    if (bad == 0) continue;
+    for (std::int64_t i = b; i < end; ++i) {
+      const auto id = static_cast<std::int64_t>(ids[i]);
+      if (id < 0 || id >= num_rows) return i;
+    }
+  }
+  return -1;
+}
+
+template <class V>
+std::int64_t first_bad_bound(const std::int64_t* bounds, std::int64_t count, std::int64_t limit) {
+  for (std::int64_t b = 1; b < count; b += kCheckBlock) {
+    const std::int64_t end = b + kCheckBlock < count ? b + kCheckBlock : count;
+    std::int64_t bad = 0;
+    for (std::int64_t i = b; i < end; ++i) {
+      bad |= static_cast<std::int64_t>(bounds[i] < bounds[i - 1]) |
+             static_cast<std::int64_t>(bounds[i] > limit);
+    }
+    if (bad == 0) continue;
+    for (std::int64_t i = b; i < end; ++i) {
+      if (bounds[i] < bounds[i - 1] || bounds[i] > limit) return i;
+    }
+  }
+  return -1;
+}
+
 template <class V, class W, class I>
 constexpr IsaKernels<W, I> make_table() {
   IsaKernels<W, I> k{};
@@ -563,6 +619,8 @@ constexpr IsaKernels<W, I> make_table() {
   k.widen = &widen<V, W>;
   k.narrow = &narrow<V, W>;
   k.renorm = &renorm<V, W>;
+  k.first_id_out_of_range = &first_id_out_of_range<V, I>;
+  k.first_bad_bound = &first_bad_bound<V>;
   return k;
 }
 
