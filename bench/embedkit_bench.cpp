@@ -85,6 +85,9 @@ struct Case {
   std::int64_t n = 0;    // ids per call
   std::int64_t bag = 0;  // ids per bag (bag ops)
   bool huge = false;     // table on huge pages
+  // Fused steps: LibTorch's default path (nn.Embedding(sparse=False): a dense gradient of the
+  // whole table, then the optimizer's dense step) instead of the sparse one.
+  bool torch_dense = false;
 
   std::string table_name() const {
     const std::int64_t bytes = rows * dim * 4;
@@ -99,6 +102,8 @@ struct Case {
       s += "/" + table_name() + (huge ? "+hugepages" : "") + "/D:" + std::to_string(dim) + "/" +
            dist_name(dist);
       if (bag > 0) s += "/bag:" + std::to_string(bag);
+      if (n >= 1000000) s += "/ids:" + std::to_string((n + 500000) / 1000000) + "M";
+      if (torch_dense) s += "/torch:dense";
     }
     return s + "/threads:" + std::to_string(threads);
   }
@@ -312,7 +317,20 @@ void run_case(benchmark::State& state, const Case& c, Impl impl) {
       const double lr = 1e-9;
       const double eps = 1e-10;
       const bool sgd = c.op == Op::FusedSgd;
-      if (impl == Impl::Torch) {
+      if (impl == Impl::Torch && c.torch_dense) {
+        at::Tensor state_sum = at::zeros_like(tw);
+        timed(state, c, impl, [&] {
+          const at::Tensor grad = at::embedding_backward(
+              tg, tid_windows[static_cast<std::size_t>(next())], c.rows, -1, false, false);
+          if (sgd) {
+            tw.add_(grad, -lr);  // torch.optim.SGD's step on a dense gradient
+            return;
+          }
+          // torch.optim.Adagrad's dense step (lr_decay 0, weight_decay 0).
+          state_sum.addcmul_(grad, grad, 1);
+          tw.addcdiv_(grad, state_sum.sqrt().add_(eps), -lr);
+        });
+      } else if (impl == Impl::Torch) {
         at::Tensor state_sum = at::zeros_like(tw);
         timed(state, c, impl, [&] {
           at::Tensor grad = at::embedding_backward(
@@ -402,6 +420,23 @@ std::vector<Case> cases() {
           for (Op op : {Op::BackwardDense, Op::BackwardSparse, Op::FusedSgd, Op::FusedAdagrad})
             add({op, rows, d, dist, 1, fwd_n, 0});
         }
+      }
+    }
+  }
+  // The shape of the reference figures: 1M x 128 (512 MiB), 1M uniform ids per call.
+  // A forward allocates a 512 MiB output here (LibTorch faults in fresh pages every call), a
+  // dense backward a 512 MiB gradient, and LibTorch's default training step is a dense one.
+  {
+    const std::int64_t rows = std::int64_t{1} << 20;
+    const std::int64_t n = std::int64_t{1} << 20;
+    for (Op op : {Op::ForwardAlloc, Op::ForwardInto, Op::BackwardDense})
+      add({op, rows, 128, Dist::Uniform, 1, n, 0});
+    add({Op::BagSum, rows, 128, Dist::Uniform, 1, n / 20 * 20, 20});
+    for (Op op : {Op::FusedSgd, Op::FusedAdagrad}) {
+      for (bool dense : {false, true}) {
+        Case step{op, rows, 128, Dist::Uniform, 1, n, 0};
+        step.torch_dense = dense;
+        add(step);
       }
     }
   }

@@ -50,9 +50,10 @@ def main(path):
             print()
             print(f"### {op}")
             print()
-            print("| case | torch µs | embedkit µs | embedkit GB/s | copy% | vs torch "
-                  "| plain loop µs |")
-            print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+            steps = op.startswith("step_")
+            extra = " torch Mrows/s | embedkit Mrows/s |" if steps else " plain loop µs |"
+            print("| case | torch µs | embedkit µs | embedkit GB/s | copy% | vs torch |" + extra)
+            print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |" + (" ---: |" if steps else ""))
         t = r.get("torch")
         e = r.get("embedkit")
         y = r.get("plain_loop")
@@ -61,7 +62,10 @@ def main(path):
         gbs = f"{e['GB/s']:.1f}" if e and "GB/s" in e else ""
         pct = f"{e['copy%']:.0f}%" if e and "copy%" in e else ""
         vs = f"{e['vs_torch']:.2f}x" if e and "vs_torch" in e else ""
-        print(f"| {rest} | {us(t)} | {us(e)} | {gbs} | {pct} | {vs} | {us(y)} |")
+        def mrows(b):
+            return f"{b['Mrows/s']:.2f}" if b and "Mrows/s" in b else ""
+        tail = f"{mrows(t)} | {mrows(e)} |" if steps else f"{us(y)} |"
+        print(f"| {rest} | {us(t)} | {us(e)} | {gbs} | {pct} | {vs} | {tail}")
 
 
 if __name__ == "__main__":

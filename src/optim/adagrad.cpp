@@ -5,6 +5,7 @@
 #include "embedkit/core/error.hpp"
 #include "optim/check.hpp"
 #include "optim/coalesce.hpp"
+#include "optim/row_update_clones.hpp"
 #include "optim/rows.hpp"
 #include "optim/state_io.hpp"
 #include "optim/torch_ops.hpp"
@@ -21,6 +22,18 @@ Tensor filled(const Shape& shape, float value) {
   float* d = t.data<float>();
   for (std::int64_t i = 0; i < t.numel(); ++i) d[i] = value;
   return t;
+}
+
+// One row of the sparse step: torch.optim.Adagrad's sparse branch, element by element.
+EMBEDKIT_ROW_UPDATE_CLONES
+void sparse_row_update(float* w, float* sum, const float* g, std::int64_t dim, float neg_clr,
+                       float eps, bool maximize) {
+  for (std::int64_t j = 0; j < dim; ++j) {
+    const float gj = maximize ? -g[j] : g[j];
+    sum[j] = sum[j] + gj * gj;  // state_sum.add_(sparse(grad_values.pow(2)))
+    const float denom = std::sqrt(sum[j]) + eps;
+    w[j] = add_alpha(w[j], gj / denom, neg_clr);  // param.add_(sparse(g / std), alpha=-clr)
+  }
 }
 
 }  // namespace
@@ -84,15 +97,14 @@ RowStep Adagrad::begin_row_step(std::size_t index) {
   const bool maximize = options_.maximize();
   return [&p, w, sum, dim, neg_clr, eps, maximize](std::int64_t row, const float* g) {
     if (detail::is_padding_row(p, row)) return;
-    float* wr = w + row * dim;
-    float* sr = sum + row * dim;
-    for (std::int64_t j = 0; j < dim; ++j) {
-      const float gj = maximize ? -g[j] : g[j];
-      sr[j] = sr[j] + gj * gj;  // state_sum.add_(sparse(grad_values.pow(2)))
-      const float denom = std::sqrt(sr[j]) + eps;
-      wr[j] = add_alpha(wr[j], gj / denom, neg_clr);  // param.add_(sparse(g / std), alpha=-clr)
-    }
+    sparse_row_update(w + row * dim, sum + row * dim, g, dim, neg_clr, eps, maximize);
   };
+}
+
+std::vector<RowStateTable> Adagrad::row_state_tables(std::size_t index) const {
+  const Tensor& sum = sums_[index];
+  if (!sum.defined()) return {};
+  return {{sum.raw_data(), sum.size(1) * static_cast<std::int64_t>(sizeof(float))}};
 }
 
 void Adagrad::update_sparse(std::size_t index, const RowSparseTensor& grad) {

@@ -64,10 +64,17 @@ void for_each_run(std::vector<RowTerm>& terms, F&& fn) {
 }
 
 // Hands every touched row's summed gradient to the optimizer, rows in parallel (RowStep is
-// safe to call concurrently for distinct rows), prefetching the table rows it will update.
-void sum_and_update(const float* grad_rows, const float* table, std::int64_t dim,
-                    const std::vector<RowTerm>& terms, const RowStep& update) {
-  kernels::cpu::for_each_row_sum(grad_rows, dim, terms, update, table);
+// safe to call concurrently for distinct rows), prefetching the table rows it will update and
+// their optimizer state.
+void sum_and_update(const float* grad_rows, const Tensor& table, const std::vector<RowTerm>& terms,
+                    const Optimizer& optimizer, std::size_t param_index, const RowStep& update) {
+  const std::int64_t dim = table.size(1);
+  std::vector<kernels::cpu::TouchedRows> touched = {
+      {table.raw_data(), dim * static_cast<std::int64_t>(sizeof(float))}};
+  for (const RowStateTable& s : optimizer.row_state_tables(param_index)) {
+    touched.push_back({s.base, s.row_bytes});
+  }
+  kernels::cpu::for_each_row_sum(grad_rows, dim, terms, update, touched);
 }
 
 }  // namespace
@@ -103,7 +110,7 @@ void fused_backward_step(nn::Embedding& embedding, const Tensor& ids, const Tens
 
   // Validation is over: from here the step counts and rows change.
   const RowStep update = optimizer.begin_row_step(param_index);
-  sum_and_update(grad_output.data<float>(), table.data<float>(), dim, terms, update);
+  sum_and_update(grad_output.data<float>(), table, terms, optimizer, param_index, update);
 }
 
 void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor& offsets,
@@ -164,7 +171,7 @@ void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor&
   });
 
   const RowStep update = optimizer.begin_row_step(param_index);
-  sum_and_update(grad_output.data<float>(), table.data<float>(), dim, terms, update);
+  sum_and_update(grad_output.data<float>(), table, terms, optimizer, param_index, update);
 }
 
 }  // namespace embedkit::optim

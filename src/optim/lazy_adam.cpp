@@ -64,6 +64,15 @@ void LazyAdam::update_dense(std::size_t index, const Tensor& grad) {
   detail::for_each_unpadded_row(p, [&](std::int64_t r) { update_row(index, r, g + r * dim); });
 }
 
+std::vector<RowStateTable> LazyAdam::row_state_tables(std::size_t index) const {
+  const State& s = state_[index];
+  if (!s.exp_avg.defined()) return {};
+  const std::int64_t row_bytes = s.exp_avg.size(1) * static_cast<std::int64_t>(sizeof(float));
+  return {{s.exp_avg.raw_data(), row_bytes},
+          {s.exp_avg_sq.raw_data(), row_bytes},
+          {s.step.raw_data(), static_cast<std::int64_t>(sizeof(std::int64_t))}};
+}
+
 void LazyAdam::update_sparse(std::size_t index, const RowSparseTensor& grad) {
   const Parameter& p = params_[index];
   State& s = state_[index];

@@ -54,6 +54,11 @@ RowStep Optimizer::begin_row_step(std::size_t index) {
   throw ValueError(name() + " has no row-wise update, so it cannot be fused into the backward");
 }
 
+std::vector<RowStateTable> Optimizer::row_state_tables(std::size_t index) const {
+  static_cast<void>(index);
+  return {};
+}
+
 std::string Optimizer::unsupported_grad_message(bool sparse) const {
   return name() + " does not support " + (sparse ? "sparse" : "dense") + " gradients";
 }

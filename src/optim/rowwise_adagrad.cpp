@@ -79,6 +79,11 @@ RowStep RowWiseAdagrad::begin_row_step(std::size_t index) {
   };
 }
 
+std::vector<RowStateTable> RowWiseAdagrad::row_state_tables(std::size_t index) const {
+  // One float of state per row.
+  return {{sums_[index].raw_data(), static_cast<std::int64_t>(sizeof(float))}};
+}
+
 NamedTensors RowWiseAdagrad::state_dict() const {
   NamedTensors out;
   for (std::size_t i = 0; i < params_.size(); ++i) {

@@ -75,6 +75,13 @@ RowStep SparseAdam::begin_row_step(std::size_t index) {
   };
 }
 
+std::vector<RowStateTable> SparseAdam::row_state_tables(std::size_t index) const {
+  const State& s = state_[index];
+  if (!s.exp_avg.defined()) return {};
+  const std::int64_t row_bytes = s.exp_avg.size(1) * static_cast<std::int64_t>(sizeof(float));
+  return {{s.exp_avg.raw_data(), row_bytes}, {s.exp_avg_sq.raw_data(), row_bytes}};
+}
+
 void SparseAdam::update_sparse(std::size_t index, const RowSparseTensor& grad) {
   // The update is not linear in the gradient: repeated rows are summed first.
   const RowSparseTensor c = detail::coalesce_like_torch(grad);

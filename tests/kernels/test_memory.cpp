@@ -1,4 +1,4 @@
-// Tensor memory: the huge-page allocation option.
+// Tensor memory: the huge-page allocation option and the cache of large freed buffers.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -35,6 +35,114 @@ TEST(Memory, TensorWithHugePages) {
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(t.raw_data()) % (std::size_t{2} << 20), 0u);
   t.fill_zero();
   EXPECT_EQ(t.item_at(1000 * 128 - 1), 0.0);
+}
+
+// Each cache test starts from an empty cache with the default limit and leaves it so.
+class BufferCache : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    saved_limit_ = buffer_cache_limit();
+    release_cached_buffers();
+  }
+  void TearDown() override {
+    set_buffer_cache_limit(saved_limit_);
+    release_cached_buffers();
+  }
+  std::size_t saved_limit_ = 0;
+};
+
+constexpr std::size_t kMiB = std::size_t{1} << 20;
+
+TEST_F(BufferCache, DefaultLimitIsOneGibibyte) {
+  EXPECT_EQ(saved_limit_, std::size_t{1} << 30);
+}
+
+TEST_F(BufferCache, ALargeFreedBufferServesTheNextAllocationOfItsSize) {
+  const BufferCacheStats before = buffer_cache_stats();
+  void* first = nullptr;
+  {
+    auto p = allocate_buffer(4 * kMiB);
+    first = p.get();
+    static_cast<unsigned char*>(p.get())[4 * kMiB - 1] = 7;  // usable to the end
+  }
+  EXPECT_EQ(buffer_cache_stats().cached_buffers, 1u);
+  EXPECT_EQ(buffer_cache_stats().cached_bytes, 4 * kMiB);
+  // A size that rounds to the same 64 KiB multiple gets the same buffer back.
+  auto again = allocate_buffer(4 * kMiB - 1000);
+  EXPECT_EQ(again.get(), first);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(again.get()) % 64, 0u);
+  const BufferCacheStats after = buffer_cache_stats();
+  EXPECT_EQ(after.hits, before.hits + 1);
+  EXPECT_EQ(after.misses, before.misses + 1);  // the first allocation found nothing
+  EXPECT_EQ(after.cached_buffers, 0u);
+}
+
+TEST_F(BufferCache, OtherSizesAndKindsAreNotServed) {
+  { auto p = allocate_buffer(4 * kMiB); }
+  auto bigger = allocate_buffer(6 * kMiB);
+  auto huge = allocate_buffer(4 * kMiB, MemoryOptions{true});
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(huge.get()) % (2 * kMiB), 0u);
+  EXPECT_EQ(buffer_cache_stats().cached_buffers, 1u);  // the 4 MiB one still waits
+  { auto p = allocate_buffer(4 * kMiB); }
+  EXPECT_EQ(buffer_cache_stats().cached_buffers, 1u);  // taken and given back
+}
+
+TEST_F(BufferCache, SmallBuffersAreLeftToMalloc) {
+  { auto p = allocate_buffer(kMiB - 64); }
+  EXPECT_EQ(buffer_cache_stats().cached_buffers, 0u);
+  { auto p = allocate_buffer(kMiB); }
+  EXPECT_EQ(buffer_cache_stats().cached_buffers, 1u);
+}
+
+TEST_F(BufferCache, TheLimitEvictsTheLongestUnused) {
+  set_buffer_cache_limit(10 * kMiB);
+  auto a = allocate_buffer(4 * kMiB);
+  auto b = allocate_buffer(4 * kMiB);
+  auto c = allocate_buffer(3 * kMiB);
+  void* b_ptr = b.get();
+  void* c_ptr = c.get();
+  a.reset();  // cached: 4
+  b.reset();  // cached: 8
+  c.reset();  // 11 > 10: a goes
+  EXPECT_EQ(buffer_cache_stats().cached_bytes, 7 * kMiB);
+  EXPECT_EQ(buffer_cache_stats().cached_buffers, 2u);
+  auto b2 = allocate_buffer(4 * kMiB);
+  auto c2 = allocate_buffer(3 * kMiB);
+  EXPECT_EQ(b2.get(), b_ptr);
+  EXPECT_EQ(c2.get(), c_ptr);
+  // Lowering the limit evicts at once; a buffer larger than the limit is never kept.
+  b2.reset();
+  c2.reset();
+  set_buffer_cache_limit(3 * kMiB);
+  EXPECT_EQ(buffer_cache_stats().cached_bytes, 3 * kMiB);
+  { auto p = allocate_buffer(5 * kMiB); }
+  EXPECT_EQ(buffer_cache_stats().cached_bytes, 3 * kMiB);
+}
+
+TEST_F(BufferCache, ZeroLimitTurnsItOffAndReleaseEmptiesIt) {
+  { auto p = allocate_buffer(2 * kMiB); }
+  EXPECT_EQ(buffer_cache_stats().cached_buffers, 1u);
+  release_cached_buffers();
+  EXPECT_EQ(buffer_cache_stats().cached_buffers, 0u);
+  EXPECT_EQ(buffer_cache_stats().cached_bytes, 0u);
+  set_buffer_cache_limit(0);
+  { auto p = allocate_buffer(2 * kMiB); }
+  EXPECT_EQ(buffer_cache_stats().cached_buffers, 0u);
+}
+
+// Tensors share the cache: a step that allocates the same large output every call reuses it,
+// and what it finds there is only garbage to overwrite (zeros() still zeroes).
+TEST_F(BufferCache, TensorsReuseCachedMemory) {
+  const void* first = nullptr;
+  {
+    Tensor t = Tensor::empty({4096, 128});
+    first = t.raw_data();
+    t.fill_zero();
+    t.data<float>()[5] = 3.0f;
+  }
+  Tensor z = Tensor::zeros({4096, 128});
+  EXPECT_EQ(z.raw_data(), first);
+  EXPECT_EQ(z.item_at(5), 0.0);
 }
 
 }  // namespace

@@ -43,6 +43,7 @@ class Adagrad final : public Optimizer {
   bool supports_sparse() const override { return options_.weight_decay() == 0.0; }
   std::string name() const override { return "Adagrad"; }
   RowStep begin_row_step(std::size_t index) override;
+  std::vector<RowStateTable> row_state_tables(std::size_t index) const override;
 
  protected:
   std::string unsupported_grad_message(bool sparse) const override;

@@ -51,6 +51,7 @@ class LazyAdam final : public Optimizer {
   bool supports_sparse() const override { return true; }
   std::string name() const override { return "LazyAdam"; }
   RowStep begin_row_step(std::size_t index) override;
+  std::vector<RowStateTable> row_state_tables(std::size_t index) const override;
 
  protected:
   void update_dense(std::size_t index, const Tensor& grad) override;

@@ -38,6 +38,13 @@ using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 // no-op.
 using RowStep = std::function<void(std::int64_t row, const float* grad)>;
 
+// A table of per-row optimizer state that a RowStep reads and writes: row r's state lies at
+// base + r * row_bytes.
+struct RowStateTable {
+  const void* base = nullptr;
+  std::int64_t row_bytes = 0;
+};
+
 class Optimizer {
  public:
   explicit Optimizer(std::vector<Parameter> params);
@@ -66,6 +73,11 @@ class Optimizer {
   // what step() gives for that gradient. ValueError where the update is not row-wise (momentum,
   // weight decay, dense-only optimizers): such a step moves rows the batch did not touch.
   virtual RowStep begin_row_step(std::size_t index);
+  // The per-row state a RowStep of params()[index] touches besides the row itself (valid after
+  // begin_row_step), so that the fused backward can prefetch a row's state with the row: on a
+  // table far larger than the caches each is otherwise a miss the update waits for. Default:
+  // none.
+  virtual std::vector<RowStateTable> row_state_tables(std::size_t index) const;
 
  protected:
   // The ValueError text for a gradient of a kind this optimizer refuses (PyTorch's where it has

@@ -47,6 +47,7 @@ class SparseAdam final : public Optimizer {
   bool supports_dense() const override { return false; }
   std::string name() const override { return "SparseAdam"; }
   RowStep begin_row_step(std::size_t index) override;
+  std::vector<RowStateTable> row_state_tables(std::size_t index) const override;
 
  protected:
   std::string unsupported_grad_message(bool sparse) const override;

@@ -1,6 +1,7 @@
 #include "kernels/cpu/row_sums.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "kernels/cpu/sort_terms.hpp"
 #include "kernels/cpu/tuning.hpp"
@@ -17,7 +18,7 @@ constexpr std::int64_t kBlockRows = 32;
 
 void for_each_row_sum(const float* src, std::int64_t dim, const std::vector<RowTerm>& terms,
                       FunctionRef<void(std::int64_t row, const float* sum)> on_row,
-                      const float* touched) {
+                      const std::vector<TouchedRows>& touched) {
   const auto n = static_cast<std::int64_t>(terms.size());
   if (n == 0) return;
   const IsaKernels<float, std::int64_t>& k = isa_kernels<float, std::int64_t>();
@@ -45,16 +46,21 @@ void for_each_row_sum(const float* src, std::int64_t dim, const std::vector<RowT
             }
             ++slots;
           }
-          if (touched != nullptr) {
-            // The next block's rows, one prefetch (for writing) per cache line.
-            std::int64_t seen = 0;
-            for (std::int64_t f = e; f < end && seen < kBlockRows; ++f) {
-              const std::int64_t row = terms[static_cast<std::size_t>(f)].dst;
-              if (f > e && row == terms[static_cast<std::size_t>(f - 1)].dst) continue;
-              const char* line = reinterpret_cast<const char*>(touched + row * dim);
-              for (std::int64_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(line + b, 1);
-              ++seen;
+          // The next block's rows, one prefetch (for writing) per cache line.
+          std::int64_t seen = 0;
+          for (std::int64_t f = e; f < end && seen < kBlockRows && !touched.empty(); ++f) {
+            const std::int64_t row = terms[static_cast<std::size_t>(f)].dst;
+            if (f > e && row == terms[static_cast<std::size_t>(f - 1)].dst) continue;
+            for (const TouchedRows& t : touched) {
+              const char* first = static_cast<const char*>(t.base) + row * t.row_bytes;
+              // Every line the row covers, also when it starts mid-line (rows of a few bytes).
+              const auto start = reinterpret_cast<std::uintptr_t>(first) & ~std::uintptr_t{63};
+              const auto stop = reinterpret_cast<std::uintptr_t>(first + t.row_bytes);
+              for (std::uintptr_t line = start; line < stop; line += 64) {
+                __builtin_prefetch(reinterpret_cast<const void*>(line), 1);
+              }
             }
+            ++seen;
           }
           if (dim > 0) {
             k.segment_reduce(src, dim, block.data(), static_cast<std::int64_t>(block.size()),

@@ -17,12 +17,18 @@
 
 namespace embedkit::kernels::cpu {
 
+// Memory that on_row(row, ...) reads and writes: row r at base + r * row_bytes.
+struct TouchedRows {
+  const void* base;
+  std::int64_t row_bytes;
+};
+
 // src: the gradient rows terms[].src points at (dim floats each); terms sorted by dst, stably.
-// If `touched` is given, the rows (dim floats each) of the block after the current one are
-// prefetched from it while the current block is summed and reported: on a large table each
-// update is otherwise a cache miss the thread waits for.
+// The rows of `touched` (the table, the optimizer's per-row state) for the block after the
+// current one are prefetched while the current block is summed and reported: on a large table
+// each is otherwise a cache miss the update waits for.
 void for_each_row_sum(const float* src, std::int64_t dim, const std::vector<RowTerm>& terms,
                       FunctionRef<void(std::int64_t row, const float* sum)> on_row,
-                      const float* touched = nullptr);
+                      const std::vector<TouchedRows>& touched = {});
 
 }  // namespace embedkit::kernels::cpu
