@@ -4,6 +4,7 @@
 #include "optim/adam_update.hpp"
 #include "optim/check.hpp"
 #include "optim/coalesce.hpp"
+#include "optim/row_update_clones.hpp"
 #include "optim/rows.hpp"
 #include "optim/state_io.hpp"
 
@@ -25,6 +26,19 @@ LazyAdam::LazyAdam(std::vector<Parameter> params, const LazyAdamOptions& options
   state_.resize(params_.size());
 }
 
+namespace {
+
+// One row of the Adam update (the elements of adam_update.hpp).
+EMBEDKIT_ROW_UPDATE_CLONES
+void adam_row(float* w, float* m, float* v, const float* g, std::int64_t dim,
+              const detail::AdamScalars& k, bool maximize) {
+  for (std::int64_t j = 0; j < dim; ++j) {
+    detail::adam_element(w[j], m[j], v[j], nullptr, maximize ? -g[j] : g[j], k);
+  }
+}
+
+}  // namespace
+
 void LazyAdam::update_row(std::size_t index, std::int64_t row, const float* g) {
   State& s = state_[index];
   const std::int64_t dim = params_[index].value.size(1);
@@ -36,10 +50,7 @@ void LazyAdam::update_row(std::size_t index, std::int64_t row, const float* g) {
   float* w = params_[index].value.data<float>() + base;
   float* m = s.exp_avg.data<float>() + base;
   float* v = s.exp_avg_sq.data<float>() + base;
-  const bool maximize = options_.maximize();
-  for (std::int64_t j = 0; j < dim; ++j) {
-    detail::adam_element(w[j], m[j], v[j], nullptr, maximize ? -g[j] : g[j], k);
-  }
+  adam_row(w, m, v, g, dim, k, options_.maximize());
 }
 
 namespace {

@@ -5,6 +5,7 @@
 #include "embedkit/core/error.hpp"
 #include "optim/check.hpp"
 #include "optim/coalesce.hpp"
+#include "optim/row_update_clones.hpp"
 #include "optim/rows.hpp"
 #include "optim/state_io.hpp"
 #include "optim/torch_ops.hpp"
@@ -31,6 +32,38 @@ void SparseAdam::update_dense(std::size_t, const Tensor&) {
   throw ValueError(unsupported_grad_message(false));  // step() refuses it before we get here
 }
 
+namespace {
+
+struct RowScalars {
+  float neg_step_size;
+  float one_minus_beta1;
+  float one_minus_beta2;
+  float eps;
+  bool maximize;
+};
+
+// One row of torch/optim/_functional.py sparse_adam, operation for operation.
+EMBEDKIT_ROW_UPDATE_CLONES
+void row_update(float* w, float* m, float* v, const float* gk, std::int64_t dim,
+                const RowScalars& k) {
+  for (std::int64_t j = 0; j < dim; ++j) {
+    const float g = k.maximize ? -gk[j] : gk[j];
+    const float old_m = m[j];
+    const float m_update = (g - old_m) * k.one_minus_beta1;
+    m[j] = old_m + m_update;
+    const float old_v = v[j];
+    const float v_update = (g * g - old_v) * k.one_minus_beta2;
+    v[j] = old_v + v_update;
+    // numer and denom are recomputed from the updates, as PyTorch does ("dense addition
+    // again"); the sums equal the stored moments bit for bit.
+    const float numer = m_update + old_m;
+    const float denom = std::sqrt(v_update + old_v) + k.eps;
+    w[j] = w[j] + k.neg_step_size * (numer / denom);
+  }
+}
+
+}  // namespace
+
 // torch/optim/_functional.py sparse_adam, operation for operation.
 RowStep SparseAdam::begin_row_step(std::size_t index) {
   const Parameter& p = detail::row_step_parameter(params_, index, "SparseAdam");
@@ -54,24 +87,11 @@ RowStep SparseAdam::begin_row_step(std::size_t index) {
   float* w = params_[index].value.data<float>();
   float* m = s.exp_avg.data<float>();
   float* v = s.exp_avg_sq.data<float>();
-  return [&p, w, m, v, dim, neg_step_size, one_minus_beta1, one_minus_beta2, eps, maximize](
-             std::int64_t row, const float* gk) {
+  const RowScalars k{neg_step_size, one_minus_beta1, one_minus_beta2, eps, maximize};
+  return [&p, w, m, v, dim, k](std::int64_t row, const float* g) {
     if (detail::is_padding_row(p, row)) return;
     const std::int64_t base = row * dim;
-    for (std::int64_t j = 0; j < dim; ++j) {
-      const float g = maximize ? -gk[j] : gk[j];
-      const float old_m = m[base + j];
-      const float m_update = (g - old_m) * one_minus_beta1;
-      m[base + j] = old_m + m_update;
-      const float old_v = v[base + j];
-      const float v_update = (g * g - old_v) * one_minus_beta2;
-      v[base + j] = old_v + v_update;
-      // numer and denom are recomputed from the updates, as PyTorch does ("dense addition
-      // again"); the sums equal the stored moments bit for bit.
-      const float numer = m_update + old_m;
-      const float denom = std::sqrt(v_update + old_v) + eps;
-      w[base + j] = w[base + j] + neg_step_size * (numer / denom);
-    }
+    row_update(w + base, m + base, v + base, g, dim, k);
   };
 }
 
