@@ -14,6 +14,19 @@ namespace {
 // scratch (kBlockRows x dim floats) stays in L1/L2 until the callbacks read it back.
 constexpr std::int64_t kBlockRows = 32;
 
+// Every cache line of `row` in each of `touched`, for writing.
+void prefetch_touched(const std::vector<TouchedRows>& touched, std::int64_t row) {
+  for (const TouchedRows& t : touched) {
+    const char* first = static_cast<const char*>(t.base) + row * t.row_bytes;
+    // Every line the row covers, also when it starts mid-line (rows of a few bytes).
+    const auto start = reinterpret_cast<std::uintptr_t>(first) & ~std::uintptr_t{63};
+    const auto stop = reinterpret_cast<std::uintptr_t>(first + t.row_bytes);
+    for (std::uintptr_t line = start; line < stop; line += 64) {
+      __builtin_prefetch(reinterpret_cast<const void*>(line), 1);
+    }
+  }
+}
+
 }  // namespace
 
 void for_each_row_sum(const float* src, std::int64_t dim, const std::vector<RowTerm>& terms,
@@ -32,6 +45,7 @@ void for_each_row_sum(const float* src, std::int64_t dim, const std::vector<RowT
             static_cast<std::size_t>(kBlockRows * std::max<std::int64_t>(dim, 1)));
         std::vector<RowTerm> block;  // the block's terms, dst renumbered to scratch slots
         std::int64_t rows[kBlockRows];
+        std::int64_t next_rows[kBlockRows];
         std::int64_t e = begin;
         while (e < end) {
           block.clear();
@@ -46,27 +60,24 @@ void for_each_row_sum(const float* src, std::int64_t dim, const std::vector<RowT
             }
             ++slots;
           }
-          // The next block's rows, one prefetch (for writing) per cache line.
-          std::int64_t seen = 0;
-          for (std::int64_t f = e; f < end && seen < kBlockRows && !touched.empty(); ++f) {
+          // The next block's rows, to prefetch while this block is reported.
+          std::int64_t next = 0;
+          for (std::int64_t f = e; f < end && next < kBlockRows && !touched.empty(); ++f) {
             const std::int64_t row = terms[static_cast<std::size_t>(f)].dst;
             if (f > e && row == terms[static_cast<std::size_t>(f - 1)].dst) continue;
-            for (const TouchedRows& t : touched) {
-              const char* first = static_cast<const char*>(t.base) + row * t.row_bytes;
-              // Every line the row covers, also when it starts mid-line (rows of a few bytes).
-              const auto start = reinterpret_cast<std::uintptr_t>(first) & ~std::uintptr_t{63};
-              const auto stop = reinterpret_cast<std::uintptr_t>(first + t.row_bytes);
-              for (std::uintptr_t line = start; line < stop; line += 64) {
-                __builtin_prefetch(reinterpret_cast<const void*>(line), 1);
-              }
-            }
-            ++seen;
+            next_rows[next++] = row;
           }
           if (dim > 0) {
             k.segment_reduce(src, dim, block.data(), static_cast<std::int64_t>(block.size()),
                              scratch.data(), ahead);
           }
-          for (std::int64_t s = 0; s < slots; ++s) on_row(rows[s], scratch.data() + s * dim);
+          // One next-block row prefetched per row reported, so the misses overlap the updates:
+          // issued all at once, they filled the miss buffers and the core stalled on them.
+          for (std::int64_t s = 0; s < slots; ++s) {
+            if (s < next) prefetch_touched(touched, next_rows[s]);
+            on_row(rows[s], scratch.data() + s * dim);
+          }
+          for (std::int64_t s = slots; s < next; ++s) prefetch_touched(touched, next_rows[s]);
         }
       });
 }
