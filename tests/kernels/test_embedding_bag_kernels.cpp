@@ -31,6 +31,9 @@ std::vector<Layout> layouts(std::uint64_t seed) {
   l.push_back({"no bags", {0}});
   l.push_back({"one empty bag", {0, 0}});
   l.push_back({"bags of 1", random_bounds(30, 1, seed)});  // sizes 0 or 1
+  std::vector<std::int64_t> ones(2001);  // exactly one id each (their own path), many threads
+  for (std::size_t b = 0; b < ones.size(); ++b) ones[b] = static_cast<std::int64_t>(b);
+  l.push_back({"bags of exactly 1", ones});
   l.push_back({"bags up to 20", random_bounds(40, 20, seed + 1)});
   l.push_back({"bags up to 100", random_bounds(12, 100, seed + 2)});
   std::vector<std::int64_t> big(1201);  // many bags: several threads
@@ -104,34 +107,41 @@ TEST_P(BagKernels, SpecialValues) {
     const std::vector<float> row_values = {nan, -0.0f, 0.0f, 1.0f, -inf, inf, 1e-40f};
     const auto rows = static_cast<std::int64_t>(row_values.size());
     const std::vector<I> ids = {0, 1, 2, 3, 4, 5, 6, 1, 2, 2, 1, 6, 5, 4, 3, 2, 1, 0};
-    const std::vector<std::int64_t> bounds = {0, 7, 8, 9, 11, 12, 13, 18};
-    const std::int64_t num_bags = static_cast<std::int64_t>(bounds.size()) - 1;
-    for (std::int64_t dim : {std::int64_t{21}, std::int64_t{16}, std::int64_t{128}}) {
-      std::vector<W> table(static_cast<std::size_t>(rows * dim));
-      for (std::int64_t r = 0; r < rows; ++r) {
-        for (std::int64_t j = 0; j < dim; ++j) {
-          // Column j of row r: rotate the values so each column sees another order.
-          table[static_cast<std::size_t>(r * dim + j)] =
-              from_f32<W>(row_values[static_cast<std::size_t>((r + j) % rows)]);
+    // Mixed bags, and bags of exactly one id each (a path of their own), without and with a
+    // padding row (row 2: its bags of one are empty sums).
+    std::vector<std::int64_t> singles(ids.size() + 1);
+    for (std::size_t b = 0; b < singles.size(); ++b) singles[b] = static_cast<std::int64_t>(b);
+    for (const auto& [bounds, padding] :
+         {std::pair{std::vector<std::int64_t>{0, 7, 8, 9, 11, 12, 13, 18}, std::int64_t{-1}},
+          std::pair{singles, std::int64_t{-1}}, std::pair{singles, std::int64_t{2}}}) {
+      const std::int64_t num_bags = static_cast<std::int64_t>(bounds.size()) - 1;
+      for (std::int64_t dim : {std::int64_t{21}, std::int64_t{16}, std::int64_t{128}}) {
+        std::vector<W> table(static_cast<std::size_t>(rows * dim));
+        for (std::int64_t r = 0; r < rows; ++r) {
+          for (std::int64_t j = 0; j < dim; ++j) {
+            // Column j of row r: rotate the values so each column sees another order.
+            table[static_cast<std::size_t>(r * dim + j)] =
+                from_f32<W>(row_values[static_cast<std::size_t>((r + j) % rows)]);
+          }
         }
-      }
-      for (Reduce mode : {Reduce::Sum, Reduce::Mean, Reduce::Max}) {
-        const auto size = static_cast<std::size_t>(num_bags * dim);
-        std::vector<W> expected(size), actual(size);
-        std::vector<std::int64_t> earg(size), aarg(size);
-        ref::bag_forward(table.data(), dim, ids.data(), bounds.data(), num_bags, mode,
-                         static_cast<const W*>(nullptr), -1, expected.data(), earg.data());
-        cpu::bag_forward(table.data(), dim, ids.data(), bounds.data(), num_bags, mode,
-                         static_cast<const W*>(nullptr), -1, actual.data(), aarg.data());
-        EXPECT_TRUE(bitwise_equal(expected, actual))
-            << type_name<W>() << " dim " << dim << " " << mode_name(mode);
-        if (mode == Reduce::Max) {
-          EXPECT_EQ(earg, aarg) << type_name<W>() << " dim " << dim;
-        } else {
-          // The bag of the single id 1 (row 1 starts with -0): its sum and mean start with +0.
-          const W first = actual[static_cast<std::size_t>(1 * dim)];
-          EXPECT_EQ(to_f32(first), 0.0f);
-          EXPECT_FALSE(std::signbit(to_f32(first))) << type_name<W>() << " dim " << dim;
+        for (Reduce mode : {Reduce::Sum, Reduce::Mean, Reduce::Max}) {
+          const auto size = static_cast<std::size_t>(num_bags * dim);
+          std::vector<W> expected(size), actual(size);
+          std::vector<std::int64_t> earg(size), aarg(size);
+          ref::bag_forward(table.data(), dim, ids.data(), bounds.data(), num_bags, mode,
+                           static_cast<const W*>(nullptr), padding, expected.data(), earg.data());
+          cpu::bag_forward(table.data(), dim, ids.data(), bounds.data(), num_bags, mode,
+                           static_cast<const W*>(nullptr), padding, actual.data(), aarg.data());
+          EXPECT_TRUE(bitwise_equal(expected, actual)) << type_name<W>() << " dim " << dim << " "
+                                                       << mode_name(mode) << " padding " << padding;
+          if (mode == Reduce::Max) {
+            EXPECT_EQ(earg, aarg) << type_name<W>() << " dim " << dim;
+          } else {
+            // The bag of the single id 1 (row 1 starts with -0): its sum and mean start with +0.
+            const W first = actual[static_cast<std::size_t>(1 * dim)];
+            EXPECT_EQ(to_f32(first), 0.0f);
+            EXPECT_FALSE(std::signbit(to_f32(first))) << type_name<W>() << " dim " << dim;
+          }
         }
       }
     }

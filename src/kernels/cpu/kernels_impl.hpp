@@ -360,20 +360,6 @@ void bag_loop(const BagArgs<W, I>& a, std::int64_t b0, std::int64_t b1) {
   const bool mean = a.kind == BagKind::Mean;
   for (std::int64_t b = b0; b < b1; ++b) {
     W* out = a.out + b * a.dim;
-    if constexpr (OP == Op::Add && D > 0) {
-      // A bag of one (kept) id is that row plus zero (which makes -0.0 +0.0, as the sum does;
-      // its mean divides by 1). Done here, inline, it costs what a lookup costs; through
-      // reduce_row the per-bag call made bags of one slower than LibTorch.
-      const std::int64_t e = a.bounds[b];
-      if (a.bounds[b + 1] - e == 1 && !s.skip(e)) {
-        if (e + ahead < prefetch_end) s.prefetch(e + ahead);
-        const W* r = s.row(e);
-        EMBEDKIT_UNROLL for (int v = 0; v < D / V::N; ++v) {
-          V::store(out + v * V::N, V::add(V::zero(), V::load(r + v * V::N)));
-        }
-        continue;
-      }
-    }
     std::int64_t* arg = nullptr;
     if constexpr (OP == Op::MaxArg) {
       arg = a.arg_max + b * a.dim;
@@ -384,11 +370,50 @@ void bag_loop(const BagArgs<W, I>& a, std::int64_t b0, std::int64_t b1) {
   }
 }
 
+// Bags [b0, b1), each of exactly one id, summed or averaged without weights: each output row
+// is its row plus zero (which makes -0.0 +0.0, as the sum does; the mean divides by 1), or
+// zeros where the id is padding (an empty sum). Through reduce_row the per-bag call made bags
+// of one slower than LibTorch; a check inside bag_loop's loop slowed the large bags instead.
+template <class V, class W, class I, int D>
+void single_id_bags(const BagArgs<W, I>& a, std::int64_t b0, std::int64_t b1) {
+  const BagSource<V, W, I, D> s{a.weight, a.dim, a.ids, a.per_sample_weights, a.padding_idx};
+  const std::int64_t ahead = a.prefetch_ahead;
+  const std::int64_t prefetch_end = ahead > 0 ? a.bounds[b1] : 0;
+  for (std::int64_t b = b0; b < b1; ++b) {
+    const std::int64_t e = a.bounds[b];
+    if (e + ahead < prefetch_end) s.prefetch(e + ahead);
+    W* out = a.out + b * D;
+    if (s.skip(e)) {
+      EMBEDKIT_UNROLL for (int v = 0; v < D / V::N; ++v) V::store(out + v * V::N, V::zero());
+      continue;
+    }
+    const W* r = s.row(e);
+    EMBEDKIT_UNROLL for (int v = 0; v < D / V::N; ++v) {
+      V::store(out + v * V::N, V::add(V::zero(), V::load(r + v * V::N)));
+    }
+  }
+}
+
+// Whether every bag in [b0, b1) holds exactly one id (an OR over the sizes, vectorised).
+template <class V>
+bool all_single_id(const std::int64_t* bounds, std::int64_t b0, std::int64_t b1) {
+  std::int64_t other = 0;
+  for (std::int64_t b = b0; b < b1; ++b) other |= (bounds[b + 1] - bounds[b]) ^ 1;
+  return other == 0;
+}
+
 template <class V, class W, class I>
 void bag(const BagArgs<W, I>& a, std::int64_t b0, std::int64_t b1) {
   if (b0 >= b1) return;
   with_dim(a.dim, [&](auto d) {
     constexpr int D = decltype(d)::value;
+    if constexpr (D > 0) {
+      if (a.kind != BagKind::Max && a.per_sample_weights == nullptr &&
+          all_single_id<V>(a.bounds, b0, b1)) {
+        single_id_bags<V, W, I, D>(a, b0, b1);
+        return;
+      }
+    }
     if (a.kind == BagKind::Max) {
       if (a.arg_max != nullptr) {
         bag_loop<V, W, I, D, Op::MaxArg>(a, b0, b1);
