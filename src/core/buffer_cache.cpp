@@ -65,6 +65,10 @@ void* BufferCache::take(std::size_t bytes, bool huge_pages) {
     }
   }
   ++misses_;
+  // A size not seen since the last frees: the program is not repeating itself (a buffer that
+  // grows, a batch of a new shape), so what is cached would likely wait forever. Letting it go
+  // bounds the cache to a repeating loop's working set instead of to its limit.
+  evict_until(0);
   return nullptr;
 }
 

@@ -20,7 +20,8 @@ class BufferCache {
   static constexpr std::size_t kMinBytes = std::size_t{1} << 20;
   static constexpr std::size_t kDefaultLimit = std::size_t{1} << 30;
 
-  // A cached buffer of exactly `bytes` (the allocation's rounded size) and kind, or null.
+  // A cached buffer of exactly `bytes` (the allocation's rounded size) and kind, or null, in
+  // which case every cached buffer is freed.
   void* take(std::size_t bytes, bool huge_pages);
   // Keeps p (an aligned_alloc'ed buffer of `bytes`) if it fits under the limit, evicting the
   // longest-unused buffers as needed; false: the caller frees it.

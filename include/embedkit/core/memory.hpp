@@ -26,7 +26,9 @@ std::shared_ptr<void> allocate_buffer(std::size_t nbytes, const MemoryOptions& o
 // The buffer cache. A loop that allocates the same large tensors every step (a forward's
 // output, a dense gradient) gets the previous step's memory back instead of fresh pages from
 // the kernel, whose page faults can cost more than the work. Freed buffers stay mapped up to
-// the limit (default 1 GiB; the longest-unused go first); 0 turns the cache off.
+// the limit (default 1 GiB; the longest-unused go first), and only while the program keeps
+// asking for the sizes it freed: an allocation that finds no buffer of its size releases them
+// all. 0 turns the cache off.
 void set_buffer_cache_limit(std::size_t bytes);
 std::size_t buffer_cache_limit();
 // Frees every cached buffer now.
