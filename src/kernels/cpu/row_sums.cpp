@@ -37,6 +37,7 @@ void for_each_row_sum(const float* src, std::int64_t dim, const std::vector<RowT
   const IsaKernels<float, std::int64_t>& k = isa_kernels<float, std::int64_t>();
   const std::int64_t row_bytes = dim * static_cast<std::int64_t>(sizeof(float));
   const std::int64_t ahead = prefetch_ahead(row_bytes);
+  const bool spread = n * row_bytes >= kSpreadPrefetchMinBytes;
   parallel_chunks(
       threads_for_bytes(n * std::max<std::int64_t>(row_bytes, 1)), [&](int c, int chunks) {
         const std::int64_t begin = run_aligned_chunk_begin(terms, chunks, c);
@@ -67,17 +68,20 @@ void for_each_row_sum(const float* src, std::int64_t dim, const std::vector<RowT
             if (f > e && row == terms[static_cast<std::size_t>(f - 1)].dst) continue;
             next_rows[next++] = row;
           }
+          // See kSpreadPrefetchMinBytes: all at once, or one per row reported.
+          const std::int64_t early = spread ? 0 : next;
+          for (std::int64_t s = 0; s < early; ++s) prefetch_touched(touched, next_rows[s]);
           if (dim > 0) {
             k.segment_reduce(src, dim, block.data(), static_cast<std::int64_t>(block.size()),
                              scratch.data(), ahead);
           }
-          // One next-block row prefetched per row reported, so the misses overlap the updates:
-          // issued all at once, they filled the miss buffers and the core stalled on them.
           for (std::int64_t s = 0; s < slots; ++s) {
-            if (s < next) prefetch_touched(touched, next_rows[s]);
+            if (early + s < next) prefetch_touched(touched, next_rows[early + s]);
             on_row(rows[s], scratch.data() + s * dim);
           }
-          for (std::int64_t s = slots; s < next; ++s) prefetch_touched(touched, next_rows[s]);
+          for (std::int64_t s = early + slots; s < next; ++s) {
+            prefetch_touched(touched, next_rows[s]);
+          }
         }
       });
 }
