@@ -370,6 +370,25 @@ void bag_loop(const BagArgs<W, I>& a, std::int64_t b0, std::int64_t b1) {
   }
 }
 
+// bag_loop with every call inlined, for rows of one or two vectors, where a bag's sum costs
+// little more than the call that computes it (cache-sized table, D = 16, one thread: bags of
+// 20 summed in 46.5 against 51.5 µs, averaged in 47 against 71). Wide rows keep the calls:
+// inlining everything there measured 1.6x slower on a 512 MiB table.
+template <class V, class W, class I, int D, Op OP>
+[[gnu::flatten]] void bag_loop_inlined(const BagArgs<W, I>& a, std::int64_t b0, std::int64_t b1) {
+  bag_loop<V, W, I, D, OP>(a, b0, b1);
+}
+
+// bag_loop, or its inlined form for narrow rows.
+template <class V, class W, class I, int D, Op OP>
+void run_bag_loop(const BagArgs<W, I>& a, std::int64_t b0, std::int64_t b1) {
+  if constexpr (D > 0 && D <= 2 * V::N) {
+    bag_loop_inlined<V, W, I, D, OP>(a, b0, b1);
+  } else {
+    bag_loop<V, W, I, D, OP>(a, b0, b1);
+  }
+}
+
 // Bags [b0, b1), each of exactly one id, summed or averaged without weights: each output row
 // is its row plus zero (which makes -0.0 +0.0, as the sum does; the mean divides by 1), or
 // zeros where the id is padding (an empty sum). Through reduce_row the per-bag call made bags
@@ -416,16 +435,16 @@ void bag(const BagArgs<W, I>& a, std::int64_t b0, std::int64_t b1) {
     }
     if (a.kind == BagKind::Max) {
       if (a.arg_max != nullptr) {
-        bag_loop<V, W, I, D, Op::MaxArg>(a, b0, b1);
+        run_bag_loop<V, W, I, D, Op::MaxArg>(a, b0, b1);
       } else {
-        bag_loop<V, W, I, D, Op::Max>(a, b0, b1);
+        run_bag_loop<V, W, I, D, Op::Max>(a, b0, b1);
       }
     } else if (a.per_sample_weights != nullptr && a.padding_idx >= 0) {
-      bag_loop<V, W, I, D, Op::MulAdd>(a, b0, b1);
+      run_bag_loop<V, W, I, D, Op::MulAdd>(a, b0, b1);
     } else if (a.per_sample_weights != nullptr) {
-      bag_loop<V, W, I, D, Op::Fma>(a, b0, b1);
+      run_bag_loop<V, W, I, D, Op::Fma>(a, b0, b1);
     } else {
-      bag_loop<V, W, I, D, Op::Add>(a, b0, b1);
+      run_bag_loop<V, W, I, D, Op::Add>(a, b0, b1);
     }
   });
 }
