@@ -3,6 +3,7 @@
 // padding, scale_grad_by_freq, per-sample weights and mean bags.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <functional>
 #include <memory>
 
@@ -127,6 +128,36 @@ TEST(FusedBackward, EmbeddingEqualsSparseBackwardCoalesceStep) {
       ASSERT_EQ(fused.weight().to_float_vector(), plain.weight().to_float_vector());
     }
   }
+}
+
+// README and fused_backward.hpp: the fused step equals a *coalesced* backward then step. With
+// sparse(true), backward() returns PyTorch's uncoalesced gradient, and SGD applies it entry by
+// entry (as PyTorch's sparse add_ does): each duplicate id's row is rounded into the table on its
+// own. Here two halves of an ulp round away one at a time (ties to even) but not when summed
+// first, so the two paths differ, and each matches its own reference exactly.
+TEST(FusedBackward, UncoalescedSparseStepIsEntryByEntryAndDiffersFromFused) {
+  const float half_ulp_of_one = std::ldexp(1.0f, -24);
+  const Tensor ids = Tensor::from_vector<std::int64_t>({0, 0});
+  const Tensor grad_out =
+      Tensor::from_vector<float>({-half_ulp_of_one, -half_ulp_of_one}, Shape{2, 1});
+
+  nn::Embedding fused(
+      nn::EmbeddingOptions(1, 1).weight(Tensor::from_vector<float>({1.0f}, Shape{1, 1})));
+  SGD opt_fused({{"weight", fused.weight(), std::nullopt}}, SGDOptions(1.0));
+  fused_backward_step(fused, ids, grad_out, opt_fused);
+
+  nn::Embedding plain(nn::EmbeddingOptions(1, 1).sparse(true).weight(
+      Tensor::from_vector<float>({1.0f}, Shape{1, 1})));
+  SGD opt_plain({{"weight", plain.weight(), std::nullopt}}, SGDOptions(1.0));
+  const RowSparseTensor uncoalesced = plain.backward(ids, grad_out).sparse();
+  ASSERT_EQ(uncoalesced.indices().numel(), 2);  // one entry per id, as PyTorch returns it
+  opt_plain.step({nn::WeightGrad::from_sparse(uncoalesced)});
+
+  const float summed = 1.0f + 2 * half_ulp_of_one;  // one rounding of the summed gradient
+  const float one_at_a_time = (1.0f + half_ulp_of_one) + half_ulp_of_one;  // two, to even
+  ASSERT_NE(summed, one_at_a_time);
+  EXPECT_EQ(fused.weight().data<float>()[0], summed);
+  EXPECT_EQ(plain.weight().data<float>()[0], one_at_a_time);
 }
 
 TEST(FusedBackward, EmbeddingBagEqualsBackwardThenStep) {
