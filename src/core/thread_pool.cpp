@@ -97,8 +97,9 @@ inline void cpu_relax() {
 //       -> a claimant's compare-and-swap (acquire; the claims of other threads are
 //          read-modify-writes, so they continue the release sequence) -> it reads job_, runs
 //          the chunk, maybe writes error_ (under error_mutex_) -> done_.fetch_add (release)
-//       -> the submitter reads done_ == chunks (acquire) -> reads error_, returns; the next job
-//          is written only after that.
+//       -> the submitter reads done_ == chunks (acquire) -> reads error_, returns and unlocks
+//          submit_; the next job is written only after that, by whichever thread locks
+//          submit_ next (the mutex orders it after this one).
 //  3. next + 1 never carries into the chunk count: a claim needs next < chunks <= kMaxChunks.
 class Pool {
  public:
