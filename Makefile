@@ -1,6 +1,7 @@
 # The two commands of the README: `make demo` and `make test`. Everything else is a helper.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 BENCH_BUILD ?= build-bench
 JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
@@ -9,7 +10,7 @@ CMAKE_GEN  := -G Ninja
 REQUIRE_ORACLES ?= OFF
 TEST_FLAGS := -DEMBEDKIT_BUILD_TESTS=ON -DEMBEDKIT_REQUIRE_ORACLES=$(REQUIRE_ORACLES)
 
-.PHONY: all deps configure build demo test test-release test-asan bench bench-word2vec format format-check install clean
+.PHONY: all deps configure build demo test test-release test-asan test-tsan bench bench-word2vec format format-check install clean
 
 all: build
 
@@ -31,8 +32,9 @@ demo:
 	cmake --build $(BUILD) -j $(JOBS) --target embedkit_cli
 	ANALOGIES="$(ANALOGIES)" SIMILARITY="$(SIMILARITY)" scripts/demo $(BUILD)
 
-# Release build + tests, then the same suite under AddressSanitizer + UBSan.
-test: test-release test-asan
+# Release build + tests, then the same suite under AddressSanitizer + UBSan, then the threaded
+# suites under ThreadSanitizer.
+test: test-release test-asan test-tsan
 
 test-release: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
@@ -43,6 +45,32 @@ test-asan: deps
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+# ThreadSanitizer, in a build of its own with only the suites whose threads must be race-free:
+# the thread pool, kernels, layers, optimizers, io, vectors and the unit tests. Not the
+# hogwild training of word2vec and the text classifier (tests/models, tests/classify,
+# tests/examples): their threads update shared float tables without locks on purpose, as
+# word2vec.c and fastText do (docs/design.md), a race TSan would rightly report; nor the
+# LibTorch tests (LibTorch and its OpenMP runtime are not instrumented, so TSan reports races
+# that are not). tests/CMakeLists.txt picks the suites; no suppression file hides anything.
+# TSan (GCC 12) puts its shadow memory at fixed addresses, which a kernel randomising mmap with
+# more than 28 bits (vm.mmap_rnd_bits) can collide with ("FATAL: ThreadSanitizer: unexpected
+# memory mapping"): there the build (which runs the test binaries to list their tests) and the
+# tests run without address randomisation (setarch -R), when the machine allows it.
+TSAN_RUN = $(shell test "$$(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo 0)" -gt 28 && \
+  setarch $$(uname -m) -R true 2>/dev/null && echo setarch $$(uname -m) -R)
+# The kernel tests repeat each case per instruction-set level and thread count; under TSan
+# (5-15x slower) only the 3-thread cases (uneven splits; hardware_concurrency when it is more)
+# of the generic level run: threads and partitioning are the same code for every level
+# (src/kernels/cpu/*_cpu.cpp; the per-level files start no threads), whose loops the two builds
+# above check bit for bit. It keeps this stage to minutes of CI.
+TSAN_CTEST_EXCLUDE = /(avx2|avx512)_|/generic_[12]threads_
+test-tsan: deps
+	cmake -S . -B $(TSAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBEDKIT_SANITIZE_THREAD=ON \
+	  -DEMBEDKIT_TORCH_TESTS=OFF -DEMBEDKIT_BUILD_TOOLS=OFF -DEMBEDKIT_BUILD_EXAMPLES=OFF -DEMBEDKIT_CUDA=OFF
+	$(TSAN_RUN) cmake --build $(TSAN_BUILD) -j $(JOBS)
+	TSAN_OPTIONS=halt_on_error=1 $(TSAN_RUN) ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) \
+	  -E '$(TSAN_CTEST_EXCLUDE)'
 
 # The benchmarks against LibTorch (not part of `make test`): builds bench/ and runs its default
 # subset (a few minutes); raw results and a Markdown summary go to $(BENCH_BUILD)/results.
@@ -78,4 +106,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(BENCH_BUILD)

@@ -8,7 +8,9 @@
 // nothing else is fused.
 #pragma once
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+// Not under ThreadSanitizer: the resolver that picks the copy is an ifunc, run by the dynamic
+// loader before the TSan runtime is initialised, and TSan instruments it (a crash at load).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
 #define EMBEDKIT_ROW_UPDATE_CLONES __attribute__((target_clones("fma", "default")))
 #else
 #define EMBEDKIT_ROW_UPDATE_CLONES

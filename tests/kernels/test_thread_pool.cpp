@@ -1,8 +1,11 @@
-// The thread pool: thread count, partitioning, nesting, exceptions.
+// The thread pool: thread count, partitioning, nesting, exceptions, and a stress of the claim
+// protocol (meant to run under ThreadSanitizer too: make test-tsan).
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -115,6 +118,90 @@ TEST_F(ThreadPoolTest, ConcurrentCallers) {
   a.join();
   b.join();
   EXPECT_EQ(total.load(), 2 * 200 * 1000);
+}
+
+// Back-to-back calls whose chunk count changes every call (1, 2, ..., threads, 1, ...), with
+// 2 to 8 threads (more threads than cores), so that workers still busy with one job meet the
+// next: each chunk of each call must run exactly once, see the caller's writes made before the
+// call, and finish before the call returns; an exception thrown by one chunk must reach the
+// caller after the other chunks ran. The per-chunk records are plain ints, not atomics: under
+// ThreadSanitizer a chunk that ran outside the happens-before order the pool promises (run
+// twice, run after the call returned, or run without seeing the call's setup) is reported.
+TEST_F(ThreadPoolTest, StressEveryChunkRunsOncePerCallAcrossChunkAndThreadCounts) {
+  constexpr int kCallsPerThreadCount = 10000;
+  constexpr int kThrowEvery = 7;  // every 7th call one chunk throws
+  for (int threads = 2; threads <= 8; ++threads) {
+    set_num_threads(threads);
+    std::vector<std::int64_t> input(static_cast<std::size_t>(threads));
+    std::vector<std::int64_t> output(static_cast<std::size_t>(threads));
+    std::vector<int> runs(static_cast<std::size_t>(threads));
+    for (int call = 0; call < kCallsPerThreadCount; ++call) {
+      const int chunks = 1 + call % threads;
+      const bool throws = call % kThrowEvery == 0;
+      const int thrower = call % chunks;
+      for (int c = 0; c < threads; ++c) {
+        input[static_cast<std::size_t>(c)] = std::int64_t{call} * 1000 + c;
+        output[static_cast<std::size_t>(c)] = -1;
+        runs[static_cast<std::size_t>(c)] = 0;
+      }
+      std::atomic<int> calls{0};
+      std::atomic<int> wrong_count{0};
+      auto chunk = [&](int c, int n) {
+        ++calls;
+        if (n != chunks) ++wrong_count;
+        ++runs[static_cast<std::size_t>(c)];
+        output[static_cast<std::size_t>(c)] = input[static_cast<std::size_t>(c)];
+        if (throws && c == thrower) throw std::runtime_error("chunk " + std::to_string(c));
+      };
+      if (throws) {
+        try {
+          parallel_chunks(chunks, chunk);
+          ADD_FAILURE() << "call " << call << ": the exception of chunk " << thrower << " was lost";
+        } catch (const std::runtime_error& e) {
+          ASSERT_EQ(std::string(e.what()), "chunk " + std::to_string(thrower)) << "call " << call;
+        }
+      } else {
+        parallel_chunks(chunks, chunk);
+      }
+      ASSERT_EQ(calls.load(), chunks) << threads << " threads, call " << call;
+      ASSERT_EQ(wrong_count.load(), 0) << threads << " threads, call " << call;
+      for (int c = 0; c < threads; ++c) {
+        const auto i = static_cast<std::size_t>(c);
+        ASSERT_EQ(runs[i], c < chunks ? 1 : 0)
+            << threads << " threads, call " << call << ", chunk " << c;
+        ASSERT_EQ(output[i], c < chunks ? input[i] : -1)
+            << threads << " threads, call " << call << ", chunk " << c;
+      }
+    }
+  }
+}
+
+// Two threads submit jobs of alternating chunk counts at once: the pool runs one thread's job
+// while the other runs its own inline, and ownership of the pool passes between them call after
+// call. Same checks as above, per submitter.
+TEST_F(ThreadPoolTest, StressTwoSubmittersWithAlternatingChunkCounts) {
+  constexpr int kThreads = 4;
+  constexpr int kCalls = 5000;
+  set_num_threads(kThreads);
+  auto submit = [](int seed, int* failures) {
+    std::vector<int> runs(kThreads);
+    for (int call = 0; call < kCalls; ++call) {
+      const int chunks = 1 + (call + seed) % kThreads;
+      for (int& r : runs) r = 0;
+      parallel_chunks(chunks, [&](int c, int) { ++runs[static_cast<std::size_t>(c)]; });
+      for (int c = 0; c < kThreads; ++c) {
+        if (runs[static_cast<std::size_t>(c)] != (c < chunks ? 1 : 0)) ++*failures;
+      }
+    }
+  };
+  int failures_a = 0;
+  int failures_b = 0;
+  std::thread a(submit, 0, &failures_a);
+  std::thread b(submit, 1, &failures_b);
+  a.join();
+  b.join();
+  EXPECT_EQ(failures_a, 0);
+  EXPECT_EQ(failures_b, 0);
 }
 
 }  // namespace

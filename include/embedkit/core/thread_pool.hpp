@@ -44,8 +44,8 @@ class FunctionRef<R(Args...)> {
 
 // Runs fn(chunk, num_chunks) once for each chunk = 0 .. num_chunks-1, on the pool's threads and
 // the caller's, and returns when all have finished. num_chunks is clamped to
-// [1, get_num_threads()]; the value used is what fn receives. Runs everything on the caller
-// when called from inside a chunk, or while another thread is using the pool. The first
+// [1, min(get_num_threads(), 65535)]; the value used is what fn receives. Runs everything on the
+// caller when called from inside a chunk, or while another thread is using the pool. The first
 // exception a chunk throws is rethrown here after all chunks finished.
 void parallel_chunks(int num_chunks, FunctionRef<void(int, int)> fn);
 
