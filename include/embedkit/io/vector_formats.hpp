@@ -25,7 +25,9 @@
 // is refused (IoError naming the line) rather than read with a changed last value; add the
 // newline if the line is complete. word2vec binary needs no such rule: its header's counts and
 // fixed-size values show any cut. A vocabulary's last word may lack its newline (hand-written
-// and '\n'.join-ed files are common, and a word cannot be checked against a length).
+// and '\n'.join-ed files are common). A cut .vocab is refused by its word count (the cut
+// removed words) or by its pair line (below; the cut went through it), except for the one cut
+// no rule can see: one that removes the whole pair line and ends inside the last word.
 //
 // The .npy + .vocab pair. Two files are never replaced in one atomic step, so an interrupted
 // save (a full disk, a SIGKILL between the two renames) or two saves at once could leave the
