@@ -13,10 +13,12 @@
 #include <limits>
 #include <set>
 #include <system_error>
+#include <vector>
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/safetensors.hpp"
 #include "io/display_name.hpp"
+#include "io/file_reading.hpp"
 #include "io/json_cursor.hpp"
 
 namespace embedkit::io {
@@ -85,7 +87,7 @@ class MemorySource final : public ByteSource {
 class FileSource final : public ByteSource {
  public:
   explicit FileSource(const std::filesystem::path& path) : ByteSource(path.string()) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd_ < 0) throw IoError(name(), "cannot open: " + errno_text(errno));
     struct stat st {};
     if (::fstat(fd_, &st) != 0) {
@@ -94,8 +96,10 @@ class FileSource final : public ByteSource {
       throw IoError(name(), "cannot stat: " + errno_text(err));
     }
     if (!S_ISREG(st.st_mode)) {
+      // classify_input checked the path; it changed since.
       ::close(fd_);
-      throw IoError(name(), "not a regular file");
+      throw IoError(name(), "is " + detail::file_type_phrase(st.st_mode) +
+                                ", not a regular file (it changed while it was opened)");
     }
     size_ = static_cast<std::uint64_t>(st.st_size);
   }
@@ -369,11 +373,20 @@ SafetensorsContents read_contents(const ByteSource& source) {
 }  // namespace
 
 SafetensorsContents load_safetensors(const std::filesystem::path& path) {
+  // A pipe cannot be read by offset: it is read whole first (with file_reading.hpp's limit).
+  if (detail::classify_input(path) == detail::InputKind::Stream) {
+    const std::vector<std::uint8_t> bytes = detail::read_file_bytes(path);
+    return read_contents(MemorySource(bytes, path.string()));
+  }
   const FileSource source(path);
   return read_contents(source);
 }
 
 SafetensorsHeader read_safetensors_header(const std::filesystem::path& path) {
+  if (detail::classify_input(path) == detail::InputKind::Stream) {
+    const std::vector<std::uint8_t> bytes = detail::read_file_bytes(path);
+    return parse_header(MemorySource(bytes, path.string()));
+  }
   const FileSource source(path);
   return parse_header(source);
 }

@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "embedkit/core/tensor.hpp"
+#include "embedkit/io/safetensors.hpp"
 #include "embedkit/io/vector_formats.hpp"
+#include "io/file_reading.hpp"
 
 namespace embedkit::io::detail {
 
@@ -31,9 +33,6 @@ class WordChecker {
   Impl* impl_;
 };
 
-// The whole file; IoError when it cannot be read.
-std::vector<std::uint8_t> read_file_bytes(const std::filesystem::path& path);
-
 // Parses a header count: decimal digits only, at most 18 of them.
 bool parse_count(std::string_view text, std::int64_t& out);
 
@@ -49,5 +48,17 @@ void check_finite(const std::string& source, const std::vector<std::string>& wor
 
 // Float32 matrix [V, D] made from the values read.
 Tensor matrix_from(std::vector<float>&& values, std::int64_t rows, std::int64_t dim);
+
+// The .vocab line that names the matrix file it belongs with (pair_identity.cpp).
+inline constexpr std::string_view kPairLinePrefix = "#embedkit-pair ";
+bool is_pair_line(std::string_view line);
+std::string pair_line(const MatrixFileIdentity& identity);
+// IoError(source, where + ": ...") when the line is malformed or of a newer format.
+MatrixFileIdentity parse_pair_line(std::string_view line, const std::string& source,
+                                   const std::string& where);
+
+// The word vectors of parsed safetensors contents (see parse_vectors_safetensors).
+WordVectors vectors_from_safetensors(SafetensorsContents&& contents, const std::string& source,
+                                     const std::vector<std::string>* side_vocabulary);
 
 }  // namespace embedkit::io::detail

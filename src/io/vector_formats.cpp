@@ -3,15 +3,16 @@
 
 #include <cmath>
 #include <cstring>
-#include <fstream>
-#include <iterator>
+#include <optional>
 #include <string>
 #include <unordered_set>
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/atomic_file.hpp"
 #include "embedkit/io/safetensors.hpp"
+#include "io/directory_lock.hpp"
 #include "io/display_name.hpp"
+#include "io/fault_point.hpp"
 #include "io/json_cursor.hpp"
 #include "io/vector_format_detail.hpp"
 
@@ -47,15 +48,6 @@ void WordChecker::check(const std::string& source, const std::string& where,
   if (!impl_->seen.insert(word).second) {
     throw IoError(source, where + ": word " + display_name(word) + " appears twice");
   }
-}
-
-std::vector<std::uint8_t> read_file_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path.string(), std::string("cannot open: ") + std::strerror(errno));
-  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                                  std::istreambuf_iterator<char>());
-  if (in.bad()) throw IoError(path.string(), "read failed");
-  return bytes;
 }
 
 bool parse_count(std::string_view text, std::int64_t& out) {
@@ -147,14 +139,58 @@ VectorFormat resolve(const std::filesystem::path& path, std::optional<VectorForm
                    " from its extension (.txt, .vec, .bin, .npy, .safetensors); name it");
 }
 
-std::vector<std::string> load_side_vocabulary(const std::filesystem::path& matrix_path) {
-  const std::filesystem::path vocab = vocabulary_path_for(matrix_path);
-  const auto bytes = detail::read_file_bytes(vocab);
-  return parse_vocabulary(bytes, vocab.string());
+// Bug guard: a matrix named X.vocab would be its own side file (the words would overwrite the
+// matrix, or be read from it).
+void check_not_its_own_side_file(const std::filesystem::path& matrix_path, bool writing) {
+  if (vocabulary_path_for(matrix_path) != matrix_path) return;
+  throw ValueError(matrix_path.string() + ": " +
+                   (writing ? "a .npy matrix cannot be written to a path ending in .vocab: its "
+                              "words go to the same path with the extension .vocab, which is "
+                              "the matrix's own path; name the matrix .npy"
+                            : "the words of this matrix are read from the path with the "
+                              "extension .vocab, which is the matrix file itself; a matrix "
+                              "with a side vocabulary cannot be named .vocab"));
 }
 
 void write_string(const std::filesystem::path& path, const std::string& text) {
   write_file_atomically(path, text.data(), text.size());
+}
+
+std::span<const std::uint8_t> as_bytes(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+// A reader of a matrix and its side vocabulary holds the directory's lock shared, so that an
+// embedkit save of the pair is seen whole or not at all. Not for a pipe: its open may wait for
+// a writer, and the lock must not be held that long.
+void lock_pair_for_reading(const std::filesystem::path& path,
+                           std::optional<detail::DirectoryLock>& lock) {
+  if (detail::classify_input(path) == detail::InputKind::RegularFile) {
+    lock.emplace(detail::directory_of(path), detail::DirectoryLock::Mode::Shared);
+  }
+}
+
+// The words of `matrix_path`'s side file, read from `vocabulary_bytes`, after checking its
+// pair line (if any) against the matrix file's bytes.
+std::vector<std::string> side_words(const std::filesystem::path& matrix_path,
+                                    std::span<const std::uint8_t> matrix_bytes,
+                                    std::span<const std::uint8_t> vocabulary_bytes) {
+  const std::string vocab = vocabulary_path_for(matrix_path).string();
+  std::optional<MatrixFileIdentity> pair;
+  std::vector<std::string> words = parse_vocabulary(vocabulary_bytes, vocab, &pair);
+  if (pair) {
+    const MatrixFileIdentity actual = identify_matrix_file(matrix_bytes);
+    if (actual != *pair) {
+      throw IoError(vocab, "was written with another " + matrix_path.filename().string() +
+                               " (its pair line names a matrix file of " +
+                               describe_matrix_file_identity(*pair) + "; " + matrix_path.string() +
+                               " has " + describe_matrix_file_identity(actual) +
+                               "): the two files are not one save (a save was interrupted, or "
+                               "two ran at once); save them again. If you changed the matrix "
+                               "yourself, delete the vocabulary's last line (the pair line)");
+    }
+  }
+  return words;
 }
 
 }  // namespace
@@ -189,22 +225,36 @@ void check_word_vectors(const WordVectors& vectors) {
   }
 }
 
+std::vector<std::filesystem::path> vector_output_files(const std::filesystem::path& path,
+                                                       std::optional<VectorFormat> format) {
+  if (resolve(path, format) == VectorFormat::Npy) return {path, vocabulary_path_for(path)};
+  return {path};
+}
+
 WordVectors load_word_vectors(const std::filesystem::path& path,
                               std::optional<VectorFormat> format) {
   const VectorFormat f = resolve(path, format);
-  const auto bytes = detail::read_file_bytes(path);
   const std::string name = path.string();
   switch (f) {
     case VectorFormat::Word2VecText:
     case VectorFormat::FastTextVec:
-      return parse_word2vec_text(bytes, true, name);
+      return parse_word2vec_text(detail::read_file_bytes(path), true, name);
     case VectorFormat::GloVe:
-      return parse_word2vec_text(bytes, false, name);
+      return parse_word2vec_text(detail::read_file_bytes(path), false, name);
     case VectorFormat::Word2VecBinary:
-      return parse_word2vec_binary(bytes, name);
+      return parse_word2vec_binary(detail::read_file_bytes(path), name);
     case VectorFormat::Npy: {
+      check_not_its_own_side_file(path, false);
+      std::vector<std::uint8_t> bytes;
+      std::vector<std::uint8_t> vocabulary_bytes;
+      {
+        std::optional<detail::DirectoryLock> lock;
+        lock_pair_for_reading(path, lock);
+        bytes = detail::read_file_bytes(path);
+        vocabulary_bytes = detail::read_file_bytes(vocabulary_path_for(path));
+      }
       Tensor matrix = parse_npy(bytes, name);
-      std::vector<std::string> words = load_side_vocabulary(path);
+      std::vector<std::string> words = side_words(path, bytes, vocabulary_bytes);
       if (static_cast<std::int64_t>(words.size()) != matrix.size(0)) {
         throw IoError(vocabulary_path_for(path).string(),
                       std::to_string(words.size()) + " words but " + name + " has " +
@@ -214,11 +264,25 @@ WordVectors load_word_vectors(const std::filesystem::path& path,
       return WordVectors{std::move(words), std::move(matrix)};
     }
     case VectorFormat::Safetensors: {
-      // The side file is read only when the metadata has no vocabulary (and must then exist).
-      const bool have_side = read_safetensors_header(path).metadata.count("vocabulary") == 0;
-      std::vector<std::string> side;
-      if (have_side) side = load_side_vocabulary(path);
-      return parse_vectors_safetensors(bytes, name, have_side ? &side : nullptr);
+      std::vector<std::uint8_t> bytes;
+      std::vector<std::uint8_t> vocabulary_bytes;
+      SafetensorsContents contents;
+      bool side = false;
+      {
+        std::optional<detail::DirectoryLock> lock;
+        lock_pair_for_reading(path, lock);
+        bytes = detail::read_file_bytes(path);
+        contents = parse_safetensors(bytes, name);
+        // The side file is read only when the metadata has no vocabulary (and must then exist).
+        side = contents.metadata.count("vocabulary") == 0;
+        if (side) {
+          check_not_its_own_side_file(path, false);
+          vocabulary_bytes = detail::read_file_bytes(vocabulary_path_for(path));
+        }
+      }
+      std::vector<std::string> words;
+      if (side) words = side_words(path, bytes, vocabulary_bytes);
+      return detail::vectors_from_safetensors(std::move(contents), name, side ? &words : nullptr);
     }
   }
   throw ValueError("unknown vector format");
@@ -240,11 +304,20 @@ void save_word_vectors(const std::filesystem::path& path, const WordVectors& vec
       write_string(path, serialize_word2vec_binary(vectors));
       return;
     case VectorFormat::Npy: {
-      // Both contents are made before either file is replaced.
+      check_not_its_own_side_file(path, true);
+      // Both contents are made, then both files written and fsync'ed, before either is renamed;
+      // the vocabulary names the matrix file it belongs with (see the header).
       const std::string matrix = serialize_npy(vectors.matrix);
-      const std::string words = serialize_vocabulary(vectors.words);
-      write_string(path, matrix);
-      write_string(vocabulary_path_for(path), words);
+      const std::string words =
+          serialize_vocabulary(vectors.words, identify_matrix_file(as_bytes(matrix)));
+      AtomicFile matrix_file(path);
+      AtomicFile vocabulary_file(vocabulary_path_for(path));
+      detail::fault_point("save .npy pair: temporary files created");
+      matrix_file.write(matrix.data(), matrix.size());
+      detail::fault_point("save .npy pair: matrix written");
+      vocabulary_file.write(words.data(), words.size());
+      detail::fault_point("save .npy pair: vocabulary written");
+      commit_together({&vocabulary_file, &matrix_file});
       return;
     }
     case VectorFormat::Safetensors:

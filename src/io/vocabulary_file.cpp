@@ -1,6 +1,8 @@
 // The vocabulary side file (one word per line) and the safetensors layout of word vectors,
 // whose words are one per line in the "vocabulary" metadata entry.
+#include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,17 +52,39 @@ std::string join_lines(const std::vector<std::string>& words) {
 }  // namespace detail
 
 std::vector<std::string> parse_vocabulary(std::span<const std::uint8_t> bytes,
-                                          const std::string& source) {
-  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+                                          const std::string& source,
+                                          std::optional<MatrixFileIdentity>* pair) {
+  std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  if (pair != nullptr) pair->reset();
+  // The pair line, when there is one, is the last line.
+  std::string_view body = text;
+  if (!body.empty() && body.back() == '\n') body.remove_suffix(1);
+  const std::size_t last_start =
+      body.rfind('\n') == std::string_view::npos ? 0 : body.rfind('\n') + 1;
+  std::string_view last = body.substr(last_start);
+  if (detail::is_pair_line(last)) {
+    if (!last.empty() && last.back() == '\r') last.remove_suffix(1);
+    const auto line_number = static_cast<std::int64_t>(
+        std::count(body.begin(), body.begin() + static_cast<std::ptrdiff_t>(last_start), '\n'));
+    const MatrixFileIdentity identity =
+        detail::parse_pair_line(last, source, "vocabulary line " + std::to_string(line_number + 1));
+    if (pair != nullptr) *pair = identity;
+    text = text.substr(0, last_start);
+  }
   return split_words(text, source, true, "vocabulary");
 }
 
-std::string serialize_vocabulary(const std::vector<std::string>& words) {
+std::string serialize_vocabulary(const std::vector<std::string>& words,
+                                 const std::optional<MatrixFileIdentity>& pair) {
   std::string out;
   for (const std::string& w : words) {
     const std::string problem = detail::word_problem(w);
     if (!problem.empty()) throw ValueError("vocabulary: " + problem);
     out += w;
+    out += '\n';
+  }
+  if (pair) {
+    out += detail::pair_line(*pair);
     out += '\n';
   }
   return out;
@@ -69,7 +93,13 @@ std::string serialize_vocabulary(const std::vector<std::string>& words) {
 WordVectors parse_vectors_safetensors(std::span<const std::uint8_t> bytes,
                                       const std::string& source,
                                       const std::vector<std::string>* side_vocabulary) {
-  SafetensorsContents contents = parse_safetensors(bytes, source);
+  return detail::vectors_from_safetensors(parse_safetensors(bytes, source), source,
+                                          side_vocabulary);
+}
+
+WordVectors detail::vectors_from_safetensors(SafetensorsContents&& contents,
+                                             const std::string& source,
+                                             const std::vector<std::string>* side_vocabulary) {
   Tensor* matrix = nullptr;
   for (auto& [name, tensor] : contents.tensors) {
     if (name == "weight") matrix = &tensor;

@@ -1,5 +1,6 @@
 // word2vec text, fastText .vec (the same with a header) and GloVe (no header): one row per
-// line, "word v1 ... vD", separated by spaces or tabs.
+// line, "word v1 ... vD", separated by spaces or tabs, every line ended by "\n" (a last line
+// without it was cut short: see vector_formats.hpp).
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -36,14 +37,22 @@ void split(std::string_view line, std::vector<std::string_view>& out) {
 class LineReader {
  public:
   explicit LineReader(std::string_view text) : text_(text) {}
-  // The next line without its "\n"; false at the end of the text.
-  bool next(std::string_view& line) {
+  // The next line without its "\n"; false at the end of the text. IoError for a last line
+  // that has no "\n": every writer of these formats ends each line with one, so the file was
+  // cut, maybe inside a number ("4.1" left of "4.125"), and the line cannot be trusted.
+  bool next(std::string_view& line, const std::string& source) {
     if (pos_ >= text_.size()) return false;
     const std::size_t nl = text_.find('\n', pos_);
-    const std::size_t end = nl == std::string_view::npos ? text_.size() : nl;
-    line = text_.substr(pos_, end - pos_);
-    pos_ = nl == std::string_view::npos ? text_.size() : nl + 1;
     ++number_;
+    if (nl == std::string_view::npos) {
+      throw IoError(source, "line " + std::to_string(number_) +
+                                ": the file ends inside this line (no newline after it): it "
+                                "looks cut short, and a cut value would read as another "
+                                "number; every writer of this format ends each line with a "
+                                "newline (add it if the line is complete)");
+    }
+    line = text_.substr(pos_, nl - pos_);
+    pos_ = nl + 1;
     return true;
   }
   std::int64_t number() const { return number_; }
@@ -70,7 +79,8 @@ WordVectors parse_word2vec_text(std::span<const std::uint8_t> bytes, bool has_he
   std::int64_t rows = -1;  // from the header; -1 for GloVe
   std::int64_t dim = -1;
   if (has_header) {
-    if (!lines.next(line)) throw IoError(source, "empty file: expected the header line 'V D'");
+    if (!lines.next(line, source))
+      throw IoError(source, "empty file: expected the header line 'V D'");
     split(line, tokens);
     if (tokens.size() != 2 || !detail::parse_count(tokens[0], rows) ||
         !detail::parse_count(tokens[1], dim)) {
@@ -94,7 +104,7 @@ WordVectors parse_word2vec_text(std::span<const std::uint8_t> bytes, bool has_he
     values.reserve(static_cast<std::size_t>(rows * dim));
   }
   detail::WordChecker checker(words.capacity());
-  while (lines.next(line)) {
+  while (lines.next(line, source)) {
     const std::string where = at_line(lines.number());
     split(line, tokens);
     if (tokens.empty()) throw IoError(source, where + ": empty line");

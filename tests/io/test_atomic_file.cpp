@@ -99,16 +99,107 @@ TEST(AtomicFile, Permissions) {
   EXPECT_EQ(st.st_mode & 0777, 0604u);  // the replaced file's permissions are kept
 }
 
-TEST(AtomicFile, ASymlinkIsReplacedNotFollowed) {
+// A rename would put a regular file in the place of a link, a FIFO or a device (before the
+// fix, a FIFO a program was reading became a regular file, and a link was replaced while the
+// file it points to kept its old contents): such outputs are refused, and left as they were.
+TEST(AtomicFile, NonRegularTargetsAreRefused) {
   TempDir dir;
   const auto real = dir / "real.bin";
   const auto link = dir / "link.bin";
   put(real, "real");
   std::filesystem::create_symlink(real, link);
-  save(link, "via link");
+  std::string m = message_of<IoError>([&] { save(link, "via link"); });
+  EXPECT_EQ(m.rfind(link.string() + ": is a symbolic link to " + real.string() + ": ", 0), 0u) << m;
+  EXPECT_CONTAINS(m, "write to that file's path, or remove the link");
   EXPECT_EQ(slurp(real), "real");
-  EXPECT_FALSE(std::filesystem::is_symlink(link));
-  EXPECT_EQ(slurp(link), "via link");
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+
+  const auto dangling = dir / "dangling.bin";
+  std::filesystem::create_symlink(dir / "nowhere", dangling);
+  m = message_of<IoError>([&] { save(dangling, "x"); });
+  EXPECT_CONTAINS(m, dangling.string() + ": is a symbolic link");
+  EXPECT_FALSE(std::filesystem::exists(dir / "nowhere"));
+
+  const auto fifo = dir / "fifo.bin";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  m = message_of<IoError>([&] { save(fifo, "x"); });
+  EXPECT_EQ(
+      m.rfind(fifo.string() + ": is a FIFO (named pipe): an output must be a regular file", 0), 0u)
+      << m;
+  EXPECT_TRUE(std::filesystem::is_fifo(fifo));
+
+  const auto sub = dir / "sub";
+  std::filesystem::create_directory(sub);
+  EXPECT_CONTAINS(message_of<IoError>([&] { save(sub, "x"); }), sub.string() + ": is a directory");
+  EXPECT_TRUE(std::filesystem::is_directory(sub));
+
+  if (std::filesystem::exists("/dev/null")) {
+    // Refused before anything is made in /dev.
+    EXPECT_CONTAINS(message_of<IoError>([&] { AtomicFile f("/dev/null"); }),
+                    "/dev/null: is a character device");
+  }
+  EXPECT_EQ(dir.names(),
+            std::vector<std::string>({"dangling.bin", "fifo.bin", "link.bin", "real.bin", "sub"}));
+
+  // A regular file, and a path that does not exist yet, are fine.
+  save(real, "new");
+  save(dir / "fresh.bin", "fresh");
+  EXPECT_EQ(slurp(real), "new");
+  EXPECT_EQ(slurp(dir / "fresh.bin"), "fresh");
+}
+
+// The target is checked again right before the rename: it may have changed since.
+TEST(AtomicFile, ATargetThatBecameAFifoMeanwhileIsRefusedAtCommit) {
+  TempDir dir;
+  const auto target = dir / "out.bin";
+  AtomicFile file(target);
+  file.write("data", 4);
+  ASSERT_EQ(::mkfifo(target.c_str(), 0600), 0);
+  const std::string m = message_of<IoError>([&] { file.commit(); });
+  EXPECT_CONTAINS(m, target.string() + ": is a FIFO (named pipe)");
+  EXPECT_TRUE(std::filesystem::is_fifo(target));
+  EXPECT_EQ(dir.names(), std::vector<std::string>({"out.bin"}));
+}
+
+TEST(AtomicFile, CommitTogether) {
+  TempDir dir;
+  put(dir / "a.bin", "old a");
+  {
+    AtomicFile a(dir / "a.bin");
+    AtomicFile b(dir / "b.bin");
+    a.write("new a", 5);
+    b.write("new b", 5);
+    embedkit::io::commit_together({&a, &b});
+  }
+  EXPECT_EQ(slurp(dir / "a.bin"), "new a");
+  EXPECT_EQ(slurp(dir / "b.bin"), "new b");
+
+  // Misuse changes nothing and leaves no temporary file.
+  std::filesystem::create_directory(dir / "sub");
+  {
+    AtomicFile a(dir / "a.bin");
+    AtomicFile c(dir / "sub" / "c.bin");
+    EXPECT_THROW(embedkit::io::commit_together({&a, &c}), embedkit::ValueError);
+  }
+  {
+    AtomicFile a1(dir / "a.bin");
+    AtomicFile a2(dir / "a.bin");
+    EXPECT_THROW(embedkit::io::commit_together({&a1, &a2}), embedkit::ValueError);
+  }
+  // One member that cannot be renamed (here: it became a FIFO) stops the group before any
+  // rename.
+  {
+    AtomicFile a(dir / "a.bin");
+    AtomicFile d(dir / "d.bin");
+    a.write("newer a", 7);
+    ASSERT_EQ(::mkfifo((dir / "d.bin").c_str(), 0600), 0);
+    EXPECT_CONTAINS(message_of<IoError>([&] {
+                      embedkit::io::commit_together({&a, &d});
+                    }),
+                    "d.bin: is a FIFO");
+  }
+  EXPECT_EQ(slurp(dir / "a.bin"), "new a");
+  EXPECT_EQ(dir.names(), std::vector<std::string>({"a.bin", "b.bin", "d.bin", "sub"}));
 }
 
 TEST(AtomicFile, TempFileNames) {
@@ -188,12 +279,11 @@ TEST(AtomicFile, Errors) {
   EXPECT_CONTAINS(m, "No such file or directory");
   m = message_of<IoError>([&] { AtomicFile f(dir.path() / ""); });
   EXPECT_CONTAINS(m, "not a file path");
-  // Renaming a file over a non-empty directory fails; the directory is left as it was.
+  // A directory is not replaced; it is left as it was.
   std::filesystem::create_directory(dir / "taken");
   put(dir / "taken" / "inside", "x");
   m = message_of<IoError>([&] { save(dir / "taken", "data"); });
-  EXPECT_CONTAINS(m, "cannot rename temporary file");
-  EXPECT_CONTAINS(m, "the previous file is unchanged");
+  EXPECT_CONTAINS(m, "taken: is a directory");
   EXPECT_TRUE(std::filesystem::is_directory(dir / "taken"));
   EXPECT_EQ(dir.names(), std::vector<std::string>({"taken"}));
 }

@@ -1,4 +1,6 @@
 // Checkpoints: model + optimizer state in one safetensors file, loaded all-or-nothing.
+#include <sys/stat.h>
+
 #include <type_traits>
 
 #include "embedkit/io/checkpoint.hpp"
@@ -255,6 +257,27 @@ TEST(Checkpoint, OptimizerStateCallback) {
   embedkit::io::load_checkpoint(path, model.params(),
                                 [&](const NamedTensors& state) { seen = state.size(); });
   EXPECT_EQ(seen, 2u);
+}
+
+// The checkpoint writer follows the rules of every output (atomic_file.hpp): a symbolic link
+// or a FIFO at the path is refused, not replaced by a regular file.
+TEST(Checkpoint, NonRegularPathsAreRefused) {
+  TempDir dir;
+  const Model model;
+  const auto real = dir / "real.safetensors";
+  embedkit::io::save_checkpoint(real, model.params());
+  const auto link = dir / "link.safetensors";
+  std::filesystem::create_symlink(real, link);
+  EXPECT_CONTAINS(message_of<IoError>([&] { embedkit::io::save_checkpoint(link, model.params()); }),
+                  link.string() + ": is a symbolic link");
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  const auto fifo = dir / "fifo.safetensors";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_CONTAINS(message_of<IoError>([&] { embedkit::io::save_checkpoint(fifo, model.params()); }),
+                  fifo.string() + ": is a FIFO (named pipe)");
+  EXPECT_TRUE(std::filesystem::is_fifo(fifo));
+  EXPECT_EQ(dir.names(),
+            std::vector<std::string>({"fifo.safetensors", "link.safetensors", "real.safetensors"}));
 }
 
 }  // namespace

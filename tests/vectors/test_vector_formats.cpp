@@ -4,9 +4,11 @@
 
 #include <cfloat>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <optional>
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/safetensors.hpp"
@@ -223,6 +225,177 @@ TEST(VectorFormats, WritersRejectWhatCannotBeReadBack) {
                ValueError);
   EXPECT_THROW(save_word_vectors(dir / "v.unknown", {{"a", "b"}, m}), ValueError);
   EXPECT_TRUE(dir.names().empty());
+}
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::span<const std::uint8_t> bytes_of(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+// Bug 4: a text file cut anywhere loads as the file that was written or not at all (before
+// the fix, "b 3.5 4.125" cut to "b 3.5 4.1" loaded with 4.1).
+TEST(VectorFormats, ACutTextFileNeverLoadsWithChangedValues) {
+  const std::string text = "2 2\na 1.5 2.25\nb 3.5 4.125\n";
+  // The example: `printf '2 2\na 1.5 2.25\nb 3.5 4.125\n' | head -c 24`.
+  expect_rejected(text.substr(0, 24), VectorFormat::Word2VecText,
+                  "line 3: the file ends inside this line (no newline after it)");
+  // Every cut of a file with a header is refused: inside a line by the newline rule, at the
+  // end of a line by the header's row count.
+  for (std::size_t n = 1; n < text.size(); ++n) {
+    EXPECT_THROW((void)parse_word2vec_text(bytes_of(text.substr(0, n)), true, "t"), IoError)
+        << "cut after " << n << " bytes";
+  }
+  // GloVe has no row count: a cut at the end of a row is a shorter, correct file; any other
+  // cut is refused.
+  const std::string glove = "a 1.5 2.25\nb 3.5 4.125\n";
+  for (std::size_t n = 1; n < glove.size(); ++n) {
+    const std::string cut = glove.substr(0, n);
+    if (cut.back() == '\n') {
+      const auto v = parse_word2vec_text(bytes_of(cut), false, "g");
+      EXPECT_EQ(v.matrix.to_float_vector(), (std::vector<float>{1.5f, 2.25f}));
+    } else {
+      EXPECT_THROW((void)parse_word2vec_text(bytes_of(cut), false, "g"), IoError)
+          << "cut after " << n << " bytes";
+    }
+  }
+  expect_rejected("a 1.5 2.25\nb 3.5 4.1", VectorFormat::GloVe, "line 2: the file ends inside");
+  expect_rejected("0 5", VectorFormat::Word2VecText, "line 1: the file ends inside");
+  // Still read: "\r\n" line ends, word2vec.c's space before the newline, and no rows at all.
+  const auto crlf = parse_word2vec_text(bytes_of("1 2\r\nab 1 2 \r\n"), true, "c");
+  EXPECT_EQ(crlf.matrix.to_float_vector(), (std::vector<float>{1, 2}));
+  EXPECT_EQ(parse_word2vec_text(bytes_of("0 5\n"), true, "e").matrix.size(1), 5);
+}
+
+// A vocabulary's last word may lack its newline (hand-made and '\n'.join-ed files); a cut of
+// the pair's .vocab is caught by the word count, or by its pair line.
+TEST(VectorFormats, AVocabularysLastNewlineIsOptional) {
+  EXPECT_EQ(parse_vocabulary(bytes_of("a\nb")), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(parse_vocabulary(bytes_of("a\r\nb\r\n")), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(VectorPair, TheVocabularyNamesItsMatrixFile) {
+  TempDir dir;
+  const auto path = dir / "v.npy";
+  const WordVectors v = awkward_vectors();
+  save_word_vectors(path, v);
+  const std::string npy_bytes = slurp(path);
+  const std::string vocab = slurp(dir / "v.vocab");
+  // The words, one per line, then the pair line naming the .npy's size and XXH64.
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(identify_matrix_file(bytes_of(npy_bytes)).xxh64));
+  EXPECT_EQ(vocab,
+            "the\ncaf\xc3\xa9\n\xe6\x97\xa5\xe6\x9c\xac\nx\n#embedkit-pair format=1 "
+            "matrix-bytes=" +
+                std::to_string(npy_bytes.size()) + " matrix-xxh64=" + hex + "\n");
+  std::optional<MatrixFileIdentity> pair;
+  EXPECT_EQ(parse_vocabulary(bytes_of(vocab), "v", &pair), v.words);
+  ASSERT_TRUE(pair.has_value());
+  EXPECT_EQ(*pair, identify_matrix_file(bytes_of(npy_bytes)));
+  // The checksum is the standard XXH64 (seed 0), so that xxh64sum can check a pair.
+  EXPECT_EQ(identify_matrix_file(bytes_of("abc")).xxh64, 0x44bc2cf5ad770999ULL);
+  EXPECT_EQ(identify_matrix_file(bytes_of("Nobody inspects the spammish repetition")).xxh64,
+            0xfbcea83c8a378bf1ULL);
+  EXPECT_EQ(identify_matrix_file(bytes_of("")), (MatrixFileIdentity{0, 0xef46db3751d8e999ULL}));
+}
+
+// Bug 1: the matrix of one save with the words of another (same shape, so nothing else shows
+// it) is refused; before the fix it loaded with the wrong words.
+TEST(VectorPair, AMixedPairIsRefused) {
+  TempDir dir;
+  const Tensor m1 = Tensor::from_floats({1, 2, 3, 4}, {2, 2});
+  const Tensor m2 = Tensor::from_floats({5, 6, 7, 8}, {2, 2});
+  save_word_vectors(dir / "a.npy", {{"king", "queen"}, m1});
+  save_word_vectors(dir / "b.npy", {{"apple", "pear"}, m2});
+  std::filesystem::copy_file(dir / "b.vocab", dir / "a.vocab",
+                             std::filesystem::copy_options::overwrite_existing);
+  try {
+    (void)load_word_vectors(dir / "a.npy");
+    ADD_FAILURE() << "a mixed pair loaded";
+  } catch (const IoError& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(m.rfind((dir / "a.vocab").string() + ": was written with another a.npy", 0), 0u) << m;
+    EXPECT_NE(m.find("not one save"), std::string::npos) << m;
+  }
+  // The same words over a matrix changed by another program: refused too, until the pair line
+  // is deleted (what the message says to do).
+  save_word_vectors(dir / "c.npy", {{"king", "queen"}, m1});
+  std::filesystem::copy_file(dir / "b.npy", dir / "c.npy",
+                             std::filesystem::copy_options::overwrite_existing);
+  EXPECT_THROW((void)load_word_vectors(dir / "c.npy"), IoError);
+  write_bytes(dir / "c.vocab", "king\nqueen\n");
+  const auto c = load_word_vectors(dir / "c.npy");
+  EXPECT_EQ(c.words, (std::vector<std::string>{"king", "queen"}));
+  EXPECT_EQ(c.matrix.to_float_vector(), (std::vector<float>{5, 6, 7, 8}));
+}
+
+TEST(VectorPair, PairLinesAreStrict) {
+  const auto N = VectorFormat::Npy;
+  const std::string matrix =
+      npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }", floats({1, 2}));
+  expect_rejected(matrix, N, "vocabulary line 2: malformed pair line",
+                  "a\n#embedkit-pair format=1 matrix-bytes=12\n");
+  expect_rejected(matrix, N, "malformed pair line",
+                  "a\n#embedkit-pair format=1 matrix-bytes=12 matrix-xxh64=0123456789abcde\n");
+  expect_rejected(matrix, N, "malformed pair line",
+                  "a\n#embedkit-pair format=1 matrix-bytes=12 matrix-xxh64=0123456789ABCDEF\n");
+  expect_rejected(matrix, N, "pair line of format 2, newer than this embedkit reads",
+                  "a\n#embedkit-pair format=2 matrix-bytes=1 matrix-xxh64=0123456789abcdef\n");
+  // Only as the last line: elsewhere it is a line holding spaces, which no word can.
+  expect_rejected(matrix, N, "holds whitespace",
+                  "#embedkit-pair format=1 matrix-bytes=1 matrix-xxh64=0123456789abcdef\na\n");
+  // A matching pair line is read with "\r\n" line ends too.
+  TempDir dir;
+  const auto path = dir / "m.npy";
+  write_bytes(path, matrix);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(identify_matrix_file(bytes_of(matrix)).xxh64));
+  write_bytes(dir / "m.vocab", "a\r\n#embedkit-pair format=1 matrix-bytes=" +
+                                   std::to_string(matrix.size()) + " matrix-xxh64=" + hex + "\r\n");
+  EXPECT_EQ(load_word_vectors(path).words, std::vector<std::string>{"a"});
+  // An empty matrix's .vocab is the pair line alone.
+  save_word_vectors(dir / "empty.npy", {{}, Tensor::empty({0, 3})});
+  EXPECT_EQ(slurp(dir / "empty.vocab").rfind("#embedkit-pair ", 0), 0u);
+  EXPECT_EQ(load_word_vectors(dir / "empty.npy").matrix.size(0), 0);
+}
+
+TEST(VectorPair, ASafetensorsSideVocabularyIsCheckedToo) {
+  TempDir dir;
+  const auto path = dir / "v.safetensors";
+  save_safetensors(path, {{"weight", Tensor::from_floats({1, 2}, {2, 1})}});
+  // The .vocab of another matrix file (as a .npy save next to it writes).
+  save_word_vectors(dir / "v.npy", {{"up", "down"}, Tensor::from_floats({1, 2}, {2, 1})});
+  EXPECT_THROW((void)load_word_vectors(path), IoError);
+}
+
+// Bug 2: a .npy named *.vocab is its own side file; before the fix the words overwrote the
+// matrix.
+TEST(VectorPair, AMatrixNamedDotVocabIsRefused) {
+  TempDir dir;
+  const WordVectors v = awkward_vectors();
+  try {
+    save_word_vectors(dir / "o.vocab", v, VectorFormat::Npy);
+    ADD_FAILURE() << "saved";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("o.vocab: a .npy matrix cannot be written to a path "
+                                         "ending in .vocab"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(dir.names().empty());
+  write_bytes(dir / "w.vocab", "a\n");
+  EXPECT_THROW((void)load_word_vectors(dir / "w.vocab", VectorFormat::Npy), ValueError);
+  // Every file a save writes, for callers that check them against their inputs.
+  EXPECT_EQ(vector_output_files("d/v.npy"),
+            (std::vector<std::filesystem::path>{"d/v.npy", "d/v.vocab"}));
+  EXPECT_EQ(vector_output_files("d/v.bin"), std::vector<std::filesystem::path>{"d/v.bin"});
+  EXPECT_EQ(vector_output_files("d/v.glove", VectorFormat::GloVe),
+            std::vector<std::filesystem::path>{"d/v.glove"});
 }
 
 }  // namespace

@@ -10,16 +10,49 @@
 //   NumPy .npy        .npy          a float32 C-order [V, D] array (format 1.0, 2.0 or 3.0);
 //                                   the words go in a side file, one per line, whose path is
 //                                   the .npy path with the extension ".vocab"
-//                                   (vectors.npy -> vectors.vocab)
+//                                   (vectors.npy -> vectors.vocab); a .npy path that itself
+//                                   ends in .vocab is refused (ValueError): it is its own side
+//                                   file
 //   safetensors       .safetensors  the matrix is the F32 tensor "weight"; the words are the
 //                                   "__metadata__" entry "vocabulary", one per line (so
 //                                   Python reads them with metadata["vocabulary"].split("\n"));
 //                                   a file without that entry takes its words from the side
 //                                   file as for .npy
 //
+// Text rows end with a newline: every writer of these formats (word2vec.c, fastText, GloVe,
+// gensim, embedkit) ends each line with "\n". A text file whose last line has no newline was
+// cut short, and where it was cut cannot be told ("4.1" may be what is left of "4.125"), so it
+// is refused (IoError naming the line) rather than read with a changed last value; add the
+// newline if the line is complete. word2vec binary needs no such rule: its header's counts and
+// fixed-size values show any cut. A vocabulary's last word may lack its newline (hand-written
+// and '\n'.join-ed files are common). A cut .vocab is refused by its word count (the cut
+// removed words) or by its pair line (below; the cut went through it), except for the one cut
+// no rule can see: one that removes the whole pair line and ends inside the last word.
+//
+// The .npy + .vocab pair. Two files are never replaced in one atomic step, so an interrupted
+// save (a full disk, a SIGKILL between the two renames) or two saves at once could leave the
+// matrix of one save with the words of another. embedkit therefore writes both files' data
+// and fsyncs them before it renames either (commit_together, atomic_file.hpp), renames them
+// under a directory lock that its readers share, and ends the .vocab it writes with the line
+//     #embedkit-pair format=1 matrix-bytes=<size of the .npy> matrix-xxh64=<16 hex digits>
+// naming the size and XXH64 checksum (xxh64sum, Python's xxhash.xxh64) of the whole .npy
+// file. The reader checks it and refuses a pair whose .npy is not the one the .vocab was
+// written with (IoError naming both), so a pair loads as one complete save or not at all.
+// That line holds spaces, so it can never be a word; a .vocab without it (written by another
+// program) is read unchecked, as before. Other programs that read the .vocab line by line see
+// every word on the line of its matrix row, and then this one extra last line: drop it (for
+// example `words = lines[:-1] if lines[-1].startswith("#embedkit-pair ") else lines`). After
+// changing the .npy with another program, delete that line (the pair is refused otherwise).
+// The same check applies to a safetensors file's side vocabulary.
+//
 // A word is non-empty, valid UTF-8 and holds no ASCII whitespace (space, \t, \n, \v, \f, \r):
 // the text formats split on whitespace and word2vec binary ends a word at a space, so such a
 // word could not be read back. Words are unique. Values are finite.
+//
+// Inputs: a regular file, or a pipe (/dev/stdin, a FIFO, <(...)) read to its end up to half
+// the machine's memory; a directory or a device (/dev/zero) is refused before it is read.
+// Errors name the path: "PATH: is a directory", "PATH: cannot read: Input/output error".
+// Outputs must be regular files or new paths (atomic_file.hpp refuses links, FIFOs, devices).
 //
 // Readers treat every file as hostile and never crash: any problem (a header count that
 // disagrees with the rows, a row with too few or too many values, a truncated row, a number
@@ -63,6 +96,11 @@ VectorFormat parse_vector_format(std::string_view name);
 std::optional<VectorFormat> guess_vector_format(const std::filesystem::path& path);
 // The side file that holds the words of an .npy (or vocabulary-less safetensors) file.
 std::filesystem::path vocabulary_path_for(const std::filesystem::path& matrix_path);
+// Every file save_word_vectors(path, ..., format) writes (the path, and the .vocab side file
+// of a .npy), so that a caller can check that none of them is one of its inputs. `format` is
+// guessed from the extension when nullopt (ValueError when it cannot be).
+std::vector<std::filesystem::path> vector_output_files(
+    const std::filesystem::path& path, std::optional<VectorFormat> format = std::nullopt);
 
 // Reads a file in `format` (guessed from the extension when nullopt; ValueError when it
 // cannot be). Throws IoError as described above.
@@ -86,10 +124,25 @@ std::string serialize_word2vec_binary(const WordVectors& vectors);
 // A float32 C-order 2-D array.
 Tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& source_name = "<memory>");
 std::string serialize_npy(const Tensor& matrix);
-// One word per line ("\n" or "\r\n"; the last line's newline is optional).
+// The identity of a matrix file that a .vocab's pair line records: the file's size and XXH64.
+struct MatrixFileIdentity {
+  std::uint64_t bytes = 0;
+  std::uint64_t xxh64 = 0;
+  bool operator==(const MatrixFileIdentity&) const = default;
+};
+// Of the whole file's bytes (the .npy header included).
+MatrixFileIdentity identify_matrix_file(std::span<const std::uint8_t> file_bytes);
+// "1234 bytes, xxh64 0123456789abcdef", for messages.
+std::string describe_matrix_file_identity(const MatrixFileIdentity& identity);
+// One word per line ("\n" or "\r\n"; the last line's newline is optional), then optionally
+// the pair line (see above), which is stored in `*pair` (nullopt when absent) when `pair` is
+// given. A malformed pair line, or one of a newer format, is an IoError.
 std::vector<std::string> parse_vocabulary(std::span<const std::uint8_t> bytes,
-                                          const std::string& source_name = "<memory>");
-std::string serialize_vocabulary(const std::vector<std::string>& words);
+                                          const std::string& source_name = "<memory>",
+                                          std::optional<MatrixFileIdentity>* pair = nullptr);
+// The words, one per line, each ended by "\n"; then the pair line when `pair` is given.
+std::string serialize_vocabulary(const std::vector<std::string>& words,
+                                 const std::optional<MatrixFileIdentity>& pair = std::nullopt);
 // The safetensors layout above; `side_vocabulary` is used when the metadata has none.
 WordVectors parse_vectors_safetensors(std::span<const std::uint8_t> bytes,
                                       const std::string& source_name = "<memory>",
