@@ -1,6 +1,7 @@
 #include "embedkit/models/labelled_text.hpp"
 
 #include <fstream>
+#include <istream>
 
 #include "embedkit/core/error.hpp"
 
@@ -94,10 +95,15 @@ void split_fasttext_line(std::string_view line, const LabelledTextOptions& optio
 
 std::vector<LabelledExample> read_labelled_text(const std::filesystem::path& path,
                                                 const LabelledTextOptions& options) {
-  const std::string name = path.string();
   if (options.label_prefix.empty()) throw ValueError("the label prefix must not be empty");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(name, "cannot open the file");
+  if (!in) throw IoError(path.string(), "cannot open the file");
+  return read_labelled_text(in, path.string(), options);
+}
+
+std::vector<LabelledExample> read_labelled_text(std::istream& in, const std::string& name,
+                                                const LabelledTextOptions& options) {
+  if (options.label_prefix.empty()) throw ValueError("the label prefix must not be empty");
   TextFormat format = options.format;
   std::vector<LabelledExample> out;
   std::string line;
