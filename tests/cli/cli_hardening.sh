@@ -300,6 +300,21 @@ hostile_bytes)
   expect_err "café" "UTF-8 word"
   ;;
 
+directory_inputs)
+  # Item 11: a directory given as a ratings or labelled-text file was "no ratings in the file"
+  # or a bare "read error".
+  mkdir "$dir/d"
+  run "$bin" recommend train "$dir/d"
+  expect_rc 1 "recommend train DIR"
+  expect_err "d: is a directory" "recommend train DIR"
+  run "$bin" classify train "$dir/d" "$dir/m"
+  expect_rc 1 "classify train DIR"
+  expect_err "d: is a directory" "classify train DIR"
+  run "$bin" train "$dir/d" "$dir/v.txt"
+  expect_rc 1 "train DIR"
+  expect_err "d: is a directory" "train DIR"
+  ;;
+
 *)
   fail "unknown check"
   ;;
