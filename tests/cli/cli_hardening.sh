@@ -300,6 +300,39 @@ hostile_bytes)
   expect_err "café" "UTF-8 word"
   ;;
 
+binary_to_terminal)
+  # Bug 10, output '-': binary vectors or models are refused when standard output is a terminal
+  # (a pseudo-terminal here, made by Python's pty module).
+  command -v python3 > /dev/null || { echo "no python3: skipped"; exit 77; }
+  on_terminal() {  # runs the command with stdout on a pty; prints its output, exits with its status
+    python3 - "$@" <<'PY'
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+while True:
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+sys.stdout.write(out.decode("utf-8", "replace"))
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+PY
+  }
+  out=$(on_terminal "$bin" convert "$vectors" - --to bin)
+  rc=$?
+  [ "$rc" -eq 1 ] || fail "binary vectors to a terminal: status $rc"
+  echo "$out" | grep -q "standard output is a terminal" || fail "binary to a terminal: $out"
+  out=$(on_terminal "$bin" convert "$vectors" -)
+  rc=$?
+  [ "$rc" -eq 0 ] || fail "text vectors to a terminal: status $rc"
+  echo "$out" | grep -q "^king " || fail "text vectors to a terminal: $out"
+  ;;
+
 directory_inputs)
   # Item 11: a directory given as a ratings or labelled-text file was "no ratings in the file"
   # or a bare "read error".
