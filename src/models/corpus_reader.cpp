@@ -1,5 +1,6 @@
 #include "embedkit/models/corpus_reader.hpp"
 
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <cerrno>
@@ -56,8 +57,19 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
 
 CorpusReader::CorpusReader(std::filesystem::path path, bool validate)
     : path_(std::move(path)), validate_(validate), buf_(kBufferSize) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path_, ec)) throw IoError(path_.string(), "is a directory");
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) throw IoError(path_.string(), "is a directory");
+    // A pipe read to its end is empty the next time (training would then run on nothing), and
+    // a FIFO's next open waits for a writer that never comes: refuse before opening, which for
+    // a FIFO would block already.
+    if (!S_ISREG(st.st_mode)) {
+      throw IoError(path_.string(),
+                    "not a regular file (a pipe, FIFO, socket or device): a corpus is read more "
+                    "than once and read in slices, so it must be a file (save the stream to a "
+                    "file; `embedkit train` does this itself for '-' and pipes)");
+    }
+  }
   errno = 0;
   gzFile f = gzopen(path_.c_str(), "rb");
   if (f == nullptr) {
@@ -82,11 +94,35 @@ bool CorpusReader::fill() {
   if (n < 0) {
     int errnum = 0;
     const char* msg = gzerror(as_gz(file_), &errnum);
-    throw IoError(path_.string(), std::string("read error at byte ") + std::to_string(buf_start_) +
-                                      ": " + (errnum == Z_ERRNO ? std::strerror(errno) : msg));
+    throw IoError(path_.string(),
+                  std::string("read error at byte ") + std::to_string(buf_start_) +
+                      " of the text (byte " + std::to_string(gzoffset(as_gz(file_))) +
+                      " of the file): " + (errnum == Z_ERRNO ? std::strerror(errno) : msg));
   }
+  if (n == 0) check_complete();
   end_ = static_cast<std::size_t>(n);
   return n > 0;
+}
+
+void CorpusReader::check_complete() {
+  // gzread reports the end of a cut gzip stream as the end of the file, leaving the reason in
+  // gzerror: Z_BUF_ERROR ("unexpected end of file") when the compressed data stops before the
+  // stream's end (its trailer, with the CRC and the length, never came).
+  int errnum = Z_OK;
+  const char* msg = gzerror(as_gz(file_), &errnum);
+  if (errnum == Z_OK) return;
+  const z_off_t compressed = gzoffset(as_gz(file_));
+  const std::string where = "at byte " + std::to_string(compressed) +
+                            " of the compressed file (after " + std::to_string(buf_start_) +
+                            " bytes of text)";
+  if (errnum == Z_BUF_ERROR) {
+    throw IoError(path_.string(),
+                  "truncated gzip file: the compressed data ends " + where +
+                      " before the end of the gzip stream (an incomplete download or copy?)");
+  }
+  throw IoError(path_.string(),
+                std::string("gzip error ") + where + ": " +
+                    (errnum == Z_ERRNO ? std::strerror(errno) : (msg ? msg : "unknown error")));
 }
 
 CorpusReader::Event CorpusReader::next() {

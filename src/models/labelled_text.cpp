@@ -1,6 +1,10 @@
 #include "embedkit/models/labelled_text.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <istream>
+#include <system_error>
 
 #include "embedkit/core/error.hpp"
 
@@ -94,10 +98,19 @@ void split_fasttext_line(std::string_view line, const LabelledTextOptions& optio
 
 std::vector<LabelledExample> read_labelled_text(const std::filesystem::path& path,
                                                 const LabelledTextOptions& options) {
-  const std::string name = path.string();
   if (options.label_prefix.empty()) throw ValueError("the label prefix must not be empty");
+  std::error_code ec;
+  // A directory opens as a stream whose first read fails: say what it is, not "read error".
+  if (std::filesystem::is_directory(path, ec)) throw IoError(path.string(), "is a directory");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(name, "cannot open the file");
+  if (!in)
+    throw IoError(path.string(), "cannot open the file: " + std::string(std::strerror(errno)));
+  return read_labelled_text(in, path.string(), options);
+}
+
+std::vector<LabelledExample> read_labelled_text(std::istream& in, const std::string& name,
+                                                const LabelledTextOptions& options) {
+  if (options.label_prefix.empty()) throw ValueError("the label prefix must not be empty");
   TextFormat format = options.format;
   std::vector<LabelledExample> out;
   std::string line;

@@ -1,11 +1,14 @@
 #include "embedkit/models/ratings.hpp"
 
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <system_error>
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/atomic_file.hpp"
@@ -161,8 +164,14 @@ Ratings parse_ratings(std::string_view text, const std::string& source) {
 }
 
 Ratings read_ratings(const std::filesystem::path& path) {
+  std::error_code ec;
+  // A directory opens as a stream that reads nothing: say what it is, not "no ratings".
+  if (std::filesystem::is_directory(path, ec)) throw IoError(path.string(), "is a directory");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path.string(), "cannot open the ratings file");
+  if (!in) {
+    throw IoError(path.string(),
+                  "cannot open the ratings file: " + std::string(std::strerror(errno)));
+  }
   std::ostringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) throw IoError(path.string(), "read error");

@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "embedkit/core/error.hpp"
@@ -133,6 +138,71 @@ TEST(CountVocabulary, RefusesInvalidUtf8NamingOffsetAndLine) {
     const std::string msg = error_of(dir / "bad.txt");
     EXPECT_NE(msg.find("invalid UTF-8 at byte offset 9 (line 2)"), std::string::npos) << msg;
   }
+}
+
+// The gzip of a corpus big enough that a cut in its middle leaves complete deflate blocks.
+std::string gzip_bytes_of_big_corpus(const TempDir& dir) {
+  write_gzip(dir / "full.gz", embedkit_models_test::two_group_corpus(20000, 12, 7));
+  std::ifstream in(dir / "full.gz", std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST(CountVocabulary, RefusesTruncatedGzipNamingTheByte) {
+  // Regression (issue 12, bug 3): a gzip corpus cut short (`head -c 50000 c.gz`) was read to
+  // the cut and trained on with no error.
+  TempDir dir;
+  const std::string full = gzip_bytes_of_big_corpus(dir);
+  ASSERT_GT(full.size(), 20000u);
+  for (const std::size_t keep : {full.size() / 2, full.size() - 1, full.size() - 8}) {
+    write_text(dir / "cut.gz", full.substr(0, keep));
+    EXPECT_THROW(count_vocabulary(dir / "cut.gz", 1, 0), embedkit::IoError);
+    const std::string msg = error_of(dir / "cut.gz");
+    EXPECT_NE(msg.find("cut.gz: truncated gzip file"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("at byte " + std::to_string(keep) + " of the compressed file"),
+              std::string::npos)
+        << msg;
+  }
+  // The whole file still reads.
+  EXPECT_EQ(count_vocabulary(dir / "full.gz", 1, 0).size(), 16u);
+}
+
+TEST(CountVocabulary, RefusesCorruptedGzip) {
+  TempDir dir;
+  std::string bytes = gzip_bytes_of_big_corpus(dir);
+  for (std::size_t i = bytes.size() / 2; i < bytes.size() / 2 + 64; ++i) bytes[i] ^= 0x5a;
+  write_text(dir / "bad.gz", bytes);
+  EXPECT_THROW(count_vocabulary(dir / "bad.gz", 1, 0), embedkit::IoError);
+  const std::string msg = error_of(dir / "bad.gz");
+  EXPECT_NE(msg.find("bad.gz: "), std::string::npos) << msg;
+}
+
+TEST(CorpusReader, RefusesFifoAtOnceInsteadOfWaitingForAWriter) {
+  // Regression (issue 12, bug 10): a named pipe was opened (and read) once per pass; the second
+  // open waited forever for a writer. Opening one with no writer would block this very test.
+  TempDir dir;
+  const auto fifo = dir / "corpus.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  try {
+    CorpusReader r(fifo);
+    FAIL() << "a FIFO was accepted";
+  } catch (const embedkit::IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a regular file"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CorpusReader, RefusesPipe) {
+  // /dev/stdin of `cat c | embedkit train /dev/stdin`: a pipe, read once, empty the second time.
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const std::filesystem::path by_fd = "/proc/self/fd/" + std::to_string(fds[0]);
+  if (!std::filesystem::exists(by_fd)) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    GTEST_SKIP() << "no /proc/self/fd";
+  }
+  EXPECT_THROW(CorpusReader r(by_fd), embedkit::IoError);
+  ::close(fds[0]);
+  ::close(fds[1]);
 }
 
 TEST(CountVocabulary, RefusesMissingFileAndDirectory) {

@@ -47,7 +47,7 @@ Command add_analogy(CLI::App& parent) {
       "analogy",
       "Words nearest to A - B + C (\"king man woman\" -> queen; gensim's positive=[A, C], "
       "negative=[B]); the three words are excluded");
-  app->add_option("VECTORS", o->vectors, "Word-vector file")->required();
+  app->add_option("VECTORS", o->vectors, kVectorsInputHelp)->required();
   app->add_option("A", o->a, "Added word (king)")->required();
   app->add_option("B", o->b, "Subtracted word (man)")->required();
   app->add_option("C", o->c, "Added word (woman)")->required();

@@ -7,9 +7,16 @@
 //
 // Exit status: 0 success, 1 runtime error (bad file, bad model, ...), 2 usage error. The model
 // is written atomically and only after training succeeded.
+//
+// '-' stands for standard input (TRAIN, TEST, INPUT, or a MODEL to read, which is copied to a
+// temporary file) and for standard output (the MODEL that train writes: safetensors bytes,
+// refused on a terminal; the summary then goes to stderr). Standard input can feed only one
+// argument of a command. A MODEL that is the TRAIN file itself is refused.
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+
+#include <unistd.h>
 
 #include <charconv>
 #include <cstdio>
@@ -23,6 +30,9 @@
 #include "embedkit/io/atomic_file.hpp"
 #include "embedkit/models/text_classifier.hpp"
 #include "json.hpp"
+#include "option_checks.hpp"
+#include "same_file.hpp"
+#include "std_streams.hpp"
 
 namespace embedkit::cli {
 namespace {
@@ -51,20 +61,70 @@ std::string fixed(double x, int digits = 4) {
   return buf;
 }
 
+std::string byte_size(double bytes) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  std::size_t unit = 0;
+  while (bytes >= 1024 && unit + 1 < std::size(units)) {
+    bytes /= 1024;
+    ++unit;
+  }
+  char buf[48];
+  std::snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.1f %s", bytes, units[unit]);
+  return buf;
+}
+
+// The n-gram table is --buckets rows of --dim floats, allocated whole before the first step:
+// refuse a size the machine cannot hold, saying how much it is, rather than fail deep inside
+// with a bare std::bad_alloc (or be killed by the OOM killer while it is filled).
+void check_table_fits(const models::ClassifierOptions& m) {
+  if (m.word_ngrams <= 1) return;  // the buckets are not used
+  const double bytes = static_cast<double>(m.buckets) * static_cast<double>(m.dim) * sizeof(float);
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return;
+  const double memory = static_cast<double>(pages) * static_cast<double>(page_size);
+  if (bytes > memory) {
+    throw ValueError("--buckets " + std::to_string(m.buckets) + " needs " + byte_size(bytes) +
+                     " for --dim " + std::to_string(m.dim) +
+                     " (a buckets x dim float32 n-gram "
+                     "table), more than this machine's " +
+                     byte_size(memory) + " of memory: lower --buckets or --dim");
+  }
+}
+
+std::string input_name(const std::string& path) {
+  return is_std_stream(path) ? std::string(kStdinName) : path;
+}
+
+std::vector<models::LabelledExample> read_labelled_argument(
+    const std::string& path, const models::LabelledTextOptions& text) {
+  if (is_std_stream(path)) return models::read_labelled_text(std::cin, input_name(path), text);
+  return models::read_labelled_text(path, text);
+}
+
+models::TextClassifier load_model_argument(const std::string& path) {
+  const SpilledInput input(path, /*spill_non_regular=*/false);
+  return input.run([&] { return models::TextClassifier::load(input.path()); });
+}
+
 int run_train(ClassifyOptions& o) {
   o.model.loss = models::parse_classifier_loss(o.loss);
   o.model.shuffle = !o.no_shuffle;
   o.model.end_of_line = !o.no_eol;
   o.model.validate();
+  check_table_fits(o.model);
   models::LabelledTextOptions text;
   text.format = models::parse_text_format(o.format);
   text.label_prefix = o.model.label_prefix;
   text.lowercase = o.model.lowercase;
-  {
+  refuse_outputs_over_inputs({{"TRAIN", o.train_path}}, {{"MODEL", o.model_path}});
+  if (is_std_stream(o.model_path)) {
+    refuse_binary_on_terminal("a safetensors model");
+  } else {
     // Fails at once when the model's directory is not writable, not after training.
     io::AtomicFile probe(o.model_path);
   }
-  const auto data = models::read_labelled_text(o.train_path, text);
+  const auto data = read_labelled_argument(o.train_path, text);
   models::ClassifierTrainStats stats;
 #if defined(M_MXFAST)
   // Training makes a few dozen small tensors per line; with glibc's fast bins on, freeing them
@@ -72,8 +132,14 @@ int run_train(ClassifyOptions& o) {
   ::mallopt(M_MXFAST, 0);
 #endif
   const models::TextClassifier model = models::TextClassifier::train(data, o.model, &stats);
-  model.save(o.model_path);
+  if (is_std_stream(o.model_path)) {
+    write_via_temp_file("model.safetensors",
+                        [&](const std::filesystem::path& file) { model.save(file); });
+  } else {
+    model.save(o.model_path);
+  }
   const models::ClassifierVocabulary& v = model.vocabulary();
+  std::ostream& summary = is_std_stream(o.model_path) ? std::cerr : std::cout;
   if (o.json) {
     Json j = Json::object();
     j.set("train", o.train_path)
@@ -91,12 +157,12 @@ int run_train(ClassifyOptions& o) {
         .set("threads", o.model.threads)
         .set("final_loss", stats.final_loss)
         .set("seconds", stats.seconds);
-    std::cout << j.dump();
+    summary << j.dump();
   } else {
-    std::cout << "trained on " << stats.examples << " lines (" << stats.tokens << " tokens), "
-              << v.num_words() << " words, " << v.num_labels() << " labels, final loss "
-              << fixed(stats.final_loss) << ", " << fixed(stats.seconds, 2) << " s; wrote "
-              << o.model_path << "\n";
+    summary << "trained on " << stats.examples << " lines (" << stats.tokens << " tokens), "
+            << v.num_words() << " words, " << v.num_labels() << " labels, final loss "
+            << fixed(stats.final_loss) << ", " << fixed(stats.seconds, 2) << " s; wrote "
+            << o.model_path << "\n";
   }
   return 0;
 }
@@ -111,8 +177,11 @@ models::LabelledTextOptions reading_options(const models::TextClassifier& model,
 }
 
 int run_test(ClassifyOptions& o) {
-  const models::TextClassifier model = models::TextClassifier::load(o.model_path);
-  const auto data = models::read_labelled_text(o.test_path, reading_options(model, o.format));
+  if (is_std_stream(o.model_path) && is_std_stream(o.test_path)) {
+    throw ValueError("MODEL and TEST cannot both be '-' (standard input is read once)");
+  }
+  const models::TextClassifier model = load_model_argument(o.model_path);
+  const auto data = read_labelled_argument(o.test_path, reading_options(model, o.format));
   const models::ClassifierEvaluation r = model.evaluate(data, o.k, o.threshold);
   const models::ClassifierVocabulary& v = model.vocabulary();
   const std::string k = std::to_string(o.k);
@@ -171,14 +240,19 @@ int run_test(ClassifyOptions& o) {
 }
 
 int run_predict(ClassifyOptions& o) {
-  const models::TextClassifier model = models::TextClassifier::load(o.model_path);
+  if (is_std_stream(o.model_path) && is_std_stream(o.input)) {
+    throw ValueError(
+        "MODEL and INPUT cannot both be '-' (standard input is read once): give "
+        "the text as an INPUT file");
+  }
+  const models::TextClassifier model = load_model_argument(o.model_path);
   const models::LabelledTextOptions text = reading_options(model, "fasttext");
   std::ifstream file;
-  if (o.input != "-") {
+  if (!is_std_stream(o.input)) {
     file.open(o.input, std::ios::binary);
     if (!file) throw IoError(o.input, "cannot open the file");
   }
-  std::istream& in = o.input == "-" ? std::cin : file;
+  std::istream& in = is_std_stream(o.input) ? std::cin : file;
   const models::ClassifierVocabulary& v = model.vocabulary();
   const std::string& prefix = model.options().label_prefix;
   std::string line;
@@ -208,7 +282,7 @@ int run_predict(ClassifyOptions& o) {
     out += '\n';
     std::cout << out;
   }
-  if (in.bad()) throw IoError(o.input == "-" ? "<stdin>" : o.input, "read error");
+  if (in.bad()) throw IoError(input_name(o.input), "read error");
   if (o.json) std::cout << all.dump();
   return 0;
 }
@@ -229,10 +303,10 @@ CLI::Validator uint64_validator() {
 
 void add_eval_options(CLI::App* app, ClassifyOptions& o) {
   app->add_option("-k", o.k, "Number of labels to predict per line")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 31))
+      ->check(in_range<std::int64_t>(1, std::int64_t{1} << 31))
       ->capture_default_str();
   app->add_option("--threshold", o.threshold, "Leave out labels with a lower probability")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(in_range<double>(0.0, 1.0))
       ->capture_default_str();
   app->add_flag("--json", o.json, "Machine-readable output");
 }
@@ -249,28 +323,33 @@ Command add_classify(CLI::App& parent) {
       app->add_subcommand("train",
                           "Train a classifier on labelled lines (fastText '__label__x words', "
                           "'sentence<TAB>label' or TREC 'COARSE:fine words')");
-  train->add_option("TRAIN", o->train_path, "Labelled training file")->required();
-  train->add_option("MODEL", o->model_path, "Output model (safetensors)")->required();
+  train->add_option("TRAIN", o->train_path, "Labelled training file ('-': standard input)")
+      ->required();
+  train
+      ->add_option("MODEL", o->model_path,
+                   "Output model (safetensors); '-': standard output (not a terminal), the "
+                   "summary then goes to stderr")
+      ->required();
   train->add_option("--format", o->format, "auto, fasttext, tab or trec")
       ->check(CLI::IsMember({"auto", "fasttext", "tab", "trec"}))
       ->capture_default_str();
   train->add_option("--dim", o->model.dim, "Embedding dimension")
-      ->check(CLI::Range(1, 100000))
+      ->check(in_range<std::int64_t>(1, 100000))
       ->capture_default_str();
   train->add_option("--lr", o->model.lr, "Starting learning rate (decays linearly to 0)")
-      ->check(CLI::PositiveNumber)
+      ->check(positive<double>())
       ->capture_default_str();
   train->add_option("--epochs", o->model.epochs, "Passes over the training lines")
-      ->check(CLI::Range(1, 100000))
+      ->check(in_range<std::int64_t>(1, 100000))
       ->capture_default_str();
   train->add_option("--word-ngrams", o->model.word_ngrams, "Longest word n-gram (1: words only)")
-      ->check(CLI::Range(1, 100))
+      ->check(in_range<std::int64_t>(1, 100))
       ->capture_default_str();
   train->add_option("--buckets", o->model.buckets, "Hash buckets for n-grams (rows of the table)")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40))
+      ->check(in_range<std::int64_t>(1, std::int64_t{1} << 40))
       ->capture_default_str();
   train->add_option("--min-count", o->model.min_count, "Drop words seen fewer times")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40))
+      ->check(in_range<std::int64_t>(1, std::int64_t{1} << 40))
       ->capture_default_str();
   train
       ->add_option("--loss", o->loss,
@@ -278,12 +357,12 @@ Command add_classify(CLI::App& parent) {
       ->check(CLI::IsMember({"softmax", "hs", "ns"}))
       ->capture_default_str();
   train->add_option("--negative", o->model.negative, "Negative samples per line (ns)")
-      ->check(CLI::Range(1, 10000))
+      ->check(in_range<std::int64_t>(1, 10000))
       ->capture_default_str();
   train
       ->add_option("--threads", o->model.threads,
                    "Training threads (> 1: hogwild, not reproducible)")
-      ->check(CLI::Range(1, 1024))
+      ->check(in_range<std::int64_t>(1, 1024))
       ->capture_default_str();
   train->add_option("--seed", o->model.seed, "Random seed (1 thread: same seed, same model)")
       ->check(uint64_validator())
@@ -297,8 +376,10 @@ Command add_classify(CLI::App& parent) {
 
   CLI::App* test =
       app->add_subcommand("test", "Print N, precision@k and recall@k of a model on labelled lines");
-  test->add_option("MODEL", o->model_path, "Model written by 'classify train'")->required();
-  test->add_option("TEST", o->test_path, "Labelled test file")->required();
+  test->add_option("MODEL", o->model_path,
+                   "Model written by 'classify train' ('-': standard input)")
+      ->required();
+  test->add_option("TEST", o->test_path, "Labelled test file ('-': standard input)")->required();
   test->add_option("--format", o->format, "auto, fasttext, tab or trec")
       ->check(CLI::IsMember({"auto", "fasttext", "tab", "trec"}))
       ->capture_default_str();
@@ -307,7 +388,10 @@ Command add_classify(CLI::App& parent) {
 
   CLI::App* predict = app->add_subcommand(
       "predict", "Print the top-k labels with probabilities for each input line");
-  predict->add_option("MODEL", o->model_path, "Model written by 'classify train'")->required();
+  predict
+      ->add_option("MODEL", o->model_path,
+                   "Model written by 'classify train' ('-': standard input, with an INPUT file)")
+      ->required();
   predict
       ->add_option("INPUT", o->input,
                    "Text, one line per prediction ('-': stdin); label "

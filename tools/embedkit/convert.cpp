@@ -1,6 +1,8 @@
 // `embedkit convert IN OUT`: word vectors from one format to another, bit for bit. The input
 // is read and checked completely before OUT is written, and OUT is replaced atomically, so a
-// bad input or a failed write never leaves a partial OUT.
+// bad input or a failed write never leaves a partial OUT. IN '-' is standard input and OUT '-'
+// standard output (word2vec text unless --from / --to say otherwise; the summary then goes to
+// stderr). An OUT that is IN itself (or IN's vocabulary side file) is refused.
 #include <iostream>
 #include <memory>
 #include <string>
@@ -21,21 +23,29 @@ struct ConvertOptions {
 };
 
 int run_convert(const ConvertOptions& o) {
-  const auto from = format_or_guess(o.from);
-  const auto to = format_or_guess(o.to);
-  const io::WordVectors v = io::load_word_vectors(o.input, from);
-  io::save_word_vectors(o.output, v, to);
+  const io::VectorFormat from = format_for(o.input, o.from, std::nullopt, "--from");
+  // Checked before reading: an output in no known format fails before the work.
+  const io::VectorFormat to = format_for(o.output, o.to, std::nullopt, "--to");
+  std::vector<NamedFile> inputs;
+  std::vector<NamedFile> outputs;
+  add_vector_files(inputs, "IN", o.input, from, Direction::Input);
+  add_vector_files(outputs, "OUT", o.output, to, Direction::Output);
+  refuse_outputs_over_inputs(inputs, outputs);
+  check_vectors_output(o.output, to);
+  const io::WordVectors v = load_vectors_argument(o.input, o.from, "--from");
+  save_vectors_argument(o.output, v, to);
   const auto rows = v.matrix.size(0);
   const auto dim = v.matrix.size(1);
+  std::ostream& summary = summary_stream(o.output);
   if (o.json) {
-    std::cout << Json::object()
-                     .set("input", o.input)
-                     .set("output", o.output)
-                     .set("words", rows)
-                     .set("dim", dim)
-                     .dump();
+    summary << Json::object()
+                   .set("input", o.input)
+                   .set("output", o.output)
+                   .set("words", rows)
+                   .set("dim", dim)
+                   .dump();
   } else {
-    std::cout << "wrote " << rows << " words x " << dim << " to " << o.output << '\n';
+    summary << "wrote " << rows << " words x " << dim << " to " << o.output << '\n';
   }
   return 0;
 }
@@ -48,8 +58,11 @@ Command add_convert(CLI::App& parent) {
       "convert",
       "Convert word vectors between word2vec text/binary, GloVe, fastText .vec, .npy (+ .vocab "
       "side file) and safetensors");
-  app->add_option("IN", o->input, "Input file")->required();
-  app->add_option("OUT", o->output, "Output file (replaced atomically)")->required();
+  app->add_option("IN", o->input, "Input file ('-': standard input)")->required();
+  app->add_option("OUT", o->output,
+                  "Output file (replaced atomically); '-': standard output (every format but "
+                  "npy; binary ones only when it is not a terminal)")
+      ->required();
   app->add_option("--from", o->from, std::string("Input format: ") + kVectorFormatHelp)
       ->check(vector_format_validator());
   app->add_option("--to", o->to, std::string("Output format: ") + kVectorFormatHelp)

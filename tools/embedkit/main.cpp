@@ -3,6 +3,7 @@
 // Exit status: 0 success, 1 runtime error (message on stderr), 2 usage error.
 #include <exception>
 #include <iostream>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "commands.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/version.hpp"
+#include "terminal_text.hpp"
 
 namespace {
 
@@ -49,7 +51,8 @@ int main(int argc, char** argv) {
     app.exit(e);
     return kExitOk;
   } catch (const CLI::ParseError& e) {
-    app.exit(e);  // prints the message and "Run with --help for more information."
+    // app.exit(e) would echo the offending argument as it is: escape it like every message.
+    std::cerr << embedkit::cli::printable(e.what()) << "\nRun with --help for more information.\n";
     return kExitUsageError;
   }
 
@@ -58,10 +61,16 @@ int main(int argc, char** argv) {
     const std::string name = command.app->get_name();
     try {
       return command.run();
-    } catch (const embedkit::Error& e) {
-      std::cerr << "embedkit " << name << ": error: " << e.what() << '\n';
+    } catch (const std::bad_alloc&) {
+      // Where a size is known in advance the command says how much it needs before trying;
+      // this is the rest (a size that no check foresaw).
+      std::cerr << "embedkit " << name
+                << ": error: out of memory (the input or the options ask for more memory than "
+                   "this machine can give)\n";
     } catch (const std::exception& e) {
-      std::cerr << "embedkit " << name << ": error: " << e.what() << '\n';
+      // embedkit::Error and everything else; messages quote paths and words from the user or
+      // from files, which may hold any bytes.
+      std::cerr << "embedkit " << name << ": error: " << embedkit::cli::printable(e.what()) << '\n';
     }
     return kExitRuntimeError;
   }

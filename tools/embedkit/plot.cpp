@@ -1,6 +1,9 @@
 // `embedkit plot VECTORS OUT...`: chosen words (or the first N of the file) projected to 2-D by
 // PCA or t-SNE and drawn as a labelled scatter plot, written as SVG and/or PNG (by each OUT's
-// extension). Every output is rendered before any is written, and each is written atomically.
+// extension). Every output is checked first (its directory writable, no output the same file
+// as an input or as another output), before the words are even projected; all are rendered
+// before any is written, and each is written atomically. OUT '-' writes SVG to standard
+// output (the summary then goes to stderr); VECTORS or --words-file '-' reads standard input.
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -18,7 +21,11 @@
 #include "embedkit/io/atomic_file.hpp"
 #include "embedkit/vectors/projection.hpp"
 #include "json.hpp"
+#include "option_checks.hpp"
 #include "plot_render.hpp"
+#include "same_file.hpp"
+#include "std_streams.hpp"
+#include "terminal_text.hpp"
 #include "vectors_options.hpp"
 
 namespace embedkit::cli {
@@ -53,13 +60,21 @@ std::string lower_extension(const std::string& path) {
 }
 
 std::vector<std::string> read_words_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw IoError(path, "cannot open the words file");
+  std::ifstream file;
+  if (!is_std_stream(path)) {
+    file.open(path);
+    if (!file) throw IoError(path, "cannot open the words file");
+  }
+  std::istream& in = is_std_stream(path) ? std::cin : file;
   std::vector<std::string> words;
   std::string word;
   while (in >> word) words.push_back(word);
-  if (in.bad()) throw IoError(path, "read error");
+  if (in.bad()) throw IoError(is_std_stream(path) ? std::string(kStdinName) : path, "read error");
   return words;
+}
+
+bool writes_svg(const std::string& out) {
+  return is_std_stream(out) || lower_extension(out) == ".svg";
 }
 
 std::string format_percent(double ratio) {
@@ -69,6 +84,26 @@ std::string format_percent(double ratio) {
 }
 
 int run_plot(const PlotOptions& o) {
+  if (is_std_stream(o.vectors) && is_std_stream(o.words_file)) {
+    throw ValueError("VECTORS and --words-file cannot both be '-' (standard input is read once)");
+  }
+  if (std::count_if(o.outputs.begin(), o.outputs.end(), is_std_stream) > 1) {
+    throw ValueError("only one OUT can be '-' (standard output)");
+  }
+  std::vector<NamedFile> inputs;
+  add_vector_files(inputs, "VECTORS", o.vectors, format_for(o.vectors, o.format, std::nullopt),
+                   Direction::Input);
+  if (!o.words_file.empty()) inputs.push_back({"--words-file", o.words_file});
+  std::vector<NamedFile> outputs;
+  for (const std::string& out : o.outputs) outputs.push_back({"OUT", out});
+  refuse_outputs_over_inputs(inputs, outputs);
+  // Every output file is opened (as its temporary file) before any work: one that cannot be
+  // written fails the command before anything is written (or computed).
+  std::vector<std::unique_ptr<io::AtomicFile>> files;
+  for (const std::string& out : o.outputs) {
+    files.push_back(is_std_stream(out) ? nullptr : std::make_unique<io::AtomicFile>(out));
+  }
+
   const vectors::KeyedVectors kv = load_keyed_vectors(o.vectors, o.format);
 
   // The words, in the order given (first occurrence), or the file's first N rows.
@@ -98,7 +133,7 @@ int run_plot(const PlotOptions& o) {
                                   (unknown.size() == 1 ? "" : "s") + " not in " + o.vectors + ": " +
                                   names;
       if (!o.skip_unknown) throw ValueError(message + " (--skip-unknown leaves them out)");
-      std::cerr << "embedkit plot: skipping " << message << '\n';
+      std::cerr << "embedkit plot: skipping " << printable(message) << '\n';
     }
   } else {
     const std::int64_t n = std::min(o.top > 0 ? o.top : 100, kv.size());
@@ -168,11 +203,20 @@ int run_plot(const PlotOptions& o) {
   const PlotLayout layout = layout_plot(input);
   std::vector<std::string> contents;
   for (const std::string& out : o.outputs) {
-    contents.push_back(lower_extension(out) == ".svg" ? render_svg(layout) : render_png(layout));
+    contents.push_back(writes_svg(out) ? render_svg(layout) : render_png(layout));
   }
   for (std::size_t i = 0; i < o.outputs.size(); ++i) {
-    io::write_file_atomically(o.outputs[i], contents[i].data(), contents[i].size());
+    if (files[i]) files[i]->write(contents[i].data(), contents[i].size());
   }
+  for (std::size_t i = 0; i < o.outputs.size(); ++i) {
+    if (files[i]) {
+      files[i]->commit();
+    } else {
+      std::cout << contents[i] << std::flush;
+    }
+  }
+  std::ostream& report =
+      std::any_of(o.outputs.begin(), o.outputs.end(), is_std_stream) ? std::cerr : std::cout;
 
   if (o.json) {
     Json points = Json::array();
@@ -188,11 +232,11 @@ int run_plot(const PlotOptions& o) {
         .set("words", static_cast<std::int64_t>(n))
         .set("outputs", Json::array_of(o.outputs));
     j.set("details", extra).set("points", points);
-    std::cout << j.dump();
+    report << j.dump();
   } else {
     std::string names;
     for (const std::string& out : o.outputs) names += (names.empty() ? "" : ", ") + out;
-    std::cout << "wrote " << names << " (" << n << " words; " << summary << ")\n";
+    report << "wrote " << names << " (" << n << " words; " << summary << ")\n";
   }
   return 0;
 }
@@ -204,26 +248,27 @@ Command add_plot(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand(
       "plot",
       "Plot words in 2-D (PCA or t-SNE) as a labelled scatter plot, written as SVG and/or PNG");
-  app->add_option("VECTORS", o->vectors, "Word-vector file")->required();
-  app->add_option("OUT", o->outputs, "Output files, each ending in .svg or .png")
+  app->add_option("VECTORS", o->vectors, kVectorsInputHelp)->required();
+  app->add_option("OUT", o->outputs,
+                  "Output files, each ending in .svg or .png; '-': SVG on standard output")
       ->required()
       ->check(CLI::Validator(
           [](std::string& path) -> std::string {
             const std::string ext = lower_extension(path);
-            if (ext == ".svg" || ext == ".png") return "";
-            return "an output must end in .svg or .png, got '" + path + "'";
+            if (ext == ".svg" || ext == ".png" || is_std_stream(path)) return "";
+            return "an output must end in .svg or .png (or be '-'), got '" + path + "'";
           },
-          "FILE.svg|FILE.png"));
+          "FILE.svg|FILE.png|-"));
   CLI::Option* words =
       app->add_option("--words", o->words, "Words to plot, comma-separated (in this order)")
           ->delimiter(',');
   CLI::Option* words_file =
       app->add_option("--words-file", o->words_file,
-                      "A file of words to plot, separated by spaces or newlines")
-          ->check(CLI::ExistingFile);
+                      "A file of words to plot, separated by spaces or newlines ('-': standard "
+                      "input)");
   app->add_option("--top", o->top,
                   "Without --words: plot the first (most frequent) N words (default 100)")
-      ->check(CLI::PositiveNumber)
+      ->check(positive<std::int64_t>())
       ->excludes(words)
       ->excludes(words_file);
   app->add_flag("--skip-unknown", o->skip_unknown,
@@ -232,22 +277,22 @@ Command add_plot(CLI::App& parent) {
       ->check(CLI::IsMember({"pca", "tsne"}))
       ->capture_default_str();
   app->add_option("--perplexity", o->perplexity, "t-SNE perplexity (default min(30, (N - 1) / 3))")
-      ->check(CLI::PositiveNumber);
+      ->check(positive<double>());
   app->add_option("--iterations", o->iterations, "t-SNE iterations")
-      ->check(CLI::Range(1, 100000))
+      ->check(in_range<std::int64_t>(1, 100000))
       ->capture_default_str();
   app->add_option("--seed", o->seed, "t-SNE random seed (same seed, same plot)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative<std::uint64_t>())
       ->capture_default_str();
   app->add_option("--title", o->title, "Plot title (default: method, word count and file)");
   app->add_option("--width", o->width, "Width in pixels (raise it, and --height, for many words)")
-      ->check(CLI::Range(200, 10000))
+      ->check(in_range<int>(200, 10000))
       ->capture_default_str();
   app->add_option("--height", o->height, "Height in pixels")
-      ->check(CLI::Range(200, 10000))
+      ->check(in_range<int>(200, 10000))
       ->capture_default_str();
   app->add_option("--font-size", o->font_size, "Label font size in pixels")
-      ->check(CLI::Range(4.0, 100.0))
+      ->check(in_range<double>(4.0, 100.0))
       ->capture_default_str();
   app->add_option("--format", o->format, kVectorFormatHelp)->check(vector_format_validator());
   app->add_flag("--json", o->json, "Print the 2-D coordinates (and a summary) as JSON");

@@ -9,6 +9,11 @@
 //
 // Exit status: 0 success, 1 runtime error (bad file, unknown id...), 2 usage error. Models are
 // written atomically, only after training succeeded.
+//
+// '-' stands for standard input (RATINGS, a MODEL to read, which is copied to a temporary file,
+// --titles) and for standard output (--out: safetensors bytes, refused on a terminal; the
+// summary then goes to stderr). Standard input can feed only one argument of a command. An
+// output that is the RATINGS file itself (--out, or a file of --write-split) is refused.
 #include <charconv>
 #include <cstdint>
 #include <filesystem>
@@ -27,6 +32,10 @@
 #include "embedkit/models/ratings.hpp"
 #include "embedkit/models/recommender.hpp"
 #include "json.hpp"
+#include "option_checks.hpp"
+#include "same_file.hpp"
+#include "std_streams.hpp"
+#include "terminal_text.hpp"
 
 namespace embedkit::cli {
 namespace {
@@ -68,6 +77,23 @@ CLI::Validator uint64_validator() {
       "UINT64");
 }
 
+models::Ratings read_ratings_argument(const std::string& path) {
+  if (is_std_stream(path))
+    return models::parse_ratings(read_standard_input(), std::string(kStdinName));
+  return models::read_ratings(path);
+}
+
+models::Recommender load_model_argument(const std::string& path) {
+  const SpilledInput input(path, /*spill_non_regular=*/false);
+  return input.run([&] { return models::load_recommender(input.path()); });
+}
+
+void refuse_two_stdin_inputs(const std::string& a, const std::string& b, const char* names) {
+  if (is_std_stream(a) && is_std_stream(b)) {
+    throw ValueError(std::string(names) + " cannot both be '-' (standard input is read once)");
+  }
+}
+
 void apply_threads(const RecommendOptions& o) {
   if (o.threads > 0) set_num_threads(o.threads);
 }
@@ -95,14 +121,15 @@ Json ranking_json(const models::RankingMetrics& m) {
   return j;
 }
 
-void print_metrics(const models::RatingMetrics& r, const models::RankingMetrics& k) {
-  std::cout << "ratings: " << r.count << "  RMSE " << r.rmse << "  MAE " << r.mae
-            << "  (global-mean baseline RMSE " << r.baseline_rmse << ")\n";
-  std::cout << "unknown ids (bias fallback): user " << r.unknown_user << ", item " << r.unknown_item
-            << ", both " << r.unknown_both << '\n';
-  std::cout << "top-" << k.k << ": recall " << k.recall << "  NDCG " << k.ndcg << "  over "
-            << k.users << " users (" << k.cold_users << " cold), " << k.unknown_items
-            << " relevant items unknown to the model\n";
+void print_metrics(std::ostream& out, const models::RatingMetrics& r,
+                   const models::RankingMetrics& k) {
+  out << "ratings: " << r.count << "  RMSE " << r.rmse << "  MAE " << r.mae
+      << "  (global-mean baseline RMSE " << r.baseline_rmse << ")\n";
+  out << "unknown ids (bias fallback): user " << r.unknown_user << ", item " << r.unknown_item
+      << ", both " << r.unknown_both << '\n';
+  out << "top-" << k.k << ": recall " << k.recall << "  NDCG " << k.ndcg << "  over " << k.users
+      << " users (" << k.cold_users << " cold), " << k.unknown_items
+      << " relevant items unknown to the model\n";
 }
 
 // BPR's preset where the command line leaves them out (tuned on MovieLens latest-small:
@@ -115,10 +142,26 @@ int run_train(RecommendOptions& o) {
   o.mf.objective = models::parse_objective(o.objective);
   o.mf.optimizer = models::parse_optimizer(o.optimizer);
   o.mf.validate();
+  std::vector<NamedFile> outputs{{"--out", o.out}};
+  if (!o.write_split.empty()) {
+    if (is_std_stream(o.write_split)) {
+      throw ValueError(
+          "--write-split takes a directory (it writes train.csv and test.csv), "
+          "not '-'");
+    }
+    const std::filesystem::path dir(o.write_split);
+    outputs.push_back({"--write-split's train.csv", (dir / "train.csv").string()});
+    outputs.push_back({"--write-split's test.csv", (dir / "test.csv").string()});
+  }
+  refuse_outputs_over_inputs({{"RATINGS", o.ratings}}, outputs);
   // Opened before training so that an unwritable output fails at once; written after.
   std::optional<io::AtomicFile> probe;
-  if (!o.out.empty()) probe.emplace(o.out);
-  const models::Ratings ratings = models::read_ratings(o.ratings);
+  if (is_std_stream(o.out)) {
+    refuse_binary_on_terminal("a safetensors model");
+  } else if (!o.out.empty()) {
+    probe.emplace(o.out);
+  }
+  const models::Ratings ratings = read_ratings_argument(o.ratings);
   models::SplitOptions so;
   so.method = o.split == "random"      ? models::SplitMethod::Random
               : o.split == "user-time" ? models::SplitMethod::UserTime
@@ -149,7 +192,12 @@ int run_train(RecommendOptions& o) {
   if (probe) {
     probe.reset();  // drop the probe's temporary file; save_recommender writes atomically
     models::save_recommender(o.out, rec);
+  } else if (is_std_stream(o.out)) {
+    write_via_temp_file("model.safetensors", [&](const std::filesystem::path& file) {
+      models::save_recommender(file, rec);
+    });
   }
+  std::ostream& summary = is_std_stream(o.out) ? std::cerr : std::cout;
   const models::RatingMetrics rm = models::evaluate_ratings(rec, split.test);
   const models::RankingMetrics km = models::evaluate_ranking(rec, split.test, o.k, o.min_rating);
   if (o.json) {
@@ -176,21 +224,22 @@ int run_train(RecommendOptions& o) {
         .set("train_seconds", seconds)
         .set("test", split.test.empty() ? Json() : rating_json(rm))
         .set("ranking", split.test.empty() ? Json() : ranking_json(km));
-    std::cout << j.dump();
+    summary << j.dump();
   } else {
-    std::cout << "trained on " << split.train.size() << " ratings (" << rec.users.size()
-              << " users, " << rec.items.size() << " items) in " << seconds
-              << " s, final train loss " << train_loss << '\n';
-    if (!split.test.empty()) print_metrics(rm, km);
-    if (!o.out.empty()) std::cout << "wrote " << o.out << '\n';
+    summary << "trained on " << split.train.size() << " ratings (" << rec.users.size() << " users, "
+            << rec.items.size() << " items) in " << seconds << " s, final train loss " << train_loss
+            << '\n';
+    if (!split.test.empty()) print_metrics(summary, rm, km);
+    if (!o.out.empty()) summary << "wrote " << o.out << '\n';
   }
   return 0;
 }
 
 int run_eval(RecommendOptions& o) {
   apply_threads(o);
-  const models::Recommender rec = models::load_recommender(o.model);
-  const models::Ratings test = models::read_ratings(o.ratings);
+  refuse_two_stdin_inputs(o.model, o.ratings, "MODEL and RATINGS");
+  const models::Recommender rec = load_model_argument(o.model);
+  const models::Ratings test = read_ratings_argument(o.ratings);
   const models::RatingMetrics rm = models::evaluate_ratings(rec, test.rows);
   const models::RankingMetrics km = models::evaluate_ranking(rec, test.rows, o.k, o.min_rating);
   if (o.json) {
@@ -201,14 +250,15 @@ int run_eval(RecommendOptions& o) {
         .set("ranking", ranking_json(km));
     std::cout << j.dump();
   } else {
-    print_metrics(rm, km);
+    print_metrics(std::cout, rm, km);
   }
   return 0;
 }
 
 std::unordered_map<std::string, std::string> titles_of(const RecommendOptions& o) {
   if (o.titles.empty()) return {};
-  return models::read_item_titles(o.titles);
+  const SpilledInput input(o.titles, /*spill_non_regular=*/false);
+  return input.run([&] { return models::read_item_titles(input.path()); });
 }
 
 Json items_json(const std::vector<models::Recommendation>& items,
@@ -235,7 +285,8 @@ void print_items(const std::vector<models::Recommendation>& items,
 }
 
 int run_topn(RecommendOptions& o) {
-  const models::Recommender rec = models::load_recommender(o.model);
+  refuse_two_stdin_inputs(o.model, o.titles, "MODEL and --titles");
+  const models::Recommender rec = load_model_argument(o.model);
   const auto titles = titles_of(o);
   const models::TopN top = models::recommend(rec, o.id, o.k);
   if (o.json) {
@@ -244,7 +295,7 @@ int run_topn(RecommendOptions& o) {
     std::cout << j.dump();
   } else {
     if (top.cold) {
-      std::cerr << "note: user '" << o.id
+      std::cerr << "note: user '" << printable(o.id)
                 << "' has no ratings in the model; ranking by item bias alone\n";
     }
     print_items(top.items, titles);
@@ -253,7 +304,8 @@ int run_topn(RecommendOptions& o) {
 }
 
 int run_similar(RecommendOptions& o) {
-  const models::Recommender rec = models::load_recommender(o.model);
+  refuse_two_stdin_inputs(o.model, o.titles, "MODEL and --titles");
+  const models::Recommender rec = load_model_argument(o.model);
   const auto titles = titles_of(o);
   const std::vector<models::Recommendation> items = models::similar_items(rec, o.id, o.k);
   if (o.json) {
@@ -270,7 +322,9 @@ int run_similar(RecommendOptions& o) {
 }
 
 void add_k(CLI::App* app, RecommendOptions& o, const char* what) {
-  app->add_option("-k,--k", o.k, what)->check(CLI::Range(1, 1000000))->capture_default_str();
+  app->add_option("-k,--k", o.k, what)
+      ->check(in_range<std::int64_t>(1, 1000000))
+      ->capture_default_str();
 }
 
 }  // namespace
@@ -283,14 +337,18 @@ Command add_recommend(CLI::App& parent) {
 
   CLI::App* train = app->add_subcommand(
       "train", "Hold out a test set, train biased MF (or BPR), report RMSE/MAE and recall/NDCG");
-  train->add_option("RATINGS", o->ratings, "Ratings: MovieLens CSV or 'user item rating [ts]'")
+  train
+      ->add_option("RATINGS", o->ratings,
+                   "Ratings: MovieLens CSV or 'user item rating [ts]' ('-': standard input)")
       ->required();
-  train->add_option("-o,--out", o->out, "Write the trained model here (safetensors)");
+  train->add_option("-o,--out", o->out,
+                    "Write the trained model here (safetensors); '-': standard output (not a "
+                    "terminal), the summary then goes to stderr");
   train->add_option("--split", o->split, "random, user-time (each user's latest) or global-time")
       ->check(CLI::IsMember({"random", "user-time", "global-time"}))
       ->capture_default_str();
   train->add_option("--test-fraction", o->test_fraction, "Share of ratings held out (0: none)")
-      ->check(CLI::Range(0.0, 0.99))
+      ->check(in_range<double>(0.0, 0.99))
       ->capture_default_str();
   train->add_option("--cut-timestamp", o->cut_timestamp,
                     "With --split global-time: test = ratings at or after this timestamp");
@@ -306,61 +364,70 @@ Command add_recommend(CLI::App& parent) {
       ->check(CLI::IsMember({"sparse-adam", "rowwise-adagrad"}))
       ->capture_default_str();
   train->add_option("--dim", o->mf.dim, "Factor dimension")
-      ->check(CLI::Range(1, 100000))
+      ->check(in_range<std::int64_t>(1, 100000))
       ->capture_default_str();
   train->add_option("--epochs", o->mf.epochs, "Passes over the training ratings (bpr: 30)")
-      ->check(CLI::Range(0, 100000))
+      ->check(in_range<std::int64_t>(0, 100000))
       ->capture_default_str();
   train->add_option("--lr", o->mf.lr, "Learning rate")
-      ->check(CLI::PositiveNumber)
+      ->check(positive<double>())
       ->capture_default_str();
   train->add_option("--l2", o->mf.l2, "L2 on factor rows, per lookup (bpr: 0.01)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative<double>())
       ->capture_default_str();
   train->add_option("--l2-bias", o->mf.l2_bias, "L2 on user/item biases, per lookup")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative<double>())
       ->capture_default_str();
   train->add_option("--batch-size", o->mf.batch_size, "Ratings per step")
-      ->check(CLI::Range(1, 100000000))
+      ->check(in_range<std::int64_t>(1, 100000000))
       ->capture_default_str();
   train->add_option("--init-std", o->mf.init_std, "Std of the initial factors")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative<double>())
       ->capture_default_str();
   train->add_option("--seed", o->mf.seed, "Seed of initialisation, shuffles and negatives")
       ->check(uint64_validator())
       ->capture_default_str();
   add_k(train, *o, "Cut-off of recall@k and NDCG@k");
-  train->add_option("--min-rating", o->min_rating,
-                    "Test ratings below this are not relevant for recall/NDCG (default: all)");
+  train
+      ->add_option("--min-rating", o->min_rating,
+                   "Test ratings below this are not relevant for recall/NDCG (default: all)")
+      ->check(finite_number());
   train
       ->add_option("--threads", o->threads,
                    "Threads for evaluation (training is single-threaded; 0: default)")
-      ->check(CLI::Range(0, 1024));
+      ->check(in_range<int>(0, 1024));
   train->add_flag("-v,--verbose", o->verbose, "Print each epoch's loss on stderr");
   train->add_flag("--json", o->json, "Print a machine-readable summary");
 
   CLI::App* eval = app->add_subcommand("eval", "RMSE/MAE and recall/NDCG of a saved model");
-  eval->add_option("MODEL", o->model, "A model written by recommend train")->required();
-  eval->add_option("RATINGS", o->ratings, "Held-out ratings (same layouts as train)")->required();
+  eval->add_option("MODEL", o->model, "A model written by recommend train ('-': standard input)")
+      ->required();
+  eval->add_option("RATINGS", o->ratings,
+                   "Held-out ratings (same layouts as train; '-': standard input)")
+      ->required();
   add_k(eval, *o, "Cut-off of recall@k and NDCG@k");
   eval->add_option("--min-rating", o->min_rating,
-                   "Ratings below this are not relevant for recall/NDCG (default: all)");
-  eval->add_option("--threads", o->threads, "Threads (0: default)")->check(CLI::Range(0, 1024));
+                   "Ratings below this are not relevant for recall/NDCG (default: all)")
+      ->check(finite_number());
+  eval->add_option("--threads", o->threads, "Threads (0: default)")->check(in_range<int>(0, 1024));
   eval->add_flag("--json", o->json, "Print a machine-readable summary");
 
   CLI::App* topn = app->add_subcommand("topn", "Recommend items a user has not rated");
-  topn->add_option("MODEL", o->model, "A model written by recommend train")->required();
+  topn->add_option("MODEL", o->model, "A model written by recommend train ('-': stdin)")
+      ->required();
   topn->add_option("USER", o->id, "User id as in the ratings file")->required();
   add_k(topn, *o, "How many items");
-  topn->add_option("--titles,--movies", o->titles, "CSV of 'id,title,...' (MovieLens movies.csv)");
+  topn->add_option("--titles,--movies", o->titles,
+                   "CSV of 'id,title,...' (MovieLens movies.csv; '-': standard input)");
   topn->add_flag("--json", o->json, "Print JSON");
 
   CLI::App* similar = app->add_subcommand("similar", "Items nearest to an item (cosine)");
-  similar->add_option("MODEL", o->model, "A model written by recommend train")->required();
+  similar->add_option("MODEL", o->model, "A model written by recommend train ('-': stdin)")
+      ->required();
   similar->add_option("ITEM", o->id, "Item id as in the ratings file")->required();
   add_k(similar, *o, "How many items");
   similar->add_option("--titles,--movies", o->titles,
-                      "CSV of 'id,title,...' (MovieLens movies.csv)");
+                      "CSV of 'id,title,...' (MovieLens movies.csv; '-': standard input)");
   similar->add_flag("--json", o->json, "Print JSON");
 
   return Command{app, [o, train, eval, topn, similar]() -> int {

@@ -34,7 +34,7 @@ Command add_similar(CLI::App& parent) {
   auto o = std::make_shared<SimilarOptions>();
   CLI::App* app = parent.add_subcommand(
       "similar", "The words nearest to WORD by cosine similarity (one 'word<TAB>score' a line)");
-  app->add_option("VECTORS", o->vectors, "Word-vector file")->required();
+  app->add_option("VECTORS", o->vectors, kVectorsInputHelp)->required();
   app->add_option("WORD", o->word, "The word to look up")->required();
   add_neighbour_query_options(app, o->query, "How many neighbours");
   return Command{app, [o] { return run_similar(*o); }};

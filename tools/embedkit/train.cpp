@@ -6,6 +6,12 @@
 // Progress goes to stderr: a redrawn bar on a terminal, plain lines every few seconds otherwise
 // (so logs stay readable). The output is written atomically and only after training succeeds:
 // a failed run leaves no output file behind (and an existing one untouched).
+//
+// CORPUS '-' is standard input. The corpus is read once to count the vocabulary and then once
+// per epoch by each thread, each from its own offset, so standard input, a pipe or a process
+// substitution is first copied to a temporary file (std_streams.hpp: $TMPDIR, at most 64 GiB).
+// OUT '-' is standard output (the summary then goes to stderr). An OUT that is the corpus
+// itself (by file identity, not by name) is refused before any work.
 #include <unistd.h>
 
 #include <charconv>
@@ -22,6 +28,9 @@
 #include "embedkit/io/vector_formats.hpp"
 #include "embedkit/models/word2vec.hpp"
 #include "json.hpp"
+#include "option_checks.hpp"
+#include "same_file.hpp"
+#include "std_streams.hpp"
 #include "vectors_options.hpp"
 
 namespace embedkit::cli {
@@ -61,14 +70,17 @@ int run_train(TrainOptions& o) {
   const bool tty = ::isatty(STDERR_FILENO) == 1;
   o.w2v.progress_interval = tty ? 0.25 : 5.0;
   o.w2v.validate();
-  const io::VectorFormat format =
-      !o.format.empty() ? io::parse_vector_format(o.format)
-                        : io::guess_vector_format(o.out).value_or(io::VectorFormat::Word2VecText);
-  {
+  const io::VectorFormat format = format_for(o.out, o.format, io::VectorFormat::Word2VecText);
+  std::vector<NamedFile> outputs;
+  add_vector_files(outputs, "OUT", o.out, format, Direction::Output);
+  refuse_outputs_over_inputs({{"CORPUS", o.corpus}}, outputs);
+  check_vectors_output(o.out, format);
+  if (!is_std_stream(o.out)) {
     // A temporary file next to the output, dropped at once: an unwritable output fails now,
     // not after the work.
     io::AtomicFile probe(o.out);
   }
+  const SpilledInput corpus(o.corpus, /*spill_non_regular=*/true);
 
   auto on_progress = [tty](const models::Word2VecProgress& p) {
     if (tty) {
@@ -82,13 +94,14 @@ int run_train(TrainOptions& o) {
       std::cerr << "train: " << progress_text(p) << '\n';
     }
   };
-  const models::Word2VecResult r = models::train_word2vec(o.corpus, o.w2v, on_progress);
+  const models::Word2VecResult r =
+      corpus.run([&] { return models::train_word2vec(corpus.path(), o.w2v, on_progress); });
   if (tty) std::cerr << '\n';
   io::WordVectors out;
   out.words.reserve(r.vocabulary.size());
   for (std::size_t i = 0; i < r.vocabulary.size(); ++i) out.words.push_back(r.vocabulary.word(i));
   out.matrix = r.vectors;
-  io::save_word_vectors(o.out, out, format);
+  save_vectors_argument(o.out, out, format);
 
   if (o.json) {
     Json j = Json::object();
@@ -107,12 +120,13 @@ int run_train(TrainOptions& o) {
         .set("words_per_second", r.words_per_second)
         .set("final_loss", r.final_loss)
         .set("seconds", r.seconds);
-    std::cout << j.dump();
+    summary_stream(o.out) << j.dump();
   } else {
-    std::cout << "wrote " << r.vocabulary.size() << " vectors of dimension " << o.w2v.dim << " to "
-              << o.out << " (" << io::vector_format_name(format) << "; " << r.corpus.tokens
-              << " tokens, " << static_cast<long long>(r.words_per_second)
-              << " words/s, final loss " << r.final_loss << ", " << r.seconds << " s)\n";
+    summary_stream(o.out) << "wrote " << r.vocabulary.size() << " vectors of dimension "
+                          << o.w2v.dim << " to " << o.out << " (" << io::vector_format_name(format)
+                          << "; " << r.corpus.tokens << " tokens, "
+                          << static_cast<long long>(r.words_per_second) << " words/s, final loss "
+                          << r.final_loss << ", " << r.seconds << " s)\n";
   }
   return 0;
 }
@@ -123,14 +137,20 @@ Command add_train(CLI::App& parent) {
   auto o = std::make_shared<TrainOptions>();
   CLI::App* app = parent.add_subcommand(
       "train", "Train word2vec vectors (skip-gram/CBOW, negative sampling/hierarchical softmax)");
-  app->add_option("CORPUS", o->corpus, "Text corpus, plain or gzip; a newline ends a sentence")
+  app->add_option("CORPUS", o->corpus,
+                  "Text corpus, plain or gzip; a newline ends a sentence. '-': standard input; "
+                  "standard input or a pipe is copied to a temporary file in $TMPDIR first "
+                  "(at most 64 GiB), since the corpus is read once per epoch")
       ->required();
-  app->add_option("OUT", o->out, "Output vectors (format: --format, else by extension)")
+  app->add_option("OUT", o->out,
+                  "Output vectors (format: --format, else by extension); '-': standard output "
+                  "(word2vec text unless --format says otherwise; binary formats only when it "
+                  "is not a terminal), the summary then goes to stderr")
       ->required();
   app->add_option("--format", o->format,
                   "Output format: word2vec (text), vec, word2vec-binary (bin), glove, npy or "
                   "safetensors; guessed from OUT's extension when left out (.txt .vec .bin .npy "
-                  ".safetensors), word2vec text for any other")
+                  ".safetensors), word2vec text for any other and for '-'")
       ->check(vector_format_validator());
   app->add_option("--model", o->model, "skipgram or cbow")
       ->check(CLI::IsMember({"skipgram", "cbow"}))
@@ -139,31 +159,31 @@ Command add_train(CLI::App& parent) {
       ->check(CLI::IsMember({"ns", "hs"}))
       ->capture_default_str();
   app->add_option("--dim", o->w2v.dim, "Vector dimension")
-      ->check(CLI::Range(1, 100000))
+      ->check(in_range<std::int64_t>(1, 100000))
       ->capture_default_str();
   app->add_option("--window", o->w2v.window, "Maximum context window")
-      ->check(CLI::Range(1, 1000))
+      ->check(in_range<std::int64_t>(1, 1000))
       ->capture_default_str();
   app->add_option("--negative", o->w2v.negative, "Negative samples per prediction")
-      ->check(CLI::Range(1, 1000))
+      ->check(in_range<std::int64_t>(1, 1000))
       ->capture_default_str();
   app->add_option("--min-count", o->w2v.min_count, "Drop words seen fewer times")
-      ->check(CLI::PositiveNumber)
+      ->check(positive<std::int64_t>())
       ->capture_default_str();
   app->add_option("--max-vocab", o->w2v.max_vocab, "Keep at most this many words (0: all)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative<std::int64_t>())
       ->capture_default_str();
   app->add_option("--sample", o->w2v.sample, "Subsampling threshold (0: off)")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(in_range<double>(0.0, 1.0))
       ->capture_default_str();
   app->add_option("--epochs", o->w2v.epochs, "Passes over the corpus")
-      ->check(CLI::Range(1, 100000))
+      ->check(in_range<std::int64_t>(1, 100000))
       ->capture_default_str();
   app->add_option("--alpha", o->w2v.alpha,
                   "Starting learning rate (default 0.025 skip-gram, 0.05 CBOW)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive<double>());
   app->add_option("--threads", o->w2v.threads, "Training threads (> 1: not reproducible)")
-      ->check(CLI::Range(1, 1024))
+      ->check(in_range<std::int64_t>(1, 1024))
       ->capture_default_str();
   app->add_option("--seed", o->w2v.seed, "Random seed (1 thread: same seed, same vectors)")
       ->check(CLI::Validator(

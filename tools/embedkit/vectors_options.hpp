@@ -11,15 +11,23 @@
 
 #include <CLI/CLI.hpp>
 
+#include "embedkit/core/error.hpp"
 #include "embedkit/io/vector_formats.hpp"
 #include "embedkit/vectors/keyed_vectors.hpp"
 #include "json.hpp"
+#include "option_checks.hpp"
+#include "same_file.hpp"
+#include "std_streams.hpp"
 
 namespace embedkit::cli {
 
 inline const char* kVectorFormatHelp =
     "word2vec (text), vec, word2vec-binary (bin), glove, npy or safetensors; "
-    "guessed from the extension (.txt .vec .bin .npy .safetensors) when left out";
+    "guessed from the extension (.txt .vec .bin .npy .safetensors) when left out "
+    "(word2vec text for '-', standard input)";
+
+inline const char* kVectorsInputHelp =
+    "Word-vector file ('-': standard input, word2vec text unless --format says otherwise)";
 
 // Checks a --format/--from/--to value at parse time, so a bad one is a usage error (exit 2).
 inline CLI::Validator vector_format_validator() {
@@ -35,15 +43,85 @@ inline CLI::Validator vector_format_validator() {
       "FORMAT");
 }
 
-inline std::optional<io::VectorFormat> format_or_guess(const std::string& name) {
-  if (name.empty()) return std::nullopt;
-  return io::parse_vector_format(name);
+// The format of a vectors file named on the command line: `format` when given, else guessed
+// from the extension; word2vec text for '-' (which has none); `fallback` for any other path,
+// or a ValueError that names `option` when there is no fallback.
+inline io::VectorFormat format_for(const std::string& path, const std::string& format,
+                                   std::optional<io::VectorFormat> fallback,
+                                   const std::string& option = "--format") {
+  if (!format.empty()) return io::parse_vector_format(format);
+  if (is_std_stream(path)) return io::VectorFormat::Word2VecText;
+  if (const auto guessed = io::guess_vector_format(path)) return *guessed;
+  if (fallback) return *fallback;
+  throw ValueError("cannot tell the vector format of '" + path +
+                   "' from its extension (.txt, .vec, .bin, .npy, .safetensors): give " + option);
+}
+
+// Loads a vectors file, or standard input for '-' (copied to a temporary file first, so every
+// format reads it as it reads a file; .npy keeps its words in a side file and cannot).
+inline io::WordVectors load_vectors_argument(const std::string& path, const std::string& format,
+                                             const std::string& option = "--format") {
+  const io::VectorFormat chosen = format_for(path, format, std::nullopt, option);
+  if (is_std_stream(path) && chosen == io::VectorFormat::Npy) {
+    throw ValueError(
+        "npy vectors keep their words in a side file (.vocab): they cannot be read "
+        "from standard input; pass the .npy file's path");
+  }
+  const SpilledInput input(path, /*spill_non_regular=*/false);
+  return input.run([&] { return io::load_word_vectors(input.path(), chosen); });
 }
 
 inline vectors::KeyedVectors load_keyed_vectors(const std::string& path,
                                                 const std::string& format) {
-  io::WordVectors v = io::load_word_vectors(path, format_or_guess(format));
+  io::WordVectors v = load_vectors_argument(path, format);
   return vectors::KeyedVectors(std::move(v.words), std::move(v.matrix));
+}
+
+// The files a vectors path stands for: the path, and the vocabulary side file of .npy (which
+// a safetensors file without a vocabulary entry reads too; its writer never writes one).
+enum class Direction { Input, Output };
+inline void add_vector_files(std::vector<NamedFile>& files, const std::string& role,
+                             const std::string& path, io::VectorFormat format,
+                             Direction direction) {
+  files.push_back({role, path});
+  if (is_std_stream(path)) return;
+  if (format == io::VectorFormat::Npy ||
+      (format == io::VectorFormat::Safetensors && direction == Direction::Input)) {
+    files.push_back({role + "'s vocabulary file", io::vocabulary_path_for(path).string()});
+  }
+}
+
+// Checks, before any work, that vectors in `format` can go to `out`: '-' takes every format
+// but .npy (two files), and a binary format only when standard output is not a terminal.
+inline void check_vectors_output(const std::string& out, io::VectorFormat format) {
+  if (!is_std_stream(out)) return;
+  if (format == io::VectorFormat::Npy) {
+    throw ValueError(
+        "npy writes two files (the matrix and its .vocab): it cannot go to "
+        "standard output; give a file name, or another --format");
+  }
+  if (format == io::VectorFormat::Word2VecBinary || format == io::VectorFormat::Safetensors) {
+    refuse_binary_on_terminal(std::string(io::vector_format_name(format)) + " vectors");
+  }
+}
+
+// Writes vectors to `out`, or to standard output for '-'.
+inline void save_vectors_argument(const std::string& out, const io::WordVectors& v,
+                                  io::VectorFormat format) {
+  if (!is_std_stream(out)) {
+    io::save_word_vectors(out, v, format);
+    return;
+  }
+  check_vectors_output(out, format);
+  write_via_temp_file("vectors", [&](const std::filesystem::path& file) {
+    io::save_word_vectors(file, v, format);
+  });
+}
+
+// Where the summary of a command that writes `out` goes: stderr when the data itself goes to
+// standard output.
+inline std::ostream& summary_stream(const std::string& out) {
+  return is_std_stream(out) ? std::cerr : std::cout;
 }
 
 // The options of a neighbour query (similar, analogy).
@@ -62,11 +140,11 @@ struct NeighbourQuery {
 inline void add_neighbour_query_options(CLI::App* app, NeighbourQuery& q,
                                         const std::string& topn_help) {
   app->add_option("--topn", q.topn, topn_help)
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative<std::int64_t>())
       ->capture_default_str();
   app->add_option("--restrict", q.restrict_vocab,
                   "Search only the N most frequent (first) words; 0: all")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative<std::int64_t>());
   app->add_option("--format", q.format, kVectorFormatHelp)->check(vector_format_validator());
   app->add_flag("--json", q.json, "Print JSON");
 }

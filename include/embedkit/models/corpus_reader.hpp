@@ -5,6 +5,12 @@
 // a sentence (word2vec's context windows never cross one). With validation on, a token holding
 // a NUL byte or bytes that are not well-formed UTF-8 is an IoError that names the file, the byte
 // offset (in the uncompressed text) and the line, so binary garbage is refused, not trained on.
+// A gzip file cut short (its compressed data ends before the gzip trailer) or corrupted is an
+// IoError naming the byte of the compressed file where reading stopped: a partial corpus is
+// never taken for the whole one.
+//
+// The corpus must be a regular file (it is reopened and read in slices): a pipe, FIFO, socket
+// or device is an IoError at once (a FIFO is not even opened, which would block).
 //
 // Offsets are positions in the uncompressed text; seek() lets several threads each read a slice
 // of one corpus (a real seek for plain files; zlib re-decompresses up to the offset for gzip).
@@ -22,7 +28,7 @@ class CorpusReader {
  public:
   enum class Event { Word, EndOfLine, EndOfFile };
 
-  // Opens the corpus; throws IoError when it cannot be opened.
+  // Opens the corpus; throws IoError when it cannot be opened or is not a regular file.
   explicit CorpusReader(std::filesystem::path path, bool validate = true);
   ~CorpusReader();
   CorpusReader(const CorpusReader&) = delete;
@@ -46,7 +52,8 @@ class CorpusReader {
   const std::filesystem::path& path() const { return path_; }
 
  private:
-  bool fill();  // refills buf_; false at the end of the file
+  bool fill();            // refills buf_; false at the end of the file
+  void check_complete();  // at the end: throws IoError when a gzip stream was cut short
   void validate_word() const;
 
   std::filesystem::path path_;

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,9 @@ struct LabelledTextOptions {
 };
 
 std::vector<LabelledExample> read_labelled_text(const std::filesystem::path& path,
+                                                const LabelledTextOptions& options = {});
+// The same from a stream read once to its end (standard input, a pipe); messages name `name`.
+std::vector<LabelledExample> read_labelled_text(std::istream& in, const std::string& name,
                                                 const LabelledTextOptions& options = {});
 
 // Splits one line in fastText format into labels (prefix removed) and words. Never fails: a line
