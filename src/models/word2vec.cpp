@@ -187,13 +187,7 @@ class Worker {
         s_.words_done.fetch_add(words_ - published_, std::memory_order_relaxed) + words_ -
         published_;
     published_ = words_;
-    if (!std::isfinite(interval_loss_)) {
-      // The position: words of this epoch done by all threads (exact with one thread).
-      const std::int64_t in_epoch =
-          std::clamp<std::int64_t>(done - epoch_ * s_.words_per_epoch(), 0, s_.words_per_epoch());
-      throw TrainingDivergedError(epoch_ + 1, "word", in_epoch, non_finite_loss(interval_loss_),
-                                  kRateOption);
-    }
+    if (!std::isfinite(interval_loss_)) diverged(done);
     s_.loss_micros.fetch_add(std::llround(interval_loss_ * 1e6), std::memory_order_relaxed);
     s_.predictions.fetch_add(interval_predictions_, std::memory_order_relaxed);
     epoch_loss_ += interval_loss_;
@@ -202,6 +196,16 @@ class Worker {
     interval_predictions_ = 0;
     const double progress = static_cast<double>(done) / (s_.total_words + 1);
     alpha_ = static_cast<float>(s_.start_alpha * std::max(1.0 - progress, 1e-4));
+  }
+
+  // Out of line and cold: built inline, the error cost the inlined hot loop 1.5% more
+  // instructions (callgrind, 100k words, dim 100).
+  [[noreturn, gnu::cold, gnu::noinline]] void diverged(std::int64_t done) const {
+    // The position: words of this epoch done by all threads (exact with one thread).
+    const std::int64_t in_epoch =
+        std::clamp<std::int64_t>(done - epoch_ * s_.words_per_epoch(), 0, s_.words_per_epoch());
+    throw TrainingDivergedError(epoch_ + 1, "word", in_epoch, non_finite_loss(interval_loss_),
+                                kRateOption);
   }
 
   void train_sentence() {
@@ -251,19 +255,19 @@ class Worker {
     auto step = [&](float* out, float label) {
       const float f = dot(h, out, dim_);
       float g;
-      // The table is indexed only inside its range, tested so that a NaN is never inside it
-      // (converting a NaN to an index is undefined behaviour): a NaN falls through to the last
-      // branch, which moves nothing and puts the NaN in the loss for publish() to report.
-      if (f >= -kMaxExp && f <= kMaxExp) {
-        const std::size_t i = SigmoidTable::index(f);
-        g = label - table.sigmoid[i];
-        loss += label > 0 ? table.neg_log_sigmoid[i] : table.neg_log_sigmoid[kTableSize - i];
-      } else if (f > kMaxExp) {
+      // Saturated arguments need no table. What is left is in [-kMaxExp, kMaxExp] or NaN, and a
+      // NaN must not be converted to an index (undefined behaviour): it moves nothing and goes
+      // into the loss, for publish() to report.
+      if (f > kMaxExp) {
         g = label - 1.0f;
         loss += label > 0 ? 0.0 : static_cast<double>(f);
       } else if (f < -kMaxExp) {
         g = label;
         loss += label > 0 ? static_cast<double>(-f) : 0.0;
+      } else if (!std::isnan(f)) {
+        const std::size_t i = SigmoidTable::index(f);
+        g = label - table.sigmoid[i];
+        loss += label > 0 ? table.neg_log_sigmoid[i] : table.neg_log_sigmoid[kTableSize - i];
       } else {
         g = 0.0f;
         loss += static_cast<double>(f);
