@@ -8,6 +8,7 @@
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/core/generator.hpp"
+#include "embedkit/models/training_divergence.hpp"
 #include "embedkit/optim/fused_backward.hpp"
 #include "embedkit/optim/rowwise_adagrad.hpp"
 #include "embedkit/optim/sparse_adam.hpp"
@@ -101,6 +102,46 @@ MatrixFactorization::MatrixFactorization(std::int64_t num_users, std::int64_t nu
   global_bias_ = make_table(1, 1, gen, 0.0);
 }
 
+MatrixFactorization::MatrixFactorization(const MfOptions& options, Tensor user_factors,
+                                         Tensor item_factors, Tensor user_bias, Tensor item_bias,
+                                         Tensor global_bias)
+    : options_(options),
+      user_factors_(placeholder()),
+      item_factors_(placeholder()),
+      user_bias_(placeholder()),
+      item_bias_(placeholder()),
+      global_bias_(placeholder()) {
+  options.validate();
+  const std::int64_t nu = user_factors.dim() == 2 ? user_factors.size(0) : 0;
+  const std::int64_t ni = item_factors.dim() == 2 ? item_factors.size(0) : 0;
+  if (nu < 1 || ni < 1) {
+    throw ValueError("matrix factorization needs at least one user and one item");
+  }
+  const std::pair<const char*, const Tensor*> tables[] = {{"user_factors", &user_factors},
+                                                          {"item_factors", &item_factors},
+                                                          {"user_bias", &user_bias},
+                                                          {"item_bias", &item_bias},
+                                                          {"global_bias", &global_bias}};
+  const Shape shapes[] = {{nu, options.dim}, {ni, options.dim}, {nu, 1}, {ni, 1}, {1, 1}};
+  for (std::size_t k = 0; k < 5; ++k) {
+    const Tensor& t = *tables[k].second;
+    if (t.dtype() != DType::Float32 || t.shape() != shapes[k]) {
+      throw ValueError(std::string("matrix factorization: table ") + tables[k].first + " is " +
+                       std::string(dtype_name(t.dtype())) + " " + shape_string(t.shape()) +
+                       ", expected float32 " + shape_string(shapes[k]));
+    }
+  }
+  auto table = [](Tensor t) {
+    const std::int64_t rows = t.size(0), dim = t.size(1);
+    return nn::Embedding(nn::EmbeddingOptions(rows, dim).weight(std::move(t)));
+  };
+  user_factors_ = table(std::move(user_factors));
+  item_factors_ = table(std::move(item_factors));
+  user_bias_ = table(std::move(user_bias));
+  item_bias_ = table(std::move(item_bias));
+  global_bias_ = table(std::move(global_bias));
+}
+
 io::NamedTensors MatrixFactorization::named_parameters() {
   return {{"user_factors.weight", user_factors_.weight()},
           {"item_factors.weight", item_factors_.weight()},
@@ -140,6 +181,12 @@ void MatrixFactorization::fit(const Interactions& train,
   check_rows(train.items, num_items(), "item rows");
   const bool bpr = options_.objective == MfObjective::Bpr;
   if (!bpr) {
+    // A NaN or infinite rating would make the loss NaN and pass for divergence.
+    for (std::size_t k = 0; k < n; ++k) {
+      if (!std::isfinite(train.ratings[k])) {
+        throw ValueError("matrix factorization: rating " + std::to_string(k) + " is not finite");
+      }
+    }
     double sum = 0.0;
     for (const float r : train.ratings) sum += r;
     global_bias_.weight().data<float>()[0] = static_cast<float>(sum / static_cast<double>(n));
@@ -184,6 +231,8 @@ void MatrixFactorization::fit(const Interactions& train,
   std::vector<std::int64_t> ub, ib, zeros;
   std::vector<float> grad_p, grad_q, grad_bu, grad_bi, grad_g;
   const auto start = std::chrono::steady_clock::now();
+  // The learning-rate option as `embedkit recommend train` spells it, for divergence errors.
+  constexpr const char* kRateOption = "--lr";
 
   for (std::int64_t epoch = 1; epoch <= options_.epochs; ++epoch) {
     for (std::size_t i = n; i > 1; --i) {
@@ -283,6 +332,11 @@ void MatrixFactorization::fit(const Interactions& train,
         optim::fused_backward_step(item_bias_, items, Tensor::from_floats(grad_bi, {2 * nb, 1}),
                                    *opt, 3);
       }
+      // One test per batch: a NaN or infinite loss stops training at once.
+      if (!std::isfinite(loss_sum)) {
+        throw TrainingDivergedError(epoch, "rating", static_cast<std::int64_t>(begin + b),
+                                    non_finite_loss(loss_sum), kRateOption);
+      }
     }
     if (on_epoch) {
       MfEpochReport report;
@@ -291,6 +345,15 @@ void MatrixFactorization::fit(const Interactions& train,
       report.seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       on_epoch(report);
+    }
+  }
+  // The last steps after the last loss check can still overflow (and BPR's loss stays finite
+  // when a score difference is +inf): one pass over the tables, cheap next to training.
+  for (const auto& [name, table] : named_parameters()) {
+    const std::string problem = non_finite_tensor(table, name);
+    if (!problem.empty()) {
+      throw TrainingDivergedError(options_.epochs, "rating", static_cast<std::int64_t>(n), problem,
+                                  kRateOption);
     }
   }
 }

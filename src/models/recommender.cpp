@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <unordered_map>
 
@@ -10,6 +11,7 @@
 #include "embedkit/core/thread_pool.hpp"
 #include "embedkit/io/checkpoint.hpp"
 #include "embedkit/models/ranking_metrics.hpp"
+#include "embedkit/models/training_divergence.hpp"
 #include "embedkit/vectors/keyed_vectors.hpp"
 
 namespace embedkit::models {
@@ -122,6 +124,11 @@ Recommender train_recommender(const std::vector<Rating>& train, const MfOptions&
 }
 
 void save_recommender(const std::filesystem::path& path, Recommender& r) {
+  // load_recommender refuses NaN or infinite parameters: never write a model it cannot load.
+  for (const auto& [name, table] : r.model.named_parameters()) {
+    const std::string problem = non_finite_tensor(table, name);
+    if (!problem.empty()) throw ValueError("save_recommender: not saved: " + problem);
+  }
   const MfOptions& o = r.model.options();
   io::Metadata meta;
   meta[kFormatKey] = "1";
@@ -151,6 +158,9 @@ void save_recommender(const std::filesystem::path& path, Recommender& r) {
   io::save_checkpoint(path, tensors, {}, meta);
 }
 
+// Every size in the metadata (dim, the numbers of users and items) is checked against the
+// tensors actually in the file before anything is built from it: a small file whose metadata
+// lies must be refused at once, not after allocating what the metadata claims.
 Recommender load_recommender(const std::filesystem::path& path) {
   const std::string file = path.string();
   const io::Checkpoint ck = io::read_checkpoint(path);
@@ -177,15 +187,19 @@ Recommender load_recommender(const std::filesystem::path& path) {
     }
     return v;
   };
-  auto to_int = [&](const std::string& key) {
+  // Whole numbers of either type: the seed is uint64 end to end (options, command line,
+  // metadata), the sizes int64.
+  auto to_whole = [&]<class Int>(const std::string& key, Int v) {
     const std::string& text = meta(key);
-    std::int64_t v = 0;
     const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc() || ptr != text.data() + text.size()) {
-      fail("metadata '" + key + "' is not a whole number: '" + text + "'");
+    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
+      fail("metadata '" + key + "' is not a whole number from " +
+           std::to_string(std::numeric_limits<Int>::min()) + " to " +
+           std::to_string(std::numeric_limits<Int>::max()) + ": '" + text + "'");
     }
     return v;
   };
+  auto to_int = [&](const std::string& key) { return to_whole(key, std::int64_t{0}); };
 
   MfOptions o;
   try {
@@ -201,7 +215,7 @@ Recommender load_recommender(const std::filesystem::path& path) {
   o.l2_bias = to_double("l2_bias");
   o.batch_size = to_int("batch_size");
   o.init_std = to_double("init_std");
-  o.seed = static_cast<std::uint64_t>(to_int("seed"));
+  o.seed = to_whole("seed", std::uint64_t{0});
   try {
     o.validate();
   } catch (const ValueError& e) {
@@ -218,6 +232,10 @@ Recommender load_recommender(const std::filesystem::path& path) {
   const std::int64_t nu = users.size();
   const std::int64_t ni = items.size();
   if (nu < 1 || ni < 1) fail("the model has no users or no items");
+  const float rating_min = static_cast<float>(to_double("rating_min"));
+  const float rating_max = static_cast<float>(to_double("rating_max"));
+  if (rating_min > rating_max) fail("rating_min > rating_max");
+
   auto expect = [&](const std::string& name, const Shape& shape, DType dtype) -> const Tensor& {
     const Tensor& t = tensor(name);
     if (t.shape() != shape || t.dtype() != dtype) {
@@ -227,43 +245,53 @@ Recommender load_recommender(const std::filesystem::path& path) {
     }
     return t;
   };
-  Recommender r{std::move(users), std::move(items), MatrixFactorization(nu, ni, o), {}, 0, 0};
-  r.rating_min = static_cast<float>(to_double("rating_min"));
-  r.rating_max = static_cast<float>(to_double("rating_max"));
-  if (r.rating_min > r.rating_max) fail("rating_min > rating_max");
+  // The five tables, in MatrixFactorization::named_parameters() order.
+  const char* const names[] = {"user_factors.weight", "item_factors.weight", "user_bias.weight",
+                               "item_bias.weight", "global_bias.weight"};
   const Shape shapes[] = {{nu, o.dim}, {ni, o.dim}, {nu, 1}, {ni, 1}, {1, 1}};
-  std::size_t k = 0;
-  for (auto& [name, dst] : r.model.named_parameters()) {
-    const Tensor& src = expect(name, shapes[k++], DType::Float32);
-    const float* s = src.data<float>();
-    for (std::int64_t j = 0; j < src.numel(); ++j) {
-      if (!std::isfinite(s[j])) fail("tensor '" + name + "' holds a non-finite value");
-    }
-    Tensor target = dst;
-    target.copy_from(src);
+  std::vector<Tensor> tables;
+  for (std::size_t k = 0; k < 5; ++k) {
+    const Tensor& t = expect(names[k], shapes[k], DType::Float32);
+    const std::string problem = non_finite_tensor(t, names[k]);
+    if (!problem.empty()) fail(problem);
+    tables.push_back(t);
   }
-  const std::vector<std::int64_t> offsets =
-      expect("rated.offsets", {nu + 1}, DType::Int64).to_int64_vector();
+
+  // The rated-items index: offsets non-decreasing from 0 to the number of items listed, each
+  // user's rows sorted and in range. All checked before any row is read through an offset.
+  const Tensor& offsets_t = expect("rated.offsets", {nu + 1}, DType::Int64);
   const Tensor& flat_t = tensor("rated.items");
   if (flat_t.dim() != 1 || flat_t.dtype() != DType::Int64) {
     fail("tensor 'rated.items' should be a 1-D int64 tensor");
   }
-  const std::vector<std::int64_t> flat = flat_t.to_int64_vector();
-  if (offsets.front() != 0 || offsets.back() != static_cast<std::int64_t>(flat.size())) {
-    fail("'rated.offsets' does not cover 'rated.items'");
+  const std::int64_t* offsets = offsets_t.data<std::int64_t>();
+  const std::int64_t* flat = flat_t.data<std::int64_t>();
+  if (offsets[0] != 0 || offsets[nu] != flat_t.numel()) {
+    fail("tensor 'rated.offsets' does not run from 0 to the length of 'rated.items'");
   }
-  r.rated.resize(static_cast<std::size_t>(nu));
   for (std::int64_t u = 0; u < nu; ++u) {
-    const std::int64_t b = offsets[static_cast<std::size_t>(u)];
-    const std::int64_t e = offsets[static_cast<std::size_t>(u) + 1];
-    if (b > e) fail("'rated.offsets' is not non-decreasing");
-    auto& seen = r.rated[static_cast<std::size_t>(u)];
-    seen.assign(flat.begin() + b, flat.begin() + e);
-    for (std::size_t j = 0; j < seen.size(); ++j) {
-      if (seen[j] < 0 || seen[j] >= ni || (j > 0 && seen[j] <= seen[j - 1])) {
-        fail("'rated.items' holds an out-of-range or unsorted item row");
+    if (offsets[u] > offsets[u + 1]) fail("tensor 'rated.offsets' is not non-decreasing");
+  }
+  for (std::int64_t u = 0; u < nu; ++u) {
+    for (std::int64_t j = offsets[u]; j < offsets[u + 1]; ++j) {
+      if (flat[j] < 0 || flat[j] >= ni || (j > offsets[u] && flat[j] <= flat[j - 1])) {
+        fail("tensor 'rated.items' holds an out-of-range or unsorted item row");
       }
     }
+  }
+
+  // Everything matches: build the model over copies of the tables (the file's tensors may be
+  // views into one buffer).
+  Recommender r{std::move(users),
+                std::move(items),
+                MatrixFactorization(o, tables[0].clone(), tables[1].clone(), tables[2].clone(),
+                                    tables[3].clone(), tables[4].clone()),
+                {},
+                rating_min,
+                rating_max};
+  r.rated.resize(static_cast<std::size_t>(nu));
+  for (std::int64_t u = 0; u < nu; ++u) {
+    r.rated[static_cast<std::size_t>(u)].assign(flat + offsets[u], flat + offsets[u + 1]);
   }
   return r;
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <numeric>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "embedkit/models/huffman.hpp"
 #include "embedkit/models/negative_sampler.hpp"
 #include "embedkit/models/ngram_hashing.hpp"
+#include "embedkit/models/training_divergence.hpp"
 #include "embedkit/nn/activation.hpp"
 #include "embedkit/nn/bce_with_logits_loss.hpp"
 #include "embedkit/nn/cross_entropy_loss.hpp"
@@ -50,8 +52,12 @@ constexpr const char* kModelName = "text_classifier";
 constexpr const char* kVersionKey = "text_classifier.version";
 constexpr const char* kVersion = "1";
 // How many lines a thread trains between publishing its token count (and re-reading everyone's
-// for the learning rate).
+// for the learning rate) and checking that its loss is still finite.
 constexpr std::int64_t kPublishEvery = 64;
+// The learning-rate option as `embedkit classify train` spells it, for the divergence error.
+constexpr const char* kRateOption = "--lr";
+constexpr const char* kInputName = "input.weight";
+constexpr const char* kOutputName = "output.weight";
 
 // splitmix64: the per-thread generator and the hash behind the table's initial values.
 std::uint64_t mix(std::uint64_t z) {
@@ -154,6 +160,7 @@ struct Line {
   std::size_t end = 0;
   std::vector<std::int64_t> labels;
   std::int64_t tokens = 0;
+  std::int64_t number = 0;  // 1-based line number in the file, for errors
 };
 
 struct Shared {
@@ -223,6 +230,7 @@ class Worker {
       }
       double loss = 0;
       std::int64_t trained = 0;
+      std::int64_t last_line = 0;
       for (const std::size_t index : order) {
         if (s_.failed.load(std::memory_order_relaxed)) return;
         const Line& line = s_.lines[index];
@@ -230,14 +238,20 @@ class Worker {
             static_cast<double>(published_ + unpublished_) / std::max(1.0, s_.total_tokens);
         const float lr = static_cast<float>(o.lr * std::max(0.0, 1.0 - progress));
         unpublished_ += line.tokens;
-        if (++since_publish_ >= kPublishEvery) publish();
-        if (line.end == line.begin) continue;
-        std::int64_t label = line.labels[0];
-        if (line.labels.size() > 1) label = line.labels[rng_.next() % line.labels.size()];
-        loss += step(line, label, lr);
-        ++trained;
+        last_line = line.number;
+        if (line.end != line.begin) {
+          std::int64_t label = line.labels[0];
+          if (line.labels.size() > 1) label = line.labels[rng_.next() % line.labels.size()];
+          loss += step(line, label, lr);
+          ++trained;
+        }
+        if (++since_publish_ >= kPublishEvery) {
+          publish();
+          check_loss(loss, epoch, last_line);
+        }
       }
       publish();
+      check_loss(loss, epoch, last_line);
       if (epoch + 1 == o.epochs) {
         std::lock_guard lock(s_.mutex);
         s_.last_epoch_loss += loss;
@@ -251,6 +265,14 @@ class Worker {
     published_ = s_.tokens_done.fetch_add(unpublished_, std::memory_order_relaxed) + unpublished_;
     unpublished_ = 0;
     since_publish_ = 0;
+  }
+
+  // Stops training with TrainingDivergedError once the epoch's loss is not finite: checked every
+  // kPublishEvery lines and not per step, so the check costs nothing measurable.
+  static void check_loss(double loss, std::int64_t epoch, std::int64_t line) {
+    if (!std::isfinite(loss)) {
+      throw TrainingDivergedError(epoch + 1, "line", line, non_finite_loss(loss), kRateOption);
+    }
   }
 
   // One SGD step on one line; returns its loss before the step.
@@ -490,6 +512,7 @@ TextClassifier TextClassifier::train(const std::vector<LabelledExample>& data,
     line.end = s.ids.size();
     for (const std::string& l : e.labels) line.labels.push_back(model.vocab_.find_label(l));
     line.tokens = static_cast<std::int64_t>(e.words.size()) + (options.end_of_line ? 1 : 0);
+    line.number = e.line > 0 ? e.line : static_cast<std::int64_t>(s.lines.size()) + 1;
     tokens += line.tokens;
     s.lines.push_back(std::move(line));
   }
@@ -513,6 +536,17 @@ TextClassifier TextClassifier::train(const std::vector<LabelledExample>& data,
     for (auto& th : pool) th.join();
   }
   if (s.error) std::rethrow_exception(s.error);
+  // The last steps after the last loss check can still overflow: one pass over the tables
+  // (cheap next to training, which wrote every row when initialising it) makes sure no
+  // non-finite model is returned.
+  for (const auto& [name, table] :
+       {std::pair{kInputName, &input}, std::pair{kOutputName, &output}}) {
+    const std::string problem = non_finite_tensor(*table, name);
+    if (!problem.empty()) {
+      throw TrainingDivergedError(options.epochs, "line", s.lines.back().number, problem,
+                                  kRateOption);
+    }
+  }
   if (stats != nullptr) {
     stats->examples = static_cast<std::int64_t>(data.size());
     stats->tokens = tokens;
@@ -616,6 +650,12 @@ ClassifierEvaluation TextClassifier::evaluate(const std::vector<LabelledExample>
 }
 
 void TextClassifier::save(const std::filesystem::path& path) const {
+  // load() refuses a model with NaN or infinite parameters: never write one.
+  for (const auto& [name, table] :
+       {std::pair{kInputName, &input_}, std::pair{kOutputName, &output_}}) {
+    const std::string problem = non_finite_tensor(*table, name);
+    if (!problem.empty()) throw ValueError("text classifier: not saved: " + problem);
+  }
   io::Metadata meta;
   meta[kModelKey] = kModelName;
   meta[kVersionKey] = kVersion;
@@ -636,8 +676,8 @@ void TextClassifier::save(const std::filesystem::path& path) const {
   meta["words"] = escape(vocab_.words());
   meta["labels"] = escape(vocab_.labels());
   io::save_safetensors(path,
-                       {{"input.weight", input_},
-                        {"output.weight", output_},
+                       {{kInputName, input_},
+                        {kOutputName, output_},
                         {"word_counts", Tensor::from_vector(vocab_.word_counts())},
                         {"label_counts", Tensor::from_vector(vocab_.label_counts())}},
                        meta);
@@ -719,14 +759,27 @@ TextClassifier TextClassifier::load(const std::filesystem::path& path) {
   };
   const Tensor word_counts = tensor("word_counts", DType::Int64);
   const Tensor label_counts = tensor("label_counts", DType::Int64);
-  Tensor input = tensor("input.weight", DType::Float32);
-  Tensor output = tensor("output.weight", DType::Float32);
+  Tensor input = tensor(kInputName, DType::Float32);
+  Tensor output = tensor(kOutputName, DType::Float32);
   std::vector<std::string> words = unescape(get("words"), name, "words");
   std::vector<std::string> labels = unescape(get("labels"), name, "labels");
   if (word_counts.dim() != 1 || label_counts.dim() != 1 ||
       word_counts.numel() != static_cast<std::int64_t>(words.size()) ||
       label_counts.numel() != static_cast<std::int64_t>(labels.size())) {
     throw bad("the vocabulary's words or labels do not match their counts");
+  }
+  // The Huffman tree (hs) adds the label counts up: their sum must fit in int64.
+  for (const auto& [key, counts] :
+       {std::pair{"word_counts", &word_counts}, std::pair{"label_counts", &label_counts}}) {
+    std::int64_t sum = 0;
+    const std::int64_t* c = counts->data<std::int64_t>();
+    for (std::int64_t i = 0; i < counts->numel(); ++i) {
+      if (c[i] < 1 || c[i] > std::numeric_limits<std::int64_t>::max() - sum) {
+        throw bad("tensor '" + std::string(key) +
+                  "' holds a count below 1 or counts whose sum overflows");
+      }
+      sum += c[i];
+    }
   }
   ClassifierVocabulary vocab;
   try {
@@ -735,19 +788,29 @@ TextClassifier TextClassifier::load(const std::filesystem::path& path) {
   } catch (const ValueError& e) {
     throw bad(e.what());
   }
-  const std::int64_t input_rows =
-      static_cast<std::int64_t>(vocab.num_words()) + (o.word_ngrams > 1 ? o.buckets : 0);
+  // Every size the metadata gives is checked against the tensors in the file before anything is
+  // built from it. The input rows are words + buckets, compared by subtraction: the sum of a
+  // lying 'buckets' could overflow.
+  const auto num_words = static_cast<std::int64_t>(vocab.num_words());
+  const std::int64_t bucket_rows = o.word_ngrams > 1 ? o.buckets : 0;
+  if (input.dim() != 2 || input.size(0) < num_words || input.size(0) - num_words != bucket_rows ||
+      input.size(1) != o.dim) {
+    throw bad("tensor 'input.weight' is " + shape_string(input.shape()) + ", expected " +
+              std::to_string(num_words) + " words + " + std::to_string(bucket_rows) +
+              " buckets rows of dimension " + std::to_string(o.dim));
+  }
   const auto num_labels = static_cast<std::int64_t>(vocab.num_labels());
   const std::int64_t output_rows = o.loss == ClassifierLoss::HierarchicalSoftmax
                                        ? std::max<std::int64_t>(num_labels - 1, 1)
                                        : num_labels;
-  if (input.shape() != Shape{input_rows, o.dim}) {
-    throw bad("tensor 'input.weight' is " + shape_string(input.shape()) + ", expected " +
-              shape_string({input_rows, o.dim}));
-  }
   if (output.shape() != Shape{output_rows, o.dim}) {
     throw bad("tensor 'output.weight' is " + shape_string(output.shape()) + ", expected " +
               shape_string({output_rows, o.dim}));
+  }
+  for (const auto& [key, table] :
+       {std::pair{kInputName, &input}, std::pair{kOutputName, &output}}) {
+    const std::string problem = non_finite_tensor(*table, key);
+    if (!problem.empty()) throw bad(problem);
   }
   return TextClassifier(std::move(o), std::move(vocab), std::move(input), std::move(output));
 }

@@ -72,6 +72,15 @@ expect_status 1 "unwritable model" "$bin" classify train "$dir/train.txt" "$dir/
 expect_status 1 "bad model" "$bin" classify test "$dir/train.txt" "$dir/test.txt"
 grep -q 'train.txt' "$dir/err.txt" || fail "bad model error names the file"
 expect_status 1 "test without label" "$bin" classify test "$dir/m.safetensors" "$dir/nolabel.txt"
+# Divergence (an absurd --lr): status 1, the error names the epoch, the line and --lr, and the
+# model already at the output path is left byte for byte as it was.
+cp "$dir/m.safetensors" "$dir/m.orig"
+expect_status 1 "diverged training" "$bin" classify train "$dir/train.txt" "$dir/m.safetensors" \
+  --dim 8 --epochs 5 --lr 1e30
+grep -q 'training diverged at epoch [0-9]*, line [0-9]*: .*; lower --lr$' "$dir/err.txt" \
+  || fail "divergence error: $(cat "$dir/err.txt")"
+cmp -s "$dir/m.safetensors" "$dir/m.orig" || fail "a diverged training replaced the model"
+[ -z "$(find "$dir" -name '*embedkit-tmp*')" ] || fail "a diverged training left a temporary file"
 # Usage errors: status 2.
 expect_status 2 "no subcommand" "$bin" classify
 expect_status 2 "bad option" "$bin" classify train "$dir/train.txt" "$dir/y.safetensors" --loss nope

@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -9,6 +11,7 @@
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/safetensors.hpp"
 #include "embedkit/models/text_classifier.hpp"
+#include "embedkit/models/training_divergence.hpp"
 
 namespace embedkit::models {
 namespace {
@@ -235,6 +238,114 @@ TEST(TextClassifier, WordsWithAnyBytesSurviveSaving) {
   const TextClassifier loaded = TextClassifier::load(dir / "m.safetensors");
   EXPECT_EQ(loaded.vocabulary().words(), model.vocabulary().words());
   EXPECT_EQ(loaded.vocabulary().labels(), model.vocabulary().labels());
+}
+
+// An absurd learning rate overflows the tables to inf and NaN. Training must stop with an error
+// naming the epoch, the line and the option to lower, never return a model whose predictions
+// are NaN (which printed as empty lines).
+TEST_P(EveryLoss, DivergenceIsAnErrorNamingTheEpochAndTheRate) {
+  ClassifierOptions o = small_options(GetParam());
+  o.lr = 1e30;
+  for (const std::int64_t threads : {1, 3}) {
+    o.threads = threads;
+    std::string message;
+    try {
+      TextClassifier::train(keyword_lines(400, 4, 13), o);
+    } catch (const TrainingDivergedError& e) {
+      message = e.what();
+      EXPECT_GE(e.epoch(), 1);
+      EXPECT_LE(e.epoch(), o.epochs);
+    }
+    EXPECT_NE(message.find("training diverged at epoch "), std::string::npos) << message;
+    EXPECT_NE(message.find(", line "), std::string::npos) << message;
+    EXPECT_NE(message.find("; lower --lr"), std::string::npos) << message;
+  }
+}
+
+// The model file as written by save(), to be altered by a test.
+io::SafetensorsContents saved_model(const TempDir& dir, const ClassifierOptions& o) {
+  const TextClassifier model = TextClassifier::train(keyword_lines(50, 3, 12), o);
+  model.save(dir / "m.safetensors");
+  return io::load_safetensors(dir / "m.safetensors");
+}
+
+std::string load_error(const std::filesystem::path& path) {
+  try {
+    TextClassifier::load(path);
+  } catch (const IoError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+Tensor& tensor_named(io::SafetensorsContents& c, const std::string& name) {
+  for (auto& [n, t] : c.tensors) {
+    if (n == name) return t;
+  }
+  throw std::runtime_error("no tensor " + name);
+}
+
+TEST(TextClassifier, LoadRejectsNonFiniteParametersNamingTheTensor) {
+  TempDir dir;
+  for (const std::string name : {"input.weight", "output.weight"}) {
+    for (const float bad :
+         {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+      io::SafetensorsContents c = saved_model(dir, small_options());
+      Tensor& t = tensor_named(c, name);
+      t.data<float>()[t.numel() - 1] = bad;
+      io::save_safetensors(dir / "bad.safetensors", c.tensors, c.metadata);
+      const std::string message = load_error(dir / "bad.safetensors");
+      EXPECT_NE(message.find("tensor '" + name + "'"), std::string::npos) << message;
+      EXPECT_NE(message.find("non-finite"), std::string::npos) << message;
+    }
+  }
+}
+
+// Metadata that lies about the tensors (huge or negative sizes, counts that overflow or disagree
+// with the shapes) is refused quickly with an error, before anything is allocated from it.
+TEST(TextClassifier, LoadChecksMetadataAgainstTheTensorsBeforeAllocating) {
+  TempDir dir;
+  ClassifierOptions o = small_options(ClassifierLoss::HierarchicalSoftmax);
+  o.word_ngrams = 2;
+  o.buckets = 100;
+  const io::SafetensorsContents good = saved_model(dir, o);
+  const std::vector<std::pair<std::string, std::string>> lies = {
+      {"buckets", "9223372036854775807"},  // words + buckets overflows int64
+      {"buckets", "-5"},
+      {"buckets", "101"},
+      {"dim", "100000"},
+      {"dim", "-16"},
+      {"dim", "1000000000000"},
+      {"min_count", "-1"},
+      {"threads", "0"},
+      {"epochs", "-3"},
+      {"word_ngrams", "1"},  // then the table has 100 rows too many
+      {"labels", "c0\nc1"},
+  };
+  for (const auto& [key, value] : lies) {
+    io::SafetensorsContents c = good;
+    c.metadata[key] = value;
+    io::save_safetensors(dir / "lie.safetensors", c.tensors, c.metadata);
+    const auto start = std::chrono::steady_clock::now();
+    const std::string message = load_error(dir / "lie.safetensors");
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_NE(message, "") << key << "=" << value;
+    EXPECT_LT(seconds, 1.0) << key << "=" << value;
+  }
+  // Counts whose sum overflows (the Huffman tree of hs adds them up).
+  io::SafetensorsContents c = good;
+  std::vector<std::int64_t> huge(3, std::numeric_limits<std::int64_t>::max() / 2);
+  tensor_named(c, "label_counts") = Tensor::from_vector(huge);
+  io::save_safetensors(dir / "lie.safetensors", c.tensors, c.metadata);
+  EXPECT_NE(load_error(dir / "lie.safetensors").find("label_counts"), std::string::npos);
+  // Negative counts.
+  c = good;
+  std::vector<std::int64_t> counts = tensor_named(c, "word_counts").to_int64_vector();
+  counts[0] = -1;
+  tensor_named(c, "word_counts") = Tensor::from_vector(counts);
+  io::save_safetensors(dir / "lie.safetensors", c.tensors, c.metadata);
+  EXPECT_NE(load_error(dir / "lie.safetensors"), "");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "embedkit/core/error.hpp"
+#include "embedkit/models/training_divergence.hpp"
 #include "embedkit/models/word2vec.hpp"
 #include "io/temp_dir.hpp"
 #include "models/corpus_files.hpp"
@@ -175,6 +176,47 @@ TEST(Word2Vec, RefusesBadOptionsAndCorpora) {
   o.min_count = 1;
   o.dim = 0;
   EXPECT_THROW(M::train_word2vec(dir / "c.txt", o), embedkit::ValueError);
+}
+
+// A learning rate far too large makes the dot products overflow to inf and then NaN. Training
+// must stop with an error naming the epoch and the option to change, never return the NaN
+// vectors, and never index the sigmoid table with a NaN (undefined behaviour: UBSan showed an
+// index of 2^63 with --alpha 1 --dim 20).
+TEST(Word2Vec, DivergenceIsAnErrorNamingTheEpochAndTheRate) {
+  TempDir dir;
+  write_text(dir / "c.txt", two_group_corpus(400, 12, 6));
+  for (const auto arch : {M::Word2VecArchitecture::SkipGram, M::Word2VecArchitecture::Cbow}) {
+    for (const auto loss :
+         {M::Word2VecLoss::NegativeSampling, M::Word2VecLoss::HierarchicalSoftmax}) {
+      for (const double alpha : {1.0, 1e30}) {
+        auto o = small_options(arch, loss);
+        o.dim = 20;
+        o.alpha = alpha;
+        o.epochs = 20;
+        std::string message;
+        try {
+          M::train_word2vec(dir / "c.txt", o);
+        } catch (const M::TrainingDivergedError& e) {
+          message = e.what();
+          EXPECT_GE(e.epoch(), 1);
+          EXPECT_LE(e.epoch(), o.epochs);
+        }
+        SCOPED_TRACE("alpha " + std::to_string(alpha));
+        EXPECT_NE(message.find("training diverged at epoch "), std::string::npos) << message;
+        EXPECT_NE(message.find(", word "), std::string::npos) << message;
+        EXPECT_NE(message.find("; lower --alpha"), std::string::npos) << message;
+      }
+    }
+  }
+}
+
+TEST(Word2Vec, DivergenceStopsEveryThread) {
+  TempDir dir;
+  write_text(dir / "c.txt", two_group_corpus(2000, 12, 7));
+  auto o = small_options(M::Word2VecArchitecture::SkipGram, M::Word2VecLoss::NegativeSampling);
+  o.alpha = 1e30;
+  o.threads = 3;
+  EXPECT_THROW(M::train_word2vec(dir / "c.txt", o), M::TrainingDivergedError);
 }
 
 }  // namespace

@@ -62,4 +62,16 @@ expect_status 1 "junk.st" "$BIN" recommend topn "$DIR/junk.st" 1
 expect_status 2 "" "$BIN" recommend train "$DIR/ratings.csv" --optimizer nope
 expect_status 2 "" "$BIN" recommend
 "$BIN" recommend train --help > /dev/null || fail "--help"
+# Divergence (an absurd --lr): status 1, the error names the epoch, the rating and --lr, and the
+# model already at the output path is left byte for byte as it was.
+cp "$DIR/model.st" "$DIR/model.orig"
+expect_status 1 "training diverged at epoch [0-9]*, rating [0-9]*: .*; lower --lr" \
+  "$BIN" recommend train "$DIR/ratings.csv" -o "$DIR/model.st" --dim 8 --epochs 5 --lr 1e30
+cmp -s "$DIR/model.st" "$DIR/model.orig" || fail "a diverged training replaced the model"
+test -z "$(find "$DIR" -name '*embedkit-tmp*')" || fail "a diverged training left a temporary file"
+# The seed is uint64 end to end: the largest one trains a model that loads.
+"$BIN" recommend train "$DIR/ratings.csv" -o "$DIR/seed.st" --dim 4 --epochs 1 \
+  --seed 18446744073709551615 > /dev/null || fail "train with the largest seed"
+"$BIN" recommend topn "$DIR/seed.st" 2 -k 2 > /dev/null 2> "$DIR/err.txt" ||
+  fail "a model trained with the largest seed does not load: $(cat "$DIR/err.txt")"
 echo "all recommend CLI checks passed"

@@ -3,21 +3,26 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "embedkit/core/error.hpp"
+#include "embedkit/io/checkpoint.hpp"
 #include "embedkit/models/id_map.hpp"
 #include "embedkit/models/item_titles.hpp"
 #include "embedkit/models/ranking_metrics.hpp"
 #include "embedkit/models/rating_split.hpp"
 #include "embedkit/models/ratings.hpp"
 #include "embedkit/models/recommender.hpp"
+#include "embedkit/models/training_divergence.hpp"
 #include "io/temp_dir.hpp"
 
 namespace {
@@ -410,6 +415,33 @@ TEST(Bpr, LearnsGroupPreferences) {
   EXPECT_GT(own, total * 9 / 10) << own << " of " << total;
 }
 
+// ---- divergence ----
+
+// An absurd learning rate overflows the tables. Training must stop with an error naming the
+// epoch, the rating and the option to lower, never return a model its own loader rejects.
+TEST(MatrixFactorization, DivergenceIsAnErrorNamingTheEpochAndTheRate) {
+  const auto rows = planted_ratings(30, 20, 0.1, 5);
+  for (const auto objective : {M::MfObjective::Rating, M::MfObjective::Bpr}) {
+    for (const auto optimizer : {M::MfOptimizer::SparseAdam, M::MfOptimizer::RowWiseAdagrad}) {
+      M::MfOptions o = small_options(optimizer);
+      o.objective = objective;
+      o.lr = 1e30;
+      o.epochs = 5;
+      std::string message;
+      try {
+        M::train_recommender(rows, o);
+      } catch (const M::TrainingDivergedError& e) {
+        message = e.what();
+        EXPECT_GE(e.epoch(), 1);
+        EXPECT_LE(e.epoch(), o.epochs);
+      }
+      EXPECT_NE(message.find("training diverged at epoch "), std::string::npos) << message;
+      EXPECT_NE(message.find(", rating "), std::string::npos) << message;
+      EXPECT_NE(message.find("; lower --lr"), std::string::npos) << message;
+    }
+  }
+}
+
 // ---- files ----
 
 TEST(RecommenderFile, SaveLoadRoundTrip) {
@@ -458,6 +490,127 @@ TEST(RecommenderFile, BadFilesAreClearErrors) {
                                  {{"x", embedkit::Tensor::zeros({2, 2})}});
   const std::string msg = error_of([&] { M::load_recommender(dir.path() / "other.safetensors"); });
   EXPECT_NE(msg.find("not an embedkit recommender model"), std::string::npos) << msg;
+}
+
+TEST(RecommenderFile, TheLargestSeedSurvivesSaving) {
+  TempDir dir;
+  M::MfOptions o = small_options(M::MfOptimizer::SparseAdam);
+  o.epochs = 1;
+  for (const std::uint64_t seed :
+       {std::uint64_t{1} << 63, std::numeric_limits<std::uint64_t>::max()}) {
+    o.seed = seed;
+    M::Recommender rec = M::train_recommender(planted_ratings(10, 8, 0.1, 2), o);
+    M::save_recommender(dir.path() / "model.safetensors", rec);
+    const M::Recommender back = M::load_recommender(dir.path() / "model.safetensors");
+    EXPECT_EQ(back.model.options().seed, seed);
+  }
+}
+
+// The saved model's tensors and metadata, to be altered by a test.
+struct SavedModel {
+  embedkit::io::NamedTensors tensors;
+  embedkit::io::Metadata metadata;
+  embedkit::Tensor& operator[](const std::string& name) {
+    for (auto& [n, t] : tensors) {
+      if (n == name) return t;
+    }
+    throw std::runtime_error("no tensor " + name);
+  }
+};
+
+SavedModel saved_model(const std::filesystem::path& path) {
+  M::MfOptions o = small_options(M::MfOptimizer::SparseAdam);
+  o.epochs = 1;
+  M::Recommender rec = M::train_recommender(planted_ratings(10, 8, 0.1, 2), o);
+  M::save_recommender(path, rec);
+  embedkit::io::Checkpoint ck = embedkit::io::read_checkpoint(path);
+  return {ck.model, ck.metadata};
+}
+
+// The loader's error for `model` written to `path` ("" when it loads), and how long it took.
+std::string load_error(const std::filesystem::path& path, const SavedModel& model,
+                       double* seconds = nullptr) {
+  embedkit::io::save_checkpoint(path, model.tensors, {}, model.metadata);
+  const auto start = std::chrono::steady_clock::now();
+  const std::string message = error_of([&] { M::load_recommender(path); });
+  if (seconds != nullptr) {
+    *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  return message;
+}
+
+TEST(RecommenderFile, NonFiniteParametersAreRejectedByName) {
+  TempDir dir;
+  const SavedModel good = saved_model(dir.path() / "good.safetensors");
+  for (const auto& [name, tensor] : good.tensors) {
+    if (tensor.dtype() != embedkit::DType::Float32) continue;
+    SavedModel m = good;
+    m[name] = tensor.clone();
+    m[name].data<float>()[0] = std::numeric_limits<float>::quiet_NaN();
+    const std::string message = load_error(dir.path() / "bad.safetensors", m);
+    EXPECT_NE(message.find("tensor '" + name + "'"), std::string::npos) << message;
+    EXPECT_NE(message.find("non-finite"), std::string::npos) << message;
+  }
+}
+
+// A small file whose metadata lies about the sizes must be refused at once, before anything is
+// allocated from the metadata (dim=200000000 used to take 78 s and 3 GB, dim=10^12 ended in
+// std::bad_alloc).
+TEST(RecommenderFile, LyingMetadataIsRefusedBeforeAllocating) {
+  TempDir dir;
+  const SavedModel good = saved_model(dir.path() / "good.safetensors");
+  const std::vector<std::pair<std::string, std::string>> lies = {
+      {"dim", "200000000"},
+      {"dim", "1000000000000"},
+      {"dim", "9223372036854775807"},
+      {"dim", "-8"},
+      {"dim", "9"},
+      {"batch_size", "-1"},
+      {"epochs", "-1"},
+      {"users", "u0\nu1"},  // fewer users than the tables' rows
+      {"items", good.metadata.at("items") + "\nextra-item"},
+  };
+  for (const auto& [key, value] : lies) {
+    SavedModel m = good;
+    m.metadata[key] = value;
+    double seconds = 0;
+    const std::string message = load_error(dir.path() / "lie.safetensors", m, &seconds);
+    EXPECT_NE(message, "") << key << "=" << value;
+    EXPECT_LT(seconds, 1.0) << key << "=" << value;
+  }
+}
+
+// The rated-items index must lie inside the file's tensors: offsets past the end, decreasing or
+// negative offsets, and item rows out of range are errors, never reads out of bounds.
+TEST(RecommenderFile, LyingRatedIndexIsRefused) {
+  TempDir dir;
+  const SavedModel good = saved_model(dir.path() / "good.safetensors");
+  const std::vector<std::int64_t> offsets = good.tensors.at(5).second.to_int64_vector();
+  const std::vector<std::int64_t> items = good.tensors.at(6).second.to_int64_vector();
+  ASSERT_EQ(good.tensors.at(5).first, "rated.offsets");
+  ASSERT_GE(offsets.size(), 3u);
+  const auto n = static_cast<std::int64_t>(items.size());
+  std::vector<std::vector<std::int64_t>> bad_offsets;
+  auto with = [&](std::size_t k, std::int64_t v) {
+    std::vector<std::int64_t> o = offsets;
+    o[k] = v;
+    return o;
+  };
+  bad_offsets.push_back(with(1, n + 1000));  // past the end, then back
+  bad_offsets.push_back(with(1, -5));
+  bad_offsets.push_back(with(0, 1));
+  bad_offsets.push_back(with(offsets.size() - 1, n - 1));
+  for (const auto& o : bad_offsets) {
+    SavedModel m = good;
+    m["rated.offsets"] = embedkit::Tensor::from_vector(o);
+    EXPECT_NE(load_error(dir.path() / "lie.safetensors", m).find("rated.offsets"),
+              std::string::npos);
+  }
+  SavedModel m = good;
+  std::vector<std::int64_t> rows = items;
+  rows[0] = 1000;
+  m["rated.items"] = embedkit::Tensor::from_vector(rows);
+  EXPECT_NE(load_error(dir.path() / "lie.safetensors", m).find("rated.items"), std::string::npos);
 }
 
 }  // namespace

@@ -85,9 +85,17 @@ class MatrixFactorization {
   // Tables for `num_users` x `num_items` (both >= 1) of dimension options.dim, drawn from a
   // Generator seeded with options.seed.
   MatrixFactorization(std::int64_t num_users, std::int64_t num_items, const MfOptions& options);
+  // Over existing float32 tables (a loaded model's), used as they are (shared, not copied):
+  // user factors [U, D], item factors [I, D], user biases [U, 1], item biases [I, 1] and the
+  // global bias [1, 1], with U, I >= 1 and D = options.dim (ValueError otherwise).
+  MatrixFactorization(const MfOptions& options, Tensor user_factors, Tensor item_factors,
+                      Tensor user_bias, Tensor item_bias, Tensor global_bias);
 
   // Trains for options().epochs on `train` (rows must be in range: ValueError otherwise).
-  // `on_epoch` is called after every epoch.
+  // `on_epoch` is called after every epoch. The loss is checked after every batch and the
+  // tables once at the end: training that runs off to NaN or infinity (a learning rate too
+  // large) stops with TrainingDivergedError (training_divergence.hpp), and the model is then
+  // left diverged: train again with a lower lr rather than use or save it.
   void fit(const Interactions& train,
            const std::function<void(const MfEpochReport&)>& on_epoch = {});
 
