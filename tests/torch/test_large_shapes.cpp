@@ -90,6 +90,9 @@ constexpr std::int64_t kReduce = 1;
 
 constexpr std::int64_t kMiB = std::int64_t{1} << 20;
 constexpr std::int64_t kMaxIds = 1000000;
+// LibTorch's backward passes cost ~1 us per id whatever D (a TensorIterator per id), so the
+// backward tests take fewer ids; their tables still take three threads on their own.
+constexpr std::int64_t kMaxBackwardIds = 200000;
 const std::vector<std::int64_t> kWidths = {1, 7, 16, 32, 64, 100, 128, 129, 256, 1000};
 const std::vector<DType> kTableTypes = {DType::Float32, DType::Float16, DType::BFloat16};
 
@@ -306,12 +309,27 @@ double unit_roundoff(DType dtype) {
   }
 }
 
-// Higham's bound for two recursive summations of the same k terms in different orders:
-// 2 (k + 1) u S per element, S the sum of the magnitudes. `terms_per_row` is [N] (per-row term
-// counts); `magnitude` is [N, D]. A float32 subnormal-scale floor keeps exact zeros exact.
-at::Tensor summation_bound(const at::Tensor& terms_per_row, const at::Tensor& magnitude, double u) {
+// Half the spacing of a dtype's subnormals: the absolute error of one rounding below the
+// smallest normal number, where the relative bound u |x| does not hold.
+double subnormal_half_step(DType dtype) {
+  switch (dtype) {
+    case DType::Float16:
+      return std::ldexp(1.0, -25);
+    case DType::BFloat16:
+      return std::ldexp(1.0, -134);
+    default:
+      return std::ldexp(1.0, -150);
+  }
+}
+
+// Higham's bound for two recursive summations of the same k terms in different orders, each
+// rounding to a type of unit roundoff u: 2 (k + 1) (u S + h) per element, S the sum of the
+// magnitudes and h the type's subnormal_half_step. `terms_per_row` is [N] (per-row term counts);
+// `magnitude` is [N, D].
+at::Tensor summation_bound(const at::Tensor& terms_per_row, const at::Tensor& magnitude, double u,
+                           double h = 0.0) {
   const at::Tensor k = terms_per_row.to(at::kDouble).unsqueeze(1);
-  return 2.0 * (k + 1.0) * u * magnitude.to(at::kDouble) + 1e-30;
+  return 2.0 * (k + 1.0) * (u * magnitude.to(at::kDouble) + h) + 1e-30;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -530,11 +548,13 @@ struct BagInputs {
   std::int64_t padding = -1;
 };
 
-// LibTorch's bag. bfloat16 runs in float32 on the same values (exact), rounded once at the end:
-// what a float32 accumulation rounded once gives.
-at::Tensor torch_bag_forward(const BagInputs& in, const BagVariant& v) {
+// LibTorch's bag, natively, or (`widen`) in float32 on the same values (exact), rounded once at
+// the end: what a float32 accumulation rounded once gives. bfloat16 is always widened (LibTorch
+// 1.13 has no bfloat16 EmbeddingBag on CPU).
+at::Tensor torch_bag_forward(const BagInputs& in, const BagVariant& v, bool widen) {
   at::NoGradGuard no_grad;
-  const bool widen = in.table.scalar_type() == at::kBFloat16;
+  const at::ScalarType type = in.table.scalar_type();
+  widen = widen || type == at::kBFloat16;
   const at::Tensor table = widen ? in.table.to(at::kFloat) : in.table;
   c10::optional<at::Tensor> psw;
   if (v.psw) psw = widen ? in.psw.to(at::kFloat) : in.psw;
@@ -542,7 +562,7 @@ at::Tensor torch_bag_forward(const BagInputs& in, const BagVariant& v) {
   if (v.padding) padding = in.padding;
   at::Tensor out = std::get<0>(at::embedding_bag(table, in.ids, in.offsets, false,
                                                  mode_code(v.mode), false, psw, false, padding));
-  return widen ? out.to(at::kBFloat16) : out.contiguous();
+  return out.to(type).contiguous();
 }
 
 nn::EmbeddingBagFuncOptions bag_options(const BagVariant& v, std::int64_t padding) {
@@ -558,7 +578,17 @@ void check_bag_forward(const BagInputs& in, const std::vector<BagVariant>& varia
   const Tensor psw = view_of(in.psw);
   for (const BagVariant& v : variants) {
     SCOPED_TRACE(v.describe());
-    const at::Tensor expected = torch_bag_forward(in, v);
+    // float16 mean: LibTorch 1.13 rounds each bag's float32 sum to float16 and then divides in
+    // float16 (two roundings); embedkit divides the float32 sum and rounds once. The result is
+    // bitwise LibTorch's float32 mean rounded once, and within one float16 rounding
+    // (2 u |torch|, u = 2^-11) of LibTorch's own float16 mean.
+    const bool half_mean = weight.dtype() == DType::Float16 && v.mode == BagMode::Mean;
+    const at::Tensor expected = torch_bag_forward(in, v, half_mean);
+    const at::Tensor native = half_mean ? torch_bag_forward(in, v, false) : at::Tensor();
+    const at::Tensor native_bound =
+        half_mean ? 2.0 * (unit_roundoff(DType::Float16) * native.to(at::kDouble).abs() +
+                           subnormal_half_step(DType::Float16))
+                  : at::Tensor();
     const Tensor w = v.psw ? psw : Tensor();
     const auto options = bag_options(v, in.padding);
     Tensor out = Tensor::empty({in.offsets.size(0), in.table.size(1)}, weight.dtype());
@@ -569,6 +599,10 @@ void check_bag_forward(const BagInputs& in, const std::vector<BagVariant>& varia
       std::memset(out.raw_data(), 0xff, out.nbytes());
       nn::functional::embedding_bag_into(ids, weight, offsets, out, options, w);
       EXPECT_TRUE(same_bits("embedding_bag_into", out, expected));
+      if (half_mean) {
+        EXPECT_TRUE(
+            within_bound("embedding_bag_into vs torch's float16 mean", out, native, native_bound));
+      }
     });
     if (::testing::Test::HasFailure()) return;
   }
@@ -661,7 +695,7 @@ TEST(LargeShapes, EmbeddingBackwardDenseAndSparse) {
     for (const DType dtype : kTableTypes) {
       const std::int64_t row_bytes = dim * elem_size(dtype);
       const std::int64_t rows = count_for_bytes(2 * kMiB / kReduce, row_bytes, 4096, 1 << 20);
-      const std::int64_t n = count_for_bytes(4 * kMiB / kReduce, row_bytes, 4096, kMaxIds);
+      const std::int64_t n = count_for_bytes(4 * kMiB / kReduce, row_bytes, 4096, kMaxBackwardIds);
       const Dist dist = index % 2 == 0 ? Dist::kZipf : Dist::kUniform;
       const std::uint64_t seed = case_seed(base_seed(), 400, index++);
       SCOPED_TRACE("embedding backward D=" + std::to_string(dim) + " rows=" + std::to_string(rows) +
@@ -684,12 +718,28 @@ TEST(LargeShapes, EmbeddingBackwardDenseAndSparse) {
         // LibTorch's float32 gradient (input order), rounded once to the table's dtype.
         const at::Tensor torch32 = at::embedding_dense_backward(grad32, ids, rows, padding, freq);
         const at::Tensor rounded = torch32.to(to_torch(dtype)).contiguous();
-        const at::Tensor native =
-            dtype == DType::Float32 ? torch32
-                                    : at::embedding_dense_backward(grad, ids, rows, padding, freq);
+        // LibTorch's own 16-bit path rounds after every addition (see the header).
+        const bool native_check = dtype != DType::Float32 && dist == Dist::kUniform;
+        const at::Tensor native = native_check
+                                      ? at::embedding_dense_backward(grad, ids, rows, padding, freq)
+                                      : at::Tensor();
         const at::Tensor magnitude =
-            at::embedding_dense_backward(grad32.abs(), ids, rows, padding, freq);
+            freq || native_check
+                ? at::embedding_dense_backward(grad32.abs(), ids, rows, padding, freq)
+                : at::Tensor();
         const at::Tensor counts = row_counts(ids, rows, padding);
+        // scale_grad_by_freq: the bound of the header with u = 2^-24, plus the final rounding
+        // of a 16-bit result.
+        const at::Tensor freq_bound =
+            freq
+                ? summation_bound(counts, magnitude, unit_roundoff(DType::Float32)) +
+                      (dtype == DType::Float32
+                           ? 0.0 * torch32.to(at::kDouble)
+                           : 2.0 * (u * torch32.to(at::kDouble).abs() + subnormal_half_step(dtype)))
+                : at::Tensor();
+        const at::Tensor native_bound =
+            native_check ? summation_bound(counts, magnitude, u, subnormal_half_step(dtype))
+                         : at::Tensor();
         for_each_kernel_setting([&] {
           const Tensor dense =
               nn::functional::embedding_backward(ek_ids, ek_grad, rows, options).dense();
@@ -697,14 +747,11 @@ TEST(LargeShapes, EmbeddingBackwardDenseAndSparse) {
             EXPECT_TRUE(same_bits("dense grad vs torch float32, rounded once", dense, rounded));
           } else {
             EXPECT_TRUE(within_bound("dense grad (scale_grad_by_freq) vs torch float32", dense,
-                                     torch32,
-                                     summation_bound(counts, magnitude, 0x1p-24) +
-                                         (dtype == DType::Float32 ? 0.0 : u) * torch32.abs()));
+                                     torch32, freq_bound));
           }
-          if (dtype != DType::Float32 && dist == Dist::kUniform) {
-            // LibTorch's own 16-bit path rounds after every addition (see the header).
-            EXPECT_TRUE(within_bound("dense grad vs torch's 16-bit path", dense, native,
-                                     summation_bound(counts, magnitude, u)));
+          if (native_check) {
+            EXPECT_TRUE(
+                within_bound("dense grad vs torch's 16-bit path", dense, native, native_bound));
           }
         });
         if (HasFailure()) return;
@@ -744,8 +791,14 @@ TorchBagGrads torch_bag_backward(const BagInputs& in, const BagVariant& v,
                                  const at::Tensor& grad_out, bool sparse, at::ScalarType type,
                                  bool absolute) {
   const bool abs_table = absolute && v.mode != BagMode::Max;
-  at::Tensor table = (abs_table ? in.table.abs() : in.table).to(type).requires_grad_(true);
-  at::Tensor psw = (absolute ? in.psw.abs() : in.psw).to(type).requires_grad_(true);
+  // Copies (to() returns its input when the type is unchanged): the leaves must not be the
+  // caller's tensors.
+  at::Tensor table = (abs_table ? in.table.abs() : in.table)
+                         .to(type, /*non_blocking=*/false, /*copy=*/true)
+                         .requires_grad_(true);
+  at::Tensor psw = (absolute ? in.psw.abs() : in.psw)
+                       .to(type, /*non_blocking=*/false, /*copy=*/true)
+                       .requires_grad_(true);
   c10::optional<at::Tensor> w;
   if (v.psw) w = psw;
   c10::optional<std::int64_t> padding;
@@ -763,7 +816,7 @@ TEST(LargeShapes, EmbeddingBagBackward) {
     for (const DType dtype : {DType::Float32, DType::Float16, DType::BFloat16}) {
       const std::int64_t row_bytes = dim * elem_size(dtype);
       const std::int64_t rows = count_for_bytes(2 * kMiB / kReduce, row_bytes, 4096, 1 << 20);
-      const std::int64_t n = count_for_bytes(2 * kMiB / kReduce, row_bytes, 4096, kMaxIds);
+      const std::int64_t n = count_for_bytes(2 * kMiB / kReduce, row_bytes, 4096, kMaxBackwardIds);
       const Dist dist = index % 2 == 0 ? Dist::kZipf : Dist::kUniform;
       const std::uint64_t seed = case_seed(base_seed(), 500, index++);
       SCOPED_TRACE("bag backward D=" + std::to_string(dim) + " rows=" + std::to_string(rows) +
@@ -791,10 +844,12 @@ TEST(LargeShapes, EmbeddingBagBackward) {
           }
           if (!sparse) magnitude = torch_bag_backward(in, v, grad_out, false, at::kFloat, true);
           const at::Tensor counts = row_counts(in.ids, rows, v.padding ? in.padding : -1);
-          // One more rounding of the float32 result to the table's dtype, on either side.
+          // One more rounding of the float32 result to the table's dtype, on either side: at
+          // most u relative, or half a subnormal step below the smallest normal number.
+          const double h = subnormal_half_step(dtype);
           const auto to_dtype = [&](const at::Tensor& x) {
             return dtype == DType::Float32 ? 0.0 * x.to(at::kDouble)
-                                           : 2.0 * u * x.to(at::kDouble).abs();
+                                           : 2.0 * (u * x.to(at::kDouble).abs() + h);
           };
           const auto options = bag_options(v, in.padding).sparse(sparse);
           const Tensor w = v.psw ? view_of(in.psw) : Tensor();
@@ -816,7 +871,7 @@ TEST(LargeShapes, EmbeddingBagBackward) {
                 // LibTorch rounds 1 / bag_size to float16 before multiplying: one rounding more.
                 const at::Tensor tv = native.weight._values();
                 EXPECT_TRUE(within_bound("sparse values vs torch float16 (mean)", values, tv,
-                                         3.0 * u * tv.to(at::kDouble).abs()));
+                                         3.0 * (u * tv.to(at::kDouble).abs() + h)));
               }
             } else {
               // LibTorch adds in sorted-id order, embedkit in input order.
@@ -826,7 +881,7 @@ TEST(LargeShapes, EmbeddingBagBackward) {
               if (native_check) {
                 EXPECT_TRUE(within_bound("dense grad vs torch float16", g.weight.dense(),
                                          native.weight,
-                                         summation_bound(counts, magnitude.weight, u)));
+                                         summation_bound(counts, magnitude.weight, u, h)));
               }
               if (v.psw) {
                 // Dot products over D, vectorised differently.
@@ -836,10 +891,10 @@ TEST(LargeShapes, EmbeddingBagBackward) {
                 EXPECT_TRUE(within_bound("per_sample_weights grad vs torch float32",
                                          g.per_sample_weights, t32.psw, bound));
                 if (native_check) {
-                  EXPECT_TRUE(within_bound(
-                      "per_sample_weights grad vs torch float16", g.per_sample_weights, native.psw,
-                      2.0 * static_cast<double>(dim + 1) * u * magnitude.psw.to(at::kDouble) +
-                          1e-30));
+                  EXPECT_TRUE(within_bound("per_sample_weights grad vs torch float16",
+                                           g.per_sample_weights, native.psw,
+                                           2.0 * static_cast<double>(dim + 1) *
+                                               (u * magnitude.psw.to(at::kDouble) + h)));
                 }
               }
             }
@@ -910,18 +965,25 @@ struct FusedBatch {
 };
 
 TEST(LargeShapes, FusedStepEqualsTorchSparseBackwardThenStep) {
+  // A 16 MiB table. The first step's 250k ids carry 64 MiB of gradient rows, past
+  // kSpreadPrefetchMinBytes (32 MiB: the step prefetches one table row per row updated); the
+  // second step's 50k ids carry 12.5 MiB (the whole next block is prefetched at once).
   const std::int64_t dim = 64;
-  const std::int64_t rows = (64 * kMiB / kReduce) / (dim * 4);
-  const std::int64_t n = kMaxIds / 4 / kReduce;
+  const std::int64_t rows = (16 * kMiB / kReduce) / (dim * 4);
+  const std::vector<std::int64_t> step_ids = {kMaxIds / 4 / kReduce, kMaxIds / 20 / kReduce};
+  if (kReduce == 1) {
+    EXPECT_GE(step_ids[0] * dim * 4, cpu::kSpreadPrefetchMinBytes);
+    EXPECT_LT(step_ids[1] * dim * 4, cpu::kSpreadPrefetchMinBytes);
+  }
   const std::int64_t padding = IdSampler(rows, Dist::kZipf).row_of_rank(3);
   const at::Tensor initial =
       normal_tensor(case_seed(base_seed(), 600, 0), {rows, dim}, DType::Float32);
-  constexpr int kSteps = 2;
   // Two Zipf batches (the second step sees the first's optimizer state).
   const auto batches = [&](bool bag, bool psw) {
     std::vector<FusedBatch> out;
-    for (int step = 0; step < kSteps; ++step) {
+    for (int step = 0; step < static_cast<int>(step_ids.size()); ++step) {
       const std::uint64_t seed = case_seed(base_seed(), 601, step);
+      const std::int64_t n = step_ids[static_cast<std::size_t>(step)];
       Rng rng(seed);
       FusedBatch b;
       b.ids = torch_ids(IdSampler(rows, Dist::kZipf).draw(rng, n));
@@ -936,22 +998,37 @@ TEST(LargeShapes, FusedStepEqualsTorchSparseBackwardThenStep) {
     }
     return out;
   };
+  // exact: each id's term is its gradient row itself (Embedding; sum bags without weights), so
+  // both sides add the same numbers in the same order. Otherwise (per-sample weights, mean) a
+  // term is a product: LibTorch's sparse backward rounds it, and embedkit's backward (hence the
+  // fused step) adds it with a fused multiply-add (kernels::ref::bag_grad_scale). The gradient
+  // rows then differ within 2 (k + 1) u S (the header's bound, u = 2^-24, k the row's terms, S
+  // the sum of their magnitudes), and SGD's table within lr times that plus one rounding of the
+  // table per step. Adagrad divides by the root of the squared gradient, which turns such a
+  // difference near g = 0 into one of up to lr: no useful bound, so those variants run SGD only.
   struct Variant {
     bool bag;
     BagMode mode;
     bool psw;
+    bool exact;
     std::string name;
   };
+  const double lr = 0.05;  // make_torch_optimizer's and make_embedkit_optimizer's
+  const double u = unit_roundoff(DType::Float32);
   for (const Variant& v :
-       {Variant{false, BagMode::Sum, false, "Embedding"},
-        Variant{true, BagMode::Sum, true, "EmbeddingBag sum, per_sample_weights"},
-        Variant{true, BagMode::Mean, false, "EmbeddingBag mean"}}) {
+       {Variant{false, BagMode::Sum, false, true, "Embedding"},
+        Variant{true, BagMode::Sum, false, true, "EmbeddingBag sum"},
+        Variant{true, BagMode::Sum, true, false, "EmbeddingBag sum, per_sample_weights"},
+        Variant{true, BagMode::Mean, false, false, "EmbeddingBag mean"}}) {
     const std::vector<FusedBatch> data = batches(v.bag, v.psw);
     for (const std::string optimizer : {"SGD", "Adagrad"}) {
+      if (!v.exact && optimizer != "SGD") continue;
       SCOPED_TRACE(v.name + ", " + optimizer + ", D=64 rows=" + std::to_string(rows) +
-                   " ids=" + std::to_string(n) + " zipf padding_idx=" + std::to_string(padding));
-      // The oracle, after each step.
-      std::vector<at::Tensor> expected;
+                   " ids=" + std::to_string(step_ids[0]) + " then " + std::to_string(step_ids[1]) +
+                   " zipf padding_idx=" + std::to_string(padding));
+      // The oracle, after each step, and (inexact variants) the bound on the difference.
+      std::vector<at::Tensor> expected, bound;
+      at::Tensor total_bound = at::zeros({rows, dim}, at::kDouble);
       TorchOptimizer t = make_torch_optimizer(optimizer, initial);
       for (const FusedBatch& b : data) {
         at::Tensor sparse_grad;
@@ -969,6 +1046,16 @@ TEST(LargeShapes, FusedStepEqualsTorchSparseBackwardThenStep) {
         t.param.mutable_grad() = coalesce_in_input_order(sparse_grad);
         t.opt->step();
         expected.push_back(t.param.detach().clone());
+        if (!v.exact) {
+          const at::Tensor indices = sparse_grad._indices().reshape({-1});
+          const at::Tensor magnitude =
+              at::zeros({rows, dim}, at::kDouble)
+                  .index_add_(0, indices, sparse_grad._values().abs().to(at::kDouble));
+          const at::Tensor terms = at::bincount(indices, {}, rows);
+          total_bound = total_bound + lr * summation_bound(terms, magnitude, u) +
+                        2.0 * u * expected.back().to(at::kDouble).abs();
+          bound.push_back(total_bound);
+        }
       }
 
       for_each_kernel_setting([&] {
@@ -987,8 +1074,12 @@ TEST(LargeShapes, FusedStepEqualsTorchSparseBackwardThenStep) {
                 nn::EmbeddingOptions(rows, dim).weight(table).padding_idx(padding));
             embedkit::optim::fused_backward_step(module, view_of(b.ids), view_of(b.grad_out), *opt);
           }
-          EXPECT_TRUE(
-              same_bits("table after step " + std::to_string(step + 1), table, expected[step]));
+          const std::string what = "table after step " + std::to_string(step + 1);
+          if (v.exact) {
+            EXPECT_TRUE(same_bits(what, table, expected[step]));
+          } else {
+            EXPECT_TRUE(within_bound(what, table, expected[step], bound[step]));
+          }
         }
       });
       if (HasFailure()) return;
@@ -1003,9 +1094,10 @@ TEST(LargeShapes, FusedStepEqualsTorchSparseBackwardThenStep) {
 // function, written again in diff_support.cpp). In-range ids are never remapped.
 
 TEST(LargeShapes, UnknownIdPoliciesEqualTorchOnResolvedIds) {
-  const std::int64_t dim = 128;
+  // A 32 MiB table; the gathers' 32 MiB outputs are written with streaming stores.
+  const std::int64_t dim = 64;
   const std::int64_t rows = (32 * kMiB / kReduce) / (dim * 4);
-  const std::int64_t n = kMaxIds / 4;
+  const std::int64_t n = cpu::kStreamMinBytes / (dim * 4);
   const std::uint64_t seed = case_seed(base_seed(), 700, 0);
   Rng rng(seed);
   std::vector<std::int64_t> raw = IdSampler(rows, Dist::kZipf).draw(rng, n);
@@ -1031,7 +1123,7 @@ TEST(LargeShapes, UnknownIdPoliciesEqualTorchOnResolvedIds) {
   for (const auto& [policy, name] : {std::pair{nn::UnknownIds::map_to_row(unk_row),
                                                "map_to_row(" + std::to_string(unk_row) + ")"},
                                      std::pair{nn::UnknownIds::hash(), std::string("hash")}}) {
-    SCOPED_TRACE("unknown ids " + name + ", D=128 rows=" + std::to_string(rows) +
+    SCOPED_TRACE("unknown ids " + name + ", D=64 rows=" + std::to_string(rows) +
                  " ids=" + std::to_string(n) + " (5% unknown) zipf");
     std::vector<std::int64_t> resolved = raw;
     for (auto& id : resolved) {
