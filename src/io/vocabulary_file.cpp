@@ -59,8 +59,8 @@ std::vector<std::string> parse_vocabulary(std::span<const std::uint8_t> bytes,
   // The pair line, when there is one, is the last line.
   std::string_view body = text;
   if (!body.empty() && body.back() == '\n') body.remove_suffix(1);
-  const std::size_t last_start =
-      body.rfind('\n') == std::string_view::npos ? 0 : body.rfind('\n') + 1;
+  const std::size_t last_newline = body.rfind('\n');
+  const std::size_t last_start = last_newline == std::string_view::npos ? 0 : last_newline + 1;
   std::string_view last = body.substr(last_start);
   if (detail::is_pair_line(last)) {
     if (!last.empty() && last.back() == '\r') last.remove_suffix(1);
