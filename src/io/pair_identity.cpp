@@ -8,11 +8,14 @@
 #include <string>
 #include <string_view>
 
+// Header-only: xxHash compiles XXH64 into this file (CMakeLists.txt says why).
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/vector_formats.hpp"
 #include "io/display_name.hpp"
 #include "io/vector_format_detail.hpp"
-#include "io/xxhash64.hpp"
 
 namespace embedkit::io {
 namespace {
@@ -53,7 +56,7 @@ bool parse_hex64(std::string_view text, std::uint64_t& out) {
 
 MatrixFileIdentity identify_matrix_file(std::span<const std::uint8_t> file_bytes) {
   return MatrixFileIdentity{static_cast<std::uint64_t>(file_bytes.size()),
-                            detail::xxhash64(file_bytes)};
+                            static_cast<std::uint64_t>(XXH64(file_bytes.data(), file_bytes.size(), 0))};
 }
 
 std::string describe_matrix_file_identity(const MatrixFileIdentity& identity) {
