@@ -13,8 +13,11 @@
 // Files: save_recommender writes an io checkpoint (safetensors, atomic) holding the five tables,
 // "rated.offsets"/"rated.items" (each user's training items, CSR, int64) and metadata:
 // "embedkit.recommender" = "1", the objective, the rating range, the training options, and the
-// user and item ids joined with newlines (ids cannot contain a newline). load_recommender
-// checks everything (IoError naming the file and the problem) before it returns a model.
+// user and item ids joined with newlines (ids cannot contain a newline). save_recommender refuses
+// (ValueError, before touching the file) tables holding NaN or an infinity. load_recommender
+// checks everything (IoError naming the file and the problem) before it returns a model: every
+// size in the metadata against the tensors in the file before anything is allocated from it,
+// the rated-items index, and finite tables (a non-finite one is named).
 #pragma once
 
 #include <cstdint>
@@ -40,7 +43,8 @@ struct Recommender {
   float rating_max = 0.0f;
 };
 
-// Maps the ids to rows (in order of first appearance) and trains.
+// Maps the ids to rows (in order of first appearance) and trains (TrainingDivergedError when the
+// loss or the tables become NaN or infinite: see MatrixFactorization::fit).
 Recommender train_recommender(const std::vector<Rating>& train, const MfOptions& options,
                               const std::function<void(const MfEpochReport&)>& on_epoch = {});
 

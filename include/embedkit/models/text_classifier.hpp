@@ -108,7 +108,9 @@ struct ClassifierEvaluation {
 
 class TextClassifier {
  public:
-  // Trains on `train` (ValueError for bad options or no data). When stats is given, fills it.
+  // Trains on `train` (ValueError for bad options or no data; TrainingDivergedError, from
+  // training_divergence.hpp, when the loss or the tables become NaN or infinite: lr too large).
+  // When stats is given, fills it.
   static TextClassifier train(const std::vector<LabelledExample>& train,
                               const ClassifierOptions& options,
                               ClassifierTrainStats* stats = nullptr);
@@ -127,9 +129,12 @@ class TextClassifier {
                                 double threshold = 0) const;
 
   // Saves tables, vocabulary, labels and options in one safetensors file, atomically (a failed
-  // save leaves an existing file as it was).
+  // save leaves an existing file as it was). ValueError, before touching the file, for a table
+  // holding NaN or an infinity (load() would refuse it).
   void save(const std::filesystem::path& path) const;
-  // Loads a saved model; IoError naming the file and the problem for a file that is not one.
+  // Loads a saved model; IoError naming the file and the problem for a file that is not one:
+  // every size in the metadata is checked against the tensors in the file before anything is
+  // built from it, and a table holding NaN or an infinity is refused by name.
   static TextClassifier load(const std::filesystem::path& path);
 
   const ClassifierOptions& options() const { return options_; }

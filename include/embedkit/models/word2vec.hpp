@@ -70,8 +70,10 @@ struct Word2VecResult {
 
 // Trains word vectors on the corpus at `corpus` (plain or gzip text). Throws IoError on an
 // unreadable or invalid corpus, ValueError on bad options, an empty corpus, or a corpus where no
-// word reaches min_count. on_progress (optional) is called about every progress_interval
-// seconds, and once at the end.
+// word reaches min_count, and TrainingDivergedError (training_divergence.hpp) when the loss or the
+// vectors become NaN or infinite (alpha too large): each thread checks its loss every 10000
+// words, and the vectors are checked once at the end. on_progress (optional) is called about
+// every progress_interval seconds, and once at the end.
 Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2VecOptions& options,
                               const std::function<void(const Word2VecProgress&)>& on_progress = {});
 
