@@ -55,8 +55,9 @@ bool parse_hex64(std::string_view text, std::uint64_t& out) {
 }  // namespace
 
 MatrixFileIdentity identify_matrix_file(std::span<const std::uint8_t> file_bytes) {
-  return MatrixFileIdentity{static_cast<std::uint64_t>(file_bytes.size()),
-                            static_cast<std::uint64_t>(XXH64(file_bytes.data(), file_bytes.size(), 0))};
+  return MatrixFileIdentity{
+      static_cast<std::uint64_t>(file_bytes.size()),
+      static_cast<std::uint64_t>(XXH64(file_bytes.data(), file_bytes.size(), 0))};
 }
 
 std::string describe_matrix_file_identity(const MatrixFileIdentity& identity) {
