@@ -9,6 +9,7 @@
 #include "embedkit/core/row_sparse.hpp"
 #include "embedkit/core/tensor.hpp"
 #include "embedkit/core/thread_pool.hpp"
+#include "embedkit/core/utf8.hpp"
 #include "embedkit/io/atomic_file.hpp"
 #include "embedkit/io/checkpoint.hpp"
 #include "embedkit/io/safetensors.hpp"

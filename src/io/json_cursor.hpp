@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include "embedkit/core/utf8.hpp"
+
 namespace embedkit::io::detail {
 
 class JsonSyntaxError : public std::runtime_error {
@@ -26,11 +28,8 @@ class JsonSyntaxError : public std::runtime_error {
   std::size_t offset_;
 };
 
-// The length of the well-formed UTF-8 sequence starting at text[pos] (1 to 4), or 0 when the
-// bytes there are not one (Unicode table 3-7: no overlong forms, surrogates or values above
-// U+10FFFF).
-std::size_t utf8_sequence_length(std::string_view text, std::size_t pos);
-bool is_valid_utf8(std::string_view text);
+using embedkit::is_valid_utf8;  // embedkit/core/utf8.hpp
+using embedkit::utf8_sequence_length;
 
 class JsonCursor {
  public:

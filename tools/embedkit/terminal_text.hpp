@@ -14,37 +14,11 @@
 #include <string>
 #include <string_view>
 
+#include "embedkit/core/utf8.hpp"
+
 namespace embedkit::cli {
 
 namespace detail {
-
-// Length of the well-formed UTF-8 sequence at s[i] (1 to 4), or 0 when there is none.
-inline std::size_t utf8_length_at(std::string_view s, std::size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return 1;
-  std::size_t n = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    n = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    n = 3;
-    if (b0 == 0xE0) lo = 0xA0;  // overlong
-    if (b0 == 0xED) hi = 0x9F;  // surrogates
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    n = 4;
-    if (b0 == 0xF0) lo = 0x90;  // overlong
-    if (b0 == 0xF4) hi = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return 0;
-  }
-  return n;
-}
 
 inline void append_escaped_byte(std::string& out, char c) {
   char buf[8];
@@ -58,7 +32,7 @@ inline std::string printable(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    const std::size_t n = detail::utf8_length_at(text, i);
+    const std::size_t n = utf8_sequence_length(text, i);
     const auto b0 = static_cast<unsigned char>(text[i]);
     const bool control = n == 1 && (b0 < 0x20 || b0 == 0x7F);
     // U+0080..U+009F are encoded C2 80..C2 9F.
