@@ -96,11 +96,16 @@ bench-word2vec: deps
 	python3 bench/word2vec/run.py --embedkit $(BENCH_BUILD)/tools/embedkit/embedkit \
 	  --eval-dir $(EVAL_DIR) --work $(BENCH_BUILD)/word2vec --json $(BENCH_BUILD)/word2vec/runs.json $(W2V_ARGS)
 
-format:
-	find include src tests tools bench -name '*.hpp' -o -name '*.cpp' | xargs clang-format -i
+# Every C++ and CUDA source of the project (.clang-format): the library, its tests, the command,
+# the benchmarks and the examples.
+FORMAT_SOURCES = find include src tests tools bench examples -name '*.hpp' -o -name '*.cpp' \
+  -o -name '*.cu' -o -name '*.cuh'
 
-format-check:
-	find include src tests tools bench -name '*.hpp' -o -name '*.cpp' | xargs clang-format --dry-run --Werror
+format: deps
+	$(FORMAT_SOURCES) | xargs clang-format -i
+
+format-check: deps
+	$(FORMAT_SOURCES) | xargs clang-format --dry-run --Werror
 
 install: build
 	cmake --install $(BUILD)
