@@ -32,7 +32,7 @@ TEST(Module, SequentialNamesParametersAsPyTorch) {
   Generator gen(1);
   Sequential model = mlp(gen);
   const std::vector<std::string> expected = {"0.weight", "0.bias", "2.weight", "2.bias"};
-  EXPECT_EQ(names(model.parameters()), expected);
+  EXPECT_EQ(names(model.named_parameters()), expected);
   EXPECT_EQ(names(model.gradients()), expected);
   EXPECT_EQ(model.num_parameters(), 4 * 6 + 6 + 6 * 3 + 3);
   // Nested containers prefix again, as PyTorch does.
@@ -40,14 +40,14 @@ TEST(Module, SequentialNamesParametersAsPyTorch) {
   outer.push_back(Linear(LinearOptions(2, 4).bias(false), gen));
   outer.push_back(mlp(gen));
   EXPECT_EQ(
-      names(outer.parameters()),
+      names(outer.named_parameters()),
       (std::vector<std::string>{"0.weight", "1.0.weight", "1.0.bias", "1.2.weight", "1.2.bias"}));
 }
 
 TEST(Module, ParametersShareStorageWithTheModule) {
   Generator gen(2);
   Sequential model = mlp(gen);
-  Tensor w = model.parameters()[0].second;
+  Tensor w = model.named_parameters()[0].second;
   EXPECT_TRUE(w.shares_storage_with(model.at<Linear>(0).weight()));
   w.data<float>()[0] = 42.0f;  // what an optimizer's in-place update does
   EXPECT_EQ(model.at<Linear>(0).weight().data<float>()[0], 42.0f);
@@ -94,9 +94,8 @@ TEST(Module, StatelessAndModuleLinearAgree) {
   Linear lin(LinearOptions(7, 3), gen);
   Tensor x = randn({2, 5, 7}, gen);  // extra leading dimensions
   Tensor gy = randn({2, 5, 3}, gen);
-  const Linear& stateless = lin;
-  Tensor y_pure = stateless.forward(x);
-  LinearGrad pure = stateless.backward(x, gy);
+  Tensor y_pure = functional::linear(x, lin.weight(), lin.bias());
+  LinearGrad pure = functional::linear_backward(x, lin.weight(), gy, /*has_bias=*/true);
   EXPECT_TRUE(bitwise_equal(lin.forward(x), y_pure));
   EXPECT_TRUE(bitwise_equal(lin.backward(gy), pure.input));
   EXPECT_TRUE(bitwise_equal(lin.gradients()[0].second, pure.weight));
@@ -211,7 +210,7 @@ TEST(Module, LinearGradientsMatchFiniteDifferences) {
   Linear lin(LinearOptions(5, 4), gen);
   Tensor x = randn({3, 5}, gen);
   Tensor c = randn({3, 4}, gen);
-  auto loss = [&] { return layers_test::dot(std::as_const(lin).forward(x), c); };
+  auto loss = [&] { return layers_test::dot(functional::linear(x, lin.weight(), lin.bias()), c); };
   lin.forward(x);
   Tensor gx = lin.backward(c);
   EXPECT_TRUE(

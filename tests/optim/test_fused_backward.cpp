@@ -177,7 +177,7 @@ TEST(FusedBackward, EmbeddingBagEqualsBackwardThenStep) {
           Tensor offsets = Tensor::from_vector<std::int64_t>({0, 0, 5, 11, 11, 20});  // empty bags
           Tensor psw = mode == nn::BagMode::Sum ? random_floats(gen, {24}) : Tensor();
           Tensor grad_out = random_floats(gen, {6, 5});
-          fused_backward_step(fused, ids, offsets, grad_out, *opt_fused, 0, psw);
+          fused_backward_step(fused, ids, offsets, grad_out, *opt_fused, psw);
           const Tensor dense = plain.backward(ids, offsets, grad_out, psw).weight.dense();
           opt_plain->step({touched_rows(dense, ids, 0)});
           ASSERT_EQ(fused.weight().to_float_vector(), plain.weight().to_float_vector())
@@ -258,7 +258,6 @@ TEST(FusedBackward, RefusedCasesChangeNothing) {
       fused_backward_step(emb, Tensor::from_vector<std::int64_t>({1, 6, 2}), grad_out, sparse_adam),
       IndexError);
   EXPECT_THROW(fused_backward_step(emb, ids, Tensor::zeros({3, 4}), sparse_adam), ValueError);
-  EXPECT_THROW(fused_backward_step(emb, ids, grad_out, sparse_adam, 1), ValueError);
   EXPECT_TRUE(sparse_adam.state_dict().empty());  // the step was never counted
 
   Tensor other = Tensor::zeros({6, 3});

@@ -16,7 +16,7 @@
 #include <string>
 
 #include "embedkit/core/tensor.hpp"
-#include "embedkit/nn/module.hpp"
+#include "embedkit/nn/layer.hpp"
 
 namespace embedkit::nn {
 
@@ -33,7 +33,7 @@ Tensor softmax(const Tensor& input);
 
 }  // namespace functional
 
-class ReLU : public Module {
+class ReLU : public Layer {
  public:
   Tensor forward(const Tensor& input) override;
   Tensor backward(const Tensor& grad_output) override;
@@ -43,7 +43,7 @@ class ReLU : public Module {
   Tensor output_;
 };
 
-class Tanh : public Module {
+class Tanh : public Layer {
  public:
   Tensor forward(const Tensor& input) override;
   Tensor backward(const Tensor& grad_output) override;
@@ -53,7 +53,7 @@ class Tanh : public Module {
   Tensor output_;
 };
 
-class Sigmoid : public Module {
+class Sigmoid : public Layer {
  public:
   Tensor forward(const Tensor& input) override;
   Tensor backward(const Tensor& grad_output) override;
@@ -65,7 +65,7 @@ class Sigmoid : public Module {
 
 // Log-softmax over the last dimension (PyTorch's nn.LogSoftmax(dim=-1)); with NLLLoss it is
 // CrossEntropyLoss in two steps.
-class LogSoftmax : public Module {
+class LogSoftmax : public Layer {
  public:
   Tensor forward(const Tensor& input) override;
   Tensor backward(const Tensor& grad_output) override;

@@ -15,7 +15,7 @@
 #include "embedkit/core/arg.hpp"
 #include "embedkit/core/generator.hpp"
 #include "embedkit/core/tensor.hpp"
-#include "embedkit/nn/module.hpp"
+#include "embedkit/nn/layer.hpp"
 
 namespace embedkit::nn {
 
@@ -23,10 +23,10 @@ struct DropoutOptions {
   DropoutOptions() = default;
   /* implicit */ DropoutOptions(double p) : p_(p) {}  // NOLINT: Dropout(0.2) reads naturally
   // Probability of zeroing an element, in [0, 1] (ValueError otherwise).
-  EMBEDKIT_ARG(DropoutOptions, double, p) = 0.5;
+  EMBEDKIT_ARG(double, p) = 0.5;
 };
 
-class Dropout : public Module {
+class Dropout : public Layer {
  public:
   // The mask generator is seeded with one draw from the default generator (so manual_seed()
   // makes a model's masks reproducible) ...
