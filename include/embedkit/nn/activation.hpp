@@ -1,5 +1,6 @@
-// Activation layers: ReLU, Tanh, Sigmoid and LogSoftmax, as Modules (module.hpp) over float32
-// tensors of any shape, and the log-softmax / softmax functions the losses build on.
+// Activation layers: ReLU, Tanh, Sigmoid and LogSoftmax, as Layers (layer.hpp) over float32
+// tensors of any shape, and the log-softmax / softmax functions the losses build on. They have
+// no parameters; a copy shares the output its forward() kept (module.hpp).
 //
 // Each backward is the formula PyTorch's autograd uses, evaluated in the same order from the
 // same saved tensor, so given the same forward output the gradient is the same bit for bit:

@@ -7,6 +7,9 @@
 // _dropout_impl): noise = mask / (1 - p) in float32, output = input * noise, and backward
 // multiplies by the same noise, so given the same mask the results equal PyTorch's bit for bit.
 // p = 1 gives input * 0 (as PyTorch: zeros, and nan for an infinite input).
+//
+// Dropout is a Layer (layer.hpp). A copy has its own Generator with the same state, so it draws
+// the same masks; what else a copy shares: module.hpp.
 #pragma once
 
 #include <cstdint>

@@ -5,10 +5,11 @@
 //   SinusoidalPositionalEmbedding pos(max_len, d);      // or LearnedPositionalEmbedding
 //   Tensor x = pos.forward(tokens.forward(ids));        // ids [B, L] -> [B, L, d]
 //
-// Both are Modules over x [..., L, d] (any leading dimensions): forward(x) = x + P[0:L],
+// Both are Layers (layer.hpp) over x [..., L, d] (any leading dimensions): forward(x) = x + P[0:L],
 // broadcast over the leading dimensions, and backward(g) = g. forward(length) returns the rows
 // P[0:length] themselves, [length, d]. A sequence longer than max_len is a ValueError, raised
-// before anything is computed.
+// before anything is computed. A copy of a LearnedPositionalEmbedding shares its table
+// (module.hpp says what a copy shares).
 #pragma once
 
 #include <cstdint>
