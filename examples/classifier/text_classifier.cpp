@@ -6,6 +6,7 @@
 #include "embedkit/nn/linear.hpp"
 #include "embedkit/optim/adam.hpp"
 #include "embedkit/optim/fused_backward.hpp"
+#include "embedkit/optim/module_parameters.hpp"
 #include "embedkit/optim/sgd.hpp"
 #include "embedkit/optim/sparse_adam.hpp"
 
@@ -25,16 +26,6 @@ Batch make_batch(const std::vector<LabelledSentence>& data, const std::vector<st
   return {Tensor::from_vector(ids), Tensor::from_vector(offsets), Tensor::from_vector(targets)};
 }
 
-namespace {
-
-std::vector<optim::Parameter> as_parameters(const nn::NamedTensors& named) {
-  std::vector<optim::Parameter> out;
-  for (const auto& [name, tensor] : named) out.push_back({name, tensor, std::nullopt});
-  return out;
-}
-
-}  // namespace
-
 TextClassifier::TextClassifier(const TextClassifierOptions& options, Generator& gen)
     : options_(options),
       embedding_(nn::EmbeddingBagOptions(options.vocab_size, options.embedding_dim)
@@ -46,15 +37,15 @@ TextClassifier::TextClassifier(const TextClassifierOptions& options, Generator& 
   layers_.push_back(nn::Linear(nn::LinearOptions(options.embedding_dim, options.hidden), gen));
   layers_.push_back(nn::ReLU());
   layers_.push_back(nn::Linear(nn::LinearOptions(options.hidden, options.num_classes), gen));
-  std::vector<optim::Parameter> table = {{"embedding.weight", embedding_.weight(), std::nullopt}};
+  const std::vector<optim::Parameter> table = optim::make_parameters(embedding_, "embedding");
   if (options.optimizer == "adam") {
     table_optimizer_ =
         std::make_unique<optim::SparseAdam>(table, optim::SparseAdamOptions(options.lr));
-    layer_optimizer_ = std::make_unique<optim::Adam>(as_parameters(layers_.parameters()),
+    layer_optimizer_ = std::make_unique<optim::Adam>(optim::make_parameters(layers_),
                                                      optim::AdamOptions(options.lr));
   } else if (options.optimizer == "sgd") {
     table_optimizer_ = std::make_unique<optim::SGD>(table, optim::SGDOptions(options.lr));
-    layer_optimizer_ = std::make_unique<optim::SGD>(as_parameters(layers_.parameters()),
+    layer_optimizer_ = std::make_unique<optim::SGD>(optim::make_parameters(layers_),
                                                     optim::SGDOptions(options.lr));
   } else {
     throw ValueError("TextClassifier: optimizer must be 'adam' or 'sgd', got '" +

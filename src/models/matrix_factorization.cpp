@@ -294,14 +294,14 @@ void MatrixFactorization::fit(const Interactions& train,
         const Shape col{static_cast<std::int64_t>(b), 1};
         optim::fused_backward_step(user_factors_, users,
                                    Tensor::from_floats(grad_p, {static_cast<std::int64_t>(b), d}),
-                                   *opt, 0);
+                                   *opt);
         optim::fused_backward_step(item_factors_, items,
                                    Tensor::from_floats(grad_q, {static_cast<std::int64_t>(b), d}),
-                                   *opt, 1);
-        optim::fused_backward_step(user_bias_, users, Tensor::from_floats(grad_bu, col), *opt, 2);
-        optim::fused_backward_step(item_bias_, items, Tensor::from_floats(grad_bi, col), *opt, 3);
+                                   *opt);
+        optim::fused_backward_step(user_bias_, users, Tensor::from_floats(grad_bu, col), *opt);
+        optim::fused_backward_step(item_bias_, items, Tensor::from_floats(grad_bi, col), *opt);
         optim::fused_backward_step(global_bias_, Tensor::from_vector(zeros),
-                                   Tensor::from_floats(grad_g, col), *opt, 4);
+                                   Tensor::from_floats(grad_g, col), *opt);
       } else {
         for (std::size_t k = 0; k < b; ++k) {
           const float* pk = pp + k * du;
@@ -325,12 +325,12 @@ void MatrixFactorization::fit(const Interactions& train,
           grad_bi[b + k] = c * (s + l2b * bbi[b + k]);
         }
         const auto nb = static_cast<std::int64_t>(b);
-        optim::fused_backward_step(user_factors_, users, Tensor::from_floats(grad_p, {nb, d}), *opt,
-                                   0);
+        optim::fused_backward_step(user_factors_, users, Tensor::from_floats(grad_p, {nb, d}),
+                                   *opt);
         optim::fused_backward_step(item_factors_, items, Tensor::from_floats(grad_q, {2 * nb, d}),
-                                   *opt, 1);
+                                   *opt);
         optim::fused_backward_step(item_bias_, items, Tensor::from_floats(grad_bi, {2 * nb, 1}),
-                                   *opt, 3);
+                                   *opt);
       }
       // One test per batch: a NaN or infinite loss stops training at once.
       if (!std::isfinite(loss_sum)) {

@@ -213,8 +213,6 @@ class Worker {
     } else {
       output_rows_ = std::make_unique<nn::Embedding>(
           nn::EmbeddingOptions(s.output.size(0), dim_).weight(s.output));
-      scorer_ =
-          std::make_unique<nn::Linear>(nn::LinearOptions(dim_, 1).bias(false), scratch_generator());
     }
   }
 
@@ -287,18 +285,19 @@ class Worker {
     if (output_linear_) {
       // Softmax: logits = W h; cross entropy; W and h gradients from Linear's backward.
       target_.data<std::int64_t>()[0] = label;
-      const nn::Linear& linear = *output_linear_;
-      const Tensor logits = linear.forward(hidden_);
+      const Tensor& weight = output_linear_->weight();
+      const Tensor logits = nn::functional::linear(hidden_, weight);
       nn::LossOutput ce = nn::functional::cross_entropy(logits, target_);
       loss = static_cast<double>(ce.loss.item());
       scale(ce.grad_input, lr);
-      nn::LinearGrad g = linear.backward(hidden_, ce.grad_input);
+      nn::LinearGrad g =
+          nn::functional::linear_backward(hidden_, weight, ce.grad_input, /*has_bias=*/false);
       output_sgd_->step({nn::WeightGrad::from_dense(g.weight)});
       grad_hidden = std::move(g.input);
     } else {
       // Binary logistic losses over selected output rows R (the label's Huffman path, or the
-      // label and sampled negatives): scores = R h, computed by a Linear whose weight is h, so
-      // its backward gives both R's gradient (g h^T) and h's (R^T g).
+      // label and sampled negatives): scores = R h, computed as linear(R, weight = h), so its
+      // backward gives both R's gradient (g h^T) and h's (R^T g).
       rows_.clear();
       targets_.clear();
       if (s_.tree != nullptr) {
@@ -320,16 +319,15 @@ class Worker {
       }
       const auto n = static_cast<std::int64_t>(rows_.size());
       const Tensor row_ids = Tensor::from_blob(rows_.data(), {n}, DType::Int64);
-      const Tensor rows = output_rows_->forward(row_ids);  // [n, dim]
-      scorer_->weight() = hidden_;
-      const nn::Linear& scorer = *scorer_;
-      const Tensor scores = scorer.forward(rows);  // [n, 1]
+      const Tensor rows = output_rows_->forward(row_ids);           // [n, dim]
+      const Tensor scores = nn::functional::linear(rows, hidden_);  // [n, 1]
       const Tensor targets = Tensor::from_blob(targets_.data(), {n, 1}, DType::Float32);
       nn::LossOutput bce = nn::functional::binary_cross_entropy_with_logits(
           scores, targets, nn::BCEWithLogitsLossOptions().reduction(nn::Reduction::Sum));
       loss = static_cast<double>(bce.loss.item());
       scale(bce.grad_input, lr);
-      nn::LinearGrad g = scorer.backward(rows, bce.grad_input);
+      nn::LinearGrad g =
+          nn::functional::linear_backward(rows, hidden_, bce.grad_input, /*has_bias=*/false);
       optim::fused_backward_step(*output_rows_, row_ids, g.input, *output_sgd_);
       grad_hidden = std::move(g.weight);  // [1, dim]
     }
@@ -354,7 +352,6 @@ class Worker {
   std::unique_ptr<optim::SGD> output_sgd_;
   std::unique_ptr<nn::Linear> output_linear_;
   std::unique_ptr<nn::Embedding> output_rows_;
-  std::unique_ptr<nn::Linear> scorer_;
   std::vector<std::int64_t> rows_;
   std::vector<float> targets_;
   std::int64_t published_ = 0;
@@ -571,8 +568,7 @@ std::vector<LabelScore> TextClassifier::predict(const std::vector<std::string>& 
         only_offset(), hidden, nn::EmbeddingBagFuncOptions().mode(nn::BagMode::Mean));
   }
   // Scores of every output row: Linear(dim -> rows) over the output table.
-  const nn::Linear& scorer = layers_->scorer;
-  const Tensor scores = scorer.forward(hidden);
+  const Tensor scores = nn::functional::linear(hidden, layers_->scorer.weight());
   const float* z = scores.data<float>();
   const std::size_t labels = vocab_.num_labels();
   std::vector<double> prob(labels);

@@ -222,6 +222,14 @@ WeightGrad Embedding::backward(const Tensor& ids, const Tensor& grad_output) con
   return functional::embedding_backward(ids, grad_output, weight_.size(0), func_options());
 }
 
+NamedTensors Embedding::named_parameters() const {
+  return {{"weight", weight_}};
+}
+
+std::optional<std::int64_t> Embedding::padding_row(const std::string& name) const {
+  return name == "weight" ? options_.padding_idx() : std::nullopt;
+}
+
 std::string Embedding::repr() const {
   std::string s =
       "Embedding(" + std::to_string(weight_.size(0)) + ", " + std::to_string(weight_.size(1));

@@ -262,6 +262,14 @@ EmbeddingBagGrad EmbeddingBag::backward(const Tensor& ids, const Tensor& offsets
                                             per_sample_weights);
 }
 
+NamedTensors EmbeddingBag::named_parameters() const {
+  return {{"weight", weight_}};
+}
+
+std::optional<std::int64_t> EmbeddingBag::padding_row(const std::string& name) const {
+  return name == "weight" ? options_.padding_idx() : std::nullopt;
+}
+
 std::string EmbeddingBag::repr() const {
   std::string s =
       "EmbeddingBag(" + std::to_string(weight_.size(0)) + ", " + std::to_string(weight_.size(1));

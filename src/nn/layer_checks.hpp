@@ -28,7 +28,7 @@ inline void check_shape(const Tensor& t, const Shape& shape, const std::string& 
   }
 }
 
-// ValueError unless `saved` (state a Module's forward() keeps) is defined: backward() needs a
+// ValueError unless `saved` (state a Layer's forward() keeps) is defined: backward() needs a
 // forward() first.
 inline void check_forward_done(const Tensor& saved, const std::string& who) {
   if (!saved.defined()) throw ValueError(who + ": backward() called before forward()");

@@ -1,7 +1,6 @@
 #include "embedkit/nn/linear.hpp"
 
 #include <cmath>
-#include <utility>
 
 #include "embedkit/core/error.hpp"
 #include "gemm.hpp"
@@ -20,6 +19,24 @@ std::int64_t leading_rows(const Tensor& t) {
   std::int64_t rows = 1;
   for (std::int64_t d = 0; d + 1 < t.dim(); ++d) rows *= t.size(d);
   return rows;
+}
+
+// input [..., in] float32.
+void check_input(const Tensor& input, std::int64_t in) {
+  detail::check_float32(input, kWho, "input");
+  if (input.dim() < 1 || input.size(-1) != in) {
+    throw ValueError(kWho + ": input must be [..., " + std::to_string(in) + "], got " +
+                     shape_string(input.shape()));
+  }
+}
+
+// weight [out, in] float32.
+void check_weight(const Tensor& weight) {
+  detail::check_float32(weight, kWho, "weight");
+  if (weight.dim() != 2) {
+    throw ValueError(kWho + ": weight must be 2-D [out_features, in_features], got " +
+                     shape_string(weight.shape()));
+  }
 }
 
 }  // namespace
@@ -47,20 +64,16 @@ Linear::Linear(const LinearOptions& options, Generator& gen) : options_(options)
   }
 }
 
-Tensor Linear::forward(const Tensor& input) const {
-  const std::int64_t in = options_.in_features();
-  const std::int64_t out_f = options_.out_features();
-  detail::check_float32(input, kWho, "input");
-  if (input.dim() < 1 || input.size(-1) != in) {
-    throw ValueError(kWho + ": input must be [..., " + std::to_string(in) + "], got " +
-                     shape_string(input.shape()));
-  }
-  // The parameters are reachable through weight()/bias(): check they still fit the options.
-  detail::check_float32(weight_, kWho, "weight");
-  detail::check_shape(weight_, {out_f, in}, kWho, "weight");
-  if (bias_.defined()) {
-    detail::check_float32(bias_, kWho, "bias");
-    detail::check_shape(bias_, {out_f}, kWho, "bias");
+namespace functional {
+
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  check_weight(weight);
+  const std::int64_t in = weight.size(1);
+  const std::int64_t out_f = weight.size(0);
+  check_input(input, in);
+  if (bias.defined()) {
+    detail::check_float32(bias, kWho, "bias");
+    detail::check_shape(bias, {out_f}, kWho, "bias");
   }
   Shape shape = input.shape();
   shape.back() = out_f;
@@ -69,9 +82,9 @@ Tensor Linear::forward(const Tensor& input) const {
   float* y = out.data<float>();
   // y[rows, out] = x[rows, in] * W^T, with W^T a transposed view of W [out, in].
   detail::gemm_accumulate(rows, out_f, in, {input.data<float>(), in, 1},
-                          {weight_.data<float>(), 1, in}, y, out_f);
-  if (bias_.defined()) {
-    const float* b = bias_.data<float>();
+                          {weight.data<float>(), 1, in}, y, out_f);
+  if (bias.defined()) {
+    const float* b = bias.data<float>();
     for (std::int64_t r = 0; r < rows; ++r) {
       for (std::int64_t o = 0; o < out_f; ++o) y[r * out_f + o] += b[o];
     }
@@ -79,23 +92,19 @@ Tensor Linear::forward(const Tensor& input) const {
   return out;
 }
 
-LinearGrad Linear::backward(const Tensor& input, const Tensor& grad_output) const {
-  const std::int64_t in = options_.in_features();
-  const std::int64_t out_f = options_.out_features();
-  detail::check_float32(input, kWho, "input");
-  if (input.dim() < 1 || input.size(-1) != in) {
-    throw ValueError(kWho + ": input must be [..., " + std::to_string(in) + "], got " +
-                     shape_string(input.shape()));
-  }
-  detail::check_float32(weight_, kWho, "weight");
-  detail::check_shape(weight_, {out_f, in}, kWho, "weight");
+LinearGrad linear_backward(const Tensor& input, const Tensor& weight, const Tensor& grad_output,
+                           bool has_bias) {
+  check_weight(weight);
+  const std::int64_t in = weight.size(1);
+  const std::int64_t out_f = weight.size(0);
+  check_input(input, in);
   Shape expected = input.shape();
   expected.back() = out_f;
   detail::check_float32(grad_output, kWho, "grad_output");
   detail::check_shape(grad_output, expected, kWho, "grad_output");
   const std::int64_t rows = leading_rows(input);
   const float* x = input.data<float>();
-  const float* w = weight_.data<float>();
+  const float* w = weight.data<float>();
   const float* g = grad_output.data<float>();
   LinearGrad grads;
   grads.input = Tensor::zeros(input.shape());
@@ -106,7 +115,7 @@ LinearGrad Linear::backward(const Tensor& input, const Tensor& grad_output) cons
   // dW[out, in] = g^T[out, rows] * x[rows, in]
   detail::gemm_accumulate(out_f, in, rows, {g, 1, out_f}, {x, in, 1}, grads.weight.data<float>(),
                           in);
-  if (bias_.defined()) {
+  if (has_bias) {
     grads.bias = Tensor::zeros({out_f});
     float* gb = grads.bias.data<float>();
     for (std::int64_t r = 0; r < rows; ++r) {
@@ -116,21 +125,39 @@ LinearGrad Linear::backward(const Tensor& input, const Tensor& grad_output) cons
   return grads;
 }
 
+}  // namespace functional
+
+void Linear::check_parameters() const {
+  detail::check_float32(weight_, kWho, "weight");
+  detail::check_shape(weight_, {options_.out_features(), options_.in_features()}, kWho, "weight");
+  if (bias_.defined()) {
+    detail::check_float32(bias_, kWho, "bias");
+    detail::check_shape(bias_, {options_.out_features()}, kWho, "bias");
+  }
+}
+
 Tensor Linear::forward(const Tensor& input) {
-  Tensor out = std::as_const(*this).forward(input);
+  // The input first, then the parameters against the options: the functional form would name
+  // a replaced weight's shape as the input's fault.
+  check_input(input, options_.in_features());
+  check_parameters();
+  Tensor out = functional::linear(input, weight_, bias_);
   input_ = input;
   return out;
 }
 
 Tensor Linear::backward(const Tensor& grad_output) {
   detail::check_forward_done(input_, kWho);
-  LinearGrad grads = std::as_const(*this).backward(input_, grad_output);
+  check_input(input_, options_.in_features());
+  detail::check_float32(weight_, kWho, "weight");
+  detail::check_shape(weight_, {options_.out_features(), options_.in_features()}, kWho, "weight");
+  LinearGrad grads = functional::linear_backward(input_, weight_, grad_output, bias_.defined());
   accumulate_grad(weight_grad_, grads.weight);
   if (bias_.defined()) accumulate_grad(bias_grad_, grads.bias);
   return grads.input;
 }
 
-NamedTensors Linear::parameters() const {
+NamedTensors Linear::named_parameters() const {
   NamedTensors params{{"weight", weight_}};
   if (bias_.defined()) params.emplace_back("bias", bias_);
   return params;

@@ -1,45 +1,22 @@
 #include "embedkit/nn/module.hpp"
 
-#include "embedkit/core/error.hpp"
-
 namespace embedkit::nn {
 
-std::vector<WeightGrad> Module::weight_grads() const {
-  std::vector<WeightGrad> grads;
-  for (const auto& [name, grad] : gradients()) {
-    grads.push_back(grad.defined() ? WeightGrad::from_dense(grad) : WeightGrad());
-  }
-  return grads;
+std::vector<Tensor> Module::parameters() const {
+  std::vector<Tensor> tensors;
+  for (auto& [name, value] : named_parameters()) tensors.push_back(std::move(value));
+  return tensors;
+}
+
+std::optional<std::int64_t> Module::padding_row(const std::string& name) const {
+  static_cast<void>(name);
+  return std::nullopt;
 }
 
 std::int64_t Module::num_parameters() const {
   std::int64_t n = 0;
-  for (const auto& [name, value] : parameters()) n += value.numel();
+  for (const auto& [name, value] : named_parameters()) n += value.numel();
   return n;
-}
-
-void Module::accumulate_grad(Tensor& grad, const Tensor& delta) {
-  if (!grad.defined()) {
-    grad = delta;
-    return;
-  }
-  if (grad.shape() != delta.shape()) {
-    // A parameter replaced by one of another shape since the last backward(): start afresh
-    // rather than add mismatched gradients.
-    grad = delta;
-    return;
-  }
-  float* g = grad.data<float>();
-  const float* d = delta.data<float>();
-  for (std::int64_t i = 0; i < grad.numel(); ++i) g[i] += d[i];
-}
-
-void Module::clear_grad(Tensor& grad, bool set_to_none) {
-  if (set_to_none) {
-    grad = Tensor();
-  } else if (grad.defined()) {
-    grad.fill_zero();
-  }
 }
 
 }  // namespace embedkit::nn

@@ -99,7 +99,7 @@ Tensor LearnedPositionalEmbedding::backward(const Tensor& grad_output) {
   return grad_output;
 }
 
-NamedTensors LearnedPositionalEmbedding::parameters() const {
+NamedTensors LearnedPositionalEmbedding::named_parameters() const {
   return {{"weight", weight()}};
 }
 

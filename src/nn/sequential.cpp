@@ -4,11 +4,11 @@ namespace embedkit::nn {
 
 namespace {
 
-NamedTensors prefixed(const std::vector<std::shared_ptr<Module>>& modules, bool grads) {
+NamedTensors prefixed(const std::vector<std::shared_ptr<Layer>>& modules, bool grads) {
   NamedTensors out;
   for (std::size_t i = 0; i < modules.size(); ++i) {
     const std::string prefix = std::to_string(i) + ".";
-    for (auto& [name, t] : grads ? modules[i]->gradients() : modules[i]->parameters()) {
+    for (auto& [name, t] : grads ? modules[i]->gradients() : modules[i]->named_parameters()) {
       out.emplace_back(prefix + name, t);
     }
   }
@@ -17,16 +17,16 @@ NamedTensors prefixed(const std::vector<std::shared_ptr<Module>>& modules, bool 
 
 }  // namespace
 
-void Sequential::push_back(std::shared_ptr<Module> module) {
+void Sequential::push_back(std::shared_ptr<Layer> module) {
   if (module == nullptr) throw ValueError("Sequential: cannot append a null module");
   modules_.push_back(std::move(module));
 }
 
-Module& Sequential::operator[](std::size_t i) const {
+Layer& Sequential::operator[](std::size_t i) const {
   return *ptr(i);
 }
 
-std::shared_ptr<Module> Sequential::ptr(std::size_t i) const {
+std::shared_ptr<Layer> Sequential::ptr(std::size_t i) const {
   if (i >= modules_.size()) {
     throw IndexError("Sequential module index", 0, static_cast<std::int64_t>(i), 0,
                      static_cast<std::int64_t>(modules_.size()));
@@ -48,7 +48,7 @@ Tensor Sequential::backward(const Tensor& grad_output) {
   return g;
 }
 
-NamedTensors Sequential::parameters() const {
+NamedTensors Sequential::named_parameters() const {
   return prefixed(modules_, false);
 }
 
@@ -56,12 +56,20 @@ NamedTensors Sequential::gradients() const {
   return prefixed(modules_, true);
 }
 
+std::optional<std::int64_t> Sequential::padding_row(const std::string& name) const {
+  for (std::size_t i = 0; i < modules_.size(); ++i) {
+    const std::string prefix = std::to_string(i) + ".";
+    if (name.starts_with(prefix)) return modules_[i]->padding_row(name.substr(prefix.size()));
+  }
+  return std::nullopt;
+}
+
 void Sequential::zero_grad(bool set_to_none) {
   for (const auto& m : modules_) m->zero_grad(set_to_none);
 }
 
 void Sequential::train(bool on) {
-  Module::train(on);
+  Layer::train(on);
   for (const auto& m : modules_) m->train(on);
 }
 

@@ -13,25 +13,29 @@ namespace embedkit::optim {
 
 namespace {
 
-// The optimizer parameter must be the module's table itself, or the update would go elsewhere.
-void check_target(const Optimizer& optimizer, std::size_t param_index, const Tensor& table,
-                  bool requires_grad, const std::string& who) {
+// The index of the optimizer parameter that is the module's table (shares its storage, same
+// start and shape): the update must go to the table itself. ValueError when there is none.
+std::size_t table_parameter(const Optimizer& optimizer, const Tensor& table, bool requires_grad,
+                            const std::string& who) {
   if (!requires_grad) {
     throw ValueError(who + ": the table is frozen (from_pretrained with freeze); nothing to train");
   }
-  if (param_index >= optimizer.params().size()) {
-    throw ValueError(who + ": the optimizer has no parameter " + std::to_string(param_index));
+  const std::vector<Parameter>& params = optimizer.params();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const Tensor& value = params[i].value;
+    if (!value.shares_storage_with(table) || value.raw_data() != table.raw_data() ||
+        value.shape() != table.shape()) {
+      continue;
+    }
+    if (table.dtype() != DType::Float32) {
+      throw TypeError(who + ": fused updates need a float32 table, got " +
+                      std::string(dtype_name(table.dtype())));
+    }
+    return i;
   }
-  const Parameter& p = optimizer.params()[param_index];
-  if (!p.value.shares_storage_with(table) || p.value.raw_data() != table.raw_data() ||
-      p.value.shape() != table.shape()) {
-    throw ValueError(who + ": optimizer parameter '" + p.name +
-                     "' is not this module's table (it must share the table's storage)");
-  }
-  if (table.dtype() != DType::Float32) {
-    throw TypeError(who + ": fused updates need a float32 table, got " +
-                    std::string(dtype_name(table.dtype())));
-  }
+  throw ValueError(who +
+                   ": the module's table is not among the optimizer's parameters (give the "
+                   "optimizer the module's weight, or optim::make_parameters(module))");
 }
 
 using kernels::cpu::RowTerm;
@@ -80,10 +84,10 @@ void sum_and_update(const float* grad_rows, const Tensor& table, const std::vect
 }  // namespace
 
 void fused_backward_step(nn::Embedding& embedding, const Tensor& ids, const Tensor& grad_output,
-                         Optimizer& optimizer, std::size_t param_index) {
+                         Optimizer& optimizer) {
   const std::string who = "fused_backward_step(Embedding)";
   Tensor& table = embedding.weight();
-  check_target(optimizer, param_index, table, embedding.requires_grad(), who);
+  const std::size_t param_index = table_parameter(optimizer, table, embedding.requires_grad(), who);
   const std::int64_t num_rows = table.size(0);
   const std::int64_t dim = table.size(1);
   const nn::EmbeddingOptions& opts = embedding.options();
@@ -114,11 +118,11 @@ void fused_backward_step(nn::Embedding& embedding, const Tensor& ids, const Tens
 }
 
 void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor& offsets,
-                         const Tensor& grad_output, Optimizer& optimizer, std::size_t param_index,
+                         const Tensor& grad_output, Optimizer& optimizer,
                          const Tensor& per_sample_weights) {
   const std::string who = "fused_backward_step(EmbeddingBag)";
   Tensor& table = bag.weight();
-  check_target(optimizer, param_index, table, bag.requires_grad(), who);
+  const std::size_t param_index = table_parameter(optimizer, table, bag.requires_grad(), who);
   const nn::EmbeddingBagOptions& opts = bag.options();
   if (opts.mode() == nn::BagMode::Max) {
     throw ValueError(who +

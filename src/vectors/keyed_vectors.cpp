@@ -1,4 +1,4 @@
-// KeyedVectors: lookup, cosine nearest neighbours (blocked query x vocabulary products with a
+// KeyedVectors: lookup, cosine nearest neighbors (blocked query x vocabulary products with a
 // bounded heap per query) and 3CosAdd / 3CosMul analogies.
 #include "embedkit/vectors/keyed_vectors.hpp"
 
@@ -226,7 +226,7 @@ std::vector<Neighbor> KeyedVectors::analogy(std::string_view a, std::string_view
                                             float epsilon) const {
   check_topn(topn);
   const std::array<std::int64_t, 3> abc = {index(a), index(b), index(c)};
-  if (method == AnalogyMethod::kAdd) return analogy_batch({abc}, topn, restrict_vocab)[0];
+  if (method == AnalogyMethod::Add) return analogy_batch({abc}, topn, restrict_vocab)[0];
 
   const std::int64_t rows = limit(restrict_vocab);
   const float* unit = unit_.data<float>();

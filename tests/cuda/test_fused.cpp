@@ -116,7 +116,7 @@ TEST(CudaFused, EmbeddingBagMatchesCpuFusedStep) {
             const Tensor psw = random_table(1, 60, DType::Float32, 70 + step).reshape({60});
             const Tensor host_ids = ids_tensor(ids, DType::Int64);
             const Tensor host_off = ids_tensor(offsets, DType::Int64);
-            optim::fused_backward_step(bag, host_ids, host_off, grad, *cpu, 0,
+            optim::fused_backward_step(bag, host_ids, host_off, grad, *cpu,
                                        weighted ? psw : Tensor());
             fused_backward_step(w, DeviceTensor::to_device(host_ids),
                                 DeviceTensor::to_device(host_off), DeviceTensor::to_device(grad),

@@ -260,11 +260,11 @@ TEST(LayersVsTorch, SequentialWithCrossEntropyEndToEnd) {
                                torch::nn::Linear(hidden, classes));
   const auto torch_params = theirs->named_parameters();
   // Same names, same order.
-  ASSERT_EQ(ours.parameters().size(), torch_params.size());
+  ASSERT_EQ(ours.named_parameters().size(), torch_params.size());
   {
     torch::NoGradGuard no_grad;
     std::size_t i = 0;
-    for (const auto& [name, value] : ours.parameters()) {
+    for (const auto& [name, value] : ours.named_parameters()) {
       EXPECT_EQ(name, torch_params.keys()[i]);
       torch_params[name].copy_(to_torch(value));
       ++i;
@@ -305,7 +305,7 @@ TEST(LayersVsTorch, SequentialWithCrossEntropyEndToEnd) {
     }
     // Plain SGD on both sides: p -= lr * grad.
     torch::NoGradGuard no_grad;
-    const NamedTensors params = ours.parameters();
+    const NamedTensors params = ours.named_parameters();
     const NamedTensors grads = ours.gradients();
     for (std::size_t i = 0; i < params.size(); ++i) {
       Tensor value = params[i].second;  // shares storage: updated in place
@@ -314,7 +314,7 @@ TEST(LayersVsTorch, SequentialWithCrossEntropyEndToEnd) {
       torch_params[params[i].first].sub_(torch_params[params[i].first].grad(), lr);
     }
   }
-  for (const auto& [name, value] : ours.parameters()) {
+  for (const auto& [name, value] : ours.named_parameters()) {
     const Tensor ref = from_torch(torch_params[name].detach());
     EXPECT_TRUE(close(value, ref, 1e-5, max_abs(ref))) << name;
   }

@@ -1,5 +1,6 @@
-// The Module contract (module.hpp) on Linear and Sequential: state_dict names, gradient
-// accumulation and zero_grad, train/eval reaching every child, reprs, and the errors.
+// The Module contract (module.hpp, layer.hpp) on Linear, Sequential, Embedding and EmbeddingBag:
+// state_dict names, gradient accumulation and zero_grad, train/eval reaching every child, reprs,
+// the errors, what a copy shares, and optimizers built from a module's parameters.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -8,8 +9,12 @@
 #include "embedkit/core/error.hpp"
 #include "embedkit/nn/activation.hpp"
 #include "embedkit/nn/dropout.hpp"
+#include "embedkit/nn/embedding.hpp"
+#include "embedkit/nn/embedding_bag.hpp"
 #include "embedkit/nn/linear.hpp"
 #include "embedkit/nn/sequential.hpp"
+#include "embedkit/optim/module_parameters.hpp"
+#include "embedkit/optim/sgd.hpp"
 #include "layer_test_support.hpp"
 
 namespace embedkit::nn {
@@ -32,7 +37,7 @@ TEST(Module, SequentialNamesParametersAsPyTorch) {
   Generator gen(1);
   Sequential model = mlp(gen);
   const std::vector<std::string> expected = {"0.weight", "0.bias", "2.weight", "2.bias"};
-  EXPECT_EQ(names(model.parameters()), expected);
+  EXPECT_EQ(names(model.named_parameters()), expected);
   EXPECT_EQ(names(model.gradients()), expected);
   EXPECT_EQ(model.num_parameters(), 4 * 6 + 6 + 6 * 3 + 3);
   // Nested containers prefix again, as PyTorch does.
@@ -40,14 +45,14 @@ TEST(Module, SequentialNamesParametersAsPyTorch) {
   outer.push_back(Linear(LinearOptions(2, 4).bias(false), gen));
   outer.push_back(mlp(gen));
   EXPECT_EQ(
-      names(outer.parameters()),
+      names(outer.named_parameters()),
       (std::vector<std::string>{"0.weight", "1.0.weight", "1.0.bias", "1.2.weight", "1.2.bias"}));
 }
 
 TEST(Module, ParametersShareStorageWithTheModule) {
   Generator gen(2);
   Sequential model = mlp(gen);
-  Tensor w = model.parameters()[0].second;
+  Tensor w = model.named_parameters()[0].second;
   EXPECT_TRUE(w.shares_storage_with(model.at<Linear>(0).weight()));
   w.data<float>()[0] = 42.0f;  // what an optimizer's in-place update does
   EXPECT_EQ(model.at<Linear>(0).weight().data<float>()[0], 42.0f);
@@ -94,9 +99,8 @@ TEST(Module, StatelessAndModuleLinearAgree) {
   Linear lin(LinearOptions(7, 3), gen);
   Tensor x = randn({2, 5, 7}, gen);  // extra leading dimensions
   Tensor gy = randn({2, 5, 3}, gen);
-  const Linear& stateless = lin;
-  Tensor y_pure = stateless.forward(x);
-  LinearGrad pure = stateless.backward(x, gy);
+  Tensor y_pure = functional::linear(x, lin.weight(), lin.bias());
+  LinearGrad pure = functional::linear_backward(x, lin.weight(), gy, /*has_bias=*/true);
   EXPECT_TRUE(bitwise_equal(lin.forward(x), y_pure));
   EXPECT_TRUE(bitwise_equal(lin.backward(gy), pure.input));
   EXPECT_TRUE(bitwise_equal(lin.gradients()[0].second, pure.weight));
@@ -128,7 +132,7 @@ TEST(Module, SharedChildrenAndTypedAccess) {
   EXPECT_EQ(&model.at<Tanh>(1), &stored);
   EXPECT_THROW(model.at<Linear>(1), TypeError);
   EXPECT_THROW(model[2], IndexError);
-  EXPECT_THROW(model.push_back(std::shared_ptr<Module>()), ValueError);
+  EXPECT_THROW(model.push_back(std::shared_ptr<Layer>()), ValueError);
 }
 
 TEST(Module, EmptySequentialIsTheIdentity) {
@@ -211,7 +215,7 @@ TEST(Module, LinearGradientsMatchFiniteDifferences) {
   Linear lin(LinearOptions(5, 4), gen);
   Tensor x = randn({3, 5}, gen);
   Tensor c = randn({3, 4}, gen);
-  auto loss = [&] { return layers_test::dot(std::as_const(lin).forward(x), c); };
+  auto loss = [&] { return layers_test::dot(functional::linear(x, lin.weight(), lin.bias()), c); };
   lin.forward(x);
   Tensor gx = lin.backward(c);
   EXPECT_TRUE(
@@ -220,6 +224,140 @@ TEST(Module, LinearGradientsMatchFiniteDifferences) {
       lin.gradients()[0].second, layers_test::numeric_gradient(lin.weight(), loss, 1e-2), 1e-3));
   EXPECT_TRUE(layers_test::gradient_matches(
       lin.gradients()[1].second, layers_test::numeric_gradient(lin.bias(), loss, 1e-2), 1e-3));
+}
+
+TEST(Module, EmbeddingAndBagNameTheirTable) {
+  Generator gen(12);
+  Embedding emb(EmbeddingOptions(10, 3).padding_idx(-1), gen);
+  ASSERT_EQ(emb.named_parameters().size(), 1u);
+  EXPECT_EQ(emb.named_parameters()[0].first, "weight");
+  EXPECT_TRUE(emb.named_parameters()[0].second.shares_storage_with(emb.weight()));
+  ASSERT_EQ(emb.parameters().size(), 1u);
+  EXPECT_TRUE(emb.parameters()[0].shares_storage_with(emb.weight()));
+  EXPECT_EQ(emb.num_parameters(), 30);
+  EXPECT_EQ(emb.padding_row("weight"), std::optional<std::int64_t>(9));  // -1 resolved
+  EXPECT_EQ(emb.padding_row("bias"), std::nullopt);
+  // A frozen table is still a parameter, as PyTorch lists one with requires_grad=False.
+  Embedding frozen = Embedding::from_pretrained(emb.weight());
+  EXPECT_EQ(names(frozen.named_parameters()), std::vector<std::string>{"weight"});
+  EXPECT_EQ(frozen.padding_row("weight"), std::nullopt);
+
+  EmbeddingBag bag(EmbeddingBagOptions(4, 2).padding_idx(1), gen);
+  EXPECT_EQ(names(bag.named_parameters()), std::vector<std::string>{"weight"});
+  EXPECT_TRUE(bag.parameters()[0].shares_storage_with(bag.weight()));
+  EXPECT_EQ(bag.padding_row("weight"), std::optional<std::int64_t>(1));
+  const Module& as_module = bag;
+  EXPECT_EQ(as_module.repr(), bag.repr());
+  // Layers have no padding row; a Sequential asks the child its name's prefix names.
+  Sequential model = mlp(gen);
+  EXPECT_EQ(model.padding_row("0.weight"), std::nullopt);
+  EXPECT_EQ(model.padding_row("7.weight"), std::nullopt);
+}
+
+TEST(Module, MakeParametersNamesAndPadsAsTheModule) {
+  Generator gen(13);
+  Embedding emb(EmbeddingOptions(5, 2).padding_idx(0), gen);
+  const std::vector<optim::Parameter> plain = optim::make_parameters(emb);
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_EQ(plain[0].name, "weight");
+  EXPECT_TRUE(plain[0].value.shares_storage_with(emb.weight()));
+  EXPECT_EQ(plain[0].padding_idx, std::optional<std::int64_t>(0));
+  EXPECT_EQ(optim::make_parameters(emb, "embedding")[0].name, "embedding.weight");
+
+  Sequential model = mlp(gen);
+  std::vector<std::string> got;
+  for (const optim::Parameter& p : optim::make_parameters(model, "head")) {
+    got.push_back(p.name);
+    EXPECT_EQ(p.padding_idx, std::nullopt) << p.name;
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"head.0.weight", "head.0.bias", "head.2.weight",
+                                           "head.2.bias"}));
+  const std::vector<optim::Parameter> from_named = optim::make_parameters(model.named_parameters());
+  ASSERT_EQ(from_named.size(), 4u);
+  EXPECT_EQ(from_named[3].name, "2.bias");
+  EXPECT_TRUE(from_named[3].value.shares_storage_with(model.at<Linear>(2).bias()));
+
+  // The padding row reaches the optimizer: weight decay moves every row but it.
+  const std::vector<float> before = emb.weight().to_float_vector();
+  optim::SGD sgd(optim::make_parameters(emb), optim::SGDOptions(0.5).weight_decay(0.5));
+  sgd.step({WeightGrad::from_dense(Tensor::zeros({5, 2}))});
+  const std::vector<float> after = emb.weight().to_float_vector();
+  EXPECT_EQ(after[0], before[0]);
+  EXPECT_EQ(after[1], before[1]);
+  EXPECT_NE(after[2], before[2]);
+}
+
+// module.hpp: a copy shares the parameters' storage (and the gradients accumulated so far),
+// but not the options, the training flag, requires_grad, or a rebinding of weight().
+TEST(Module, CopiesShareParameterStorageNotFlags) {
+  Generator gen(14);
+  Linear a(LinearOptions(3, 2), gen);
+  Linear b = a;
+  EXPECT_TRUE(b.weight().shares_storage_with(a.weight()));
+  const std::vector<float> bias_before = a.bias().to_float_vector();
+  optim::SGD sgd(optim::make_parameters(b), optim::SGDOptions(1.0));
+  sgd.step({WeightGrad::from_dense(Tensor::zeros({2, 3})),
+            WeightGrad::from_dense(layers_test::full({2}, 1.0f))});
+  // a sees the update of b's parameters: bias - 1 * 1.
+  EXPECT_EQ(a.bias().to_float_vector(),
+            (std::vector<float>{bias_before[0] - 1.0f, bias_before[1] - 1.0f}));
+  b.eval();
+  EXPECT_TRUE(a.is_training());
+  b.weight() = a.weight().clone();  // rebinding one copy leaves the other alone
+  EXPECT_FALSE(b.weight().shares_storage_with(a.weight()));
+
+  Embedding e(EmbeddingOptions(4, 2).padding_idx(3), gen);
+  Embedding f = e;
+  const std::vector<float> table_before = e.weight().to_float_vector();
+  f.reset_parameters(gen);  // redraws the shared table in place
+  EXPECT_NE(e.weight().to_float_vector(), table_before);
+  EXPECT_EQ(e.weight().to_float_vector(), f.weight().to_float_vector());
+  f.set_requires_grad(false);
+  EXPECT_TRUE(e.requires_grad());
+
+  EmbeddingBag bag(EmbeddingBagOptions(4, 2), gen);
+  EmbeddingBag bag_copy = bag;
+  bag_copy.weight().data<float>()[0] = 42.0f;
+  EXPECT_EQ(bag.weight().data<float>()[0], 42.0f);
+}
+
+TEST(Module, CopiesShareAccumulatedGradients) {
+  Generator gen(15);
+  Linear a(LinearOptions(3, 2), gen);
+  const Tensor x = randn({4, 3}, gen);
+  const Tensor gy = randn({4, 2}, gen);
+  a.forward(x);
+  a.backward(gy);
+  const Tensor once = a.gradients()[0].second.clone();
+  Linear b = a;
+  EXPECT_TRUE(b.gradients()[0].second.shares_storage_with(a.gradients()[0].second));
+  // b's cached input is a's: its backward adds into the shared gradient, which a sees.
+  b.backward(gy);
+  Tensor twice = once.clone();
+  for (std::int64_t j = 0; j < twice.numel(); ++j) twice.data<float>()[j] *= 2.0f;
+  EXPECT_TRUE(bitwise_equal(a.gradients()[0].second, twice));
+  // Dropping b's gradients drops only b's handles.
+  b.zero_grad(/*set_to_none=*/true);
+  EXPECT_FALSE(b.gradients()[0].second.defined());
+  EXPECT_TRUE(a.gradients()[0].second.defined());
+}
+
+TEST(Module, FunctionalLinearChecksItsArguments) {
+  Generator gen(16);
+  const Tensor w = randn({2, 3}, gen);
+  EXPECT_EQ(functional::linear(randn({4, 3}, gen), w).shape(), (Shape{4, 2}));
+  EXPECT_THROW(functional::linear(randn({4, 3}, gen), randn({6}, gen)), ValueError);
+  EXPECT_THROW(functional::linear(randn({4, 2}, gen), w), ValueError);
+  EXPECT_THROW(functional::linear(randn({4, 3}, gen), w, randn({3}, gen)), ValueError);
+  EXPECT_THROW(functional::linear(Tensor::zeros({4, 3}, DType::Int64), w), TypeError);
+  EXPECT_THROW(functional::linear(randn({4, 3}, gen), Tensor::zeros({2, 3}, DType::Float16)),
+               TypeError);
+  EXPECT_THROW(functional::linear_backward(randn({4, 3}, gen), w, randn({4, 3}, gen), false),
+               ValueError);
+  const LinearGrad g =
+      functional::linear_backward(randn({4, 3}, gen), w, randn({4, 2}, gen), false);
+  EXPECT_FALSE(g.bias.defined());
+  EXPECT_EQ(g.weight.shape(), (Shape{2, 3}));
 }
 
 }  // namespace

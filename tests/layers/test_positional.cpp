@@ -58,15 +58,15 @@ TEST(Positional, SinusoidalForwardAddsRowsAndPassesGradients) {
   }
   Tensor g = randn({2, 3, 4}, gen);
   EXPECT_TRUE(bitwise_equal(pos.backward(g), g));
-  EXPECT_TRUE(pos.parameters().empty());
+  EXPECT_TRUE(pos.named_parameters().empty());
 }
 
 TEST(Positional, LearnedIsAnEmbeddingOverPositions) {
   Generator gen(52);
   LearnedPositionalEmbedding pos(8, 3, gen);
-  EXPECT_EQ(pos.parameters().size(), 1u);
-  EXPECT_EQ(pos.parameters()[0].first, "weight");
-  EXPECT_TRUE(pos.parameters()[0].second.shares_storage_with(pos.embedding().weight()));
+  EXPECT_EQ(pos.named_parameters().size(), 1u);
+  EXPECT_EQ(pos.named_parameters()[0].first, "weight");
+  EXPECT_TRUE(pos.named_parameters()[0].second.shares_storage_with(pos.embedding().weight()));
   Tensor x = randn({2, 5, 3}, gen);  // [B, L, D]
   Tensor y = pos.forward(x);
   const float* w = pos.weight().data<float>();
@@ -96,7 +96,7 @@ TEST(Positional, LearnedIsAnEmbeddingOverPositions) {
   Sequential model;
   model.push_back(SinusoidalPositionalEmbedding(8, 3));
   model.push_back(LearnedPositionalEmbedding(8, 3, gen));
-  EXPECT_EQ(model.parameters()[0].first, "1.weight");
+  EXPECT_EQ(model.named_parameters()[0].first, "1.weight");
   EXPECT_EQ(model.forward(x).shape(), x.shape());
 }
 

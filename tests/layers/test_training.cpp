@@ -11,18 +11,12 @@
 #include "embedkit/nn/dropout.hpp"
 #include "embedkit/nn/linear.hpp"
 #include "embedkit/nn/sequential.hpp"
+#include "embedkit/optim/module_parameters.hpp"
 #include "embedkit/optim/sgd.hpp"
 #include "layer_test_support.hpp"
 
 namespace embedkit::nn {
 namespace {
-
-std::vector<optim::Parameter> optimizer_parameters(const Module& model) {
-  std::vector<optim::Parameter> params;
-  for (const auto& [name, value] : model.parameters())
-    params.push_back({name, value, std::nullopt});
-  return params;
-}
 
 TEST(Training, MlpLearnsSeparableClusters) {
   Generator gen(61);
@@ -39,7 +33,7 @@ TEST(Training, MlpLearnsSeparableClusters) {
   }
   Sequential model(Linear(LinearOptions(2, 16), gen), Tanh(), Dropout(0.1, gen),
                    Linear(LinearOptions(16, classes), gen));
-  optim::SGD sgd(optimizer_parameters(model), optim::SGDOptions(0.3).momentum(0.9));
+  optim::SGD sgd(optim::make_parameters(model), optim::SGDOptions(0.3).momentum(0.9));
 
   double first_loss = 0;
   for (int step = 0; step < 150; ++step) {

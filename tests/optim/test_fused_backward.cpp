@@ -14,6 +14,7 @@
 #include "embedkit/optim/adam.hpp"
 #include "embedkit/optim/fused_backward.hpp"
 #include "embedkit/optim/lazy_adam.hpp"
+#include "embedkit/optim/module_parameters.hpp"
 #include "embedkit/optim/rowwise_adagrad.hpp"
 #include "embedkit/optim/sgd.hpp"
 #include "embedkit/optim/sparse_adam.hpp"
@@ -177,7 +178,7 @@ TEST(FusedBackward, EmbeddingBagEqualsBackwardThenStep) {
           Tensor offsets = Tensor::from_vector<std::int64_t>({0, 0, 5, 11, 11, 20});  // empty bags
           Tensor psw = mode == nn::BagMode::Sum ? random_floats(gen, {24}) : Tensor();
           Tensor grad_out = random_floats(gen, {6, 5});
-          fused_backward_step(fused, ids, offsets, grad_out, *opt_fused, 0, psw);
+          fused_backward_step(fused, ids, offsets, grad_out, *opt_fused, psw);
           const Tensor dense = plain.backward(ids, offsets, grad_out, psw).weight.dense();
           opt_plain->step({touched_rows(dense, ids, 0)});
           ASSERT_EQ(fused.weight().to_float_vector(), plain.weight().to_float_vector())
@@ -258,7 +259,6 @@ TEST(FusedBackward, RefusedCasesChangeNothing) {
       fused_backward_step(emb, Tensor::from_vector<std::int64_t>({1, 6, 2}), grad_out, sparse_adam),
       IndexError);
   EXPECT_THROW(fused_backward_step(emb, ids, Tensor::zeros({3, 4}), sparse_adam), ValueError);
-  EXPECT_THROW(fused_backward_step(emb, ids, grad_out, sparse_adam, 1), ValueError);
   EXPECT_TRUE(sparse_adam.state_dict().empty());  // the step was never counted
 
   Tensor other = Tensor::zeros({6, 3});
@@ -274,6 +274,66 @@ TEST(FusedBackward, RefusedCasesChangeNothing) {
   nn::Embedding frozen = nn::Embedding::from_pretrained(emb.weight());
   EXPECT_THROW(fused_backward_step(frozen, ids, grad_out, sparse_adam), ValueError);
   EXPECT_EQ(emb.weight().to_float_vector(), before);
+}
+
+// The optimizer parameter is found by the table (shared storage, same start and shape), wherever
+// it is among the optimizer's parameters: the result equals an optimizer over the table alone.
+TEST(FusedBackward, FindsTheTableAmongTheOptimizersParameters) {
+  Generator gen(7);
+  nn::Embedding fused(nn::EmbeddingOptions(8, 3).padding_idx(2), gen);
+  nn::Embedding alone(nn::EmbeddingOptions(8, 3).weight(fused.weight().clone()).padding_idx(2));
+  nn::EmbeddingBag bag(nn::EmbeddingBagOptions(5, 3).mode(nn::BagMode::Sum), gen);
+  Tensor other = Tensor::zeros({8, 3});
+  std::vector<Parameter> params = {{"other", other, std::nullopt}};
+  for (Parameter& p : make_parameters(bag, "bag")) params.push_back(std::move(p));
+  for (Parameter& p : make_parameters(fused, "embedding")) params.push_back(std::move(p));
+  SparseAdam opt(std::move(params), SparseAdamOptions(0.01));
+  SparseAdam opt_alone(make_parameters(alone), SparseAdamOptions(0.01));
+  const std::vector<float> bag_before = bag.weight().to_float_vector();
+  for (int step = 0; step < 3; ++step) {
+    Tensor ids = random_ids(gen, 12, 8);
+    Tensor grad_out = random_floats(gen, {12, 3});
+    fused_backward_step(fused, ids, grad_out, opt);
+    fused_backward_step(alone, ids, grad_out, opt_alone);
+    ASSERT_EQ(fused.weight().to_float_vector(), alone.weight().to_float_vector()) << step;
+  }
+  EXPECT_EQ(other.to_float_vector(), std::vector<float>(24, 0.0f));
+  EXPECT_EQ(bag.weight().to_float_vector(), bag_before);
+
+  // The bag's table is the optimizer's second parameter.
+  fused_backward_step(bag, Tensor::from_vector<std::int64_t>({0, 4, 4}),
+                      Tensor::from_vector<std::int64_t>({0, 1}), random_floats(gen, {2, 3}), opt);
+  EXPECT_NE(bag.weight().to_float_vector(), bag_before);
+  EXPECT_EQ(other.to_float_vector(), std::vector<float>(24, 0.0f));
+}
+
+// A table that is not among the optimizer's parameters (a view of it with another shape is not
+// it either) is a ValueError raised before the step is counted or any row moves.
+TEST(FusedBackward, TableNotAmongTheParametersIsAValueErrorThatChangesNothing) {
+  Generator gen(8);
+  nn::Embedding emb(nn::EmbeddingOptions(6, 3), gen);
+  const std::vector<float> before = emb.weight().to_float_vector();
+  const Tensor ids = Tensor::from_vector<std::int64_t>({1, 2, 2});
+  const Tensor grad_out = random_floats(gen, {3, 3});
+  Tensor copy = emb.weight().clone();
+  SparseAdam copied({{"weight", copy, std::nullopt}}, SparseAdamOptions(0.1));
+  try {
+    fused_backward_step(emb, ids, grad_out, copied);
+    ADD_FAILURE() << "no ValueError";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("not among the optimizer's parameters"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(copied.state_dict().empty());
+  SGD flat({{"flat", emb.weight().reshape({18}), std::nullopt}}, SGDOptions(0.1));
+  EXPECT_THROW(fused_backward_step(emb, ids, grad_out, flat), ValueError);
+  nn::EmbeddingBag bag(nn::EmbeddingBagOptions(6, 3).mode(nn::BagMode::Sum), gen);
+  EXPECT_THROW(fused_backward_step(bag, ids, Tensor::from_vector<std::int64_t>({0}),
+                                   random_floats(gen, {1, 3}), copied),
+               ValueError);
+  EXPECT_TRUE(copied.state_dict().empty());
+  EXPECT_EQ(emb.weight().to_float_vector(), before);
+  EXPECT_EQ(copy.to_float_vector(), before);
 }
 
 }  // namespace

@@ -1115,7 +1115,7 @@ TEST_F(LargeShapes, FusedStepEqualsTorchSparseBackwardThenStep) {
             nn::EmbeddingBag module(
                 nn::EmbeddingBagOptions(rows, dim).weight(table).mode(v.mode).padding_idx(padding));
             embedkit::optim::fused_backward_step(module, view_of(b.ids), view_of(b.offsets),
-                                                 view_of(b.grad_out), *opt, 0,
+                                                 view_of(b.grad_out), *opt,
                                                  v.psw ? view_of(b.psw) : Tensor());
           } else {
             nn::Embedding module(

@@ -113,7 +113,7 @@ TEST(KeyedVectors, BatchAgreesWithSingleQueries) {
 TEST(KeyedVectors, AnalogyKingManWomanIsQueen) {
   const KeyedVectors kv = royal();
   // king - man + woman: q = unit(king) - man + woman = (-1.293, 0.707, 0).
-  const auto add = kv.analogy("king", "man", "woman", AnalogyMethod::kAdd, 2);
+  const auto add = kv.analogy("king", "man", "woman", AnalogyMethod::Add, 2);
   ASSERT_EQ(add.size(), 2u);
   EXPECT_EQ(add[0].word, "queen");
   const double qx = std::sqrt(0.5) - 2.0;
@@ -125,7 +125,7 @@ TEST(KeyedVectors, AnalogyKingManWomanIsQueen) {
 
   // 3CosMul scores x by (1 + cos(x, king))/2 * (1 + cos(x, woman))/2 / ((1 + cos(x, man))/2
   // + 0.001). queen: 0.5 * 0.8536 / (0.1464 + 0.001); apple: 0.5 * 0.5 / (0.5 + 0.001).
-  const auto mul = kv.analogy("king", "man", "woman", AnalogyMethod::kMul, 2);
+  const auto mul = kv.analogy("king", "man", "woman", AnalogyMethod::Mul, 2);
   EXPECT_EQ(mul[0].word, "queen");
   const double c = (1.0 + std::sqrt(0.5)) / 2.0;
   EXPECT_NEAR(mul[0].score, 0.5 * c / ((1.0 - c) + 0.001), 1e-4);

@@ -17,13 +17,12 @@ struct AnalogyOptions {
   std::string b;
   std::string c;
   std::string method = "add";
-  NeighbourQuery query;
+  NeighborQuery query;
 };
 
 int run_analogy(const AnalogyOptions& o) {
   const vectors::KeyedVectors kv = load_keyed_vectors(o.vectors, o.query.format);
-  const auto method =
-      o.method == "mul" ? vectors::AnalogyMethod::kMul : vectors::AnalogyMethod::kAdd;
+  const auto method = o.method == "mul" ? vectors::AnalogyMethod::Mul : vectors::AnalogyMethod::Add;
   const auto top = kv.analogy(o.a, o.b, o.c, method, o.query.topn, o.query.restrict_to());
   if (o.query.json) {
     std::cout << Json::object()
@@ -31,10 +30,10 @@ int run_analogy(const AnalogyOptions& o) {
                      .set("b", o.b)
                      .set("c", o.c)
                      .set("method", o.method)
-                     .set("answers", neighbours_json(top))
+                     .set("answers", neighbors_json(top))
                      .dump();
   } else {
-    print_neighbours(top);
+    print_neighbors(top);
   }
   return 0;
 }
@@ -55,7 +54,7 @@ Command add_analogy(CLI::App& parent) {
                   "add: 3CosAdd (cosine with A - B + C); mul: 3CosMul (Levy & Goldberg 2014)")
       ->check(CLI::IsMember({"add", "mul"}))
       ->capture_default_str();
-  add_neighbour_query_options(app, o->query, "How many answers");
+  add_neighbor_query_options(app, o->query, "How many answers");
   return Command{app, [o] { return run_analogy(*o); }};
 }
 

@@ -18,7 +18,7 @@ struct Command {
 
 // `embedkit tour`: what an embedding table is, shown step by step on a tiny table (tour.cpp).
 Command add_tour(CLI::App& parent);
-// Word vectors: nearest neighbours, analogies, evaluation, format conversion
+// Word vectors: nearest neighbors, analogies, evaluation, format conversion
 // (similar.cpp, analogy.cpp, eval.cpp, convert.cpp).
 Command add_similar(CLI::App& parent);
 Command add_analogy(CLI::App& parent);

@@ -14,16 +14,16 @@ namespace {
 struct SimilarOptions {
   std::string vectors;
   std::string word;
-  NeighbourQuery query;
+  NeighborQuery query;
 };
 
 int run_similar(const SimilarOptions& o) {
   const vectors::KeyedVectors kv = load_keyed_vectors(o.vectors, o.query.format);
   const auto top = kv.most_similar(o.word, o.query.topn, o.query.restrict_to());
   if (o.query.json) {
-    std::cout << Json::object().set("word", o.word).set("neighbors", neighbours_json(top)).dump();
+    std::cout << Json::object().set("word", o.word).set("neighbors", neighbors_json(top)).dump();
   } else {
-    print_neighbours(top);
+    print_neighbors(top);
   }
   return 0;
 }
@@ -36,7 +36,7 @@ Command add_similar(CLI::App& parent) {
       "similar", "The words nearest to WORD by cosine similarity (one 'word<TAB>score' a line)");
   app->add_option("VECTORS", o->vectors, kVectorsInputHelp)->required();
   app->add_option("WORD", o->word, "The word to look up")->required();
-  add_neighbour_query_options(app, o->query, "How many neighbours");
+  add_neighbor_query_options(app, o->query, "How many neighbors");
   return Command{app, [o] { return run_similar(*o); }};
 }
 

@@ -432,7 +432,8 @@ class Tour {
 
     // Linear over one_hot gives the same gradient, except on the padding row: Linear knows no
     // padding_idx, so its <pad> row sums the <pad> positions' gradients like any other row.
-    const nn::LinearGrad lin_grad = linear_->backward(one_hot_, grad_out);
+    const nn::LinearGrad lin_grad =
+        nn::functional::linear_backward(one_hot_, linear_->weight(), grad_out, /*has_bias=*/false);
     Tensor lin_dense = transpose(lin_grad.weight);
     const Tensor lin_pad_row = Tensor::from_vector(std::vector<float>(
         lin_dense.data<float>() + kPad * kDim, lin_dense.data<float>() + (kPad + 1) * kDim));
@@ -548,7 +549,7 @@ class Tour {
         [&] {
           const Tensor oh = F::one_hot(ids, kCostRows);
           product = lin.forward(oh);
-          dense_grad = lin.backward(oh, grad);
+          dense_grad = nn::functional::linear_backward(oh, lin.weight(), grad, /*has_bias=*/false);
         },
         1, 5, 1.5);
     const double ratio = matmul.best_ms / lookup.best_ms;

@@ -1,5 +1,5 @@
 // What the word-vector subcommands (similar, analogy, eval, convert) share: the --format
-// option, loading a vectors file into KeyedVectors, and the neighbour queries' options and
+// option, loading a vectors file into KeyedVectors, and the neighbor queries' options and
 // output.
 #pragma once
 
@@ -124,8 +124,8 @@ inline std::ostream& summary_stream(const std::string& out) {
   return is_std_stream(out) ? std::cerr : std::cout;
 }
 
-// The options of a neighbour query (similar, analogy).
-struct NeighbourQuery {
+// The options of a neighbor query (similar, analogy).
+struct NeighborQuery {
   std::string format;
   std::int64_t topn = 10;
   std::int64_t restrict_vocab = 0;
@@ -137,8 +137,8 @@ struct NeighbourQuery {
   }
 };
 
-inline void add_neighbour_query_options(CLI::App* app, NeighbourQuery& q,
-                                        const std::string& topn_help) {
+inline void add_neighbor_query_options(CLI::App* app, NeighborQuery& q,
+                                       const std::string& topn_help) {
   app->add_option("--topn", q.topn, topn_help)
       ->check(non_negative<std::int64_t>())
       ->capture_default_str();
@@ -150,14 +150,14 @@ inline void add_neighbour_query_options(CLI::App* app, NeighbourQuery& q,
 }
 
 // [{"word": ..., "score": ...}, ...]
-inline Json neighbours_json(const std::vector<vectors::Neighbor>& top) {
+inline Json neighbors_json(const std::vector<vectors::Neighbor>& top) {
   Json out = Json::array();
   for (const auto& nb : top) out.push(Json::object().set("word", nb.word).set("score", nb.score));
   return out;
 }
 
 // One 'word<TAB>score' line each.
-inline void print_neighbours(const std::vector<vectors::Neighbor>& top) {
+inline void print_neighbors(const std::vector<vectors::Neighbor>& top) {
   for (const auto& nb : top) std::cout << nb.word << '\t' << nb.score << '\n';
 }
 

@@ -51,7 +51,7 @@ struct Checkpoint {
 
 struct CheckpointLoadOptions {
   // All expected tensors present and no unexpected model tensors in the file.
-  EMBEDKIT_ARG(CheckpointLoadOptions, bool, strict) = true;
+  EMBEDKIT_ARG(bool, strict) = true;
 };
 
 // Saves atomically. Throws ValueError (before touching the file) for a model name starting

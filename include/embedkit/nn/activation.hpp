@@ -1,5 +1,6 @@
-// Activation layers: ReLU, Tanh, Sigmoid and LogSoftmax, as Modules (module.hpp) over float32
-// tensors of any shape, and the log-softmax / softmax functions the losses build on.
+// Activation layers: ReLU, Tanh, Sigmoid and LogSoftmax, as Layers (layer.hpp) over float32
+// tensors of any shape, and the log-softmax / softmax functions the losses build on. They have
+// no parameters; a copy shares the output its forward() kept (module.hpp).
 //
 // Each backward is the formula PyTorch's autograd uses, evaluated in the same order from the
 // same saved tensor, so given the same forward output the gradient is the same bit for bit:
@@ -16,7 +17,7 @@
 #include <string>
 
 #include "embedkit/core/tensor.hpp"
-#include "embedkit/nn/module.hpp"
+#include "embedkit/nn/layer.hpp"
 
 namespace embedkit::nn {
 
@@ -33,7 +34,7 @@ Tensor softmax(const Tensor& input);
 
 }  // namespace functional
 
-class ReLU : public Module {
+class ReLU : public Layer {
  public:
   Tensor forward(const Tensor& input) override;
   Tensor backward(const Tensor& grad_output) override;
@@ -43,7 +44,7 @@ class ReLU : public Module {
   Tensor output_;
 };
 
-class Tanh : public Module {
+class Tanh : public Layer {
  public:
   Tensor forward(const Tensor& input) override;
   Tensor backward(const Tensor& grad_output) override;
@@ -53,7 +54,7 @@ class Tanh : public Module {
   Tensor output_;
 };
 
-class Sigmoid : public Module {
+class Sigmoid : public Layer {
  public:
   Tensor forward(const Tensor& input) override;
   Tensor backward(const Tensor& grad_output) override;
@@ -65,7 +66,7 @@ class Sigmoid : public Module {
 
 // Log-softmax over the last dimension (PyTorch's nn.LogSoftmax(dim=-1)); with NLLLoss it is
 // CrossEntropyLoss in two steps.
-class LogSoftmax : public Module {
+class LogSoftmax : public Layer {
  public:
   Tensor forward(const Tensor& input) override;
   Tensor backward(const Tensor& grad_output) override;

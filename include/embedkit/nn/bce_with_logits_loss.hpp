@@ -25,10 +25,10 @@ namespace embedkit::nn {
 
 struct BCEWithLogitsLossOptions {
   // Rescales each element's loss.
-  EMBEDKIT_ARG(BCEWithLogitsLossOptions, Tensor, weight);
+  EMBEDKIT_ARG(Tensor, weight);
   // Weight of the positive term per class: > 1 raises recall, < 1 precision.
-  EMBEDKIT_ARG(BCEWithLogitsLossOptions, Tensor, pos_weight);
-  EMBEDKIT_ARG(BCEWithLogitsLossOptions, Reduction, reduction) = Reduction::Mean;
+  EMBEDKIT_ARG(Tensor, pos_weight);
+  EMBEDKIT_ARG(Reduction, reduction) = Reduction::Mean;
 };
 
 namespace functional {

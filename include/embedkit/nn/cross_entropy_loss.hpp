@@ -27,11 +27,11 @@ namespace embedkit::nn {
 
 struct CrossEntropyLossOptions {
   // Per-class rescaling weight, float32 [C]; undefined = all ones.
-  EMBEDKIT_ARG(CrossEntropyLossOptions, Tensor, weight);
-  EMBEDKIT_ARG(CrossEntropyLossOptions, std::int64_t, ignore_index) = -100;
-  EMBEDKIT_ARG(CrossEntropyLossOptions, Reduction, reduction) = Reduction::Mean;
+  EMBEDKIT_ARG(Tensor, weight);
+  EMBEDKIT_ARG(std::int64_t, ignore_index) = -100;
+  EMBEDKIT_ARG(Reduction, reduction) = Reduction::Mean;
   // In [0, 1]; 0 is plain cross-entropy.
-  EMBEDKIT_ARG(CrossEntropyLossOptions, double, label_smoothing) = 0.0;
+  EMBEDKIT_ARG(double, label_smoothing) = 0.0;
 };
 
 namespace functional {

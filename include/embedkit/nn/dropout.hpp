@@ -7,6 +7,9 @@
 // _dropout_impl): noise = mask / (1 - p) in float32, output = input * noise, and backward
 // multiplies by the same noise, so given the same mask the results equal PyTorch's bit for bit.
 // p = 1 gives input * 0 (as PyTorch: zeros, and nan for an infinite input).
+//
+// Dropout is a Layer (layer.hpp). A copy has its own Generator with the same state, so it draws
+// the same masks; what else a copy shares: module.hpp.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +18,7 @@
 #include "embedkit/core/arg.hpp"
 #include "embedkit/core/generator.hpp"
 #include "embedkit/core/tensor.hpp"
-#include "embedkit/nn/module.hpp"
+#include "embedkit/nn/layer.hpp"
 
 namespace embedkit::nn {
 
@@ -23,10 +26,10 @@ struct DropoutOptions {
   DropoutOptions() = default;
   /* implicit */ DropoutOptions(double p) : p_(p) {}  // NOLINT: Dropout(0.2) reads naturally
   // Probability of zeroing an element, in [0, 1] (ValueError otherwise).
-  EMBEDKIT_ARG(DropoutOptions, double, p) = 0.5;
+  EMBEDKIT_ARG(double, p) = 0.5;
 };
 
-class Dropout : public Module {
+class Dropout : public Layer {
  public:
   // The mask generator is seeded with one draw from the default generator (so manual_seed()
   // makes a model's masks reproducible) ...

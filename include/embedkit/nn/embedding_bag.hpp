@@ -5,6 +5,9 @@
 // (bag b = ids[offsets[b] : offsets[b+1]]; with include_last_offset the last offset closes the
 // last bag and must equal ids.numel()). Semantics are PyTorch's (torch.nn.EmbeddingBag /
 // F.embedding_bag); differences, all on the side of safety, are in docs/conformance.md.
+//
+// EmbeddingBag is a Module (module.hpp), as Embedding is (embedding.hpp): named_parameters() is
+// {"weight"}; a copy shares the table.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +17,7 @@
 #include "embedkit/core/arg.hpp"
 #include "embedkit/core/generator.hpp"
 #include "embedkit/core/tensor.hpp"
+#include "embedkit/nn/module.hpp"
 #include "embedkit/nn/unknown_ids.hpp"
 #include "embedkit/nn/weight_grad.hpp"
 
@@ -24,46 +28,46 @@ enum class BagMode { Sum, Mean, Max };
 std::string bag_mode_name(BagMode mode);
 
 struct EmbeddingBagFuncOptions {
-  EMBEDKIT_ARG(EmbeddingBagFuncOptions, BagMode, mode) = BagMode::Mean;
-  EMBEDKIT_ARG(EmbeddingBagFuncOptions, std::optional<double>, max_norm);
-  EMBEDKIT_ARG(EmbeddingBagFuncOptions, double, norm_type) = 2.0;
-  EMBEDKIT_ARG(EmbeddingBagFuncOptions, bool, scale_grad_by_freq) = false;
-  EMBEDKIT_ARG(EmbeddingBagFuncOptions, bool, sparse) = false;
-  EMBEDKIT_ARG(EmbeddingBagFuncOptions, bool, include_last_offset) = false;
+  EMBEDKIT_ARG(BagMode, mode) = BagMode::Mean;
+  EMBEDKIT_ARG(std::optional<double>, max_norm);
+  EMBEDKIT_ARG(double, norm_type) = 2.0;
+  EMBEDKIT_ARG(bool, scale_grad_by_freq) = false;
+  EMBEDKIT_ARG(bool, sparse) = false;
+  EMBEDKIT_ARG(bool, include_last_offset) = false;
   // Ids equal to padding_idx are left out of their bag (not counted by mean).
-  EMBEDKIT_ARG(EmbeddingBagFuncOptions, std::optional<std::int64_t>, padding_idx);
-  EMBEDKIT_ARG(EmbeddingBagFuncOptions, UnknownIds, unknown_ids) = UnknownIds::error();
+  EMBEDKIT_ARG(std::optional<std::int64_t>, padding_idx);
+  EMBEDKIT_ARG(UnknownIds, unknown_ids) = UnknownIds::error();
 };
 
 struct EmbeddingBagOptions {
   EmbeddingBagOptions(std::int64_t num_embeddings, std::int64_t embedding_dim)
       : num_embeddings_(num_embeddings), embedding_dim_(embedding_dim) {}
 
-  EMBEDKIT_ARG(EmbeddingBagOptions, std::int64_t, num_embeddings);
-  EMBEDKIT_ARG(EmbeddingBagOptions, std::int64_t, embedding_dim);
-  EMBEDKIT_ARG(EmbeddingBagOptions, std::optional<double>, max_norm);
-  EMBEDKIT_ARG(EmbeddingBagOptions, double, norm_type) = 2.0;
-  EMBEDKIT_ARG(EmbeddingBagOptions, bool, scale_grad_by_freq) = false;
-  EMBEDKIT_ARG(EmbeddingBagOptions, BagMode, mode) = BagMode::Mean;
-  EMBEDKIT_ARG(EmbeddingBagOptions, bool, sparse) = false;
+  EMBEDKIT_ARG(std::int64_t, num_embeddings);
+  EMBEDKIT_ARG(std::int64_t, embedding_dim);
+  EMBEDKIT_ARG(std::optional<double>, max_norm);
+  EMBEDKIT_ARG(double, norm_type) = 2.0;
+  EMBEDKIT_ARG(bool, scale_grad_by_freq) = false;
+  EMBEDKIT_ARG(BagMode, mode) = BagMode::Mean;
+  EMBEDKIT_ARG(bool, sparse) = false;
   // A caller-given table, shared and used as is (PyTorch's _weight).
-  EMBEDKIT_ARG(EmbeddingBagOptions, Tensor, weight);
-  EMBEDKIT_ARG(EmbeddingBagOptions, bool, include_last_offset) = false;
-  EMBEDKIT_ARG(EmbeddingBagOptions, std::optional<std::int64_t>, padding_idx);
-  EMBEDKIT_ARG(EmbeddingBagOptions, DType, dtype) = DType::Float32;
-  EMBEDKIT_ARG(EmbeddingBagOptions, UnknownIds, unknown_ids) = UnknownIds::error();
+  EMBEDKIT_ARG(Tensor, weight);
+  EMBEDKIT_ARG(bool, include_last_offset) = false;
+  EMBEDKIT_ARG(std::optional<std::int64_t>, padding_idx);
+  EMBEDKIT_ARG(DType, dtype) = DType::Float32;
+  EMBEDKIT_ARG(UnknownIds, unknown_ids) = UnknownIds::error();
 };
 
 struct EmbeddingBagFromPretrainedOptions {
-  EMBEDKIT_ARG(EmbeddingBagFromPretrainedOptions, bool, freeze) = true;
-  EMBEDKIT_ARG(EmbeddingBagFromPretrainedOptions, std::optional<double>, max_norm);
-  EMBEDKIT_ARG(EmbeddingBagFromPretrainedOptions, double, norm_type) = 2.0;
-  EMBEDKIT_ARG(EmbeddingBagFromPretrainedOptions, bool, scale_grad_by_freq) = false;
-  EMBEDKIT_ARG(EmbeddingBagFromPretrainedOptions, BagMode, mode) = BagMode::Mean;
-  EMBEDKIT_ARG(EmbeddingBagFromPretrainedOptions, bool, sparse) = false;
-  EMBEDKIT_ARG(EmbeddingBagFromPretrainedOptions, bool, include_last_offset) = false;
-  EMBEDKIT_ARG(EmbeddingBagFromPretrainedOptions, std::optional<std::int64_t>, padding_idx);
-  EMBEDKIT_ARG(EmbeddingBagFromPretrainedOptions, UnknownIds, unknown_ids) = UnknownIds::error();
+  EMBEDKIT_ARG(bool, freeze) = true;
+  EMBEDKIT_ARG(std::optional<double>, max_norm);
+  EMBEDKIT_ARG(double, norm_type) = 2.0;
+  EMBEDKIT_ARG(bool, scale_grad_by_freq) = false;
+  EMBEDKIT_ARG(BagMode, mode) = BagMode::Mean;
+  EMBEDKIT_ARG(bool, sparse) = false;
+  EMBEDKIT_ARG(bool, include_last_offset) = false;
+  EMBEDKIT_ARG(std::optional<std::int64_t>, padding_idx);
+  EMBEDKIT_ARG(UnknownIds, unknown_ids) = UnknownIds::error();
 };
 
 // Gradients of embedding_bag(): the table's, and the per-sample weights' when they were given
@@ -98,7 +102,7 @@ EmbeddingBagGrad embedding_bag_backward(const Tensor& ids, const Tensor& weight,
 
 }  // namespace functional
 
-class EmbeddingBag {
+class EmbeddingBag : public Module {
  public:
   explicit EmbeddingBag(const EmbeddingBagOptions& options);
   EmbeddingBag(const EmbeddingBagOptions& options, Generator& gen);
@@ -118,7 +122,11 @@ class EmbeddingBag {
   const EmbeddingBagOptions& options() const { return options_; }
   bool requires_grad() const { return requires_grad_; }
   void set_requires_grad(bool value) { requires_grad_ = value; }
-  std::string repr() const;
+  // {"weight", the table}.
+  NamedTensors named_parameters() const override;
+  // The padding row of "weight", when padding_idx is set.
+  std::optional<std::int64_t> padding_row(const std::string& name) const override;
+  std::string repr() const override;
 
  private:
   EmbeddingBag(const EmbeddingBagOptions& options, Generator* gen);  // null: default generator

@@ -2,13 +2,15 @@
 // Embedding(ids) == Linear(one_hot(ids)) with W^T as the table, forward and backward.
 //
 // Two ways to use it:
-// - As a Module (module.hpp): forward(x) on a non-const Linear keeps x; backward(grad_output)
-//   returns the input's gradient and accumulates weight/bias gradients (gradients()).
-// - Statelessly: the const forward(x) and backward(x, grad_output) compute and return, and
+// - As a Layer (layer.hpp): forward(x) keeps x; backward(grad_output) returns the input's
+//   gradient and accumulates weight/bias gradients (gradients()).
+// - Statelessly, as PyTorch's F.linear: functional::linear(x, weight, bias) and
+//   functional::linear_backward(x, weight, grad_output, has_bias) compute and return, and
 //   change nothing.
 // Both compute the same numbers. The matrix products sum each output over the inner dimension in
 // ascending order (see src/nn/gemm.hpp), so results are deterministic and equal bit for bit to
-// the naive loops; they differ from PyTorch's BLAS by rounding only.
+// the naive loops; they differ from PyTorch's BLAS by rounding only. What a copy of a Linear
+// shares: module.hpp.
 #pragma once
 
 #include <cstdint>
@@ -17,16 +19,16 @@
 #include "embedkit/core/arg.hpp"
 #include "embedkit/core/generator.hpp"
 #include "embedkit/core/tensor.hpp"
-#include "embedkit/nn/module.hpp"
+#include "embedkit/nn/layer.hpp"
 
 namespace embedkit::nn {
 
 struct LinearOptions {
   LinearOptions(std::int64_t in_features, std::int64_t out_features)
       : in_features_(in_features), out_features_(out_features) {}
-  EMBEDKIT_ARG(LinearOptions, std::int64_t, in_features);
-  EMBEDKIT_ARG(LinearOptions, std::int64_t, out_features);
-  EMBEDKIT_ARG(LinearOptions, bool, bias) = true;
+  EMBEDKIT_ARG(std::int64_t, in_features);
+  EMBEDKIT_ARG(std::int64_t, out_features);
+  EMBEDKIT_ARG(bool, bias) = true;
 };
 
 struct LinearGrad {
@@ -35,22 +37,31 @@ struct LinearGrad {
   Tensor bias;    // [out_features], undefined without bias
 };
 
-class Linear : public Module {
+namespace functional {
+
+// input [..., in] float32, weight [out, in] float32, bias [out] float32 or undefined ->
+// [..., out]. TypeError for another element type, ValueError for another shape.
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor());
+// The gradients of linear() given the gradient of its output [..., out]; LinearGrad::bias is
+// defined when has_bias.
+LinearGrad linear_backward(const Tensor& input, const Tensor& weight, const Tensor& grad_output,
+                           bool has_bias);
+
+}  // namespace functional
+
+class Linear : public Layer {
  public:
   // Weight and bias drawn from U(-1/sqrt(in), 1/sqrt(in)) as PyTorch's default.
   explicit Linear(const LinearOptions& options);
   Linear(const LinearOptions& options, Generator& gen);
 
-  // input [..., in_features] float32 -> [..., out_features]. TypeError for another element
-  // type, ValueError for another shape.
-  Tensor forward(const Tensor& input) const;
-  LinearGrad backward(const Tensor& input, const Tensor& grad_output) const;
-
-  // Module: as above, keeping `input` for backward(grad_output).
+  // input [..., in_features] float32 -> [..., out_features], keeping `input` for
+  // backward(grad_output). TypeError for another element type, ValueError for another shape
+  // (of the input, or of a weight or bias no longer fitting the options).
   Tensor forward(const Tensor& input) override;
   Tensor backward(const Tensor& grad_output) override;
   // "weight" [out, in] and, with bias, "bias" [out].
-  NamedTensors parameters() const override;
+  NamedTensors named_parameters() const override;
   NamedTensors gradients() const override;
   void zero_grad(bool set_to_none = false) override;
   std::string repr() const override;
@@ -62,12 +73,15 @@ class Linear : public Module {
   const LinearOptions& options() const { return options_; }
 
  private:
+  // The weight and bias still fit the options (they are reachable through weight()/bias()).
+  void check_parameters() const;
+
   LinearOptions options_;
   Tensor weight_;
   Tensor bias_;
   Tensor weight_grad_;
   Tensor bias_grad_;
-  Tensor input_;  // the latest Module forward()'s input
+  Tensor input_;  // the latest forward()'s input
 };
 
 }  // namespace embedkit::nn

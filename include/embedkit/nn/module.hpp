@@ -1,38 +1,51 @@
-// The layer interface of embedkit's training stack: explicit forward and backward, no autograd.
+// The base of every embedkit layer: named parameters, train/eval and a repr, as LibTorch's
+// torch::nn::Module gives them. Embedding and EmbeddingBag (whose forward takes ids and whose
+// backward returns a WeightGrad) are Modules; the layers that map a float32 tensor to a float32
+// tensor, and that Sequential chains, are Layers (layer.hpp), Modules with forward(x) and
+// backward(grad_output).
 //
-// A Module is a function of one float32 tensor with a hand-written gradient:
+//   nn::Embedding emb(nn::EmbeddingOptions(1000, 16));
+//   emb.named_parameters();   // {{"weight", table}}, the names PyTorch's state_dict gives
+//   emb.parameters();         // {table}
+//   optim::SparseAdam opt(optim::make_parameters(emb), optim::SparseAdamOptions(1e-3));
 //
-//   Tensor y  = m.forward(x);      // computes y and keeps what backward needs (x, y or a mask)
-//   Tensor gx = m.backward(gy);    // d(loss)/dx given d(loss)/dy, for the latest forward; it
-//                                  // also ADDS d(loss)/d(parameter) into each parameter's gradient
-//   optimizer.step(m.weight_grads());
-//   m.zero_grad();
-//
-// The rules, chosen to match what a PyTorch user expects from autograd:
-// - backward() uses the state of the most recent forward(). Calling it again repeats the same
-//   backward (as retain_graph=True would), and accumulates the parameter gradients again.
-//   backward() before any forward() raises ValueError.
-// - What forward() keeps shares storage with its input or output (no copy): modifying the
-//   input in place between forward() and backward() changes the gradient. (PyTorch detects
-//   this with version counters; embedkit has no in-place tensor operations of its own.)
-// - Parameter gradients accumulate across backward() calls until zero_grad(), like .grad.
-//   Before the first backward() a gradient is undefined (PyTorch's None): the optimizer then
-//   leaves that parameter alone.
-// - parameters() and gradients() list the same names in the same order, the names PyTorch's
-//   state_dict would give ("weight", "bias"; "0.weight", "2.bias" inside a Sequential).
-//   The tensors share storage with the module: an optimizer updates them in place.
+// The rules:
+// - named_parameters() lists the trainable tensors in a stable order, named as PyTorch's
+//   state_dict names them ("weight", "bias"; "0.weight", "2.bias" inside a Sequential);
+//   parameters() is the same tensors without the names. Both share storage with the module: an
+//   optimizer updates them in place, and a checkpoint written from named_parameters() reads
+//   back into them.
+// - A frozen table (from_pretrained with freeze) is still listed, as PyTorch lists a parameter
+//   with requires_grad=False.
 // - train(false) / eval() switches training-only behaviour (Dropout) off; modules start in
 //   training mode, as in PyTorch.
-// - A module is not thread-safe: forward() writes the module's cached state.
+// - A module is not thread-safe: a Layer's forward() writes its cached state, and max_norm
+//   renormalises table rows in place.
+//
+// What a copy shares. Copying a module (its copy constructor; Sequential is move-only) copies
+// Tensor handles, and a Tensor copy shares storage (core/tensor.hpp). So a copy:
+// - SHARES the parameters' storage: an update through either (an optimizer step, max_norm,
+//   reset_parameters() on an Embedding, which fills the table in place) is seen by both. Use
+//   clone() on the weights for an independent module, e.g. EmbeddingOptions(...).weight(
+//   other.weight().clone()).
+// - SHARES the storage of the gradients accumulated so far (Layer::gradients()); the next
+//   backward() of either adds into that shared tensor in place, so the other sees it, while
+//   zero_grad(true) on one only drops its own handle.
+// - COPIES the options, the training flag and requires_grad: train(), eval(),
+//   set_requires_grad() on one leave the other alone.
+// - Shares the tensors a Layer's forward() cached for backward(); each copy's next forward()
+//   replaces only its own. Dropout's generator is copied by value (both draw the same masks).
+// Assigning a new tensor to one copy's weight() (weight() = t) rebinds that copy only.
+// tests/layers/test_module.cpp (Module.CopiesShare*) checks these.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "embedkit/core/tensor.hpp"
-#include "embedkit/nn/weight_grad.hpp"
 
 namespace embedkit::nn {
 
@@ -43,24 +56,13 @@ class Module {
  public:
   virtual ~Module() = default;
 
-  // Output for `input`; keeps what backward() needs.
-  virtual Tensor forward(const Tensor& input) = 0;
-  // Gradient with respect to the latest forward()'s input, given the gradient with respect to
-  // its output (same shape as that output); accumulates the parameters' gradients.
-  virtual Tensor backward(const Tensor& grad_output) = 0;
-
   // Trainable tensors, named as in PyTorch's state_dict (empty for parameter-free modules).
-  virtual NamedTensors parameters() const { return {}; }
-  // The accumulated gradient of each parameter, same names and order as parameters(); a
-  // tensor is undefined until the first backward() (or after zero_grad(true)).
-  virtual NamedTensors gradients() const { return {}; }
-  // Zero-fills every defined gradient (PyTorch 1.13's default), or with set_to_none makes
-  // them undefined again, so an optimizer skips the parameters until the next backward().
-  virtual void zero_grad(bool set_to_none = false) { static_cast<void>(set_to_none); }
-
-  // The gradients of parameters() as optimizer input: optim::Optimizer::step(weight_grads()).
-  // An undefined gradient becomes an empty WeightGrad ("no gradient this step").
-  std::vector<WeightGrad> weight_grads() const;
+  virtual NamedTensors named_parameters() const { return {}; }
+  // The tensors of named_parameters(), in the same order (LibTorch's parameters()).
+  std::vector<Tensor> parameters() const;
+  // The row of parameter `name` that no update may move (an Embedding's padding row), resolved
+  // to 0 <= row < rows; none by default. optim::make_parameters passes it to the optimizer.
+  virtual std::optional<std::int64_t> padding_row(const std::string& name) const;
   // Number of trainable scalars.
   std::int64_t num_parameters() const;
 
@@ -78,12 +80,6 @@ class Module {
   Module& operator=(const Module&) = default;
   Module(Module&&) = default;
   Module& operator=(Module&&) = default;
-
-  // grad += delta (same shape), or grad = delta when grad is undefined (delta must be a fresh
-  // tensor nobody else writes).
-  static void accumulate_grad(Tensor& grad, const Tensor& delta);
-  // Zero-fills or resets one gradient, per zero_grad()'s contract.
-  static void clear_grad(Tensor& grad, bool set_to_none);
 
  private:
   bool training_ = true;

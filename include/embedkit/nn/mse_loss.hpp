@@ -19,7 +19,7 @@ namespace embedkit::nn {
 struct MSELossOptions {
   MSELossOptions() = default;
   /* implicit */ MSELossOptions(Reduction reduction) : reduction_(reduction) {}  // NOLINT
-  EMBEDKIT_ARG(MSELossOptions, Reduction, reduction) = Reduction::Mean;
+  EMBEDKIT_ARG(Reduction, reduction) = Reduction::Mean;
 };
 
 namespace functional {

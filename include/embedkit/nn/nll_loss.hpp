@@ -24,10 +24,10 @@ namespace embedkit::nn {
 
 struct NLLLossOptions {
   // Per-class rescaling weight, float32 [C]; undefined = all ones.
-  EMBEDKIT_ARG(NLLLossOptions, Tensor, weight);
+  EMBEDKIT_ARG(Tensor, weight);
   // Samples with this target contribute nothing, to the loss or to the mean's denominator.
-  EMBEDKIT_ARG(NLLLossOptions, std::int64_t, ignore_index) = -100;
-  EMBEDKIT_ARG(NLLLossOptions, Reduction, reduction) = Reduction::Mean;
+  EMBEDKIT_ARG(std::int64_t, ignore_index) = -100;
+  EMBEDKIT_ARG(Reduction, reduction) = Reduction::Mean;
 };
 
 namespace functional {

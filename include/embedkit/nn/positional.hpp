@@ -5,10 +5,11 @@
 //   SinusoidalPositionalEmbedding pos(max_len, d);      // or LearnedPositionalEmbedding
 //   Tensor x = pos.forward(tokens.forward(ids));        // ids [B, L] -> [B, L, d]
 //
-// Both are Modules over x [..., L, d] (any leading dimensions): forward(x) = x + P[0:L],
+// Both are Layers (layer.hpp) over x [..., L, d] (any leading dimensions): forward(x) = x + P[0:L],
 // broadcast over the leading dimensions, and backward(g) = g. forward(length) returns the rows
 // P[0:length] themselves, [length, d]. A sequence longer than max_len is a ValueError, raised
-// before anything is computed.
+// before anything is computed. A copy of a LearnedPositionalEmbedding shares its table
+// (module.hpp says what a copy shares).
 #pragma once
 
 #include <cstdint>
@@ -17,7 +18,7 @@
 #include "embedkit/core/generator.hpp"
 #include "embedkit/core/tensor.hpp"
 #include "embedkit/nn/embedding.hpp"
-#include "embedkit/nn/module.hpp"
+#include "embedkit/nn/layer.hpp"
 
 namespace embedkit::nn {
 
@@ -25,7 +26,7 @@ namespace embedkit::nn {
 // N(0, 1) as nn.Embedding is). Its one parameter is named "weight", as a subclass of
 // nn.Embedding (fairseq's LearnedPositionalEmbedding) names it; backward() adds to its gradient
 // the sum of g over the leading dimensions, row by row (Embedding::backward's dense gradient).
-class LearnedPositionalEmbedding : public Module {
+class LearnedPositionalEmbedding : public Layer {
  public:
   LearnedPositionalEmbedding(std::int64_t max_len, std::int64_t dim);
   LearnedPositionalEmbedding(std::int64_t max_len, std::int64_t dim, Generator& gen);
@@ -33,7 +34,7 @@ class LearnedPositionalEmbedding : public Module {
   Tensor forward(std::int64_t length) const;
   Tensor forward(const Tensor& input) override;
   Tensor backward(const Tensor& grad_output) override;
-  NamedTensors parameters() const override;
+  NamedTensors named_parameters() const override;
   NamedTensors gradients() const override;
   void zero_grad(bool set_to_none = false) override;
   std::string repr() const override;
@@ -56,7 +57,7 @@ class LearnedPositionalEmbedding : public Module {
 //   PE[pos, 2i + 1] = cos(pos / 10000^(2i / d))
 // computed in double and rounded once to float32 (PyTorch's usual recipe in float32 loses up
 // to ~1e-3 at position 5000). An odd d ends with a sine column.
-class SinusoidalPositionalEmbedding : public Module {
+class SinusoidalPositionalEmbedding : public Layer {
  public:
   SinusoidalPositionalEmbedding(std::int64_t max_len, std::int64_t dim);
 

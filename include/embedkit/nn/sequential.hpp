@@ -1,8 +1,10 @@
-// nn.Sequential: modules applied in order; backward runs them in reverse.
+// nn.Sequential: layers (layer.hpp) applied in order; backward runs them in reverse.
 //
-//   Sequential model(Linear(LinearOptions(16, 32), gen), ReLU(), Linear(LinearOptions(32, 4),
-//   gen)); Tensor logits = model.forward(x); model.backward(loss.grad_input); model.parameters();
-//   // "0.weight", "0.bias", "2.weight", "2.bias", as PyTorch names them
+//   Sequential model(Linear(LinearOptions(16, 32), gen), ReLU(),
+//                    Linear(LinearOptions(32, 4), gen));
+//   Tensor logits = model.forward(x);
+//   model.backward(loss.grad_input);
+//   model.named_parameters();  // "0.weight", "0.bias", "2.weight", "2.bias", as PyTorch names
 //
 // Children are held by shared_ptr: push_back(module) stores a copy (or the moved module) and
 // returns a reference to it; push_back(shared_ptr) shares a module the caller keeps. train() and
@@ -13,6 +15,7 @@
 #include <concepts>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -20,17 +23,18 @@
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/core/tensor.hpp"
-#include "embedkit/nn/module.hpp"
+#include "embedkit/nn/layer.hpp"
 
 namespace embedkit::nn {
 
 template <class M>
-concept ModuleValue = std::derived_from<std::remove_cvref_t<M>, Module>;
+concept LayerValue = std::derived_from<std::remove_cvref_t<M>, Layer>;
 
-class Sequential : public Module {
+// A Sequential is itself a Layer, so Sequentials nest.
+class Sequential : public Layer {
  public:
   Sequential() = default;
-  template <ModuleValue... M>
+  template <LayerValue... M>
   requires(sizeof...(M) > 0) explicit Sequential(M&&... modules) {
     (push_back(std::forward<M>(modules)), ...);
   }
@@ -40,21 +44,21 @@ class Sequential : public Module {
   Sequential& operator=(Sequential&&) = default;
 
   // Appends a copy of (or moves in) `module`; returns the stored module.
-  template <ModuleValue M>
+  template <LayerValue M>
   std::remove_cvref_t<M>& push_back(M&& module) {
     auto owned = std::make_shared<std::remove_cvref_t<M>>(std::forward<M>(module));
     auto& ref = *owned;
     modules_.push_back(std::move(owned));
     return ref;
   }
-  // Appends a module shared with the caller (ValueError when null).
-  void push_back(std::shared_ptr<Module> module);
+  // Appends a layer shared with the caller (ValueError when null).
+  void push_back(std::shared_ptr<Layer> module);
 
   std::size_t size() const { return modules_.size(); }
   bool empty() const { return modules_.empty(); }
   // Child i (IndexError when i >= size()).
-  Module& operator[](std::size_t i) const;
-  std::shared_ptr<Module> ptr(std::size_t i) const;
+  Layer& operator[](std::size_t i) const;
+  std::shared_ptr<Layer> ptr(std::size_t i) const;
   // Child i as its concrete type (TypeError when it is another).
   template <class M>
   M& at(std::size_t i) const {
@@ -70,15 +74,17 @@ class Sequential : public Module {
   Tensor forward(const Tensor& input) override;
   Tensor backward(const Tensor& grad_output) override;
   // Child i's names prefixed with "i.".
-  NamedTensors parameters() const override;
+  NamedTensors named_parameters() const override;
   NamedTensors gradients() const override;
+  // Child i's padding row of its parameter `name` when asked for "i.name".
+  std::optional<std::int64_t> padding_row(const std::string& name) const override;
   void zero_grad(bool set_to_none = false) override;
   void train(bool on = true) override;
   // PyTorch's multi-line repr: "Sequential(\n  (0): Linear(...)\n  (1): ReLU()\n)".
   std::string repr() const override;
 
  private:
-  std::vector<std::shared_ptr<Module>> modules_;
+  std::vector<std::shared_ptr<Layer>> modules_;
   bool forward_done_ = false;
 };
 

@@ -19,12 +19,12 @@ namespace embedkit::optim {
 struct AdagradOptions {
   explicit AdagradOptions(double lr = 1e-2) : lr_(lr) {}
 
-  EMBEDKIT_ARG(AdagradOptions, double, lr);
-  EMBEDKIT_ARG(AdagradOptions, double, lr_decay) = 0.0;
-  EMBEDKIT_ARG(AdagradOptions, double, weight_decay) = 0.0;
-  EMBEDKIT_ARG(AdagradOptions, double, initial_accumulator_value) = 0.0;
-  EMBEDKIT_ARG(AdagradOptions, double, eps) = 1e-10;
-  EMBEDKIT_ARG(AdagradOptions, bool, maximize) = false;
+  EMBEDKIT_ARG(double, lr);
+  EMBEDKIT_ARG(double, lr_decay) = 0.0;
+  EMBEDKIT_ARG(double, weight_decay) = 0.0;
+  EMBEDKIT_ARG(double, initial_accumulator_value) = 0.0;
+  EMBEDKIT_ARG(double, eps) = 1e-10;
+  EMBEDKIT_ARG(bool, maximize) = false;
 };
 
 class Adagrad final : public Optimizer {

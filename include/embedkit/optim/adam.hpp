@@ -23,13 +23,13 @@ using Betas = std::tuple<double, double>;
 struct AdamOptions {
   explicit AdamOptions(double lr = 1e-3) : lr_(lr) {}
 
-  EMBEDKIT_ARG(AdamOptions, double, lr);
-  EMBEDKIT_ARG(AdamOptions, Betas, betas) = std::make_tuple(0.9, 0.999);
-  EMBEDKIT_ARG(AdamOptions, double, eps) = 1e-8;
+  EMBEDKIT_ARG(double, lr);
+  EMBEDKIT_ARG(Betas, betas) = std::make_tuple(0.9, 0.999);
+  EMBEDKIT_ARG(double, eps) = 1e-8;
   // L2 penalty added to the gradient (for decoupled weight decay see AdamW).
-  EMBEDKIT_ARG(AdamOptions, double, weight_decay) = 0.0;
-  EMBEDKIT_ARG(AdamOptions, bool, amsgrad) = false;
-  EMBEDKIT_ARG(AdamOptions, bool, maximize) = false;
+  EMBEDKIT_ARG(double, weight_decay) = 0.0;
+  EMBEDKIT_ARG(bool, amsgrad) = false;
+  EMBEDKIT_ARG(bool, maximize) = false;
 };
 
 // One parameter's Adam/AdamW state; the tensors are undefined until its first step, as

@@ -17,12 +17,12 @@ namespace embedkit::optim {
 struct AdamWOptions {
   explicit AdamWOptions(double lr = 1e-3) : lr_(lr) {}
 
-  EMBEDKIT_ARG(AdamWOptions, double, lr);
-  EMBEDKIT_ARG(AdamWOptions, Betas, betas) = std::make_tuple(0.9, 0.999);
-  EMBEDKIT_ARG(AdamWOptions, double, eps) = 1e-8;
-  EMBEDKIT_ARG(AdamWOptions, double, weight_decay) = 1e-2;
-  EMBEDKIT_ARG(AdamWOptions, bool, amsgrad) = false;
-  EMBEDKIT_ARG(AdamWOptions, bool, maximize) = false;
+  EMBEDKIT_ARG(double, lr);
+  EMBEDKIT_ARG(Betas, betas) = std::make_tuple(0.9, 0.999);
+  EMBEDKIT_ARG(double, eps) = 1e-8;
+  EMBEDKIT_ARG(double, weight_decay) = 1e-2;
+  EMBEDKIT_ARG(bool, amsgrad) = false;
+  EMBEDKIT_ARG(bool, maximize) = false;
 };
 
 class AdamW final : public Optimizer {

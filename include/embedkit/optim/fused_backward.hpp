@@ -6,7 +6,7 @@
 // the optimizer's row update. The gradient never exists as a whole: the extra memory is the
 // grouping of the ids plus one row per thread.
 //
-//   optim::SparseAdam opt({{"weight", emb.weight(), emb.options().padding_idx()}}, ...);
+//   optim::SparseAdam opt(optim::make_parameters(emb), ...);  // "weight", with the padding row
 //   Tensor out = emb.forward(ids);
 //   ...
 //   optim::fused_backward_step(emb, ids, grad_out, opt);  // == backward + coalesce + step
@@ -22,8 +22,6 @@
 // in on every call: on 1024 rows at D = 16 that cost two thirds of the step's time).
 #pragma once
 
-#include <cstddef>
-
 #include "embedkit/core/tensor.hpp"
 #include "embedkit/nn/embedding.hpp"
 #include "embedkit/nn/embedding_bag.hpp"
@@ -31,15 +29,16 @@
 
 namespace embedkit::optim {
 
-// `param_index` names the optimizer parameter that is the module's table (it must share the
-// table's storage).
+// The optimizer parameter updated is the one that is the module's table (shares its storage,
+// same first element and shape), wherever it is among the optimizer's parameters; ValueError,
+// before anything changes, when the optimizer has none.
 void fused_backward_step(nn::Embedding& embedding, const Tensor& ids, const Tensor& grad_output,
-                         Optimizer& optimizer, std::size_t param_index = 0);
+                         Optimizer& optimizer);
 
 // Per-sample weights scale each id's contribution, as in backward(); their own gradient is not
 // computed here (use nn::functional::embedding_bag_backward for it).
 void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor& offsets,
                          const Tensor& grad_output, Optimizer& optimizer,
-                         std::size_t param_index = 0, const Tensor& per_sample_weights = Tensor());
+                         const Tensor& per_sample_weights = Tensor());
 
 }  // namespace embedkit::optim

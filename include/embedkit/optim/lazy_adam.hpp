@@ -29,10 +29,10 @@ namespace embedkit::optim {
 struct LazyAdamOptions {
   explicit LazyAdamOptions(double lr = 1e-3) : lr_(lr) {}
 
-  EMBEDKIT_ARG(LazyAdamOptions, double, lr);
-  EMBEDKIT_ARG(LazyAdamOptions, Betas, betas) = std::make_tuple(0.9, 0.999);
-  EMBEDKIT_ARG(LazyAdamOptions, double, eps) = 1e-8;
-  EMBEDKIT_ARG(LazyAdamOptions, bool, maximize) = false;
+  EMBEDKIT_ARG(double, lr);
+  EMBEDKIT_ARG(Betas, betas) = std::make_tuple(0.9, 0.999);
+  EMBEDKIT_ARG(double, eps) = 1e-8;
+  EMBEDKIT_ARG(bool, maximize) = false;
 };
 
 class LazyAdam final : public Optimizer {

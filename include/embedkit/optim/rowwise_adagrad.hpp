@@ -30,11 +30,11 @@ enum class WeightDecayMode { L2, Decoupled };
 struct RowWiseAdagradOptions {
   explicit RowWiseAdagradOptions(double lr = 1e-2) : lr_(lr) {}
 
-  EMBEDKIT_ARG(RowWiseAdagradOptions, double, lr);
+  EMBEDKIT_ARG(double, lr);
   // FBGEMM's default (torch.optim.Adagrad's is 1e-10).
-  EMBEDKIT_ARG(RowWiseAdagradOptions, double, eps) = 1e-8;
-  EMBEDKIT_ARG(RowWiseAdagradOptions, double, weight_decay) = 0.0;
-  EMBEDKIT_ARG(RowWiseAdagradOptions, WeightDecayMode, weight_decay_mode) = WeightDecayMode::L2;
+  EMBEDKIT_ARG(double, eps) = 1e-8;
+  EMBEDKIT_ARG(double, weight_decay) = 0.0;
+  EMBEDKIT_ARG(WeightDecayMode, weight_decay_mode) = WeightDecayMode::L2;
 };
 
 class RowWiseAdagrad final : public Optimizer {

@@ -22,12 +22,12 @@ struct SGDOptions {
   // lr has no default, as in PyTorch.
   explicit SGDOptions(double lr) : lr_(lr) {}
 
-  EMBEDKIT_ARG(SGDOptions, double, lr);
-  EMBEDKIT_ARG(SGDOptions, double, momentum) = 0.0;
-  EMBEDKIT_ARG(SGDOptions, double, dampening) = 0.0;
-  EMBEDKIT_ARG(SGDOptions, double, weight_decay) = 0.0;
-  EMBEDKIT_ARG(SGDOptions, bool, nesterov) = false;
-  EMBEDKIT_ARG(SGDOptions, bool, maximize) = false;
+  EMBEDKIT_ARG(double, lr);
+  EMBEDKIT_ARG(double, momentum) = 0.0;
+  EMBEDKIT_ARG(double, dampening) = 0.0;
+  EMBEDKIT_ARG(double, weight_decay) = 0.0;
+  EMBEDKIT_ARG(bool, nesterov) = false;
+  EMBEDKIT_ARG(bool, maximize) = false;
 };
 
 class SGD final : public Optimizer {

@@ -25,10 +25,10 @@ namespace embedkit::optim {
 struct SparseAdamOptions {
   explicit SparseAdamOptions(double lr = 1e-3) : lr_(lr) {}
 
-  EMBEDKIT_ARG(SparseAdamOptions, double, lr);
-  EMBEDKIT_ARG(SparseAdamOptions, Betas, betas) = std::make_tuple(0.9, 0.999);
-  EMBEDKIT_ARG(SparseAdamOptions, double, eps) = 1e-8;
-  EMBEDKIT_ARG(SparseAdamOptions, bool, maximize) = false;
+  EMBEDKIT_ARG(double, lr);
+  EMBEDKIT_ARG(Betas, betas) = std::make_tuple(0.9, 0.999);
+  EMBEDKIT_ARG(double, eps) = 1e-8;
+  EMBEDKIT_ARG(bool, maximize) = false;
 };
 
 class SparseAdam final : public Optimizer {

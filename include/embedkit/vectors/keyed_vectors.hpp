@@ -1,5 +1,5 @@
 // KeyedVectors: a vocabulary and its vectors (a float32 matrix [V, D], row i = words[i]), with
-// nearest neighbours and analogies by cosine similarity, as gensim's KeyedVectors does them.
+// nearest neighbors and analogies by cosine similarity, as gensim's KeyedVectors does them.
 //
 // Rows are assumed sorted by decreasing frequency (as word2vec, fastText and GloVe write
 // them), so `restrict_vocab = N` means "search only the N most frequent words" (gensim's
@@ -36,7 +36,7 @@ class KeyError : public ValueError {
 };
 
 // One search result: a word, its row, and its score (cosine for most_similar and 3CosAdd,
-// the 3CosMul ratio for kMul).
+// the 3CosMul ratio for Mul).
 struct Neighbor {
   std::string word;
   std::int64_t index = 0;
@@ -46,10 +46,10 @@ struct Neighbor {
 enum class AnalogyMethod {
   // 3CosAdd: argmax cos(x, unit(unit(a) - unit(b) + unit(c))), which ranks as
   // cos(x, a) - cos(x, b) + cos(x, c) (Levy & Goldberg 2014; gensim's most_similar).
-  kAdd,
+  Add,
   // 3CosMul: argmax cos'(x, a) * cos'(x, c) / (cos'(x, b) + epsilon), with the cosines shifted
   // to [0, 1] by cos' = (1 + cos) / 2 (Levy & Goldberg 2014; gensim's most_similar_cosmul).
-  kMul,
+  Mul,
 };
 
 // Levy & Goldberg's epsilon for 3CosMul (gensim uses 1e-6).
@@ -98,7 +98,7 @@ class KeyedVectors {
   // a - b + c ("king" - "man" + "woman" -> "queen"): gensim's positive=[a, c], negative=[b].
   // The three words are excluded from the answers.
   std::vector<Neighbor> analogy(std::string_view a, std::string_view b, std::string_view c,
-                                AnalogyMethod method = AnalogyMethod::kAdd, std::int64_t topn = 10,
+                                AnalogyMethod method = AnalogyMethod::Add, std::int64_t topn = 10,
                                 std::int64_t restrict_vocab = kAllWords,
                                 float epsilon = kCosMulEpsilon) const;
   // Many 3CosAdd analogies by rows: each entry is {a, b, c} (a - b + c).

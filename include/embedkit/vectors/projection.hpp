@@ -39,7 +39,7 @@ struct PcaResult {
 PcaResult pca_2d(const Tensor& matrix);
 
 struct TsneOptions {
-  // The effective number of neighbours each point's Gaussian is tuned to (by binary search on
+  // The effective number of neighbors each point's Gaussian is tuned to (by binary search on
   // its precision). Must be > 0 and < N (the number of points).
   double perplexity = 30.0;
   std::int64_t iterations = 1000;
