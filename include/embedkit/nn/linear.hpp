@@ -7,8 +7,8 @@
 // - Statelessly: the const forward(x) and backward(x, grad_output) compute and return, and
 //   change nothing.
 // Both compute the same numbers. The matrix products sum each output over the inner dimension in
-// ascending order (see src/nn/gemm.hpp), so results are deterministic and equal bit for bit to
-// the naive loops; they differ from PyTorch's BLAS by rounding only.
+// ascending order (see src/kernels/cpu/gemm.hpp), so results are deterministic and equal bit for
+// bit to the naive loops; they differ from PyTorch's BLAS by rounding only.
 #pragma once
 
 #include <cstdint>
