@@ -12,6 +12,7 @@
 #include "embedkit/optim/fused_backward.hpp"
 #include "embedkit/optim/rowwise_adagrad.hpp"
 #include "embedkit/optim/sparse_adam.hpp"
+#include "kernels/cpu/dot.hpp"
 
 namespace embedkit::models {
 
@@ -48,6 +49,10 @@ void MfOptions::validate() const {
 
 namespace {
 
+// A prediction sums the factor products from 0 in ascending order: one element of the matrix
+// product (kernels/cpu/dot.hpp).
+using kernels::cpu::dot_ascending;
+
 nn::Embedding make_table(std::int64_t rows, std::int64_t dim, Generator& gen, double std) {
   nn::Embedding table(nn::EmbeddingOptions(rows, dim), gen);
   if (std > 0.0) {
@@ -70,12 +75,6 @@ void check_rows(const std::vector<std::int64_t>& rows, std::int64_t limit, const
 
 nn::Embedding placeholder() {
   return nn::Embedding(nn::EmbeddingOptions(1, 1).weight(Tensor::zeros({1, 1})));
-}
-
-float dot(const float* a, const float* b, std::int64_t n) {
-  float s = 0.0f;
-  for (std::int64_t k = 0; k < n; ++k) s += a[k] * b[k];
-  return s;
 }
 
 }  // namespace
@@ -155,7 +154,7 @@ float MatrixFactorization::score(std::int64_t user, std::int64_t item) const {
   const float* p = user_factors_.weight().data<float>() + user * d;
   const float* q = item_factors_.weight().data<float>() + item * d;
   return global_bias_.weight().data<float>()[0] + user_bias_.weight().data<float>()[user] +
-         item_bias_.weight().data<float>()[item] + dot(p, q, d);
+         item_bias_.weight().data<float>()[item] + dot_ascending(p, q, d);
 }
 
 float MatrixFactorization::item_baseline(std::int64_t item) const {
@@ -278,7 +277,8 @@ void MatrixFactorization::fit(const Interactions& train,
         for (std::size_t k = 0; k < b; ++k) {
           const float* pk = pp + k * du;
           const float* qk = qq + k * du;
-          const float e = g + bbu[k] + bbi[k] + dot(pk, qk, d) - train.ratings[order[begin + k]];
+          const float e =
+              g + bbu[k] + bbi[k] + dot_ascending(pk, qk, d) - train.ratings[order[begin + k]];
           loss_sum += static_cast<double>(e) * e;
           float* gp = grad_p.data() + k * du;
           float* gq = grad_q.data() + k * du;
@@ -307,7 +307,7 @@ void MatrixFactorization::fit(const Interactions& train,
           const float* pk = pp + k * du;
           const float* qi = qq + k * du;
           const float* qj = qq + (b + k) * du;
-          const float x = bbi[k] - bbi[b + k] + dot(pk, qi, d) - dot(pk, qj, d);
+          const float x = bbi[k] - bbi[b + k] + dot_ascending(pk, qi, d) - dot_ascending(pk, qj, d);
           // -log sigmoid(x) = log1p(exp(-x)), computed stably.
           loss_sum += x > 0
                           ? std::log1p(std::exp(-static_cast<double>(x)))

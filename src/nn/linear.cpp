@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "embedkit/core/error.hpp"
-#include "gemm.hpp"
+#include "kernels/cpu/gemm.hpp"
 #include "layer_checks.hpp"
 #include "repr.hpp"
 
@@ -81,8 +81,8 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   const std::int64_t rows = leading_rows(input);
   float* y = out.data<float>();
   // y[rows, out] = x[rows, in] * W^T, with W^T a transposed view of W [out, in].
-  detail::gemm_accumulate(rows, out_f, in, {input.data<float>(), in, 1},
-                          {weight.data<float>(), 1, in}, y, out_f);
+  kernels::cpu::gemm_accumulate(rows, out_f, in, {input.data<float>(), in, 1},
+                                {weight.data<float>(), 1, in}, y, out_f);
   if (bias.defined()) {
     const float* b = bias.data<float>();
     for (std::int64_t r = 0; r < rows; ++r) {
@@ -110,11 +110,11 @@ LinearGrad linear_backward(const Tensor& input, const Tensor& weight, const Tens
   grads.input = Tensor::zeros(input.shape());
   grads.weight = Tensor::zeros({out_f, in});
   // dx[rows, in] = g[rows, out] * W[out, in]
-  detail::gemm_accumulate(rows, in, out_f, {g, out_f, 1}, {w, in, 1}, grads.input.data<float>(),
-                          in);
+  kernels::cpu::gemm_accumulate(rows, in, out_f, {g, out_f, 1}, {w, in, 1},
+                                grads.input.data<float>(), in);
   // dW[out, in] = g^T[out, rows] * x[rows, in]
-  detail::gemm_accumulate(out_f, in, rows, {g, 1, out_f}, {x, in, 1}, grads.weight.data<float>(),
-                          in);
+  kernels::cpu::gemm_accumulate(out_f, in, rows, {g, 1, out_f}, {x, in, 1},
+                                grads.weight.data<float>(), in);
   if (has_bias) {
     grads.bias = Tensor::zeros({out_f});
     float* gb = grads.bias.data<float>();

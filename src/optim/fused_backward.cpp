@@ -3,9 +3,9 @@
 #include <vector>
 
 #include "embedkit/core/error.hpp"
+#include "kernels/bag_grad_scale.hpp"
 #include "kernels/cpu/row_sums.hpp"
 #include "kernels/cpu/sort_terms.hpp"
-#include "kernels/ref/embedding_bag_ref.hpp"
 #include "nn/bags.hpp"
 #include "nn/ids.hpp"
 
@@ -40,19 +40,15 @@ std::size_t table_parameter(const Optimizer& optimizer, const Tensor& table, boo
 
 using kernels::cpu::RowTerm;
 
-// One term per non-padding id, {row, position, 0}, sorted by row with equal rows in input order:
-// the grouping ref::group_by_row makes, in the layout the row-sum kernel reads.
+// One term per non-padding id, {row, position, 0}, grouped by row (kernels::cpu::group_by_row).
 // The buffers are the calling thread's, reused from call to call: a training loop calls this
 // once per batch, and fresh buffers of a batch's size would be page-faulted in every time.
 std::vector<RowTerm>& terms_by_row(const std::vector<std::int64_t>& rows, std::int64_t num_rows,
                                    std::int64_t padding) {
   thread_local std::vector<RowTerm> terms;
   thread_local std::vector<RowTerm> scratch;
-  terms.clear();
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (rows[i] != padding) terms.push_back({rows[i], static_cast<std::int64_t>(i), 0.0f});
-  }
-  kernels::cpu::sort_terms_by_dst(terms, 0, num_rows, scratch);
+  kernels::cpu::group_by_row(rows.data(), static_cast<std::int64_t>(rows.size()), num_rows, padding,
+                             terms, scratch);
   return terms;
 }
 
@@ -151,25 +147,22 @@ void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor&
   std::vector<std::int64_t> bag_of(static_cast<std::size_t>(n));
   std::vector<std::int64_t> bag_size(static_cast<std::size_t>(bags.num_bags), 0);
   for (std::int64_t b = 0; b < bags.num_bags; ++b) {
-    for (std::int64_t i = bags.bounds[b]; i < bags.bounds[b + 1]; ++i) {
-      bag_of[i] = b;
-      bag_size[b] += rows[i] != padding;
-    }
+    for (std::int64_t i = bags.bounds[b]; i < bags.bounds[b + 1]; ++i) bag_of[i] = b;
+    bag_size[b] = kernels::bag_count(rows.data(), bags.bounds.data(), b, padding);
   }
   const float* psw =
       bags.per_sample_weights.defined() ? bags.per_sample_weights.data<float>() : nullptr;
-  const kernels::ref::Reduce reduce =
-      opts.mode() == nn::BagMode::Sum ? kernels::ref::Reduce::Sum : kernels::ref::Reduce::Mean;
+  const bool mean = opts.mode() == nn::BagMode::Mean;
   std::vector<RowTerm>& terms = terms_by_row(rows, table.size(0), padding);
-  // Each term adds its bag's gradient row, scaled as ref's bag backward scales it.
+  // Each term adds its bag's gradient row, scaled as the bag backward kernels scale it.
   for_each_run(terms, [&](std::size_t b, std::size_t e) {
     const auto count = static_cast<std::int64_t>(e - b);
     for (std::size_t t = b; t < e; ++t) {
       const std::int64_t i = terms[t].src;
       const std::int64_t bag_index = bag_of[i];
       terms[t].scale =
-          kernels::ref::bag_grad_scale(psw != nullptr ? psw[i] : 1.0, count, bag_size[bag_index],
-                                       reduce, opts.scale_grad_by_freq());
+          kernels::bag_grad_scale(psw != nullptr ? psw[i] : 1.0, count, bag_size[bag_index], mean,
+                                  opts.scale_grad_by_freq());
       terms[t].src = bag_index;
     }
   });

@@ -1,7 +1,7 @@
 #include "embedkit/optim/sgd.hpp"
 
 #include "embedkit/core/error.hpp"
-#include "kernels/cpu/isa_kernels.hpp"
+#include "kernels/cpu/add_scaled.hpp"
 #include "optim/check.hpp"
 #include "optim/coalesce.hpp"
 #include "optim/rows.hpp"
@@ -43,9 +43,7 @@ void SGD::update_dense(std::size_t index, const Tensor& grad) {
   detail::for_each_unpadded_range(p, [&](std::int64_t begin, std::int64_t end) {
     if (!decay && !maximize) {
       // w = fma(-lr, g, w) per element (add_alpha), vectorised by the CPU kernels.
-      const kernels::cpu::RowTerm term{0, 0, neg_lr};
-      kernels::cpu::isa_kernels<float, std::int64_t>().accumulate(g + begin, end - begin, &term, 1,
-                                                                  w + begin, 0);
+      kernels::cpu::add_scaled(neg_lr, g + begin, end - begin, w + begin);
       return;
     }
     for (std::int64_t i = begin; i < end; ++i) {
@@ -119,14 +117,12 @@ RowStep SGD::begin_row_step(std::size_t index) {
   const std::int64_t dim = p.value.size(1);
   const float neg_lr = f32(-options_.lr());
   const bool maximize = options_.maximize();
-  const auto& kernels = kernels::cpu::isa_kernels<float, std::int64_t>();
-  return [&p, w, dim, neg_lr, maximize, &kernels](std::int64_t row, const float* g) {
+  return [&p, w, dim, neg_lr, maximize](std::int64_t row, const float* g) {
     if (detail::is_padding_row(p, row)) return;
     float* wr = w + row * dim;
     if (!maximize) {
       // w = fma(-lr, g, w) per element (add_alpha), vectorised by the CPU kernels.
-      const kernels::cpu::RowTerm term{0, 0, neg_lr};
-      kernels.accumulate(g, dim, &term, 1, wr, 0);
+      kernels::cpu::add_scaled(neg_lr, g, dim, wr);
       return;
     }
     for (std::int64_t j = 0; j < dim; ++j) wr[j] = add_alpha(wr[j], -g[j], neg_lr);

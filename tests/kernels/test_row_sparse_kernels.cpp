@@ -1,9 +1,19 @@
-// kernels::cpu::coalesce_rows against RowSparseTensor::coalesce (its reference), bit for bit.
+// The kernels of row-sparse gradients and their updates, against their references:
+// kernels::cpu::coalesce_rows against RowSparseTensor::coalesce, bit for bit; the grouping of ids
+// by row under the fused backward (cpu::group_by_row) against ref::group_by_row, exactly; the
+// SGD update (cpu::add_scaled) against ref::add_scaled, bit for bit.
 #include <gtest/gtest.h>
+
+#include <array>
+#include <limits>
 
 #include "embedkit/core/row_sparse.hpp"
 #include "kernel_test_support.hpp"
+#include "kernels/cpu/add_scaled.hpp"
 #include "kernels/cpu/row_sparse_cpu.hpp"
+#include "kernels/cpu/sort_terms.hpp"
+#include "kernels/ref/add_scaled_ref.hpp"
+#include "kernels/ref/row_groups.hpp"
 
 namespace embedkit::kernels::test {
 namespace {
@@ -43,6 +53,68 @@ TEST_P(RowSparseKernels, CoalesceMatchesRowSparseTensor) {
   check(float{});
   check(Half{});
   check(BFloat16{});
+}
+
+// The same groups, rows and order, on both sides of the comparison sort / radix sort switch
+// (4096 terms), with row ranges needing one, two and three 11-bit radix passes, hot rows and
+// with and without padding. (No instruction-set code in it: one run.)
+TEST(RowGrouping, CpuGroupByRowMatchesRef) {
+  std::vector<cpu::RowTerm> terms;
+  std::vector<cpu::RowTerm> scratch;
+  std::uint64_t seed = 51;
+  for (std::int64_t n : {0, 1, 2, 30, 4095, 4096, 4097, 40000}) {
+    for (std::int64_t num_rows : {std::int64_t{1}, std::int64_t{7}, std::int64_t{3000},
+                                  std::int64_t{100000}, std::int64_t{1} << 23}) {
+      for (IdPattern pattern : {IdPattern::Uniform, IdPattern::HotRow, IdPattern::FewRows}) {
+        for (std::int64_t padding : {std::int64_t{-1}, num_rows / 2}) {
+          SCOPED_TRACE(testing::Message() << "n " << n << " rows " << num_rows << " pattern "
+                                          << static_cast<int>(pattern) << " padding " << padding);
+          const auto ids = random_ids<std::int64_t>(n, num_rows, ++seed, pattern);
+          const ref::RowGroups expected = ref::group_by_row(ids.data(), n, padding);
+          cpu::group_by_row(ids.data(), n, num_rows, padding, terms, scratch);
+          ASSERT_EQ(terms.size(), expected.order.size());
+          std::vector<std::int64_t> starts;
+          std::vector<std::int64_t> rows;
+          for (std::size_t k = 0; k < terms.size(); ++k) {
+            ASSERT_EQ(terms[k].src, expected.order[k]) << "term " << k;
+            ASSERT_EQ(terms[k].dst, ids[static_cast<std::size_t>(terms[k].src)]) << "term " << k;
+            ASSERT_EQ(terms[k].scale, 0.0f) << "term " << k;
+            if (k == 0 || terms[k].dst != terms[k - 1].dst) {
+              starts.push_back(static_cast<std::int64_t>(k));
+              rows.push_back(terms[k].dst);
+            }
+          }
+          starts.push_back(static_cast<std::int64_t>(terms.size()));
+          EXPECT_EQ(starts, expected.starts);
+          EXPECT_EQ(rows, expected.rows);
+        }
+      }
+    }
+  }
+}
+
+TEST_P(RowSparseKernels, AddScaledMatchesRef) {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  std::uint64_t seed = 61;
+  for (std::int64_t n : {0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 300, 4099}) {
+    for (float alpha : {-0.01f, 1.0f, 0.0f, -0.0f, 3e38f, -kInf}) {
+      SCOPED_TRACE(testing::Message() << "n " << n << " alpha " << alpha);
+      std::vector<float> x = random_values<float>(n, ++seed);
+      std::vector<float> y0 = random_values<float>(n, ++seed);
+      // Signed zeros, subnormals, huge values, infinities and NaN among the ordinary ones.
+      const std::array<float, 6> specials = {
+          -0.0f, 1e-40f, 3e38f, -kInf, kInf, std::numeric_limits<float>::quiet_NaN()};
+      for (std::size_t i = 0; i < x.size(); i += 5) {
+        x[i] = specials[(i / 5) % specials.size()];
+        y0[(i * 3) % y0.size()] = specials[(i / 5 + 2) % specials.size()];
+      }
+      std::vector<float> fast = y0;
+      std::vector<float> slow = y0;
+      cpu::add_scaled(alpha, x.data(), n, fast.data());
+      ref::add_scaled(alpha, x.data(), n, slow.data());
+      EXPECT_TRUE(bitwise_equal(slow, fast));
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllLevels, RowSparseKernels, ::testing::ValuesIn(all_configs()),

@@ -1049,7 +1049,7 @@ TEST_F(LargeShapes, FusedStepEqualsTorchSparseBackwardThenStep) {
   // exact: each id's term is its gradient row itself (Embedding; sum bags without weights), so
   // both sides add the same numbers in the same order. Otherwise (per-sample weights, mean) a
   // term is a product: LibTorch's sparse backward rounds it, and embedkit's backward (hence the
-  // fused step) adds it with a fused multiply-add (kernels::ref::bag_grad_scale). The gradient
+  // fused step) adds it with a fused multiply-add (kernels::bag_grad_scale). The gradient
   // rows then differ within 2 (k + 1) u S (the header's bound, u = 2^-24, k the row's terms, S
   // the sum of their magnitudes), and SGD's table within lr times that plus one rounding of the
   // table per step. Adagrad divides by the root of the squared gradient, which turns such a

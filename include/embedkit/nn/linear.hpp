@@ -8,9 +8,9 @@
 //   functional::linear_backward(x, weight, grad_output, has_bias) compute and return, and
 //   change nothing.
 // Both compute the same numbers. The matrix products sum each output over the inner dimension in
-// ascending order (see src/nn/gemm.hpp), so results are deterministic and equal bit for bit to
-// the naive loops; they differ from PyTorch's BLAS by rounding only. What a copy of a Linear
-// shares: module.hpp.
+// ascending order (see src/kernels/cpu/gemm.hpp), so results are deterministic and equal bit for
+// bit to the naive loops; they differ from PyTorch's BLAS by rounding only. What a copy of a
+// Linear shares: module.hpp.
 #pragma once
 
 #include <cstdint>

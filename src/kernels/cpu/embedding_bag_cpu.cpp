@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "embedkit/core/thread_pool.hpp"
+#include "kernels/bag_grad_scale.hpp"
 #include "kernels/cpu/isa_kernels.hpp"
 #include "kernels/cpu/row_gradient.hpp"
 #include "kernels/cpu/tuning.hpp"
@@ -55,16 +56,6 @@ void for_bag_chunks(const std::int64_t* bounds, std::int64_t num_bags, std::int6
         c + 1 == chunks ? num_bags : bag_chunk_begin(bounds, num_bags, chunks, c + 1);
     f(c, b0, b1);
   });
-}
-
-template <class I>
-std::int64_t non_padding(const I* ids, const std::int64_t* bounds, std::int64_t b,
-                         std::int64_t padding_idx) {
-  std::int64_t c = 0;
-  for (std::int64_t i = bounds[b]; i < bounds[b + 1]; ++i) {
-    c += static_cast<std::int64_t>(ids[i]) != padding_idx;
-  }
-  return c;
 }
 
 }  // namespace
@@ -131,7 +122,7 @@ void bag_backward_dense(const W* grad_out, const I* ids, const std::int64_t* bou
     sizes.resize(static_cast<std::size_t>(num_bags));
     for_bag_chunks(bounds, num_bags, 8, [&](int, std::int64_t b0, std::int64_t b1) {
       for (std::int64_t b = b0; b < b1; ++b) {
-        sizes[static_cast<std::size_t>(b)] = non_padding(ids, bounds, b, padding_idx);
+        sizes[static_cast<std::size_t>(b)] = bag_count(ids, bounds, b, padding_idx);
       }
     });
   }
@@ -150,9 +141,9 @@ void bag_backward_dense(const W* grad_out, const I* ids, const std::int64_t* bou
         const auto k = static_cast<std::int64_t>(ids[i]);
         if (k < r0 || k >= r1 || k == padding_idx) continue;
         const double psw = per_sample_weights != nullptr ? to_f32(per_sample_weights[i]) : 1.0;
-        const float scale = ref::bag_grad_scale(
-            psw, scale_grad_by_freq ? counts[static_cast<std::size_t>(k - r0)] : 1, size, mode,
-            scale_grad_by_freq);
+        const float scale =
+            bag_grad_scale(psw, scale_grad_by_freq ? counts[static_cast<std::size_t>(k - r0)] : 1,
+                           size, mode == Reduce::Mean, scale_grad_by_freq);
         emit(RowTerm{k, b, scale});
       }
     }
@@ -173,7 +164,7 @@ std::int64_t bag_backward_sparse(const W* grad_out, const I* ids, const std::int
   std::vector<std::int64_t> chunk_start(static_cast<std::size_t>(threads) + 1, 0);
   for_bag_chunks(bounds, num_bags, 2 * row_bytes, [&](int c, std::int64_t b0, std::int64_t b1) {
     std::int64_t nnz = 0;
-    for (std::int64_t b = b0; b < b1; ++b) nnz += non_padding(ids, bounds, b, padding_idx);
+    for (std::int64_t b = b0; b < b1; ++b) nnz += bag_count(ids, bounds, b, padding_idx);
     chunk_start[static_cast<std::size_t>(c) + 1] = nnz;
   });
   for (std::size_t c = 1; c < chunk_start.size(); ++c) chunk_start[c] += chunk_start[c - 1];
@@ -182,13 +173,13 @@ std::int64_t bag_backward_sparse(const W* grad_out, const I* ids, const std::int
     std::vector<RowTerm> terms;
     terms.reserve(static_cast<std::size_t>(chunk_start[static_cast<std::size_t>(c) + 1] - o));
     for (std::int64_t b = b0; b < b1; ++b) {
-      const std::int64_t size = non_padding(ids, bounds, b, padding_idx);
+      const std::int64_t size = bag_count(ids, bounds, b, padding_idx);
       for (std::int64_t i = bounds[b]; i < bounds[b + 1]; ++i) {
         const auto id = static_cast<std::int64_t>(ids[i]);
         if (id == padding_idx) continue;
         const double psw = per_sample_weights != nullptr ? to_f32(per_sample_weights[i]) : 1.0;
         out_indices[o + static_cast<std::int64_t>(terms.size())] = id;
-        terms.push_back(RowTerm{id, b, ref::bag_grad_scale(psw, 1, size, mode, false)});
+        terms.push_back(RowTerm{id, b, bag_grad_scale(psw, 1, size, mode == Reduce::Mean, false)});
       }
     }
     k.scale_rows(grad_out, dim, terms.data(), static_cast<std::int64_t>(terms.size()),

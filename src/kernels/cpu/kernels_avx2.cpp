@@ -1,9 +1,7 @@
-// The fast kernels built for the avx2 level (see kernels_impl.hpp; the compile flags of this
-// file are set in the top-level CMakeLists.txt).
+// The fast kernels built for the avx2 level (see kernels_impl.hpp): the object library
+// embedkit_kernels_avx2, which src/kernels/cpu/CMakeLists.txt builds with this level's -m
+// flags, for x86 GCC or Clang only.
 #include "kernels/cpu/isa_kernels.hpp"
-
-// Built only where the top-level CMakeLists.txt could give this file its -m flags.
-#if defined(EMBEDKIT_X86_KERNELS)
 
 #include "kernels/cpu/kernels_impl.hpp"
 #include "kernels/cpu/vec_avx2.hpp"
@@ -24,5 +22,3 @@ template const IsaKernels<BFloat16, std::int32_t>& avx2_kernels();
 template const IsaKernels<BFloat16, std::int64_t>& avx2_kernels();
 
 }  // namespace embedkit::kernels::cpu
-
-#endif

@@ -1,9 +1,7 @@
-// The fast kernels built for the avx512 level (see kernels_impl.hpp; the compile flags of this
-// file are set in the top-level CMakeLists.txt).
+// The fast kernels built for the avx512 level (see kernels_impl.hpp): the object library
+// embedkit_kernels_avx512, which src/kernels/cpu/CMakeLists.txt builds with this level's -m
+// flags, for x86 GCC or Clang only.
 #include "kernels/cpu/isa_kernels.hpp"
-
-// Built only where the top-level CMakeLists.txt could give this file its -m flags.
-#if defined(EMBEDKIT_X86_KERNELS)
 
 // GCC 12's AVX-512 headers trip its own (maybe-)uninitialized warnings (the `__Y = __Y` idiom
 // of _mm512_undefined_*, GCC bug 105593, fixed in GCC 13). The same kernel source is compiled
@@ -32,5 +30,3 @@ template const IsaKernels<BFloat16, std::int32_t>& avx512_kernels();
 template const IsaKernels<BFloat16, std::int64_t>& avx512_kernels();
 
 }  // namespace embedkit::kernels::cpu
-
-#endif

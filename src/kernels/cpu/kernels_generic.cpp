@@ -1,5 +1,5 @@
-// The fast kernels built for the generic level (see kernels_impl.hpp; the compile flags of this
-// file are set in the top-level CMakeLists.txt).
+// The fast kernels built for the generic level (see kernels_impl.hpp): the object library
+// embedkit_kernels_generic (src/kernels/cpu/CMakeLists.txt), built on every platform.
 #include "kernels/cpu/isa_kernels.hpp"
 #include "kernels/cpu/kernels_impl.hpp"
 #include "kernels/cpu/vec_generic.hpp"

@@ -47,4 +47,14 @@ void sort_terms_by_dst(std::vector<RowTerm>& terms, std::int64_t lo, std::int64_
   }
 }
 
+void group_by_row(const std::int64_t* rows, std::int64_t n, std::int64_t num_rows,
+                  std::int64_t padding_idx, std::vector<RowTerm>& terms,
+                  std::vector<RowTerm>& scratch) {
+  terms.clear();
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (rows[i] != padding_idx) terms.push_back({rows[i], i, 0.0f});
+  }
+  sort_terms_by_dst(terms, 0, num_rows, scratch);
+}
+
 }  // namespace embedkit::kernels::cpu

@@ -16,6 +16,15 @@ namespace embedkit::kernels::cpu {
 void sort_terms_by_dst(std::vector<RowTerm>& terms, std::int64_t lo, std::int64_t hi,
                        std::vector<RowTerm>& scratch);
 
+// The grouping of a backward's ids by row, in the layout the row-sum kernels read: one term
+// {rows[i], i, 0} per position i whose row is not padding_idx (< 0: none), sorted by row, the
+// positions of one row in input order. ref::group_by_row (kernels/ref/row_groups.hpp) is its
+// definition: the terms' src are its `order`, and each run of one dst is one of its groups.
+// Every row must be in [0, num_rows). `terms` is overwritten; `scratch` is reused storage.
+void group_by_row(const std::int64_t* rows, std::int64_t n, std::int64_t num_rows,
+                  std::int64_t padding_idx, std::vector<RowTerm>& terms,
+                  std::vector<RowTerm>& scratch);
+
 // Where chunk `at` of `chunks` over terms sorted by dst begins (chunk_begin), moved forward to
 // the start of a run of one dst: threads that take [begin(c), begin(c + 1)) never split a run.
 inline std::int64_t run_aligned_chunk_begin(const std::vector<RowTerm>& terms, int chunks, int at) {

@@ -10,20 +10,12 @@
 #include <vector>
 
 #include "embedkit/core/dtype.hpp"
+#include "kernels/bag_grad_scale.hpp"
 #include "kernels/ref/embedding_ref.hpp"
 
 namespace embedkit::kernels::ref {
 
 enum class Reduce { Sum, Mean, Max };
-
-// Number of non-padding ids in bag b.
-template <class I>
-std::int64_t bag_count(const I* ids, const std::int64_t* bounds, std::int64_t b,
-                       std::int64_t padding_idx) {
-  std::int64_t c = 0;
-  for (std::int64_t i = bounds[b]; i < bounds[b + 1]; ++i) c += ids[i] != padding_idx;
-  return c;
-}
 
 // out[b] = reduction over the bag's rows; an empty (or all-padding) bag gives zeros.
 //  sum:  sum_i w_i * W[ids[i]] (w_i = per_sample_weights[i] if given, else 1): a fused
@@ -75,17 +67,6 @@ void bag_forward(const W* weight, std::int64_t dim, const I* ids, const std::int
   }
 }
 
-// The multiplier of grad_out[b] for the id at position i of bag b (sum/mean):
-// per_sample_weight, / count of the row over all ids (scale_grad_by_freq), / bag count (mean).
-// Computed in double and rounded to float, as PyTorch does.
-inline float bag_grad_scale(double psw, std::int64_t row_count, std::int64_t bag_size, Reduce mode,
-                            bool scale_grad_by_freq) {
-  double scale = psw;
-  if (scale_grad_by_freq) scale /= static_cast<double>(row_count);
-  if (mode == Reduce::Mean && bag_size != 0) scale /= static_cast<double>(bag_size);
-  return static_cast<float>(scale);
-}
-
 // Dense gradient of the table (num_rows x dim, overwritten).
 //  sum/mean: grad[ids[i]] += scale_i * grad_out[bag(i)], ids in input order.
 //  max:      grad[arg_max[b][j]][j] += grad_out[b][j] for every non-empty bag.
@@ -112,8 +93,8 @@ void bag_backward_dense(const W* grad_out, const I* ids, const std::int64_t* bou
         const std::int64_t k = ids[i];
         if (k == padding_idx) continue;
         const double psw = per_sample_weights != nullptr ? to_f32(per_sample_weights[i]) : 1.0;
-        const float scale =
-            bag_grad_scale(psw, scale_grad_by_freq ? counts[k] : 1, size, mode, scale_grad_by_freq);
+        const float scale = bag_grad_scale(psw, scale_grad_by_freq ? counts[k] : 1, size,
+                                           mode == Reduce::Mean, scale_grad_by_freq);
         for (std::int64_t j = 0; j < dim; ++j) {
           acc[k * dim + j] = std::fma(scale, to_f32(grad_out[b * dim + j]), acc[k * dim + j]);
         }
@@ -138,7 +119,7 @@ std::int64_t bag_backward_sparse(const W* grad_out, const I* ids, const std::int
     for (std::int64_t i = bounds[b]; i < bounds[b + 1]; ++i) {
       if (ids[i] == padding_idx) continue;
       const double psw = per_sample_weights != nullptr ? to_f32(per_sample_weights[i]) : 1.0;
-      const float scale = bag_grad_scale(psw, 1, size, mode, false);
+      const float scale = bag_grad_scale(psw, 1, size, mode == Reduce::Mean, false);
       out_indices[nnz] = ids[i];
       for (std::int64_t j = 0; j < dim; ++j) {
         out_values[nnz * dim + j] = from_f32<W>(scale * to_f32(grad_out[b * dim + j]));

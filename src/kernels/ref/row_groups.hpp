@@ -1,6 +1,7 @@
 // Grouping of ids by row: the step that turns a scatter (many ids, some repeated) into one
 // task per touched row, which is what makes a backward deterministic without atomics and lets
-// an optimizer update each row once.
+// an optimizer update each row once. The definition that kernels::cpu::group_by_row (the
+// fused backward + optimizer step's grouping, kernels/cpu/sort_terms.hpp) is tested against.
 #pragma once
 
 #include <algorithm>

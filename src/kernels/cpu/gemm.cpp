@@ -1,9 +1,9 @@
-#include "gemm.hpp"
+#include "kernels/cpu/gemm.hpp"
 
 #include <algorithm>
 #include <vector>
 
-namespace embedkit::nn::detail {
+namespace embedkit::kernels::cpu {
 
 namespace {
 
@@ -55,7 +55,16 @@ void tile(std::int64_t depth, std::int64_t cols, const float* a, std::int64_t a_
 void in_place(std::int64_t m, std::int64_t n, std::int64_t k, MatrixView a, MatrixView b, float* c,
               std::int64_t ldc) {
   if (b.col_stride != 1) {
-    gemm_reference(m, n, k, a, b, c, ldc);
+    for (std::int64_t i = 0; i < m; ++i) {
+      for (std::int64_t j = 0; j < n; ++j) {
+        float acc = c[i * ldc + j];
+        for (std::int64_t p = 0; p < k; ++p) {
+          acc += a.data[i * a.row_stride + p * a.col_stride] *
+                 b.data[p * b.row_stride + j * b.col_stride];
+        }
+        c[i * ldc + j] = acc;
+      }
+    }
     return;
   }
   for (std::int64_t j0 = 0; j0 < n; j0 += kBlockCols) {
@@ -142,18 +151,4 @@ void gemm_accumulate(std::int64_t m, std::int64_t n, std::int64_t k, MatrixView 
   }
 }
 
-void gemm_reference(std::int64_t m, std::int64_t n, std::int64_t k, MatrixView a, MatrixView b,
-                    float* c, std::int64_t ldc) {
-  for (std::int64_t i = 0; i < m; ++i) {
-    for (std::int64_t j = 0; j < n; ++j) {
-      float acc = c[i * ldc + j];
-      for (std::int64_t p = 0; p < k; ++p) {
-        acc += a.data[i * a.row_stride + p * a.col_stride] *
-               b.data[p * b.row_stride + j * b.col_stride];
-      }
-      c[i * ldc + j] = acc;
-    }
-  }
-}
-
-}  // namespace embedkit::nn::detail
+}  // namespace embedkit::kernels::cpu
