@@ -9,12 +9,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "embedkit/core/bag_mode.hpp"
 #include "embedkit/core/dtype.hpp"
 #include "kernels/ref/embedding_ref.hpp"
 
 namespace embedkit::kernels::ref {
-
-enum class Reduce { Sum, Mean, Max };
 
 // Number of non-padding ids in bag b.
 template <class I>
@@ -36,7 +35,7 @@ std::int64_t bag_count(const I* ids, const std::int64_t* bounds, std::int64_t b,
 //        winning row per column, -1 for empty bags.
 template <class W, class I>
 void bag_forward(const W* weight, std::int64_t dim, const I* ids, const std::int64_t* bounds,
-                 std::int64_t num_bags, Reduce mode, const W* per_sample_weights,
+                 std::int64_t num_bags, BagMode mode, const W* per_sample_weights,
                  std::int64_t padding_idx, W* out, std::int64_t* arg_max) {
   std::vector<float> acc(static_cast<std::size_t>(dim));
   std::vector<std::int64_t> arg(static_cast<std::size_t>(dim));
@@ -48,7 +47,7 @@ void bag_forward(const W* weight, std::int64_t dim, const I* ids, const std::int
       const std::int64_t k = ids[i];
       if (k == padding_idx) continue;
       const W* row = weight + k * dim;
-      if (mode == Reduce::Max) {
+      if (mode == BagMode::Max) {
         for (std::int64_t j = 0; j < dim; ++j) {
           const float x = to_f32(row[j]);
           if (count == 0 || x > acc[j]) {
@@ -66,7 +65,7 @@ void bag_forward(const W* weight, std::int64_t dim, const I* ids, const std::int
       }
       ++count;
     }
-    if (mode == Reduce::Mean && count > 0) {
+    if (mode == BagMode::Mean && count > 0) {
       const auto n = static_cast<float>(count);
       for (float& a : acc) a /= n;
     }
@@ -78,11 +77,11 @@ void bag_forward(const W* weight, std::int64_t dim, const I* ids, const std::int
 // The multiplier of grad_out[b] for the id at position i of bag b (sum/mean):
 // per_sample_weight, / count of the row over all ids (scale_grad_by_freq), / bag count (mean).
 // Computed in double and rounded to float, as PyTorch does.
-inline float bag_grad_scale(double psw, std::int64_t row_count, std::int64_t bag_size, Reduce mode,
+inline float bag_grad_scale(double psw, std::int64_t row_count, std::int64_t bag_size, BagMode mode,
                             bool scale_grad_by_freq) {
   double scale = psw;
   if (scale_grad_by_freq) scale /= static_cast<double>(row_count);
-  if (mode == Reduce::Mean && bag_size != 0) scale /= static_cast<double>(bag_size);
+  if (mode == BagMode::Mean && bag_size != 0) scale /= static_cast<double>(bag_size);
   return static_cast<float>(scale);
 }
 
@@ -91,11 +90,11 @@ inline float bag_grad_scale(double psw, std::int64_t row_count, std::int64_t bag
 //  max:      grad[arg_max[b][j]][j] += grad_out[b][j] for every non-empty bag.
 template <class W, class I>
 void bag_backward_dense(const W* grad_out, const I* ids, const std::int64_t* bounds,
-                        std::int64_t num_bags, std::int64_t dim, std::int64_t num_rows, Reduce mode,
-                        const W* per_sample_weights, std::int64_t padding_idx,
+                        std::int64_t num_bags, std::int64_t dim, std::int64_t num_rows,
+                        BagMode mode, const W* per_sample_weights, std::int64_t padding_idx,
                         bool scale_grad_by_freq, const std::int64_t* arg_max, W* grad_weight) {
   std::vector<float> acc(static_cast<std::size_t>(num_rows * dim), 0.0f);
-  if (mode == Reduce::Max) {
+  if (mode == BagMode::Max) {
     for (std::int64_t b = 0; b < num_bags; ++b) {
       for (std::int64_t j = 0; j < dim; ++j) {
         const std::int64_t k = arg_max[b * dim + j];
@@ -128,7 +127,7 @@ void bag_backward_dense(const W* grad_out, const I* ids, const std::int64_t* bou
 // gradient without elements is empty, as PyTorch returns it).
 template <class W, class I>
 std::int64_t bag_backward_sparse(const W* grad_out, const I* ids, const std::int64_t* bounds,
-                                 std::int64_t num_bags, std::int64_t dim, Reduce mode,
+                                 std::int64_t num_bags, std::int64_t dim, BagMode mode,
                                  const W* per_sample_weights, std::int64_t padding_idx,
                                  std::int64_t* out_indices, W* out_values) {
   std::int64_t nnz = 0;
