@@ -322,11 +322,7 @@ DeviceOptimizer DeviceOptimizer::sgd(const optim::SGDOptions& options, std::int6
   optim::detail::check_non_negative(options.lr(), "learning rate");
   optim::detail::check_non_negative(options.momentum(), "momentum value");
   optim::detail::check_non_negative(options.weight_decay(), "weight_decay value");
-  if (options.momentum() != 0.0 || options.weight_decay() != 0.0) {
-    throw ValueError(
-        "SGD with momentum or weight_decay has no row-wise update (it moves rows the batch did "
-        "not touch), so it cannot be fused into the backward");
-  }
+  optim::detail::check_sgd_row_wise(options.momentum(), options.weight_decay());
   DeviceOptimizer o;
   o.kind_ = Kind::SGD;
   o.num_rows_ = num_rows;
@@ -343,9 +339,7 @@ DeviceOptimizer DeviceOptimizer::adagrad(const optim::AdagradOptions& options,
   optim::detail::check_non_negative(options.initial_accumulator_value(),
                                     "initial_accumulator_value value");
   optim::detail::check_non_negative(options.eps(), "epsilon value");
-  if (options.weight_decay() != 0.0) {
-    throw ValueError("weight_decay option is not compatible with sparse gradients");
-  }
+  optim::detail::check_adagrad_row_wise(options.weight_decay());
   DeviceOptimizer o;
   o.kind_ = Kind::Adagrad;
   o.num_rows_ = num_rows;
