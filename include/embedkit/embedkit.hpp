@@ -2,12 +2,15 @@
 #pragma once
 
 #include "embedkit/core/arg.hpp"
+#include "embedkit/core/bag_mode.hpp"
 #include "embedkit/core/dtype.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/core/generator.hpp"
 #include "embedkit/core/memory.hpp"
 #include "embedkit/core/row_sparse.hpp"
+#include "embedkit/core/shape.hpp"
 #include "embedkit/core/tensor.hpp"
+#include "embedkit/core/tensor_desc.hpp"
 #include "embedkit/core/thread_pool.hpp"
 #include "embedkit/core/utf8.hpp"
 #include "embedkit/io/atomic_file.hpp"

@@ -1,12 +1,13 @@
-// Host side of the CUDA embedding ops: the checks of nn::functional / optim (same order, same
-// messages), the validation of ids and offsets on the device, then the kernels (kernels.cu).
+// Host side of the CUDA embedding ops: the checks every backend shares (nn/embedding_checks.hpp,
+// in nn::functional's and optim's order), the device's own limits, the validation of ids and
+// offsets on the device, then the kernels (kernels.cu).
 #include "embedkit/cuda/embedding.hpp"
 
 #include <cmath>
 #include <limits>
 
 #include "cuda/launch.hpp"
-#include "nn/ids.hpp"
+#include "nn/embedding_checks.hpp"
 #include "optim/check.hpp"
 
 namespace embedkit::cuda {
@@ -23,25 +24,6 @@ constexpr std::int64_t kMaxRowWiseDim = 49152 / 4;
 Flags* flags_buffer() {
   thread_local DeviceBuffer buffer(sizeof(Flags));
   return static_cast<Flags*>(buffer.data());
-}
-
-void check_table(const DeviceTensor& weight, const std::string& who) {
-  if (!weight.defined()) throw ValueError(who + ": the table (weight) is undefined");
-  if (weight.dim() != 2) {
-    throw ValueError(who + ": the table (weight) must be 2-D, got shape " +
-                     shape_string(weight.shape()));
-  }
-  if (!is_floating(weight.dtype())) {
-    throw TypeError(who + ": the table must be float32, float16 or bfloat16, got " +
-                    std::string(dtype_name(weight.dtype())));
-  }
-}
-
-void check_ids_dtype(const DeviceTensor& ids, const std::string& what) {
-  if (!ids.defined()) throw ValueError(what + " are undefined");
-  if (!is_index(ids.dtype())) {
-    throw TypeError(what + " must be int32 or int64, got " + std::string(dtype_name(ids.dtype())));
-  }
 }
 
 void check_unknown_ids(const nn::UnknownIds& policy, const std::string& who) {
@@ -68,6 +50,13 @@ std::int64_t read_index(const void* base, DType dtype, std::int64_t pos) {
   return v;
 }
 
+// The IndexError resolve_ids raises, for the first bad position the device's scan found.
+IndexError bad_id_error(const DeviceTensor& ids, unsigned long long first_bad_id,
+                        std::int64_t num_rows) {
+  const auto pos = static_cast<std::int64_t>(first_bad_id);
+  return IndexError("ids", pos, read_index(ids.raw_data(), ids.dtype(), pos), 0, num_rows);
+}
+
 // The ids' check on the device: IndexError naming the first bad position, as resolve_ids.
 void validate_ids(const DeviceTensor& ids, std::int64_t num_rows) {
   if (ids.numel() == 0) return;
@@ -75,10 +64,7 @@ void validate_ids(const DeviceTensor& ids, std::int64_t num_rows) {
   detail::reset_flags(flags);
   detail::check_ids(ids.raw_data(), ids.dtype(), ids.numel(), num_rows, flags);
   const Flags f = detail::read_flags(flags);
-  if (f.first_bad_id != kNone) {
-    const auto pos = static_cast<std::int64_t>(f.first_bad_id);
-    throw IndexError("ids", pos, read_index(ids.raw_data(), ids.dtype(), pos), 0, num_rows);
-  }
+  if (f.first_bad_id != kNone) throw bad_id_error(ids, f.first_bad_id, num_rows);
 }
 
 Shape output_shape(const DeviceTensor& ids, std::int64_t dim) {
@@ -87,19 +73,7 @@ Shape output_shape(const DeviceTensor& ids, std::int64_t dim) {
   return s;
 }
 
-detail::Reduce reduce_of(nn::BagMode mode) {
-  switch (mode) {
-    case nn::BagMode::Sum:
-      return detail::Reduce::Sum;
-    case nn::BagMode::Mean:
-      return detail::Reduce::Mean;
-    case nn::BagMode::Max:
-      return detail::Reduce::Max;
-  }
-  return detail::Reduce::Sum;
-}
-
-// nn::detail::prepare_bags on the device: the same checks in the same order, the offsets and
+// nn::detail::prepare_bags on the device: the shared checks in the same order, the offsets and
 // ids validated by kernels, the bags as bounds (int64, num_bags + 1).
 struct DeviceBags {
   DeviceTensor bounds;
@@ -109,116 +83,52 @@ struct DeviceBags {
 };
 
 DeviceBags prepare_bags(const DeviceTensor& ids, const DeviceTensor& offsets,
-                        const DeviceTensor& per_sample_weights, const DeviceTensor& weight,
+                        const DeviceTensor& per_sample_weights, TensorDesc weight,
                         const nn::EmbeddingBagFuncOptions& options, const std::string& who) {
-  check_table(weight, who);
-  const std::int64_t num_rows = weight.size(0);
-  check_ids_dtype(ids, "ids");
-  const nn::BagMode mode = options.mode();
-  if (mode == nn::BagMode::Max && options.sparse()) {
-    throw ValueError(who + ": max mode does not support sparse gradients");
-  }
-  if (mode == nn::BagMode::Max && options.scale_grad_by_freq()) {
-    throw ValueError(who + ": max mode does not support scale_grad_by_freq");
-  }
-  if (options.sparse() && options.scale_grad_by_freq()) {
-    throw ValueError(who + ": scale_grad_by_freq is not supported with sparse gradients");
-  }
   DeviceBags bags;
-  bags.padding = nn::detail::normalize_padding_idx(options.padding_idx(), num_rows, who);
-  nn::detail::check_max_norm(options.max_norm(), options.norm_type(), who);
+  bags.padding = nn::detail::check_bag_arguments(weight, ids.desc(), options, who);
+  const std::int64_t num_rows = weight.size(0);
   check_unknown_ids(options.unknown_ids(), who);
 
   const std::int64_t n = ids.numel();
   check_count(n, who);
+  const bool cut_by_offsets = nn::detail::check_bag_layout(ids.desc(), offsets.desc(), who) ==
+                              nn::detail::BagLayout::Offsets;
+  const std::int64_t count = cut_by_offsets ? offsets.numel() : 0;
   Flags* flags = flags_buffer();
   detail::reset_flags(flags);
-  std::int64_t count = 0;
-  if (ids.dim() == 2) {
-    if (offsets.defined()) {
-      throw ValueError(who + ": offsets must not be given with 2-D ids (each row of ids is a bag)");
-    }
-    bags.num_bags = ids.size(0);
-  } else if (ids.dim() == 1) {
-    if (!offsets.defined()) throw ValueError(who + ": 1-D ids need offsets");
-    if (!is_index(offsets.dtype())) {
-      throw TypeError(who + ": offsets must be int32 or int64, got " +
-                      std::string(dtype_name(offsets.dtype())));
-    }
-    if (offsets.dim() != 1) {
-      throw ValueError(who + ": offsets must be 1-D, got shape " + shape_string(offsets.shape()));
-    }
-    count = offsets.numel();
-    detail::check_offsets(offsets.raw_data(), offsets.dtype(), count, n, flags);
-  } else {
-    throw ValueError(who + ": ids must be 1-D (with offsets) or 2-D, got shape " +
-                     shape_string(ids.shape()));
-  }
+  if (cut_by_offsets) detail::check_offsets(offsets.raw_data(), offsets.dtype(), count, n, flags);
   detail::check_ids(ids.raw_data(), ids.dtype(), n, num_rows, flags);
   const Flags f = detail::read_flags(flags);  // one wait for both checks
 
-  if (ids.dim() == 1) {
+  if (cut_by_offsets) {
     if (f.first_bad_offset != kNone) {
       const auto b = static_cast<std::int64_t>(f.first_bad_offset);
-      const std::int64_t v = read_index(offsets.raw_data(), offsets.dtype(), b);
-      const std::int64_t prev = b > 0 ? read_index(offsets.raw_data(), offsets.dtype(), b - 1) : 0;
-      if (b == 0 && v != 0) {
-        throw ValueError(who + ": offsets[0] must be 0, got " + std::to_string(v));
-      }
-      if (b > 0 && v < prev) {
-        throw ValueError(who + ": offsets must be non-decreasing, but offsets[" +
-                         std::to_string(b) + "] = " + std::to_string(v) + " < offsets[" +
-                         std::to_string(b - 1) + "] = " + std::to_string(prev));
-      }
-      throw ValueError(who + ": offsets[" + std::to_string(b) + "] = " + std::to_string(v) +
-                       " is past the end of the " + std::to_string(n) + " ids");
+      const std::int64_t value = read_index(offsets.raw_data(), offsets.dtype(), b);
+      const std::int64_t previous =
+          b > 0 ? read_index(offsets.raw_data(), offsets.dtype(), b - 1) : 0;
+      throw nn::detail::bad_offset_error(b, value, previous, n, who);
     }
-    if (options.include_last_offset()) {
-      if (count == 0) throw ValueError(who + ": include_last_offset needs at least one offset");
-      const std::int64_t last = read_index(offsets.raw_data(), offsets.dtype(), count - 1);
-      if (last != n) {
-        throw ValueError(
-            who + ": with include_last_offset the last offset must equal the number of ids (" +
-            std::to_string(n) + "), got " + std::to_string(last));
-      }
-      bags.num_bags = count - 1;
-    } else {
-      if (count == 0 && n > 0) {
-        throw ValueError(who + ": offsets is empty, so the " + std::to_string(n) +
-                         " ids belong to no bag");
-      }
-      bags.num_bags = count;
-    }
+    const bool include_last = options.include_last_offset();
+    // The last offset is read (a copy from the device) only where the check needs it.
+    const std::int64_t last =
+        include_last && count > 0 ? read_index(offsets.raw_data(), offsets.dtype(), count - 1) : 0;
+    bags.num_bags = nn::detail::offsets_bag_count(count, last, n, include_last, who);
+  } else {
+    bags.num_bags = ids.size(0);
   }
-  if (per_sample_weights.defined()) {
-    if (mode != nn::BagMode::Sum) {
-      throw ValueError(who + ": per_sample_weights are only supported with mode sum, not " +
-                       nn::bag_mode_name(mode));
-    }
-    if (per_sample_weights.dtype() != weight.dtype()) {
-      throw TypeError(who + ": per_sample_weights are " +
-                      std::string(dtype_name(per_sample_weights.dtype())) + " but the table is " +
-                      std::string(dtype_name(weight.dtype())));
-    }
-    if (per_sample_weights.shape() != ids.shape()) {
-      throw ValueError(who + ": per_sample_weights must have the shape of ids " +
-                       shape_string(ids.shape()) + ", got " +
-                       shape_string(per_sample_weights.shape()));
-    }
-    bags.psw = per_sample_weights.raw_data();
-  }
-  if (f.first_bad_id != kNone) {
-    const auto pos = static_cast<std::int64_t>(f.first_bad_id);
-    throw IndexError("ids", pos, read_index(ids.raw_data(), ids.dtype(), pos), 0, num_rows);
-  }
+  nn::detail::check_per_sample_weights(per_sample_weights.desc(), ids.desc(), options.mode(),
+                                       weight.dtype(), who);
+  if (per_sample_weights.defined()) bags.psw = per_sample_weights.raw_data();
+  if (f.first_bad_id != kNone) throw bad_id_error(ids, f.first_bad_id, num_rows);
   check_count(bags.num_bags, who);
   bags.bounds = DeviceTensor::empty({bags.num_bags + 1}, DType::Int64);
   auto* bounds = static_cast<std::int64_t*>(bags.bounds.raw_data());
-  if (ids.dim() == 2) {
-    detail::uniform_bounds(bags.num_bags, ids.size(1), bounds);
-  } else {
+  if (cut_by_offsets) {
     detail::offsets_to_bounds(offsets.raw_data(), offsets.dtype(), count,
                               options.include_last_offset(), n, bounds);
+  } else {
+    detail::uniform_bounds(bags.num_bags, ids.size(1), bounds);
   }
   return bags;
 }
@@ -234,12 +144,6 @@ void check_out(const DeviceTensor& out, const Shape& shape, DType dtype, const s
   if (!out.defined() || out.shape() != shape || out.dtype() != dtype) {
     throw ValueError(who + ": out must be a " + std::string(dtype_name(dtype)) +
                      " device tensor of shape " + shape_string(shape));
-  }
-}
-
-void check_grad(const DeviceTensor& grad, const Shape& expected, const std::string& who) {
-  if (!grad.defined() || grad.dtype() != DType::Float32 || grad.shape() != expected) {
-    throw ValueError(who + ": grad_output must be float32 with shape " + shape_string(expected));
   }
 }
 
@@ -262,7 +166,7 @@ BagTerms index_bags(const DeviceTensor& ids, const DeviceBags& bags, nn::BagMode
   t.index.bag_size = static_cast<std::int64_t*>(t.bag_size.raw_data());
   t.index.bounds = static_cast<const std::int64_t*>(bags.bounds.raw_data());
   t.index.psw = static_cast<const float*>(bags.psw);
-  t.index.mode = reduce_of(mode);
+  t.index.mode = mode;
   return t;
 }
 
@@ -289,43 +193,13 @@ void check_fused_table(const DeviceTensor& weight, const DeviceOptimizer& opt,
   }
 }
 
-detail::UpdateArgs update_args(DeviceOptimizer& opt, DeviceTensor& weight) {
-  const DeviceOptimizer::StepScalars s = opt.begin_step();
-  detail::UpdateArgs a;
-  switch (opt.kind()) {
-    case DeviceOptimizer::Kind::SGD:
-      a.kind = detail::Update::SGD;
-      break;
-    case DeviceOptimizer::Kind::Adagrad:
-      a.kind = detail::Update::Adagrad;
-      break;
-    case DeviceOptimizer::Kind::RowWiseAdagrad:
-      a.kind = detail::Update::RowWiseAdagrad;
-      break;
-    case DeviceOptimizer::Kind::SparseAdam:
-      a.kind = detail::Update::SparseAdam;
-      break;
-  }
-  a.weight = static_cast<float*>(weight.raw_data());
-  a.state0 = static_cast<float*>(opt.state(0).raw_data());
-  a.state1 = static_cast<float*>(opt.state(1).raw_data());
-  a.a = s.a;
-  a.b = s.b;
-  a.c = s.c;
-  a.d = s.d;
-  a.maximize = s.maximize;
-  a.flag = s.flag;
-  a.decay = s.decay;
-  return a;
-}
-
 }  // namespace
 
 void embedding_into(const DeviceTensor& ids, DeviceTensor& weight, DeviceTensor& out,
                     const nn::EmbeddingFuncOptions& options) {
   const std::string who = "cuda::embedding";
-  check_table(weight, who);
-  check_ids_dtype(ids, "ids");
+  nn::detail::check_table(weight.desc(), who);
+  nn::detail::check_ids_dtype(ids.desc(), "ids");
   nn::detail::normalize_padding_idx(options.padding_idx(), weight.size(0), who);
   nn::detail::check_max_norm(options.max_norm(), options.norm_type(), who);
   check_unknown_ids(options.unknown_ids(), who);
@@ -343,18 +217,19 @@ void embedding_into(const DeviceTensor& ids, DeviceTensor& weight, DeviceTensor&
 
 DeviceTensor embedding(const DeviceTensor& ids, DeviceTensor& weight,
                        const nn::EmbeddingFuncOptions& options) {
-  check_table(weight, "cuda::embedding");
-  check_ids_dtype(ids, "ids");
+  nn::detail::check_table(weight.desc(), "cuda::embedding");
+  nn::detail::check_ids_dtype(ids.desc(), "ids");
   DeviceTensor out = DeviceTensor::empty(output_shape(ids, weight.size(1)), weight.dtype());
   embedding_into(ids, weight, out, options);
   return out;
 }
 
-void embedding_bag_into(const DeviceTensor& ids, const DeviceTensor& offsets, DeviceTensor& weight,
+void embedding_bag_into(const DeviceTensor& ids, DeviceTensor& weight, const DeviceTensor& offsets,
                         DeviceTensor& out, const nn::EmbeddingBagFuncOptions& options,
                         const DeviceTensor& per_sample_weights) {
   const std::string who = "cuda::embedding_bag";
-  const DeviceBags bags = prepare_bags(ids, offsets, per_sample_weights, weight, options, who);
+  const DeviceBags bags =
+      prepare_bags(ids, offsets, per_sample_weights, weight.desc(), options, who);
   check_out(out, {bags.num_bags, weight.size(1)}, weight.dtype(), who);
   if (options.max_norm()) {
     // Like PyTorch, every referenced row is renormalised, padding ids included.
@@ -362,23 +237,22 @@ void embedding_bag_into(const DeviceTensor& ids, const DeviceTensor& offsets, De
   }
   detail::bag_forward(weight.raw_data(), weight.dtype(), weight.size(1), ids.raw_data(),
                       ids.dtype(), static_cast<const std::int64_t*>(bags.bounds.raw_data()),
-                      bags.num_bags, reduce_of(options.mode()), bags.psw, bags.padding,
-                      out.raw_data());
+                      bags.num_bags, options.mode(), bags.psw, bags.padding, out.raw_data());
 }
 
-DeviceTensor embedding_bag(const DeviceTensor& ids, const DeviceTensor& offsets,
-                           DeviceTensor& weight, const nn::EmbeddingBagFuncOptions& options,
+DeviceTensor embedding_bag(const DeviceTensor& ids, DeviceTensor& weight,
+                           const DeviceTensor& offsets, const nn::EmbeddingBagFuncOptions& options,
                            const DeviceTensor& per_sample_weights) {
   const std::string who = "cuda::embedding_bag";
-  const DeviceBags bags = prepare_bags(ids, offsets, per_sample_weights, weight, options, who);
+  const DeviceBags bags =
+      prepare_bags(ids, offsets, per_sample_weights, weight.desc(), options, who);
   DeviceTensor out = DeviceTensor::empty({bags.num_bags, weight.size(1)}, weight.dtype());
   if (options.max_norm()) {
     renorm_referenced(weight, ids, *options.max_norm(), options.norm_type());
   }
   detail::bag_forward(weight.raw_data(), weight.dtype(), weight.size(1), ids.raw_data(),
                       ids.dtype(), static_cast<const std::int64_t*>(bags.bounds.raw_data()),
-                      bags.num_bags, reduce_of(options.mode()), bags.psw, bags.padding,
-                      out.raw_data());
+                      bags.num_bags, options.mode(), bags.psw, bags.padding, out.raw_data());
   return out;
 }
 
@@ -386,19 +260,17 @@ DeviceRowGrad embedding_backward_rows(const DeviceTensor& ids, const DeviceTenso
                                       std::int64_t num_embeddings,
                                       const nn::EmbeddingFuncOptions& options) {
   const std::string who = "cuda::embedding_backward";
-  if (num_embeddings < 0) throw ValueError(who + ": num_embeddings must be >= 0");
-  check_ids_dtype(ids, "ids");
+  nn::detail::check_num_embeddings(num_embeddings, who);
+  nn::detail::check_ids_dtype(ids.desc(), "ids");
   if (!grad_output.defined() || grad_output.dtype() != DType::Float32 ||
       grad_output.dim() != ids.dim() + 1) {
     throw ValueError(who + ": grad_output must be float32 with shape ids.shape + [embedding_dim]");
   }
   const std::int64_t dim = grad_output.size(-1);
-  check_grad(grad_output, output_shape(ids, dim), who);
+  nn::detail::check_float32_grad_output(grad_output.desc(), output_shape(ids, dim), who);
   const std::int64_t padding =
       nn::detail::normalize_padding_idx(options.padding_idx(), num_embeddings, who);
-  if (options.sparse() && options.scale_grad_by_freq()) {
-    throw ValueError(who + ": scale_grad_by_freq is not supported with sparse gradients");
-  }
+  nn::detail::check_sparse_options(options.sparse(), options.scale_grad_by_freq(), who);
   check_unknown_ids(options.unknown_ids(), who);
   check_count(ids.numel(), who);
   validate_ids(ids, num_embeddings);
@@ -423,15 +295,16 @@ DeviceRowGrad embedding_bag_backward_rows(const DeviceTensor& ids, const DeviceT
     throw ValueError(who + ": grad_output must be a 2-D float32 device tensor");
   }
   const std::int64_t dim = grad_output.size(1);
-  if (num_embeddings < 0) throw ValueError(who + ": num_embeddings must be >= 0");
-  // prepare_bags checks ids against a table; no table is read here, so an empty placeholder
-  // with num_embeddings rows (no memory) stands for it.
-  DeviceTensor table_shape = DeviceTensor::empty({num_embeddings, 0}, DType::Float32);
-  const DeviceBags bags = prepare_bags(ids, offsets, per_sample_weights, table_shape, options, who);
+  nn::detail::check_num_embeddings(num_embeddings, who);
+  // prepare_bags checks ids against a table; no table is read here, so the description of a
+  // float32 table with num_embeddings rows (and no columns) stands for it.
+  const Shape table_shape{num_embeddings, 0};
+  const DeviceBags bags = prepare_bags(ids, offsets, per_sample_weights,
+                                       TensorDesc(DType::Float32, table_shape), options, who);
   if (per_sample_weights.defined() && per_sample_weights.dtype() != DType::Float32) {
     throw TypeError(who + ": per_sample_weights must be float32");
   }
-  check_grad(grad_output, {bags.num_bags, dim}, who);
+  nn::detail::check_float32_grad_output(grad_output.desc(), {bags.num_bags, dim}, who);
   const BagTerms terms = index_bags(ids, bags, options.mode());
   const detail::Grouping g =
       detail::group_by_row(ids.raw_data(), ids.dtype(), ids.numel(), num_embeddings, bags.padding);
@@ -449,11 +322,7 @@ DeviceOptimizer DeviceOptimizer::sgd(const optim::SGDOptions& options, std::int6
   optim::detail::check_non_negative(options.lr(), "learning rate");
   optim::detail::check_non_negative(options.momentum(), "momentum value");
   optim::detail::check_non_negative(options.weight_decay(), "weight_decay value");
-  if (options.momentum() != 0.0 || options.weight_decay() != 0.0) {
-    throw ValueError(
-        "SGD with momentum or weight_decay has no row-wise update (it moves rows the batch did "
-        "not touch), so it cannot be fused into the backward");
-  }
+  optim::detail::check_sgd_row_wise(options.momentum(), options.weight_decay());
   DeviceOptimizer o;
   o.kind_ = Kind::SGD;
   o.num_rows_ = num_rows;
@@ -470,9 +339,7 @@ DeviceOptimizer DeviceOptimizer::adagrad(const optim::AdagradOptions& options,
   optim::detail::check_non_negative(options.initial_accumulator_value(),
                                     "initial_accumulator_value value");
   optim::detail::check_non_negative(options.eps(), "epsilon value");
-  if (options.weight_decay() != 0.0) {
-    throw ValueError("weight_decay option is not compatible with sparse gradients");
-  }
+  optim::detail::check_adagrad_row_wise(options.weight_decay());
   DeviceOptimizer o;
   o.kind_ = Kind::Adagrad;
   o.num_rows_ = num_rows;
@@ -512,54 +379,57 @@ DeviceOptimizer DeviceOptimizer::sparse_adam(const optim::SparseAdamOptions& opt
   return o;
 }
 
-// The scalars, computed exactly as the CPU optimizers' begin_row_step computes them:
-//   SGD:            a = -lr
-//   Adagrad:        a = -clr (lr / (1 + (step - 1) * lr_decay)), b = eps
-//   RowWiseAdagrad: a = lr, b = eps, c = weight_decay; flag = L2 decay; decay = weight_decay != 0
-//   SparseAdam:     a = -lr * sqrt(1 - beta2^t) / (1 - beta1^t), b = 1 - beta1, c = 1 - beta2,
-//                   d = eps
-DeviceOptimizer::StepScalars DeviceOptimizer::begin_step() {
-  StepScalars s;
-  ++steps_;
-  switch (kind_) {
-    case Kind::SGD:
-      s.a = static_cast<float>(-sgd_.lr());
-      s.maximize = sgd_.maximize();
+// The step's scalars, computed exactly as the CPU optimizers' begin_row_step computes them.
+detail::UpdateArgs detail::begin_update(DeviceOptimizer& optimizer, DeviceTensor& weight) {
+  DeviceOptimizer& o = optimizer;
+  UpdateArgs a;
+  a.kind = o.kind_;
+  ++o.steps_;
+  switch (o.kind_) {
+    case OptimizerKind::SGD:
+      a.sgd.neg_lr = static_cast<float>(-o.sgd_.lr());
+      a.maximize = o.sgd_.maximize();
       break;
-    case Kind::Adagrad: {
-      adagrad_step_ += 1.0f;
-      const double step = adagrad_step_;
-      const double clr = adagrad_.lr() / (1.0 + (step - 1.0) * adagrad_.lr_decay());
-      s.a = static_cast<float>(-clr);
-      s.b = static_cast<float>(adagrad_.eps());
-      s.maximize = adagrad_.maximize();
+    case OptimizerKind::Adagrad: {
+      o.adagrad_step_ += 1.0f;
+      const double step = o.adagrad_step_;
+      const double clr = o.adagrad_.lr() / (1.0 + (step - 1.0) * o.adagrad_.lr_decay());
+      a.adagrad.neg_clr = static_cast<float>(-clr);
+      a.adagrad.eps = static_cast<float>(o.adagrad_.eps());
+      a.maximize = o.adagrad_.maximize();
       break;
     }
-    case Kind::RowWiseAdagrad:
-      s.a = static_cast<float>(rowwise_.lr());
-      s.b = static_cast<float>(rowwise_.eps());
-      s.c = static_cast<float>(rowwise_.weight_decay());
-      s.decay = rowwise_.weight_decay() != 0.0;
-      s.flag = s.decay && rowwise_.weight_decay_mode() == optim::WeightDecayMode::L2;
+    case OptimizerKind::RowWiseAdagrad:
+      a.rowwise.lr = static_cast<float>(o.rowwise_.lr());
+      a.rowwise.eps = static_cast<float>(o.rowwise_.eps());
+      a.rowwise.weight_decay = static_cast<float>(o.rowwise_.weight_decay());
+      a.rowwise.decay = o.rowwise_.weight_decay() != 0.0;
+      a.rowwise.l2 =
+          a.rowwise.decay && o.rowwise_.weight_decay_mode() == optim::WeightDecayMode::L2;
       break;
-    case Kind::SparseAdam: {
-      if (!state0_.defined()) {
-        state0_ = DeviceTensor::zeros({num_rows_, dim_});
-        state1_ = DeviceTensor::zeros({num_rows_, dim_});
+    case OptimizerKind::SparseAdam: {
+      if (!o.state0_.defined()) {
+        o.state0_ = DeviceTensor::zeros({o.num_rows_, o.dim_});
+        o.state1_ = DeviceTensor::zeros({o.num_rows_, o.dim_});
       }
-      const auto [beta1, beta2] = adam_.betas();
-      const double step = static_cast<double>(steps_);
+      const auto [beta1, beta2] = o.adam_.betas();
+      const double step = static_cast<double>(o.steps_);
       const double bias_correction1 = 1.0 - std::pow(beta1, step);
       const double bias_correction2 = 1.0 - std::pow(beta2, step);
-      s.a = static_cast<float>(-(adam_.lr() * std::sqrt(bias_correction2) / bias_correction1));
-      s.b = static_cast<float>(1.0 - beta1);
-      s.c = static_cast<float>(1.0 - beta2);
-      s.d = static_cast<float>(adam_.eps());
-      s.maximize = adam_.maximize();
+      a.adam.neg_step_size =
+          static_cast<float>(-(o.adam_.lr() * std::sqrt(bias_correction2) / bias_correction1));
+      a.adam.one_minus_beta1 = static_cast<float>(1.0 - beta1);
+      a.adam.one_minus_beta2 = static_cast<float>(1.0 - beta2);
+      a.adam.eps = static_cast<float>(o.adam_.eps());
+      a.maximize = o.adam_.maximize();
       break;
     }
   }
-  return s;
+  // After the switch: SparseAdam's state exists only from its first step.
+  a.weight = static_cast<float*>(weight.raw_data());
+  a.state0 = static_cast<float*>(o.state0_.raw_data());
+  a.state1 = static_cast<float*>(o.state1_.raw_data());
+  return a;
 }
 
 // ---- fused backward + step -----------------------------------------------------------------
@@ -569,8 +439,9 @@ void fused_backward_step(DeviceTensor& weight, const DeviceTensor& ids,
                          const nn::EmbeddingFuncOptions& options) {
   const std::string who = "cuda::fused_backward_step(Embedding)";
   check_fused_table(weight, optimizer, who);
-  check_ids_dtype(ids, "ids");
-  check_grad(grad_output, output_shape(ids, optimizer.dim()), who);
+  nn::detail::check_ids_dtype(ids.desc(), "ids");
+  nn::detail::check_float32_grad_output(grad_output.desc(), output_shape(ids, optimizer.dim()),
+                                        who);
   const std::int64_t padding =
       nn::detail::normalize_padding_idx(options.padding_idx(), optimizer.num_rows(), who);
   check_unknown_ids(options.unknown_ids(), who);
@@ -583,7 +454,7 @@ void fused_backward_step(DeviceTensor& weight, const DeviceTensor& ids,
   detail::GradSource src;
   src.grad = static_cast<const float*>(grad_output.raw_data());
   src.scale_grad_by_freq = options.scale_grad_by_freq();
-  detail::fused_update(g, src, optimizer.dim(), update_args(optimizer, weight));
+  detail::fused_update(g, src, optimizer.dim(), detail::begin_update(optimizer, weight));
 }
 
 void fused_backward_step(DeviceTensor& weight, const DeviceTensor& ids, const DeviceTensor& offsets,
@@ -592,13 +463,10 @@ void fused_backward_step(DeviceTensor& weight, const DeviceTensor& ids, const De
                          const DeviceTensor& per_sample_weights) {
   const std::string who = "cuda::fused_backward_step(EmbeddingBag)";
   check_fused_table(weight, optimizer, who);
-  if (options.mode() == nn::BagMode::Max) {
-    throw ValueError(who +
-                     ": max mode's gradient is per column, not per row; use backward() "
-                     "and step()");
-  }
-  const DeviceBags bags = prepare_bags(ids, offsets, per_sample_weights, weight, options, who);
-  check_grad(grad_output, {bags.num_bags, optimizer.dim()}, who);
+  nn::detail::check_row_wise_bag_mode(options.mode(), who);
+  const DeviceBags bags =
+      prepare_bags(ids, offsets, per_sample_weights, weight.desc(), options, who);
+  nn::detail::check_float32_grad_output(grad_output.desc(), {bags.num_bags, optimizer.dim()}, who);
   const BagTerms terms = index_bags(ids, bags, options.mode());
   const detail::Grouping g = detail::group_by_row(ids.raw_data(), ids.dtype(), ids.numel(),
                                                   optimizer.num_rows(), bags.padding);
@@ -606,7 +474,7 @@ void fused_backward_step(DeviceTensor& weight, const DeviceTensor& ids, const De
   src.grad = static_cast<const float*>(grad_output.raw_data());
   src.bags = &terms.index;
   src.scale_grad_by_freq = options.scale_grad_by_freq();
-  detail::fused_update(g, src, optimizer.dim(), update_args(optimizer, weight));
+  detail::fused_update(g, src, optimizer.dim(), detail::begin_update(optimizer, weight));
 }
 
 }  // namespace embedkit::cuda

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cuda/launch.hpp"
+#include "nn/embedding_checks.hpp"
 #include "nn/ids.hpp"
 
 namespace embedkit::cuda {
@@ -112,7 +113,7 @@ struct HostTable::Impl {
 };
 
 HostTable::HostTable(const Tensor& table, std::int64_t cache_rows, int ways) {
-  nn::detail::check_table(table, "cuda::HostTable");
+  nn::detail::check_table(table.desc(), "cuda::HostTable");
   if (cache_rows < 0) throw ValueError("cuda::HostTable: cache_rows must be >= 0");
   const std::int64_t rows = table.size(0);
   impl_ = std::make_unique<Impl>(std::min(cache_rows, rows), ways);
@@ -133,7 +134,7 @@ void HostTable::prefetch(const Tensor& ids) {
 
 void HostTable::forward_into(const Tensor& ids, DeviceTensor& out) {
   Impl& im = *impl_;
-  nn::detail::check_ids_dtype(ids, "ids");
+  nn::detail::check_ids_dtype(ids.desc(), "ids");
   Shape shape = ids.shape();
   shape.push_back(im.dim);
   if (!out.defined() || out.shape() != shape || out.dtype() != im.dtype) {
@@ -159,7 +160,7 @@ void HostTable::forward_into(const Tensor& ids, DeviceTensor& out) {
 }
 
 DeviceTensor HostTable::forward(const Tensor& ids) {
-  nn::detail::check_ids_dtype(ids, "ids");
+  nn::detail::check_ids_dtype(ids.desc(), "ids");
   Shape shape = ids.shape();
   shape.push_back(impl_->dim);
   DeviceTensor out = DeviceTensor::empty(shape, impl_->dtype);

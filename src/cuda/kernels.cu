@@ -152,7 +152,7 @@ void gather_typed(const void* weight, std::size_t row_bytes, const I* ids, i64 n
 // kernels::ref::bag_forward: a group of G threads per bag, V adjacent columns per thread.
 template <class W, class I, int V>
 __global__ void bag_kernel(const W* weight, i64 dim, const I* ids, const i64* bounds, i64 num_bags,
-                           Reduce mode, const W* psw, i64 padding, W* out, int group) {
+                           BagMode mode, const W* psw, i64 padding, W* out, int group) {
   const i64 t = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x;
   const i64 bag = t / group;
   if (bag >= num_bags) return;
@@ -168,7 +168,7 @@ __global__ void bag_kernel(const W* weight, i64 dim, const I* ids, const i64* bo
       const i64 k = static_cast<i64>(ids[i]);
       if (k == padding) continue;
       const Pack<W, V> p = *reinterpret_cast<const Pack<W, V>*>(weight + k * dim + c0);
-      if (mode == Reduce::Max) {
+      if (mode == BagMode::Max) {
         for (int v = 0; v < V; ++v) {
           const float x = ld(&p.v[v]);
           if (count == 0 || x > acc[v]) acc[v] = x;
@@ -182,7 +182,7 @@ __global__ void bag_kernel(const W* weight, i64 dim, const I* ids, const i64* bo
       }
       ++count;
     }
-    if (mode == Reduce::Mean && count > 0) {
+    if (mode == BagMode::Mean && count > 0) {
       const float c = static_cast<float>(count);
       for (int v = 0; v < V; ++v) acc[v] = __fdiv_rn(acc[v], c);
     }
@@ -194,7 +194,7 @@ __global__ void bag_kernel(const W* weight, i64 dim, const I* ids, const i64* bo
 
 template <class W, class I>
 void bag_typed(const void* weight, i64 dim, const void* ids, const i64* bounds, i64 num_bags,
-               Reduce mode, const void* psw, i64 padding, void* out) {
+               BagMode mode, const void* psw, i64 padding, void* out) {
   auto run = [&](auto vec) {
     constexpr int V = decltype(vec)::value;
     const int g = group_size((dim + V - 1) / V);
@@ -249,7 +249,7 @@ struct Src {
   const std::int32_t* bag_of;  // null: embedding
   const i64* bag_size;
   const float* psw;
-  Reduce mode;
+  BagMode mode;
   bool scale_grad_by_freq;
 };
 
@@ -261,10 +261,10 @@ __device__ inline float term_scale(const Src& s, i64 pos, i64 count, i64* src_ro
   }
   const i64 b = s.bag_of[pos];
   *src_row = b;
-  // kernels::ref::bag_grad_scale: double, rounded to float.
+  // kernels::bag_grad_scale (kernels/bag_grad_scale.hpp): double, rounded to float.
   double scale = s.psw != nullptr ? static_cast<double>(s.psw[pos]) : 1.0;
   if (s.scale_grad_by_freq) scale = __ddiv_rn(scale, static_cast<double>(count));
-  if (s.mode == Reduce::Mean && s.bag_size[b] != 0) {
+  if (s.mode == BagMode::Mean && s.bag_size[b] != 0) {
     scale = __ddiv_rn(scale, static_cast<double>(s.bag_size[b]));
   }
   return __double2float_rn(scale);
@@ -301,31 +301,31 @@ __device__ inline void update_column(const UpdateArgs& a, i64 e, float g) {
   if (a.maximize) g = -g;
   float& w = a.weight[e];
   switch (a.kind) {
-    case Update::SGD:
-      w = __fmaf_rn(a.a, g, w);  // add_alpha(w, g, -lr)
+    case OptimizerKind::SGD:
+      w = __fmaf_rn(a.sgd.neg_lr, g, w);  // add_alpha(w, g, -lr)
       break;
-    case Update::Adagrad: {
+    case OptimizerKind::Adagrad: {
       float& sum = a.state0[e];
       sum = __fadd_rn(sum, __fmul_rn(g, g));
-      const float denom = __fadd_rn(__fsqrt_rn(sum), a.b);
-      w = __fmaf_rn(a.a, __fdiv_rn(g, denom), w);  // add_alpha(w, g / denom, -clr)
+      const float denom = __fadd_rn(__fsqrt_rn(sum), a.adagrad.eps);
+      w = __fmaf_rn(a.adagrad.neg_clr, __fdiv_rn(g, denom), w);  // add_alpha(w, g / denom, -clr)
       break;
     }
-    case Update::SparseAdam: {
+    case OptimizerKind::SparseAdam: {
       float& m = a.state0[e];
       float& v = a.state1[e];
       const float old_m = m;
-      const float m_update = __fmul_rn(__fsub_rn(g, old_m), a.b);
+      const float m_update = __fmul_rn(__fsub_rn(g, old_m), a.adam.one_minus_beta1);
       m = __fadd_rn(old_m, m_update);
       const float old_v = v;
-      const float v_update = __fmul_rn(__fsub_rn(__fmul_rn(g, g), old_v), a.c);
+      const float v_update = __fmul_rn(__fsub_rn(__fmul_rn(g, g), old_v), a.adam.one_minus_beta2);
       v = __fadd_rn(old_v, v_update);
       const float numer = __fadd_rn(m_update, old_m);
-      const float denom = __fadd_rn(__fsqrt_rn(__fadd_rn(v_update, old_v)), a.d);
-      w = __fadd_rn(w, __fmul_rn(a.a, __fdiv_rn(numer, denom)));
+      const float denom = __fadd_rn(__fsqrt_rn(__fadd_rn(v_update, old_v)), a.adam.eps);
+      w = __fadd_rn(w, __fmul_rn(a.adam.neg_step_size, __fdiv_rn(numer, denom)));
       break;
     }
-    case Update::RowWiseAdagrad:
+    case OptimizerKind::RowWiseAdagrad:
       break;  // row-wise: see fused_rowwise_kernel
   }
 }
@@ -354,10 +354,10 @@ __global__ void fused_rowwise_kernel(Grouping g, Src s, i64 dim, UpdateArgs a) {
   const int lane = static_cast<int>(threadIdx.x % 32);
   const i64 warps = static_cast<i64>(gridDim.x) * blockDim.x / 32;
   const i64 runs = *g.num_runs;
-  const float lr = a.a;
-  const float eps = a.b;
-  const float wd = a.c;
-  const bool l2 = a.flag;
+  const float lr = a.rowwise.lr;
+  const float eps = a.rowwise.eps;
+  const float wd = a.rowwise.weight_decay;
+  const bool l2 = a.rowwise.l2;
   for (i64 r = warp; r < runs; r += warps) {
     const i64 begin = r == 0 ? 0 : g.run_starts[r - 1];
     const i64 end = g.run_starts[r];
@@ -377,7 +377,7 @@ __global__ void fused_rowwise_kernel(Grouping g, Src s, i64 dim, UpdateArgs a) {
       float& sum = a.state0[row];
       sum = __fadd_rn(sum, mean);
       multiplier = __fdiv_rn(lr, __fadd_rn(__fsqrt_rn(sum), eps));
-      if (a.decay) {
+      if (a.rowwise.decay) {
         const double prod = static_cast<double>(l2 ? __fmul_rn(multiplier, wd) : __fmul_rn(lr, wd));
         correction = __double2float_rn(__dsub_rn(1.0, prod));
       }
@@ -579,7 +579,7 @@ void gather(const void* weight, std::size_t row_bytes, const void* ids, DType id
 }
 
 void bag_forward(const void* weight, DType wt, i64 dim, const void* ids, DType id_type,
-                 const i64* bounds, i64 num_bags, Reduce mode, const void* psw, i64 padding_idx,
+                 const i64* bounds, i64 num_bags, BagMode mode, const void* psw, i64 padding_idx,
                  void* out) {
   if (num_bags == 0 || dim == 0) return;
   const bool i32 = id_type == DType::Int32;
@@ -721,7 +721,7 @@ void index_bags(const void* ids, DType id_type, const i64* bounds, i64 num_bags,
 
 namespace {
 Src make_src(const GradSource& src) {
-  Src s{src.grad, nullptr, nullptr, nullptr, Reduce::Sum, src.scale_grad_by_freq};
+  Src s{src.grad, nullptr, nullptr, nullptr, BagMode::Sum, src.scale_grad_by_freq};
   if (src.bags != nullptr) {
     s.bag_of = src.bags->bag_of;
     s.bag_size = src.bags->bag_size;
@@ -741,7 +741,7 @@ void segment_sum(const Grouping& g, const GradSource& src, i64 dim, i64* rows, f
 void fused_update(const Grouping& g, const GradSource& src, i64 dim, const UpdateArgs& args) {
   if (g.n == 0) return;
   const Src s = make_src(src);
-  if (args.kind != Update::RowWiseAdagrad) {
+  if (args.kind != OptimizerKind::RowWiseAdagrad) {
     fused_column_kernel<<<grid_for_warps(g.n), kBlock>>>(g, s, dim, args);
   } else {
     // dim floats of shared memory per warp; the caller keeps dim within 48 KiB.

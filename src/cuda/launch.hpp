@@ -7,7 +7,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "embedkit/core/bag_mode.hpp"
 #include "embedkit/core/dtype.hpp"
+#include "embedkit/cuda/optimizer_kind.hpp"
 
 namespace embedkit::cuda::detail {
 
@@ -42,10 +44,9 @@ void uniform_bounds(std::int64_t num_bags, std::int64_t length, std::int64_t* bo
 void gather(const void* weight, std::size_t row_bytes, const void* ids, DType id_type,
             std::int64_t n, void* out, void* stream = nullptr);
 
-enum class Reduce { Sum, Mean, Max };
 // kernels::ref::bag_forward without arg_max; weight/psw/out of dtype wt (psw may be null).
 void bag_forward(const void* weight, DType wt, std::int64_t dim, const void* ids, DType id_type,
-                 const std::int64_t* bounds, std::int64_t num_bags, Reduce mode, const void* psw,
+                 const std::int64_t* bounds, std::int64_t num_bags, BagMode mode, const void* psw,
                  std::int64_t padding_idx, void* out);
 
 // The ids grouped by row (device memory owned by the Grouping's workspace):
@@ -75,13 +76,14 @@ struct BagIndex {
   std::int64_t* bag_size = nullptr;  // [num_bags]
   const std::int64_t* bounds = nullptr;
   const float* psw = nullptr;  // per-sample weights or null
-  Reduce mode = Reduce::Sum;
+  BagMode mode = BagMode::Sum;
 };
 // Fills bag_of and bag_size (device buffers of n and num_bags entries).
 void index_bags(const void* ids, DType id_type, const std::int64_t* bounds, std::int64_t num_bags,
                 std::int64_t padding_idx, std::int32_t* bag_of, std::int64_t* bag_size);
 
-// How a row's gradient is scaled per term: see kernels::ref::bag_grad_scale.
+// How a row's gradient is scaled per term: see kernels::bag_grad_scale
+// (kernels/bag_grad_scale.hpp).
 struct GradSource {
   const float* grad = nullptr;     // [n, dim] (embedding) or [num_bags, dim] (bag)
   const BagIndex* bags = nullptr;  // null: embedding (term t's row of grad is its position)
@@ -92,17 +94,39 @@ struct GradSource {
 void segment_sum(const Grouping& g, const GradSource& src, std::int64_t dim, std::int64_t* rows,
                  float* values);
 
-// The fused update; scalars as DeviceOptimizer::StepScalars (see src/cuda/embedding.cpp).
-enum class Update { SGD, Adagrad, RowWiseAdagrad, SparseAdam };
+// The fused update of one step: which update, where the table and its state live, and the
+// step's scalars, computed on the host as the CPU optimizer's begin_row_step computes them
+// (detail::begin_update in src/cuda/embedding.cpp). Only the kind's own scalars are read.
+struct SgdScalars {
+  float neg_lr = 0;  // -lr
+};
+struct AdagradScalars {
+  float neg_clr = 0;  // -(lr / (1 + (step - 1) * lr_decay))
+  float eps = 0;
+};
+struct RowWiseAdagradScalars {
+  float lr = 0;
+  float eps = 0;
+  float weight_decay = 0;
+  bool decay = false;  // weight_decay != 0
+  bool l2 = false;     // decay in the L2 mode (added to the gradient) rather than decoupled
+};
+struct SparseAdamScalars {
+  float neg_step_size = 0;    // -lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+  float one_minus_beta1 = 0;  // 1 - beta1
+  float one_minus_beta2 = 0;  // 1 - beta2
+  float eps = 0;
+};
 struct UpdateArgs {
-  Update kind = Update::SGD;
+  OptimizerKind kind = OptimizerKind::SGD;
   float* weight = nullptr;
-  float* state0 = nullptr;
-  float* state1 = nullptr;
-  float a = 0, b = 0, c = 0, d = 0;
-  bool maximize = false;
-  bool flag = false;
-  bool decay = false;
+  float* state0 = nullptr;  // Adagrad, RowWiseAdagrad: sum; SparseAdam: exp_avg
+  float* state1 = nullptr;  // SparseAdam: exp_avg_sq
+  bool maximize = false;    // SGD, Adagrad, SparseAdam
+  SgdScalars sgd;
+  AdagradScalars adagrad;
+  RowWiseAdagradScalars rowwise;
+  SparseAdamScalars adam;
 };
 void fused_update(const Grouping& g, const GradSource& src, std::int64_t dim,
                   const UpdateArgs& args);

@@ -3,6 +3,7 @@
 #include "embedkit/core/error.hpp"
 #include "kernels/cpu/embedding_cpu.hpp"
 #include "nn/dispatch.hpp"
+#include "nn/embedding_checks.hpp"
 #include "nn/ids.hpp"
 #include "nn/output_check.hpp"
 #include "nn/repr.hpp"
@@ -12,13 +13,6 @@ namespace embedkit::nn {
 namespace {
 
 const std::string kWho = "Embedding";
-
-void check_combination(bool sparse, bool scale_grad_by_freq) {
-  if (sparse && scale_grad_by_freq) {
-    // PyTorch accepts the options and fails at backward; we refuse them up front.
-    throw ValueError(kWho + ": scale_grad_by_freq is not supported with sparse gradients");
-  }
-}
 
 Shape output_shape(const Tensor& ids, std::int64_t dim) {
   Shape s = ids.shape();
@@ -34,11 +28,11 @@ namespace {
 
 // Every check of the lookup, before anything is written; returns the resolved ids.
 Tensor checked_rows(const Tensor& ids, const Tensor& weight, const EmbeddingFuncOptions& options) {
-  detail::check_table(weight, kWho);
+  detail::check_table(weight.desc(), kWho);
   const std::int64_t num_rows = weight.size(0);
   detail::normalize_padding_idx(options.padding_idx(), num_rows, kWho);
   detail::check_max_norm(options.max_norm(), options.norm_type(), kWho);
-  check_combination(options.sparse(), options.scale_grad_by_freq());
+  detail::check_sparse_options(options.sparse(), options.scale_grad_by_freq(), kWho);
   detail::check_unknown_ids(options.unknown_ids(), num_rows, kWho);
   // Every id is checked before max_norm writes to the table.
   return detail::resolve_ids(ids, num_rows, options.unknown_ids(), "ids");
@@ -79,11 +73,11 @@ void embedding_into(const Tensor& ids, Tensor& weight, Tensor& out,
 
 WeightGrad embedding_backward(const Tensor& ids, const Tensor& grad_output,
                               std::int64_t num_embeddings, const EmbeddingFuncOptions& options) {
-  if (num_embeddings < 0) throw ValueError(kWho + ": num_embeddings must be >= 0");
+  detail::check_num_embeddings(num_embeddings, kWho);
   if (!grad_output.defined() || !is_floating(grad_output.dtype())) {
     throw TypeError(kWho + ": grad_output must be a float tensor");
   }
-  detail::check_ids_dtype(ids, "ids");
+  detail::check_ids_dtype(ids.desc(), "ids");
   if (grad_output.dim() != ids.dim() + 1) {
     throw ValueError(kWho + ": grad_output must have shape ids.shape + [embedding_dim], got " +
                      shape_string(grad_output.shape()) + " for ids " + shape_string(ids.shape()));
@@ -95,7 +89,7 @@ WeightGrad embedding_backward(const Tensor& ids, const Tensor& grad_output,
   }
   const std::int64_t padding =
       detail::normalize_padding_idx(options.padding_idx(), num_embeddings, kWho);
-  check_combination(options.sparse(), options.scale_grad_by_freq());
+  detail::check_sparse_options(options.sparse(), options.scale_grad_by_freq(), kWho);
   detail::check_unknown_ids(options.unknown_ids(), num_embeddings, kWho);
   const Tensor rows = detail::resolve_ids(ids, num_embeddings, options.unknown_ids(), "ids");
   const std::int64_t n = rows.numel();
@@ -141,11 +135,11 @@ Embedding::Embedding(const EmbeddingOptions& options, Generator* gen) : options_
         detail::normalize_padding_idx(options.padding_idx(), options.num_embeddings(), kWho));
   }
   detail::check_max_norm(options.max_norm(), options.norm_type(), kWho);
-  check_combination(options.sparse(), options.scale_grad_by_freq());
+  detail::check_sparse_options(options.sparse(), options.scale_grad_by_freq(), kWho);
   detail::check_unknown_ids(options.unknown_ids(), options.num_embeddings(), kWho);
   if (options.weight().defined()) {
-    detail::check_given_table(options.weight(), options.num_embeddings(), options.embedding_dim(),
-                              kWho);
+    detail::check_given_table(options.weight().desc(), options.num_embeddings(),
+                              options.embedding_dim(), kWho);
     weight_ = options.weight();  // shared with the caller, as PyTorch's _weight
   } else {
     if (!is_floating(options.dtype())) {
@@ -160,7 +154,7 @@ Embedding::Embedding(const EmbeddingOptions& options, Generator* gen) : options_
 
 Embedding Embedding::from_pretrained(const Tensor& embeddings,
                                      const EmbeddingFromPretrainedOptions& options) {
-  detail::check_table(embeddings, kWho + ".from_pretrained: embeddings");
+  detail::check_table(embeddings.desc(), kWho + ".from_pretrained: embeddings");
   Embedding e(EmbeddingOptions(embeddings.size(0), embeddings.size(1))
                   .weight(embeddings)
                   .padding_idx(options.padding_idx())

@@ -7,6 +7,7 @@
 #include "kernels/cpu/embedding_cpu.hpp"
 #include "nn/bags.hpp"
 #include "nn/dispatch.hpp"
+#include "nn/embedding_checks.hpp"
 #include "nn/ids.hpp"
 #include "nn/output_check.hpp"
 #include "nn/repr.hpp"
@@ -17,18 +18,6 @@ namespace {
 
 const std::string kWho = "EmbeddingBag";
 
-kernels::ref::Reduce reduce_of(BagMode mode) {
-  switch (mode) {
-    case BagMode::Sum:
-      return kernels::ref::Reduce::Sum;
-    case BagMode::Mean:
-      return kernels::ref::Reduce::Mean;
-    case BagMode::Max:
-      return kernels::ref::Reduce::Max;
-  }
-  throw ValueError(kWho + ": unknown mode");
-}
-
 template <class W>
 const W* psw_data(const detail::Bags& bags) {
   return bags.per_sample_weights.defined()
@@ -37,18 +26,6 @@ const W* psw_data(const detail::Bags& bags) {
 }
 
 }  // namespace
-
-std::string bag_mode_name(BagMode mode) {
-  switch (mode) {
-    case BagMode::Sum:
-      return "sum";
-    case BagMode::Mean:
-      return "mean";
-    case BagMode::Max:
-      return "max";
-  }
-  return "?";
-}
 
 namespace functional {
 
@@ -70,7 +47,7 @@ void pool(const detail::Bags& bags, Tensor& weight, const EmbeddingBagFuncOption
                                 options.norm_type());
     }
     kernels::cpu::bag_forward(static_cast<const W*>(table), dim, rows, bags.bounds.data(),
-                              bags.num_bags, reduce_of(options.mode()), psw_data<W>(bags), padding,
+                              bags.num_bags, options.mode(), psw_data<W>(bags), padding,
                               static_cast<W*>(out.raw_data()), nullptr, weight.size(0));
   });
 }
@@ -112,7 +89,7 @@ EmbeddingBagGrad embedding_bag_backward(const Tensor& ids, const Tensor& weight,
     throw ValueError(kWho + ": grad_output must have shape [" + std::to_string(bags.num_bags) +
                      ", " + std::to_string(dim) + "], got " + shape_string(grad_output.shape()));
   }
-  const kernels::ref::Reduce reduce = reduce_of(options.mode());
+  const BagMode mode = options.mode();
 
   EmbeddingBagGrad result;
   detail::dispatch(weight.dtype(), bags.rows.dtype(), [&](auto w, auto i) {
@@ -126,7 +103,7 @@ EmbeddingBagGrad embedding_bag_backward(const Tensor& ids, const Tensor& weight,
       Tensor idx = Tensor::empty({n}, DType::Int64);
       Tensor val = Tensor::empty({n, dim}, weight.dtype());
       const std::int64_t nnz = kernels::cpu::bag_backward_sparse(
-          g, rows, bags.bounds.data(), bags.num_bags, dim, reduce, psw_data<W>(bags), padding,
+          g, rows, bags.bounds.data(), bags.num_bags, dim, mode, psw_data<W>(bags), padding,
           idx.data<std::int64_t>(), static_cast<W*>(val.raw_data()));
       Tensor idx2 = Tensor::empty({nnz}, DType::Int64);
       Tensor val2 = Tensor::empty({nnz, dim}, weight.dtype());
@@ -135,17 +112,17 @@ EmbeddingBagGrad embedding_bag_backward(const Tensor& ids, const Tensor& weight,
       result.weight = WeightGrad::from_sparse(RowSparseTensor(idx2, val2, num_rows));
     } else {
       std::vector<std::int64_t> arg_max;
-      if (reduce == kernels::ref::Reduce::Max) {
+      if (mode == BagMode::Max) {
         // The forward's arg-max, recomputed from the (unchanged) table.
         arg_max.resize(static_cast<std::size_t>(bags.num_bags * dim));
         std::vector<W> scratch(static_cast<std::size_t>(bags.num_bags * dim));
-        kernels::cpu::bag_forward(table, dim, rows, bags.bounds.data(), bags.num_bags, reduce,
+        kernels::cpu::bag_forward(table, dim, rows, bags.bounds.data(), bags.num_bags, mode,
                                   static_cast<const W*>(nullptr), padding, scratch.data(),
                                   arg_max.data(), num_rows);
       }
       Tensor grad = Tensor::empty({num_rows, dim}, weight.dtype());
       kernels::cpu::bag_backward_dense(
-          g, rows, bags.bounds.data(), bags.num_bags, dim, num_rows, reduce, psw_data<W>(bags),
+          g, rows, bags.bounds.data(), bags.num_bags, dim, num_rows, mode, psw_data<W>(bags),
           padding, options.scale_grad_by_freq(), arg_max.data(), static_cast<W*>(grad.raw_data()));
       result.weight = WeightGrad::from_dense(grad);
     }
@@ -175,18 +152,10 @@ EmbeddingBag::EmbeddingBag(const EmbeddingBagOptions& options, Generator* gen) :
   }
   detail::check_max_norm(options.max_norm(), options.norm_type(), kWho);
   detail::check_unknown_ids(options.unknown_ids(), options.num_embeddings(), kWho);
-  if (options.mode() == BagMode::Max && options.sparse()) {
-    throw ValueError(kWho + ": max mode does not support sparse gradients");
-  }
-  if (options.mode() == BagMode::Max && options.scale_grad_by_freq()) {
-    throw ValueError(kWho + ": max mode does not support scale_grad_by_freq");
-  }
-  if (options.sparse() && options.scale_grad_by_freq()) {
-    throw ValueError(kWho + ": scale_grad_by_freq is not supported with sparse gradients");
-  }
+  detail::check_bag_options(options.mode(), options.sparse(), options.scale_grad_by_freq(), kWho);
   if (options.weight().defined()) {
-    detail::check_given_table(options.weight(), options.num_embeddings(), options.embedding_dim(),
-                              kWho);
+    detail::check_given_table(options.weight().desc(), options.num_embeddings(),
+                              options.embedding_dim(), kWho);
     weight_ = options.weight();
   } else {
     if (!is_floating(options.dtype())) {
@@ -201,7 +170,7 @@ EmbeddingBag::EmbeddingBag(const EmbeddingBagOptions& options, Generator* gen) :
 
 EmbeddingBag EmbeddingBag::from_pretrained(const Tensor& embeddings,
                                            const EmbeddingBagFromPretrainedOptions& options) {
-  detail::check_table(embeddings, kWho + ".from_pretrained: embeddings");
+  detail::check_table(embeddings.desc(), kWho + ".from_pretrained: embeddings");
   EmbeddingBag e(EmbeddingBagOptions(embeddings.size(0), embeddings.size(1))
                      .weight(embeddings)
                      .max_norm(options.max_norm())

@@ -86,9 +86,7 @@ void Adagrad::update_dense(std::size_t index, const Tensor& grad) {
 
 RowStep Adagrad::begin_row_step(std::size_t index) {
   const Parameter& p = detail::row_step_parameter(params_, index, "Adagrad");
-  if (options_.weight_decay() != 0.0) {
-    throw ValueError("weight_decay option is not compatible with sparse gradients");
-  }
+  detail::check_adagrad_row_wise(options_.weight_decay());
   const float neg_clr = f32(-next_clr(index));
   float* w = params_[index].value.data<float>();
   float* sum = sums_[index].data<float>();

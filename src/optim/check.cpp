@@ -33,4 +33,18 @@ void check_beta(double value, int index) {
   }
 }
 
+void check_sgd_row_wise(double momentum, double weight_decay) {
+  if (momentum != 0.0 || weight_decay != 0.0) {
+    throw ValueError(
+        "SGD with momentum or weight_decay has no row-wise update (it moves rows the batch did "
+        "not touch), so it cannot be fused into the backward");
+  }
+}
+
+void check_adagrad_row_wise(double weight_decay) {
+  if (weight_decay != 0.0) {
+    throw ValueError("weight_decay option is not compatible with sparse gradients");
+  }
+}
+
 }  // namespace embedkit::optim::detail

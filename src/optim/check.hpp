@@ -17,4 +17,10 @@ void check_positive(double value, const std::string& what);
 // betas[index] in [0, 1): "Invalid beta parameter at index <i>: <value>".
 void check_beta(double value, int index);
 
+// A fused backward + step updates only the rows the batch touched, so it refuses the options
+// that move other rows too: SGD's momentum and weight_decay, Adagrad's weight_decay. Shared by
+// the CPU optimizers' begin_row_step and the CUDA backend's DeviceOptimizer.
+void check_sgd_row_wise(double momentum, double weight_decay);
+void check_adagrad_row_wise(double weight_decay);
+
 }  // namespace embedkit::optim::detail

@@ -7,6 +7,7 @@
 #include "kernels/cpu/row_sums.hpp"
 #include "kernels/cpu/sort_terms.hpp"
 #include "nn/bags.hpp"
+#include "nn/embedding_checks.hpp"
 #include "nn/ids.hpp"
 
 namespace embedkit::optim {
@@ -88,13 +89,10 @@ void fused_backward_step(nn::Embedding& embedding, const Tensor& ids, const Tens
   const std::int64_t dim = table.size(1);
   const nn::EmbeddingOptions& opts = embedding.options();
   {
-    nn::detail::check_ids_dtype(ids, "ids");
+    nn::detail::check_ids_dtype(ids.desc(), "ids");
     Shape expected = ids.shape();
     expected.push_back(dim);
-    if (!grad_output.defined() || grad_output.dtype() != DType::Float32 ||
-        grad_output.shape() != expected) {
-      throw ValueError(who + ": grad_output must be float32 with shape " + shape_string(expected));
-    }
+    nn::detail::check_float32_grad_output(grad_output.desc(), expected, who);
   }
   const std::int64_t padding = opts.padding_idx() ? *opts.padding_idx() : -1;
   const std::vector<std::int64_t> rows =
@@ -120,11 +118,7 @@ void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor&
   Tensor& table = bag.weight();
   const std::size_t param_index = table_parameter(optimizer, table, bag.requires_grad(), who);
   const nn::EmbeddingBagOptions& opts = bag.options();
-  if (opts.mode() == nn::BagMode::Max) {
-    throw ValueError(who +
-                     ": max mode's gradient is per column, not per row; use backward() "
-                     "and step()");
-  }
+  nn::detail::check_row_wise_bag_mode(opts.mode(), who);
   const nn::EmbeddingBagFuncOptions func = nn::EmbeddingBagFuncOptions()
                                                .mode(opts.mode())
                                                .scale_grad_by_freq(opts.scale_grad_by_freq())
@@ -134,11 +128,7 @@ void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor&
   const nn::detail::Bags bags =
       nn::detail::prepare_bags(ids, offsets, per_sample_weights, table, func, who);
   const std::int64_t dim = table.size(1);
-  if (!grad_output.defined() || grad_output.dtype() != DType::Float32 ||
-      grad_output.shape() != Shape{bags.num_bags, dim}) {
-    throw ValueError(who + ": grad_output must be float32 with shape [" +
-                     std::to_string(bags.num_bags) + ", " + std::to_string(dim) + "]");
-  }
+  nn::detail::check_float32_grad_output(grad_output.desc(), {bags.num_bags, dim}, who);
   const std::int64_t padding = opts.padding_idx() ? *opts.padding_idx() : -1;
   const std::vector<std::int64_t> rows = bags.rows.to_int64_vector();
   const auto n = static_cast<std::int64_t>(rows.size());

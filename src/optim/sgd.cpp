@@ -108,11 +108,7 @@ void SGD::update_sparse(std::size_t index, const RowSparseTensor& grad) {
 
 RowStep SGD::begin_row_step(std::size_t index) {
   const Parameter& p = detail::row_step_parameter(params_, index, "SGD");
-  if (options_.momentum() != 0.0 || options_.weight_decay() != 0.0) {
-    throw ValueError(
-        "SGD with momentum or weight_decay has no row-wise update (it moves rows the batch did "
-        "not touch), so it cannot be fused into the backward");
-  }
+  detail::check_sgd_row_wise(options_.momentum(), options_.weight_decay());
   float* w = params_[index].value.data<float>();
   const std::int64_t dim = p.value.size(1);
   const float neg_lr = f32(-options_.lr());

@@ -1,6 +1,9 @@
 // Device tensors and transfers; what the backend does on a machine without a GPU.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <string>
+
 #include "cuda_test_support.hpp"
 #include "embedkit/cuda/device.hpp"
 #include "embedkit/cuda/embedding.hpp"
@@ -47,6 +50,38 @@ TEST(CudaDevice, ChecksThatNeedNoDeviceComeFirst) {
   EXPECT_THROW(DeviceOptimizer::adagrad(optim::AdagradOptions(0.1).weight_decay(0.1), 4, 4),
                ValueError);
   EXPECT_THROW(DeviceOptimizer::sparse_adam(optim::SparseAdamOptions(-1.0), 4, 4), ValueError);
+}
+
+TEST(CudaDevice, SharedChecksReadAsOnTheCpu) {
+  // The checks every backend shares (nn/embedding_checks.hpp) see a DeviceTensor through its
+  // desc(); these fail before the device is touched, so they run without one too.
+  const auto message = [](const std::function<void()>& f) -> std::string {
+    try {
+      f();
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  DeviceTensor table = DeviceTensor::empty({0, 4});
+  const DeviceTensor ids = DeviceTensor::empty({0}, DType::Int64);
+  const DeviceTensor float_offsets = DeviceTensor::empty({0});
+  EXPECT_EQ(message([&] { embedding_bag(ids, table, DeviceTensor()); }),
+            "cuda::embedding_bag: 1-D ids need offsets");
+  EXPECT_EQ(message([&] { embedding_bag(ids, table, float_offsets); }),
+            "cuda::embedding_bag: offsets must be int32 or int64, got float32");
+  EXPECT_EQ(message([&] {
+              embedding_bag(ids, table, float_offsets,
+                            nn::EmbeddingBagFuncOptions().mode(nn::BagMode::Max).sparse(true));
+            }),
+            "cuda::embedding_bag: max mode does not support sparse gradients");
+  EXPECT_EQ(message([&] { DeviceOptimizer::sgd(optim::SGDOptions(0.1).momentum(0.9), 4, 4); }),
+            "SGD with momentum or weight_decay has no row-wise update (it moves rows the batch "
+            "did not touch), so it cannot be fused into the backward");
+  EXPECT_EQ(message([&] {
+              DeviceOptimizer::adagrad(optim::AdagradOptions(0.1).weight_decay(0.1), 4, 4);
+            }),
+            "weight_decay option is not compatible with sparse gradients");
 }
 
 TEST(CudaDevice, RoundTripAndReshape) {

@@ -12,13 +12,7 @@
 namespace embedkit::kernels::test {
 namespace {
 
-using ref::Reduce;
-
 const std::vector<std::int64_t> kDims = {1, 3, 8, 15, 16, 17, 32, 33, 64, 100, 128, 256, 257};
-
-std::string mode_name(Reduce m) {
-  return m == Reduce::Sum ? "sum" : (m == Reduce::Mean ? "mean" : "max");
-}
 
 // One bag layout: bounds and ids (int64 values; converted per id type).
 struct Layout {
@@ -53,16 +47,16 @@ TEST_P(BagKernels, ForwardMatchesRef) {
       for (const Layout& layout : layouts(static_cast<std::uint64_t>(dim))) {
         const std::int64_t num_bags = static_cast<std::int64_t>(layout.bounds.size()) - 1;
         const std::int64_t n = layout.bounds.back();
-        for (Reduce mode : {Reduce::Sum, Reduce::Mean, Reduce::Max}) {
+        for (BagMode mode : {BagMode::Sum, BagMode::Mean, BagMode::Max}) {
           for (bool weighted : {false, true}) {
-            if (weighted && mode == Reduce::Max) continue;
+            if (weighted && mode == BagMode::Max) continue;
             for (std::int64_t padding : {std::int64_t{-1}, std::int64_t{1}}) {
               SCOPED_TRACE(type_name<W>() + " ids " + std::to_string(sizeof(I) * 8) + " dim " +
-                           std::to_string(dim) + " " + layout.name + " " + mode_name(mode) +
+                           std::to_string(dim) + " " + layout.name + " " + bag_mode_name(mode) +
                            (weighted ? " weighted" : "") + " padding " + std::to_string(padding));
               const std::int64_t rows = 50;
               // Max: small integers, so that ties (first wins) are everywhere.
-              const auto table = random_values<W>(rows * dim, 5, mode == Reduce::Max ? 3 : 0);
+              const auto table = random_values<W>(rows * dim, 5, mode == BagMode::Max ? 3 : 0);
               auto ids = random_ids<I>(n, rows, 6 + static_cast<std::uint64_t>(n));
               for (std::size_t k = 0; k < ids.size(); k += 5) ids[k] = static_cast<I>(1);
               const auto psw = random_values<W>(n, 8);
@@ -70,7 +64,7 @@ TEST_P(BagKernels, ForwardMatchesRef) {
               std::vector<W> expected(static_cast<std::size_t>(num_bags * dim));
               std::vector<W> actual(expected.size(), from_f32<W>(42.0f));
               std::vector<std::int64_t> earg(expected.size()), aarg(expected.size(), 7);
-              const bool arg = mode == Reduce::Max;
+              const bool arg = mode == BagMode::Max;
               ref::bag_forward(table.data(), dim, ids.data(), layout.bounds.data(), num_bags, mode,
                                p, padding, expected.data(), arg ? earg.data() : nullptr);
               // Half the cases give the (small) table size, which turns prefetching off.
@@ -81,7 +75,7 @@ TEST_P(BagKernels, ForwardMatchesRef) {
               if (arg) {
                 EXPECT_EQ(earg, aarg);
               }
-              if (mode == Reduce::Max) {  // and without arg_max
+              if (mode == BagMode::Max) {  // and without arg_max
                 std::vector<W> plain(expected.size());
                 cpu::bag_forward(table.data(), dim, ids.data(), layout.bounds.data(), num_bags,
                                  mode, p, padding, plain.data(), nullptr);
@@ -124,7 +118,7 @@ TEST_P(BagKernels, SpecialValues) {
                 from_f32<W>(row_values[static_cast<std::size_t>((r + j) % rows)]);
           }
         }
-        for (Reduce mode : {Reduce::Sum, Reduce::Mean, Reduce::Max}) {
+        for (BagMode mode : {BagMode::Sum, BagMode::Mean, BagMode::Max}) {
           const auto size = static_cast<std::size_t>(num_bags * dim);
           std::vector<W> expected(size), actual(size);
           std::vector<std::int64_t> earg(size), aarg(size);
@@ -132,9 +126,10 @@ TEST_P(BagKernels, SpecialValues) {
                            static_cast<const W*>(nullptr), padding, expected.data(), earg.data());
           cpu::bag_forward(table.data(), dim, ids.data(), bounds.data(), num_bags, mode,
                            static_cast<const W*>(nullptr), padding, actual.data(), aarg.data());
-          EXPECT_TRUE(bitwise_equal(expected, actual)) << type_name<W>() << " dim " << dim << " "
-                                                       << mode_name(mode) << " padding " << padding;
-          if (mode == Reduce::Max) {
+          EXPECT_TRUE(bitwise_equal(expected, actual))
+              << type_name<W>() << " dim " << dim << " " << bag_mode_name(mode) << " padding "
+              << padding;
+          if (mode == BagMode::Max) {
             EXPECT_EQ(earg, aarg) << type_name<W>() << " dim " << dim;
           } else {
             // The bag of the single id 1 (row 1 starts with -0): its sum and mean start with +0.
@@ -156,17 +151,17 @@ TEST_P(BagKernels, DenseBackwardMatchesRef) {
       for (const Layout& layout : layouts(3)) {
         const std::int64_t num_bags = static_cast<std::int64_t>(layout.bounds.size()) - 1;
         const std::int64_t n = layout.bounds.back();
-        for (Reduce mode : {Reduce::Sum, Reduce::Mean, Reduce::Max}) {
+        for (BagMode mode : {BagMode::Sum, BagMode::Mean, BagMode::Max}) {
           for (int variant = 0; variant < 3; ++variant) {  // plain, weighted, by frequency
-            const bool weighted = variant == 1 && mode == Reduce::Sum;
-            const bool by_freq = variant == 2 && mode != Reduce::Max;
+            const bool weighted = variant == 1 && mode == BagMode::Sum;
+            const bool by_freq = variant == 2 && mode != BagMode::Max;
             if (variant > 0 && !weighted && !by_freq) continue;
             SCOPED_TRACE(type_name<W>() + " ids " + std::to_string(sizeof(I) * 8) + " dim " +
-                         std::to_string(dim) + " " + layout.name + " " + mode_name(mode) +
+                         std::to_string(dim) + " " + layout.name + " " + bag_mode_name(mode) +
                          " variant " + std::to_string(variant));
             const std::int64_t rows = 70;
             const std::int64_t padding = 4;
-            const auto table = random_values<W>(rows * dim, 9, mode == Reduce::Max ? 2 : 0);
+            const auto table = random_values<W>(rows * dim, 9, mode == BagMode::Max ? 2 : 0);
             auto ids =
                 random_ids<I>(n, rows, 10, variant == 2 ? IdPattern::FewRows : IdPattern::Uniform);
             for (std::size_t k = 0; k < ids.size(); k += 6) ids[k] = static_cast<I>(padding);
@@ -174,7 +169,7 @@ TEST_P(BagKernels, DenseBackwardMatchesRef) {
             const auto psw = random_values<W>(n, 13);
             const W* p = weighted ? psw.data() : nullptr;
             std::vector<std::int64_t> arg;
-            if (mode == Reduce::Max) {
+            if (mode == BagMode::Max) {
               arg.resize(static_cast<std::size_t>(num_bags * dim));
               std::vector<W> out(arg.size());
               ref::bag_forward(table.data(), dim, ids.data(), layout.bounds.data(), num_bags, mode,
@@ -202,12 +197,12 @@ TEST_P(BagKernels, SparseBackwardMatchesRef) {
       for (const Layout& layout : layouts(4)) {
         const std::int64_t num_bags = static_cast<std::int64_t>(layout.bounds.size()) - 1;
         const std::int64_t n = layout.bounds.back();
-        for (Reduce mode : {Reduce::Sum, Reduce::Mean}) {
+        for (BagMode mode : {BagMode::Sum, BagMode::Mean}) {
           for (bool weighted : {false, true}) {
-            if (weighted && mode != Reduce::Sum) continue;
+            if (weighted && mode != BagMode::Sum) continue;
             for (std::int64_t padding : {std::int64_t{-1}, std::int64_t{2}}) {
               SCOPED_TRACE(type_name<W>() + " dim " + std::to_string(dim) + " " + layout.name +
-                           " " + mode_name(mode) + (weighted ? " weighted" : "") + " padding " +
+                           " " + bag_mode_name(mode) + (weighted ? " weighted" : "") + " padding " +
                            std::to_string(padding));
               const std::int64_t rows = 9;
               const auto ids = random_ids<I>(n, rows, 14);

@@ -336,5 +336,29 @@ TEST(FusedBackward, TableNotAmongTheParametersIsAValueErrorThatChangesNothing) {
   EXPECT_EQ(copy.to_float_vector(), before);
 }
 
+TEST(FusedBackward, RowWiseRefusalsNameTheOption) {
+  // The texts optim::detail::check_sgd_row_wise / check_adagrad_row_wise give the CPU step and
+  // the CUDA DeviceOptimizer alike (tests/cuda/test_device.cpp checks the device's).
+  const auto message = [](const std::function<void()>& f) -> std::string {
+    try {
+      f();
+    } catch (const ValueError& e) {
+      return e.what();
+    }
+    return "no ValueError";
+  };
+  Generator gen(2);
+  nn::Embedding emb(nn::EmbeddingOptions(6, 3), gen);
+  const Tensor ids = Tensor::from_vector<std::int64_t>({1, 2});
+  const Tensor grad_out = Tensor::zeros({2, 3});
+  SGD decayed({{"weight", emb.weight(), std::nullopt}}, SGDOptions(0.1).weight_decay(0.01));
+  EXPECT_EQ(message([&] { fused_backward_step(emb, ids, grad_out, decayed); }),
+            "SGD with momentum or weight_decay has no row-wise update (it moves rows the batch "
+            "did not touch), so it cannot be fused into the backward");
+  Adagrad adagrad({{"weight", emb.weight(), std::nullopt}}, AdagradOptions(0.1).weight_decay(0.01));
+  EXPECT_EQ(message([&] { fused_backward_step(emb, ids, grad_out, adagrad); }),
+            "weight_decay option is not compatible with sparse gradients");
+}
+
 }  // namespace
 }  // namespace embedkit::optim

@@ -16,15 +16,10 @@
 #include "embedkit/core/dtype.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/core/memory.hpp"
+#include "embedkit/core/shape.hpp"
+#include "embedkit/core/tensor_desc.hpp"
 
 namespace embedkit {
-
-using Shape = std::vector<std::int64_t>;
-
-std::string shape_string(const Shape& shape);
-
-// Number of elements of a shape; throws ValueError on a negative extent or overflow.
-std::int64_t shape_numel(const Shape& shape);
 
 class Tensor {
  public:
@@ -60,6 +55,8 @@ class Tensor {
   std::int64_t numel() const { return numel_; }
   std::size_t nbytes() const { return static_cast<std::size_t>(numel_) * dtype_size(dtype_); }
   bool owns_memory() const { return owning_; }
+  // Given or not, dtype and shape, for the checks every backend shares (a view: see TensorDesc).
+  TensorDesc desc() const { return defined() ? TensorDesc(dtype_, shape_) : TensorDesc(); }
 
   void* raw_data() { return data_; }
   const void* raw_data() const { return data_; }

@@ -104,6 +104,8 @@ class DeviceTensor {
   std::int64_t size(std::int64_t d) const;
   std::int64_t numel() const { return numel_; }
   std::size_t nbytes() const { return static_cast<std::size_t>(numel_) * dtype_size(dtype_); }
+  // Given or not, dtype and shape, for the checks every backend shares (a view: see TensorDesc).
+  TensorDesc desc() const { return defined() ? TensorDesc(dtype_, shape_) : TensorDesc(); }
   void* raw_data() const { return buffer_ ? buffer_->data() : nullptr; }
   // Same buffer, new shape (numel must match).
   DeviceTensor reshape(const Shape& shape) const;

@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "embedkit/cuda/device.hpp"
+#include "embedkit/cuda/optimizer_kind.hpp"
 #include "embedkit/nn/embedding.hpp"
 #include "embedkit/nn/embedding_bag.hpp"
 #include "embedkit/optim/adagrad.hpp"
@@ -34,10 +35,12 @@ void embedding_into(const DeviceTensor& ids, DeviceTensor& weight, DeviceTensor&
 
 // EmbeddingBag forward: 2-D ids (one bag per row, no offsets) or 1-D ids with 1-D offsets
 // (int32/int64, on the device), include_last_offset, padding_idx, per_sample_weights (sum mode).
-DeviceTensor embedding_bag(const DeviceTensor& ids, const DeviceTensor& offsets,
-                           DeviceTensor& weight, const nn::EmbeddingBagFuncOptions& options = {},
+// The arguments come in nn::functional::embedding_bag's order (ids, weight, offsets).
+DeviceTensor embedding_bag(const DeviceTensor& ids, DeviceTensor& weight,
+                           const DeviceTensor& offsets,
+                           const nn::EmbeddingBagFuncOptions& options = {},
                            const DeviceTensor& per_sample_weights = DeviceTensor());
-void embedding_bag_into(const DeviceTensor& ids, const DeviceTensor& offsets, DeviceTensor& weight,
+void embedding_bag_into(const DeviceTensor& ids, DeviceTensor& weight, const DeviceTensor& offsets,
                         DeviceTensor& out, const nn::EmbeddingBagFuncOptions& options = {},
                         const DeviceTensor& per_sample_weights = DeviceTensor());
 
@@ -58,13 +61,21 @@ DeviceRowGrad embedding_bag_backward_rows(const DeviceTensor& ids, const DeviceT
                                           const nn::EmbeddingBagFuncOptions& options = {},
                                           const DeviceTensor& per_sample_weights = DeviceTensor());
 
+class DeviceOptimizer;
+
+namespace detail {
+struct UpdateArgs;  // the fused kernels' arguments: src/cuda/launch.hpp
+// Counts the optimizer's next step and gives the kernels that step's update of `weight`.
+UpdateArgs begin_update(DeviceOptimizer& optimizer, DeviceTensor& weight);
+}  // namespace detail
+
 // A row-wise optimizer whose state lives on the device, for the fused backward + step. Built
 // from the CPU optimizer's options and checked the same way; the update of a row is the one
 // optim::<Optimizer>::begin_row_step applies. Supported: SGD (no momentum, no weight decay),
 // Adagrad (no weight decay), RowWiseAdagrad, SparseAdam.
 class DeviceOptimizer {
  public:
-  enum class Kind { SGD, Adagrad, RowWiseAdagrad, SparseAdam };
+  using Kind = OptimizerKind;
 
   static DeviceOptimizer sgd(const optim::SGDOptions& options, std::int64_t num_rows,
                              std::int64_t dim);
@@ -84,16 +95,10 @@ class DeviceOptimizer {
   // SparseAdam "exp_avg", "exp_avg_sq" [N, D] (undefined before the first step).
   const DeviceTensor& state(int index) const { return index == 0 ? state0_ : state1_; }
 
-  // The per-step scalars of the next step (counts the step); used by fused_backward_step.
-  struct StepScalars {
-    float a = 0, b = 0, c = 0, d = 0;  // meaning depends on kind(); see src/cuda/embedding.cpp
-    bool maximize = false;
-    bool flag = false;  // RowWiseAdagrad: L2 decay; otherwise unused
-    bool decay = false;
-  };
-  StepScalars begin_step();
-
  private:
+  // fused_backward_step's way to count a step and read its scalars (src/cuda/embedding.cpp).
+  friend detail::UpdateArgs detail::begin_update(DeviceOptimizer& optimizer, DeviceTensor& weight);
+
   DeviceOptimizer() = default;
 
   Kind kind_ = Kind::SGD;

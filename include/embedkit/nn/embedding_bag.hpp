@@ -15,6 +15,7 @@
 #include <string>
 
 #include "embedkit/core/arg.hpp"
+#include "embedkit/core/bag_mode.hpp"
 #include "embedkit/core/generator.hpp"
 #include "embedkit/core/tensor.hpp"
 #include "embedkit/nn/module.hpp"
@@ -23,9 +24,9 @@
 
 namespace embedkit::nn {
 
-enum class BagMode { Sum, Mean, Max };
-
-std::string bag_mode_name(BagMode mode);
+// The reduction (embedkit/core/bag_mode.hpp, where the kernels see it too) and its name.
+using embedkit::bag_mode_name;
+using embedkit::BagMode;
 
 struct EmbeddingBagFuncOptions {
   EMBEDKIT_ARG(BagMode, mode) = BagMode::Mean;

@@ -16,18 +16,6 @@ namespace embedkit::kernels::cpu {
 
 namespace {
 
-BagKind kind_of(Reduce mode) {
-  switch (mode) {
-    case Reduce::Sum:
-      return BagKind::Sum;
-    case Reduce::Mean:
-      return BagKind::Mean;
-    case Reduce::Max:
-      break;
-  }
-  return BagKind::Max;
-}
-
 // Bag b's cost: its ids plus one for its output row. Chunk c of `chunks` starts at the first
 // bag whose cumulative cost reaches c / chunks of the total, so threads get equal numbers of
 // ids however the bag sizes vary.
@@ -62,29 +50,29 @@ void for_bag_chunks(const std::int64_t* bounds, std::int64_t num_bags, std::int6
 
 template <class W, class I>
 void bag_forward(const W* weight, std::int64_t dim, const I* ids, const std::int64_t* bounds,
-                 std::int64_t num_bags, Reduce mode, const W* per_sample_weights,
+                 std::int64_t num_bags, BagMode mode, const W* per_sample_weights,
                  std::int64_t padding_idx, W* out, std::int64_t* arg_max, std::int64_t num_rows) {
   if (num_bags <= 0) return;
   if (dim <= 0) return;
   const IsaKernels<W, I>& k = isa_kernels<W, I>();
   const auto row_bytes = dim * static_cast<std::int64_t>(sizeof(W));
   const BagArgs<W, I> args{
-      weight,        dim,
-      ids,           bounds,
-      kind_of(mode), per_sample_weights,
-      padding_idx,   out,
-      arg_max,       table_prefetch_ahead(num_rows < 0 ? -1 : num_rows * row_bytes, row_bytes)};
+      weight,      dim,
+      ids,         bounds,
+      mode,        per_sample_weights,
+      padding_idx, out,
+      arg_max,     table_prefetch_ahead(num_rows < 0 ? -1 : num_rows * row_bytes, row_bytes)};
   for_bag_chunks(bounds, num_bags, row_bytes,
                  [&](int, std::int64_t b0, std::int64_t b1) { k.bag(args, b0, b1); });
 }
 
 template <class W, class I>
 void bag_backward_dense(const W* grad_out, const I* ids, const std::int64_t* bounds,
-                        std::int64_t num_bags, std::int64_t dim, std::int64_t num_rows, Reduce mode,
-                        const W* per_sample_weights, std::int64_t padding_idx,
+                        std::int64_t num_bags, std::int64_t dim, std::int64_t num_rows,
+                        BagMode mode, const W* per_sample_weights, std::int64_t padding_idx,
                         bool scale_grad_by_freq, const std::int64_t* arg_max, W* grad_weight) {
   const auto row_bytes = dim * static_cast<std::int64_t>(sizeof(W));
-  if (mode == Reduce::Max) {
+  if (mode == BagMode::Max) {
     // Element-wise scatter of the arg-max; each thread owns a range of rows and adds, in bag
     // order, the elements that land in it (ref's order for each element).
     const int threads = threads_for_bytes((num_rows + num_bags) * row_bytes);
@@ -118,7 +106,7 @@ void bag_backward_dense(const W* grad_out, const I* ids, const std::int64_t* bou
 
   // Sum / mean: term (row ids[i], source grad_out[bag], scale) per non-padding id.
   std::vector<std::int64_t> sizes;
-  if (mode == Reduce::Mean) {
+  if (mode == BagMode::Mean) {
     sizes.resize(static_cast<std::size_t>(num_bags));
     for_bag_chunks(bounds, num_bags, 8, [&](int, std::int64_t b0, std::int64_t b1) {
       for (std::int64_t b = b0; b < b1; ++b) {
@@ -136,14 +124,14 @@ void bag_backward_dense(const W* grad_out, const I* ids, const std::int64_t* bou
       }
     }
     for (std::int64_t b = 0; b < num_bags; ++b) {
-      const std::int64_t size = mode == Reduce::Mean ? sizes[static_cast<std::size_t>(b)] : 0;
+      const std::int64_t size = mode == BagMode::Mean ? sizes[static_cast<std::size_t>(b)] : 0;
       for (std::int64_t i = bounds[b]; i < bounds[b + 1]; ++i) {
         const auto k = static_cast<std::int64_t>(ids[i]);
         if (k < r0 || k >= r1 || k == padding_idx) continue;
         const double psw = per_sample_weights != nullptr ? to_f32(per_sample_weights[i]) : 1.0;
         const float scale =
             bag_grad_scale(psw, scale_grad_by_freq ? counts[static_cast<std::size_t>(k - r0)] : 1,
-                           size, mode == Reduce::Mean, scale_grad_by_freq);
+                           size, mode == BagMode::Mean, scale_grad_by_freq);
         emit(RowTerm{k, b, scale});
       }
     }
@@ -153,7 +141,7 @@ void bag_backward_dense(const W* grad_out, const I* ids, const std::int64_t* bou
 
 template <class W, class I>
 std::int64_t bag_backward_sparse(const W* grad_out, const I* ids, const std::int64_t* bounds,
-                                 std::int64_t num_bags, std::int64_t dim, Reduce mode,
+                                 std::int64_t num_bags, std::int64_t dim, BagMode mode,
                                  const W* per_sample_weights, std::int64_t padding_idx,
                                  std::int64_t* out_indices, W* out_values) {
   // No entries when dim == 0 (ref: a gradient without elements is empty, as PyTorch's).
@@ -179,7 +167,7 @@ std::int64_t bag_backward_sparse(const W* grad_out, const I* ids, const std::int
         if (id == padding_idx) continue;
         const double psw = per_sample_weights != nullptr ? to_f32(per_sample_weights[i]) : 1.0;
         out_indices[o + static_cast<std::int64_t>(terms.size())] = id;
-        terms.push_back(RowTerm{id, b, bag_grad_scale(psw, 1, size, mode == Reduce::Mean, false)});
+        terms.push_back(RowTerm{id, b, bag_grad_scale(psw, 1, size, mode == BagMode::Mean, false)});
       }
     }
     k.scale_rows(grad_out, dim, terms.data(), static_cast<std::int64_t>(terms.size()),
@@ -201,18 +189,18 @@ void bag_backward_per_sample_weights(const W* grad_out, const W* weight, const I
                  });
 }
 
-#define EMBEDKIT_INSTANTIATE(W, I)                                                                 \
-  template void bag_forward<W, I>(const W*, std::int64_t, const I*, const std::int64_t*,           \
-                                  std::int64_t, Reduce, const W*, std::int64_t, W*, std::int64_t*, \
-                                  std::int64_t);                                                   \
-  template void bag_backward_dense<W, I>(const W*, const I*, const std::int64_t*, std::int64_t,    \
-                                         std::int64_t, std::int64_t, Reduce, const W*,             \
-                                         std::int64_t, bool, const std::int64_t*, W*);             \
-  template std::int64_t bag_backward_sparse<W, I>(const W*, const I*, const std::int64_t*,         \
-                                                  std::int64_t, std::int64_t, Reduce, const W*,    \
-                                                  std::int64_t, std::int64_t*, W*);                \
-  template void bag_backward_per_sample_weights<W, I>(const W*, const W*, const I*,                \
-                                                      const std::int64_t*, std::int64_t,           \
+#define EMBEDKIT_INSTANTIATE(W, I)                                                               \
+  template void bag_forward<W, I>(const W*, std::int64_t, const I*, const std::int64_t*,         \
+                                  std::int64_t, BagMode, const W*, std::int64_t, W*,             \
+                                  std::int64_t*, std::int64_t);                                  \
+  template void bag_backward_dense<W, I>(const W*, const I*, const std::int64_t*, std::int64_t,  \
+                                         std::int64_t, std::int64_t, BagMode, const W*,          \
+                                         std::int64_t, bool, const std::int64_t*, W*);           \
+  template std::int64_t bag_backward_sparse<W, I>(const W*, const I*, const std::int64_t*,       \
+                                                  std::int64_t, std::int64_t, BagMode, const W*, \
+                                                  std::int64_t, std::int64_t*, W*);              \
+  template void bag_backward_per_sample_weights<W, I>(const W*, const W*, const I*,              \
+                                                      const std::int64_t*, std::int64_t,         \
                                                       std::int64_t, std::int64_t, W*);
 
 EMBEDKIT_INSTANTIATE(float, std::int32_t)

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 
+#include "embedkit/core/bag_mode.hpp"
 #include "embedkit/core/dtype.hpp"
 #include "kernels/cpu/isa.hpp"
 
@@ -23,15 +24,13 @@ struct RowTerm {
   float scale;
 };
 
-enum class BagKind : int { Sum, Mean, Max };
-
 template <class W, class I>
 struct BagArgs {
   const W* weight;
   std::int64_t dim;
   const I* ids;
   const std::int64_t* bounds;  // CSR: bag b = ids[bounds[b], bounds[b + 1])
-  BagKind kind;
+  BagMode mode;
   const W* per_sample_weights;  // or null
   std::int64_t padding_idx;     // < 0: none
   W* out;                       // num_bags x dim

@@ -357,7 +357,7 @@ void bag_loop(const BagArgs<W, I>& a, std::int64_t b0, std::int64_t b1) {
   const BagSource<V, W, I, D> s{a.weight, a.dim, a.ids, a.per_sample_weights, a.padding_idx};
   const std::int64_t ahead = a.prefetch_ahead;
   const std::int64_t prefetch_end = ahead > 0 ? a.bounds[b1] : 0;
-  const bool mean = a.kind == BagKind::Mean;
+  const bool mean = a.mode == BagMode::Mean;
   for (std::int64_t b = b0; b < b1; ++b) {
     W* out = a.out + b * a.dim;
     std::int64_t* arg = nullptr;
@@ -430,13 +430,13 @@ void bag(const BagArgs<W, I>& a, std::int64_t b0, std::int64_t b1) {
   with_dim(a.dim, [&](auto d) {
     constexpr int D = decltype(d)::value;
     if constexpr (D > 0) {
-      if (a.kind != BagKind::Max && a.per_sample_weights == nullptr &&
+      if (a.mode != BagMode::Max && a.per_sample_weights == nullptr &&
           all_single_id<V>(a.bounds, b0, b1)) {
         single_id_bags<V, W, I, D>(a, b0, b1);
         return;
       }
     }
-    if (a.kind == BagKind::Max) {
+    if (a.mode == BagMode::Max) {
       if (a.arg_max != nullptr) {
         run_bag_loop<V, W, I, D, Op::MaxArg>(a, b0, b1);
       } else {

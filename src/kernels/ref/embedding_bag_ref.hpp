@@ -9,13 +9,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "embedkit/core/bag_mode.hpp"
 #include "embedkit/core/dtype.hpp"
 #include "kernels/bag_grad_scale.hpp"
 #include "kernels/ref/embedding_ref.hpp"
 
 namespace embedkit::kernels::ref {
-
-enum class Reduce { Sum, Mean, Max };
 
 // out[b] = reduction over the bag's rows; an empty (or all-padding) bag gives zeros.
 //  sum:  sum_i w_i * W[ids[i]] (w_i = per_sample_weights[i] if given, else 1): a fused
@@ -28,7 +27,7 @@ enum class Reduce { Sum, Mean, Max };
 //        winning row per column, -1 for empty bags.
 template <class W, class I>
 void bag_forward(const W* weight, std::int64_t dim, const I* ids, const std::int64_t* bounds,
-                 std::int64_t num_bags, Reduce mode, const W* per_sample_weights,
+                 std::int64_t num_bags, BagMode mode, const W* per_sample_weights,
                  std::int64_t padding_idx, W* out, std::int64_t* arg_max) {
   std::vector<float> acc(static_cast<std::size_t>(dim));
   std::vector<std::int64_t> arg(static_cast<std::size_t>(dim));
@@ -40,7 +39,7 @@ void bag_forward(const W* weight, std::int64_t dim, const I* ids, const std::int
       const std::int64_t k = ids[i];
       if (k == padding_idx) continue;
       const W* row = weight + k * dim;
-      if (mode == Reduce::Max) {
+      if (mode == BagMode::Max) {
         for (std::int64_t j = 0; j < dim; ++j) {
           const float x = to_f32(row[j]);
           if (count == 0 || x > acc[j]) {
@@ -58,7 +57,7 @@ void bag_forward(const W* weight, std::int64_t dim, const I* ids, const std::int
       }
       ++count;
     }
-    if (mode == Reduce::Mean && count > 0) {
+    if (mode == BagMode::Mean && count > 0) {
       const auto n = static_cast<float>(count);
       for (float& a : acc) a /= n;
     }
@@ -72,11 +71,11 @@ void bag_forward(const W* weight, std::int64_t dim, const I* ids, const std::int
 //  max:      grad[arg_max[b][j]][j] += grad_out[b][j] for every non-empty bag.
 template <class W, class I>
 void bag_backward_dense(const W* grad_out, const I* ids, const std::int64_t* bounds,
-                        std::int64_t num_bags, std::int64_t dim, std::int64_t num_rows, Reduce mode,
-                        const W* per_sample_weights, std::int64_t padding_idx,
+                        std::int64_t num_bags, std::int64_t dim, std::int64_t num_rows,
+                        BagMode mode, const W* per_sample_weights, std::int64_t padding_idx,
                         bool scale_grad_by_freq, const std::int64_t* arg_max, W* grad_weight) {
   std::vector<float> acc(static_cast<std::size_t>(num_rows * dim), 0.0f);
-  if (mode == Reduce::Max) {
+  if (mode == BagMode::Max) {
     for (std::int64_t b = 0; b < num_bags; ++b) {
       for (std::int64_t j = 0; j < dim; ++j) {
         const std::int64_t k = arg_max[b * dim + j];
@@ -94,7 +93,7 @@ void bag_backward_dense(const W* grad_out, const I* ids, const std::int64_t* bou
         if (k == padding_idx) continue;
         const double psw = per_sample_weights != nullptr ? to_f32(per_sample_weights[i]) : 1.0;
         const float scale = bag_grad_scale(psw, scale_grad_by_freq ? counts[k] : 1, size,
-                                           mode == Reduce::Mean, scale_grad_by_freq);
+                                           mode == BagMode::Mean, scale_grad_by_freq);
         for (std::int64_t j = 0; j < dim; ++j) {
           acc[k * dim + j] = std::fma(scale, to_f32(grad_out[b * dim + j]), acc[k * dim + j]);
         }
@@ -109,7 +108,7 @@ void bag_backward_dense(const W* grad_out, const I* ids, const std::int64_t* bou
 // gradient without elements is empty, as PyTorch returns it).
 template <class W, class I>
 std::int64_t bag_backward_sparse(const W* grad_out, const I* ids, const std::int64_t* bounds,
-                                 std::int64_t num_bags, std::int64_t dim, Reduce mode,
+                                 std::int64_t num_bags, std::int64_t dim, BagMode mode,
                                  const W* per_sample_weights, std::int64_t padding_idx,
                                  std::int64_t* out_indices, W* out_values) {
   std::int64_t nnz = 0;
@@ -119,7 +118,7 @@ std::int64_t bag_backward_sparse(const W* grad_out, const I* ids, const std::int
     for (std::int64_t i = bounds[b]; i < bounds[b + 1]; ++i) {
       if (ids[i] == padding_idx) continue;
       const double psw = per_sample_weights != nullptr ? to_f32(per_sample_weights[i]) : 1.0;
-      const float scale = bag_grad_scale(psw, 1, size, mode == Reduce::Mean, false);
+      const float scale = bag_grad_scale(psw, 1, size, mode == BagMode::Mean, false);
       out_indices[nnz] = ids[i];
       for (std::int64_t j = 0; j < dim; ++j) {
         out_values[nnz * dim + j] = from_f32<W>(scale * to_f32(grad_out[b * dim + j]));
