@@ -1,5 +1,7 @@
 #include "text_classifier.hpp"
 
+#include <optional>
+
 #include "embedkit/core/error.hpp"
 #include "embedkit/nn/activation.hpp"
 #include "embedkit/nn/cross_entropy_loss.hpp"
@@ -17,11 +19,11 @@ Batch make_batch(const std::vector<LabelledSentence>& data, const std::vector<st
   std::vector<std::int64_t> ids, offsets, targets;
   for (std::size_t k = begin; k < end; ++k) {
     const LabelledSentence& s = data[order[k]];
-    const std::int64_t label = vocab.label_id(s.label);
-    if (label < 0) throw ValueError("label '" + s.label + "' was not seen in training");
+    const std::optional<std::int64_t> label = vocab.label_id(s.label);
+    if (!label) throw KeyError("label", s.label, "training data");
     offsets.push_back(static_cast<std::int64_t>(ids.size()));
     for (const std::string& w : s.tokens) ids.push_back(vocab.word_id(w));
-    targets.push_back(label);
+    targets.push_back(*label);
   }
   return {Tensor::from_vector(ids), Tensor::from_vector(offsets), Tensor::from_vector(targets)};
 }

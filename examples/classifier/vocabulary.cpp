@@ -16,28 +16,12 @@ Vocabulary Vocabulary::build(const std::vector<LabelledSentence>& train, std::in
     }
   }
   Vocabulary v;
-  v.words_.push_back("<unk>");
+  v.words_.add("<unk>");
   for (const std::string& w : order) {
-    if (counts[w] >= min_count) {
-      v.word_ids_[w] = static_cast<std::int64_t>(v.words_.size());
-      v.words_.push_back(w);
-    }
+    if (counts[w] >= min_count) v.words_.add(w);
   }
-  v.labels_.assign(labels.begin(), labels.end());
-  for (std::size_t i = 0; i < v.labels_.size(); ++i) {
-    v.label_ids_[v.labels_[i]] = static_cast<std::int64_t>(i);
-  }
+  for (const std::string& l : labels) v.labels_.add(l);
   return v;
-}
-
-std::int64_t Vocabulary::word_id(const std::string& word) const {
-  const auto it = word_ids_.find(word);
-  return it == word_ids_.end() ? kUnknown : it->second;
-}
-
-std::int64_t Vocabulary::label_id(const std::string& label) const {
-  const auto it = label_ids_.find(label);
-  return it == label_ids_.end() ? -1 : it->second;
 }
 
 }  // namespace embedkit::examples

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
+#include "embedkit/core/key_index.hpp"
 #include "labelled_text.hpp"
 
 namespace embedkit::examples {
@@ -18,21 +20,22 @@ class Vocabulary {
   // Words in order of first appearance (deterministic); labels sorted by name.
   static Vocabulary build(const std::vector<LabelledSentence>& train, std::int64_t min_count = 1);
 
-  std::int64_t num_words() const { return static_cast<std::int64_t>(words_.size()); }
-  std::int64_t num_labels() const { return static_cast<std::int64_t>(labels_.size()); }
-  std::int64_t word_id(const std::string& word) const;  // kUnknown when absent
-  // -1 for a label not seen in training.
-  std::int64_t label_id(const std::string& label) const;
-  const std::string& word(std::int64_t id) const { return words_.at(static_cast<std::size_t>(id)); }
+  std::int64_t num_words() const { return words_.size(); }
+  std::int64_t num_labels() const { return labels_.size(); }
+  // kUnknown when absent: every word has a row.
+  std::int64_t word_id(std::string_view word) const { return words_.find(word).value_or(kUnknown); }
+  // std::nullopt for a label not seen in training (a label has no fallback class).
+  std::optional<std::int64_t> label_id(std::string_view label) const { return labels_.find(label); }
+  const std::string& word(std::int64_t id) const {
+    return words_.keys().at(static_cast<std::size_t>(id));
+  }
   const std::string& label(std::int64_t id) const {
-    return labels_.at(static_cast<std::size_t>(id));
+    return labels_.keys().at(static_cast<std::size_t>(id));
   }
 
  private:
-  std::vector<std::string> words_;
-  std::unordered_map<std::string, std::int64_t> word_ids_;
-  std::vector<std::string> labels_;
-  std::unordered_map<std::string, std::int64_t> label_ids_;
+  KeyIndex words_;
+  KeyIndex labels_;
 };
 
 }  // namespace embedkit::examples

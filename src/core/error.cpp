@@ -19,4 +19,9 @@ IndexError::IndexError(const std::string& what_ids, std::int64_t position, std::
       low_(low),
       high_(high) {}
 
+KeyError::KeyError(std::string_view kind, std::string_view key, std::string_view container)
+    : ValueError(std::string(kind) + " '" + std::string(key) + "' is not in the " +
+                 std::string(container)),
+      key_(key) {}
+
 }  // namespace embedkit

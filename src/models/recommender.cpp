@@ -414,9 +414,7 @@ TopN recommend(const Recommender& r, std::string_view user, std::int64_t k) {
 std::vector<Recommendation> similar_items(const Recommender& r, std::string_view item,
                                           std::int64_t k) {
   if (k < 1) throw ValueError("similar_items: k must be >= 1");
-  if (!r.items.contains(item)) {
-    throw ValueError("item '" + std::string(item) + "' is not in the model");
-  }
+  if (!r.items.contains(item)) throw KeyError("item", item, "model");
   const vectors::KeyedVectors kv(r.items.names(), r.model.item_factors().weight());
   std::vector<Recommendation> out;
   for (const vectors::Neighbor& n : kv.most_similar(item, k)) {

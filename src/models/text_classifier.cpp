@@ -9,6 +9,7 @@
 #include <limits>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -427,14 +428,14 @@ double ClassifierEvaluation::recall() const {
   return ratio(correct, gold);
 }
 
-TextClassifier::TextClassifier(ClassifierOptions options, ClassifierVocabulary vocab, Tensor input,
+TextClassifier::TextClassifier(ClassifierOptions options, Dictionary dictionary, Tensor input,
                                Tensor output)
     : options_(std::move(options)),
-      vocab_(std::move(vocab)),
+      dictionary_(std::move(dictionary)),
       input_(std::move(input)),
       output_(std::move(output)) {
   Generator gen(1);  // the scorer's own initial weight is replaced by the output table
-  layers_ = std::make_unique<Layers>(options_, vocab_.label_counts(), output_, gen);
+  layers_ = std::make_unique<Layers>(options_, dictionary_.labels().counts(), output_, gen);
 }
 
 TextClassifier::TextClassifier(TextClassifier&&) noexcept = default;
@@ -451,19 +452,17 @@ std::vector<std::int64_t> TextClassifier::input_ids(const std::vector<std::strin
   ids.reserve(words.size() * static_cast<std::size_t>(options_.word_ngrams) + 1);
   const bool ngrams = options_.word_ngrams > 1;
   for (const std::string& w : words) {
-    const std::int64_t id = vocab_.find_word(w);
-    if (id >= 0) ids.push_back(id);
+    if (const auto id = dictionary_.words().find(w)) ids.push_back(*id);
     if (ngrams) hashes.push_back(word_hash(w));
   }
   if (options_.end_of_line) {
-    const std::int64_t eol = vocab_.find_word(ClassifierVocabulary::kEndOfLine);
-    if (eol >= 0) ids.push_back(eol);
+    if (const auto eol = dictionary_.words().find(Dictionary::kEndOfLine)) ids.push_back(*eol);
     // As in fastText, "</s>" is the line's last word for n-grams too.
-    if (ngrams) hashes.push_back(word_hash(ClassifierVocabulary::kEndOfLine));
+    if (ngrams) hashes.push_back(word_hash(Dictionary::kEndOfLine));
   }
   if (ngrams) {
-    append_word_ngrams(hashes, options_.word_ngrams, options_.buckets,
-                       static_cast<std::int64_t>(vocab_.num_words()), ids);
+    append_word_ngrams(hashes, options_.word_ngrams, options_.buckets, dictionary_.words().size(),
+                       ids);
   }
   return ids;
 }
@@ -474,11 +473,10 @@ TextClassifier TextClassifier::train(const std::vector<LabelledExample>& data,
   options.validate();
   if (data.empty()) throw ValueError("text classifier: no training line");
   const auto start = std::chrono::steady_clock::now();
-  ClassifierVocabulary vocab =
-      ClassifierVocabulary::build(data, options.min_count, options.end_of_line);
-  const std::int64_t words = static_cast<std::int64_t>(vocab.num_words());
+  Dictionary dictionary = Dictionary::from_examples(data, options.min_count, options.end_of_line);
+  const std::int64_t words = dictionary.words().size();
   const std::int64_t buckets = options.word_ngrams > 1 ? options.buckets : 0;
-  const std::int64_t labels = static_cast<std::int64_t>(vocab.num_labels());
+  const std::int64_t labels = dictionary.labels().size();
 
   Tensor input = Tensor::empty({words + buckets, options.dim});
   init_uniform(input, 1.0 / static_cast<double>(options.dim), options.seed, options.threads);
@@ -487,10 +485,10 @@ TextClassifier TextClassifier::train(const std::vector<LabelledExample>& data,
                                        : labels;
   std::unique_ptr<NegativeSampler> sampler;
   if (options.loss == ClassifierLoss::NegativeSampling) {
-    sampler = std::make_unique<NegativeSampler>(vocab.label_counts(), 0.5);
+    sampler = std::make_unique<NegativeSampler>(dictionary.labels().counts(), 0.5);
   }
   Tensor output = Tensor::zeros({output_rows, options.dim});
-  TextClassifier model(options, std::move(vocab), input, output);
+  TextClassifier model(options, std::move(dictionary), input, output);
 
   Shared s;
   s.options = &model.options_;
@@ -507,7 +505,9 @@ TextClassifier TextClassifier::train(const std::vector<LabelledExample>& data,
     line.begin = s.ids.size();
     s.ids.insert(s.ids.end(), ids.begin(), ids.end());
     line.end = s.ids.size();
-    for (const std::string& l : e.labels) line.labels.push_back(model.vocab_.find_label(l));
+    for (const std::string& l : e.labels) {
+      line.labels.push_back(model.dictionary_.labels().at(l));  // counted from these lines
+    }
     line.tokens = static_cast<std::int64_t>(e.words.size()) + (options.end_of_line ? 1 : 0);
     line.number = e.line > 0 ? e.line : static_cast<std::int64_t>(s.lines.size()) + 1;
     tokens += line.tokens;
@@ -570,7 +570,7 @@ std::vector<LabelScore> TextClassifier::predict(const std::vector<std::string>& 
   // Scores of every output row: Linear(dim -> rows) over the output table.
   const Tensor scores = nn::functional::linear(hidden, layers_->scorer.weight());
   const float* z = scores.data<float>();
-  const std::size_t labels = vocab_.num_labels();
+  const auto labels = static_cast<std::size_t>(dictionary_.labels().size());
   std::vector<double> prob(labels);
   switch (options_.loss) {
     case ClassifierLoss::Softmax: {
@@ -615,22 +615,22 @@ ClassifierEvaluation TextClassifier::evaluate(const std::vector<LabelledExample>
   ClassifierEvaluation r;
   r.k = k;
   r.threshold = threshold;
-  r.per_label.resize(vocab_.num_labels());
+  r.per_label.resize(static_cast<std::size_t>(dictionary_.labels().size()));
   std::vector<std::int64_t> gold;
   for (const LabelledExample& e : data) {
     ++r.examples;
     gold.clear();
     for (const std::string& l : e.labels) {
-      const std::int64_t id = vocab_.find_label(l);
-      if (id < 0) {
+      const std::optional<std::int64_t> id = dictionary_.labels().find(l);
+      if (!id) {
         ++r.unseen_labels[l];
         ++r.gold;
         continue;
       }
-      if (std::find(gold.begin(), gold.end(), id) != gold.end()) continue;  // repeated label
-      gold.push_back(id);
+      if (std::find(gold.begin(), gold.end(), *id) != gold.end()) continue;  // repeated label
+      gold.push_back(*id);
       ++r.gold;
-      ++r.per_label[static_cast<std::size_t>(id)].gold;
+      ++r.per_label[static_cast<std::size_t>(*id)].gold;
     }
     for (const LabelScore& p : predict(e.words, k, threshold)) {
       ++r.predicted;
@@ -669,13 +669,13 @@ void TextClassifier::save(const std::filesystem::path& path) const {
   meta["seed"] = std::to_string(options_.seed);
   meta["label_prefix"] = escape({options_.label_prefix});
   meta["lowercase"] = options_.lowercase ? "1" : "0";
-  meta["words"] = escape(vocab_.words());
-  meta["labels"] = escape(vocab_.labels());
+  meta["words"] = escape(dictionary_.words().texts());
+  meta["labels"] = escape(dictionary_.labels().texts());
   io::save_safetensors(path,
                        {{kInputName, input_},
                         {kOutputName, output_},
-                        {"word_counts", Tensor::from_vector(vocab_.word_counts())},
-                        {"label_counts", Tensor::from_vector(vocab_.label_counts())}},
+                        {"word_counts", Tensor::from_vector(dictionary_.words().counts())},
+                        {"label_counts", Tensor::from_vector(dictionary_.labels().counts())}},
                        meta);
 }
 
@@ -777,17 +777,17 @@ TextClassifier TextClassifier::load(const std::filesystem::path& path) {
       sum += c[i];
     }
   }
-  ClassifierVocabulary vocab;
+  Dictionary dictionary;
   try {
-    vocab = ClassifierVocabulary::from_parts(std::move(words), word_counts.to_int64_vector(),
-                                             std::move(labels), label_counts.to_int64_vector());
+    dictionary = Dictionary::from_parts(std::move(words), word_counts.to_int64_vector(),
+                                        std::move(labels), label_counts.to_int64_vector());
   } catch (const ValueError& e) {
     throw bad(e.what());
   }
   // Every size the metadata gives is checked against the tensors in the file before anything is
   // built from it. The input rows are words + buckets, compared by subtraction: the sum of a
   // lying 'buckets' could overflow.
-  const auto num_words = static_cast<std::int64_t>(vocab.num_words());
+  const std::int64_t num_words = dictionary.words().size();
   const std::int64_t bucket_rows = o.word_ngrams > 1 ? o.buckets : 0;
   if (input.dim() != 2 || input.size(0) < num_words || input.size(0) - num_words != bucket_rows ||
       input.size(1) != o.dim) {
@@ -795,7 +795,7 @@ TextClassifier TextClassifier::load(const std::filesystem::path& path) {
               std::to_string(num_words) + " words + " + std::to_string(bucket_rows) +
               " buckets rows of dimension " + std::to_string(o.dim));
   }
-  const auto num_labels = static_cast<std::int64_t>(vocab.num_labels());
+  const std::int64_t num_labels = dictionary.labels().size();
   const std::int64_t output_rows = o.loss == ClassifierLoss::HierarchicalSoftmax
                                        ? std::max<std::int64_t>(num_labels - 1, 1)
                                        : num_labels;
@@ -808,7 +808,7 @@ TextClassifier TextClassifier::load(const std::filesystem::path& path) {
     const std::string problem = non_finite_tensor(*table, key);
     if (!problem.empty()) throw bad(problem);
   }
-  return TextClassifier(std::move(o), std::move(vocab), std::move(input), std::move(output));
+  return TextClassifier(std::move(o), std::move(dictionary), std::move(input), std::move(output));
 }
 
 }  // namespace embedkit::models

@@ -12,8 +12,10 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -97,7 +99,7 @@ inline void axpy(float a, const float* x, float* y, std::size_t n) {
 // Everything the threads share. The tables are written without locks (hogwild).
 struct Shared {
   const Word2VecOptions* options = nullptr;
-  const Vocabulary* vocab = nullptr;
+  const Dictionary::Entries* words = nullptr;  // the dictionary's words
   std::filesystem::path corpus;
   std::uint64_t corpus_bytes = 0;
   std::size_t dim = 0;
@@ -107,7 +109,7 @@ struct Shared {
   const HuffmanTree* tree = nullptr;
   std::vector<float> keep;  // subsampling keep-probability per word
   double start_alpha = 0;
-  double total_words = 0;  // epochs * vocabulary total count
+  double total_words = 0;  // epochs * the words' total count
 
   std::atomic<std::int64_t> words_done{0};
   std::atomic<std::int64_t> loss_micros{0};  // running loss sum, fixed point 1e-6
@@ -119,7 +121,7 @@ struct Shared {
   std::exception_ptr error;
 
   // Words of one epoch (all threads): the unit of the position in a divergence error.
-  std::int64_t words_per_epoch() const { return vocab->total_count(); }
+  std::int64_t words_per_epoch() const { return words->total_count(); }
 };
 
 class Worker {
@@ -168,8 +170,9 @@ class Worker {
         if (!sentence_.empty()) return true;
         continue;
       }
-      const std::int32_t id = s_.vocab->find(reader.word());
-      if (id < 0) continue;
+      const std::optional<std::int64_t> found = s_.words->find(reader.word());
+      if (!found) continue;
+      const auto id = static_cast<std::int32_t>(*found);  // < 2^31: checked in train_word2vec
       ++words_;
       if (words_ - published_ >= kPublishEvery) publish();
       const float keep = s_.keep[static_cast<std::size_t>(id)];
@@ -344,24 +347,29 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
                               const std::function<void(const Word2VecProgress&)>& on_progress) {
   options.validate();
   Word2VecResult result;
-  result.vocabulary =
-      count_vocabulary(corpus, options.min_count, options.max_vocab, &result.corpus);
-  const Vocabulary& vocab = result.vocabulary;
-  const std::size_t v = vocab.size();
+  result.dictionary =
+      Dictionary::from_corpus(corpus, options.min_count, options.max_vocab, &result.corpus);
+  const Dictionary::Entries& words = result.dictionary.words();
+  // The training loop holds word ids as int32 (word2vec.c's int), half the memory of its
+  // sentences and samples.
+  if (words.size() > std::numeric_limits<std::int32_t>::max()) {
+    throw ValueError("vocabulary: more than 2^31 - 1 words; set max_vocab");
+  }
+  const auto v = static_cast<std::size_t>(words.size());
   const auto dim = static_cast<std::size_t>(options.dim);
 
   Shared s;
   s.options = &options;
-  s.vocab = &vocab;
+  s.words = &words;
   s.corpus = corpus;
   s.corpus_bytes = result.corpus.bytes;
   s.dim = dim;
   s.start_alpha = options.start_alpha();
-  s.total_words = static_cast<double>(options.epochs) * static_cast<double>(vocab.total_count());
+  s.total_words = static_cast<double>(options.epochs) * static_cast<double>(words.total_count());
   s.keep.resize(v);
   for (std::size_t i = 0; i < v; ++i) {
-    s.keep[i] =
-        static_cast<float>(keep_probability(vocab.count(i), vocab.total_count(), options.sample));
+    s.keep[i] = static_cast<float>(keep_probability(words.count(static_cast<std::int64_t>(i)),
+                                                    words.total_count(), options.sample));
   }
   s.epoch_loss.assign(static_cast<std::size_t>(options.epochs), 0.0);
   s.epoch_predictions.assign(static_cast<std::size_t>(options.epochs), 0);
@@ -379,10 +387,10 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
   std::unique_ptr<HuffmanTree> tree;
   std::size_t output_rows = v;
   if (options.loss == Word2VecLoss::NegativeSampling) {
-    sampler = std::make_unique<NegativeSampler>(vocab.counts());
+    sampler = std::make_unique<NegativeSampler>(words.counts());
     s.sampler = sampler.get();
   } else {
-    tree = std::make_unique<HuffmanTree>(vocab.counts());
+    tree = std::make_unique<HuffmanTree>(words.counts());
     s.tree = tree.get();
     output_rows = tree->inner_nodes();
   }

@@ -69,30 +69,26 @@ bool excluded(const std::vector<std::int64_t>& ex, std::int64_t row) {
 
 }  // namespace
 
-KeyError::KeyError(const std::string& word)
-    : ValueError("word '" + word + "' is not in the vocabulary"), word_(word) {}
-
-KeyedVectors::KeyedVectors(std::vector<std::string> words, Tensor matrix)
-    : words_(std::move(words)) {
+KeyedVectors::KeyedVectors(std::vector<std::string> words, Tensor matrix) {
   if (!matrix.defined() || matrix.dtype() != DType::Float32 || matrix.dim() != 2 ||
       matrix.size(1) < 1) {
     throw ValueError("KeyedVectors: the matrix must be a float32 [V, D] tensor with D >= 1");
   }
-  if (matrix.size(0) != size()) {
-    throw ValueError("KeyedVectors: " + std::to_string(words_.size()) +
+  if (matrix.size(0) != static_cast<std::int64_t>(words.size())) {
+    throw ValueError("KeyedVectors: " + std::to_string(words.size()) +
                      " words but the matrix has " + std::to_string(matrix.size(0)) + " rows");
   }
   dim_ = matrix.size(1);
   matrix_ = matrix.clone();
-  index_.reserve(words_.size());
+  index_.reserve(words.size());
   const float* data = matrix_.data<float>();
-  for (std::int64_t i = 0; i < size(); ++i) {
-    const std::string& w = words_[static_cast<std::size_t>(i)];
+  for (std::int64_t i = 0; i < matrix_.size(0); ++i) {
+    const std::string& w = words[static_cast<std::size_t>(i)];
     if (w.empty())
       throw ValueError("KeyedVectors: row " + std::to_string(i) + " has an empty word");
-    if (!index_.emplace(w, i).second) {
+    if (const KeyIndex::Added added = index_.add(w); !added.inserted) {
       throw ValueError("KeyedVectors: word '" + w + "' appears twice (rows " +
-                       std::to_string(index_.at(w)) + " and " + std::to_string(i) + ")");
+                       std::to_string(added.row) + " and " + std::to_string(i) + ")");
     }
     for (std::int64_t j = 0; j < dim_; ++j) {
       if (!std::isfinite(data[i * dim_ + j])) {
@@ -106,27 +102,17 @@ KeyedVectors::KeyedVectors(std::vector<std::string> words, Tensor matrix)
   for (std::int64_t i = 0; i < size(); ++i) normalize_into(data + i * dim_, u + i * dim_, dim_);
 }
 
-bool KeyedVectors::contains(std::string_view word) const {
-  return find(word) >= 0;
-}
-
-std::int64_t KeyedVectors::find(std::string_view word) const {
-  const auto it = index_.find(std::string(word));
-  return it == index_.end() ? -1 : it->second;
-}
-
-std::int64_t KeyedVectors::index(std::string_view word) const {
-  const std::int64_t i = find(word);
-  if (i < 0) throw KeyError(std::string(word));
-  return i;
+std::int64_t KeyedVectors::at(std::string_view word) const {
+  if (const auto row = find(word)) return *row;
+  throw KeyError("word", word, "vocabulary");
 }
 
 std::span<const float> KeyedVectors::vector(std::string_view word) const {
-  return {matrix_.data<float>() + index(word) * dim_, static_cast<std::size_t>(dim_)};
+  return {matrix_.data<float>() + at(word) * dim_, static_cast<std::size_t>(dim_)};
 }
 
 std::span<const float> KeyedVectors::unit_vector(std::string_view word) const {
-  return {unit_.data<float>() + index(word) * dim_, static_cast<std::size_t>(dim_)};
+  return {unit_.data<float>() + at(word) * dim_, static_cast<std::size_t>(dim_)};
 }
 
 float KeyedVectors::similarity(std::string_view a, std::string_view b) const {
@@ -144,7 +130,7 @@ void KeyedVectors::check_topn(std::int64_t topn) const {
 
 std::vector<Neighbor> KeyedVectors::most_similar(std::string_view word, std::int64_t topn,
                                                  std::int64_t restrict_vocab) const {
-  const std::int64_t row = index(word);
+  const std::int64_t row = at(word);
   Tensor q = Tensor::empty({1, dim_}, DType::Float32);
   std::memcpy(q.raw_data(), unit_.data<float>() + row * dim_, static_cast<std::size_t>(dim_) * 4);
   return most_similar_batch(q, topn, {{row}}, restrict_vocab)[0];
@@ -158,7 +144,7 @@ std::vector<Neighbor> KeyedVectors::most_similar(std::span<const float> query, s
                      " values, the vectors " + std::to_string(dim_));
   }
   std::vector<std::int64_t> ex;
-  for (const std::string& w : exclude) ex.push_back(index(w));
+  for (const std::string& w : exclude) ex.push_back(at(w));
   Tensor q = Tensor::empty({1, dim_}, DType::Float32);
   std::memcpy(q.raw_data(), query.data(), query.size() * sizeof(float));
   return most_similar_batch(q, topn, {ex}, restrict_vocab)[0];
@@ -209,7 +195,7 @@ std::vector<std::vector<Neighbor>> KeyedVectors::most_similar_batch(
         }
       }
     }
-    for (TopN& top : tops) out.push_back(top.take(words_));
+    for (TopN& top : tops) out.push_back(top.take(words()));
   }
   return out;
 }
@@ -219,7 +205,7 @@ std::vector<Neighbor> KeyedVectors::analogy(std::string_view a, std::string_view
                                             std::int64_t topn, std::int64_t restrict_vocab,
                                             float epsilon) const {
   check_topn(topn);
-  const std::array<std::int64_t, 3> abc = {index(a), index(b), index(c)};
+  const std::array<std::int64_t, 3> abc = {at(a), at(b), at(c)};
   if (method == AnalogyMethod::Add) return analogy_batch({abc}, topn, restrict_vocab)[0];
 
   const std::int64_t rows = limit(restrict_vocab);
@@ -237,7 +223,7 @@ std::vector<Neighbor> KeyedVectors::analogy(std::string_view a, std::string_view
     const float sc = (1.0f + dot_eight_lanes(x, uc, dim_)) / 2.0f;
     top.offer(sa * sc / (sb + epsilon), r);
   }
-  return top.take(words_);
+  return top.take(words());
 }
 
 std::vector<std::vector<Neighbor>> KeyedVectors::analogy_batch(

@@ -47,7 +47,7 @@ TEST_P(EveryLoss, SeparatesKeywordClasses) {
   const TextClassifier model = TextClassifier::train(train, small_options(GetParam()), &stats);
   EXPECT_EQ(stats.examples, 800);
   EXPECT_GT(stats.final_loss, 0.0);
-  EXPECT_EQ(model.vocabulary().num_labels(), 6u);
+  EXPECT_EQ(model.dictionary().labels().size(), 6);
   EXPECT_GE(accuracy(model, test), 0.97) << classifier_loss_name(GetParam());
 }
 
@@ -65,8 +65,8 @@ TEST_P(EveryLoss, SaveLoadRoundTripPredictsTheSame) {
   const TextClassifier loaded = TextClassifier::load(dir / "m.safetensors");
   EXPECT_TRUE(same_bits(model.input_table(), loaded.input_table()));
   EXPECT_TRUE(same_bits(model.output_table(), loaded.output_table()));
-  EXPECT_EQ(loaded.vocabulary().words(), model.vocabulary().words());
-  EXPECT_EQ(loaded.vocabulary().labels(), model.vocabulary().labels());
+  EXPECT_EQ(loaded.dictionary().words().texts(), model.dictionary().words().texts());
+  EXPECT_EQ(loaded.dictionary().labels().texts(), model.dictionary().labels().texts());
   EXPECT_EQ(loaded.options().word_ngrams, 2);
   EXPECT_EQ(loaded.options().buckets, 5000);
   EXPECT_EQ(loaded.options().loss, GetParam());
@@ -98,8 +98,7 @@ TEST(TextClassifier, BigramsSeparateWhatWordsCannot) {
   const TextClassifier bigrams = TextClassifier::train(train, o);
   EXPECT_LE(accuracy(words_only, test), 0.75);
   EXPECT_GE(accuracy(bigrams, test), 0.97);
-  EXPECT_EQ(bigrams.input_table().size(0),
-            static_cast<std::int64_t>(bigrams.vocabulary().num_words()) + 10000);
+  EXPECT_EQ(bigrams.input_table().size(0), bigrams.dictionary().words().size() + 10000);
 }
 
 TEST(TextClassifier, OneThreadIsDeterministicAndThreadsTrainToo) {
@@ -132,7 +131,7 @@ TEST(TextClassifier, PredictTopKThresholdAndProbabilities) {
     }
   }
   EXPECT_NEAR(sum, 1.0, 1e-5);
-  EXPECT_EQ(model.vocabulary().label(static_cast<std::size_t>(all[0].label)), "c2");
+  EXPECT_EQ(model.dictionary().labels().text(all[0].label), "c2");
   const auto confident = model.predict(line, 4, 0.5);
   ASSERT_EQ(confident.size(), 1u);
   EXPECT_EQ(confident[0].label, all[0].label);
@@ -159,7 +158,7 @@ TEST(TextClassifier, EvaluationCountsUnseenLabelsAndSeveralLabels) {
   EXPECT_DOUBLE_EQ(r.recall(), 0.5);
   EXPECT_EQ(r.unseen_label_count(), 1);
   EXPECT_EQ(r.unseen_labels.at("brand_new"), 1);
-  const auto c0 = static_cast<std::size_t>(model.vocabulary().find_label("c0"));
+  const auto c0 = static_cast<std::size_t>(model.dictionary().labels().at("c0"));
   EXPECT_EQ(r.per_label[c0].gold, 1);
   EXPECT_EQ(r.per_label[c0].correct, 1);
   EXPECT_DOUBLE_EQ(r.per_label[c0].f1(), 1.0);
@@ -236,8 +235,8 @@ TEST(TextClassifier, WordsWithAnyBytesSurviveSaving) {
   TempDir dir;
   model.save(dir / "m.safetensors");
   const TextClassifier loaded = TextClassifier::load(dir / "m.safetensors");
-  EXPECT_EQ(loaded.vocabulary().words(), model.vocabulary().words());
-  EXPECT_EQ(loaded.vocabulary().labels(), model.vocabulary().labels());
+  EXPECT_EQ(loaded.dictionary().words().texts(), model.dictionary().words().texts());
+  EXPECT_EQ(loaded.dictionary().labels().texts(), model.dictionary().labels().texts());
 }
 
 // An absurd learning rate overflows the tables to inf and NaN. Training must stop with an error

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <optional>
 
 #include "embedkit/core/error.hpp"
 #include "examples/synthetic_text.hpp"
@@ -63,9 +64,10 @@ TEST(TextClassifier, UnknownWordsAndLabels) {
   const auto data = testing::synthetic_sentences(50, 1);
   const Vocabulary vocab = Vocabulary::build(data);
   EXPECT_EQ(vocab.word_id("never-seen"), Vocabulary::kUnknown);
+  EXPECT_EQ(vocab.label_id("poetry"), std::nullopt);
   std::vector<LabelledSentence> odd = {{"poetry", {"common_1"}}};
   std::vector<std::size_t> order = {0};
-  EXPECT_THROW(make_batch(odd, order, 0, 1, vocab), ValueError);
+  EXPECT_THROW(make_batch(odd, order, 0, 1, vocab), KeyError);
 }
 
 class TempFile {

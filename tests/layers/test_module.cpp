@@ -361,49 +361,50 @@ TEST(Module, FunctionalLinearChecksItsArguments) {
       functional::linear_backward(randn({4, 3}, gen), w, randn({4, 2}, gen), false);
   EXPECT_FALSE(g.bias.defined());
   EXPECT_EQ(g.weight.shape(), (Shape{2, 3}));
+}
 
-  // Linear's three products (kernels/cpu/gemm.hpp) against plain loops written from the
-  // definitions.
-  TEST(Module, LinearMatchesDefinitionLoopsBitwise) {
-    Generator gen(12);
-    for (auto [rows, in, out] : std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>>{
-             {1, 1, 1}, {5, 13, 9}, {37, 300, 10}, {2, 0, 3}, {0, 4, 3}}) {
-      SCOPED_TRACE(testing::Message() << rows << "x" << in << "->" << out);
-      Linear lin(LinearOptions(in, out), gen);
-      Tensor x = randn({rows, in}, gen);
-      Tensor g = randn({rows, out}, gen);
-      const float* xp = x.data<float>();
-      const float* w = lin.weight().data<float>();
-      const float* b = lin.bias().data<float>();
-      const float* gp = g.data<float>();
-      Tensor y = Tensor::empty({rows, out});
-      Tensor gx = Tensor::empty({rows, in});
-      Tensor gw = Tensor::empty({out, in});
-      for (std::int64_t r = 0; r < rows; ++r) {
-        for (std::int64_t o = 0; o < out; ++o) {
-          float acc = 0.0f;
-          for (std::int64_t i = 0; i < in; ++i) acc += xp[r * in + i] * w[o * in + i];
-          y.data<float>()[r * out + o] = acc + b[o];
-        }
-        for (std::int64_t i = 0; i < in; ++i) {
-          float acc = 0.0f;
-          for (std::int64_t o = 0; o < out; ++o) acc += gp[r * out + o] * w[o * in + i];
-          gx.data<float>()[r * in + i] = acc;
-        }
-      }
+// Linear's three products (kernels/cpu/gemm.hpp) against plain loops written from the
+// definitions.
+TEST(Module, LinearMatchesDefinitionLoopsBitwise) {
+  Generator gen(12);
+  for (auto [rows, in, out] : std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>>{
+           {1, 1, 1}, {5, 13, 9}, {37, 300, 10}, {2, 0, 3}, {0, 4, 3}}) {
+    SCOPED_TRACE(testing::Message() << rows << "x" << in << "->" << out);
+    Linear lin(LinearOptions(in, out), gen);
+    Tensor x = randn({rows, in}, gen);
+    Tensor g = randn({rows, out}, gen);
+    const float* xp = x.data<float>();
+    const float* w = lin.weight().data<float>();
+    const float* b = lin.bias().data<float>();
+    const float* gp = g.data<float>();
+    Tensor y = Tensor::empty({rows, out});
+    Tensor gx = Tensor::empty({rows, in});
+    Tensor gw = Tensor::empty({out, in});
+    for (std::int64_t r = 0; r < rows; ++r) {
       for (std::int64_t o = 0; o < out; ++o) {
-        for (std::int64_t i = 0; i < in; ++i) {
-          float acc = 0.0f;
-          for (std::int64_t r = 0; r < rows; ++r) acc += gp[r * out + o] * xp[r * in + i];
-          gw.data<float>()[o * in + i] = acc;
-        }
+        float acc = 0.0f;
+        for (std::int64_t i = 0; i < in; ++i) acc += xp[r * in + i] * w[o * in + i];
+        y.data<float>()[r * out + o] = acc + b[o];
       }
-      EXPECT_TRUE(bitwise_equal(lin.forward(x), y));
-      const LinearGrad grads = functional::linear_backward(x, lin.weight(), g, /*has_bias=*/true);
-      EXPECT_TRUE(bitwise_equal(grads.input, gx));
-      EXPECT_TRUE(bitwise_equal(grads.weight, gw));
+      for (std::int64_t i = 0; i < in; ++i) {
+        float acc = 0.0f;
+        for (std::int64_t o = 0; o < out; ++o) acc += gp[r * out + o] * w[o * in + i];
+        gx.data<float>()[r * in + i] = acc;
+      }
     }
+    for (std::int64_t o = 0; o < out; ++o) {
+      for (std::int64_t i = 0; i < in; ++i) {
+        float acc = 0.0f;
+        for (std::int64_t r = 0; r < rows; ++r) acc += gp[r * out + o] * xp[r * in + i];
+        gw.data<float>()[o * in + i] = acc;
+      }
+    }
+    EXPECT_TRUE(bitwise_equal(lin.forward(x), y));
+    const LinearGrad grads = functional::linear_backward(x, lin.weight(), g, /*has_bias=*/true);
+    EXPECT_TRUE(bitwise_equal(grads.input, gx));
+    EXPECT_TRUE(bitwise_equal(grads.weight, gw));
   }
+}
 
 }  // namespace
 }  // namespace embedkit::nn

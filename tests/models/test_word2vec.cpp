@@ -22,8 +22,10 @@ using embedkit_models_test::write_text;
 
 double cosine(const M::Word2VecResult& r, const std::string& a, const std::string& b) {
   const auto dim = static_cast<std::size_t>(r.vectors.size(1));
-  const float* x = r.vectors.data<float>() + static_cast<std::size_t>(r.vocabulary.find(a)) * dim;
-  const float* y = r.vectors.data<float>() + static_cast<std::size_t>(r.vocabulary.find(b)) * dim;
+  const float* x =
+      r.vectors.data<float>() + static_cast<std::size_t>(r.dictionary.words().at(a)) * dim;
+  const float* y =
+      r.vectors.data<float>() + static_cast<std::size_t>(r.dictionary.words().at(b)) * dim;
   double xy = 0, xx = 0, yy = 0;
   for (std::size_t d = 0; d < dim; ++d) {
     xy += double(x[d]) * y[d];
@@ -35,7 +37,8 @@ double cosine(const M::Word2VecResult& r, const std::string& a, const std::strin
 
 // Every same-group pair is closer than every cross-group pair.
 void expect_groups_separated(const M::Word2VecResult& r) {
-  ASSERT_EQ(r.vocabulary.size(), kGroupA.size() + kGroupB.size());
+  ASSERT_EQ(r.dictionary.words().size(),
+            static_cast<std::int64_t>(kGroupA.size() + kGroupB.size()));
   double min_within = 2, max_across = -2;
   for (const auto* g : {&kGroupA, &kGroupB}) {
     for (std::size_t i = 0; i < g->size(); ++i) {
@@ -124,7 +127,7 @@ TEST(Word2Vec, GzipInputEqualsPlainInput) {
   const auto o = small_options(M::Word2VecArchitecture::Cbow, M::Word2VecLoss::NegativeSampling);
   const auto a = M::train_word2vec(dir / "c.txt", o);
   const auto b = M::train_word2vec(dir / "c.txt.gz", o);
-  EXPECT_EQ(a.vocabulary.words(), b.vocabulary.words());
+  EXPECT_EQ(a.dictionary.words().texts(), b.dictionary.words().texts());
   EXPECT_TRUE(bitwise_equal(a.vectors, b.vectors));
 }
 
@@ -156,7 +159,7 @@ TEST(Word2Vec, MaxVocabAndMinCountShapeTheTable) {
   o.min_count = 2;
   o.max_vocab = 2;
   const auto r = M::train_word2vec(dir / "c.txt", o);
-  EXPECT_EQ(r.vocabulary.words(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(r.dictionary.words().texts(), (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(r.vectors.shape(), (embedkit::Shape{2, 16}));
   EXPECT_EQ(r.corpus.tokens, 10);
   EXPECT_EQ(r.words_trained, 3 * 7);  // only kept words count

@@ -136,7 +136,11 @@ TEST(IdMap, MapsInOrderAndReportsUnknown) {
   EXPECT_EQ(map.add("b"), 0);
   EXPECT_EQ(map.find("a"), 1);
   EXPECT_FALSE(map.find("zzz").has_value());
+  EXPECT_EQ(map.names(), (std::vector<std::string>{"b", "a"}));
+  EXPECT_EQ(map.name(1), "a");
   EXPECT_THROW(M::IdMap::from_names({"x", "x"}), embedkit::ValueError);
+  EXPECT_THROW(M::IdMap::from_names({"x", ""}), embedkit::ValueError);
+  EXPECT_EQ(M::IdMap::from_names({"x", "y"}).find("y"), 1);
   EXPECT_THROW(map.name(2), embedkit::IndexError);
 }
 
@@ -350,7 +354,13 @@ TEST(Recommender, UnknownIdsFallBackToKnownBiasesAndAreCounted) {
   const M::TopN cold = M::recommend(rec, "nobody", 3);
   EXPECT_TRUE(cold.cold);
   ASSERT_EQ(cold.items.size(), 3u);
-  EXPECT_THROW(M::similar_items(rec, "no-such-item", 3), embedkit::ValueError);
+  try {
+    (void)M::similar_items(rec, "no-such-item", 3);
+    FAIL() << "no KeyError";
+  } catch (const embedkit::KeyError& e) {  // a ValueError, as before
+    EXPECT_STREQ(e.what(), "item 'no-such-item' is not in the model");
+    EXPECT_EQ(e.key(), "no-such-item");
+  }
 }
 
 TEST(Recommender, TopNExcludesRatedItems) {

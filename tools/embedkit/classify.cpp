@@ -138,7 +138,7 @@ int run_train(ClassifyOptions& o) {
   } else {
     model.save(o.model_path);
   }
-  const models::ClassifierVocabulary& v = model.vocabulary();
+  const models::Dictionary& d = model.dictionary();
   std::ostream& summary = is_std_stream(o.model_path) ? std::cerr : std::cout;
   if (o.json) {
     Json j = Json::object();
@@ -146,8 +146,8 @@ int run_train(ClassifyOptions& o) {
         .set("model", o.model_path)
         .set("lines", stats.examples)
         .set("tokens", stats.tokens)
-        .set("words", static_cast<std::int64_t>(v.num_words()))
-        .set("labels", static_cast<std::int64_t>(v.num_labels()))
+        .set("words", d.words().size())
+        .set("labels", d.labels().size())
         .set("loss", o.loss)
         .set("dim", o.model.dim)
         .set("epochs", o.model.epochs)
@@ -160,7 +160,7 @@ int run_train(ClassifyOptions& o) {
     summary << j.dump();
   } else {
     summary << "trained on " << stats.examples << " lines (" << stats.tokens << " tokens), "
-            << v.num_words() << " words, " << v.num_labels() << " labels, final loss "
+            << d.words().size() << " words, " << d.labels().size() << " labels, final loss "
             << fixed(stats.final_loss) << ", " << fixed(stats.seconds, 2) << " s; wrote "
             << o.model_path << "\n";
   }
@@ -183,7 +183,7 @@ int run_test(ClassifyOptions& o) {
   const models::TextClassifier model = load_model_argument(o.model_path);
   const auto data = read_labelled_argument(o.test_path, reading_options(model, o.format));
   const models::ClassifierEvaluation r = model.evaluate(data, o.k, o.threshold);
-  const models::ClassifierVocabulary& v = model.vocabulary();
+  const models::Dictionary& d = model.dictionary();
   const std::string k = std::to_string(o.k);
   if (o.json) {
     Json j = Json::object();
@@ -200,10 +200,10 @@ int run_test(ClassifyOptions& o) {
         .set("unseen_labels", r.unseen_label_count());
     if (o.per_label) {
       Json labels = Json::array();
-      for (std::size_t i = 0; i < v.num_labels(); ++i) {
-        const models::LabelMetrics& m = r.per_label[i];
+      for (std::int64_t i = 0; i < d.labels().size(); ++i) {
+        const models::LabelMetrics& m = r.per_label[static_cast<std::size_t>(i)];
         Json l = Json::object();
-        l.set("label", v.label(i))
+        l.set("label", d.labels().text(i))
             .set("precision", m.precision())
             .set("recall", m.recall())
             .set("f1", m.f1())
@@ -230,10 +230,10 @@ int run_test(ClassifyOptions& o) {
   }
   if (o.per_label) {
     std::cout << "label\tprecision\trecall\tf1\tgold\tpredicted\n";
-    for (std::size_t i = 0; i < v.num_labels(); ++i) {
-      const models::LabelMetrics& m = r.per_label[i];
-      std::cout << v.label(i) << "\t" << fixed(m.precision()) << "\t" << fixed(m.recall()) << "\t"
-                << fixed(m.f1()) << "\t" << m.gold << "\t" << m.predicted << "\n";
+    for (std::int64_t i = 0; i < d.labels().size(); ++i) {
+      const models::LabelMetrics& m = r.per_label[static_cast<std::size_t>(i)];
+      std::cout << d.labels().text(i) << "\t" << fixed(m.precision()) << "\t" << fixed(m.recall())
+                << "\t" << fixed(m.f1()) << "\t" << m.gold << "\t" << m.predicted << "\n";
     }
   }
   return 0;
@@ -253,7 +253,7 @@ int run_predict(ClassifyOptions& o) {
     if (!file) throw IoError(o.input, "cannot open the file");
   }
   std::istream& in = is_std_stream(o.input) ? std::cin : file;
-  const models::ClassifierVocabulary& v = model.vocabulary();
+  const models::Dictionary& d = model.dictionary();
   const std::string& prefix = model.options().label_prefix;
   std::string line;
   std::vector<std::string> labels, words;
@@ -266,8 +266,7 @@ int run_predict(ClassifyOptions& o) {
       Json row = Json::array();
       for (const models::LabelScore& p : predictions) {
         Json item = Json::object();
-        item.set("label", v.label(static_cast<std::size_t>(p.label)))
-            .set("probability", p.probability);
+        item.set("label", d.labels().text(p.label)).set("probability", p.probability);
         row.push(std::move(item));
       }
       all.push(std::move(row));
@@ -276,7 +275,7 @@ int run_predict(ClassifyOptions& o) {
     out.clear();
     for (std::size_t i = 0; i < predictions.size(); ++i) {
       if (i > 0) out += ' ';
-      out += prefix + v.label(static_cast<std::size_t>(predictions[i].label)) + ' ' +
+      out += prefix + d.labels().text(predictions[i].label) + ' ' +
              fixed(predictions[i].probability, 5);
     }
     out += '\n';

@@ -119,11 +119,10 @@ int run_plot(const PlotOptions& o) {
     std::vector<std::string> unknown;
     for (const std::string& w : chosen) {
       if (!seen.insert(w).second) continue;
-      const std::int64_t row = kv.find(w);
-      if (row < 0) {
-        unknown.push_back(w);
+      if (const auto row = kv.find(w)) {
+        rows.push_back(*row);
       } else {
-        rows.push_back(row);
+        unknown.push_back(w);
       }
     }
     if (!unknown.empty()) {

@@ -98,8 +98,7 @@ int run_train(TrainOptions& o) {
       corpus.run([&] { return models::train_word2vec(corpus.path(), o.w2v, on_progress); });
   if (tty) std::cerr << '\n';
   io::WordVectors out;
-  out.words.reserve(r.vocabulary.size());
-  for (std::size_t i = 0; i < r.vocabulary.size(); ++i) out.words.push_back(r.vocabulary.word(i));
+  out.words = r.dictionary.words().texts();
   out.matrix = r.vectors;
   save_vectors_argument(o.out, out, format);
 
@@ -113,7 +112,7 @@ int run_train(TrainOptions& o) {
         .set("dim", o.w2v.dim)
         .set("epochs", o.w2v.epochs)
         .set("threads", o.w2v.threads)
-        .set("vocab_size", static_cast<std::int64_t>(r.vocabulary.size()))
+        .set("vocab_size", r.dictionary.words().size())
         .set("corpus_tokens", r.corpus.tokens)
         .set("corpus_distinct", r.corpus.distinct)
         .set("words_trained", r.words_trained)
@@ -122,7 +121,7 @@ int run_train(TrainOptions& o) {
         .set("seconds", r.seconds);
     summary_stream(o.out) << j.dump();
   } else {
-    summary_stream(o.out) << "wrote " << r.vocabulary.size() << " vectors of dimension "
+    summary_stream(o.out) << "wrote " << r.dictionary.words().size() << " vectors of dimension "
                           << o.w2v.dim << " to " << o.out << " (" << io::vector_format_name(format)
                           << "; " << r.corpus.tokens << " tokens, "
                           << static_cast<long long>(r.words_per_second) << " words/s, final loss "

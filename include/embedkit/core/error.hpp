@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace embedkit {
 
@@ -36,6 +37,20 @@ class IndexError : public Error {
 class ValueError : public Error {
  public:
   explicit ValueError(const std::string& what) : Error(what) {}
+};
+
+// A key (a word, a label, an item id) that a string -> row map does not hold (core/key_index.hpp).
+// Every map's throwing lookup says it in one shape: "<kind> '<key>' is not in the <container>",
+// e.g. "word 'princess' is not in the vocabulary". A ValueError, so callers that catch bad
+// arguments catch it too.
+class KeyError : public ValueError {
+ public:
+  KeyError(std::string_view kind, std::string_view key, std::string_view container);
+
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string key_;
 };
 
 // An argument with the wrong element type.

@@ -7,7 +7,7 @@
 //     evaluation counts each case;
 //   - top-N for an unknown user (a user with no ratings) ranks items by g + b_i alone (for the
 //     rating objective, the bias-only rating prediction; "cold" in the results);
-//   - similar items for an unknown item is a KeyError-like ValueError naming the id.
+//   - similar items for an unknown item is a KeyError (a ValueError) naming the id.
 // Rating predictions of the rating objective are clipped to the training rating range.
 //
 // Files: save_recommender writes an io checkpoint (safetensors, atomic) holding the five tables,
@@ -96,7 +96,7 @@ struct TopN {
 // The k best items the user has not rated in training (ties: lower row first).
 TopN recommend(const Recommender& r, std::string_view user, std::int64_t k);
 
-// The k items nearest to `item` by cosine of the item factors (ValueError for an unknown id).
+// The k items nearest to `item` by cosine of the item factors (KeyError for an unknown id).
 std::vector<Recommendation> similar_items(const Recommender& r, std::string_view item,
                                           std::int64_t k);
 

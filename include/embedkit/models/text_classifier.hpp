@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "embedkit/core/tensor.hpp"
-#include "embedkit/models/classifier_vocabulary.hpp"
+#include "embedkit/models/dictionary.hpp"
 #include "embedkit/models/labelled_text.hpp"
 
 namespace embedkit::models {
@@ -138,7 +138,7 @@ class TextClassifier {
   static TextClassifier load(const std::filesystem::path& path);
 
   const ClassifierOptions& options() const { return options_; }
-  const ClassifierVocabulary& vocabulary() const { return vocab_; }
+  const Dictionary& dictionary() const { return dictionary_; }
   const Tensor& input_table() const { return input_; }    // [words (+ buckets), dim]
   const Tensor& output_table() const { return output_; }  // [labels or inner nodes, dim]
 
@@ -148,13 +148,12 @@ class TextClassifier {
 
  private:
   struct Layers;
-  TextClassifier(ClassifierOptions options, ClassifierVocabulary vocab, Tensor input,
-                 Tensor output);
+  TextClassifier(ClassifierOptions options, Dictionary dictionary, Tensor input, Tensor output);
   // Bucket rows in the input table (0 unless word_ngrams > 1).
   std::int64_t bucket_rows() const;
 
   ClassifierOptions options_;
-  ClassifierVocabulary vocab_;
+  Dictionary dictionary_;
   Tensor input_;
   Tensor output_;
   std::unique_ptr<Layers> layers_;

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "embedkit/core/tensor.hpp"
-#include "embedkit/models/vocabulary.hpp"
+#include "embedkit/models/dictionary.hpp"
 
 namespace embedkit::models {
 
@@ -56,8 +56,8 @@ struct Word2VecProgress {
 };
 
 struct Word2VecResult {
-  Vocabulary vocabulary;
-  Tensor vectors;  // float32 [V, dim]: the input vectors, row i = word i
+  Dictionary dictionary;  // words only
+  Tensor vectors;         // float32 [V, dim]: the input vectors, row i = word i
   CorpusStats corpus;
   std::int64_t words_trained = 0;  // all epochs, before subsampling
   double seconds = 0;              // training time (the counting pass excluded)

@@ -7,33 +7,24 @@
 // the unit-norm matrix (computed once, in the constructor, so a const KeyedVectors can be
 // queried from many threads).
 //
-// Errors: a word not in the vocabulary is a KeyError (a ValueError) whose message and word()
-// name it; bad arguments are ValueError.
+// Errors: a word not in the vocabulary is a KeyError (core/error.hpp, a ValueError) whose message
+// and key() name it; bad arguments are ValueError.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "embedkit/core/error.hpp"
+#include "embedkit/core/key_index.hpp"
 #include "embedkit/core/tensor.hpp"
 
 namespace embedkit::vectors {
-
-// A word that is not in the vocabulary.
-class KeyError : public ValueError {
- public:
-  explicit KeyError(const std::string& word);
-  const std::string& word() const { return word_; }
-
- private:
-  std::string word_;
-};
 
 // One search result: a word, its row, and its score (cosine for most_similar and 3CosAdd,
 // the 3CosMul ratio for Mul).
@@ -63,18 +54,18 @@ class KeyedVectors {
   // mismatch, an empty or duplicate word, or a non-finite value (naming the word).
   KeyedVectors(std::vector<std::string> words, Tensor matrix);
 
-  std::int64_t size() const { return static_cast<std::int64_t>(words_.size()); }
+  std::int64_t size() const { return index_.size(); }
   std::int64_t dim() const { return dim_; }
-  const std::vector<std::string>& words() const { return words_; }
+  const std::vector<std::string>& words() const { return index_.keys(); }
   const Tensor& matrix() const { return matrix_; }
   // Rows scaled to unit length (an all-zero row stays zero).
   const Tensor& unit_matrix() const { return unit_; }
 
-  bool contains(std::string_view word) const;
-  // The word's row; -1 when absent.
-  std::int64_t find(std::string_view word) const;
-  // The word's row; KeyError when absent.
-  std::int64_t index(std::string_view word) const;
+  bool contains(std::string_view word) const { return index_.contains(word); }
+  // The word's row, or std::nullopt when absent.
+  std::optional<std::int64_t> find(std::string_view word) const { return index_.find(word); }
+  // The word's row; KeyError "word 'x' is not in the vocabulary" when absent.
+  std::int64_t at(std::string_view word) const;
   std::span<const float> vector(std::string_view word) const;
   std::span<const float> unit_vector(std::string_view word) const;
   // Cosine similarity of two words.
@@ -110,8 +101,7 @@ class KeyedVectors {
   std::int64_t limit(std::int64_t restrict_vocab) const;
   void check_topn(std::int64_t topn) const;
 
-  std::vector<std::string> words_;
-  std::unordered_map<std::string, std::int64_t> index_;
+  KeyIndex index_;  // the words, row i = words()[i]
   Tensor matrix_;
   Tensor unit_;
   std::int64_t dim_ = 0;

@@ -1,0 +1,61 @@
+// KeyIndex: distinct string keys and their dense rows 0..size()-1, in order of insertion. It is
+// the one string -> row map of the library: a model dictionary's words and labels, the words of
+// KeyedVectors and the recommender's user and item ids all live in one.
+//
+// "Not found" is std::nullopt, everywhere: find() returns std::optional<std::int64_t>. A sentinel
+// row such as -1 is a valid int64 that indexes memory when a caller forgets the check (and the
+// recommender already gives negative placeholders a meaning of their own); an optional makes the
+// check part of the type, and costs nothing (it is returned in two registers). A caller that wants
+// an error instead asks its owner's at(), which throws KeyError ("<kind> '<key>' is not in the
+// <container>", core/error.hpp).
+//
+// Lookups take a std::string_view and do not allocate (heterogeneous lookup). Each key is held
+// twice (in keys() and in the hash map): the price of handing out keys() as one vector.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace embedkit {
+
+class KeyIndex {
+ public:
+  // What add() did: the key's row, and whether the key was new (appended at row `row`).
+  struct Added {
+    std::int64_t row = 0;
+    bool inserted = false;
+  };
+
+  KeyIndex() = default;
+
+  // The row of `key`, appending it at the end when new. The owner decides what a repeated or
+  // an empty key means (an error naming its own data, or a count to bump).
+  Added add(std::string_view key);
+  // The row of `key`, or std::nullopt when the index does not hold it.
+  std::optional<std::int64_t> find(std::string_view key) const;
+  bool contains(std::string_view key) const { return find(key).has_value(); }
+
+  std::int64_t size() const { return static_cast<std::int64_t>(keys_.size()); }
+  bool empty() const { return keys_.empty(); }
+  // The key of `row`; 0 <= row < size() (not checked: rows come from this index).
+  const std::string& key(std::int64_t row) const { return keys_[static_cast<std::size_t>(row)]; }
+  // Every key, row i at position i.
+  const std::vector<std::string>& keys() const { return keys_; }
+  void reserve(std::size_t n);
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::vector<std::string> keys_;
+  std::unordered_map<std::string, std::int64_t, Hash, std::equal_to<>> rows_;
+};
+
+}  // namespace embedkit

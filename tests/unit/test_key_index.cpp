@@ -1,0 +1,72 @@
+// KeyIndex (core/key_index.hpp), the one string -> row map, and KeyError's one message shape.
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "embedkit/core/error.hpp"
+#include "embedkit/core/key_index.hpp"
+
+namespace {
+
+using embedkit::KeyIndex;
+
+TEST(KeyIndex, GivesRowsInOrderOfInsertion) {
+  KeyIndex index;
+  EXPECT_TRUE(index.empty());
+  const KeyIndex::Added b = index.add("b");
+  EXPECT_EQ(b.row, 0);
+  EXPECT_TRUE(b.inserted);
+  EXPECT_EQ(index.add("a").row, 1);
+  const KeyIndex::Added again = index.add("b");
+  EXPECT_EQ(again.row, 0);
+  EXPECT_FALSE(again.inserted);
+  EXPECT_EQ(index.size(), 2);
+  EXPECT_EQ(index.keys(), (std::vector<std::string>{"b", "a"}));
+  EXPECT_EQ(index.key(1), "a");
+}
+
+TEST(KeyIndex, ReportsAMissingKeyAsNullopt) {
+  KeyIndex index;
+  index.add("word");
+  EXPECT_EQ(index.find("word"), std::optional<std::int64_t>(0));
+  EXPECT_EQ(index.find("Word"), std::nullopt);
+  EXPECT_EQ(index.find(""), std::nullopt);
+  EXPECT_TRUE(index.contains("word"));
+  EXPECT_FALSE(index.contains("wor"));
+}
+
+TEST(KeyIndex, LooksUpAViewOfALongerString) {
+  // Heterogeneous lookup: the key is compared as the view says, not up to a NUL.
+  KeyIndex index;
+  index.add("ab");
+  const std::string text = "abc";
+  EXPECT_EQ(index.find(std::string_view(text).substr(0, 2)), std::optional<std::int64_t>(0));
+  EXPECT_EQ(index.find(text), std::nullopt);
+  const std::string with_nul("a\0b", 3);
+  index.add(with_nul);
+  EXPECT_EQ(index.find(with_nul), std::optional<std::int64_t>(1));
+  EXPECT_EQ(index.find("a"), std::nullopt);
+}
+
+TEST(KeyIndex, KeepsItsRowsThroughGrowth) {
+  KeyIndex index;
+  index.reserve(4);
+  for (int i = 0; i < 5000; ++i) EXPECT_EQ(index.add("key" + std::to_string(i)).row, i);
+  for (int i = 0; i < 5000; ++i) {
+    EXPECT_EQ(index.find("key" + std::to_string(i)), std::optional<std::int64_t>(i));
+    EXPECT_EQ(index.key(i), "key" + std::to_string(i));
+  }
+}
+
+TEST(KeyError, HasOneMessageShapeAndIsAValueError) {
+  const embedkit::KeyError e("label", "__label__x", "dictionary");
+  EXPECT_STREQ(e.what(), "label '__label__x' is not in the dictionary");
+  EXPECT_EQ(e.key(), "__label__x");
+  const embedkit::ValueError& as_value_error = e;
+  EXPECT_STREQ(as_value_error.what(), e.what());
+}
+
+}  // namespace
