@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -346,6 +348,72 @@ TEST(TextClassifier, LoadChecksMetadataAgainstTheTensorsBeforeAllocating) {
   tensor_named(c, "word_counts") = Tensor::from_vector(counts);
   io::save_safetensors(dir / "lie.safetensors", c.tensors, c.metadata);
   EXPECT_NE(load_error(dir / "lie.safetensors"), "");
+}
+
+// The bytes of a saved classifier are pinned: a model file written by one embedkit must be
+// written the same by the next (files are compared, cached and checksummed). The model is read
+// from a file made here (so its tables are exact literals, not the result of training) and saved
+// again; the saved file must be exactly this header and these tensors.
+TEST(TextClassifier, SavedFileBytesArePinned) {
+  const std::vector<float> input = {0.5f, -0.25f, 1e-3f, 3.0f, -2.0f, 0.1f};  // [3, 2]
+  const std::vector<float> output = {1.0f, -1.0f, 0.375f, 7.5f};              // [2, 2]
+  const std::vector<std::int64_t> word_counts = {4, 2, 1};
+  const std::vector<std::int64_t> label_counts = {3, 1};
+  const io::NamedTensors tensors = {{"input.weight", Tensor::from_floats(input, {3, 2})},
+                                    {"output.weight", Tensor::from_floats(output, {2, 2})},
+                                    {"word_counts", Tensor::from_vector(word_counts)},
+                                    {"label_counts", Tensor::from_vector(label_counts)}};
+  const io::Metadata metadata = {{"embedkit.model", "text_classifier"},
+                                 {"text_classifier.version", "1"},
+                                 {"dim", "2"},
+                                 {"lr", "0.1"},
+                                 {"epochs", "3"},
+                                 {"word_ngrams", "1"},
+                                 {"buckets", "2000000"},
+                                 {"min_count", "1"},
+                                 {"loss", "softmax"},
+                                 {"negative", "5"},
+                                 {"end_of_line", "1"},
+                                 {"shuffle", "1"},
+                                 {"threads", "1"},
+                                 {"seed", "18446744073709551615"},
+                                 {"label_prefix", "__label__"},
+                                 {"lowercase", "0"},
+                                 {"words", "</s>\nna%C3%AFve\n100%25"},
+                                 {"labels", "caf%C3%A9\nb"}};
+  TempDir dir;
+  io::save_safetensors(dir / "made.safetensors", tensors, metadata);
+  TextClassifier::load(dir / "made.safetensors").save(dir / "saved.safetensors");
+
+  const std::string header =
+      R"({"__metadata__":{"buckets":"2000000","dim":"2","embedkit.model":"text_classifier",)"
+      R"("end_of_line":"1","epochs":"3","label_prefix":"__label__","labels":"caf%C3%A9\u000ab",)"
+      R"("loss":"softmax","lowercase":"0","lr":"0.1","min_count":"1","negative":"5",)"
+      R"("seed":"18446744073709551615","shuffle":"1","text_classifier.version":"1",)"
+      R"("threads":"1","word_ngrams":"1","words":"</s>\u000ana%C3%AFve\u000a100%25"},)"
+      R"("input.weight":{"dtype":"F32","shape":[3,2],"data_offsets":[0,24]},)"
+      R"("output.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[24,40]},)"
+      R"("word_counts":{"dtype":"I64","shape":[3],"data_offsets":[40,64]},)"
+      R"("label_counts":{"dtype":"I64","shape":[2],"data_offsets":[64,80]}})";
+  std::string expected = header;
+  expected.append((8 - expected.size() % 8) % 8, ' ');  // padded as the writer pads
+  const std::uint64_t length = expected.size();
+  std::string length_bytes;
+  for (int i = 0; i < 8; ++i) length_bytes += static_cast<char>((length >> (8 * i)) & 0xff);
+  expected.insert(0, length_bytes);
+  auto append_bytes = [&expected](const auto& values) {
+    expected.append(reinterpret_cast<const char*>(values.data()),
+                    values.size() * sizeof(values[0]));
+  };
+  append_bytes(input);
+  append_bytes(output);
+  append_bytes(word_counts);
+  append_bytes(label_counts);
+  for (const char* name : {"made.safetensors", "saved.safetensors"}) {
+    std::ifstream in(dir / name, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes, expected) << name;
+  }
 }
 
 }  // namespace

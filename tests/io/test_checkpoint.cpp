@@ -1,7 +1,12 @@
 // Checkpoints: model + optimizer state in one safetensors file, loaded all-or-nothing.
 #include <sys/stat.h>
 
+#include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <string>
 #include <type_traits>
+#include <vector>
 
 #include "embedkit/io/checkpoint.hpp"
 #include "embedkit/nn/embedding.hpp"
@@ -61,6 +66,35 @@ TEST(Checkpoint, FileLayout) {
   EXPECT_EQ(raw.tensors[3].first, "optimizer.embedding.weight.step");
   EXPECT_EQ(raw.metadata,
             Metadata({{"epoch", "4"}, {"format", "pt"}, {"embedkit.checkpoint", "1"}}));
+}
+
+// The bytes of a checkpoint are pinned, metadata strings with characters JSON must escape
+// included: a file written by one embedkit must be written the same by the next.
+TEST(Checkpoint, FileBytesArePinned) {
+  TempDir dir;
+  const auto path = dir / "ckpt.safetensors";
+  const std::vector<float> weight = {1.5f, -0.1f};
+  const std::vector<std::int64_t> step = {3};
+  embedkit::io::save_checkpoint(
+      path, {{"w", Tensor::from_floats(weight, {2})}}, {{"w.step", Tensor::from_vector(step)}},
+      {{"note", "a \"quoted\" \\ path\nline two\ttab\x01 caf\xC3\xA9"}, {"epoch", "7"}});
+  const std::string header =
+      R"({"__metadata__":{"embedkit.checkpoint":"1","epoch":"7","format":"pt",)"
+      R"("note":"a \"quoted\" \\ path\u000aline two\u0009tab\u0001 caf)"
+      "\xC3\xA9"
+      R"("},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+      R"("optimizer.w.step":{"dtype":"I64","shape":[1],"data_offsets":[8,16]}})";
+  std::string expected = header;
+  expected.append((8 - expected.size() % 8) % 8, ' ');  // padded as the writer pads
+  const std::uint64_t length = expected.size();
+  std::string length_bytes;
+  for (int i = 0; i < 8; ++i) length_bytes += static_cast<char>((length >> (8 * i)) & 0xff);
+  expected.insert(0, length_bytes);
+  expected.append(reinterpret_cast<const char*>(weight.data()), weight.size() * sizeof(float));
+  expected.append(reinterpret_cast<const char*>(step.data()), step.size() * sizeof(std::int64_t));
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(bytes, expected);
 }
 
 TEST(Checkpoint, SaveLoadRoundTrip) {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <random>
 #include <set>
@@ -611,6 +612,63 @@ TEST(RecommenderFile, LyingRatedIndexIsRefused) {
   rows[0] = 1000;
   m["rated.items"] = embedkit::Tensor::from_vector(rows);
   EXPECT_NE(load_error(dir.path() / "lie.safetensors", m).find("rated.items"), std::string::npos);
+}
+
+// The bytes of a saved recommender are pinned: a model file written by one embedkit must be
+// written the same by the next. The tables are overwritten with literals after training, so the
+// file depends on the ids, options and ratings given here only.
+TEST(RecommenderFile, SavedFileBytesArePinned) {
+  const std::vector<M::Rating> rows = {
+      {"u1", "i\"q\"", 3.7f, 0, 1}, {"caf\xC3\xA9", "i2", 4.25f, 0, 2}, {"u1", "i2", 4.5f, 0, 3}};
+  M::MfOptions o;
+  o.dim = 2;
+  o.epochs = 1;
+  M::Recommender rec = M::train_recommender(rows, o);
+  const std::vector<std::vector<float>> tables = {{0.5f, -0.25f, 1e-3f, 3.0f},
+                                                  {-2.0f, 0.1f, 1.0f, -1.0f},
+                                                  {0.375f, 7.5f},
+                                                  {-0.5f, 2.0f},
+                                                  {4.0f}};
+  std::size_t k = 0;
+  for (auto& [name, table] : rec.model.named_parameters()) {
+    ASSERT_EQ(table.numel(), static_cast<std::int64_t>(tables[k].size())) << name;
+    std::memcpy(table.data<float>(), tables[k].data(), tables[k].size() * sizeof(float));
+    ++k;
+  }
+  TempDir dir;
+  M::save_recommender(dir.path() / "model.safetensors", rec);
+
+  const std::string header =
+      R"({"__metadata__":{"batch_size":"1024","dim":"2","embedkit.checkpoint":"1",)"
+      R"("embedkit.recommender":"1","epochs":"1","format":"pt","init_std":"0.01",)"
+      R"("items":"i\"q\"\u000ai2","l2":"0.1","l2_bias":"0.01","lr":"0.05","objective":"rating",)"
+      R"("optimizer":"rowwise-adagrad","rating_max":"4.5","rating_min":"3.700000047683716",)"
+      R"("seed":"42","users":"u1\u000acaf)"
+      "\xC3\xA9"
+      R"("},)"
+      R"("user_factors.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
+      R"("item_factors.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[16,32]},)"
+      R"("user_bias.weight":{"dtype":"F32","shape":[2,1],"data_offsets":[32,40]},)"
+      R"("item_bias.weight":{"dtype":"F32","shape":[2,1],"data_offsets":[40,48]},)"
+      R"("global_bias.weight":{"dtype":"F32","shape":[1,1],"data_offsets":[48,52]},)"
+      R"("rated.offsets":{"dtype":"I64","shape":[3],"data_offsets":[52,76]},)"
+      R"("rated.items":{"dtype":"I64","shape":[3],"data_offsets":[76,100]}})";
+  std::string expected = header;
+  expected.append((8 - expected.size() % 8) % 8, ' ');  // padded as the writer pads
+  const std::uint64_t length = expected.size();
+  std::string length_bytes;
+  for (int i = 0; i < 8; ++i) length_bytes += static_cast<char>((length >> (8 * i)) & 0xff);
+  expected.insert(0, length_bytes);
+  auto append_bytes = [&expected](const auto& values) {
+    expected.append(reinterpret_cast<const char*>(values.data()),
+                    values.size() * sizeof(values[0]));
+  };
+  for (const auto& table : tables) append_bytes(table);
+  append_bytes(std::vector<std::int64_t>{0, 2, 3});
+  append_bytes(std::vector<std::int64_t>{0, 1, 1});
+  std::ifstream in(dir.path() / "model.safetensors", std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(bytes, expected);
 }
 
 }  // namespace
