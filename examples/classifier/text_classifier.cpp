@@ -27,7 +27,7 @@ Batch make_batch(const std::vector<LabelledSentence>& data, const std::vector<st
 
 namespace {
 
-std::vector<optim::Parameter> as_parameters(const nn::NamedTensors& named) {
+std::vector<optim::Parameter> as_parameters(const NamedTensors& named) {
   std::vector<optim::Parameter> out;
   for (const auto& [name, tensor] : named) out.push_back({name, tensor, std::nullopt});
   return out;

@@ -359,10 +359,10 @@ TEST(TextClassifier, SavedFileBytesArePinned) {
   const std::vector<float> output = {1.0f, -1.0f, 0.375f, 7.5f};              // [2, 2]
   const std::vector<std::int64_t> word_counts = {4, 2, 1};
   const std::vector<std::int64_t> label_counts = {3, 1};
-  const io::NamedTensors tensors = {{"input.weight", Tensor::from_floats(input, {3, 2})},
-                                    {"output.weight", Tensor::from_floats(output, {2, 2})},
-                                    {"word_counts", Tensor::from_vector(word_counts)},
-                                    {"label_counts", Tensor::from_vector(label_counts)}};
+  const NamedTensors tensors = {{"input.weight", Tensor::from_floats(input, {3, 2})},
+                                {"output.weight", Tensor::from_floats(output, {2, 2})},
+                                {"word_counts", Tensor::from_vector(word_counts)},
+                                {"label_counts", Tensor::from_vector(label_counts)}};
   const io::Metadata metadata = {{"embedkit.model", "text_classifier"},
                                  {"text_classifier.version", "1"},
                                  {"dim", "2"},

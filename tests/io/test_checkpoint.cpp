@@ -5,7 +5,6 @@
 #include <fstream>
 #include <iterator>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "embedkit/io/checkpoint.hpp"
@@ -18,18 +17,15 @@ namespace {
 
 using embedkit::DType;
 using embedkit::IoError;
+using embedkit::NamedTensors;
 using embedkit::Shape;
 using embedkit::Tensor;
 using embedkit::TypeError;
 using embedkit::ValueError;
 using embedkit::io::CheckpointLoadOptions;
 using embedkit::io::Metadata;
-using embedkit::io::NamedTensors;
 using embedkit_io_test::message_of;
 using embedkit_io_test::TempDir;
-
-// Checkpoints store what optimizers produce; the two spellings are one type.
-static_assert(std::is_same_v<embedkit::io::NamedTensors, embedkit::optim::NamedTensors>);
 
 // Stands in for an optimizer: records what it was given, or rejects it as a real one would.
 struct FakeOptimizer {

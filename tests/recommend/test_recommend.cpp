@@ -452,8 +452,8 @@ TEST(RecommenderFile, SaveLoadRoundTrip) {
   o.epochs = 3;
   M::Recommender rec = M::train_recommender(rows, o);
   const auto path = dir.path() / "model.safetensors";
-  M::save_recommender(path, rec);
-  M::Recommender back = M::load_recommender(path);
+  rec.save(path);
+  M::Recommender back = M::Recommender::load(path);
   EXPECT_EQ(back.users.names(), rec.users.names());
   EXPECT_EQ(back.items.names(), rec.items.names());
   EXPECT_EQ(back.rated, rec.rated);
@@ -476,20 +476,20 @@ TEST(RecommenderFile, BadFilesAreClearErrors) {
   o.epochs = 1;
   M::Recommender rec = M::train_recommender(rows, o);
   const auto path = dir.path() / "model.safetensors";
-  M::save_recommender(path, rec);
+  rec.save(path);
   // Truncated.
   const auto size = std::filesystem::file_size(path);
   std::filesystem::copy_file(path, dir.path() / "cut.safetensors");
   std::filesystem::resize_file(dir.path() / "cut.safetensors", size / 2);
-  EXPECT_THROW(M::load_recommender(dir.path() / "cut.safetensors"), embedkit::IoError);
+  EXPECT_THROW(M::Recommender::load(dir.path() / "cut.safetensors"), embedkit::IoError);
   // Not a model at all.
   write_text(dir.path() / "junk.safetensors", "hello");
-  EXPECT_THROW(M::load_recommender(dir.path() / "junk.safetensors"), embedkit::IoError);
-  EXPECT_THROW(M::load_recommender(dir.path() / "missing.safetensors"), embedkit::IoError);
+  EXPECT_THROW(M::Recommender::load(dir.path() / "junk.safetensors"), embedkit::IoError);
+  EXPECT_THROW(M::Recommender::load(dir.path() / "missing.safetensors"), embedkit::IoError);
   // A valid safetensors file that is not a recommender.
   embedkit::io::save_safetensors(dir.path() / "other.safetensors",
                                  {{"x", embedkit::Tensor::zeros({2, 2})}});
-  const std::string msg = error_of([&] { M::load_recommender(dir.path() / "other.safetensors"); });
+  const std::string msg = error_of([&] { M::Recommender::load(dir.path() / "other.safetensors"); });
   EXPECT_NE(msg.find("not an embedkit recommender model"), std::string::npos) << msg;
 }
 
@@ -501,15 +501,15 @@ TEST(RecommenderFile, TheLargestSeedSurvivesSaving) {
        {std::uint64_t{1} << 63, std::numeric_limits<std::uint64_t>::max()}) {
     o.seed = seed;
     M::Recommender rec = M::train_recommender(planted_ratings(10, 8, 0.1, 2), o);
-    M::save_recommender(dir.path() / "model.safetensors", rec);
-    const M::Recommender back = M::load_recommender(dir.path() / "model.safetensors");
+    rec.save(dir.path() / "model.safetensors");
+    const M::Recommender back = M::Recommender::load(dir.path() / "model.safetensors");
     EXPECT_EQ(back.model.options().seed, seed);
   }
 }
 
 // The saved model's tensors and metadata, to be altered by a test.
 struct SavedModel {
-  embedkit::io::NamedTensors tensors;
+  embedkit::NamedTensors tensors;
   embedkit::io::Metadata metadata;
   embedkit::Tensor& operator[](const std::string& name) {
     for (auto& [n, t] : tensors) {
@@ -523,7 +523,7 @@ SavedModel saved_model(const std::filesystem::path& path) {
   M::MfOptions o = small_options(M::MfOptimizer::SparseAdam);
   o.epochs = 1;
   M::Recommender rec = M::train_recommender(planted_ratings(10, 8, 0.1, 2), o);
-  M::save_recommender(path, rec);
+  rec.save(path);
   embedkit::io::Checkpoint ck = embedkit::io::read_checkpoint(path);
   return {ck.model, ck.metadata};
 }
@@ -533,7 +533,7 @@ std::string load_error(const std::filesystem::path& path, const SavedModel& mode
                        double* seconds = nullptr) {
   embedkit::io::save_checkpoint(path, model.tensors, {}, model.metadata);
   const auto start = std::chrono::steady_clock::now();
-  const std::string message = error_of([&] { M::load_recommender(path); });
+  const std::string message = error_of([&] { M::Recommender::load(path); });
   if (seconds != nullptr) {
     *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
@@ -636,7 +636,7 @@ TEST(RecommenderFile, SavedFileBytesArePinned) {
     ++k;
   }
   TempDir dir;
-  M::save_recommender(dir.path() / "model.safetensors", rec);
+  rec.save(dir.path() / "model.safetensors");
 
   const std::string header =
       R"({"__metadata__":{"batch_size":"1024","dim":"2","embedkit.checkpoint":"1",)"
