@@ -3,8 +3,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -14,6 +12,7 @@
 #include "embedkit/io/safetensors.hpp"
 #include "embedkit/models/text_classifier.hpp"
 #include "embedkit/models/training_divergence.hpp"
+#include "io/test_support.hpp"
 
 namespace embedkit::models {
 namespace {
@@ -395,24 +394,10 @@ TEST(TextClassifier, SavedFileBytesArePinned) {
       R"("output.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[24,40]},)"
       R"("word_counts":{"dtype":"I64","shape":[3],"data_offsets":[40,64]},)"
       R"("label_counts":{"dtype":"I64","shape":[2],"data_offsets":[64,80]}})";
-  std::string expected = header;
-  expected.append((8 - expected.size() % 8) % 8, ' ');  // padded as the writer pads
-  const std::uint64_t length = expected.size();
-  std::string length_bytes;
-  for (int i = 0; i < 8; ++i) length_bytes += static_cast<char>((length >> (8 * i)) & 0xff);
-  expected.insert(0, length_bytes);
-  auto append_bytes = [&expected](const auto& values) {
-    expected.append(reinterpret_cast<const char*>(values.data()),
-                    values.size() * sizeof(values[0]));
-  };
-  append_bytes(input);
-  append_bytes(output);
-  append_bytes(word_counts);
-  append_bytes(label_counts);
+  embedkit_io_test::PinnedSafetensors expected(header);
+  expected.add(input).add(output).add(word_counts).add(label_counts);
   for (const char* name : {"made.safetensors", "saved.safetensors"}) {
-    std::ifstream in(dir / name, std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    EXPECT_EQ(bytes, expected) << name;
+    EXPECT_EQ(embedkit_io_test::read_file_text(dir / name), expected.bytes()) << name;
   }
 }
 

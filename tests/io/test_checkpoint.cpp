@@ -2,8 +2,6 @@
 #include <sys/stat.h>
 
 #include <cstdint>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -25,6 +23,7 @@ using embedkit::ValueError;
 using embedkit::io::CheckpointLoadOptions;
 using embedkit::io::Metadata;
 using embedkit_io_test::message_of;
+using embedkit_io_test::PinnedSafetensors;
 using embedkit_io_test::TempDir;
 
 // Stands in for an optimizer: records what it was given, or rejects it as a real one would.
@@ -80,17 +79,8 @@ TEST(Checkpoint, FileBytesArePinned) {
       "\xC3\xA9"
       R"("},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
       R"("optimizer.w.step":{"dtype":"I64","shape":[1],"data_offsets":[8,16]}})";
-  std::string expected = header;
-  expected.append((8 - expected.size() % 8) % 8, ' ');  // padded as the writer pads
-  const std::uint64_t length = expected.size();
-  std::string length_bytes;
-  for (int i = 0; i < 8; ++i) length_bytes += static_cast<char>((length >> (8 * i)) & 0xff);
-  expected.insert(0, length_bytes);
-  expected.append(reinterpret_cast<const char*>(weight.data()), weight.size() * sizeof(float));
-  expected.append(reinterpret_cast<const char*>(step.data()), step.size() * sizeof(std::int64_t));
-  std::ifstream in(path, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(bytes, expected);
+  const PinnedSafetensors expected = PinnedSafetensors(header).add(weight).add(step);
+  EXPECT_EQ(embedkit_io_test::read_file_text(path), expected.bytes());
 }
 
 TEST(Checkpoint, SaveLoadRoundTrip) {

@@ -8,7 +8,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <limits>
 #include <random>
 #include <set>
@@ -25,6 +24,7 @@
 #include "embedkit/models/recommender.hpp"
 #include "embedkit/models/training_divergence.hpp"
 #include "io/temp_dir.hpp"
+#include "io/test_support.hpp"
 
 namespace {
 
@@ -653,22 +653,10 @@ TEST(RecommenderFile, SavedFileBytesArePinned) {
       R"("global_bias.weight":{"dtype":"F32","shape":[1,1],"data_offsets":[48,52]},)"
       R"("rated.offsets":{"dtype":"I64","shape":[3],"data_offsets":[52,76]},)"
       R"("rated.items":{"dtype":"I64","shape":[3],"data_offsets":[76,100]}})";
-  std::string expected = header;
-  expected.append((8 - expected.size() % 8) % 8, ' ');  // padded as the writer pads
-  const std::uint64_t length = expected.size();
-  std::string length_bytes;
-  for (int i = 0; i < 8; ++i) length_bytes += static_cast<char>((length >> (8 * i)) & 0xff);
-  expected.insert(0, length_bytes);
-  auto append_bytes = [&expected](const auto& values) {
-    expected.append(reinterpret_cast<const char*>(values.data()),
-                    values.size() * sizeof(values[0]));
-  };
-  for (const auto& table : tables) append_bytes(table);
-  append_bytes(std::vector<std::int64_t>{0, 2, 3});
-  append_bytes(std::vector<std::int64_t>{0, 1, 1});
-  std::ifstream in(dir.path() / "model.safetensors", std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(bytes, expected);
+  embedkit_io_test::PinnedSafetensors expected(header);
+  for (const auto& table : tables) expected.add(table);
+  expected.add(std::vector<std::int64_t>{0, 2, 3}).add(std::vector<std::int64_t>{0, 1, 1});
+  EXPECT_EQ(embedkit_io_test::read_file_text(dir.path() / "model.safetensors"), expected.bytes());
 }
 
 }  // namespace
