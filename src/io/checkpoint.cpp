@@ -5,14 +5,18 @@
 
 #include "embedkit/core/error.hpp"
 #include "io/display_name.hpp"
+#include "io/model_metadata.hpp"
 
 namespace embedkit::io {
 
 namespace {
 
-// The layout version this code writes and reads; a later layout that old readers cannot
-// interpret correctly must bump it.
-constexpr std::string_view kLayoutVersion = "1";
+// The file's format mark (io/model_metadata.hpp): the layout version this code writes and
+// reads. A file without it is accepted: safetensors.torch.save_file writes none.
+constexpr detail::ModelFormat kFileFormat{.kind = "checkpoint",
+                                          .version_key = kCheckpointVersionKey,
+                                          .version = "1",
+                                          .version_optional = true};
 // What safetensors.torch.save_file writes; some tools look for it.
 constexpr std::string_view kFormatValue = "pt";
 
@@ -60,20 +64,14 @@ void save_checkpoint(const std::filesystem::path& path, const NamedTensors& mode
     all.emplace_back(std::string(kCheckpointOptimizerPrefix) + name, tensor);
   }
   Metadata all_metadata = metadata;
-  all_metadata.emplace(kCheckpointVersionKey, kLayoutVersion);
+  detail::mark_model_format(all_metadata, kFileFormat);
   all_metadata.emplace(kCheckpointFormatKey, kFormatValue);
   save_safetensors(path, all, all_metadata);
 }
 
 Checkpoint read_checkpoint(const std::filesystem::path& path) {
   SafetensorsContents contents = load_safetensors(path);
-  const auto version = contents.metadata.find(std::string(kCheckpointVersionKey));
-  if (version != contents.metadata.end() && version->second != kLayoutVersion) {
-    throw IoError(path.string(),
-                  "checkpoint layout version " + detail::display_name(version->second) +
-                      " is not the one this embedkit reads ('" + std::string(kLayoutVersion) +
-                      "'); written by a newer embedkit?");
-  }
+  detail::check_model_format(path.string(), contents.metadata, kFileFormat);
   Checkpoint checkpoint;
   for (auto& [name, tensor] : contents.tensors) {
     if (has_optimizer_prefix(name)) {

@@ -2,12 +2,12 @@
 // streamed straight from their storage (no copy of a large table in memory).
 #include <array>
 #include <bit>
-#include <cstdio>
 #include <cstring>
 #include <set>
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/atomic_file.hpp"
+#include "embedkit/io/json_string.hpp"
 #include "embedkit/io/safetensors.hpp"
 #include "io/json_cursor.hpp"
 
@@ -21,24 +21,6 @@ namespace {
 // The buffer starts at a multiple of this, so 8-byte elements of the first tensor are aligned
 // when the file is mapped (the reference writer pads the same way).
 constexpr std::size_t kHeaderAlignment = 8;
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20) {
-      char escape[8];
-      std::snprintf(escape, sizeof escape, "\\u%04x", c);
-      out += escape;
-    } else {
-      out += ch;  // UTF-8 passes through (checked valid by the caller)
-    }
-  }
-  out += '"';
-}
 
 void check_utf8(std::string_view s, const std::string& what) {
   if (!detail::is_valid_utf8(s)) throw ValueError("safetensors: " + what + " is not valid UTF-8");
@@ -71,9 +53,9 @@ std::string build_header(const NamedTensors& tensors, const Metadata& metadata) 
     for (const auto& [key, value] : metadata) {
       if (!first) header += ',';
       first = false;
-      append_json_string(header, key);
+      append_json_string(header, key, JsonControlEscapes::AllUnicode);
       header += ':';
-      append_json_string(header, value);
+      append_json_string(header, value, JsonControlEscapes::AllUnicode);
     }
     header += '}';
     first = false;
@@ -82,7 +64,7 @@ std::string build_header(const NamedTensors& tensors, const Metadata& metadata) 
   for (const auto& [name, tensor] : tensors) {
     if (!first) header += ',';
     first = false;
-    append_json_string(header, name);
+    append_json_string(header, name, JsonControlEscapes::AllUnicode);
     header += ":{\"dtype\":\"";
     header += safetensors_dtype_name(tensor.dtype());
     header += "\",\"shape\":[";

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "embedkit/core/error.hpp"
+#include "embedkit/core/float_text.hpp"
 #include "embedkit/io/vector_formats.hpp"
 #include "io/display_name.hpp"
 #include "io/vector_format_detail.hpp"
@@ -152,13 +153,11 @@ std::string serialize_word2vec_text(const WordVectors& vectors, bool with_header
   std::string out;
   if (with_header) out += std::to_string(rows) + " " + std::to_string(dim) + "\n";
   const float* data = vectors.matrix.data<float>();
-  char buf[64];
   for (std::int64_t i = 0; i < rows; ++i) {
     out += vectors.words[static_cast<std::size_t>(i)];
     for (std::int64_t j = 0; j < dim; ++j) {
-      const auto res = std::to_chars(buf, buf + sizeof buf, data[i * dim + j]);
       out += ' ';
-      out.append(buf, res.ptr);
+      append_shortest_float_text(out, data[i * dim + j]);
     }
     out += '\n';
   }

@@ -141,7 +141,7 @@ MatrixFactorization::MatrixFactorization(const MfOptions& options, Tensor user_f
   global_bias_ = table(std::move(global_bias));
 }
 
-io::NamedTensors MatrixFactorization::named_parameters() {
+NamedTensors MatrixFactorization::named_parameters() const {
   return {{"user_factors.weight", user_factors_.weight()},
           {"item_factors.weight", item_factors_.weight()},
           {"user_bias.weight", user_bias_.weight()},

@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "embedkit/core/error.hpp"
+#include "embedkit/core/float_text.hpp"
 #include "embedkit/io/atomic_file.hpp"
 
 namespace embedkit::models {
@@ -204,10 +205,9 @@ void write_ratings_csv(const std::filesystem::path& path, const std::vector<Rati
     buf += ',';
     append_csv_field(buf, r.item);
     buf += ',';
-    auto res = std::to_chars(num, num + sizeof num, r.rating);
-    buf.append(num, res.ptr);
+    append_shortest_float_text(buf, r.rating);
     buf += ',';
-    res = std::to_chars(num, num + sizeof num, r.timestamp);
+    const auto res = std::to_chars(num, num + sizeof num, r.timestamp);
     buf.append(num, res.ptr);
     buf += '\n';
     if (buf.size() >= (1u << 20)) {

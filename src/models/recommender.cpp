@@ -1,9 +1,7 @@
 #include "embedkit/models/recommender.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <limits>
 #include <numeric>
 #include <unordered_map>
 
@@ -13,44 +11,16 @@
 #include "embedkit/models/ranking_metrics.hpp"
 #include "embedkit/models/training_divergence.hpp"
 #include "embedkit/vectors/keyed_vectors.hpp"
+#include "io/model_metadata.hpp"
 
 namespace embedkit::models {
 
 namespace {
 
-constexpr const char* kFormatKey = "embedkit.recommender";
-
-std::string join_ids(const IdMap& map, const char* what) {
-  std::string out;
-  for (const std::string& name : map.names()) {
-    if (name.find('\n') != std::string::npos) {
-      throw ValueError(std::string("save_recommender: ") + what + " id '" + name +
-                       "' contains a newline");
-    }
-    if (!out.empty()) out += '\n';
-    out += name;
-  }
-  return out;
-}
-
-std::vector<std::string> split_ids(const std::string& text) {
-  std::vector<std::string> out;
-  if (text.empty()) return out;
-  std::size_t pos = 0;
-  while (true) {
-    const std::size_t eol = text.find('\n', pos);
-    out.push_back(text.substr(pos, eol == std::string::npos ? std::string::npos : eol - pos));
-    if (eol == std::string::npos) break;
-    pos = eol + 1;
-  }
-  return out;
-}
-
-std::string number(double x) {
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, x);
-  return std::string(buf, res.ptr);
-}
+// The file's format mark (io/model_metadata.hpp). The file is a checkpoint (io/checkpoint.hpp)
+// whose metadata also carries this mark.
+constexpr io::detail::ModelFormat kFileFormat{
+    .kind = "recommender model", .version_key = "embedkit.recommender", .version = "1"};
 
 // The best k of `scores` among rows not in `excluded` (sorted), best first, ties by row.
 std::vector<std::int64_t> top_k(const std::vector<float>& scores,
@@ -123,54 +93,48 @@ Recommender train_recommender(const std::vector<Rating>& train, const MfOptions&
   return r;
 }
 
-void save_recommender(const std::filesystem::path& path, Recommender& r) {
-  // load_recommender refuses NaN or infinite parameters: never write a model it cannot load.
-  for (const auto& [name, table] : r.model.named_parameters()) {
+void Recommender::save(const std::filesystem::path& path) const {
+  // load() refuses NaN or infinite parameters: never write a model it cannot load.
+  for (const auto& [name, table] : model.named_parameters()) {
     const std::string problem = non_finite_tensor(table, name);
-    if (!problem.empty()) throw ValueError("save_recommender: not saved: " + problem);
+    if (!problem.empty()) throw ValueError("recommender model: not saved: " + problem);
   }
-  const MfOptions& o = r.model.options();
-  io::Metadata meta;
-  meta[kFormatKey] = "1";
-  meta["objective"] = objective_name(o.objective);
-  meta["optimizer"] = optimizer_name(o.optimizer);
-  meta["dim"] = std::to_string(o.dim);
-  meta["epochs"] = std::to_string(o.epochs);
-  meta["lr"] = number(o.lr);
-  meta["l2"] = number(o.l2);
-  meta["l2_bias"] = number(o.l2_bias);
-  meta["batch_size"] = std::to_string(o.batch_size);
-  meta["init_std"] = number(o.init_std);
-  meta["seed"] = std::to_string(o.seed);
-  meta["rating_min"] = number(r.rating_min);
-  meta["rating_max"] = number(r.rating_max);
-  meta["users"] = join_ids(r.users, "user");
-  meta["items"] = join_ids(r.items, "item");
+  const MfOptions& o = model.options();
+  io::detail::ModelMetadataWriter meta(kFileFormat);
+  meta.set_text("objective", objective_name(o.objective));
+  meta.set_text("optimizer", optimizer_name(o.optimizer));
+  meta.set_int("dim", o.dim);
+  meta.set_int("epochs", o.epochs);
+  meta.set_number("lr", o.lr);
+  meta.set_number("l2", o.l2);
+  meta.set_number("l2_bias", o.l2_bias);
+  meta.set_int("batch_size", o.batch_size);
+  meta.set_number("init_std", o.init_std);
+  meta.set_uint("seed", o.seed);
+  meta.set_number("rating_min", rating_min);
+  meta.set_number("rating_max", rating_max);
+  meta.set_lines("users", users.names());
+  meta.set_lines("items", items.names());
   std::vector<std::int64_t> offsets{0};
   std::vector<std::int64_t> flat;
-  for (const auto& seen : r.rated) {
+  for (const auto& seen : rated) {
     flat.insert(flat.end(), seen.begin(), seen.end());
     offsets.push_back(static_cast<std::int64_t>(flat.size()));
   }
-  io::NamedTensors tensors = r.model.named_parameters();
+  NamedTensors tensors = model.named_parameters();
   tensors.emplace_back("rated.offsets", Tensor::from_vector(offsets));
   tensors.emplace_back("rated.items", Tensor::from_vector(flat));
-  io::save_checkpoint(path, tensors, {}, meta);
+  io::save_checkpoint(path, tensors, {}, meta.metadata());
 }
 
 // Every size in the metadata (dim, the numbers of users and items) is checked against the
 // tensors actually in the file before anything is built from it: a small file whose metadata
 // lies must be refused at once, not after allocating what the metadata claims.
-Recommender load_recommender(const std::filesystem::path& path) {
+Recommender Recommender::load(const std::filesystem::path& path) {
   const std::string file = path.string();
-  const io::Checkpoint ck = io::read_checkpoint(path);
+  io::Checkpoint ck = io::read_checkpoint(path);
+  const io::detail::ModelMetadataReader meta(file, std::move(ck.metadata), kFileFormat);
   auto fail = [&file](const std::string& what) -> void { throw IoError(file, what); };
-  auto meta = [&](const std::string& key) -> const std::string& {
-    const auto it = ck.metadata.find(key);
-    if (it == ck.metadata.end()) fail("not an embedkit recommender model (no '" + key + "')");
-    return it->second;
-  };
-  if (meta(kFormatKey) != "1") fail("unsupported recommender format " + meta(kFormatKey));
   auto tensor = [&](const std::string& name) -> const Tensor& {
     for (const auto& [n, t] : ck.model) {
       if (n == name) return t;
@@ -178,63 +142,41 @@ Recommender load_recommender(const std::filesystem::path& path) {
     fail("missing tensor '" + name + "'");
     return ck.model.front().second;  // unreachable
   };
-  auto to_double = [&](const std::string& key) {
-    const std::string& text = meta(key);
-    double v = 0;
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(v)) {
-      fail("metadata '" + key + "' is not a number: '" + text + "'");
-    }
-    return v;
-  };
-  // Whole numbers of either type: the seed is uint64 end to end (options, command line,
-  // metadata), the sizes int64.
-  auto to_whole = [&]<class Int>(const std::string& key, Int v) {
-    const std::string& text = meta(key);
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
-      fail("metadata '" + key + "' is not a whole number from " +
-           std::to_string(std::numeric_limits<Int>::min()) + " to " +
-           std::to_string(std::numeric_limits<Int>::max()) + ": '" + text + "'");
-    }
-    return v;
-  };
-  auto to_int = [&](const std::string& key) { return to_whole(key, std::int64_t{0}); };
 
   MfOptions o;
   try {
-    o.objective = parse_objective(meta("objective"));
-    o.optimizer = parse_optimizer(meta("optimizer"));
+    o.objective = parse_objective(meta.text("objective"));
+    o.optimizer = parse_optimizer(meta.text("optimizer"));
   } catch (const ValueError& e) {
     fail(e.what());
   }
-  o.dim = to_int("dim");
-  o.epochs = to_int("epochs");
-  o.lr = to_double("lr");
-  o.l2 = to_double("l2");
-  o.l2_bias = to_double("l2_bias");
-  o.batch_size = to_int("batch_size");
-  o.init_std = to_double("init_std");
-  o.seed = to_whole("seed", std::uint64_t{0});
+  o.dim = meta.int64("dim");
+  o.epochs = meta.int64("epochs");
+  o.lr = meta.number("lr");
+  o.l2 = meta.number("l2");
+  o.l2_bias = meta.number("l2_bias");
+  o.batch_size = meta.int64("batch_size");
+  o.init_std = meta.number("init_std");
+  o.seed = meta.uint64("seed");
   try {
     o.validate();
   } catch (const ValueError& e) {
     fail(e.what());
   }
-  IdMap users;
-  IdMap items;
+  IdMap user_ids;
+  IdMap item_ids;
   try {
-    users = IdMap::from_names(split_ids(meta("users")));
-    items = IdMap::from_names(split_ids(meta("items")));
+    user_ids = IdMap::from_names(meta.lines("users"));
+    item_ids = IdMap::from_names(meta.lines("items"));
   } catch (const ValueError& e) {
     fail(e.what());
   }
-  const std::int64_t nu = users.size();
-  const std::int64_t ni = items.size();
+  const std::int64_t nu = user_ids.size();
+  const std::int64_t ni = item_ids.size();
   if (nu < 1 || ni < 1) fail("the model has no users or no items");
-  const float rating_min = static_cast<float>(to_double("rating_min"));
-  const float rating_max = static_cast<float>(to_double("rating_max"));
-  if (rating_min > rating_max) fail("rating_min > rating_max");
+  const auto min_rating = static_cast<float>(meta.number("rating_min"));
+  const auto max_rating = static_cast<float>(meta.number("rating_max"));
+  if (min_rating > max_rating) fail("rating_min > rating_max");
 
   auto expect = [&](const std::string& name, const Shape& shape, DType dtype) -> const Tensor& {
     const Tensor& t = tensor(name);
@@ -282,13 +224,13 @@ Recommender load_recommender(const std::filesystem::path& path) {
 
   // Everything matches: build the model over copies of the tables (the file's tensors may be
   // views into one buffer).
-  Recommender r{std::move(users),
-                std::move(items),
+  Recommender r{std::move(user_ids),
+                std::move(item_ids),
                 MatrixFactorization(o, tables[0].clone(), tables[1].clone(), tables[2].clone(),
                                     tables[3].clone(), tables[4].clone()),
                 {},
-                rating_min,
-                rating_max};
+                min_rating,
+                max_rating};
   r.rated.resize(static_cast<std::size_t>(nu));
   for (std::int64_t u = 0; u < nu; ++u) {
     r.rated[static_cast<std::size_t>(u)].assign(flat + offsets[u], flat + offsets[u + 1]);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <exception>
@@ -28,6 +27,7 @@
 #include "embedkit/nn/linear.hpp"
 #include "embedkit/optim/fused_backward.hpp"
 #include "embedkit/optim/sgd.hpp"
+#include "io/model_metadata.hpp"
 
 namespace embedkit::models {
 
@@ -48,10 +48,12 @@ struct TextClassifier::Layers {
 
 namespace {
 
-constexpr const char* kModelKey = "embedkit.model";
-constexpr const char* kModelName = "text_classifier";
-constexpr const char* kVersionKey = "text_classifier.version";
-constexpr const char* kVersion = "1";
+// The file's format mark (io/model_metadata.hpp).
+constexpr io::detail::ModelFormat kFileFormat{.kind = "text classifier",
+                                              .version_key = "text_classifier.version",
+                                              .version = "1",
+                                              .kind_key = "embedkit.model",
+                                              .kind_value = "text_classifier"};
 // How many lines a thread trains between publishing its token count (and re-reading everyone's
 // for the learning rate) and checking that its loss is still finite.
 constexpr std::int64_t kPublishEvery = 64;
@@ -93,61 +95,6 @@ void init_uniform(Tensor& table, double bound, std::uint64_t seed, std::int64_t 
   std::vector<std::thread> pool;
   for (std::uint64_t k = 0; k < t; ++k) pool.emplace_back(fill, n * k / t, n * (k + 1) / t);
   for (auto& th : pool) th.join();
-}
-
-// Metadata strings must be UTF-8: bytes >= 0x80, '%' and control bytes are written as %XX.
-std::string escape(const std::vector<std::string>& names) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (i > 0) out += '\n';
-    for (const char c : names[i]) {
-      const auto b = static_cast<unsigned char>(c);
-      if (b == '%' || b < 0x20 || b >= 0x7f) {
-        out += '%';
-        out += hex[b >> 4];
-        out += hex[b & 15];
-      } else {
-        out += c;
-      }
-    }
-  }
-  return out;
-}
-
-std::vector<std::string> unescape(const std::string& text, const std::string& path,
-                                  const std::string& key) {
-  std::vector<std::string> out;
-  if (text.empty()) return out;
-  std::string cur;
-  auto digit = [&](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    throw IoError(path, "metadata '" + key + "': bad escape");
-  };
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\n') {
-      out.push_back(std::move(cur));
-      cur.clear();
-    } else if (c == '%') {
-      if (i + 2 >= text.size()) {
-        throw IoError(path, "metadata '" + key + "': truncated escape");
-      }
-      cur += static_cast<char>(digit(text[i + 1]) * 16 + digit(text[i + 2]));
-      i += 2;
-    } else {
-      cur += c;
-    }
-  }
-  out.push_back(std::move(cur));
-  return out;
-}
-
-std::string shortest(double x) {
-  char buf[64];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
-  return std::string(buf, end);
 }
 
 const Tensor& only_offset() {
@@ -652,117 +599,75 @@ void TextClassifier::save(const std::filesystem::path& path) const {
     const std::string problem = non_finite_tensor(*table, name);
     if (!problem.empty()) throw ValueError("text classifier: not saved: " + problem);
   }
-  io::Metadata meta;
-  meta[kModelKey] = kModelName;
-  meta[kVersionKey] = kVersion;
-  meta["dim"] = std::to_string(options_.dim);
-  meta["lr"] = shortest(options_.lr);
-  meta["epochs"] = std::to_string(options_.epochs);
-  meta["word_ngrams"] = std::to_string(options_.word_ngrams);
-  meta["buckets"] = std::to_string(options_.buckets);
-  meta["min_count"] = std::to_string(options_.min_count);
-  meta["loss"] = classifier_loss_name(options_.loss);
-  meta["negative"] = std::to_string(options_.negative);
-  meta["end_of_line"] = options_.end_of_line ? "1" : "0";
-  meta["shuffle"] = options_.shuffle ? "1" : "0";
-  meta["threads"] = std::to_string(options_.threads);
-  meta["seed"] = std::to_string(options_.seed);
-  meta["label_prefix"] = escape({options_.label_prefix});
-  meta["lowercase"] = options_.lowercase ? "1" : "0";
-  meta["words"] = escape(dictionary_.words().texts());
-  meta["labels"] = escape(dictionary_.labels().texts());
+  io::detail::ModelMetadataWriter meta(kFileFormat);
+  meta.set_int("dim", options_.dim);
+  meta.set_number("lr", options_.lr);
+  meta.set_int("epochs", options_.epochs);
+  meta.set_int("word_ngrams", options_.word_ngrams);
+  meta.set_int("buckets", options_.buckets);
+  meta.set_int("min_count", options_.min_count);
+  meta.set_text("loss", classifier_loss_name(options_.loss));
+  meta.set_int("negative", options_.negative);
+  meta.set_flag("end_of_line", options_.end_of_line);
+  meta.set_flag("shuffle", options_.shuffle);
+  meta.set_int("threads", options_.threads);
+  meta.set_uint("seed", options_.seed);
+  meta.set_escaped_list("label_prefix", {options_.label_prefix});
+  meta.set_flag("lowercase", options_.lowercase);
+  meta.set_escaped_list("words", dictionary_.words().texts());
+  meta.set_escaped_list("labels", dictionary_.labels().texts());
   io::save_safetensors(path,
                        {{kInputName, input_},
                         {kOutputName, output_},
                         {"word_counts", Tensor::from_vector(dictionary_.words().counts())},
                         {"label_counts", Tensor::from_vector(dictionary_.labels().counts())}},
-                       meta);
+                       meta.metadata());
 }
 
 TextClassifier TextClassifier::load(const std::filesystem::path& path) {
-  const std::string name = path.string();
   io::SafetensorsContents file = io::load_safetensors(path);
-  auto bad = [&](const std::string& why) {
-    return IoError(name, "not an embedkit text classifier: " + why);
-  };
-  const io::Metadata& meta = file.metadata;
-  auto get = [&](const std::string& key) -> const std::string& {
-    const auto it = meta.find(key);
-    if (it == meta.end()) throw bad("metadata '" + key + "' is missing");
-    return it->second;
-  };
-  if (get(kModelKey) != kModelName)
-    throw bad("metadata '" + std::string(kModelKey) + "' is '" + get(kModelKey) + "'");
-  if (get(kVersionKey) != kVersion) {
-    throw IoError(name, "text classifier format version '" + get(kVersionKey) +
-                            "' is not supported (this build reads version " + kVersion + ")");
-  }
-  auto integer = [&](const std::string& key) {
-    const std::string& text = get(key);
-    std::int64_t v = 0;
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
-      throw bad("metadata '" + key + "' is not an integer: '" + text + "'");
-    }
-    return v;
-  };
-  auto flag = [&](const std::string& key) {
-    const std::string& text = get(key);
-    if (text != "0" && text != "1") throw bad("metadata '" + key + "' is not 0 or 1");
-    return text == "1";
-  };
+  const io::detail::ModelMetadataReader meta(path.string(), std::move(file.metadata), kFileFormat);
   ClassifierOptions o;
-  o.dim = integer("dim");
-  o.epochs = integer("epochs");
-  o.word_ngrams = integer("word_ngrams");
-  o.buckets = integer("buckets");
-  o.min_count = integer("min_count");
-  o.negative = integer("negative");
-  o.threads = integer("threads");
-  {
-    const std::string& text = get("seed");
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), o.seed);
-    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
-      throw bad("metadata 'seed' is not an unsigned integer: '" + text + "'");
-    }
-  }
-  o.end_of_line = flag("end_of_line");
-  o.shuffle = flag("shuffle");
-  o.lowercase = flag("lowercase");
-  {
-    const std::string& text = get("lr");
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), o.lr);
-    if (ec != std::errc() || ptr != text.data() + text.size())
-      throw bad("metadata 'lr' is not a number");
-  }
-  const std::vector<std::string> prefix = unescape(get("label_prefix"), name, "label_prefix");
-  if (prefix.size() != 1) throw bad("metadata 'label_prefix' is not one string");
+  o.dim = meta.int64("dim");
+  o.epochs = meta.int64("epochs");
+  o.word_ngrams = meta.int64("word_ngrams");
+  o.buckets = meta.int64("buckets");
+  o.min_count = meta.int64("min_count");
+  o.negative = meta.int64("negative");
+  o.threads = meta.int64("threads");
+  o.seed = meta.uint64("seed");
+  o.end_of_line = meta.flag("end_of_line");
+  o.shuffle = meta.flag("shuffle");
+  o.lowercase = meta.flag("lowercase");
+  o.lr = meta.number("lr");
+  const std::vector<std::string> prefix = meta.escaped_list("label_prefix");
+  if (prefix.size() != 1) throw meta.error("metadata 'label_prefix' is not one string");
   o.label_prefix = prefix[0];
   try {
-    o.loss = parse_classifier_loss(get("loss"));
+    o.loss = parse_classifier_loss(meta.text("loss"));
     o.validate();
   } catch (const ValueError& e) {
-    throw bad(e.what());
+    throw meta.error(e.what());
   }
 
   auto tensor = [&](const std::string& key, DType dtype) -> Tensor {
     for (auto& [n, t] : file.tensors) {
       if (n != key) continue;
-      if (t.dtype() != dtype) throw bad("tensor '" + key + "' has the wrong dtype");
+      if (t.dtype() != dtype) throw meta.error("tensor '" + key + "' has the wrong dtype");
       return t;
     }
-    throw bad("tensor '" + key + "' is missing");
+    throw meta.error("tensor '" + key + "' is missing");
   };
   const Tensor word_counts = tensor("word_counts", DType::Int64);
   const Tensor label_counts = tensor("label_counts", DType::Int64);
   Tensor input = tensor(kInputName, DType::Float32);
   Tensor output = tensor(kOutputName, DType::Float32);
-  std::vector<std::string> words = unescape(get("words"), name, "words");
-  std::vector<std::string> labels = unescape(get("labels"), name, "labels");
+  std::vector<std::string> words = meta.escaped_list("words");
+  std::vector<std::string> labels = meta.escaped_list("labels");
   if (word_counts.dim() != 1 || label_counts.dim() != 1 ||
       word_counts.numel() != static_cast<std::int64_t>(words.size()) ||
       label_counts.numel() != static_cast<std::int64_t>(labels.size())) {
-    throw bad("the vocabulary's words or labels do not match their counts");
+    throw meta.error("the vocabulary's words or labels do not match their counts");
   }
   // The Huffman tree (hs) adds the label counts up: their sum must fit in int64.
   for (const auto& [key, counts] :
@@ -771,8 +676,8 @@ TextClassifier TextClassifier::load(const std::filesystem::path& path) {
     const std::int64_t* c = counts->data<std::int64_t>();
     for (std::int64_t i = 0; i < counts->numel(); ++i) {
       if (c[i] < 1 || c[i] > std::numeric_limits<std::int64_t>::max() - sum) {
-        throw bad("tensor '" + std::string(key) +
-                  "' holds a count below 1 or counts whose sum overflows");
+        throw meta.error("tensor '" + std::string(key) +
+                         "' holds a count below 1 or counts whose sum overflows");
       }
       sum += c[i];
     }
@@ -782,7 +687,7 @@ TextClassifier TextClassifier::load(const std::filesystem::path& path) {
     dictionary = Dictionary::from_parts(std::move(words), word_counts.to_int64_vector(),
                                         std::move(labels), label_counts.to_int64_vector());
   } catch (const ValueError& e) {
-    throw bad(e.what());
+    throw meta.error(e.what());
   }
   // Every size the metadata gives is checked against the tensors in the file before anything is
   // built from it. The input rows are words + buckets, compared by subtraction: the sum of a
@@ -791,22 +696,22 @@ TextClassifier TextClassifier::load(const std::filesystem::path& path) {
   const std::int64_t bucket_rows = o.word_ngrams > 1 ? o.buckets : 0;
   if (input.dim() != 2 || input.size(0) < num_words || input.size(0) - num_words != bucket_rows ||
       input.size(1) != o.dim) {
-    throw bad("tensor 'input.weight' is " + shape_string(input.shape()) + ", expected " +
-              std::to_string(num_words) + " words + " + std::to_string(bucket_rows) +
-              " buckets rows of dimension " + std::to_string(o.dim));
+    throw meta.error("tensor 'input.weight' is " + shape_string(input.shape()) + ", expected " +
+                     std::to_string(num_words) + " words + " + std::to_string(bucket_rows) +
+                     " buckets rows of dimension " + std::to_string(o.dim));
   }
   const std::int64_t num_labels = dictionary.labels().size();
   const std::int64_t output_rows = o.loss == ClassifierLoss::HierarchicalSoftmax
                                        ? std::max<std::int64_t>(num_labels - 1, 1)
                                        : num_labels;
   if (output.shape() != Shape{output_rows, o.dim}) {
-    throw bad("tensor 'output.weight' is " + shape_string(output.shape()) + ", expected " +
-              shape_string({output_rows, o.dim}));
+    throw meta.error("tensor 'output.weight' is " + shape_string(output.shape()) + ", expected " +
+                     shape_string({output_rows, o.dim}));
   }
   for (const auto& [key, table] :
        {std::pair{kInputName, &input}, std::pair{kOutputName, &output}}) {
     const std::string problem = non_finite_tensor(*table, key);
-    if (!problem.empty()) throw bad(problem);
+    if (!problem.empty()) throw meta.error(problem);
   }
   return TextClassifier(std::move(o), std::move(dictionary), std::move(input), std::move(output));
 }

@@ -49,7 +49,7 @@ LossOutput cross_entropy(const Tensor& input, const Tensor& target,
   const double eps = options.label_smoothing();
   if (!(eps >= 0.0 && eps <= 1.0)) {
     throw ValueError(
-        who + ": label_smoothing must be between 0.0 and 1.0. Got: " + detail::py_float(eps));
+        who + ": label_smoothing must be between 0.0 and 1.0. Got: " + python_float_repr(eps));
   }
   const detail::ClassTargets t =
       detail::check_class_targets(who, input, target, options.weight(), options.ignore_index());

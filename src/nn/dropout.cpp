@@ -14,7 +14,7 @@ DropoutOptions checked(const DropoutOptions& options) {
   // Written so that nan fails too.
   if (!(options.p() >= 0.0 && options.p() <= 1.0)) {
     throw ValueError(kWho + ": dropout probability has to be between 0 and 1, but got " +
-                     detail::py_float(options.p()));
+                     python_float_repr(options.p()));
   }
   return options;
 }
@@ -65,7 +65,7 @@ Tensor Dropout::backward(const Tensor& grad_output) {
 }
 
 std::string Dropout::repr() const {
-  return "Dropout(p=" + detail::py_float(options_.p()) + ", inplace=False)";
+  return "Dropout(p=" + python_float_repr(options_.p()) + ", inplace=False)";
 }
 
 }  // namespace embedkit::nn

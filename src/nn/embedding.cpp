@@ -228,8 +228,8 @@ std::string Embedding::repr() const {
   std::string s =
       "Embedding(" + std::to_string(weight_.size(0)) + ", " + std::to_string(weight_.size(1));
   if (options_.padding_idx()) s += ", padding_idx=" + std::to_string(*options_.padding_idx());
-  if (options_.max_norm()) s += ", max_norm=" + detail::py_float(*options_.max_norm());
-  if (options_.norm_type() != 2.0) s += ", norm_type=" + detail::py_float(options_.norm_type());
+  if (options_.max_norm()) s += ", max_norm=" + python_float_repr(*options_.max_norm());
+  if (options_.norm_type() != 2.0) s += ", norm_type=" + python_float_repr(options_.norm_type());
   if (options_.scale_grad_by_freq()) s += ", scale_grad_by_freq=True";
   if (options_.sparse()) s += ", sparse=True";
   return s + ")";

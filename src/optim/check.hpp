@@ -5,10 +5,6 @@
 
 namespace embedkit::optim::detail {
 
-// The number as Python's repr() prints a float ("0.1", "-1.0", "1e-10"), for messages that read
-// like PyTorch's.
-std::string python_repr(double value);
-
 // Throws ValueError("Invalid <what>: <value>") unless value >= 0. NaN is refused too (PyTorch's
 // "not 0.0 <= x" refuses it in most optimizers, SGD's "x < 0.0" does not; embedkit always does).
 void check_non_negative(double value, const std::string& what);

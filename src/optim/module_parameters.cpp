@@ -11,7 +11,7 @@ std::vector<Parameter> make_parameters(const nn::Module& module, const std::stri
   return params;
 }
 
-std::vector<Parameter> make_parameters(const nn::NamedTensors& named) {
+std::vector<Parameter> make_parameters(const NamedTensors& named) {
   std::vector<Parameter> params;
   for (const auto& [name, value] : named) params.push_back({name, value, std::nullopt});
   return params;

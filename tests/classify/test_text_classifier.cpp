@@ -12,6 +12,7 @@
 #include "embedkit/io/safetensors.hpp"
 #include "embedkit/models/text_classifier.hpp"
 #include "embedkit/models/training_divergence.hpp"
+#include "io/test_support.hpp"
 
 namespace embedkit::models {
 namespace {
@@ -345,6 +346,58 @@ TEST(TextClassifier, LoadChecksMetadataAgainstTheTensorsBeforeAllocating) {
   tensor_named(c, "word_counts") = Tensor::from_vector(counts);
   io::save_safetensors(dir / "lie.safetensors", c.tensors, c.metadata);
   EXPECT_NE(load_error(dir / "lie.safetensors"), "");
+}
+
+// The bytes of a saved classifier are pinned: a model file written by one embedkit must be
+// written the same by the next (files are compared, cached and checksummed). The model is read
+// from a file made here (so its tables are exact literals, not the result of training) and saved
+// again; the saved file must be exactly this header and these tensors.
+TEST(TextClassifier, SavedFileBytesArePinned) {
+  const std::vector<float> input = {0.5f, -0.25f, 1e-3f, 3.0f, -2.0f, 0.1f};  // [3, 2]
+  const std::vector<float> output = {1.0f, -1.0f, 0.375f, 7.5f};              // [2, 2]
+  const std::vector<std::int64_t> word_counts = {4, 2, 1};
+  const std::vector<std::int64_t> label_counts = {3, 1};
+  const NamedTensors tensors = {{"input.weight", Tensor::from_floats(input, {3, 2})},
+                                {"output.weight", Tensor::from_floats(output, {2, 2})},
+                                {"word_counts", Tensor::from_vector(word_counts)},
+                                {"label_counts", Tensor::from_vector(label_counts)}};
+  const io::Metadata metadata = {{"embedkit.model", "text_classifier"},
+                                 {"text_classifier.version", "1"},
+                                 {"dim", "2"},
+                                 {"lr", "0.1"},
+                                 {"epochs", "3"},
+                                 {"word_ngrams", "1"},
+                                 {"buckets", "2000000"},
+                                 {"min_count", "1"},
+                                 {"loss", "softmax"},
+                                 {"negative", "5"},
+                                 {"end_of_line", "1"},
+                                 {"shuffle", "1"},
+                                 {"threads", "1"},
+                                 {"seed", "18446744073709551615"},
+                                 {"label_prefix", "__label__"},
+                                 {"lowercase", "0"},
+                                 {"words", "</s>\nna%C3%AFve\n100%25"},
+                                 {"labels", "caf%C3%A9\nb"}};
+  TempDir dir;
+  io::save_safetensors(dir / "made.safetensors", tensors, metadata);
+  TextClassifier::load(dir / "made.safetensors").save(dir / "saved.safetensors");
+
+  const std::string header =
+      R"({"__metadata__":{"buckets":"2000000","dim":"2","embedkit.model":"text_classifier",)"
+      R"("end_of_line":"1","epochs":"3","label_prefix":"__label__","labels":"caf%C3%A9\u000ab",)"
+      R"("loss":"softmax","lowercase":"0","lr":"0.1","min_count":"1","negative":"5",)"
+      R"("seed":"18446744073709551615","shuffle":"1","text_classifier.version":"1",)"
+      R"("threads":"1","word_ngrams":"1","words":"</s>\u000ana%C3%AFve\u000a100%25"},)"
+      R"("input.weight":{"dtype":"F32","shape":[3,2],"data_offsets":[0,24]},)"
+      R"("output.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[24,40]},)"
+      R"("word_counts":{"dtype":"I64","shape":[3],"data_offsets":[40,64]},)"
+      R"("label_counts":{"dtype":"I64","shape":[2],"data_offsets":[64,80]}})";
+  embedkit_io_test::PinnedSafetensors expected(header);
+  expected.add(input).add(output).add(word_counts).add(label_counts);
+  for (const char* name : {"made.safetensors", "saved.safetensors"}) {
+    EXPECT_EQ(embedkit_io_test::read_file_text(dir / name), expected.bytes()) << name;
+  }
 }
 
 }  // namespace

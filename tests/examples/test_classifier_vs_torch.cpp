@@ -45,8 +45,7 @@ TEST(TextClassifierVsTorch, SameLossAtEveryStepFor100Steps) {
   {
     torch::NoGradGuard no_grad;
     bag->weight.copy_(to_torch(model.embedding().weight()));
-    // 0.weight 0.bias 2.weight 2.bias
-    const nn::NamedTensors p = model.layers().named_parameters();
+    const NamedTensors p = model.layers().named_parameters();  // 0.weight 0.bias 2.weight 2.bias
     ASSERT_EQ(p.size(), 4u);
     fc1->weight.copy_(to_torch(p[0].second));
     fc1->bias.copy_(to_torch(p[1].second));

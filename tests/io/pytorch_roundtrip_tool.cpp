@@ -17,8 +17,8 @@
 namespace {
 
 using embedkit::DType;
+using embedkit::NamedTensors;
 using embedkit::Tensor;
-using embedkit::io::NamedTensors;
 
 constexpr std::int64_t kRows = 10, kDim = 4;
 constexpr float kLr = 0.5f, kMomentum = 0.5f;

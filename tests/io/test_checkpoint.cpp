@@ -1,7 +1,9 @@
 // Checkpoints: model + optimizer state in one safetensors file, loaded all-or-nothing.
 #include <sys/stat.h>
 
-#include <type_traits>
+#include <cstdint>
+#include <string>
+#include <vector>
 
 #include "embedkit/io/checkpoint.hpp"
 #include "embedkit/nn/embedding.hpp"
@@ -13,18 +15,16 @@ namespace {
 
 using embedkit::DType;
 using embedkit::IoError;
+using embedkit::NamedTensors;
 using embedkit::Shape;
 using embedkit::Tensor;
 using embedkit::TypeError;
 using embedkit::ValueError;
 using embedkit::io::CheckpointLoadOptions;
 using embedkit::io::Metadata;
-using embedkit::io::NamedTensors;
 using embedkit_io_test::message_of;
+using embedkit_io_test::PinnedSafetensors;
 using embedkit_io_test::TempDir;
-
-// Checkpoints store what optimizers produce; the two spellings are one type.
-static_assert(std::is_same_v<embedkit::io::NamedTensors, embedkit::optim::NamedTensors>);
 
 // Stands in for an optimizer: records what it was given, or rejects it as a real one would.
 struct FakeOptimizer {
@@ -61,6 +61,26 @@ TEST(Checkpoint, FileLayout) {
   EXPECT_EQ(raw.tensors[3].first, "optimizer.embedding.weight.step");
   EXPECT_EQ(raw.metadata,
             Metadata({{"epoch", "4"}, {"format", "pt"}, {"embedkit.checkpoint", "1"}}));
+}
+
+// The bytes of a checkpoint are pinned, metadata strings with characters JSON must escape
+// included: a file written by one embedkit must be written the same by the next.
+TEST(Checkpoint, FileBytesArePinned) {
+  TempDir dir;
+  const auto path = dir / "ckpt.safetensors";
+  const std::vector<float> weight = {1.5f, -0.1f};
+  const std::vector<std::int64_t> step = {3};
+  embedkit::io::save_checkpoint(
+      path, {{"w", Tensor::from_floats(weight, {2})}}, {{"w.step", Tensor::from_vector(step)}},
+      {{"note", "a \"quoted\" \\ path\nline two\ttab\x01 caf\xC3\xA9"}, {"epoch", "7"}});
+  const std::string header =
+      R"({"__metadata__":{"embedkit.checkpoint":"1","epoch":"7","format":"pt",)"
+      R"("note":"a \"quoted\" \\ path\u000aline two\u0009tab\u0001 caf)"
+      "\xC3\xA9"
+      R"("},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+      R"("optimizer.w.step":{"dtype":"I64","shape":[1],"data_offsets":[8,16]}})";
+  const PinnedSafetensors expected = PinnedSafetensors(header).add(weight).add(step);
+  EXPECT_EQ(embedkit_io_test::read_file_text(path), expected.bytes());
 }
 
 TEST(Checkpoint, SaveLoadRoundTrip) {

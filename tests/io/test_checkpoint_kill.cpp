@@ -26,8 +26,8 @@
 
 namespace {
 
+using embedkit::NamedTensors;
 using embedkit::Tensor;
-using embedkit::io::NamedTensors;
 using embedkit_io_test::TempDir;
 using Clock = std::chrono::steady_clock;
 
@@ -119,7 +119,7 @@ std::int64_t complete_version(const std::filesystem::path& path) {
   NamedTensors optimizer_state;
   const auto checkpoint = embedkit::io::load_checkpoint(
       path, {{"embedding.weight", weight}},
-      [&](const embedkit::io::NamedTensors& state) { optimizer_state = state; });
+      [&](const embedkit::NamedTensors& state) { optimizer_state = state; });
   const std::int64_t version = std::stoll(checkpoint.metadata.at("version"));
   EXPECT_EQ(optimizer_state.size(), 2u);
   const Tensor& momentum = optimizer_state.at(0).second;

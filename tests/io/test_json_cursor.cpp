@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "embedkit/io/json_string.hpp"
 #include "io/json_cursor.hpp"
 
 namespace {
@@ -35,6 +36,32 @@ TEST(JsonCursor, StringsAndEscapes) {
   EXPECT_EQ(read_string(R"("\ud83d\ude00")"), "\xf0\x9f\x98\x80");  // U+1F600 from a pair
   EXPECT_EQ(read_string(R"("\u0000")"), std::string(1, '\0'));
   EXPECT_EQ(read_string("\"caf\xc3\xa9 \xf0\x9f\x98\x80\""), "caf\xc3\xa9 \xf0\x9f\x98\x80");
+}
+
+// The one JSON string writer (embedkit/io/json_string.hpp): what it writes, in both control
+// character styles, is pinned, and every string of every byte below 0x80 reads back as itself.
+TEST(JsonString, WritesQuotedEscapedText) {
+  using embedkit::io::append_json_string;
+  using embedkit::io::JsonControlEscapes;
+  const std::string text = "a\"b\\c\n\t\x01\x1f\x7f caf\xc3\xa9";
+  std::string unicode = "prefix:";
+  append_json_string(unicode, text, JsonControlEscapes::AllUnicode);
+  EXPECT_EQ(unicode, "prefix:\"a\\\"b\\\\c\\u000a\\u0009\\u0001\\u001f\x7f caf\xc3\xa9\"");
+  std::string short_forms;
+  append_json_string(short_forms, text, JsonControlEscapes::ShortNewlineAndTab);
+  EXPECT_EQ(short_forms, "\"a\\\"b\\\\c\\n\\t\\u0001\\u001f\x7f caf\xc3\xa9\"");
+  std::string empty;
+  append_json_string(empty, "", JsonControlEscapes::AllUnicode);
+  EXPECT_EQ(empty, "\"\"");
+
+  std::string every_ascii_byte;
+  for (int c = 0; c < 0x80; ++c) every_ascii_byte += static_cast<char>(c);
+  for (const auto style :
+       {JsonControlEscapes::AllUnicode, JsonControlEscapes::ShortNewlineAndTab}) {
+    std::string json;
+    append_json_string(json, every_ascii_byte, style);
+    EXPECT_EQ(read_string(json), every_ascii_byte);
+  }
 }
 
 TEST(JsonCursor, RejectsBadStrings) {

@@ -14,11 +14,11 @@ namespace {
 
 using embedkit::DType;
 using embedkit::IoError;
+using embedkit::NamedTensors;
 using embedkit::Shape;
 using embedkit::Tensor;
 using embedkit::ValueError;
 using embedkit::io::Metadata;
-using embedkit::io::NamedTensors;
 using embedkit_io_test::make_safetensors;
 using embedkit_io_test::message_of;
 using embedkit_io_test::TempDir;

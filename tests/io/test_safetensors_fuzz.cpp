@@ -15,8 +15,8 @@ namespace {
 
 using embedkit::DType;
 using embedkit::IoError;
+using embedkit::NamedTensors;
 using embedkit::Tensor;
-using embedkit::io::NamedTensors;
 
 std::vector<std::uint8_t> small_valid_file() {
   const NamedTensors tensors = {

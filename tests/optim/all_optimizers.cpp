@@ -79,7 +79,7 @@ bool same_bits(const Tensor& a, const Tensor& b) {
          (a.nbytes() == 0 || std::memcmp(a.raw_data(), b.raw_data(), a.nbytes()) == 0);
 }
 
-bool same_state(const eo::NamedTensors& a, const eo::NamedTensors& b) {
+bool same_state(const embedkit::NamedTensors& a, const embedkit::NamedTensors& b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
     if (a[i].first != b[i].first || !same_bits(a[i].second, b[i].second)) return false;

@@ -37,7 +37,7 @@ embedkit::nn::WeightGrad dense_grad(std::int64_t rows, std::int64_t dim, std::ui
 
 // Same shape, dtype and bits.
 bool same_bits(const embedkit::Tensor& a, const embedkit::Tensor& b);
-bool same_state(const embedkit::optim::NamedTensors& a, const embedkit::optim::NamedTensors& b);
+bool same_state(const embedkit::NamedTensors& a, const embedkit::NamedTensors& b);
 
 // Row r of a 2-D float tensor.
 std::vector<float> row(const embedkit::Tensor& t, std::int64_t r);

@@ -19,7 +19,8 @@ constexpr std::int64_t kPad = 2;
 
 // Row kPad of every per-row state entry equals its value in `initial`, or zero for an entry
 // created by a step.
-void expect_padding_state_untouched(const eo::NamedTensors& initial, const eo::NamedTensors& now) {
+void expect_padding_state_untouched(const embedkit::NamedTensors& initial,
+                                    const embedkit::NamedTensors& now) {
   for (const auto& [name, t] : now) {
     if (t.dim() == 0 || t.size(0) != kRows) continue;
     const Tensor* before = nullptr;

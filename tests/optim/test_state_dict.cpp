@@ -32,14 +32,14 @@ std::vector<WeightGrad> grads(const OptimizerCase& c, std::uint64_t seed) {
   return {dense_grad(kRows, kDim, seed), dense_grad(2, 4, seed + 100)};
 }
 
-std::vector<std::string> names(const eo::NamedTensors& state) {
+std::vector<std::string> names(const embedkit::NamedTensors& state) {
   std::vector<std::string> out;
   for (const auto& [name, value] : state) out.push_back(name);
   return out;
 }
 
-eo::NamedTensors cloned(const eo::NamedTensors& state) {
-  eo::NamedTensors out;
+embedkit::NamedTensors cloned(const embedkit::NamedTensors& state) {
+  embedkit::NamedTensors out;
   for (const auto& [name, value] : state) out.emplace_back(name, value.clone());
   return out;
 }
@@ -134,7 +134,7 @@ TEST(StateDict, Names) {
 
 // Loading `bad` must throw E and leave the optimizer's state as it was.
 template <class E>
-void expect_load_refused(eo::Optimizer& opt, const eo::NamedTensors& bad) {
+void expect_load_refused(eo::Optimizer& opt, const embedkit::NamedTensors& bad) {
   const auto before = cloned(opt.state_dict());
   EXPECT_THROW(opt.load_state_dict(bad), E);
   EXPECT_TRUE(same_state(opt.state_dict(), before));

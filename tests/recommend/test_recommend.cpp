@@ -24,6 +24,7 @@
 #include "embedkit/models/recommender.hpp"
 #include "embedkit/models/training_divergence.hpp"
 #include "io/temp_dir.hpp"
+#include "io/test_support.hpp"
 
 namespace {
 
@@ -461,8 +462,8 @@ TEST(RecommenderFile, SaveLoadRoundTrip) {
   o.epochs = 3;
   M::Recommender rec = M::train_recommender(rows, o);
   const auto path = dir.path() / "model.safetensors";
-  M::save_recommender(path, rec);
-  M::Recommender back = M::load_recommender(path);
+  rec.save(path);
+  M::Recommender back = M::Recommender::load(path);
   EXPECT_EQ(back.users.names(), rec.users.names());
   EXPECT_EQ(back.items.names(), rec.items.names());
   EXPECT_EQ(back.rated, rec.rated);
@@ -485,20 +486,20 @@ TEST(RecommenderFile, BadFilesAreClearErrors) {
   o.epochs = 1;
   M::Recommender rec = M::train_recommender(rows, o);
   const auto path = dir.path() / "model.safetensors";
-  M::save_recommender(path, rec);
+  rec.save(path);
   // Truncated.
   const auto size = std::filesystem::file_size(path);
   std::filesystem::copy_file(path, dir.path() / "cut.safetensors");
   std::filesystem::resize_file(dir.path() / "cut.safetensors", size / 2);
-  EXPECT_THROW(M::load_recommender(dir.path() / "cut.safetensors"), embedkit::IoError);
+  EXPECT_THROW(M::Recommender::load(dir.path() / "cut.safetensors"), embedkit::IoError);
   // Not a model at all.
   write_text(dir.path() / "junk.safetensors", "hello");
-  EXPECT_THROW(M::load_recommender(dir.path() / "junk.safetensors"), embedkit::IoError);
-  EXPECT_THROW(M::load_recommender(dir.path() / "missing.safetensors"), embedkit::IoError);
+  EXPECT_THROW(M::Recommender::load(dir.path() / "junk.safetensors"), embedkit::IoError);
+  EXPECT_THROW(M::Recommender::load(dir.path() / "missing.safetensors"), embedkit::IoError);
   // A valid safetensors file that is not a recommender.
   embedkit::io::save_safetensors(dir.path() / "other.safetensors",
                                  {{"x", embedkit::Tensor::zeros({2, 2})}});
-  const std::string msg = error_of([&] { M::load_recommender(dir.path() / "other.safetensors"); });
+  const std::string msg = error_of([&] { M::Recommender::load(dir.path() / "other.safetensors"); });
   EXPECT_NE(msg.find("not an embedkit recommender model"), std::string::npos) << msg;
 }
 
@@ -510,15 +511,15 @@ TEST(RecommenderFile, TheLargestSeedSurvivesSaving) {
        {std::uint64_t{1} << 63, std::numeric_limits<std::uint64_t>::max()}) {
     o.seed = seed;
     M::Recommender rec = M::train_recommender(planted_ratings(10, 8, 0.1, 2), o);
-    M::save_recommender(dir.path() / "model.safetensors", rec);
-    const M::Recommender back = M::load_recommender(dir.path() / "model.safetensors");
+    rec.save(dir.path() / "model.safetensors");
+    const M::Recommender back = M::Recommender::load(dir.path() / "model.safetensors");
     EXPECT_EQ(back.model.options().seed, seed);
   }
 }
 
 // The saved model's tensors and metadata, to be altered by a test.
 struct SavedModel {
-  embedkit::io::NamedTensors tensors;
+  embedkit::NamedTensors tensors;
   embedkit::io::Metadata metadata;
   embedkit::Tensor& operator[](const std::string& name) {
     for (auto& [n, t] : tensors) {
@@ -532,7 +533,7 @@ SavedModel saved_model(const std::filesystem::path& path) {
   M::MfOptions o = small_options(M::MfOptimizer::SparseAdam);
   o.epochs = 1;
   M::Recommender rec = M::train_recommender(planted_ratings(10, 8, 0.1, 2), o);
-  M::save_recommender(path, rec);
+  rec.save(path);
   embedkit::io::Checkpoint ck = embedkit::io::read_checkpoint(path);
   return {ck.model, ck.metadata};
 }
@@ -542,7 +543,7 @@ std::string load_error(const std::filesystem::path& path, const SavedModel& mode
                        double* seconds = nullptr) {
   embedkit::io::save_checkpoint(path, model.tensors, {}, model.metadata);
   const auto start = std::chrono::steady_clock::now();
-  const std::string message = error_of([&] { M::load_recommender(path); });
+  const std::string message = error_of([&] { M::Recommender::load(path); });
   if (seconds != nullptr) {
     *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
@@ -621,6 +622,51 @@ TEST(RecommenderFile, LyingRatedIndexIsRefused) {
   rows[0] = 1000;
   m["rated.items"] = embedkit::Tensor::from_vector(rows);
   EXPECT_NE(load_error(dir.path() / "lie.safetensors", m).find("rated.items"), std::string::npos);
+}
+
+// The bytes of a saved recommender are pinned: a model file written by one embedkit must be
+// written the same by the next. The tables are overwritten with literals after training, so the
+// file depends on the ids, options and ratings given here only.
+TEST(RecommenderFile, SavedFileBytesArePinned) {
+  const std::vector<M::Rating> rows = {
+      {"u1", "i\"q\"", 3.7f, 0, 1}, {"caf\xC3\xA9", "i2", 4.25f, 0, 2}, {"u1", "i2", 4.5f, 0, 3}};
+  M::MfOptions o;
+  o.dim = 2;
+  o.epochs = 1;
+  M::Recommender rec = M::train_recommender(rows, o);
+  const std::vector<std::vector<float>> tables = {{0.5f, -0.25f, 1e-3f, 3.0f},
+                                                  {-2.0f, 0.1f, 1.0f, -1.0f},
+                                                  {0.375f, 7.5f},
+                                                  {-0.5f, 2.0f},
+                                                  {4.0f}};
+  std::size_t k = 0;
+  for (auto& [name, table] : rec.model.named_parameters()) {
+    ASSERT_EQ(table.numel(), static_cast<std::int64_t>(tables[k].size())) << name;
+    std::memcpy(table.data<float>(), tables[k].data(), tables[k].size() * sizeof(float));
+    ++k;
+  }
+  TempDir dir;
+  rec.save(dir.path() / "model.safetensors");
+
+  const std::string header =
+      R"({"__metadata__":{"batch_size":"1024","dim":"2","embedkit.checkpoint":"1",)"
+      R"("embedkit.recommender":"1","epochs":"1","format":"pt","init_std":"0.01",)"
+      R"("items":"i\"q\"\u000ai2","l2":"0.1","l2_bias":"0.01","lr":"0.05","objective":"rating",)"
+      R"("optimizer":"rowwise-adagrad","rating_max":"4.5","rating_min":"3.700000047683716",)"
+      R"("seed":"42","users":"u1\u000acaf)"
+      "\xC3\xA9"
+      R"("},)"
+      R"("user_factors.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
+      R"("item_factors.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[16,32]},)"
+      R"("user_bias.weight":{"dtype":"F32","shape":[2,1],"data_offsets":[32,40]},)"
+      R"("item_bias.weight":{"dtype":"F32","shape":[2,1],"data_offsets":[40,48]},)"
+      R"("global_bias.weight":{"dtype":"F32","shape":[1,1],"data_offsets":[48,52]},)"
+      R"("rated.offsets":{"dtype":"I64","shape":[3],"data_offsets":[52,76]},)"
+      R"("rated.items":{"dtype":"I64","shape":[3],"data_offsets":[76,100]}})";
+  embedkit_io_test::PinnedSafetensors expected(header);
+  for (const auto& table : tables) expected.add(table);
+  expected.add(std::vector<std::int64_t>{0, 2, 3}).add(std::vector<std::int64_t>{0, 1, 1});
+  EXPECT_EQ(embedkit_io_test::read_file_text(dir.path() / "model.safetensors"), expected.bytes());
 }
 
 }  // namespace

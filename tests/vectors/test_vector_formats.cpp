@@ -18,6 +18,7 @@
 namespace {
 
 using embedkit::IoError;
+using embedkit::NamedTensors;
 using embedkit::Tensor;
 using embedkit::ValueError;
 using namespace embedkit::io;

@@ -3,7 +3,6 @@
 // back to the same value; arrays of plain values stay on one line.
 #pragma once
 
-#include <charconv>
 #include <cmath>
 #include <concepts>
 #include <cstdint>
@@ -11,6 +10,9 @@
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include "embedkit/core/float_text.hpp"
+#include "embedkit/io/json_string.hpp"
 
 namespace embedkit::cli {
 
@@ -74,42 +76,14 @@ class Json {
     std::string text;
   };
 
+  // JSON has no infinity or NaN.
   template <std::floating_point T>
   static std::string shortest(T x) {
-    if (!std::isfinite(x)) return "null";
-    char buf[64];
-    const auto res = std::to_chars(buf, buf + sizeof buf, x);
-    return std::string(buf, res.ptr);
+    return std::isfinite(x) ? shortest_float_text(x) : "null";
   }
 
   static void write_string(std::string& out, const std::string& s) {
-    out += '"';
-    for (const char c : s) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            const char* hex = "0123456789abcdef";
-            out += "\\u00";
-            out += hex[(static_cast<unsigned char>(c) >> 4) & 0xf];
-            out += hex[static_cast<unsigned char>(c) & 0xf];
-          } else {
-            out += c;
-          }
-      }
-    }
-    out += '"';
+    io::append_json_string(out, s, io::JsonControlEscapes::ShortNewlineAndTab);
   }
 
   bool is_container() const {

@@ -85,7 +85,7 @@ models::Ratings read_ratings_argument(const std::string& path) {
 
 models::Recommender load_model_argument(const std::string& path) {
   const SpilledInput input(path, /*spill_non_regular=*/false);
-  return input.run([&] { return models::load_recommender(input.path()); });
+  return input.run([&] { return models::Recommender::load(input.path()); });
 }
 
 void refuse_two_stdin_inputs(const std::string& a, const std::string& b, const char* names) {
@@ -190,12 +190,11 @@ int run_train(RecommendOptions& o) {
         }
       });
   if (probe) {
-    probe.reset();  // drop the probe's temporary file; save_recommender writes atomically
-    models::save_recommender(o.out, rec);
+    probe.reset();  // drop the probe's temporary file; Recommender::save writes atomically
+    rec.save(o.out);
   } else if (is_std_stream(o.out)) {
-    write_via_temp_file("model.safetensors", [&](const std::filesystem::path& file) {
-      models::save_recommender(file, rec);
-    });
+    write_via_temp_file("model.safetensors",
+                        [&](const std::filesystem::path& file) { rec.save(file); });
   }
   std::ostream& summary = is_std_stream(o.out) ? std::cerr : std::cout;
   const models::RatingMetrics rm = models::evaluate_ratings(rec, split.test);

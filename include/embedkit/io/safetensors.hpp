@@ -38,12 +38,11 @@
 #include <utility>
 #include <vector>
 
+#include "embedkit/core/named_tensors.hpp"
 #include "embedkit/core/tensor.hpp"
 
 namespace embedkit::io {
 
-// Named tensors in a stable order (the same type as optim::NamedTensors).
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 // The "__metadata__" strings.
 using Metadata = std::map<std::string, std::string>;
 

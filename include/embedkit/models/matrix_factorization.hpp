@@ -35,7 +35,7 @@
 #include <string>
 #include <vector>
 
-#include "embedkit/io/safetensors.hpp"
+#include "embedkit/core/named_tensors.hpp"
 #include "embedkit/nn/embedding.hpp"
 
 namespace embedkit::models {
@@ -122,8 +122,9 @@ class MatrixFactorization {
   nn::Embedding& global_bias() { return global_bias_; }
   const nn::Embedding& item_factors() const { return item_factors_; }
 
-  // The five tables under their state_dict names ("user_factors.weight", ...), sharing storage.
-  io::NamedTensors named_parameters();
+  // The five tables under their state_dict names ("user_factors.weight", ...), sharing storage
+  // (const as LibTorch's: the tensors are handles, writing through them changes the model).
+  NamedTensors named_parameters() const;
 
  private:
   MfOptions options_;

@@ -10,11 +10,11 @@
 //   - similar items for an unknown item is a KeyError (a ValueError) naming the id.
 // Rating predictions of the rating objective are clipped to the training rating range.
 //
-// Files: save_recommender writes an io checkpoint (safetensors, atomic) holding the five tables,
+// Files: Recommender::save writes an io checkpoint (safetensors, atomic) holding the five tables,
 // "rated.offsets"/"rated.items" (each user's training items, CSR, int64) and metadata:
 // "embedkit.recommender" = "1", the objective, the rating range, the training options, and the
-// user and item ids joined with newlines (ids cannot contain a newline). save_recommender refuses
-// (ValueError, before touching the file) tables holding NaN or an infinity. load_recommender
+// user and item ids joined with newlines (ids cannot contain a newline). save() refuses
+// (ValueError, before touching the file) tables holding NaN or an infinity. Recommender::load
 // checks everything (IoError naming the file and the problem) before it returns a model: every
 // size in the metadata against the tensors in the file before anything is allocated from it,
 // the rated-items index, and finite tables (a non-finite one is named).
@@ -41,15 +41,17 @@ struct Recommender {
   std::vector<std::vector<std::int64_t>> rated;  // per user row: training item rows, sorted
   float rating_min = 0.0f;
   float rating_max = 0.0f;
+
+  // Saves the model in one file, atomically (see the top of this file).
+  void save(const std::filesystem::path& path) const;
+  // Loads a saved model; IoError naming the file and the problem for a file that is not one.
+  static Recommender load(const std::filesystem::path& path);
 };
 
 // Maps the ids to rows (in order of first appearance) and trains (TrainingDivergedError when the
 // loss or the tables become NaN or infinite: see MatrixFactorization::fit).
 Recommender train_recommender(const std::vector<Rating>& train, const MfOptions& options,
                               const std::function<void(const MfEpochReport&)>& on_epoch = {});
-
-void save_recommender(const std::filesystem::path& path, Recommender& recommender);
-Recommender load_recommender(const std::filesystem::path& path);
 
 struct RatingPrediction {
   float value = 0.0f;

@@ -45,12 +45,10 @@
 #include <utility>
 #include <vector>
 
+#include "embedkit/core/named_tensors.hpp"
 #include "embedkit/core/tensor.hpp"
 
 namespace embedkit::nn {
-
-// Named tensors in a stable order, the same type as optim::NamedTensors.
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 class Module {
  public:

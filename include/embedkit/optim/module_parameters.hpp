@@ -27,6 +27,6 @@ namespace embedkit::optim {
 std::vector<Parameter> make_parameters(const nn::Module& module, const std::string& prefix = "");
 
 // One Parameter per named tensor, in order, without a padding row.
-std::vector<Parameter> make_parameters(const nn::NamedTensors& named);
+std::vector<Parameter> make_parameters(const NamedTensors& named);
 
 }  // namespace embedkit::optim

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "embedkit/core/named_tensors.hpp"
 #include "embedkit/core/row_sparse.hpp"
 #include "embedkit/core/tensor.hpp"
 #include "embedkit/nn/weight_grad.hpp"
@@ -27,9 +28,6 @@ struct Parameter {
   // row). PyTorch lets weight decay and momentum move it; embedkit does not.
   std::optional<std::int64_t> padding_idx;
 };
-
-// Named tensors, in a stable order: what checkpoints store.
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 // One step's update of a single row from that row's summed gradient (embedding_dim floats).
 // The fused backward (optim/fused_backward.hpp) calls it for each touched row as soon as the
