@@ -12,13 +12,14 @@
 #include "embedkit/io/safetensors.hpp"
 #include "embedkit/models/text_classifier.hpp"
 #include "embedkit/models/training_divergence.hpp"
+#include "support/temp_dir.hpp"
 
 namespace embedkit::models {
 namespace {
 
 using embedkit_classify_test::keyword_lines;
 using embedkit_classify_test::order_lines;
-using embedkit_classify_test::TempDir;
+using embedkit_test::TempDir;
 
 ClassifierOptions small_options(ClassifierLoss loss = ClassifierLoss::Softmax) {
   ClassifierOptions o;

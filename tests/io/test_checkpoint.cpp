@@ -6,8 +6,8 @@
 #include "embedkit/io/checkpoint.hpp"
 #include "embedkit/nn/embedding.hpp"
 #include "embedkit/optim/optimizer.hpp"
-#include "io/temp_dir.hpp"
 #include "io/test_support.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -21,7 +21,7 @@ using embedkit::io::CheckpointLoadOptions;
 using embedkit::io::Metadata;
 using embedkit::io::NamedTensors;
 using embedkit_io_test::message_of;
-using embedkit_io_test::TempDir;
+using embedkit_test::TempDir;
 
 // Checkpoints store what optimizers produce; the two spellings are one type.
 static_assert(std::is_same_v<embedkit::io::NamedTensors, embedkit::optim::NamedTensors>);
