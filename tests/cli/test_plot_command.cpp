@@ -7,7 +7,7 @@
 #include <fstream>
 #include <string>
 
-#include "plot/plot_test_support.hpp"
+#include "cli/plot_test_support.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {

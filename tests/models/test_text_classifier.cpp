@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "classify/classify_test_support.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/safetensors.hpp"
 #include "embedkit/models/text_classifier.hpp"
 #include "embedkit/models/training_divergence.hpp"
+#include "models/classify_test_support.hpp"
 #include "support/temp_dir.hpp"
 
 namespace embedkit::models {

@@ -3,9 +3,9 @@
 #include <string>
 #include <vector>
 
-#include "classify/classify_test_support.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/models/labelled_text.hpp"
+#include "models/classify_test_support.hpp"
 #include "support/temp_dir.hpp"
 
 namespace embedkit::models {
