@@ -47,10 +47,10 @@ test-asan: deps
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
 # ThreadSanitizer, in a build of its own with only the suites whose threads must be race-free:
-# the thread pool, kernels, layers, optimizers, io, vectors and the unit tests. Not the
-# hogwild training of word2vec and the text classifier (tests/models, tests/classify,
-# tests/examples): their threads update shared float tables without locks on purpose, as
-# word2vec.c and fastText do (docs/design.md), a race TSan would rightly report; nor the
+# tests/core (the thread pool, tensors), kernels, nn, optim, io and vectors. Not the hogwild
+# training of word2vec and the text classifier (tests/models, tests/examples): their threads
+# update shared float tables without locks on purpose, as word2vec.c and fastText do
+# (docs/design.md), a race TSan would rightly report; nor the
 # LibTorch tests (LibTorch and its OpenMP runtime are not instrumented, so TSan reports races
 # that are not). tests/CMakeLists.txt picks the suites; no suppression file hides anything.
 # TSan (GCC 12) puts its shadow memory at fixed addresses, which a kernel randomising mmap with

@@ -6,7 +6,7 @@ For each tool, thread count and seed it reports tokens per wall-second (corpus t
 the wall time of the whole training process, reading and writing included), peak resident
 memory of that process, and the analogy accuracy and WordSim-353 Spearman rho of the vectors it
 wrote. Every tool's vectors are scored by the same evaluator (`embedkit eval`, which matches
-gensim 4.2's evaluate_word_analogies / evaluate_word_pairs; tested in tests/vectors).
+gensim 4.2's evaluate_word_analogies / evaluate_word_pairs; tested in tests/interop).
 
   bench/word2vec/run.py --embedkit build/tools/embedkit/embedkit --eval-dir ../shared/data/eval
 

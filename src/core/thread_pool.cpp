@@ -85,7 +85,7 @@ inline void cpu_relax() {
 //     job g, and only while job g still has unclaimed chunks. (An older design read the chunk
 //     count from a separate atomic: a stalled worker could pair job g's word with job g+1's
 //     count and claim a chunk of g+1 before g+1 was published, which then ran it again;
-//     tests/kernels/test_thread_pool_race.cpp replays that interleaving.) The one way a stale
+//     tests/core/test_thread_pool_race.cpp replays that interleaving.) The one way a stale
 //     word could match again is the 32-bit generation wrapping around: 2^32 complete jobs while
 //     one thread stalls between two instructions.
 //  2. Job g cannot complete while one of its claimed chunks has not finished: completion is

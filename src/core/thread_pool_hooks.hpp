@@ -1,7 +1,7 @@
 // Test-only pause points inside the thread pool's claim protocol (src/core/thread_pool.cpp).
 //
 // They exist only when thread_pool.cpp is compiled with EMBEDKIT_THREAD_POOL_HOOKS, which no
-// library build does: tests/kernels compiles the pool once more with it, into a test binary of
+// library build does: tests/core compiles the pool once more with it, into a test binary of
 // its own, to stop a worker at the exact instruction where an interleaving matters and replay a
 // race deterministically instead of hoping a stress test hits a window of a few instructions.
 #pragma once

@@ -4,8 +4,8 @@
 # inputs, outputs checked before anything is written, huge tables, and hostile bytes in
 # messages. Each check is its own CTest test:
 #   cli_hardening.sh EMBEDKIT CORPUS VECTORS WORKDIR CHECK
-# CORPUS is a small text corpus (tests/models/data/two_groups.txt), VECTORS a small word2vec
-# text file (tests/vectors/data/royal.txt). Prints "PASS CHECK" on success.
+# CORPUS is a small text corpus (tests/cli/data/two_groups.txt), VECTORS a small word2vec
+# text file (tests/cli/data/royal.txt). Prints "PASS CHECK" on success.
 set -u
 bin=$1
 corpus=$2

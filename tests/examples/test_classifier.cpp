@@ -9,6 +9,7 @@
 #include "embedkit/core/error.hpp"
 #include "examples/synthetic_text.hpp"
 #include "labelled_text.hpp"
+#include "support/temp_dir.hpp"
 #include "text_classifier.hpp"
 
 namespace embedkit::examples {
@@ -70,20 +71,14 @@ TEST(TextClassifier, UnknownWordsAndLabels) {
   EXPECT_THROW(make_batch(odd, order, 0, 1, vocab), KeyError);
 }
 
+// A file holding `text`, in a temporary directory of its own.
 class TempFile {
  public:
-  explicit TempFile(const std::string& text) {
-    path_ = std::filesystem::temp_directory_path() /
-            ("embedkit-classifier-" +
-             std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-             std::to_string(counter_++) + ".txt");
-    std::ofstream(path_) << text;
-  }
-  ~TempFile() { std::filesystem::remove(path_); }
+  explicit TempFile(const std::string& text) : path_(dir_.write("input.txt", text)) {}
   std::string path() const { return path_.string(); }
 
  private:
-  static inline int counter_ = 0;
+  embedkit_test::TempDir dir_;
   std::filesystem::path path_;
 };
 

@@ -13,16 +13,13 @@
 #include <numeric>
 
 #include "examples/synthetic_text.hpp"
+#include "support/torch_bridge.hpp"
 #include "text_classifier.hpp"
 
 namespace embedkit::examples {
 namespace {
 
-torch::Tensor to_torch(const Tensor& t) {
-  std::vector<std::int64_t> shape(t.shape().begin(), t.shape().end());
-  const auto type = t.dtype() == DType::Int64 ? torch::kLong : torch::kFloat;
-  return torch::from_blob(const_cast<void*>(t.raw_data()), shape, type).clone();
-}
+using embedkit_test::to_torch;
 
 TEST(TextClassifierVsTorch, SameLossAtEveryStepFor100Steps) {
   const auto data = testing::synthetic_sentences(1600, 11);

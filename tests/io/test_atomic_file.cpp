@@ -11,24 +11,18 @@
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/atomic_file.hpp"
-#include "io/temp_dir.hpp"
 #include "io/test_support.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
 using embedkit::IoError;
 using embedkit::io::AtomicFile;
 using embedkit_io_test::message_of;
-using embedkit_io_test::TempDir;
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void put(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream(p, std::ios::binary) << text;
-}
+using embedkit_test::read_file;
+using embedkit_test::TempDir;
+using embedkit_test::write_file;
 
 void save(const std::filesystem::path& p, const std::string& text) {
   embedkit::io::write_file_atomically(p, text.data(), text.size());
@@ -38,9 +32,9 @@ TEST(AtomicFile, CommitReplacesTheTarget) {
   TempDir dir;
   const auto target = dir / "ckpt.bin";
   save(target, "first");
-  EXPECT_EQ(slurp(target), "first");
+  EXPECT_EQ(read_file(target), "first");
   save(target, "second, longer");
-  EXPECT_EQ(slurp(target), "second, longer");
+  EXPECT_EQ(read_file(target), "second, longer");
   EXPECT_EQ(dir.names(), std::vector<std::string>({"ckpt.bin"}));
 }
 
@@ -53,12 +47,12 @@ TEST(AtomicFile, TheTargetIsTheOldFileUntilCommit) {
     EXPECT_TRUE(embedkit::io::is_atomic_temp_file_of(file.temp_path(), target));
     EXPECT_EQ(file.temp_path().parent_path(), target.parent_path());
     file.write("new", 3);
-    EXPECT_EQ(slurp(target), "old");
-    EXPECT_EQ(slurp(file.temp_path()), "new");
+    EXPECT_EQ(read_file(target), "old");
+    EXPECT_EQ(read_file(file.temp_path()), "new");
     file.commit();
     EXPECT_FALSE(std::filesystem::exists(file.temp_path()));
   }
-  EXPECT_EQ(slurp(target), "new");
+  EXPECT_EQ(read_file(target), "new");
 }
 
 TEST(AtomicFile, AbandonedWriterLeavesNothing) {
@@ -71,7 +65,7 @@ TEST(AtomicFile, AbandonedWriterLeavesNothing) {
     throw std::runtime_error("the caller fails mid-save");
   } catch (const std::runtime_error&) {
   }
-  EXPECT_EQ(slurp(target), "old");
+  EXPECT_EQ(read_file(target), "old");
   EXPECT_EQ(dir.names(), std::vector<std::string>({"ckpt.bin"}));
 
   AtomicFile discarded(dir / "fresh.bin");
@@ -106,12 +100,12 @@ TEST(AtomicFile, NonRegularTargetsAreRefused) {
   TempDir dir;
   const auto real = dir / "real.bin";
   const auto link = dir / "link.bin";
-  put(real, "real");
+  write_file(real, "real");
   std::filesystem::create_symlink(real, link);
   std::string m = message_of<IoError>([&] { save(link, "via link"); });
   EXPECT_EQ(m.rfind(link.string() + ": is a symbolic link to " + real.string() + ": ", 0), 0u) << m;
   EXPECT_CONTAINS(m, "write to that file's path, or remove the link");
-  EXPECT_EQ(slurp(real), "real");
+  EXPECT_EQ(read_file(real), "real");
   EXPECT_TRUE(std::filesystem::is_symlink(link));
 
   const auto dangling = dir / "dangling.bin";
@@ -144,8 +138,8 @@ TEST(AtomicFile, NonRegularTargetsAreRefused) {
   // A regular file, and a path that does not exist yet, are fine.
   save(real, "new");
   save(dir / "fresh.bin", "fresh");
-  EXPECT_EQ(slurp(real), "new");
-  EXPECT_EQ(slurp(dir / "fresh.bin"), "fresh");
+  EXPECT_EQ(read_file(real), "new");
+  EXPECT_EQ(read_file(dir / "fresh.bin"), "fresh");
 }
 
 // The target is checked again right before the rename: it may have changed since.
@@ -163,7 +157,7 @@ TEST(AtomicFile, ATargetThatBecameAFifoMeanwhileIsRefusedAtCommit) {
 
 TEST(AtomicFile, CommitTogether) {
   TempDir dir;
-  put(dir / "a.bin", "old a");
+  write_file(dir / "a.bin", "old a");
   {
     AtomicFile a(dir / "a.bin");
     AtomicFile b(dir / "b.bin");
@@ -171,8 +165,8 @@ TEST(AtomicFile, CommitTogether) {
     b.write("new b", 5);
     embedkit::io::commit_together({&a, &b});
   }
-  EXPECT_EQ(slurp(dir / "a.bin"), "new a");
-  EXPECT_EQ(slurp(dir / "b.bin"), "new b");
+  EXPECT_EQ(read_file(dir / "a.bin"), "new a");
+  EXPECT_EQ(read_file(dir / "b.bin"), "new b");
 
   // Misuse changes nothing and leaves no temporary file.
   std::filesystem::create_directory(dir / "sub");
@@ -198,7 +192,7 @@ TEST(AtomicFile, CommitTogether) {
                     }),
                     "d.bin: is a FIFO");
   }
-  EXPECT_EQ(slurp(dir / "a.bin"), "new a");
+  EXPECT_EQ(read_file(dir / "a.bin"), "new a");
   EXPECT_EQ(dir.names(), std::vector<std::string>({"a.bin", "b.bin", "d.bin", "sub"}));
 }
 
@@ -223,18 +217,18 @@ TEST(AtomicFile, StaleTempFilesAreRemovedByTheNextWriter) {
   save(target, "v1");
   // What a writer killed mid-save leaves: a temporary file that nobody locks.
   const auto stale = dir / ".ckpt.bin.embedkit-tmp-00000000beef";
-  put(stale, "half a checkpoint");
+  write_file(stale, "half a checkpoint");
   // Files that only look similar are not touched.
-  put(dir / "ckpt.bin.bak", "backup");
-  put(dir / ".ckpt.bin.embedkit-tmp-notmine", "user file");
-  put(dir / ".other.bin.embedkit-tmp-00000000beef", "another target's");
+  write_file(dir / "ckpt.bin.bak", "backup");
+  write_file(dir / ".ckpt.bin.embedkit-tmp-notmine", "user file");
+  write_file(dir / ".other.bin.embedkit-tmp-00000000beef", "another target's");
   save(target, "v2");
   EXPECT_FALSE(std::filesystem::exists(stale));
-  EXPECT_EQ(slurp(target), "v2");
+  EXPECT_EQ(read_file(target), "v2");
   EXPECT_EQ(dir.names(), std::vector<std::string>({".ckpt.bin.embedkit-tmp-notmine",
                                                    ".other.bin.embedkit-tmp-00000000beef",
                                                    "ckpt.bin", "ckpt.bin.bak"}));
-  put(stale, "again");
+  write_file(stale, "again");
   EXPECT_EQ(embedkit::io::remove_stale_temp_files(target), 1u);
   EXPECT_EQ(embedkit::io::remove_stale_temp_files(target), 0u);
 }
@@ -245,7 +239,7 @@ TEST(AtomicFile, ALiveWritersTempFileIsNeverRemoved) {
   // A live writer holds the lock: here another open file description in this process, which
   // conflicts with the cleaner's as another process's would.
   const auto busy = dir / ".ckpt.bin.embedkit-tmp-0000000000aa";
-  put(busy, "being written");
+  write_file(busy, "being written");
   const int fd = ::open(busy.c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::flock(fd, LOCK_EX), 0);
@@ -266,9 +260,9 @@ TEST(AtomicFile, ConcurrentWritersOfOneTarget) {
   b.write("from b", 6);
   EXPECT_TRUE(std::filesystem::exists(a.temp_path()));
   a.commit();
-  EXPECT_EQ(slurp(target), "from a");
+  EXPECT_EQ(read_file(target), "from a");
   b.commit();
-  EXPECT_EQ(slurp(target), "from b");
+  EXPECT_EQ(read_file(target), "from b");
   EXPECT_EQ(dir.names(), std::vector<std::string>({"ckpt.bin"}));
 }
 
@@ -281,7 +275,7 @@ TEST(AtomicFile, Errors) {
   EXPECT_CONTAINS(m, "not a file path");
   // A directory is not replaced; it is left as it was.
   std::filesystem::create_directory(dir / "taken");
-  put(dir / "taken" / "inside", "x");
+  write_file(dir / "taken" / "inside", "x");
   m = message_of<IoError>([&] { save(dir / "taken", "data"); });
   EXPECT_CONTAINS(m, "taken: is a directory");
   EXPECT_TRUE(std::filesystem::is_directory(dir / "taken"));

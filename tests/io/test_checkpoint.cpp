@@ -8,8 +8,10 @@
 #include "embedkit/io/checkpoint.hpp"
 #include "embedkit/nn/embedding.hpp"
 #include "embedkit/optim/optimizer.hpp"
-#include "io/temp_dir.hpp"
 #include "io/test_support.hpp"
+#include "support/files.hpp"
+#include "support/pinned_safetensors.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -23,8 +25,8 @@ using embedkit::ValueError;
 using embedkit::io::CheckpointLoadOptions;
 using embedkit::io::Metadata;
 using embedkit_io_test::message_of;
-using embedkit_io_test::PinnedSafetensors;
-using embedkit_io_test::TempDir;
+using embedkit_test::PinnedSafetensors;
+using embedkit_test::TempDir;
 
 // Stands in for an optimizer: records what it was given, or rejects it as a real one would.
 struct FakeOptimizer {
@@ -80,7 +82,7 @@ TEST(Checkpoint, FileBytesArePinned) {
       R"("},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
       R"("optimizer.w.step":{"dtype":"I64","shape":[1],"data_offsets":[8,16]}})";
   const PinnedSafetensors expected = PinnedSafetensors(header).add(weight).add(step);
-  EXPECT_EQ(embedkit_io_test::read_file_text(path), expected.bytes());
+  EXPECT_EQ(embedkit_test::read_file(path), expected.bytes());
 }
 
 TEST(Checkpoint, SaveLoadRoundTrip) {

@@ -21,14 +21,14 @@
 
 #include "embedkit/io/atomic_file.hpp"
 #include "embedkit/io/checkpoint.hpp"
-#include "io/temp_dir.hpp"
 #include "io/test_support.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
 using embedkit::NamedTensors;
 using embedkit::Tensor;
-using embedkit_io_test::TempDir;
+using embedkit_test::TempDir;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::int64_t kRows = 1024;

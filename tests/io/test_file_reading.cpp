@@ -16,15 +16,15 @@
 #include "embedkit/io/safetensors.hpp"
 #include "embedkit/io/vector_formats.hpp"
 #include "io/file_reading.hpp"
-#include "io/temp_dir.hpp"
 #include "io/test_support.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
 using embedkit::IoError;
 using embedkit::io::detail::read_file_bytes;
 using embedkit_io_test::message_of;
-using embedkit_io_test::TempDir;
+using embedkit_test::TempDir;
 
 // A child process that writes `text` into the FIFO `path` `times` times (forever when times is
 // negative), then closes it; killed when the test is done with it.

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "embedkit/io/safetensors.hpp"
-#include "io/temp_dir.hpp"
 #include "io/test_support.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -21,7 +21,7 @@ using embedkit::ValueError;
 using embedkit::io::Metadata;
 using embedkit_io_test::make_safetensors;
 using embedkit_io_test::message_of;
-using embedkit_io_test::TempDir;
+using embedkit_test::TempDir;
 
 bool same_bytes(const Tensor& a, const Tensor& b) {
   return a.dtype() == b.dtype() && a.shape() == b.shape() &&

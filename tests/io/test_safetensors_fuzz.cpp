@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "embedkit/io/safetensors.hpp"
-#include "io/temp_dir.hpp"
 #include "io/test_support.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -74,7 +74,7 @@ TEST(SafetensorsFuzz, EveryTruncationIsACleanError) {
 
 TEST(SafetensorsFuzz, EveryTruncatedFileIsACleanError) {
   // The same through the file reader (pread, sizes from fstat).
-  embedkit_io_test::TempDir dir;
+  embedkit_test::TempDir dir;
   const auto path = dir / "cut.safetensors";
   const auto valid = small_valid_file();
   for (std::size_t length = 0; length < valid.size(); ++length) {

@@ -54,31 +54,4 @@ inline std::vector<std::uint8_t> read_bytes(const std::filesystem::path& path) {
   return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
 }
 
-// The bytes of a file embedkit saved, for tests that pin them: the header as embedkit's writer
-// lays it out (padded with spaces to a multiple of 8 bytes, after its 8-byte little-endian
-// length), then each tensor's values as they lie in memory, appended with add().
-class PinnedSafetensors {
- public:
-  explicit PinnedSafetensors(std::string header) {
-    header.append((8 - header.size() % 8) % 8, ' ');
-    const std::uint64_t n = header.size();
-    for (int i = 0; i < 8; ++i) bytes_ += static_cast<char>((n >> (8 * i)) & 0xff);
-    bytes_ += header;
-  }
-  template <class T>
-  PinnedSafetensors& add(const std::vector<T>& values) {
-    bytes_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
-    return *this;
-  }
-  const std::string& bytes() const { return bytes_; }
-
- private:
-  std::string bytes_;
-};
-
-inline std::string read_file_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 }  // namespace embedkit_io_test

@@ -16,12 +16,12 @@
 
 #include "embedkit/io/checkpoint.hpp"
 #include "embedkit/nn/embedding.hpp"
-#include "io/temp_dir.hpp"
 #include "io/test_support.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
-using embedkit_io_test::TempDir;
+using embedkit_test::TempDir;
 
 struct Located {
   std::string dtype;

@@ -21,8 +21,9 @@
 #include "embedkit/io/atomic_file.hpp"
 #include "embedkit/io/vector_formats.hpp"
 #include "io/pair_versions.hpp"
-#include "io/temp_dir.hpp"
 #include "io/test_support.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -31,8 +32,8 @@ using embedkit::io::load_word_vectors;
 using embedkit::io::save_word_vectors;
 using embedkit::io::vocabulary_path_for;
 using embedkit_io_test::pair_version;
-using embedkit_io_test::TempDir;
 using embedkit_io_test::version_of;
+using embedkit_test::TempDir;
 
 struct Shape {
   std::int64_t rows;
@@ -96,18 +97,14 @@ class Child {
     pid_ = -1;
     return status;
   }
-  std::string out() const { return slurp(out_path_); }
-  std::string err() const { return slurp(err_path_); }
+  std::string out() const { return embedkit_test::read_file(out_path_); }
+  std::string err() const { return embedkit_test::read_file(err_path_); }
   void remove_logs() const {
     std::filesystem::remove(out_path_);
     std::filesystem::remove(err_path_);
   }
 
  private:
-  static std::string slurp(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
   pid_t pid_ = -1;
   bool exited_ = false;
   int status_ = 0;

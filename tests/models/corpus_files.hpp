@@ -12,12 +12,6 @@
 
 namespace embedkit_models_test {
 
-inline void write_text(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  if (!out) throw std::runtime_error("cannot write " + path.string());
-}
-
 inline void write_gzip(const std::filesystem::path& path, const std::string& text) {
   gzFile f = gzopen(path.c_str(), "wb");
   if (f == nullptr) throw std::runtime_error("cannot write " + path.string());

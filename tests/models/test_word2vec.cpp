@@ -7,18 +7,19 @@
 #include "embedkit/core/error.hpp"
 #include "embedkit/models/training_divergence.hpp"
 #include "embedkit/models/word2vec.hpp"
-#include "io/temp_dir.hpp"
 #include "models/corpus_files.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
 namespace M = embedkit::models;
-using embedkit_io_test::TempDir;
 using embedkit_models_test::kGroupA;
 using embedkit_models_test::kGroupB;
 using embedkit_models_test::two_group_corpus;
 using embedkit_models_test::write_gzip;
-using embedkit_models_test::write_text;
+using embedkit_test::TempDir;
+using embedkit_test::write_file;
 
 double cosine(const M::Word2VecResult& r, const std::string& a, const std::string& b) {
   const auto dim = static_cast<std::size_t>(r.vectors.size(1));
@@ -74,7 +75,7 @@ class PlantedStructure
 
 TEST_P(PlantedStructure, SameGroupWordsEndCloser) {
   TempDir dir;
-  write_text(dir / "c.txt", two_group_corpus(400, 12, 1));
+  write_file(dir / "c.txt", two_group_corpus(400, 12, 1));
   const auto [arch, loss] = GetParam();
   const M::Word2VecResult r = M::train_word2vec(dir / "c.txt", small_options(arch, loss));
   EXPECT_EQ(r.words_trained, 3 * 400 * 12);
@@ -91,7 +92,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(Word2Vec, TwoThreadsLearnToo) {
   // Hogwild: not reproducible, but it must still learn the structure and see every word.
   TempDir dir;
-  write_text(dir / "c.txt", two_group_corpus(400, 12, 2));
+  write_file(dir / "c.txt", two_group_corpus(400, 12, 2));
   auto o = small_options(M::Word2VecArchitecture::SkipGram, M::Word2VecLoss::NegativeSampling);
   o.threads = 2;
   const M::Word2VecResult r = M::train_word2vec(dir / "c.txt", o);
@@ -105,7 +106,7 @@ bool bitwise_equal(const embedkit::Tensor& a, const embedkit::Tensor& b) {
 
 TEST(Word2Vec, OneThreadSameSeedIsBitwiseReproducible) {
   TempDir dir;
-  write_text(dir / "c.txt", two_group_corpus(200, 10, 3));
+  write_file(dir / "c.txt", two_group_corpus(200, 10, 3));
   for (auto loss : {M::Word2VecLoss::NegativeSampling, M::Word2VecLoss::HierarchicalSoftmax}) {
     auto o = small_options(M::Word2VecArchitecture::SkipGram, loss);
     o.sample = 1e-2;  // subsampling draws random numbers too
@@ -122,7 +123,7 @@ TEST(Word2Vec, OneThreadSameSeedIsBitwiseReproducible) {
 TEST(Word2Vec, GzipInputEqualsPlainInput) {
   TempDir dir;
   const std::string text = two_group_corpus(200, 10, 4);
-  write_text(dir / "c.txt", text);
+  write_file(dir / "c.txt", text);
   write_gzip(dir / "c.txt.gz", text);
   const auto o = small_options(M::Word2VecArchitecture::Cbow, M::Word2VecLoss::NegativeSampling);
   const auto a = M::train_word2vec(dir / "c.txt", o);
@@ -133,7 +134,7 @@ TEST(Word2Vec, GzipInputEqualsPlainInput) {
 
 TEST(Word2Vec, ReportsProgress) {
   TempDir dir;
-  write_text(dir / "c.txt", two_group_corpus(100, 10, 5));
+  write_file(dir / "c.txt", two_group_corpus(100, 10, 5));
   int calls = 0;
   M::Word2VecProgress last;
   M::train_word2vec(
@@ -154,7 +155,7 @@ TEST(Word2Vec, ReportsProgress) {
 TEST(Word2Vec, MaxVocabAndMinCountShapeTheTable) {
   TempDir dir;
   // "a" x4, "b" x3, "c" x2, "d" x1: min_count 2 keeps a, b, c; max_vocab 2 then keeps a, b.
-  write_text(dir / "c.txt", "a b c d\na b c\na b\na\n");
+  write_file(dir / "c.txt", "a b c d\na b c\na b\na\n");
   auto o = small_options(M::Word2VecArchitecture::Cbow, M::Word2VecLoss::HierarchicalSoftmax);
   o.min_count = 2;
   o.max_vocab = 2;
@@ -167,9 +168,9 @@ TEST(Word2Vec, MaxVocabAndMinCountShapeTheTable) {
 
 TEST(Word2Vec, RefusesBadOptionsAndCorpora) {
   TempDir dir;
-  write_text(dir / "c.txt", "a b c\n");
-  write_text(dir / "empty.txt", "");
-  write_text(dir / "bin.txt", std::string("a\0b", 3));
+  write_file(dir / "c.txt", "a b c\n");
+  write_file(dir / "empty.txt", "");
+  write_file(dir / "bin.txt", std::string("a\0b", 3));
   auto o = small_options(M::Word2VecArchitecture::SkipGram, M::Word2VecLoss::NegativeSampling);
   EXPECT_THROW(M::train_word2vec(dir / "empty.txt", o), embedkit::ValueError);
   EXPECT_THROW(M::train_word2vec(dir / "bin.txt", o), embedkit::IoError);
@@ -187,7 +188,7 @@ TEST(Word2Vec, RefusesBadOptionsAndCorpora) {
 // index of 2^63 with --alpha 1 --dim 20).
 TEST(Word2Vec, DivergenceIsAnErrorNamingTheEpochAndTheRate) {
   TempDir dir;
-  write_text(dir / "c.txt", two_group_corpus(400, 12, 6));
+  write_file(dir / "c.txt", two_group_corpus(400, 12, 6));
   for (const auto arch : {M::Word2VecArchitecture::SkipGram, M::Word2VecArchitecture::Cbow}) {
     for (const auto loss :
          {M::Word2VecLoss::NegativeSampling, M::Word2VecLoss::HierarchicalSoftmax}) {
@@ -215,7 +216,7 @@ TEST(Word2Vec, DivergenceIsAnErrorNamingTheEpochAndTheRate) {
 
 TEST(Word2Vec, DivergenceStopsEveryThread) {
   TempDir dir;
-  write_text(dir / "c.txt", two_group_corpus(2000, 12, 7));
+  write_file(dir / "c.txt", two_group_corpus(2000, 12, 7));
   auto o = small_options(M::Word2VecArchitecture::SkipGram, M::Word2VecLoss::NegativeSampling);
   o.alpha = 1e30;
   o.threads = 3;

@@ -1,6 +1,6 @@
-// LibTorch side of the differential optimizer tests: copies into torch tensors, the comparison
-// (exact, or within a tolerance), and the driver that steps embedkit and a PyTorch oracle side by
-// side on a Scenario, comparing parameters and state after every step.
+// LibTorch side of the differential optimizer tests: the comparison (exact, or within a
+// tolerance), and the driver that steps embedkit and a PyTorch oracle side by side on a Scenario,
+// comparing parameters and state after every step.
 //
 // Header-only and included by the two LibTorch test files only (ATen is heavy to compile).
 #pragma once
@@ -23,31 +23,12 @@
 #include "embedkit/nn/weight_grad.hpp"
 #include "embedkit/optim/optimizer.hpp"
 #include "optim/scenario.hpp"
+#include "support/torch_bridge.hpp"
 
 namespace optim_test {
 
-inline at::Tensor to_torch(const embedkit::Tensor& t) {
-  const std::vector<std::int64_t> sizes(t.shape().begin(), t.shape().end());
-  const auto type = t.dtype() == embedkit::DType::Int64 ? at::kLong : at::kFloat;
-  if (t.numel() == 0) return at::empty(sizes, at::TensorOptions().dtype(type));
-  embedkit::Tensor shared = t;  // from_blob wants a non-const pointer; clone() copies at once
-  return at::from_blob(shared.raw_data(), sizes, at::TensorOptions().dtype(type)).clone();
-}
-
-// A gradient as PyTorch holds it: dense, an uncoalesced sparse COO tensor with embedkit's entry
-// order (what torch's embedding backward produces), or undefined (.grad is None).
-inline at::Tensor to_torch(const embedkit::nn::WeightGrad& g) {
-  if (!g.is_sparse()) return g.dense().defined() ? to_torch(g.dense()) : at::Tensor();
-  const auto& s = g.sparse();
-  return at::sparse_coo_tensor(to_torch(s.indices()).unsqueeze(0), to_torch(s.values()),
-                               {s.num_rows(), s.dim()});
-}
-
-inline std::vector<at::Tensor> to_torch(const std::vector<embedkit::nn::WeightGrad>& grads) {
-  std::vector<at::Tensor> out;
-  for (const auto& g : grads) out.push_back(to_torch(g));
-  return out;
-}
+// Parameters and gradients go to torch through the shared bridge.
+using embedkit_test::to_torch;
 
 // How close embedkit must be. exact: every element equal as a float (NaN equal to NaN); the sign
 // of a zero is not compared, because embedkit skips the padding row where PyTorch may write -0.

@@ -3,7 +3,7 @@
 // double-precision model of the bag reductions (for tolerance magnitudes and for the cases where
 // LibTorch 1.13 is known to be wrong).
 //
-// Everything that needs <ATen/ATen.h> lives in torch_bridge.hpp and the test files, so this file
+// Everything that needs <ATen/ATen.h> lives in torch_oracle.hpp and the test files, so this file
 // and diff_support.cpp / cases.cpp compile quickly.
 #pragma once
 

@@ -40,7 +40,7 @@
 #include "diff_support.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/nn/embedding_bag.hpp"
-#include "torch_bridge.hpp"
+#include "torch_oracle.hpp"
 
 namespace embedkit_diff {
 namespace {

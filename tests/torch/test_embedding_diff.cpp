@@ -27,7 +27,7 @@
 #include "diff_support.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/nn/embedding.hpp"
-#include "torch_bridge.hpp"
+#include "torch_oracle.hpp"
 
 namespace embedkit_diff {
 namespace {

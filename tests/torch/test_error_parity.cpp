@@ -19,7 +19,7 @@
 #include "embedkit/core/error.hpp"
 #include "embedkit/nn/embedding.hpp"
 #include "embedkit/nn/embedding_bag.hpp"
-#include "torch_bridge.hpp"
+#include "torch_oracle.hpp"
 
 namespace embedkit_diff {
 namespace {

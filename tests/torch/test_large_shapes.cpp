@@ -91,7 +91,7 @@
 #include "embedkit/optim/sgd.hpp"
 #include "kernels/cpu/isa.hpp"
 #include "kernels/cpu/tuning.hpp"
-#include "torch_bridge.hpp"
+#include "torch_oracle.hpp"
 
 namespace embedkit_diff {
 namespace {

@@ -27,7 +27,7 @@
 
 #include "embedkit/core/tensor.hpp"
 #include "embedkit/nn/embedding.hpp"
-#include "torch_bridge.hpp"
+#include "torch_oracle.hpp"
 
 namespace embedkit_diff {
 namespace {

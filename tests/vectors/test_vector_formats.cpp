@@ -13,7 +13,8 @@
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/safetensors.hpp"
 #include "embedkit/io/vector_formats.hpp"
-#include "io/temp_dir.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -22,7 +23,9 @@ using embedkit::NamedTensors;
 using embedkit::Tensor;
 using embedkit::ValueError;
 using namespace embedkit::io;
-using embedkit_io_test::TempDir;
+using embedkit_test::read_file;
+using embedkit_test::TempDir;
+using embedkit_test::write_file;
 
 // Values that expose a lossy writer: -0, a subnormal, the extremes, and non-round decimals.
 WordVectors awkward_vectors() {
@@ -36,10 +39,6 @@ void expect_same(const WordVectors& a, const WordVectors& b) {
   EXPECT_EQ(a.words, b.words);
   ASSERT_EQ(a.matrix.shape(), b.matrix.shape());
   EXPECT_EQ(std::memcmp(a.matrix.raw_data(), b.matrix.raw_data(), a.matrix.nbytes()), 0);
-}
-
-void write_bytes(const std::filesystem::path& p, const std::string& bytes) {
-  std::ofstream(p, std::ios::binary) << bytes;
 }
 
 class FormatRoundTrip : public ::testing::TestWithParam<VectorFormat> {};
@@ -97,8 +96,8 @@ void expect_rejected(const std::string& bytes, VectorFormat format, const std::s
                      const std::string& vocabulary = "") {
   TempDir dir;
   const auto in = dir / "in.data";
-  write_bytes(in, bytes);
-  if (!vocabulary.empty()) write_bytes(vocabulary_path_for(in), vocabulary);
+  write_file(in, bytes);
+  if (!vocabulary.empty()) write_file(vocabulary_path_for(in), vocabulary);
   const auto out = dir / "out.txt";
   try {
     save_word_vectors(out, load_word_vectors(in, format));
@@ -209,7 +208,7 @@ TEST(VectorFormats, SafetensorsTakesTheSideVocabularyWhenMetadataHasNone) {
   TempDir dir;
   const auto path = dir / "v.safetensors";
   save_safetensors(path, {{"weight", Tensor::from_floats({1, 2}, {2, 1})}});
-  write_bytes(vocabulary_path_for(path), "up\ndown\n");
+  write_file(vocabulary_path_for(path), "up\ndown\n");
   const auto v = load_word_vectors(path);
   EXPECT_EQ(v.words, (std::vector<std::string>{"up", "down"}));
 }
@@ -226,11 +225,6 @@ TEST(VectorFormats, WritersRejectWhatCannotBeReadBack) {
                ValueError);
   EXPECT_THROW(save_word_vectors(dir / "v.unknown", {{"a", "b"}, m}), ValueError);
   EXPECT_TRUE(dir.names().empty());
-}
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 std::span<const std::uint8_t> bytes_of(const std::string& s) {
@@ -283,8 +277,8 @@ TEST(VectorPair, TheVocabularyNamesItsMatrixFile) {
   const auto path = dir / "v.npy";
   const WordVectors v = awkward_vectors();
   save_word_vectors(path, v);
-  const std::string npy_bytes = slurp(path);
-  const std::string vocab = slurp(dir / "v.vocab");
+  const std::string npy_bytes = read_file(path);
+  const std::string vocab = read_file(dir / "v.vocab");
   // The words, one per line, then the pair line naming the .npy's size and XXH64.
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx",
@@ -328,7 +322,7 @@ TEST(VectorPair, AMixedPairIsRefused) {
   std::filesystem::copy_file(dir / "b.npy", dir / "c.npy",
                              std::filesystem::copy_options::overwrite_existing);
   EXPECT_THROW((void)load_word_vectors(dir / "c.npy"), IoError);
-  write_bytes(dir / "c.vocab", "king\nqueen\n");
+  write_file(dir / "c.vocab", "king\nqueen\n");
   const auto c = load_word_vectors(dir / "c.npy");
   EXPECT_EQ(c.words, (std::vector<std::string>{"king", "queen"}));
   EXPECT_EQ(c.matrix.to_float_vector(), (std::vector<float>{5, 6, 7, 8}));
@@ -352,16 +346,16 @@ TEST(VectorPair, PairLinesAreStrict) {
   // A matching pair line is read with "\r\n" line ends too.
   TempDir dir;
   const auto path = dir / "m.npy";
-  write_bytes(path, matrix);
+  write_file(path, matrix);
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx",
                 static_cast<unsigned long long>(identify_matrix_file(bytes_of(matrix)).xxh64));
-  write_bytes(dir / "m.vocab", "a\r\n#embedkit-pair format=1 matrix-bytes=" +
-                                   std::to_string(matrix.size()) + " matrix-xxh64=" + hex + "\r\n");
+  write_file(dir / "m.vocab", "a\r\n#embedkit-pair format=1 matrix-bytes=" +
+                                  std::to_string(matrix.size()) + " matrix-xxh64=" + hex + "\r\n");
   EXPECT_EQ(load_word_vectors(path).words, std::vector<std::string>{"a"});
   // An empty matrix's .vocab is the pair line alone.
   save_word_vectors(dir / "empty.npy", {{}, Tensor::empty({0, 3})});
-  EXPECT_EQ(slurp(dir / "empty.vocab").rfind("#embedkit-pair ", 0), 0u);
+  EXPECT_EQ(read_file(dir / "empty.vocab").rfind("#embedkit-pair ", 0), 0u);
   EXPECT_EQ(load_word_vectors(dir / "empty.npy").matrix.size(0), 0);
 }
 
@@ -389,7 +383,7 @@ TEST(VectorPair, AMatrixNamedDotVocabIsRefused) {
         << e.what();
   }
   EXPECT_TRUE(dir.names().empty());
-  write_bytes(dir / "w.vocab", "a\n");
+  write_file(dir / "w.vocab", "a\n");
   EXPECT_THROW((void)load_word_vectors(dir / "w.vocab", VectorFormat::Npy), ValueError);
   // Every file a save writes, for callers that check them against their inputs.
   EXPECT_EQ(vector_output_files("d/v.npy"),

@@ -1,7 +1,7 @@
 // Torch-free helpers of the layer tests: seeded random tensors, comparisons that report the
 // worst element, and a central-difference gradient check for the tests that run without LibTorch.
 //
-// Tolerances used across tests/layers (float32):
+// Tolerances used across tests/nn (float32):
 // - bitwise: same bits, except that +0 == -0 and any NaN == any NaN;
 // - close(rtol, scale): |ours - ref| <= rtol * (|ref| + scale) per element, NaN and infinities
 //   where the reference has them. `scale` is the magnitude the compared numbers were computed

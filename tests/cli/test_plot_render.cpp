@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/plot_test_support.hpp"
 #include "embedkit/core/error.hpp"
-#include "plot/plot_test_support.hpp"
 #include "plot_render.hpp"
 
 namespace {

@@ -7,12 +7,12 @@
 #include <fstream>
 #include <string>
 
-#include "io/temp_dir.hpp"
-#include "plot/plot_test_support.hpp"
+#include "cli/plot_test_support.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
-using embedkit_io_test::TempDir;
+using embedkit_test::TempDir;
 using namespace embedkit_plot_test;
 
 struct CliRun {

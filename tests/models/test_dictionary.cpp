@@ -14,8 +14,9 @@
 #include "embedkit/core/error.hpp"
 #include "embedkit/models/corpus_reader.hpp"
 #include "embedkit/models/dictionary.hpp"
-#include "io/temp_dir.hpp"
 #include "models/corpus_files.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -24,9 +25,9 @@ using embedkit::models::CorpusStats;
 using embedkit::models::Dictionary;
 using embedkit::models::EntryType;
 using embedkit::models::LabelledExample;
-using embedkit_io_test::TempDir;
 using embedkit_models_test::write_gzip;
-using embedkit_models_test::write_text;
+using embedkit_test::TempDir;
+using embedkit_test::write_file;
 
 Dictionary build(const std::vector<std::string>& tokens, std::int64_t min_count,
                  std::int64_t max_words) {
@@ -190,7 +191,7 @@ TEST(DictionaryFromParts, KeepsTheGivenOrderAndChecksEveryEntry) {
 TEST(DictionaryFromCorpus, ReadsPlainAndGzipAlike) {
   TempDir dir;
   const std::string text = "the cat\tsat on\r\nthe mat\n\n  the end";
-  write_text(dir / "c.txt", text);
+  write_file(dir / "c.txt", text);
   write_gzip(dir / "c.txt.gz", text);
   CorpusStats plain, gz;
   const Dictionary a = count_words(dir / "c.txt", 1, 0, &plain);
@@ -209,7 +210,7 @@ TEST(CorpusReader, SlicesCoverEveryTokenOnce) {
   // Any split point: each token is read by exactly one slice (the one it starts in).
   TempDir dir;
   const std::string text = "aa bbb c\ndddd ee\n f ggggg hh\n";
-  write_text(dir / "c.txt", text);
+  write_file(dir / "c.txt", text);
   for (std::uint64_t cut = 0; cut <= text.size(); ++cut) {
     std::string words;
     for (int slice = 0; slice < 2; ++slice) {
@@ -238,14 +239,14 @@ std::string error_of(const std::filesystem::path& p, std::int64_t min_count = 1)
 
 TEST(DictionaryFromCorpus, RefusesEmptyCorpus) {
   TempDir dir;
-  write_text(dir / "empty.txt", " \n\n \t");
+  write_file(dir / "empty.txt", " \n\n \t");
   EXPECT_THROW(count_words(dir / "empty.txt", 1, 0), embedkit::ValueError);
   EXPECT_NE(error_of(dir / "empty.txt").find("no words"), std::string::npos);
 }
 
 TEST(DictionaryFromCorpus, RefusesCorpusBelowMinCount) {
   TempDir dir;
-  write_text(dir / "c.txt", "a b a c\n");
+  write_file(dir / "c.txt", "a b a c\n");
   const std::string msg = error_of(dir / "c.txt", 5);
   EXPECT_NE(msg.find("min_count = 5"), std::string::npos) << msg;
   EXPECT_NE(msg.find("\"a\", occurs 2 times"), std::string::npos) << msg;
@@ -253,7 +254,7 @@ TEST(DictionaryFromCorpus, RefusesCorpusBelowMinCount) {
 
 TEST(DictionaryFromCorpus, RefusesNulBytesNamingOffsetAndLine) {
   TempDir dir;
-  write_text(dir / "bin.txt", std::string("ok words\nmore x\0yz\n", 20));
+  write_file(dir / "bin.txt", std::string("ok words\nmore x\0yz\n", 20));
   EXPECT_THROW(count_words(dir / "bin.txt", 1, 0), embedkit::IoError);
   const std::string msg = error_of(dir / "bin.txt");
   EXPECT_NE(msg.find("bin.txt"), std::string::npos) << msg;
@@ -263,11 +264,11 @@ TEST(DictionaryFromCorpus, RefusesNulBytesNamingOffsetAndLine) {
 TEST(DictionaryFromCorpus, RefusesInvalidUtf8NamingOffsetAndLine) {
   TempDir dir;
   // "caf\xc3\xa9" is valid; a lone continuation byte, an overlong "/" and a surrogate are not.
-  write_text(dir / "ok.txt", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\n");
+  write_file(dir / "ok.txt", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\n");
   EXPECT_EQ(count_words(dir / "ok.txt", 1, 0).words().size(), 3);
   for (const std::string bad :
        {"\x80", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"}) {
-    write_text(dir / "bad.txt", "one\ntwo x" + bad + "\n");
+    write_file(dir / "bad.txt", "one\ntwo x" + bad + "\n");
     const std::string msg = error_of(dir / "bad.txt");
     EXPECT_NE(msg.find("invalid UTF-8 at byte offset 9 (line 2)"), std::string::npos) << msg;
   }
@@ -287,7 +288,7 @@ TEST(DictionaryFromCorpus, RefusesTruncatedGzipNamingTheByte) {
   const std::string full = gzip_bytes_of_big_corpus(dir);
   ASSERT_GT(full.size(), 20000u);
   for (const std::size_t keep : {full.size() / 2, full.size() - 1, full.size() - 8}) {
-    write_text(dir / "cut.gz", full.substr(0, keep));
+    write_file(dir / "cut.gz", full.substr(0, keep));
     EXPECT_THROW(count_words(dir / "cut.gz", 1, 0), embedkit::IoError);
     const std::string msg = error_of(dir / "cut.gz");
     EXPECT_NE(msg.find("cut.gz: truncated gzip file"), std::string::npos) << msg;
@@ -303,7 +304,7 @@ TEST(DictionaryFromCorpus, RefusesCorruptedGzip) {
   TempDir dir;
   std::string bytes = gzip_bytes_of_big_corpus(dir);
   for (std::size_t i = bytes.size() / 2; i < bytes.size() / 2 + 64; ++i) bytes[i] ^= 0x5a;
-  write_text(dir / "bad.gz", bytes);
+  write_file(dir / "bad.gz", bytes);
   EXPECT_THROW(count_words(dir / "bad.gz", 1, 0), embedkit::IoError);
   const std::string msg = error_of(dir / "bad.gz");
   EXPECT_NE(msg.find("bad.gz: "), std::string::npos) << msg;

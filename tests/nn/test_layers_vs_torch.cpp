@@ -22,18 +22,18 @@
 #include "embedkit/nn/positional.hpp"
 #include "embedkit/nn/sequential.hpp"
 #include "layer_test_support.hpp"
-#include "torch_bridge.hpp"
+#include "support/torch_bridge.hpp"
 
 namespace embedkit::nn {
 namespace {
 
+using embedkit_test::from_torch;
+using embedkit_test::leaf;
+using embedkit_test::to_torch;
 using layers_test::bitwise_equal;
 using layers_test::close;
-using layers_test::from_torch;
-using layers_test::leaf;
 using layers_test::max_abs;
 using layers_test::randn;
-using layers_test::to_torch;
 
 constexpr double kRtol = 1e-6;
 

@@ -23,19 +23,15 @@
 #include "embedkit/models/ratings.hpp"
 #include "embedkit/models/recommender.hpp"
 #include "embedkit/models/training_divergence.hpp"
-#include "io/temp_dir.hpp"
-#include "io/test_support.hpp"
+#include "support/files.hpp"
+#include "support/pinned_safetensors.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
 namespace M = embedkit::models;
-using embedkit_io_test::TempDir;
-
-void write_text(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  ASSERT_TRUE(out.good());
-}
+using embedkit_test::TempDir;
+using embedkit_test::write_file;
 
 // "u12"-style ids (a helper: GCC 12 misreports "u" + std::to_string(n) under -Wrestrict).
 std::string id(char prefix, int n) {
@@ -119,13 +115,13 @@ TEST(Ratings, CsvRoundTrip) {
 
 TEST(ItemTitles, ReadsQuotedTitlesWithCommas) {
   TempDir dir;
-  write_text(dir.path() / "movies.csv",
+  write_file(dir.path() / "movies.csv",
              "movieId,title,genres\n1,Toy Story (1995),Comedy\n"
              "11,\"American President, The (1995)\",Comedy|Drama|Romance\n");
   const auto titles = M::read_item_titles(dir.path() / "movies.csv");
   ASSERT_EQ(titles.size(), 2u);
   EXPECT_EQ(titles.at("11"), "American President, The (1995)");
-  write_text(dir.path() / "bad.csv", "movieId,title\n1,A\n1,B\n");
+  write_file(dir.path() / "bad.csv", "movieId,title\n1,A\n1,B\n");
   const std::string bad = (dir.path() / "bad.csv").string();
   EXPECT_EQ(error_of([&] { M::read_item_titles(bad); }), bad + ":3: item id '1' given twice");
 }
@@ -493,7 +489,7 @@ TEST(RecommenderFile, BadFilesAreClearErrors) {
   std::filesystem::resize_file(dir.path() / "cut.safetensors", size / 2);
   EXPECT_THROW(M::Recommender::load(dir.path() / "cut.safetensors"), embedkit::IoError);
   // Not a model at all.
-  write_text(dir.path() / "junk.safetensors", "hello");
+  write_file(dir.path() / "junk.safetensors", "hello");
   EXPECT_THROW(M::Recommender::load(dir.path() / "junk.safetensors"), embedkit::IoError);
   EXPECT_THROW(M::Recommender::load(dir.path() / "missing.safetensors"), embedkit::IoError);
   // A valid safetensors file that is not a recommender.
@@ -663,10 +659,10 @@ TEST(RecommenderFile, SavedFileBytesArePinned) {
       R"("global_bias.weight":{"dtype":"F32","shape":[1,1],"data_offsets":[48,52]},)"
       R"("rated.offsets":{"dtype":"I64","shape":[3],"data_offsets":[52,76]},)"
       R"("rated.items":{"dtype":"I64","shape":[3],"data_offsets":[76,100]}})";
-  embedkit_io_test::PinnedSafetensors expected(header);
+  embedkit_test::PinnedSafetensors expected(header);
   for (const auto& table : tables) expected.add(table);
   expected.add(std::vector<std::int64_t>{0, 2, 3}).add(std::vector<std::int64_t>{0, 1, 1});
-  EXPECT_EQ(embedkit_io_test::read_file_text(dir.path() / "model.safetensors"), expected.bytes());
+  EXPECT_EQ(embedkit_test::read_file(dir.path() / "model.safetensors"), expected.bytes());
 }
 
 }  // namespace

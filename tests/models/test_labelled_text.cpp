@@ -3,14 +3,15 @@
 #include <string>
 #include <vector>
 
-#include "classify/classify_test_support.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/models/labelled_text.hpp"
+#include "models/classify_test_support.hpp"
+#include "support/temp_dir.hpp"
 
 namespace embedkit::models {
 namespace {
 
-using embedkit_classify_test::TempDir;
+using embedkit_test::TempDir;
 using Strings = std::vector<std::string>;
 
 // The IoError message of reading `text` (empty when it reads).

@@ -3,19 +3,14 @@
 #pragma once
 
 #include <cstdint>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "support/files.hpp"
+
 namespace embedkit_plot_test {
 
-inline std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using embedkit_test::read_file;
 
 // The contents of every <text ...>...</text> element, in order (entities left escaped).
 inline std::vector<std::string> svg_texts(const std::string& svg) {

@@ -7,19 +7,21 @@
 #include <string>
 #include <vector>
 
-#include "classify/classify_test_support.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/safetensors.hpp"
 #include "embedkit/models/text_classifier.hpp"
 #include "embedkit/models/training_divergence.hpp"
-#include "io/test_support.hpp"
+#include "models/classify_test_support.hpp"
+#include "support/files.hpp"
+#include "support/pinned_safetensors.hpp"
+#include "support/temp_dir.hpp"
 
 namespace embedkit::models {
 namespace {
 
 using embedkit_classify_test::keyword_lines;
 using embedkit_classify_test::order_lines;
-using embedkit_classify_test::TempDir;
+using embedkit_test::TempDir;
 
 ClassifierOptions small_options(ClassifierLoss loss = ClassifierLoss::Softmax) {
   ClassifierOptions o;
@@ -393,10 +395,10 @@ TEST(TextClassifier, SavedFileBytesArePinned) {
       R"("output.weight":{"dtype":"F32","shape":[2,2],"data_offsets":[24,40]},)"
       R"("word_counts":{"dtype":"I64","shape":[3],"data_offsets":[40,64]},)"
       R"("label_counts":{"dtype":"I64","shape":[2],"data_offsets":[64,80]}})";
-  embedkit_io_test::PinnedSafetensors expected(header);
+  embedkit_test::PinnedSafetensors expected(header);
   expected.add(input).add(output).add(word_counts).add(label_counts);
   for (const char* name : {"made.safetensors", "saved.safetensors"}) {
-    EXPECT_EQ(embedkit_io_test::read_file_text(dir / name), expected.bytes()) << name;
+    EXPECT_EQ(embedkit_test::read_file(dir / name), expected.bytes()) << name;
   }
 }
 
