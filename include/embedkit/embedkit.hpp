@@ -1,4 +1,7 @@
-// embedkit: embedding tables with PyTorch's semantics, in C++. The umbrella header.
+// embedkit: embedding tables with PyTorch's semantics, in C++. The umbrella header: every public
+// header of the library (tests/install/umbrella_header.sh checks that none is missing). The
+// optional CUDA backend's headers (embedkit/cuda/) are not here: they belong to embedkit_cuda,
+// which a CPU-only build does not have.
 #pragma once
 
 #include "embedkit/core/arg.hpp"
@@ -26,13 +29,17 @@
 #include "embedkit/models/huffman.hpp"
 #include "embedkit/models/id_map.hpp"
 #include "embedkit/models/item_titles.hpp"
+#include "embedkit/models/labelled_text.hpp"
 #include "embedkit/models/matrix_factorization.hpp"
 #include "embedkit/models/negative_sampler.hpp"
+#include "embedkit/models/ngram_hashing.hpp"
 #include "embedkit/models/ranking_metrics.hpp"
 #include "embedkit/models/rating_split.hpp"
 #include "embedkit/models/ratings.hpp"
 #include "embedkit/models/recommender.hpp"
 #include "embedkit/models/subsampling.hpp"
+#include "embedkit/models/text_classifier.hpp"
+#include "embedkit/models/training_divergence.hpp"
 #include "embedkit/models/word2vec.hpp"
 #include "embedkit/nn/activation.hpp"
 #include "embedkit/nn/bce_with_logits_loss.hpp"
@@ -63,4 +70,5 @@
 #include "embedkit/optim/sparse_adam.hpp"
 #include "embedkit/vectors/evaluation.hpp"
 #include "embedkit/vectors/keyed_vectors.hpp"
+#include "embedkit/vectors/projection.hpp"
 #include "embedkit/version.hpp"
