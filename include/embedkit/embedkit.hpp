@@ -1,5 +1,5 @@
 // embedkit: embedding tables with PyTorch's semantics, in C++. The umbrella header: every public
-// header of the library (tests/install/umbrella_header.sh checks that none is missing). The
+// header of the library (tests/structure/umbrella_header.sh checks that none is missing). The
 // optional CUDA backend's headers (embedkit/cuda/) are not here: they belong to embedkit_cuda,
 // which a CPU-only build does not have.
 #pragma once
