@@ -199,6 +199,14 @@ option_values)
   expect_err "from 0 to 1" "--sample 2"
   run "$bin" train "$corpus" "$dir/v.txt" --alpha -1
   expect_err "> 0" "--alpha -1"
+  # Every --seed is one validator (option_checks.hpp): -3 is refused, not wrapped to 2^64 - 3.
+  for args in "train $corpus $dir/v.txt --seed -3" "classify train $dir/t.txt $dir/m --seed -3" \
+              "recommend train $dir/r.csv --seed -3" "tour --seed -3"; do
+    # shellcheck disable=SC2086
+    run "$bin" $args
+    expect_rc 2 "$args"
+    expect_err "expected a whole number from 0 to 2\^64 - 1, got '-3'" "$args"
+  done
   "$bin" train --help > "$dir/help.txt" || fail "train --help"
   if grep -Eq '[0-9]{40}' "$dir/help.txt"; then fail "a huge number in train --help"; fi
   ;;

@@ -286,20 +286,6 @@ int run_predict(ClassifyOptions& o) {
   return 0;
 }
 
-CLI::Validator uint64_validator() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        std::uint64_t value = 0;
-        const char* end = text.data() + text.size();
-        const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-        if (text.empty() || ec != std::errc() || ptr != end) {
-          return "expected a whole number from 0 to 2^64 - 1, got '" + text + "'";
-        }
-        return {};
-      },
-      "UINT64");
-}
-
 void add_eval_options(CLI::App* app, ClassifyOptions& o) {
   app->add_option("-k", o.k, "Number of labels to predict per line")
       ->check(in_range<std::int64_t>(1, std::int64_t{1} << 31))
@@ -364,7 +350,7 @@ Command add_classify(CLI::App& parent) {
       ->check(in_range<std::int64_t>(1, 1024))
       ->capture_default_str();
   train->add_option("--seed", o->model.seed, "Random seed (1 thread: same seed, same model)")
-      ->check(uint64_validator())
+      ->check(uint64_value())
       ->capture_default_str();
   train->add_option("--label-prefix", o->model.label_prefix, "Label prefix of the fasttext format")
       ->capture_default_str();

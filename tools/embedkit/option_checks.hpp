@@ -8,6 +8,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -62,6 +63,21 @@ inline std::string got(const std::string& text) {
 }
 
 }  // namespace detail
+
+// A whole number from 0 to 2^64 - 1 (a seed): CLI11 alone would wrap "-3" around to 2^64 - 3.
+inline CLI::Validator uint64_value() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        std::uint64_t value = 0;
+        const char* end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+        if (text.empty() || ec != std::errc() || ptr != end) {
+          return "expected a whole number from 0 to 2^64 - 1" + detail::got(text);
+        }
+        return {};
+      },
+      "UINT64");
+}
 
 // A T from `low` to `high`, both included.
 template <class T>

@@ -63,20 +63,6 @@ struct RecommendOptions {
   bool json = false;
 };
 
-CLI::Validator uint64_validator() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        std::uint64_t value = 0;
-        const char* end = text.data() + text.size();
-        const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-        if (text.empty() || ec != std::errc() || ptr != end) {
-          return "expected a whole number from 0 to 2^64 - 1, got '" + text + "'";
-        }
-        return {};
-      },
-      "UINT64");
-}
-
 models::Ratings read_ratings_argument(const std::string& path) {
   if (is_std_stream(path))
     return models::parse_ratings(read_standard_input(), std::string(kStdinName));
@@ -352,7 +338,7 @@ Command add_recommend(CLI::App& parent) {
   train->add_option("--cut-timestamp", o->cut_timestamp,
                     "With --split global-time: test = ratings at or after this timestamp");
   train->add_option("--split-seed", o->split_seed, "Seed of the random split")
-      ->check(uint64_validator())
+      ->check(uint64_value())
       ->capture_default_str();
   train->add_option("--write-split", o->write_split,
                     "Also write DIR/train.csv and DIR/test.csv (the exact split)");
@@ -384,7 +370,7 @@ Command add_recommend(CLI::App& parent) {
       ->check(non_negative<double>())
       ->capture_default_str();
   train->add_option("--seed", o->mf.seed, "Seed of initialisation, shuffles and negatives")
-      ->check(uint64_validator())
+      ->check(uint64_value())
       ->capture_default_str();
   add_k(train, *o, "Cut-off of recall@k and NDCG@k");
   train

@@ -19,6 +19,7 @@
 #include "commands.hpp"
 #include "embedkit/embedkit.hpp"
 #include "json.hpp"
+#include "option_checks.hpp"
 
 namespace embedkit::cli {
 namespace {
@@ -661,25 +662,12 @@ class Tour {
 
 }  // namespace
 
-// A whole number in [0, 2^64): CLI11 alone would wrap "-3" around to 2^64 - 3.
-const CLI::Validator kUint64(
-    [](std::string& text) -> std::string {
-      std::uint64_t value = 0;
-      const char* end = text.data() + text.size();
-      const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-      if (text.empty() || ec != std::errc() || ptr != end) {
-        return "expected a whole number from 0 to 18446744073709551615, got '" + text + "'";
-      }
-      return {};
-    },
-    "");
-
 Command add_tour(CLI::App& parent) {
   auto options = std::make_shared<TourOptions>();
   CLI::App* app = parent.add_subcommand(
       "tour", "What an embedding table is: lookup, one-hot product, bags, gradients, cost, errors");
   app->add_option("--seed", options->seed, "Seed of the random table")
-      ->check(kUint64)
+      ->check(uint64_value())
       ->capture_default_str();
   app->add_flag("--json", options->json, "Print a machine-readable summary instead of the story");
   app->add_flag("--skip-timing", options->skip_timing,

@@ -185,18 +185,7 @@ Command add_train(CLI::App& parent) {
       ->check(in_range<std::int64_t>(1, 1024))
       ->capture_default_str();
   app->add_option("--seed", o->w2v.seed, "Random seed (1 thread: same seed, same vectors)")
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {
-            // CLI11 alone would wrap "-3" around to 2^64 - 3.
-            std::uint64_t value = 0;
-            const char* end = text.data() + text.size();
-            const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-            if (text.empty() || ec != std::errc() || ptr != end) {
-              return "expected a whole number from 0 to 2^64 - 1, got '" + text + "'";
-            }
-            return {};
-          },
-          "UINT64"))
+      ->check(uint64_value())
       ->capture_default_str();
   app->add_flag("--json", o->json, "Print a machine-readable summary");
   return Command{app, [o] { return run_train(*o); }};
