@@ -32,6 +32,20 @@ void check_unknown_ids(const nn::UnknownIds& policy, const std::string& who) {
   }
 }
 
+// The lookup's argument checks in the CPU's order (nn/embedding.cpp, checked_rows: table,
+// padding_idx, max_norm, the option combination, the unknown-ids policy, then the ids), all
+// before the device is touched: the same bad input fails with the same first message on both
+// backends.
+void check_embedding_arguments(const DeviceTensor& ids, const DeviceTensor& weight,
+                               const nn::EmbeddingFuncOptions& options, const std::string& who) {
+  nn::detail::check_table(weight.desc(), who);
+  nn::detail::normalize_padding_idx(options.padding_idx(), weight.size(0), who);
+  nn::detail::check_max_norm(options.max_norm(), options.norm_type(), who);
+  nn::detail::check_sparse_options(options.sparse(), options.scale_grad_by_freq(), who);
+  check_unknown_ids(options.unknown_ids(), who);
+  nn::detail::check_ids_dtype(ids.desc(), "ids");
+}
+
 void check_count(std::int64_t n, const std::string& who) {
   if (n > kMaxIds) {
     throw ValueError(who + ": at most " + std::to_string(kMaxIds) + " ids per call, got " +
@@ -198,11 +212,7 @@ void check_fused_table(const DeviceTensor& weight, const DeviceOptimizer& opt,
 void embedding_into(const DeviceTensor& ids, DeviceTensor& weight, DeviceTensor& out,
                     const nn::EmbeddingFuncOptions& options) {
   const std::string who = "cuda::embedding";
-  nn::detail::check_table(weight.desc(), who);
-  nn::detail::check_ids_dtype(ids.desc(), "ids");
-  nn::detail::normalize_padding_idx(options.padding_idx(), weight.size(0), who);
-  nn::detail::check_max_norm(options.max_norm(), options.norm_type(), who);
-  check_unknown_ids(options.unknown_ids(), who);
+  check_embedding_arguments(ids, weight, options, who);
   check_out(out, output_shape(ids, weight.size(1)), weight.dtype(), who);
   if (options.max_norm()) check_count(ids.numel(), who);
   validate_ids(ids, weight.size(0));
@@ -217,8 +227,7 @@ void embedding_into(const DeviceTensor& ids, DeviceTensor& weight, DeviceTensor&
 
 DeviceTensor embedding(const DeviceTensor& ids, DeviceTensor& weight,
                        const nn::EmbeddingFuncOptions& options) {
-  nn::detail::check_table(weight.desc(), "cuda::embedding");
-  nn::detail::check_ids_dtype(ids.desc(), "ids");
+  check_embedding_arguments(ids, weight, options, "cuda::embedding");
   DeviceTensor out = DeviceTensor::empty(output_shape(ids, weight.size(1)), weight.dtype());
   embedding_into(ids, weight, out, options);
   return out;

@@ -8,6 +8,7 @@
 #include "embedkit/cuda/device.hpp"
 #include "embedkit/cuda/embedding.hpp"
 #include "embedkit/cuda/host_table.hpp"
+#include "embedkit/nn/embedding.hpp"
 
 namespace embedkit::cuda {
 namespace {
@@ -82,6 +83,46 @@ TEST(CudaDevice, SharedChecksReadAsOnTheCpu) {
               DeviceOptimizer::adagrad(optim::AdagradOptions(0.1).weight_decay(0.1), 4, 4);
             }),
             "weight_decay option is not compatible with sparse gradients");
+}
+
+TEST(CudaDevice, LookupChecksFailAsOnTheCpu) {
+  // cuda::embedding checks its arguments in the CPU's order, so an input with several faults
+  // fails on both backends with the same first message (only the function's name differs). All
+  // of these fail before the device is touched: they run without one too.
+  const auto message = [](const std::function<void()>& f) -> std::string {
+    try {
+      f();
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  DeviceTensor table = DeviceTensor::empty({0, 4});
+  Tensor cpu_table = Tensor::empty({0, 4});
+  const DeviceTensor long_ids = DeviceTensor::empty({0}, DType::Int64);
+  const DeviceTensor float_ids = DeviceTensor::empty({0});
+  const Tensor cpu_long_ids = Tensor::empty({0}, DType::Int64);
+  const Tensor cpu_float_ids = Tensor::empty({0});
+  const struct {
+    bool float_ids;
+    nn::EmbeddingFuncOptions options;
+  } cases[] = {
+      {false, nn::EmbeddingFuncOptions().sparse(true).scale_grad_by_freq(true)},
+      {true, nn::EmbeddingFuncOptions().sparse(true).scale_grad_by_freq(true)},
+      {true, nn::EmbeddingFuncOptions().padding_idx(7)},
+      {true, nn::EmbeddingFuncOptions().max_norm(-1.0)},
+      {true, nn::EmbeddingFuncOptions()},
+  };
+  for (const auto& c : cases) {
+    std::string cpu = message([&] {
+      nn::functional::embedding(c.float_ids ? cpu_float_ids : cpu_long_ids, cpu_table, c.options);
+    });
+    const std::string device =
+        message([&] { embedding(c.float_ids ? float_ids : long_ids, table, c.options); });
+    ASSERT_NE(cpu, "no error");
+    if (cpu.rfind("Embedding", 0) == 0) cpu.replace(0, 9, "cuda::embedding");
+    EXPECT_EQ(device, cpu);
+  }
 }
 
 TEST(CudaDevice, RoundTripAndReshape) {
