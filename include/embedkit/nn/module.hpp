@@ -36,7 +36,7 @@
 // - Shares the tensors a Layer's forward() cached for backward(); each copy's next forward()
 //   replaces only its own. Dropout's generator is copied by value (both draw the same masks).
 // Assigning a new tensor to one copy's weight() (weight() = t) rebinds that copy only.
-// tests/layers/test_module.cpp (Module.CopiesShare*) checks these.
+// tests/nn/test_module.cpp (Module.CopiesShare*) checks these.
 #pragma once
 
 #include <cstdint>
