@@ -78,15 +78,14 @@ WeightGrad embedding_backward(const Tensor& ids, const Tensor& grad_output,
     throw TypeError(kWho + ": grad_output must be a float tensor");
   }
   detail::check_ids_dtype(ids.desc(), "ids");
-  if (grad_output.dim() != ids.dim() + 1) {
+  // ids.shape + [embedding_dim], embedding_dim being grad_output's last size (the rank is
+  // compared first, so that size exists).
+  if (grad_output.dim() != ids.dim() + 1 ||
+      grad_output.shape() != output_shape(ids, grad_output.size(-1))) {
     throw ValueError(kWho + ": grad_output must have shape ids.shape + [embedding_dim], got " +
                      shape_string(grad_output.shape()) + " for ids " + shape_string(ids.shape()));
   }
   const std::int64_t dim = grad_output.size(-1);
-  if (grad_output.shape() != output_shape(ids, dim)) {
-    throw ValueError(kWho + ": grad_output must have shape ids.shape + [embedding_dim], got " +
-                     shape_string(grad_output.shape()) + " for ids " + shape_string(ids.shape()));
-  }
   const std::int64_t padding =
       detail::normalize_padding_idx(options.padding_idx(), num_embeddings, kWho);
   detail::check_sparse_options(options.sparse(), options.scale_grad_by_freq(), kWho);

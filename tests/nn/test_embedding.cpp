@@ -174,6 +174,20 @@ TEST(Embedding, BackwardChecksItsInput) {
   EXPECT_THROW(emb.backward(ids64({1, 2}), Tensor::zeros({2, 2}, DType::Float16)), TypeError);
 }
 
+TEST(Embedding, BackwardNamesTheGradOutputShapeItExpected) {
+  // A wrong rank, and the right rank with another size, fail with the same message.
+  for (const Tensor& g : {Tensor::zeros({2}), Tensor::zeros({3, 2}), Tensor::zeros({2, 1, 2})}) {
+    try {
+      functional::embedding_backward(ids64({1, 2}), g, 4, EmbeddingFuncOptions());
+      ADD_FAILURE() << "no ValueError for " << shape_string(g.shape());
+    } catch (const ValueError& e) {
+      EXPECT_EQ(std::string(e.what()),
+                "Embedding: grad_output must have shape ids.shape + [embedding_dim], got " +
+                    shape_string(g.shape()) + " for ids " + shape_string({2}));
+    }
+  }
+}
+
 TEST(Embedding, FromPretrainedSharesAndFreezes) {
   Tensor table = iota_table(3, 2);
   Embedding frozen = Embedding::from_pretrained(table);
