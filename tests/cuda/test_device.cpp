@@ -53,17 +53,19 @@ TEST(CudaDevice, ChecksThatNeedNoDeviceComeFirst) {
   EXPECT_THROW(DeviceOptimizer::sparse_adam(optim::SparseAdamOptions(-1.0), 4, 4), ValueError);
 }
 
+// The message of the embedkit error f() throws, or "no error".
+std::string message(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
 TEST(CudaDevice, SharedChecksReadAsOnTheCpu) {
   // The checks every backend shares (nn/embedding_checks.hpp) see a DeviceTensor through its
   // desc(); these fail before the device is touched, so they run without one too.
-  const auto message = [](const std::function<void()>& f) -> std::string {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e.what();
-    }
-    return "no error";
-  };
   DeviceTensor table = DeviceTensor::empty({0, 4});
   const DeviceTensor ids = DeviceTensor::empty({0}, DType::Int64);
   const DeviceTensor float_offsets = DeviceTensor::empty({0});
@@ -89,14 +91,6 @@ TEST(CudaDevice, LookupChecksFailAsOnTheCpu) {
   // cuda::embedding checks its arguments in the CPU's order, so an input with several faults
   // fails on both backends with the same first message (only the function's name differs). All
   // of these fail before the device is touched: they run without one too.
-  const auto message = [](const std::function<void()>& f) -> std::string {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e.what();
-    }
-    return "no error";
-  };
   DeviceTensor table = DeviceTensor::empty({0, 4});
   Tensor cpu_table = Tensor::empty({0, 4});
   const DeviceTensor long_ids = DeviceTensor::empty({0}, DType::Int64);
