@@ -207,13 +207,10 @@ void check_fused_table(const DeviceTensor& weight, const DeviceOptimizer& opt,
   }
 }
 
-}  // namespace
-
-void embedding_into(const DeviceTensor& ids, DeviceTensor& weight, DeviceTensor& out,
-                    const nn::EmbeddingFuncOptions& options) {
-  const std::string who = "cuda::embedding";
-  check_embedding_arguments(ids, weight, options, who);
-  check_out(out, output_shape(ids, weight.size(1)), weight.dtype(), who);
+// The lookup once its arguments and `out` are checked: the ids' values (on the device), max_norm,
+// then the gather. embedding() and embedding_into() share it, so neither checks twice.
+void checked_lookup(const DeviceTensor& ids, DeviceTensor& weight, DeviceTensor& out,
+                    const nn::EmbeddingFuncOptions& options, const std::string& who) {
   if (options.max_norm()) check_count(ids.numel(), who);
   validate_ids(ids, weight.size(0));
   if (options.max_norm()) {
@@ -225,11 +222,22 @@ void embedding_into(const DeviceTensor& ids, DeviceTensor& weight, DeviceTensor&
                  out.raw_data());
 }
 
+}  // namespace
+
+void embedding_into(const DeviceTensor& ids, DeviceTensor& weight, DeviceTensor& out,
+                    const nn::EmbeddingFuncOptions& options) {
+  const std::string who = "cuda::embedding";
+  check_embedding_arguments(ids, weight, options, who);
+  check_out(out, output_shape(ids, weight.size(1)), weight.dtype(), who);
+  checked_lookup(ids, weight, out, options, who);
+}
+
 DeviceTensor embedding(const DeviceTensor& ids, DeviceTensor& weight,
                        const nn::EmbeddingFuncOptions& options) {
-  check_embedding_arguments(ids, weight, options, "cuda::embedding");
+  const std::string who = "cuda::embedding";
+  check_embedding_arguments(ids, weight, options, who);
   DeviceTensor out = DeviceTensor::empty(output_shape(ids, weight.size(1)), weight.dtype());
-  embedding_into(ids, weight, out, options);
+  checked_lookup(ids, weight, out, options, who);
   return out;
 }
 
