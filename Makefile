@@ -10,7 +10,7 @@ CMAKE_GEN  := -G Ninja
 REQUIRE_ORACLES ?= OFF
 TEST_FLAGS := -DEMBEDKIT_BUILD_TESTS=ON -DEMBEDKIT_REQUIRE_ORACLES=$(REQUIRE_ORACLES)
 
-.PHONY: all deps configure build demo test test-release test-asan test-tsan bench bench-word2vec format format-check install clean
+.PHONY: all deps configure build demo test test-release test-asan test-tsan bench bench-word2vec format format-check install python-install clean
 
 all: build
 
@@ -109,6 +109,18 @@ format-check: deps
 
 install: build
 	cmake --install $(BUILD)
+
+# The Python package `embedkit` for the system's Python (docs/python.md), from Debian packages
+# only: builds the module in $(BUILD) and installs it into that Python's directory for locally
+# installed packages (Debian: /usr/local/lib/python3.X/dist-packages). PYTHON_INSTALL_DIR=dir
+# installs elsewhere (then add dir to PYTHONPATH).
+PYTHON_INSTALL_DIR ?=
+python-install:
+	@scripts/install-deps python
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DEMBEDKIT_PYTHON=ON \
+	  $(if $(PYTHON_INSTALL_DIR),-DEMBEDKIT_PYTHON_INSTALL_DIR=$(abspath $(PYTHON_INSTALL_DIR)))
+	cmake --build $(BUILD) -j $(JOBS) --target embedkit_python
+	cmake --install $(BUILD) --component python
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(BENCH_BUILD)

@@ -65,6 +65,17 @@ Tensor Tensor::from_blob(void* data, const Shape& shape, DType dtype) {
   return Tensor(std::move(storage), data, shape, dtype, false);
 }
 
+Tensor Tensor::from_blob(void* data, const Shape& shape, DType dtype,
+                         std::shared_ptr<const void> owner) {
+  if (owner == nullptr) throw ValueError("from_blob: the owner of the memory is null");
+  Tensor view = from_blob(data, shape, dtype);
+  // The aliasing constructor: the same identity as a plain view of `data` (so views of one
+  // blob still share storage), but sharing ownership of `owner`.
+  view.storage_ = std::shared_ptr<void>(std::const_pointer_cast<void>(std::move(owner)),
+                                        view.storage_.get());
+  return view;
+}
+
 Tensor Tensor::from_floats(const std::vector<float>& values, const Shape& shape, DType dtype) {
   Tensor f = from_vector(values, shape);
   return dtype == DType::Float32 ? f : f.to(dtype);

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <vector>
+
 #include "embedkit/core/generator.hpp"
 #include "embedkit/core/tensor.hpp"
 
@@ -60,6 +63,24 @@ TEST(Tensor, FromBlobIsAViewOverCallerMemory) {
   EXPECT_EQ(v.item_at(0), 10);
   EXPECT_THROW(Tensor::from_blob(nullptr, {2}, DType::Float32), ValueError);
   EXPECT_NO_THROW(Tensor::from_blob(nullptr, {0}, DType::Float32));
+}
+
+TEST(Tensor, FromBlobWithAnOwnerKeepsItAliveUntilTheLastCopyGoes) {
+  auto buffer = std::make_shared<std::vector<float>>(std::vector<float>{1, 2, 3, 4});
+  std::weak_ptr<std::vector<float>> watch = buffer;
+  Tensor v = Tensor::from_blob(buffer->data(), {2, 2}, DType::Float32, buffer);
+  Tensor plain = Tensor::from_blob(buffer->data(), {4}, DType::Float32);
+  buffer.reset();
+  EXPECT_FALSE(watch.expired());  // the view holds the owner
+  EXPECT_FALSE(v.owns_memory());
+  EXPECT_TRUE(v.shares_storage_with(plain));  // one identity per blob, owner or not
+  Tensor copy = v.reshape({4});
+  v = Tensor();
+  EXPECT_FALSE(watch.expired());  // the copy still holds it
+  EXPECT_EQ(copy.item_at(3), 4);
+  copy = Tensor();
+  EXPECT_TRUE(watch.expired());
+  EXPECT_THROW(Tensor::from_blob(plain.raw_data(), {4}, DType::Float32, nullptr), ValueError);
 }
 
 TEST(Tensor, ConversionsRoundOnce) {

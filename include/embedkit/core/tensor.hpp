@@ -33,6 +33,11 @@ class Tensor {
   static Tensor zeros(const Shape& shape, DType dtype = DType::Float32);
   // A view over memory the caller owns and keeps alive for the tensor's lifetime.
   static Tensor from_blob(void* data, const Shape& shape, DType dtype);
+  // A view over memory that `owner` keeps alive: the tensor and every copy of it hold a
+  // reference to `owner`, released with the last of them (how a NumPy array lent to embedkit's
+  // Python module stays alive while a table uses it). owns_memory() is false, as for from_blob.
+  static Tensor from_blob(void* data, const Shape& shape, DType dtype,
+                          std::shared_ptr<const void> owner);
   // A new owned tensor holding a copy of `values`, reshaped to `shape` (default: 1-D).
   template <class T>
   static Tensor from_vector(const std::vector<T>& values,

@@ -1,0 +1,159 @@
+#include "arrays.hpp"
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "embedkit/core/error.hpp"
+
+namespace embedkit::python {
+
+namespace {
+
+std::string where(std::string_view what) {
+  return std::string(what) + ": ";
+}
+
+std::string dtype_text(const py::dtype& dt) {
+  return py::str(static_cast<py::handle>(dt)).cast<std::string>();
+}
+
+bool is_ndarray(py::handle obj) {
+  return py::isinstance<py::array>(obj);
+}
+
+// numpy.from_dlpack on a PyTorch tensor (or any producer), readying torch's special cases.
+ArrayArg from_dlpack(py::handle obj, std::string_view what) {
+  py::object tensor = py::reinterpret_borrow<py::object>(obj);
+  ArrayArg out;
+  if (py::hasattr(tensor, "requires_grad") && tensor.attr("requires_grad").cast<bool>()) {
+    tensor = tensor.attr("detach")();
+  }
+  if (py::hasattr(tensor, "dtype") &&
+      py::str(tensor.attr("dtype")).cast<std::string>() == "torch.bfloat16") {
+    tensor = tensor.attr("view")(py::module_::import("torch").attr("int16"));
+    out.bfloat16 = true;
+  }
+  try {
+    out.array = py::module_::import("numpy").attr("from_dlpack")(tensor);
+  } catch (py::error_already_set& e) {
+    throw TypeError(where(what) + "cannot be read without a copy through DLPack (" +
+                    std::string(e.what()) + ")");
+  }
+  return out;
+}
+
+std::shared_ptr<const void> keep_alive(const py::array& array) {
+  // Released when the last Tensor sharing the view goes, perhaps on a thread that does not hold
+  // the GIL (a binding releases it while it computes).
+  return std::shared_ptr<const void>(new py::object(array), [](const void* p) {
+    py::gil_scoped_acquire gil;
+    delete static_cast<const py::object*>(p);
+  });
+}
+
+Shape shape_of(const py::array& array) {
+  Shape shape;
+  for (py::ssize_t d = 0; d < array.ndim(); ++d) shape.push_back(array.shape(d));
+  return shape;
+}
+
+Tensor view_of(const py::array& array, DType dtype) {
+  return Tensor::from_blob(const_cast<void*>(array.data()), shape_of(array), dtype,
+                           keep_alive(array));
+}
+
+bool c_contiguous(const py::array& array) {
+  return (array.flags() & py::array::c_style) != 0;
+}
+
+}  // namespace
+
+ArrayArg as_array(py::handle obj, std::string_view what) {
+  if (obj.is_none()) throw TypeError(where(what) + "expected an array, got None");
+  if (is_ndarray(obj)) return {py::reinterpret_borrow<py::array>(obj), false};
+  if (py::hasattr(obj, "__dlpack__")) return from_dlpack(obj, what);
+  return {py::module_::import("numpy").attr("asarray")(obj), false};
+}
+
+DType dtype_of(const py::array& array, bool bfloat16, std::string_view what) {
+  const py::dtype dt = array.dtype();
+  const char kind = dt.kind();
+  const auto size = dt.itemsize();
+  if (bfloat16) {
+    if ((kind == 'i' || kind == 'u') && size == 2) return DType::BFloat16;
+    throw TypeError(where(what) + "bfloat16 data must be given as 16-bit integer bits, got " +
+                    dtype_text(dt));
+  }
+  if (kind == 'f' && size == 4) return DType::Float32;
+  if (kind == 'f' && size == 2) return DType::Float16;
+  if (kind == 'i' && size == 4) return DType::Int32;
+  if (kind == 'i' && size == 8) return DType::Int64;
+  throw TypeError(where(what) + "dtype " + dtype_text(dt) +
+                  " is not one embedkit holds (float32, float16, bfloat16, int32, int64)");
+}
+
+Tensor borrow_table(py::handle obj, std::string_view what, bool bfloat16) {
+  ArrayArg arg = as_array(obj, what);
+  const DType dtype = dtype_of(arg.array, bfloat16 || arg.bfloat16, what);
+  if (!is_floating(dtype)) {
+    throw TypeError(where(what) + "a table must hold floating-point values, got " +
+                    std::string(dtype_name(dtype)));
+  }
+  if (!c_contiguous(arg.array)) {
+    throw ValueError(where(what) +
+                     "a table must be C-contiguous, because embedkit updates it in place and a "
+                     "copy would no longer be shared (pass numpy.ascontiguousarray(w) and keep "
+                     "that array)");
+  }
+  if (!arg.array.writeable()) {
+    throw ValueError(where(what) + "a table must be writeable (embedkit updates it in place)");
+  }
+  return view_of(arg.array, dtype);
+}
+
+Tensor input_tensor(py::handle obj, std::string_view what, bool bfloat16) {
+  if (obj.is_none()) return Tensor();
+  ArrayArg arg = as_array(obj, what);
+  const DType dtype = dtype_of(arg.array, bfloat16 || arg.bfloat16, what);
+  py::array array = arg.array;
+  if (!c_contiguous(array)) {
+    const std::string message = std::string(what) +
+                                ": not C-contiguous, so embedkit copied it "
+                                "(numpy.ascontiguousarray avoids the copy)";
+    if (PyErr_WarnEx(copy_warning().ptr(), message.c_str(), 1) != 0) {
+      throw py::error_already_set();
+    }
+    array = py::module_::import("numpy").attr("ascontiguousarray")(array);
+  }
+  return view_of(array, dtype);
+}
+
+py::array to_array(const Tensor& tensor) {
+  py::dtype dt;
+  switch (tensor.dtype()) {
+    case DType::Float32:
+      dt = py::dtype::of<float>();
+      break;
+    case DType::Float16:
+      dt = py::dtype("float16");
+      break;
+    case DType::BFloat16:
+      dt = py::dtype::of<std::int16_t>();
+      break;
+    case DType::Int32:
+      dt = py::dtype::of<std::int32_t>();
+      break;
+    case DType::Int64:
+      dt = py::dtype::of<std::int64_t>();
+      break;
+  }
+  std::vector<py::ssize_t> shape(tensor.shape().begin(), tensor.shape().end());
+  // The capsule owns a Tensor handle that shares the storage: the array keeps it alive.
+  auto* held = new Tensor(tensor);
+  py::capsule owner(held, [](void* p) { delete static_cast<Tensor*>(p); });
+  return py::array(dt, shape, held->raw_data(), owner);
+}
+
+}  // namespace embedkit::python

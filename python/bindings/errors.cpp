@@ -1,0 +1,63 @@
+// embedkit's exceptions as Python's, with the same message (docs/python.md, "Errors"):
+// IndexError -> IndexError (the message names the position), KeyError -> KeyError, ValueError ->
+// ValueError, TypeError -> TypeError, IoError -> OSError (FileNotFoundError when the file is
+// missing), any other embedkit::Error -> RuntimeError. Every embedkit call validates before it
+// writes, so a Python exception from embedkit means nothing changed.
+#include <pybind11/pybind11.h>
+
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include "arrays.hpp"
+#include "bindings.hpp"
+#include "embedkit/core/error.hpp"
+
+namespace embedkit::python {
+
+namespace {
+
+py::handle copy_warning_class;
+
+void set_error(PyObject* type, const std::exception& e) {
+  PyErr_SetString(type, e.what());
+}
+
+}  // namespace
+
+py::handle copy_warning() {
+  return copy_warning_class;
+}
+
+void bind_errors(py::module_& m) {
+  copy_warning_class = PyErr_NewExceptionWithDoc(
+      "embedkit.CopyWarning",
+      "An input was not C-contiguous, so embedkit copied it before reading it.", PyExc_UserWarning,
+      nullptr);
+  if (copy_warning_class.ptr() == nullptr) throw py::error_already_set();
+  m.attr("CopyWarning") = copy_warning_class;
+
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const KeyError& e) {
+      // Python's KeyError carries the key; str() of it is the key's repr, so the message is
+      // passed as the one argument, as dict lookups do with the key.
+      PyErr_SetObject(PyExc_KeyError, py::str(e.what()).ptr());
+    } catch (const IndexError& e) {
+      set_error(PyExc_IndexError, e);
+    } catch (const ValueError& e) {
+      set_error(PyExc_ValueError, e);
+    } catch (const TypeError& e) {
+      set_error(PyExc_TypeError, e);
+    } catch (const IoError& e) {
+      std::error_code ec;
+      const bool missing = !e.path().empty() && !std::filesystem::exists(e.path(), ec) && !ec;
+      set_error(missing ? PyExc_FileNotFoundError : PyExc_OSError, e);
+    } catch (const Error& e) {
+      set_error(PyExc_RuntimeError, e);
+    }
+  });
+}
+
+}  // namespace embedkit::python
