@@ -12,5 +12,17 @@ namespace py = pybind11;
 // errors.cpp: embedkit's exceptions become Python's (IndexError, ValueError, KeyError,
 // TypeError, OSError) and the CopyWarning class.
 void bind_errors(py::module_& m);
+// nn.cpp: Embedding, EmbeddingBag and the functional forms, forward and backward.
+void bind_nn(py::module_& m);
+// optim.cpp: the optimizers and fused_backward_step.
+void bind_optim(py::module_& m);
+// vectors.cpp: KeyedVectors and the vector file formats.
+void bind_vectors(py::module_& m);
+// word2vec.cpp: word2vec training.
+void bind_word2vec(py::module_& m);
+// classifier.cpp: the text classifier.
+void bind_classifier(py::module_& m);
+// recommender.cpp: the recommender.
+void bind_recommender(py::module_& m);
 
 }  // namespace embedkit::python

@@ -5,18 +5,49 @@ The package wraps embedkit's C++ library (the compiled module ``embedkit._embedk
 - ``embedkit.nn``: ``Embedding``, ``EmbeddingBag`` and ``embedkit.nn.functional``, with
   PyTorch's names and defaults, over NumPy arrays (and PyTorch tensors, through DLPack),
   without copies.
-- ``embedkit.torch``: ``torch.nn.Module`` versions whose backward runs embedkit's kernels, and
-  fused versions whose optimizer runs inside the backward (import it explicitly; it needs torch).
 - ``embedkit.optim``: the optimizers embedkit fuses into the backward.
+- ``embedkit.torch``: ``torch.nn.Module`` versions whose backward runs embedkit's kernels, and
+  fused versions whose optimizer runs inside the backward (needs torch).
 - ``embedkit.KeyedVectors``, ``embedkit.Word2Vec``: gensim's names for word vectors.
-- ``embedkit.train_supervised``: fastText's text classifier.
+- ``embedkit.train_supervised``, ``embedkit.load_model``: fastText's text classifier.
 - ``embedkit.Recommender``: matrix factorisation for ratings and implicit feedback.
+
+Submodules load on first use, so ``import embedkit`` stays quick and never imports torch.
 
 Errors are Python's: an out-of-range id raises ``IndexError`` naming its position, a bad
 argument ``ValueError`` or ``TypeError``, a missing word ``KeyError``, a bad file ``OSError``.
 An exception from embedkit means nothing was changed.
 """
 
+import importlib
+
 from embedkit._embedkit import CopyWarning, __version__
 
-__all__ = ["CopyWarning", "__version__"]
+# name -> the submodule that defines it, imported on first access (PEP 562).
+_LAZY = {
+    "nn": "embedkit.nn",
+    "optim": "embedkit.optim",
+    "torch": "embedkit.torch",
+    "KeyedVectors": "embedkit.keyed_vectors",
+    "Word2Vec": "embedkit.word2vec",
+    "train_supervised": "embedkit.fasttext",
+    "load_model": "embedkit.fasttext",
+    "Recommender": "embedkit.recommender",
+}
+
+__all__ = ["CopyWarning", "__version__", *_LAZY]
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'embedkit' has no attribute '{name}'")
+    value = importlib.import_module(module)
+    if name not in ("nn", "optim", "torch"):
+        value = getattr(value, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
