@@ -1,0 +1,140 @@
+"""Timing harness of the Python benchmarks: interleaved samples, medians, the machine's state.
+
+The machine these benchmarks run on is shared and noisy, so two implementations are never timed
+in separate phases: each sample times a few steps of every side back to back, the order
+alternating from one sample to the next, and the ratio is taken per sample (both sides saw the
+same load) before its median is reported.
+"""
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import time
+
+
+def interleaved(sides, samples, per_sample, warmup):
+    """Times `sides` ({name: step()}) in `samples` rounds of `per_sample` calls each.
+
+    Every side first runs `warmup` untimed calls. Round r runs the sides in order when r is even
+    and in reverse order when r is odd. Returns {name: [seconds per call, one per round]}.
+    """
+    for step in sides.values():
+        for _ in range(warmup):
+            step()
+    names = list(sides)
+    seconds = {name: [] for name in names}
+    for r in range(samples):
+        for name in (names if r % 2 == 0 else names[::-1]):
+            step = sides[name]
+            start = time.perf_counter()
+            for _ in range(per_sample):
+                step()
+            seconds[name].append((time.perf_counter() - start) / per_sample)
+    return seconds
+
+
+def summary(values):
+    """Median, min and max of a list of numbers."""
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def ratios(baseline, contender):
+    """Per-round ratios baseline / contender of two interleaved lists of times (> 1: the
+    contender is faster)."""
+    return [b / c for b, c in zip(baseline, contender)]
+
+
+def load_average():
+    return list(os.getloadavg())
+
+
+def machine():
+    """What the figures depend on: the CPU, the libraries, the commit."""
+    info = {"python": platform.python_version(), "cpus": os.cpu_count()}
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        for line in lscpu.splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("Model name", "CPU family", "L3 cache"):
+                info[key.strip()] = value.strip()
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    try:
+        info["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"],
+                                        capture_output=True, text=True, check=True,
+                                        cwd=os.path.dirname(os.path.abspath(__file__))
+                                        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    import torch  # noqa: PLC0415 (the benchmarks import it anyway; kept local for clarity)
+    info["torch"] = torch.__version__
+    try:
+        import embedkit  # noqa: PLC0415
+        info["embedkit"] = embedkit.__version__
+    except ImportError:
+        info["embedkit"] = None
+    info["blas"] = loaded_blas()
+    info["mem_available_gib"] = available_memory_gib()
+    return info
+
+
+def loaded_blas():
+    """The BLAS library this process loaded (torch's dense layers run on it): Debian's default
+    /usr/lib/x86_64-linux-gnu/blas/libblas.so.3 is the unoptimised reference BLAS."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "blas" in line.rsplit("/", 1)[-1]}
+    except OSError:
+        return None
+    names = sorted(os.path.basename(p) for p in paths)
+    if any("openblas" in n for n in names):
+        return "OpenBLAS (" + ", ".join(n for n in names if "openblas" in n) + ")"
+    return ", ".join(names) + (" (reference BLAS)" if names == ["libblas.so.3.11.0"] or any(
+        "/blas/" in p for p in paths) else "")
+
+
+def available_memory_gib():
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 2**20
+    except OSError:
+        pass
+    return None
+
+
+def peak_rss_gib():
+    """This process's peak resident memory (VmHWM)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 2**20
+    except OSError:
+        pass
+    return None
+
+
+def write_json(path, data):
+    if path:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w") as f:
+            json.dump(data, f, indent=1)
+
+
+def write_text(path, text):
+    if path:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+
+
+def markdown_table(header, rows, align=None):
+    """A GitHub Markdown table; `align` holds '---' or '---:' per column."""
+    align = align or ["---"] * len(header)
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
