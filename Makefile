@@ -10,7 +10,7 @@ CMAKE_GEN  := -G Ninja
 REQUIRE_ORACLES ?= OFF
 TEST_FLAGS := -DEMBEDKIT_BUILD_TESTS=ON -DEMBEDKIT_REQUIRE_ORACLES=$(REQUIRE_ORACLES)
 
-.PHONY: all deps configure build demo test test-release test-asan test-tsan bench bench-word2vec format format-check install python-install clean
+.PHONY: all deps configure build demo test test-release test-asan test-tsan bench bench-word2vec bench-python format format-check install python-install clean
 
 all: build
 
@@ -95,6 +95,41 @@ bench-word2vec: deps
 	cmake --build $(BENCH_BUILD) --target embedkit_cli -j $(JOBS)
 	python3 bench/word2vec/run.py --embedkit $(BENCH_BUILD)/tools/embedkit/embedkit \
 	  --eval-dir $(EVAL_DIR) --work $(BENCH_BUILD)/word2vec --json $(BENCH_BUILD)/word2vec/runs.json $(W2V_ARGS)
+
+# Training inside PyTorch from Python (bench/python): torch.nn.EmbeddingBag(sparse=True) +
+# torch.optim against embedkit.torch's fused modules on a DLRM-style and a fastText-style model,
+# then the per-call overhead of a tiny lookup (a few minutes, up to 6 GiB of memory;
+# PY_BENCH_ARGS=--quick: under a minute). JSON and Markdown go to $(BENCH_BUILD)/results.
+# torch's dense layers use Debian's OpenBLAS (libopenblas0-openmp, fetched with `apt-get download`
+# and unpacked into $(BENCH_BUILD)/openblas, nothing installed): Debian's default libblas.so.3
+# is the reference BLAS, ~18x slower on the MLP, which would hide the embeddings' time.
+# BLAS=system keeps the system's. OMP_WAIT_POLICY=passive: with OpenMP's default spin-waiting,
+# two threads on two shared cores made one MLP step 6x slower than one thread (65 vs 11 ms).
+PYTHON ?= /usr/bin/python3
+BLAS ?= openblas
+PY_BENCH_THREADS ?= 1,2
+PY_BENCH_ARGS ?=
+OPENBLAS_DIR = $(BENCH_BUILD)/openblas/usr/lib/x86_64-linux-gnu/openblas-openmp
+PY_BENCH_ENV = PYTHONPATH=$(abspath $(BENCH_BUILD))/python OMP_WAIT_POLICY=passive \
+  $(if $(filter openblas,$(BLAS)),LD_LIBRARY_PATH=$(abspath $(OPENBLAS_DIR)))
+bench-python:
+	@scripts/install-deps python
+	cmake -S . -B $(BENCH_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DEMBEDKIT_PYTHON=ON \
+	  -DPython3_EXECUTABLE=$(PYTHON) -DEMBEDKIT_BUILD_TESTS=OFF
+	cmake --build $(BENCH_BUILD) --target embedkit_python -j $(JOBS)
+	if [ "$(BLAS)" = openblas ] && [ ! -e $(OPENBLAS_DIR)/libblas.so.3 ]; then \
+	  rm -rf $(BENCH_BUILD)/openblas && mkdir -p $(BENCH_BUILD)/openblas && \
+	  cd $(BENCH_BUILD)/openblas && apt-get download libopenblas0-openmp && \
+	  dpkg-deb -x libopenblas0-openmp_*.deb .; fi
+	mkdir -p $(BENCH_BUILD)/results
+	cd bench/python && $(PY_BENCH_ENV) $(PYTHON) train_step.py --threads $(PY_BENCH_THREADS) \
+	  --json $(abspath $(BENCH_BUILD))/results/train_step.json \
+	  --markdown $(abspath $(BENCH_BUILD))/results/train_step.md $(PY_BENCH_ARGS)
+	cd bench/python && $(PY_BENCH_ENV) $(PYTHON) call_overhead.py \
+	  --json $(abspath $(BENCH_BUILD))/results/call_overhead.json \
+	  --markdown $(abspath $(BENCH_BUILD))/results/call_overhead.md \
+	  $(filter --quick,$(PY_BENCH_ARGS))
+	@echo "bench-python: results in $(BENCH_BUILD)/results (train_step.md, call_overhead.md)"
 
 # Every C++ and CUDA source of the project (.clang-format): the library, its tests, the command,
 # the benchmarks and the examples.

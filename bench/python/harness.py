@@ -76,6 +76,7 @@ def machine():
     except ImportError:
         info["embedkit"] = None
     info["blas"] = loaded_blas()
+    info["OMP_WAIT_POLICY"] = os.environ.get("OMP_WAIT_POLICY")
     info["mem_available_gib"] = available_memory_gib()
     return info
 

@@ -131,6 +131,10 @@ def run_case(model, optimizer, cfg, threads, contender):
                                                        trainers[names[1]].bags.weights()),
     }
     result["phases"] = phase_breakdown(trainers, batches, steps=max(3, cfg["samples"] // 2))
+    # Amdahl's bound: the ratio if the contender's embeddings took no time at all.
+    phases = result["phases"][names[0]]
+    dense = phases["dense forward + backward"] + phases["dense optimizer step"]
+    result["ratio_ceiling"] = sum(phases.values()) / dense
     result["peak_rss_gib"] = harness.peak_rss_gib()
     return result
 
@@ -161,7 +165,7 @@ def describe(r):
 def markdown(results, info, command):
     out = [f"Command: `{command}`\n",
            f"Machine: {info.get('Model name', '?')}, {info['cpus']} CPUs; torch {info['torch']} with "
-           f"{info['blas']}, "
+           f"{info['blas']} (OMP_WAIT_POLICY={info['OMP_WAIT_POLICY']}), "
            f"embedkit {info['embedkit']}, commit {info.get('commit', '?')}; load average "
            f"{', '.join(f'{x:.1f}' for x in info['load_start'])} at the start, "
            f"{', '.join(f'{x:.1f}' for x in info['load_end'])} at the end; wall time "
@@ -180,13 +184,15 @@ def markdown(results, info, command):
                      f"{r['ratio']['max']:.2f})",
                      f"{loss[a]['first']:.4f} → {loss[a]['last_sample_mean']:.4f}",
                      f"{loss[b]['first']:.4f} → {loss[b]['last_sample_mean']:.4f}",
-                     f"{r['max_weight_difference']:.1e}"])
+                     f"{r['max_weight_difference']:.1e}", f"{r['ratio_ceiling']:.1f}x"])
     a, b = results[0]["sides"]
     out.append(harness.markdown_table(
         ["model", "optimizer", "threads", "tables", f"{a} steps/s", f"{b} steps/s",
          f"{a} time / {b} time (min-max)", f"{a} loss first → last", f"{b} loss first → last",
-         "max abs weight diff"],
-        rows, ["---", "---", "---:", "---", "---:", "---:", "---:", "---", "---", "---:"]))
+         "max abs weight diff", "ceiling"],
+        rows, ["---", "---", "---:", "---", "---:", "---:", "---:", "---", "---", "---:", "---:"]))
+    out.append("\nceiling: the ratio if the embeddings took no time at all (the torch step's time "
+               "over its dense part's, from the phases below).\n")
     out.append("\nWhere the time goes (median ms per phase of one step, same steps on both sides):"
                "\n")
     phase_rows = []
