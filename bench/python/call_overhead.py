@@ -63,9 +63,11 @@ def variants(rows, dim, ids_count, bag):
     try:
         import embedkit_side  # noqa: PLC0415
         modules = embedkit_side.tiny_modules(weight)
-    except (ImportError, AttributeError) as e:
+    except ImportError as e:
         print(f"embedkit.torch not available ({e})", file=sys.stderr)
         return out
+    out["embedkit.torch.embedding_bag"] = (
+        "functional", lambda: embedkit_side.ekt.embedding_bag(ids, weight, offsets))
     for name, module in modules.items():
         out[f"{name}"] = ("module", lambda m=module: m(ids, offsets))
         out[f"{name}, no_grad"] = ("module, no_grad", no_grad(module))
@@ -110,12 +112,7 @@ def main():
     repeat = args.repeat or (7 if args.quick else 25)
     ids_count, bag = 16, 4
 
-    torch.set_num_threads(args.threads)
-    try:
-        import embedkit_side  # noqa: PLC0415
-        embedkit_side.set_threads(args.threads)
-    except ImportError:
-        pass
+    harness.use_cores(args.threads)
     info = harness.machine()
     info["load_start"] = harness.load_average()
     start = time.perf_counter()

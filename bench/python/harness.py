@@ -46,6 +46,25 @@ def ratios(baseline, contender):
     return [b / c for b, c in zip(baseline, contender)]
 
 
+def use_cores(threads):
+    """Runs this process on its first `threads` cores, with torch.set_num_threads(threads).
+
+    embedkit's Python module has no call to set its kernels' thread count (its pool starts
+    std::thread::hardware_concurrency() threads), so every thread of the process (those it has
+    now, and those started later, which inherit the setting) is pinned to `threads` cores: both
+    sides then compute on the same cores. Returns the cores.
+    """
+    import torch  # noqa: PLC0415
+    torch.set_num_threads(threads)
+    cores = list(range(os.cpu_count()))[:threads]
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            os.sched_setaffinity(int(tid), cores)
+        except ProcessLookupError:  # a thread that has just ended
+            pass
+    return cores
+
+
 def load_average():
     return list(os.getloadavg())
 

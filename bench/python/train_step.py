@@ -80,13 +80,6 @@ def build_text(cfg, optimizer):
 BUILDERS = {"dlrm": build_dlrm, "text": build_text}
 
 
-def set_threads(threads, contender):
-    torch.set_num_threads(threads)
-    if contender == "embedkit":
-        import embedkit_side  # noqa: PLC0415
-        embedkit_side.set_threads(threads)
-
-
 def max_weight_difference(a, b):
     return max(float((x.detach() - y.detach()).abs().max()) for x, y in zip(a, b))
 
@@ -101,7 +94,7 @@ def run_case(model, optimizer, cfg, threads, contender):
                                       own=True),
     }
     del weights
-    set_threads(threads, contender)
+    cores = harness.use_cores(threads)
     batches = data.batches
     losses = {name: [] for name in names}
 
@@ -118,7 +111,7 @@ def run_case(model, optimizer, cfg, threads, contender):
     steps_per_s = {name: [1.0 / s for s in values] for name, values in seconds.items()}
     ratio = harness.ratios(seconds[names[0]], seconds[names[1]])
     result = {
-        "model": model, "optimizer": optimizer, "lr": lr, "threads": threads, "shape": shape,
+        "model": model, "optimizer": optimizer, "lr": lr, "threads": threads, "cores": cores, "shape": shape,
         "samples": cfg["samples"], "steps_per_sample": cfg["per_sample"],
         "warmup_steps": cfg["warmup"], "sides": names,
         "steps_per_s": {name: harness.summary(v) for name, v in steps_per_s.items()},

@@ -1,0 +1,58 @@
+"""embedkit's side of the Python benchmarks: the fused modules of embedkit.torch, as a user
+swapping them into a PyTorch model would write them.
+"""
+
+import torch
+
+import embedkit.torch as ekt
+
+# The benchmark's optimizer names -> embedkit.torch's (torch.optim's update rules).
+FUSED_OPTIMIZER = {"sgd": "sgd", "adagrad": "adagrad", "sparse_adam": "sparse_adam"}
+
+
+class EmbedkitBags(torch.nn.Module):
+    """The embeddings of a benchmark model in embedkit: one `FusedEmbeddingBag` for one table,
+    a `FusedEmbeddingBagCollection` for several; forward returns the pooled rows concatenated,
+    as models.TorchBags does.
+
+    `weights` are taken over: a single table is shared (from_pretrained), several are copied
+    into the collection's tables one at a time, each dropped from the list once copied, so that
+    no more than one extra table is alive.
+    """
+
+    def __init__(self, weights, mode, optimizer, lr):
+        super().__init__()
+        kwargs = dict(optimizer=FUSED_OPTIMIZER[optimizer], optimizer_kwargs={"lr": lr})
+        if len(weights) == 1:
+            self.single = ekt.FusedEmbeddingBag.from_pretrained(weights.pop(),
+                                                                mode=mode, **kwargs)
+            self.collection = None
+            return
+        self.single = None
+        rows, dim = weights[0].shape
+        self.collection = ekt.FusedEmbeddingBagCollection(
+            [ekt.EmbeddingBagConfig(rows, dim, name=f"t{i}", mode=mode)
+             for i in range(len(weights))], **kwargs)
+        for table in self.collection.embedding_bags.values():
+            with torch.no_grad():
+                table.weight.copy_(weights.pop(0))
+
+    def forward(self, features):
+        if self.single is not None:
+            return self.single(features[0].ids, features[0].offsets)
+        return self.collection([(f.ids, f.offsets) for f in features])
+
+    def weights(self):
+        if self.single is not None:
+            return [self.single.weight]
+        return [table.weight for table in self.collection.embedding_bags.values()]
+
+
+def tiny_modules(weight):
+    """embedkit.torch's modules over copies of `weight` (mode 'mean'), for call_overhead.py."""
+    return {
+        "embedkit.torch.EmbeddingBag": ekt.EmbeddingBag.from_pretrained(weight.clone(),
+                                                                         freeze=False),
+        "embedkit.torch.FusedEmbeddingBag (sgd)": ekt.FusedEmbeddingBag.from_pretrained(
+            weight.clone(), optimizer="sgd", optimizer_kwargs={"lr": 0.01}),
+    }
