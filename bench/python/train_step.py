@@ -38,10 +38,10 @@ import synthetic
 
 FULL = {
     "dlrm": dict(rows=1_000_000, adagrad_rows=500_000, tables=8, dim=64, bag=20, batch=2048,
-                 hidden=[256], batches=32, samples=10, per_sample=2, warmup=3,
+                 hidden=[256], batches=32, samples=16, per_sample=2, warmup=3,
                  lr={"sgd": 0.01, "adagrad": 0.01}),
     "text": dict(words=200_000, buckets=2_000_000, dim=100, classes=4, batch=256, batches=64,
-                 samples=10, per_sample=20, warmup=10,
+                 samples=16, per_sample=20, warmup=10,
                  lr={"sgd": 0.5, "adagrad": 0.1, "sparse_adam": 0.001}),
 }
 QUICK = {
