@@ -56,8 +56,9 @@ def assert_bitwise(what, actual, expected):
     assert actual.dtype.itemsize == expected.dtype.itemsize, f"{what}: dtypes differ"
     bits = np.dtype(f"u{actual.dtype.itemsize}")
     differ = np.flatnonzero(actual.view(bits) != expected.view(bits))
-    assert differ.size == 0, (f"{what}: {differ.size} elements differ bitwise, first at "
-                              f"{differ[0]}: {actual.flat[differ[0]]} vs {expected.flat[differ[0]]}")
+    first = differ[0] if differ.size else None
+    assert differ.size == 0, (f"{what}: {differ.size} elements differ bitwise, first at {first}: "
+                              f"{actual.flat[first]} vs {expected.flat[first]}")
 
 
 def assert_close(what, actual, expected, dtype, magnitude=None):
