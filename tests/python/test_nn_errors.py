@@ -241,3 +241,20 @@ def test_unknown_ids_policies_are_explicit():
     hashed = F.embedding(np.array([100, 100]), w, unknown_ids="hash")
     np.testing.assert_array_equal(hashed[0], hashed[1])
     assert any((hashed[0] == row).all() for row in w)
+
+
+def test_torch_tables_and_inputs_follow_the_same_rules(torch):
+    table = torch.from_numpy(big_table(6, 8))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        F.embedding(torch.tensor([1]), table[:, ::2], max_norm=1.0)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        nn.Embedding(8, 6, _weight=table.t())
+    with pytest.raises(TypeError):
+        F.embedding(torch.tensor([1.0]), table)
+    with pytest.raises(TypeError):
+        F.embedding(torch.tensor([1]), table.double())
+    ids = torch.tensor([[1, 9], [2, 9]])[:, 0]  # strided
+    with pytest.warns(embedkit.CopyWarning, match="ids"):
+        out = F.embedding(ids, table)
+    np.testing.assert_array_equal(out, table[[1, 2]].numpy())
+    np.testing.assert_array_equal(table.numpy(), big_table(6, 8))
