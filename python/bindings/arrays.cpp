@@ -23,6 +23,11 @@ bool is_ndarray(py::handle obj) {
   return py::isinstance<py::array>(obj);
 }
 
+bool is_torch_tensor(py::handle obj) {
+  const auto module = py::str(py::type::of(obj).attr("__module__")).cast<std::string>();
+  return module == "torch" || module.rfind("torch.", 0) == 0;
+}
+
 // numpy.from_dlpack on a PyTorch tensor (or any producer), readying torch's special cases.
 ArrayArg from_dlpack(py::handle obj, std::string_view what) {
   py::object tensor = py::reinterpret_borrow<py::object>(obj);
@@ -35,12 +40,24 @@ ArrayArg from_dlpack(py::handle obj, std::string_view what) {
     tensor = tensor.attr("view")(py::module_::import("torch").attr("int16"));
     out.bfloat16 = true;
   }
+  py::array view;
   try {
-    out.array = py::module_::import("numpy").attr("from_dlpack")(tensor);
+    view = py::module_::import("numpy").attr("from_dlpack")(tensor);
   } catch (py::error_already_set& e) {
     throw TypeError(where(what) + "cannot be read without a copy through DLPack (" +
                     std::string(e.what()) + ")");
   }
+  if (!is_torch_tensor(tensor)) {
+    out.array = view;
+    return out;
+  }
+  // NumPy marks every DLPack import read-only (the protocol carries no such flag), but a
+  // PyTorch tensor is writeable, and a table given as one must be written in place (max_norm,
+  // training) as torch's own t.numpy() allows. The same memory, writeable, kept alive by the
+  // tensor (the array's base).
+  std::vector<py::ssize_t> shape(view.shape(), view.shape() + view.ndim());
+  std::vector<py::ssize_t> strides(view.strides(), view.strides() + view.ndim());
+  out.array = py::array(view.dtype(), shape, strides, view.data(), tensor);
   return out;
 }
 
