@@ -198,3 +198,26 @@ def test_fused_backward_step_for_embedding_and_errors():
     np.testing.assert_array_equal(w, before)
     with pytest.raises(TypeError, match="Embedding"):
         embedkit.optim.fused_backward_step(object(), ids, None, opt)
+
+
+def test_embedkit_nn_modules_are_parameters_and_fuse():
+    emb = embedkit.nn.EmbeddingBag(100, 8, mode="sum", padding_idx=0)
+    opt = embedkit.optim.SparseAdam([emb], lr=0.1)
+    assert opt.param_names == ["weight"]
+    ids = np.array([[0, 5], [6, 5]])
+    before = emb.weight.copy()
+    out = emb(ids)
+    embedkit.optim.fused_backward_step(emb, ids, None, np.ones_like(out), opt)
+    changed = (emb.weight != before).any(1)
+    assert list(np.nonzero(changed)[0]) == [5, 6]  # the padding row 0 never moves
+
+
+def test_help_texts_and_stub_cover_the_public_api():
+    import pathlib
+
+    stub = (pathlib.Path(embedkit.optim.__file__).parent / "optim.pyi").read_text()
+    for name in embedkit.optim.__all__:
+        assert getattr(embedkit.optim, name).__doc__, name
+        assert f"class {name}" in stub or f"def {name}(" in stub, name
+    assert "lr_decay" in embedkit.optim.Adagrad.__doc__
+    assert "state" in embedkit.optim.Optimizer.state_dict.__doc__

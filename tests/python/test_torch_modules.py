@@ -231,7 +231,8 @@ def test_functional_forms_equal_torchs(torch):
     out = et.embedding_bag(ids, weight, offsets, mode="sum")
     ref = torch.nn.functional.embedding_bag(ids, weight, offsets, mode="sum")
     torch.testing.assert_close(out, ref, rtol=0, atol=0)
-    torch.testing.assert_close(et.embedding(ids, weight), torch.nn.functional.embedding(ids, weight))
+    torch.testing.assert_close(et.embedding(ids, weight),
+                               torch.nn.functional.embedding(ids, weight))
 
 
 def test_errors_are_pythons_and_change_nothing(torch):
@@ -264,3 +265,18 @@ def test_state_dict_is_torchs(torch):
     ours.load_state_dict(theirs.state_dict())
     ids = torch.tensor([[1, 2]])
     torch.testing.assert_close(ours(ids), theirs(ids))
+
+
+def test_help_texts_and_stubs_cover_the_public_api(torch):
+    import pathlib
+
+    import embedkit.torch as et
+
+    package = pathlib.Path(et.__file__).parent
+    stubs = "".join(p.read_text() for p in package.glob("*.pyi"))
+    for name in et.__all__:
+        obj = getattr(et, name)
+        assert obj.__doc__ and len(obj.__doc__) > 200, name
+        assert name in stubs, name
+    assert "optimizer_kwargs" in et.FusedEmbeddingBag.__doc__
+    assert "import embedkit.torch" in et.__doc__  # the usage example
