@@ -418,3 +418,25 @@ def test_the_fused_backward_releases_the_gil(torch):
     inside = [t for t in ticks if start + margin < t < end - margin]
     assert end - start > 0.01, "the step was too quick to tell"
     assert inside, "no Python ran while the fused backward ran: the GIL was held"
+
+
+def test_copies_and_pickles_of_a_fused_module_train_on_their_own(torch):
+    import pickle
+
+    import embedkit.torch as et
+
+    bag = et.FusedEmbeddingBag(30, 4, mode="sum", optimizer="sparse_adam",
+                               optimizer_kwargs={"lr": 0.1})
+    ids = torch.tensor([[1, 2], [2, 3]])
+    bag(ids).sum().backward()
+    clone = copy.deepcopy(bag)
+    restored = pickle.loads(pickle.dumps(bag))  # torch.save(model) pickles the module
+    for other in (clone, restored):
+        assert other.weight.data_ptr() != bag.weight.data_ptr()
+        assert other.table.weight.__array_interface__["data"][0] == other.weight.data_ptr()
+        assert other.optimizer.state_dict().keys() == bag.optimizer.state_dict().keys()
+    for module in (bag, clone, restored):
+        module(ids).sum().backward()
+    assert torch.equal(clone.weight, bag.weight) and torch.equal(restored.weight, bag.weight)
+    plain = copy.deepcopy(et.EmbeddingBag(10, 3))
+    assert torch.equal(plain(torch.tensor([[1]])), plain.weight[1:2].detach())

@@ -30,7 +30,16 @@ def table_view(module):
     return cache[2]
 
 
-class Embedding(torch.nn.Embedding):
+class _TableView:
+    """Copies and pickles of a module leave the NumPy view out (a copy makes its own)."""
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_embedkit_view", None)
+        return state
+
+
+class Embedding(_TableView, torch.nn.Embedding):
     """torch.nn.Embedding whose forward and backward run in embedkit.
 
     A drop-in replacement: the same constructor (``num_embeddings, embedding_dim,
@@ -60,7 +69,7 @@ class Embedding(torch.nn.Embedding):
             self.scale_grad_by_freq, self.sparse))
 
 
-class EmbeddingBag(torch.nn.EmbeddingBag):
+class EmbeddingBag(_TableView, torch.nn.EmbeddingBag):
     """torch.nn.EmbeddingBag whose forward and backward run in embedkit.
 
     A drop-in replacement: the same constructor (``num_embeddings, embedding_dim,
