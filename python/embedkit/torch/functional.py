@@ -32,6 +32,11 @@ def index_array(ids, what="input"):
     """Ids or offsets as a contiguous NumPy array (None stays None), as PyTorch takes them."""
     if ids is None:
         return None
+    if type(ids) is torch.Tensor and ids.is_contiguous() and not ids.requires_grad:
+        try:
+            return ids.numpy()  # the common case, in a microsecond
+        except TypeError:  # another device: said below
+            pass
     if type(ids) is not torch.Tensor:
         ids = torch.as_tensor(ids)
     if ids.device.type != "cpu":
