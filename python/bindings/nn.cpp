@@ -58,6 +58,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "arrays.hpp"
@@ -109,6 +110,12 @@ nn::UnknownIds unknown_ids_of(py::object policy) {
   throw TypeError("unknown_ids must be None, 'error', 'hash' or a row index");
 }
 
+// An input that must be given (ids, grad_output): None is a TypeError, as for a table.
+Tensor required_input(const py::object& obj, std::string_view what, bool bfloat16 = false) {
+  if (obj.is_none()) throw TypeError(std::string(what) + ": expected an array, got None");
+  return input_tensor(obj, what, bfloat16);
+}
+
 // A table's gradient as arrays: dense, or PyTorch's (indices [1, nnz], values [nnz, D]).
 py::object grad_to_python(const nn::WeightGrad& grad) {
   if (!grad.is_sparse()) return to_array(grad.dense());
@@ -129,7 +136,7 @@ py::object embedding(py::object ids_obj, py::object weight_obj, OptInt padding_i
                      OptDouble max_norm, double norm_type, bool scale_grad_by_freq, bool sparse,
                      py::object out_obj, bool bfloat16, py::object unknown_ids) {
   Tensor weight = borrow_table(weight_obj, "weight", bfloat16);
-  const Tensor ids = input_tensor(ids_obj, "ids");
+  const Tensor ids = required_input(ids_obj, "ids");
   const auto options = nn::EmbeddingFuncOptions()
                            .padding_idx(padding_idx)
                            .max_norm(max_norm)
@@ -156,9 +163,8 @@ py::object embedding(py::object ids_obj, py::object weight_obj, OptInt padding_i
 py::object embedding_backward(py::object ids_obj, py::object grad_obj, std::int64_t num_embeddings,
                               OptInt padding_idx, bool scale_grad_by_freq, bool sparse,
                               bool bfloat16, py::object unknown_ids) {
-  const Tensor ids = input_tensor(ids_obj, "ids");
-  const Tensor grad_output = input_tensor(grad_obj, "grad_output", bfloat16);
-  if (!grad_output.defined()) throw ValueError("grad_output: expected an array, got None");
+  const Tensor ids = required_input(ids_obj, "ids");
+  const Tensor grad_output = required_input(grad_obj, "grad_output", bfloat16);
   const auto options = nn::EmbeddingFuncOptions()
                            .padding_idx(padding_idx)
                            .scale_grad_by_freq(scale_grad_by_freq)
@@ -194,7 +200,7 @@ py::object embedding_bag(py::object ids_obj, py::object weight_obj, py::object o
                          py::object unknown_ids) {
   Tensor weight = borrow_table(weight_obj, "weight", bfloat16);
   const bool bf16 = weight.dtype() == DType::BFloat16;
-  const Tensor ids = input_tensor(ids_obj, "ids");
+  const Tensor ids = required_input(ids_obj, "ids");
   const Tensor offsets = input_tensor(offsets_obj, "offsets");
   const Tensor psw = input_tensor(psw_obj, "per_sample_weights", bf16);
   const auto options = bag_options(mode, max_norm, norm_type, scale_grad_by_freq, sparse,
@@ -224,10 +230,9 @@ py::object embedding_bag_backward(py::object ids_obj, py::object weight_obj, py:
   // (what input_tensor would make of a non-contiguous one) is never wanted.
   const Tensor weight = borrow_table(weight_obj, "weight", bfloat16);
   const bool bf16 = weight.dtype() == DType::BFloat16;
-  const Tensor ids = input_tensor(ids_obj, "ids");
+  const Tensor ids = required_input(ids_obj, "ids");
   const Tensor offsets = input_tensor(offsets_obj, "offsets");
-  const Tensor grad_output = input_tensor(grad_obj, "grad_output", bf16);
-  if (!grad_output.defined()) throw ValueError("grad_output: expected an array, got None");
+  const Tensor grad_output = required_input(grad_obj, "grad_output", bf16);
   const Tensor psw = input_tensor(psw_obj, "per_sample_weights", bf16);
   const auto options = bag_options(mode, max_norm, norm_type, scale_grad_by_freq, sparse,
                                    include_last_offset, padding_idx, unknown_ids);
@@ -323,7 +328,7 @@ from N(0, 1) with embedkit's default generator (manual_seed) and its padding row
   cls.def(
       "forward",
       [](nn::Embedding& self, py::object ids_obj) {
-        const Tensor ids = input_tensor(ids_obj, "ids");
+        const Tensor ids = required_input(ids_obj, "ids");
         Tensor out;
         {
           py::gil_scoped_release release;
@@ -336,8 +341,8 @@ from N(0, 1) with embedkit's default generator (manual_seed) and its padding row
       "backward",
       [](const nn::Embedding& self, py::object ids_obj, py::object grad_obj) {
         const bool bf16 = self.weight().dtype() == DType::BFloat16;
-        const Tensor ids = input_tensor(ids_obj, "ids");
-        const Tensor grad_output = input_tensor(grad_obj, "grad_output", bf16);
+        const Tensor ids = required_input(ids_obj, "ids");
+        const Tensor grad_output = required_input(grad_obj, "grad_output", bf16);
         nn::WeightGrad grad;
         {
           py::gil_scoped_release release;
@@ -405,7 +410,7 @@ Low-level class: embedkit.nn.EmbeddingBag wraps it with PyTorch's argument handl
       "forward",
       [](nn::EmbeddingBag& self, py::object ids_obj, py::object offsets_obj, py::object psw_obj) {
         const bool bf16 = self.weight().dtype() == DType::BFloat16;
-        const Tensor ids = input_tensor(ids_obj, "ids");
+        const Tensor ids = required_input(ids_obj, "ids");
         const Tensor offsets = input_tensor(offsets_obj, "offsets");
         const Tensor psw = input_tensor(psw_obj, "per_sample_weights", bf16);
         Tensor out;
@@ -422,9 +427,9 @@ Low-level class: embedkit.nn.EmbeddingBag wraps it with PyTorch's argument handl
       [](const nn::EmbeddingBag& self, py::object ids_obj, py::object offsets_obj,
          py::object grad_obj, py::object psw_obj) {
         const bool bf16 = self.weight().dtype() == DType::BFloat16;
-        const Tensor ids = input_tensor(ids_obj, "ids");
+        const Tensor ids = required_input(ids_obj, "ids");
         const Tensor offsets = input_tensor(offsets_obj, "offsets");
-        const Tensor grad_output = input_tensor(grad_obj, "grad_output", bf16);
+        const Tensor grad_output = required_input(grad_obj, "grad_output", bf16);
         const Tensor psw = input_tensor(psw_obj, "per_sample_weights", bf16);
         nn::EmbeddingBagGrad grad;
         {

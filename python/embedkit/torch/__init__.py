@@ -46,8 +46,6 @@ copies; outputs are tensors over embedkit's buffers. Tables live on the CPU. The
 releases the GIL, so it runs from any thread, autograd's included.
 """
 
-import torch as _torch  # noqa: F401 (fails early, with torch's message, when torch is missing)
-
 from embedkit.torch.collection import EmbeddingBagConfig, FusedEmbeddingBagCollection
 from embedkit.torch.functional import embedding, embedding_bag
 from embedkit.torch.fused import FusedEmbedding, FusedEmbeddingBag

@@ -32,11 +32,18 @@ def index_array(ids, what="input"):
     """Ids or offsets as a contiguous NumPy array (None stays None), as PyTorch takes them."""
     if ids is None:
         return None
-    if not isinstance(ids, torch.Tensor):
+    if type(ids) is torch.Tensor and ids.is_contiguous() and not ids.requires_grad:
+        try:
+            return ids.numpy()  # the common case, in a microsecond
+        except TypeError:  # another device: said below
+            pass
+    if type(ids) is not torch.Tensor:
         ids = torch.as_tensor(ids)
     if ids.device.type != "cpu":
         raise ValueError(f"{what} must be on the CPU (embedkit is a CPU library), got {ids.device}")
-    return ids.detach().contiguous().numpy()
+    if ids.requires_grad:
+        ids = ids.detach()
+    return ids.contiguous().numpy()
 
 
 def check_table(weight):
@@ -55,30 +62,47 @@ def gradient_tensor(grad, shape, dtype):
     return as_tensor(grad, dtype)
 
 
-class _EmbeddingFunction(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, weight, ids, options):
-        out = _embedkit.embedding(ids, as_array(weight), bfloat16=weight.dtype == torch.bfloat16,
-                                  **options)
-        ctx.ids, ctx.options = ids, options
-        ctx.table_shape, ctx.table_dtype = weight.shape, weight.dtype
-        return as_tensor(out, weight.dtype)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        options = ctx.options
-        grad = _embedkit.embedding_backward(
-            ctx.ids, as_array(grad_output.contiguous()), ctx.table_shape[0],
-            padding_idx=options["padding_idx"], scale_grad_by_freq=options["scale_grad_by_freq"],
-            sparse=options["sparse"], bfloat16=ctx.table_dtype == torch.bfloat16)
-        return gradient_tensor(grad, ctx.table_shape, ctx.table_dtype), None, None
+def _bf16(dtype):
+    """The keyword that says a table's int16 bits are bfloat16 (none for other tables)."""
+    return _BF16 if dtype == torch.bfloat16 else _NO_KWARGS
 
 
-def _padding_row(padding_idx, num_embeddings):
+_BF16 = {"bfloat16": True}
+_NO_KWARGS = {}
+
+
+def padding_row(padding_idx, num_embeddings):
     """torch's normalisation of padding_idx (negative counts from the end)."""
     if padding_idx is not None and padding_idx < 0:
         return padding_idx + num_embeddings
     return padding_idx
+
+
+# The options tuples below are passed positionally (a keyword call costs a microsecond more):
+# embedding's (padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse) and
+# embedding_bag's (mode, max_norm, norm_type, scale_grad_by_freq, sparse, include_last_offset,
+# padding_idx), in _embedkit's order.
+
+
+def embedding_forward(ids, table, options, dtype):
+    """embedkit's lookup over NumPy arrays, as a tensor (no autograd)."""
+    return as_tensor(_embedkit.embedding(ids, table, *options, **_bf16(dtype)), dtype)
+
+
+class _EmbeddingFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, weight, table, ids, options):
+        ctx.ids, ctx.options = ids, options
+        ctx.table_shape, ctx.table_dtype = weight.shape, weight.dtype
+        return embedding_forward(ids, table, options, weight.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        padding_idx, _, _, scale_grad_by_freq, sparse = ctx.options
+        grad = _embedkit.embedding_backward(
+            ctx.ids, as_array(grad_output.contiguous()), ctx.table_shape[0], padding_idx,
+            scale_grad_by_freq, sparse, **_bf16(ctx.table_dtype))
+        return gradient_tensor(grad, ctx.table_shape, ctx.table_dtype), None, None, None
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
@@ -91,41 +115,44 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     reaches ``weight`` through autograd (sparse COO with ``sparse=True``).
     """
     check_table(weight)
-    ids = index_array(input)
-    options = dict(padding_idx=_padding_row(padding_idx, weight.shape[0]), max_norm=max_norm,
-                   norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
-    if torch.is_grad_enabled() and weight.requires_grad:
-        return _EmbeddingFunction.apply(weight, ids, options)
-    out = _embedkit.embedding(ids, as_array(weight), bfloat16=weight.dtype == torch.bfloat16,
-                              **options)
-    return as_tensor(out, weight.dtype)
+    return embedding_call(weight, as_array(weight), index_array(input), (
+        padding_row(padding_idx, weight.shape[0]), max_norm, norm_type, scale_grad_by_freq,
+        sparse))
+
+
+def embedding_call(weight, table, ids, options):
+    """The lookup of ``ids`` in ``weight`` (``table`` its NumPy view), with autograd."""
+    if weight.requires_grad and torch.is_grad_enabled():
+        return _EmbeddingFunction.apply(weight, table, ids, options)
+    return embedding_forward(ids, table, options, weight.dtype)
+
+
+def embedding_bag_forward(ids, table, offsets, options, psw, dtype):
+    """embedkit's bags over NumPy arrays, as a tensor (no autograd)."""
+    return as_tensor(_embedkit.embedding_bag(ids, table, offsets, *options, psw, **_bf16(dtype)),
+                     dtype)
 
 
 class _EmbeddingBagFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, weight, per_sample_weights, ids, offsets, options):
-        bf16 = weight.dtype == torch.bfloat16
-        psw = None if per_sample_weights is None else as_array(per_sample_weights.contiguous())
-        out = _embedkit.embedding_bag(ids, as_array(weight), offsets, per_sample_weights=psw,
-                                      bfloat16=bf16, **options)
+    def forward(ctx, weight, per_sample_weights, table, ids, offsets, options, psw):
         # The table is read again by the backward (max mode's arg-max, per-sample-weight
         # gradients): saving it lets autograd catch an in-place change in between.
         ctx.save_for_backward(weight)
-        ctx.ids, ctx.offsets, ctx.psw, ctx.options = ids, offsets, psw, options
-        return as_tensor(out, weight.dtype)
+        ctx.table, ctx.ids, ctx.offsets, ctx.psw, ctx.options = table, ids, offsets, psw, options
+        return embedding_bag_forward(ids, table, offsets, options, psw, weight.dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
         (weight,) = ctx.saved_tensors
-        bf16 = weight.dtype == torch.bfloat16
         grad, psw_grad = _embedkit.embedding_bag_backward(
-            ctx.ids, as_array(weight), ctx.offsets, as_array(grad_output.contiguous()),
-            per_sample_weights=ctx.psw, bfloat16=bf16, **ctx.options)
+            ctx.ids, ctx.table, ctx.offsets, as_array(grad_output.contiguous()), *ctx.options,
+            ctx.psw, **_bf16(weight.dtype))
         weight_grad = None
         if ctx.needs_input_grad[0]:
             weight_grad = gradient_tensor(grad, weight.shape, weight.dtype)
         psw_grad = as_tensor(psw_grad, weight.dtype) if ctx.needs_input_grad[1] else None
-        return weight_grad, psw_grad, None, None, None
+        return weight_grad, psw_grad, None, None, None, None, None
 
 
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False,
@@ -139,19 +166,22 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     through autograd. Bad ids or offsets raise IndexError / ValueError before anything changes.
     """
     check_table(weight)
-    ids = index_array(input)
-    offs = index_array(offsets, "offsets")
-    options = dict(mode=mode, max_norm=max_norm, norm_type=float(norm_type),
-                   scale_grad_by_freq=scale_grad_by_freq, sparse=sparse,
-                   include_last_offset=include_last_offset,
-                   padding_idx=_padding_row(padding_idx, weight.shape[0]))
-    if per_sample_weights is not None and per_sample_weights.dtype != weight.dtype:
-        raise TypeError(f"per_sample_weights must have the table's dtype {weight.dtype}, got "
-                        f"{per_sample_weights.dtype}")
+    options = (mode, max_norm, float(norm_type), scale_grad_by_freq, sparse, include_last_offset,
+               padding_row(padding_idx, weight.shape[0]))
+    return embedding_bag_call(weight, as_array(weight), index_array(input),
+                              index_array(offsets, "offsets"), options, per_sample_weights)
+
+
+def embedding_bag_call(weight, table, ids, offsets, options, per_sample_weights):
+    """The bags of ``ids`` in ``weight`` (``table`` its NumPy view), with autograd."""
+    psw = None
+    if per_sample_weights is not None:
+        if per_sample_weights.dtype != weight.dtype:
+            raise TypeError(f"per_sample_weights must have the table's dtype {weight.dtype}, got "
+                            f"{per_sample_weights.dtype}")
+        psw = as_array(per_sample_weights.contiguous())
     if torch.is_grad_enabled() and (weight.requires_grad or (
             per_sample_weights is not None and per_sample_weights.requires_grad)):
-        return _EmbeddingBagFunction.apply(weight, per_sample_weights, ids, offs, options)
-    psw = None if per_sample_weights is None else as_array(per_sample_weights.contiguous())
-    out = _embedkit.embedding_bag(ids, as_array(weight), offs, per_sample_weights=psw,
-                                  bfloat16=weight.dtype == torch.bfloat16, **options)
-    return as_tensor(out, weight.dtype)
+        return _EmbeddingBagFunction.apply(weight, per_sample_weights, table, ids, offsets,
+                                           options, psw)
+    return embedding_bag_forward(ids, table, offsets, options, psw, weight.dtype)

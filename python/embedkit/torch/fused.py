@@ -84,13 +84,35 @@ def make_optimizer(spec, optimizer_kwargs, params):
 class _Fused:
     """What both fused modules share: the table, its optimizer and their state."""
 
-    def _setup(self, table, spec, optimizer_kwargs):
+    def _setup(self, spec, optimizer_kwargs):
         if self.weight.dtype != torch.float32:
             raise TypeError(f"a fused table must be float32 (the optimizers' type), got "
                             f"{self.weight.dtype}")
-        self.table = table
+        F.check_table(self.weight)
+        self._optimizer_spec = (spec, optimizer_kwargs)
+        self._bind()
+
+    def _bind(self):
+        """embedkit's table over the weight's memory, and the optimizer over that table."""
+        self.table = self._make_table(F.as_array(self.weight))
+        spec, optimizer_kwargs = self._optimizer_spec
         self.optimizer = make_optimizer(spec, optimizer_kwargs, [self])
         self._table_address = self.weight.data_ptr()
+
+    # copy.deepcopy and pickle (torch.save(model)): embedkit's table and optimizer are rebuilt
+    # over the copy's weight, with the optimizer's state carried over.
+    def __getstate__(self):
+        state = super().__getstate__()
+        for name in ("table", "optimizer", "_table_address"):
+            state.pop(name, None)
+        state["_fused_optimizer_state"] = self.get_extra_state()
+        return state
+
+    def __setstate__(self, state):
+        optimizer_state = state.pop("_fused_optimizer_state")
+        super().__setstate__(state)
+        self._bind()
+        self.set_extra_state(optimizer_state)
 
     def _check_table(self):
         # load_state_dict copies into the weight in place; .to(), .half(), share_memory() and
@@ -183,12 +205,14 @@ class FusedEmbeddingBag(_Fused, EmbeddingBag):
                          mode, False, _weight, include_last_offset, padding_idx, device, dtype)
         if mode == "max":
             raise ValueError("mode='max' cannot be fused: its gradient is per column, not per row")
-        F.check_table(self.weight)
-        table = _embedkit.EmbeddingBag(
-            num_embeddings, embedding_dim, max_norm=max_norm, norm_type=norm_type,
-            scale_grad_by_freq=scale_grad_by_freq, mode=mode, weight=F.as_array(self.weight),
-            include_last_offset=include_last_offset, padding_idx=self.padding_idx)
-        self._setup(table, optimizer, optimizer_kwargs)
+        self._setup(optimizer, optimizer_kwargs)
+
+    def _make_table(self, weight):
+        return _embedkit.EmbeddingBag(
+            self.num_embeddings, self.embedding_dim, max_norm=self.max_norm,
+            norm_type=self.norm_type, scale_grad_by_freq=self.scale_grad_by_freq, mode=self.mode,
+            weight=weight, include_last_offset=self.include_last_offset,
+            padding_idx=self.padding_idx)
 
     @classmethod
     def from_pretrained(cls, embeddings, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
@@ -243,12 +267,13 @@ class FusedEmbedding(_Fused, Embedding):
                  *, optimizer, optimizer_kwargs=None):
         super().__init__(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type,
                          scale_grad_by_freq, False, _weight, device, dtype)
-        F.check_table(self.weight)
-        table = _embedkit.Embedding(num_embeddings, embedding_dim, padding_idx=self.padding_idx,
-                                    max_norm=max_norm, norm_type=norm_type,
-                                    scale_grad_by_freq=scale_grad_by_freq,
-                                    weight=F.as_array(self.weight))
-        self._setup(table, optimizer, optimizer_kwargs)
+        self._setup(optimizer, optimizer_kwargs)
+
+    def _make_table(self, weight):
+        return _embedkit.Embedding(self.num_embeddings, self.embedding_dim,
+                                   padding_idx=self.padding_idx, max_norm=self.max_norm,
+                                   norm_type=self.norm_type,
+                                   scale_grad_by_freq=self.scale_grad_by_freq, weight=weight)
 
     @classmethod
     def from_pretrained(cls, embeddings, padding_idx=None, max_norm=None, norm_type=2.0,

@@ -13,7 +13,33 @@ def check_device(device):
                          f"{device!r}")
 
 
-class Embedding(torch.nn.Embedding):
+def table_view(module):
+    """The NumPy view of ``module.weight`` that embedkit reads, made once per weight storage.
+
+    Cached with the Parameter and its address: assigning a new Parameter, ``.to()`` or
+    ``load_state_dict`` of another shape gives a new view; a copy of the module (deepcopy,
+    pickle) finds a different address and makes its own.
+    """
+    weight = module.weight
+    cache = module.__dict__.get("_embedkit_view")
+    address = weight.data_ptr()
+    if cache is None or cache[0] is not weight or cache[1] != address:
+        F.check_table(weight)
+        cache = (weight, address, F.as_array(weight))
+        object.__setattr__(module, "_embedkit_view", cache)
+    return cache[2]
+
+
+class _TableView:
+    """Copies and pickles of a module leave the NumPy view out (a copy makes its own)."""
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_embedkit_view", None)
+        return state
+
+
+class Embedding(_TableView, torch.nn.Embedding):
     """torch.nn.Embedding whose forward and backward run in embedkit.
 
     A drop-in replacement: the same constructor (``num_embeddings, embedding_dim,
@@ -37,11 +63,13 @@ class Embedding(torch.nn.Embedding):
                          scale_grad_by_freq, sparse, _weight, device, dtype)
 
     def forward(self, input):
-        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
-                           self.scale_grad_by_freq, self.sparse)
+        weight = self.weight
+        return F.embedding_call(weight, table_view(self), F.index_array(input), (
+            F.padding_row(self.padding_idx, weight.shape[0]), self.max_norm, self.norm_type,
+            self.scale_grad_by_freq, self.sparse))
 
 
-class EmbeddingBag(torch.nn.EmbeddingBag):
+class EmbeddingBag(_TableView, torch.nn.EmbeddingBag):
     """torch.nn.EmbeddingBag whose forward and backward run in embedkit.
 
     A drop-in replacement: the same constructor (``num_embeddings, embedding_dim,
@@ -66,6 +94,10 @@ class EmbeddingBag(torch.nn.EmbeddingBag):
                          mode, sparse, _weight, include_last_offset, padding_idx, device, dtype)
 
     def forward(self, input, offsets=None, per_sample_weights=None):
-        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,
-                               self.scale_grad_by_freq, self.mode, self.sparse,
-                               per_sample_weights, self.include_last_offset, self.padding_idx)
+        weight = self.weight
+        options = (self.mode, self.max_norm, float(self.norm_type), self.scale_grad_by_freq,
+                   self.sparse, self.include_last_offset,
+                   F.padding_row(self.padding_idx, weight.shape[0]))
+        return F.embedding_bag_call(weight, table_view(self), F.index_array(input),
+                                    F.index_array(offsets, "offsets"), options,
+                                    per_sample_weights)
