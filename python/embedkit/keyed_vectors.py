@@ -86,11 +86,14 @@ def _betainc(a, b, x):
     return math.exp(log_front) * f / a
 
 
-def _correlation_pvalue(r, n):
+def _correlation_pvalue(r, n, n2_pvalue=float("nan")):
     """Two-sided p-value of a correlation r over n pairs: the t-test with n - 2 degrees of
-    freedom, which is what scipy.stats.pearsonr and spearmanr compute (as I_{1-r^2}((n-2)/2, 1/2))."""
-    if math.isnan(r) or n < 3:
-        return 1.0 if n == 2 and not math.isnan(r) else float("nan")
+    freedom, I_{1-r^2}((n-2)/2, 1/2), which is what scipy.stats.pearsonr and spearmanr report.
+    For n == 2 scipy says 1.0 (pearsonr) or NaN (spearmanr): `n2_pvalue`."""
+    if math.isnan(r) or n < 2:
+        return float("nan")
+    if n == 2:
+        return n2_pvalue
     return _betainc((n - 2) / 2.0, 0.5, max(0.0, 1.0 - r * r))
 
 
@@ -534,7 +537,7 @@ class KeyedVectors:
         n = len(gold)
         r = _embedkit.pearson_correlation(gold, model)
         rho = _embedkit.spearman_correlation(gold, model)
-        pearson = PearsonResult(r, _correlation_pvalue(r, n))
+        pearson = PearsonResult(r, _correlation_pvalue(r, n, n2_pvalue=1.0))
         spearman = SpearmanResult(rho, _correlation_pvalue(rho, n))
         oov_ratio = 100.0 * oov / (n if dummy4unknown else n + oov)
         logger.info("Pearson correlation coefficient against %s: %.4f", pairs, r)
