@@ -169,6 +169,11 @@ class KeyedVectors:
 
     __repr__ = __str__
 
+    def __reduce__(self):
+        # Pickling (multiprocessing, copy.deepcopy) rebuilds from the words and a copy of the
+        # matrix; embedkit never writes pickles itself (see save).
+        return type(self), (self.index_to_key, np.array(self._vectors))
+
     def get_index(self, key, default=None):
         """The row of ``key`` (a word, or an int row index as gensim allows); ``default`` when
         absent if given, else ``KeyError``."""

@@ -78,6 +78,16 @@ def test_gensim_attribute_shapes(kv):
     assert isinstance(kv.similarity("x1", "y1"), float)
 
 
+def test_pickle_and_deepcopy_rebuild_an_equal_copy(kv):
+    import copy
+    import pickle
+    for other in (pickle.loads(pickle.dumps(kv)), copy.deepcopy(kv)):
+        assert other.index_to_key == kv.index_to_key
+        assert other.vectors.tobytes() == kv.vectors.tobytes()
+        assert not np.shares_memory(other.vectors, kv.vectors)
+        assert other.most_similar("x1") == kv.most_similar("x1")
+
+
 def test_help_shows_real_docstrings():
     for name in ("most_similar", "most_similar_cosmul", "evaluate_word_analogies",
                  "evaluate_word_pairs", "load_word2vec_format", "save", "load", "vectors"):
