@@ -256,8 +256,13 @@ class KeyedVectors:
         """
         if isinstance(topn, Integral) and topn < 1:
             return []
-        terms = [(item, 1.0) for item in _ensure_list(positive)]
-        terms += [(item, -1.0) for item in _ensure_list(negative)]
+        positive, negative = _ensure_list(positive), _ensure_list(negative)
+        if topn is not None and not negative and len(positive) == 1 and isinstance(positive[0],
+                                                                                    str):
+            # One word: its own unit row is the query (the same answer as the general path).
+            return self._native.most_similar_to_word(positive[0], int(topn),
+                                                     self._limit(restrict_vocab))
+        terms = [(item, 1.0) for item in positive] + [(item, -1.0) for item in negative]
         mean = np.zeros(self.vector_size, dtype=np.float64)
         total = 0.0
         exclude = []

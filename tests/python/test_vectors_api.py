@@ -126,6 +126,14 @@ def test_unknown_keys_are_key_errors(kv):
     assert info.value.args == ("word 'nope' is not in the vocabulary",)
 
 
+def test_one_word_and_the_general_query_agree(kv):
+    # most_similar("w") asks C++ with the word's row; a weighted list goes through the mean.
+    one = kv.most_similar("x3", topn=30)
+    general = kv.most_similar([("x3", 2.0)], topn=30)
+    assert [w for w, _ in one] == [w for w, _ in general]
+    np.testing.assert_allclose([s for _, s in one], [s for _, s in general], atol=1e-6)
+
+
 def test_bad_query_arguments(kv):
     assert kv.most_similar("x1", topn=0) == [] and kv.most_similar("x1", topn=-1) == []
     with pytest.raises(ValueError, match="restrict_vocab must be >= 0"):
