@@ -132,8 +132,8 @@ bench-python:
 	@echo "bench-python: results in $(BENCH_BUILD)/results (train_step.md, call_overhead.md)"
 
 # Every C++ and CUDA source of the project (.clang-format): the library, its tests, the command,
-# the benchmarks and the examples.
-FORMAT_SOURCES = find include src tests tools bench examples -name '*.hpp' -o -name '*.cpp' \
+# the benchmarks, the examples and the Python bindings.
+FORMAT_SOURCES = find include src tests tools bench examples python -name '*.hpp' -o -name '*.cpp' \
   -o -name '*.cu' -o -name '*.cuh'
 
 format: deps
