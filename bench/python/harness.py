@@ -126,6 +126,15 @@ def available_memory_gib():
     return None
 
 
+def reset_peak_rss():
+    """Starts a new peak for peak_rss_gib() (Linux: writing 5 to clear_refs resets VmHWM)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
 def peak_rss_gib():
     """This process's peak resident memory (VmHWM)."""
     try:

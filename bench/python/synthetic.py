@@ -124,3 +124,17 @@ def text_data(words, buckets, classes, batch, count, min_len=5, max_len=40, seed
         batches.append(Batch([Bags(torch.from_numpy(ids), torch.from_numpy(offsets))],
                              torch.from_numpy(labels.astype(np.int64))))
     return TextData(words + buckets, classes, batch, batches)
+
+
+def reversed_bags(batch):
+    """`batch` with the ids of every bag in reverse order: the same bags, summed in another
+    order (so rounded differently)."""
+    features = []
+    for f in batch.features:
+        ids, offsets = f.ids.numpy(), f.offsets.numpy()
+        position = np.arange(len(ids))
+        bag = np.searchsorted(offsets, position, side="right") - 1
+        end = np.append(offsets[1:], len(ids))
+        source = offsets[bag] + end[bag] - 1 - position
+        features.append(Bags(torch.from_numpy(ids[source]), f.offsets))
+    return Batch(features, batch.target)

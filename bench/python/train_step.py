@@ -22,10 +22,13 @@ the time goes).
   PYTHONPATH=build/python /usr/bin/python3 bench/python/train_step.py [--quick] [--threads 1,2]
 
 `--contender torch` runs PyTorch against a second copy of itself: the harness's own noise (the
-ratio should be 1). Results: --json and --markdown.
+ratio should be 1). `--contender torch-reversed` also reverses the order of the ids in every bag
+on the second side: the same sums rounded differently, which shows how far two exact
+implementations drift apart with each optimizer. Results: --json and --markdown.
 """
 
 import argparse
+import gc
 import statistics
 import sys
 import time
@@ -78,6 +81,8 @@ def build_text(cfg, optimizer):
 
 
 BUILDERS = {"dlrm": build_dlrm, "text": build_text}
+CONTENDER_NAMES = {"embedkit": "embedkit", "torch": "torch (copy)",
+                   "torch-reversed": "torch (bags reversed)"}
 
 
 def weight_differences(a, b, tolerance=1e-5):
@@ -94,14 +99,19 @@ def weight_differences(a, b, tolerance=1e-5):
 
 
 def run_case(model, optimizer, cfg, threads, contender):
+    # The fused modules and their optimizers reference each other: only the cycle collector
+    # frees the previous case's tables, so it runs before this case allocates its own.
+    gc.collect()
+    harness.reset_peak_rss()
     data, head, weights, loss_fn, mode, shape = BUILDERS[model](cfg, optimizer)
     lr = cfg["lr"][optimizer]
-    names = ["torch", contender if contender != "torch" else "torch (copy)"]
+    names = ["torch", CONTENDER_NAMES[contender]]
     # The contender takes the initial tables over first (the fused collection copies them into
     # its own, freeing each as it goes); torch then copies them back from it before any step.
     # So at most two copies of the tables (plus one table) are alive at any time.
-    contender_trainer = models.make_trainer(contender, weights, head, loss_fn, mode, optimizer,
-                                            lr, own=True)
+    side = "embedkit" if contender == "embedkit" else "torch"
+    contender_trainer = models.make_trainer(side, weights, head, loss_fn, mode, optimizer, lr,
+                                            own=True)
     del weights
     initial = [w.detach() for w in contender_trainer.bags.weights()]
     trainers = {names[0]: models.make_trainer("torch", initial, head, loss_fn, mode, optimizer,
@@ -109,14 +119,16 @@ def run_case(model, optimizer, cfg, threads, contender):
                 names[1]: contender_trainer}
     del initial
     cores = harness.use_cores(threads)
-    batches = data.batches
+    batches = {names[0]: data.batches,
+               names[1]: ([synthetic.reversed_bags(b) for b in data.batches]
+                          if contender == "torch-reversed" else data.batches)}
     losses = {name: [] for name in names}
 
     def stepper(name):
-        trainer, record = trainers[name], losses[name]
+        trainer, record, mine = trainers[name], losses[name], batches[name]
 
         def step():
-            record.append(trainer.step(batches[len(record) % len(batches)]))
+            record.append(trainer.step(mine[len(record) % len(mine)]))
         return step
 
     seconds = harness.interleaved({name: stepper(name) for name in names}, cfg["samples"],
@@ -151,7 +163,7 @@ def phase_breakdown(trainers, batches, steps):
     times = {name: [] for name in trainers}
     for i in range(steps):
         for name in (list(trainers) if i % 2 == 0 else list(trainers)[::-1]):
-            times[name].append(trainers[name].phases(batches[i % len(batches)],
+            times[name].append(trainers[name].phases(batches[name][i % len(batches[name])],
                                                      time.perf_counter))
     return {name: {phase: statistics.median(t[phase] for t in values) for phase in values[0]}
             for name, values in times.items()}
@@ -177,7 +189,7 @@ def markdown(results, info, command):
            f"embedkit {info['embedkit']}, commit {info.get('commit', '?')}; load average "
            f"{', '.join(f'{x:.1f}' for x in info['load_start'])} at the start, "
            f"{', '.join(f'{x:.1f}' for x in info['load_end'])} at the end; wall time "
-           f"{info['wall_s']:.0f} s; peak RSS {info['peak_rss_gib']:.1f} GiB.\n"]
+           f"{info['wall_s']:.0f} s; peak RSS of a case {info['peak_rss_gib']:.1f} GiB.\n"]
     rows = []
     for r in results:
         a, b = r["sides"]
@@ -225,7 +237,10 @@ def main():
     ap.add_argument("--optimizers", default="sgd,adagrad,sparse_adam",
                     help="those a model supports are run (dlrm: sgd, adagrad)")
     ap.add_argument("--threads", default="1", help="comma-separated thread counts")
-    ap.add_argument("--contender", default="embedkit", choices=["embedkit", "torch"])
+    ap.add_argument("--contender", default="embedkit", choices=list(CONTENDER_NAMES),
+                    help="torch: PyTorch against a copy of itself (the harness's noise); "
+                         "torch-reversed: against itself with every bag's ids in reverse order "
+                         "(same sums, other rounding: how far two exact implementations drift)")
     ap.add_argument("--samples", type=int, help="override the samples per case")
     ap.add_argument("--json")
     ap.add_argument("--markdown")
@@ -248,7 +263,7 @@ def main():
                 print(describe(results[-1]), flush=True)
     info["wall_s"] = time.perf_counter() - start
     info["load_end"] = harness.load_average()
-    info["peak_rss_gib"] = harness.peak_rss_gib()
+    info["peak_rss_gib"] = max(r["peak_rss_gib"] for r in results)
     command = " ".join(["train_step.py", *sys.argv[1:]])
     harness.write_json(args.json, {"machine": info, "args": vars(args), "results": results})
     text = markdown(results, info, command)
