@@ -131,7 +131,7 @@ def main():
         results.append({"variant": name, "group": group, "min_us": best * 1e6,
                         "median_us": statistics.median(seconds[name]) * 1e6,
                         "vs_torch": best / torch_best})
-    command = " ".join(["call_overhead.py", *sys.argv[1:]])
+    command = harness.command_line(sys.argv)
     harness.write_json(args.json, {"machine": info, "args": vars(args), "number": number,
                                    "repeat": repeat, "ids": ids_count, "bag": bag,
                                    "results": results})

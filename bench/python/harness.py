@@ -147,6 +147,15 @@ def peak_rss_gib():
     return None
 
 
+def command_line(argv):
+    """The command as run, from the repository's root, with paths relative to it (results are
+    pasted into BENCHMARKS.md; a machine's own paths do not belong there)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    script = os.path.relpath(os.path.abspath(argv[0]), root)
+    return " ".join([script] + [os.path.relpath(a, root) if os.path.isabs(a) else a
+                                for a in argv[1:]])
+
+
 def write_json(path, data):
     if path:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)

@@ -266,7 +266,7 @@ def main():
     info["wall_s"] = time.perf_counter() - start
     info["load_end"] = harness.load_average()
     info["peak_rss_gib"] = max(r["peak_rss_gib"] for r in results)
-    command = " ".join(["train_step.py", *sys.argv[1:]])
+    command = harness.command_line(sys.argv)
     harness.write_json(args.json, {"machine": info, "args": vars(args), "results": results})
     text = markdown(results, info, command)
     harness.write_text(args.markdown, text)
