@@ -21,8 +21,6 @@ import signal
 import subprocess
 import time
 
-import torch
-
 import harness
 import models
 import train_step

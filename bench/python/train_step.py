@@ -13,7 +13,7 @@ Two models (issue 15, "Fused training inside a PyTorch model"):
 
 Each is trained with SGD and Adagrad (and the text model with SparseAdam; the DLRM tables would
 need 12 GiB for it), on both sides from the same initial weights and on the same batches, in
-interleaved samples (harness.py). Adagrad on the DLRM model uses tables of 512K rows, so that
+interleaved samples (harness.py). Adagrad on the DLRM model uses tables of 500K rows, so that
 the two sides' tables and Adagrad state stay within 4 GiB. After the timed steps the two sides
 have taken the same steps on the same batches, so their losses and weights are printed side by
 side: they must agree to rounding. Then each side's step is timed again cut into phases (where
@@ -101,8 +101,8 @@ def weight_differences(a, b, tolerance=1e-5):
 
 
 def run_case(model, optimizer, cfg, threads, contender):
-    # The fused modules and their optimizers reference each other: only the cycle collector
-    # frees the previous case's tables, so it runs before this case allocates its own.
+    # Nothing of the previous case (were any of it held in a reference cycle) may be alive when
+    # this case allocates its tables: the peak memory is measured per case.
     gc.collect()
     harness.reset_peak_rss()
     data, head, weights, loss_fn, mode, shape = BUILDERS[model](cfg, optimizer)
@@ -139,8 +139,8 @@ def run_case(model, optimizer, cfg, threads, contender):
     steps_per_s = {name: [1.0 / s for s in values] for name, values in seconds.items()}
     ratio = harness.ratios(seconds[names[0]], seconds[names[1]])
     result = {
-        "model": model, "optimizer": optimizer, "lr": lr, "threads": threads, "cores": cores, "shape": shape,
-        "samples": cfg["samples"], "steps_per_sample": cfg["per_sample"],
+        "model": model, "optimizer": optimizer, "lr": lr, "threads": threads, "cores": cores,
+        "shape": shape, "samples": cfg["samples"], "steps_per_sample": cfg["per_sample"],
         "warmup_steps": cfg["warmup"], "sides": names,
         "steps_per_s": {name: harness.summary(v) for name, v in steps_per_s.items()},
         "seconds_per_step": seconds,
@@ -186,8 +186,8 @@ def describe(r):
 
 def markdown(results, info, command):
     out = [f"Command: `{command}`\n",
-           f"Machine: {info.get('Model name', '?')}, {info['cpus']} CPUs; torch {info['torch']} with "
-           f"{info['blas']} (OMP_WAIT_POLICY={info['OMP_WAIT_POLICY']}), "
+           f"Machine: {info.get('Model name', '?')}, {info['cpus']} CPUs; torch {info['torch']} "
+           f"with {info['blas']} (OMP_WAIT_POLICY={info['OMP_WAIT_POLICY']}), "
            f"embedkit {info['embedkit']}, commit {info.get('commit', '?')}; load average "
            f"{', '.join(f'{x:.1f}' for x in info['load_start'])} at the start, "
            f"{', '.join(f'{x:.1f}' for x in info['load_end'])} at the end; wall time "
