@@ -440,3 +440,37 @@ def test_copies_and_pickles_of_a_fused_module_train_on_their_own(torch):
     assert torch.equal(clone.weight, bag.weight) and torch.equal(restored.weight, bag.weight)
     plain = copy.deepcopy(et.EmbeddingBag(10, 3))
     assert torch.equal(plain(torch.tensor([[1]])), plain.weight[1:2].detach())
+
+
+def test_include_last_offset_and_int32_ids_train_as_torch(torch):
+    import embedkit.torch as et
+
+    torch.manual_seed(2)
+    ours = et.FusedEmbeddingBag(25, 3, mode="mean", include_last_offset=True,
+                                optimizer=torch.optim.SGD, optimizer_kwargs={"lr": 0.5})
+    torch.manual_seed(2)
+    theirs = torch.nn.EmbeddingBag(25, 3, mode="mean", include_last_offset=True, sparse=True)
+    opt = torch.optim.SGD(theirs.parameters(), lr=0.5)
+    ids = torch.tensor([1, 4, 4, 9, 24, 0], dtype=torch.int32)
+    offsets = torch.tensor([0, 2, 2, 6], dtype=torch.int32)  # 3 bags, the middle one empty
+    for _ in range(2):
+        ours(ids, offsets).pow(2).sum().backward()
+        theirs(ids, offsets).pow(2).sum().backward()
+        opt.step()
+        opt.zero_grad()
+        torch.testing.assert_close(ours.weight, theirs.weight, **TOL)
+
+
+def test_bad_ids_are_refused_before_anything_changes(torch):
+    import embedkit.torch as et
+
+    bag = et.FusedEmbeddingBag(10, 4, mode="sum", optimizer="adagrad")
+    before = bag.weight.detach().clone()
+    with pytest.raises(TypeError):
+        bag(torch.tensor([[1.0, 2.0]]))
+    with pytest.raises(IndexError, match="-1"):
+        bag(torch.tensor([[1, -1]]))
+    with pytest.raises(ValueError):
+        bag(torch.tensor([1, 2]), torch.tensor([0, 3]))  # an offset past the ids
+    assert torch.equal(bag.weight.detach(), before)
+    assert bag.optimizer.state_dict()["weight.step"] == 0  # no step was counted
