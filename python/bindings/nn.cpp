@@ -51,7 +51,8 @@
 //                                  bfloat16=False, unknown_ids=None)
 //   Both: .weight (ndarray sharing the table; bfloat16 as int16 bits), .dtype ("float32",
 //   "float16" or "bfloat16"), .requires_grad (read-write), .num_embeddings, .embedding_dim,
-//   .padding_idx, .max_norm, .norm_type, .scale_grad_by_freq, .sparse, repr (PyTorch's text);
+//   .padding_idx, .max_norm, .norm_type, .scale_grad_by_freq, .sparse, .reset_parameters(),
+//   repr (PyTorch's text);
 //   EmbeddingBag also .mode and .include_last_offset.
 #include <pybind11/stl.h>
 
@@ -270,6 +271,13 @@ void bind_common(PyClass& cls) {
       .def_property_readonly("scale_grad_by_freq",
                              [](const Module& self) { return self.options().scale_grad_by_freq(); })
       .def_property_readonly("sparse", [](const Module& self) { return self.options().sparse(); })
+      .def(
+          "reset_parameters",
+          [](Module& self) {
+            py::gil_scoped_release release;
+            self.reset_parameters();
+          },
+          "Redraws the table in place from N(0, 1) (manual_seed) and zeroes the padding row.")
       .def("__repr__", [](const Module& self) { return self.repr(); });
 }
 

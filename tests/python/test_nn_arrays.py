@@ -192,3 +192,15 @@ def test_every_table_dtype(dtype):
     assert module.weight.dtype == numpy_dtype
     out = module(np.array([[1, 2]], np.int32))
     assert out.dtype == numpy_dtype and out.shape == (1, 3)
+
+
+def test_reset_parameters_redraws_the_shared_table_in_place():
+    w = np.full((50, 4), 9.0, np.float32)
+    module = nn.EmbeddingBag(50, 4, padding_idx=2, _weight=w)
+    nn.manual_seed(3)
+    module.reset_parameters()
+    assert address(module.weight) == address(w)
+    np.testing.assert_array_equal(w[2], np.zeros(4))
+    assert (w != 9.0).all(axis=1).sum() == 50
+    nn.manual_seed(3)
+    np.testing.assert_array_equal(nn.EmbeddingBag(50, 4, padding_idx=2).weight, w)

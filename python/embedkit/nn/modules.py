@@ -88,6 +88,14 @@ class _Table:
         self.requires_grad = requires_grad
         return self
 
+    def reset_parameters(self):
+        """Redraws the table in place from N(0, 1) and zeroes the padding row, as PyTorch's.
+
+        A shared table (``_weight``, ``from_pretrained``) is overwritten in the caller's memory.
+        ``embedkit.nn.manual_seed`` seeds the draw.
+        """
+        self._impl.reset_parameters()
+
     def __call__(self, *args, **kwargs):
         """``forward(...)``, as calling a ``torch.nn.Module`` does."""
         return self.forward(*args, **kwargs)
