@@ -474,3 +474,17 @@ def test_bad_ids_are_refused_before_anything_changes(torch):
         bag(torch.tensor([1, 2]), torch.tensor([0, 3]))  # an offset past the ids
     assert torch.equal(bag.weight.detach(), before)
     assert bag.optimizer.state_dict()["weight.step"] == 0  # no step was counted
+
+
+@pytest.mark.parametrize("name,kwargs", CASES[1:])
+def test_a_new_learning_rate_is_torchs_param_group_change(torch, name, kwargs):
+    cls = getattr(torch.optim, name)
+    ours, theirs = _twins(torch, dict(optimizer=cls, optimizer_kwargs=kwargs))
+    opt = cls(theirs.parameters(), **kwargs)
+    _train(torch, ours, theirs, _torch_optimizer_step(opt), 3, seed=1)
+    ours.set_learning_rate(kwargs["lr"] / 10)
+    opt.param_groups[0]["lr"] = kwargs["lr"] / 10
+    assert ours.get_learning_rate() == kwargs["lr"] / 10
+    _train(torch, ours, theirs, _torch_optimizer_step(opt), 3, seed=2)
+    assert set(ours.state_dict()["_extra_state"]["state"]) == \
+        set(ours.optimizer.state_dict())

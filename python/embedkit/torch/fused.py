@@ -99,6 +99,25 @@ class _Fused:
         self.optimizer = make_optimizer(spec, optimizer_kwargs, [self])
         self._table_address = self.weight.data_ptr()
 
+    def get_learning_rate(self):
+        """The optimizer's learning rate (FBGEMM's name)."""
+        return self.optimizer.defaults["lr"]
+
+    def set_learning_rate(self, lr):
+        """Changes the learning rate from the next step on, keeping the optimizer's state.
+
+        embedkit's optimizers fix their options at construction, so this builds the same
+        optimizer with the new ``lr`` and moves the state over (a copy of it: cheap once per
+        epoch, not meant for every step). A scheduler's value goes in here, e.g.
+        ``bag.set_learning_rate(scheduler.get_last_lr()[0])``.
+        """
+        options = dict(self.optimizer.defaults, lr=float(lr))
+        cls = type(self.optimizer)
+        optimizer = cls([self], **options)
+        optimizer.load_state_dict(self.optimizer.state_dict())
+        self.optimizer = optimizer
+        self._optimizer_spec = (cls, options)
+
     # copy.deepcopy and pickle (torch.save(model)): embedkit's table and optimizer are rebuilt
     # over the copy's weight, with the optimizer's state carried over.
     def __getstate__(self):
