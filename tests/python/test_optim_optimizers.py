@@ -221,3 +221,25 @@ def test_help_texts_and_stub_cover_the_public_api():
         assert f"class {name}" in stub or f"def {name}(" in stub, name
     assert "lr_decay" in embedkit.optim.Adagrad.__doc__
     assert "state" in embedkit.optim.Optimizer.state_dict.__doc__
+
+
+def test_the_optimizer_keeps_its_tables_alive():
+    import gc
+    import weakref
+
+    class Table(np.ndarray):  # an ndarray that can be watched with a weak reference
+        pass
+
+    table = np.zeros((4, 2), dtype=np.float32).view(Table)
+    watch = weakref.ref(table)
+    address = table.__array_interface__["data"][0]
+    opt = embedkit.optim.SGD([table], lr=1.0)
+    del table
+    gc.collect()
+    assert watch() is not None  # still referenced by the optimizer
+    opt.step([np.ones((4, 2), dtype=np.float32)])
+    assert watch().__array_interface__["data"][0] == address
+    np.testing.assert_array_equal(watch(), -np.ones((4, 2), dtype=np.float32))
+    del opt
+    gc.collect()
+    assert watch() is None  # released with the optimizer
