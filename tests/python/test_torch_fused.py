@@ -488,3 +488,29 @@ def test_a_new_learning_rate_is_torchs_param_group_change(torch, name, kwargs):
     _train(torch, ours, theirs, _torch_optimizer_step(opt), 3, seed=2)
     assert set(ours.state_dict()["_extra_state"]["state"]) == \
         set(ours.optimizer.state_dict())
+
+
+def test_thread_count_is_set_as_torchs_and_does_not_change_results(torch):
+    import embedkit
+    import embedkit.torch as et
+
+    default = embedkit.get_num_threads()
+    assert default >= 1
+    with pytest.raises(ValueError):
+        embedkit.set_num_threads(0)
+    results = []
+    try:
+        for threads in (1, 3):
+            embedkit.set_num_threads(threads)
+            assert embedkit.get_num_threads() == threads
+            torch.manual_seed(0)
+            bag = et.FusedEmbeddingBag(5000, 32, mode="mean", optimizer="adagrad",
+                                       optimizer_kwargs={"lr": 0.1})
+            gen = torch.Generator().manual_seed(1)
+            for _ in range(3):
+                ids, offsets = _bags(torch, gen, 5000, batch=512, max_len=30)
+                bag(ids, offsets).pow(2).sum().backward()
+            results.append(bag.weight.detach().clone())
+    finally:
+        embedkit.set_num_threads(default)
+    assert torch.equal(results[0], results[1])  # bit for bit whatever the thread count
