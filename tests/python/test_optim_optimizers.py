@@ -243,3 +243,22 @@ def test_the_optimizer_keeps_its_tables_alive():
     del opt
     gc.collect()
     assert watch() is None  # released with the optimizer
+
+
+def test_an_embedkit_optimizer_steps_a_torch_module_from_its_grad(torch):
+    import embedkit.torch as et
+
+    torch.manual_seed(0)
+    ours = et.EmbeddingBag(40, 4, mode="sum", sparse=True, padding_idx=0)
+    torch.manual_seed(0)
+    theirs = torch.nn.EmbeddingBag(40, 4, mode="sum", sparse=True, padding_idx=0)
+    opt = embedkit.optim.SparseAdam([ours], lr=0.05)  # the module's weight, "weight"
+    ref = torch.optim.SparseAdam(theirs.parameters(), lr=0.05)
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(3):
+        ids = torch.randint(0, 40, (8, 3), generator=gen)
+        for module, optimizer in ((ours, opt), (theirs, ref)):
+            module(ids).pow(2).sum().backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        torch.testing.assert_close(ours.weight, theirs.weight, rtol=1e-5, atol=1e-6)
