@@ -107,6 +107,10 @@ class _Params:
     def _keep(self, tables):
         self._tables = tables
 
+    def __repr__(self):
+        options = ", ".join(f"{k}={v!r}" for k, v in self.defaults.items())
+        return f"{self.name}(params={self.param_names}, {options})"
+
     def step(self, grads=None):
         """One optimizer step.
 

@@ -262,3 +262,9 @@ def test_an_embedkit_optimizer_steps_a_torch_module_from_its_grad(torch):
             optimizer.step()
             optimizer.zero_grad()
         torch.testing.assert_close(ours.weight, theirs.weight, rtol=1e-5, atol=1e-6)
+
+
+def test_repr_names_the_parameters_and_options():
+    opt = embedkit.optim.SparseAdam({"user": _table()}, lr=0.5)
+    assert repr(opt) == ("SparseAdam(params=['user'], lr=0.5, betas=(0.9, 0.999), eps=1e-08, "
+                         "maximize=False)")

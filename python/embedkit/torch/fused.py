@@ -166,7 +166,8 @@ class _Fused:
 
 
 def _optimizer_repr(module):
-    return f"optimizer={module.optimizer.name}({module.optimizer.defaults})"
+    options = ", ".join(f"{k}={v!r}" for k, v in module.optimizer.defaults.items())
+    return f"optimizer={module.optimizer.name}({options})"
 
 
 class _FusedBagFunction(torch.autograd.Function):
