@@ -199,8 +199,9 @@ class FusedEmbeddingBag(_Fused, EmbeddingBag):
     ``FusedEmbeddingBag(num_embeddings, embedding_dim, ..., optimizer="adagrad",
     optimizer_kwargs={"lr": 0.05})`` replaces ``torch.nn.EmbeddingBag(..., sparse=True)`` plus
     ``torch.optim.Adagrad(bag.parameters(), lr=0.05)``: after ``loss.backward()`` the table has
-    been updated, exactly as that optimizer's ``step()`` would have updated it, without the
-    sparse gradient ever being built (``weight.grad`` stays None, so a dense optimizer over
+    been updated as that optimizer's ``step()`` would have updated it (within float32
+    rounding: a row's gradient is summed in input order), without the sparse gradient ever
+    being built (``weight.grad`` stays None, so a dense optimizer over
     ``model.parameters()`` skips the table; do not step the table again).
 
     Arguments are torch.nn.EmbeddingBag's (no ``sparse``: there is no gradient) plus, as in
@@ -212,8 +213,10 @@ class FusedEmbeddingBag(_Fused, EmbeddingBag):
     The optimizer's state is saved with the module: ``state_dict()`` holds ``weight`` and
     ``_extra_state`` (the optimizer's name and state tensors), and ``load_state_dict()``
     restores both, so training continues identically. ``module.optimizer`` is the
-    embedkit.optim object. One forward per step: each backward applies one update. The table is
-    float32; mode "max" cannot be fused (its gradient is per column). Under ``torch.no_grad()``
+    embedkit.optim object; ``set_learning_rate(lr)`` changes its learning rate. One forward per
+    step: each backward applies one update. The table is float32; mode "max" cannot be fused
+    (its gradient is per column). The options (mode, padding_idx, max_norm, ...) are those given
+    at construction: embedkit's table is built with them. Under ``torch.no_grad()``
     (or with ``weight.requires_grad = False``) the forward only looks up.
     """
 
