@@ -393,31 +393,38 @@ def test_backward_from_other_threads(torch):
 
 
 def test_the_fused_backward_releases_the_gil(torch):
-    """Another Python thread runs while a large fused backward is in progress."""
+    """Another Python thread runs while a large fused backward is in progress.
+
+    With the GIL held for the whole call, no Python line of the other thread could run in the
+    middle half of it (a GIL-holding control, sorting a Python list, shows none); a loaded
+    machine may not schedule that thread within one call, so up to three calls are tried.
+    """
     import embedkit.torch as et
 
     bag = et.FusedEmbeddingBag(200_000, 64, mode="sum", optimizer="adagrad")
     gen = torch.Generator().manual_seed(0)
     ids = torch.randint(0, 200_000, (2048, 100), generator=gen)
-    ticks, stop = [], threading.Event()
+    for _ in range(3):
+        ticks, stop = [], threading.Event()
 
-    def count():
-        while not stop.is_set():
-            ticks.append(time.perf_counter())
+        def count():
+            while not stop.is_set():
+                ticks.append(time.perf_counter())
 
-    loss = bag(ids).sum()
-    counter = threading.Thread(target=count)
-    counter.start()
-    time.sleep(0.01)
-    start = time.perf_counter()
-    loss.backward()
-    end = time.perf_counter()
-    stop.set()
-    counter.join()
-    margin = (end - start) / 4
-    inside = [t for t in ticks if start + margin < t < end - margin]
-    assert end - start > 0.01, "the step was too quick to tell"
-    assert inside, "no Python ran while the fused backward ran: the GIL was held"
+        loss = bag(ids).sum()
+        counter = threading.Thread(target=count)
+        counter.start()
+        time.sleep(0.01)
+        start = time.perf_counter()
+        loss.backward()
+        end = time.perf_counter()
+        stop.set()
+        counter.join()
+        assert end - start > 0.01, "the step was too quick to tell"
+        margin = (end - start) / 4
+        if any(start + margin < t < end - margin for t in ticks):
+            return
+    pytest.fail("no Python ran while the fused backward ran: the GIL was held")
 
 
 def test_copies_and_pickles_of_a_fused_module_train_on_their_own(torch):
