@@ -80,18 +80,24 @@ MfOptions options_from(const std::string& objective, const std::string& optimize
   return o;
 }
 
-// Trains with the GIL released. After every epoch the callback takes the GIL, lets Python handle
-// a pending signal (Ctrl-C: KeyboardInterrupt) and calls `on_epoch(epoch, loss, seconds)` when
-// given; an exception from it stops training and propagates (the half-trained model is dropped).
+// Trains with the GIL released. Between mini-batches (every 0.05 s at most) and after every
+// epoch, training takes the GIL and lets Python handle a pending signal (Ctrl-C:
+// KeyboardInterrupt); after every epoch it also calls `on_epoch(epoch, loss, seconds)` when
+// given. An exception from either stops training and propagates (the half-trained model is
+// dropped).
 Recommender train_released(const std::vector<Rating>& ratings, const MfOptions& options,
                            const py::object& on_epoch) {
+  auto check_signals = [] {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+  };
   auto report = [&on_epoch](const models::MfEpochReport& r) {
     py::gil_scoped_acquire gil;
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
     if (!on_epoch.is_none()) on_epoch(r.epoch, r.loss, r.seconds);
   };
   py::gil_scoped_release release;
-  return models::train_recommender(ratings, options, report);
+  return models::train_recommender(ratings, options, report, check_signals);
 }
 
 py::dict metrics(const Recommender& r, const std::vector<Rating>& test, std::int64_t k,

@@ -172,8 +172,8 @@ class Recommender:
 
         ``show_progress`` prints each epoch's loss on stderr; ``callback(epoch, loss,
         seconds)`` is called after every epoch. The GIL is released while training; Ctrl-C
-        raises ``KeyboardInterrupt`` at the end of the current epoch, leaving the model as it
-        was.
+        raises ``KeyboardInterrupt`` within a twentieth of a second (between mini-batches),
+        leaving the model as it was.
         """
         users, items, values = _columns(ratings, need_rating=self.objective == "rating")
         model = _embedkit.Recommender.train(users, items, values, **self._options(),

@@ -351,5 +351,6 @@ def test_ctrl_c_raises_keyboard_interrupt_promptly_and_writes_nothing(tmp_path):
     assert time.perf_counter() - sent < 5
     assert proc.returncode != 0
     assert "KeyboardInterrupt" in err
+    assert "_embedkit.TextClassifier.train(" in err  # raised inside training, not before
     assert not out.exists()
     assert os.listdir(tmp_path) == ["big.txt"]
