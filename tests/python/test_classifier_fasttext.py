@@ -311,7 +311,7 @@ def test_training_releases_the_gil(tmp_path):
     ticks = 0
 
     def train():
-        embedkit.train_supervised(path, epoch=20, dim=32, thread=1, verbose=0)
+        embedkit.train_supervised(path, epoch=5, dim=32, thread=1, verbose=0)
         done.set()
 
     worker = threading.Thread(target=train)
@@ -323,8 +323,8 @@ def test_training_releases_the_gil(tmp_path):
     worker.join()
     elapsed = time.perf_counter() - start
     # Held GIL: the loop would not run at all while training. Released: it ticks about once a
-    # millisecond (the sleep), so at least a quarter of that in a run of tenths of seconds.
-    assert elapsed > 0.05 and ticks >= 0.25 * elapsed / 0.001
+    # millisecond (the sleep); a loaded machine may oversleep, so ask for one tick in 20 ms.
+    assert elapsed > 0.1 and ticks >= elapsed / 0.02
 
 
 CTRL_C = textwrap.dedent("""
