@@ -16,6 +16,7 @@
 #include "arrays.hpp"
 #include "bindings.hpp"
 #include "embedkit/core/error.hpp"
+#include "embedkit/core/thread_pool.hpp"
 #include "embedkit/nn/embedding.hpp"
 #include "embedkit/nn/embedding_bag.hpp"
 #include "embedkit/nn/weight_grad.hpp"
@@ -247,6 +248,22 @@ wrong dtype) names the first problem. A parameter missing from the dict starts a
         return py::dict(py::arg("lr") = x.lr(), py::arg("betas") = betas_tuple(x.betas()),
                         py::arg("eps") = x.eps(), py::arg("maximize") = x.maximize());
       });
+
+  // The kernels' thread count, as torch.set_num_threads / get_num_threads: training a PyTorch
+  // model with embedkit's fused tables on the same cores as torch needs both set alike.
+  m.def(
+      "set_num_threads",
+      [](int n) {
+        py::gil_scoped_release release;  // waits for the pool's threads to stop and restart
+        set_num_threads(n);
+      },
+      py::arg("n"), R"doc(
+Sets the number of threads embedkit's kernels use (the calling thread included), as
+torch.set_num_threads does for PyTorch's. n >= 1, else ValueError. The default is the number
+of hardware threads. Call it while no embedkit call runs.
+)doc");
+  m.def("get_num_threads", &get_num_threads,
+        "The number of threads embedkit's kernels use (torch.get_num_threads's counterpart).");
 
   // The fused backward: the module types are nn.cpp's classes. Every argument is converted with
   // the GIL held; the step itself runs without it.

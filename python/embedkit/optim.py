@@ -83,7 +83,7 @@ def _parameters(params):
 
 
 def _writeable(table):
-    """A PyTorch tensor as a NumPy view (numpy.from_dlpack's views are read-only)."""
+    """A CPU PyTorch tensor as its NumPy view (no copy; quicker than DLPack)."""
     if _is_torch_tensor(table) and table.device.type == "cpu":
         return table.detach().numpy()
     return table
@@ -96,8 +96,9 @@ def _torch_grad(grad):
     if grad.is_sparse:
         if grad.sparse_dim() != 1:
             raise ValueError("a sparse gradient must have one sparse dimension (rows)")
-        return (grad._indices()[0].contiguous(), grad._values().contiguous())
-    return grad.contiguous()
+        return (grad._indices()[0].contiguous().numpy(),
+                grad._values().detach().contiguous().numpy())
+    return grad.detach().contiguous().numpy()
 
 
 class _Params:
@@ -105,6 +106,10 @@ class _Params:
 
     def _keep(self, tables):
         self._tables = tables
+
+    def __repr__(self):
+        options = ", ".join(f"{k}={v!r}" for k, v in self.defaults.items())
+        return f"{self.name}(params={self.param_names}, {options})"
 
     def step(self, grads=None):
         """One optimizer step.

@@ -221,3 +221,50 @@ def test_help_texts_and_stub_cover_the_public_api():
         assert f"class {name}" in stub or f"def {name}(" in stub, name
     assert "lr_decay" in embedkit.optim.Adagrad.__doc__
     assert "state" in embedkit.optim.Optimizer.state_dict.__doc__
+
+
+def test_the_optimizer_keeps_its_tables_alive():
+    import gc
+    import weakref
+
+    class Table(np.ndarray):  # an ndarray that can be watched with a weak reference
+        pass
+
+    table = np.zeros((4, 2), dtype=np.float32).view(Table)
+    watch = weakref.ref(table)
+    address = table.__array_interface__["data"][0]
+    opt = embedkit.optim.SGD([table], lr=1.0)
+    del table
+    gc.collect()
+    assert watch() is not None  # still referenced by the optimizer
+    opt.step([np.ones((4, 2), dtype=np.float32)])
+    assert watch().__array_interface__["data"][0] == address
+    np.testing.assert_array_equal(watch(), -np.ones((4, 2), dtype=np.float32))
+    del opt
+    gc.collect()
+    assert watch() is None  # released with the optimizer
+
+
+def test_an_embedkit_optimizer_steps_a_torch_module_from_its_grad(torch):
+    import embedkit.torch as et
+
+    torch.manual_seed(0)
+    ours = et.EmbeddingBag(40, 4, mode="sum", sparse=True, padding_idx=0)
+    torch.manual_seed(0)
+    theirs = torch.nn.EmbeddingBag(40, 4, mode="sum", sparse=True, padding_idx=0)
+    opt = embedkit.optim.SparseAdam([ours], lr=0.05)  # the module's weight, "weight"
+    ref = torch.optim.SparseAdam(theirs.parameters(), lr=0.05)
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(3):
+        ids = torch.randint(0, 40, (8, 3), generator=gen)
+        for module, optimizer in ((ours, opt), (theirs, ref)):
+            module(ids).pow(2).sum().backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        torch.testing.assert_close(ours.weight, theirs.weight, rtol=1e-5, atol=1e-6)
+
+
+def test_repr_names_the_parameters_and_options():
+    opt = embedkit.optim.SparseAdam({"user": _table()}, lr=0.5)
+    assert repr(opt) == ("SparseAdam(params=['user'], lr=0.5, betas=(0.9, 0.999), eps=1e-08, "
+                         "maximize=False)")

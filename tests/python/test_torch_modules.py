@@ -280,3 +280,25 @@ def test_help_texts_and_stubs_cover_the_public_api(torch):
         assert name in stubs, name
     assert "optimizer_kwargs" in et.FusedEmbeddingBag.__doc__
     assert "import embedkit.torch" in et.__doc__  # the usage example
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_large_bags_reach_the_threaded_kernels_and_equal_torch(torch, mode):
+    import embedkit.torch as et
+
+    gen = torch.Generator().manual_seed(21)
+    sparse = mode != "max"
+    ours, theirs = _pair(torch, et.EmbeddingBag, torch.nn.EmbeddingBag, 8, 10_000, 128,
+                         mode=mode, sparse=sparse, padding_idx=7)
+    ids, offsets = _bags(torch, gen, 10_000, 1000, 40, False, torch.int64)
+    out, ref = ours(ids, offsets), theirs(ids, offsets)
+    torch.testing.assert_close(out, ref, rtol=0, atol=0)
+    grad_out = torch.randn(out.shape, generator=gen)
+    out.backward(grad_out)
+    ref.backward(grad_out)
+    if sparse:
+        assert torch.equal(ours.weight.grad._indices(), theirs.weight.grad._indices())
+        torch.testing.assert_close(ours.weight.grad._values(), theirs.weight.grad._values(),
+                                   rtol=0, atol=0)
+    else:
+        torch.testing.assert_close(ours.weight.grad, theirs.weight.grad)

@@ -41,6 +41,10 @@ The modules:
 - :class:`FusedEmbeddingBagCollection` of :class:`EmbeddingBagConfig` tables: one [B, sum D]
   output.
 
+Threads: ``embedkit.set_num_threads(n)`` is ``torch.set_num_threads(n)``'s counterpart; with
+several PyTorch threads, start Python with ``OMP_WAIT_POLICY=PASSIVE``, or libgomp's threads,
+spinning after each PyTorch operation, hold the cores the fused backward needs next.
+
 Every ``weight`` is a ``torch.nn.Parameter`` that embedkit reads and updates in place, without
 copies; outputs are tensors over embedkit's buffers. Tables live on the CPU. The backward
 releases the GIL, so it runs from any thread, autograd's included.

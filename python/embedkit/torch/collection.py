@@ -132,6 +132,11 @@ class FusedEmbeddingBagCollection(torch.nn.Module):
                              f"{[o.shape[0] for o in outputs]}")
         return torch.cat(outputs, dim=1)
 
+    def set_learning_rate(self, lr):
+        """Changes every table's learning rate (see FusedEmbeddingBag.set_learning_rate)."""
+        for bag in self.embedding_bags.values():
+            bag.set_learning_rate(lr)
+
     def split(self, output):
         """The per-table blocks of forward()'s output, as views, in table order."""
         return list(torch.split(output, self.embedding_dims, dim=1))

@@ -99,6 +99,25 @@ class _Fused:
         self.optimizer = make_optimizer(spec, optimizer_kwargs, [self])
         self._table_address = self.weight.data_ptr()
 
+    def get_learning_rate(self):
+        """The optimizer's learning rate (FBGEMM's name)."""
+        return self.optimizer.defaults["lr"]
+
+    def set_learning_rate(self, lr):
+        """Changes the learning rate from the next step on, keeping the optimizer's state.
+
+        embedkit's optimizers fix their options at construction, so this builds the same
+        optimizer with the new ``lr`` and moves the state over (a copy of it: cheap once per
+        epoch, not meant for every step). A scheduler's value goes in here, e.g.
+        ``bag.set_learning_rate(scheduler.get_last_lr()[0])``.
+        """
+        options = dict(self.optimizer.defaults, lr=float(lr))
+        cls = type(self.optimizer)
+        optimizer = cls([self], **options)
+        optimizer.load_state_dict(self.optimizer.state_dict())
+        self.optimizer = optimizer
+        self._optimizer_spec = (cls, options)
+
     # copy.deepcopy and pickle (torch.save(model)): embedkit's table and optimizer are rebuilt
     # over the copy's weight, with the optimizer's state carried over.
     def __getstate__(self):
@@ -147,7 +166,8 @@ class _Fused:
 
 
 def _optimizer_repr(module):
-    return f"optimizer={module.optimizer.name}({module.optimizer.defaults})"
+    options = ", ".join(f"{k}={v!r}" for k, v in module.optimizer.defaults.items())
+    return f"optimizer={module.optimizer.name}({options})"
 
 
 class _FusedBagFunction(torch.autograd.Function):
@@ -179,8 +199,9 @@ class FusedEmbeddingBag(_Fused, EmbeddingBag):
     ``FusedEmbeddingBag(num_embeddings, embedding_dim, ..., optimizer="adagrad",
     optimizer_kwargs={"lr": 0.05})`` replaces ``torch.nn.EmbeddingBag(..., sparse=True)`` plus
     ``torch.optim.Adagrad(bag.parameters(), lr=0.05)``: after ``loss.backward()`` the table has
-    been updated, exactly as that optimizer's ``step()`` would have updated it, without the
-    sparse gradient ever being built (``weight.grad`` stays None, so a dense optimizer over
+    been updated as that optimizer's ``step()`` would have updated it (within float32
+    rounding: a row's gradient is summed in input order), without the sparse gradient ever
+    being built (``weight.grad`` stays None, so a dense optimizer over
     ``model.parameters()`` skips the table; do not step the table again).
 
     Arguments are torch.nn.EmbeddingBag's (no ``sparse``: there is no gradient) plus, as in
@@ -192,8 +213,10 @@ class FusedEmbeddingBag(_Fused, EmbeddingBag):
     The optimizer's state is saved with the module: ``state_dict()`` holds ``weight`` and
     ``_extra_state`` (the optimizer's name and state tensors), and ``load_state_dict()``
     restores both, so training continues identically. ``module.optimizer`` is the
-    embedkit.optim object. One forward per step: each backward applies one update. The table is
-    float32; mode "max" cannot be fused (its gradient is per column). Under ``torch.no_grad()``
+    embedkit.optim object; ``set_learning_rate(lr)`` changes its learning rate. One forward per
+    step: each backward applies one update. The table is float32; mode "max" cannot be fused
+    (its gradient is per column). The options (mode, padding_idx, max_norm, ...) are those given
+    at construction: embedkit's table is built with them. Under ``torch.no_grad()``
     (or with ``weight.requires_grad = False``) the forward only looks up.
     """
 
