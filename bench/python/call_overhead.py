@@ -112,7 +112,7 @@ def main():
     repeat = args.repeat or (7 if args.quick else 25)
     ids_count, bag = 16, 4
 
-    harness.use_cores(args.threads)
+    harness.set_threads(args.threads)
     info = harness.machine()
     info["load_start"] = harness.load_average()
     start = time.perf_counter()

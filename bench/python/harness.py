@@ -46,23 +46,14 @@ def ratios(baseline, contender):
     return [b / c for b, c in zip(baseline, contender)]
 
 
-def use_cores(threads):
-    """Runs this process on its first `threads` cores, with torch.set_num_threads(threads).
-
-    embedkit's Python module has no call to set its kernels' thread count (its pool starts
-    std::thread::hardware_concurrency() threads), so every thread of the process (those it has
-    now, and those started later, which inherit the setting) is pinned to `threads` cores: both
-    sides then compute on the same cores. Returns the cores.
-    """
+def set_threads(threads):
+    """The same thread count for both sides: torch.set_num_threads and embedkit.set_num_threads
+    (its kernels' pool). Returns what each reports back."""
     import torch  # noqa: PLC0415
+    import embedkit  # noqa: PLC0415
     torch.set_num_threads(threads)
-    cores = list(range(os.cpu_count()))[:threads]
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            os.sched_setaffinity(int(tid), cores)
-        except ProcessLookupError:  # a thread that has just ended
-            pass
-    return cores
+    embedkit.set_num_threads(threads)
+    return {"torch": torch.get_num_threads(), "embedkit": embedkit.get_num_threads()}
 
 
 def load_average():

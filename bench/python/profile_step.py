@@ -43,7 +43,7 @@ def main():
     trainer = models.make_trainer(args.side, weights, head, loss_fn, mode, args.optimizer,
                                   cfg["lr"][args.optimizer], own=True)
     del weights
-    harness.use_cores(args.threads)
+    harness.set_threads(args.threads)
     batches = data.batches
     for i in range(cfg["warmup"]):
         trainer.step(batches[i % len(batches)])

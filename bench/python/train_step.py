@@ -120,7 +120,7 @@ def run_case(model, optimizer, cfg, threads, contender):
                                               lr),
                 names[1]: contender_trainer}
     del initial
-    cores = harness.use_cores(threads)
+    thread_counts = harness.set_threads(threads)
     batches = {names[0]: data.batches,
                names[1]: ([synthetic.reversed_bags(b) for b in data.batches]
                           if contender == "torch-reversed" else data.batches)}
@@ -139,7 +139,7 @@ def run_case(model, optimizer, cfg, threads, contender):
     steps_per_s = {name: [1.0 / s for s in values] for name, values in seconds.items()}
     ratio = harness.ratios(seconds[names[0]], seconds[names[1]])
     result = {
-        "model": model, "optimizer": optimizer, "lr": lr, "threads": threads, "cores": cores,
+        "model": model, "optimizer": optimizer, "lr": lr, "threads": threads, "thread_counts": thread_counts,
         "shape": shape, "samples": cfg["samples"], "steps_per_sample": cfg["per_sample"],
         "warmup_steps": cfg["warmup"], "sides": names,
         "steps_per_s": {name: harness.summary(v) for name, v in steps_per_s.items()},
