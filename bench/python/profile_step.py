@@ -7,7 +7,7 @@ then `--steps` steps; with `--perf FILE` it records them (and only them, not the
 `--cprofile` it prints Python's profile of the steps instead (where the Python time goes).
 
   PYTHONPATH=build-bench/python /usr/bin/python3 bench/python/profile_step.py dlrm sgd embedkit \\
-      --perf /tmp/dlrm-sgd.data
+      --perf dlrm-sgd.data
 
 embedkit's release module is stripped: for its function names, link it without the strip
 (`ninja -C build-bench -t commands embedkit_python`: the last command, less its strip).
