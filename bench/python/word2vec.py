@@ -123,7 +123,7 @@ def main():
                       f"{100 * analogy:.2f} %, rho {rho:.3f}, {run['vocab']} words", flush=True)
                 del model, kv
 
-    print(f"\n| input | tool | k words/s | analogy % | WordSim-353 rho |")
+    print("\n| input | tool | k words/s | analogy % | WordSim-353 rho |")
     print("|---|---|---|---|---|")
     for given in inputs:
         for tool in tools:

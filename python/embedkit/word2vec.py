@@ -181,6 +181,10 @@ class Word2Vec:
     and word2vec.c, and runs differ slightly. Sentences longer than 1000 words are trained in
     pieces of 1000 (word2vec.c's limit; gensim truncates them at 10000).
 
+    Training runs on embedkit's threads without the GIL, so other Python threads run alongside;
+    Ctrl-C raises KeyboardInterrupt within a fraction of a second, stops the threads and leaves
+    no model and no temporary file.
+
     Arguments (gensim's; all keyword-usable, in gensim's order):
         sentences: iterable of lists of str tokens. A token must be non-empty and hold no
             whitespace (space, \\t, \\n, \\v, \\f, \\r) or NUL: ValueError otherwise.

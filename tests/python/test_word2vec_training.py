@@ -233,6 +233,6 @@ def test_load_refuses_what_save_did_not_write(tmp_path):
 def test_help_is_useful():
     doc = embedkit.Word2Vec.__doc__
     for word in ("sentences", "corpus_file", "min_alpha", "workers", "progress", "callbacks",
-                 "KeyboardInterrupt" if "KeyboardInterrupt" in doc else "Ctrl-C"):
+                 "KeyboardInterrupt", "ValueError"):
         assert word in doc
     assert embedkit.Word2Vec.save.__doc__ and embedkit.Word2Vec.load.__doc__
