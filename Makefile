@@ -97,8 +97,8 @@ bench-word2vec: deps
 	  --eval-dir $(EVAL_DIR) --work $(BENCH_BUILD)/word2vec --json $(BENCH_BUILD)/word2vec/runs.json $(W2V_ARGS)
 
 # Every C++ and CUDA source of the project (.clang-format): the library, its tests, the command,
-# the benchmarks and the examples.
-FORMAT_SOURCES = find include src tests tools bench examples -name '*.hpp' -o -name '*.cpp' \
+# the benchmarks, the examples and the Python bindings.
+FORMAT_SOURCES = find include src tests tools bench examples python -name '*.hpp' -o -name '*.cpp' \
   -o -name '*.cu' -o -name '*.cuh'
 
 format: deps
