@@ -235,7 +235,9 @@ class Word2Vec:
     ``words_per_second``, ``final_loss`` (mean loss per prediction over the last epoch),
     ``words_trained`` (corpus words of all epochs, before subsampling),
     ``corpus_total_words`` (tokens in the corpus, gensim's name), ``counts`` (each word's count,
-    in ``wv.index_to_key`` order) and every argument as an attribute of the same name.
+    in ``wv.index_to_key`` order; also ``wv.get_vecattr(word, "count")``, as in gensim) and
+    every argument as an attribute of the same name. A model pickles (the callbacks with it, as
+    in gensim), and ``save``/``load`` keep it without pickle.
 
     Not supported: ``build_vocab`` / ``train`` (training happens in the constructor, so a
     corpus is required), continued training, ``get_latest_training_loss``.
@@ -386,6 +388,8 @@ class Word2Vec:
 
         self.wv = KeyedVectors(r["words"], r["vectors"])
         self.counts = r["counts"]
+        # gensim's wv.get_vecattr(word, "count"), as load_word2vec_format(fvocab=) sets it.
+        self.wv._counts = self.counts.tolist()
         self.corpus_total_words = int(r["corpus_tokens"])
         self.words_trained = int(r["words_trained"])
         self.total_train_time = float(r["seconds"])
@@ -397,6 +401,13 @@ class Word2Vec:
             method = getattr(cb, hook, None)
             if method is not None:
                 method(self)
+
+    def __getstate__(self):
+        # A pickle (as gensim users make of models) holds no progress report: a compiled
+        # object, and only meaningful during training.
+        state = self.__dict__.copy()
+        state["progress"] = None
+        return state
 
     def __repr__(self):
         if self.wv is None:
@@ -461,4 +472,5 @@ class Word2Vec:
         model.progress = None
         model.counts = counts
         model.wv = KeyedVectors(words, vectors)
+        model.wv._counts = counts.tolist()
         return model

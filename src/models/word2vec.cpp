@@ -358,8 +358,21 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
                               const std::function<void(const Word2VecProgress&)>& on_progress) {
   options.validate();
   Word2VecResult result;
-  result.dictionary =
-      Dictionary::from_corpus(corpus, options.min_count, options.max_vocab, &result.corpus);
+  // The counting pass reports too (fraction 0, no words trained yet), so that a long count can
+  // be cancelled from on_progress as training can.
+  using Clock = std::chrono::steady_clock;
+  const auto counting_start = Clock::now();
+  double last_counting_report = 0;
+  auto counting_tick = [&] {
+    const double t = std::chrono::duration<double>(Clock::now() - counting_start).count();
+    if (!on_progress || t - last_counting_report < options.progress_interval) return;
+    last_counting_report = t;
+    Word2VecProgress p;
+    p.alpha = options.start_alpha();
+    on_progress(p);
+  };
+  result.dictionary = Dictionary::from_corpus(corpus, options.min_count, options.max_vocab,
+                                              &result.corpus, counting_tick);
   const Dictionary::Entries& words = result.dictionary.words();
   // The training loop holds word ids as int32 (word2vec.c's int), half the memory of its
   // sentences and samples.
@@ -408,7 +421,6 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
   std::vector<float> output(output_rows * dim, 0.0f);
   s.output = output.data();
 
-  using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   const auto threads = static_cast<std::size_t>(options.threads);
   std::atomic<std::size_t> running{threads};

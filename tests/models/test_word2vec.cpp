@@ -164,6 +164,29 @@ TEST(Word2Vec, AnExceptionFromOnProgressStopsTrainingAndPropagates) {
   EXPECT_LT(seconds, 5.0) << "the workers did not stop";
 }
 
+// The counting pass of a big corpus can take long too: on_progress is called during it (fraction
+// 0), and an exception from it stops the count.
+TEST(Word2Vec, AnExceptionFromOnProgressWhileCountingPropagates) {
+  struct Cancelled {};
+  TempDir dir;
+  const std::int64_t lines = 2 * M::Dictionary::kCountingTick / 12 + 1;
+  write_file(dir / "c.txt", two_group_corpus(static_cast<int>(lines), 12, 10));
+  auto o = small_options(M::Word2VecArchitecture::SkipGram, M::Word2VecLoss::NegativeSampling);
+  o.progress_interval = 1e-9;
+  int calls = 0;
+  M::Word2VecProgress seen;
+  EXPECT_THROW(M::train_word2vec(dir / "c.txt", o,
+                                 [&](const M::Word2VecProgress& p) {
+                                   ++calls;
+                                   seen = p;
+                                   throw Cancelled{};
+                                 }),
+               Cancelled);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(seen.fraction, 0.0);
+  EXPECT_EQ(seen.words, 0);
+}
+
 TEST(Word2Vec, MinAlphaSetsGensimsLinearSchedule) {
   M::Word2VecOptions o;
   o.alpha = 0.025;

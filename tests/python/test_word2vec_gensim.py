@@ -26,6 +26,7 @@ def test_same_vocabulary_and_counts(corpus_file, gensim):
     assert set(ours.wv.index_to_key) == set(theirs.wv.index_to_key)
     for word, count in zip(ours.wv.index_to_key, ours.counts):
         assert theirs.wv.get_vecattr(word, "count") == count, word
+        assert ours.wv.get_vecattr(word, "count") == count, word
     assert ours.corpus_total_words == theirs.corpus_total_words
 
 

@@ -5,6 +5,7 @@ its four models, reports progress, calls gensim-style callbacks, and saves/loads
 import gzip
 import os
 import pathlib
+import pickle
 import subprocess
 
 import numpy as np
@@ -205,9 +206,20 @@ def test_save_and_load(corpus_file, tmp_path):
     assert back.wv.index_to_key == m.wv.index_to_key
     assert np.array_equal(back.wv.vectors, m.wv.vectors)
     assert np.array_equal(back.counts, m.counts)
+    word = m.wv.index_to_key[3]
+    assert back.wv.get_vecattr(word, "count") == m.wv.get_vecattr(word, "count") == m.counts[3]
     for name in ("vector_size", "window", "sg", "hs", "negative", "epochs", "seed", "alpha",
                  "min_alpha", "comment", "final_loss", "words_per_second", "total_train_time"):
         assert getattr(back, name) == getattr(m, name), name
+
+
+def test_pickle_round_trip(corpus_file):
+    m = embedkit.Word2Vec(corpus_file=corpus_file, **SMALL)
+    assert m.progress is not None  # the last report, a compiled object pickle cannot take
+    back = pickle.loads(pickle.dumps(m))
+    assert back.wv.index_to_key == m.wv.index_to_key
+    assert np.array_equal(back.wv.vectors, m.wv.vectors)
+    assert back.final_loss == m.final_loss and back.progress is None
 
 
 def test_load_refuses_what_save_did_not_write(tmp_path):

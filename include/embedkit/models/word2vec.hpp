@@ -80,7 +80,8 @@ struct Word2VecResult {
 // word reaches min_count, and TrainingDivergedError (training_divergence.hpp) when the loss or the
 // vectors become NaN or infinite (alpha too large): each thread checks its loss every 10000
 // words, and the vectors are checked once at the end. on_progress (optional) is called about
-// every progress_interval seconds, and once at the end. An exception from on_progress (a
+// every progress_interval seconds (while the vocabulary is counted too, with fraction and words
+// 0), and once at the end. An exception from on_progress (a
 // cancelled run: Python's KeyboardInterrupt) stops training: the worker threads stop within a
 // sentence, are joined, and the exception propagates out of train_word2vec.
 Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2VecOptions& options,
