@@ -59,6 +59,13 @@ def test_the_temporary_corpus_is_removed(sentences, tmp_path, monkeypatch):
         embedkit.Word2Vec([["a", "b c"]], **SMALL)
     with pytest.raises(ValueError):  # below min_count: fails in training
         embedkit.Word2Vec([["a", "b"]], **{**SMALL, "min_count": 5})
+
+    def interrupted():  # Ctrl-C while the sentences are being written
+        yield from sentences[:100]
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        embedkit.Word2Vec(interrupted(), **SMALL)
     assert list(tmp_path.iterdir()) == []
 
 
