@@ -23,24 +23,59 @@ bool is_ndarray(py::handle obj) {
   return py::isinstance<py::array>(obj);
 }
 
+bool is_torch_tensor(py::handle obj) {
+  const auto module = py::str(py::type::of(obj).attr("__module__")).cast<std::string>();
+  return module == "torch" || module.rfind("torch.", 0) == 0;
+}
+
+// Objects looked up once: they serve every call that takes a tensor, where an import or an
+// attribute lookup would cost a good part of the call. Never freed (they must outlive the
+// interpreter's teardown order).
+py::handle numpy_from_dlpack() {
+  static const py::object* const function =
+      new py::object(py::module_::import("numpy").attr("from_dlpack"));
+  return *function;
+}
+
+// torch.bfloat16 and torch.int16; only called once a torch tensor was given (torch is loaded).
+std::pair<py::handle, py::handle> torch_bfloat16_and_int16() {
+  static const py::object* const torch = new py::object(py::module_::import("torch"));
+  static const py::object* const bfloat16 = new py::object(torch->attr("bfloat16"));
+  static const py::object* const int16 = new py::object(torch->attr("int16"));
+  return {*bfloat16, *int16};
+}
+
 // numpy.from_dlpack on a PyTorch tensor (or any producer), readying torch's special cases.
 ArrayArg from_dlpack(py::handle obj, std::string_view what) {
   py::object tensor = py::reinterpret_borrow<py::object>(obj);
+  const bool torch = is_torch_tensor(tensor);
   ArrayArg out;
-  if (py::hasattr(tensor, "requires_grad") && tensor.attr("requires_grad").cast<bool>()) {
-    tensor = tensor.attr("detach")();
+  if (torch) {
+    if (tensor.attr("requires_grad").cast<bool>()) tensor = tensor.attr("detach")();
+    const auto [bfloat16, int16] = torch_bfloat16_and_int16();
+    if (py::object(tensor.attr("dtype")).ptr() == bfloat16.ptr()) {
+      tensor = tensor.attr("view")(int16);
+      out.bfloat16 = true;
+    }
   }
-  if (py::hasattr(tensor, "dtype") &&
-      py::str(tensor.attr("dtype")).cast<std::string>() == "torch.bfloat16") {
-    tensor = tensor.attr("view")(py::module_::import("torch").attr("int16"));
-    out.bfloat16 = true;
-  }
+  py::array view;
   try {
-    out.array = py::module_::import("numpy").attr("from_dlpack")(tensor);
+    view = numpy_from_dlpack()(tensor);
   } catch (py::error_already_set& e) {
     throw TypeError(where(what) + "cannot be read without a copy through DLPack (" +
                     std::string(e.what()) + ")");
   }
+  if (!torch) {
+    out.array = view;
+    return out;
+  }
+  // NumPy marks every DLPack import read-only (the protocol carries no such flag), but a
+  // PyTorch tensor is writeable, and a table given as one must be written in place (max_norm,
+  // training) as torch's own t.numpy() allows. The same memory, writeable, kept alive by the
+  // tensor (the array's base).
+  std::vector<py::ssize_t> shape(view.shape(), view.shape() + view.ndim());
+  std::vector<py::ssize_t> strides(view.strides(), view.strides() + view.ndim());
+  out.array = py::array(view.dtype(), shape, strides, view.data(), tensor);
   return out;
 }
 

@@ -1,10 +1,254 @@
-// The fastText-style text classifier: train_supervised and its model.
+// The fastText-style text classifier: training from a labelled file, prediction, evaluation,
+// vectors and files. python/embedkit/fasttext.py gives it fastText's Python names and return
+// types; this file keeps to embedkit's (labels here carry the model's label prefix, as fastText
+// shows them).
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "arrays.hpp"
 #include "bindings.hpp"
+#include "embedkit/core/error.hpp"
+#include "embedkit/models/labelled_text.hpp"
+#include "embedkit/models/text_classifier.hpp"
 
 namespace embedkit::python {
 
+namespace {
+
+using models::ClassifierOptions;
+using models::ClassifierProgress;
+using models::LabelledExample;
+using models::TextClassifier;
+
+// A labelled file in fastText's format. A file that cannot be opened stays an IoError (OSError,
+// FileNotFoundError when missing); a file that opens but is not labelled text (a line without a
+// label or without words, no labelled line at all) is a ValueError, as Python's parsers report
+// bad contents.
+std::vector<LabelledExample> read_labelled_file(const std::string& path,
+                                                const std::string& label_prefix) {
+  models::LabelledTextOptions options;
+  options.format = models::TextFormat::FastText;
+  options.label_prefix = label_prefix;
+  try {
+    return models::read_labelled_text(path, options);
+  } catch (const IoError& e) {
+    std::error_code ec;
+    const bool readable =
+        std::filesystem::is_regular_file(path, ec) && std::ifstream(path).is_open();
+    if (!readable) throw;
+    throw ValueError(e.what());
+  }
+}
+
+// The label as fastText shows it: with the model's prefix.
+std::string shown_label(const TextClassifier& model, std::int64_t id) {
+  return model.options().label_prefix + model.dictionary().labels().text(id);
+}
+
+std::vector<std::string> words_of(const TextClassifier& model, const std::string& line) {
+  models::LabelledTextOptions options;
+  options.label_prefix = model.options().label_prefix;
+  options.lowercase = model.options().lowercase;
+  std::vector<std::string> labels;
+  std::vector<std::string> words;
+  models::split_fasttext_line(line, options, labels, words);
+  return words;
+}
+
+// The mean of the input rows a line looks up (fastText's hidden layer, its sentence vector).
+py::array_t<float> hidden_of(const TextClassifier& model, const std::string& line) {
+  const std::int64_t dim = model.options().dim;
+  py::array_t<float> out(dim);
+  float* v = out.mutable_data();
+  std::fill(v, v + dim, 0.0f);
+  const std::vector<std::int64_t> ids = model.input_ids(words_of(model, line));
+  if (ids.empty()) return out;
+  const float* table = model.input_table().data<float>();
+  for (const std::int64_t id : ids) {
+    const float* row = table + id * dim;
+    for (std::int64_t j = 0; j < dim; ++j) v[j] += row[j];
+  }
+  const float scale = 1.0f / static_cast<float>(ids.size());
+  for (std::int64_t j = 0; j < dim; ++j) v[j] *= scale;
+  return out;
+}
+
+TextClassifier train(const std::string& path, std::int64_t dim, double lr, std::int64_t epochs,
+                     std::int64_t word_ngrams, std::int64_t buckets, std::int64_t min_count,
+                     const std::string& loss, std::int64_t negative, std::int64_t threads,
+                     std::uint64_t seed, const std::string& label_prefix,
+                     const py::object& progress, double progress_interval) {
+  ClassifierOptions o;
+  o.dim = dim;
+  o.lr = lr;
+  o.epochs = epochs;
+  o.word_ngrams = word_ngrams;
+  o.buckets = buckets;
+  o.min_count = min_count;
+  o.loss = models::parse_classifier_loss(loss);
+  o.negative = negative;
+  o.threads = threads;
+  o.seed = seed;
+  o.label_prefix = label_prefix;
+  o.progress_interval = progress_interval;
+  o.validate();  // before reading the file: a bad option is reported at once
+  // Called on this thread with the GIL released: it takes the GIL, lets Python handle a pending
+  // signal (Ctrl-C raises KeyboardInterrupt there) and calls the Python callback, whose
+  // exception stops the training (TextClassifier::train joins its threads and rethrows).
+  auto on_progress = [&progress](const ClassifierProgress& p) {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+    if (progress.is_none()) return;
+    py::dict report;
+    report["fraction"] = p.fraction;
+    report["tokens"] = p.tokens;
+    report["words_per_second_per_thread"] = p.tokens_per_second_per_thread;
+    report["lr"] = p.lr;
+    report["loss"] = p.loss;
+    report["elapsed_seconds"] = p.elapsed_seconds;
+    report["eta_seconds"] = p.eta_seconds;
+    progress(report);
+  };
+  py::gil_scoped_release release;
+  const std::vector<LabelledExample> data = read_labelled_file(path, label_prefix);
+  return TextClassifier::train(data, o, nullptr, on_progress);
+}
+
+}  // namespace
+
 void bind_classifier(py::module_& m) {
-  static_cast<void>(m);
+  py::class_<TextClassifier>(m, "TextClassifier",
+                             "A trained fastText-style text classifier (embedkit's names; "
+                             "embedkit.train_supervised gives fastText's).")
+      .def_static("train", &train, py::arg("path"), py::arg("dim"), py::arg("lr"),
+                  py::arg("epochs"), py::arg("word_ngrams"), py::arg("buckets"),
+                  py::arg("min_count"), py::arg("loss"), py::arg("negative"), py::arg("threads"),
+                  py::arg("seed"), py::arg("label_prefix"), py::arg("progress") = py::none(),
+                  py::arg("progress_interval") = 0.1,
+                  "Trains on a labelled file in fastText's format, with the GIL released. "
+                  "`progress` (or None) is called with a dict about every progress_interval "
+                  "seconds; Ctrl-C raises KeyboardInterrupt within that time.")
+      .def_static(
+          "load", [](const std::string& path) { return TextClassifier::load(path); },
+          py::arg("path"), py::call_guard<py::gil_scoped_release>(),
+          "Loads a model saved by save().")
+      .def(
+          "save", [](const TextClassifier& self, const std::string& path) { self.save(path); },
+          py::arg("path"), py::call_guard<py::gil_scoped_release>(),
+          "Saves the model in one file (safetensors), atomically.")
+      .def(
+          "predict",
+          [](const TextClassifier& self, const std::vector<std::string>& lines, std::int64_t k,
+             double threshold) {
+            std::vector<std::vector<models::LabelScore>> scores(lines.size());
+            {
+              py::gil_scoped_release release;
+              for (std::size_t i = 0; i < lines.size(); ++i) {
+                scores[i] = self.predict(words_of(self, lines[i]), k, threshold);
+              }
+            }
+            py::list out;
+            for (const auto& line : scores) {
+              py::list labels;
+              py::array_t<double> probabilities(static_cast<py::ssize_t>(line.size()));
+              double* p = probabilities.mutable_data();
+              for (std::size_t j = 0; j < line.size(); ++j) {
+                labels.append(shown_label(self, line[j].label));
+                p[j] = line[j].probability;
+              }
+              out.append(py::make_tuple(labels, probabilities));
+            }
+            return out;
+          },
+          py::arg("lines"), py::arg("k"), py::arg("threshold"),
+          "For each line, its k most probable labels (prefixed) and their probabilities.")
+      .def(
+          "evaluate",
+          [](const TextClassifier& self, const std::string& path, std::int64_t k,
+             double threshold) {
+            models::ClassifierEvaluation r;
+            {
+              py::gil_scoped_release release;
+              r = self.evaluate(read_labelled_file(path, self.options().label_prefix), k,
+                                threshold);
+            }
+            py::dict per_label;
+            for (std::size_t i = 0; i < r.per_label.size(); ++i) {
+              const models::LabelMetrics& l = r.per_label[i];
+              per_label[py::str(shown_label(self, static_cast<std::int64_t>(i)))] =
+                  py::make_tuple(l.gold, l.predicted, l.correct);
+            }
+            py::dict out;
+            out["examples"] = r.examples;
+            out["precision"] = r.precision();
+            out["recall"] = r.recall();
+            out["per_label"] = per_label;
+            out["unseen_labels"] = r.unseen_labels;
+            return out;
+          },
+          py::arg("path"), py::arg("k"), py::arg("threshold"),
+          "fastText's test over a labelled file: examples, precision@k, recall@k, and per "
+          "label (gold, predicted, correct).")
+      .def(
+          "word_vector",
+          [](const TextClassifier& self, const std::string& word) {
+            const std::int64_t dim = self.options().dim;
+            py::array_t<float> out(dim);
+            float* v = out.mutable_data();
+            const auto id = self.dictionary().words().find(word);
+            if (id) {
+              std::memcpy(v, self.input_table().data<float>() + *id * dim,
+                          static_cast<std::size_t>(dim) * sizeof(float));
+            } else {
+              std::fill(v, v + dim, 0.0f);
+            }
+            return out;
+          },
+          py::arg("word"), "The word's input row (a copy); zeros for a word not in the model.")
+      .def("sentence_vector", &hidden_of, py::arg("line"),
+           "The mean of the input rows the line looks up (words, \"</s>\", n-gram buckets).")
+      .def_property_readonly(
+          "words", [](const TextClassifier& self) { return self.dictionary().words().texts(); })
+      .def_property_readonly(
+          "word_counts",
+          [](const TextClassifier& self) { return self.dictionary().words().counts(); })
+      .def_property_readonly("labels",
+                             [](const TextClassifier& self) {
+                               std::vector<std::string> out;
+                               for (std::int64_t i = 0; i < self.dictionary().labels().size();
+                                    ++i) {
+                                 out.push_back(shown_label(self, i));
+                               }
+                               return out;
+                             })
+      .def_property_readonly(
+          "label_counts",
+          [](const TextClassifier& self) { return self.dictionary().labels().counts(); })
+      .def_property_readonly("dim", [](const TextClassifier& self) { return self.options().dim; })
+      .def_property_readonly("loss",
+                             [](const TextClassifier& self) {
+                               return models::classifier_loss_name(self.options().loss);
+                             })
+      .def_property_readonly("word_ngrams",
+                             [](const TextClassifier& self) { return self.options().word_ngrams; })
+      .def_property_readonly("label_prefix",
+                             [](const TextClassifier& self) { return self.options().label_prefix; })
+      .def_property_readonly(
+          "input_matrix", [](const TextClassifier& self) { return to_array(self.input_table()); },
+          "The input table [words (+ buckets), dim], shared with the model (no copy).")
+      .def_property_readonly(
+          "output_matrix", [](const TextClassifier& self) { return to_array(self.output_table()); },
+          "The output table [labels (hs: inner nodes), dim], shared with the model (no copy).");
 }
 
 }  // namespace embedkit::python

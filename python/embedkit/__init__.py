@@ -14,6 +14,9 @@ The package wraps embedkit's C++ library (the compiled module ``embedkit._embedk
 
 Submodules load on first use, so ``import embedkit`` stays quick and never imports torch.
 
+``embedkit.set_num_threads(n)`` / ``get_num_threads()`` set and read how many threads the
+kernels use, as ``torch.set_num_threads`` does for PyTorch's.
+
 Errors are Python's: an out-of-range id raises ``IndexError`` naming its position, a bad
 argument ``ValueError`` or ``TypeError``, a missing word ``KeyError``, a bad file ``OSError``.
 An exception from embedkit means nothing was changed.
@@ -21,7 +24,7 @@ An exception from embedkit means nothing was changed.
 
 import importlib
 
-from embedkit._embedkit import CopyWarning, __version__
+from embedkit._embedkit import CopyWarning, __version__, get_num_threads, set_num_threads
 
 # name -> the submodule that defines it, imported on first access (PEP 562).
 _LAZY = {
@@ -35,7 +38,7 @@ _LAZY = {
     "Recommender": "embedkit.recommender",
 }
 
-__all__ = ["CopyWarning", "__version__", *_LAZY]
+__all__ = ["CopyWarning", "__version__", "get_num_threads", "set_num_threads", *_LAZY]
 
 
 def __getattr__(name):

@@ -168,7 +168,8 @@ std::vector<float> MatrixFactorization::scores_for_user(std::int64_t user) const
 }
 
 void MatrixFactorization::fit(const Interactions& train,
-                              const std::function<void(const MfEpochReport&)>& on_epoch) {
+                              const std::function<void(const MfEpochReport&)>& on_epoch,
+                              const std::function<void()>& between_batches) {
   options_.validate();
   const std::size_t n = train.size();
   if (train.items.size() != n ||
@@ -230,6 +231,7 @@ void MatrixFactorization::fit(const Interactions& train,
   std::vector<std::int64_t> ub, ib, zeros;
   std::vector<float> grad_p, grad_q, grad_bu, grad_bi, grad_g;
   const auto start = std::chrono::steady_clock::now();
+  auto last_call = start;
   // The learning-rate option as `embedkit recommend train` spells it, for divergence errors.
   constexpr const char* kRateOption = "--lr";
 
@@ -239,6 +241,13 @@ void MatrixFactorization::fit(const Interactions& train,
     }
     double loss_sum = 0.0;
     for (std::size_t begin = 0; begin < n; begin += bs) {
+      if (between_batches) {
+        const auto now = std::chrono::steady_clock::now();
+        if (std::chrono::duration<double>(now - last_call).count() >= kBetweenBatchesSeconds) {
+          last_call = now;
+          between_batches();
+        }
+      }
       const std::size_t b = std::min(bs, n - begin);
       const float c = (bpr ? 1.0f : 2.0f) / static_cast<float>(b);
       ub.resize(b);

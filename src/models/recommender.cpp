@@ -59,7 +59,8 @@ float clip(const Recommender& r, float value) {
 }  // namespace
 
 Recommender train_recommender(const std::vector<Rating>& train, const MfOptions& options,
-                              const std::function<void(const MfEpochReport&)>& on_epoch) {
+                              const std::function<void(const MfEpochReport&)>& on_epoch,
+                              const std::function<void()>& between_batches) {
   options.validate();
   if (train.empty()) throw ValueError("train_recommender: no training ratings");
   IdMap users;
@@ -81,7 +82,7 @@ Recommender train_recommender(const std::vector<Rating>& train, const MfOptions&
   const std::int64_t ni = items.size();
   Recommender r{
       std::move(users), std::move(items), MatrixFactorization(nu, ni, options), {}, lo, hi};
-  r.model.fit(data, on_epoch);
+  r.model.fit(data, on_epoch, between_batches);
   r.rated.resize(static_cast<std::size_t>(r.users.size()));
   for (std::size_t k = 0; k < data.size(); ++k) {
     r.rated[static_cast<std::size_t>(data.users[k])].push_back(data.items[k]);

@@ -122,6 +122,9 @@ struct Shared {
   std::int64_t num_labels = 0;
   double total_tokens = 0;
   std::atomic<std::int64_t> tokens_done{0};
+  // For progress reports: the loss summed over the lines trained so far, as published.
+  std::atomic<double> loss_done{0};
+  std::atomic<std::int64_t> lines_done{0};
   std::mutex mutex;
   double last_epoch_loss = 0;
   std::int64_t last_epoch_lines = 0;
@@ -188,7 +191,10 @@ class Worker {
         if (line.end != line.begin) {
           std::int64_t label = line.labels[0];
           if (line.labels.size() > 1) label = line.labels[rng_.next() % line.labels.size()];
-          loss += step(line, label, lr);
+          const double line_loss = step(line, label, lr);
+          loss += line_loss;
+          unpublished_loss_ += line_loss;
+          ++unpublished_lines_;
           ++trained;
         }
         if (++since_publish_ >= kPublishEvery) {
@@ -209,7 +215,11 @@ class Worker {
  private:
   void publish() {
     published_ = s_.tokens_done.fetch_add(unpublished_, std::memory_order_relaxed) + unpublished_;
+    s_.loss_done.fetch_add(unpublished_loss_, std::memory_order_relaxed);
+    s_.lines_done.fetch_add(unpublished_lines_, std::memory_order_relaxed);
     unpublished_ = 0;
+    unpublished_loss_ = 0;
+    unpublished_lines_ = 0;
     since_publish_ = 0;
   }
 
@@ -305,6 +315,8 @@ class Worker {
   std::int64_t published_ = 0;
   std::int64_t unpublished_ = 0;
   std::int64_t since_publish_ = 0;
+  double unpublished_loss_ = 0;
+  std::int64_t unpublished_lines_ = 0;
 };
 
 double ratio(std::int64_t a, std::int64_t b) {
@@ -350,6 +362,9 @@ void ClassifierOptions::validate() const {
     fail("threads must be in [1, 1024], got " + std::to_string(threads));
   }
   if (label_prefix.empty()) fail("label_prefix must not be empty");
+  if (!(progress_interval > 0) || !std::isfinite(progress_interval)) {
+    fail("progress_interval must be > 0");
+  }
 }
 
 double LabelMetrics::precision() const {
@@ -414,12 +429,16 @@ std::vector<std::int64_t> TextClassifier::input_ids(const std::vector<std::strin
   return ids;
 }
 
-TextClassifier TextClassifier::train(const std::vector<LabelledExample>& data,
-                                     const ClassifierOptions& options,
-                                     ClassifierTrainStats* stats) {
+TextClassifier TextClassifier::train(
+    const std::vector<LabelledExample>& data, const ClassifierOptions& options,
+    ClassifierTrainStats* stats,
+    const std::function<void(const ClassifierProgress&)>& on_progress) {
   options.validate();
   if (data.empty()) throw ValueError("text classifier: no training line");
   const auto start = std::chrono::steady_clock::now();
+  auto seconds_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
   Dictionary dictionary = Dictionary::from_examples(data, options.min_count, options.end_of_line);
   const std::int64_t words = dictionary.words().size();
   const std::int64_t buckets = options.word_ngrams > 1 ? options.buckets : 0;
@@ -472,12 +491,63 @@ TextClassifier TextClassifier::train(const std::vector<LabelledExample>& data,
       if (!s.failed.exchange(true)) s.error = std::current_exception();
     }
   };
-  if (threads == 1) {
+  if (threads == 1 && !on_progress) {
     work(0);
   } else {
+    // With a progress callback even one worker runs on its own thread: the calling thread
+    // reports (Python's callback must run on the thread that holds the interpreter).
+    std::atomic<std::size_t> running{threads};
     std::vector<std::thread> pool;
-    for (std::size_t t = 0; t < threads; ++t) pool.emplace_back(work, t);
-    for (auto& th : pool) th.join();
+    for (std::size_t t = 0; t < threads; ++t) {
+      pool.emplace_back([&work, &running, t] {
+        work(t);
+        running.fetch_sub(1);
+      });
+    }
+    if (on_progress) {
+      auto report = [&] {
+        ClassifierProgress p;
+        p.elapsed_seconds = seconds_since(start);
+        p.tokens = s.tokens_done.load(std::memory_order_relaxed);
+        p.fraction = std::min(1.0, static_cast<double>(p.tokens) / std::max(1.0, s.total_tokens));
+        p.tokens_per_second_per_thread =
+            p.elapsed_seconds > 0
+                ? static_cast<double>(p.tokens) / p.elapsed_seconds / static_cast<double>(threads)
+                : 0;
+        p.lr = options.lr * std::max(0.0, 1.0 - p.fraction);
+        const std::int64_t lines = s.lines_done.load(std::memory_order_relaxed);
+        p.loss = lines > 0
+                     ? s.loss_done.load(std::memory_order_relaxed) / static_cast<double>(lines)
+                     : 0;
+        p.eta_seconds = p.fraction > 0 ? p.elapsed_seconds * (1.0 - p.fraction) / p.fraction : 0;
+        on_progress(p);
+      };
+      try {
+        double last_report = 0;
+        while (running.load() > 0) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          if (seconds_since(start) - last_report >= options.progress_interval) {
+            last_report = seconds_since(start);
+            report();
+          }
+        }
+      } catch (...) {
+        // The callback stopped training: the workers stop at their next line, and its
+        // exception, not theirs, is the one that propagates.
+        {
+          std::lock_guard lock(s.mutex);
+          s.failed.store(true);
+          s.error = std::current_exception();
+        }
+        for (auto& th : pool) th.join();
+        throw;
+      }
+      for (auto& th : pool) th.join();
+      if (s.error) std::rethrow_exception(s.error);
+      report();
+    } else {
+      for (auto& th : pool) th.join();
+    }
   }
   if (s.error) std::rethrow_exception(s.error);
   // The last steps after the last loss check can still overflow: one pass over the tables

@@ -311,6 +311,40 @@ TEST(MatrixFactorization, SameSeedSameModel) {
   }
 }
 
+TEST(MatrixFactorization, BetweenBatchesChangesNothingAndCanStopAnEpochPromptly) {
+  const auto rows = planted_ratings(30, 20, 0.1, 5);
+  M::MfOptions o = small_options(M::MfOptimizer::RowWiseAdagrad);
+  o.epochs = 3;
+  const M::Recommender plain = M::train_recommender(rows, o);
+  int calls = 0;
+  const M::Recommender watched = M::train_recommender(rows, o, {}, [&] { ++calls; });
+  const auto& wa = plain.model.named_parameters();
+  const auto& wb = watched.model.named_parameters();
+  for (std::size_t t = 0; t < wa.size(); ++t) {
+    ASSERT_EQ(0,
+              std::memcmp(wa[t].second.raw_data(), wb[t].second.raw_data(), wa[t].second.nbytes()))
+        << wa[t].first;
+  }
+  // One epoch of hundreds of thousands of one-rating batches (seconds): the callback ends it
+  // within a batch of throwing.
+  struct Stop {};
+  o.epochs = 1;
+  o.batch_size = 1;
+  std::vector<M::Rating> many;
+  for (int copy = 0; copy < 2000; ++copy) many.insert(many.end(), rows.begin(), rows.end());
+  calls = 0;
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(M::train_recommender(many, o, {},
+                                    [&] {
+                                      if (++calls == 3) throw Stop{};
+                                    }),
+               Stop);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(calls, 3);
+  EXPECT_LT(seconds, 10.0);
+}
+
 TEST(MatrixFactorization, RejectsBadOptionsAndRows) {
   M::MfOptions o;
   o.dim = 0;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "embedkit/core/error.hpp"
@@ -119,6 +120,59 @@ TEST(TextClassifier, OneThreadIsDeterministicAndThreadsTrainToo) {
   o.epochs = 10;
   const TextClassifier threaded = TextClassifier::train(train, o);
   EXPECT_GE(accuracy(threaded, keyword_lines(200, 4, 8)), 0.97);
+}
+
+TEST(TextClassifier, ProgressRisesToTheEndOnTheCallingThreadAndChangesNothing) {
+  const auto train = keyword_lines(2000, 4, 21);
+  ClassifierOptions o = small_options();
+  o.epochs = 20;
+  o.progress_interval = 1e-3;
+  const TextClassifier plain = TextClassifier::train(train, o);
+  std::vector<ClassifierProgress> reports;
+  bool on_caller = true;
+  const auto caller = std::this_thread::get_id();
+  const TextClassifier watched =
+      TextClassifier::train(train, o, nullptr, [&](const ClassifierProgress& p) {
+        on_caller = on_caller && std::this_thread::get_id() == caller;
+        reports.push_back(p);
+      });
+  EXPECT_TRUE(on_caller);
+  ASSERT_GE(reports.size(), 1u);
+  for (std::size_t i = 1; i < reports.size(); ++i) {
+    EXPECT_GE(reports[i].fraction, reports[i - 1].fraction);
+    EXPECT_GE(reports[i].tokens, reports[i - 1].tokens);
+  }
+  EXPECT_DOUBLE_EQ(reports.back().fraction, 1.0);
+  EXPECT_DOUBLE_EQ(reports.back().lr, 0.0);
+  EXPECT_GT(reports.back().loss, 0.0);
+  EXPECT_GT(reports.back().tokens_per_second_per_thread, 0.0);
+  // One thread stays deterministic: the worker runs on its own thread, the same computation.
+  EXPECT_TRUE(same_bits(plain.input_table(), watched.input_table()));
+  EXPECT_TRUE(same_bits(plain.output_table(), watched.output_table()));
+  ClassifierOptions bad = o;
+  bad.progress_interval = 0;
+  EXPECT_THROW(TextClassifier::train(train, bad), ValueError);
+}
+
+struct StopTraining {};
+
+TEST(TextClassifier, AnExceptionFromProgressStopsEveryThreadPromptlyAndPropagates) {
+  const auto train = keyword_lines(20000, 4, 22);
+  ClassifierOptions o = small_options();
+  o.epochs = 100000;  // hours: only the callback can end it
+  o.threads = 4;
+  o.progress_interval = 0.01;
+  int calls = 0;
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(TextClassifier::train(train, o, nullptr,
+                                     [&](const ClassifierProgress&) {
+                                       if (++calls == 3) throw StopTraining{};
+                                     }),
+               StopTraining);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(calls, 3);
+  EXPECT_LT(seconds, 10.0);
 }
 
 TEST(TextClassifier, PredictTopKThresholdAndProbabilities) {

@@ -96,8 +96,13 @@ class MatrixFactorization {
   // tables once at the end: training that runs off to NaN or infinity (a learning rate too
   // large) stops with TrainingDivergedError (training_divergence.hpp), and the model is then
   // left diverged: train again with a lower lr rather than use or save it.
+  // `between_batches` is called between mini-batches, at most every kBetweenBatchesSeconds: the
+  // place for a caller to stop a long epoch by throwing (Python's Ctrl-C); the exception
+  // propagates and the model is left partly trained.
   void fit(const Interactions& train,
-           const std::function<void(const MfEpochReport&)>& on_epoch = {});
+           const std::function<void(const MfEpochReport&)>& on_epoch = {},
+           const std::function<void()>& between_batches = {});
+  static constexpr double kBetweenBatchesSeconds = 0.05;
 
   // g + b_u + b_i + <p_u, q_i> (rows must be in range).
   float score(std::int64_t user, std::int64_t item) const;

@@ -49,9 +49,11 @@ struct Recommender {
 };
 
 // Maps the ids to rows (in order of first appearance) and trains (TrainingDivergedError when the
-// loss or the tables become NaN or infinite: see MatrixFactorization::fit).
+// loss or the tables become NaN or infinite; on_epoch and between_batches as in
+// MatrixFactorization::fit).
 Recommender train_recommender(const std::vector<Rating>& train, const MfOptions& options,
-                              const std::function<void(const MfEpochReport&)>& on_epoch = {});
+                              const std::function<void(const MfEpochReport&)>& on_epoch = {},
+                              const std::function<void()>& between_batches = {});
 
 struct RatingPrediction {
   float value = 0.0f;

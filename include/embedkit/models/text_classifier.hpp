@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -59,6 +60,8 @@ struct ClassifierOptions {
   // How the files of this model are read (stored with the model for test and predict).
   std::string label_prefix = "__label__";
   bool lowercase = false;
+  // Seconds between progress reports (train's on_progress); not part of the model (not saved).
+  double progress_interval = 1.0;
 
   // ValueError naming the first bad option.
   void validate() const;
@@ -69,6 +72,17 @@ struct ClassifierTrainStats {
   std::int64_t tokens = 0;    // words per epoch, as counted for the learning-rate schedule
   double seconds = 0;         // training, table initialisation included
   double final_loss = 0;      // mean loss per line over the last epoch
+};
+
+// A progress report, given to train's callback on the thread that called train.
+struct ClassifierProgress {
+  double fraction = 0;      // of all epochs' tokens
+  std::int64_t tokens = 0;  // tokens trained so far, all epochs
+  double tokens_per_second_per_thread = 0;
+  double lr = 0;    // the learning rate at `fraction`
+  double loss = 0;  // mean loss per line since the start of training (0 before the first)
+  double elapsed_seconds = 0;
+  double eta_seconds = 0;
 };
 
 struct LabelScore {
@@ -111,9 +125,15 @@ class TextClassifier {
   // Trains on `train` (ValueError for bad options or no data; TrainingDivergedError, from
   // training_divergence.hpp, when the loss or the tables become NaN or infinite: lr too large).
   // When stats is given, fills it.
-  static TextClassifier train(const std::vector<LabelledExample>& train,
-                              const ClassifierOptions& options,
-                              ClassifierTrainStats* stats = nullptr);
+  //
+  // on_progress (optional) is called on the calling thread about every
+  // options.progress_interval seconds while the worker threads train, and once at the end. An
+  // exception it throws stops training: every worker stops at its next line, all are joined, and
+  // the exception propagates (what Python's Ctrl-C needs: KeyboardInterrupt from the callback).
+  static TextClassifier train(
+      const std::vector<LabelledExample>& train, const ClassifierOptions& options,
+      ClassifierTrainStats* stats = nullptr,
+      const std::function<void(const ClassifierProgress&)>& on_progress = {});
 
   // The EmbeddingBag input of a line: known word ids, then "</s>" (when end_of_line), then the
   // n-gram buckets (offset by the number of words) of the line's words followed by "</s>".
