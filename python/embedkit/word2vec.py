@@ -270,6 +270,8 @@ class Word2Vec:
         if self.seed >= 2**64:
             raise ValueError(f"seed must be < 2**64, got {seed}")
         self.workers = _int("workers", workers, 1)
+        if self.workers > 1024:
+            raise ValueError(f"workers must be <= 1024, got {workers}")
         self.min_alpha = None if min_alpha is None else _float("min_alpha", min_alpha, 0.0)
         self.sg = _flag("sg", sg)
         self.hs = _flag("hs", hs)

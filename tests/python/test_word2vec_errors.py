@@ -75,7 +75,7 @@ def test_non_ascii_tokens_are_fine():
 @pytest.mark.parametrize("name,value,error", [
     ("vector_size", 0, ValueError), ("vector_size", 2.5, TypeError),
     ("window", 0, ValueError), ("min_count", -1, ValueError), ("epochs", 0, ValueError),
-    ("workers", 0, ValueError), ("negative", -1, ValueError), ("seed", -1, ValueError),
+    ("workers", 0, ValueError), ("workers", 2000, ValueError), ("negative", -1, ValueError), ("seed", -1, ValueError),
     ("seed", 2**64, ValueError), ("alpha", 0, ValueError), ("alpha", float("nan"), ValueError),
     ("alpha", "0.1", TypeError), ("min_alpha", -0.1, ValueError), ("sample", -1, ValueError),
     ("sample", float("inf"), ValueError), ("sg", 2, ValueError), ("hs", -1, ValueError),
