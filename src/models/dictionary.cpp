@@ -68,13 +68,20 @@ Dictionary Dictionary::Builder::finish(std::int64_t min_count, std::int64_t max_
 }
 
 Dictionary Dictionary::from_corpus(const std::filesystem::path& corpus, std::int64_t min_count,
-                                   std::int64_t max_words, CorpusStats* stats) {
+                                   std::int64_t max_words, CorpusStats* stats,
+                                   const std::function<void()>& on_tokens) {
   CorpusReader reader(corpus, /*validate=*/true);
   Builder builder;
+  std::int64_t until_tick = kCountingTick;
   for (;;) {
     const auto event = reader.next();
     if (event == CorpusReader::Event::EndOfFile) break;
-    if (event == CorpusReader::Event::Word) builder.add(EntryType::Word, reader.word());
+    if (event != CorpusReader::Event::Word) continue;
+    builder.add(EntryType::Word, reader.word());
+    if (--until_tick == 0) {
+      until_tick = kCountingTick;
+      if (on_tokens) on_tokens();
+    }
   }
   if (stats != nullptr) {
     stats->tokens = builder.occurrences(EntryType::Word);

@@ -143,6 +143,7 @@ class Worker {
     const std::uint64_t end = s_.corpus_bytes * (id_ + 1) / threads;
     CorpusReader reader(s_.corpus, /*validate=*/false);
     for (std::int64_t epoch = 0; epoch < s_.options->epochs; ++epoch) {
+      if (s_.failed.load(std::memory_order_relaxed)) return;
       epoch_ = epoch;
       reader.seek(begin);
       epoch_loss_ = 0;
@@ -198,7 +199,7 @@ class Worker {
     interval_loss_ = 0;
     interval_predictions_ = 0;
     const double progress = static_cast<double>(done) / (s_.total_words + 1);
-    alpha_ = static_cast<float>(s_.start_alpha * std::max(1.0 - progress, 1e-4));
+    alpha_ = static_cast<float>(s_.options->alpha_at(progress));
   }
 
   // Out of line and cold: built inline, the error cost the inlined hot loop 1.5% more
@@ -333,6 +334,10 @@ void Word2VecOptions::validate() const {
   if (!(sample >= 0) || !std::isfinite(sample)) fail("sample must be >= 0");
   if (epochs < 1) fail("epochs must be >= 1, got " + std::to_string(epochs));
   if (!(alpha >= 0) || !std::isfinite(alpha)) fail("alpha must be >= 0 (0: the default)");
+  if (min_alpha && (!(*min_alpha >= 0) || !std::isfinite(*min_alpha))) {
+    fail("min_alpha must be >= 0");
+  }
+  if (!std::isfinite(ns_exponent)) fail("ns_exponent must be finite");
   if (threads < 1 || threads > 1024)
     fail("threads must be in [1, 1024], got " + std::to_string(threads));
   if (!(progress_interval > 0)) fail("progress_interval must be > 0");
@@ -343,12 +348,31 @@ double Word2VecOptions::start_alpha() const {
   return architecture == Word2VecArchitecture::Cbow ? 0.05 : 0.025;
 }
 
+double Word2VecOptions::alpha_at(double progress) const {
+  const double start = start_alpha();
+  if (!min_alpha) return start * std::max(1.0 - progress, 1e-4);
+  return std::max(start - (start - *min_alpha) * progress, *min_alpha);
+}
+
 Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2VecOptions& options,
                               const std::function<void(const Word2VecProgress&)>& on_progress) {
   options.validate();
   Word2VecResult result;
-  result.dictionary =
-      Dictionary::from_corpus(corpus, options.min_count, options.max_vocab, &result.corpus);
+  // The counting pass reports too (fraction 0, no words trained yet), so that a long count can
+  // be cancelled from on_progress as training can.
+  using Clock = std::chrono::steady_clock;
+  const auto counting_start = Clock::now();
+  double last_counting_report = 0;
+  auto counting_tick = [&] {
+    const double t = std::chrono::duration<double>(Clock::now() - counting_start).count();
+    if (!on_progress || t - last_counting_report < options.progress_interval) return;
+    last_counting_report = t;
+    Word2VecProgress p;
+    p.alpha = options.start_alpha();
+    on_progress(p);
+  };
+  result.dictionary = Dictionary::from_corpus(corpus, options.min_count, options.max_vocab,
+                                              &result.corpus, counting_tick);
   const Dictionary::Entries& words = result.dictionary.words();
   // The training loop holds word ids as int32 (word2vec.c's int), half the memory of its
   // sentences and samples.
@@ -387,7 +411,7 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
   std::unique_ptr<HuffmanTree> tree;
   std::size_t output_rows = v;
   if (options.loss == Word2VecLoss::NegativeSampling) {
-    sampler = std::make_unique<NegativeSampler>(words.counts());
+    sampler = std::make_unique<NegativeSampler>(words.counts(), options.ns_exponent);
     s.sampler = sampler.get();
   } else {
     tree = std::make_unique<HuffmanTree>(words.counts());
@@ -397,7 +421,6 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
   std::vector<float> output(output_rows * dim, 0.0f);
   s.output = output.data();
 
-  using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   const auto threads = static_cast<std::size_t>(options.threads);
   std::atomic<std::size_t> running{threads};
@@ -435,15 +458,23 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
     }
     last_loss = loss;
     last_predictions = predictions;
-    p.alpha = s.start_alpha * std::max(1.0 - p.fraction, 1e-4);
+    p.alpha = options.alpha_at(p.fraction);
     p.eta_seconds = p.fraction > 0 ? p.elapsed_seconds * (1.0 - p.fraction) / p.fraction : 0;
     on_progress(p);
   };
+  // An exception from on_progress stops the workers (through `failed`) and is rethrown once they
+  // are joined: a joinable std::thread destroyed by the unwinding would call std::terminate.
   while (running.load() > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (on_progress && seconds_since(start) - last_report >= options.progress_interval) {
+    if (on_progress && !s.failed.load() &&
+        seconds_since(start) - last_report >= options.progress_interval) {
       last_report = seconds_since(start);
-      report();
+      try {
+        report();
+      } catch (...) {
+        std::lock_guard lock(s.epoch_mutex);
+        if (!s.failed.exchange(true)) s.error = std::current_exception();
+      }
     }
   }
   for (auto& th : pool) th.join();

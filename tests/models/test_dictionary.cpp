@@ -206,6 +206,30 @@ TEST(DictionaryFromCorpus, ReadsPlainAndGzipAlike) {
   EXPECT_EQ(gz.bytes, text.size());
 }
 
+// on_tokens lets train_word2vec report (and be cancelled) during a long count: it is called
+// once per kCountingTick tokens, and an exception from it stops counting and propagates.
+TEST(DictionaryFromCorpus, CallsOnTokensEveryTickAndLetsItsExceptionThrough) {
+  TempDir dir;
+  const std::int64_t tick = Dictionary::kCountingTick;
+  std::string text;
+  for (std::int64_t i = 0; i < 2 * tick + 5; ++i) text += (i % 10 == 9) ? "a\n" : "a ";
+  write_file(dir / "c.txt", text);
+  int calls = 0;
+  CorpusStats stats;
+  Dictionary::from_corpus(dir / "c.txt", 1, 0, &stats, [&] { ++calls; });
+  EXPECT_EQ(stats.tokens, 2 * tick + 5);
+  EXPECT_EQ(calls, 2);
+  struct Stop {};
+  calls = 0;
+  EXPECT_THROW(Dictionary::from_corpus(dir / "c.txt", 1, 0, nullptr,
+                                       [&] {
+                                         ++calls;
+                                         throw Stop{};
+                                       }),
+               Stop);
+  EXPECT_EQ(calls, 1);
+}
+
 TEST(CorpusReader, SlicesCoverEveryTokenOnce) {
   // Any split point: each token is read by exactly one slice (the one it starts in).
   TempDir dir;

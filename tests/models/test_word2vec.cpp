@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 
 #include "embedkit/core/error.hpp"
@@ -130,6 +132,91 @@ TEST(Word2Vec, GzipInputEqualsPlainInput) {
   const auto b = M::train_word2vec(dir / "c.txt.gz", o);
   EXPECT_EQ(a.dictionary.words().texts(), b.dictionary.words().texts());
   EXPECT_TRUE(bitwise_equal(a.vectors, b.vectors));
+}
+
+// A cancelled run (Python's Ctrl-C raises from the progress callback): the exception stops every
+// worker thread and propagates out of train_word2vec once they are joined (a joinable thread
+// destroyed during unwinding would be std::terminate), and the callback is not called again.
+TEST(Word2Vec, AnExceptionFromOnProgressStopsTrainingAndPropagates) {
+  struct Cancelled : std::runtime_error {
+    Cancelled() : std::runtime_error("cancelled") {}
+  };
+  TempDir dir;
+  write_file(dir / "c.txt", two_group_corpus(2000, 12, 8));
+  auto o = small_options(M::Word2VecArchitecture::SkipGram, M::Word2VecLoss::NegativeSampling);
+  o.threads = 3;
+  o.epochs = 400;  // seconds of work: far longer than the cancelled run may take
+  o.progress_interval = 0.01;
+  using Clock = std::chrono::steady_clock;
+  int calls = 0;
+  double words_at_cancel = 0;
+  const auto start = Clock::now();
+  EXPECT_THROW(M::train_word2vec(dir / "c.txt", o,
+                                 [&](const M::Word2VecProgress& p) {
+                                   ++calls;
+                                   words_at_cancel = static_cast<double>(p.words);
+                                   throw Cancelled();
+                                 }),
+               Cancelled);
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  EXPECT_EQ(calls, 1);
+  EXPECT_LT(words_at_cancel, 0.5 * 400 * 2000 * 12);
+  EXPECT_LT(seconds, 5.0) << "the workers did not stop";
+}
+
+// The counting pass of a big corpus can take long too: on_progress is called during it (fraction
+// 0), and an exception from it stops the count.
+TEST(Word2Vec, AnExceptionFromOnProgressWhileCountingPropagates) {
+  struct Cancelled {};
+  TempDir dir;
+  const std::int64_t lines = 2 * M::Dictionary::kCountingTick / 12 + 1;
+  write_file(dir / "c.txt", two_group_corpus(static_cast<int>(lines), 12, 10));
+  auto o = small_options(M::Word2VecArchitecture::SkipGram, M::Word2VecLoss::NegativeSampling);
+  o.progress_interval = 1e-9;
+  int calls = 0;
+  M::Word2VecProgress seen;
+  EXPECT_THROW(M::train_word2vec(dir / "c.txt", o,
+                                 [&](const M::Word2VecProgress& p) {
+                                   ++calls;
+                                   seen = p;
+                                   throw Cancelled{};
+                                 }),
+               Cancelled);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(seen.fraction, 0.0);
+  EXPECT_EQ(seen.words, 0);
+}
+
+TEST(Word2Vec, MinAlphaSetsGensimsLinearSchedule) {
+  M::Word2VecOptions o;
+  o.alpha = 0.025;
+  EXPECT_DOUBLE_EQ(o.alpha_at(0.0), 0.025);
+  EXPECT_DOUBLE_EQ(o.alpha_at(0.5), 0.0125);
+  EXPECT_DOUBLE_EQ(o.alpha_at(1.0), 0.025 * 1e-4);  // word2vec.c's floor
+  o.min_alpha = 0.0001;
+  EXPECT_DOUBLE_EQ(o.alpha_at(0.0), 0.025);
+  EXPECT_DOUBLE_EQ(o.alpha_at(0.5), 0.025 - 0.0249 * 0.5);
+  EXPECT_DOUBLE_EQ(o.alpha_at(1.0), 0.0001);
+  o.min_alpha = -1;
+  EXPECT_THROW(o.validate(), embedkit::ValueError);
+  o.min_alpha = 0.0001;
+  o.ns_exponent = std::nan("");
+  EXPECT_THROW(o.validate(), embedkit::ValueError);
+
+  // Both schedules and another exponent still learn, and change the result.
+  TempDir dir;
+  write_file(dir / "c.txt", two_group_corpus(400, 12, 9));
+  auto w = small_options(M::Word2VecArchitecture::SkipGram, M::Word2VecLoss::NegativeSampling);
+  const auto base = M::train_word2vec(dir / "c.txt", w);
+  w.min_alpha = 0.0001;
+  const auto gensim_schedule = M::train_word2vec(dir / "c.txt", w);
+  expect_groups_separated(gensim_schedule);
+  EXPECT_FALSE(bitwise_equal(base.vectors, gensim_schedule.vectors));
+  w.min_alpha.reset();
+  w.ns_exponent = 0.0;
+  const auto uniform_negatives = M::train_word2vec(dir / "c.txt", w);
+  expect_groups_separated(uniform_negatives);
+  EXPECT_FALSE(bitwise_equal(base.vectors, uniform_negatives.vectors));
 }
 
 TEST(Word2Vec, ReportsProgress) {

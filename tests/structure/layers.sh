@@ -42,7 +42,7 @@ if grep -rnE '^#include "(tools|tests|examples|support)/' "$root/src" "$root/inc
 fi
 # The Python bindings (python/bindings) stand above the library and use only its public headers
 # ("embedkit/...") and their own files: what they can do, a C++ user can do too.
-if grep -rnE '^#include "' "$root/python/bindings" | grep -vE '#include "(embedkit/[a-z_/]+\.hpp|[a-z_]+\.hpp)"'; then
+if grep -rnE '^#include "' "$root/python/bindings" | grep -vE '#include "(embedkit/[a-z0-9_/]+\.hpp|[a-z0-9_]+\.hpp)"'; then
   echo "python/bindings includes something other than embedkit's public headers and its own files" >&2
   status=1
 fi

@@ -15,6 +15,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -94,8 +95,12 @@ class Dictionary {
 
   // word2vec: reads the corpus once (validating it) and counts its words. IoError on unreadable
   // or invalid text; ValueError when the corpus has no token or no word reaches min_count.
+  // on_tokens (optional) is called every kCountingTick tokens, so that a caller can report
+  // progress or cancel a long count: an exception from it stops counting and propagates.
+  static constexpr std::int64_t kCountingTick = std::int64_t{1} << 20;
   static Dictionary from_corpus(const std::filesystem::path& corpus, std::int64_t min_count,
-                                std::int64_t max_words, CorpusStats* stats = nullptr);
+                                std::int64_t max_words, CorpusStats* stats = nullptr,
+                                const std::function<void()>& on_tokens = {});
   // The text classifier: the words and labels of its training lines, and "</s>" once per line
   // with end_of_line. Words seen fewer than min_count times are dropped: at prediction time they,
   // like words never seen, contribute no row of their own (they still take part in word

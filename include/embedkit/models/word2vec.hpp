@@ -1,7 +1,7 @@
 // word2vec (Mikolov et al. 2013; the algorithm of word2vec.c): skip-gram or CBOW, trained with
 // negative sampling or hierarchical softmax, with subsampling of frequent words, a dynamic
-// (randomly shrunk) window and a learning rate decaying linearly from alpha to alpha * 1e-4 over
-// all epochs' words.
+// (randomly shrunk) window and a learning rate decaying linearly over all epochs' words, from alpha
+// to alpha * 1e-4 (word2vec.c) or to min_alpha when set (gensim).
 //
 // The corpus is read twice or more, never held whole: once to count the vocabulary, then once
 // per epoch, streamed. Each thread trains on its own byte slice of the corpus and updates the
@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,11 +31,15 @@ struct Word2VecOptions {
   std::int64_t dim = 100;
   std::int64_t window = 5;
   std::int64_t negative = 5;  // negative samples per prediction (negative sampling only)
+  double ns_exponent = 0.75;  // negatives drawn with probability count^ns_exponent
   std::int64_t min_count = 5;
   std::int64_t max_vocab = 0;  // 0: no limit
   double sample = 1e-3;        // subsampling threshold; 0 turns it off
   std::int64_t epochs = 5;
   double alpha = 0;  // 0: 0.025 for skip-gram, 0.05 for CBOW (word2vec.c's defaults)
+  // The learning rate at the end. Unset: word2vec.c's schedule, start_alpha() * (1 - progress)
+  // floored at start_alpha() * 1e-4. Set: gensim's, linear from start_alpha() to min_alpha.
+  std::optional<double> min_alpha;
   std::int64_t threads = 1;
   std::uint64_t seed = 1;
   double progress_interval = 1.0;  // seconds between progress reports
@@ -42,6 +47,8 @@ struct Word2VecOptions {
   // Throws ValueError naming the first bad option.
   void validate() const;
   double start_alpha() const;
+  // The learning rate once `progress` (in [0, 1]) of all epochs' words are done.
+  double alpha_at(double progress) const;
 };
 
 // A progress report, given to the callback from the thread that called train_word2vec.
@@ -73,7 +80,10 @@ struct Word2VecResult {
 // word reaches min_count, and TrainingDivergedError (training_divergence.hpp) when the loss or the
 // vectors become NaN or infinite (alpha too large): each thread checks its loss every 10000
 // words, and the vectors are checked once at the end. on_progress (optional) is called about
-// every progress_interval seconds, and once at the end.
+// every progress_interval seconds (while the vocabulary is counted too, with fraction and words
+// 0), and once at the end. An exception from on_progress (a
+// cancelled run: Python's KeyboardInterrupt) stops training: the worker threads stop within a
+// sentence, are joined, and the exception propagates out of train_word2vec.
 Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2VecOptions& options,
                               const std::function<void(const Word2VecProgress&)>& on_progress = {});
 
