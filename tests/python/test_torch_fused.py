@@ -526,3 +526,52 @@ def test_thread_count_is_set_as_torchs_and_does_not_change_results(torch):
     finally:
         embedkit.set_num_threads(default)
     assert torch.equal(results[0], results[1])  # bit for bit whatever the thread count
+
+
+def test_from_pretrained_takes_torchs_freeze(torch):
+    """torch's from_pretrained(w, freeze=False, ...) works unchanged; freeze=True only looks up."""
+    import embedkit.torch as et
+
+    gen = torch.Generator().manual_seed(5)
+    table = torch.randn(12, 4, generator=gen)
+    ids = torch.tensor([[1, 2, 3], [4, 5, 1]])
+    frozen = et.FusedEmbeddingBag.from_pretrained(table.clone(), optimizer="sgd",
+                                                  optimizer_kwargs={"lr": 0.5})
+    assert not frozen.weight.requires_grad
+    out = frozen(ids)
+    assert not out.requires_grad  # nothing to train: no backward can reach the table
+    torch.testing.assert_close(out, table[ids].mean(dim=1), **TOL)
+
+    trained = et.FusedEmbeddingBag.from_pretrained(table.clone(), False, mode="sum",
+                                                   optimizer="sgd", optimizer_kwargs={"lr": 0.5})
+    theirs = torch.nn.EmbeddingBag.from_pretrained(table.clone(), freeze=False, mode="sum",
+                                                   sparse=True)
+    opt = torch.optim.SGD(theirs.parameters(), lr=0.5)
+    trained(ids).sum().backward()
+    theirs(ids).sum().backward()
+    opt.step()
+    torch.testing.assert_close(trained.weight.detach(), theirs.weight.detach(), **TOL)
+    assert not torch.equal(trained.weight.detach(), table)
+
+    emb = et.FusedEmbedding.from_pretrained(table.clone(), freeze=False, optimizer="sgd",
+                                            optimizer_kwargs={"lr": 0.5})
+    assert emb.weight.requires_grad
+    emb(torch.tensor([3])).sum().backward()
+    assert not torch.equal(emb.weight.detach()[3], table[3])
+
+
+def test_collection_tables_take_an_init_fn(torch):
+    """EmbeddingBagConfig.init_fn (TorchRec's name) sets a table's first values in place."""
+    import embedkit.torch as et
+
+    pretrained = torch.arange(20, dtype=torch.float32).reshape(10, 2)
+    ebc = et.FusedEmbeddingBagCollection(
+        [et.EmbeddingBagConfig(10, 2, name="a", init_fn=lambda w: w.copy_(pretrained)),
+         et.EmbeddingBagConfig(5, 3, name="b", init_fn=torch.nn.init.zeros_)],
+        optimizer="sgd", optimizer_kwargs={"lr": 1.0})
+    assert torch.equal(ebc.embedding_bags["a"].weight.detach(), pretrained)
+    assert torch.equal(ebc.embedding_bags["b"].weight.detach(), torch.zeros(5, 3))
+    out = ebc([torch.tensor([[1, 2]]), torch.tensor([[0]])])
+    torch.testing.assert_close(out, torch.tensor([[2.0 + 4.0, 3.0 + 5.0, 0.0, 0.0, 0.0]]))
+    out.sum().backward()  # the fused table is the one init_fn wrote: it trains from there
+    assert torch.equal(ebc.embedding_bags["a"].weight.detach()[1], pretrained[1] - 1.0)

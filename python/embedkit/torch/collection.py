@@ -1,7 +1,7 @@
 """FusedEmbeddingBagCollection: several fused tables, one call, one backward."""
 
 import dataclasses
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 
@@ -16,6 +16,9 @@ class EmbeddingBagConfig:
 
     ``name`` keys the table (``collection.embedding_bags[name]``, the state_dict and a dict
     input); ``mode`` is torch.nn.EmbeddingBag's ("sum", TorchRec's default pooling, or "mean").
+    ``init_fn`` (TorchRec's name) initialises the table in place, e.g.
+    ``lambda w: w.copy_(pretrained)`` or ``torch.nn.init.uniform_``; it runs once, under
+    ``torch.no_grad()``, on the weight the fused table shares. Default: torch's N(0, 1).
     """
 
     num_embeddings: int
@@ -26,6 +29,7 @@ class EmbeddingBagConfig:
     include_last_offset: bool = False
     max_norm: Optional[float] = None
     norm_type: float = 2.0
+    init_fn: Optional[Callable[[torch.Tensor], object]] = None
 
 
 def _config(spec, index):
@@ -95,6 +99,10 @@ class FusedEmbeddingBagCollection(torch.nn.Module):
                 padding_idx=c.padding_idx, device=device, optimizer=optimizer,
                 optimizer_kwargs=optimizer_kwargs)
             for c in configs})
+        with torch.no_grad():
+            for c in configs:
+                if c.init_fn is not None:
+                    c.init_fn(self.embedding_bags[c.name].weight)
 
     @property
     def table_names(self):

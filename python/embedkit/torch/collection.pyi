@@ -1,4 +1,4 @@
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 
@@ -15,9 +15,11 @@ class EmbeddingBagConfig:
     include_last_offset: bool
     max_norm: Optional[float]
     norm_type: float
+    init_fn: Optional[Callable[[torch.Tensor], object]]
     def __init__(self, num_embeddings: int, embedding_dim: int, name: str = ..., mode: str = ...,
                  padding_idx: Optional[int] = ..., include_last_offset: bool = ...,
-                 max_norm: Optional[float] = ..., norm_type: float = ...) -> None: ...
+                 max_norm: Optional[float] = ..., norm_type: float = ...,
+                 init_fn: Optional[Callable[[torch.Tensor], object]] = ...) -> None: ...
 
 # A 2-D ids tensor, (ids, offsets) or (ids, offsets, per_sample_weights).
 _Feature = Union[torch.Tensor, Tuple[Any, ...]]

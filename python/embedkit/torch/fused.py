@@ -238,16 +238,23 @@ class FusedEmbeddingBag(_Fused, EmbeddingBag):
             padding_idx=self.padding_idx)
 
     @classmethod
-    def from_pretrained(cls, embeddings, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
-                        mode="mean", include_last_offset=False, padding_idx=None, *, optimizer,
-                        optimizer_kwargs=None):
-        """A fused module over ``embeddings`` (2-D float32, shared, not copied), trained."""
+    def from_pretrained(cls, embeddings, freeze=True, max_norm=None, norm_type=2.0,
+                        scale_grad_by_freq=False, mode="mean", include_last_offset=False,
+                        padding_idx=None, *, optimizer, optimizer_kwargs=None):
+        """A fused module over ``embeddings`` (2-D float32, shared, not copied).
+
+        torch.nn.EmbeddingBag.from_pretrained's arguments (no ``sparse``) plus the optimizer.
+        ``freeze`` keeps torch's default, True: a frozen table only looks up (its weight does
+        not require grad, so no backward reaches it); pass ``freeze=False`` to train it.
+        """
         if embeddings.dim() != 2:
             raise ValueError("embeddings must be 2-D")
         rows, cols = embeddings.shape
-        return cls(rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, embeddings,
-                   include_last_offset, padding_idx, optimizer=optimizer,
-                   optimizer_kwargs=optimizer_kwargs)
+        module = cls(rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, embeddings,
+                     include_last_offset, padding_idx, optimizer=optimizer,
+                     optimizer_kwargs=optimizer_kwargs)
+        module.weight.requires_grad = not freeze
+        return module
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         self._check_table()
@@ -299,14 +306,21 @@ class FusedEmbedding(_Fused, Embedding):
                                    scale_grad_by_freq=self.scale_grad_by_freq, weight=weight)
 
     @classmethod
-    def from_pretrained(cls, embeddings, padding_idx=None, max_norm=None, norm_type=2.0,
-                        scale_grad_by_freq=False, *, optimizer, optimizer_kwargs=None):
-        """A fused module over ``embeddings`` (2-D float32, shared, not copied), trained."""
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None,
+                        norm_type=2.0, scale_grad_by_freq=False, *, optimizer,
+                        optimizer_kwargs=None):
+        """A fused module over ``embeddings`` (2-D float32, shared, not copied).
+
+        torch.nn.Embedding.from_pretrained's arguments (no ``sparse``) plus the optimizer;
+        ``freeze`` keeps torch's default, True (look up only); ``freeze=False`` trains it.
+        """
         if embeddings.dim() != 2:
             raise ValueError("embeddings must be 2-D")
         rows, cols = embeddings.shape
-        return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, embeddings,
-                   optimizer=optimizer, optimizer_kwargs=optimizer_kwargs)
+        module = cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq,
+                     embeddings, optimizer=optimizer, optimizer_kwargs=optimizer_kwargs)
+        module.weight.requires_grad = not freeze
+        return module
 
     def forward(self, input):
         self._check_table()

@@ -24,7 +24,8 @@ class FusedEmbeddingBag(EmbeddingBag):
                  dtype: Optional[torch.dtype] = ..., *, optimizer: OptimizerSpec,
                  optimizer_kwargs: Optional[Dict[str, Any]] = ...) -> None: ...
     @classmethod
-    def from_pretrained(cls, embeddings: torch.Tensor, max_norm: Optional[float] = ...,
+    def from_pretrained(cls, embeddings: torch.Tensor, freeze: bool = ...,
+                        max_norm: Optional[float] = ...,
                         norm_type: float = ..., scale_grad_by_freq: bool = ..., mode: str = ...,
                         include_last_offset: bool = ..., padding_idx: Optional[int] = ..., *,
                         optimizer: OptimizerSpec,
@@ -45,7 +46,8 @@ class FusedEmbedding(Embedding):
                  optimizer: OptimizerSpec,
                  optimizer_kwargs: Optional[Dict[str, Any]] = ...) -> None: ...
     @classmethod
-    def from_pretrained(cls, embeddings: torch.Tensor, padding_idx: Optional[int] = ...,
+    def from_pretrained(cls, embeddings: torch.Tensor, freeze: bool = ...,
+                        padding_idx: Optional[int] = ...,
                         max_norm: Optional[float] = ..., norm_type: float = ...,
                         scale_grad_by_freq: bool = ..., *, optimizer: OptimizerSpec,
                         optimizer_kwargs: Optional[Dict[str, Any]] = ...) -> "FusedEmbedding": ...
