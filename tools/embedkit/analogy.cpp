@@ -102,7 +102,7 @@ Command add_analogy(CLI::App& parent) {
       ->check(CLI::IsMember({"add", "mul"}))
       ->capture_default_str();
   add_neighbor_query_options(app, o->query, "How many answers");
-  app->callback([o] {
+  add_parse_check(app, [o] {
     const bool from_input = o->words.empty() || o->words == std::vector<std::string>{"-"};
     if (!from_input && o->words.size() != 3) {
       throw CLI::ValidationError("WORDS", "expected three words A B C (A - B + C), got " +

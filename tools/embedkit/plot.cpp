@@ -271,8 +271,15 @@ Command add_plot(CLI::App& parent) {
                    positive<std::int64_t>())
       ->excludes(words)
       ->excludes(words_file);
+  // The old spellings too, without showing them in --words' help ("Excludes: --top").
   for (const char* old : {"--topn", "--top", "--k"}) {
-    app->get_option(old)->excludes(words)->excludes(words_file);
+    CLI::Option* alias = app->get_option(old);
+    add_parse_check(app, [alias, words, words_file] {
+      if (alias->count() > 0 && (words->count() > 0 || words_file->count() > 0)) {
+        throw CLI::ExcludesError(alias->get_name(),
+                                 words->count() > 0 ? "--words" : "--words-file");
+      }
+    });
   }
   app->add_flag("--skip-unknown", o->skip_unknown,
                 "Leave out words that are not in the file (a warning) instead of failing");

@@ -4,10 +4,14 @@
 //   -o, --output     what the command writes (inputs are positional, outputs named)
 //   --threads        training threads, all cores by default (fastText's habit)
 // and the old spellings, kept for one release as hidden aliases: they work, --help does not
-// show them, and the suggestions for a mistyped option never point to them.
+// show them, and the suggestions for a mistyped option never point to them. An alias is
+// another option on the same variable: given with the new name, the last one given wins, as
+// for a repeated option.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +23,21 @@
 #include "option_checks.hpp"
 
 namespace embedkit::cli {
+
+// Adds a check run once `app`'s command line is parsed; what it throws (a CLI::ParseError) is
+// a usage error, exit status 2. CLI11 keeps one callback per app: this keeps them all.
+inline void add_parse_check(CLI::App* app, std::function<void()> check) {
+  using Checks = std::vector<std::function<void()>>;
+  static std::map<const CLI::App*, std::shared_ptr<Checks>> all;
+  std::shared_ptr<Checks>& checks = all[app];
+  if (!checks) {
+    checks = std::make_shared<Checks>();
+    app->callback([list = checks] {
+      for (const auto& c : *list) c();
+    });
+  }
+  checks->push_back(std::move(check));
+}
 
 // An option no one sees in --help: an old spelling on its way out.
 template <class T>
@@ -33,9 +52,7 @@ CLI::Option* add_hidden_alias(CLI::App* app, const std::string& name, T& variabl
 inline CLI::Option* add_result_count(CLI::App* app, std::int64_t& k, const std::string& help,
                                      const CLI::Validator& check) {
   CLI::Option* opt = app->add_option("-k", k, help)->check(check);
-  for (const char* old : {"--topn", "--top", "--k"}) {
-    opt->excludes(add_hidden_alias(app, old, k, check));
-  }
+  for (const char* old : {"--topn", "--top", "--k"}) add_hidden_alias(app, old, k, check);
   return opt;
 }
 
@@ -65,8 +82,8 @@ inline void add_output(CLI::App* app, std::string& out, const std::string& help,
   CLI::Option* named = app->add_option("-o,--output", out, help);
   CLI::Option* hidden = nullptr;
   if (!positional.empty()) hidden = app->add_option(positional, *old_positional)->group("");
-  if (!old_long.empty()) named->excludes(add_hidden_alias(app, old_long, out));
-  app->callback([named, hidden, old_positional, &out, required] {
+  if (!old_long.empty()) add_hidden_alias(app, old_long, out);
+  add_parse_check(app, [named, hidden, old_positional, &out, required] {
     const bool as_positional = hidden != nullptr && hidden->count() > 0;
     if (as_positional && !out.empty()) {
       throw CLI::ArgumentMismatch("the output is given twice: as an argument ('" + *old_positional +
@@ -83,7 +100,7 @@ inline void add_outputs(CLI::App* app, std::vector<std::string>& outs, const std
   auto old_positional = std::make_shared<std::vector<std::string>>();
   CLI::Option* named = app->add_option("-o,--output", outs, help)->check(check);
   CLI::Option* hidden = app->add_option(positional, *old_positional)->group("")->check(check);
-  app->callback([named, hidden, old_positional, &outs] {
+  add_parse_check(app, [named, hidden, old_positional, &outs] {
     if (hidden->count() > 0)
       outs.insert(outs.begin(), old_positional->begin(), old_positional->end());
     if (outs.empty()) throw CLI::RequiredError(named->get_name(false, true));

@@ -180,12 +180,11 @@ Command add_train(CLI::App& parent) {
   app->add_option("--epochs", o->w2v.epochs, "Passes over the corpus")
       ->check(in_range<std::int64_t>(1, 100000))
       ->capture_default_str();
-  CLI::Option* lr =
-      app->add_option("--lr", o->w2v.alpha,
-                      "Starting learning rate, decays linearly to 0 (default 0.025 skip-gram, "
-                      "0.05 CBOW; gensim's alpha)")
-          ->check(positive<double>());
-  lr->excludes(add_hidden_alias(app, "--alpha", o->w2v.alpha, positive<double>()));
+  app->add_option("--lr", o->w2v.alpha,
+                  "Starting learning rate, decays linearly to 0 (default 0.025 skip-gram, "
+                  "0.05 CBOW; gensim's alpha)")
+      ->check(positive<double>());
+  add_hidden_alias(app, "--alpha", o->w2v.alpha, positive<double>());
   add_training_threads(app, o->w2v.threads, "Training threads (> 1: not reproducible)");
   app->add_option("--seed", o->w2v.seed, "Random seed (1 thread: same seed, same vectors)")
       ->check(uint64_value())
