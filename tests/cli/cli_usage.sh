@@ -222,6 +222,15 @@ suggestions)
   run "$bin" recommend train "$corpus" --objectve bpr
   expect_rc 2 "--objectve"
   expect_err "did you mean '--objective'?" "--objectve"
+  run "$bin" --verison
+  expect_rc 2 "--verison"
+  expect_err "embedkit: unknown option '--verison'; did you mean '--version'?" "--verison"
+  # fastText's commands that embedkit has under another name.
+  run "$bin" predict m.bin test.txt 1
+  expect_rc 2 "predict"
+  expect_err "fastText's 'predict' is 'embedkit classify predict'" "predict"
+  run "$bin" nn m.bin
+  expect_err "fastText's 'nn' is 'embedkit similar'" "nn"
   # Nothing near: the option is still named, with no guess.
   run "$bin" similar "$vectors" king --zzzzzzzz
   expect_rc 2 "--zzzzzzzz"

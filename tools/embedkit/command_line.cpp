@@ -27,6 +27,20 @@ const std::vector<CommandAlias>& command_aliases() {
   return aliases;
 }
 
+// fastText's other commands, which embedkit has under other names (not aliased: fastText's take
+// their count as a positional argument, `predict model.bin test.txt 5`, where ours take -k).
+struct CommandHint {
+  const char* fasttext;
+  const char* ours;
+};
+constexpr CommandHint kCommandHints[] = {
+    {"test", "classify test"},
+    {"predict", "classify predict"},
+    {"predict-prob", "classify predict"},
+    {"nn", "similar"},
+    {"analogies", "analogy"},
+};
+
 const CLI::App* find_subcommand(const CLI::App& app, const std::string& name) {
   for (const CLI::App* sub : app.get_subcommands({})) {
     if (sub->get_name() == name) return sub;
@@ -84,9 +98,15 @@ std::string did_you_mean(const std::string& typed, const std::vector<std::string
 
 // "embedkit: unknown command 'trian'; did you mean 'train'?"
 int unknown_command(const Chain& chain, const std::string& typed) {
-  std::cerr << chain.name() << ": unknown command '" << printable(typed) << "'"
-            << did_you_mean(typed, subcommand_names(chain.leaf(), chain.apps.size() == 1))
-            << "\nRun '" << chain.name() << " --help' for the commands.\n";
+  std::string hint = did_you_mean(typed, subcommand_names(chain.leaf(), chain.apps.size() == 1));
+  for (const CommandHint& h : kCommandHints) {
+    if (chain.apps.size() == 1 && typed == h.fasttext) {
+      hint = std::string("; fastText's '") + h.fasttext + "' is 'embedkit " + h.ours +
+             "' (the count with -k)";
+    }
+  }
+  std::cerr << chain.name() << ": unknown command '" << printable(typed) << "'" << hint << "\nRun '"
+            << chain.name() << " --help' for the commands.\n";
   return kExitUsageError;
 }
 
