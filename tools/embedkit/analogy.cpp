@@ -53,7 +53,7 @@ int run_analogy(AnalogyOptions& o) {
   }
   bool failed = false;
   Json all = Json::array();
-  for_each_query_line(o.queries, [&](const std::string& line) {
+  for_each_query_line(o.queries, "Query triplet (A - B + C)? ", [&](const std::string& line) {
     const std::vector<std::string> w = split_words(line);
     if (!o.query.json) std::cout << line << '\n';
     Json j = w.size() == 3 ? question_json(w[0], w[1], w[2], o.method)

@@ -1,5 +1,7 @@
 #include "batch_queries.hpp"
 
+#include <unistd.h>
+
 #include <fstream>
 #include <iostream>
 
@@ -8,7 +10,7 @@
 
 namespace embedkit::cli {
 
-void for_each_query_line(const std::string& path,
+void for_each_query_line(const std::string& path, const std::string& prompt,
                          const std::function<void(const std::string& line)>& on_line) {
   std::ifstream file;
   if (!is_std_stream(path)) {
@@ -16,13 +18,19 @@ void for_each_query_line(const std::string& path,
     if (!file) throw IoError(path, "cannot open the file of queries");
   }
   std::istream& in = is_std_stream(path) ? std::cin : file;
+  const bool by_hand = is_std_stream(path) && ::isatty(STDIN_FILENO) == 1;
+  const auto ask = [&] {
+    if (by_hand) std::cerr << prompt << std::flush;
+  };
   std::string line;
-  while (std::getline(in, line)) {
+  for (ask(); std::getline(in, line); ask()) {
     const std::size_t first = line.find_first_not_of(" \t\r");
     if (first == std::string::npos) continue;
     const std::size_t last = line.find_last_not_of(" \t\r");
     on_line(line.substr(first, last - first + 1));
+    if (by_hand) std::cout << std::flush;
   }
+  if (by_hand) std::cerr << '\n';
   if (in.bad()) throw IoError(is_std_stream(path) ? std::string(kStdinName) : path, "read error");
 }
 

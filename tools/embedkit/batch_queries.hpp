@@ -19,7 +19,9 @@ namespace embedkit::cli {
 
 // Calls `on_line` with each line of `path` ('-': standard input) that is not blank, without
 // its surrounding whitespace (and '\r'), as it is read: a pipe gets its answers as it goes.
-void for_each_query_line(const std::string& path,
+// When the lines come from a terminal, `prompt` ("Query word? ", fastText's) is shown on
+// stderr before each one and the answers are flushed, so the command can be used by hand.
+void for_each_query_line(const std::string& path, const std::string& prompt,
                          const std::function<void(const std::string& line)>& on_line);
 
 // The words of a line, split at spaces and tabs.

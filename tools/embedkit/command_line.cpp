@@ -112,14 +112,14 @@ int unknown_command(const Chain& chain, const std::string& typed) {
 
 // The names of the options of `app` a user should be pointed to: the visible ones and
 // fastText's spellings it understands (hidden aliases are left out: they are on their way out).
-std::vector<std::string> option_names(const CLI::App& app) {
+std::vector<std::string> option_names(const CLI::App& app, const std::string& path) {
   std::vector<std::string> names;
   for (const CLI::Option* opt : app.get_options()) {
     if (opt->get_group().empty()) continue;
     for (const std::string& s : opt->get_snames()) names.push_back("-" + s);
     for (const std::string& l : opt->get_lnames()) names.push_back("--" + l);
   }
-  for (std::string& name : fasttext_spellings_for(app)) names.push_back(std::move(name));
+  for (std::string& name : fasttext_spellings_for(app, path)) names.push_back(std::move(name));
   return names;
 }
 
@@ -221,7 +221,7 @@ std::string explain_parse_error(const CLI::App& root, const std::vector<std::str
     }
     const std::string name = token.substr(0, token.find('='));
     return chain.name() + ": unknown option '" + printable(name) + "'" +
-           did_you_mean(name, option_names(leaf)) + "\nRun '" + chain.name() +
+           did_you_mean(name, option_names(leaf, chain.path())) + "\nRun '" + chain.name() +
            " --help' for its options.";
   }
   return chain.name() + ": " + printable(error.what()) + "\nRun '" + chain.name() +

@@ -74,12 +74,20 @@ std::string our_option(const CLI::App& leaf, const std::string& token) {
   return is_option(leaf, kebab) ? kebab : "";
 }
 
+// The extension -output PREFIX gets in the training commands (fastText's -input and -output
+// belong to its training commands); "" for the others.
+std::string output_extension(const std::string& path) {
+  if (path == "train") return ".vec";
+  if (path == "classify train" || path == "recommend train") return ".safetensors";
+  return "";
+}
+
 }  // namespace
 
 void translate_fasttext_spellings(const CLI::App& leaf, const std::string& path,
                                   std::vector<std::string>& args, std::size_t first) {
-  const bool has_output = is_option(leaf, "--output");
-  const std::string output_extension = path == "train" ? ".vec" : ".safetensors";
+  const std::string extension = output_extension(path);
+  const bool has_output = !extension.empty();
   for (std::size_t i = first; i < args.size(); ++i) {
     const std::string& token = args[i];
     if (token == "--") break;
@@ -94,7 +102,7 @@ void translate_fasttext_spellings(const CLI::App& leaf, const std::string& path,
     }
     if (token == "-output" && has_output && i + 1 < args.size()) {
       args[i] = "--output";
-      args[i + 1] += output_extension;
+      args[i + 1] += extension;
       ++i;
       continue;
     }
@@ -110,7 +118,12 @@ std::vector<std::string> fasttext_spellings_for(const CLI::App& leaf) {
   for (const std::string_view name : kCamelCase) {
     if (is_option(leaf, kebab_case(name))) out.emplace_back(name);
   }
-  if (is_option(leaf, "--output")) {
+  return out;
+}
+
+std::vector<std::string> fasttext_spellings_for(const CLI::App& leaf, const std::string& path) {
+  std::vector<std::string> out = fasttext_spellings_for(leaf);
+  if (!output_extension(path).empty()) {
     out.emplace_back("-input");
     out.emplace_back("-output");
   }

@@ -11,9 +11,9 @@
 //   - every other one-dash name in camel case to the double-dash kebab-case option of the same
 //     words when the subcommand has it: -lr, -dim, -seed, -loss, -minCount -> --min-count,
 //     -wordNgrams -> --word-ngrams, and those of options added later (-pretrainedVectors);
-//   - -input FILE is the input argument, and -output PREFIX the output, as in fastText a prefix
-//     to which the command adds its extension: PREFIX.vec for word vectors,
-//     PREFIX.safetensors for a classifier model.
+//   - in the training commands (train, classify train, recommend train), -input FILE is the
+//     input argument, and -output PREFIX the output, as in fastText a prefix to which the
+//     command adds its extension: PREFIX.vec for word vectors, PREFIX.safetensors for a model.
 // Tokens that are options of the subcommand as they are (-k, -o, -v), numbers and anything
 // after `--` are left alone.
 #pragma once
@@ -30,7 +30,9 @@ namespace embedkit::cli {
 void translate_fasttext_spellings(const CLI::App& leaf, const std::string& path,
                                   std::vector<std::string>& args, std::size_t first);
 
-// fastText's one-dash spellings that `leaf` understands (for suggestions and the help text).
+// fastText's one-dash spellings that `leaf` understands (for suggestions and the help text),
+// with -input and -output for the training commands (`path` "train", "classify train"...).
 std::vector<std::string> fasttext_spellings_for(const CLI::App& leaf);
+std::vector<std::string> fasttext_spellings_for(const CLI::App& leaf, const std::string& path);
 
 }  // namespace embedkit::cli

@@ -355,7 +355,9 @@ int answer_each(RecommendOptions& o, const char* command,
   if (o.queries.empty()) {
     for (const std::string& id : o.ids) one(id);
   } else {
-    for_each_query_line(o.queries, one);
+    for_each_query_line(
+        o.queries,
+        std::string("Query ") + (std::string(command) == "topn" ? "user" : "item") + "? ", one);
   }
   if (o.json) std::cout << all.dump();
   return failed ? 1 : 0;

@@ -65,7 +65,7 @@ int run_similar(SimilarOptions& o) {
   if (o.queries.empty()) {
     for (const std::string& word : o.words) answer(word);
   } else {
-    for_each_query_line(o.queries, [&](const std::string& line) {
+    for_each_query_line(o.queries, "Query word? ", [&](const std::string& line) {
       for (const std::string& word : split_words(line)) answer(word);
     });
   }
