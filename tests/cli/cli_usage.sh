@@ -185,6 +185,9 @@ help)
   run "$bin" help classify train
   expect_rc 0 "embedkit help classify train"
   expect_out "Usage: embedkit classify train [OPTIONS] TRAIN" "embedkit help classify train"
+  run "$bin" help skipgram
+  expect_rc 0 "embedkit help skipgram"
+  expect_out "Usage: embedkit train [OPTIONS] CORPUS" "embedkit help skipgram"
   run "$bin" help recommend
   expect_rc 0 "embedkit help recommend"
   expect_out "topn" "embedkit help recommend"

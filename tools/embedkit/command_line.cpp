@@ -16,13 +16,14 @@ constexpr int kExitUsageError = 2;
 // fastText's training commands, kept as names of ours: what a fastText user types first.
 struct CommandAlias {
   const char* fasttext;
-  std::vector<std::string> ours;
+  std::vector<std::string> command;  // our command
+  std::vector<std::string> options;  // and what the name says beyond it
 };
 const std::vector<CommandAlias>& command_aliases() {
   static const std::vector<CommandAlias> aliases = {
-      {"skipgram", {"train", "--model", "skipgram"}},
-      {"cbow", {"train", "--model", "cbow"}},
-      {"supervised", {"classify", "train"}},
+      {"skipgram", {"train"}, {"--model", "skipgram"}},
+      {"cbow", {"train"}, {"--model", "cbow"}},
+      {"supervised", {"classify", "train"}, {}},
   };
   return aliases;
 }
@@ -181,6 +182,13 @@ std::optional<int> prepare_command_line(const CLI::App& root, std::vector<std::s
     return kExitUsageError;
   }
   if (args[0] == "help") {
+    for (const CommandAlias& alias : command_aliases()) {
+      if (args.size() > 1 && args[1] == alias.fasttext) {  // help skipgram: train's help
+        args.erase(args.begin() + 1);
+        args.insert(args.begin() + 1, alias.command.begin(), alias.command.end());
+        break;
+      }
+    }
     const Chain chain = resolve(root, args, 1);
     if (chain.next < args.size()) return unknown_command(chain, args[chain.next]);
     std::cout << help_of(chain);
@@ -189,7 +197,8 @@ std::optional<int> prepare_command_line(const CLI::App& root, std::vector<std::s
   for (const CommandAlias& alias : command_aliases()) {
     if (args[0] == alias.fasttext) {
       args.erase(args.begin());
-      args.insert(args.begin(), alias.ours.begin(), alias.ours.end());
+      args.insert(args.begin(), alias.options.begin(), alias.options.end());
+      args.insert(args.begin(), alias.command.begin(), alias.command.end());
       break;
     }
   }
