@@ -239,6 +239,11 @@ suggestions)
   expect_rc 2 "--zzzzzzzz"
   expect_err "unknown option '--zzzzzzzz'" "--zzzzzzzz"
   if grep -q "did you mean" "$dir/err"; then fail "--zzzzzzzz got a guess: $(cat "$dir/err")"; fi
+  # A one-letter option is no typo of another one-letter option.
+  run "$bin" similar "$vectors" king -n 2
+  expect_rc 2 "-n"
+  expect_err "unknown option '-n'" "-n"
+  if grep -q "did you mean" "$dir/err"; then fail "-n got a guess: $(cat "$dir/err")"; fi
   # A value that starts with '-' is a value, not an unknown option.
   run "$bin" classify predict "$dir/m" --threshold -inf
   expect_rc 2 "--threshold -inf"

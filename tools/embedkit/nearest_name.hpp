@@ -34,10 +34,13 @@ inline std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 // The candidate nearest to `typed`, or "" when none is near enough to be a plausible typo: at
-// most 2 edits, or a third of the typed length for long names (ties: the first candidate).
+// most 2 edits, or a third of the typed length for long names, and fewer edits than the name
+// has letters (leading dashes apart: '-n' is no typo of '-k') (ties: the first candidate).
 inline std::string nearest_name(std::string_view typed,
                                 const std::vector<std::string>& candidates) {
-  const std::size_t allowed = std::max<std::size_t>(2, typed.size() / 3);
+  const std::size_t letters = typed.size() - std::min(typed.find_first_not_of('-'), typed.size());
+  const std::size_t allowed =
+      std::min(std::max<std::size_t>(2, typed.size() / 3), letters == 0 ? 0 : letters - 1);
   std::string best;
   std::size_t best_distance = allowed + 1;
   for (const std::string& candidate : candidates) {
