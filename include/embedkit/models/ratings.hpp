@@ -38,7 +38,7 @@ struct Ratings {
   std::vector<Rating> rows;  // in file order
   bool has_timestamps = false;
   bool implicit = false;  // "user item" pairs without ratings: every rating is 1
-  std::string source;  // the file name, for messages
+  std::string source;     // the file name, for messages
 };
 
 // Reads a ratings file (IoError when it cannot be read; ValueError on bad contents).
