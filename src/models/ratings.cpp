@@ -72,6 +72,19 @@ std::int64_t parse_timestamp(const std::string& text, const std::string& where) 
   return value;
 }
 
+// The header of an implicit-feedback file: "userId,itemId" and the like.
+bool is_pair_header(const std::vector<std::string>& fields) {
+  static const char* const kUsers[] = {"user", "userid", "user_id", "uid"};
+  static const char* const kItems[] = {"item", "itemid", "item_id", "movieid", "movie_id", "iid"};
+  const auto any_of = [](const std::string& field, const auto& names) {
+    for (const char* name : names) {
+      if (lower(field) == name) return true;
+    }
+    return false;
+  };
+  return fields.size() == 2 && any_of(fields[0], kUsers) && any_of(fields[1], kItems);
+}
+
 }  // namespace
 
 std::vector<std::string> split_csv_line(std::string_view line, const std::string& where) {
@@ -138,14 +151,17 @@ Ratings parse_ratings(std::string_view text, const std::string& source) {
     if (first_content) {
       first_content = false;
       if (fields.size() >= 3 && lower(fields[2]) == "rating") continue;  // header
+      if (is_pair_header(fields)) continue;
     }
     if (expected_fields == 0) {
-      if (fields.size() != 3 && fields.size() != 4) {
-        throw ValueError(where + ": expected 3 or 4 fields (user item rating [timestamp]), got " +
+      if (fields.size() < 2 || fields.size() > 4) {
+        throw ValueError(where +
+                         ": expected 2, 3 or 4 fields (user item [rating [timestamp]]), got " +
                          std::to_string(fields.size()));
       }
       expected_fields = fields.size();
       out.has_timestamps = expected_fields == 4;
+      out.implicit = expected_fields == 2;
     } else if (fields.size() != expected_fields) {
       throw ValueError(where + ": expected " + std::to_string(expected_fields) +
                        " fields like the first rating line, got " + std::to_string(fields.size()));
@@ -153,7 +169,7 @@ Ratings parse_ratings(std::string_view text, const std::string& source) {
     if (fields[0].empty()) throw ValueError(where + ": empty user id");
     if (fields[1].empty()) throw ValueError(where + ": empty item id");
     Rating r;
-    r.rating = parse_rating(fields[2], where);
+    r.rating = out.implicit ? 1.0f : parse_rating(fields[2], where);
     if (out.has_timestamps) r.timestamp = parse_timestamp(fields[3], where);
     r.user = std::move(fields[0]);
     r.item = std::move(fields[1]);

@@ -349,7 +349,10 @@ TopN recommend(const Recommender& r, std::string_view user, std::int64_t k) {
   const std::vector<float> scores = user_scores(r, u);
   for (const std::int64_t row :
        top_k(scores, u ? r.rated[static_cast<std::size_t>(*u)] : kNone, k)) {
-    out.items.push_back({r.items.name(row), row, clip(r, scores[static_cast<std::size_t>(row)])});
+    const float score = scores[static_cast<std::size_t>(row)];
+    Recommendation item{r.items.name(row), row, score};
+    if (r.model.options().objective == MfObjective::Rating) item.predicted_rating = clip(r, score);
+    out.items.push_back(std::move(item));
   }
   return out;
 }

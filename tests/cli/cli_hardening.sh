@@ -130,7 +130,7 @@ dash_models)
   # Bug 10, the classifier and the recommender: '-' for every file argument.
   labelled 200 > "$dir/train.txt"
   labelled 40 > "$dir/test.txt"
-  copts=(--dim 8 --epochs 5 --lr 0.5)
+  copts=(--dim 8 --epochs 5 --lr 0.5 --threads 1)  # one thread: the same model every run
   "$bin" classify train - "$dir/m.safetensors" "${copts[@]}" < "$dir/train.txt" > /dev/null \
     || fail "classify train -"
   "$bin" classify train "$dir/train.txt" "$dir/ref.safetensors" "${copts[@]}" > /dev/null \

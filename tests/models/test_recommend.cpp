@@ -86,7 +86,11 @@ TEST(Ratings, ErrorsNameFileAndLine) {
   EXPECT_EQ(error_of([] { M::parse_ratings("a b nan\n", "f.txt"); }),
             "f.txt:1: rating 'nan' is not a finite number");
   EXPECT_EQ(error_of([] { M::parse_ratings("a b 1 2 3\n", "f.txt"); }),
-            "f.txt:1: expected 3 or 4 fields (user item rating [timestamp]), got 5");
+            "f.txt:1: expected 2, 3 or 4 fields (user item [rating [timestamp]]), got 5");
+  EXPECT_EQ(error_of([] { M::parse_ratings("alice\n", "f.txt"); }),
+            "f.txt:1: expected 2, 3 or 4 fields (user item [rating [timestamp]]), got 1");
+  EXPECT_EQ(error_of([] { M::parse_ratings("a,b\nc,d,5\n", "f.csv"); }),
+            "f.csv:2: expected 2 fields like the first rating line, got 3");
   EXPECT_EQ(error_of([] { M::parse_ratings("1,2,3,x\n", "f.csv"); }),
             "f.csv:1: timestamp 'x' is not a whole number");
   EXPECT_EQ(error_of([] { M::parse_ratings("1,\"2,3\n", "f.csv"); }),
@@ -95,6 +99,25 @@ TEST(Ratings, ErrorsNameFileAndLine) {
   EXPECT_EQ(error_of([] { M::parse_ratings("", "e.csv"); }), "e.csv: no ratings in the file");
   EXPECT_EQ(error_of([] { M::parse_ratings("userId,movieId,rating\n\n", "h.csv"); }),
             "h.csv: no ratings in the file");
+}
+
+// Implicit feedback: "user item" pairs, each rated 1; an "userId,itemId" first line is a header,
+// a first pair that only looks like names ("user1,item1") is data.
+TEST(Ratings, ReadsUserItemPairsAsImplicitFeedback) {
+  const M::Ratings csv = M::parse_ratings("userId,itemId\nu1,i1\nu1,i2\nu2,i1\n", "p.csv");
+  EXPECT_TRUE(csv.implicit);
+  EXPECT_FALSE(csv.has_timestamps);
+  ASSERT_EQ(csv.rows.size(), 3u);
+  EXPECT_EQ(csv.rows[0].user, "u1");
+  EXPECT_EQ(csv.rows[0].item, "i1");
+  EXPECT_EQ(csv.rows[0].line, 2);
+  for (const M::Rating& r : csv.rows) EXPECT_EQ(r.rating, 1.0f);
+  const M::Ratings plain = M::parse_ratings("user1 item1\nuser2\titem7\n", "p.txt");
+  EXPECT_TRUE(plain.implicit);
+  ASSERT_EQ(plain.rows.size(), 2u);
+  EXPECT_EQ(plain.rows[0].user, "user1");
+  EXPECT_EQ(plain.rows[1].item, "item7");
+  EXPECT_FALSE(M::parse_ratings("a b 4\n", "r.txt").implicit);
 }
 
 TEST(Ratings, MissingFileIsAnIoError) {
@@ -406,7 +429,12 @@ TEST(Recommender, TopNExcludesRatedItems) {
   const M::TopN top = M::recommend(rec, "u0", 100);
   EXPECT_FALSE(top.cold);
   EXPECT_EQ(top.items.size(), 15u - rated.size());
+  // The score is the raw ranking score; the predicted rating is it clipped to the rating range.
+  const std::vector<float> raw = rec.model.scores_for_user(*rec.users.find("u0"));
   for (std::size_t k = 0; k < top.items.size(); ++k) {
+    EXPECT_EQ(top.items[k].score, raw[static_cast<std::size_t>(top.items[k].row)]);
+    EXPECT_EQ(top.items[k].predicted_rating,
+              std::clamp(top.items[k].score, rec.rating_min, rec.rating_max));
     EXPECT_EQ(rated.count(top.items[k].item), 0u);
     if (k > 0) {
       EXPECT_GE(top.items[k - 1].score, top.items[k].score);

@@ -1,11 +1,17 @@
 // `embedkit analogy VECTORS A B C`: the words X with A - B + C ~ X, i.e. "B is to A as C is to
 // X" ("king man woman" -> queen). gensim: most_similar(positive=[A, C], negative=[B]).
+// Without A B C, or with '-' or --queries FILE, one question "A B C" a line comes from
+// standard input or the file (fastText's `analogies` reads them so), answered in blocks
+// (batch_queries.hpp) with the vectors loaded once.
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "batch_queries.hpp"
 #include "commands.hpp"
 #include "json.hpp"
+#include "terminal_text.hpp"
 #include "vectors_options.hpp"
 
 namespace embedkit::cli {
@@ -13,29 +19,66 @@ namespace {
 
 struct AnalogyOptions {
   std::string vectors;
-  std::string a;
-  std::string b;
-  std::string c;
+  std::vector<std::string> words;  // A B C, or '-'
+  std::string queries;
   std::string method = "add";
   NeighborQuery query;
 };
 
-int run_analogy(const AnalogyOptions& o) {
+Json question_json(const std::string& a, const std::string& b, const std::string& c,
+                   const std::string& method) {
+  return Json::object().set("a", a).set("b", b).set("c", c).set("method", method);
+}
+
+int run_analogy(AnalogyOptions& o) {
+  const bool from_stdin = o.words.empty() || o.words == std::vector<std::string>{"-"};
+  if (!o.queries.empty() && !o.words.empty()) {
+    throw ValueError("give the words either as arguments A B C or with --queries, not both");
+  }
+  if (o.queries.empty() && from_stdin) o.queries = "-";
+  refuse_two_stdin_readers(o.vectors, "VECTORS", o.queries);
   const vectors::KeyedVectors kv = load_keyed_vectors(o.vectors, o.query.format);
   const auto method = o.method == "mul" ? vectors::AnalogyMethod::Mul : vectors::AnalogyMethod::Add;
-  const auto top = kv.analogy(o.a, o.b, o.c, method, o.query.topn, o.query.restrict_to());
-  if (o.query.json) {
-    std::cout << Json::object()
-                     .set("a", o.a)
-                     .set("b", o.b)
-                     .set("c", o.c)
-                     .set("method", o.method)
-                     .set("answers", neighbors_json(top))
-                     .dump();
-  } else {
-    print_neighbors(top);
+  if (o.queries.empty()) {
+    const auto top =
+        kv.analogy(o.words[0], o.words[1], o.words[2], method, o.query.k, o.query.restrict_to());
+    if (o.query.json) {
+      std::cout << question_json(o.words[0], o.words[1], o.words[2], o.method)
+                       .set("answers", neighbors_json(top))
+                       .dump();
+    } else {
+      print_neighbors(top);
+    }
+    return 0;
   }
-  return 0;
+  bool failed = false;
+  Json all = Json::array();
+  for_each_query_line(o.queries, "Query triplet (A - B + C)? ", [&](const std::string& line) {
+    const std::vector<std::string> w = split_words(line);
+    if (!o.query.json) std::cout << line << '\n';
+    Json j = w.size() == 3 ? question_json(w[0], w[1], w[2], o.method)
+                           : Json::object().set("question", line);
+    try {
+      if (w.size() != 3) {
+        throw ValueError("'" + line + "': expected three words A B C (A - B + C), got " +
+                         std::to_string(w.size()));
+      }
+      const auto top = kv.analogy(w[0], w[1], w[2], method, o.query.k, o.query.restrict_to());
+      j.set("answers", neighbors_json(top));
+      if (!o.query.json) print_neighbors(top);
+    } catch (const Error& e) {
+      std::cerr << "embedkit analogy: error: " << printable(e.what()) << '\n';
+      j.set("error", std::string(e.what()));
+      failed = true;
+    }
+    if (o.query.json) {
+      all.push(std::move(j));
+    } else {
+      std::cout << '\n';
+    }
+  });
+  if (o.query.json) std::cout << all.dump();
+  return failed ? 1 : 0;
 }
 
 }  // namespace
@@ -47,14 +90,25 @@ Command add_analogy(CLI::App& parent) {
       "Words nearest to A - B + C (\"king man woman\" -> queen; gensim's positive=[A, C], "
       "negative=[B]); the three words are excluded");
   app->add_option("VECTORS", o->vectors, kVectorsInputHelp)->required();
-  app->add_option("A", o->a, "Added word (king)")->required();
-  app->add_option("B", o->b, "Subtracted word (man)")->required();
-  app->add_option("C", o->c, "Added word (woman)")->required();
+  app->add_option(
+      "WORDS", o->words,
+      "A B C: the added word (king), the subtracted word (man), the added word (woman); none "
+      "or '-': "
+      "read one question 'A B C' a line from standard input");
+  app->add_option("--queries", o->queries,
+                  "Read the questions, 'A B C' a line, from this file ('-': standard input)");
   app->add_option("--method", o->method,
                   "add: 3CosAdd (cosine with A - B + C); mul: 3CosMul (Levy & Goldberg 2014)")
       ->check(CLI::IsMember({"add", "mul"}))
       ->capture_default_str();
   add_neighbor_query_options(app, o->query, "How many answers");
+  add_parse_check(app, [o] {
+    const bool from_input = o->words.empty() || o->words == std::vector<std::string>{"-"};
+    if (!from_input && o->words.size() != 3) {
+      throw CLI::ValidationError("WORDS", "expected three words A B C (A - B + C), got " +
+                                              std::to_string(o->words.size()));
+    }
+  });
   return Command{app, [o] { return run_analogy(*o); }};
 }
 

@@ -1,7 +1,7 @@
 // `embedkit classify train | test | predict`: a fastText-style text classifier (see
 // include/embedkit/models/text_classifier.hpp).
 //
-//   embedkit classify train TRAIN MODEL [--epochs 5 --lr 0.1 --word-ngrams 1 --threads 2 ...]
+//   embedkit classify train TRAIN -o MODEL [--epochs 5 --lr 0.1 --word-ngrams 1 --threads 2 ...]
 //   embedkit classify test MODEL TEST [-k 1] [--threshold 0] [--per-label] [--json]
 //   embedkit classify predict MODEL [INPUT|-] [-k 1] [--threshold 0] [--json]
 //
@@ -32,6 +32,7 @@
 #include "json.hpp"
 #include "option_checks.hpp"
 #include "same_file.hpp"
+#include "shared_options.hpp"
 #include "std_streams.hpp"
 
 namespace embedkit::cli {
@@ -117,7 +118,7 @@ int run_train(ClassifyOptions& o) {
   text.format = models::parse_text_format(o.format);
   text.label_prefix = o.model.label_prefix;
   text.lowercase = o.model.lowercase;
-  refuse_outputs_over_inputs({{"TRAIN", o.train_path}}, {{"MODEL", o.model_path}});
+  refuse_outputs_over_inputs({{"TRAIN", o.train_path}}, {{"--output", o.model_path}});
   if (is_std_stream(o.model_path)) {
     refuse_binary_on_terminal("a safetensors model");
   } else {
@@ -161,7 +162,8 @@ int run_train(ClassifyOptions& o) {
   } else {
     summary << "trained on " << stats.examples << " lines (" << stats.tokens << " tokens), "
             << d.words().size() << " words, " << d.labels().size() << " labels, final loss "
-            << fixed(stats.final_loss) << ", " << fixed(stats.seconds, 2) << " s; wrote "
+            << fixed(stats.final_loss) << ", " << fixed(stats.seconds, 2) << " s, "
+            << o.model.threads << (o.model.threads == 1 ? " thread" : " threads") << "; wrote "
             << o.model_path << "\n";
   }
   return 0;
@@ -287,8 +289,8 @@ int run_predict(ClassifyOptions& o) {
 }
 
 void add_eval_options(CLI::App* app, ClassifyOptions& o) {
-  app->add_option("-k", o.k, "Number of labels to predict per line")
-      ->check(in_range<std::int64_t>(1, std::int64_t{1} << 31))
+  add_result_count(app, o.k, "Number of labels to predict per line",
+                   in_range<std::int64_t>(1, std::int64_t{1} << 31))
       ->capture_default_str();
   app->add_option("--threshold", o.threshold, "Leave out labels with a lower probability")
       ->check(in_range<double>(0.0, 1.0))
@@ -310,11 +312,10 @@ Command add_classify(CLI::App& parent) {
                           "'sentence<TAB>label' or TREC 'COARSE:fine words')");
   train->add_option("TRAIN", o->train_path, "Labelled training file ('-': standard input)")
       ->required();
-  train
-      ->add_option("MODEL", o->model_path,
-                   "Output model (safetensors); '-': standard output (not a terminal), the "
-                   "summary then goes to stderr")
-      ->required();
+  add_output(train, o->model_path,
+             "Output model (safetensors); '-': standard output (not a terminal), the "
+             "summary then goes to stderr",
+             /*required=*/true, "MODEL");
   train->add_option("--format", o->format, "auto, fasttext, tab or trec")
       ->check(CLI::IsMember({"auto", "fasttext", "tab", "trec"}))
       ->capture_default_str();
@@ -344,11 +345,8 @@ Command add_classify(CLI::App& parent) {
   train->add_option("--negative", o->model.negative, "Negative samples per line (ns)")
       ->check(in_range<std::int64_t>(1, 10000))
       ->capture_default_str();
-  train
-      ->add_option("--threads", o->model.threads,
-                   "Training threads (> 1: hogwild, not reproducible)")
-      ->check(in_range<std::int64_t>(1, 1024))
-      ->capture_default_str();
+  add_training_threads(train, o->model.threads,
+                       "Training threads (> 1: hogwild, not reproducible)");
   train->add_option("--seed", o->model.seed, "Random seed (1 thread: same seed, same model)")
       ->check(uint64_value())
       ->capture_default_str();

@@ -1,4 +1,4 @@
-// `embedkit convert IN OUT`: word vectors from one format to another, bit for bit. The input
+// `embedkit convert IN -o OUT`: word vectors from one format to another, bit for bit. The input
 // is read and checked completely before OUT is written, and OUT is replaced atomically, so a
 // bad input or a failed write never leaves a partial OUT. IN '-' is standard input and OUT '-'
 // standard output (word2vec text unless --from / --to say otherwise; the summary then goes to
@@ -59,10 +59,10 @@ Command add_convert(CLI::App& parent) {
       "Convert word vectors between word2vec text/binary, GloVe, fastText .vec, .npy (+ .vocab "
       "side file) and safetensors");
   app->add_option("IN", o->input, "Input file ('-': standard input)")->required();
-  app->add_option("OUT", o->output,
-                  "Output file (replaced atomically); '-': standard output (every format but "
-                  "npy; binary ones only when it is not a terminal)")
-      ->required();
+  add_output(app, o->output,
+             "Output file (replaced atomically); '-': standard output (every format but "
+             "npy; binary ones only when it is not a terminal)",
+             /*required=*/true, "OUT");
   app->add_option("--from", o->from, std::string("Input format: ") + kVectorFormatHelp)
       ->check(vector_format_validator());
   app->add_option("--to", o->to, std::string("Output format: ") + kVectorFormatHelp)

@@ -1,6 +1,7 @@
 // embedkit: the command-line tool. Parses the command line with CLI11 and runs one subcommand.
 //
-// Exit status: 0 success, 1 runtime error (message on stderr), 2 usage error.
+// Exit status: 0 success, 1 runtime error (message on stderr), 2 usage error. What happens
+// around CLI11 (help, unknown commands and options, fastText's spellings) is command_line.hpp's.
 #include <exception>
 #include <iostream>
 #include <new>
@@ -9,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "command_line.hpp"
 #include "commands.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/version.hpp"
@@ -27,6 +29,13 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("embedkit ") + EMBEDKIT_VERSION_STRING,
                        "Print the version and exit");
   app.require_subcommand(1);
+  app.formatter(embedkit::cli::make_help_formatter());
+  app.footer(
+      "Run 'embedkit help COMMAND' (or 'embedkit COMMAND --help') for a command's options.\n"
+      "fastText's names work too: 'embedkit skipgram|cbow' is 'embedkit train --model "
+      "skipgram|cbow', 'embedkit supervised' is 'embedkit classify train', and one-dash options "
+      "(-input, -output PREFIX, -epoch, -lr, -dim, -ws, -minCount, -neg, -loss, -wordNgrams, "
+      "-bucket, -thread, -t, -seed, -label) are read as the command's own.");
 
   std::vector<embedkit::cli::Command> commands;
   commands.push_back(embedkit::cli::add_tour(app));
@@ -39,8 +48,11 @@ int main(int argc, char** argv) {
   commands.push_back(embedkit::cli::add_plot(app));
   commands.push_back(embedkit::cli::add_classify(app));
 
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (const auto answered = embedkit::cli::prepare_command_line(app, args)) return *answered;
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 pops from the back
+    app.parse(reversed);
   } catch (const CLI::CallForHelp& e) {
     app.exit(e);
     return kExitOk;
@@ -51,8 +63,8 @@ int main(int argc, char** argv) {
     app.exit(e);
     return kExitOk;
   } catch (const CLI::ParseError& e) {
-    // app.exit(e) would echo the offending argument as it is: escape it like every message.
-    std::cerr << embedkit::cli::printable(e.what()) << "\nRun with --help for more information.\n";
+    // Names the unknown option and the nearest known one; escapes what it quotes.
+    std::cerr << embedkit::cli::explain_parse_error(app, args, e) << '\n';
     return kExitUsageError;
   }
 

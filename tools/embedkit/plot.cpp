@@ -95,7 +95,7 @@ int run_plot(const PlotOptions& o) {
                    Direction::Input);
   if (!o.words_file.empty()) inputs.push_back({"--words-file", o.words_file});
   std::vector<NamedFile> outputs;
-  for (const std::string& out : o.outputs) outputs.push_back({"OUT", out});
+  for (const std::string& out : o.outputs) outputs.push_back({"--output", out});
   refuse_outputs_over_inputs(inputs, outputs);
   // Every output file is opened (as its temporary file) before any work: one that cannot be
   // written fails the command before anything is written (or computed).
@@ -248,16 +248,17 @@ Command add_plot(CLI::App& parent) {
       "plot",
       "Plot words in 2-D (PCA or t-SNE) as a labelled scatter plot, written as SVG and/or PNG");
   app->add_option("VECTORS", o->vectors, kVectorsInputHelp)->required();
-  app->add_option("OUT", o->outputs,
-                  "Output files, each ending in .svg or .png; '-': SVG on standard output")
-      ->required()
-      ->check(CLI::Validator(
-          [](std::string& path) -> std::string {
-            const std::string ext = lower_extension(path);
-            if (ext == ".svg" || ext == ".png" || is_std_stream(path)) return "";
-            return "an output must end in .svg or .png (or be '-'), got '" + path + "'";
-          },
-          "FILE.svg|FILE.png|-"));
+  add_outputs(app, o->outputs,
+              "Output file ending in .svg or .png ('-': SVG on standard output); repeat -o for "
+              "several",
+              "OUT",
+              CLI::Validator(
+                  [](std::string& path) -> std::string {
+                    const std::string ext = lower_extension(path);
+                    if (ext == ".svg" || ext == ".png" || is_std_stream(path)) return "";
+                    return "an output must end in .svg or .png (or be '-'), got '" + path + "'";
+                  },
+                  "FILE.svg|FILE.png|-"));
   CLI::Option* words =
       app->add_option("--words", o->words, "Words to plot, comma-separated (in this order)")
           ->delimiter(',');
@@ -265,11 +266,21 @@ Command add_plot(CLI::App& parent) {
       app->add_option("--words-file", o->words_file,
                       "A file of words to plot, separated by spaces or newlines ('-': standard "
                       "input)");
-  app->add_option("--top", o->top,
-                  "Without --words: plot the first (most frequent) N words (default 100)")
-      ->check(positive<std::int64_t>())
+  add_result_count(app, o->top,
+                   "Without --words: plot the first (most frequent) k words (default 100)",
+                   positive<std::int64_t>())
       ->excludes(words)
       ->excludes(words_file);
+  // The old spellings too, without showing them in --words' help ("Excludes: --top").
+  for (const char* old : {"--topn", "--top", "--k"}) {
+    CLI::Option* alias = app->get_option(old);
+    add_parse_check(app, [alias, words, words_file] {
+      if (alias->count() > 0 && (words->count() > 0 || words_file->count() > 0)) {
+        throw CLI::ExcludesError(alias->get_name(),
+                                 words->count() > 0 ? "--words" : "--words-file");
+      }
+    });
+  }
   app->add_flag("--skip-unknown", o->skip_unknown,
                 "Leave out words that are not in the file (a warning) instead of failing");
   app->add_option("--method", o->method, "pca or tsne")

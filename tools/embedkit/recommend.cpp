@@ -1,11 +1,17 @@
 // `embedkit recommend train | eval | topn | similar`: a matrix-factorization recommender over
 // user-item ratings (MovieLens CSV or whitespace "user item rating [timestamp]" lines).
 //
-//   train RATINGS [--out MODEL]  holds out a test set (random or by time), trains, reports
+//   train RATINGS [-o MODEL]     holds out a test set (random or by time), trains, reports
 //                                RMSE/MAE and recall@k/NDCG@k on it, saves the model
 //   eval MODEL RATINGS           the same metrics for a saved model on a ratings file
-//   topn MODEL USER              the user's best unrated items
-//   similar MODEL ITEM           items nearest by cosine of their factors
+//   topn MODEL USER...           each user's best unrated items, by the raw ranking score
+//   similar MODEL ITEM...        items nearest by cosine of their factors
+// topn and similar answer many users or items in one process: none or '-' reads them from
+// standard input, --queries FILE from a file, one a line (batch_queries.hpp).
+//
+// Ratings files may hold "user item" pairs alone (implicit feedback, each rated 1): training
+// then defaults to BPR. BPR scores rank; they are not ratings, so its reports hold the ranking
+// metrics alone (recall@k, NDCG@k), not RMSE.
 //
 // Exit status: 0 success, 1 runtime error (bad file, unknown id...), 2 usage error. Models are
 // written atomically, only after training succeeded.
@@ -13,16 +19,20 @@
 // '-' stands for standard input (RATINGS, a MODEL to read, which is copied to a temporary file,
 // --titles) and for standard output (--out: safetensors bytes, refused on a terminal; the
 // summary then goes to stderr). Standard input can feed only one argument of a command. An
-// output that is the RATINGS file itself (--out, or a file of --write-split) is refused.
+// output that is the RATINGS file itself (-o, or a file of --write-split) is refused.
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
+#include "batch_queries.hpp"
 #include "commands.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/core/thread_pool.hpp"
@@ -34,6 +44,7 @@
 #include "json.hpp"
 #include "option_checks.hpp"
 #include "same_file.hpp"
+#include "shared_options.hpp"
 #include "std_streams.hpp"
 #include "terminal_text.hpp"
 
@@ -52,10 +63,14 @@ struct RecommendOptions {
   std::string optimizer = "rowwise-adagrad";
   std::string write_split;
   bool verbose = false;
+  bool objective_given = false;  // what the command line gave, for the presets
+  bool l2_given = false;
+  bool epochs_given = false;
   models::MfOptions mf;
   // eval / topn / similar
   std::string model;
-  std::string id;
+  std::vector<std::string> ids;  // users (topn) or items (similar); none or '-': read them
+  std::string queries;           // --queries FILE
   std::string titles;
   std::int64_t k = 10;
   double min_rating = -std::numeric_limits<double>::infinity();
@@ -107,12 +122,22 @@ Json ranking_json(const models::RankingMetrics& m) {
   return j;
 }
 
-void print_metrics(std::ostream& out, const models::RatingMetrics& r,
-                   const models::RankingMetrics& k) {
+void print_rating_metrics(std::ostream& out, const models::RatingMetrics& r) {
   out << "ratings: " << r.count << "  RMSE " << r.rmse << "  MAE " << r.mae
       << "  (global-mean baseline RMSE " << r.baseline_rmse << ")\n";
   out << "unknown ids (bias fallback): user " << r.unknown_user << ", item " << r.unknown_item
       << ", both " << r.unknown_both << '\n';
+}
+
+// BPR learns a ranking, not ratings: its scores are not on the rating scale, so RMSE and MAE
+// would measure nothing; only the ranking metrics are reported for it.
+bool reports_ratings(const models::Recommender& rec) {
+  return rec.model.options().objective == models::MfObjective::Rating;
+}
+
+void print_metrics(std::ostream& out, const models::Recommender& rec,
+                   const models::RatingMetrics& r, const models::RankingMetrics& k) {
+  if (reports_ratings(rec)) print_rating_metrics(out, r);
   out << "top-" << k.k << ": recall " << k.recall << "  NDCG " << k.ndcg << "  over " << k.users
       << " users (" << k.cold_users << " cold), " << k.unknown_items
       << " relevant items unknown to the model\n";
@@ -123,12 +148,32 @@ void print_metrics(std::ostream& out, const models::RatingMetrics& r,
 constexpr double kBprL2 = 0.01;
 constexpr std::int64_t kBprEpochs = 30;
 
+// The objective: as given, else BPR for implicit feedback (pairs rated 1 teach the rating
+// objective nothing: it would predict 1 for everything) and the rating objective otherwise.
+// BPR's preset fills what the command line leaves out.
+void choose_objective(RecommendOptions& o, const models::Ratings& ratings) {
+  if (ratings.implicit) {
+    if (o.objective_given && o.objective == "rating") {
+      throw ValueError(o.ratings +
+                       " holds 'user item' pairs without ratings (implicit feedback, each "
+                       "rated 1): the rating objective cannot learn from it; use --objective bpr");
+    }
+    o.objective = "bpr";
+  }
+  if (o.objective == "bpr") {
+    if (!o.l2_given) o.mf.l2 = kBprL2;
+    if (!o.epochs_given) o.mf.epochs = kBprEpochs;
+  }
+  o.mf.objective = models::parse_objective(o.objective);
+  o.mf.validate();
+}
+
 int run_train(RecommendOptions& o) {
   apply_threads(o);
   o.mf.objective = models::parse_objective(o.objective);
   o.mf.optimizer = models::parse_optimizer(o.optimizer);
   o.mf.validate();
-  std::vector<NamedFile> outputs{{"--out", o.out}};
+  std::vector<NamedFile> outputs{{"--output", o.out}};
   if (!o.write_split.empty()) {
     if (is_std_stream(o.write_split)) {
       throw ValueError(
@@ -148,6 +193,7 @@ int run_train(RecommendOptions& o) {
     probe.emplace(o.out);
   }
   const models::Ratings ratings = read_ratings_argument(o.ratings);
+  choose_objective(o, ratings);
   models::SplitOptions so;
   so.method = o.split == "random"      ? models::SplitMethod::Random
               : o.split == "user-time" ? models::SplitMethod::UserTime
@@ -185,10 +231,12 @@ int run_train(RecommendOptions& o) {
   std::ostream& summary = is_std_stream(o.out) ? std::cerr : std::cout;
   const models::RatingMetrics rm = models::evaluate_ratings(rec, split.test);
   const models::RankingMetrics km = models::evaluate_ranking(rec, split.test, o.k, o.min_rating);
+  const bool rated = reports_ratings(rec);
   if (o.json) {
     Json j = Json::object();
     j.set("ratings", o.ratings)
         .set("model", o.out.empty() ? Json() : Json(o.out))
+        .set("implicit", ratings.implicit)
         .set("split", o.split)
         .set("test_fraction", o.test_fraction)
         .set("split_seed", o.split_seed)
@@ -205,17 +253,23 @@ int run_train(RecommendOptions& o) {
         .set("l2_bias", o.mf.l2_bias)
         .set("batch_size", o.mf.batch_size)
         .set("seed", o.mf.seed)
+        .set("threads", 1)
         .set("train_loss", train_loss)
         .set("train_seconds", seconds)
-        .set("test", split.test.empty() ? Json() : rating_json(rm))
+        .set("test", split.test.empty() || !rated ? Json() : rating_json(rm))
         .set("ranking", split.test.empty() ? Json() : ranking_json(km));
     summary << j.dump();
   } else {
-    summary << "trained on " << split.train.size() << " ratings (" << rec.users.size() << " users, "
-            << rec.items.size() << " items) in " << seconds << " s, final train loss " << train_loss
-            << '\n';
-    if (!split.test.empty()) print_metrics(summary, rm, km);
-    if (!o.out.empty()) summary << "wrote " << o.out << '\n';
+    summary << "trained " << (o.objective == "bpr" ? "BPR" : "matrix factorization") << " on "
+            << split.train.size() << (ratings.implicit ? " user-item pairs (" : " ratings (")
+            << rec.users.size() << " users, " << rec.items.size() << " items) in " << seconds
+            << " s on 1 thread, final train loss " << train_loss << '\n';
+    if (!split.test.empty()) print_metrics(summary, rec, rm, km);
+    if (o.out.empty()) {
+      summary << "the model was not saved (give -o FILE to keep it)\n";
+    } else {
+      summary << "wrote " << o.out << '\n';
+    }
   }
   return 0;
 }
@@ -231,11 +285,11 @@ int run_eval(RecommendOptions& o) {
     Json j = Json::object();
     j.set("model", o.model)
         .set("ratings", o.ratings)
-        .set("test", rating_json(rm))
+        .set("test", reports_ratings(rec) ? rating_json(rm) : Json())
         .set("ranking", ranking_json(km));
     std::cout << j.dump();
   } else {
-    print_metrics(std::cout, rm, km);
+    print_metrics(std::cout, rec, rm, km);
   }
   return 0;
 }
@@ -252,6 +306,7 @@ Json items_json(const std::vector<models::Recommendation>& items,
   for (const auto& r : items) {
     Json j = Json::object();
     j.set("item", r.item).set("score", r.score);
+    if (!std::isnan(r.predicted_rating)) j.set("predicted_rating", r.predicted_rating);
     const auto t = titles.find(r.item);
     if (t != titles.end()) j.set("title", t->second);
     a.push(std::move(j));
@@ -269,47 +324,101 @@ void print_items(const std::vector<models::Recommendation>& items,
   }
 }
 
-int run_topn(RecommendOptions& o) {
+// Answers each id of `o` (one on the command line as before; several, '-' or --queries FILE
+// in blocks: batch_queries.hpp) with `answer`, which prints its block and returns its JSON.
+int answer_each(RecommendOptions& o, const char* command,
+                const std::function<Json(const std::string& id)>& answer) {
+  if (!o.queries.empty() && !o.ids.empty()) {
+    throw ValueError("give the ids either as arguments or with --queries, not both");
+  }
+  if (o.queries.empty() && (o.ids.empty() || o.ids == std::vector<std::string>{"-"})) {
+    o.queries = "-";
+  }
+  if (o.queries.empty() && o.ids.size() == 1) {
+    const Json j = answer(o.ids[0]);
+    if (o.json) std::cout << j.dump();
+    return 0;
+  }
+  bool failed = false;
+  Json all = Json::array();
+  auto one = [&](const std::string& id) {
+    if (!o.json) std::cout << id << '\n';
+    try {
+      all.push(answer(id));
+    } catch (const Error& e) {
+      std::cerr << "embedkit recommend " << command << ": error: " << printable(e.what()) << '\n';
+      all.push(Json::object().set("id", id).set("error", std::string(e.what())));
+      failed = true;
+    }
+    if (!o.json) std::cout << '\n';
+  };
+  if (o.queries.empty()) {
+    for (const std::string& id : o.ids) one(id);
+  } else {
+    for_each_query_line(
+        o.queries,
+        std::string("Query ") + (std::string(command) == "topn" ? "user" : "item") + "? ", one);
+  }
+  if (o.json) std::cout << all.dump();
+  return failed ? 1 : 0;
+}
+
+// The model, the titles and the queries: at most one of them from standard input.
+void refuse_stdin_twice(const RecommendOptions& o) {
   refuse_two_stdin_inputs(o.model, o.titles, "MODEL and --titles");
+  const bool queries_from_stdin =
+      is_std_stream(o.queries) ||
+      (o.queries.empty() && (o.ids.empty() || o.ids == std::vector<std::string>{"-"}));
+  if (queries_from_stdin) {
+    refuse_two_stdin_readers(o.model, "MODEL", "-");
+    refuse_two_stdin_readers(o.titles, "--titles", "-");
+  }
+}
+
+int run_topn(RecommendOptions& o) {
+  refuse_stdin_twice(o);
   const models::Recommender rec = load_model_argument(o.model);
   const auto titles = titles_of(o);
-  const models::TopN top = models::recommend(rec, o.id, o.k);
-  if (o.json) {
-    Json j = Json::object();
-    j.set("user", o.id).set("cold", top.cold).set("items", items_json(top.items, titles));
-    std::cout << j.dump();
-  } else {
-    if (top.cold) {
-      std::cerr << "note: user '" << printable(o.id)
-                << "' has no ratings in the model; ranking by item bias alone\n";
+  return answer_each(o, "topn", [&](const std::string& user) {
+    const models::TopN top = models::recommend(rec, user, o.k);
+    if (!o.json) {
+      if (top.cold) {
+        std::cerr << "note: user '" << printable(user)
+                  << "' has no ratings in the model; ranking by item bias alone\n";
+      }
+      print_items(top.items, titles);
     }
-    print_items(top.items, titles);
-  }
-  return 0;
+    return Json::object()
+        .set("user", user)
+        .set("cold", top.cold)
+        .set("items", items_json(top.items, titles));
+  });
 }
 
 int run_similar(RecommendOptions& o) {
-  refuse_two_stdin_inputs(o.model, o.titles, "MODEL and --titles");
+  refuse_stdin_twice(o);
   const models::Recommender rec = load_model_argument(o.model);
   const auto titles = titles_of(o);
-  const std::vector<models::Recommendation> items = models::similar_items(rec, o.id, o.k);
-  if (o.json) {
+  return answer_each(o, "similar", [&](const std::string& item) {
+    const std::vector<models::Recommendation> items = models::similar_items(rec, item, o.k);
+    if (!o.json) print_items(items, titles);
     Json j = Json::object();
-    j.set("item", o.id);
-    const auto t = titles.find(o.id);
+    j.set("item", item);
+    const auto t = titles.find(item);
     if (t != titles.end()) j.set("title", t->second);
     j.set("items", items_json(items, titles));
-    std::cout << j.dump();
-  } else {
-    print_items(items, titles);
-  }
-  return 0;
+    return j;
+  });
 }
 
 void add_k(CLI::App* app, RecommendOptions& o, const char* what) {
-  app->add_option("-k,--k", o.k, what)
-      ->check(in_range<std::int64_t>(1, 1000000))
-      ->capture_default_str();
+  add_result_count(app, o.k, what, in_range<std::int64_t>(1, 1000000))->capture_default_str();
+}
+
+void add_titles(CLI::App* app, RecommendOptions& o) {
+  app->add_option("--titles", o.titles,
+                  "CSV of 'id,title,...' (MovieLens movies.csv; '-': standard input)");
+  add_hidden_alias(app, "--movies", o.titles);
 }
 
 }  // namespace
@@ -321,14 +430,17 @@ Command add_recommend(CLI::App& parent) {
   app->require_subcommand(1);
 
   CLI::App* train = app->add_subcommand(
-      "train", "Hold out a test set, train biased MF (or BPR), report RMSE/MAE and recall/NDCG");
+      "train",
+      "Hold out a test set, train biased MF (or BPR), report RMSE/MAE (MF) and recall/NDCG");
   train
       ->add_option("RATINGS", o->ratings,
-                   "Ratings: MovieLens CSV or 'user item rating [ts]' ('-': standard input)")
+                   "Ratings: MovieLens CSV, 'user item rating [ts]', or 'user item' pairs "
+                   "(implicit feedback, each rated 1; trains BPR) ('-': standard input)")
       ->required();
-  train->add_option("-o,--out", o->out,
-                    "Write the trained model here (safetensors); '-': standard output (not a "
-                    "terminal), the summary then goes to stderr");
+  add_output(train, o->out,
+             "Write the trained model here (safetensors); '-': standard output (not a "
+             "terminal), the summary then goes to stderr; without it the model is not saved",
+             /*required=*/false, "", "--out");
   train->add_option("--split", o->split, "random, user-time (each user's latest) or global-time")
       ->check(CLI::IsMember({"random", "user-time", "global-time"}))
       ->capture_default_str();
@@ -342,7 +454,9 @@ Command add_recommend(CLI::App& parent) {
       ->capture_default_str();
   train->add_option("--write-split", o->write_split,
                     "Also write DIR/train.csv and DIR/test.csv (the exact split)");
-  train->add_option("--objective", o->objective, "rating (explicit, squared error) or bpr")
+  train
+      ->add_option("--objective", o->objective,
+                   "rating (explicit, squared error) or bpr (default for 'user item' pairs)")
       ->check(CLI::IsMember({"rating", "bpr"}))
       ->capture_default_str();
   train->add_option("--optimizer", o->optimizer, "sparse-adam or rowwise-adagrad")
@@ -379,12 +493,13 @@ Command add_recommend(CLI::App& parent) {
       ->check(finite_number());
   train
       ->add_option("--threads", o->threads,
-                   "Threads for evaluation (training is single-threaded; 0: default)")
+                   "Threads for evaluation (training is single-threaded; 0: all cores)")
       ->check(in_range<int>(0, 1024));
   train->add_flag("-v,--verbose", o->verbose, "Print each epoch's loss on stderr");
   train->add_flag("--json", o->json, "Print a machine-readable summary");
 
-  CLI::App* eval = app->add_subcommand("eval", "RMSE/MAE and recall/NDCG of a saved model");
+  CLI::App* eval = app->add_subcommand(
+      "eval", "RMSE/MAE (MF; not BPR, whose scores are no ratings) and recall/NDCG of a model");
   eval->add_option("MODEL", o->model, "A model written by recommend train ('-': standard input)")
       ->required();
   eval->add_option("RATINGS", o->ratings,
@@ -394,33 +509,39 @@ Command add_recommend(CLI::App& parent) {
   eval->add_option("--min-rating", o->min_rating,
                    "Ratings below this are not relevant for recall/NDCG (default: all)")
       ->check(finite_number());
-  eval->add_option("--threads", o->threads, "Threads (0: default)")->check(in_range<int>(0, 1024));
+  eval->add_option("--threads", o->threads, "Threads (0: all cores)")
+      ->check(in_range<int>(0, 1024));
   eval->add_flag("--json", o->json, "Print a machine-readable summary");
 
-  CLI::App* topn = app->add_subcommand("topn", "Recommend items a user has not rated");
+  CLI::App* topn = app->add_subcommand(
+      "topn",
+      "Recommend items each user has not rated ('item<TAB>score[<TAB>title]', the raw ranking "
+      "score; --json adds the predicted rating of MF)");
   topn->add_option("MODEL", o->model, "A model written by recommend train ('-': stdin)")
       ->required();
-  topn->add_option("USER", o->id, "User id as in the ratings file")->required();
+  topn->add_option("USER", o->ids,
+                   "User ids as in the ratings file; none or '-': one a line from standard input");
+  topn->add_option("--queries", o->queries, "Read the user ids, one a line, from this file");
   add_k(topn, *o, "How many items");
-  topn->add_option("--titles,--movies", o->titles,
-                   "CSV of 'id,title,...' (MovieLens movies.csv; '-': standard input)");
+  add_titles(topn, *o);
   topn->add_flag("--json", o->json, "Print JSON");
 
-  CLI::App* similar = app->add_subcommand("similar", "Items nearest to an item (cosine)");
+  CLI::App* similar = app->add_subcommand("similar", "Items nearest to each item (cosine)");
   similar->add_option("MODEL", o->model, "A model written by recommend train ('-': stdin)")
       ->required();
-  similar->add_option("ITEM", o->id, "Item id as in the ratings file")->required();
+  similar->add_option("ITEM", o->ids,
+                      "Item ids as in the ratings file; none or '-': one a line from standard "
+                      "input");
+  similar->add_option("--queries", o->queries, "Read the item ids, one a line, from this file");
   add_k(similar, *o, "How many items");
-  similar->add_option("--titles,--movies", o->titles,
-                      "CSV of 'id,title,...' (MovieLens movies.csv; '-': standard input)");
+  add_titles(similar, *o);
   similar->add_flag("--json", o->json, "Print JSON");
 
   return Command{app, [o, train, eval, topn, similar]() -> int {
                    if (train->parsed()) {
-                     if (o->objective == "bpr") {
-                       if (train->count("--l2") == 0) o->mf.l2 = kBprL2;
-                       if (train->count("--epochs") == 0) o->mf.epochs = kBprEpochs;
-                     }
+                     o->objective_given = train->count("--objective") > 0;
+                     o->l2_given = train->count("--l2") > 0;
+                     o->epochs_given = train->count("--epochs") > 0;
                      return run_train(*o);
                    }
                    if (eval->parsed()) return run_eval(*o);

@@ -1,11 +1,16 @@
-// `embedkit similar VECTORS WORD`: the words nearest to WORD by cosine similarity.
-#include <iomanip>
+// `embedkit similar VECTORS WORD...`: the words nearest to each WORD by cosine similarity.
+// Without WORD, or with '-' or --queries FILE, the words come from standard input or the file
+// (separated by spaces or newlines, as fastText's `nn` reads them), answered in blocks
+// (batch_queries.hpp) with the vectors loaded once.
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "batch_queries.hpp"
 #include "commands.hpp"
 #include "json.hpp"
+#include "terminal_text.hpp"
 #include "vectors_options.hpp"
 
 namespace embedkit::cli {
@@ -13,19 +18,59 @@ namespace {
 
 struct SimilarOptions {
   std::string vectors;
-  std::string word;
+  std::vector<std::string> words;
+  std::string queries;
   NeighborQuery query;
 };
 
-int run_similar(const SimilarOptions& o) {
-  const vectors::KeyedVectors kv = load_keyed_vectors(o.vectors, o.query.format);
-  const auto top = kv.most_similar(o.word, o.query.topn, o.query.restrict_to());
-  if (o.query.json) {
-    std::cout << Json::object().set("word", o.word).set("neighbors", neighbors_json(top)).dump();
-  } else {
-    print_neighbors(top);
+int run_similar(SimilarOptions& o) {
+  if (!o.queries.empty() && !o.words.empty()) {
+    throw ValueError("give the words either as arguments or with --queries, not both");
   }
-  return 0;
+  if (o.queries.empty() && (o.words.empty() || o.words == std::vector<std::string>{"-"})) {
+    o.queries = "-";
+  }
+  refuse_two_stdin_readers(o.vectors, "VECTORS", o.queries);
+  const vectors::KeyedVectors kv = load_keyed_vectors(o.vectors, o.query.format);
+  if (o.queries.empty() && o.words.size() == 1) {
+    const auto top = kv.most_similar(o.words[0], o.query.k, o.query.restrict_to());
+    if (o.query.json) {
+      std::cout
+          << Json::object().set("word", o.words[0]).set("neighbors", neighbors_json(top)).dump();
+    } else {
+      print_neighbors(top);
+    }
+    return 0;
+  }
+  bool failed = false;
+  Json all = Json::array();
+  auto answer = [&](const std::string& word) {
+    Json j = Json::object().set("word", word);
+    if (!o.query.json) std::cout << word << '\n';
+    try {
+      const auto top = kv.most_similar(word, o.query.k, o.query.restrict_to());
+      j.set("neighbors", neighbors_json(top));
+      if (!o.query.json) print_neighbors(top);
+    } catch (const Error& e) {
+      std::cerr << "embedkit similar: error: " << printable(e.what()) << '\n';
+      j.set("error", std::string(e.what()));
+      failed = true;
+    }
+    if (o.query.json) {
+      all.push(std::move(j));
+    } else {
+      std::cout << '\n';
+    }
+  };
+  if (o.queries.empty()) {
+    for (const std::string& word : o.words) answer(word);
+  } else {
+    for_each_query_line(o.queries, "Query word? ", [&](const std::string& line) {
+      for (const std::string& word : split_words(line)) answer(word);
+    });
+  }
+  if (o.query.json) std::cout << all.dump();
+  return failed ? 1 : 0;
 }
 
 }  // namespace
@@ -33,9 +78,14 @@ int run_similar(const SimilarOptions& o) {
 Command add_similar(CLI::App& parent) {
   auto o = std::make_shared<SimilarOptions>();
   CLI::App* app = parent.add_subcommand(
-      "similar", "The words nearest to WORD by cosine similarity (one 'word<TAB>score' a line)");
+      "similar",
+      "The words nearest to each WORD by cosine similarity (one 'word<TAB>score' a line; "
+      "several words: a block each)");
   app->add_option("VECTORS", o->vectors, kVectorsInputHelp)->required();
-  app->add_option("WORD", o->word, "The word to look up")->required();
+  app->add_option("WORD", o->words,
+                  "The words to look up; none or '-': read them from standard input");
+  app->add_option("--queries", o->queries,
+                  "Read the words from this file ('-': standard input), a block of answers each");
   add_neighbor_query_options(app, o->query, "How many neighbors");
   return Command{app, [o] { return run_similar(*o); }};
 }

@@ -1,4 +1,4 @@
-// `embedkit train CORPUS OUT`: trains word2vec vectors (skip-gram or CBOW, negative sampling or
+// `embedkit train CORPUS -o OUT`: trains word2vec vectors (skip-gram or CBOW, negative sampling or
 // hierarchical softmax) on a plain or gzip text corpus and writes them in any format
 // io::save_word_vectors writes (--format, or guessed from OUT's extension; word2vec text when
 // the extension says nothing).
@@ -30,6 +30,7 @@
 #include "json.hpp"
 #include "option_checks.hpp"
 #include "same_file.hpp"
+#include "shared_options.hpp"
 #include "std_streams.hpp"
 #include "vectors_options.hpp"
 
@@ -72,7 +73,7 @@ int run_train(TrainOptions& o) {
   o.w2v.validate();
   const io::VectorFormat format = format_for(o.out, o.format, io::VectorFormat::Word2VecText);
   std::vector<NamedFile> outputs;
-  add_vector_files(outputs, "OUT", o.out, format, Direction::Output);
+  add_vector_files(outputs, "--output", o.out, format, Direction::Output);
   refuse_outputs_over_inputs({{"CORPUS", o.corpus}}, outputs);
   check_vectors_output(o.out, format);
   if (!is_std_stream(o.out)) {
@@ -123,7 +124,8 @@ int run_train(TrainOptions& o) {
   } else {
     summary_stream(o.out) << "wrote " << r.dictionary.words().size() << " vectors of dimension "
                           << o.w2v.dim << " to " << o.out << " (" << io::vector_format_name(format)
-                          << "; " << r.corpus.tokens << " tokens, "
+                          << "; " << r.corpus.tokens << " tokens, " << o.w2v.threads
+                          << (o.w2v.threads == 1 ? " thread, " : " threads, ")
                           << static_cast<long long>(r.words_per_second) << " words/s, final loss "
                           << r.final_loss << ", " << r.seconds << " s)\n";
   }
@@ -141,11 +143,11 @@ Command add_train(CLI::App& parent) {
                   "standard input or a pipe is copied to a temporary file in $TMPDIR first "
                   "(at most 64 GiB), since the corpus is read once per epoch")
       ->required();
-  app->add_option("OUT", o->out,
-                  "Output vectors (format: --format, else by extension); '-': standard output "
-                  "(word2vec text unless --format says otherwise; binary formats only when it "
-                  "is not a terminal), the summary then goes to stderr")
-      ->required();
+  add_output(app, o->out,
+             "Output vectors (format: --format, else by extension); '-': standard output "
+             "(word2vec text unless --format says otherwise; binary formats only when it "
+             "is not a terminal), the summary then goes to stderr",
+             /*required=*/true, "OUT");
   app->add_option("--format", o->format,
                   "Output format: word2vec (text), vec, word2vec-binary (bin), glove, npy or "
                   "safetensors; guessed from OUT's extension when left out (.txt .vec .bin .npy "
@@ -178,12 +180,12 @@ Command add_train(CLI::App& parent) {
   app->add_option("--epochs", o->w2v.epochs, "Passes over the corpus")
       ->check(in_range<std::int64_t>(1, 100000))
       ->capture_default_str();
-  app->add_option("--alpha", o->w2v.alpha,
-                  "Starting learning rate (default 0.025 skip-gram, 0.05 CBOW)")
+  app->add_option("--lr", o->w2v.alpha,
+                  "Starting learning rate, decays linearly to 0 (default 0.025 skip-gram, "
+                  "0.05 CBOW; gensim's alpha)")
       ->check(positive<double>());
-  app->add_option("--threads", o->w2v.threads, "Training threads (> 1: not reproducible)")
-      ->check(in_range<std::int64_t>(1, 1024))
-      ->capture_default_str();
+  add_hidden_alias(app, "--alpha", o->w2v.alpha, positive<double>());
+  add_training_threads(app, o->w2v.threads, "Training threads (> 1: not reproducible)");
   app->add_option("--seed", o->w2v.seed, "Random seed (1 thread: same seed, same vectors)")
       ->check(uint64_value())
       ->capture_default_str();

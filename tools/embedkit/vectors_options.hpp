@@ -17,6 +17,7 @@
 #include "json.hpp"
 #include "option_checks.hpp"
 #include "same_file.hpp"
+#include "shared_options.hpp"
 #include "std_streams.hpp"
 
 namespace embedkit::cli {
@@ -127,7 +128,7 @@ inline std::ostream& summary_stream(const std::string& out) {
 // The options of a neighbor query (similar, analogy).
 struct NeighborQuery {
   std::string format;
-  std::int64_t topn = 10;
+  std::int64_t k = 10;
   std::int64_t restrict_vocab = 0;
   bool json = false;
 
@@ -137,11 +138,8 @@ struct NeighborQuery {
   }
 };
 
-inline void add_neighbor_query_options(CLI::App* app, NeighborQuery& q,
-                                       const std::string& topn_help) {
-  app->add_option("--topn", q.topn, topn_help)
-      ->check(non_negative<std::int64_t>())
-      ->capture_default_str();
+inline void add_neighbor_query_options(CLI::App* app, NeighborQuery& q, const std::string& k_help) {
+  add_result_count(app, q.k, k_help, non_negative<std::int64_t>())->capture_default_str();
   app->add_option("--restrict", q.restrict_vocab,
                   "Search only the N most frequent (first) words; 0: all")
       ->check(non_negative<std::int64_t>());

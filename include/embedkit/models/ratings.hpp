@@ -6,8 +6,12 @@
 //     double-quoted (RFC 4180, "" for a quote inside).
 //   - Whitespace-separated "user item rating [timestamp]" (spaces or tabs; MovieLens 100k's
 //     u.data reads as is).
+// A file of "user item" pairs alone (two fields a line, CSV or whitespace) is implicit feedback:
+// each pair is one observation rated 1 (`implicit` is set). Its header, when it has one, is a
+// first line "userId,itemId" (user, userid, user_id or uid; item, itemid, item_id, movieid,
+// movie_id or iid; any case).
 // Ids are arbitrary non-empty strings. Ratings are finite decimal numbers; timestamps are whole
-// numbers. Every data line must have the field count of the first (3 or 4). Blank lines are
+// numbers. Every data line must have the field count of the first (2, 3 or 4). Blank lines are
 // skipped. Anything else (a wrong field count, a rating that is not a number, an empty id, a
 // bad timestamp) throws ValueError naming the file and the line: "ratings.csv:12: ...". A file
 // with no ratings is an error too. The same (user, item) pair may appear more than once: each
@@ -33,7 +37,8 @@ struct Rating {
 struct Ratings {
   std::vector<Rating> rows;  // in file order
   bool has_timestamps = false;
-  std::string source;  // the file name, for messages
+  bool implicit = false;  // "user item" pairs without ratings: every rating is 1
+  std::string source;     // the file name, for messages
 };
 
 // Reads a ratings file (IoError when it cannot be read; ValueError on bad contents).

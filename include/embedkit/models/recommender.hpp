@@ -91,7 +91,10 @@ RankingMetrics evaluate_ranking(const Recommender& r, const std::vector<Rating>&
 struct Recommendation {
   std::string item;
   std::int64_t row = 0;
-  float score = 0.0f;
+  float score = 0.0f;  // the ranking score itself (recommend: unclipped; similar_items: cosine)
+  // recommend with the rating objective: the predicted rating, the score clipped to the training
+  // rating range (ties at the top of the range, so not what ranks); NaN otherwise.
+  float predicted_rating = std::numeric_limits<float>::quiet_NaN();
 };
 struct TopN {
   bool cold = false;  // the user is unknown: ranked by item bias alone
