@@ -37,6 +37,13 @@ class Cursor {
                                  " more bytes needed)");
     }
   }
+  // A count that the bytes left cannot hold: the file was cut (or lies), and nothing is
+  // allocated for it.
+  [[noreturn]] void too_large(const std::string& what, const std::string& claim) const {
+    throw IoError(source_, "truncated: the file ends inside " + what + " (it says " + claim +
+                               ", more than the " + std::to_string(left()) +
+                               " bytes left can hold)");
+  }
   template <typename T>
   T read(const std::string& what) {
     need(sizeof(T), what);
@@ -136,8 +143,7 @@ FastTextDictionary read_dictionary(Cursor& in, const FastTextArgs& args) {
   // An entry is at least a 1-byte text, its 0 byte, an int64 count and an int8 type.
   constexpr std::size_t kMinEntry = 1 + 1 + 8 + 1;
   if (static_cast<std::size_t>(size) > in.left() / kMinEntry) {
-    in.fail("the dictionary says " + std::to_string(size) + " entries, more than the " +
-            std::to_string(in.left()) + " bytes left can hold");
+    in.too_large("the dictionary's entries", std::to_string(size) + " entries");
   }
   d.words.reserve(static_cast<std::size_t>(nwords));
   d.labels.reserve(static_cast<std::size_t>(nlabels));
@@ -165,9 +171,7 @@ FastTextDictionary read_dictionary(Cursor& in, const FastTextArgs& args) {
   if (d.prune_index_size < -1) in.fail("the dictionary's pruneidx_size is below -1");
   if (d.prune_index_size > 0) {
     if (static_cast<std::uint64_t>(d.prune_index_size) > in.left() / 8) {
-      in.fail("the dictionary says " + std::to_string(d.prune_index_size) +
-              " pruned buckets, more than the " + std::to_string(in.left()) +
-              " bytes left can hold");
+      in.too_large("the pruned buckets", std::to_string(d.prune_index_size) + " pruned buckets");
     }
     d.prune_index.reserve(static_cast<std::size_t>(d.prune_index_size));
     for (std::int64_t i = 0; i < d.prune_index_size; ++i) {
@@ -204,7 +208,8 @@ Tensor read_dense(Cursor& in, const std::string& name, std::int64_t expected_row
   const auto floats_left = static_cast<std::uint64_t>(in.left() / sizeof(float));
   if (rows > 0 &&
       static_cast<std::uint64_t>(cols) > floats_left / static_cast<std::uint64_t>(rows)) {
-    in.need(std::numeric_limits<std::size_t>::max(), what + "'s values");
+    in.too_large(what + "'s values",
+                 std::to_string(rows) + " x " + std::to_string(cols) + " float32");
   }
   Tensor m = Tensor::empty({rows, cols});
   in.read_floats(m.data<float>(), static_cast<std::size_t>(rows * cols), what + "'s values");
