@@ -341,6 +341,9 @@ bool has_fasttext_magic(std::span<const std::uint8_t> bytes) {
 }
 
 bool file_has_fasttext_magic(const std::filesystem::path& path) {
+  // Never a pipe: looking would consume what its reader needs.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return false;
   std::ifstream f(path, std::ios::binary);
   std::uint8_t head[4] = {};
   if (!f.read(reinterpret_cast<char*>(head), 4)) return false;

@@ -169,4 +169,33 @@ void save_fasttext_model(const std::filesystem::path& path, const FastTextModelF
   file.commit();
 }
 
+FastTextModelFile fasttext_model_from_word_vectors(const WordVectors& vectors,
+                                                   const std::vector<std::int64_t>& counts) {
+  check_word_vectors(vectors);
+  const auto rows = static_cast<std::int64_t>(vectors.words.size());
+  if (!counts.empty() && static_cast<std::int64_t>(counts.size()) != rows) {
+    throw ValueError("fastText model: " + std::to_string(counts.size()) + " counts for " +
+                     std::to_string(rows) + " words");
+  }
+  if (vectors.matrix.size(1) > std::numeric_limits<std::int32_t>::max()) {
+    throw ValueError("fastText model: the dimension does not fit fastText's int32");
+  }
+  FastTextModelFile f;
+  f.args.dim = static_cast<std::int32_t>(vectors.matrix.size(1));
+  f.args.model = FastTextModelType::SkipGram;
+  f.args.loss = FastTextLoss::NegativeSampling;
+  f.args.bucket = 0;
+  f.args.minn = 0;
+  f.args.maxn = 0;
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const std::int64_t c = counts.empty() ? 1 : counts[static_cast<std::size_t>(i)];
+    f.dictionary.words.push_back({vectors.words[static_cast<std::size_t>(i)], c});
+    f.dictionary.tokens += c;
+  }
+  f.input = vectors.matrix.clone();
+  f.output = Tensor::zeros({rows, vectors.matrix.size(1)});
+  check_fasttext_model(f);
+  return f;
+}
+
 }  // namespace embedkit::io

@@ -306,35 +306,6 @@ std::vector<FastTextPrediction> FastTextModel::predict(const std::vector<std::st
   return result;
 }
 
-io::FastTextModelFile FastTextModel::from_word_vectors(const io::WordVectors& vectors,
-                                                       const std::vector<std::int64_t>& counts) {
-  io::check_word_vectors(vectors);
-  const auto rows = static_cast<std::int64_t>(vectors.words.size());
-  if (!counts.empty() && static_cast<std::int64_t>(counts.size()) != rows) {
-    throw ValueError("fastText model: " + std::to_string(counts.size()) + " counts for " +
-                     std::to_string(rows) + " words");
-  }
-  if (vectors.matrix.size(1) > std::numeric_limits<std::int32_t>::max()) {
-    throw ValueError("fastText model: the dimension does not fit fastText's int32");
-  }
-  io::FastTextModelFile f;
-  f.args.dim = static_cast<std::int32_t>(vectors.matrix.size(1));
-  f.args.model = io::FastTextModelType::SkipGram;
-  f.args.loss = io::FastTextLoss::NegativeSampling;
-  f.args.bucket = 0;
-  f.args.minn = 0;
-  f.args.maxn = 0;
-  for (std::int64_t i = 0; i < rows; ++i) {
-    const std::int64_t c = counts.empty() ? 1 : counts[static_cast<std::size_t>(i)];
-    f.dictionary.words.push_back({vectors.words[static_cast<std::size_t>(i)], c});
-    f.dictionary.tokens += c;
-  }
-  f.input = vectors.matrix.clone();
-  f.output = Tensor::zeros({rows, vectors.matrix.size(1)});
-  io::check_fasttext_model(f);
-  return f;
-}
-
 io::FastTextModelFile FastTextModel::from_classifier(const TextClassifier& classifier) {
   const ClassifierOptions& o = classifier.options();
   const std::string why = "this classifier cannot be written as a fastText model: ";

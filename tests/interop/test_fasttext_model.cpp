@@ -237,7 +237,7 @@ TEST(FastTextModelInterop, OurWordVectorsReadByFastText) {
   std::normal_distribution<float> normal;
   v.matrix = embedkit::Tensor::empty({5, 7});
   for (std::int64_t i = 0; i < 35; ++i) v.matrix.data<float>()[i] = normal(rng);
-  embedkit::io::save_fasttext_model(dir / "ours.bin", FastTextModel::from_word_vectors(v));
+  embedkit::io::save_word_vectors(dir / "ours.bin", v, embedkit::io::VectorFormat::FastTextModel);
   dir.write("queries.txt", "alpha\nnaïve\ngamma\nunseen\nbeta\n");
   fasttext("print-word-vectors " + quote(dir / "ours.bin"), dir / "printed.txt",
            dir / "queries.txt");

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "embedkit/core/tensor.hpp"
+#include "embedkit/io/vector_formats.hpp"
 
 namespace embedkit::io {
 
@@ -105,7 +106,8 @@ struct FastTextModelFile {
 
 // Whether the bytes start with fastText's magic number.
 bool has_fasttext_magic(std::span<const std::uint8_t> bytes);
-// Whether the file starts with it (false when it cannot be opened or is shorter).
+// Whether the file starts with it (false when it is not a regular file, cannot be opened or
+// is shorter: a pipe is never read from to look).
 bool file_has_fasttext_magic(const std::filesystem::path& path);
 
 // Reads a model (IoError as described above, naming `source_name`).
@@ -120,5 +122,12 @@ FastTextModelFile load_fasttext_model(const std::filesystem::path& path);
 void check_fasttext_model(const FastTextModelFile& model);
 std::string serialize_fasttext_model(const FastTextModelFile& model);
 void save_fasttext_model(const std::filesystem::path& path, const FastTextModelFile& model);
+
+// A skip-gram model with `vectors` as its input matrix and no subwords (minn, maxn and bucket
+// 0), so that fastText gives each word its vector and any other word zeros. The output matrix
+// is zeros (word vectors have none). `counts`: each word's count (1 each when empty; fastText
+// uses them only to train). ValueError for vectors fastText cannot hold.
+FastTextModelFile fasttext_model_from_word_vectors(const WordVectors& vectors,
+                                                   const std::vector<std::int64_t>& counts = {});
 
 }  // namespace embedkit::io

@@ -71,12 +71,6 @@ class FastTextModel {
   std::vector<FastTextPrediction> predict(const std::vector<std::string>& words, std::int64_t k,
                                           double threshold = 0) const;
 
-  // A skip-gram model file with the given vectors as its input matrix and no subwords (minn,
-  // maxn and bucket 0), so that fastText gives each word its vector and other words zeros. Its
-  // output matrix is zeros (word vectors have none). `counts`: each word's count (1 each when
-  // empty). ValueError for vectors fastText cannot hold (a word with whitespace ...).
-  static io::FastTextModelFile from_word_vectors(const io::WordVectors& vectors,
-                                                 const std::vector<std::int64_t>& counts = {});
   // A supervised model file that `fasttext predict` reads as embedkit predicts: the classifier's
   // dictionary (labels with its label prefix), tables and word n-gram buckets. ValueError for
   // what fastText would read differently: the hs loss (fastText builds its Huffman tree in
