@@ -295,6 +295,64 @@ TEST(FastTextModelInterop, OurClassifierPredictedByFastText) {
   }
 }
 
+#ifdef EMBEDKIT_CLI
+// Runs the embedkit command; its output goes to `out`.
+int embedkit(const std::string& args, const fs::path& out) {
+  const std::string cmd = quote(EMBEDKIT_CLI) + " " + args + " > " + quote(out) + " 2>&1";
+  return std::system(cmd.c_str());
+}
+
+TEST(FastTextModelInterop, CommandReadsAndWritesFastTextModels) {
+  embedkit_test::TempDir dir;
+  make_corpus(dir / "corpus.txt", 400, 17);
+  fasttext("skipgram -input " + quote(dir / "corpus.txt") + " -output " + quote(dir / "sg") +
+               " -dim 10 -minn 3 -maxn 6 -minCount 2 -bucket 5000 -epoch 2 -thread 1",
+           dir / "train.log");
+  // convert: fastText's .bin (told by its magic) to .vec gives what fastText's own .vec holds.
+  ASSERT_EQ(embedkit("convert " + quote(dir / "sg.bin") + " " + quote(dir / "ours.vec"),
+                     dir / "convert.log"),
+            0)
+      << embedkit_test::read_file(dir / "convert.log");
+  const auto theirs = lines_of(dir / "sg.vec");
+  const auto ours = lines_of(dir / "ours.vec");
+  ASSERT_EQ(ours.size(), theirs.size());
+  EXPECT_EQ(ours[0], theirs[0]);
+  for (std::size_t r = 1; r < ours.size(); ++r) {
+    const auto a = split(ours[r]);
+    const auto b = split(theirs[r]);
+    ASSERT_EQ(a.size(), b.size());
+    EXPECT_EQ(a[0], b[0]);
+    for (std::size_t j = 1; j < a.size(); ++j)
+      expect_printed(std::stof(b[j]), std::stof(a[j]), a[0]);
+  }
+  // similar reads the .bin directly.
+  ASSERT_EQ(embedkit("similar " + quote(dir / "sg.bin") + " walk --topn 3", dir / "similar.txt"), 0)
+      << embedkit_test::read_file(dir / "similar.txt");
+  EXPECT_EQ(lines_of(dir / "similar.txt").size(), 3u);
+  // And back: vectors to a fastText .bin that fastText reads.
+  ASSERT_EQ(embedkit("convert " + quote(dir / "ours.vec") + " " + quote(dir / "back.bin") +
+                         " --to fasttext-bin",
+                     dir / "convert2.log"),
+            0)
+      << embedkit_test::read_file(dir / "convert2.log");
+  dir.write("queries.txt", "walk\ngardens\n");
+  fasttext("print-word-vectors " + quote(dir / "back.bin"), dir / "printed.txt",
+           dir / "queries.txt");
+  const FastTextModel original = FastTextModel::load(dir / "sg.bin");
+  const auto printed = lines_of(dir / "printed.txt");
+  ASSERT_EQ(printed.size(), 2u);
+  for (const auto& line : printed) {
+    const auto tokens = split(line);
+    const auto v = original.word_vector(tokens[0]);
+    ASSERT_EQ(tokens.size(), v.size() + 1);
+    for (std::size_t j = 0; j < v.size(); ++j) {
+      // Printed twice at 5 digits (by us in .vec, by fastText now): twice the tolerance.
+      EXPECT_NEAR(std::stof(tokens[j + 1]), v[j], 2e-6 + 2e-4 * std::fabs(v[j])) << line;
+    }
+  }
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
