@@ -351,6 +351,32 @@ TEST(FastTextModelInterop, CommandReadsAndWritesFastTextModels) {
     }
   }
 }
+TEST(FastTextModelInterop, CommandConvertsAClassifierForFastTextPredict) {
+  embedkit_test::TempDir dir;
+  make_labelled(dir / "train.txt", 600, 21, true);
+  make_labelled(dir / "test.txt", 60, 22, false);
+  ASSERT_EQ(embedkit("classify train " + quote(dir / "train.txt") + " " +
+                         quote(dir / "model.safetensors") +
+                         " --dim 8 --epochs 5 --lr 0.5 --word-ngrams 2 --buckets 3000",
+                     dir / "train.log"),
+            0)
+      << embedkit_test::read_file(dir / "train.log");
+  ASSERT_EQ(embedkit("convert " + quote(dir / "model.safetensors") + " " + quote(dir / "m.bin") +
+                         " --to fasttext-bin",
+                     dir / "convert.log"),
+            0)
+      << embedkit_test::read_file(dir / "convert.log");
+  fasttext("predict " + quote(dir / "m.bin") + " " + quote(dir / "test.txt"), dir / "theirs.txt");
+  const auto model = embedkit::models::TextClassifier::load(dir / "model.safetensors");
+  const auto lines = lines_of(dir / "test.txt");
+  const auto theirs = lines_of(dir / "theirs.txt");
+  ASSERT_EQ(theirs.size(), lines.size());
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const auto ours = model.predict(split(lines[i]), 1);
+    EXPECT_EQ("__label__" + model.dictionary().labels().text(ours.at(0).label), theirs[i])
+        << "line " << i + 1;
+  }
+}
 #endif
 
 }  // namespace
