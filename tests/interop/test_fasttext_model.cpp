@@ -208,6 +208,41 @@ TEST(FastTextModelInterop, SupervisedPredictionsMatchPredictProb) {
   }
 }
 
+// `fasttext print-sentence-vectors` against sentence_vector(), line by line.
+void expect_sentence_vectors_match(const FastTextModel& model, const fs::path& bin,
+                                   const fs::path& text, const fs::path& printed) {
+  fasttext("print-sentence-vectors " + quote(bin), printed, text);
+  const auto lines = lines_of(text);
+  const auto out = lines_of(printed);
+  ASSERT_EQ(out.size(), lines.size());
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const auto theirs = split(out[i]);
+    const auto ours = model.sentence_vector(split(lines[i]));
+    ASSERT_EQ(theirs.size(), ours.size());
+    for (std::size_t j = 0; j < ours.size(); ++j) {
+      expect_printed(std::stof(theirs[j]), ours[j], "line " + std::to_string(i + 1));
+    }
+  }
+}
+
+TEST(FastTextModelInterop, SentenceVectorsMatchPrintSentenceVectors) {
+  embedkit_test::TempDir dir;
+  make_labelled(dir / "train.txt", 400, 31, true);
+  make_labelled(dir / "test.txt", 40, 32, false);
+  fasttext("supervised -input " + quote(dir / "train.txt") + " -output " + quote(dir / "sup") +
+               " -dim 6 -wordNgrams 2 -bucket 2000 -epoch 3 -thread 1",
+           dir / "train.log");
+  expect_sentence_vectors_match(FastTextModel::load(dir / "sup.bin"), dir / "sup.bin",
+                                dir / "test.txt", dir / "sup.txt");
+  make_corpus(dir / "corpus.txt", 300, 33);
+  fasttext("cbow -input " + quote(dir / "corpus.txt") + " -output " + quote(dir / "cbow") +
+               " -dim 6 -minn 2 -maxn 4 -minCount 2 -bucket 3000 -epoch 2 -thread 1",
+           dir / "train.log");
+  dir.write("sentences.txt", "walk the gardens\nxylophone stonework naïveness\n");
+  expect_sentence_vectors_match(FastTextModel::load(dir / "cbow.bin"), dir / "cbow.bin",
+                                dir / "sentences.txt", dir / "cbow.txt");
+}
+
 TEST(FastTextModelInterop, QuantizedPredictionsMatchPredictProb) {
   embedkit_test::TempDir dir;
   make_labelled(dir / "train.txt", 600, 5, true);
