@@ -261,10 +261,11 @@ Tensor read_quantized(Cursor& in, const std::string& name, std::int64_t expected
   const auto cols = in.read<std::int64_t>(what + "'s header");
   check_shape(in, name, rows, cols, expected_rows, dim);
   const auto codesize = in.read<std::int32_t>(what + "'s header");
+  if (codesize < 0) in.fail(what + " has a negative code count");
   const std::span<const std::uint8_t> codes =
-      in.take(static_cast<std::size_t>(std::max<std::int32_t>(codesize, 0)), what + "'s codes");
+      in.take(static_cast<std::size_t>(codesize), what + "'s codes");
   const Quantizer pq = read_quantizer(in, what + "'s product quantizer", dim);
-  if (codesize < 0 || static_cast<std::int64_t>(codesize) != rows * pq.nsubq) {
+  if (static_cast<std::int64_t>(codesize) != rows * pq.nsubq) {
     in.fail(what + " has " + std::to_string(codesize) +
             " codes, expected rows x nsubq = " + std::to_string(rows * pq.nsubq));
   }
@@ -369,6 +370,9 @@ FastTextModelFile parse_fasttext_model(std::span<const std::uint8_t> bytes,
   f.args = read_args(in);
   if (f.version == 11 && f.args.model == FastTextModelType::Supervised) f.args.maxn = 0;
   f.dictionary = read_dictionary(in, f.args);
+  if (f.args.model == FastTextModelType::Supervised && f.dictionary.labels.empty()) {
+    in.fail("a supervised model without labels");
+  }
   const auto& d = f.dictionary;
   const std::int64_t nwords = static_cast<std::int64_t>(d.words.size());
   const std::int64_t dim = f.args.dim;

@@ -127,9 +127,6 @@ void check_fasttext_model(const FastTextModelFile& model) {
   if (a.model == FastTextModelType::Supervised && d.labels.empty()) {
     throw ValueError("fastText model: a supervised model needs at least one label");
   }
-  if (a.model != FastTextModelType::Supervised && !d.labels.empty()) {
-    throw ValueError("fastText model: only a supervised model has labels");
-  }
   check_entries(d.words, "word");
   check_entries(d.labels, "label");
   const auto nwords = static_cast<std::int64_t>(d.words.size());

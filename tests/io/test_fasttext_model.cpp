@@ -253,6 +253,14 @@ TEST(FastTextModelFormat, InconsistentContentsAreRefused) {
   // n-grams without buckets.
   b = with_int32(kArgsAt + 8 * 4, 0);
   EXPECT_CONTAINS(parse_error(b), "but bucket is 0");
+  // A supervised model with no label (it could predict nothing).
+  Bytes none;
+  none.put<std::int32_t>(io::kFastTextMagic).put<std::int32_t>(12);
+  for (const std::int32_t v : {2, 5, 5, 1, 5, 1, 3, 3, 0, 0, 0, 100}) none.put(v);
+  none.put<double>(1e-4).put<std::int32_t>(1).put<std::int32_t>(1).put<std::int32_t>(0);
+  none.put<std::int64_t>(1).put<std::int64_t>(-1).text("w").put<std::int64_t>(1);
+  none.put<std::int8_t>(0);
+  EXPECT_CONTAINS(parse_error(none.data), "a supervised model without labels");
   // A dense model with a prune index (fastText refuses it too).
   b = with_int64(kDictAt + 20, 0);
   EXPECT_CONTAINS(parse_error(b), "pruned but the input matrix is not quantized");
