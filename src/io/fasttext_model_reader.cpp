@@ -1,9 +1,14 @@
 // Reading fastText's .bin/.ftz model files (fasttext_model.hpp): a cursor over the bytes that
 // names the section it is in, so that every truncation says where the file ends.
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,13 +23,17 @@ namespace {
 // fastText's product quantizers always have 256 centroids per sub-quantizer.
 constexpr std::int64_t kCentroids = 256;
 
+// The bytes of a model, from memory or streamed from a regular file of known size (so that a
+// model of several GB is never held twice: once as bytes, once as matrices). Every count is
+// checked against the bytes left before anything is allocated for it.
 class Cursor {
  public:
   Cursor(std::span<const std::uint8_t> bytes, const std::string& source)
-      : bytes_(bytes), source_(source) {}
+      : bytes_(bytes), size_(bytes.size()), source_(source) {}
+  Cursor(std::FILE* file, std::size_t size, const std::string& source)
+      : file_(file), size_(size), source_(source) {}
 
-  std::size_t left() const { return bytes_.size() - pos_; }
-  std::size_t position() const { return pos_; }
+  std::size_t left() const { return size_ - pos_; }
   const std::string& source() const { return source_; }
 
   [[noreturn]] void fail(const std::string& what) const {
@@ -33,7 +42,7 @@ class Cursor {
   void need(std::size_t n, const std::string& what) const {
     if (left() < n) {
       throw IoError(source_, "truncated: the file ends inside " + what + " (byte " +
-                                 std::to_string(bytes_.size()) + ", " + std::to_string(n) +
+                                 std::to_string(size_) + ", " + std::to_string(n) +
                                  " more bytes needed)");
     }
   }
@@ -46,10 +55,8 @@ class Cursor {
   }
   template <typename T>
   T read(const std::string& what) {
-    need(sizeof(T), what);
     T value;
-    std::memcpy(&value, bytes_.data() + pos_, sizeof(T));  // little-endian, as fastText writes
-    pos_ += sizeof(T);
+    copy(&value, sizeof(T), what);  // little-endian, as fastText writes
     return value;
   }
   bool read_bool(const std::string& what) {
@@ -59,31 +66,60 @@ class Cursor {
   }
   // A string ended by a 0 byte.
   std::string read_cstring(const std::string& what) {
-    const auto* begin = bytes_.data() + pos_;
-    const void* zero = std::memchr(begin, 0, left());
-    if (zero == nullptr) {
-      throw IoError(source_, "truncated: the file ends inside " + what + " (no 0 byte ends it)");
+    std::string s;
+    if (file_ == nullptr) {
+      const auto* begin = bytes_.data() + pos_;
+      const void* zero = std::memchr(begin, 0, left());
+      if (zero != nullptr) {
+        s.assign(reinterpret_cast<const char*>(begin),
+                 static_cast<std::size_t>(static_cast<const std::uint8_t*>(zero) - begin));
+        pos_ += s.size() + 1;
+        return s;
+      }
+    } else {
+      while (left() > 0) {
+        const int c = getc_unlocked(file_);
+        if (c == EOF) read_failed(what);
+        ++pos_;
+        if (c == 0) return s;
+        s.push_back(static_cast<char>(c));
+      }
     }
-    const auto n = static_cast<std::size_t>(static_cast<const std::uint8_t*>(zero) - begin);
-    std::string s(reinterpret_cast<const char*>(begin), n);
-    pos_ += n + 1;
-    return s;
+    throw IoError(source_, "truncated: the file ends inside " + what + " (no 0 byte ends it)");
   }
   // `count` float32 into `out`, after checking the bytes are there.
   void read_floats(float* out, std::size_t count, const std::string& what) {
     if (count > left() / sizeof(float)) need(count * sizeof(float), what);
-    std::memcpy(out, bytes_.data() + pos_, count * sizeof(float));
-    pos_ += count * sizeof(float);
+    copy(out, count * sizeof(float), what);
   }
-  std::span<const std::uint8_t> take(std::size_t count, const std::string& what) {
+  std::vector<std::uint8_t> take(std::size_t count, const std::string& what) {
     need(count, what);
-    const auto s = bytes_.subspan(pos_, count);
-    pos_ += count;
-    return s;
+    std::vector<std::uint8_t> out(count);
+    copy(out.data(), count, what);
+    return out;
   }
 
  private:
+  void copy(void* out, std::size_t n, const std::string& what) {
+    need(n, what);
+    if (file_ == nullptr) {
+      if (n > 0) std::memcpy(out, bytes_.data() + pos_, n);
+    } else if (n > 0 && std::fread(out, 1, n, file_) != n) {
+      read_failed(what);
+    }
+    pos_ += n;
+  }
+  // The file gave fewer bytes than its size said: a read error, or it shrank while read.
+  [[noreturn]] void read_failed(const std::string& what) const {
+    throw IoError(source_, "cannot read " + what + " at byte " + std::to_string(pos_) +
+                               (std::ferror(file_) ? std::string(": ") + std::strerror(errno)
+                                                   : std::string(": the file got shorter while "
+                                                                 "it was read")));
+  }
+
   std::span<const std::uint8_t> bytes_;
+  std::FILE* file_ = nullptr;
+  std::size_t size_ = 0;
   std::string source_;
   std::size_t pos_ = 0;
 };
@@ -262,14 +298,14 @@ Tensor read_quantized(Cursor& in, const std::string& name, std::int64_t expected
   check_shape(in, name, rows, cols, expected_rows, dim);
   const auto codesize = in.read<std::int32_t>(what + "'s header");
   if (codesize < 0) in.fail(what + " has a negative code count");
-  const std::span<const std::uint8_t> codes =
+  const std::vector<std::uint8_t> codes =
       in.take(static_cast<std::size_t>(codesize), what + "'s codes");
   const Quantizer pq = read_quantizer(in, what + "'s product quantizer", dim);
   if (static_cast<std::int64_t>(codesize) != rows * pq.nsubq) {
     in.fail(what + " has " + std::to_string(codesize) +
             " codes, expected rows x nsubq = " + std::to_string(rows * pq.nsubq));
   }
-  std::span<const std::uint8_t> norm_codes;
+  std::vector<std::uint8_t> norm_codes;
   Quantizer npq;
   if (qnorm) {
     norm_codes = in.take(static_cast<std::size_t>(rows), what + "'s norm codes");
@@ -351,9 +387,9 @@ bool file_has_fasttext_magic(const std::filesystem::path& path) {
   return has_fasttext_magic(head);
 }
 
-FastTextModelFile parse_fasttext_model(std::span<const std::uint8_t> bytes,
-                                       const std::string& source) {
-  Cursor in(bytes, source);
+namespace {
+
+FastTextModelFile parse(Cursor& in) {
   FastTextModelFile f;
   const auto magic = in.read<std::int32_t>("the magic number");
   if (magic != kFastTextMagic) {
@@ -402,8 +438,29 @@ FastTextModelFile parse_fasttext_model(std::span<const std::uint8_t> bytes,
   return f;
 }
 
+}  // namespace
+
+FastTextModelFile parse_fasttext_model(std::span<const std::uint8_t> bytes,
+                                       const std::string& source) {
+  Cursor in(bytes, source);
+  return parse(in);
+}
+
 FastTextModelFile load_fasttext_model(const std::filesystem::path& path) {
-  return parse_fasttext_model(detail::read_file_bytes(path), path.string());
+  const std::string source = path.string();
+  if (detail::classify_input(path) != detail::InputKind::RegularFile) {
+    return parse_fasttext_model(detail::read_file_bytes(path), source);  // a pipe, read whole
+  }
+  // A regular file is streamed: its matrices are read straight into their tensors.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                       &std::fclose);
+  struct stat st {};
+  if (!file || ::fstat(fileno(file.get()), &st) != 0) {
+    throw IoError(source, std::string("cannot open: ") + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) return parse_fasttext_model(detail::read_file_bytes(path), source);
+  Cursor in(file.get(), static_cast<std::size_t>(st.st_size), source);
+  return parse(in);
 }
 
 }  // namespace embedkit::io

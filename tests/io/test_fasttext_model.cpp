@@ -139,6 +139,14 @@ TEST(FastTextModelFormat, EveryCutPointIsATruncationError) {
     EXPECT_EQ(msg.rfind("model.bin: truncated: the file ends inside ", 0), 0u)
         << "cut at " << cut << ": " << msg;
   }
+  // The same through files, which are streamed rather than read whole.
+  embedkit_test::TempDir dir;
+  for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
+    const auto path = dir.write("cut.bin", bytes.substr(0, cut));
+    const std::string msg = message_of<IoError>([&] { io::load_fasttext_model(path); });
+    EXPECT_EQ(msg.rfind(path.string() + ": truncated: the file ends inside ", 0), 0u)
+        << "cut at " << cut << ": " << msg;
+  }
   // At each section boundary the message names the section the file ends in.
   const std::size_t entries_end =
       kEntriesAt + (4 + 1 + 9) + (4 + 1 + 9) + (3 + 1 + 9) + (12 + 1 + 9) + (12 + 1 + 9);

@@ -27,6 +27,8 @@
 // disagree with its counts, a matrix of the wrong shape, a value that is NaN or infinite,
 // bytes after the output matrix). A quantized matrix is decoded when read (each row the
 // concatenation of its centroids, times its decoded norm), so what comes out is always dense.
+// load_fasttext_model streams a regular file (its matrices go straight into their tensors, so a
+// model of several GB is not held twice) and reads a pipe whole.
 //
 // Writing produces what fastText 0.9.2 reads (version 12, dense matrices) and replaces the file
 // atomically (atomic_file.hpp); ValueError, before the file is touched, for a model that the
