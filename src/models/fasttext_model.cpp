@@ -5,6 +5,7 @@
 #include <limits>
 #include <utility>
 
+#include "embedkit/core/dtype.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/models/dictionary.hpp"
 #include "embedkit/models/ngram_hashing.hpp"
@@ -68,6 +69,23 @@ float dot_row(const Tensor& m, std::int64_t row, const std::vector<float>& v) {
 
 FastTextModel::FastTextModel(io::FastTextModelFile file) : file_(std::move(file)) {
   const auto& d = file_.dictionary;
+  // What the queries index: checked here too, for files built in memory rather than read.
+  const auto words = static_cast<std::int64_t>(d.words.size());
+  const std::int64_t input_rows =
+      words + (d.prune_index_size >= 0 ? d.prune_index_size : file_.args.bucket);
+  const std::int64_t output_rows =
+      supervised() ? static_cast<std::int64_t>(d.labels.size()) : words;
+  auto fits = [&](const Tensor& m, std::int64_t rows) {
+    return m.defined() && m.dtype() == DType::Float32 && m.dim() == 2 && m.size(0) == rows &&
+           m.size(1) == file_.args.dim;
+  };
+  if (file_.args.dim < 1 || !fits(file_.input, input_rows) || !fits(file_.output, output_rows)) {
+    throw ValueError("fastText model: the matrices are not [" + std::to_string(input_rows) +
+                     ", dim] and [" + std::to_string(output_rows) + ", dim] float32");
+  }
+  if (supervised() && d.labels.empty()) {
+    throw ValueError("fastText model: a supervised model without labels");
+  }
   word_ids_.reserve(d.words.size());
   for (std::size_t i = 0; i < d.words.size(); ++i) {
     if (!word_ids_.emplace(d.words[i].text, static_cast<std::int64_t>(i)).second) {

@@ -46,7 +46,8 @@ struct FastTextPrediction {
 
 class FastTextModel {
  public:
-  // ValueError for a model fastText could not query: a word or label that appears twice.
+  // ValueError for a model that cannot be queried: matrices whose shapes disagree with the
+  // arguments and dictionary, a supervised model without labels, a word that appears twice.
   explicit FastTextModel(io::FastTextModelFile file);
   static FastTextModel load(const std::filesystem::path& path);
 
