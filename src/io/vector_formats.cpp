@@ -358,6 +358,11 @@ WordVectors load_word_vectors(const std::filesystem::path& path,
 void save_word_vectors(const std::filesystem::path& path, const WordVectors& vectors,
                        std::optional<VectorFormat> format) {
   const VectorFormat f = resolve(path, format);
+  if (path.extension() == ".gz") {
+    // Read, not written: a .gz name over uncompressed bytes would mislead every reader.
+    throw ValueError(path.string() + ": compressed vectors are read but not written; write " +
+                     path.stem().string() + " and compress it (gzip)");
+  }
   check_word_vectors(vectors);
   switch (f) {
     case VectorFormat::Word2VecText:

@@ -72,6 +72,9 @@ TEST(VectorFormatDetection, GzipFilesReadAsTheirInnerExtensionSays) {
   const std::string msg = io_error([&] { load_word_vectors(cut); });
   EXPECT_EQ(msg.rfind(cut.string() + ": truncated gzip file", 0), 0u) << msg;
   EXPECT_EQ(guess_vector_format(dir / "v.npy.gz"), std::nullopt);
+  // Written uncompressed under a .gz name, the file would mislead every reader: refused.
+  EXPECT_THROW(save_word_vectors(dir / "out.vec.gz", v), embedkit::ValueError);
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.vec.gz"));
 }
 
 TEST(VectorFormatDetection, HeaderlessTextIsGloVeUnlessAFormatIsNamed) {

@@ -32,7 +32,8 @@
 // The text formats and word2vec binary may be gzip-compressed (.vec.gz, .txt.gz, .bin.gz: the
 // format is guessed from the extension before ".gz"): a file that starts with the gzip magic is
 // decompressed whatever its name (io/gzip_file.hpp: a cut or corrupted stream is an IoError),
-// up to half the machine's memory of text.
+// up to half the machine's memory of text. Writing to a .gz path is refused (ValueError):
+// compress the written file.
 //
 // Text rows end with a newline: every writer of these formats (word2vec.c, fastText, GloVe,
 // gensim, embedkit) ends each line with "\n". A text file whose last line has no newline was
