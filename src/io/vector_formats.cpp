@@ -3,16 +3,19 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <unordered_set>
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/atomic_file.hpp"
+#include "embedkit/io/fasttext_model.hpp"
 #include "embedkit/io/safetensors.hpp"
 #include "io/directory_lock.hpp"
 #include "io/display_name.hpp"
 #include "io/fault_point.hpp"
+#include "io/gzip_file.hpp"
 #include "io/json_cursor.hpp"
 #include "io/vector_format_detail.hpp"
 
@@ -99,6 +102,8 @@ std::string_view vector_format_name(VectorFormat format) {
       return "npy";
     case VectorFormat::Safetensors:
       return "safetensors";
+    case VectorFormat::FastTextModel:
+      return "fasttext-bin";
   }
   return "?";
 }
@@ -110,12 +115,19 @@ VectorFormat parse_vector_format(std::string_view name) {
   if (name == "glove") return VectorFormat::GloVe;
   if (name == "npy") return VectorFormat::Npy;
   if (name == "safetensors") return VectorFormat::Safetensors;
+  if (name == "fasttext-bin") return VectorFormat::FastTextModel;
   throw ValueError("unknown vector format " + detail::display_name(name) +
-                   " (choose word2vec, vec, word2vec-binary, glove, npy or safetensors)");
+                   " (choose word2vec, vec, word2vec-binary, glove, npy, safetensors or "
+                   "fasttext-bin)");
 }
 
 std::optional<VectorFormat> guess_vector_format(const std::filesystem::path& path) {
-  const std::string ext = path.extension().string();
+  std::string ext = path.extension().string();
+  if (ext == ".gz") {
+    // Compressed text or word2vec binary: the format is the extension before ".gz".
+    ext = path.stem().extension().string();
+    if (ext != ".txt" && ext != ".vec" && ext != ".bin") return std::nullopt;
+  }
   if (ext == ".txt") return VectorFormat::Word2VecText;
   if (ext == ".vec") return VectorFormat::FastTextVec;
   if (ext == ".bin") return VectorFormat::Word2VecBinary;
@@ -131,6 +143,42 @@ std::filesystem::path vocabulary_path_for(const std::filesystem::path& matrix_pa
 }
 
 namespace {
+
+// The file's bytes, decompressed when they are gzip (a regular file only: a pipe is read once,
+// so a compressed one is refused with the way round it).
+std::vector<std::uint8_t> read_maybe_gzip(const std::filesystem::path& path) {
+  if (detail::classify_input(path) == detail::InputKind::RegularFile) {
+    std::uint8_t head[2] = {};
+    std::ifstream probe(path, std::ios::binary);
+    if (probe.read(reinterpret_cast<char*>(head), 2) && detail::has_gzip_magic(head)) {
+      return detail::read_gzip_file(path, detail::default_stream_limit());
+    }
+  }
+  std::vector<std::uint8_t> bytes = detail::read_file_bytes(path);
+  if (detail::has_gzip_magic(bytes)) {
+    throw IoError(path.string(),
+                  "gzip-compressed data from a pipe is not read: decompress it "
+                  "first (zcat FILE | ...), or pass the .gz file itself");
+  }
+  return bytes;
+}
+
+// Whether the first line is word2vec's header "V D" (two counts), not a GloVe row.
+bool starts_with_header(std::span<const std::uint8_t> bytes) {
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  std::string_view line = text.substr(0, text.find('\n'));
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+    line.remove_suffix(1);
+  }
+  const std::size_t space = line.find_first_of(" \t");
+  if (space == std::string_view::npos) return false;
+  std::string_view second = line.substr(space + 1);
+  while (!second.empty() && (second.front() == ' ' || second.front() == '\t')) {
+    second.remove_prefix(1);
+  }
+  std::int64_t count = 0;
+  return detail::parse_count(line.substr(0, space), count) && detail::parse_count(second, count);
+}
 
 VectorFormat resolve(const std::filesystem::path& path, std::optional<VectorFormat> format) {
   if (format) return *format;
@@ -237,12 +285,31 @@ WordVectors load_word_vectors(const std::filesystem::path& path,
   const std::string name = path.string();
   switch (f) {
     case VectorFormat::Word2VecText:
-    case VectorFormat::FastTextVec:
-      return parse_word2vec_text(detail::read_file_bytes(path), true, name);
+    case VectorFormat::FastTextVec: {
+      const std::vector<std::uint8_t> bytes = read_maybe_gzip(path);
+      // Named by its extension only: a first line that is not "V D" is GloVe's first row.
+      const bool header = format.has_value() || starts_with_header(bytes);
+      return parse_word2vec_text(bytes, header, name);
+    }
     case VectorFormat::GloVe:
-      return parse_word2vec_text(detail::read_file_bytes(path), false, name);
+      return parse_word2vec_text(read_maybe_gzip(path), false, name);
     case VectorFormat::Word2VecBinary:
-      return parse_word2vec_binary(detail::read_file_bytes(path), name);
+    case VectorFormat::FastTextModel: {
+      const std::vector<std::uint8_t> bytes = read_maybe_gzip(path);
+      if (f == VectorFormat::FastTextModel || has_fasttext_magic(bytes)) {
+        if (!has_fasttext_magic(bytes)) {
+          throw IoError(name,
+                        "not a fastText model (it does not start with fastText's magic "
+                        "number)");
+        }
+        throw IoError(name,
+                      "a fastText model: its word vectors are means of subword n-gram rows, "
+                      "which models::FastTextModel computes "
+                      "(FastTextModel::load(path).word_vectors()); the embedkit command reads "
+                      "it as vectors");
+      }
+      return parse_word2vec_binary(bytes, name);
+    }
     case VectorFormat::Npy: {
       check_not_its_own_side_file(path, false);
       std::vector<std::uint8_t> bytes;
@@ -291,6 +358,11 @@ WordVectors load_word_vectors(const std::filesystem::path& path,
 void save_word_vectors(const std::filesystem::path& path, const WordVectors& vectors,
                        std::optional<VectorFormat> format) {
   const VectorFormat f = resolve(path, format);
+  if (path.extension() == ".gz") {
+    // Read, not written: a .gz name over uncompressed bytes would mislead every reader.
+    throw ValueError(path.string() + ": compressed vectors are read but not written; write " +
+                     path.stem().string() + " and compress it (gzip)");
+  }
   check_word_vectors(vectors);
   switch (f) {
     case VectorFormat::Word2VecText:
@@ -323,6 +395,9 @@ void save_word_vectors(const std::filesystem::path& path, const WordVectors& vec
     case VectorFormat::Safetensors:
       save_safetensors(path, {{"weight", vectors.matrix}},
                        {{"vocabulary", detail::join_lines(vectors.words)}});
+      return;
+    case VectorFormat::FastTextModel:
+      save_fasttext_model(path, fasttext_model_from_word_vectors(vectors));
       return;
   }
 }

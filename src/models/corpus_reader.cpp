@@ -1,26 +1,18 @@
 #include "embedkit/models/corpus_reader.hpp"
 
 #include <sys/stat.h>
-#include <zlib.h>
 
-#include <cerrno>
-#include <cstring>
-#include <limits>
 #include <string>
-#include <system_error>
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/core/utf8.hpp"
+#include "io/gzip_file.hpp"
 
 namespace embedkit::models {
 
 namespace {
 
 constexpr std::size_t kBufferSize = 1 << 18;
-
-gzFile as_gz(void* file) {
-  return static_cast<gzFile>(file);
-}
 
 bool is_space(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
@@ -43,59 +35,16 @@ CorpusReader::CorpusReader(std::filesystem::path path, bool validate)
                     "file; `embedkit train` does this itself for '-' and pipes)");
     }
   }
-  errno = 0;
-  gzFile f = gzopen(path_.c_str(), "rb");
-  if (f == nullptr) {
-    const int err = errno;
-    throw IoError(path_.string(), std::string("cannot open: ") +
-                                      (err ? std::error_code(err, std::generic_category()).message()
-                                           : "out of memory"));
-  }
-  gzbuffer(f, static_cast<unsigned>(kBufferSize));
-  file_ = f;
+  file_ = std::make_unique<io::detail::GzipFile>(path_, kBufferSize);
 }
 
-CorpusReader::~CorpusReader() {
-  if (file_ != nullptr) gzclose(as_gz(file_));
-}
+CorpusReader::~CorpusReader() = default;
 
 bool CorpusReader::fill() {
   buf_start_ += end_;
   pos_ = 0;
-  end_ = 0;
-  const int n = gzread(as_gz(file_), buf_.data(), static_cast<unsigned>(buf_.size()));
-  if (n < 0) {
-    int errnum = 0;
-    const char* msg = gzerror(as_gz(file_), &errnum);
-    throw IoError(path_.string(),
-                  std::string("read error at byte ") + std::to_string(buf_start_) +
-                      " of the text (byte " + std::to_string(gzoffset(as_gz(file_))) +
-                      " of the file): " + (errnum == Z_ERRNO ? std::strerror(errno) : msg));
-  }
-  if (n == 0) check_complete();
-  end_ = static_cast<std::size_t>(n);
-  return n > 0;
-}
-
-void CorpusReader::check_complete() {
-  // gzread reports the end of a cut gzip stream as the end of the file, leaving the reason in
-  // gzerror: Z_BUF_ERROR ("unexpected end of file") when the compressed data stops before the
-  // stream's end (its trailer, with the CRC and the length, never came).
-  int errnum = Z_OK;
-  const char* msg = gzerror(as_gz(file_), &errnum);
-  if (errnum == Z_OK) return;
-  const z_off_t compressed = gzoffset(as_gz(file_));
-  const std::string where = "at byte " + std::to_string(compressed) +
-                            " of the compressed file (after " + std::to_string(buf_start_) +
-                            " bytes of text)";
-  if (errnum == Z_BUF_ERROR) {
-    throw IoError(path_.string(),
-                  "truncated gzip file: the compressed data ends " + where +
-                      " before the end of the gzip stream (an incomplete download or copy?)");
-  }
-  throw IoError(path_.string(),
-                std::string("gzip error ") + where + ": " +
-                    (errnum == Z_ERRNO ? std::strerror(errno) : (msg ? msg : "unknown error")));
+  end_ = file_->read(buf_.data(), buf_.size());
+  return end_ > 0;
 }
 
 CorpusReader::Event CorpusReader::next() {
@@ -171,10 +120,7 @@ void CorpusReader::seek(std::uint64_t offset) {
   line_ = 0;
   // Read from the byte before, to see whether `offset` starts a token or cuts one.
   const std::uint64_t from = offset == 0 ? 0 : offset - 1;
-  if (from > static_cast<std::uint64_t>(std::numeric_limits<z_off_t>::max()) ||
-      gzseek(as_gz(file_), static_cast<z_off_t>(from), SEEK_SET) < 0) {
-    throw IoError(path_.string(), "cannot seek to byte " + std::to_string(from));
-  }
+  file_->seek(from);
   buf_start_ = from;
   position_ = from;
   if (offset == 0) return;

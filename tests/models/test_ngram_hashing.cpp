@@ -76,5 +76,40 @@ TEST(WordNgrams, NothingForUnigramsOrShortLines) {
   EXPECT_THROW(append_word_ngrams(std::vector<std::uint32_t>{1, 2}, 2, -1, 0, out), ValueError);
 }
 
+// fastText's character n-grams: whole UTF-8 characters, minn..maxn of them, the lone "<" and ">"
+// left out, in (start, length) order; each as word_hash % buckets.
+std::vector<std::int64_t> buckets_of(const std::vector<std::string>& grams, std::int64_t b) {
+  std::vector<std::int64_t> out;
+  for (const std::string& g : grams) {
+    out.push_back(static_cast<std::int64_t>(word_hash(g) % static_cast<std::uint32_t>(b)));
+  }
+  return out;
+}
+
+TEST(CharNgrams, AreFastTextsSubstringsInOrder) {
+  constexpr std::int64_t b = 2000003;
+  std::vector<std::int64_t> out;
+  append_char_ngram_buckets("<ab>", 1, 4, b, out);
+  EXPECT_EQ(out, buckets_of({"<a", "<ab", "<ab>", "a", "ab", "ab>", "b", "b>"}, b));
+  out.clear();
+  append_char_ngram_buckets("<ab>", 2, 2, b, out);
+  EXPECT_EQ(out, buckets_of({"<a", "ab", "b>"}, b));
+  out.clear();
+  // "é" is two bytes and one character: never split.
+  append_char_ngram_buckets("<\xc3\xa9>", 1, 2, b, out);
+  EXPECT_EQ(out, buckets_of({"<\xc3\xa9", "\xc3\xa9", "\xc3\xa9>"}, b));
+}
+
+TEST(CharNgrams, NothingWithoutMaxnAndNoBucketsIsAnError) {
+  std::vector<std::int64_t> out;
+  append_char_ngram_buckets("<word>", 3, 0, 0, out);
+  EXPECT_TRUE(out.empty());
+  EXPECT_THROW(append_char_ngram_buckets("<word>", 3, 6, 0, out), ValueError);
+  EXPECT_THROW(append_char_ngram_buckets("<word>", -1, 6, 10, out), ValueError);
+  append_char_ngram_buckets("<word>", 3, 6, 7, out);
+  for (const std::int64_t id : out) EXPECT_LT(id, 7);
+  EXPECT_EQ(out.size(), 4u + 3u + 2u + 1u);  // n = 3, 4, 5, 6 over 6 characters
+}
+
 }  // namespace
 }  // namespace embedkit::models

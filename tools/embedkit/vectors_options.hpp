@@ -12,7 +12,9 @@
 #include <CLI/CLI.hpp>
 
 #include "embedkit/core/error.hpp"
+#include "embedkit/io/fasttext_model.hpp"
 #include "embedkit/io/vector_formats.hpp"
+#include "embedkit/models/fasttext_model.hpp"
 #include "embedkit/vectors/keyed_vectors.hpp"
 #include "json.hpp"
 #include "option_checks.hpp"
@@ -23,9 +25,11 @@
 namespace embedkit::cli {
 
 inline const char* kVectorFormatHelp =
-    "word2vec (text), vec, word2vec-binary (bin), glove, npy or safetensors; "
-    "guessed from the extension (.txt .vec .bin .npy .safetensors) when left out "
-    "(word2vec text for '-', standard input)";
+    "word2vec (text), vec, word2vec-binary (bin), glove, npy, safetensors or fasttext-bin "
+    "(fastText's model file); guessed from the extension (.txt .vec .bin .npy .safetensors, "
+    "and .gz of the first three) when left out, a .bin that is a fastText model and a text "
+    "file without the 'V D' header (GloVe) from their contents (word2vec text for '-', "
+    "standard input)";
 
 inline const char* kVectorsInputHelp =
     "Word-vector file ('-': standard input, word2vec text unless --format says otherwise)";
@@ -69,7 +73,18 @@ inline io::WordVectors load_vectors_argument(const std::string& path, const std:
         "from standard input; pass the .npy file's path");
   }
   const SpilledInput input(path, /*spill_non_regular=*/false);
-  return input.run([&] { return io::load_word_vectors(input.path(), chosen); });
+  return input.run([&] {
+    // A fastText model (named, or a .bin that starts with fastText's magic number): its words'
+    // vectors as fastText computes them, subword n-grams included.
+    if (chosen == io::VectorFormat::FastTextModel ||
+        (chosen == io::VectorFormat::Word2VecBinary && io::file_has_fasttext_magic(input.path()))) {
+      return models::FastTextModel::load(input.path()).word_vectors();
+    }
+    // No format named: the contents decide what the extension cannot (GloVe has no header).
+    const bool named = !format.empty() || is_std_stream(path);
+    return io::load_word_vectors(input.path(),
+                                 named ? std::optional<io::VectorFormat>(chosen) : std::nullopt);
+  });
 }
 
 inline vectors::KeyedVectors load_keyed_vectors(const std::string& path,
@@ -101,7 +116,8 @@ inline void check_vectors_output(const std::string& out, io::VectorFormat format
         "npy writes two files (the matrix and its .vocab): it cannot go to "
         "standard output; give a file name, or another --format");
   }
-  if (format == io::VectorFormat::Word2VecBinary || format == io::VectorFormat::Safetensors) {
+  if (format == io::VectorFormat::Word2VecBinary || format == io::VectorFormat::Safetensors ||
+      format == io::VectorFormat::FastTextModel) {
     refuse_binary_on_terminal(std::string(io::vector_format_name(format)) + " vectors");
   }
 }

@@ -6,18 +6,34 @@
 //   fastText .vec     .vec          the same as word2vec text (fastText's -saveOutput/.vec)
 //   word2vec binary   .bin          "V D\n", then per row "word " + D little-endian float32
 //                                   + an optional "\n" (as word2vec.c -binary 1 writes)
-//   GloVe text        (none)        word2vec text without the header line (--from glove)
+//   GloVe text        (none)        word2vec text without the header line (--from glove); read
+//                                   from a .txt or .vec when no format is named and the first
+//                                   line is not the header "V D" (two counts)
 //   NumPy .npy        .npy          a float32 C-order [V, D] array (format 1.0, 2.0 or 3.0);
 //                                   the words go in a side file, one per line, whose path is
 //                                   the .npy path with the extension ".vocab"
 //                                   (vectors.npy -> vectors.vocab); a .npy path that itself
 //                                   ends in .vocab is refused (ValueError): it is its own side
 //                                   file
+//   fastText model    (.bin)        fastText's .bin model file (fasttext_model.hpp), written
+//                                   from word vectors as a skip-gram model without subwords
+//                                   (minn = maxn = bucket = 0), so `fasttext print-word-vectors`
+//                                   gives each word its vector (and other words zeros); named
+//                                   "fasttext-bin", never guessed (.bin is word2vec binary).
+//                                   Reading a fastText model as word vectors takes its subword
+//                                   n-grams: models::FastTextModel::load(path).word_vectors();
+//                                   the readers here refuse one, by its magic number, saying so
 //   safetensors       .safetensors  the matrix is the F32 tensor "weight"; the words are the
 //                                   "__metadata__" entry "vocabulary", one per line (so
 //                                   Python reads them with metadata["vocabulary"].split("\n"));
 //                                   a file without that entry takes its words from the side
 //                                   file as for .npy
+//
+// The text formats and word2vec binary may be gzip-compressed (.vec.gz, .txt.gz, .bin.gz: the
+// format is guessed from the extension before ".gz"): a file that starts with the gzip magic is
+// decompressed whatever its name (io/gzip_file.hpp: a cut or corrupted stream is an IoError),
+// up to half the machine's memory of text. Writing to a .gz path is refused (ValueError):
+// compress the written file.
 //
 // Text rows end with a newline: every writer of these formats (word2vec.c, fastText, GloVe,
 // gensim, embedkit) ends each line with "\n". A text file whose last line has no newline was
@@ -85,14 +101,22 @@ struct WordVectors {
   Tensor matrix;
 };
 
-enum class VectorFormat { Word2VecText, FastTextVec, Word2VecBinary, GloVe, Npy, Safetensors };
+enum class VectorFormat {
+  Word2VecText,
+  FastTextVec,
+  Word2VecBinary,
+  GloVe,
+  Npy,
+  Safetensors,
+  FastTextModel
+};
 
-// "word2vec", "vec", "word2vec-binary", "glove", "npy", "safetensors".
+// "word2vec", "vec", "word2vec-binary", "glove", "npy", "safetensors", "fasttext-bin".
 std::string_view vector_format_name(VectorFormat format);
 // Accepts the names above plus "txt", "fasttext" and "bin"; ValueError lists the choices.
 VectorFormat parse_vector_format(std::string_view name);
-// From the extension (.txt, .vec, .bin, .npy, .safetensors); nullopt otherwise (GloVe files
-// are .txt too, so GloVe is never guessed).
+// From the extension (.txt, .vec, .bin, .npy, .safetensors; .txt.gz, .vec.gz, .bin.gz); nullopt
+// otherwise (GloVe files are .txt too: load_word_vectors tells them by their first line).
 std::optional<VectorFormat> guess_vector_format(const std::filesystem::path& path);
 // The side file that holds the words of an .npy (or vocabulary-less safetensors) file.
 std::filesystem::path vocabulary_path_for(const std::filesystem::path& matrix_path);
@@ -102,8 +126,9 @@ std::filesystem::path vocabulary_path_for(const std::filesystem::path& matrix_pa
 std::vector<std::filesystem::path> vector_output_files(
     const std::filesystem::path& path, std::optional<VectorFormat> format = std::nullopt);
 
-// Reads a file in `format` (guessed from the extension when nullopt; ValueError when it
-// cannot be). Throws IoError as described above.
+// Reads a file in `format`; when nullopt, in the format its extension says, and a .txt or .vec
+// whose first line is not the header "V D" is read as GloVe (ValueError when the extension says
+// nothing). Throws IoError as described above.
 WordVectors load_word_vectors(const std::filesystem::path& path,
                               std::optional<VectorFormat> format = std::nullopt);
 // Writes `vectors` in `format` (guessed when nullopt). The .npy format writes two files.

@@ -18,9 +18,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace embedkit::io::detail {
+class GzipFile;
+}  // namespace embedkit::io::detail
 
 namespace embedkit::models {
 
@@ -52,12 +57,11 @@ class CorpusReader {
   const std::filesystem::path& path() const { return path_; }
 
  private:
-  bool fill();            // refills buf_; false at the end of the file
-  void check_complete();  // at the end: throws IoError when a gzip stream was cut short
+  bool fill();  // refills buf_; false at the end of the file (a cut gzip stream: IoError)
   void validate_word() const;
 
   std::filesystem::path path_;
-  void* file_ = nullptr;  // gzFile, kept opaque so that users need no zlib header
+  std::unique_ptr<io::detail::GzipFile> file_;  // plain or gzip (io/gzip_file.hpp)
   bool validate_;
   std::vector<unsigned char> buf_;
   std::size_t pos_ = 0;

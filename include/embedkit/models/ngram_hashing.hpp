@@ -28,4 +28,14 @@ std::uint32_t word_hash(std::string_view word);
 void append_word_ngrams(std::span<const std::uint32_t> hashes, std::int64_t max_n,
                         std::int64_t buckets, std::int64_t offset, std::vector<std::int64_t>& out);
 
+// fastText's character n-grams (Bojanowski et al. 2017, "Enriching Word Vectors with Subword
+// Information") of `wrapped`, a word already wrapped in its boundaries "<" and ">": for each
+// start byte that is not a UTF-8 continuation byte, the n-grams of n = minn .. maxn characters
+// (a character is a UTF-8 sequence, kept whole; an n-gram stops at the end of the word), except
+// the single characters "<" and ">" themselves. Each is appended as word_hash(n-gram) % buckets
+// (no offset), in fastText's order: start ascending, then n ascending. Nothing when maxn < 1;
+// ValueError when buckets < 1 and maxn >= 1, or minn or maxn is negative.
+void append_char_ngram_buckets(std::string_view wrapped, std::int64_t minn, std::int64_t maxn,
+                               std::int64_t buckets, std::vector<std::int64_t>& out);
+
 }  // namespace embedkit::models

@@ -1,0 +1,428 @@
+// fastText's model files against Debian's `fasttext` (0.9.2) itself: models it trains here are
+// read by embedkit and queried (word vectors with out-of-vocabulary words, predictions), and the
+// .bin files embedkit writes (from word vectors and from its text classifier) are read by
+// `fasttext print-word-vectors` and `fasttext predict`. Exits 77 (CTest's skip) when `fasttext`
+// is not on PATH (or EMBEDKIT_FASTTEXT does not name it).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "embedkit/io/fasttext_model.hpp"
+#include "embedkit/models/fasttext_model.hpp"
+#include "embedkit/models/labelled_text.hpp"
+#include "embedkit/models/text_classifier.hpp"
+#include "support/files.hpp"
+#include "support/temp_dir.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using embedkit::models::FastTextModel;
+
+std::string g_fasttext;  // the fastText command
+
+std::string find_fasttext() {
+  if (const char* env = std::getenv("EMBEDKIT_FASTTEXT"); env != nullptr && *env != '\0') {
+    return fs::exists(env) ? env : "";
+  }
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path != nullptr ? path : "");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    const fs::path candidate = fs::path(dir) / "fasttext";
+    if (!dir.empty() && fs::exists(candidate)) return candidate.string();
+  }
+  return "";
+}
+
+std::string quote(const fs::path& p) {
+  std::string q = "'";
+  q += p.string();
+  q += "'";
+  return q;
+}
+
+// Runs fastText with `args`, standard input from `in` (when not empty) and output into `out`.
+void fasttext(const std::string& args, const fs::path& out, const fs::path& in = {}) {
+  std::string cmd = quote(g_fasttext) + " " + args;
+  if (!in.empty()) cmd += " < " + quote(in);
+  cmd += " > " + quote(out) + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd << "\n" << embedkit_test::read_file(out);
+}
+
+std::vector<std::string> split(const std::string& line) {
+  std::istringstream s(line);
+  std::vector<std::string> out;
+  for (std::string t; s >> t;) out.push_back(t);
+  return out;
+}
+
+std::vector<std::string> lines_of(const fs::path& p) {
+  std::ifstream f(p);
+  std::vector<std::string> out;
+  for (std::string l; std::getline(f, l);) out.push_back(l);
+  return out;
+}
+
+// fastText prints 5 significant digits.
+void expect_printed(float printed, float ours, const std::string& where) {
+  EXPECT_NEAR(printed, ours, 1e-6 + 1e-4 * std::fabs(ours)) << where;
+}
+
+// Words of 12 topics, each with a shared stem, so that character n-grams matter.
+void make_corpus(const fs::path& path, int lines, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  const std::vector<std::string> stems = {"walk",  "talk", "house", "garden", "river", "stone",
+                                          "naïve", "café", "blue",  "green",  "sing",  "build"};
+  const std::vector<std::string> ends = {"", "s", "ed", "ing", "er", "ly"};
+  std::ofstream out(path);
+  for (int i = 0; i < lines; ++i) {
+    const std::size_t topic = rng() % stems.size();
+    const int n = 5 + static_cast<int>(rng() % 8);
+    for (int w = 0; w < n; ++w) {
+      const std::size_t t = rng() % 4 == 0 ? rng() % stems.size() : topic;
+      out << (w > 0 ? " " : "") << stems[t] << ends[rng() % ends.size()];
+    }
+    out << "\n";
+  }
+}
+
+// Labelled lines: the label is the topic whose words dominate the line.
+void make_labelled(const fs::path& path, int lines, std::uint32_t seed, bool with_labels) {
+  std::mt19937 rng(seed);
+  const std::vector<std::vector<std::string>> topics = {
+      {"goal", "match", "team", "score", "league"},
+      {"vote", "party", "law", "senate", "election"},
+      {"chip", "code", "data", "cloud", "software"},
+      {"rain", "storm", "wind", "cloud", "sun"}};
+  const std::vector<std::string> names = {"sport", "politics", "tech", "weather"};
+  std::ofstream out(path);
+  for (int i = 0; i < lines; ++i) {
+    const std::size_t t = rng() % topics.size();
+    if (with_labels) out << "__label__" << names[t] << " ";
+    const int n = 4 + static_cast<int>(rng() % 6);
+    for (int w = 0; w < n; ++w) {
+      const auto& topic = rng() % 3 == 0 ? topics[rng() % topics.size()] : topics[t];
+      out << (w > 0 ? " " : "") << topic[rng() % topic.size()];
+    }
+    out << "\n";
+  }
+}
+
+// Query words: some in the vocabulary, some never seen (their vectors come from n-grams).
+const std::vector<std::string> kQueries = {"walk",      "walked",    "gardener", "</s>",
+                                           "naïveness", "cafétéria", "walkable", "stonework",
+                                           "bluest",    "xylophone", "é"};
+
+TEST(FastTextModelInterop, SkipGramWordVectorsMatchPrintWordVectors) {
+  embedkit_test::TempDir dir;
+  make_corpus(dir / "corpus.txt", 400, 7);
+  fasttext("skipgram -input " + quote(dir / "corpus.txt") + " -output " + quote(dir / "sg") +
+               " -dim 12 -minn 3 -maxn 6 -minCount 2 -bucket 5000 -epoch 2 -thread 1",
+           dir / "train.log");
+  std::string words;
+  for (const auto& w : kQueries) words += w + "\n";
+  dir.write("queries.txt", words);
+  fasttext("print-word-vectors " + quote(dir / "sg.bin"), dir / "printed.txt", dir / "queries.txt");
+
+  const FastTextModel model = FastTextModel::load(dir / "sg.bin");
+  EXPECT_EQ(model.args().minn, 3);
+  EXPECT_EQ(model.args().maxn, 6);
+  EXPECT_EQ(model.args().bucket, 5000);
+  EXPECT_EQ(model.args().model, embedkit::io::FastTextModelType::SkipGram);
+  const auto printed = lines_of(dir / "printed.txt");
+  ASSERT_EQ(printed.size(), kQueries.size());
+  int oov = 0;
+  for (std::size_t i = 0; i < kQueries.size(); ++i) {
+    const auto tokens = split(printed[i]);
+    ASSERT_EQ(tokens.size(), 13u) << printed[i];
+    EXPECT_EQ(tokens[0], kQueries[i]);
+    if (!model.word_id(kQueries[i])) ++oov;
+    const std::vector<float> ours = model.word_vector(kQueries[i]);
+    for (std::size_t j = 0; j < 12; ++j) {
+      expect_printed(std::stof(tokens[j + 1]), ours[j],
+                     kQueries[i] + "[" + std::to_string(j) + "]");
+    }
+  }
+  EXPECT_EQ(oov, 7);  // the test does test words outside the vocabulary
+
+  // The .vec fastText wrote holds the same vectors as word_vectors().
+  const auto vec = lines_of(dir / "sg.vec");
+  const embedkit::io::WordVectors all = model.word_vectors();
+  ASSERT_EQ(vec.size(), all.words.size() + 1);
+  for (std::size_t r = 0; r < all.words.size(); ++r) {
+    const auto tokens = split(vec[r + 1]);
+    ASSERT_EQ(tokens[0], all.words[r]);
+    for (std::size_t j = 0; j < 12; ++j) {
+      expect_printed(std::stof(tokens[j + 1]), all.matrix.data<float>()[r * 12 + j], all.words[r]);
+    }
+  }
+}
+
+// Our predictions against `fasttext predict-prob FILE 2` line by line.
+void expect_predictions_match(const FastTextModel& model, const fs::path& printed,
+                              const fs::path& test) {
+  const auto lines = lines_of(test);
+  const auto out = lines_of(printed);
+  ASSERT_EQ(out.size(), lines.size());
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const auto ours = model.predict(split(lines[i]), 2);
+    const auto theirs = split(out[i]);
+    ASSERT_EQ(theirs.size(), 2 * ours.size()) << out[i];
+    for (std::size_t p = 0; p < ours.size(); ++p) {
+      EXPECT_EQ(ours[p].text, theirs[2 * p]) << "line " << i + 1 << ": " << lines[i];
+      expect_printed(std::stof(theirs[2 * p + 1]), static_cast<float>(ours[p].probability),
+                     "line " + std::to_string(i + 1));
+    }
+  }
+}
+
+TEST(FastTextModelInterop, SupervisedPredictionsMatchPredictProb) {
+  embedkit_test::TempDir dir;
+  make_labelled(dir / "train.txt", 600, 3, true);
+  make_labelled(dir / "test.txt", 80, 4, false);
+  for (const std::string loss : {"softmax", "ova", "hs", "ns"}) {
+    SCOPED_TRACE(loss);
+    const fs::path out = dir / ("sup-" + loss);
+    fasttext("supervised -input " + quote(dir / "train.txt") + " -output " + quote(out) +
+                 " -dim 8 -wordNgrams 2 -bucket 3000 -epoch 5 -lr 0.5 -thread 1 -loss " + loss,
+             dir / "train.log");
+    fs::path bin = out;
+    bin += ".bin";
+    fasttext("predict-prob " + quote(bin) + " " + quote(dir / "test.txt") + " 2",
+             dir / "printed.txt");
+    const FastTextModel model = FastTextModel::load(bin);
+    EXPECT_TRUE(model.supervised());
+    EXPECT_EQ(model.args().word_ngrams, 2);
+    EXPECT_EQ(model.file().dictionary.labels.size(), 4u);
+    expect_predictions_match(model, dir / "printed.txt", dir / "test.txt");
+  }
+}
+
+// `fasttext print-sentence-vectors` against sentence_vector(), line by line.
+void expect_sentence_vectors_match(const FastTextModel& model, const fs::path& bin,
+                                   const fs::path& text, const fs::path& printed) {
+  fasttext("print-sentence-vectors " + quote(bin), printed, text);
+  const auto lines = lines_of(text);
+  const auto out = lines_of(printed);
+  ASSERT_EQ(out.size(), lines.size());
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const auto theirs = split(out[i]);
+    const auto ours = model.sentence_vector(split(lines[i]));
+    ASSERT_EQ(theirs.size(), ours.size());
+    for (std::size_t j = 0; j < ours.size(); ++j) {
+      expect_printed(std::stof(theirs[j]), ours[j], "line " + std::to_string(i + 1));
+    }
+  }
+}
+
+TEST(FastTextModelInterop, SentenceVectorsMatchPrintSentenceVectors) {
+  embedkit_test::TempDir dir;
+  make_labelled(dir / "train.txt", 400, 31, true);
+  make_labelled(dir / "test.txt", 40, 32, false);
+  fasttext("supervised -input " + quote(dir / "train.txt") + " -output " + quote(dir / "sup") +
+               " -dim 6 -wordNgrams 2 -bucket 2000 -epoch 3 -thread 1",
+           dir / "train.log");
+  expect_sentence_vectors_match(FastTextModel::load(dir / "sup.bin"), dir / "sup.bin",
+                                dir / "test.txt", dir / "sup.txt");
+  make_corpus(dir / "corpus.txt", 300, 33);
+  fasttext("cbow -input " + quote(dir / "corpus.txt") + " -output " + quote(dir / "cbow") +
+               " -dim 6 -minn 2 -maxn 4 -minCount 2 -bucket 3000 -epoch 2 -thread 1",
+           dir / "train.log");
+  dir.write("sentences.txt", "walk the gardens\nxylophone stonework naïveness\n");
+  expect_sentence_vectors_match(FastTextModel::load(dir / "cbow.bin"), dir / "cbow.bin",
+                                dir / "sentences.txt", dir / "cbow.txt");
+}
+
+TEST(FastTextModelInterop, QuantizedPredictionsMatchPredictProb) {
+  embedkit_test::TempDir dir;
+  make_labelled(dir / "train.txt", 600, 5, true);
+  make_labelled(dir / "test.txt", 80, 6, false);
+  const fs::path out = dir / "q";
+  fasttext("supervised -input " + quote(dir / "train.txt") + " -output " + quote(out) +
+               " -dim 8 -wordNgrams 2 -bucket 3000 -epoch 5 -lr 0.5 -thread 1",
+           dir / "train.log");
+  // -qnorm: the norm quantizer too; -cutoff prunes the buckets. (-qout needs 256 labels.)
+  fasttext("quantize -input " + quote(dir / "train.txt") + " -output " + quote(out) +
+               " -qnorm -cutoff 300 -dsub 2",
+           dir / "quantize.log");
+  fasttext("predict-prob " + quote(dir / "q.ftz") + " " + quote(dir / "test.txt") + " 2",
+           dir / "printed.txt");
+  const FastTextModel model = FastTextModel::load(dir / "q.ftz");
+  EXPECT_TRUE(model.file().quantized_input);
+  EXPECT_FALSE(model.file().quantized_output);
+  EXPECT_GE(model.file().dictionary.prune_index_size, 0);
+  expect_predictions_match(model, dir / "printed.txt", dir / "test.txt");
+}
+
+TEST(FastTextModelInterop, OurWordVectorsReadByFastText) {
+  embedkit_test::TempDir dir;
+  embedkit::io::WordVectors v;
+  v.words = {"alpha", "beta", "gamma", "naïve", "</s>"};
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal;
+  v.matrix = embedkit::Tensor::empty({5, 7});
+  for (std::int64_t i = 0; i < 35; ++i) v.matrix.data<float>()[i] = normal(rng);
+  embedkit::io::save_word_vectors(dir / "ours.bin", v, embedkit::io::VectorFormat::FastTextModel);
+  dir.write("queries.txt", "alpha\nnaïve\ngamma\nunseen\nbeta\n");
+  fasttext("print-word-vectors " + quote(dir / "ours.bin"), dir / "printed.txt",
+           dir / "queries.txt");
+  const auto printed = lines_of(dir / "printed.txt");
+  const std::vector<std::pair<std::string, int>> expected = {
+      {"alpha", 0}, {"naïve", 3}, {"gamma", 2}, {"unseen", -1}, {"beta", 1}};
+  ASSERT_EQ(printed.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const auto tokens = split(printed[i]);
+    ASSERT_EQ(tokens.size(), 8u);
+    EXPECT_EQ(tokens[0], expected[i].first);
+    for (std::int64_t j = 0; j < 7; ++j) {
+      const float ours =
+          expected[i].second < 0 ? 0.0f : v.matrix.data<float>()[expected[i].second * 7 + j];
+      expect_printed(std::stof(tokens[static_cast<std::size_t>(j) + 1]), ours, tokens[0]);
+    }
+  }
+}
+
+TEST(FastTextModelInterop, OurClassifierPredictedByFastText) {
+  embedkit_test::TempDir dir;
+  make_labelled(dir / "train.txt", 600, 8, true);
+  make_labelled(dir / "test.txt", 100, 9, false);
+  for (const auto loss : {embedkit::models::ClassifierLoss::Softmax,
+                          embedkit::models::ClassifierLoss::NegativeSampling}) {
+    SCOPED_TRACE(embedkit::models::classifier_loss_name(loss));
+    embedkit::models::ClassifierOptions o;
+    o.dim = 8;
+    o.epochs = 5;
+    o.lr = 0.5;
+    o.word_ngrams = 2;
+    o.buckets = 3000;
+    o.loss = loss;
+    const auto model = embedkit::models::TextClassifier::train(
+        embedkit::models::read_labelled_text(dir / "train.txt"), o);
+    embedkit::io::save_fasttext_model(dir / "ours.bin", FastTextModel::from_classifier(model));
+    fasttext("predict " + quote(dir / "ours.bin") + " " + quote(dir / "test.txt"),
+             dir / "printed.txt");
+    const auto lines = lines_of(dir / "test.txt");
+    const auto printed = lines_of(dir / "printed.txt");
+    ASSERT_EQ(printed.size(), lines.size());
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const auto ours = model.predict(split(lines[i]), 1);
+      ASSERT_EQ(ours.size(), 1u);
+      EXPECT_EQ("__label__" + model.dictionary().labels().text(ours[0].label), printed[i])
+          << "line " << i + 1 << ": " << lines[i];
+    }
+    // Read back by embedkit, the file predicts what the classifier predicts.
+    const FastTextModel back = FastTextModel::load(dir / "ours.bin");
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const auto theirs = back.predict(split(lines[i]), 1);
+      ASSERT_EQ(theirs.size(), 1u);
+      EXPECT_EQ(theirs[0].text, printed[i]);
+    }
+  }
+}
+
+#ifdef EMBEDKIT_CLI
+// Runs the embedkit command; its output goes to `out`.
+int embedkit(const std::string& args, const fs::path& out) {
+  const std::string cmd = quote(EMBEDKIT_CLI) + " " + args + " > " + quote(out) + " 2>&1";
+  return std::system(cmd.c_str());
+}
+
+TEST(FastTextModelInterop, CommandReadsAndWritesFastTextModels) {
+  embedkit_test::TempDir dir;
+  make_corpus(dir / "corpus.txt", 400, 17);
+  fasttext("skipgram -input " + quote(dir / "corpus.txt") + " -output " + quote(dir / "sg") +
+               " -dim 10 -minn 3 -maxn 6 -minCount 2 -bucket 5000 -epoch 2 -thread 1",
+           dir / "train.log");
+  // convert: fastText's .bin (told by its magic) to .vec gives what fastText's own .vec holds.
+  ASSERT_EQ(embedkit("convert " + quote(dir / "sg.bin") + " " + quote(dir / "ours.vec"),
+                     dir / "convert.log"),
+            0)
+      << embedkit_test::read_file(dir / "convert.log");
+  const auto theirs = lines_of(dir / "sg.vec");
+  const auto ours = lines_of(dir / "ours.vec");
+  ASSERT_EQ(ours.size(), theirs.size());
+  EXPECT_EQ(ours[0], theirs[0]);
+  for (std::size_t r = 1; r < ours.size(); ++r) {
+    const auto a = split(ours[r]);
+    const auto b = split(theirs[r]);
+    ASSERT_EQ(a.size(), b.size());
+    EXPECT_EQ(a[0], b[0]);
+    for (std::size_t j = 1; j < a.size(); ++j)
+      expect_printed(std::stof(b[j]), std::stof(a[j]), a[0]);
+  }
+  // similar reads the .bin directly.
+  ASSERT_EQ(embedkit("similar " + quote(dir / "sg.bin") + " walk --topn 3", dir / "similar.txt"), 0)
+      << embedkit_test::read_file(dir / "similar.txt");
+  EXPECT_EQ(lines_of(dir / "similar.txt").size(), 3u);
+  // And back: vectors to a fastText .bin that fastText reads.
+  ASSERT_EQ(embedkit("convert " + quote(dir / "ours.vec") + " " + quote(dir / "back.bin") +
+                         " --to fasttext-bin",
+                     dir / "convert2.log"),
+            0)
+      << embedkit_test::read_file(dir / "convert2.log");
+  dir.write("queries.txt", "walk\ngardens\n");
+  fasttext("print-word-vectors " + quote(dir / "back.bin"), dir / "printed.txt",
+           dir / "queries.txt");
+  const FastTextModel original = FastTextModel::load(dir / "sg.bin");
+  const auto printed = lines_of(dir / "printed.txt");
+  ASSERT_EQ(printed.size(), 2u);
+  for (const auto& line : printed) {
+    const auto tokens = split(line);
+    const auto v = original.word_vector(tokens[0]);
+    ASSERT_EQ(tokens.size(), v.size() + 1);
+    for (std::size_t j = 0; j < v.size(); ++j) {
+      // Printed twice at 5 digits (by us in .vec, by fastText now): twice the tolerance.
+      EXPECT_NEAR(std::stof(tokens[j + 1]), v[j], 2e-6 + 2e-4 * std::fabs(v[j])) << line;
+    }
+  }
+}
+TEST(FastTextModelInterop, CommandConvertsAClassifierForFastTextPredict) {
+  embedkit_test::TempDir dir;
+  make_labelled(dir / "train.txt", 600, 21, true);
+  make_labelled(dir / "test.txt", 60, 22, false);
+  ASSERT_EQ(embedkit("classify train " + quote(dir / "train.txt") + " " +
+                         quote(dir / "model.safetensors") +
+                         " --dim 8 --epochs 5 --lr 0.5 --word-ngrams 2 --buckets 3000",
+                     dir / "train.log"),
+            0)
+      << embedkit_test::read_file(dir / "train.log");
+  ASSERT_EQ(embedkit("convert " + quote(dir / "model.safetensors") + " " + quote(dir / "m.bin") +
+                         " --to fasttext-bin",
+                     dir / "convert.log"),
+            0)
+      << embedkit_test::read_file(dir / "convert.log");
+  fasttext("predict " + quote(dir / "m.bin") + " " + quote(dir / "test.txt"), dir / "theirs.txt");
+  const auto model = embedkit::models::TextClassifier::load(dir / "model.safetensors");
+  const auto lines = lines_of(dir / "test.txt");
+  const auto theirs = lines_of(dir / "theirs.txt");
+  ASSERT_EQ(theirs.size(), lines.size());
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const auto ours = model.predict(split(lines[i]), 1);
+    EXPECT_EQ("__label__" + model.dictionary().labels().text(ours.at(0).label), theirs[i])
+        << "line " << i + 1;
+  }
+}
+#endif
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  testing::InitGoogleTest(&argc, argv);
+  g_fasttext = find_fasttext();
+  if (g_fasttext.empty()) {
+    std::cout << "skipped: no `fasttext` command on PATH (Debian: apt-get install fasttext; "
+                 "or set EMBEDKIT_FASTTEXT)\n";
+    return 77;
+  }
+  return RUN_ALL_TESTS();
+}
