@@ -57,6 +57,15 @@ std::vector<RowTerm>& terms_by_row(const std::vector<std::int64_t>& rows, std::i
   return terms;
 }
 
+// The input-order mode's terms: the calling thread's buffer, emptied, kept for its next call
+// (as terms_by_row's, so that a batch's buffer is not page-faulted in on every step).
+std::vector<RowTerm>& input_order_terms(std::size_t capacity) {
+  thread_local std::vector<RowTerm> terms;
+  terms.clear();
+  terms.reserve(capacity);
+  return terms;
+}
+
 // Calls fn(begin, end) for each run of equal rows in sorted terms.
 template <class F>
 void for_each_run(std::vector<RowTerm>& terms, F&& fn) {
@@ -105,10 +114,11 @@ float input_order_coefficient(const Optimizer& optimizer, bool scale_grad_by_fre
   return detail::f32(sgd->options().maximize() ? lr : -lr);
 }
 
-// Whether the optimizer's RowStep would leave `row` alone (the parameter's padding row): the
+// The row the optimizer's RowStep leaves alone (the parameter's padding row), or -1: the
 // input-order mode leaves it alone too.
-bool frozen_row(const Optimizer& optimizer, std::size_t param_index, std::int64_t row) {
-  return detail::is_padding_row(optimizer.params()[param_index], row);
+std::int64_t frozen_row(const Optimizer& optimizer, std::size_t param_index) {
+  const Parameter& p = optimizer.params()[param_index];
+  return p.padding_idx ? *p.padding_idx : -1;
 }
 
 }  // namespace
@@ -134,10 +144,10 @@ void fused_backward_step(nn::Embedding& embedding, const Tensor& ids, const Tens
   const std::vector<std::int64_t> rows =
       nn::detail::resolve_ids(ids, num_rows, opts.unknown_ids(), "ids").to_int64_vector();
   if (input_order) {
-    std::vector<RowTerm> terms;
-    terms.reserve(rows.size());
+    const std::int64_t frozen = frozen_row(optimizer, param_index);
+    std::vector<RowTerm>& terms = input_order_terms(rows.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
-      if (rows[i] == padding || frozen_row(optimizer, param_index, rows[i])) continue;
+      if (rows[i] == padding || rows[i] == frozen) continue;
       terms.push_back({rows[i], static_cast<std::int64_t>(i), coefficient});
     }
     static_cast<void>(optimizer.begin_row_step(param_index));  // counts the step
@@ -189,18 +199,24 @@ void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor&
 
   if (input_order) {
     // One term per occurrence, in input order: its bag's gradient row, scaled as the bag
-    // backward scales it, times the coefficient (one rounding of the product).
-    std::vector<RowTerm> terms;
-    terms.reserve(rows.size());
+    // backward scales it, times the coefficient (one rounding of the product; without
+    // per-sample weights the same for every id of a bag).
+    const std::int64_t frozen = frozen_row(optimizer, param_index);
+    const auto times_coefficient = [coefficient](float scale) {
+      return static_cast<float>(static_cast<double>(coefficient) * double{scale});
+    };
+    std::vector<RowTerm>& terms = input_order_terms(rows.size());
     for (std::int64_t b = 0; b < bags.num_bags; ++b) {
       const std::int64_t size = kernels::bag_count(rows.data(), bags.bounds.data(), b, padding);
+      const float bag_scale = times_coefficient(kernels::bag_grad_scale(1.0, 1, size, mean, false));
       for (std::int64_t i = bags.bounds[b]; i < bags.bounds[b + 1]; ++i) {
         const std::int64_t row = rows[static_cast<std::size_t>(i)];
-        if (row == padding || frozen_row(optimizer, param_index, row)) continue;
+        if (row == padding || row == frozen) continue;
         const float scale =
-            kernels::bag_grad_scale(psw != nullptr ? psw[i] : 1.0, 1, size, mean, false);
-        terms.push_back(
-            {row, b, static_cast<float>(static_cast<double>(coefficient) * double{scale})});
+            psw != nullptr
+                ? times_coefficient(kernels::bag_grad_scale(psw[i], 1, size, mean, false))
+                : bag_scale;
+        terms.push_back({row, b, scale});
       }
     }
     static_cast<void>(optimizer.begin_row_step(param_index));  // counts the step
