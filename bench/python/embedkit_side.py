@@ -7,7 +7,9 @@ import torch
 import embedkit.torch as ekt
 
 # The benchmark's optimizer names -> embedkit.torch's (torch.optim's update rules).
-FUSED_OPTIMIZER = {"sgd": "sgd", "adagrad": "adagrad", "sparse_adam": "sparse_adam"}
+# "approx_sgd": the input-order SGD (FBGEMM's non-exact one), against torch's SGD.
+FUSED_OPTIMIZER = {"sgd": "sgd", "approx_sgd": "approx_sgd", "adagrad": "adagrad",
+                   "sparse_adam": "sparse_adam"}
 
 
 class EmbedkitBags(torch.nn.Module):
@@ -24,7 +26,8 @@ class EmbedkitBags(torch.nn.Module):
         super().__init__()
         kwargs = dict(optimizer=FUSED_OPTIMIZER[optimizer], optimizer_kwargs={"lr": lr})
         if len(weights) == 1:
-            self.single = ekt.FusedEmbeddingBag.from_pretrained(weights.pop(),
+            # freeze=False: from_pretrained freezes by default, as torch's does.
+            self.single = ekt.FusedEmbeddingBag.from_pretrained(weights.pop(), freeze=False,
                                                                 mode=mode, **kwargs)
             self.collection = None
             return
@@ -54,5 +57,5 @@ def tiny_modules(weight):
         "embedkit.torch.EmbeddingBag": ekt.EmbeddingBag.from_pretrained(weight.clone(),
                                                                          freeze=False),
         "embedkit.torch.FusedEmbeddingBag (sgd)": ekt.FusedEmbeddingBag.from_pretrained(
-            weight.clone(), optimizer="sgd", optimizer_kwargs={"lr": 0.01}),
+            weight.clone(), freeze=False, optimizer="sgd", optimizer_kwargs={"lr": 0.01}),
     }

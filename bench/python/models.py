@@ -15,6 +15,8 @@ import torch
 # only the rows seen, "lazy" Adam); the dense part then uses Adam with the same settings.
 OPTIMIZERS = {
     "sgd": (torch.optim.SGD, torch.optim.SGD),
+    # embedkit's input-order SGD (FBGEMM's approx_sgd) against the same torch.optim.SGD.
+    "approx_sgd": (torch.optim.SGD, torch.optim.SGD),
     "adagrad": (torch.optim.Adagrad, torch.optim.Adagrad),
     "sparse_adam": (torch.optim.SparseAdam, torch.optim.Adam),
 }

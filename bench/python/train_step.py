@@ -42,10 +42,10 @@ import synthetic
 FULL = {
     "dlrm": dict(rows=1_000_000, adagrad_rows=500_000, tables=8, dim=64, bag=20, batch=2048,
                  hidden=[256], batches=32, samples=16, per_sample=2, warmup=3,
-                 lr={"sgd": 0.01, "adagrad": 0.01}),
+                 lr={"sgd": 0.01, "approx_sgd": 0.01, "adagrad": 0.01}),
     "text": dict(words=200_000, buckets=2_000_000, dim=100, classes=4, batch=256, batches=64,
                  samples=16, per_sample=20, warmup=10,
-                 lr={"sgd": 0.5, "adagrad": 0.1, "sparse_adam": 0.001}),
+                 lr={"sgd": 0.5, "approx_sgd": 0.5, "adagrad": 0.1, "sparse_adam": 0.001}),
 }
 QUICK = {
     "dlrm": dict(FULL["dlrm"], rows=100_000, adagrad_rows=100_000, batches=8, samples=4,
@@ -236,8 +236,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small tables, few samples (< 1 min)")
     ap.add_argument("--models", default="dlrm,text")
-    ap.add_argument("--optimizers", default="sgd,adagrad,sparse_adam",
-                    help="those a model supports are run (dlrm: sgd, adagrad)")
+    ap.add_argument("--optimizers", default="sgd,approx_sgd,adagrad,sparse_adam",
+                    help="those a model supports are run (dlrm: sgd, approx_sgd, adagrad); "
+                         "approx_sgd: embedkit's input-order SGD against torch's SGD")
     ap.add_argument("--threads", default="1", help="comma-separated thread counts")
     ap.add_argument("--contender", default="embedkit", choices=list(CONTENDER_NAMES),
                     help="torch: PyTorch against a copy of itself (the harness's noise); "

@@ -104,6 +104,11 @@ py::list param_names(const optim::Optimizer& optimizer) {
   return names;
 }
 
+// fused_backward_step's exact flag: False is the input-order mode (FBGEMM's approx_sgd).
+optim::FusedSummation summation(bool exact) {
+  return exact ? optim::FusedSummation::Exact : optim::FusedSummation::InputOrder;
+}
+
 py::tuple betas_tuple(const optim::Betas& betas) {
   return py::make_tuple(std::get<0>(betas), std::get<1>(betas));
 }
@@ -269,33 +274,37 @@ of hardware threads. Call it while no embedkit call runs.
   // the GIL held; the step itself runs without it.
   m.def(
       "fused_backward_step",
-      [](nn::Embedding& module, py::handle ids, py::handle grad_output,
-         optim::Optimizer& optimizer) {
+      [](nn::Embedding& module, py::handle ids, py::handle grad_output, optim::Optimizer& optimizer,
+         bool exact) {
         const Tensor ids_t = input_tensor(ids, "ids");
         const Tensor grad_t = input_tensor(grad_output, "grad_output");
         py::gil_scoped_release release;
-        optim::fused_backward_step(module, ids_t, grad_t, optimizer);
+        optim::fused_backward_step(module, ids_t, grad_t, optimizer, summation(exact));
       },
       py::arg("module"), py::arg("ids"), py::arg("grad_output"), py::arg("optimizer"),
-      R"doc(
+      py::kw_only(), py::arg("exact") = true, R"doc(
 The backward of module(ids) fused with one optimizer step: the rows the ids touch are updated
-as backward + coalesce + optimizer.step would, without building the gradient. Releases the GIL.
+as backward + coalesce + optimizer.step would, without building the gradient. exact=False: each
+id's SGD update goes straight into the table in input order (FBGEMM's approx_sgd; SGD without
+momentum and weight decay only). Releases the GIL.
 )doc");
   m.def(
       "fused_backward_step",
       [](nn::EmbeddingBag& module, py::handle ids, py::handle offsets, py::handle grad_output,
-         optim::Optimizer& optimizer, py::handle per_sample_weights) {
+         optim::Optimizer& optimizer, py::handle per_sample_weights, bool exact) {
         const Tensor ids_t = input_tensor(ids, "ids");
         const Tensor offsets_t = input_tensor(offsets, "offsets");
         const Tensor grad_t = input_tensor(grad_output, "grad_output");
         const Tensor psw_t = input_tensor(per_sample_weights, "per_sample_weights");
         py::gil_scoped_release release;
-        optim::fused_backward_step(module, ids_t, offsets_t, grad_t, optimizer, psw_t);
+        optim::fused_backward_step(module, ids_t, offsets_t, grad_t, optimizer, psw_t,
+                                   summation(exact));
       },
       py::arg("module"), py::arg("ids"), py::arg("offsets"), py::arg("grad_output"),
-      py::arg("optimizer"), py::arg("per_sample_weights") = py::none(), R"doc(
+      py::arg("optimizer"), py::arg("per_sample_weights") = py::none(), py::kw_only(),
+      py::arg("exact") = true, R"doc(
 The backward of module(ids, offsets, per_sample_weights) fused with one optimizer step (offsets
-None for 2-D ids). Releases the GIL.
+None for 2-D ids); exact=False as for the Embedding form. Releases the GIL.
 )doc");
 }
 

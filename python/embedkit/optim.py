@@ -243,6 +243,13 @@ def fused_backward_step(module, ids, *args, **kwargs):
     do EmbeddingBag's max mode and a frozen table. Everything is checked before anything
     changes. Releases the GIL while it runs. per_sample_weights scale each id's contribution;
     their own gradient is not computed here.
+
+    ``exact=False`` (keyword only) is the input-order mode, FBGEMM's non-exact SGD
+    ("approx_sgd"): each id's update goes straight into the table in input order, without
+    grouping the ids first; the same result at every thread count, within float32 rounding of
+    the exact one (per element at most 2 (k + 1) 2^-24 (|w| + lr * sum of the row's k
+    occurrences' |scale * grad|)). SGD without momentum and weight decay only (ValueError
+    otherwise, and for scale_grad_by_freq).
     """
     return _embedkit.fused_backward_step(_native(module), ids, *args, **kwargs)
 

@@ -3,12 +3,16 @@
 #include <vector>
 
 #include "embedkit/core/error.hpp"
+#include "embedkit/optim/sgd.hpp"
 #include "kernels/bag_grad_scale.hpp"
+#include "kernels/cpu/input_order_update.hpp"
 #include "kernels/cpu/row_sums.hpp"
 #include "kernels/cpu/sort_terms.hpp"
 #include "nn/bags.hpp"
 #include "nn/embedding_checks.hpp"
 #include "nn/ids.hpp"
+#include "optim/rows.hpp"
+#include "optim/torch_ops.hpp"
 
 namespace embedkit::optim {
 
@@ -53,6 +57,15 @@ std::vector<RowTerm>& terms_by_row(const std::vector<std::int64_t>& rows, std::i
   return terms;
 }
 
+// The input-order mode's terms: the calling thread's buffer, emptied, kept for its next call
+// (as terms_by_row's, so that a batch's buffer is not page-faulted in on every step).
+std::vector<RowTerm>& input_order_terms(std::size_t capacity) {
+  thread_local std::vector<RowTerm> terms;
+  terms.clear();
+  terms.reserve(capacity);
+  return terms;
+}
+
 // Calls fn(begin, end) for each run of equal rows in sorted terms.
 template <class F>
 void for_each_run(std::vector<RowTerm>& terms, F&& fn) {
@@ -78,10 +91,40 @@ void sum_and_update(const float* grad_rows, const Tensor& table, const std::vect
   kernels::cpu::for_each_row_sum(grad_rows, dim, terms, update, touched);
 }
 
+// FusedSummation::InputOrder's checks: c in row += c * gradient, the update of an optimizer
+// linear in the gradient (SGD without momentum and weight decay; c = -lr, or lr to maximize).
+// ValueError for any other optimizer and for scale_grad_by_freq (it scales by a row's count,
+// which only grouping the ids finds).
+float input_order_coefficient(const Optimizer& optimizer, bool scale_grad_by_freq,
+                              const std::string& who) {
+  const auto* sgd = dynamic_cast<const SGD*>(&optimizer);
+  if (sgd == nullptr || sgd->options().momentum() != 0.0 || sgd->options().weight_decay() != 0.0) {
+    throw ValueError(who +
+                     ": the input-order mode (approx_sgd) applies each id's update on its own, "
+                     "which equals the summed update only for an optimizer linear in the "
+                     "gradient: SGD without momentum and weight decay, got " +
+                     optimizer.name() + (sgd != nullptr ? " with momentum or weight decay" : ""));
+  }
+  if (scale_grad_by_freq) {
+    throw ValueError(who +
+                     ": the input-order mode (approx_sgd) cannot scale by frequency "
+                     "(scale_grad_by_freq needs every row's count first); use the exact mode");
+  }
+  const double lr = sgd->options().lr();
+  return detail::f32(sgd->options().maximize() ? lr : -lr);
+}
+
+// The row the optimizer's RowStep leaves alone (the parameter's padding row), or -1: the
+// input-order mode leaves it alone too.
+std::int64_t frozen_row(const Optimizer& optimizer, std::size_t param_index) {
+  const Parameter& p = optimizer.params()[param_index];
+  return p.padding_idx ? *p.padding_idx : -1;
+}
+
 }  // namespace
 
 void fused_backward_step(nn::Embedding& embedding, const Tensor& ids, const Tensor& grad_output,
-                         Optimizer& optimizer) {
+                         Optimizer& optimizer, FusedSummation summation) {
   const std::string who = "fused_backward_step(Embedding)";
   Tensor& table = embedding.weight();
   const std::size_t param_index = table_parameter(optimizer, table, embedding.requires_grad(), who);
@@ -95,8 +138,23 @@ void fused_backward_step(nn::Embedding& embedding, const Tensor& ids, const Tens
     nn::detail::check_float32_grad_output(grad_output.desc(), expected, who);
   }
   const std::int64_t padding = opts.padding_idx() ? *opts.padding_idx() : -1;
+  const bool input_order = summation == FusedSummation::InputOrder;
+  const float coefficient =
+      input_order ? input_order_coefficient(optimizer, opts.scale_grad_by_freq(), who) : 0.0f;
   const std::vector<std::int64_t> rows =
       nn::detail::resolve_ids(ids, num_rows, opts.unknown_ids(), "ids").to_int64_vector();
+  if (input_order) {
+    const std::int64_t frozen = frozen_row(optimizer, param_index);
+    std::vector<RowTerm>& terms = input_order_terms(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (rows[i] == padding || rows[i] == frozen) continue;
+      terms.push_back({rows[i], static_cast<std::int64_t>(i), coefficient});
+    }
+    static_cast<void>(optimizer.begin_row_step(param_index));  // counts the step
+    kernels::cpu::apply_in_input_order(grad_output.data<float>(), dim, terms, table.data<float>(),
+                                       num_rows);
+    return;
+  }
   std::vector<RowTerm>& terms = terms_by_row(rows, num_rows, padding);
   // Each term adds grad_output[position] to its row. As the dense backward: a double
   // 1/count rounded to float, then fused multiply-adds (a scale of 1 adds exactly).
@@ -113,7 +171,7 @@ void fused_backward_step(nn::Embedding& embedding, const Tensor& ids, const Tens
 
 void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor& offsets,
                          const Tensor& grad_output, Optimizer& optimizer,
-                         const Tensor& per_sample_weights) {
+                         const Tensor& per_sample_weights, FusedSummation summation) {
   const std::string who = "fused_backward_step(EmbeddingBag)";
   Tensor& table = bag.weight();
   const std::size_t param_index = table_parameter(optimizer, table, bag.requires_grad(), who);
@@ -130,8 +188,42 @@ void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor&
   const std::int64_t dim = table.size(1);
   nn::detail::check_float32_grad_output(grad_output.desc(), {bags.num_bags, dim}, who);
   const std::int64_t padding = opts.padding_idx() ? *opts.padding_idx() : -1;
+  const bool input_order = summation == FusedSummation::InputOrder;
+  const float coefficient =
+      input_order ? input_order_coefficient(optimizer, opts.scale_grad_by_freq(), who) : 0.0f;
   const std::vector<std::int64_t> rows = bags.rows.to_int64_vector();
   const auto n = static_cast<std::int64_t>(rows.size());
+  const float* psw =
+      bags.per_sample_weights.defined() ? bags.per_sample_weights.data<float>() : nullptr;
+  const bool mean = opts.mode() == nn::BagMode::Mean;
+
+  if (input_order) {
+    // One term per occurrence, in input order: its bag's gradient row, scaled as the bag
+    // backward scales it, times the coefficient (one rounding of the product; without
+    // per-sample weights the same for every id of a bag).
+    const std::int64_t frozen = frozen_row(optimizer, param_index);
+    const auto times_coefficient = [coefficient](float scale) {
+      return static_cast<float>(static_cast<double>(coefficient) * double{scale});
+    };
+    std::vector<RowTerm>& terms = input_order_terms(rows.size());
+    for (std::int64_t b = 0; b < bags.num_bags; ++b) {
+      const std::int64_t size = kernels::bag_count(rows.data(), bags.bounds.data(), b, padding);
+      const float bag_scale = times_coefficient(kernels::bag_grad_scale(1.0, 1, size, mean, false));
+      for (std::int64_t i = bags.bounds[b]; i < bags.bounds[b + 1]; ++i) {
+        const std::int64_t row = rows[static_cast<std::size_t>(i)];
+        if (row == padding || row == frozen) continue;
+        const float scale =
+            psw != nullptr
+                ? times_coefficient(kernels::bag_grad_scale(psw[i], 1, size, mean, false))
+                : bag_scale;
+        terms.push_back({row, b, scale});
+      }
+    }
+    static_cast<void>(optimizer.begin_row_step(param_index));  // counts the step
+    kernels::cpu::apply_in_input_order(grad_output.data<float>(), dim, terms, table.data<float>(),
+                                       table.size(0));
+    return;
+  }
 
   // Each id's bag, and each bag's size without padding (the mean's divisor).
   std::vector<std::int64_t> bag_of(static_cast<std::size_t>(n));
@@ -140,9 +232,6 @@ void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor&
     for (std::int64_t i = bags.bounds[b]; i < bags.bounds[b + 1]; ++i) bag_of[i] = b;
     bag_size[b] = kernels::bag_count(rows.data(), bags.bounds.data(), b, padding);
   }
-  const float* psw =
-      bags.per_sample_weights.defined() ? bags.per_sample_weights.data<float>() : nullptr;
-  const bool mean = opts.mode() == nn::BagMode::Mean;
   std::vector<RowTerm>& terms = terms_by_row(rows, table.size(0), padding);
   // Each term adds its bag's gradient row, scaled as the bag backward kernels scale it.
   for_each_run(terms, [&](std::size_t b, std::size_t e) {

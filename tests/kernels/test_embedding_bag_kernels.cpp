@@ -12,7 +12,10 @@
 namespace embedkit::kernels::test {
 namespace {
 
-const std::vector<std::int64_t> kDims = {1, 3, 8, 15, 16, 17, 32, 33, 64, 100, 128, 256, 257};
+// Widths that are not a whole number of vectors (20, 50, 100, 300, ...) take the one-pass path
+// with a partial vector; 300 and 257 also need a full block before it.
+const std::vector<std::int64_t> kDims = {1,  3,  8,   15,  16,  17,  20,  32, 33,
+                                         50, 64, 100, 128, 256, 257, 260, 300};
 
 // One bag layout: bounds and ids (int64 values; converted per id type).
 struct Layout {

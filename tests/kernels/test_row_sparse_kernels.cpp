@@ -1,7 +1,8 @@
 // The kernels of row-sparse gradients and their updates, against their references:
 // kernels::cpu::coalesce_rows against RowSparseTensor::coalesce, bit for bit; the grouping of ids
 // by row under the fused backward (cpu::group_by_row) against ref::group_by_row, exactly; the
-// SGD update (cpu::add_scaled) against ref::add_scaled, bit for bit.
+// SGD update (cpu::add_scaled) against ref::add_scaled, bit for bit; the input-order update
+// (cpu::apply_in_input_order) against ref::apply_in_input_order, bit for bit.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -10,9 +11,11 @@
 #include "embedkit/core/row_sparse.hpp"
 #include "kernel_test_support.hpp"
 #include "kernels/cpu/add_scaled.hpp"
+#include "kernels/cpu/input_order_update.hpp"
 #include "kernels/cpu/row_sparse_cpu.hpp"
 #include "kernels/cpu/sort_terms.hpp"
 #include "kernels/ref/add_scaled_ref.hpp"
+#include "kernels/ref/input_order_update_ref.hpp"
 #include "kernels/ref/row_groups.hpp"
 
 namespace embedkit::kernels::test {
@@ -112,6 +115,34 @@ TEST_P(RowSparseKernels, AddScaledMatchesRef) {
       std::vector<float> slow = y0;
       cpu::add_scaled(alpha, x.data(), n, fast.data());
       ref::add_scaled(alpha, x.data(), n, slow.data());
+      EXPECT_TRUE(bitwise_equal(slow, fast));
+    }
+  }
+}
+
+// Many occurrences with a hot row (a third of them), widths that are and are not whole
+// vectors: under every thread count of the suite, each row's occurrences in input order.
+TEST_P(RowSparseKernels, ApplyInInputOrderMatchesRef) {
+  std::uint64_t seed = 71;
+  for (std::int64_t dim : {1, 7, 16, 17, 50, 100, 128, 300}) {
+    for (std::int64_t n : {0, 1, 5, 3000, 40000}) {
+      SCOPED_TRACE(testing::Message() << "dim " << dim << " n " << n);
+      const std::int64_t rows = 500;
+      const std::int64_t sources = 64;
+      const std::vector<float> src = random_values<float>(sources * dim, ++seed);
+      const std::vector<float> scales = random_values<float>(n, ++seed);
+      const auto picks = random_ids<std::int64_t>(2 * n, rows, ++seed);
+      std::vector<cpu::RowTerm> terms(static_cast<std::size_t>(n));
+      for (std::int64_t i = 0; i < n; ++i) {
+        terms[static_cast<std::size_t>(i)] = {i % 3 == 0 ? 11 : picks[static_cast<std::size_t>(i)],
+                                              picks[static_cast<std::size_t>(n + i)] % sources,
+                                              scales[static_cast<std::size_t>(i)]};
+      }
+      const std::vector<float> table = random_values<float>(rows * dim, ++seed);
+      std::vector<float> fast = table;
+      std::vector<float> slow = table;
+      cpu::apply_in_input_order(src.data(), dim, terms, fast.data(), rows);
+      ref::apply_in_input_order(src.data(), dim, terms, slow.data());
       EXPECT_TRUE(bitwise_equal(slow, fast));
     }
   }

@@ -14,11 +14,17 @@ from embedkit.torch.modules import Embedding, EmbeddingBag
 
 __all__ = ["FusedEmbedding", "FusedEmbeddingBag", "make_optimizer"]
 
+# The names of the input-order (non-exact) mode of the fused step.
+_INPUT_ORDER = {"approx_sgd"}
+
 # Names an optimizer may be given by: embedkit's, torch.optim's (lower case) and FBGEMM's
-# OptimType names.
+# OptimType names. "sgd" is torch.optim.SGD's update, exact (FBGEMM's EXACT_SGD); "approx_sgd"
+# is FBGEMM's non-exact SGD (its kernels' name for OptimType.SGD): each id's update applied
+# straight into the table in input order, equal to the exact one up to float32 rounding.
 _BY_NAME = {
     "sgd": optim.SGD,
     "exact_sgd": optim.SGD,
+    "approx_sgd": optim.SGD,
     "adagrad": optim.Adagrad,
     "exact_adagrad": optim.Adagrad,
     "rowwise_adagrad": optim.RowWiseAdagrad,
@@ -57,7 +63,8 @@ def make_optimizer(spec, optimizer_kwargs, params):
     """The embedkit.optim optimizer that ``spec`` names, over ``params``.
 
     ``spec``: a name ("sgd", "adagrad", "rowwise_adagrad", "sparse_adam", "lazy_adam", or
-    FBGEMM's "exact_sgd", "exact_adagrad", "exact_rowwise_adagrad"), an embedkit.optim class, a
+    FBGEMM's "exact_sgd", "approx_sgd", "exact_adagrad", "exact_rowwise_adagrad"; "approx_sgd"
+    makes an SGD that the fused modules step in input order), an embedkit.optim class, a
     torch.optim class with a fused equivalent (SGD, Adagrad, SparseAdam), or a callable
     ``params -> embedkit.optim optimizer`` (with no ``optimizer_kwargs``).
     """
@@ -89,8 +96,17 @@ class _Fused:
             raise TypeError(f"a fused table must be float32 (the optimizers' type), got "
                             f"{self.weight.dtype}")
         F.check_table(self.weight)
+        # False: "approx_sgd", the input-order mode (kept apart from the spec, which
+        # set_learning_rate replaces).
+        self._exact = not (isinstance(spec, str) and spec.lower() in _INPUT_ORDER)
         self._optimizer_spec = (spec, optimizer_kwargs)
         self._bind()
+        if not self._exact:
+            options = self.optimizer.defaults
+            if options.get("momentum") or options.get("weight_decay"):
+                raise ValueError("optimizer='approx_sgd' applies each id's update on its own, "
+                                 "which equals the summed update only for SGD without momentum "
+                                 "and weight decay; use optimizer='sgd' (exact) for those")
 
     def _bind(self):
         """embedkit's table over the weight's memory, and the optimizer over that table."""
@@ -167,7 +183,8 @@ class _Fused:
 
 def _optimizer_repr(module):
     options = ", ".join(f"{k}={v!r}" for k, v in module.optimizer.defaults.items())
-    return f"optimizer={module.optimizer.name}({options})"
+    name = module.optimizer.name if module._exact else "approx_sgd"
+    return f"optimizer={name}({options})"
 
 
 class _FusedBagFunction(torch.autograd.Function):
@@ -189,7 +206,7 @@ class _FusedBagFunction(torch.autograd.Function):
                 padding_idx=module.padding_idx, per_sample_weights=ctx.psw)
             psw_grad = torch.from_numpy(psw_grad)
         optim.fused_backward_step(module.table, ctx.ids, ctx.offsets, grad, module.optimizer,
-                                  per_sample_weights=ctx.psw)
+                                  per_sample_weights=ctx.psw, exact=module._exact)
         return None, psw_grad, None, None, None, None
 
 
@@ -206,9 +223,16 @@ class FusedEmbeddingBag(_Fused, EmbeddingBag):
 
     Arguments are torch.nn.EmbeddingBag's (no ``sparse``: there is no gradient) plus, as in
     TorchRec's fused modules: ``optimizer`` (a name: "sgd", "adagrad", "rowwise_adagrad",
-    "sparse_adam", "lazy_adam"; an embedkit.optim class; torch.optim.SGD / Adagrad /
-    SparseAdam; or a factory ``params -> optimizer``) and ``optimizer_kwargs`` (torch.optim's
-    names: lr, eps, betas, lr_decay, initial_accumulator_value, ...).
+    "sparse_adam", "lazy_adam", "approx_sgd"; an embedkit.optim class; torch.optim.SGD /
+    Adagrad / SparseAdam; or a factory ``params -> optimizer``) and ``optimizer_kwargs``
+    (torch.optim's names: lr, eps, betas, lr_decay, initial_accumulator_value, ...).
+
+    "sgd" (or FBGEMM's "exact_sgd") sums each row's gradient, then steps: torch.optim.SGD's
+    result. "approx_sgd" (FBGEMM's non-exact SGD) applies each id's update straight into the
+    table in input order, without grouping the ids: faster, the same at every thread count,
+    and within float32 rounding of "sgd" (per element at most 2 (k + 1) 2^-24 (|w| + lr sum of
+    the k occurrences' |scale * grad|)); SGD without momentum and weight decay only, no
+    scale_grad_by_freq.
 
     The optimizer's state is saved with the module: ``state_dict()`` holds ``weight`` and
     ``_extra_state`` (the optimizer's name and state tensors), and ``load_state_dict()``
@@ -280,7 +304,7 @@ class _FusedEmbeddingFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_output):
         optim.fused_backward_step(ctx.module.table, ctx.ids, grad_output.contiguous().numpy(),
-                                  ctx.module.optimizer)
+                                  ctx.module.optimizer, exact=ctx.module._exact)
         return None, None, None
 
 

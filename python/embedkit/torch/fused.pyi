@@ -7,8 +7,9 @@ from embedkit.torch.modules import Embedding, EmbeddingBag
 
 __all__ = ["FusedEmbedding", "FusedEmbeddingBag", "make_optimizer"]
 
-# A name ("sgd", "adagrad", "rowwise_adagrad", "sparse_adam", "lazy_adam", FBGEMM's "exact_*"),
-# an embedkit.optim class, torch.optim.SGD / Adagrad / SparseAdam, or params -> optimizer.
+# A name ("sgd", "adagrad", "rowwise_adagrad", "sparse_adam", "lazy_adam", FBGEMM's "exact_*"
+# and "approx_sgd": SGD applied in input order), an embedkit.optim class, torch.optim.SGD /
+# Adagrad / SparseAdam, or params -> optimizer.
 OptimizerSpec = Union[str, Type[Any], Callable[[Iterable[Any]], Optimizer]]
 
 def make_optimizer(spec: OptimizerSpec, optimizer_kwargs: Optional[Dict[str, Any]],
