@@ -12,6 +12,7 @@
 #include <thread>
 #include <utility>
 
+#include "core/splitmix64.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/core/generator.hpp"
 #include "embedkit/io/safetensors.hpp"
@@ -62,28 +63,23 @@ constexpr const char* kRateOption = "--lr";
 constexpr const char* kInputName = "input.weight";
 constexpr const char* kOutputName = "output.weight";
 
-// splitmix64: the per-thread generator and the hash behind the table's initial values.
-std::uint64_t mix(std::uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+using detail::splitmix64_hash;
 
-struct Rng {
-  std::uint64_t state;
-  std::uint64_t next() { return mix(state++ * 0x9e3779b97f4a7c15ULL); }
-};
+// The per-thread generator: splitmix64 (core/splitmix64.hpp) from state seed * gamma, so that its
+// k-th draw is splitmix64_hash((seed + k) * gamma).
+detail::SplitMix64 thread_rng(std::uint64_t seed) {
+  return detail::SplitMix64{seed * detail::kSplitMix64Gamma};
+}
 
 // Uniform in [-bound, bound], each value a function of (seed, index) only, filled by `threads`
 // threads in parallel.
 void init_uniform(Tensor& table, double bound, std::uint64_t seed, std::int64_t threads) {
   float* w = table.data<float>();
   const auto n = static_cast<std::uint64_t>(table.numel());
-  const std::uint64_t key = mix(seed ^ 0x7ab1e5eedULL);
+  const std::uint64_t key = splitmix64_hash(seed ^ 0x7ab1e5eedULL);
   auto fill = [&](std::uint64_t begin, std::uint64_t end) {
     for (std::uint64_t i = begin; i < end; ++i) {
-      const double u = static_cast<double>(mix(key + i) >> 11) * 0x1.0p-53;  // [0, 1)
+      const double u = static_cast<double>(splitmix64_hash(key + i) >> 11) * 0x1.0p-53;  // [0, 1)
       w[i] = static_cast<float>((2 * u - 1) * bound);
     }
   };
@@ -149,7 +145,7 @@ class Worker {
       : s_(s),
         begin_(begin),
         end_(end),
-        rng_{mix(s.options->seed * 0x2545f4914f6cdd1dULL + id + 1)},
+        rng_(thread_rng(splitmix64_hash(s.options->seed * 0x2545f4914f6cdd1dULL + id + 1))),
         dim_(s.options->dim),
         bag_(
             nn::EmbeddingBagOptions(s.input.size(0), dim_).mode(nn::BagMode::Mean).weight(s.input)),
@@ -301,7 +297,7 @@ class Worker {
   Shared& s_;
   std::size_t begin_;
   std::size_t end_;
-  Rng rng_;
+  detail::SplitMix64 rng_;
   std::int64_t dim_;
   nn::EmbeddingBag bag_;
   Tensor hidden_;

@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "core/splitmix64.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/models/corpus_reader.hpp"
 #include "embedkit/models/huffman.hpp"
@@ -64,19 +65,6 @@ const SigmoidTable& sigmoid_table() {
   static const SigmoidTable table;
   return table;
 }
-
-// splitmix64: a tiny, fast generator with a fixed algorithm, one per thread.
-struct Rng {
-  std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, 1) with 24 bits, as a float.
-  float uniform() { return static_cast<float>(next() >> 40) * 0x1.0p-24f; }
-};
 
 // Dot product with eight independent partial sums, so the compiler can vectorize it without
 // -ffast-math (a single running sum is a serial dependency chain). The summation order is
@@ -177,7 +165,7 @@ class Worker {
       ++words_;
       if (words_ - published_ >= kPublishEvery) publish();
       const float keep = s_.keep[static_cast<std::size_t>(id)];
-      if (keep < 1.0f && keep < rng_.uniform()) continue;
+      if (keep < 1.0f && keep < rng_.uniform_float()) continue;
       sentence_.push_back(id);
     }
     return true;
@@ -306,7 +294,7 @@ class Worker {
   Shared& s_;
   std::size_t id_;
   std::size_t dim_;
-  Rng rng_;
+  detail::SplitMix64 rng_;  // one per thread
   std::vector<std::int32_t> sentence_;
   std::vector<float> hidden_;
   std::vector<float> grad_;
@@ -402,9 +390,9 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
   result.vectors = Tensor::empty({static_cast<std::int64_t>(v), options.dim});
   s.input = result.vectors.data<float>();
   {
-    Rng init{options.seed};
+    detail::SplitMix64 init{options.seed};
     for (std::size_t i = 0; i < v * dim; ++i) {
-      s.input[i] = (init.uniform() - 0.5f) / static_cast<float>(dim);
+      s.input[i] = (init.uniform_float() - 0.5f) / static_cast<float>(dim);
     }
   }
   std::unique_ptr<NegativeSampler> sampler;
