@@ -29,6 +29,7 @@
 #include "embedkit/optim/fused_backward.hpp"
 #include "embedkit/optim/sgd.hpp"
 #include "io/model_metadata.hpp"
+#include "models/layered_output_loss.hpp"
 
 namespace embedkit::models {
 
@@ -128,11 +129,6 @@ struct Shared {
   std::exception_ptr error;
 };
 
-Generator& scratch_generator() {
-  thread_local Generator gen(1);
-  return gen;
-}
-
 // An optim::SGD with lr 1 over a shared table: the step's gradient already holds the rate.
 std::unique_ptr<optim::SGD> unit_sgd(const std::string& name, const Tensor& table) {
   return std::make_unique<optim::SGD>(std::vector<optim::Parameter>{{name, table, std::nullopt}},
@@ -150,16 +146,20 @@ class Worker {
         bag_(
             nn::EmbeddingBagOptions(s.input.size(0), dim_).mode(nn::BagMode::Mean).weight(s.input)),
         hidden_(Tensor::empty({1, dim_})),
-        target_(Tensor::empty({1}, DType::Int64)),
-        input_sgd_(unit_sgd("input.weight", s.input)),
-        output_sgd_(unit_sgd("output.weight", s.output)) {
-    if (s.options->loss == ClassifierLoss::Softmax) {
-      output_linear_ = std::make_unique<nn::Linear>(
-          nn::LinearOptions(dim_, s.output.size(0)).bias(false), scratch_generator());
-      output_linear_->weight() = s.output;
-    } else {
-      output_rows_ = std::make_unique<nn::Embedding>(
-          nn::EmbeddingOptions(s.output.size(0), dim_).weight(s.output));
+        step_(static_cast<std::size_t>(dim_)),
+        grad_hidden_(Tensor::empty({1, dim_})),
+        input_sgd_(unit_sgd("input.weight", s.input)) {
+    switch (s.options->loss) {
+      case ClassifierLoss::Softmax:
+        loss_ = std::make_unique<training::LayeredSoftmaxLoss>(s.output);
+        break;
+      case ClassifierLoss::NegativeSampling:
+        loss_ = std::make_unique<training::LayeredLogisticLoss>(s.output, *s.sampler,
+                                                                s.options->negative);
+        break;
+      case ClassifierLoss::HierarchicalSoftmax:
+        loss_ = std::make_unique<training::LayeredLogisticLoss>(s.output, *s.tree);
+        break;
     }
   }
 
@@ -234,64 +234,12 @@ class Worker {
                           {static_cast<std::int64_t>(line.end - line.begin)}, DType::Int64);
     nn::functional::embedding_bag_into(ids, bag_.weight(), only_offset(), hidden_,
                                        nn::EmbeddingBagFuncOptions().mode(nn::BagMode::Mean));
-    Tensor grad_hidden;
-    double loss = 0;
-    if (output_linear_) {
-      // Softmax: logits = W h; cross entropy; W and h gradients from Linear's backward.
-      target_.data<std::int64_t>()[0] = label;
-      const Tensor& weight = output_linear_->weight();
-      const Tensor logits = nn::functional::linear(hidden_, weight);
-      nn::LossOutput ce = nn::functional::cross_entropy(logits, target_);
-      loss = static_cast<double>(ce.loss.item());
-      scale(ce.grad_input, lr);
-      nn::LinearGrad g =
-          nn::functional::linear_backward(hidden_, weight, ce.grad_input, /*has_bias=*/false);
-      output_sgd_->step({nn::WeightGrad::from_dense(g.weight)});
-      grad_hidden = std::move(g.input);
-    } else {
-      // Binary logistic losses over selected output rows R (the label's Huffman path, or the
-      // label and sampled negatives): scores = R h, computed as linear(R, weight = h), so its
-      // backward gives both R's gradient (g h^T) and h's (R^T g).
-      rows_.clear();
-      targets_.clear();
-      if (s_.tree != nullptr) {
-        const auto code = s_.tree->code(static_cast<std::size_t>(label));
-        const auto points = s_.tree->points(static_cast<std::size_t>(label));
-        for (std::size_t d = 0; d < code.size(); ++d) {
-          rows_.push_back(points[d]);
-          targets_.push_back(static_cast<float>(code[d]));
-        }
-      } else {
-        rows_.push_back(label);
-        targets_.push_back(1.0f);
-        for (std::int64_t k = 0; k < s_.options->negative; ++k) {
-          const std::int64_t neg = s_.sampler->sample(rng_.next());
-          if (neg == label) continue;
-          rows_.push_back(neg);
-          targets_.push_back(0.0f);
-        }
-      }
-      const auto n = static_cast<std::int64_t>(rows_.size());
-      const Tensor row_ids = Tensor::from_blob(rows_.data(), {n}, DType::Int64);
-      const Tensor rows = output_rows_->forward(row_ids);           // [n, dim]
-      const Tensor scores = nn::functional::linear(rows, hidden_);  // [n, 1]
-      const Tensor targets = Tensor::from_blob(targets_.data(), {n, 1}, DType::Float32);
-      nn::LossOutput bce = nn::functional::binary_cross_entropy_with_logits(
-          scores, targets, nn::BCEWithLogitsLossOptions().reduction(nn::Reduction::Sum));
-      loss = static_cast<double>(bce.loss.item());
-      scale(bce.grad_input, lr);
-      nn::LinearGrad g =
-          nn::functional::linear_backward(rows, hidden_, bce.grad_input, /*has_bias=*/false);
-      optim::fused_backward_step(*output_rows_, row_ids, g.input, *output_sgd_);
-      grad_hidden = std::move(g.weight);  // [1, dim]
-    }
-    optim::fused_backward_step(bag_, ids, only_offset(), grad_hidden, *input_sgd_);
+    const double loss = loss_->update(hidden_.data<float>(), label, lr, step_.data(), rng_);
+    // The loss hands back the step; the input table's SGD takes the gradient.
+    float* grad = grad_hidden_.data<float>();
+    for (std::size_t i = 0; i < step_.size(); ++i) grad[i] = -step_[i];
+    optim::fused_backward_step(bag_, ids, only_offset(), grad_hidden_, *input_sgd_);
     return loss;
-  }
-
-  static void scale(Tensor& t, float factor) {
-    float* p = t.data<float>();
-    for (std::int64_t i = 0; i < t.numel(); ++i) p[i] *= factor;
   }
 
   Shared& s_;
@@ -300,14 +248,11 @@ class Worker {
   detail::SplitMix64 rng_;
   std::int64_t dim_;
   nn::EmbeddingBag bag_;
-  Tensor hidden_;
-  Tensor target_;
+  Tensor hidden_;            // [1, dim]
+  std::vector<float> step_;  // the loss's step for the hidden vector
+  Tensor grad_hidden_;       // [1, dim]: -step_, for the input table's SGD
   std::unique_ptr<optim::SGD> input_sgd_;
-  std::unique_ptr<optim::SGD> output_sgd_;
-  std::unique_ptr<nn::Linear> output_linear_;
-  std::unique_ptr<nn::Embedding> output_rows_;
-  std::vector<std::int64_t> rows_;
-  std::vector<float> targets_;
+  std::unique_ptr<training::OutputLoss> loss_;
   std::int64_t published_ = 0;
   std::int64_t unpublished_ = 0;
   std::int64_t since_publish_ = 0;

@@ -7,7 +7,6 @@
 #include "embedkit/models/word2vec.hpp"
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -26,63 +25,22 @@
 #include "embedkit/models/negative_sampler.hpp"
 #include "embedkit/models/subsampling.hpp"
 #include "embedkit/models/training_divergence.hpp"
+#include "models/logistic_output_loss.hpp"
+#include "models/vector_ops.hpp"
 
 namespace embedkit::models {
 
 namespace {
 
-// word2vec.c's limits: sentences are cut at 1000 words, and sigmoid arguments beyond +-6 are
-// treated as saturated (the gradient is taken as 0 or +-1 without a table look-up). Unlike
-// word2vec.c, hierarchical softmax saturates the same way instead of skipping the node, so a node
-// that is confidently wrong still gets corrected.
+// word2vec.c's limit: sentences are cut at 1000 words.
 constexpr std::size_t kMaxSentence = 1000;
-constexpr float kMaxExp = 6.0f;
-constexpr int kTableSize = 1024;
 // How often (in corpus words) a thread publishes its counters, recomputes alpha and checks that
 // its loss is still finite.
 constexpr std::int64_t kPublishEvery = 10000;
 // The learning-rate option as `embedkit train` spells it, for the divergence error.
 constexpr const char* kRateOption = "--alpha";
 
-// sigmoid(x) and -log(sigmoid(x)) on [-kMaxExp, kMaxExp], tabulated: a look-up is several
-// times cheaper than expf and log1pf, and the training noise dwarfs the table's error.
-struct SigmoidTable {
-  std::array<float, kTableSize + 1> sigmoid{};
-  std::array<float, kTableSize + 1> neg_log_sigmoid{};
-  SigmoidTable() {
-    for (int i = 0; i <= kTableSize; ++i) {
-      const double x = (2.0 * i / kTableSize - 1.0) * kMaxExp;
-      sigmoid[static_cast<std::size_t>(i)] = static_cast<float>(1.0 / (1.0 + std::exp(-x)));
-      neg_log_sigmoid[static_cast<std::size_t>(i)] = static_cast<float>(std::log1p(std::exp(-x)));
-    }
-  }
-  static std::size_t index(float x) {
-    return static_cast<std::size_t>((x + kMaxExp) * (kTableSize / (2.0f * kMaxExp)));
-  }
-};
-
-const SigmoidTable& sigmoid_table() {
-  static const SigmoidTable table;
-  return table;
-}
-
-// Dot product with eight independent partial sums, so the compiler can vectorize it without
-// -ffast-math (a single running sum is a serial dependency chain). The summation order is
-// fixed, so results are reproducible.
-inline float dot(const float* a, const float* b, std::size_t n) {
-  float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (std::size_t k = 0; k < 8; ++k) s[k] += a[i + k] * b[i + k];
-  }
-  float tail = 0;
-  for (; i < n; ++i) tail += a[i] * b[i];
-  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])) + tail;
-}
-
-inline void axpy(float a, const float* x, float* y, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) y[i] += a * x[i];
-}
+using training::axpy;
 
 // Everything the threads share. The tables are written without locks (hogwild).
 struct Shared {
@@ -123,6 +81,13 @@ class Worker {
         grad_(shared.dim),
         alpha_(static_cast<float>(shared.start_alpha)) {
     sentence_.reserve(kMaxSentence);
+    if (shared.options->loss == Word2VecLoss::NegativeSampling) {
+      loss_ = std::make_unique<training::NegativeSamplingLoss>(shared.output, dim_, *shared.sampler,
+                                                               shared.options->negative);
+    } else {
+      loss_ = std::make_unique<training::HierarchicalSoftmaxLoss>(shared.output, dim_, *shared.tree,
+                                                                  training::PositiveBranch::Zero);
+    }
   }
 
   void run() {
@@ -239,51 +204,9 @@ class Worker {
   }
 
   // One prediction of `target` from the hidden vector h: updates the output rows and leaves the
-  // gradient for h in grad_.
+  // step for the input rows in grad_.
   void predict(const float* h, std::int32_t target) {
-    const SigmoidTable& table = sigmoid_table();
-    std::fill(grad_.begin(), grad_.end(), 0.0f);
-    double loss = 0;
-    auto step = [&](float* out, float label) {
-      const float f = dot(h, out, dim_);
-      float g;
-      // Saturated arguments need no table. What is left is in [-kMaxExp, kMaxExp] or NaN, and a
-      // NaN must not be converted to an index (undefined behaviour): it moves nothing and goes
-      // into the loss, for publish() to report.
-      if (f > kMaxExp) {
-        g = label - 1.0f;
-        loss += label > 0 ? 0.0 : static_cast<double>(f);
-      } else if (f < -kMaxExp) {
-        g = label;
-        loss += label > 0 ? static_cast<double>(-f) : 0.0;
-      } else if (!std::isnan(f)) {
-        const std::size_t i = SigmoidTable::index(f);
-        g = label - table.sigmoid[i];
-        loss += label > 0 ? table.neg_log_sigmoid[i] : table.neg_log_sigmoid[kTableSize - i];
-      } else {
-        g = 0.0f;
-        loss += static_cast<double>(f);
-      }
-      g *= alpha_;
-      axpy(g, out, grad_.data(), dim_);
-      axpy(g, h, out, dim_);
-    };
-    if (s_.options->loss == Word2VecLoss::NegativeSampling) {
-      step(row(s_.output, target), 1.0f);
-      for (std::int64_t k = 0; k < s_.options->negative; ++k) {
-        const std::int32_t neg = s_.sampler->sample(rng_.next());
-        if (neg == target) continue;
-        step(row(s_.output, neg), 0.0f);
-      }
-    } else {
-      const auto code = s_.tree->code(static_cast<std::size_t>(target));
-      const auto points = s_.tree->points(static_cast<std::size_t>(target));
-      for (std::size_t d = 0; d < code.size(); ++d) {
-        // word2vec.c's convention: branch 0 is the "positive" side (label 1 - code).
-        step(row(s_.output, points[d]), 1.0f - static_cast<float>(code[d]));
-      }
-    }
-    interval_loss_ += loss;
+    interval_loss_ += loss_->update(h, target, alpha_, grad_.data(), rng_);
     ++interval_predictions_;
   }
 
@@ -294,7 +217,8 @@ class Worker {
   Shared& s_;
   std::size_t id_;
   std::size_t dim_;
-  detail::SplitMix64 rng_;  // one per thread
+  embedkit::detail::SplitMix64 rng_;  // one per thread
+  std::unique_ptr<training::OutputLoss> loss_;
   std::vector<std::int32_t> sentence_;
   std::vector<float> hidden_;
   std::vector<float> grad_;
@@ -390,7 +314,7 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
   result.vectors = Tensor::empty({static_cast<std::int64_t>(v), options.dim});
   s.input = result.vectors.data<float>();
   {
-    detail::SplitMix64 init{options.seed};
+    embedkit::detail::SplitMix64 init{options.seed};
     for (std::size_t i = 0; i < v * dim; ++i) {
       s.input[i] = (init.uniform_float() - 0.5f) / static_cast<float>(dim);
     }
