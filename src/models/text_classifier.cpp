@@ -4,7 +4,6 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <limits>
 #include <mutex>
 #include <numeric>
@@ -29,7 +28,9 @@
 #include "embedkit/optim/fused_backward.hpp"
 #include "embedkit/optim/sgd.hpp"
 #include "io/model_metadata.hpp"
+#include "models/hogwild_runner.hpp"
 #include "models/layered_output_loss.hpp"
+#include "models/token_count.hpp"
 
 namespace embedkit::models {
 
@@ -125,8 +126,7 @@ struct Shared {
   std::mutex mutex;
   double last_epoch_loss = 0;
   std::int64_t last_epoch_lines = 0;
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
+  const training::HogwildRunner* runner = nullptr;
 };
 
 // An optim::SGD with lr 1 over a shared table: the step's gradient already holds the rate.
@@ -137,18 +137,20 @@ std::unique_ptr<optim::SGD> unit_sgd(const std::string& name, const Tensor& tabl
 
 class Worker {
  public:
-  Worker(Shared& s, std::size_t id, std::size_t begin, std::size_t end)
+  Worker(Shared& s, std::size_t id)
       : s_(s),
-        begin_(begin),
-        end_(end),
-        rng_(thread_rng(splitmix64_hash(s.options->seed * 0x2545f4914f6cdd1dULL + id + 1))),
+        rng_(thread_rng(splitmix64_hash(training::worker_seed(s.options->seed, id)))),
         dim_(s.options->dim),
         bag_(
             nn::EmbeddingBagOptions(s.input.size(0), dim_).mode(nn::BagMode::Mean).weight(s.input)),
         hidden_(Tensor::empty({1, dim_})),
         step_(static_cast<std::size_t>(dim_)),
         grad_hidden_(Tensor::empty({1, dim_})),
-        input_sgd_(unit_sgd("input.weight", s.input)) {
+        input_sgd_(unit_sgd("input.weight", s.input)),
+        count_(s.tokens_done) {
+    const auto [begin, end] = training::worker_slice(s.lines.size(), id, s.runner->workers());
+    begin_ = static_cast<std::size_t>(begin);
+    end_ = static_cast<std::size_t>(end);
     switch (s.options->loss) {
       case ClassifierLoss::Softmax:
         loss_ = std::make_unique<training::LayeredSoftmaxLoss>(s.output);
@@ -177,12 +179,12 @@ class Worker {
       std::int64_t trained = 0;
       std::int64_t last_line = 0;
       for (const std::size_t index : order) {
-        if (s_.failed.load(std::memory_order_relaxed)) return;
+        if (s_.runner->stopping()) return;
         const Line& line = s_.lines[index];
         const double progress =
-            static_cast<double>(published_ + unpublished_) / std::max(1.0, s_.total_tokens);
+            static_cast<double>(count_.estimate()) / std::max(1.0, s_.total_tokens);
         const float lr = static_cast<float>(o.lr * std::max(0.0, 1.0 - progress));
-        unpublished_ += line.tokens;
+        count_.add(line.tokens);
         last_line = line.number;
         if (line.end != line.begin) {
           std::int64_t label = line.labels[0];
@@ -210,10 +212,9 @@ class Worker {
 
  private:
   void publish() {
-    published_ = s_.tokens_done.fetch_add(unpublished_, std::memory_order_relaxed) + unpublished_;
+    count_.publish();
     s_.loss_done.fetch_add(unpublished_loss_, std::memory_order_relaxed);
     s_.lines_done.fetch_add(unpublished_lines_, std::memory_order_relaxed);
-    unpublished_ = 0;
     unpublished_loss_ = 0;
     unpublished_lines_ = 0;
     since_publish_ = 0;
@@ -243,8 +244,8 @@ class Worker {
   }
 
   Shared& s_;
-  std::size_t begin_;
-  std::size_t end_;
+  std::size_t begin_ = 0;  // this worker's lines: [begin_, end_)
+  std::size_t end_ = 0;
   detail::SplitMix64 rng_;
   std::int64_t dim_;
   nn::EmbeddingBag bag_;
@@ -253,8 +254,7 @@ class Worker {
   Tensor grad_hidden_;       // [1, dim]: -step_, for the input table's SGD
   std::unique_ptr<optim::SGD> input_sgd_;
   std::unique_ptr<training::OutputLoss> loss_;
-  std::int64_t published_ = 0;
-  std::int64_t unpublished_ = 0;
+  training::TokenCount count_;
   std::int64_t since_publish_ = 0;
   double unpublished_loss_ = 0;
   std::int64_t unpublished_lines_ = 0;
@@ -424,73 +424,28 @@ TextClassifier TextClassifier::train(
 
   const auto threads = static_cast<std::size_t>(
       std::min<std::int64_t>(options.threads, static_cast<std::int64_t>(data.size())));
-  auto work = [&s, &data, threads](std::size_t t) {
-    try {
-      Worker(s, t, data.size() * t / threads, data.size() * (t + 1) / threads).run();
-    } catch (...) {
-      std::lock_guard lock(s.mutex);
-      if (!s.failed.exchange(true)) s.error = std::current_exception();
-    }
+  auto report = [&] {
+    ClassifierProgress p;
+    p.elapsed_seconds = seconds_since(start);
+    p.tokens = s.tokens_done.load(std::memory_order_relaxed);
+    p.fraction = std::min(1.0, static_cast<double>(p.tokens) / std::max(1.0, s.total_tokens));
+    p.tokens_per_second_per_thread =
+        p.elapsed_seconds > 0
+            ? static_cast<double>(p.tokens) / p.elapsed_seconds / static_cast<double>(threads)
+            : 0;
+    p.lr = options.lr * std::max(0.0, 1.0 - p.fraction);
+    const std::int64_t lines = s.lines_done.load(std::memory_order_relaxed);
+    p.loss =
+        lines > 0 ? s.loss_done.load(std::memory_order_relaxed) / static_cast<double>(lines) : 0;
+    p.eta_seconds = p.fraction > 0 ? p.elapsed_seconds * (1.0 - p.fraction) / p.fraction : 0;
+    on_progress(p);
   };
-  if (threads == 1 && !on_progress) {
-    work(0);
-  } else {
-    // With a progress callback even one worker runs on its own thread: the calling thread
-    // reports (Python's callback must run on the thread that holds the interpreter).
-    std::atomic<std::size_t> running{threads};
-    std::vector<std::thread> pool;
-    for (std::size_t t = 0; t < threads; ++t) {
-      pool.emplace_back([&work, &running, t] {
-        work(t);
-        running.fetch_sub(1);
-      });
-    }
-    if (on_progress) {
-      auto report = [&] {
-        ClassifierProgress p;
-        p.elapsed_seconds = seconds_since(start);
-        p.tokens = s.tokens_done.load(std::memory_order_relaxed);
-        p.fraction = std::min(1.0, static_cast<double>(p.tokens) / std::max(1.0, s.total_tokens));
-        p.tokens_per_second_per_thread =
-            p.elapsed_seconds > 0
-                ? static_cast<double>(p.tokens) / p.elapsed_seconds / static_cast<double>(threads)
-                : 0;
-        p.lr = options.lr * std::max(0.0, 1.0 - p.fraction);
-        const std::int64_t lines = s.lines_done.load(std::memory_order_relaxed);
-        p.loss = lines > 0
-                     ? s.loss_done.load(std::memory_order_relaxed) / static_cast<double>(lines)
-                     : 0;
-        p.eta_seconds = p.fraction > 0 ? p.elapsed_seconds * (1.0 - p.fraction) / p.fraction : 0;
-        on_progress(p);
-      };
-      try {
-        double last_report = 0;
-        while (running.load() > 0) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(10));
-          if (seconds_since(start) - last_report >= options.progress_interval) {
-            last_report = seconds_since(start);
-            report();
-          }
-        }
-      } catch (...) {
-        // The callback stopped training: the workers stop at their next line, and its
-        // exception, not theirs, is the one that propagates.
-        {
-          std::lock_guard lock(s.mutex);
-          s.failed.store(true);
-          s.error = std::current_exception();
-        }
-        for (auto& th : pool) th.join();
-        throw;
-      }
-      for (auto& th : pool) th.join();
-      if (s.error) std::rethrow_exception(s.error);
-      report();
-    } else {
-      for (auto& th : pool) th.join();
-    }
-  }
-  if (s.error) std::rethrow_exception(s.error);
+  training::HogwildRunner runner(threads);
+  s.runner = &runner;
+  runner.run([&s](std::size_t worker) { Worker(s, worker).run(); },
+             on_progress ? std::function<void()>(report) : std::function<void()>(),
+             options.progress_interval);
+  if (on_progress) report();
   // The last steps after the last loss check can still overflow: one pass over the tables
   // (cheap next to training, which wrote every row when initialising it) makes sure no
   // non-finite model is returned.

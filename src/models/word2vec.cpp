@@ -10,13 +10,11 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "core/splitmix64.hpp"
 #include "embedkit/core/error.hpp"
@@ -25,7 +23,9 @@
 #include "embedkit/models/negative_sampler.hpp"
 #include "embedkit/models/subsampling.hpp"
 #include "embedkit/models/training_divergence.hpp"
+#include "models/hogwild_runner.hpp"
 #include "models/logistic_output_loss.hpp"
+#include "models/token_count.hpp"
 #include "models/vector_ops.hpp"
 
 namespace embedkit::models {
@@ -63,8 +63,7 @@ struct Shared {
   std::mutex epoch_mutex;
   std::vector<double> epoch_loss;  // per epoch, for final_loss
   std::vector<std::int64_t> epoch_predictions;
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
+  const training::HogwildRunner* runner = nullptr;
 
   // Words of one epoch (all threads): the unit of the position in a divergence error.
   std::int64_t words_per_epoch() const { return words->total_count(); }
@@ -76,10 +75,11 @@ class Worker {
       : s_(shared),
         id_(id),
         dim_(shared.dim),
-        rng_{shared.options->seed * 0x2545f4914f6cdd1dULL + id + 1},
+        rng_{training::worker_seed(shared.options->seed, id)},
         hidden_(shared.dim),
         grad_(shared.dim),
-        alpha_(static_cast<float>(shared.start_alpha)) {
+        alpha_(static_cast<float>(shared.start_alpha)),
+        count_(shared.words_done) {
     sentence_.reserve(kMaxSentence);
     if (shared.options->loss == Word2VecLoss::NegativeSampling) {
       loss_ = std::make_unique<training::NegativeSamplingLoss>(shared.output, dim_, *shared.sampler,
@@ -91,18 +91,16 @@ class Worker {
   }
 
   void run() {
-    const auto threads = static_cast<std::uint64_t>(s_.options->threads);
-    const std::uint64_t begin = s_.corpus_bytes * id_ / threads;
-    const std::uint64_t end = s_.corpus_bytes * (id_ + 1) / threads;
+    const auto [begin, end] = training::worker_slice(s_.corpus_bytes, id_, s_.runner->workers());
     CorpusReader reader(s_.corpus, /*validate=*/false);
     for (std::int64_t epoch = 0; epoch < s_.options->epochs; ++epoch) {
-      if (s_.failed.load(std::memory_order_relaxed)) return;
+      if (s_.runner->stopping()) return;
       epoch_ = epoch;
       reader.seek(begin);
       epoch_loss_ = 0;
       epoch_predictions_ = 0;
       bool more = true;
-      while (more && !s_.failed.load(std::memory_order_relaxed)) {
+      while (more && !s_.runner->stopping()) {
         more = read_sentence(reader, end);
         train_sentence();
       }
@@ -127,8 +125,8 @@ class Worker {
       const std::optional<std::int64_t> found = s_.words->find(reader.word());
       if (!found) continue;
       const auto id = static_cast<std::int32_t>(*found);  // < 2^31: checked in train_word2vec
-      ++words_;
-      if (words_ - published_ >= kPublishEvery) publish();
+      count_.add(1);
+      if (count_.unpublished() >= kPublishEvery) publish();
       const float keep = s_.keep[static_cast<std::size_t>(id)];
       if (keep < 1.0f && keep < rng_.uniform_float()) continue;
       sentence_.push_back(id);
@@ -140,10 +138,7 @@ class Worker {
   // the last call is not finite: checked here, every kPublishEvery words, and not per update,
   // so the check costs nothing measurable.
   void publish() {
-    const std::int64_t done =
-        s_.words_done.fetch_add(words_ - published_, std::memory_order_relaxed) + words_ -
-        published_;
-    published_ = words_;
+    const std::int64_t done = count_.publish();
     if (!std::isfinite(interval_loss_)) diverged(done);
     s_.loss_micros.fetch_add(std::llround(interval_loss_ * 1e6), std::memory_order_relaxed);
     s_.predictions.fetch_add(interval_predictions_, std::memory_order_relaxed);
@@ -223,9 +218,8 @@ class Worker {
   std::vector<float> hidden_;
   std::vector<float> grad_;
   float alpha_;
-  std::int64_t epoch_ = 0;  // 0-based
-  std::int64_t words_ = 0;
-  std::int64_t published_ = 0;
+  std::int64_t epoch_ = 0;      // 0-based
+  training::TokenCount count_;  // corpus words, before subsampling
   double interval_loss_ = 0;
   std::int64_t interval_predictions_ = 0;
   double epoch_loss_ = 0;
@@ -334,28 +328,10 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
   s.output = output.data();
 
   const auto start = Clock::now();
-  const auto threads = static_cast<std::size_t>(options.threads);
-  std::atomic<std::size_t> running{threads};
-  std::vector<std::thread> pool;
-  pool.reserve(threads);
-  for (std::size_t t = 0; t < threads; ++t) {
-    pool.emplace_back([&s, &running, t] {
-      try {
-        Worker(s, t).run();
-      } catch (...) {
-        std::lock_guard lock(s.epoch_mutex);
-        if (!s.failed.exchange(true)) s.error = std::current_exception();
-      }
-      running.fetch_sub(1);
-    });
-  }
-
-  // The calling thread reports progress while the workers train.
   auto seconds_since = [](Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
   };
   std::int64_t last_loss = 0, last_predictions = 0;
-  double last_report = 0;
   auto report = [&] {
     Word2VecProgress p;
     p.elapsed_seconds = seconds_since(start);
@@ -374,23 +350,11 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
     p.eta_seconds = p.fraction > 0 ? p.elapsed_seconds * (1.0 - p.fraction) / p.fraction : 0;
     on_progress(p);
   };
-  // An exception from on_progress stops the workers (through `failed`) and is rethrown once they
-  // are joined: a joinable std::thread destroyed by the unwinding would call std::terminate.
-  while (running.load() > 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (on_progress && !s.failed.load() &&
-        seconds_since(start) - last_report >= options.progress_interval) {
-      last_report = seconds_since(start);
-      try {
-        report();
-      } catch (...) {
-        std::lock_guard lock(s.epoch_mutex);
-        if (!s.failed.exchange(true)) s.error = std::current_exception();
-      }
-    }
-  }
-  for (auto& th : pool) th.join();
-  if (s.error) std::rethrow_exception(s.error);
+  training::HogwildRunner runner(static_cast<std::size_t>(options.threads));
+  s.runner = &runner;
+  runner.run([&s](std::size_t worker) { Worker(s, worker).run(); },
+             on_progress ? std::function<void()>(report) : std::function<void()>(),
+             options.progress_interval);
   // The last updates after the last loss check can still overflow: one pass over the vectors
   // (cheap next to training, which touches every row many times) makes sure none is returned.
   if (first_non_finite(result.vectors) >= 0) {

@@ -1,0 +1,196 @@
+// The shared training core (src/models): the hogwild runner, the token count, the (row, label)
+// pairs of the binary logistic losses and the tabulated logistic step. Their users' results are
+// pinned in test_training_pinned.cpp; these tests pin the parts' own contracts.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "models/binary_targets.hpp"
+#include "models/hogwild_runner.hpp"
+#include "models/logistic_output_loss.hpp"
+#include "models/token_count.hpp"
+
+namespace {
+
+namespace M = embedkit::models;
+namespace T = embedkit::models::training;
+
+TEST(WorkerSlice, SlicesAreContiguousAndCoverEverything) {
+  for (std::uint64_t total : {0ULL, 1ULL, 7ULL, 1000003ULL}) {
+    for (std::size_t workers : {1u, 2u, 3u, 8u}) {
+      std::uint64_t next = 0;
+      for (std::size_t w = 0; w < workers; ++w) {
+        const auto [begin, end] = T::worker_slice(total, w, workers);
+        EXPECT_EQ(begin, next);
+        EXPECT_LE(end - begin, total / workers + 1);
+        next = end;
+      }
+      EXPECT_EQ(next, total);
+    }
+  }
+}
+
+TEST(WorkerSeed, DiffersPerWorkerAndDependsOnTheSeedOnly) {
+  EXPECT_NE(T::worker_seed(1, 0), T::worker_seed(1, 1));
+  EXPECT_NE(T::worker_seed(1, 0), T::worker_seed(2, 0));
+  EXPECT_EQ(T::worker_seed(5, 3), T::worker_seed(5, 3));
+}
+
+TEST(HogwildRunner, OneWorkerWithoutReportRunsOnTheCallingThread) {
+  T::HogwildRunner runner(1);
+  std::thread::id ran_on;
+  runner.run([&](std::size_t) { ran_on = std::this_thread::get_id(); }, {}, 1.0);
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+}
+
+TEST(HogwildRunner, EveryWorkerRunsOnceAndReportsComeFromTheCallingThread) {
+  T::HogwildRunner runner(4);
+  std::vector<std::atomic<int>> runs(4);
+  std::atomic<int> finished{0};
+  std::vector<std::thread::id> reporters;
+  runner.run(
+      [&](std::size_t w) {
+        ++runs[w];
+        std::this_thread::sleep_for(std::chrono::milliseconds(60));
+        ++finished;
+      },
+      [&] { reporters.push_back(std::this_thread::get_id()); }, 0.001);
+  for (const auto& r : runs) EXPECT_EQ(r.load(), 1);
+  EXPECT_EQ(finished.load(), 4);
+  ASSERT_FALSE(reporters.empty());
+  for (const auto& id : reporters) EXPECT_EQ(id, std::this_thread::get_id());
+  EXPECT_FALSE(runner.stopping());
+}
+
+// A worker that loops until told to stop: returns how long it waited.
+void run_until_stopped(const T::HogwildRunner& runner) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!runner.stopping()) {
+    if (std::chrono::steady_clock::now() > deadline) throw std::logic_error("never stopped");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+TEST(HogwildRunner, AWorkersExceptionStopsTheOthersAndPropagates) {
+  T::HogwildRunner runner(3);
+  try {
+    runner.run(
+        [&](std::size_t w) {
+          if (w == 1) throw std::runtime_error("worker 1 diverged");
+          run_until_stopped(runner);
+        },
+        {}, 1.0);
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "worker 1 diverged");
+  }
+  EXPECT_TRUE(runner.stopping());
+}
+
+TEST(HogwildRunner, TheReportsExceptionStopsEveryWorkerAndWinsOverTheirs) {
+  struct Cancelled {};
+  T::HogwildRunner runner(2);
+  int reports = 0;
+  try {
+    runner.run(
+        [&](std::size_t) {
+          run_until_stopped(runner);
+          throw std::runtime_error("a worker's own error after the stop");
+        },
+        [&] {
+          ++reports;
+          throw Cancelled{};
+        },
+        0.001);
+    FAIL() << "no exception";
+  } catch (const Cancelled&) {
+  }
+  EXPECT_EQ(reports, 1);  // no report once stopping
+}
+
+TEST(TokenCount, PublishesToTheSharedTotalAndEstimatesBetween) {
+  std::atomic<std::int64_t> total{0};
+  T::TokenCount a(total), b(total);
+  a.add(5);
+  EXPECT_EQ(a.unpublished(), 5);
+  EXPECT_EQ(a.estimate(), 5);
+  EXPECT_EQ(a.publish(), 5);
+  EXPECT_EQ(a.unpublished(), 0);
+  b.add(3);
+  EXPECT_EQ(b.publish(), 8);  // a's 5 and its own 3
+  a.add(2);
+  EXPECT_EQ(a.estimate(), 7);  // a's view: the total at its last publish, plus its own since
+  EXPECT_EQ(total.load(), 8);
+}
+
+TEST(BinaryTargets, NegativeSamplingTrainsTheTargetThenDrawsSkippingIt) {
+  // Two rows, the target drawn most of the time: every draw of it is skipped, every other kept.
+  const std::vector<std::int64_t> counts = {1, 1000};
+  const M::NegativeSampler sampler(counts, 1.0);
+  embedkit::detail::SplitMix64 rng{3};
+  std::vector<std::pair<std::int64_t, float>> pairs;
+  T::for_each_sampled_target(
+      1, sampler, 50, rng, [&](std::int64_t row, float label) { pairs.emplace_back(row, label); });
+  ASSERT_FALSE(pairs.empty());
+  EXPECT_EQ(pairs[0], (std::pair<std::int64_t, float>{1, 1.0f}));
+  EXPECT_LT(pairs.size(), 51u);
+  for (std::size_t i = 1; i < pairs.size(); ++i) {
+    EXPECT_EQ(pairs[i], (std::pair<std::int64_t, float>{0, 0.0f}));
+  }
+}
+
+TEST(BinaryTargets, HierarchicalSoftmaxWalksThePathWithEitherLabelling) {
+  const std::vector<std::int64_t> counts = {5, 3, 2, 1};
+  const M::HuffmanTree tree(counts);
+  for (std::int64_t word = 0; word < 4; ++word) {
+    const auto code = tree.code(static_cast<std::size_t>(word));
+    const auto points = tree.points(static_cast<std::size_t>(word));
+    for (const auto positive : {T::PositiveBranch::Zero, T::PositiveBranch::One}) {
+      std::size_t d = 0;
+      T::for_each_path_target(word, tree, positive, [&](std::int64_t row, float label) {
+        ASSERT_LT(d, code.size());
+        EXPECT_EQ(row, points[d]);
+        const float one = positive == T::PositiveBranch::One ? 1.0f : 0.0f;
+        EXPECT_EQ(label, code[d] == 1 ? one : 1.0f - one);
+        ++d;
+      });
+      EXPECT_EQ(d, code.size());
+    }
+  }
+}
+
+TEST(BinaryLogisticUpdate, MovesTheRowAndTheStepAlongTheGradient) {
+  const float hidden[2] = {0.5f, -1.0f};
+  float row[2] = {0.2f, 0.1f};
+  float step[2] = {0, 0};
+  // The score is 0.5 * 0.2 - 1 * 0.1 = 0.
+  const double loss = T::binary_logistic_update(hidden, row, 1.0f, 0.1f, step, 2);
+  // sigmoid(0) = 1/2 from the table: loss log 2, g = 0.1 * (1 - 1/2).
+  EXPECT_NEAR(loss, std::log(2.0), 1e-2);
+  const float g = 0.1f * (1.0f - 0.5f);
+  EXPECT_NEAR(step[0], g * 0.2f, 1e-3);
+  EXPECT_NEAR(step[1], g * 0.1f, 1e-3);
+  EXPECT_NEAR(row[0], 0.2f + g * 0.5f, 1e-3);
+  EXPECT_NEAR(row[1], 0.1f - g * 1.0f, 1e-3);
+  // Saturated: a confidently right score moves nothing and costs nothing.
+  float far[2] = {100.0f, -100.0f};
+  float none[2] = {0, 0};
+  EXPECT_EQ(T::binary_logistic_update(hidden, far, 1.0f, 0.1f, none, 2), 0.0);
+  EXPECT_EQ(none[0], 0.0f);
+  EXPECT_EQ(far[0], 100.0f);
+  // A NaN score shows in the loss (for the divergence check) and moves the row's other values
+  // by nothing.
+  float nan_row[2] = {std::nanf(""), 0.25f};
+  float nan_step[2] = {0, 0};
+  EXPECT_TRUE(std::isnan(T::binary_logistic_update(hidden, nan_row, 1.0f, 0.1f, nan_step, 2)));
+  EXPECT_EQ(nan_row[1], 0.25f);
+}
+
+}  // namespace
