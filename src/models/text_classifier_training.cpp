@@ -1,13 +1,13 @@
-// Training the text classifier: one line at a time on each worker of the hogwild runner, the
-// hidden vector the mean of the line's input rows (EmbeddingBag), the output side one of the
-// layered output losses (layered_output_loss.hpp).
+// Training the text classifier: one line at a time on each worker of the hogwild runner
+// (hogwild_runner.hpp), the hidden vector the mean of the line's input rows
+// (layered_input_bag.hpp), the output side one of the layered output losses
+// (layered_output_loss.hpp).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <mutex>
 #include <numeric>
-#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -18,10 +18,8 @@
 #include "embedkit/models/negative_sampler.hpp"
 #include "embedkit/models/text_classifier.hpp"
 #include "embedkit/models/training_divergence.hpp"
-#include "embedkit/nn/embedding_bag.hpp"
-#include "embedkit/optim/fused_backward.hpp"
-#include "embedkit/optim/sgd.hpp"
 #include "models/hogwild_runner.hpp"
+#include "models/layered_input_bag.hpp"
 #include "models/layered_output_loss.hpp"
 #include "models/text_classifier_layers.hpp"
 #include "models/token_count.hpp"
@@ -32,7 +30,6 @@ namespace {
 
 using text_classifier_detail::kInputName;
 using text_classifier_detail::kOutputName;
-using text_classifier_detail::only_offset;
 
 // How many lines a thread trains between publishing its token count (and re-reading everyone's
 // for the learning rate) and checking that its loss is still finite.
@@ -99,24 +96,13 @@ struct Shared {
   const training::HogwildRunner* runner = nullptr;
 };
 
-// An optim::SGD with lr 1 over a shared table: the step's gradient already holds the rate.
-std::unique_ptr<optim::SGD> unit_sgd(const std::string& name, const Tensor& table) {
-  return std::make_unique<optim::SGD>(std::vector<optim::Parameter>{{name, table, std::nullopt}},
-                                      optim::SGDOptions(1.0));
-}
-
 class Worker {
  public:
   Worker(Shared& s, std::size_t id)
       : s_(s),
         rng_(thread_rng(splitmix64_hash(training::worker_seed(s.options->seed, id)))),
-        dim_(s.options->dim),
-        bag_(
-            nn::EmbeddingBagOptions(s.input.size(0), dim_).mode(nn::BagMode::Mean).weight(s.input)),
-        hidden_(Tensor::empty({1, dim_})),
-        step_(static_cast<std::size_t>(dim_)),
-        grad_hidden_(Tensor::empty({1, dim_})),
-        input_sgd_(unit_sgd("input.weight", s.input)),
+        input_(s.input),
+        step_(static_cast<std::size_t>(s.options->dim)),
         count_(s.tokens_done) {
     const auto [begin, end] = training::worker_slice(s.lines.size(), id, s.runner->workers());
     begin_ = static_cast<std::size_t>(begin);
@@ -200,16 +186,9 @@ class Worker {
 
   // One SGD step on one line; returns its loss before the step.
   double step(const Line& line, std::int64_t label, float lr) {
-    Tensor ids =
-        Tensor::from_blob(s_.ids.data() + line.begin,
-                          {static_cast<std::int64_t>(line.end - line.begin)}, DType::Int64);
-    nn::functional::embedding_bag_into(ids, bag_.weight(), only_offset(), hidden_,
-                                       nn::EmbeddingBagFuncOptions().mode(nn::BagMode::Mean));
-    const double loss = loss_->update(hidden_.data<float>(), label, lr, step_.data(), rng_);
-    // The loss hands back the step; the input table's SGD takes the gradient.
-    float* grad = grad_hidden_.data<float>();
-    for (std::size_t i = 0; i < step_.size(); ++i) grad[i] = -step_[i];
-    optim::fused_backward_step(bag_, ids, only_offset(), grad_hidden_, *input_sgd_);
+    const float* hidden = input_.mean({s_.ids.data() + line.begin, line.end - line.begin});
+    const double loss = loss_->update(hidden, label, lr, step_.data(), rng_);
+    input_.update(step_.data());
     return loss;
   }
 
@@ -217,12 +196,8 @@ class Worker {
   std::size_t begin_ = 0;  // this worker's lines: [begin_, end_)
   std::size_t end_ = 0;
   detail::SplitMix64 rng_;
-  std::int64_t dim_;
-  nn::EmbeddingBag bag_;
-  Tensor hidden_;            // [1, dim]
-  std::vector<float> step_;  // the loss's step for the hidden vector
-  Tensor grad_hidden_;       // [1, dim]: -step_, for the input table's SGD
-  std::unique_ptr<optim::SGD> input_sgd_;
+  training::LayeredInputBag input_;
+  std::vector<float> step_;  // the output loss's step for the hidden vector
   std::unique_ptr<training::OutputLoss> loss_;
   training::TokenCount count_;
   std::int64_t since_publish_ = 0;

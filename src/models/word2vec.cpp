@@ -25,8 +25,8 @@
 #include "embedkit/models/training_divergence.hpp"
 #include "models/hogwild_runner.hpp"
 #include "models/logistic_output_loss.hpp"
+#include "models/mean_input_bag.hpp"
 #include "models/token_count.hpp"
-#include "models/vector_ops.hpp"
 
 namespace embedkit::models {
 
@@ -39,8 +39,6 @@ constexpr std::size_t kMaxSentence = 1000;
 constexpr std::int64_t kPublishEvery = 10000;
 // The learning-rate option as `embedkit train` spells it, for the divergence error.
 constexpr const char* kRateOption = "--alpha";
-
-using training::axpy;
 
 // Everything the threads share. The tables are written without locks (hogwild).
 struct Shared {
@@ -76,7 +74,7 @@ class Worker {
         id_(id),
         dim_(shared.dim),
         rng_{training::worker_seed(shared.options->seed, id)},
-        hidden_(shared.dim),
+        input_(shared.input, shared.dim),
         grad_(shared.dim),
         alpha_(static_cast<float>(shared.start_alpha)),
         count_(shared.words_done) {
@@ -171,28 +169,21 @@ class Worker {
       const std::ptrdiff_t hi = std::min<std::ptrdiff_t>(n - 1, pos + window - b);
       const std::int32_t centre = sentence_[static_cast<std::size_t>(pos)];
       if (cbow) {
-        std::fill(hidden_.begin(), hidden_.end(), 0.0f);
-        int count = 0;
+        // CBOW: the mean of the context words' input vectors predicts the centre.
+        context_.clear();
         for (std::ptrdiff_t c = lo; c <= hi; ++c) {
-          if (c == pos) continue;
-          axpy(1.0f, row(s_.input, sentence_[static_cast<std::size_t>(c)]), hidden_.data(), dim_);
-          ++count;
+          if (c != pos) context_.push_back(sentence_[static_cast<std::size_t>(c)]);
         }
-        if (count == 0) continue;
-        const float inv = 1.0f / static_cast<float>(count);
-        for (float& h : hidden_) h *= inv;
-        predict(hidden_.data(), centre);
-        for (std::ptrdiff_t c = lo; c <= hi; ++c) {
-          if (c == pos) continue;
-          axpy(1.0f, grad_.data(), row(s_.input, sentence_[static_cast<std::size_t>(c)]), dim_);
-        }
+        if (context_.empty()) continue;
+        predict(input_.mean(context_), centre);
+        input_.update(grad_.data());
       } else {
         // Skip-gram, as word2vec.c: each context word's input vector predicts the centre.
         for (std::ptrdiff_t c = lo; c <= hi; ++c) {
           if (c == pos) continue;
-          float* in = row(s_.input, sentence_[static_cast<std::size_t>(c)]);
-          predict(in, centre);
-          axpy(1.0f, grad_.data(), in, dim_);
+          const std::int64_t context = sentence_[static_cast<std::size_t>(c)];
+          predict(input_.mean({&context, 1}), centre);
+          input_.update(grad_.data());
         }
       }
     }
@@ -205,18 +196,15 @@ class Worker {
     ++interval_predictions_;
   }
 
-  float* row(float* table, std::int32_t id) const {
-    return table + static_cast<std::size_t>(id) * dim_;
-  }
-
   Shared& s_;
   std::size_t id_;
   std::size_t dim_;
   embedkit::detail::SplitMix64 rng_;  // one per thread
   std::unique_ptr<training::OutputLoss> loss_;
   std::vector<std::int32_t> sentence_;
-  std::vector<float> hidden_;
-  std::vector<float> grad_;
+  training::MeanInputBag input_;
+  std::vector<std::int64_t> context_;  // CBOW's context words
+  std::vector<float> grad_;            // the output loss's step for the input rows
   float alpha_;
   std::int64_t epoch_ = 0;      // 0-based
   training::TokenCount count_;  // corpus words, before subsampling

@@ -12,9 +12,12 @@
 #include <utility>
 #include <vector>
 
+#include "embedkit/core/tensor.hpp"
 #include "models/binary_targets.hpp"
 #include "models/hogwild_runner.hpp"
+#include "models/layered_input_bag.hpp"
 #include "models/logistic_output_loss.hpp"
+#include "models/mean_input_bag.hpp"
 #include "models/token_count.hpp"
 
 namespace {
@@ -191,6 +194,42 @@ TEST(BinaryLogisticUpdate, MovesTheRowAndTheStepAlongTheGradient) {
   float nan_step[2] = {0, 0};
   EXPECT_TRUE(std::isnan(T::binary_logistic_update(hidden, nan_row, 1.0f, 0.1f, nan_step, 2)));
   EXPECT_EQ(nan_row[1], 0.25f);
+}
+
+// Both input bags give the mean of their rows; word2vec's moves every row by the whole step,
+// the classifier's by step / rows (the gradient of the mean).
+TEST(InputBags, MeanOfTheRowsAndEachRulesUpdate) {
+  const std::vector<float> start = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};  // 5 rows of 2
+  const std::vector<std::int64_t> rows = {1, 3};
+  const float step[2] = {0.5f, -1.0f};
+
+  std::vector<float> table = start;
+  T::MeanInputBag mean_bag(table.data(), 2);
+  const float* h = mean_bag.mean(rows);
+  EXPECT_EQ(h[0], 5.0f);  // (3 + 7) / 2
+  EXPECT_EQ(h[1], 6.0f);  // (4 + 8) / 2
+  mean_bag.update(step);
+  EXPECT_EQ(table[2], 3.5f);
+  EXPECT_EQ(table[3], 3.0f);
+  EXPECT_EQ(table[6], 7.5f);
+  EXPECT_EQ(table[7], 7.0f);
+  EXPECT_EQ(table[0], 1.0f);  // rows outside the bag do not move
+  // A bag of one row is the row itself, updated in place.
+  const std::int64_t one = 4;
+  EXPECT_EQ(mean_bag.mean({&one, 1}), table.data() + 8);
+
+  embedkit::Tensor tensor = embedkit::Tensor::from_vector(start, embedkit::Shape{5, 2});
+  T::LayeredInputBag layered_bag(tensor);
+  const float* lh = layered_bag.mean(rows);
+  EXPECT_EQ(lh[0], 5.0f);
+  EXPECT_EQ(lh[1], 6.0f);
+  layered_bag.update(step);
+  const float* t = tensor.data<float>();
+  EXPECT_EQ(t[2], 3.25f);  // 3 + 0.5 / 2
+  EXPECT_EQ(t[3], 3.5f);   // 4 - 1 / 2
+  EXPECT_EQ(t[6], 7.25f);
+  EXPECT_EQ(t[7], 7.5f);
+  EXPECT_EQ(t[0], 1.0f);
 }
 
 }  // namespace
