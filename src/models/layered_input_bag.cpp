@@ -1,5 +1,6 @@
 #include "models/layered_input_bag.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include "embedkit/optim/fused_backward.hpp"
@@ -27,20 +28,15 @@ LayeredInputBag::LayeredInputBag(const Tensor& table)
 
 const float* LayeredInputBag::mean(std::span<const std::int64_t> rows) {
   rows_.assign(rows.begin(), rows.end());
-  const Tensor ids =
-      Tensor::from_blob(rows_.data(), {static_cast<std::int64_t>(rows_.size())}, DType::Int64);
-  nn::functional::embedding_bag_into(ids, bag_.weight(), single_bag_offsets(), hidden_,
+  ids_ = Tensor::from_blob(rows_.data(), {static_cast<std::int64_t>(rows_.size())}, DType::Int64);
+  nn::functional::embedding_bag_into(ids_, bag_.weight(), single_bag_offsets(), hidden_,
                                      nn::EmbeddingBagFuncOptions().mode(nn::BagMode::Mean));
   return hidden_.data<float>();
 }
 
-void LayeredInputBag::update(const float* step) {
-  // SGD takes the gradient: the step negated (exactly).
-  float* g = grad_.data<float>();
-  for (std::int64_t i = 0; i < grad_.numel(); ++i) g[i] = -step[i];
-  const Tensor ids =
-      Tensor::from_blob(rows_.data(), {static_cast<std::int64_t>(rows_.size())}, DType::Int64);
-  optim::fused_backward_step(bag_, ids, single_bag_offsets(), grad_, *sgd_);
+void LayeredInputBag::update(const float* grad) {
+  std::copy_n(grad, grad_.numel(), grad_.data<float>());
+  optim::fused_backward_step(bag_, ids_, single_bag_offsets(), grad_, *sgd_);
 }
 
 }  // namespace embedkit::models::training

@@ -26,10 +26,8 @@ void scale(Tensor& t, float factor) {
   for (std::int64_t i = 0; i < t.numel(); ++i) p[i] *= factor;
 }
 
-// The step for the hidden vector is the negative gradient (the gradient already holds lr).
-void negate_into(const Tensor& gradient, float* step) {
-  const float* g = gradient.data<float>();
-  for (std::int64_t i = 0; i < gradient.numel(); ++i) step[i] = -g[i];
+void copy_into(const Tensor& gradient, float* grad) {
+  std::copy_n(gradient.data<float>(), gradient.numel(), grad);
 }
 
 }  // namespace
@@ -40,7 +38,7 @@ LayeredSoftmaxLoss::LayeredSoftmaxLoss(const Tensor& output)
       hidden_(Tensor::empty({1, output.size(1)})),
       target_(Tensor::empty({1}, DType::Int64)) {}
 
-double LayeredSoftmaxLoss::update(const float* hidden, std::int64_t target, float lr, float* step,
+double LayeredSoftmaxLoss::update(const float* hidden, std::int64_t target, float lr, float* grad,
                                   embedkit::detail::SplitMix64& /*rng*/) {
   std::copy_n(hidden, hidden_.numel(), hidden_.data<float>());
   target_.data<std::int64_t>()[0] = target;
@@ -51,7 +49,7 @@ double LayeredSoftmaxLoss::update(const float* hidden, std::int64_t target, floa
   nn::LinearGrad g =
       nn::functional::linear_backward(hidden_, output_, ce.grad_input, /*has_bias=*/false);
   sgd_->step({nn::WeightGrad::from_dense(g.weight)});
-  negate_into(g.input, step);
+  copy_into(g.input, grad);
   return loss;
 }
 
@@ -72,7 +70,7 @@ LayeredLogisticLoss::LayeredLogisticLoss(const Tensor& output, const HuffmanTree
   tree_ = &tree;
 }
 
-double LayeredLogisticLoss::update(const float* hidden, std::int64_t target, float lr, float* step,
+double LayeredLogisticLoss::update(const float* hidden, std::int64_t target, float lr, float* grad,
                                    embedkit::detail::SplitMix64& rng) {
   std::copy_n(hidden, hidden_.numel(), hidden_.data<float>());
   rows_.clear();
@@ -98,7 +96,7 @@ double LayeredLogisticLoss::update(const float* hidden, std::int64_t target, flo
   nn::LinearGrad g =
       nn::functional::linear_backward(rows, hidden_, bce.grad_input, /*has_bias=*/false);
   optim::fused_backward_step(output_rows_, row_ids, g.input, *sgd_);
-  negate_into(g.weight, step);  // [1, dim]
+  copy_into(g.weight, grad);  // [1, dim]
   return loss;
 }
 

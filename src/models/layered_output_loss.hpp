@@ -27,7 +27,7 @@ class LayeredSoftmaxLoss final : public OutputLoss {
  public:
   // output: [labels, dim], shared with the model (updated in place).
   explicit LayeredSoftmaxLoss(const Tensor& output);
-  double update(const float* hidden, std::int64_t target, float lr, float* step,
+  double update(const float* hidden, std::int64_t target, float lr, float* grad,
                 embedkit::detail::SplitMix64& rng) override;
 
  private:
@@ -44,7 +44,7 @@ class LayeredLogisticLoss final : public OutputLoss {
   // softmax; shared with the model.
   LayeredLogisticLoss(const Tensor& output, const NegativeSampler& sampler, std::int64_t negative);
   LayeredLogisticLoss(const Tensor& output, const HuffmanTree& tree);
-  double update(const float* hidden, std::int64_t target, float lr, float* step,
+  double update(const float* hidden, std::int64_t target, float lr, float* grad,
                 embedkit::detail::SplitMix64& rng) override;
 
  private:

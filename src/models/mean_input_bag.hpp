@@ -1,5 +1,5 @@
 // InputBag (input_bag.hpp) as word2vec.c and fastText's unsupervised models compute it: the mean
-// summed in row order then scaled by 1 / rows; every row moves by the whole step. A bag of one
+// summed in row order then scaled by 1 / rows; every row moves by -grad, undivided. A bag of one
 // row is that row itself, read and written in place (skip-gram's common case: no copy).
 #pragma once
 
@@ -29,8 +29,8 @@ class MeanInputBag final : public InputBag {
     return hidden_.data();
   }
 
-  void update(const float* step) override {
-    for (const std::int64_t r : rows_) axpy(1.0f, step, row(r), dim_);
+  void update(const float* grad) override {
+    for (const std::int64_t r : rows_) axpy(-1.0f, grad, row(r), dim_);
   }
 
  private:

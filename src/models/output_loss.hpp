@@ -1,8 +1,9 @@
 // The output side of a shallow model (fastText's Loss, word2vec.c's syn1neg/syn1 updates): given
 // the hidden vector a model computed from its input rows and the id it must predict (the centre
 // word, the line's label), score the output rows that prediction needs, move them, and hand back
-// the step for the input rows. The model owns the input side (which rows, how they are averaged,
-// how the step is applied to them) and the schedule (the learning rate, the generator).
+// the gradient for the input rows. The model owns the input side (which rows, how they are
+// averaged, how the gradient moves them: input_bag.hpp) and the schedule (the learning rate, the
+// generator).
 //
 // The implementations:
 //   logistic_output_loss.hpp  negative sampling and hierarchical softmax as word2vec.c and
@@ -25,10 +26,10 @@ class OutputLoss {
   virtual ~OutputLoss() = default;
 
   // One prediction of `target` from `hidden` [dim]: moves the output rows it scores (by the
-  // learning rate `lr`), writes the step for the hidden vector, the negative gradient of the loss
-  // times lr, to `step` [dim] (the input rows move by it), and returns the loss before the
-  // update. Negative sampling draws its negatives from `rng`.
-  virtual double update(const float* hidden, std::int64_t target, float lr, float* step,
+  // learning rate `lr`), writes lr times the loss's gradient with respect to `hidden` to `grad`
+  // [dim] (the input rows move against it), and returns the loss before the update. Negative
+  // sampling draws its negatives from `rng`.
+  virtual double update(const float* hidden, std::int64_t target, float lr, float* grad,
                         embedkit::detail::SplitMix64& rng) = 0;
 };
 

@@ -102,7 +102,7 @@ class Worker {
       : s_(s),
         rng_(thread_rng(splitmix64_hash(training::worker_seed(s.options->seed, id)))),
         input_(s.input),
-        step_(static_cast<std::size_t>(s.options->dim)),
+        grad_(static_cast<std::size_t>(s.options->dim)),
         count_(s.tokens_done) {
     const auto [begin, end] = training::worker_slice(s.lines.size(), id, s.runner->workers());
     begin_ = static_cast<std::size_t>(begin);
@@ -187,8 +187,8 @@ class Worker {
   // One SGD step on one line; returns its loss before the step.
   double step(const Line& line, std::int64_t label, float lr) {
     const float* hidden = input_.mean({s_.ids.data() + line.begin, line.end - line.begin});
-    const double loss = loss_->update(hidden, label, lr, step_.data(), rng_);
-    input_.update(step_.data());
+    const double loss = loss_->update(hidden, label, lr, grad_.data(), rng_);
+    input_.update(grad_.data());
     return loss;
   }
 
@@ -197,7 +197,7 @@ class Worker {
   std::size_t end_ = 0;
   detail::SplitMix64 rng_;
   training::LayeredInputBag input_;
-  std::vector<float> step_;  // the output loss's step for the hidden vector
+  std::vector<float> grad_;  // the output loss's gradient for the hidden vector
   std::unique_ptr<training::OutputLoss> loss_;
   training::TokenCount count_;
   std::int64_t since_publish_ = 0;

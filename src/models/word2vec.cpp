@@ -190,7 +190,7 @@ class Worker {
   }
 
   // One prediction of `target` from the hidden vector h: updates the output rows and leaves the
-  // step for the input rows in grad_.
+  // gradient for the input rows in grad_.
   void predict(const float* h, std::int32_t target) {
     interval_loss_ += loss_->update(h, target, alpha_, grad_.data(), rng_);
     ++interval_predictions_;
@@ -204,7 +204,7 @@ class Worker {
   std::vector<std::int32_t> sentence_;
   training::MeanInputBag input_;
   std::vector<std::int64_t> context_;  // CBOW's context words
-  std::vector<float> grad_;            // the output loss's step for the input rows
+  std::vector<float> grad_;            // the output loss's gradient for the input rows
   float alpha_;
   std::int64_t epoch_ = 0;      // 0-based
   training::TokenCount count_;  // corpus words, before subsampling

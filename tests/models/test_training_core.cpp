@@ -169,17 +169,17 @@ TEST(BinaryTargets, HierarchicalSoftmaxWalksThePathWithEitherLabelling) {
   }
 }
 
-TEST(BinaryLogisticUpdate, MovesTheRowAndTheStepAlongTheGradient) {
+TEST(BinaryLogisticUpdate, MovesTheRowAndGivesTheHiddenVectorsGradient) {
   const float hidden[2] = {0.5f, -1.0f};
   float row[2] = {0.2f, 0.1f};
-  float step[2] = {0, 0};
+  float grad[2] = {0, 0};
   // The score is 0.5 * 0.2 - 1 * 0.1 = 0.
-  const double loss = T::binary_logistic_update(hidden, row, 1.0f, 0.1f, step, 2);
+  const double loss = T::binary_logistic_update(hidden, row, 1.0f, 0.1f, grad, 2);
   // sigmoid(0) = 1/2 from the table: loss log 2, g = 0.1 * (1 - 1/2).
   EXPECT_NEAR(loss, std::log(2.0), 1e-2);
   const float g = 0.1f * (1.0f - 0.5f);
-  EXPECT_NEAR(step[0], g * 0.2f, 1e-3);
-  EXPECT_NEAR(step[1], g * 0.1f, 1e-3);
+  EXPECT_NEAR(grad[0], -g * 0.2f, 1e-3);
+  EXPECT_NEAR(grad[1], -g * 0.1f, 1e-3);
   EXPECT_NEAR(row[0], 0.2f + g * 0.5f, 1e-3);
   EXPECT_NEAR(row[1], 0.1f - g * 1.0f, 1e-3);
   // Saturated: a confidently right score moves nothing and costs nothing.
@@ -191,24 +191,24 @@ TEST(BinaryLogisticUpdate, MovesTheRowAndTheStepAlongTheGradient) {
   // A NaN score shows in the loss (for the divergence check) and moves the row's other values
   // by nothing.
   float nan_row[2] = {std::nanf(""), 0.25f};
-  float nan_step[2] = {0, 0};
-  EXPECT_TRUE(std::isnan(T::binary_logistic_update(hidden, nan_row, 1.0f, 0.1f, nan_step, 2)));
+  float nan_grad[2] = {0, 0};
+  EXPECT_TRUE(std::isnan(T::binary_logistic_update(hidden, nan_row, 1.0f, 0.1f, nan_grad, 2)));
   EXPECT_EQ(nan_row[1], 0.25f);
 }
 
-// Both input bags give the mean of their rows; word2vec's moves every row by the whole step,
-// the classifier's by step / rows (the gradient of the mean).
+// Both input bags give the mean of their rows; word2vec's moves every row by -grad, the
+// classifier's by -grad / rows (the gradient of the mean).
 TEST(InputBags, MeanOfTheRowsAndEachRulesUpdate) {
   const std::vector<float> start = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};  // 5 rows of 2
   const std::vector<std::int64_t> rows = {1, 3};
-  const float step[2] = {0.5f, -1.0f};
+  const float grad[2] = {-0.5f, 1.0f};
 
   std::vector<float> table = start;
   T::MeanInputBag mean_bag(table.data(), 2);
   const float* h = mean_bag.mean(rows);
   EXPECT_EQ(h[0], 5.0f);  // (3 + 7) / 2
   EXPECT_EQ(h[1], 6.0f);  // (4 + 8) / 2
-  mean_bag.update(step);
+  mean_bag.update(grad);
   EXPECT_EQ(table[2], 3.5f);
   EXPECT_EQ(table[3], 3.0f);
   EXPECT_EQ(table[6], 7.5f);
@@ -223,7 +223,7 @@ TEST(InputBags, MeanOfTheRowsAndEachRulesUpdate) {
   const float* lh = layered_bag.mean(rows);
   EXPECT_EQ(lh[0], 5.0f);
   EXPECT_EQ(lh[1], 6.0f);
-  layered_bag.update(step);
+  layered_bag.update(grad);
   const float* t = tensor.data<float>();
   EXPECT_EQ(t[2], 3.25f);  // 3 + 0.5 / 2
   EXPECT_EQ(t[3], 3.5f);   // 4 - 1 / 2
