@@ -1,4 +1,8 @@
-// word2vec training: the algorithm of word2vec.c (Mikolov et al. 2013), reimplemented.
+// word2vec training: the algorithm of word2vec.c (Mikolov et al. 2013), reimplemented on the
+// shared training core: the hogwild runner (hogwild_runner.hpp) runs one Worker per thread over
+// its byte slice of the corpus; a Worker reads sentences, subsamples and draws the window, and
+// trains each prediction with a MeanInputBag (the hidden vector) and a logistic output loss
+// (logistic_output_loss.hpp). The learning-rate schedule is word2vec.c's (or gensim's).
 //
 // Loss reported: for each prediction (skip-gram: one (context, centre) pair; CBOW: one centre),
 // the sum of its logistic losses -log sigmoid(+-x) over the positive word and the negative
