@@ -72,7 +72,10 @@ std::string zipf_corpus() {
     const std::uint64_t length = line % 97 == 5 ? 1500 : 3 + rng.next() % 30;
     for (std::uint64_t w = 0; w < length; ++w) {
       // Uniform below a uniform bound: word k is drawn with probability about log(150 / k) / 150.
-      const std::uint64_t word = rng.next() % (1 + rng.next() % 150);
+      // Two statements: the order of two draws in one expression is unspecified.
+      const std::uint64_t draw = rng.next();
+      const std::uint64_t bound = 1 + rng.next() % 150;
+      const std::uint64_t word = draw % bound;
       if (w) text += ' ';
       text += tok("w", word);
     }
