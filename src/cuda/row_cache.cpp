@@ -3,23 +3,10 @@
 #include <algorithm>
 #include <string>
 
+#include "core/splitmix64.hpp"
 #include "embedkit/core/error.hpp"
 
 namespace embedkit::cuda {
-
-namespace {
-
-// splitmix64's finaliser: consecutive ids land in unrelated sets.
-std::uint64_t mix(std::uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-
-}  // namespace
 
 RowCache::RowCache(std::int64_t capacity, int ways, int protected_batches)
     : capacity_(capacity), ways_(ways), protected_batches_(protected_batches) {
@@ -36,7 +23,7 @@ RowCache::RowCache(std::int64_t capacity, int ways, int protected_batches)
 
 std::int64_t RowCache::set_of(std::int64_t row) const {
   if (num_sets_ == 0) return -1;
-  return static_cast<std::int64_t>(mix(static_cast<std::uint64_t>(row)) %
+  return static_cast<std::int64_t>(detail::splitmix64_finalize(static_cast<std::uint64_t>(row)) %
                                    static_cast<std::uint64_t>(num_sets_));
 }
 

@@ -1,4 +1,8 @@
-// word2vec training: the algorithm of word2vec.c (Mikolov et al. 2013), reimplemented.
+// word2vec training: the algorithm of word2vec.c (Mikolov et al. 2013), reimplemented on the
+// shared training core: the hogwild runner (hogwild_runner.hpp) runs one Worker per thread over
+// its byte slice of the corpus; a Worker reads sentences, subsamples and draws the window, and
+// trains each prediction with a MeanInputBag (the hidden vector) and a logistic output loss
+// (logistic_output_loss.hpp). The learning-rate schedule is word2vec.c's (or gensim's).
 //
 // Loss reported: for each prediction (skip-gram: one (context, centre) pair; CBOW: one centre),
 // the sum of its logistic losses -log sigmoid(+-x) over the positive word and the negative
@@ -7,94 +11,38 @@
 #include "embedkit/models/word2vec.hpp"
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
+#include "core/splitmix64.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/models/corpus_reader.hpp"
 #include "embedkit/models/huffman.hpp"
 #include "embedkit/models/negative_sampler.hpp"
 #include "embedkit/models/subsampling.hpp"
 #include "embedkit/models/training_divergence.hpp"
+#include "models/hogwild_runner.hpp"
+#include "models/logistic_output_loss.hpp"
+#include "models/mean_input_bag.hpp"
+#include "models/token_count.hpp"
 
 namespace embedkit::models {
 
 namespace {
 
-// word2vec.c's limits: sentences are cut at 1000 words, and sigmoid arguments beyond +-6 are
-// treated as saturated (the gradient is taken as 0 or +-1 without a table look-up). Unlike
-// word2vec.c, hierarchical softmax saturates the same way instead of skipping the node, so a node
-// that is confidently wrong still gets corrected.
+// word2vec.c's limit: sentences are cut at 1000 words.
 constexpr std::size_t kMaxSentence = 1000;
-constexpr float kMaxExp = 6.0f;
-constexpr int kTableSize = 1024;
 // How often (in corpus words) a thread publishes its counters, recomputes alpha and checks that
 // its loss is still finite.
 constexpr std::int64_t kPublishEvery = 10000;
 // The learning-rate option as `embedkit train` spells it, for the divergence error.
 constexpr const char* kRateOption = "--alpha";
-
-// sigmoid(x) and -log(sigmoid(x)) on [-kMaxExp, kMaxExp], tabulated: a look-up is several
-// times cheaper than expf and log1pf, and the training noise dwarfs the table's error.
-struct SigmoidTable {
-  std::array<float, kTableSize + 1> sigmoid{};
-  std::array<float, kTableSize + 1> neg_log_sigmoid{};
-  SigmoidTable() {
-    for (int i = 0; i <= kTableSize; ++i) {
-      const double x = (2.0 * i / kTableSize - 1.0) * kMaxExp;
-      sigmoid[static_cast<std::size_t>(i)] = static_cast<float>(1.0 / (1.0 + std::exp(-x)));
-      neg_log_sigmoid[static_cast<std::size_t>(i)] = static_cast<float>(std::log1p(std::exp(-x)));
-    }
-  }
-  static std::size_t index(float x) {
-    return static_cast<std::size_t>((x + kMaxExp) * (kTableSize / (2.0f * kMaxExp)));
-  }
-};
-
-const SigmoidTable& sigmoid_table() {
-  static const SigmoidTable table;
-  return table;
-}
-
-// splitmix64: a tiny, fast generator with a fixed algorithm, one per thread.
-struct Rng {
-  std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, 1) with 24 bits, as a float.
-  float uniform() { return static_cast<float>(next() >> 40) * 0x1.0p-24f; }
-};
-
-// Dot product with eight independent partial sums, so the compiler can vectorize it without
-// -ffast-math (a single running sum is a serial dependency chain). The summation order is
-// fixed, so results are reproducible.
-inline float dot(const float* a, const float* b, std::size_t n) {
-  float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (std::size_t k = 0; k < 8; ++k) s[k] += a[i + k] * b[i + k];
-  }
-  float tail = 0;
-  for (; i < n; ++i) tail += a[i] * b[i];
-  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])) + tail;
-}
-
-inline void axpy(float a, const float* x, float* y, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) y[i] += a * x[i];
-}
 
 // Everything the threads share. The tables are written without locks (hogwild).
 struct Shared {
@@ -117,8 +65,7 @@ struct Shared {
   std::mutex epoch_mutex;
   std::vector<double> epoch_loss;  // per epoch, for final_loss
   std::vector<std::int64_t> epoch_predictions;
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
+  const training::HogwildRunner* runner = nullptr;
 
   // Words of one epoch (all threads): the unit of the position in a divergence error.
   std::int64_t words_per_epoch() const { return words->total_count(); }
@@ -130,26 +77,32 @@ class Worker {
       : s_(shared),
         id_(id),
         dim_(shared.dim),
-        rng_{shared.options->seed * 0x2545f4914f6cdd1dULL + id + 1},
-        hidden_(shared.dim),
+        rng_{training::worker_seed(shared.options->seed, id)},
+        input_(shared.input, shared.dim),
         grad_(shared.dim),
-        alpha_(static_cast<float>(shared.start_alpha)) {
+        alpha_(static_cast<float>(shared.start_alpha)),
+        count_(shared.words_done) {
     sentence_.reserve(kMaxSentence);
+    if (shared.options->loss == Word2VecLoss::NegativeSampling) {
+      loss_ = std::make_unique<training::NegativeSamplingLoss>(shared.output, dim_, *shared.sampler,
+                                                               shared.options->negative);
+    } else {
+      loss_ = std::make_unique<training::HierarchicalSoftmaxLoss>(shared.output, dim_, *shared.tree,
+                                                                  training::PositiveBranch::Zero);
+    }
   }
 
   void run() {
-    const auto threads = static_cast<std::uint64_t>(s_.options->threads);
-    const std::uint64_t begin = s_.corpus_bytes * id_ / threads;
-    const std::uint64_t end = s_.corpus_bytes * (id_ + 1) / threads;
+    const auto [begin, end] = training::worker_slice(s_.corpus_bytes, id_, s_.runner->workers());
     CorpusReader reader(s_.corpus, /*validate=*/false);
     for (std::int64_t epoch = 0; epoch < s_.options->epochs; ++epoch) {
-      if (s_.failed.load(std::memory_order_relaxed)) return;
+      if (s_.runner->stopping()) return;
       epoch_ = epoch;
       reader.seek(begin);
       epoch_loss_ = 0;
       epoch_predictions_ = 0;
       bool more = true;
-      while (more && !s_.failed.load(std::memory_order_relaxed)) {
+      while (more && !s_.runner->stopping()) {
         more = read_sentence(reader, end);
         train_sentence();
       }
@@ -174,10 +127,10 @@ class Worker {
       const std::optional<std::int64_t> found = s_.words->find(reader.word());
       if (!found) continue;
       const auto id = static_cast<std::int32_t>(*found);  // < 2^31: checked in train_word2vec
-      ++words_;
-      if (words_ - published_ >= kPublishEvery) publish();
+      count_.add(1);
+      if (count_.unpublished() >= kPublishEvery) publish();
       const float keep = s_.keep[static_cast<std::size_t>(id)];
-      if (keep < 1.0f && keep < rng_.uniform()) continue;
+      if (keep < 1.0f && keep < rng_.uniform_float()) continue;
       sentence_.push_back(id);
     }
     return true;
@@ -187,10 +140,7 @@ class Worker {
   // the last call is not finite: checked here, every kPublishEvery words, and not per update,
   // so the check costs nothing measurable.
   void publish() {
-    const std::int64_t done =
-        s_.words_done.fetch_add(words_ - published_, std::memory_order_relaxed) + words_ -
-        published_;
-    published_ = words_;
+    const std::int64_t done = count_.publish();
     if (!std::isfinite(interval_loss_)) diverged(done);
     s_.loss_micros.fetch_add(std::llround(interval_loss_ * 1e6), std::memory_order_relaxed);
     s_.predictions.fetch_add(interval_predictions_, std::memory_order_relaxed);
@@ -223,97 +173,45 @@ class Worker {
       const std::ptrdiff_t hi = std::min<std::ptrdiff_t>(n - 1, pos + window - b);
       const std::int32_t centre = sentence_[static_cast<std::size_t>(pos)];
       if (cbow) {
-        std::fill(hidden_.begin(), hidden_.end(), 0.0f);
-        int count = 0;
+        // CBOW: the mean of the context words' input vectors predicts the centre.
+        context_.clear();
         for (std::ptrdiff_t c = lo; c <= hi; ++c) {
-          if (c == pos) continue;
-          axpy(1.0f, row(s_.input, sentence_[static_cast<std::size_t>(c)]), hidden_.data(), dim_);
-          ++count;
+          if (c != pos) context_.push_back(sentence_[static_cast<std::size_t>(c)]);
         }
-        if (count == 0) continue;
-        const float inv = 1.0f / static_cast<float>(count);
-        for (float& h : hidden_) h *= inv;
-        predict(hidden_.data(), centre);
-        for (std::ptrdiff_t c = lo; c <= hi; ++c) {
-          if (c == pos) continue;
-          axpy(1.0f, grad_.data(), row(s_.input, sentence_[static_cast<std::size_t>(c)]), dim_);
-        }
+        if (context_.empty()) continue;
+        predict(input_.mean(context_), centre);
+        input_.update(grad_.data());
       } else {
         // Skip-gram, as word2vec.c: each context word's input vector predicts the centre.
         for (std::ptrdiff_t c = lo; c <= hi; ++c) {
           if (c == pos) continue;
-          float* in = row(s_.input, sentence_[static_cast<std::size_t>(c)]);
-          predict(in, centre);
-          axpy(1.0f, grad_.data(), in, dim_);
+          const std::int64_t context = sentence_[static_cast<std::size_t>(c)];
+          predict(input_.mean({&context, 1}), centre);
+          input_.update(grad_.data());
         }
       }
     }
   }
 
   // One prediction of `target` from the hidden vector h: updates the output rows and leaves the
-  // gradient for h in grad_.
+  // gradient for the input rows in grad_.
   void predict(const float* h, std::int32_t target) {
-    const SigmoidTable& table = sigmoid_table();
-    std::fill(grad_.begin(), grad_.end(), 0.0f);
-    double loss = 0;
-    auto step = [&](float* out, float label) {
-      const float f = dot(h, out, dim_);
-      float g;
-      // Saturated arguments need no table. What is left is in [-kMaxExp, kMaxExp] or NaN, and a
-      // NaN must not be converted to an index (undefined behaviour): it moves nothing and goes
-      // into the loss, for publish() to report.
-      if (f > kMaxExp) {
-        g = label - 1.0f;
-        loss += label > 0 ? 0.0 : static_cast<double>(f);
-      } else if (f < -kMaxExp) {
-        g = label;
-        loss += label > 0 ? static_cast<double>(-f) : 0.0;
-      } else if (!std::isnan(f)) {
-        const std::size_t i = SigmoidTable::index(f);
-        g = label - table.sigmoid[i];
-        loss += label > 0 ? table.neg_log_sigmoid[i] : table.neg_log_sigmoid[kTableSize - i];
-      } else {
-        g = 0.0f;
-        loss += static_cast<double>(f);
-      }
-      g *= alpha_;
-      axpy(g, out, grad_.data(), dim_);
-      axpy(g, h, out, dim_);
-    };
-    if (s_.options->loss == Word2VecLoss::NegativeSampling) {
-      step(row(s_.output, target), 1.0f);
-      for (std::int64_t k = 0; k < s_.options->negative; ++k) {
-        const std::int32_t neg = s_.sampler->sample(rng_.next());
-        if (neg == target) continue;
-        step(row(s_.output, neg), 0.0f);
-      }
-    } else {
-      const auto code = s_.tree->code(static_cast<std::size_t>(target));
-      const auto points = s_.tree->points(static_cast<std::size_t>(target));
-      for (std::size_t d = 0; d < code.size(); ++d) {
-        // word2vec.c's convention: branch 0 is the "positive" side (label 1 - code).
-        step(row(s_.output, points[d]), 1.0f - static_cast<float>(code[d]));
-      }
-    }
-    interval_loss_ += loss;
+    interval_loss_ += loss_->update(h, target, alpha_, grad_.data(), rng_);
     ++interval_predictions_;
-  }
-
-  float* row(float* table, std::int32_t id) const {
-    return table + static_cast<std::size_t>(id) * dim_;
   }
 
   Shared& s_;
   std::size_t id_;
   std::size_t dim_;
-  Rng rng_;
+  embedkit::detail::SplitMix64 rng_;  // one per thread
+  std::unique_ptr<training::OutputLoss> loss_;
   std::vector<std::int32_t> sentence_;
-  std::vector<float> hidden_;
-  std::vector<float> grad_;
+  training::MeanInputBag input_;
+  std::vector<std::int64_t> context_;  // CBOW's context words
+  std::vector<float> grad_;            // the output loss's gradient for the input rows
   float alpha_;
-  std::int64_t epoch_ = 0;  // 0-based
-  std::int64_t words_ = 0;
-  std::int64_t published_ = 0;
+  std::int64_t epoch_ = 0;      // 0-based
+  training::TokenCount count_;  // corpus words, before subsampling
   double interval_loss_ = 0;
   std::int64_t interval_predictions_ = 0;
   double epoch_loss_ = 0;
@@ -402,9 +300,9 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
   result.vectors = Tensor::empty({static_cast<std::int64_t>(v), options.dim});
   s.input = result.vectors.data<float>();
   {
-    Rng init{options.seed};
+    embedkit::detail::SplitMix64 init{options.seed};
     for (std::size_t i = 0; i < v * dim; ++i) {
-      s.input[i] = (init.uniform() - 0.5f) / static_cast<float>(dim);
+      s.input[i] = (init.uniform_float() - 0.5f) / static_cast<float>(dim);
     }
   }
   std::unique_ptr<NegativeSampler> sampler;
@@ -422,28 +320,10 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
   s.output = output.data();
 
   const auto start = Clock::now();
-  const auto threads = static_cast<std::size_t>(options.threads);
-  std::atomic<std::size_t> running{threads};
-  std::vector<std::thread> pool;
-  pool.reserve(threads);
-  for (std::size_t t = 0; t < threads; ++t) {
-    pool.emplace_back([&s, &running, t] {
-      try {
-        Worker(s, t).run();
-      } catch (...) {
-        std::lock_guard lock(s.epoch_mutex);
-        if (!s.failed.exchange(true)) s.error = std::current_exception();
-      }
-      running.fetch_sub(1);
-    });
-  }
-
-  // The calling thread reports progress while the workers train.
   auto seconds_since = [](Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
   };
   std::int64_t last_loss = 0, last_predictions = 0;
-  double last_report = 0;
   auto report = [&] {
     Word2VecProgress p;
     p.elapsed_seconds = seconds_since(start);
@@ -462,23 +342,11 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
     p.eta_seconds = p.fraction > 0 ? p.elapsed_seconds * (1.0 - p.fraction) / p.fraction : 0;
     on_progress(p);
   };
-  // An exception from on_progress stops the workers (through `failed`) and is rethrown once they
-  // are joined: a joinable std::thread destroyed by the unwinding would call std::terminate.
-  while (running.load() > 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (on_progress && !s.failed.load() &&
-        seconds_since(start) - last_report >= options.progress_interval) {
-      last_report = seconds_since(start);
-      try {
-        report();
-      } catch (...) {
-        std::lock_guard lock(s.epoch_mutex);
-        if (!s.failed.exchange(true)) s.error = std::current_exception();
-      }
-    }
-  }
-  for (auto& th : pool) th.join();
-  if (s.error) std::rethrow_exception(s.error);
+  training::HogwildRunner runner(static_cast<std::size_t>(options.threads));
+  s.runner = &runner;
+  runner.run([&s](std::size_t worker) { Worker(s, worker).run(); },
+             on_progress ? std::function<void()>(report) : std::function<void()>(),
+             options.progress_interval);
   // The last updates after the last loss check can still overflow: one pass over the vectors
   // (cheap next to training, which touches every row many times) makes sure none is returned.
   if (first_non_finite(result.vectors) >= 0) {
