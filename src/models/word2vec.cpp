@@ -42,7 +42,7 @@ constexpr std::size_t kMaxSentence = 1000;
 // its loss is still finite.
 constexpr std::int64_t kPublishEvery = 10000;
 // The learning-rate option as `embedkit train` spells it, for the divergence error.
-constexpr const char* kRateOption = "--alpha";
+constexpr const char* kRateOption = "--lr";
 
 // Everything the threads share. The tables are written without locks (hogwild).
 struct Shared {

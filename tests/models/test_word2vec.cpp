@@ -295,7 +295,7 @@ TEST(Word2Vec, DivergenceIsAnErrorNamingTheEpochAndTheRate) {
         SCOPED_TRACE("alpha " + std::to_string(alpha));
         EXPECT_NE(message.find("training diverged at epoch "), std::string::npos) << message;
         EXPECT_NE(message.find(", word "), std::string::npos) << message;
-        EXPECT_NE(message.find("; lower --alpha"), std::string::npos) << message;
+        EXPECT_NE(message.find("; lower --lr"), std::string::npos) << message;
       }
     }
   }
