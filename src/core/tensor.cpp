@@ -71,8 +71,8 @@ Tensor Tensor::from_blob(void* data, const Shape& shape, DType dtype,
   Tensor view = from_blob(data, shape, dtype);
   // The aliasing constructor: the same identity as a plain view of `data` (so views of one
   // blob still share storage), but sharing ownership of `owner`.
-  view.storage_ = std::shared_ptr<void>(std::const_pointer_cast<void>(std::move(owner)),
-                                        view.storage_.get());
+  view.storage_ =
+      std::shared_ptr<void>(std::const_pointer_cast<void>(std::move(owner)), view.storage_.get());
   return view;
 }
 
