@@ -51,34 +51,22 @@ int run_analogy(AnalogyOptions& o) {
     }
     return 0;
   }
-  bool failed = false;
-  Json all = Json::array();
+  QueryBlocks blocks("analogy", o.query.json);
   for_each_query_line(o.queries, "Query triplet (A - B + C)? ", [&](const std::string& line) {
     const std::vector<std::string> w = split_words(line);
-    if (!o.query.json) std::cout << line << '\n';
-    Json j = w.size() == 3 ? question_json(w[0], w[1], w[2], o.method)
-                           : Json::object().set("question", line);
-    try {
+    const Json question = w.size() == 3 ? question_json(w[0], w[1], w[2], o.method)
+                                        : Json::object().set("question", line);
+    blocks.answer(line, question, [&] {
       if (w.size() != 3) {
         throw ValueError("'" + line + "': expected three words A B C (A - B + C), got " +
                          std::to_string(w.size()));
       }
       const auto top = kv.analogy(w[0], w[1], w[2], method, o.query.k, o.query.restrict_to());
-      j.set("answers", neighbors_json(top));
       if (!o.query.json) print_neighbors(top);
-    } catch (const Error& e) {
-      std::cerr << "embedkit analogy: error: " << printable(e.what()) << '\n';
-      j.set("error", std::string(e.what()));
-      failed = true;
-    }
-    if (o.query.json) {
-      all.push(std::move(j));
-    } else {
-      std::cout << '\n';
-    }
+      return Json(question).set("answers", neighbors_json(top));
+    });
   });
-  if (o.query.json) std::cout << all.dump();
-  return failed ? 1 : 0;
+  return blocks.finish();
 }
 
 }  // namespace

@@ -7,8 +7,27 @@
 
 #include "embedkit/core/error.hpp"
 #include "std_streams.hpp"
+#include "terminal_text.hpp"
 
 namespace embedkit::cli {
+
+void QueryBlocks::answer(const std::string& heading, Json on_error,
+                         const std::function<Json()>& answer) {
+  if (!json_) std::cout << heading << '\n';
+  try {
+    all_.push(answer());
+  } catch (const Error& e) {
+    std::cerr << "embedkit " << command_ << ": error: " << printable(e.what()) << '\n';
+    all_.push(std::move(on_error.set("error", std::string(e.what()))));
+    failed_ = true;
+  }
+  if (!json_) std::cout << '\n';
+}
+
+int QueryBlocks::finish() const {
+  if (json_) std::cout << all_.dump();
+  return failed_ ? 1 : 0;
+}
 
 void for_each_query_line(const std::string& path, const std::string& prompt,
                          const std::function<void(const std::string& line)>& on_line) {

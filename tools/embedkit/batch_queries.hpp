@@ -13,7 +13,10 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include "json.hpp"
 
 namespace embedkit::cli {
 
@@ -26,6 +29,29 @@ void for_each_query_line(const std::string& path, const std::string& prompt,
 
 // The words of a line, split at spaces and tabs.
 std::vector<std::string> split_words(std::string_view line);
+
+// The blocks of a batch (see above), answered one query at a time, then finish(). Every batch
+// command answers through it, so they all write blocks, errors and statuses alike.
+class QueryBlocks {
+ public:
+  // `command` names the command in error messages ("similar", "recommend topn").
+  QueryBlocks(std::string command, bool json) : command_(std::move(command)), json_(json) {}
+
+  // One block: `heading` on its own line (text), then `answer`, which prints the query's text
+  // lines and returns its JSON object. When it throws an embedkit Error, the message goes to
+  // stderr, `on_error` (the query's JSON without answers) gets an "error" member, and the
+  // batch will exit with status 1.
+  void answer(const std::string& heading, Json on_error, const std::function<Json()>& answer);
+
+  // With --json, prints the array of every query's object; returns the exit status.
+  int finish() const;
+
+ private:
+  std::string command_;
+  bool json_;
+  bool failed_ = false;
+  Json all_ = Json::array();
+};
 
 // Refuses (ValueError) a query source that is standard input when `input` is too.
 void refuse_two_stdin_readers(const std::string& input, const std::string& input_name,

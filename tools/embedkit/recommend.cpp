@@ -339,18 +339,9 @@ int answer_each(RecommendOptions& o, const char* command,
     if (o.json) std::cout << j.dump();
     return 0;
   }
-  bool failed = false;
-  Json all = Json::array();
+  QueryBlocks blocks(std::string("recommend ") + command, o.json);
   auto one = [&](const std::string& id) {
-    if (!o.json) std::cout << id << '\n';
-    try {
-      all.push(answer(id));
-    } catch (const Error& e) {
-      std::cerr << "embedkit recommend " << command << ": error: " << printable(e.what()) << '\n';
-      all.push(Json::object().set("id", id).set("error", std::string(e.what())));
-      failed = true;
-    }
-    if (!o.json) std::cout << '\n';
+    blocks.answer(id, Json::object().set("id", id), [&] { return answer(id); });
   };
   if (o.queries.empty()) {
     for (const std::string& id : o.ids) one(id);
@@ -359,8 +350,7 @@ int answer_each(RecommendOptions& o, const char* command,
         o.queries,
         std::string("Query ") + (std::string(command) == "topn" ? "user" : "item") + "? ", one);
   }
-  if (o.json) std::cout << all.dump();
-  return failed ? 1 : 0;
+  return blocks.finish();
 }
 
 // The model, the titles and the queries: at most one of them from standard input.

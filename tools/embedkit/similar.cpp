@@ -42,25 +42,13 @@ int run_similar(SimilarOptions& o) {
     }
     return 0;
   }
-  bool failed = false;
-  Json all = Json::array();
+  QueryBlocks blocks("similar", o.query.json);
   auto answer = [&](const std::string& word) {
-    Json j = Json::object().set("word", word);
-    if (!o.query.json) std::cout << word << '\n';
-    try {
+    blocks.answer(word, Json::object().set("word", word), [&] {
       const auto top = kv.most_similar(word, o.query.k, o.query.restrict_to());
-      j.set("neighbors", neighbors_json(top));
       if (!o.query.json) print_neighbors(top);
-    } catch (const Error& e) {
-      std::cerr << "embedkit similar: error: " << printable(e.what()) << '\n';
-      j.set("error", std::string(e.what()));
-      failed = true;
-    }
-    if (o.query.json) {
-      all.push(std::move(j));
-    } else {
-      std::cout << '\n';
-    }
+      return Json::object().set("word", word).set("neighbors", neighbors_json(top));
+    });
   };
   if (o.queries.empty()) {
     for (const std::string& word : o.words) answer(word);
@@ -69,8 +57,7 @@ int run_similar(SimilarOptions& o) {
       for (const std::string& word : split_words(line)) answer(word);
     });
   }
-  if (o.query.json) std::cout << all.dump();
-  return failed ? 1 : 0;
+  return blocks.finish();
 }
 
 }  // namespace
