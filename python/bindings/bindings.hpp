@@ -12,6 +12,10 @@ namespace py = pybind11;
 // errors.cpp: embedkit's exceptions become Python's (IndexError, ValueError, KeyError,
 // TypeError, OSError) and the CopyWarning class.
 void bind_errors(py::module_& m);
+// With the GIL held, from a training's callback: lets Python handle a pending signal and, when
+// that raises (Ctrl-C: KeyboardInterrupt), throws it as py::error_already_set, which stops the
+// training (its threads are joined) and reaches the caller as the Python exception.
+void raise_pending_signal();
 // nn.cpp: Embedding, EmbeddingBag and the functional forms, forward and backward.
 void bind_nn(py::module_& m);
 // optim.cpp: the optimizers and fused_backward_step.

@@ -107,7 +107,7 @@ TextClassifier train(const std::string& path, std::int64_t dim, double lr, std::
   // exception stops the training (TextClassifier::train joins its threads and rethrows).
   auto on_progress = [&progress](const ClassifierProgress& p) {
     py::gil_scoped_acquire gil;
-    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+    raise_pending_signal();
     if (progress.is_none()) return;
     py::dict report;
     report["fraction"] = p.fraction;

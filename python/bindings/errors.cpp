@@ -29,6 +29,10 @@ py::handle copy_warning() {
   return copy_warning_class;
 }
 
+void raise_pending_signal() {
+  if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+}
+
 void bind_errors(py::module_& m) {
   copy_warning_class = PyErr_NewExceptionWithDoc(
       "embedkit.CopyWarning",

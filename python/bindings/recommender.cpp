@@ -89,11 +89,11 @@ Recommender train_released(const std::vector<Rating>& ratings, const MfOptions& 
                            const py::object& on_epoch) {
   auto check_signals = [] {
     py::gil_scoped_acquire gil;
-    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+    raise_pending_signal();
   };
   auto report = [&on_epoch](const models::MfEpochReport& r) {
     py::gil_scoped_acquire gil;
-    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+    raise_pending_signal();
     if (!on_epoch.is_none()) on_epoch(r.epoch, r.loss, r.seconds);
   };
   py::gil_scoped_release release;

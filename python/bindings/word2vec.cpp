@@ -74,7 +74,7 @@ py::dict train(const std::filesystem::path& corpus, bool sg, bool hs, std::int64
   // Called by train_word2vec's calling thread (this one), without the GIL.
   auto report = [&on_progress](const Word2VecProgress& p) {
     py::gil_scoped_acquire gil;
-    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+    raise_pending_signal();
     if (!on_progress.is_none()) on_progress(p);
   };
   std::optional<Word2VecResult> result;
