@@ -9,7 +9,8 @@
 // Row-wise quantized bags (qbag_int8_sum, qbag_int4_sum) run on the float32 bag's table
 // quantized by embedkit, against PyTorch's quantized::embedding_bag_{byte,4bit}_rowwise_offsets
 // on the same packed bytes; their vs_float32 is embedkit's float32 bag_sum time on the float
-// table / their time (the sizes name the table as float32).
+// table / their time (the sizes name the table as float32; +hugepages: both tables on huge
+// pages).
 //
 // Default: a subset that runs in a few minutes. EMBEDKIT_BENCH_FULL=1: every combination.
 // EMBEDKIT_BENCH_4G=1: adds 4 GiB tables (with and without huge pages, and the quantized bags
@@ -218,16 +219,16 @@ void timed(benchmark::State& state, const Case& c, Impl impl, F&& body) {
   }
 }
 
-// The bench table quantized by embedkit (one packed table kept at a time, as table() keeps one
-// float table).
-const nn::QuantizedTable& packed_table(const Tensor& w, QuantizedFormat format) {
-  static std::tuple<const void*, std::int64_t, std::int64_t, QuantizedFormat> key{
-      nullptr, -1, -1, QuantizedFormat::Int8};
+// The bench table quantized by embedkit, on huge pages when the float table is (one packed
+// table kept at a time, as table() keeps one float table).
+const nn::QuantizedTable& packed_table(const Tensor& w, QuantizedFormat format, bool huge) {
+  static std::tuple<const void*, std::int64_t, std::int64_t, QuantizedFormat, bool> key{
+      nullptr, -1, -1, QuantizedFormat::Int8, false};
   static nn::QuantizedTable q;
-  const auto wanted = std::make_tuple(w.raw_data(), w.size(0), w.size(1), format);
+  const auto wanted = std::make_tuple(w.raw_data(), w.size(0), w.size(1), format, huge);
   if (key != wanted) {
     q = nn::QuantizedTable();
-    q = nn::quantize(w, format);
+    q = nn::quantize(w, format, MemoryOptions{huge});
     key = wanted;
   }
   return q;
@@ -431,7 +432,7 @@ void run_case(benchmark::State& state, const Case& c, Impl impl) {
     }
     case Op::QuantizedBagInt8:
     case Op::QuantizedBagInt4: {
-      const nn::QuantizedTable& q = packed_table(w, c.format());
+      const nn::QuantizedTable& q = packed_table(w, c.format(), c.huge);
       const at::Tensor tq = at::from_blob(const_cast<std::uint8_t*>(q.data()),
                                           {q.num_embeddings(), q.row_bytes()}, at::kByte);
       const Tensor& off = offsets(c.n, c.bag);
@@ -543,9 +544,12 @@ std::vector<Case> cases() {
         Case bag{Op::BagSum, rows, 128, dist, 1, bag_n(20), 20};
         bag.huge = huge;
         add(bag);
-        if (bytes > big && !huge && dist == Dist::Uniform) {
-          for (Op op : {Op::QuantizedBagInt8, Op::QuantizedBagInt4})
-            add({op, rows, 128, dist, 1, bag_n(20), 20});
+        if ((bytes > big || huge) && dist == Dist::Uniform) {
+          for (Op op : {Op::QuantizedBagInt8, Op::QuantizedBagInt4}) {
+            Case q{op, rows, 128, dist, 1, bag_n(20), 20};
+            q.huge = huge;
+            add(q);
+          }
         }
       }
     }

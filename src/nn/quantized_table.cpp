@@ -133,12 +133,13 @@ QuantizedTable QuantizedTable::checked(const void* data, std::size_t size_bytes,
 QuantizedTable QuantizedTable::from_packed(const void* data, std::size_t size_bytes,
                                            std::int64_t num_rows, std::int64_t row_bytes,
                                            QuantizedFormat format,
-                                           std::optional<std::int64_t> embedding_dim) {
+                                           std::optional<std::int64_t> embedding_dim,
+                                           const MemoryOptions& memory) {
   QuantizedTable t = checked(data, size_bytes, num_rows, row_bytes, format, embedding_dim,
                              "QuantizedTable.from_packed");
-  std::shared_ptr<std::uint8_t[]> copy(new std::uint8_t[size_bytes > 0 ? size_bytes : 1]);
+  std::shared_ptr<void> copy = allocate_buffer(size_bytes > 0 ? size_bytes : 1, memory);
   if (size_bytes > 0) std::memcpy(copy.get(), data, size_bytes);
-  t.data_ = std::shared_ptr<const std::uint8_t>(copy, copy.get());
+  t.data_ = std::shared_ptr<const std::uint8_t>(copy, static_cast<std::uint8_t*>(copy.get()));
   return t;
 }
 
@@ -163,7 +164,7 @@ float QuantizedTable::bias(std::int64_t r) const {
   return kernels::ref::quantized_bias(data() + r * row_bytes_, format_, dim_);
 }
 
-QuantizedTable quantize(const Tensor& weight, QuantizedFormat format) {
+QuantizedTable quantize(const Tensor& weight, QuantizedFormat format, const MemoryOptions& memory) {
   const std::string who = "quantize";
   detail::check_table(weight.desc(), who);
   if (!known_format(format)) {
@@ -175,24 +176,24 @@ QuantizedTable quantize(const Tensor& weight, QuantizedFormat format) {
   check_dim(dim, format, who);
   const std::int64_t row_bytes = quantized_row_bytes(format, dim);
   const auto size = static_cast<std::size_t>(rows * row_bytes);
-  std::shared_ptr<std::uint8_t[]> bytes(new std::uint8_t[size > 0 ? size : 1]);
+  std::shared_ptr<void> buffer = allocate_buffer(size > 0 ? size : 1, memory);
+  auto* bytes = static_cast<std::uint8_t*>(buffer.get());
   switch (weight.dtype()) {
     case DType::Float32:
       check_values(weight.data<float>(), rows, dim, format, who);
-      kernels::cpu::quantize_rows(weight.data<float>(), rows, dim, format, bytes.get());
+      kernels::cpu::quantize_rows(weight.data<float>(), rows, dim, format, bytes);
       break;
     case DType::Float16:
       check_values(weight.data<Half>(), rows, dim, format, who);
-      kernels::cpu::quantize_rows(weight.data<Half>(), rows, dim, format, bytes.get());
+      kernels::cpu::quantize_rows(weight.data<Half>(), rows, dim, format, bytes);
       break;
     default:  // check_table admits only the three float types
       check_values(weight.data<BFloat16>(), rows, dim, format, who);
-      kernels::cpu::quantize_rows(weight.data<BFloat16>(), rows, dim, format, bytes.get());
+      kernels::cpu::quantize_rows(weight.data<BFloat16>(), rows, dim, format, bytes);
       break;
   }
-  QuantizedTable t =
-      QuantizedTable::checked(bytes.get(), size, rows, row_bytes, format, dim, "quantize");
-  t.data_ = std::shared_ptr<const std::uint8_t>(bytes, bytes.get());
+  QuantizedTable t = QuantizedTable::checked(bytes, size, rows, row_bytes, format, dim, "quantize");
+  t.data_ = std::shared_ptr<const std::uint8_t>(buffer, bytes);
   return t;
 }
 

@@ -13,13 +13,14 @@
 #include <memory>
 #include <optional>
 
+#include "embedkit/core/memory.hpp"
 #include "embedkit/core/quantized_format.hpp"
 #include "embedkit/core/tensor.hpp"
 
 namespace embedkit::nn {
 
 class QuantizedTable;
-QuantizedTable quantize(const Tensor& weight, QuantizedFormat format);
+QuantizedTable quantize(const Tensor& weight, QuantizedFormat format, const MemoryOptions& memory);
 
 using embedkit::quantized_format_name;
 using embedkit::QuantizedFormat;
@@ -34,10 +35,12 @@ class QuantizedTable {
   // PyTorch infers from the row size: row_bytes - 8 (int8), (row_bytes - 4) * 2 (int4),
   // (row_bytes - 4) * 4 (int2); with it, the row size must be that of D. Throws ValueError when
   // the sizes do not agree (a truncated table, rows that do not match D, D < 1, an odd D for
-  // int4 or one not a multiple of 4 for int2, as PyTorch's prepack refuses them).
+  // int4 or one not a multiple of 4 for int2, as PyTorch's prepack refuses them). `memory`:
+  // where the copy lives (huge pages for a large table read at random rows, core/memory.hpp).
   static QuantizedTable from_packed(const void* data, std::size_t size_bytes, std::int64_t num_rows,
                                     std::int64_t row_bytes, QuantizedFormat format,
-                                    std::optional<std::int64_t> embedding_dim = std::nullopt);
+                                    std::optional<std::int64_t> embedding_dim = std::nullopt,
+                                    const MemoryOptions& memory = {});
 
   // from_packed over memory the caller owns (no copy), as Tensor::from_blob: it must outlive
   // every table that uses it and stay unchanged. The same checks.
@@ -59,7 +62,8 @@ class QuantizedTable {
   float bias(std::int64_t r) const;
 
  private:
-  friend QuantizedTable quantize(const Tensor& weight, QuantizedFormat format);
+  friend QuantizedTable quantize(const Tensor& weight, QuantizedFormat format,
+                                 const MemoryOptions& memory);
   static QuantizedTable checked(const void* data, std::size_t size_bytes, std::int64_t num_rows,
                                 std::int64_t row_bytes, QuantizedFormat format,
                                 std::optional<std::int64_t> embedding_dim, const char* who);
@@ -77,8 +81,10 @@ class QuantizedTable {
 // (kernels/ref/quantized_ref.hpp has the arithmetic): the same bytes. D must be >= 1, even for
 // int4 and a multiple of 4 for int2 (PyTorch's rules); every value must be finite, and for int4
 // and int2 each row's minimum and scale must fit float16 (PyTorch would store inf there).
-// ValueError / TypeError otherwise, naming the first offending element or row.
-QuantizedTable quantize(const Tensor& weight, QuantizedFormat format);
+// ValueError / TypeError otherwise, naming the first offending element or row. `memory`: where
+// the packed table lives (huge pages for a large table read at random rows, core/memory.hpp).
+QuantizedTable quantize(const Tensor& weight, QuantizedFormat format,
+                        const MemoryOptions& memory = {});
 
 // The float32 table [num_embeddings, embedding_dim] the codes stand for: code * scale + bias,
 // the product rounded first, as PyTorch's embedding_bag_{byte,4bit,2bit}_unpack compute it.

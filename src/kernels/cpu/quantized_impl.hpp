@@ -8,6 +8,10 @@
 // count for mean. The codes are small integers, exact as floats. Vectorising across the columns
 // leaves each column's sequence unchanged, so the results are bitwise ref's.
 //
+// 4-bit rows decode two vectors per load, the low nibbles (even columns) and the high ones (odd
+// columns) into separate accumulators, which are interleaved once when the bag is stored: the
+// per-column operations are the same, only the lanes they sit in differ.
+//
 // A bag's output row stays in registers: the columns are taken in blocks of up to
 // V::kMaxAccumulators vectors (AVX-512: 256 columns, one pass for D <= 256), each block a
 // compile-time count, and a partial vector for D % N. The first pass over a bag prefetches the
@@ -94,6 +98,21 @@ void bag_block(const QuantizedBagArgs<I>& a, std::int64_t b, std::int64_t j0, in
     const std::uint8_t* c = row + first_byte;
     if constexpr (PARTIAL) {
       acc[0] = V::fma(vs, codes_n<V, BITS>(c, n), V::add(acc[0], vb));
+    } else if constexpr (BITS == 4) {
+      // Pairs of vectors from one load: acc[2p] the even columns, acc[2p + 1] the odd ones of
+      // the pair's 2N columns (reordered at the store); an odd last vector on its own.
+      EMBEDKIT_UNROLL
+      for (int v = 0; v + 1 < NV; v += 2) {
+        T even;
+        T odd;
+        V::codes4_pair(c + v * kVectorBytes, even, odd);
+        acc[v] = V::fma(vs, even, V::add(acc[v], vb));
+        acc[v + 1] = V::fma(vs, odd, V::add(acc[v + 1], vb));
+      }
+      if constexpr (NV % 2 == 1) {
+        acc[NV - 1] = V::fma(vs, V::template codes<BITS>(c + (NV - 1) * kVectorBytes),
+                             V::add(acc[NV - 1], vb));
+      }
     } else {
       EMBEDKIT_UNROLL
       for (int v = 0; v < NV; ++v) {
@@ -109,6 +128,10 @@ void bag_block(const QuantizedBagArgs<I>& a, std::int64_t b, std::int64_t j0, in
   float* out = a.out + b * a.dim + j0;
   if constexpr (PARTIAL) {
     V::store_n(out, acc[0], n);
+  } else if constexpr (BITS == 4) {
+    EMBEDKIT_UNROLL
+    for (int v = 0; v + 1 < NV; v += 2) V::store_interleaved(out + v * V::N, acc[v], acc[v + 1]);
+    if constexpr (NV % 2 == 1) V::store(out + (NV - 1) * V::N, acc[NV - 1]);
   } else {
     EMBEDKIT_UNROLL
     for (int v = 0; v < NV; ++v) V::store(out + v * V::N, acc[v]);

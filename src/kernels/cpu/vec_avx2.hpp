@@ -121,6 +121,22 @@ struct Vec {
     }
   }
 
+  // 2N 4-bit codes (N bytes at p) as two vectors: `even` holds elements 0, 2, .., 2N - 2 and
+  // `odd` elements 1, 3, .., 2N - 1 (each byte's low and high nibble), so no lane shuffle is
+  // needed per row; store_interleaved puts the columns back in order once per bag.
+  EMBEDKIT_ALWAYS_INLINE static void codes4_pair(const std::uint8_t* p, T& even, T& odd) {
+    const __m256i x = _mm256_cvtepu8_epi32(_mm_loadl_epi64(as128(p)));
+    even = _mm256_cvtepi32_ps(_mm256_and_si256(x, _mm256_set1_epi32(15)));
+    odd = _mm256_cvtepi32_ps(_mm256_srli_epi32(x, 4));
+  }
+  // out[2i] = even[i], out[2i + 1] = odd[i] for i < N.
+  EMBEDKIT_ALWAYS_INLINE static void store_interleaved(float* out, T even, T odd) {
+    const __m256 lo = _mm256_unpacklo_ps(even, odd);  // e0 o0 e1 o1 | e4 o4 e5 o5
+    const __m256 hi = _mm256_unpackhi_ps(even, odd);  // e2 o2 e3 o3 | e6 o6 e7 o7
+    _mm256_storeu_ps(out, _mm256_permute2f128_ps(lo, hi, 0x20));
+    _mm256_storeu_ps(out + N, _mm256_permute2f128_ps(lo, hi, 0x31));
+  }
+
   EMBEDKIT_ALWAYS_INLINE static void prefetch(const void* p) {
     _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0);
   }

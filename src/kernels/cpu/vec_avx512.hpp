@@ -127,6 +127,23 @@ struct Vec {
     }
   }
 
+  // 2N 4-bit codes (N bytes at p) as two vectors: `even` holds elements 0, 2, .., 2N - 2 and
+  // `odd` elements 1, 3, .., 2N - 1 (each byte's low and high nibble), so no lane shuffle is
+  // needed per row; store_interleaved puts the columns back in order once per bag.
+  EMBEDKIT_ALWAYS_INLINE static void codes4_pair(const std::uint8_t* p, T& even, T& odd) {
+    const __m512i x = _mm512_cvtepu8_epi32(_mm_loadu_si128(as128(p)));
+    even = _mm512_cvtepi32_ps(_mm512_and_si512(x, _mm512_set1_epi32(15)));
+    odd = _mm512_cvtepi32_ps(_mm512_srli_epi32(x, 4));
+  }
+  // out[2i] = even[i], out[2i + 1] = odd[i] for i < N.
+  EMBEDKIT_ALWAYS_INLINE static void store_interleaved(float* out, T even, T odd) {
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi =
+        _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    _mm512_storeu_ps(out, _mm512_permutex2var_ps(even, lo, odd));
+    _mm512_storeu_ps(out + N, _mm512_permutex2var_ps(even, hi, odd));
+  }
+
   EMBEDKIT_ALWAYS_INLINE static void prefetch(const void* p) {
     _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0);
   }

@@ -98,6 +98,21 @@ struct Vec {
     return r;
   }
 
+  // 2N 4-bit codes (N bytes at p): `even` the low nibbles (elements 0, 2, ..), `odd` the high
+  // ones; store_interleaved puts the columns back in order.
+  static void codes4_pair(const std::uint8_t* p, T& even, T& odd) {
+    for (int i = 0; i < N; ++i) {
+      even.v[i] = static_cast<float>(p[i] & 15u);
+      odd.v[i] = static_cast<float>(p[i] >> 4);
+    }
+  }
+  static void store_interleaved(float* out, T even, T odd) {
+    for (int i = 0; i < N; ++i) {
+      out[2 * i] = even.v[i];
+      out[2 * i + 1] = odd.v[i];
+    }
+  }
+
   static void prefetch(const void* p) {
 #if defined(__GNUC__)
     __builtin_prefetch(p, 0, 3);
