@@ -6,11 +6,19 @@
 // written) and, for embedkit, vs_torch = LibTorch's time / embedkit's time for the same case
 // (> 1: embedkit is faster). Cases run torch first, then embedkit, then the yardstick.
 //
+// Row-wise quantized bags (qbag_int8_sum, qbag_int4_sum) run on the float32 bag's table
+// quantized by embedkit, against PyTorch's quantized::embedding_bag_{byte,4bit}_rowwise_offsets
+// on the same packed bytes; their vs_float32 is embedkit's float32 bag_sum time on the float
+// table / their time (the sizes name the table as float32; +hugepages: both tables on huge
+// pages).
+//
 // Default: a subset that runs in a few minutes. EMBEDKIT_BENCH_FULL=1: every combination.
-// EMBEDKIT_BENCH_4G=1: adds 4 GiB tables (with and without huge pages). Google Benchmark's own
-// flags (--benchmark_filter=..., --benchmark_out=...) work as usual.
+// EMBEDKIT_BENCH_4G=1: adds 4 GiB tables (with and without huge pages, and the quantized bags
+// of the 4 GiB table). Google Benchmark's own flags (--benchmark_filter=...,
+// --benchmark_out=...) work as usual.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <benchmark/benchmark.h>
 #include <c10/core/InferenceMode.h>
 
@@ -27,6 +35,7 @@
 #include "embedkit/core/thread_pool.hpp"
 #include "embedkit/nn/embedding.hpp"
 #include "embedkit/nn/embedding_bag.hpp"
+#include "embedkit/nn/quantized_embedding_bag.hpp"
 #include "embedkit/optim/adagrad.hpp"
 #include "embedkit/optim/fused_backward.hpp"
 #include "embedkit/optim/sgd.hpp"
@@ -44,7 +53,9 @@ enum class Op {
   BackwardDense,
   BackwardSparse,
   FusedSgd,
-  FusedAdagrad
+  FusedAdagrad,
+  QuantizedBagInt8,
+  QuantizedBagInt4
 };
 enum class Impl { Torch, Embedkit, Yardstick };
 
@@ -68,6 +79,10 @@ std::string op_name(Op op) {
       return "step_sgd";
     case Op::FusedAdagrad:
       return "step_adagrad";
+    case Op::QuantizedBagInt8:
+      return "qbag_int8_sum";
+    case Op::QuantizedBagInt4:
+      return "qbag_int4_sum";
   }
   return "?";
 }
@@ -94,6 +109,9 @@ struct Case {
     if (bytes >= (std::int64_t{1} << 30)) return std::to_string(bytes >> 30) + "GiB";
     if (bytes >= (std::int64_t{1} << 20)) return std::to_string(bytes >> 20) + "MiB";
     return std::to_string(rows) + "rows";
+  }
+  QuantizedFormat format() const {
+    return op == Op::QuantizedBagInt4 ? QuantizedFormat::Int4 : QuantizedFormat::Int8;
   }
   // The name without the implementation: the key that pairs torch and embedkit.
   std::string key() const {
@@ -133,13 +151,19 @@ struct Case {
         return 3.0 * static_cast<double>(n) * row;
       case Op::FusedAdagrad:  // and the optimizer state's rows read and written
         return 5.0 * static_cast<double>(n) * row;
+      case Op::QuantizedBagInt8:  // packed rows read, float32 bags written
+      case Op::QuantizedBagInt4:
+        return static_cast<double>(n) * static_cast<double>(quantized_row_bytes(format(), dim)) +
+               static_cast<double>(n / bag) * row;
     }
     return 0;
   }
 };
 
 std::map<std::string, double> g_torch_seconds;  // per case key
-std::map<int, double> g_copy_gbs;               // per thread count
+// embedkit's float32 bag_sum seconds, per case key without the op (for vs_float32).
+std::map<std::string, double> g_float_bag_seconds;
+std::map<int, double> g_copy_gbs;  // per thread count
 
 at::Tensor view(const Tensor& t) {
   std::vector<std::int64_t> sizes(t.shape().begin(), t.shape().end());
@@ -186,6 +210,44 @@ void timed(benchmark::State& state, const Case& c, Impl impl, F&& body) {
   } else if (auto it = g_torch_seconds.find(c.key()); it != g_torch_seconds.end()) {
     state.counters["vs_torch"] = it->second / seconds;
   }
+  const std::string shape_key = c.key().substr(op_name(c.op).size());
+  if (impl == Impl::Embedkit && c.op == Op::BagSum) g_float_bag_seconds[shape_key] = seconds;
+  if (c.op == Op::QuantizedBagInt8 || c.op == Op::QuantizedBagInt4) {
+    if (auto it = g_float_bag_seconds.find(shape_key); it != g_float_bag_seconds.end()) {
+      state.counters["vs_float32"] = it->second / seconds;
+    }
+  }
+}
+
+// The bench table quantized by embedkit, on huge pages when the float table is (one packed
+// table kept at a time, as table() keeps one float table).
+const nn::QuantizedTable& packed_table(const Tensor& w, QuantizedFormat format, bool huge) {
+  static std::tuple<const void*, std::int64_t, std::int64_t, QuantizedFormat, bool> key{
+      nullptr, -1, -1, QuantizedFormat::Int8, false};
+  static nn::QuantizedTable q;
+  const auto wanted = std::make_tuple(w.raw_data(), w.size(0), w.size(1), format, huge);
+  if (key != wanted) {
+    q = nn::QuantizedTable();
+    q = nn::quantize(w, format, MemoryOptions{huge});
+    key = wanted;
+  }
+  return q;
+}
+
+// PyTorch's quantized bag sum on packed rows (a view of embedkit's bytes).
+at::Tensor torch_quantized_bag(const at::Tensor& packed, QuantizedFormat format,
+                               const at::Tensor& ids, const at::Tensor& offsets) {
+  using Opt = c10::optional<at::Tensor>;
+  using Signature = at::Tensor(const at::Tensor&, const at::Tensor&, const Opt&, bool, std::int64_t,
+                               bool, const Opt&, const Opt&, bool);
+  static auto int8 = c10::Dispatcher::singleton()
+                         .findSchemaOrThrow("quantized::embedding_bag_byte_rowwise_offsets", "")
+                         .typed<Signature>();
+  static auto int4 = c10::Dispatcher::singleton()
+                         .findSchemaOrThrow("quantized::embedding_bag_4bit_rowwise_offsets", "")
+                         .typed<Signature>();
+  auto& op = format == QuantizedFormat::Int8 ? int8 : int4;
+  return op.call(packed, ids, Opt(offsets), false, 0, false, Opt(), Opt(), false);
 }
 
 void run_case(benchmark::State& state, const Case& c, Impl impl) {
@@ -368,6 +430,29 @@ void run_case(benchmark::State& state, const Case& c, Impl impl) {
       }
       break;
     }
+    case Op::QuantizedBagInt8:
+    case Op::QuantizedBagInt4: {
+      const nn::QuantizedTable& q = packed_table(w, c.format(), c.huge);
+      const at::Tensor tq = at::from_blob(const_cast<std::uint8_t*>(q.data()),
+                                          {q.num_embeddings(), q.row_bytes()}, at::kByte);
+      const Tensor& off = offsets(c.n, c.bag);
+      const at::Tensor toff = view(off);
+      if (impl == Impl::Torch) {
+        timed(state, c, impl, [&] {
+          benchmark::DoNotOptimize(
+              torch_quantized_bag(tq, c.format(), tid_windows[static_cast<std::size_t>(next())],
+                                  toff)
+                  .data_ptr());
+        });
+      } else {
+        timed(state, c, impl, [&] {
+          benchmark::DoNotOptimize(nn::functional::quantized_embedding_bag(
+                                       id_windows[static_cast<std::size_t>(next())], q, off)
+                                       .raw_data());
+        });
+      }
+      break;
+    }
     case Op::Copy:
       break;
   }
@@ -415,6 +500,11 @@ std::vector<Case> cases() {
                                 (bag == 20 && op == Op::BagSum && (d == 128 || is_big));
             if (wanted) add({op, rows, d, dist, 1, bag_n(bag), bag});
           }
+          // The quantized bags of the same table (D = 128, bags of 20, uniform).
+          if (bag == 20 && (full || (is_big && d == 128 && dist == Dist::Uniform))) {
+            for (Op op : {Op::QuantizedBagInt8, Op::QuantizedBagInt4})
+              add({op, rows, d, dist, 1, bag_n(bag), bag});
+          }
         }
         if (full || (main_dim && dist == Dist::Uniform)) {
           for (Op op : {Op::BackwardDense, Op::BackwardSparse, Op::FusedSgd, Op::FusedAdagrad})
@@ -454,6 +544,13 @@ std::vector<Case> cases() {
         Case bag{Op::BagSum, rows, 128, dist, 1, bag_n(20), 20};
         bag.huge = huge;
         add(bag);
+        if ((bytes > big || huge) && dist == Dist::Uniform) {
+          for (Op op : {Op::QuantizedBagInt8, Op::QuantizedBagInt4}) {
+            Case q{op, rows, 128, dist, 1, bag_n(20), 20};
+            q.huge = huge;
+            add(q);
+          }
+        }
       }
     }
   }

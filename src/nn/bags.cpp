@@ -41,7 +41,14 @@ Bags prepare_bags(const Tensor& ids, const Tensor& offsets, const Tensor& per_sa
                   const Tensor& weight, const EmbeddingBagFuncOptions& options,
                   const std::string& who) {
   check_bag_arguments(weight.desc(), ids.desc(), options, who);
-  const std::int64_t num_rows = weight.size(0);
+  return prepare_bags_for_rows(ids, offsets, per_sample_weights, weight.size(0), weight.dtype(),
+                               options, who);
+}
+
+Bags prepare_bags_for_rows(const Tensor& ids, const Tensor& offsets,
+                           const Tensor& per_sample_weights, std::int64_t num_rows,
+                           DType value_dtype, const EmbeddingBagFuncOptions& options,
+                           const std::string& who) {
   check_unknown_ids(options.unknown_ids(), num_rows, who);
 
   Bags bags;
@@ -64,8 +71,7 @@ Bags prepare_bags(const Tensor& ids, const Tensor& offsets, const Tensor& per_sa
     if (!options.include_last_offset()) bags.bounds.push_back(n);
   }
 
-  check_per_sample_weights(per_sample_weights.desc(), ids.desc(), options.mode(), weight.dtype(),
-                           who);
+  check_per_sample_weights(per_sample_weights.desc(), ids.desc(), options.mode(), value_dtype, who);
   if (per_sample_weights.defined()) bags.per_sample_weights = per_sample_weights.reshape({n});
   bags.rows = resolve_ids(ids, num_rows, options.unknown_ids(), "ids").reshape({n});
   return bags;

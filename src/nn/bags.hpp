@@ -23,4 +23,12 @@ Bags prepare_bags(const Tensor& ids, const Tensor& offsets, const Tensor& per_sa
                   const Tensor& weight, const EmbeddingBagFuncOptions& options,
                   const std::string& who);
 
+// prepare_bags after the table's own checks (check_bag_arguments), for tables that are not a
+// Tensor (the quantized ones): the unknown-id policy against num_rows, the layout, every offset,
+// per-sample weights of `value_dtype`, and the ids.
+Bags prepare_bags_for_rows(const Tensor& ids, const Tensor& offsets,
+                           const Tensor& per_sample_weights, std::int64_t num_rows,
+                           DType value_dtype, const EmbeddingBagFuncOptions& options,
+                           const std::string& who);
+
 }  // namespace embedkit::nn::detail

@@ -2,8 +2,10 @@
 // embedkit_kernels_avx2, which src/kernels/cpu/CMakeLists.txt builds with this level's -m
 // flags, for x86 GCC or Clang only.
 #include "kernels/cpu/isa_kernels.hpp"
+#include "kernels/cpu/quantized_kernels.hpp"
 
 #include "kernels/cpu/kernels_impl.hpp"
+#include "kernels/cpu/quantized_impl.hpp"
 #include "kernels/cpu/vec_avx2.hpp"
 
 namespace embedkit::kernels::cpu {
@@ -20,5 +22,14 @@ template const IsaKernels<Half, std::int32_t>& avx2_kernels();
 template const IsaKernels<Half, std::int64_t>& avx2_kernels();
 template const IsaKernels<BFloat16, std::int32_t>& avx2_kernels();
 template const IsaKernels<BFloat16, std::int64_t>& avx2_kernels();
+
+template <class I>
+const QuantizedIsaKernels<I>& avx2_quantized_kernels() {
+  static constexpr QuantizedIsaKernels<I> kTable = qimpl::make_quantized_table<avx2::Vec, I>();
+  return kTable;
+}
+
+template const QuantizedIsaKernels<std::int32_t>& avx2_quantized_kernels();
+template const QuantizedIsaKernels<std::int64_t>& avx2_quantized_kernels();
 
 }  // namespace embedkit::kernels::cpu

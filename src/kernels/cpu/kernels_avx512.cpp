@@ -2,6 +2,7 @@
 // embedkit_kernels_avx512, which src/kernels/cpu/CMakeLists.txt builds with this level's -m
 // flags, for x86 GCC or Clang only.
 #include "kernels/cpu/isa_kernels.hpp"
+#include "kernels/cpu/quantized_kernels.hpp"
 
 // GCC 12's AVX-512 headers trip its own (maybe-)uninitialized warnings (the `__Y = __Y` idiom
 // of _mm512_undefined_*, GCC bug 105593, fixed in GCC 13). The same kernel source is compiled
@@ -12,6 +13,7 @@
 #endif
 
 #include "kernels/cpu/kernels_impl.hpp"
+#include "kernels/cpu/quantized_impl.hpp"
 #include "kernels/cpu/vec_avx512.hpp"
 
 namespace embedkit::kernels::cpu {
@@ -28,5 +30,14 @@ template const IsaKernels<Half, std::int32_t>& avx512_kernels();
 template const IsaKernels<Half, std::int64_t>& avx512_kernels();
 template const IsaKernels<BFloat16, std::int32_t>& avx512_kernels();
 template const IsaKernels<BFloat16, std::int64_t>& avx512_kernels();
+
+template <class I>
+const QuantizedIsaKernels<I>& avx512_quantized_kernels() {
+  static constexpr QuantizedIsaKernels<I> kTable = qimpl::make_quantized_table<avx512::Vec, I>();
+  return kTable;
+}
+
+template const QuantizedIsaKernels<std::int32_t>& avx512_quantized_kernels();
+template const QuantizedIsaKernels<std::int64_t>& avx512_quantized_kernels();
 
 }  // namespace embedkit::kernels::cpu

@@ -2,6 +2,8 @@
 // embedkit_kernels_generic (src/kernels/cpu/CMakeLists.txt), built on every platform.
 #include "kernels/cpu/isa_kernels.hpp"
 #include "kernels/cpu/kernels_impl.hpp"
+#include "kernels/cpu/quantized_impl.hpp"
+#include "kernels/cpu/quantized_kernels.hpp"
 #include "kernels/cpu/vec_generic.hpp"
 
 namespace embedkit::kernels::cpu {
@@ -18,5 +20,14 @@ template const IsaKernels<Half, std::int32_t>& generic_kernels();
 template const IsaKernels<Half, std::int64_t>& generic_kernels();
 template const IsaKernels<BFloat16, std::int32_t>& generic_kernels();
 template const IsaKernels<BFloat16, std::int64_t>& generic_kernels();
+
+template <class I>
+const QuantizedIsaKernels<I>& generic_quantized_kernels() {
+  static constexpr QuantizedIsaKernels<I> kTable = qimpl::make_quantized_table<generic::Vec, I>();
+  return kTable;
+}
+
+template const QuantizedIsaKernels<std::int32_t>& generic_quantized_kernels();
+template const QuantizedIsaKernels<std::int64_t>& generic_quantized_kernels();
 
 }  // namespace embedkit::kernels::cpu

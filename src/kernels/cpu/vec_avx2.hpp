@@ -95,6 +95,48 @@ struct Vec {
     return _mm256_cvtss_f32(bf16_round(_mm256_set1_ps(x)));
   }
 
+  // The codes of N consecutive elements of a row-wise quantized row (core/quantized_format.hpp),
+  // as floats: BITS = 8, 4 or 2, `p` at the byte of the first (whose codes start a byte).
+  template <int BITS>
+  EMBEDKIT_ALWAYS_INLINE static T codes(const std::uint8_t* p) {
+    if constexpr (BITS == 8) {
+      return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(as128(p))));
+    } else if constexpr (BITS == 4) {
+      std::uint32_t w = 0;  // 4 bytes, 8 codes: low nibble first
+      std::memcpy(&w, p, sizeof w);
+      const __m128i b = _mm_cvtsi32_si128(static_cast<int>(w));
+      const __m128i lo = _mm_and_si128(b, _mm_set1_epi8(0x0f));
+      const __m128i hi = _mm_and_si128(_mm_srli_epi16(b, 4), _mm_set1_epi8(0x0f));
+      return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_unpacklo_epi8(lo, hi)));
+    } else {
+      static_assert(BITS == 2);
+      std::uint16_t w = 0;  // 2 bytes, 8 codes: each byte to 4 lanes, shifted by 0, 2, 4, 6
+      std::memcpy(&w, p, sizeof w);
+      const __m128i spread =
+          _mm_shuffle_epi8(_mm_cvtsi32_si128(static_cast<int>(w)),
+                           _mm_setr_epi8(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0));
+      const __m256i shifted = _mm256_srlv_epi32(_mm256_cvtepu8_epi32(spread),
+                                                _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6));
+      return _mm256_cvtepi32_ps(_mm256_and_si256(shifted, _mm256_set1_epi32(3)));
+    }
+  }
+
+  // 2N 4-bit codes (N bytes at p) as two vectors: `even` holds elements 0, 2, .., 2N - 2 and
+  // `odd` elements 1, 3, .., 2N - 1 (each byte's low and high nibble), so no lane shuffle is
+  // needed per row; store_interleaved puts the columns back in order once per bag.
+  EMBEDKIT_ALWAYS_INLINE static void codes4_pair(const std::uint8_t* p, T& even, T& odd) {
+    const __m256i x = _mm256_cvtepu8_epi32(_mm_loadl_epi64(as128(p)));
+    even = _mm256_cvtepi32_ps(_mm256_and_si256(x, _mm256_set1_epi32(15)));
+    odd = _mm256_cvtepi32_ps(_mm256_srli_epi32(x, 4));
+  }
+  // out[2i] = even[i], out[2i + 1] = odd[i] for i < N.
+  EMBEDKIT_ALWAYS_INLINE static void store_interleaved(float* out, T even, T odd) {
+    const __m256 lo = _mm256_unpacklo_ps(even, odd);  // e0 o0 e1 o1 | e4 o4 e5 o5
+    const __m256 hi = _mm256_unpackhi_ps(even, odd);  // e2 o2 e3 o3 | e6 o6 e7 o7
+    _mm256_storeu_ps(out, _mm256_permute2f128_ps(lo, hi, 0x20));
+    _mm256_storeu_ps(out + N, _mm256_permute2f128_ps(lo, hi, 0x31));
+  }
+
   EMBEDKIT_ALWAYS_INLINE static void prefetch(const void* p) {
     _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0);
   }
@@ -131,6 +173,9 @@ struct Vec {
   }
 
  private:
+  EMBEDKIT_ALWAYS_INLINE static const __m128i* as128(const std::uint8_t* p) {
+    return reinterpret_cast<const __m128i*>(p);
+  }
   template <class P>
   EMBEDKIT_ALWAYS_INLINE static __m128i* cast128(P* p) {
     return reinterpret_cast<__m128i*>(const_cast<std::remove_const_t<P>*>(p));

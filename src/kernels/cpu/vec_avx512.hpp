@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "embedkit/core/dtype.hpp"
@@ -101,6 +102,48 @@ struct Vec {
     return _mm_cvtss_f32(_mm512_castps512_ps128(bf16_round(_mm512_set1_ps(x))));
   }
 
+  // The codes of N consecutive elements of a row-wise quantized row (core/quantized_format.hpp),
+  // as floats: BITS = 8, 4 or 2, `p` at the byte of the first (whose codes start a byte).
+  template <int BITS>
+  EMBEDKIT_ALWAYS_INLINE static T codes(const std::uint8_t* p) {
+    if constexpr (BITS == 8) {
+      return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(as128(p))));
+    } else if constexpr (BITS == 4) {
+      const __m128i b = _mm_loadl_epi64(as128(p));  // 8 bytes, 16 codes: low nibble first
+      const __m128i lo = _mm_and_si128(b, _mm_set1_epi8(0x0f));
+      const __m128i hi = _mm_and_si128(_mm_srli_epi16(b, 4), _mm_set1_epi8(0x0f));
+      return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_unpacklo_epi8(lo, hi)));
+    } else {
+      static_assert(BITS == 2);
+      std::uint32_t w = 0;  // 4 bytes, 16 codes: each byte to 4 lanes, shifted by 0, 2, 4, 6
+      std::memcpy(&w, p, sizeof w);
+      const __m128i spread =
+          _mm_shuffle_epi8(_mm_cvtsi32_si128(static_cast<int>(w)),
+                           _mm_setr_epi8(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3));
+      const __m512i shifted =
+          _mm512_srlv_epi32(_mm512_cvtepu8_epi32(spread),
+                            _mm512_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6, 0, 2, 4, 6, 0, 2, 4, 6));
+      return _mm512_cvtepi32_ps(_mm512_and_si512(shifted, _mm512_set1_epi32(3)));
+    }
+  }
+
+  // 2N 4-bit codes (N bytes at p) as two vectors: `even` holds elements 0, 2, .., 2N - 2 and
+  // `odd` elements 1, 3, .., 2N - 1 (each byte's low and high nibble), so no lane shuffle is
+  // needed per row; store_interleaved puts the columns back in order once per bag.
+  EMBEDKIT_ALWAYS_INLINE static void codes4_pair(const std::uint8_t* p, T& even, T& odd) {
+    const __m512i x = _mm512_cvtepu8_epi32(_mm_loadu_si128(as128(p)));
+    even = _mm512_cvtepi32_ps(_mm512_and_si512(x, _mm512_set1_epi32(15)));
+    odd = _mm512_cvtepi32_ps(_mm512_srli_epi32(x, 4));
+  }
+  // out[2i] = even[i], out[2i + 1] = odd[i] for i < N.
+  EMBEDKIT_ALWAYS_INLINE static void store_interleaved(float* out, T even, T odd) {
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi =
+        _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    _mm512_storeu_ps(out, _mm512_permutex2var_ps(even, lo, odd));
+    _mm512_storeu_ps(out + N, _mm512_permutex2var_ps(even, hi, odd));
+  }
+
   EMBEDKIT_ALWAYS_INLINE static void prefetch(const void* p) {
     _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0);
   }
@@ -145,6 +188,9 @@ struct Vec {
   template <class P>
   EMBEDKIT_ALWAYS_INLINE static __m256i* cast256(P* p) {
     return reinterpret_cast<__m256i*>(const_cast<std::remove_const_t<P>*>(p));
+  }
+  EMBEDKIT_ALWAYS_INLINE static const __m128i* as128(const std::uint8_t* p) {
+    return reinterpret_cast<const __m128i*>(p);
   }
   EMBEDKIT_ALWAYS_INLINE static __m512i* as512(unsigned char* p) {
     return reinterpret_cast<__m512i*>(p);

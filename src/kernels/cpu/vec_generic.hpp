@@ -85,6 +85,34 @@ struct Vec {
     return to_f32(from_f32<W>(x));
   }
 
+  // The codes of N consecutive elements of a row-wise quantized row (core/quantized_format.hpp),
+  // as floats: BITS = 8, 4 or 2, `p` at the byte of the first (whose codes start a byte).
+  template <int BITS>
+  static T codes(const std::uint8_t* p) {
+    constexpr int kPerByte = 8 / BITS;
+    T r;
+    for (int i = 0; i < N; ++i) {
+      const unsigned shift = static_cast<unsigned>((i % kPerByte) * BITS);
+      r.v[i] = static_cast<float>((p[i / kPerByte] >> shift) & ((1u << BITS) - 1u));
+    }
+    return r;
+  }
+
+  // 2N 4-bit codes (N bytes at p): `even` the low nibbles (elements 0, 2, ..), `odd` the high
+  // ones; store_interleaved puts the columns back in order.
+  static void codes4_pair(const std::uint8_t* p, T& even, T& odd) {
+    for (int i = 0; i < N; ++i) {
+      even.v[i] = static_cast<float>(p[i] & 15u);
+      odd.v[i] = static_cast<float>(p[i] >> 4);
+    }
+  }
+  static void store_interleaved(float* out, T even, T odd) {
+    for (int i = 0; i < N; ++i) {
+      out[2 * i] = even.v[i];
+      out[2 * i + 1] = odd.v[i];
+    }
+  }
+
   static void prefetch(const void* p) {
 #if defined(__GNUC__)
     __builtin_prefetch(p, 0, 3);
