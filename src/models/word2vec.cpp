@@ -399,8 +399,8 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
   s.epoch_predictions.assign(static_cast<std::size_t>(options.epochs), 0);
 
   // Input vectors uniform in [-1, 1) / dim, as gensim and fastText start them; output vectors
-  // zero. word2vec.c's start is half as wide, [-0.5, 0.5) / dim: on Brown (skip-gram, 5 epochs)
-  // it cost 0.1 points of analogy accuracy against gensim over 8 seeds (BENCHMARKS.md).
+  // zero. word2vec.c's start is half as wide, [-0.5, 0.5) / dim: on Brown (skip-gram, 5 epochs,
+  // one thread, 12 seeds) it cost 0.15 points of analogy accuracy (BENCHMARKS.md).
   result.vectors = Tensor::empty({static_cast<std::int64_t>(v), options.dim});
   s.input = result.vectors.data<float>();
   {
