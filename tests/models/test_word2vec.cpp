@@ -219,6 +219,35 @@ TEST(Word2Vec, MinAlphaSetsGensimsLinearSchedule) {
   EXPECT_FALSE(bitwise_equal(base.vectors, uniform_negatives.vectors));
 }
 
+TEST(Word2Vec, InputVectorsStartUniformInPlusMinusOneOverDim) {
+  // gensim's and fastText's start (word2vec.c's is half as wide, [-0.5, 0.5) / dim, and scored
+  // lower on analogies: BENCHMARKS.md). A rate this small leaves the vectors where they started.
+  TempDir dir;
+  write_file(dir / "c.txt", two_group_corpus(40, 12, 10));
+  for (auto arch : {M::Word2VecArchitecture::SkipGram, M::Word2VecArchitecture::Cbow}) {
+    auto o = small_options(arch, M::Word2VecLoss::NegativeSampling);
+    o.alpha = 1e-30;
+    o.epochs = 1;
+    const auto r = M::train_word2vec(dir / "c.txt", o);
+    const float bound = 1.0f / static_cast<float>(o.dim);
+    const float* v = r.vectors.data<float>();
+    const auto n = static_cast<std::size_t>(r.vectors.numel());
+    float lo = bound, hi = -bound;
+    double sum_abs = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      ASSERT_GE(v[i], -bound) << i;
+      ASSERT_LT(v[i], bound) << i;
+      lo = std::min(lo, v[i]);
+      hi = std::max(hi, v[i]);
+      sum_abs += std::fabs(v[i]);
+    }
+    // Uniform on [-1/dim, 1/dim): the extremes come near both ends, and |x| averages 0.5/dim.
+    EXPECT_LT(lo, -0.9f * bound);
+    EXPECT_GT(hi, 0.9f * bound);
+    EXPECT_NEAR(sum_abs / static_cast<double>(n), 0.5 * bound, 0.1 * bound);
+  }
+}
+
 TEST(Word2Vec, ReportsProgress) {
   TempDir dir;
   write_file(dir / "c.txt", two_group_corpus(100, 10, 5));
