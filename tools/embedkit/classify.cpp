@@ -31,6 +31,7 @@
 #include "embedkit/models/text_classifier.hpp"
 #include "json.hpp"
 #include "option_checks.hpp"
+#include "progress_display.hpp"
 #include "same_file.hpp"
 #include "shared_options.hpp"
 #include "std_streams.hpp"
@@ -132,7 +133,20 @@ int run_train(ClassifyOptions& o) {
   // keeps triggering malloc_consolidate (measured: about 16% of a training run's CPU time).
   ::mallopt(M_MXFAST, 0);
 #endif
-  const models::TextClassifier model = models::TextClassifier::train(data, o.model, &stats);
+  ProgressDisplay progress("classify train");
+  o.model.progress_interval = progress.interval();
+  const models::TextClassifier model = models::TextClassifier::train(
+      data, o.model, &stats, [&progress](const models::ClassifierProgress& p) {
+        progress.update({.fraction = p.fraction,
+                         .rate = p.elapsed_seconds > 0
+                                     ? static_cast<double>(p.tokens) / p.elapsed_seconds
+                                     : 0.0,
+                         .unit = "tokens",
+                         .loss = p.loss,
+                         .lr = p.lr,
+                         .eta_seconds = p.eta_seconds});
+      });
+  progress.finish(stats.final_loss);
   if (is_std_stream(o.model_path)) {
     write_via_temp_file("model.safetensors",
                         [&](const std::filesystem::path& file) { model.save(file); });

@@ -43,6 +43,7 @@
 #include "embedkit/models/recommender.hpp"
 #include "json.hpp"
 #include "option_checks.hpp"
+#include "progress_display.hpp"
 #include "same_file.hpp"
 #include "shared_options.hpp"
 #include "std_streams.hpp"
@@ -213,14 +214,28 @@ int run_train(RecommendOptions& o) {
   }
   double seconds = 0.0;
   double train_loss = 0.0;
+  // Progress comes once an epoch: a bar (or a line every few seconds in a log); -v prints every
+  // epoch on a line of its own instead.
+  ProgressDisplay progress("recommend train");
+  const auto examples = static_cast<double>(split.train.size());
   models::Recommender rec =
       models::train_recommender(split.train, o.mf, [&](const models::MfEpochReport& e) {
         seconds = e.seconds;
         train_loss = e.loss;
         if (o.verbose) {
           std::cerr << "epoch " << e.epoch << "  loss " << e.loss << "  " << e.seconds << " s\n";
+          return;
         }
+        const auto done = static_cast<double>(e.epoch);
+        const auto epochs = static_cast<double>(o.mf.epochs);
+        progress.update({.fraction = done / epochs,
+                         .rate = e.seconds > 0 ? done * examples / e.seconds : 0.0,
+                         .unit = ratings.implicit ? "pairs" : "ratings",
+                         .loss = e.loss,
+                         .lr = o.mf.lr,
+                         .eta_seconds = e.seconds / done * (epochs - done)});
       });
+  progress.finish(train_loss);
   if (probe) {
     probe.reset();  // drop the probe's temporary file; Recommender::save writes atomically
     rec.save(o.out);

@@ -12,12 +12,8 @@
 // substitution is first copied to a temporary file (std_streams.hpp: $TMPDIR, at most 64 GiB).
 // OUT '-' is standard output (the summary then goes to stderr). An OUT that is the corpus
 // itself (by file identity, not by name) is refused before any work.
-#include <unistd.h>
 
-#include <charconv>
-#include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -29,6 +25,7 @@
 #include "embedkit/models/word2vec.hpp"
 #include "json.hpp"
 #include "option_checks.hpp"
+#include "progress_display.hpp"
 #include "same_file.hpp"
 #include "shared_options.hpp"
 #include "std_streams.hpp"
@@ -47,29 +44,13 @@ struct TrainOptions {
   bool json = false;
 };
 
-std::string format_duration(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) seconds = 0;
-  const auto s = static_cast<long long>(seconds + 0.5);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
-  return buf;
-}
-
-std::string progress_text(const models::Word2VecProgress& p) {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "%5.1f%%  %8.0f words/s  loss %.4f  lr %.6f  ETA %s",
-                100.0 * p.fraction, p.words_per_second, p.loss, p.alpha,
-                format_duration(p.eta_seconds).c_str());
-  return buf;
-}
-
 int run_train(TrainOptions& o) {
   o.w2v.architecture = o.model == "cbow" ? models::Word2VecArchitecture::Cbow
                                          : models::Word2VecArchitecture::SkipGram;
   o.w2v.loss = o.loss == "hs" ? models::Word2VecLoss::HierarchicalSoftmax
                               : models::Word2VecLoss::NegativeSampling;
-  const bool tty = ::isatty(STDERR_FILENO) == 1;
-  o.w2v.progress_interval = tty ? 0.25 : 5.0;
+  ProgressDisplay progress("train");
+  o.w2v.progress_interval = progress.interval();
   o.w2v.validate();
   const io::VectorFormat format = format_for(o.out, o.format, io::VectorFormat::Word2VecText);
   std::vector<NamedFile> outputs;
@@ -83,21 +64,17 @@ int run_train(TrainOptions& o) {
   }
   const SpilledInput corpus(o.corpus, /*spill_non_regular=*/true);
 
-  auto on_progress = [tty](const models::Word2VecProgress& p) {
-    if (tty) {
-      constexpr int kWidth = 30;
-      const int filled = static_cast<int>(p.fraction * kWidth);
-      std::string bar(static_cast<std::size_t>(filled), '=');
-      if (filled < kWidth) bar += '>';
-      bar.resize(kWidth, ' ');
-      std::cerr << "\r[" << bar << "] " << progress_text(p) << std::flush;
-    } else {
-      std::cerr << "train: " << progress_text(p) << '\n';
-    }
+  auto on_progress = [&progress](const models::Word2VecProgress& p) {
+    progress.update({.fraction = p.fraction,
+                     .rate = p.words_per_second,
+                     .unit = "words",
+                     .loss = p.loss,
+                     .lr = p.alpha,
+                     .eta_seconds = p.eta_seconds});
   };
   const models::Word2VecResult r =
       corpus.run([&] { return models::train_word2vec(corpus.path(), o.w2v, on_progress); });
-  if (tty) std::cerr << '\n';
+  progress.finish(r.final_loss);
   io::WordVectors out;
   out.words = r.dictionary.words().texts();
   out.matrix = r.vectors;
