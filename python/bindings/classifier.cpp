@@ -87,7 +87,8 @@ TextClassifier train(const std::string& path, std::int64_t dim, double lr, std::
                      std::int64_t word_ngrams, std::int64_t buckets, std::int64_t min_count,
                      const std::string& loss, std::int64_t negative, std::int64_t threads,
                      std::uint64_t seed, const std::string& label_prefix,
-                     const py::object& progress, double progress_interval) {
+                     const py::object& progress, double progress_interval,
+                     const std::string& pretrained_vectors) {
   ClassifierOptions o;
   o.dim = dim;
   o.lr = lr;
@@ -101,6 +102,7 @@ TextClassifier train(const std::string& path, std::int64_t dim, double lr, std::
   o.seed = seed;
   o.label_prefix = label_prefix;
   o.progress_interval = progress_interval;
+  o.pretrained_vectors = pretrained_vectors;
   o.validate();  // before reading the file: a bad option is reported at once
   // Called on this thread with the GIL released: it takes the GIL, lets Python handle a pending
   // signal (Ctrl-C raises KeyboardInterrupt there) and calls the Python callback, whose
@@ -134,7 +136,7 @@ void bind_classifier(py::module_& m) {
                   py::arg("epochs"), py::arg("word_ngrams"), py::arg("buckets"),
                   py::arg("min_count"), py::arg("loss"), py::arg("negative"), py::arg("threads"),
                   py::arg("seed"), py::arg("label_prefix"), py::arg("progress") = py::none(),
-                  py::arg("progress_interval") = 0.1,
+                  py::arg("progress_interval") = 0.1, py::arg("pretrained_vectors") = "",
                   "Trains on a labelled file in fastText's format, with the GIL released. "
                   "`progress` (or None) is called with a dict about every progress_interval "
                   "seconds; Ctrl-C raises KeyboardInterrupt within that time.")

@@ -11,8 +11,8 @@ fastText's methods and return types (``predict``, ``test``, ``get_word_vector``,
 The model is embedkit's (``embedkit classify`` on the command line), saved as one safetensors
 file: it is not fastText's ``.bin`` format, and neither program reads the other's files.
 
-An argument embedkit cannot honour (subwords ``minn``/``maxn``, ``pretrainedVectors``, the
-``ova`` loss, autotuning, ...) raises ``ValueError`` saying so: it is never silently ignored.
+An argument embedkit cannot honour (subwords ``minn``/``maxn``, the ``ova`` loss, autotuning,
+...) raises ``ValueError`` saying so: it is never silently ignored.
 ``ws`` and ``t`` are accepted because fastText itself does not use them in supervised training.
 """
 
@@ -59,7 +59,6 @@ _DEFAULTS = {
 _UNSUPPORTED = {
     "minn": (0, "character n-grams (subwords) are not supported by embedkit's classifier yet"),
     "maxn": (0, "character n-grams (subwords) are not supported by embedkit's classifier yet"),
-    "pretrainedVectors": ("", "embedkit's classifier cannot start from pretrained vectors"),
     "lrUpdateRate": (100, "embedkit recomputes the learning rate at every line, so the "
                           "update rate cannot be set"),
     "autotuneValidationFile": ("", "autotuning is not supported by embedkit"),
@@ -117,8 +116,10 @@ def train_supervised(*args, **kwargs):
     ``epoch=5``, ``minCount=1``, ``minCountLabel=0``, ``minn=0``, ``maxn=0``, ``neg=5``,
     ``wordNgrams=1``, ``loss="softmax"`` (or ``"hs"``, ``"ns"``), ``bucket=2000000``,
     ``thread=cpu_count() - 1``, ``lrUpdateRate=100``, ``t=1e-4``, ``label="__label__"``,
-    ``verbose=2`` (>= 2: a progress line on stderr), ``pretrainedVectors=""``, ``seed=0``, and
-    the autotune arguments. Positional arguments follow that order, as fastText's do.
+    ``verbose=2`` (>= 2: a progress line on stderr), ``pretrainedVectors=""`` (a word-vectors
+    file, ``.vec`` or any format embedkit reads: its words join the vocabulary and its vectors
+    start their rows, as fastText's do), ``seed=0``, and the autotune arguments. Positional
+    arguments follow that order, as fastText's do.
 
     With ``thread=1`` the same file, arguments and seed give the same model bit for bit. The GIL
     is released while training; Ctrl-C raises ``KeyboardInterrupt`` within a tenth of a second.
@@ -176,6 +177,7 @@ def train_supervised(*args, **kwargs):
         label_prefix=str(params["label"]),
         progress=_Progress(verbose),
         progress_interval=_PROGRESS_INTERVAL,
+        pretrained_vectors=os.fspath(params["pretrainedVectors"]),
     )
     return TextClassifier(model)
 

@@ -122,6 +122,30 @@ Dictionary Dictionary::from_examples(const std::vector<LabelledExample>& train,
                     counted.labels().counts());
 }
 
+Dictionary Dictionary::with_words(const std::vector<std::string>& words,
+                                  std::string_view label_prefix) const {
+  Builder builder;
+  Builder::Tally& t = builder.tallies_[static_cast<std::size_t>(EntryType::Word)];
+  for (std::int64_t i = 0; i < words_.size(); ++i) {
+    t.seen.add(words_.text(i));
+    t.counts.push_back(words_.count(i));
+  }
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if (w.empty() || has_space(w) || w.starts_with(label_prefix)) {
+      throw ValueError("pretrained vectors: word " + std::to_string(i + 1) + " '" + w +
+                       "' is empty, holds whitespace or starts with the label prefix '" +
+                       std::string(label_prefix) + "'");
+    }
+    const KeyIndex::Added added = t.seen.add(w);
+    if (added.inserted) t.counts.push_back(0);
+    ++t.counts[static_cast<std::size_t>(added.row)];
+  }
+  const Dictionary counted = builder.finish(1, 0);
+  return from_parts(counted.words().texts(), counted.words().counts(), labels_.texts(),
+                    labels_.counts());
+}
+
 Dictionary Dictionary::from_parts(std::vector<std::string> words,
                                   std::vector<std::int64_t> word_counts,
                                   std::vector<std::string> labels,

@@ -8,12 +8,14 @@
 #include <cmath>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
 
 #include "core/splitmix64.hpp"
 #include "embedkit/core/error.hpp"
+#include "embedkit/io/vector_formats.hpp"
 #include "embedkit/models/huffman.hpp"
 #include "embedkit/models/negative_sampler.hpp"
 #include "embedkit/models/text_classifier.hpp"
@@ -65,6 +67,30 @@ void init_uniform(Tensor& table, double bound, std::uint64_t seed, std::int64_t 
   std::vector<std::thread> pool;
   for (std::uint64_t k = 0; k < t; ++k) pool.emplace_back(fill, n * k / t, n * (k + 1) / t);
   for (auto& th : pool) th.join();
+}
+
+// The vectors of -pretrainedVectors, as float32, checked against the model's dimension.
+io::WordVectors read_pretrained_vectors(const std::filesystem::path& path, std::int64_t dim) {
+  io::WordVectors v = io::load_word_vectors(path);
+  if (v.matrix.dim() != 2 || v.matrix.size(1) != dim) {
+    throw ValueError(path.string() + ": pretrained vectors of dimension " +
+                     std::to_string(v.matrix.dim() == 2 ? v.matrix.size(1) : 0) +
+                     " do not match the model's dim " + std::to_string(dim));
+  }
+  if (v.matrix.dtype() != DType::Float32) v.matrix = v.matrix.to(DType::Float32);
+  return v;
+}
+
+// Copies each pretrained vector into its word's input row (every pretrained word is in the
+// dictionary: Dictionary::with_words put it there).
+void start_from(Tensor& input, const Dictionary& dictionary, const io::WordVectors& pretrained) {
+  const auto dim = static_cast<std::size_t>(input.size(1));
+  const float* from = pretrained.matrix.data<float>();
+  float* to = input.data<float>();
+  for (std::size_t i = 0; i < pretrained.words.size(); ++i) {
+    const std::int64_t row = dictionary.words().at(pretrained.words[i]);
+    std::copy_n(from + i * dim, dim, to + static_cast<std::size_t>(row) * dim);
+  }
 }
 
 // One line's training data, precomputed: its input ids and labels.
@@ -218,12 +244,18 @@ TextClassifier TextClassifier::train(
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   };
   Dictionary dictionary = Dictionary::from_examples(data, options.min_count, options.end_of_line);
+  std::optional<io::WordVectors> pretrained;
+  if (!options.pretrained_vectors.empty()) {
+    pretrained = read_pretrained_vectors(options.pretrained_vectors, options.dim);
+    dictionary = dictionary.with_words(pretrained->words, options.label_prefix);
+  }
   const std::int64_t words = dictionary.words().size();
   const std::int64_t buckets = options.word_ngrams > 1 ? options.buckets : 0;
   const std::int64_t labels = dictionary.labels().size();
 
   Tensor input = Tensor::empty({words + buckets, options.dim});
   init_uniform(input, 1.0 / static_cast<double>(options.dim), options.seed, options.threads);
+  if (pretrained) start_from(input, dictionary, *pretrained);
   const std::int64_t output_rows = options.loss == ClassifierLoss::HierarchicalSoftmax
                                        ? std::max<std::int64_t>(labels - 1, 1)
                                        : labels;

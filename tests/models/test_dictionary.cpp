@@ -56,6 +56,36 @@ TEST(Dictionary, OrdersByCountThenFirstAppearance) {
   EXPECT_TRUE(d.labels().empty());
 }
 
+TEST(Dictionary, WithWordsAddsPretrainedWordsAsFastTextDoes) {
+  // fastText's -pretrainedVectors: each word of the vectors file is added once (count + 1, a new
+  // word with count 1), then the words are ordered again by count; labels stay as they are.
+  std::vector<LabelledExample> lines(3);
+  lines[0].words = {"b", "a", "c"};
+  lines[0].labels = {"__label__x"};
+  lines[1].words = {"c", "rare"};
+  lines[1].labels = {"__label__y"};
+  lines[2].words = {"c", "a"};
+  lines[2].labels = {"__label__x"};
+  const Dictionary d = Dictionary::from_examples(lines, 2, /*end_of_line=*/false);
+  ASSERT_EQ(d.words().texts(), (std::vector<std::string>{"c", "a"}));
+  const Dictionary p = d.with_words({"new", "a", "rare", "b"}, "__label__");
+  // a: 2 + 1 = 3 ties c (3, first); rare and b were under min_count: back with count 1, as new.
+  EXPECT_EQ(p.words().texts(), (std::vector<std::string>{"c", "a", "new", "rare", "b"}));
+  EXPECT_EQ(p.words().counts(), (std::vector<std::int64_t>{3, 3, 1, 1, 1}));
+  EXPECT_EQ(p.labels().texts(), d.labels().texts());
+  EXPECT_EQ(p.labels().counts(), d.labels().counts());
+  // A word fastText would take for a label, or one no file can hold: refused, by position.
+  for (const std::string bad : {"__label__z", "", "two words"}) {
+    try {
+      (void)d.with_words({"ok", bad}, "__label__");
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const embedkit::ValueError& e) {
+      EXPECT_NE(std::string(e.what()).find("pretrained vectors: word 2"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 TEST(Dictionary, MinCountDropsRareWordsAndTheirTokens) {
   const Dictionary d = build({"b", "a", "c", "d", "c", "a", "b", "c", "e"}, 2, 0);
   EXPECT_EQ(d.words().texts(), (std::vector<std::string>{"c", "b", "a"}));

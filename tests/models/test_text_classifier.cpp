@@ -105,6 +105,55 @@ TEST(TextClassifier, BigramsSeparateWhatWordsCannot) {
   EXPECT_EQ(bigrams.input_table().size(0), bigrams.dictionary().words().size() + 10000);
 }
 
+TEST(TextClassifier, PretrainedVectorsStartTheirWordsRowsAndJoinTheVocabulary) {
+  TempDir dir;
+  const auto train = keyword_lines(200, 3, 7);
+  ClassifierOptions o = small_options();
+  o.dim = 3;
+  o.epochs = 1;
+  o.lr = 1e-30;  // nothing moves: the trained rows are the start
+  o.threads = 1;
+  const TextClassifier plain = TextClassifier::train(train, o);
+  const std::string known = plain.dictionary().words().text(0);
+  embedkit_test::write_file(dir / "p.vec", "2 3\n" + known + " 0.5 -0.25 1\nunseen 1 2 3\n");
+  o.pretrained_vectors = dir / "p.vec";
+  const TextClassifier m = TextClassifier::train(train, o);
+  const Dictionary::Entries& words = m.dictionary().words();
+  ASSERT_EQ(words.size(), plain.dictionary().words().size() + 1);
+  const float* in = m.input_table().data<float>();
+  auto row = [&](const std::string& w) {
+    const std::int64_t r = words.at(w);
+    return std::vector<float>(in + r * 3, in + r * 3 + 3);
+  };
+  EXPECT_EQ(row(known), (std::vector<float>{0.5f, -0.25f, 1.0f}));
+  EXPECT_EQ(row("unseen"), (std::vector<float>{1.0f, 2.0f, 3.0f}));
+  // A word the file does not have starts as without it (uniform in +-1/dim).
+  const std::string other = plain.dictionary().words().text(1);
+  for (const float x : row(other)) EXPECT_LE(std::fabs(x), 1.0f / 3.0f);
+  // A prediction can use the pretrained word that training never saw.
+  EXPECT_EQ(m.input_ids({"unseen"}).front(), words.at("unseen"));
+}
+
+TEST(TextClassifier, PretrainedVectorsOfAnotherDimensionOrMissingAreRefused) {
+  TempDir dir;
+  const auto train = keyword_lines(50, 2, 7);
+  ClassifierOptions o = small_options();
+  o.dim = 4;
+  embedkit_test::write_file(dir / "p.vec", "1 3\nalpha 1 2 3\n");
+  o.pretrained_vectors = dir / "p.vec";
+  try {
+    (void)TextClassifier::train(train, o);
+    ADD_FAILURE() << "a dimension mismatch was accepted";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("pretrained vectors of dimension 3 do not match the "
+                                         "model's dim 4"),
+              std::string::npos)
+        << e.what();
+  }
+  o.pretrained_vectors = dir / "missing.vec";
+  EXPECT_THROW((void)TextClassifier::train(train, o), IoError);
+}
+
 TEST(TextClassifier, OneThreadIsDeterministicAndThreadsTrainToo) {
   const auto train = keyword_lines(400, 4, 7);
   ClassifierOptions o = small_options();

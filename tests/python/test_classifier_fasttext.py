@@ -277,8 +277,7 @@ def test_k_must_be_positive_or_minus_one_as_in_fasttext(fasttext, data):
             model.get_sentence_vector("two\nlines")
 
 
-@pytest.mark.parametrize("arg", [dict(minn=3), dict(maxn=6), dict(pretrainedVectors="v.vec"),
-                                 dict(loss="ova"), dict(minCountLabel=2), dict(lrUpdateRate=50),
+@pytest.mark.parametrize("arg", [dict(minn=3), dict(maxn=6), dict(loss="ova"), dict(minCountLabel=2), dict(lrUpdateRate=50),
                                  dict(autotuneValidationFile="valid.txt"),
                                  dict(autotuneModelSize="2M")])
 def test_arguments_embedkit_cannot_honour_are_refused(data, arg):
@@ -286,6 +285,29 @@ def test_arguments_embedkit_cannot_honour_are_refused(data, arg):
     name = next(iter(arg))
     with pytest.raises(ValueError, match=name if name != "minCountLabel" else "label"):
         embedkit.train_supervised(train, verbose=0, **arg)
+
+
+def test_pretrained_vectors_give_fasttexts_vocabulary_and_start(fasttext, data, tmp_path):
+    # A learning rate too small to move anything: the trained rows are the start.
+    train, _ = data
+    vec = tmp_path / "p.vec"
+    vec.write_text("3 4\nkey0_1 0.5 0.25 -1 2\nnever_seen 1 2 3 4\ncommon3 0.125 0 0 -8\n")
+    args = dict(dim=4, epoch=1, lr=1e-30, thread=1, verbose=0, pretrainedVectors=str(vec))
+    ours = embedkit.train_supervised(input=train, **args)
+    theirs = fasttext.train_supervised(input=train, **args)
+    ours_words, ours_freq = ours.get_words(include_freq=True)
+    theirs_words, theirs_freq = theirs.get_words(include_freq=True)
+    assert dict(zip(ours_words, ours_freq)) == dict(zip(theirs_words, theirs_freq))
+    assert "never_seen" in ours_words
+    for line in vec.read_text().splitlines()[1:]:
+        word, *values = line.split()
+        want = np.array(values, dtype=np.float32)
+        np.testing.assert_array_equal(ours.get_word_vector(word), want)
+        np.testing.assert_array_equal(theirs.get_word_vector(word), want)
+    with pytest.raises(ValueError, match="dimension 4 do not match the model's dim 5"):
+        embedkit.train_supervised(input=train, **dict(args, dim=5))
+    with pytest.raises(FileNotFoundError):
+        embedkit.train_supervised(input=train, **dict(args, pretrainedVectors=str(tmp_path / "missing.vec")))
 
 
 def test_bad_values_and_unknown_arguments(data):

@@ -47,6 +47,7 @@ struct ClassifyOptions {
   std::string loss = "softmax";
   bool no_shuffle = false;
   bool no_eol = false;
+  std::string pretrained;
   models::ClassifierOptions model;
   // test / predict
   std::string test_path;
@@ -119,7 +120,10 @@ int run_train(ClassifyOptions& o) {
   text.format = models::parse_text_format(o.format);
   text.label_prefix = o.model.label_prefix;
   text.lowercase = o.model.lowercase;
-  refuse_outputs_over_inputs({{"TRAIN", o.train_path}}, {{"--output", o.model_path}});
+  o.model.pretrained_vectors = o.pretrained;
+  std::vector<NamedFile> inputs{{"TRAIN", o.train_path}};
+  if (!o.pretrained.empty()) inputs.push_back({"--pretrained-vectors", o.pretrained});
+  refuse_outputs_over_inputs(inputs, {{"--output", o.model_path}});
   if (is_std_stream(o.model_path)) {
     refuse_binary_on_terminal("a safetensors model");
   } else {
@@ -170,6 +174,7 @@ int run_train(ClassifyOptions& o) {
         .set("word_ngrams", o.model.word_ngrams)
         .set("buckets", o.model.word_ngrams > 1 ? o.model.buckets : 0)
         .set("threads", o.model.threads)
+        .set("pretrained_vectors", o.pretrained.empty() ? Json() : Json(o.pretrained))
         .set("final_loss", stats.final_loss)
         .set("seconds", stats.seconds);
     summary << j.dump();
@@ -351,6 +356,9 @@ Command add_classify(CLI::App& parent) {
   train->add_option("--min-count", o->model.min_count, "Drop words seen fewer times")
       ->check(in_range<std::int64_t>(1, std::int64_t{1} << 40))
       ->capture_default_str();
+  train->add_option("--pretrained-vectors", o->pretrained,
+                    "Word vectors (.vec, .txt, .bin, .npy, .safetensors) to start the word rows "
+                    "from; their words join the vocabulary (fastText's -pretrainedVectors)");
   train
       ->add_option("--loss", o->loss,
                    "softmax, hs (hierarchical softmax) or ns (negative sampling)")

@@ -82,6 +82,7 @@ class Dictionary {
     Dictionary finish(std::int64_t min_count, std::int64_t max_words) const;
 
    private:
+    friend class Dictionary;
     struct Tally {
       KeyIndex seen;  // in order of first appearance
       std::vector<std::int64_t> counts;
@@ -108,6 +109,12 @@ class Dictionary {
   // word reaches min_count, or an entry is not valid (as for from_parts).
   static Dictionary from_examples(const std::vector<LabelledExample>& train, std::int64_t min_count,
                                   bool end_of_line);
+  // fastText's -pretrainedVectors: every word of `words` joins the vocabulary, a known word's
+  // count + 1 and a new one with count 1 (fastText's Dictionary::add), and the words are ordered
+  // again by count, most frequent first (ties keep their order: known words before new ones).
+  // Labels are unchanged. ValueError for a word that is empty, holds whitespace or starts with
+  // `label_prefix` (fastText would make it a new label, a class no training line has).
+  Dictionary with_words(const std::vector<std::string>& words, std::string_view label_prefix) const;
   // From stored parts (a saved classifier). ValueError for mismatched sizes, an empty or
   // repeated word or label, a word or label holding whitespace, a count < 1, or no label.
   static Dictionary from_parts(std::vector<std::string> words,

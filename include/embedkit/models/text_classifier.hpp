@@ -60,6 +60,11 @@ struct ClassifierOptions {
   // How the files of this model are read (stored with the model for test and predict).
   std::string label_prefix = "__label__";
   bool lowercase = false;
+  // fastText's -pretrainedVectors: a word-vectors file (any format io::load_word_vectors reads)
+  // whose words join the vocabulary (Dictionary::with_words) and whose vectors start their input
+  // rows; the other rows start uniform as without it. Its dimension must be `dim`. Empty: none.
+  // Read by train only; not part of the model (not saved).
+  std::filesystem::path pretrained_vectors;
   // Seconds between progress reports (train's on_progress); not part of the model (not saved).
   double progress_interval = 1.0;
 
