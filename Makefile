@@ -10,7 +10,7 @@ CMAKE_GEN  := -G Ninja
 REQUIRE_ORACLES ?= OFF
 TEST_FLAGS := -DEMBEDKIT_BUILD_TESTS=ON -DEMBEDKIT_REQUIRE_ORACLES=$(REQUIRE_ORACLES)
 
-.PHONY: all deps configure build demo test test-release test-asan test-tsan bench bench-word2vec bench-python format format-check install python-install clean
+.PHONY: all deps configure build demo test test-release test-asan test-tsan bench bench-word2vec bench-python bench-quantized-models format format-check install python-install clean
 
 all: build
 
@@ -99,6 +99,20 @@ bench-word2vec: deps
 	python3 bench/word2vec/run.py --embedkit $(BENCH_BUILD)/tools/embedkit/embedkit \
 	  --eval-dir $(EVAL_DIR) --work $(BENCH_BUILD)/word2vec --seeds $(W2V_SEEDS) \
 	  --json $(BENCH_BUILD)/word2vec/runs.json $(W2V_ARGS)
+
+# The text classifier (SST-2, TREC) and the recommender (MovieLens) with their embedding tables
+# row-wise quantized to int8, int4 and int2 against float32 (bench/quantized_models): P@1, RMSE,
+# ranking metrics, the tables' error and size. DATA holds classification/ and movielens-small/.
+DATA ?= ../shared/data
+bench-quantized-models: deps
+	cmake -S . -B $(BENCH_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DEMBEDKIT_BUILD_BENCH=ON \
+	  -DEMBEDKIT_BUILD_TESTS=OFF -DEMBEDKIT_BUILD_TOOLS=ON
+	cmake --build $(BENCH_BUILD) --target quantized_models -j $(JOBS)
+	bench/classify/convert.sh $(DATA)/classification $(BENCH_BUILD)/classify-data
+	$(BENCH_BUILD)/bench/quantized_models \
+	  --sst2 $(BENCH_BUILD)/classify-data/sst2.train $(BENCH_BUILD)/classify-data/sst2.test \
+	  --trec $(BENCH_BUILD)/classify-data/trec.train $(BENCH_BUILD)/classify-data/trec.test \
+	  --ratings $(DATA)/movielens-small/ratings.csv
 
 # Training inside PyTorch from Python (bench/python): torch.nn.EmbeddingBag(sparse=True) +
 # torch.optim against embedkit.torch's fused modules on a DLRM-style and a fastText-style model,
