@@ -210,6 +210,18 @@ def print_summary(runs):
                   f"{spread_cell([r['rho'] for r in rs], '{:.3f}')} |")
     print("(mean ± standard deviation over the seeds; vs embedkit: the analogy difference in "
           "points, ± two standard errors)")
+    if any(r.get("analogy_in_vocabulary") is not None and r["covered"] > 0 for r in runs):
+        print("\n| tool | threads | questions answered | analogy % in vocabulary | "
+              "rho in vocabulary |")
+        print("|---|---|---|---|---|")
+        for threads in threads_seen:
+            for tool in tools:
+                rs = [r for r in runs if r["tool"] == tool and r["threads"] == threads]
+                if rs:
+                    print(f"| {tool} | {threads} | "
+                          f"{min(r['covered'] for r in rs)} of {rs[0]['questions']} | "
+                          f"{spread_cell([100 * r['analogy_in_vocabulary'] for r in rs], '{:.2f}')}"
+                          f" | {spread_cell([r['rho_in_vocabulary'] for r in rs], '{:.3f}')} |")
 
 
 def main():
@@ -291,7 +303,12 @@ def main():
                        "tokens_per_s": tokens * args.epochs / wall, "peak_mb": rss,
                        "analogy": scores["analogies"]["total"]["accuracy"],
                        "covered": scores["analogies"]["covered"],
-                       "questions": scores["analogies"].get("questions"),
+                       "questions": scores["analogies"]["questions"],
+                       # a subword model: the questions and pairs in the vocabulary alone
+                       "analogy_in_vocabulary": scores["analogies"].get(
+                           "in_vocabulary", scores["analogies"]["total"])["accuracy"],
+                       "rho_in_vocabulary": scores["similarity"].get(
+                           "spearman_in_vocabulary", scores["similarity"]["spearman"]) or 0.0,
                        "rho": scores["similarity"]["spearman"] or 0.0}
                 runs.append(run)
                 print(f"  {tool:16s} threads {threads} seed {seed}: {wall:6.2f} s, "
