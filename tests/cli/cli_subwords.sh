@@ -91,6 +91,11 @@ train_refused)
   expect_rc 2 "--buckets 0"
   run "$bin" train "$corpus" -o "$dir/x.bin" "${w2v[@]}" --maxn -1
   expect_rc 2 "--maxn -1"
+  run "$bin" train "$corpus" -o "$dir/x.bin" --min-count 1 --epochs 1 --threads 1 --minn 3 \
+    --buckets 2000000000 --dim 100000
+  expect_rc 1 "a table larger than memory"
+  expect_err "--buckets 2000000000 needs 727.6 TiB for --dim 100000" "huge --buckets"
+  grep -q bad_alloc "$dir/err" && fail "huge --buckets: bare bad_alloc"
   ls "$dir"/x.* > /dev/null 2>&1 && fail "a refused run wrote $(ls "$dir"/x.*)"
   ;;
 
