@@ -200,6 +200,24 @@ TEST_P(SubwordTraining, EveryNgramRowReceivesGradient) {
   EXPECT_GT(untouched, 0);
 }
 
+// Hogwild with subwords (two threads): not reproducible, but it sees every word, learns the
+// groups, and each word's vector is still the mean of its rows.
+TEST_P(SubwordTraining, TwoThreadsLearnToo) {
+  TempDir dir;
+  write_file(dir / "corpus.txt", two_group_corpus(400, 12, 2));
+  M::Word2VecOptions o = subword_options(GetParam(), M::Word2VecLoss::NegativeSampling);
+  o.threads = 2;
+  o.epochs = 5;
+  const M::Word2VecResult r = M::train_word2vec(dir / "corpus.txt", o);
+  EXPECT_EQ(r.words_trained, 5 * 400 * 12);
+  const M::FastTextModel model(M::FastTextModel::from_word2vec(r, o));
+  const std::int64_t apple = *r.dictionary.words().find("apple");
+  EXPECT_EQ(model.word_vector("apple"),
+            std::vector<float>(row(r.vectors, apple), row(r.vectors, apple) + o.dim));
+  EXPECT_GT(cosine(model.word_vector("apple"), model.word_vector("banana")),
+            cosine(model.word_vector("apple"), model.word_vector("hammer")));
+}
+
 INSTANTIATE_TEST_SUITE_P(Architectures, SubwordTraining,
                          ::testing::Values(M::Word2VecArchitecture::SkipGram,
                                            M::Word2VecArchitecture::Cbow),
