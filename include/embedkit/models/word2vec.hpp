@@ -17,10 +17,12 @@
 // the centre word's bag as the input and predicts each context word (fastText's direction), with
 // one update of the bag per centre: the gradients of its context predictions are summed and
 // applied once (as word2vec.c's CBOW applies one gradient to all its context rows), instead of
-// fastText's re-averaging and update after each context word, which costs twice the row traffic
-// for the same accuracy (BENCHMARKS.md). CBOW's input is the mean of all rows of all context
-// words, as fastText's. A word's vector is then the mean of its rows, what fastText's
-// getWordVector gives (and gives any word, seen or not: FastTextModel, fasttext_model.hpp).
+// fastText's re-averaging and update after each context word: one mean and one update of the
+// bag's ~20 rows per centre rather than per context word (on Brown, 3.5x fastText's words/s
+// with analogy accuracy and word-pair rho at least fastText's: BENCHMARKS.md). CBOW's input is the
+// mean of all rows of all context words, as fastText's. A word's vector is then the mean of its
+// rows, what fastText's getWordVector gives (and gives any word, seen or not: FastTextModel,
+// fasttext_model.hpp).
 #pragma once
 
 #include <cstdint>
