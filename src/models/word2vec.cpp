@@ -4,6 +4,9 @@
 // trains each prediction with a MeanInputBag (the hidden vector) and a logistic output loss
 // (logistic_output_loss.hpp). The learning-rate schedule is word2vec.c's (or gensim's).
 //
+// With subwords (word2vec.hpp), each word's input rows (its own, then its n-grams') are listed
+// once before training (SubwordRows), and the bag of a word is those rows.
+//
 // Loss reported: for each prediction (skip-gram: one (context, centre) pair; CBOW: one centre),
 // the sum of its logistic losses -log sigmoid(+-x) over the positive word and the negative
 // samples (negative sampling) or over the nodes of the centre's Huffman path (hierarchical
@@ -18,19 +21,23 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "core/splitmix64.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/models/corpus_reader.hpp"
 #include "embedkit/models/huffman.hpp"
 #include "embedkit/models/negative_sampler.hpp"
+#include "embedkit/models/ngram_hashing.hpp"
 #include "embedkit/models/subsampling.hpp"
 #include "embedkit/models/training_divergence.hpp"
 #include "models/hogwild_runner.hpp"
 #include "models/logistic_output_loss.hpp"
 #include "models/mean_input_bag.hpp"
 #include "models/token_count.hpp"
+#include "models/vector_ops.hpp"
 
 namespace embedkit::models {
 
@@ -44,6 +51,41 @@ constexpr std::int64_t kPublishEvery = 10000;
 // The learning-rate option as `embedkit train` spells it, for the divergence error.
 constexpr const char* kRateOption = "--lr";
 
+// Each word's input rows with subwords: row i, then its character n-grams' rows (V + bucket),
+// in fastText's order (FastTextModel::subword_rows gives the same list).
+class SubwordRows {
+ public:
+  SubwordRows(const Dictionary::Entries& words, const Word2VecOptions& options) {
+    const auto v = words.size();
+    offsets_.reserve(static_cast<std::size_t>(v) + 1);
+    // The n-gram rows: the buckets', after the v words' rows.
+    offsets_.push_back(0);
+    std::vector<std::int64_t> buckets;
+    std::string wrapped;
+    for (std::int64_t i = 0; i < v; ++i) {
+      rows_.push_back(i);
+      const std::string& text = words.text(i);
+      wrapped.resize(text.size() + 2);
+      wrapped.front() = '<';
+      std::copy(text.begin(), text.end(), wrapped.begin() + 1);
+      wrapped.back() = '>';
+      buckets.clear();
+      append_char_ngram_buckets(wrapped, options.minn, options.maxn, options.bucket, buckets);
+      for (const std::int64_t b : buckets) rows_.push_back(v + b);
+      offsets_.push_back(rows_.size());
+    }
+  }
+
+  std::span<const std::int64_t> of(std::int64_t word) const {
+    const auto w = static_cast<std::size_t>(word);
+    return {rows_.data() + offsets_[w], offsets_[w + 1] - offsets_[w]};
+  }
+
+ private:
+  std::vector<std::size_t> offsets_;
+  std::vector<std::int64_t> rows_;
+};
+
 // Everything the threads share. The tables are written without locks (hogwild).
 struct Shared {
   const Word2VecOptions* options = nullptr;
@@ -55,7 +97,8 @@ struct Shared {
   float* output = nullptr;  // syn1neg [V, dim] or syn1 [inner nodes, dim]
   const NegativeSampler* sampler = nullptr;
   const HuffmanTree* tree = nullptr;
-  std::vector<float> keep;  // subsampling keep-probability per word
+  const SubwordRows* subwords = nullptr;  // null without subwords
+  std::vector<float> keep;                // subsampling keep-probability per word
   double start_alpha = 0;
   double total_words = 0;  // epochs * the words' total count
 
@@ -80,6 +123,7 @@ class Worker {
         rng_{training::worker_seed(shared.options->seed, id)},
         input_(shared.input, shared.dim),
         grad_(shared.dim),
+        summed_grad_(shared.dim),
         alpha_(static_cast<float>(shared.start_alpha)),
         count_(shared.words_done) {
     sentence_.reserve(kMaxSentence);
@@ -166,6 +210,7 @@ class Worker {
     const auto n = static_cast<std::ptrdiff_t>(sentence_.size());
     const auto window = static_cast<std::ptrdiff_t>(s_.options->window);
     const bool cbow = s_.options->architecture == Word2VecArchitecture::Cbow;
+    const SubwordRows* subwords = s_.subwords;
     for (std::ptrdiff_t pos = 0; pos < n; ++pos) {
       // The dynamic window: a random shrink b in [0, window) weights near words more.
       const auto b = static_cast<std::ptrdiff_t>(rng_.next() % static_cast<std::uint64_t>(window));
@@ -173,14 +218,34 @@ class Worker {
       const std::ptrdiff_t hi = std::min<std::ptrdiff_t>(n - 1, pos + window - b);
       const std::int32_t centre = sentence_[static_cast<std::size_t>(pos)];
       if (cbow) {
-        // CBOW: the mean of the context words' input vectors predicts the centre.
+        // CBOW: the mean of the context words' input vectors (with subwords: of all their rows)
+        // predicts the centre.
         context_.clear();
         for (std::ptrdiff_t c = lo; c <= hi; ++c) {
-          if (c != pos) context_.push_back(sentence_[static_cast<std::size_t>(c)]);
+          if (c == pos) continue;
+          const std::int32_t word = sentence_[static_cast<std::size_t>(c)];
+          if (subwords) {
+            const auto rows = subwords->of(word);
+            context_.insert(context_.end(), rows.begin(), rows.end());
+          } else {
+            context_.push_back(word);
+          }
         }
         if (context_.empty()) continue;
         predict(input_.mean(context_), centre);
         input_.update(grad_.data());
+      } else if (subwords) {
+        // Skip-gram with subwords, as fastText: the centre's bag predicts each context word; the
+        // bag moves once, by the sum of those predictions' gradients (word2vec.hpp says why).
+        if (hi == lo) continue;  // no context word
+        const float* h = input_.mean(subwords->of(centre));
+        std::fill(summed_grad_.begin(), summed_grad_.end(), 0.0f);
+        for (std::ptrdiff_t c = lo; c <= hi; ++c) {
+          if (c == pos) continue;
+          predict(h, sentence_[static_cast<std::size_t>(c)]);
+          training::axpy(1.0f, grad_.data(), summed_grad_.data(), dim_);
+        }
+        input_.update(summed_grad_.data());
       } else {
         // Skip-gram, as word2vec.c: each context word's input vector predicts the centre.
         for (std::ptrdiff_t c = lo; c <= hi; ++c) {
@@ -209,6 +274,7 @@ class Worker {
   training::MeanInputBag input_;
   std::vector<std::int64_t> context_;  // CBOW's context words
   std::vector<float> grad_;            // the output loss's gradient for the input rows
+  std::vector<float> summed_grad_;     // skip-gram with subwords: grad_ summed over a window
   float alpha_;
   std::int64_t epoch_ = 0;      // 0-based
   training::TokenCount count_;  // corpus words, before subsampling
@@ -239,6 +305,26 @@ void Word2VecOptions::validate() const {
   if (threads < 1 || threads > 1024)
     fail("threads must be in [1, 1024], got " + std::to_string(threads));
   if (!(progress_interval > 0)) fail("progress_interval must be > 0");
+  // fastText's rules for character n-grams: maxn 0 turns them off (minn then means nothing).
+  if (minn < 0) fail("minn must be >= 0, got " + std::to_string(minn));
+  if (maxn < 0) fail("maxn must be >= 0 (0: no subwords), got " + std::to_string(maxn));
+  if (bucket < 0) fail("bucket must be >= 0, got " + std::to_string(bucket));
+  if (maxn > 0) {
+    if (minn < 1) fail("minn must be >= 1 with subwords (maxn > 0), got " + std::to_string(minn));
+    if (maxn < minn) {
+      fail("maxn must be >= minn, got minn " + std::to_string(minn) + " and maxn " +
+           std::to_string(maxn));
+    }
+    if (bucket < 1) {
+      fail(
+          "bucket must be >= 1 with subwords (maxn > 0): the n-grams need rows; maxn 0 turns "
+          "them off");
+    }
+    // fastText keeps the bucket count as an int32 and its rows after the words'.
+    if (bucket > std::numeric_limits<std::int32_t>::max()) {
+      fail("bucket must be <= 2147483647, got " + std::to_string(bucket));
+    }
+  }
 }
 
 double Word2VecOptions::start_alpha() const {
@@ -299,11 +385,19 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
   // Input vectors uniform in [-1, 1) / dim, as gensim and fastText start them; output vectors
   // zero. word2vec.c's start is half as wide, [-0.5, 0.5) / dim: on Brown (skip-gram, 5 epochs,
   // one thread, 12 seeds) it cost 0.15 points of analogy accuracy (BENCHMARKS.md).
-  result.vectors = Tensor::empty({static_cast<std::int64_t>(v), options.dim});
-  s.input = result.vectors.data<float>();
+  // With subwords the n-gram buckets' rows follow the words' and start the same way.
+  std::unique_ptr<SubwordRows> subwords;
+  std::size_t input_rows = v;
+  if (options.subwords()) {
+    subwords = std::make_unique<SubwordRows>(words, options);
+    s.subwords = subwords.get();
+    input_rows += static_cast<std::size_t>(options.bucket);
+  }
+  Tensor input = Tensor::empty({static_cast<std::int64_t>(input_rows), options.dim});
+  s.input = input.data<float>();
   {
     embedkit::detail::SplitMix64 init{options.seed};
-    for (std::size_t i = 0; i < v * dim; ++i) {
+    for (std::size_t i = 0; i < input_rows * dim; ++i) {
       s.input[i] = (2.0f * init.uniform_float() - 1.0f) / static_cast<float>(dim);
     }
   }
@@ -318,8 +412,8 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
     s.tree = tree.get();
     output_rows = tree->inner_nodes();
   }
-  std::vector<float> output(output_rows * dim, 0.0f);
-  s.output = output.data();
+  result.output = Tensor::zeros({static_cast<std::int64_t>(output_rows), options.dim});
+  s.output = result.output.data<float>();
 
   const auto start = Clock::now();
   auto seconds_since = [](Clock::time_point t) {
@@ -349,9 +443,28 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
   runner.run([&s](std::size_t worker) { Worker(s, worker).run(); },
              on_progress ? std::function<void()>(report) : std::function<void()>(),
              options.progress_interval);
+  if (subwords) {
+    // Each word's vector as fastText's getWordVector computes it: its rows summed in order, then
+    // times the float nearest 1 / rows.
+    result.vectors = Tensor::zeros({static_cast<std::int64_t>(v), options.dim});
+    float* out = result.vectors.data<float>();
+    for (std::size_t i = 0; i < v; ++i) {
+      const auto rows = subwords->of(static_cast<std::int64_t>(i));
+      float* vec = out + i * dim;
+      for (const std::int64_t r : rows) {
+        training::axpy(1.0f, s.input + static_cast<std::size_t>(r) * dim, vec, dim);
+      }
+      const auto scale = static_cast<float>(1.0 / static_cast<double>(rows.size()));
+      for (std::size_t j = 0; j < dim; ++j) vec[j] *= scale;
+    }
+    result.input = std::move(input);
+  } else {
+    result.vectors = std::move(input);
+  }
   // The last updates after the last loss check can still overflow: one pass over the vectors
   // (cheap next to training, which touches every row many times) makes sure none is returned.
-  if (first_non_finite(result.vectors) >= 0) {
+  if (first_non_finite(result.vectors) >= 0 ||
+      (result.input.defined() && first_non_finite(result.input) >= 0)) {
     throw TrainingDivergedError(options.epochs, "word", s.words_per_epoch(),
                                 "a word vector is not finite", kRateOption);
   }

@@ -39,6 +39,17 @@ std::unordered_map<std::string, std::int64_t> ok_vocab(const KeyedVectors& kv, s
   return ok;
 }
 
+// The built words (rows from `from` on; AnalogyOptions::built_from), folded alike.
+std::unordered_map<std::string, std::int64_t> built_vocab(const KeyedVectors& kv, std::int64_t from,
+                                                          bool fold) {
+  std::unordered_map<std::string, std::int64_t> built;
+  for (std::int64_t i = std::max<std::int64_t>(from, 0); i < kv.size(); ++i) {
+    const std::string& w = kv.words()[static_cast<std::size_t>(i)];
+    built.emplace(fold ? upper_ascii(w) : w, i);
+  }
+  return built;
+}
+
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
@@ -87,6 +98,7 @@ struct Question {
   std::array<std::int64_t, 3> rows;  // b, a, c: the query b - a + c
   std::array<std::string, 3> keys;   // the folded a, b, c (gensim's `ignore`)
   std::string expected;
+  bool built;  // asked with a built word (AnalogyOptions::built_from)
 };
 
 }  // namespace
@@ -94,7 +106,9 @@ struct Question {
 AnalogyResult evaluate_word_analogies_text(const KeyedVectors& kv, std::string_view text,
                                            const std::string& source_name,
                                            const AnalogyOptions& options) {
-  const auto ok = ok_vocab(kv, options.restrict_vocab, options.case_insensitive);
+  const std::int64_t searched = std::min(options.restrict_vocab, options.built_from);
+  const auto ok = ok_vocab(kv, searched, options.case_insensitive);
+  const auto built = built_vocab(kv, options.built_from, options.case_insensitive);
   AnalogyResult result;
   std::vector<Question> questions;
   for_each_line(text, [&](std::string_view line, std::int64_t number) {
@@ -117,17 +131,28 @@ AnalogyResult evaluate_word_analogies_text(const KeyedVectors& kv, std::string_v
     ++result.questions;
     std::array<std::string, 4> w;
     std::array<std::int64_t, 4> rows{};
+    bool uses_built = false;
     for (std::size_t k = 0; k < 4; ++k) {
       w[k] = options.case_insensitive ? upper_ascii(words[k]) : std::string(words[k]);
       const auto it = ok.find(w[k]);
-      if (it == ok.end()) {
+      if (it != ok.end()) {
+        rows[k] = it->second;
+        continue;
+      }
+      const auto b = built.find(w[k]);
+      if (b == built.end()) {
         ++result.skipped;
         return;
       }
-      rows[k] = it->second;
+      rows[k] = b->second;
+      uses_built = true;
     }
-    questions.push_back(Question{
-        result.sections.size() - 1, {rows[1], rows[0], rows[2]}, {w[0], w[1], w[2]}, w[3]});
+    result.built_questions += uses_built;
+    questions.push_back(Question{result.sections.size() - 1,
+                                 {rows[1], rows[0], rows[2]},
+                                 {w[0], w[1], w[2]},
+                                 w[3],
+                                 uses_built});
   });
 
   // Answered in batches so the per-batch state stays small.
@@ -136,7 +161,7 @@ AnalogyResult evaluate_word_analogies_text(const KeyedVectors& kv, std::string_v
     const std::size_t q1 = std::min(questions.size(), q0 + kBatch);
     std::vector<std::array<std::int64_t, 3>> batch;
     for (std::size_t q = q0; q < q1; ++q) batch.push_back(questions[q].rows);
-    const auto answers = kv.analogy_batch(batch, 5, options.restrict_vocab);
+    const auto answers = kv.analogy_batch(batch, 5, searched);
     for (std::size_t q = q0; q < q1; ++q) {
       const Question& question = questions[q];
       std::string predicted;
@@ -147,14 +172,14 @@ AnalogyResult evaluate_word_analogies_text(const KeyedVectors& kv, std::string_v
         if (ok.count(predicted) && !ignored) break;
       }
       AnalogySection& section = result.sections[question.section];
-      if (predicted == question.expected) {
-        ++section.correct;
-      } else {
-        ++section.incorrect;
-      }
+      const bool correct = predicted == question.expected;
+      (correct ? section.correct : section.incorrect) += 1;
+      if (!question.built)
+        (correct ? result.in_vocabulary.correct : result.in_vocabulary.incorrect) += 1;
     }
   }
   result.total.name = "Total accuracy";
+  result.in_vocabulary.name = "In-vocabulary accuracy";
   for (const AnalogySection& s : result.sections) {
     result.total.correct += s.correct;
     result.total.incorrect += s.incorrect;
@@ -169,10 +194,12 @@ AnalogyResult evaluate_word_analogies(const KeyedVectors& kv, const std::filesys
 
 SimilarityResult evaluate_word_pairs_text(const KeyedVectors& kv, std::string_view text,
                                           const SimilarityOptions& options) {
-  const auto ok = ok_vocab(kv, options.restrict_vocab, options.case_insensitive);
+  const auto ok =
+      ok_vocab(kv, std::min(options.restrict_vocab, options.built_from), options.case_insensitive);
+  const auto built = built_vocab(kv, options.built_from, options.case_insensitive);
   SimilarityResult result;
-  std::vector<double> gold;
-  std::vector<double> model;
+  std::vector<double> gold, gold_in_vocabulary;
+  std::vector<double> model, model_in_vocabulary;
   const float* unit = kv.unit_matrix().data<float>();
   const std::int64_t dim = kv.dim();
   for_each_line(text, [&](std::string_view line, std::int64_t) {
@@ -198,22 +225,38 @@ SimilarityResult evaluate_word_pairs_text(const KeyedVectors& kv, std::string_vi
         options.case_insensitive ? upper_ascii(fields[0]) : std::string(fields[0]);
     const std::string b =
         options.case_insensitive ? upper_ascii(fields[1]) : std::string(fields[1]);
-    const auto ia = ok.find(a);
-    const auto ib = ok.find(b);
-    if (ia == ok.end() || ib == ok.end()) {
+    bool uses_built = false;
+    auto row_of = [&](const std::string& word) -> std::int64_t {
+      if (const auto it = ok.find(word); it != ok.end()) return it->second;
+      if (const auto it = built.find(word); it != built.end()) {
+        uses_built = true;
+        return it->second;
+      }
+      return -1;
+    };
+    const std::int64_t ia = row_of(a);
+    const std::int64_t ib = row_of(b);
+    if (ia < 0 || ib < 0) {
       ++result.oov_pairs;
       return;
     }
     double cos = 0.0;
     for (std::int64_t j = 0; j < dim; ++j) {
-      cos += static_cast<double>(unit[ia->second * dim + j]) * unit[ib->second * dim + j];
+      cos += static_cast<double>(unit[ia * dim + j]) * unit[ib * dim + j];
     }
     gold.push_back(score);
     model.push_back(cos);
+    result.built_pairs += uses_built;
+    if (!uses_built) {
+      gold_in_vocabulary.push_back(score);
+      model_in_vocabulary.push_back(cos);
+    }
   });
   result.pairs = static_cast<std::int64_t>(gold.size());
   result.spearman = spearman_correlation(gold, model);
   result.pearson = pearson_correlation(gold, model);
+  result.spearman_in_vocabulary = spearman_correlation(gold_in_vocabulary, model_in_vocabulary);
+  result.pearson_in_vocabulary = pearson_correlation(gold_in_vocabulary, model_in_vocabulary);
   return result;
 }
 

@@ -1,8 +1,8 @@
 // fastText's model files against Debian's `fasttext` (0.9.2) itself: models it trains here are
 // read by embedkit and queried (word vectors with out-of-vocabulary words, predictions), and the
-// .bin files embedkit writes (from word vectors and from its text classifier) are read by
-// `fasttext print-word-vectors` and `fasttext predict`. Exits 77 (CTest's skip) when `fasttext`
-// is not on PATH (or EMBEDKIT_FASTTEXT does not name it).
+// .bin files embedkit writes (from word vectors, from its subword training and from its text
+// classifier) are read by `fasttext print-word-vectors`, `fasttext nn` and `fasttext predict`.
+// Exits 77 (CTest's skip) when `fasttext` is not on PATH (or EMBEDKIT_FASTTEXT does not name it).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -20,6 +20,7 @@
 #include "embedkit/models/fasttext_model.hpp"
 #include "embedkit/models/labelled_text.hpp"
 #include "embedkit/models/text_classifier.hpp"
+#include "embedkit/models/word2vec.hpp"
 #include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
@@ -123,10 +124,12 @@ const std::vector<std::string> kQueries = {"walk",      "walked",    "gardener",
                                            "naïveness", "cafétéria", "walkable", "stonework",
                                            "bluest",    "xylophone", "é"};
 
-TEST(FastTextModelInterop, SkipGramWordVectorsMatchPrintWordVectors) {
+// fastText's `mode` (skipgram, cbow) model of minn 3, maxn 6 read by embedkit: its vectors, for
+// words in the vocabulary and outside it, are what `fasttext print-word-vectors` prints.
+void expect_fasttext_word_vectors(const std::string& mode) {
   embedkit_test::TempDir dir;
   make_corpus(dir / "corpus.txt", 400, 7);
-  fasttext("skipgram -input " + quote(dir / "corpus.txt") + " -output " + quote(dir / "sg") +
+  fasttext(mode + " -input " + quote(dir / "corpus.txt") + " -output " + quote(dir / "sg") +
                " -dim 12 -minn 3 -maxn 6 -minCount 2 -bucket 5000 -epoch 2 -thread 1",
            dir / "train.log");
   std::string words;
@@ -138,7 +141,8 @@ TEST(FastTextModelInterop, SkipGramWordVectorsMatchPrintWordVectors) {
   EXPECT_EQ(model.args().minn, 3);
   EXPECT_EQ(model.args().maxn, 6);
   EXPECT_EQ(model.args().bucket, 5000);
-  EXPECT_EQ(model.args().model, embedkit::io::FastTextModelType::SkipGram);
+  EXPECT_EQ(model.args().model, mode == "cbow" ? embedkit::io::FastTextModelType::Cbow
+                                               : embedkit::io::FastTextModelType::SkipGram);
   const auto printed = lines_of(dir / "printed.txt");
   ASSERT_EQ(printed.size(), kQueries.size());
   int oov = 0;
@@ -165,6 +169,63 @@ TEST(FastTextModelInterop, SkipGramWordVectorsMatchPrintWordVectors) {
     for (std::size_t j = 0; j < 12; ++j) {
       expect_printed(std::stof(tokens[j + 1]), all.matrix.data<float>()[r * 12 + j], all.words[r]);
     }
+  }
+}
+
+TEST(FastTextModelInterop, SkipGramWordVectorsMatchPrintWordVectors) {
+  expect_fasttext_word_vectors("skipgram");
+}
+
+TEST(FastTextModelInterop, CbowWordVectorsMatchPrintWordVectors) {
+  expect_fasttext_word_vectors("cbow");
+}
+
+// embedkit's subword training (skip-gram and CBOW) saved as a .bin: `fasttext
+// print-word-vectors` prints, for words in the vocabulary and outside it, the vectors embedkit
+// trained (Word2VecResult::vectors) and builds (FastTextModel::word_vector).
+TEST(FastTextModelInterop, OurSubwordModelsReadByFastText) {
+  for (const auto architecture : {embedkit::models::Word2VecArchitecture::SkipGram,
+                                  embedkit::models::Word2VecArchitecture::Cbow}) {
+    embedkit_test::TempDir dir;
+    make_corpus(dir / "corpus.txt", 400, 9);
+    embedkit::models::Word2VecOptions o;
+    o.architecture = architecture;
+    o.dim = 12;
+    o.min_count = 2;
+    o.epochs = 3;
+    o.threads = 1;
+    o.minn = 3;
+    o.maxn = 6;
+    o.bucket = 5000;
+    const embedkit::models::Word2VecResult r =
+        embedkit::models::train_word2vec(dir / "corpus.txt", o);
+    embedkit::io::save_fasttext_model(dir / "ours.bin", FastTextModel::from_word2vec(r, o));
+    std::string words;
+    for (const auto& w : kQueries) words += w + "\n";
+    dir.write("queries.txt", words);
+    fasttext("print-word-vectors " + quote(dir / "ours.bin"), dir / "printed.txt",
+             dir / "queries.txt");
+    const FastTextModel model = FastTextModel::load(dir / "ours.bin");
+    const auto printed = lines_of(dir / "printed.txt");
+    ASSERT_EQ(printed.size(), kQueries.size());
+    int oov = 0;
+    for (std::size_t i = 0; i < kQueries.size(); ++i) {
+      const auto tokens = split(printed[i]);
+      ASSERT_EQ(tokens.size(), 13u) << printed[i];
+      EXPECT_EQ(tokens[0], kQueries[i]);
+      const auto id = r.dictionary.words().find(kQueries[i]);
+      oov += !id;
+      const std::vector<float> built = model.word_vector(kQueries[i]);
+      for (std::size_t j = 0; j < 12; ++j) {
+        const std::string where = kQueries[i] + "[" + std::to_string(j) + "]";
+        expect_printed(std::stof(tokens[j + 1]), built[j], where);
+        if (id) {
+          expect_printed(std::stof(tokens[j + 1]),
+                         r.vectors.data<float>()[static_cast<std::size_t>(*id) * 12 + j], where);
+        }
+      }
+    }
+    EXPECT_GE(oov, 7);  // "</s>" too: embedkit's word2vec has no end-of-line word
   }
 }
 
@@ -335,6 +396,81 @@ TEST(FastTextModelInterop, OurClassifierPredictedByFastText) {
 int embedkit(const std::string& args, const fs::path& out) {
   const std::string cmd = quote(EMBEDKIT_CLI) + " " + args + " > " + quote(out) + " 2>&1";
   return std::system(cmd.c_str());
+}
+
+// Lines "word score" of `fasttext nn` (the first of each query after its "Query word? ").
+std::vector<std::pair<std::string, float>> nn_lines(const fs::path& p) {
+  std::vector<std::pair<std::string, float>> out;
+  for (std::string line : lines_of(p)) {
+    const std::string prompt = "Query word? ";
+    while (line.starts_with(prompt)) line = line.substr(prompt.size());
+    const auto t = split(line);
+    if (t.size() == 2) out.emplace_back(t[0], std::stof(t[1]));
+  }
+  return out;
+}
+
+// `embedkit train --minn 3 --maxn 6 -o ours.bin` against fastText: `fasttext
+// print-word-vectors ours.bin` prints the .vec embedkit wrote beside it, and `fasttext nn
+// ours.bin` finds the neighbours `embedkit similar ours.bin` finds, for words in the
+// vocabulary and outside it.
+TEST(FastTextModelInterop, CommandSubwordModelAgreesWithFastText) {
+  embedkit_test::TempDir dir;
+  make_corpus(dir / "corpus.txt", 600, 23);
+  ASSERT_EQ(embedkit("train " + quote(dir / "corpus.txt") + " -o " + quote(dir / "ours.bin") +
+                         " --minn 3 --maxn 6 --buckets 5000 --dim 16 --min-count 2 --epochs 5"
+                         " --threads 1 --seed 3",
+                     dir / "train.log"),
+            0)
+      << embedkit_test::read_file(dir / "train.log");
+  const auto vec = lines_of(dir / "ours.vec");
+  ASSERT_GT(vec.size(), 10u);
+  std::string words;
+  for (std::size_t r = 1; r < vec.size(); ++r) words += split(vec[r])[0] + "\n";
+  dir.write("vocabulary.txt", words);
+  fasttext("print-word-vectors " + quote(dir / "ours.bin"), dir / "printed.txt",
+           dir / "vocabulary.txt");
+  const auto printed = lines_of(dir / "printed.txt");
+  ASSERT_EQ(printed.size(), vec.size() - 1);
+  for (std::size_t r = 0; r < printed.size(); ++r) {
+    const auto theirs = split(printed[r]);
+    const auto ours = split(vec[r + 1]);
+    ASSERT_EQ(theirs.size(), 17u);
+    ASSERT_EQ(theirs[0], ours[0]);
+    for (std::size_t j = 1; j < 17; ++j) {
+      expect_printed(std::stof(theirs[j]), std::stof(ours[j]), ours[0]);
+    }
+  }
+  // Neighbours: the same words in the same order, the same scores (5 digits), except where two
+  // scores are too close for the printed digits to order them.
+  constexpr int kK = 5;
+  for (const std::string query : {"walk", "garden", "walkable", "gardenly", "stonework"}) {
+    dir.write("query.txt", query + "\n");
+    fasttext("nn " + quote(dir / "ours.bin") + " " + std::to_string(kK), dir / "nn.txt",
+             dir / "query.txt");
+    ASSERT_EQ(
+        embedkit("similar " + quote(dir / "ours.bin") + " " + query + " -k " + std::to_string(kK),
+                 dir / "similar.txt"),
+        0)
+        << embedkit_test::read_file(dir / "similar.txt");
+    const auto theirs = nn_lines(dir / "nn.txt");
+    std::vector<std::pair<std::string, float>> ours;
+    for (const auto& line : lines_of(dir / "similar.txt")) {
+      const auto t = split(line);
+      if (t.size() == 2) ours.emplace_back(t[0], std::stof(t[1]));
+    }
+    ASSERT_EQ(theirs.size(), static_cast<std::size_t>(kK)) << query;
+    ASSERT_EQ(ours.size(), static_cast<std::size_t>(kK)) << query;
+    for (std::size_t i = 0; i < ours.size(); ++i) {
+      expect_printed(theirs[i].second, ours[i].second, query + " #" + std::to_string(i));
+      const bool tie =
+          (i > 0 && std::fabs(ours[i].second - ours[i - 1].second) < 2e-5f) ||
+          (i + 1 < ours.size() && std::fabs(ours[i].second - ours[i + 1].second) < 2e-5f);
+      if (!tie) {
+        EXPECT_EQ(theirs[i].first, ours[i].first) << query << " #" << i;
+      }
+    }
+  }
 }
 
 TEST(FastTextModelInterop, CommandReadsAndWritesFastTextModels) {

@@ -101,4 +101,58 @@ TEST(Evaluation, SpearmanOfTooFewPairsIsNaN) {
   EXPECT_DOUBLE_EQ(spearman_correlation({1, 2, 3}, {30, 20, 10}), -1.0);
 }
 
+// The royal words, then "princess" (-1.3, 0.7, 0) as a word built from n-grams (row 5 on):
+// nearer king - man + woman (3CosAdd: (-1.29, 0.71, 0)) than queen is.
+KeyedVectors royal_with_built_princess() {
+  std::vector<std::string> words = embedkit_vectors_test::royal_words();
+  words.push_back("princess");
+  std::vector<float> values = {1, 0, 0, 1, 1, 0, -1, 0, 0, -1, 1, 0, 0, 0, 2, -1.3f, 0.7f, 0};
+  return KeyedVectors(std::move(words), embedkit::Tensor::from_floats(values, {6, 3}));
+}
+
+// A built word can be asked about, whatever restrict_vocab says, but is never an answer; the
+// questions with one are counted apart.
+TEST(Evaluation, BuiltWordsAreAskedButNeverAnswer) {
+  const KeyedVectors kv = royal_with_built_princess();
+  AnalogyOptions options;
+  options.built_from = 5;
+  options.restrict_vocab = 4;  // man, king, woman, queen; apple left out
+  const AnalogyResult r = evaluate_word_analogies_text(kv,
+                                                       ": royalty\n"
+                                                       "man king woman princess\n"  // -> queen
+                                                       "king princess man woman\n"  // correct
+                                                       "man king woman queen\n"     // correct
+                                                       "man king woman apple\n",    // skipped
+                                                       "<test>", options);
+  EXPECT_EQ(r.questions, 4);
+  EXPECT_EQ(r.skipped, 1);
+  EXPECT_EQ(r.built_questions, 2);
+  EXPECT_EQ(r.total.correct, 2);
+  EXPECT_EQ(r.total.incorrect, 1);
+  EXPECT_EQ(r.in_vocabulary.correct, 1);
+  EXPECT_EQ(r.in_vocabulary.incorrect, 0);
+  // Without built_from the same row is an ordinary word, and the nearest answer.
+  ASSERT_EQ(r.sections[0].incorrect, 1);
+  AnalogyOptions plain;
+  const AnalogyResult p =
+      evaluate_word_analogies_text(kv, ": royalty\nman king woman princess\n", "<test>", plain);
+  EXPECT_EQ(p.total.correct, 1);
+  EXPECT_EQ(p.built_questions, 0);
+}
+
+TEST(Evaluation, BuiltWordsInPairsAreCountedApart) {
+  const KeyedVectors kv = royal_with_built_princess();
+  constexpr const char* kPairs = "man\tking\t5\nwoman\tqueen\t4\napple\tking\t1\n";
+  SimilarityOptions options;
+  options.built_from = 5;
+  const SimilarityResult r =
+      evaluate_word_pairs_text(kv, std::string(kPairs) + "princess\tqueen\t9\n", options);
+  EXPECT_EQ(r.pairs, 4);
+  EXPECT_EQ(r.oov_pairs, 0);
+  EXPECT_EQ(r.built_pairs, 1);
+  const SimilarityResult in_vocabulary = evaluate_word_pairs_text(royal(), kPairs);
+  EXPECT_DOUBLE_EQ(r.spearman_in_vocabulary, in_vocabulary.spearman);
+  EXPECT_DOUBLE_EQ(r.pearson_in_vocabulary, in_vocabulary.pearson);
+}
+
 }  // namespace

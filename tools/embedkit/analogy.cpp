@@ -2,15 +2,19 @@
 // X" ("king man woman" -> queen). gensim: most_similar(positive=[A, C], negative=[B]).
 // Without A B C, or with '-' or --queries FILE, one question "A B C" a line comes from
 // standard input or the file (fastText's `analogies` reads them so), answered in blocks
-// (batch_queries.hpp) with the vectors loaded once.
+// (batch_queries.hpp) with the vectors loaded once. A fastText model with subwords answers
+// questions with words outside its vocabulary too (subword_vectors.hpp; --method add).
+#include <cmath>
 #include <iostream>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "batch_queries.hpp"
 #include "commands.hpp"
 #include "json.hpp"
+#include "subword_vectors.hpp"
 #include "terminal_text.hpp"
 #include "vectors_options.hpp"
 
@@ -37,15 +41,56 @@ int run_analogy(AnalogyOptions& o) {
   }
   if (o.queries.empty() && from_stdin) o.queries = "-";
   refuse_two_stdin_readers(o.vectors, "VECTORS", o.queries);
-  const vectors::KeyedVectors kv = load_keyed_vectors(o.vectors, o.query.format);
+  const QueryVectors qv = QueryVectors::load(o.vectors, o.query.format);
+  const vectors::KeyedVectors& kv = qv.keyed();
   const auto method = o.method == "mul" ? vectors::AnalogyMethod::Mul : vectors::AnalogyMethod::Add;
+  // A - B + C; with subwords, words outside the vocabulary built from their n-grams (3CosAdd:
+  // the sum of the unit vectors, the words in the vocabulary excluded from the answers), and
+  // in `json` which ones were.
+  auto answers = [&](const std::string& a, const std::string& b, const std::string& c, Json& json) {
+    if (!qv.has_subwords()) return kv.analogy(a, b, c, method, o.query.k, o.query.restrict_to());
+    std::vector<std::string> built_words;
+    std::vector<std::vector<float>> unit;
+    for (const std::string* w : {&a, &b, &c}) {
+      std::vector<float> v;
+      if (const auto built = qv.built_vector(*w)) {
+        built_words.push_back(*w);
+        v = *built;
+      } else {
+        const auto u = kv.vector(*w);  // the unknown-word error when it has no n-gram either
+        v.assign(u.begin(), u.end());
+      }
+      double norm = 0;
+      for (const float x : v) norm += static_cast<double>(x) * x;
+      const auto scale = static_cast<float>(norm > 0 ? 1.0 / std::sqrt(norm) : 0.0);
+      for (float& x : v) x *= scale;
+      unit.push_back(std::move(v));
+    }
+    if (built_words.empty()) return kv.analogy(a, b, c, method, o.query.k, o.query.restrict_to());
+    if (method == vectors::AnalogyMethod::Mul) {
+      throw ValueError("--method mul needs A, B and C in the vocabulary ('" + built_words[0] +
+                       "' is not); --method add builds a word outside it from its n-grams");
+    }
+    Json oov = Json::array();
+    for (const std::string& w : built_words) {
+      std::cerr << QueryVectors::note("analogy", w);
+      oov.push(w);
+    }
+    json.set("out_of_vocabulary", oov);
+    std::vector<float> query(static_cast<std::size_t>(kv.dim()), 0.0f);
+    for (std::size_t j = 0; j < query.size(); ++j) query[j] = unit[0][j] - unit[1][j] + unit[2][j];
+    std::vector<std::string> exclude;
+    for (const std::string* w : {&a, &b, &c}) {
+      if (kv.contains(*w)) exclude.push_back(*w);
+    }
+    return kv.most_similar(std::span<const float>(query), o.query.k, exclude,
+                           o.query.restrict_to());
+  };
   if (o.queries.empty()) {
-    const auto top =
-        kv.analogy(o.words[0], o.words[1], o.words[2], method, o.query.k, o.query.restrict_to());
+    Json json = question_json(o.words[0], o.words[1], o.words[2], o.method);
+    const auto top = answers(o.words[0], o.words[1], o.words[2], json);
     if (o.query.json) {
-      std::cout << question_json(o.words[0], o.words[1], o.words[2], o.method)
-                       .set("answers", neighbors_json(top))
-                       .dump();
+      std::cout << json.set("answers", neighbors_json(top)).dump();
     } else {
       print_neighbors(top);
     }
@@ -61,9 +106,10 @@ int run_analogy(AnalogyOptions& o) {
         throw ValueError("'" + line + "': expected three words A B C (A - B + C), got " +
                          std::to_string(w.size()));
       }
-      const auto top = kv.analogy(w[0], w[1], w[2], method, o.query.k, o.query.restrict_to());
+      Json json = question;
+      const auto top = answers(w[0], w[1], w[2], json);
       if (!o.query.json) print_neighbors(top);
-      return Json(question).set("answers", neighbors_json(top));
+      return json.set("answers", neighbors_json(top));
     });
   });
   return blocks.finish();

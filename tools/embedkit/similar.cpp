@@ -1,15 +1,18 @@
 // `embedkit similar VECTORS WORD...`: the words nearest to each WORD by cosine similarity.
 // Without WORD, or with '-' or --queries FILE, the words come from standard input or the file
 // (separated by spaces or newlines, as fastText's `nn` reads them), answered in blocks
-// (batch_queries.hpp) with the vectors loaded once.
+// (batch_queries.hpp) with the vectors loaded once. A fastText model with subwords answers
+// words outside its vocabulary too (subword_vectors.hpp).
 #include <iostream>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "batch_queries.hpp"
 #include "commands.hpp"
 #include "json.hpp"
+#include "subword_vectors.hpp"
 #include "terminal_text.hpp"
 #include "vectors_options.hpp"
 
@@ -31,12 +34,22 @@ int run_similar(SimilarOptions& o) {
     o.queries = "-";
   }
   refuse_two_stdin_readers(o.vectors, "VECTORS", o.queries);
-  const vectors::KeyedVectors kv = load_keyed_vectors(o.vectors, o.query.format);
+  const QueryVectors qv = QueryVectors::load(o.vectors, o.query.format);
+  const vectors::KeyedVectors& kv = qv.keyed();
+  // The neighbours of `word`, and in `json` whether it was built from its n-grams.
+  auto neighbors = [&](const std::string& word, Json& json) {
+    if (const auto built = qv.built_vector(word)) {
+      std::cerr << QueryVectors::note("similar", word);
+      json.set("out_of_vocabulary", true);
+      return kv.most_similar(std::span<const float>(*built), o.query.k, {}, o.query.restrict_to());
+    }
+    return kv.most_similar(word, o.query.k, o.query.restrict_to());
+  };
   if (o.queries.empty() && o.words.size() == 1) {
-    const auto top = kv.most_similar(o.words[0], o.query.k, o.query.restrict_to());
+    Json json = Json::object().set("word", o.words[0]);
+    const auto top = neighbors(o.words[0], json);
     if (o.query.json) {
-      std::cout
-          << Json::object().set("word", o.words[0]).set("neighbors", neighbors_json(top)).dump();
+      std::cout << json.set("neighbors", neighbors_json(top)).dump();
     } else {
       print_neighbors(top);
     }
@@ -45,9 +58,10 @@ int run_similar(SimilarOptions& o) {
   QueryBlocks blocks("similar", o.query.json);
   auto answer = [&](const std::string& word) {
     blocks.answer(word, Json::object().set("word", word), [&] {
-      const auto top = kv.most_similar(word, o.query.k, o.query.restrict_to());
+      Json json = Json::object().set("word", word);
+      const auto top = neighbors(word, json);
       if (!o.query.json) print_neighbors(top);
-      return Json::object().set("word", word).set("neighbors", neighbors_json(top));
+      return json.set("neighbors", neighbors_json(top));
     });
   };
   if (o.queries.empty()) {

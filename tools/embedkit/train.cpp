@@ -7,21 +7,34 @@
 // (so logs stay readable). The output is written atomically and only after training succeeds:
 // a failed run leaves no output file behind (and an existing one untouched).
 //
+// With subwords (--minn/--maxn: fastText's character n-grams) the result is a fastText model,
+// and train writes what fastText writes: PREFIX.bin (the model, which fastText, `similar`,
+// `analogy` and `eval` read, every word's vector built from its n-grams) and PREFIX.vec (the
+// dictionary words' vectors, as `fasttext print-word-vectors` computes them), where OUT is
+// PREFIX.bin or PREFIX.vec. Both files are written before either replaces an old one (the .vec
+// is committed right after the .bin).
+//
 // CORPUS '-' is standard input. The corpus is read once to count the vocabulary and then once
 // per epoch by each thread, each from its own offset, so standard input, a pipe or a process
 // substitution is first copied to a temporary file (std_streams.hpp: $TMPDIR, at most 64 GiB).
 // OUT '-' is standard output (the summary then goes to stderr). An OUT that is the corpus
 // itself (by file identity, not by name) is refused before any work.
+#include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <iostream>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "commands.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/atomic_file.hpp"
+#include "embedkit/io/fasttext_model.hpp"
 #include "embedkit/io/vector_formats.hpp"
+#include "embedkit/models/fasttext_model.hpp"
 #include "embedkit/models/word2vec.hpp"
 #include "json.hpp"
 #include "option_checks.hpp"
@@ -42,7 +55,82 @@ struct TrainOptions {
   std::string format;
   models::Word2VecOptions w2v;
   bool json = false;
+  // Given on the command line: subwords are asked for with --minn or --maxn.
+  bool minn_given = false, maxn_given = false, buckets_given = false;
 };
+
+// fastText's defaults for its unsupervised models, taken when subwords are asked for.
+constexpr std::int64_t kFastTextMinn = 3;
+constexpr std::int64_t kFastTextMaxn = 6;
+
+// The two files of a model with subwords: the fastText model and its word vectors.
+struct SubwordOutputs {
+  std::string model;    // PREFIX.bin
+  std::string vectors;  // PREFIX.vec
+};
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+SubwordOutputs subword_outputs(const std::string& out, const std::string& format) {
+  const bool bin = ends_with(out, ".bin"), vec = ends_with(out, ".vec");
+  if (is_std_stream(out) || (!bin && !vec) ||
+      (!format.empty() && io::parse_vector_format(format) != io::VectorFormat::FastTextModel &&
+       io::parse_vector_format(format) != io::VectorFormat::FastTextVec)) {
+    throw ValueError(
+        "with subwords (--minn/--maxn) train writes fastText's two files, the model PREFIX.bin "
+        "and its word vectors PREFIX.vec: name the output PREFIX.bin or PREFIX.vec (got '" +
+        out + "'" + (format.empty() ? std::string() : ", --format " + format) + ")");
+  }
+  const std::string prefix = out.substr(0, out.size() - 4);
+  return {prefix + ".bin", prefix + ".vec"};
+}
+
+std::string byte_size(double bytes) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  std::size_t unit = 0;
+  while (bytes >= 1024 && unit + 1 < std::size(units)) {
+    bytes /= 1024;
+    ++unit;
+  }
+  char buf[48];
+  std::snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.1f %s", bytes, units[unit]);
+  return buf;
+}
+
+// The n-gram table is --buckets rows of --dim floats, allocated whole before training: a size
+// the machine cannot hold is refused, saying how much it is, rather than failing later with a
+// bare std::bad_alloc (or the OOM killer), as `classify train` refuses its --buckets.
+void check_table_fits(const models::Word2VecOptions& o) {
+  const double bytes = static_cast<double>(o.bucket) * static_cast<double>(o.dim) * sizeof(float);
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return;
+  const double memory = static_cast<double>(pages) * static_cast<double>(page_size);
+  if (bytes > memory) {
+    throw ValueError("--buckets " + std::to_string(o.bucket) + " needs " + byte_size(bytes) +
+                     " for --dim " + std::to_string(o.dim) +
+                     " (a buckets x dim float32 character n-gram table), more than this "
+                     "machine's " +
+                     byte_size(memory) + " of memory: lower --buckets or --dim");
+  }
+}
+
+// Writes the .vec and the .bin: the .vec is written first but committed after the .bin, so a
+// failure while either is written changes neither file.
+void save_subword_model(const SubwordOutputs& files, const models::Word2VecResult& r,
+                        const models::Word2VecOptions& options) {
+  const io::FastTextModelFile model = models::FastTextModel::from_word2vec(r, options);
+  io::WordVectors vectors;
+  vectors.words = r.dictionary.words().texts();
+  vectors.matrix = r.vectors;
+  io::AtomicFile vec(files.vectors);
+  const std::string text = io::serialize_word2vec_text(vectors, /*with_header=*/true);
+  vec.write(text.data(), text.size());
+  io::save_fasttext_model(files.model, model);
+  vec.commit();
+}
 
 int run_train(TrainOptions& o) {
   o.w2v.architecture = o.model == "cbow" ? models::Word2VecArchitecture::Cbow
@@ -51,16 +139,34 @@ int run_train(TrainOptions& o) {
                               : models::Word2VecLoss::NegativeSampling;
   ProgressDisplay progress("train");
   o.w2v.progress_interval = progress.interval();
+  if (o.minn_given || o.maxn_given) {
+    if (!o.minn_given) o.w2v.minn = kFastTextMinn;
+    if (!o.maxn_given) o.w2v.maxn = kFastTextMaxn;
+  } else if (o.buckets_given) {
+    throw ValueError(
+        "--buckets sizes the character n-gram table, which only --minn/--maxn turn on "
+        "(fastText's -minn 3 -maxn 6 for its unsupervised models)");
+  }
   o.w2v.validate();
-  const io::VectorFormat format = format_for(o.out, o.format, io::VectorFormat::Word2VecText);
+  std::optional<SubwordOutputs> subword_files;
+  io::VectorFormat format = io::VectorFormat::FastTextVec;
   std::vector<NamedFile> outputs;
-  add_vector_files(outputs, "--output", o.out, format, Direction::Output);
+  if (o.w2v.subwords()) {
+    check_table_fits(o.w2v);
+    subword_files = subword_outputs(o.out, o.format);
+    outputs.push_back({"--output (the model)", subword_files->model});
+    outputs.push_back({"--output (the vectors)", subword_files->vectors});
+  } else {
+    format = format_for(o.out, o.format, io::VectorFormat::Word2VecText);
+    add_vector_files(outputs, "--output", o.out, format, Direction::Output);
+    check_vectors_output(o.out, format);
+  }
   refuse_outputs_over_inputs({{"CORPUS", o.corpus}}, outputs);
-  check_vectors_output(o.out, format);
-  if (!is_std_stream(o.out)) {
+  for (const NamedFile& f : outputs) {
+    if (is_std_stream(f.path)) continue;
     // A temporary file next to the output, dropped at once: an unwritable output fails now,
     // not after the work.
-    io::AtomicFile probe(o.out);
+    io::AtomicFile probe(f.path);
   }
   const SpilledInput corpus(o.corpus, /*spill_non_regular=*/true);
 
@@ -75,15 +181,19 @@ int run_train(TrainOptions& o) {
   const models::Word2VecResult r =
       corpus.run([&] { return models::train_word2vec(corpus.path(), o.w2v, on_progress); });
   progress.finish(r.final_loss);
-  io::WordVectors out;
-  out.words = r.dictionary.words().texts();
-  out.matrix = r.vectors;
-  save_vectors_argument(o.out, out, format);
+  if (subword_files) {
+    save_subword_model(*subword_files, r, o.w2v);
+  } else {
+    io::WordVectors out;
+    out.words = r.dictionary.words().texts();
+    out.matrix = r.vectors;
+    save_vectors_argument(o.out, out, format);
+  }
 
   if (o.json) {
     Json j = Json::object();
     j.set("corpus", o.corpus)
-        .set("output", o.out)
+        .set("output", subword_files ? subword_files->vectors : o.out)
         .set("format", std::string(io::vector_format_name(format)))
         .set("model", o.model)
         .set("loss", o.loss)
@@ -97,7 +207,21 @@ int run_train(TrainOptions& o) {
         .set("words_per_second", r.words_per_second)
         .set("final_loss", r.final_loss)
         .set("seconds", r.seconds);
+    if (subword_files) {
+      j.set("model_output", subword_files->model)
+          .set("minn", o.w2v.minn)
+          .set("maxn", o.w2v.maxn)
+          .set("buckets", o.w2v.bucket);
+    }
     summary_stream(o.out) << j.dump();
+  } else if (subword_files) {
+    std::cout << "wrote " << r.dictionary.words().size() << " vectors of dimension " << o.w2v.dim
+              << " to " << subword_files->vectors << " (vec) and the model with " << o.w2v.bucket
+              << " character n-gram buckets (minn " << o.w2v.minn << ", maxn " << o.w2v.maxn
+              << ") to " << subword_files->model << " (fasttext-bin; " << r.corpus.tokens
+              << " tokens, " << o.w2v.threads << (o.w2v.threads == 1 ? " thread, " : " threads, ")
+              << static_cast<long long>(r.words_per_second) << " words/s, final loss "
+              << r.final_loss << ", " << r.seconds << " s)\n";
   } else {
     summary_stream(o.out) << "wrote " << r.dictionary.words().size() << " vectors of dimension "
                           << o.w2v.dim << " to " << o.out << " (" << io::vector_format_name(format)
@@ -123,7 +247,8 @@ Command add_train(CLI::App& parent) {
   add_output(app, o->out,
              "Output vectors (format: --format, else by extension); '-': standard output "
              "(word2vec text unless --format says otherwise; binary formats only when it "
-             "is not a terminal), the summary then goes to stderr",
+             "is not a terminal), the summary then goes to stderr. With subwords: PREFIX.bin "
+             "or PREFIX.vec, and both are written (the fastText model and its word vectors)",
              /*required=*/true, "OUT");
   app->add_option("--format", o->format,
                   "Output format: word2vec (text), vec, word2vec-binary (bin), glove, npy or "
@@ -162,6 +287,21 @@ Command add_train(CLI::App& parent) {
                   "0.05 CBOW; gensim's alpha)")
       ->check(positive<double>());
   add_hidden_alias(app, "--alpha", o->w2v.alpha, positive<double>());
+  app->add_option("--minn", o->w2v.minn,
+                  "Subwords: the shortest character n-gram (fastText's; default 3 when --maxn "
+                  "is given)")
+      ->check(in_range<std::int64_t>(1, 1000))
+      ->each([o](const std::string&) { o->minn_given = true; });
+  app->add_option("--maxn", o->w2v.maxn,
+                  "Subwords: the longest character n-gram; 0 turns them off (default: off; 6 "
+                  "when --minn is given). With subwords OUT is a fastText model, see -o")
+      ->check(in_range<std::int64_t>(0, 1000))
+      ->each([o](const std::string&) { o->maxn_given = true; });
+  app->add_option("--buckets", o->w2v.bucket,
+                  "Subwords: rows of the hashed character n-gram table (fastText's -bucket)")
+      ->check(in_range<std::int64_t>(1, 2147483647))
+      ->capture_default_str()
+      ->each([o](const std::string&) { o->buckets_given = true; });
   add_training_threads(app, o->w2v.threads, "Training threads (> 1: not reproducible)");
   app->add_option("--seed", o->w2v.seed, "Random seed (1 thread: same seed, same vectors)")
       ->check(uint64_value())

@@ -37,6 +37,8 @@
 namespace embedkit::models {
 
 class TextClassifier;
+struct Word2VecOptions;
+struct Word2VecResult;
 
 struct FastTextPrediction {
   std::int64_t label = 0;  // label id (output row)
@@ -78,6 +80,14 @@ class FastTextModel {
   // another order), lowercase (fastText does not lowercase), end_of_line off with word n-grams
   // (fastText always ends a line with "</s>").
   static io::FastTextModelFile from_classifier(const TextClassifier& classifier);
+  // The unsupervised model file (sg or cbow, ns or hs) of word2vec's training, trained with
+  // `options`: with subwords its whole input table (words, then n-gram buckets) and minn, maxn
+  // and bucket, so that fastText gives every word, seen or not, the vector embedkit gives it;
+  // without, the word vectors alone (minn, maxn, bucket 0). The output table is word2vec's (with
+  // hs one row per inner node of embedkit's Huffman tree, padded with a zero row to fastText's
+  // V rows: fastText's tree differs, so the file is for word vectors, not for more training).
+  static io::FastTextModelFile from_word2vec(const Word2VecResult& result,
+                                             const Word2VecOptions& options);
 
  private:
   void append_ngram_row(std::int64_t bucket, std::vector<std::int64_t>& rows) const;

@@ -8,6 +8,21 @@
 // shared tables without locks ("hogwild", as word2vec.c does): updates of different threads may
 // interleave, so results with threads > 1 are not reproducible run to run. With threads == 1 the
 // same corpus, options and seed give bitwise identical vectors.
+//
+// Subwords (maxn > 0; fastText's unsupervised models, Bojanowski et al. 2017): each word also
+// has the rows of its character n-grams of minn..maxn characters (of "<word>", hashed into
+// `bucket` rows after the words' rows, exactly as fastText hashes them: ngram_hashing.hpp), and
+// the input of a word is the mean of its own row and its n-gram rows; every one of those rows
+// moves by the whole gradient (fastText's rule). The output side is word2vec's. Skip-gram takes
+// the centre word's bag as the input and predicts each context word (fastText's direction), with
+// one update of the bag per centre: the gradients of its context predictions are summed and
+// applied once (as word2vec.c's CBOW applies one gradient to all its context rows), instead of
+// fastText's re-averaging and update after each context word: one mean and one update of the
+// bag's ~20 rows per centre rather than per context word (on Brown, 3.5x fastText's words/s
+// with analogy accuracy and word-pair rho at least fastText's: BENCHMARKS.md). CBOW's input is the
+// mean of all rows of all context words, as fastText's. A word's vector is then the mean of its
+// rows, what fastText's getWordVector gives (and gives any word, seen or not: FastTextModel,
+// fasttext_model.hpp).
 #pragma once
 
 #include <cstdint>
@@ -43,6 +58,15 @@ struct Word2VecOptions {
   std::int64_t threads = 1;
   std::uint64_t seed = 1;
   double progress_interval = 1.0;  // seconds between progress reports
+  // Character n-grams (fastText's names; see above): maxn 0 turns them off (word2vec, the
+  // default). With maxn > 0: 1 <= minn <= maxn and bucket >= 1 (fastText's defaults for its
+  // unsupervised models are minn 3, maxn 6, bucket 2000000). minn is ignored when maxn is 0, as
+  // fastText ignores it.
+  std::int64_t minn = 0;
+  std::int64_t maxn = 0;
+  std::int64_t bucket = 2000000;
+
+  bool subwords() const { return maxn > 0; }
 
   // Throws ValueError naming the first bad option.
   void validate() const;
@@ -64,7 +88,15 @@ struct Word2VecProgress {
 
 struct Word2VecResult {
   Dictionary dictionary;  // words only
-  Tensor vectors;         // float32 [V, dim]: the input vectors, row i = word i
+  // float32 [V, dim], row i = word i: the input vectors; with subwords, each word's vector as
+  // fastText computes it (the mean of its own row and its n-gram rows).
+  Tensor vectors;
+  // With subwords: the whole input table, float32 [V + bucket, dim] (the words' rows, then the
+  // n-gram buckets'), what a fastText .bin holds; undefined without subwords.
+  Tensor input;
+  // The output table, float32: [V, dim] with negative sampling, [V - 1, dim] (one row per inner
+  // node of the Huffman tree) with hierarchical softmax.
+  Tensor output;
   CorpusStats corpus;
   std::int64_t words_trained = 0;  // all epochs, before subsampling
   double seconds = 0;              // training time (the counting pass excluded)

@@ -28,7 +28,11 @@ struct AnalogyResult {
   std::int64_t questions = 0;      // well-formed question lines (4 words)
   std::int64_t skipped = 0;        // questions with a word outside the restricted vocabulary
   std::int64_t invalid_lines = 0;  // lines that are not 4 words (skipped, as gensim does)
-  double oov_ratio() const {       // percent, as gensim reports it
+  // With built words (AnalogyOptions::built_from): the questions asked with one or more of
+  // them, and the total of the others (what the model answers from its vocabulary alone).
+  std::int64_t built_questions = 0;
+  AnalogySection in_vocabulary;
+  double oov_ratio() const {  // percent, as gensim reports it
     return questions == 0 ? 0.0
                           : 100.0 * static_cast<double>(skipped) / static_cast<double>(questions);
   }
@@ -40,6 +44,11 @@ struct AnalogyOptions {
   // questions are upper-cased; when several words upper-case alike, the most frequent wins.
   // Only ASCII letters are case-folded (Python's str.upper() also folds other scripts).
   bool case_insensitive = true;
+  // Rows from built_from on hold words outside the model's vocabulary whose vectors were built
+  // from their character n-grams (a fastText model's): a question may use them whatever
+  // restrict_vocab says, they are never an answer, and the result counts those questions apart
+  // (built_questions, in_vocabulary). kAllWords: none.
+  std::int64_t built_from = kAllWords;
 };
 
 // The file's text (evaluate_word_analogies_text) or the file itself. Lines ": name" start a
@@ -60,7 +69,12 @@ struct SimilarityResult {
   std::int64_t pairs = 0;          // pairs scored
   std::int64_t oov_pairs = 0;      // pairs with a word outside the restricted vocabulary
   std::int64_t invalid_lines = 0;  // lines that are not word1, word2, score
-  double oov_ratio() const {       // percent, as gensim reports it
+  // With built words (SimilarityOptions::built_from): the pairs scored with one or more of
+  // them (counted in `pairs` too), and the correlations over the other pairs alone.
+  std::int64_t built_pairs = 0;
+  double spearman_in_vocabulary = 0.0;
+  double pearson_in_vocabulary = 0.0;
+  double oov_ratio() const {  // percent, as gensim reports it
     const std::int64_t n = pairs + oov_pairs;
     return n == 0 ? 0.0 : 100.0 * static_cast<double>(oov_pairs) / static_cast<double>(n);
   }
@@ -69,6 +83,7 @@ struct SimilarityResult {
 struct SimilarityOptions {
   std::int64_t restrict_vocab = 300000;
   bool case_insensitive = true;
+  std::int64_t built_from = kAllWords;  // as AnalogyOptions::built_from
 };
 
 // Lines "word1<TAB>word2<TAB>score" (or comma-separated when the line has no tab); empty lines
