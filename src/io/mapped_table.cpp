@@ -43,8 +43,8 @@ Tensor tensor_over(const std::shared_ptr<const MappedFile>& file, std::uint64_t 
 }
 
 std::shared_ptr<const MappedFile> open_file(const std::filesystem::path& path,
-                                            const MapOptions& options) {
-  return MappedFile::open(path, options.mode, options.advice);
+                                            const MapOptions& options, MapAdvice default_advice) {
+  return MappedFile::open(path, options.mode, options.advice.value_or(default_advice));
 }
 
 // The words of a mapped matrix's side vocabulary, checked against the matrix file's identity as
@@ -134,12 +134,12 @@ std::optional<QuantizedFormat> quantized_format_named(std::string_view name) {
 }  // namespace
 
 Tensor map_npy(const std::filesystem::path& path, const MapOptions& options) {
-  return npy_tensor(open_file(path, options));
+  return npy_tensor(open_file(path, options, kTableMapAdvice));
 }
 
 Tensor map_safetensors(const std::filesystem::path& path, const std::string& name,
                        const MapOptions& options) {
-  const std::shared_ptr<const MappedFile> file = open_file(path, options);
+  const std::shared_ptr<const MappedFile> file = open_file(path, options, kTableMapAdvice);
   return safetensors_tensor(file, parse_safetensors_header(bytes_of(*file), file->path()), name);
 }
 
@@ -155,7 +155,7 @@ WordVectors map_word_vectors(const std::filesystem::path& path, std::optional<Ve
   {
     const detail::DirectoryLock lock(detail::directory_of(path),
                                      detail::DirectoryLock::Mode::Shared);
-    file = open_file(path, options);
+    file = open_file(path, options, kWordVectorsMapAdvice);
     if (f == VectorFormat::Safetensors) {
       header = parse_safetensors_header(bytes_of(*file), file->path());
       side = header.metadata.count("vocabulary") == 0;
@@ -189,7 +189,7 @@ MappedQuantizedRows map_quantized_rows(const std::filesystem::path& path, const 
     throw ValueError(path.string() +
                      ": a quantized table is never written; map it read-only (MapMode::ReadOnly)");
   }
-  const std::shared_ptr<const MappedFile> file = open_file(path, options);
+  const std::shared_ptr<const MappedFile> file = open_file(path, options, kTableMapAdvice);
   const SafetensorsHeader header =
       parse_safetensors_header(bytes_of(*file), file->path(), /*allow_u8=*/true);
   const SafetensorsEntry& e = find_entry(header, name, file->path());

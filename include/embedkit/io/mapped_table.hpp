@@ -36,13 +36,20 @@
 
 namespace embedkit::io {
 
-// The hint mapped tables get unless told otherwise (chosen from the figures in BENCHMARKS.md,
-// "Memory-mapped tables: page cache").
-inline constexpr MapAdvice kDefaultMapAdvice = MapAdvice::Normal;
+// The madvise hints given unless MapOptions::advice says otherwise, chosen from the figures in
+// BENCHMARKS.md ("Memory-mapped tables"): a table is read a few rows at a time, at random, and
+// MADV_RANDOM makes a cold lookup read only the row's page instead of the kernel's read-around
+// (4x faster cold lookups, a tenth of the page cache); word vectors are read whole by
+// KeyedVectors (unit norms) and by every query, where MADV_RANDOM makes a cold scan 3x slower
+// and the kernel's read-ahead is best.
+inline constexpr MapAdvice kTableMapAdvice = MapAdvice::Random;
+inline constexpr MapAdvice kWordVectorsMapAdvice = MapAdvice::Normal;
 
 struct MapOptions {
   MapMode mode = MapMode::ReadOnly;
-  MapAdvice advice = kDefaultMapAdvice;
+  // nullopt: kTableMapAdvice for map_npy, map_safetensors and map_quantized_rows,
+  // kWordVectorsMapAdvice for map_word_vectors.
+  std::optional<MapAdvice> advice;
   // An .npy + .vocab pair: also check the XXH64 checksum the .vocab's pair line records, which
   // reads the whole matrix once (as load_word_vectors does). Without it the pair line's byte
   // count is checked, and the shared directory lock keeps an embedkit save from being seen
