@@ -24,6 +24,8 @@
 #include "embedkit/io/checkpoint.hpp"
 #include "embedkit/io/fasttext_model.hpp"
 #include "embedkit/io/json_string.hpp"
+#include "embedkit/io/mapped_file.hpp"
+#include "embedkit/io/mapped_table.hpp"
 #include "embedkit/io/safetensors.hpp"
 #include "embedkit/io/vector_formats.hpp"
 #include "embedkit/models/corpus_reader.hpp"

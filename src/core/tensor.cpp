@@ -116,8 +116,23 @@ Tensor Tensor::clone() const {
   return t;
 }
 
+Tensor Tensor::as_read_only() const {
+  Tensor t = *this;
+  t.read_only_ = true;
+  return t;
+}
+
+void Tensor::check_writable(const std::string& who) const {
+  if (read_only_) {
+    throw ValueError(who +
+                     ": the tensor is read-only (a table mapped read-only from its file); map it "
+                     "copy-on-write, or clone() it, to change it");
+  }
+}
+
 void Tensor::copy_from(const Tensor& src) {
   if (!defined() || !src.defined()) throw ValueError("copy_from: undefined tensor");
+  check_writable("copy_from");
   if (src.dtype_ != dtype_ || src.shape_ != shape_) {
     throw ValueError("copy_from: source " + std::string(dtype_name(src.dtype_)) +
                      shape_string(src.shape_) + " does not match destination " +
@@ -128,6 +143,7 @@ void Tensor::copy_from(const Tensor& src) {
 
 void Tensor::fill_zero() {
   if (!defined()) throw ValueError("fill_zero: undefined tensor");
+  check_writable("fill_zero");
   if (nbytes() != 0) std::memset(data_, 0, nbytes());  // all-zero bits are +0 for every dtype
 }
 

@@ -1,6 +1,7 @@
 // NumPy .npy (format 1.0, 2.0 and 3.0) for a float32 C-order 2-D matrix: the magic
 // "\x93NUMPY", a version, a header length, a Python dict literal
 // {'descr': '<f4', 'fortran_order': False, 'shape': (V, D), } padded to 64 bytes, the data.
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <string>
@@ -86,7 +87,10 @@ std::uint32_t read_le(const std::uint8_t* p, int n) {
 
 }  // namespace
 
-Tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& source) {
+detail::NpyHeader detail::parse_npy_header(std::span<const std::uint8_t> bytes,
+                                           const std::string& source,
+                                           std::span<const std::string_view> descrs,
+                                           std::string_view descrs_text) {
   if (bytes.size() < 10 || std::memcmp(bytes.data(), kMagic.data(), kMagic.size()) != 0) {
     throw IoError(source, "not a NumPy .npy file (no \\x93NUMPY magic)");
   }
@@ -97,7 +101,6 @@ Tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& source)
   const std::size_t len_size = major == 1 ? 2 : 4;
   if (bytes.size() < 8 + len_size) throw IoError(source, "truncated npy header");
   const std::size_t header_len = read_le(bytes.data() + 8, static_cast<int>(len_size));
-  const std::size_t data_start = 8 + len_size + header_len;
   if (header_len > bytes.size() - 8 - len_size) {
     throw IoError(source, "truncated npy header (" + std::to_string(header_len) + " bytes said)");
   }
@@ -140,27 +143,41 @@ Tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& source)
   }
   r.end();
   if (seen != 7) r.fail("the header needs descr, fortran_order and shape");
-  if (descr != "<f4") {
-    throw IoError(source, "npy dtype " + detail::display_name(descr) +
-                              " is not little-endian float32 ('<f4')");
+  if (std::find(descrs.begin(), descrs.end(), descr) == descrs.end()) {
+    throw IoError(
+        source, "npy dtype " + detail::display_name(descr) + " is not " + std::string(descrs_text));
   }
   if (fortran) throw IoError(source, "npy array is in Fortran order; C order is needed");
   if (shape.size() != 2) {
     throw IoError(source, "npy array has " + std::to_string(shape.size()) +
                               " dimensions; a [V, D] matrix is needed");
   }
-  const std::size_t available = bytes.size() - data_start;
+  return NpyHeader{std::move(descr), shape[0], shape[1], 8 + len_size + header_len};
+}
+
+void detail::check_npy_data_size(const NpyHeader& header, std::size_t file_size,
+                                 std::size_t element_size, const std::string& source) {
+  const std::size_t available = file_size - header.data_offset;
   // Checked by division so that a lying shape cannot overflow.
-  if (shape[1] < 1 || shape[0] > static_cast<std::int64_t>(available / 4 / shape[1]) ||
-      static_cast<std::size_t>(shape[0] * shape[1]) * 4 != available) {
-    throw IoError(source, "npy shape (" + std::to_string(shape[0]) + ", " +
-                              std::to_string(shape[1]) + ") needs " +
-                              (shape[1] < 1 ? std::string("a dimension of at least 1")
-                                            : "its bytes, the file holds " +
-                                                  std::to_string(available) + " data bytes"));
+  if (header.cols < 1 ||
+      header.rows > static_cast<std::int64_t>(available / element_size /
+                                              static_cast<std::size_t>(header.cols)) ||
+      static_cast<std::size_t>(header.rows * header.cols) * element_size != available) {
+    throw IoError(source, "npy shape (" + std::to_string(header.rows) + ", " +
+                              std::to_string(header.cols) + ") needs " +
+                              (header.cols < 1 ? std::string("a dimension of at least 1")
+                                               : "its bytes, the file holds " +
+                                                     std::to_string(available) + " data bytes"));
   }
-  Tensor t = Tensor::empty({shape[0], shape[1]}, DType::Float32);
-  if (available) std::memcpy(t.raw_data(), bytes.data() + data_start, available);
+}
+
+Tensor parse_npy(std::span<const std::uint8_t> bytes, const std::string& source) {
+  static constexpr std::string_view kFloat32[] = {"<f4"};
+  const detail::NpyHeader header =
+      detail::parse_npy_header(bytes, source, kFloat32, "little-endian float32 ('<f4')");
+  detail::check_npy_data_size(header, bytes.size(), 4, source);
+  Tensor t = Tensor::empty({header.rows, header.cols}, DType::Float32);
+  if (t.nbytes()) std::memcpy(t.raw_data(), bytes.data() + header.data_offset, t.nbytes());
   return t;
 }
 

@@ -135,6 +135,7 @@ class FileSource final : public ByteSource {
 struct HeaderParser {
   const ByteSource& source;
   detail::JsonCursor cursor;
+  bool allow_u8 = false;  // raw bytes ("U8"), for the packed rows of a mapped quantized table
 
   [[noreturn]] void fail(const std::string& what) const { throw IoError(source.name(), what); }
 
@@ -182,7 +183,9 @@ struct HeaderParser {
           if (has_dtype) cursor.fail("field 'dtype' " + of + " appears twice");
           has_dtype = true;
           const std::string dtype = cursor.read_string("as the dtype " + of);
-          if (!dtype_from_name(dtype, entry.dtype)) {
+          if (allow_u8 && dtype == "U8") {
+            entry.u8 = true;
+          } else if (!dtype_from_name(dtype, entry.dtype)) {
             fail("tensor " + quote_name(entry.name) + " has dtype " + quote_name(dtype) +
                  ", which embedkit cannot hold (it holds F32, F16, BF16, I32 and I64)");
           }
@@ -251,8 +254,8 @@ struct HeaderParser {
 };
 
 // The byte count of a shape of a dtype, or false when it does not fit in 64 bits.
-bool shape_bytes(const Shape& shape, DType dtype, std::uint64_t& out) {
-  std::uint64_t n = dtype_size(dtype);
+bool shape_bytes(const Shape& shape, std::uint64_t element_size, std::uint64_t& out) {
+  std::uint64_t n = element_size;
   for (const std::int64_t extent : shape) {
     const auto e = static_cast<std::uint64_t>(extent);
     if (e != 0 && n > std::numeric_limits<std::uint64_t>::max() / e) return false;
@@ -274,14 +277,14 @@ void check_layout(const ByteSource& source, SafetensorsHeader& header) {
            " that end before they begin");
     }
     std::uint64_t needed = 0;
-    if (!shape_bytes(e.shape, e.dtype, needed)) {
+    if (!shape_bytes(e.shape, e.u8 ? 1 : dtype_size(e.dtype), needed)) {
       fail("tensor " + name + " has shape " + shape_string(e.shape) + ", too large for any file");
     }
     if (needed != e.end - e.begin) {
       fail("tensor " + name + " has shape " + shape_string(e.shape) + " and dtype " +
-           std::string(safetensors_dtype_name(e.dtype)) + ", which need " + std::to_string(needed) +
-           " bytes, but its data_offsets " + offsets_string(e.begin, e.end) + " span " +
-           std::to_string(e.end - e.begin));
+           (e.u8 ? std::string("U8") : std::string(safetensors_dtype_name(e.dtype))) +
+           ", which need " + std::to_string(needed) + " bytes, but its data_offsets " +
+           offsets_string(e.begin, e.end) + " span " + std::to_string(e.end - e.begin));
     }
     if (e.end > buffer_size) {
       fail("tensor " + name + " has data_offsets " + offsets_string(e.begin, e.end) +
@@ -316,7 +319,7 @@ void check_layout(const ByteSource& source, SafetensorsHeader& header) {
   }
 }
 
-SafetensorsHeader parse_header(const ByteSource& source) {
+SafetensorsHeader parse_header(const ByteSource& source, bool allow_u8 = false) {
   const std::uint64_t size = source.size();
   if (size < 8) {
     throw IoError(source.name(), "the file is " + std::to_string(size) +
@@ -344,7 +347,7 @@ SafetensorsHeader parse_header(const ByteSource& source) {
 
   SafetensorsHeader header;
   header.buffer_offset = 8 + length;
-  HeaderParser parser{source, detail::JsonCursor(text)};
+  HeaderParser parser{source, detail::JsonCursor(text), allow_u8};
   try {
     parser.parse(header, text);
   } catch (const detail::JsonSyntaxError& e) {
@@ -389,6 +392,12 @@ SafetensorsHeader read_safetensors_header(const std::filesystem::path& path) {
   }
   const FileSource source(path);
   return parse_header(source);
+}
+
+SafetensorsHeader parse_safetensors_header(std::span<const std::uint8_t> bytes,
+                                           const std::string& source_name, bool allow_u8) {
+  const MemorySource source(bytes, source_name);
+  return parse_header(source, allow_u8);
 }
 
 SafetensorsContents parse_safetensors(std::span<const std::uint8_t> bytes,

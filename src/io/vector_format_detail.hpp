@@ -57,8 +57,25 @@ std::string pair_line(const MatrixFileIdentity& identity);
 MatrixFileIdentity parse_pair_line(std::string_view line, const std::string& source,
                                    const std::string& where);
 
-// The word vectors of parsed safetensors contents (see parse_vectors_safetensors).
+// A .npy header (npy.cpp): dtype text ('<f4', ...), a C-order 2-D shape, where the data starts.
+// IoError for anything else (a dtype not in `descrs`, said as "is not " + descrs_text, Fortran
+// order, another rank, a bad header).
+struct NpyHeader {
+  std::string descr;
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
+  std::size_t data_offset = 0;
+};
+NpyHeader parse_npy_header(std::span<const std::uint8_t> bytes, const std::string& source,
+                           std::span<const std::string_view> descrs, std::string_view descrs_text);
+// IoError unless the data after the header is exactly rows * cols elements of `element_size`.
+void check_npy_data_size(const NpyHeader& header, std::size_t file_size, std::size_t element_size,
+                         const std::string& source);
+
+// The word vectors of parsed safetensors contents (see parse_vectors_safetensors); without
+// `check_values`, the values are not scanned for NaN and infinity (a mapped matrix).
 WordVectors vectors_from_safetensors(SafetensorsContents&& contents, const std::string& source,
-                                     const std::vector<std::string>* side_vocabulary);
+                                     const std::vector<std::string>* side_vocabulary,
+                                     bool check_values = true);
 
 }  // namespace embedkit::io::detail

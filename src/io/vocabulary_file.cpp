@@ -99,7 +99,8 @@ WordVectors parse_vectors_safetensors(std::span<const std::uint8_t> bytes,
 
 WordVectors detail::vectors_from_safetensors(SafetensorsContents&& contents,
                                              const std::string& source,
-                                             const std::vector<std::string>* side_vocabulary) {
+                                             const std::vector<std::string>* side_vocabulary,
+                                             bool check_values) {
   Tensor* matrix = nullptr;
   for (auto& [name, tensor] : contents.tensors) {
     if (name == "weight") matrix = &tensor;
@@ -123,7 +124,7 @@ WordVectors detail::vectors_from_safetensors(SafetensorsContents&& contents,
     throw IoError(source, std::to_string(words.size()) + " words for the " +
                               std::to_string(matrix->size(0)) + " rows of 'weight'");
   }
-  detail::check_finite(source, words, *matrix);
+  if (check_values) detail::check_finite(source, words, *matrix);
   return WordVectors{std::move(words), std::move(*matrix)};
 }
 

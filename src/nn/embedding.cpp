@@ -32,6 +32,7 @@ Tensor checked_rows(const Tensor& ids, const Tensor& weight, const EmbeddingFunc
   const std::int64_t num_rows = weight.size(0);
   detail::normalize_padding_idx(options.padding_idx(), num_rows, kWho);
   detail::check_max_norm(options.max_norm(), options.norm_type(), kWho);
+  if (options.max_norm()) weight.check_writable(kWho + ": max_norm");
   detail::check_sparse_options(options.sparse(), options.scale_grad_by_freq(), kWho);
   detail::check_unknown_ids(options.unknown_ids(), num_rows, kWho);
   // Every id is checked before max_norm writes to the table.

@@ -35,6 +35,8 @@ void pool(const detail::Bags& bags, Tensor& weight, const EmbeddingBagFuncOption
           Tensor& out) {
   const std::int64_t padding =
       detail::normalize_padding_idx(options.padding_idx(), weight.size(0), kWho);
+  // The one write to the table; refused before it for a table mapped read-only.
+  if (options.max_norm()) weight.check_writable(kWho + ": max_norm");
   const std::int64_t dim = weight.size(1);
   detail::dispatch(weight.dtype(), bags.rows.dtype(), [&](auto w, auto i) {
     using W = decltype(w);

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <utility>
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/core/float_text.hpp"
@@ -151,6 +152,21 @@ QuantizedTable QuantizedTable::from_blob(const void* data, std::size_t size_byte
                              "QuantizedTable.from_blob");
   t.data_ = std::shared_ptr<const std::uint8_t>(static_cast<const std::uint8_t*>(data),
                                                 [](const std::uint8_t*) {});
+  return t;
+}
+
+QuantizedTable QuantizedTable::from_blob(const void* data, std::size_t size_bytes,
+                                         std::int64_t num_rows, std::int64_t row_bytes,
+                                         QuantizedFormat format,
+                                         std::optional<std::int64_t> embedding_dim,
+                                         std::shared_ptr<const void> owner) {
+  if (owner == nullptr)
+    throw ValueError("QuantizedTable.from_blob: the owner of the memory is null");
+  QuantizedTable t = checked(data, size_bytes, num_rows, row_bytes, format, embedding_dim,
+                             "QuantizedTable.from_blob");
+  // The aliasing constructor: the rows' address, the owner's lifetime.
+  t.data_ =
+      std::shared_ptr<const std::uint8_t>(std::move(owner), static_cast<const std::uint8_t*>(data));
   return t;
 }
 

@@ -25,6 +25,7 @@ Optimizer::Optimizer(std::vector<Parameter> params) : params_(std::move(params))
       throw ValueError("parameter name '" + p.name + "' is used twice");
     }
     if (!p.value.defined()) throw ValueError("parameter '" + p.name + "' is undefined");
+    p.value.check_writable("optimizer: parameter '" + p.name + "'");
     if (p.value.dtype() != DType::Float32) {
       throw TypeError("parameter '" + p.name + "' must be float32, got " +
                       std::string(dtype_name(p.value.dtype())));

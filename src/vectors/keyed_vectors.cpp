@@ -79,7 +79,9 @@ KeyedVectors::KeyedVectors(std::vector<std::string> words, Tensor matrix) {
                      " words but the matrix has " + std::to_string(matrix.size(0)) + " rows");
   }
   dim_ = matrix.size(1);
-  matrix_ = matrix.clone();
+  // A read-only matrix (mapped from its file) cannot change under the index: shared, not
+  // copied, so a mapped vectors file is not read into a second buffer.
+  matrix_ = matrix.read_only() ? matrix : matrix.clone();
   index_.reserve(words.size());
   const float* data = matrix_.data<float>();
   for (std::int64_t i = 0; i < matrix_.size(0); ++i) {

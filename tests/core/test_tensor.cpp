@@ -83,6 +83,24 @@ TEST(Tensor, FromBlobWithAnOwnerKeepsItAliveUntilTheLastCopyGoes) {
   EXPECT_THROW(Tensor::from_blob(plain.raw_data(), {4}, DType::Float32, nullptr), ValueError);
 }
 
+TEST(Tensor, ReadOnlyMarkIsKeptByCopiesAndRefusesInPlaceWrites) {
+  std::vector<float> buffer{1, 2, 3, 4};
+  const Tensor writable = Tensor::from_blob(buffer.data(), {2, 2}, DType::Float32);
+  EXPECT_FALSE(writable.read_only());
+  Tensor ro = writable.as_read_only();
+  EXPECT_TRUE(ro.read_only());
+  EXPECT_TRUE(ro.shares_storage_with(writable));
+  EXPECT_TRUE(ro.reshape({4}).read_only());
+  Tensor copy = ro;
+  EXPECT_TRUE(copy.read_only());
+  EXPECT_FALSE(ro.clone().read_only());
+  EXPECT_THROW(ro.fill_zero(), ValueError);
+  EXPECT_THROW(ro.copy_from(Tensor::zeros({2, 2})), ValueError);
+  EXPECT_THROW(ro.check_writable("test"), ValueError);
+  EXPECT_NO_THROW(writable.check_writable("test"));
+  EXPECT_EQ(buffer, (std::vector<float>{1, 2, 3, 4}));
+}
+
 TEST(Tensor, ConversionsRoundOnce) {
   Tensor f = Tensor::from_vector<float>({1.0f, 0.1f, -2.5f, 65520.0f});
   Tensor h = f.to(DType::Float16);

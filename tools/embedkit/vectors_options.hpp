@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/fasttext_model.hpp"
+#include "embedkit/io/mapped_table.hpp"
 #include "embedkit/io/vector_formats.hpp"
 #include "embedkit/models/fasttext_model.hpp"
 #include "embedkit/vectors/keyed_vectors.hpp"
@@ -87,8 +89,38 @@ inline io::WordVectors load_vectors_argument(const std::string& path, const std:
   });
 }
 
+// An .npy (+ .vocab) or safetensors vectors file that is a regular file, mapped instead of
+// read (io/mapped_table.hpp): no copy of the matrix, and the first answer does not wait for the
+// file to be read into a buffer first. The pair's checksum is still verified, as the reader
+// does. Anything the mapping refuses (a pipe, a truncated or misaligned file, another format)
+// is left to load_vectors_argument, which answers the same or fails with its own message, so
+// mapping changes how fast an answer comes, never what it is. A SIGBUS in the mapping (the file
+// shrank under it) ends the command with a message (docs/memory-mapping.md).
+inline std::optional<io::WordVectors> map_vectors_argument(const std::string& path,
+                                                           const std::string& format,
+                                                           const std::string& option) {
+  if (is_std_stream(path)) return std::nullopt;
+  const io::VectorFormat chosen = format_for(path, format, std::nullopt, option);
+  if (chosen != io::VectorFormat::Npy && chosen != io::VectorFormat::Safetensors) {
+    return std::nullopt;
+  }
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) return std::nullopt;
+  io::MapOptions options;
+  options.verify_pair_checksum = true;
+  try {
+    io::install_mapped_file_sigbus_handler();
+    return io::map_word_vectors(path, chosen, options);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 inline vectors::KeyedVectors load_keyed_vectors(const std::string& path,
                                                 const std::string& format) {
+  if (std::optional<io::WordVectors> mapped = map_vectors_argument(path, format, "--format")) {
+    return vectors::KeyedVectors(std::move(mapped->words), std::move(mapped->matrix));
+  }
   io::WordVectors v = load_vectors_argument(path, format);
   return vectors::KeyedVectors(std::move(v.words), std::move(v.matrix));
 }

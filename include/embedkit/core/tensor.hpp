@@ -60,6 +60,16 @@ class Tensor {
   std::int64_t numel() const { return numel_; }
   std::size_t nbytes() const { return static_cast<std::size_t>(numel_) * dtype_size(dtype_); }
   bool owns_memory() const { return owning_; }
+  // True for a view whose memory must not be written (a table mapped read-only from a file,
+  // io/mapped_table.hpp, where a write would be a segfault). The few operations that write a
+  // table in place (copy_from, fill_zero, max_norm's renormalisation, an optimizer over it)
+  // refuse such a tensor with a ValueError; copies and reshapes keep the mark, clone() gives
+  // a writable copy. Raw pointers (raw_data(), data<T>()) are not checked.
+  bool read_only() const { return read_only_; }
+  // The same storage, marked read-only.
+  Tensor as_read_only() const;
+  // Throws ValueError("WHO: the tensor is read-only ...") when read_only().
+  void check_writable(const std::string& who) const;
   // Given or not, dtype and shape, for the checks every backend shares (a view: see TensorDesc).
   TensorDesc desc() const { return defined() ? TensorDesc(dtype_, shape_) : TensorDesc(); }
 
@@ -102,6 +112,7 @@ class Tensor {
   std::int64_t numel_ = 0;
   DType dtype_ = DType::Float32;
   bool owning_ = false;
+  bool read_only_ = false;
 };
 
 template <class T>

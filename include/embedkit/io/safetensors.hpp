@@ -56,6 +56,9 @@ struct SafetensorsEntry {
   Shape shape;
   std::uint64_t begin = 0;  // data_offsets, relative to the byte buffer
   std::uint64_t end = 0;
+  // Raw bytes (dtype "U8"; `dtype` is then meaningless): only parse_safetensors_header with
+  // allow_u8 gives such an entry (the packed rows of a quantized table, io/mapped_table.hpp).
+  bool u8 = false;
 };
 
 // A validated header: everything but the tensors' bytes.
@@ -90,5 +93,10 @@ std::vector<std::uint8_t> serialize_safetensors(const NamedTensors& tensors,
                                                 const Metadata& metadata = {});
 SafetensorsContents parse_safetensors(std::span<const std::uint8_t> bytes,
                                       const std::string& source_name = "<memory>");
+// The header of the file whose bytes are `bytes` (a mapped file: only the header is read), with
+// read_safetensors_header's checks. With `allow_u8`, "U8" entries are accepted (entry.u8).
+SafetensorsHeader parse_safetensors_header(std::span<const std::uint8_t> bytes,
+                                           const std::string& source_name = "<memory>",
+                                           bool allow_u8 = false);
 
 }  // namespace embedkit::io

@@ -47,6 +47,12 @@ class QuantizedTable {
   static QuantizedTable from_blob(const void* data, std::size_t size_bytes, std::int64_t num_rows,
                                   std::int64_t row_bytes, QuantizedFormat format,
                                   std::optional<std::int64_t> embedding_dim = std::nullopt);
+  // The same over memory that `owner` keeps alive (released with the last table sharing it):
+  // how a table mapped from a file (io::map_quantized_rows) is used without a copy.
+  static QuantizedTable from_blob(const void* data, std::size_t size_bytes, std::int64_t num_rows,
+                                  std::int64_t row_bytes, QuantizedFormat format,
+                                  std::optional<std::int64_t> embedding_dim,
+                                  std::shared_ptr<const void> owner);
 
   bool defined() const { return defined_; }
   QuantizedFormat format() const { return format_; }

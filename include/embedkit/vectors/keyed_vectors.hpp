@@ -50,7 +50,8 @@ inline constexpr std::int64_t kAllWords = std::numeric_limits<std::int64_t>::max
 
 class KeyedVectors {
  public:
-  // `matrix` is float32 [words.size(), D] with D >= 1 (copied). Throws ValueError for a size
+  // `matrix` is float32 [words.size(), D] with D >= 1 (copied; shared when read_only(), as a
+  // matrix mapped from its file is, which nothing can change). Throws ValueError for a size
   // mismatch, an empty or duplicate word, or a non-finite value (naming the word).
   KeyedVectors(std::vector<std::string> words, Tensor matrix);
 

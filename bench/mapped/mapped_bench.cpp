@@ -1,0 +1,128 @@
+// Memory-mapped tables, timed (BENCHMARKS.md, "Memory-mapped tables"); built and run by
+// bench/mapped/run.sh, never part of the tests. Timings go to standard output, one
+// "name<TAB>value" line each.
+//
+//   mapped_bench make PREFIX ROWS DIM        writes PREFIX.npy (+ .vocab), .safetensors, .vec
+//   mapped_bench first PATH WORD load|map [ADVICE]
+//                                            time to the first answer of most_similar(WORD)
+//   mapped_bench lookups PATH N ADVICE       N single-row lookups at random rows of a mapped
+//                                            table (the page cache as the caller left it)
+//   mapped_bench evict PATH                  drops the file's pages from the page cache
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "embedkit/core/generator.hpp"
+#include "embedkit/io/mapped_table.hpp"
+#include "embedkit/io/vector_formats.hpp"
+#include "embedkit/nn/embedding.hpp"
+#include "embedkit/vectors/keyed_vectors.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace io = embedkit::io;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+long max_rss_mib() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024;
+}
+
+int make(const std::string& prefix, std::int64_t rows, std::int64_t dim) {
+  io::WordVectors v;
+  v.words.reserve(static_cast<std::size_t>(rows));
+  for (std::int64_t i = 0; i < rows; ++i) v.words.push_back("w" + std::to_string(i));
+  v.matrix = embedkit::Tensor::empty({rows, dim});
+  embedkit::Generator gen(1);
+  float* m = v.matrix.data<float>();
+  for (std::int64_t i = 0; i < rows * dim; ++i) m[i] = static_cast<float>(gen.uniform() - 0.5);
+  io::save_word_vectors(prefix + ".npy", v);
+  io::save_word_vectors(prefix + ".safetensors", v);
+  io::save_word_vectors(prefix + ".vec", v);
+  return 0;
+}
+
+int first(const std::string& path, const std::string& word, const std::string& how,
+          const std::string& advice) {
+  const auto start = Clock::now();
+  io::WordVectors v;
+  if (how == "map") {
+    io::MapOptions options;
+    options.verify_pair_checksum = true;  // as the embedkit command maps a pair
+    options.advice = io::parse_map_advice(advice);
+    v = io::map_word_vectors(path, std::nullopt, options);
+  } else {
+    v = io::load_word_vectors(path);
+  }
+  const double open_ms = ms_since(start);
+  const embedkit::vectors::KeyedVectors kv(std::move(v.words), std::move(v.matrix));
+  const double index_ms = ms_since(start);
+  const auto top = kv.most_similar(word, 10);
+  const double answer_ms = ms_since(start);
+  std::cout << "open_ms\t" << open_ms << "\nindex_ms\t" << index_ms << "\nfirst_answer_ms\t"
+            << answer_ms << "\nmax_rss_mib\t" << max_rss_mib() << "\nbest\t" << top.at(0).word
+            << "\n";
+  return 0;
+}
+
+int lookups(const std::string& path, std::int64_t n, const std::string& advice) {
+  io::MapOptions options;
+  options.advice = io::parse_map_advice(advice);
+  const auto start = Clock::now();
+  embedkit::Tensor table = io::map_npy(path, options);
+  const double open_ms = ms_since(start);
+  embedkit::Generator gen(7);
+  std::vector<std::int64_t> ids(static_cast<std::size_t>(n));
+  for (auto& id : ids)
+    id = static_cast<std::int64_t>(gen.uniform() * static_cast<double>(table.size(0)));
+  double checksum = 0;
+  const auto t0 = Clock::now();
+  for (const std::int64_t id : ids) {
+    const embedkit::Tensor out =
+        embedkit::nn::functional::embedding(embedkit::Tensor::scalar<std::int64_t>(id), table);
+    checksum += out.item_at(0);
+  }
+  const double total_ms = ms_since(t0);
+  std::cout << "open_ms\t" << open_ms << "\nlookups\t" << n << "\ntotal_ms\t" << total_ms
+            << "\nus_per_lookup\t" << total_ms * 1000.0 / static_cast<double>(n)
+            << "\nmax_rss_mib\t" << max_rss_mib() << "\nchecksum\t" << checksum << "\n";
+  return 0;
+}
+
+int evict(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return 1;
+  const int rc = ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  ::close(fd);
+  return rc == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> a(argv + 1, argv + argc);
+  try {
+    if (a.size() == 4 && a[0] == "make") return make(a[1], std::stoll(a[2]), std::stoll(a[3]));
+    if (a.size() == 4 && a[0] == "first") return first(a[1], a[2], a[3], "normal");
+    if (a.size() == 5 && a[0] == "first") return first(a[1], a[2], a[3], a[4]);
+    if (a.size() == 4 && a[0] == "lookups") return lookups(a[1], std::stoll(a[2]), a[3]);
+    if (a.size() == 2 && a[0] == "evict") return evict(a[1]);
+  } catch (const std::exception& e) {
+    std::cerr << "mapped_bench: " << e.what() << "\n";
+    return 1;
+  }
+  std::cerr << "usage: mapped_bench make PREFIX ROWS DIM | first PATH WORD load|map [ADVICE] | "
+               "lookups PATH N ADVICE | evict PATH\n";
+  return 2;
+}

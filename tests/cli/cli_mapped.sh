@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# `similar`, `analogy` and `eval` on mapped vectors files (.npy + .vocab, safetensors): the same
+# answers as on the text file, many queries from standard input in one process, the file really
+# mapped, and a truncated file refused with the reader's message.
+#   cli_mapped.sh EMBEDKIT DATA_DIR WORKDIR
+set -u
+bin=$1
+data=$2
+dir=$3
+rm -rf "$dir"
+mkdir -p "$dir"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+txt="$data/royal.txt"
+"$bin" convert "$txt" "$dir/v.npy" > /dev/null || fail "convert to npy"
+"$bin" convert "$txt" "$dir/v.safetensors" > /dev/null || fail "convert to safetensors"
+
+for f in "$dir/v.npy" "$dir/v.safetensors"; do
+  want=$("$bin" similar "$txt" king woman -k 3) || fail "similar on text"
+  got=$("$bin" similar "$f" king woman -k 3) || fail "similar on $f"
+  [ "$got" = "$want" ] || fail "similar on $f: $got (text: $want)"
+  # Many queries in one process, one word a line on standard input.
+  got=$(printf 'king\nwoman\nman\n' | "$bin" similar "$f" - -k 2) || fail "similar $f -"
+  want=$(printf 'king\nwoman\nman\n' | "$bin" similar "$txt" - -k 2) || fail "similar text -"
+  [ "$got" = "$want" ] || fail "similar $f -: $got (text: $want)"
+  [ "$(echo "$got" | grep -c $'\t')" = 6 ] || fail "similar $f -: not 2 answers a query: $got"
+  want=$("$bin" analogy "$txt" king man woman --json) || fail "analogy on text"
+  got=$("$bin" analogy "$f" king man woman --json) || fail "analogy on $f"
+  [ "$got" = "$want" ] || fail "analogy on $f: $got (text: $want)"
+  # The same report but for the "vectors" line, which names the file.
+  want=$("$bin" eval "$txt" --analogies "$data/analogies.txt" --similarity "$data/pairs.tsv" \
+         --json | grep -v '"vectors":') || fail "eval on text"
+  got=$("$bin" eval "$f" --analogies "$data/analogies.txt" --similarity "$data/pairs.tsv" \
+        --json | grep -v '"vectors":') || fail "eval on $f"
+  [ "$got" = "$want" ] || fail "eval on $f: $got (text: $want)"
+done
+
+# The file is mapped, not read: while `similar` waits for its queries, /proc/PID/maps names it.
+if [ -r /proc/self/maps ]; then
+  mkfifo "$dir/queries"
+  "$bin" similar "$dir/v.npy" - -k 1 < "$dir/queries" > "$dir/fifo.out" 2>&1 &
+  pid=$!
+  exec 3> "$dir/queries"
+  mapped=0
+  for _ in $(seq 100); do
+    if grep -q "$dir/v.npy\$" "/proc/$pid/maps" 2> /dev/null; then mapped=1; break; fi
+    sleep 0.1
+  done
+  echo king >&3
+  exec 3>&-
+  wait "$pid" || fail "similar over a FIFO of queries: $(cat "$dir/fifo.out")"
+  [ "$mapped" = 1 ] || fail "v.npy never appeared in /proc/$pid/maps: it was not mapped"
+  grep -q $'^man\t' "$dir/fifo.out" || fail "similar over a FIFO: $(cat "$dir/fifo.out")"
+fi
+
+# A truncated .npy: refused, with the message of the reader, nothing written.
+head -c 180 "$dir/v.npy" > "$dir/cut.npy"
+cp "$dir/v.vocab" "$dir/cut.vocab"
+err=$("$bin" similar "$dir/cut.npy" king 2>&1)
+rc=$?
+[ "$rc" = 1 ] || fail "truncated .npy: exit $rc: $err"
+echo "$err" | grep -q "cut.npy: npy shape (5, 3) needs its bytes" || fail "truncated .npy: $err"
+# A truncated safetensors file: the same.
+head -c 60 "$dir/v.safetensors" > "$dir/cut.safetensors"
+err=$("$bin" similar "$dir/cut.safetensors" king 2>&1)
+rc=$?
+[ "$rc" = 1 ] || fail "truncated safetensors: exit $rc: $err"
+echo "$err" | grep -q "cut.safetensors" || fail "truncated safetensors: $err"
+# A word out of the vocabulary: the same error as on the text file.
+want=$("$bin" similar "$txt" nosuchword 2>&1)
+got=$("$bin" similar "$dir/v.npy" nosuchword 2>&1)
+[ "$got" = "$want" ] || fail "unknown word: $got (text: $want)"
+echo "PASS mapped"
