@@ -29,6 +29,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "bench_data.hpp"
@@ -529,6 +530,11 @@ std::vector<Case> cases() {
         add(step);
       }
     }
+  }
+  // The fused steps on tables the caches hold (4 MiB: 16K x 64, in L3; 32 MiB: 64K x 128, about
+  // the L3), where prefetching buys nothing and a step must still beat LibTorch's.
+  for (const auto& [rows, d] : {std::pair<std::int64_t, std::int64_t>{16384, 64}, {65536, 128}}) {
+    for (Op op : {Op::FusedSgd, Op::FusedAdagrad}) add({op, rows, d, Dist::Uniform, 1, fwd_n, 0});
   }
   // Huge pages on the 512 MiB table (D = 128), and the optional 4 GiB tables.
   std::vector<std::int64_t> huge_tables = {big};

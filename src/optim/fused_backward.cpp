@@ -79,16 +79,18 @@ void for_each_run(std::vector<RowTerm>& terms, F&& fn) {
 
 // Hands every touched row's summed gradient to the optimizer, rows in parallel (RowStep is
 // safe to call concurrently for distinct rows), prefetching the table rows it will update and
-// their optimizer state.
-void sum_and_update(const float* grad_rows, const Tensor& table, const std::vector<RowTerm>& terms,
-                    const Optimizer& optimizer, std::size_t param_index, const RowStep& update) {
+// their optimizer state. grad_rows: grad_rows_count rows of the table's width.
+void sum_and_update(const float* grad_rows, std::int64_t grad_rows_count, const Tensor& table,
+                    const std::vector<RowTerm>& terms, const Optimizer& optimizer,
+                    std::size_t param_index, const RowStep& update) {
   const std::int64_t dim = table.size(1);
+  const std::int64_t rows = table.size(0);
   std::vector<kernels::cpu::TouchedRows> touched = {
-      {table.raw_data(), dim * static_cast<std::int64_t>(sizeof(float))}};
+      {table.raw_data(), dim * static_cast<std::int64_t>(sizeof(float)), rows}};
   for (const RowStateTable& s : optimizer.row_state_tables(param_index)) {
-    touched.push_back({s.base, s.row_bytes});
+    touched.push_back({s.base, s.row_bytes, rows});
   }
-  kernels::cpu::for_each_row_sum(grad_rows, dim, terms, update, touched);
+  kernels::cpu::for_each_row_sum(grad_rows, grad_rows_count, dim, terms, update, touched);
 }
 
 // FusedSummation::InputOrder's checks: c in row += c * gradient, the update of an optimizer
@@ -166,7 +168,8 @@ void fused_backward_step(nn::Embedding& embedding, const Tensor& ids, const Tens
 
   // Validation is over: from here the step counts and rows change.
   const RowStep update = optimizer.begin_row_step(param_index);
-  sum_and_update(grad_output.data<float>(), table, terms, optimizer, param_index, update);
+  sum_and_update(grad_output.data<float>(), static_cast<std::int64_t>(rows.size()), table, terms,
+                 optimizer, param_index, update);
 }
 
 void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor& offsets,
@@ -247,7 +250,8 @@ void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor&
   });
 
   const RowStep update = optimizer.begin_row_step(param_index);
-  sum_and_update(grad_output.data<float>(), table, terms, optimizer, param_index, update);
+  sum_and_update(grad_output.data<float>(), bags.num_bags, table, terms, optimizer, param_index,
+                 update);
 }
 
 }  // namespace embedkit::optim

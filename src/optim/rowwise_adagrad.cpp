@@ -39,11 +39,26 @@ void RowWiseAdagrad::update_row(std::size_t index, std::int64_t row, const float
   const bool decay = options_.weight_decay() != 0.0;
   const bool l2 = decay && options_.weight_decay_mode() == WeightDecayMode::L2;
 
-  float square_sum = 0.0f;
-  for (std::int64_t j = 0; j < dim; ++j) {
-    const float gj = l2 ? g[j] + wd * w[j] : g[j];
-    square_sum += gj * gj;
+  // The squares go into 8 interleaved partial sums (element j into partial[j % 8]), added
+  // pairwise at the end: 8 independent chains of additions that the compiler can also
+  // vectorise, where one running sum was a chain of dim dependent additions (at D = 128 it made
+  // this step slower than full Adagrad's, which reads 128x more state). The order is fixed, so
+  // the sum is the same on every CPU and at any thread count. (FBGEMM sums in vector lanes too.)
+  constexpr std::int64_t kLanes = 8;
+  float partial[kLanes] = {};
+  std::int64_t k = 0;
+  for (; k + kLanes <= dim; k += kLanes) {
+    for (std::int64_t l = 0; l < kLanes; ++l) {
+      const float gk = l2 ? g[k + l] + wd * w[k + l] : g[k + l];
+      partial[l] += gk * gk;
+    }
   }
+  for (; k < dim; ++k) {
+    const float gk = l2 ? g[k] + wd * w[k] : g[k];
+    partial[k % kLanes] += gk * gk;
+  }
+  const float square_sum = ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
+                           ((partial[4] + partial[5]) + (partial[6] + partial[7]));
   // An empty row (dim 0) has no squares to average: 0, not 0/0.
   const float mean = dim == 0 ? 0.0f : square_sum / static_cast<float>(dim);
   sum += mean;

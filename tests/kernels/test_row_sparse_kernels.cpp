@@ -2,9 +2,11 @@
 // kernels::cpu::coalesce_rows against RowSparseTensor::coalesce, bit for bit; the grouping of ids
 // by row under the fused backward (cpu::group_by_row) against ref::group_by_row, exactly; the
 // SGD update (cpu::add_scaled) against ref::add_scaled, bit for bit; the input-order update
-// (cpu::apply_in_input_order) against ref::apply_in_input_order, bit for bit.
+// (cpu::apply_in_input_order) against ref::apply_in_input_order, bit for bit; the per-row sums
+// under the fused step (cpu::for_each_row_sum) against ref::row_sums, bit for bit.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <limits>
 
@@ -13,10 +15,12 @@
 #include "kernels/cpu/add_scaled.hpp"
 #include "kernels/cpu/input_order_update.hpp"
 #include "kernels/cpu/row_sparse_cpu.hpp"
+#include "kernels/cpu/row_sums.hpp"
 #include "kernels/cpu/sort_terms.hpp"
 #include "kernels/ref/add_scaled_ref.hpp"
 #include "kernels/ref/input_order_update_ref.hpp"
 #include "kernels/ref/row_groups.hpp"
+#include "kernels/ref/row_sums_ref.hpp"
 
 namespace embedkit::kernels::test {
 namespace {
@@ -144,6 +148,64 @@ TEST_P(RowSparseKernels, ApplyInInputOrderMatchesRef) {
       cpu::apply_in_input_order(src.data(), dim, terms, fast.data(), rows);
       ref::apply_in_input_order(src.data(), dim, terms, slow.data());
       EXPECT_TRUE(bitwise_equal(slow, fast));
+    }
+  }
+}
+
+// Every run's sum handed to on_row exactly once, bitwise ref's: widths that are and are not
+// whole vectors (0 and 1 included), runs of one id and hot rows, few and many table rows, and
+// gradients and tables below and above the L2 size (with and without prefetching), under every
+// thread count of the suite. The touched tables are real memory, prefetched but never written.
+TEST_P(RowSparseKernels, ForEachRowSumMatchesRef) {
+  std::uint64_t seed = 91;
+  std::vector<cpu::RowTerm> terms;
+  std::vector<cpu::RowTerm> scratch;
+  for (std::int64_t dim : {0, 1, 7, 16, 17, 50, 128, 300}) {
+    for (std::int64_t num_rows : {std::int64_t{3}, std::int64_t{500}, std::int64_t{70000}}) {
+      // 70000 rows: a table and a state above 1 MiB (prefetched), the smaller ones in L2.
+      const std::vector<float> table(static_cast<std::size_t>(num_rows * dim));
+      const std::vector<float> state(static_cast<std::size_t>(num_rows));
+      const std::vector<cpu::TouchedRows> touched = {
+          {table.data(), dim * static_cast<std::int64_t>(sizeof(float)), num_rows},
+          {state.data(), static_cast<std::int64_t>(sizeof(float)), num_rows}};
+      for (std::int64_t n : {0, 1, 5, 3000, 40000}) {
+        for (IdPattern pattern : {IdPattern::Uniform, IdPattern::HotRow}) {
+          SCOPED_TRACE(testing::Message() << "dim " << dim << " n " << n << " rows " << num_rows
+                                          << " pattern " << static_cast<int>(pattern));
+          // Gradient rows: 4096 (above 1 MiB from D = 64 on: prefetched) or 64 (bags).
+          const std::int64_t src_rows = std::min<std::int64_t>(n, n % 2 == 0 ? 4096 : 64);
+          const std::vector<float> src = random_values<float>(src_rows * dim, ++seed);
+          const auto ids = random_ids<std::int64_t>(n, num_rows, ++seed, pattern);
+          cpu::group_by_row(ids.data(), n, num_rows, num_rows / 2, terms, scratch);
+          const std::vector<float> scales =
+              random_values<float>(static_cast<std::int64_t>(terms.size()), ++seed);
+          for (std::size_t k = 0; k < terms.size(); ++k) {
+            terms[k].src %= std::max<std::int64_t>(src_rows, 1);
+            terms[k].scale = scales[k];
+          }
+          const auto expected = ref::row_sums(src.data(), dim, terms);
+          std::vector<std::int64_t> rows;
+          for (const auto& run : expected) rows.push_back(run.first);
+          // Slot of a row among the runs (a read-only search: on_row runs on many threads).
+          std::vector<float> got(expected.size() * static_cast<std::size_t>(dim));
+          std::vector<int> calls(expected.size(), 0);
+          cpu::for_each_row_sum(
+              src.data(), src_rows, dim, terms,
+              [&](std::int64_t row, const float* sum) {
+                const auto slot = static_cast<std::size_t>(
+                    std::lower_bound(rows.begin(), rows.end(), row) - rows.begin());
+                ++calls[slot];
+                std::copy(sum, sum + dim, got.begin() + static_cast<std::ptrdiff_t>(slot) * dim);
+              },
+              touched);
+          for (std::size_t slot = 0; slot < expected.size(); ++slot) {
+            ASSERT_EQ(calls[slot], 1) << "row " << rows[slot];
+            const auto at = got.begin() + static_cast<std::ptrdiff_t>(slot) * dim;
+            ASSERT_TRUE(bitwise_equal(expected[slot].second, std::vector<float>(at, at + dim)))
+                << "row " << rows[slot];
+          }
+        }
+      }
     }
   }
 }

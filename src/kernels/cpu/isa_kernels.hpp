@@ -12,6 +12,7 @@
 
 #include "embedkit/core/bag_mode.hpp"
 #include "embedkit/core/dtype.hpp"
+#include "embedkit/core/thread_pool.hpp"
 #include "kernels/cpu/isa.hpp"
 
 namespace embedkit::kernels::cpu {
@@ -22,6 +23,24 @@ struct RowTerm {
   std::int64_t dst;
   std::int64_t src;
   float scale;
+};
+
+// Memory that a per-row callback reads and writes for row r in [0, rows): base + r * row_bytes
+// (a table, an optimizer's per-row state).
+struct TouchedRows {
+  const void* base;
+  std::int64_t row_bytes;
+  std::int64_t rows;
+};
+
+// What reduce_runs prefetches: the gradient row of the term `ahead` terms ahead (0: none), and
+// every row of `touched` (count tables) for the dst of the term `touched_ahead` terms ahead (0:
+// none).
+struct RunPrefetch {
+  std::int64_t ahead;
+  const TouchedRows* touched;
+  std::int64_t count;
+  std::int64_t touched_ahead;
 };
 
 template <class W, class I>
@@ -59,6 +78,12 @@ struct IsaKernels {
   // acc = fma(t.scale, src[t.src], acc), then rounded once into dst[run's dst].
   void (*segment_reduce)(const W* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
                          W* dst, std::int64_t ahead);
+  // Terms sorted by dst: each run summed exactly as segment_reduce sums it, but into `sum` (dim
+  // elements), which is handed to on_row(run's dst, sum) before the next run is summed, while
+  // it is still in L1.
+  void (*reduce_runs)(const W* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
+                      const RunPrefetch& prefetch, W* sum,
+                      FunctionRef<void(std::int64_t row, const W* sum)> on_row);
   // dst row e = round(terms[e].scale * src[terms[e].src]) for e in [0, count).
   void (*scale_rows)(const W* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
                      W* dst, std::int64_t ahead);

@@ -13,6 +13,7 @@
 // unchanged, so the results are bitwise ref's.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -472,6 +473,53 @@ void segment_reduce(const W* src, std::int64_t dim, const RowTerm* terms, std::i
   });
 }
 
+// The rows of `touched` for `row`, every line each covers.
+// Prefetched for writing (the rows are updated): a line fetched for reading must be fetched
+// again for ownership when the update stores to it.
+inline void prefetch_touched(const RunPrefetch& p, std::int64_t row) {
+  for (std::int64_t t = 0; t < p.count; ++t) {
+    const TouchedRows& r = p.touched[t];
+    const char* first = static_cast<const char*>(r.base) + row * r.row_bytes;
+    const auto start = reinterpret_cast<std::uintptr_t>(first) & ~std::uintptr_t{63};
+    const auto stop = reinterpret_cast<std::uintptr_t>(first + r.row_bytes);
+    for (std::uintptr_t line = start; line < stop; line += 64) {
+      __builtin_prefetch(reinterpret_cast<const void*>(line), 1);
+    }
+  }
+}
+
+template <class V, class W>
+void reduce_runs(const W* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
+                 const RunPrefetch& prefetch, W* sum,
+                 FunctionRef<void(std::int64_t row, const W* sum)> on_row) {
+  with_dim(dim, [&](auto d) {
+    constexpr int D = decltype(d)::value;
+    const TermSource<V, W, D> s{src, dim, terms};
+    const std::int64_t ahead = prefetch.ahead;
+    const std::int64_t touched_ahead = prefetch.count > 0 ? prefetch.touched_ahead : 0;
+    // The touched rows are prefetched in term order, a fixed distance ahead of the run being
+    // summed: terms [0, next) have had theirs prefetched (a run's first term stands for it).
+    std::int64_t next = 0;
+    std::int64_t e = 0;
+    while (e < count) {
+      std::int64_t end = e + 1;
+      while (end < count && terms[end].dst == terms[e].dst) ++end;
+      if (touched_ahead > 0) {
+        const std::int64_t limit = std::min(end + touched_ahead, count);
+        for (; next < limit; ++next) {
+          if (next == 0 || terms[next].dst != terms[next - 1].dst) {
+            prefetch_touched(prefetch, terms[next].dst);
+          }
+        }
+      }
+      reduce_row<V, W, D, Op::Fma>(s, e, end, dim, false, ahead, ahead > 0 ? count : 0, sum,
+                                   nullptr);
+      on_row(terms[e].dst, sum);
+      e = end;
+    }
+  });
+}
+
 template <class V>
 void accumulate(const float* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
                 float* dst, std::int64_t ahead) {
@@ -662,6 +710,7 @@ constexpr IsaKernels<W, I> make_table() {
     k.accumulate = nullptr;
   }
   k.segment_reduce = &segment_reduce<V, W>;
+  k.reduce_runs = &reduce_runs<V, W>;
   k.scale_rows = &scale_rows<V, W>;
   k.widen = &widen<V, W>;
   k.narrow = &narrow<V, W>;

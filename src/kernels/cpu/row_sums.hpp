@@ -2,9 +2,9 @@
 // stored: the kernel under the fused backward + optimizer step.
 //
 // Terms arrive sorted by destination row (runs of one row, each in input order; see
-// sort_terms.hpp). Threads take contiguous ranges of runs; a thread sums a block of runs into
-// its own small scratch (segment_reduce: from 0, fma in term order, exactly ref's sum), then
-// calls on_row(row, sum) for each. Every row is summed and reported by one thread, exactly once,
+// sort_terms.hpp). Threads take contiguous ranges of runs; a thread sums one run into its own
+// scratch row (from 0, fma in term order, exactly ref's sum), then calls on_row(row, sum), then
+// sums the next. Every row is summed and reported by one thread, exactly once,
 // so the result does not depend on the thread count; on_row must be safe to call concurrently
 // for distinct rows.
 #pragma once
@@ -17,17 +17,15 @@
 
 namespace embedkit::kernels::cpu {
 
-// Memory that on_row(row, ...) reads and writes: row r at base + r * row_bytes.
-struct TouchedRows {
-  const void* base;
-  std::int64_t row_bytes;
-};
-
-// src: the gradient rows terms[].src points at (dim floats each); terms sorted by dst, stably.
-// The rows of `touched` (the table, the optimizer's per-row state) for the block after the
-// current one are prefetched while the current block is summed and reported: on a large table
-// each is otherwise a cache miss the update waits for.
-void for_each_row_sum(const float* src, std::int64_t dim, const std::vector<RowTerm>& terms,
+// src: the gradient rows terms[].src points at (src_rows rows of dim floats); terms sorted by
+// dst, stably. Each run of one dst is summed (segment_reduce's order: from 0, fma in term
+// order) into a thread's one-row scratch and handed to on_row at once, while it is in L1. Rows
+// are prefetched a fixed distance ahead in term order (tuning.hpp, prefetch_ahead): the
+// gradient rows to come, and, for writing, the rows of `touched` (the table, the optimizer's
+// per-row state) that on_row will update; either is skipped when its rows fit in the L2 cache
+// the machine reports, where a prefetch only costs a load slot.
+void for_each_row_sum(const float* src, std::int64_t src_rows, std::int64_t dim,
+                      const std::vector<RowTerm>& terms,
                       FunctionRef<void(std::int64_t row, const float* sum)> on_row,
                       const std::vector<TouchedRows>& touched = {});
 

@@ -40,16 +40,6 @@ constexpr std::int64_t kPrefetchMinTableBytes = std::int64_t{128} << 10;
 // it). The L3 the OS reports on a VM can be the host's, so the threshold is a constant.
 constexpr std::int64_t kStreamMinBytes = std::int64_t{32} << 20;
 
-// The fused step (row_sums.cpp) prefetches the table (and optimizer state) rows of the next
-// block of 32 rows. While the gradient rows it sums are cache-resident, the prefetches go out
-// all at once before the block is summed (the longest lead); from this many bytes of gradient
-// on, its rows come from DRAM too, and a burst of 32 rows x 8 lines fills the miss buffers the
-// gradient reads need, so one row is prefetched per row updated instead. Measured (SGD, 512 MiB
-// table, D = 128, one thread, medians of 3, twice): 16384 ids (8 MiB of gradient): burst
-// 1731-1751 us, half and half 1939-2053, spread 2138-2337; 1M ids (512 MiB): burst 115-117 ms,
-// half 101-107, spread 98.1-98.7.
-constexpr std::int64_t kSpreadPrefetchMinBytes = std::int64_t{32} << 20;
-
 // Threads for a call that moves `bytes` bytes of rows (1 .. get_num_threads()).
 inline int threads_for_bytes(std::int64_t bytes) {
   const std::int64_t by_size = bytes / kMinBytesPerThread;
