@@ -59,6 +59,16 @@ void TextClassifier::save(const std::filesystem::path& path) const {
                        meta.metadata());
 }
 
+bool TextClassifier::is_model_file(const std::filesystem::path& path) {
+  try {
+    const io::SafetensorsHeader header = io::read_safetensors_header(path);
+    const auto kind = header.metadata.find(std::string(kFileFormat.kind_key));
+    return kind != header.metadata.end() && kind->second == kFileFormat.kind_value;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 TextClassifier TextClassifier::load(const std::filesystem::path& path) {
   io::SafetensorsContents file = io::load_safetensors(path);
   const io::detail::ModelMetadataReader meta(path.string(), std::move(file.metadata), kFileFormat);

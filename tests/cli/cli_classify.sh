@@ -48,6 +48,14 @@ echo "$pred" | tail -n 1 | grep -q '^__label__b ' || fail "predict line 2: $pred
 printf 'alpha1 alpha2\n' | "$bin" classify predict "$dir/m.safetensors" - --threshold 0.99 --json \
   | grep -q '"label": "a"' || fail "predict --json"
 
+# The model's word vectors are queryable, as fastText's `nn` on a supervised model: the same
+# neighbours as on the model converted to fastText's .bin.
+"$bin" similar "$dir/m.safetensors" alpha1 -k 3 > "$dir/nn.txt" || fail "similar on a classifier model"
+[ "$(wc -l < "$dir/nn.txt")" -eq 3 ] || fail "similar on a classifier model: $(cat "$dir/nn.txt")"
+"$bin" convert "$dir/m.safetensors" -o "$dir/m.bin" --to fasttext-bin > /dev/null || fail "convert"
+"$bin" similar "$dir/m.bin" alpha1 -k 3 > "$dir/nn_bin.txt" || fail "similar on the converted model"
+cmp -s "$dir/nn.txt" "$dir/nn_bin.txt" || fail "classifier neighbours differ from the .bin's"
+
 # A label never seen in training is counted, not fatal.
 printf '__label__zzz alpha1 beta2\n__label__a alpha3\n' > "$dir/unseen.txt"
 "$bin" classify test "$dir/m.safetensors" "$dir/unseen.txt" | grep -q '^unseen labels' \

@@ -17,6 +17,7 @@
 #include "embedkit/io/mapped_table.hpp"
 #include "embedkit/io/vector_formats.hpp"
 #include "embedkit/models/fasttext_model.hpp"
+#include "embedkit/models/text_classifier.hpp"
 #include "embedkit/vectors/keyed_vectors.hpp"
 #include "json.hpp"
 #include "option_checks.hpp"
@@ -81,6 +82,14 @@ inline io::WordVectors load_vectors_argument(const std::string& path, const std:
     if (chosen == io::VectorFormat::FastTextModel ||
         (chosen == io::VectorFormat::Word2VecBinary && io::file_has_fasttext_magic(input.path()))) {
       return models::FastTextModel::load(input.path()).word_vectors();
+    }
+    // A text classifier's model (classify train): its words' vectors, as fastText's `nn` and
+    // print-word-vectors give them for a supervised model (the model as fastText's .bin).
+    if (chosen == io::VectorFormat::Safetensors &&
+        models::TextClassifier::is_model_file(input.path())) {
+      const models::TextClassifier classifier = models::TextClassifier::load(input.path());
+      return models::FastTextModel(models::FastTextModel::from_classifier(classifier))
+          .word_vectors();
     }
     // No format named: the contents decide what the extension cannot (GloVe has no header).
     const bool named = !format.empty() || is_std_stream(path);

@@ -161,6 +161,9 @@ class TextClassifier {
   // every size in the metadata is checked against the tensors in the file before anything is
   // built from it, and a table holding NaN or an infinity is refused by name.
   static TextClassifier load(const std::filesystem::path& path);
+  // Whether `path` is a safetensors file marked as a saved text classifier (its header only is
+  // read; false for any other file, or one that cannot be read). load still checks all of it.
+  static bool is_model_file(const std::filesystem::path& path);
 
   const ClassifierOptions& options() const { return options_; }
   const Dictionary& dictionary() const { return dictionary_; }
