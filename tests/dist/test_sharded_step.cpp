@@ -1,7 +1,7 @@
 // The sharded backward + fused step leaves every row as one process leaves it after stepping
-// over the concatenation of all ranks' batches (rank order), bit for bit: SGD, Adagrad and
-// row-wise Adagrad, every sharding, sum (per-sample weights, scale_grad_by_freq) and mean
-// pooling, several steps, uneven shards, an empty batch on rank 1.
+// over the concatenation of all ranks' batches (rank order), bit for bit: SGD, Adagrad,
+// row-wise Adagrad and SparseAdam, every sharding, sum (per-sample weights, scale_grad_by_freq) and
+// mean pooling, several steps, uneven shards, an empty batch on rank 1.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -16,6 +16,7 @@
 #include "embedkit/optim/module_parameters.hpp"
 #include "embedkit/optim/rowwise_adagrad.hpp"
 #include "embedkit/optim/sgd.hpp"
+#include "embedkit/optim/sparse_adam.hpp"
 
 namespace embedkit::dist {
 namespace {
@@ -49,6 +50,11 @@ std::vector<NamedOptimizer> optimizers() {
        [](std::vector<optim::Parameter> p) {
          return std::make_unique<optim::RowWiseAdagrad>(std::move(p),
                                                         optim::RowWiseAdagradOptions(0.2));
+       }},
+      // Its bias correction counts steps: every rank steps each time, with or without rows.
+      {"SparseAdam",
+       [](std::vector<optim::Parameter> p) {
+         return std::make_unique<optim::SparseAdam>(std::move(p), optim::SparseAdamOptions(0.05));
        }},
   };
 }
