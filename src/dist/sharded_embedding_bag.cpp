@@ -123,25 +123,29 @@ ShardedEmbeddingBag::ShardedEmbeddingBag(Communicator comm,
       shard_module_(make_shard(comm_, options_, sharding_, padding_, init)) {}
 
 struct ShardedEmbeddingBag::Fetched {
-  Tensor table;                     // the distinct rows fetched, then a zero padding row if any
+  Tensor table;  // the distinct rows fetched, then a zero padding row if any (a view of fetched_)
   std::vector<std::int64_t> index;  // row of `table` for each requested row (skipped: last row)
 };
 
 ShardedEmbeddingBag::Fetched ShardedEmbeddingBag::fetch_rows(const std::vector<std::int64_t>& rows,
                                                              std::int64_t skip) {
-  const auto start = Clock::now();
   const int ranks = comm_.size();
   const std::int64_t dim = options_.embedding_dim();
   const std::size_t row_bytes = static_cast<std::size_t>(dim) * dtype_size(options_.dtype());
 
-  // The distinct rows, grouped by owner (rank order), ascending within an owner.
-  std::vector<std::int64_t> distinct;
-  distinct.reserve(rows.size());
-  for (std::int64_t r : rows) {
-    if (r != skip) distinct.push_back(r);
+  // The distinct rows, grouped by owner (rank order), ascending within an owner: one sort of
+  // (row, position) pairs gives both the distinct rows and, run by run, where each id's row
+  // will be (a binary search per id cost more than the sort).
+  std::vector<std::pair<std::int64_t, std::int64_t>>& keyed = keyed_;
+  keyed.clear();
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] != skip) keyed.emplace_back(rows[i], static_cast<std::int64_t>(i));
   }
-  std::sort(distinct.begin(), distinct.end());
-  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<std::int64_t> distinct;
+  for (std::size_t k = 0; k < keyed.size(); ++k) {
+    if (k == 0 || keyed[k].first != keyed[k - 1].first) distinct.push_back(keyed[k].first);
+  }
   std::vector<std::int64_t> send_counts(static_cast<std::size_t>(ranks), 0);
   for (std::int64_t r : distinct) ++send_counts[static_cast<std::size_t>(sharding_.owner(r))];
   std::vector<std::int64_t> next(static_cast<std::size_t>(ranks), 0);
@@ -160,7 +164,8 @@ ShardedEmbeddingBag::Fetched ShardedEmbeddingBag::fetch_rows(const std::vector<s
                            sizeof(std::int64_t), stats_);
 
   // The owner's answer: its rows, in the order asked.
-  std::vector<unsigned char> answer(asked.size() * row_bytes);
+  std::vector<unsigned char>& answer = answer_;
+  answer.resize(asked.size() * row_bytes);
   const auto* shard_bytes = static_cast<const unsigned char*>(shard().raw_data());
   for (std::size_t i = 0; i < asked.size(); ++i) {
     std::memcpy(answer.data() + i * row_bytes,
@@ -168,7 +173,11 @@ ShardedEmbeddingBag::Fetched ShardedEmbeddingBag::fetch_rows(const std::vector<s
   }
   const auto fetched = static_cast<std::int64_t>(distinct.size());
   Fetched out;
-  out.table = Tensor::empty({fetched + (skip >= 0 ? 1 : 0), dim}, options_.dtype());
+  // In buffers kept from call to call, as the fused step keeps its own: fresh ones of a
+  // batch's size were page-faulted in (and zeroed) on every call.
+  const std::int64_t table_rows = fetched + (skip >= 0 ? 1 : 0);
+  fetched_.resize(std::max<std::size_t>(1, static_cast<std::size_t>(table_rows) * row_bytes));
+  out.table = Tensor::from_blob(fetched_.data(), {table_rows, dim}, options_.dtype());
   detail::exchange_records(comm_, answer.data(), recv_counts, out.table.raw_data(), send_counts,
                            row_bytes, stats_);
   if (skip >= 0) {
@@ -176,16 +185,11 @@ ShardedEmbeddingBag::Fetched ShardedEmbeddingBag::fetch_rows(const std::vector<s
                     static_cast<std::size_t>(fetched) * row_bytes,
                 0, row_bytes);
   }
-  out.index.resize(rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (rows[i] == skip) {
-      out.index[i] = fetched;
-      continue;
-    }
-    const auto u = std::lower_bound(distinct.begin(), distinct.end(), rows[i]) - distinct.begin();
-    out.index[i] = slot[static_cast<std::size_t>(u)];
+  out.index.assign(rows.size(), fetched);  // skipped ids: the padding row after the others
+  for (std::size_t k = 0, u = 0; k < keyed.size(); ++k) {
+    if (k > 0 && keyed[k].first != keyed[k - 1].first) ++u;
+    out.index[static_cast<std::size_t>(keyed[k].second)] = slot[u];
   }
-  stats_.compute_seconds += seconds_since(start);  // minus the exchanges: see the callers
   return out;
 }
 
@@ -366,7 +370,8 @@ void ShardedEmbeddingBag::route_and_step(const std::vector<std::int64_t>& rows,
   }
   grad_begin = grad_at;
   std::vector<TermRecord> terms(n);
-  std::vector<float> grads(static_cast<std::size_t>(detail::total(grad_counts)) * row_floats);
+  std::vector<float>& grads = grads_out_;
+  grads.resize(static_cast<std::size_t>(detail::total(grad_counts)) * row_floats);
   std::fill(last_grad.begin(), last_grad.end(), -1);
   for (std::size_t t = 0; t < n; ++t) {
     const auto p = static_cast<std::size_t>(owner[t]);
@@ -384,7 +389,8 @@ void ShardedEmbeddingBag::route_and_step(const std::vector<std::int64_t>& rows,
   const std::vector<std::int64_t> recv_terms = detail::exchange_counts(comm_, term_counts, stats_);
   const std::vector<std::int64_t> recv_grads = detail::exchange_counts(comm_, grad_counts, stats_);
   std::vector<TermRecord> in_terms(static_cast<std::size_t>(detail::total(recv_terms)));
-  std::vector<float> in_grads(static_cast<std::size_t>(detail::total(recv_grads)) * row_floats);
+  std::vector<float>& in_grads = grads_in_;
+  in_grads.resize(static_cast<std::size_t>(detail::total(recv_grads)) * row_floats);
   detail::exchange_records(comm_, terms.data(), term_counts, in_terms.data(), recv_terms,
                            sizeof(TermRecord), stats_);
   detail::exchange_records(comm_, grads.data(), grad_counts, in_grads.data(), recv_grads,
@@ -398,7 +404,9 @@ void ShardedEmbeddingBag::route_and_step(const std::vector<std::int64_t>& rows,
   std::vector<std::int64_t> local_rows(m);
   std::vector<std::int64_t> offsets(m);
   std::vector<float> psw(m);
-  Tensor grad = Tensor::empty({static_cast<std::int64_t>(m), dim});
+  grads_expanded_.resize(std::max<std::size_t>(1, m * row_floats));
+  Tensor grad = Tensor::from_blob(grads_expanded_.data(), {static_cast<std::int64_t>(m), dim},
+                                  DType::Float32);
   float* g = grad.data<float>();
   std::size_t t = 0;
   std::int64_t source_grads = 0;

@@ -32,6 +32,8 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "embedkit/core/arg.hpp"
 #include "embedkit/core/bag_mode.hpp"
@@ -129,6 +131,15 @@ class ShardedEmbeddingBag {
   Sharding sharding_;
   nn::EmbeddingBag shard_module_;
   ExchangeStats stats_;
+  // Buffers of the exchanges, kept for the next call (sized by the largest batch so far): the
+  // rows this rank answers and those it fetched, the gradient rows it sends and receives, and
+  // the owner's per-term gradient.
+  std::vector<std::pair<std::int64_t, std::int64_t>> keyed_;
+  std::vector<unsigned char> answer_;
+  std::vector<unsigned char> fetched_;
+  std::vector<float> grads_out_;
+  std::vector<float> grads_in_;
+  std::vector<float> grads_expanded_;
 };
 
 }  // namespace embedkit::dist
