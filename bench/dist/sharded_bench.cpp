@@ -114,6 +114,7 @@ int main(int argc, char** argv) {
   Totals step;
   Totals local_lookup;
   Totals local_step;
+  Totals partial_sums;                     // counted, not run: see below
   for (int it = -2; it < a.iters; ++it) {  // two warm-up rounds
     for (std::int64_t& id : ids) id = static_cast<std::int64_t>(gen() % a.rows);
     const Tensor ids_t = Tensor::from_vector(ids);
@@ -133,6 +134,20 @@ int main(int argc, char** argv) {
     optim::fused_backward_step(local, ids_t, offsets_t, grad, local_opt);
     const double lb = std::chrono::duration<double>(Clock::now() - start).count();
     if (it < 0) continue;
+    // What owners returning per-bag partial sums instead of rows would send (counted from this
+    // batch, not run): each id with its bag index (16 bytes) to its owner, and one partial sum
+    // per (bag, owner) pair back.
+    std::int64_t pairs = 0;
+    for (std::int64_t b = 0; b < a.bags; ++b) {
+      std::vector<int> owners;
+      for (std::int64_t i = b * a.bag_size; i < (b + 1) * a.bag_size; ++i) {
+        owners.push_back(table.sharding().owner(ids[static_cast<std::size_t>(i)]));
+      }
+      std::sort(owners.begin(), owners.end());
+      pairs += std::unique(owners.begin(), owners.end()) - owners.begin();
+    }
+    partial_sums.bytes +=
+        static_cast<double>(static_cast<std::int64_t>(ids.size()) * 16 + pairs * a.dim * 4);
     lookup.bytes += static_cast<double>(fs.bytes_sent);
     lookup.exchange += fs.exchange_seconds;
     lookup.compute += fs.compute_seconds;
@@ -158,5 +173,6 @@ int main(int argc, char** argv) {
   report("sharded step", step, a.iters, ranks, a);
   report("local lookup", local_lookup, a.iters, ranks, a);
   report("local step", local_step, a.iters, ranks, a);
+  report("partial sums (counted, not run)", partial_sums, a.iters, ranks, a);
   return 0;
 }
