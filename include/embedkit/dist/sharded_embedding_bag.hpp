@@ -21,8 +21,9 @@
 // Exactness: over any P and sharding, forward() equals nn::functional::embedding_bag on the
 // whole table for this rank's batch, and fused_backward_step() leaves every row as one process
 // leaves it stepping over the concatenation of all ranks' batches in rank order, bit for bit
-// (float32; every optimizer the fused step takes: SGD, Adagrad, RowWiseAdagrad, SparseAdam,
-// LazyAdam). Refused because it would not be exact: scale_grad_by_freq with mean mode.
+// (float32; any optimizer optim::fused_backward_step takes, since the owners run it; tested with
+// SGD, Adagrad, RowWiseAdagrad and SparseAdam). Refused because it would not be exact:
+// scale_grad_by_freq with mean mode.
 //
 // Bad input on any rank (an out-of-range id, bad offsets, wrong shapes) throws on every rank,
 // naming the rank ("rank 2: ids: value 1000 at position 5 ..."), before anything is exchanged
