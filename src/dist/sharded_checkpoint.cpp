@@ -42,6 +42,7 @@ struct Manifest {
   std::string sharding;
   int ranks = 0;
   int table_owner = 0;
+  std::string optimizer;  // the optimizer whose state the shards hold, or ""
   std::vector<ShardEntry> shards;
 };
 
@@ -85,6 +86,8 @@ std::string manifest_json(const Manifest& m) {
   append_field(out, "ranks", std::to_string(m.ranks), false);
   out += ",\n  ";
   append_field(out, "table_owner", std::to_string(m.table_owner), false);
+  out += ",\n  ";
+  append_field(out, "optimizer", m.optimizer, true);
   out += ",\n  \"shards\": [";
   for (std::size_t p = 0; p < m.shards.size(); ++p) {
     out += p == 0 ? "\n    {" : ",\n    {";
@@ -134,6 +137,8 @@ Manifest parse_manifest(const std::string& text, const std::string& path) {
         m.dtype = c.read_string(key);
       } else if (key == "sharding") {
         m.sharding = c.read_string(key);
+      } else if (key == "optimizer") {
+        m.optimizer = c.read_string(key);
       } else if (key == "ranks" || key == "table_owner") {
         const std::uint64_t v = c.read_uint64(key);
         if (v > 1u << 30) throw IoError(path, key + " " + std::to_string(v) + " is too large");
@@ -184,7 +189,7 @@ Manifest parse_manifest(const std::string& text, const std::string& path) {
       throw IoError(path, "manifest version " + std::to_string(version) +
                               " is not the version this embedkit reads (1)");
     }
-    if (seen.size() != 9) throw IoError(path, "the manifest lacks a key");
+    if (seen.size() != 10) throw IoError(path, "the manifest lacks a key");
   } catch (const io::detail::JsonSyntaxError& e) {
     throw IoError(path, "invalid JSON at byte " + std::to_string(e.offset()) + ": " + e.what());
   }
@@ -195,9 +200,70 @@ std::string dtype_text(DType dtype) {
   return std::string(dtype_name(dtype));
 }
 
+constexpr std::string_view kStatePrefix = "optimizer.";
+
+// The optimizer's state of the shard's parameter, fields without "<parameter name>.": the
+// entries a shard file holds under "optimizer.<field>". Each is per row (first dimension the
+// shard's rows: resharded with the rows) or 0-dim (a step count: the same on every rank).
+// ValueError when the optimizer does not hold the shard, or for state of another shape.
+NamedTensors shard_state(const optim::Optimizer& optimizer, const Tensor& shard,
+                         const std::string& who) {
+  const optim::Parameter* param = nullptr;
+  for (const optim::Parameter& p : optimizer.params()) {
+    if (p.value.shares_storage_with(shard) && p.value.raw_data() == shard.raw_data() &&
+        p.value.shape() == shard.shape()) {
+      param = &p;
+    }
+  }
+  if (param == nullptr) {
+    throw ValueError(who + ": this rank's shard is not among the optimizer's parameters");
+  }
+  const std::string prefix = param->name + ".";
+  NamedTensors out;
+  for (const auto& [name, value] : optimizer.state_dict()) {
+    if (name.rfind(prefix, 0) != 0) continue;
+    if (value.dim() != 0 && value.size(0) != shard.size(0)) {
+      throw ValueError(who + ": optimizer state '" + name +
+                       "' is neither per row nor a scalar; it cannot be resharded");
+    }
+    out.emplace_back(name.substr(prefix.size()), value);
+  }
+  return out;
+}
+
+// Copies the rows of `from` (old shard p's tensor, rows in the old sharding) that this rank
+// holds in the new sharding into `to` (rows in the new sharding).
+void copy_owned_rows(const Tensor& from, Tensor& to, int p, const Sharding& old,
+                     const Sharding& now, int rank) {
+  const std::int64_t rows = to.dim() == 0 ? 0 : to.size(0);
+  const std::size_t row_bytes = rows == 0 ? 0 : to.nbytes() / static_cast<std::size_t>(rows);
+  const auto* src = static_cast<const unsigned char*>(from.raw_data());
+  auto* dst = static_cast<unsigned char*>(to.raw_data());
+  for (std::int64_t l = 0; l < rows; ++l) {
+    const std::int64_t g = now.global_row(rank, l);
+    if (old.owner(g) != p) continue;
+    std::memcpy(dst + static_cast<std::size_t>(l) * row_bytes,
+                src + static_cast<std::size_t>(old.local_row(g)) * row_bytes, row_bytes);
+  }
+}
+
+// The tensor `name` of a shard file; IoError when it is missing or not of dtype and shape.
+const Tensor& tensor_of(const io::SafetensorsContents& contents, const std::string& name,
+                        DType dtype, const Shape& shape, const std::string& file) {
+  for (const auto& [n, t] : contents.tensors) {
+    if (n != name) continue;
+    if (t.dtype() != dtype || t.shape() != shape) break;
+    return t;
+  }
+  std::string dims;
+  for (std::int64_t d : shape) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
+  throw IoError(file, "expected a tensor \"" + name + "\" [" + dims + "] " + dtype_text(dtype));
+}
+
 }  // namespace
 
-void save_sharded(const fs::path& directory, const ShardedEmbeddingBag& table) {
+void save_sharded(const fs::path& directory, const ShardedEmbeddingBag& table,
+                  const optim::Optimizer* optimizer) {
   const Communicator& comm = table.comm();
   const MPI_Comm c = detail::native(comm);
   const int rank = comm.rank();
@@ -212,8 +278,13 @@ void save_sharded(const fs::path& directory, const ShardedEmbeddingBag& table) {
   detail::agree_on(comm, [&] {
     io::Metadata metadata = {{"embedkit.sharded_table.rank", std::to_string(rank)},
                              {"embedkit.sharded_table.ranks", std::to_string(ranks)}};
-    const std::vector<std::uint8_t> bytes =
-        io::serialize_safetensors({{"weight", table.shard()}}, metadata);
+    NamedTensors tensors = {{"weight", table.shard()}};
+    if (optimizer != nullptr) {
+      for (auto& [field, value] : shard_state(*optimizer, table.shard(), "save_sharded")) {
+        tensors.emplace_back(std::string(kStatePrefix) + field, value);
+      }
+    }
+    const std::vector<std::uint8_t> bytes = io::serialize_safetensors(tensors, metadata);
     mine.digest = XXH64(bytes.data(), bytes.size(), 0);
     io::write_file_atomically(directory / mine.file, bytes.data(), bytes.size());
   });
@@ -234,6 +305,7 @@ void save_sharded(const fs::path& directory, const ShardedEmbeddingBag& table) {
     m.sharding = sharding_kind_name(table.sharding().kind());
     m.ranks = ranks;
     m.table_owner = table.sharding().table_owner();
+    m.optimizer = optimizer != nullptr ? optimizer->name() : "";
     for (int p = 0; p < ranks; ++p) {
       m.shards.push_back({shard_file_name(p, ranks, save_id), rows[p], digests[p]});
     }
@@ -253,13 +325,14 @@ void save_sharded(const fs::path& directory, const ShardedEmbeddingBag& table) {
   });
 }
 
-void load_sharded(const fs::path& directory, ShardedEmbeddingBag& table) {
+void load_sharded(const fs::path& directory, ShardedEmbeddingBag& table,
+                  optim::Optimizer* optimizer) {
   const Communicator& comm = table.comm();
   const int rank = comm.rank();
   const ShardedEmbeddingBagOptions& o = table.options();
   const std::int64_t dim = o.embedding_dim();
-  const std::size_t row_bytes = static_cast<std::size_t>(dim) * dtype_size(o.dtype());
   Tensor rows = Tensor::empty(table.shard().shape(), o.dtype());
+  NamedTensors state;  // the optimizer's, resharded (full names), when an optimizer is given
   detail::agree_on(comm, [&] {
     const fs::path manifest_path = directory / kShardedManifestName;
     const std::vector<std::uint8_t> text = io::detail::read_file_bytes(manifest_path);
@@ -286,12 +359,32 @@ void load_sharded(const fs::path& directory, ShardedEmbeddingBag& table) {
                                 " gives it " + std::to_string(old.shard_rows(p)));
       }
     }
-    // The old shards that hold this rank's rows, each read once.
+    // The optimizer's state as it is now: the fields and shapes the checkpoint must fill.
+    NamedTensors fields;
+    std::string param_prefix;
+    if (optimizer != nullptr) {
+      if (m.optimizer != optimizer->name()) {
+        throw ValueError(path + ": the checkpoint holds " +
+                         (m.optimizer.empty() ? std::string("no optimizer state")
+                                              : "the state of " + m.optimizer) +
+                         ", not of " + optimizer->name());
+      }
+      fields = shard_state(*optimizer, table.shard(), "load_sharded");
+      for (const optim::Parameter& p : optimizer->params()) {
+        if (p.value.shares_storage_with(table.shard())) param_prefix = p.name + ".";
+      }
+    }
+    NamedTensors loaded;
+    for (const auto& [field, now_value] : fields) {
+      loaded.emplace_back(field, Tensor::empty(now_value.shape(), now_value.dtype()));
+    }
+    // The old shards that hold this rank's rows (and shard 0 for the optimizer's scalars), each
+    // read once.
     const Sharding& now = table.sharding();
     const std::int64_t local_rows = now.shard_rows(rank);
     std::set<int> needed;
     for (std::int64_t l = 0; l < local_rows; ++l) needed.insert(old.owner(now.global_row(rank, l)));
-    auto* to = static_cast<unsigned char*>(rows.raw_data());
+    if (!fields.empty()) needed.insert(0);
     for (int p : needed) {
       const ShardEntry& e = m.shards[p];
       const fs::path file = directory / e.file;
@@ -302,20 +395,26 @@ void load_sharded(const fs::path& directory, ShardedEmbeddingBag& table) {
                       "another save");
       }
       const io::SafetensorsContents contents = io::parse_safetensors(bytes, file.string());
-      if (contents.tensors.size() != 1 || contents.tensors[0].first != "weight" ||
-          contents.tensors[0].second.dtype() != o.dtype() ||
-          contents.tensors[0].second.shape() != Shape{e.rows, dim}) {
-        throw IoError(file.string(), "expected one tensor \"weight\" [" + std::to_string(e.rows) +
-                                         ", " + std::to_string(dim) + "] " + dtype_text(o.dtype()));
-      }
-      const auto* from = static_cast<const unsigned char*>(contents.tensors[0].second.raw_data());
-      for (std::int64_t l = 0; l < local_rows; ++l) {
-        const std::int64_t g = now.global_row(rank, l);
-        if (old.owner(g) != p) continue;
-        std::memcpy(to + static_cast<std::size_t>(l) * row_bytes,
-                    from + static_cast<std::size_t>(old.local_row(g)) * row_bytes, row_bytes);
+      copy_owned_rows(tensor_of(contents, "weight", o.dtype(), {e.rows, dim}, file.string()), rows,
+                      p, old, now, rank);
+      for (auto& [field, value] : loaded) {
+        Shape old_shape = value.shape();
+        if (!old_shape.empty()) old_shape[0] = e.rows;
+        const Tensor& from = tensor_of(contents, std::string(kStatePrefix) + field, value.dtype(),
+                                       old_shape, file.string());
+        if (value.dim() == 0) {
+          if (p == 0) value.copy_from(from);
+        } else {
+          copy_owned_rows(from, value, p, old, now, rank);
+        }
       }
     }
+    for (auto& [field, value] : loaded) state.emplace_back(param_prefix + field, value);
+  });
+  // Everything was read and checked on every rank: the optimizer checks the state once more
+  // (it cannot fail now unless a scalar is out of its range), then the rows are written.
+  detail::agree_on(comm, [&] {
+    if (optimizer != nullptr) optimizer->load_state_dict(state);
   });
   table.shard().copy_from(rows);
 }

@@ -14,6 +14,12 @@
 #include "embedkit/core/error.hpp"
 #include "embedkit/dist/mpi_interop.hpp"
 #include "embedkit/dist/sharded_checkpoint.hpp"
+#include "embedkit/nn/embedding_bag.hpp"
+#include "embedkit/optim/adagrad.hpp"
+#include "embedkit/optim/fused_backward.hpp"
+#include "embedkit/optim/module_parameters.hpp"
+#include "embedkit/optim/rowwise_adagrad.hpp"
+#include "embedkit/optim/sgd.hpp"
 #include "support/temp_dir.hpp"
 
 namespace embedkit::dist {
@@ -96,6 +102,97 @@ TEST(ShardedCheckpoint, SavedAtOnePLoadsAtEveryOther) {
       }
     }
   }
+}
+
+std::unique_ptr<optim::Optimizer> make_optimizer(bool rowwise, std::vector<optim::Parameter> p) {
+  if (rowwise) {
+    return std::make_unique<optim::RowWiseAdagrad>(std::move(p), optim::RowWiseAdagradOptions(0.3));
+  }
+  return std::make_unique<optim::Adagrad>(std::move(p), optim::AdagradOptions(0.3).lr_decay(0.1));
+}
+
+// Two steps at one P, a checkpoint with the optimizer's state, two more steps at another P (and
+// another sharding) from the checkpoint: every row as one process after the four steps.
+TEST(ShardedCheckpoint, TrainingResumedAtAnotherPEqualsOneUninterruptedProcess) {
+  int world = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &world);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  const std::int64_t padding = 1;
+  const auto options = [&](int variant) {
+    return options_for(variant).mode(BagMode::Sum).padding_idx(padding);
+  };
+  const auto steps = [&](int ranks, unsigned seed, auto&& step) {
+    for (unsigned k = 0; k < 2; ++k) step(testing::global_batch(ranks, kRows, kDim, seed + k));
+  };
+  for (bool rowwise : {false, true}) {
+    for (int save_ranks = 1; save_ranks <= world; ++save_ranks) {
+      for (int load_ranks = 1; load_ranks <= world; ++load_ranks) {
+        SCOPED_TRACE(std::string(rowwise ? "RowWiseAdagrad" : "Adagrad") + ", saved at " +
+                     std::to_string(save_ranks) + ", resumed at " + std::to_string(load_ranks));
+        nn::EmbeddingBag reference(
+            nn::EmbeddingBagOptions(kRows, kDim)
+                .mode(BagMode::Sum)
+                .padding_idx(padding)
+                .weight(testing::full_table(kRows, kDim, normal_rows(61), padding)));
+        std::unique_ptr<optim::Optimizer> reference_opt =
+            make_optimizer(rowwise, optim::make_parameters(reference));
+        const auto reference_step = [&](const testing::Batch& global) {
+          optim::fused_backward_step(
+              reference, testing::ids_tensor(global), testing::offsets_tensor(global),
+              testing::grad_tensor(global, kDim), *reference_opt, testing::weights_tensor(global));
+        };
+        steps(save_ranks, 500, reference_step);
+        steps(load_ranks, 600, reference_step);
+
+        SharedDir dir;
+        if (std::optional<Communicator> comm = first_ranks(save_ranks)) {
+          ShardedEmbeddingBag table(*comm, options(save_ranks), normal_rows(61));
+          std::unique_ptr<optim::Optimizer> opt =
+              make_optimizer(rowwise, optim::make_parameters(table.shard_module()));
+          steps(save_ranks, 500, [&](const testing::Batch& global) {
+            const testing::Batch mine = testing::slice(global, rank, kDim);
+            table.fused_backward_step(testing::ids_tensor(mine), testing::offsets_tensor(mine),
+                                      testing::grad_tensor(mine, kDim), *opt,
+                                      testing::weights_tensor(mine));
+          });
+          save_sharded(dir.path(), table, opt.get());
+        }
+        MPI_Barrier(MPI_COMM_WORLD);
+        if (std::optional<Communicator> comm = first_ranks(load_ranks)) {
+          ShardedEmbeddingBag table(*comm, options(load_ranks + 1), normal_rows(62));
+          std::unique_ptr<optim::Optimizer> opt =
+              make_optimizer(rowwise, optim::make_parameters(table.shard_module()));
+          load_sharded(dir.path(), table, opt.get());
+          steps(load_ranks, 600, [&](const testing::Batch& global) {
+            const testing::Batch mine = testing::slice(global, rank, kDim);
+            table.fused_backward_step(testing::ids_tensor(mine), testing::offsets_tensor(mine),
+                                      testing::grad_tensor(mine, kDim), *opt,
+                                      testing::weights_tensor(mine));
+          });
+          testing::expect_shard_equals(table, reference.weight());
+        }
+      }
+    }
+  }
+}
+
+TEST(ShardedCheckpoint, OptimizerStateOfAnotherKindOrNoneIsRefused) {
+  const Communicator comm = Communicator::world();
+  SharedDir dir;
+  ShardedEmbeddingBag table(comm, options_for(0), normal_rows(5));
+  save_sharded(dir.path(), table);  // no optimizer state
+  optim::SGD sgd(optim::make_parameters(table.shard_module()), optim::SGDOptions(0.1));
+  EXPECT_THROW(load_sharded(dir.path(), table, &sgd), ValueError);
+  std::unique_ptr<optim::Optimizer> adagrad =
+      make_optimizer(false, optim::make_parameters(table.shard_module()));
+  save_sharded(dir.path(), table, adagrad.get());
+  std::unique_ptr<optim::Optimizer> rowwise =
+      make_optimizer(true, optim::make_parameters(table.shard_module()));
+  const Tensor before = table.shard().clone();
+  EXPECT_THROW(load_sharded(dir.path(), table, rowwise.get()), ValueError);
+  testing::expect_bitwise_equal(table.shard(), before);
+  load_sharded(dir.path(), table);  // the table alone: the state is left unread
 }
 
 TEST(ShardedCheckpoint, ANewSaveReplacesTheOldShardsWhole) {
