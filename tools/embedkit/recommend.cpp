@@ -43,6 +43,7 @@
 #include "embedkit/models/recommender.hpp"
 #include "json.hpp"
 #include "option_checks.hpp"
+#include "recommend_mpi.hpp"
 #include "same_file.hpp"
 #include "shared_options.hpp"
 #include "std_streams.hpp"
@@ -213,14 +214,36 @@ int run_train(RecommendOptions& o) {
   }
   double seconds = 0.0;
   double train_loss = 0.0;
-  models::Recommender rec =
-      models::train_recommender(split.train, o.mf, [&](const models::MfEpochReport& e) {
-        seconds = e.seconds;
-        train_loss = e.loss;
-        if (o.verbose) {
-          std::cerr << "epoch " << e.epoch << "  loss " << e.loss << "  " << e.seconds << " s\n";
-        }
-      });
+  const auto on_epoch = [&](const models::MfEpochReport& e) {
+    seconds = e.seconds;
+    train_loss = e.loss;
+    if (o.verbose) {
+      std::cerr << "epoch " << e.epoch << "  loss " << e.loss << "  " << e.seconds << " s\n";
+    }
+  };
+  // Under mpirun: every rank has read and split the whole file (above); the tables are sharded
+  // over the ranks and rank 0 alone evaluates, writes and reports (recommend_mpi.hpp).
+  int ranks = 0;  // 0: not under mpirun
+  std::optional<models::Recommender> trained;
+  if (const std::optional<int> launched = mpi_launch_size(); launched) {
+#if EMBEDKIT_CLI_WITH_MPI
+    MpiTrained t = train_recommender_over_mpi(split.train, o.mf, on_epoch);
+    if (t.rank != 0) {
+      probe.reset();
+      return 0;
+    }
+    ranks = t.ranks;
+    trained = std::move(t.model);
+#else
+    if (*launched != 1) {
+      throw ValueError(
+          "this embedkit was built without MPI (EMBEDKIT_MPI=OFF): under mpirun every process "
+          "would train alone; run it without mpirun, or build with MPI");
+    }
+#endif
+  }
+  if (!trained) trained = models::train_recommender(split.train, o.mf, on_epoch);
+  models::Recommender& rec = *trained;
   if (probe) {
     probe.reset();  // drop the probe's temporary file; Recommender::save writes atomically
     rec.save(o.out);
@@ -254,6 +277,7 @@ int run_train(RecommendOptions& o) {
         .set("batch_size", o.mf.batch_size)
         .set("seed", o.mf.seed)
         .set("threads", 1)
+        .set("mpi_ranks", ranks == 0 ? Json() : Json(std::int64_t{ranks}))
         .set("train_loss", train_loss)
         .set("train_seconds", seconds)
         .set("test", split.test.empty() || !rated ? Json() : rating_json(rm))
@@ -263,7 +287,11 @@ int run_train(RecommendOptions& o) {
     summary << "trained " << (o.objective == "bpr" ? "BPR" : "matrix factorization") << " on "
             << split.train.size() << (ratings.implicit ? " user-item pairs (" : " ratings (")
             << rec.users.size() << " users, " << rec.items.size() << " items) in " << seconds
-            << " s on 1 thread, final train loss " << train_loss << '\n';
+            << " s on 1 thread"
+            << (ranks > 0 ? " per rank, " + std::to_string(ranks) +
+                                (ranks == 1 ? " MPI rank" : " MPI ranks") + " (sharded tables)"
+                          : std::string())
+            << ", final train loss " << train_loss << '\n';
     if (!split.test.empty()) print_metrics(summary, rec, rm, km);
     if (o.out.empty()) {
       summary << "the model was not saved (give -o FILE to keep it)\n";

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# `mpirun -np P embedkit recommend train` (tools/embedkit/recommend_mpi.hpp) on generated
+# ratings: the job trains, rank 0 alone reports and writes the model (once: no other file
+# appears), the model loads (`recommend eval`), and it equals the model of the command run
+# without mpirun byte for byte: at every P for the rating objective; for BPR at P = 1 only (at
+# P > 1 the owners sum a row's positive and negative terms in another order).
+#
+#   recommend_test.sh RANKS WORK_DIR EMBEDKIT MPIEXEC NP_FLAG [MPIEXEC_FLAGS...]
+set -euo pipefail
+
+ranks=$1 work=$2 embedkit=$3 mpiexec=$4 np_flag=$5
+shift 5
+flags=("$@")
+train_args=(--epochs 3 --dim 8 --batch-size 64 --seed 5)
+
+fail() {
+  echo "FAIL (P = $ranks): $*" >&2
+  exit 1
+}
+
+rm -rf "$work"
+mkdir -p "$work"
+cd "$work"
+# 60 users x 90 items, explicit ratings (MovieLens CSV) and implicit pairs.
+awk 'BEGIN { srand(7); print "userId,movieId,rating,timestamp";
+             for (k = 0; k < 3000; k++) printf "%d,%d,%.1f,%d\n", int(rand() * 60),
+                 int(rand() * 90), 1 + int(rand() * 9) / 2, 1000 + k }' >ratings.csv
+awk 'BEGIN { srand(8); for (k = 0; k < 2000; k++) printf "u%d i%d\n", int(rand() * 50),
+                 int(rand() * 80) }' >pairs.txt
+
+for data in ratings.csv pairs.txt; do
+  name=${data%.*}
+  mkdir -p "one-$name" "mpi-$name"
+  # The reference: the command without mpirun (no MPI launcher's variables).
+  env -u OMPI_COMM_WORLD_SIZE -u PMI_SIZE -u PMIX_RANK "$embedkit" recommend train "$data" \
+    -o "one-$name/model.safetensors" "${train_args[@]}" >"one-$name.log" ||
+    fail "the command without mpirun failed on $data"
+  timeout 120 "$mpiexec" "$np_flag" "$ranks" "${flags[@]}" "$embedkit" recommend train "$data" \
+    -o "mpi-$name/model.safetensors" "${train_args[@]}" >"mpi-$name.log" 2>&1 ||
+    { cat "mpi-$name.log"; fail "mpirun -np $ranks embedkit recommend train $data failed"; }
+  cat "mpi-$name.log"
+  [ "$(grep -c '^trained ' "mpi-$name.log")" = 1 ] || fail "the summary is not printed once"
+  unit="MPI ranks"
+  [ "$ranks" = 1 ] && unit="MPI rank"
+  grep -q "$ranks $unit (sharded tables)" "mpi-$name.log" || fail "the summary does not say P"
+  [ "$(ls -A "mpi-$name")" = model.safetensors ] || fail "other files than the model: $(ls -A "mpi-$name")"
+  "$embedkit" recommend eval "mpi-$name/model.safetensors" "$data" >/dev/null ||
+    fail "the model written under mpirun does not load"
+  if [ "$name" = ratings ] || [ "$ranks" = 1 ]; then
+    cmp "one-$name/model.safetensors" "mpi-$name/model.safetensors" ||
+      fail "the model of $data differs from the one-process command's"
+    echo "$data: the model equals the one-process command's byte for byte"
+  fi
+done
