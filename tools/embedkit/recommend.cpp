@@ -204,7 +204,8 @@ int run_train(RecommendOptions& o) {
   so.cut_timestamp = o.cut_timestamp;
   const models::RatingsSplit split = models::split_ratings(ratings, so);
   if (split.train.empty()) throw ValueError(o.ratings + ": no ratings left to train on");
-  if (!o.write_split.empty()) {
+  // Under mpirun every rank has made the same split: rank 0 alone writes it.
+  if (!o.write_split.empty() && mpi_launch_rank().value_or(0) == 0) {
     const std::filesystem::path dir(o.write_split);
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);

@@ -37,6 +37,15 @@ struct MpiTrained {
   int rank = 0;
 };
 
+// This process's rank in the MPI job that started it (OMPI_COMM_WORLD_RANK, PMI_RANK, PMIX_RANK),
+// or nullopt when no MPI launcher started it.
+inline std::optional<int> mpi_launch_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"}) {
+    if (const char* v = std::getenv(name); v != nullptr) return std::atoi(v);
+  }
+  return std::nullopt;
+}
+
 // Initialises MPI, trains as above, gathers the tables on rank 0 and finalises MPI before it
 // returns (so rank 0 evaluates and writes alone). on_epoch is called on rank 0 with the loss
 // summed over all ranks. Errors raised on one rank only (a diverged step) are reported on every
