@@ -238,8 +238,8 @@ int run_train(RecommendOptions& o) {
 #else
     if (*launched != 1) {
       throw ValueError(
-          "this embedkit was built without MPI (EMBEDKIT_MPI=OFF): under mpirun every process "
-          "would train alone; run it without mpirun, or build with MPI");
+          "this embedkit was built without MPI: under mpirun every process would train alone; "
+          "run it without mpirun, or build it with MPI (EMBEDKIT_MPI=ON)");
     }
 #endif
   }
