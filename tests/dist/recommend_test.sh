@@ -4,8 +4,8 @@
 # appears), the model loads (`recommend eval`), and it equals the model of the command run
 # without mpirun byte for byte: at every P for the rating objective; for BPR at P = 1 only (at
 # P > 1 the owners sum a row's positive and negative terms in another order). --write-split is
-# written by rank 0 alone, and equals the one-process split; a bad ratings file stops every rank
-# with the error and writes nothing.
+# written by rank 0 alone, and equals the one-process split; a bad ratings file and a diverging
+# run stop every rank with the error and write nothing.
 #
 #   recommend_test.sh RANKS WORK_DIR EMBEDKIT MPIEXEC NP_FLAG [MPIEXEC_FLAGS...]
 set -euo pipefail
@@ -73,3 +73,13 @@ cat bad.log
 grep -q "embedkit recommend: error: bad.csv" bad.log || fail "no error naming the file"
 [ -z "$(ls -A bad)" ] || fail "a bad ratings file left files: $(ls -A bad)"
 echo "a bad ratings file: every rank stops with the error, nothing written"
+
+# Training that diverges stops every rank at the same batch (the batch's loss is summed over the
+# ranks) with the one-process error, and writes nothing.
+status=0
+timeout 120 "$mpiexec" "$np_flag" "$ranks" "${flags[@]}" "$embedkit" recommend train ratings.csv \
+  -o bad/model.safetensors --lr 1e30 --optimizer sparse-adam >diverged.log 2>&1 || status=$?
+[ "$status" -ne 0 ] && [ "$status" -ne 124 ] || fail "a diverging run: status $status"
+grep -q "training diverged at epoch 1" diverged.log || { cat diverged.log; fail "no divergence error"; }
+[ -z "$(ls -A bad)" ] || fail "a diverging run left files: $(ls -A bad)"
+echo "a diverging run: every rank stops with the error, nothing written"
