@@ -10,7 +10,7 @@ CMAKE_GEN  := -G Ninja
 REQUIRE_ORACLES ?= OFF
 TEST_FLAGS := -DEMBEDKIT_BUILD_TESTS=ON -DEMBEDKIT_REQUIRE_ORACLES=$(REQUIRE_ORACLES)
 
-.PHONY: all deps configure build demo test test-release test-asan test-tsan bench bench-word2vec bench-python bench-quantized-models format format-check install python-install clean
+.PHONY: all deps configure build demo test test-release test-asan test-tsan bench bench-dist bench-word2vec bench-python bench-quantized-models format format-check install python-install clean
 
 all: build
 
@@ -92,6 +92,20 @@ bench: deps
 # W2V_ARGS passes more options (see run.py --help).
 EVAL_DIR ?= ../shared/data/eval
 W2V_SEEDS ?= 1,2,3,4,5,6,7,8
+# The tables sharded over MPI (bench/dist): a sharded lookup and fused step against the same work
+# on a local table, at P = 1..4 ranks of this machine (BENCHMARKS.md). DIST_BENCH_ARGS: see
+# bench/dist/sharded_bench.cpp. mpirun's flags: see tests/dist/CMakeLists.txt.
+DIST_BENCH_ARGS ?=
+bench-dist: deps
+	cmake -S . -B $(BENCH_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DEMBEDKIT_BUILD_BENCH=ON \
+	  -DEMBEDKIT_BUILD_TESTS=OFF -DEMBEDKIT_MPI=ON
+	cmake --build $(BENCH_BUILD) --target embedkit_dist_bench -j $(JOBS)
+	for p in 1 2 3 4; do \
+	  OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1 \
+	    mpirun --oversubscribe -np $$p $(BENCH_BUILD)/bench/dist/embedkit_dist_bench $(DIST_BENCH_ARGS) \
+	    || exit 1; \
+	done
+
 bench-word2vec: deps
 	cmake -S . -B $(BENCH_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DEMBEDKIT_BUILD_BENCH=ON \
 	  -DEMBEDKIT_BUILD_TESTS=OFF -DEMBEDKIT_BUILD_TOOLS=ON

@@ -1,7 +1,8 @@
 // embedkit: embedding tables with PyTorch's semantics, in C++. The umbrella header: every public
 // header of the library (tests/structure/umbrella_header.sh checks that none is missing). The
 // optional CUDA backend's headers (embedkit/cuda/) are not here: they belong to embedkit_cuda,
-// which a CPU-only build does not have.
+// which a CPU-only build does not have; nor are the MPI-sharded tables' (embedkit/dist/, library
+// embedkit_dist, built only where MPI is found).
 #pragma once
 
 #include "embedkit/core/arg.hpp"

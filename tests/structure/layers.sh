@@ -13,8 +13,9 @@ declare -A allowed=(
   [vectors]="core kernels"
   [models]="core kernels nn optim io vectors"
   [cuda]="core nn optim"
+  [dist]="core kernels nn optim io"
 )
-layers="core kernels nn optim io vectors models cuda"
+layers="core kernels nn optim io vectors models cuda dist"
 status=0
 for layer in $layers; do
   for dir in "$root/src/$layer" "$root/include/embedkit/$layer"; do

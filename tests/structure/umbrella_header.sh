@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # embedkit/embedkit.hpp includes every public header of the library (docs/design.md says so, and a
 # user who includes it expects the whole API): each header under include/embedkit/, except the
-# umbrella itself and the CUDA backend's (its own library), must appear in it.
+# umbrella itself, the CUDA backend's and the MPI-sharded tables' (each its own library), must
+# appear in it; and none of those two may.
 set -euo pipefail
 root="$1"
 umbrella="$root/include/embedkit/embedkit.hpp"
@@ -12,5 +13,10 @@ while IFS= read -r header; do
     echo "embedkit/embedkit.hpp does not include $name" >&2
     missing=1
   fi
-done < <(find "$root/include/embedkit" -name '*.hpp' ! -path '*/cuda/*' ! -name embedkit.hpp | sort)
+done < <(find "$root/include/embedkit" -name '*.hpp' ! -path '*/cuda/*' ! -path '*/dist/*' \
+  ! -name embedkit.hpp | sort)
+if grep -nE '#include "embedkit/(cuda|dist)/' "$umbrella"; then
+  echo "embedkit/embedkit.hpp includes an optional library's header (cuda/ or dist/)" >&2
+  missing=1
+fi
 exit "$missing"

@@ -44,6 +44,7 @@
 #include "json.hpp"
 #include "option_checks.hpp"
 #include "progress_display.hpp"
+#include "recommend_mpi.hpp"
 #include "same_file.hpp"
 #include "shared_options.hpp"
 #include "std_streams.hpp"
@@ -204,7 +205,8 @@ int run_train(RecommendOptions& o) {
   so.cut_timestamp = o.cut_timestamp;
   const models::RatingsSplit split = models::split_ratings(ratings, so);
   if (split.train.empty()) throw ValueError(o.ratings + ": no ratings left to train on");
-  if (!o.write_split.empty()) {
+  // Under mpirun every rank has made the same split: rank 0 alone writes it.
+  if (!o.write_split.empty() && mpi_launch_rank().value_or(0) == 0) {
     const std::filesystem::path dir(o.write_split);
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
@@ -214,28 +216,50 @@ int run_train(RecommendOptions& o) {
   }
   double seconds = 0.0;
   double train_loss = 0.0;
-  // Progress comes once an epoch: a bar (or a line every few seconds in a log); -v prints every
-  // epoch on a line of its own instead.
+  // Progress comes once an epoch (on rank 0 alone under mpirun): a bar, or a line every few
+  // seconds in a log; -v prints every epoch on a line of its own instead.
   ProgressDisplay progress("recommend train");
   const auto examples = static_cast<double>(split.train.size());
-  models::Recommender rec =
-      models::train_recommender(split.train, o.mf, [&](const models::MfEpochReport& e) {
-        seconds = e.seconds;
-        train_loss = e.loss;
-        if (o.verbose) {
-          std::cerr << "epoch " << e.epoch << "  loss " << e.loss << "  " << e.seconds << " s\n";
-          return;
-        }
-        const auto done = static_cast<double>(e.epoch);
-        const auto epochs = static_cast<double>(o.mf.epochs);
-        progress.update({.fraction = done / epochs,
-                         .rate = e.seconds > 0 ? done * examples / e.seconds : 0.0,
-                         .unit = ratings.implicit ? "pairs" : "ratings",
-                         .loss = e.loss,
-                         .lr = o.mf.lr,
-                         .eta_seconds = e.seconds / done * (epochs - done)});
-      });
+  const auto on_epoch = [&](const models::MfEpochReport& e) {
+    seconds = e.seconds;
+    train_loss = e.loss;
+    if (o.verbose) {
+      std::cerr << "epoch " << e.epoch << "  loss " << e.loss << "  " << e.seconds << " s\n";
+      return;
+    }
+    const auto done = static_cast<double>(e.epoch);
+    const auto epochs = static_cast<double>(o.mf.epochs);
+    progress.update({.fraction = done / epochs,
+                     .rate = e.seconds > 0 ? done * examples / e.seconds : 0.0,
+                     .unit = ratings.implicit ? "pairs" : "ratings",
+                     .loss = e.loss,
+                     .lr = o.mf.lr,
+                     .eta_seconds = e.seconds / done * (epochs - done)});
+  };
+  // Under mpirun: every rank has read and split the whole file (above); the tables are sharded
+  // over the ranks and rank 0 alone evaluates, writes and reports (recommend_mpi.hpp).
+  int ranks = 0;  // 0: not under mpirun
+  std::optional<models::Recommender> trained;
+  if (const std::optional<int> launched = mpi_launch_size(); launched) {
+#if EMBEDKIT_CLI_WITH_MPI
+    MpiTrained t = train_recommender_over_mpi(split.train, o.mf, on_epoch);
+    if (t.rank != 0) {
+      probe.reset();
+      return 0;
+    }
+    ranks = t.ranks;
+    trained = std::move(t.model);
+#else
+    if (*launched != 1) {
+      throw ValueError(
+          "this embedkit was built without MPI: under mpirun every process would train alone; "
+          "run it without mpirun, or build it with MPI (EMBEDKIT_MPI=ON)");
+    }
+#endif
+  }
+  if (!trained) trained = models::train_recommender(split.train, o.mf, on_epoch);
   progress.finish(train_loss);
+  models::Recommender& rec = *trained;
   if (probe) {
     probe.reset();  // drop the probe's temporary file; Recommender::save writes atomically
     rec.save(o.out);
@@ -269,6 +293,7 @@ int run_train(RecommendOptions& o) {
         .set("batch_size", o.mf.batch_size)
         .set("seed", o.mf.seed)
         .set("threads", 1)
+        .set("mpi_ranks", ranks == 0 ? Json() : Json(std::int64_t{ranks}))
         .set("train_loss", train_loss)
         .set("train_seconds", seconds)
         .set("test", split.test.empty() || !rated ? Json() : rating_json(rm))
@@ -278,7 +303,11 @@ int run_train(RecommendOptions& o) {
     summary << "trained " << (o.objective == "bpr" ? "BPR" : "matrix factorization") << " on "
             << split.train.size() << (ratings.implicit ? " user-item pairs (" : " ratings (")
             << rec.users.size() << " users, " << rec.items.size() << " items) in " << seconds
-            << " s on 1 thread, final train loss " << train_loss << '\n';
+            << " s on 1 thread"
+            << (ranks > 0 ? " per rank, " + std::to_string(ranks) +
+                                (ranks == 1 ? " MPI rank" : " MPI ranks") + " (sharded tables)"
+                          : std::string())
+            << ", final train loss " << train_loss << '\n';
     if (!split.test.empty()) print_metrics(summary, rec, rm, km);
     if (o.out.empty()) {
       summary << "the model was not saved (give -o FILE to keep it)\n";

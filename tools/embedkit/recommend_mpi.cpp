@@ -1,0 +1,333 @@
+// The recommender trained across MPI processes (recommend_mpi.hpp): the one-process training
+// loop of models::MatrixFactorization::fit, with every rank computing the gradient of its share
+// of each mini-batch and the tables' owners stepping over the whole batch.
+#include "recommend_mpi.hpp"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <utility>
+
+#include "embedkit/core/error.hpp"
+#include "embedkit/core/generator.hpp"
+#include "embedkit/dist/communicator.hpp"
+#include "embedkit/dist/mpi_interop.hpp"
+#include "embedkit/dist/sharded_embedding_bag.hpp"
+#include "embedkit/models/id_map.hpp"
+#include "embedkit/models/training_divergence.hpp"
+#include "embedkit/optim/module_parameters.hpp"
+#include "embedkit/optim/rowwise_adagrad.hpp"
+#include "embedkit/optim/sparse_adam.hpp"
+
+namespace embedkit::cli {
+namespace {
+
+using models::MfObjective;
+using models::MfOptimizer;
+using models::MfOptions;
+
+// The prediction's dot product as the one-process model sums it (kernels/cpu/dot.hpp's
+// dot_ascending: from 0, in ascending order; this file is compiled with -ffp-contract=off).
+float dot_ascending(const float* a, const float* b, std::int64_t n) {
+  float s = 0.0f;
+  for (std::int64_t k = 0; k < n; ++k) s += a[k] * b[k];
+  return s;
+}
+
+// One table of the model, sharded, with its own optimizer (the one-process model's optimizer
+// keeps its state per parameter, so one optimizer per table steps alike).
+struct ShardedTable {
+  ShardedTable(const dist::Communicator& comm, const Tensor& full, dist::ShardingKind kind,
+               const MfOptions& o)
+      : table(comm,
+              dist::ShardedEmbeddingBagOptions(full.size(0), full.size(1))
+                  .mode(BagMode::Sum)
+                  .sharding(kind),
+              [&full](std::int64_t row, float* values, std::int64_t dim) {
+                std::copy_n(full.data<float>() + row * dim, dim, values);
+              }) {
+    std::vector<optim::Parameter> params = optim::make_parameters(table.shard_module());
+    if (o.optimizer == MfOptimizer::SparseAdam) {
+      opt = std::make_unique<optim::SparseAdam>(std::move(params), optim::SparseAdamOptions(o.lr));
+    } else {
+      opt = std::make_unique<optim::RowWiseAdagrad>(std::move(params),
+                                                    optim::RowWiseAdagradOptions(o.lr));
+    }
+  }
+  Tensor lookup(const std::vector<std::int64_t>& ids) {
+    return table.lookup(Tensor::from_vector(ids));
+  }
+  void step(const std::vector<std::int64_t>& ids, const std::vector<float>& grad) {
+    const auto n = static_cast<std::int64_t>(ids.size());
+    table.lookup_fused_backward_step(
+        Tensor::from_vector(ids), Tensor::from_floats(grad, {n, table.options().embedding_dim()}),
+        *opt);
+  }
+  // The whole table on rank 0 (an empty one elsewhere).
+  Tensor gather() {
+    std::vector<std::int64_t> all;
+    if (table.comm().rank() == 0) {
+      all.resize(static_cast<std::size_t>(table.options().num_embeddings()));
+      std::iota(all.begin(), all.end(), std::int64_t{0});
+    }
+    return lookup(all);
+  }
+
+  dist::ShardedEmbeddingBag table;
+  std::unique_ptr<optim::Optimizer> opt;
+};
+
+double sum_over_ranks(const dist::Communicator& comm, double value) {
+  double total = 0.0;
+  if (MPI_Allreduce(&value, &total, 1, MPI_DOUBLE, MPI_SUM, dist::native_handle(comm)) !=
+      MPI_SUCCESS) {
+    throw dist::MpiError("MPI_Allreduce failed");
+  }
+  return total;
+}
+
+// Trains on every rank; returns the tables on rank 0.
+std::optional<models::MatrixFactorization> fit_sharded(
+    const dist::Communicator& comm, const models::Interactions& train, std::int64_t num_users,
+    std::int64_t num_items, const MfOptions& o,
+    const std::function<void(const models::MfEpochReport&)>& on_epoch) {
+  const int rank = comm.rank();
+  const int ranks = comm.size();
+  const std::size_t n = train.size();
+  const bool bpr = o.objective == MfObjective::Bpr;
+  std::optional<ShardedTable> p_table, q_table, bu_table, bi_table, g_table;
+  {
+    // The initial tables as one process draws them (a transient full copy on every rank: the
+    // one-process draw is one generator over the whole table), then each rank keeps its rows.
+    models::MatrixFactorization init(num_users, num_items, o);
+    if (!bpr) {
+      for (const float r : train.ratings) {
+        if (!std::isfinite(r)) throw ValueError("matrix factorization: a rating is not finite");
+      }
+      double sum = 0.0;
+      for (const float r : train.ratings) sum += r;
+      init.global_bias().weight().data<float>()[0] =
+          static_cast<float>(sum / static_cast<double>(n));
+    }
+    const auto cyclic = dist::ShardingKind::RowWiseCyclic;
+    p_table.emplace(comm, init.user_factors().weight(), cyclic, o);
+    q_table.emplace(comm, init.item_factors().weight(), cyclic, o);
+    bu_table.emplace(comm, init.user_bias().weight(), cyclic, o);
+    bi_table.emplace(comm, init.item_bias().weight(), cyclic, o);
+    g_table.emplace(comm, init.global_bias().weight(), dist::ShardingKind::TableWise, o);
+  }
+
+  std::vector<std::vector<std::int64_t>> rated;
+  if (bpr) {
+    rated.resize(static_cast<std::size_t>(num_users));
+    for (std::size_t k = 0; k < n; ++k) {
+      rated[static_cast<std::size_t>(train.users[k])].push_back(train.items[k]);
+    }
+    for (auto& r : rated) {
+      std::sort(r.begin(), r.end());
+      r.erase(std::unique(r.begin(), r.end()), r.end());
+    }
+  }
+
+  const std::int64_t d = o.dim;
+  const auto du = static_cast<std::size_t>(d);
+  const float l2 = static_cast<float>(o.l2);
+  const float l2b = static_cast<float>(o.l2_bias);
+  Generator gen(o.seed ^ 0x9e3779b97f4a7c15ULL);  // as MatrixFactorization::fit
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  const auto bs = static_cast<std::size_t>(o.batch_size);
+  std::vector<std::int64_t> all_users, all_items, ub, ib, zeros;
+  std::vector<float> ratings, grad_p, grad_q, grad_bu, grad_bi, grad_g;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
+    for (std::size_t i = n; i > 1; --i) {
+      std::swap(order[i - 1], order[static_cast<std::size_t>(gen.next_u64() % i)]);
+    }
+    double loss_sum = 0.0;
+    for (std::size_t begin = 0; begin < n; begin += bs) {
+      const std::size_t b = std::min(bs, n - begin);
+      const float c = (bpr ? 1.0f : 2.0f) / static_cast<float>(b);
+      // The whole batch (every rank draws BPR's negatives of every sample, so that the
+      // generator runs as in one process), then this rank's contiguous share [lo, hi).
+      all_users.resize(b);
+      all_items.resize(bpr ? 2 * b : b);
+      for (std::size_t k = 0; k < b; ++k) {
+        const std::size_t s = order[begin + k];
+        all_users[k] = train.users[s];
+        all_items[k] = train.items[s];
+        if (bpr) {
+          const auto& seen = rated[static_cast<std::size_t>(all_users[k])];
+          std::int64_t j = 0;
+          for (int tries = 0; tries < 10; ++tries) {
+            j = static_cast<std::int64_t>(gen.next_u64() % static_cast<std::uint64_t>(num_items));
+            if (!std::binary_search(seen.begin(), seen.end(), j)) break;
+          }
+          all_items[b + k] = j;
+        }
+      }
+      const std::size_t lo = b * static_cast<std::size_t>(rank) / static_cast<std::size_t>(ranks);
+      const std::size_t hi =
+          b * static_cast<std::size_t>(rank + 1) / static_cast<std::size_t>(ranks);
+      const std::size_t m = hi - lo;
+      const auto lo_d = static_cast<std::ptrdiff_t>(lo);
+      const auto hi_d = static_cast<std::ptrdiff_t>(hi);
+      ub.assign(all_users.begin() + lo_d, all_users.begin() + hi_d);
+      ib.assign(all_items.begin() + lo_d, all_items.begin() + hi_d);
+      if (bpr) {
+        const auto b_d = static_cast<std::ptrdiff_t>(b);
+        ib.insert(ib.end(), all_items.begin() + b_d + lo_d, all_items.begin() + b_d + hi_d);
+      }
+      const Tensor p = p_table->lookup(ub);
+      const Tensor q = q_table->lookup(ib);
+      const Tensor bi = bi_table->lookup(ib);
+      const float* pp = p.data<float>();
+      const float* qq = q.data<float>();
+      const float* bbi = bi.data<float>();
+      grad_p.assign(m * du, 0.0f);
+      grad_q.assign(ib.size() * du, 0.0f);
+      grad_bi.assign(ib.size(), 0.0f);
+      if (!bpr) {
+        const Tensor bu = bu_table->lookup(ub);
+        zeros.assign(m, 0);
+        const Tensor gt = g_table->lookup(zeros);
+        const float* bbu = bu.data<float>();
+        grad_bu.assign(m, 0.0f);
+        grad_g.assign(m, 0.0f);
+        for (std::size_t k = 0; k < m; ++k) {
+          const float* pk = pp + k * du;
+          const float* qk = qq + k * du;
+          const float g = gt.data<float>()[k];
+          const float e =
+              g + bbu[k] + bbi[k] + dot_ascending(pk, qk, d) - train.ratings[order[begin + lo + k]];
+          loss_sum += static_cast<double>(e) * e;
+          float* gp = grad_p.data() + k * du;
+          float* gq = grad_q.data() + k * du;
+          for (std::size_t j = 0; j < du; ++j) {
+            gp[j] = c * (e * qk[j] + l2 * pk[j]);
+            gq[j] = c * (e * pk[j] + l2 * qk[j]);
+          }
+          grad_bu[k] = c * (e + l2b * bbu[k]);
+          grad_bi[k] = c * (e + l2b * bbi[k]);
+          grad_g[k] = c * e;
+        }
+        p_table->step(ub, grad_p);
+        q_table->step(ib, grad_q);
+        bu_table->step(ub, grad_bu);
+        bi_table->step(ib, grad_bi);
+        g_table->step(zeros, grad_g);
+      } else {
+        for (std::size_t k = 0; k < m; ++k) {
+          const float* pk = pp + k * du;
+          const float* qi = qq + k * du;
+          const float* qj = qq + (m + k) * du;
+          const float x = bbi[k] - bbi[m + k] + dot_ascending(pk, qi, d) - dot_ascending(pk, qj, d);
+          loss_sum += x > 0
+                          ? std::log1p(std::exp(-static_cast<double>(x)))
+                          : -static_cast<double>(x) + std::log1p(std::exp(static_cast<double>(x)));
+          const float s = 1.0f / (1.0f + std::exp(x));
+          float* gp = grad_p.data() + k * du;
+          float* gi = grad_q.data() + k * du;
+          float* gj = grad_q.data() + (m + k) * du;
+          for (std::size_t j = 0; j < du; ++j) {
+            gp[j] = c * (-s * (qi[j] - qj[j]) + l2 * pk[j]);
+            gi[j] = c * (-s * pk[j] + l2 * qi[j]);
+            gj[j] = c * (s * pk[j] + l2 * qj[j]);
+          }
+          grad_bi[k] = c * (-s + l2b * bbi[k]);
+          grad_bi[m + k] = c * (s + l2b * bbi[m + k]);
+        }
+        // The owners receive each rank's positives and negatives together: in one process the
+        // batch's items are all positives, then all negatives, so the sum of a row's terms may
+        // come in another order at P > 1 (see recommend_mpi.hpp).
+        p_table->step(ub, grad_p);
+        q_table->step(ib, grad_q);
+        bi_table->step(ib, grad_bi);
+      }
+      // The loss of the whole batch, on every rank: the ranks stop together when it diverges.
+      const double batch_loss = sum_over_ranks(comm, loss_sum);
+      if (!std::isfinite(batch_loss)) {
+        throw models::TrainingDivergedError(epoch, "rating", static_cast<std::int64_t>(begin + b),
+                                            models::non_finite_loss(batch_loss), "--lr");
+      }
+      loss_sum = rank == 0 ? batch_loss : 0.0;  // rank 0 carries the running total
+    }
+    if (on_epoch && rank == 0) {
+      models::MfEpochReport report;
+      report.epoch = epoch;
+      report.loss = loss_sum / static_cast<double>(n);
+      report.seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      on_epoch(report);
+    }
+  }
+  Tensor pf = p_table->gather();
+  Tensor qf = q_table->gather();
+  Tensor buf = bu_table->gather();
+  Tensor bif = bi_table->gather();
+  Tensor gf = g_table->gather();
+  if (rank != 0) return std::nullopt;
+  models::MatrixFactorization trained(o, pf, qf, buf, bif, gf);
+  for (const auto& [name, table] : trained.named_parameters()) {
+    const std::string problem = models::non_finite_tensor(table, name);
+    if (!problem.empty()) {
+      throw models::TrainingDivergedError(o.epochs, "rating", static_cast<std::int64_t>(n), problem,
+                                          "--lr");
+    }
+  }
+  return trained;
+}
+
+}  // namespace
+
+MpiTrained train_recommender_over_mpi(
+    const std::vector<models::Rating>& train, const MfOptions& options,
+    const std::function<void(const models::MfEpochReport&)>& on_epoch) {
+  options.validate();
+  if (train.empty()) throw ValueError("train_recommender: no training ratings");
+  // Rows as models::train_recommender maps them.
+  models::IdMap users;
+  models::IdMap items;
+  models::Interactions data;
+  float lo = train.front().rating;
+  float hi = lo;
+  for (const models::Rating& rating : train) {
+    data.users.push_back(users.add(rating.user));
+    data.items.push_back(items.add(rating.item));
+    data.ratings.push_back(rating.rating);
+    lo = std::min(lo, rating.rating);
+    hi = std::max(hi, rating.rating);
+  }
+  int argc = 0;
+  char** argv = nullptr;
+  dist::MpiSession session(argc, argv);
+  MpiTrained out;
+  std::optional<models::MatrixFactorization> model;
+  {
+    const dist::Communicator comm = dist::Communicator::world();
+    out.rank = comm.rank();
+    out.ranks = comm.size();
+    model = fit_sharded(comm, data, users.size(), items.size(), options, on_epoch);
+  }
+  if (!model) return out;
+  models::Recommender r{std::move(users), std::move(items), std::move(*model), {}, lo, hi};
+  r.rated.resize(static_cast<std::size_t>(r.users.size()));
+  for (std::size_t k = 0; k < data.size(); ++k) {
+    r.rated[static_cast<std::size_t>(data.users[k])].push_back(data.items[k]);
+  }
+  for (auto& seen : r.rated) {
+    std::sort(seen.begin(), seen.end());
+    seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+  }
+  out.model = std::move(r);
+  return out;
+}
+
+}  // namespace embedkit::cli
