@@ -187,11 +187,13 @@ int run_train(RecommendOptions& o) {
     outputs.push_back({"--write-split's test.csv", (dir / "test.csv").string()});
   }
   refuse_outputs_over_inputs({{"RATINGS", o.ratings}}, outputs);
-  // Opened before training so that an unwritable output fails at once; written after.
+  // Opened before training so that an unwritable output fails at once; written after. Not
+  // under mpirun: there a rank that fails makes mpirun kill the others, which could leave their
+  // probe's temporary file behind; the output is then checked when rank 0 writes it.
   std::optional<io::AtomicFile> probe;
   if (is_std_stream(o.out)) {
     refuse_binary_on_terminal("a safetensors model");
-  } else if (!o.out.empty()) {
+  } else if (!o.out.empty() && !mpi_launch_size()) {
     probe.emplace(o.out);
   }
   const models::Ratings ratings = read_ratings_argument(o.ratings);
@@ -260,12 +262,12 @@ int run_train(RecommendOptions& o) {
   if (!trained) trained = models::train_recommender(split.train, o.mf, on_epoch);
   progress.finish(train_loss);
   models::Recommender& rec = *trained;
-  if (probe) {
-    probe.reset();  // drop the probe's temporary file; Recommender::save writes atomically
-    rec.save(o.out);
-  } else if (is_std_stream(o.out)) {
+  if (is_std_stream(o.out)) {
     write_via_temp_file("model.safetensors",
                         [&](const std::filesystem::path& file) { rec.save(file); });
+  } else if (!o.out.empty()) {
+    probe.reset();  // drop the probe's temporary file; Recommender::save writes atomically
+    rec.save(o.out);
   }
   std::ostream& summary = is_std_stream(o.out) ? std::cerr : std::cout;
   const models::RatingMetrics rm = models::evaluate_ratings(rec, split.test);

@@ -36,6 +36,10 @@ class QueryVectors {
         return q;
       }
     }
+    // .npy and safetensors vectors are mapped, not read (vectors_options.hpp).
+    if (std::optional<io::WordVectors> mapped = map_vectors_argument(path, format, "--format")) {
+      return QueryVectors(std::move(mapped->words), std::move(mapped->matrix));
+    }
     io::WordVectors v = load_vectors_argument(path, format);
     return QueryVectors(std::move(v.words), std::move(v.matrix));
   }
