@@ -219,7 +219,7 @@ TextClassifier TextClassifier::train(
   };
   Dictionary dictionary = Dictionary::from_examples(data, options.min_count, options.end_of_line);
   const std::int64_t words = dictionary.words().size();
-  const std::int64_t buckets = options.word_ngrams > 1 ? options.buckets : 0;
+  const std::int64_t buckets = options.bucket_rows();
   const std::int64_t labels = dictionary.labels().size();
 
   Tensor input = Tensor::empty({words + buckets, options.dim});
