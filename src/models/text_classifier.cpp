@@ -115,26 +115,36 @@ std::int64_t TextClassifier::bucket_rows() const {
   return options_.bucket_rows();
 }
 
+void TextClassifier::append_word_rows(const std::string& word,
+                                      std::vector<std::int64_t>& ids) const {
+  if (const auto id = dictionary_.words().find(word)) ids.push_back(*id);
+  // fastText gives every word of a line, known or not, its character n-grams; "</s>" has none.
+  if (!options_.subwords() || word == Dictionary::kEndOfLine) return;
+  std::string wrapped;
+  wrapped.reserve(word.size() + 2);
+  wrapped.push_back('<');
+  wrapped.append(word);
+  wrapped.push_back('>');
+  const std::size_t first = ids.size();
+  append_char_ngram_buckets(wrapped, options_.minn, options_.maxn, options_.buckets, ids);
+  const std::int64_t num_words = dictionary_.words().size();
+  for (std::size_t i = first; i < ids.size(); ++i) ids[i] += num_words;
+}
+
+std::vector<std::int64_t> TextClassifier::word_input_ids(const std::string& word) const {
+  std::vector<std::int64_t> ids;
+  append_word_rows(word, ids);
+  return ids;
+}
+
 std::vector<std::int64_t> TextClassifier::input_ids(const std::vector<std::string>& words) const {
   std::vector<std::int64_t> ids;
   std::vector<std::uint32_t> hashes;
   ids.reserve(words.size() * static_cast<std::size_t>(options_.word_ngrams) + 1);
   const bool ngrams = options_.word_ngrams > 1;
   const std::int64_t num_words = dictionary_.words().size();
-  std::string wrapped;
   for (const std::string& w : words) {
-    if (const auto id = dictionary_.words().find(w)) ids.push_back(*id);
-    if (options_.subwords() && w != Dictionary::kEndOfLine) {
-      // fastText gives every word of a line, known or not, its character n-grams; "</s>" has
-      // none.
-      wrapped.clear();
-      wrapped.push_back('<');
-      wrapped.append(w);
-      wrapped.push_back('>');
-      const std::size_t first = ids.size();
-      append_char_ngram_buckets(wrapped, options_.minn, options_.maxn, options_.buckets, ids);
-      for (std::size_t i = first; i < ids.size(); ++i) ids[i] += num_words;
-    }
+    append_word_rows(w, ids);
     if (ngrams) hashes.push_back(word_hash(w));
   }
   if (options_.end_of_line) {

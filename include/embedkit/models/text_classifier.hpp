@@ -153,6 +153,11 @@ class TextClassifier {
   // line's words followed by "</s>".
   std::vector<std::int64_t> input_ids(const std::vector<std::string>& words) const;
 
+  // The input rows of one word, whose mean is its vector (fastText's getWordVector): its id when
+  // known, then (with maxn > 0) its character n-gram buckets, offset by the number of words;
+  // empty for a word outside the vocabulary of a model without subwords.
+  std::vector<std::int64_t> word_input_ids(const std::string& word) const;
+
   // The k most probable labels, most probable first, leaving out those below `threshold`
   // (ties: lower label id first). Probabilities: softmax for softmax and hs (product along the
   // label's path), independent sigmoids for ns. k >= 1 (ValueError otherwise).
@@ -185,6 +190,8 @@ class TextClassifier {
   TextClassifier(ClassifierOptions options, Dictionary dictionary, Tensor input, Tensor output);
   // Bucket rows in the input table (0 unless word_ngrams > 1 or maxn > 0).
   std::int64_t bucket_rows() const;
+  // Appends word_input_ids(word) to ids.
+  void append_word_rows(const std::string& word, std::vector<std::int64_t>& ids) const;
 
   ClassifierOptions options_;
   Dictionary dictionary_;
