@@ -619,6 +619,11 @@ TEST(FastTextModelInterop, CommandSubwordClassifierAgreesWithFastText) {
     ours_predicted.push_back("__label__" + model.dictionary().labels().text(ours.at(0).label));
     EXPECT_EQ(ours_predicted.back(), theirs[i]) << "line " << i + 1;
   }
+  // Read back by embedkit, the .bin predicts the same.
+  const FastTextModel back = FastTextModel::load(dir / "m.bin");
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(back.predict(split(lines[i]), 1).at(0).text, theirs[i]) << "line " << i + 1;
+  }
 
   // Word vectors, in the vocabulary and outside it.
   const std::vector<std::string> queries = {
