@@ -124,8 +124,8 @@ def train_supervised(*args, **kwargs):
     Raises ``FileNotFoundError`` (an ``OSError``) when ``input`` does not exist, ``ValueError``
     for a file that is not labelled text (a line without a label or without words, no labelled
     line), for bad values (``maxn`` > 0 needs ``1 <= minn <= maxn``), and for arguments embedkit
-    cannot honour (``pretrainedVectors``, ``minCountLabel`` > 1, ``loss="ova"``, another ``lrUpdateRate``,
-    autotuning); ``TypeError`` for an unknown argument.
+    cannot honour (``pretrainedVectors``, ``minCountLabel`` > 1, ``loss="ova"``, another
+    ``lrUpdateRate``, autotuning); ``TypeError`` for an unknown argument.
     """
     names = list(_DEFAULTS)
     if len(args) > len(names):
