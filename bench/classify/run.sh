@@ -8,7 +8,8 @@
 # trec/{train_5500,TREC_10}.label ("COARSE:fine question"); default ../shared/data/classification.
 # Both are converted to fastText's format ("__label__x words", case kept) by convert.sh, and both
 # tools read the converted files. REPEATS (default 1) runs each training that many times and
-# reports the median time and the median P@1.
+# reports the median time and the median P@1. ONLY (environment, a regex) runs only the
+# configurations whose "DATA NAME" matches, e.g. ONLY=minn3 for the subword rows.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 data=${1:-../shared/data/classification}
@@ -36,7 +37,8 @@ run() {
       for a in "$@"; do
         case $a in
           --epochs) ft_args+=(-epoch) ;; --lr) ft_args+=(-lr) ;;
-          --word-ngrams) ft_args+=(-wordNgrams) ;; *) ft_args+=("$a") ;;
+          --word-ngrams) ft_args+=(-wordNgrams) ;; --minn) ft_args+=(-minn) ;;
+          --maxn) ft_args+=(-maxn) ;; *) ft_args+=("$a") ;;
         esac
       done
       t0=$(now)
@@ -64,6 +66,7 @@ printf '%-6s %-32s %-9s %10s %10s %10s %10s\n' "" "" "" "P@1" "P@1" "seconds" "s
 bench() {  # data name options...
   local set=$1 name=$2
   shift 2
+  [[ "$set $name" =~ ${ONLY:-.} ]] || return 0
   local ft ek
   ft=$(run fasttext "${set}_$name" "$work/$set.train" "$work/$set.test" "$@")
   ek=$(run embedkit "${set}_$name" "$work/$set.train" "$work/$set.test" "$@")
@@ -72,6 +75,8 @@ bench() {  # data name options...
 }
 bench sst2 defaults
 bench sst2 "25ep-lr0.5-bigrams" --epochs 25 --lr 0.5 --word-ngrams 2
+bench sst2 "minn3-maxn6" --minn 3 --maxn 6
+bench sst2 "25ep-lr0.5-bigrams-minn3-maxn6" --epochs 25 --lr 0.5 --word-ngrams 2 --minn 3 --maxn 6
 bench trec defaults
 bench trec "25ep-lr0.5" --epochs 25 --lr 0.5
 bench trec "25ep-lr0.5-bigrams" --epochs 25 --lr 0.5 --word-ngrams 2

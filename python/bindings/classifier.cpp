@@ -84,17 +84,19 @@ py::array_t<float> hidden_of(const TextClassifier& model, const std::string& lin
 }
 
 TextClassifier train(const std::string& path, std::int64_t dim, double lr, std::int64_t epochs,
-                     std::int64_t word_ngrams, std::int64_t buckets, std::int64_t min_count,
-                     const std::string& loss, std::int64_t negative, std::int64_t threads,
-                     std::uint64_t seed, const std::string& label_prefix,
-                     const py::object& progress, double progress_interval,
-                     const std::string& pretrained_vectors) {
+                     std::int64_t word_ngrams, std::int64_t buckets, std::int64_t minn,
+                     std::int64_t maxn, std::int64_t min_count, const std::string& loss,
+                     std::int64_t negative, std::int64_t threads, std::uint64_t seed,
+                     const std::string& label_prefix, const py::object& progress,
+                     double progress_interval, const std::string& pretrained_vectors) {
   ClassifierOptions o;
   o.dim = dim;
   o.lr = lr;
   o.epochs = epochs;
   o.word_ngrams = word_ngrams;
   o.buckets = buckets;
+  o.minn = minn;
+  o.maxn = maxn;
   o.min_count = min_count;
   o.loss = models::parse_classifier_loss(loss);
   o.negative = negative;
@@ -133,10 +135,11 @@ void bind_classifier(py::module_& m) {
                              "A trained fastText-style text classifier (embedkit's names; "
                              "embedkit.train_supervised gives fastText's).")
       .def_static("train", &train, py::arg("path"), py::arg("dim"), py::arg("lr"),
-                  py::arg("epochs"), py::arg("word_ngrams"), py::arg("buckets"),
-                  py::arg("min_count"), py::arg("loss"), py::arg("negative"), py::arg("threads"),
-                  py::arg("seed"), py::arg("label_prefix"), py::arg("progress") = py::none(),
-                  py::arg("progress_interval") = 0.1, py::arg("pretrained_vectors") = "",
+                  py::arg("epochs"), py::arg("word_ngrams"), py::arg("buckets"), py::arg("minn"),
+                  py::arg("maxn"), py::arg("min_count"), py::arg("loss"), py::arg("negative"),
+                  py::arg("threads"), py::arg("seed"), py::arg("label_prefix"),
+                  py::arg("progress") = py::none(), py::arg("progress_interval") = 0.1,
+                  py::arg("pretrained_vectors") = "",
                   "Trains on a labelled file in fastText's format, with the GIL released. "
                   "`progress` (or None) is called with a dict about every progress_interval "
                   "seconds; Ctrl-C raises KeyboardInterrupt within that time.")
@@ -207,16 +210,21 @@ void bind_classifier(py::module_& m) {
             const std::int64_t dim = self.options().dim;
             py::array_t<float> out(dim);
             float* v = out.mutable_data();
-            const auto id = self.dictionary().words().find(word);
-            if (id) {
-              std::memcpy(v, self.input_table().data<float>() + *id * dim,
-                          static_cast<std::size_t>(dim) * sizeof(float));
-            } else {
-              std::fill(v, v + dim, 0.0f);
+            std::fill(v, v + dim, 0.0f);
+            // fastText's getWordVector: the mean of the word's row and its n-gram rows.
+            const std::vector<std::int64_t> ids = self.word_input_ids(word);
+            if (ids.empty()) return out;
+            const float* table = self.input_table().data<float>();
+            for (const std::int64_t id : ids) {
+              for (std::int64_t j = 0; j < dim; ++j) v[j] += table[id * dim + j];
             }
+            const float scale = 1.0f / static_cast<float>(ids.size());
+            for (std::int64_t j = 0; j < dim; ++j) v[j] *= scale;
             return out;
           },
-          py::arg("word"), "The word's input row (a copy); zeros for a word not in the model.")
+          py::arg("word"),
+          "The word's vector: the mean of its input row and (with subwords) its character "
+          "n-gram rows; zeros for a word that has none.")
       .def("sentence_vector", &hidden_of, py::arg("line"),
            "The mean of the input rows the line looks up (words, \"</s>\", n-gram buckets).")
       .def_property_readonly(
@@ -243,6 +251,8 @@ void bind_classifier(py::module_& m) {
                              })
       .def_property_readonly("word_ngrams",
                              [](const TextClassifier& self) { return self.options().word_ngrams; })
+      .def_property_readonly("minn", [](const TextClassifier& self) { return self.options().minn; })
+      .def_property_readonly("maxn", [](const TextClassifier& self) { return self.options().maxn; })
       .def_property_readonly("label_prefix",
                              [](const TextClassifier& self) { return self.options().label_prefix; })
       .def_property_readonly(

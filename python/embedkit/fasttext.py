@@ -11,8 +11,8 @@ fastText's methods and return types (``predict``, ``test``, ``get_word_vector``,
 The model is embedkit's (``embedkit classify`` on the command line), saved as one safetensors
 file: it is not fastText's ``.bin`` format, and neither program reads the other's files.
 
-An argument embedkit cannot honour (subwords ``minn``/``maxn``, the ``ova`` loss, autotuning,
-...) raises ``ValueError`` saying so: it is never silently ignored.
+An argument embedkit cannot honour (the ``ova`` loss, autotuning, ...) raises ``ValueError``
+saying so: it is never silently ignored.
 ``ws`` and ``t`` are accepted because fastText itself does not use them in supervised training.
 """
 
@@ -57,8 +57,6 @@ _DEFAULTS = {
 
 # Arguments embedkit cannot honour at other values than these, and why.
 _UNSUPPORTED = {
-    "minn": (0, "character n-grams (subwords) are not supported by embedkit's classifier yet"),
-    "maxn": (0, "character n-grams (subwords) are not supported by embedkit's classifier yet"),
     "lrUpdateRate": (100, "embedkit recomputes the learning rate at every line, so the "
                           "update rate cannot be set"),
     "autotuneValidationFile": ("", "autotuning is not supported by embedkit"),
@@ -126,8 +124,8 @@ def train_supervised(*args, **kwargs):
 
     Raises ``FileNotFoundError`` (an ``OSError``) when ``input`` does not exist, ``ValueError``
     for a file that is not labelled text (a line without a label or without words, no labelled
-    line), for bad values, and for arguments embedkit cannot honour (``minn``/``maxn`` > 0,
-    ``pretrainedVectors``, ``minCountLabel`` > 1, ``loss="ova"``, another ``lrUpdateRate``,
+    line), for bad values (``maxn`` > 0 needs ``1 <= minn <= maxn``), and for arguments embedkit
+    cannot honour (``minCountLabel`` > 1, ``loss="ova"``, another ``lrUpdateRate``,
     autotuning); ``TypeError`` for an unknown argument.
     """
     names = list(_DEFAULTS)
@@ -169,6 +167,8 @@ def train_supervised(*args, **kwargs):
         epochs=_int("epoch", params["epoch"], 1),
         word_ngrams=word_ngrams,
         buckets=_int("bucket", params["bucket"], 0),
+        minn=_int("minn", params["minn"], 0),
+        maxn=_int("maxn", params["maxn"], 0),
         min_count=_int("minCount", params["minCount"], 1),
         loss=params["loss"],
         negative=_int("neg", params["neg"], 1),
@@ -270,7 +270,9 @@ class TextClassifier:
     # -- vectors ---------------------------------------------------------------------------
 
     def get_word_vector(self, word):
-        """The word's input vector (float32 array of ``dim``); zeros for an unknown word."""
+        """The word's vector (float32 array of ``dim``), as fastText's: the mean of its input row
+        and, with subwords (``maxn`` > 0), its character n-gram rows, so that a word outside the
+        vocabulary has one; zeros for an unknown word without subwords."""
         return self._model.word_vector(word)
 
     def get_sentence_vector(self, text):

@@ -342,13 +342,14 @@ io::FastTextModelFile FastTextModel::from_classifier(const TextClassifier& class
                      "line with \"</s>\"");
   }
   const Dictionary& d = classifier.dictionary();
-  const std::int64_t buckets = o.word_ngrams > 1 ? o.buckets : 0;
+  const std::int64_t buckets = o.bucket_rows();
   if (o.dim > std::numeric_limits<std::int32_t>::max() ||
       buckets > std::numeric_limits<std::int32_t>::max() ||
       o.word_ngrams > std::numeric_limits<std::int32_t>::max() ||
       o.epochs > std::numeric_limits<std::int32_t>::max() ||
       o.min_count > std::numeric_limits<std::int32_t>::max() ||
-      o.negative > std::numeric_limits<std::int32_t>::max()) {
+      o.negative > std::numeric_limits<std::int32_t>::max() ||
+      o.maxn > std::numeric_limits<std::int32_t>::max()) {
     throw ValueError(why + "an option is beyond fastText's int32");
   }
   io::FastTextModelFile f;
@@ -361,8 +362,10 @@ io::FastTextModelFile FastTextModel::from_classifier(const TextClassifier& class
                                                   : io::FastTextLoss::NegativeSampling;
   f.args.model = io::FastTextModelType::Supervised;
   f.args.bucket = static_cast<std::int32_t>(buckets);
-  f.args.minn = 0;
-  f.args.maxn = 0;
+  // fastText's getLine gives each word its character n-grams when maxn > 0, in the same bucket
+  // rows as the word n-grams, as the classifier does.
+  f.args.minn = o.subwords() ? static_cast<std::int32_t>(o.minn) : 0;
+  f.args.maxn = o.subwords() ? static_cast<std::int32_t>(o.maxn) : 0;
   for (std::int64_t i = 0; i < d.words().size(); ++i) {
     f.dictionary.words.push_back({d.words().text(i), d.words().count(i)});
   }

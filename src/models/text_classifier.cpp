@@ -50,6 +50,17 @@ void ClassifierOptions::validate() const {
   }
   if (buckets < 0) fail("buckets must be >= 0, got " + std::to_string(buckets));
   if (word_ngrams > 1 && buckets < 1) fail("word_ngrams > 1 needs buckets >= 1");
+  // fastText's rules for character n-grams: maxn 0 turns them off (minn then means nothing).
+  if (minn < 0) fail("minn must be >= 0, got " + std::to_string(minn));
+  if (maxn < 0) fail("maxn must be >= 0 (0: no subwords), got " + std::to_string(maxn));
+  if (maxn > 0) {
+    if (minn < 1) fail("minn must be >= 1 with subwords (maxn > 0), got " + std::to_string(minn));
+    if (maxn < minn) {
+      fail("maxn must be >= minn, got minn " + std::to_string(minn) + " and maxn " +
+           std::to_string(maxn));
+    }
+    if (buckets < 1) fail("maxn > 0 needs buckets >= 1: the character n-grams need rows");
+  }
   if (min_count < 1) fail("min_count must be >= 1, got " + std::to_string(min_count));
   if (loss == ClassifierLoss::NegativeSampling && (negative < 1 || negative > 10000)) {
     fail("negative must be in [1, 10000] with ns, got " + std::to_string(negative));
@@ -101,7 +112,29 @@ TextClassifier& TextClassifier::operator=(TextClassifier&&) noexcept = default;
 TextClassifier::~TextClassifier() = default;
 
 std::int64_t TextClassifier::bucket_rows() const {
-  return options_.word_ngrams > 1 ? options_.buckets : 0;
+  return options_.bucket_rows();
+}
+
+void TextClassifier::append_word_rows(const std::string& word,
+                                      std::vector<std::int64_t>& ids) const {
+  if (const auto id = dictionary_.words().find(word)) ids.push_back(*id);
+  // fastText gives every word of a line, known or not, its character n-grams; "</s>" has none.
+  if (!options_.subwords() || word == Dictionary::kEndOfLine) return;
+  std::string wrapped;
+  wrapped.reserve(word.size() + 2);
+  wrapped.push_back('<');
+  wrapped.append(word);
+  wrapped.push_back('>');
+  const std::size_t first = ids.size();
+  append_char_ngram_buckets(wrapped, options_.minn, options_.maxn, options_.buckets, ids);
+  const std::int64_t num_words = dictionary_.words().size();
+  for (std::size_t i = first; i < ids.size(); ++i) ids[i] += num_words;
+}
+
+std::vector<std::int64_t> TextClassifier::word_input_ids(const std::string& word) const {
+  std::vector<std::int64_t> ids;
+  append_word_rows(word, ids);
+  return ids;
 }
 
 std::vector<std::int64_t> TextClassifier::input_ids(const std::vector<std::string>& words) const {
@@ -109,8 +142,9 @@ std::vector<std::int64_t> TextClassifier::input_ids(const std::vector<std::strin
   std::vector<std::uint32_t> hashes;
   ids.reserve(words.size() * static_cast<std::size_t>(options_.word_ngrams) + 1);
   const bool ngrams = options_.word_ngrams > 1;
+  const std::int64_t num_words = dictionary_.words().size();
   for (const std::string& w : words) {
-    if (const auto id = dictionary_.words().find(w)) ids.push_back(*id);
+    append_word_rows(w, ids);
     if (ngrams) hashes.push_back(word_hash(w));
   }
   if (options_.end_of_line) {
@@ -119,8 +153,7 @@ std::vector<std::int64_t> TextClassifier::input_ids(const std::vector<std::strin
     if (ngrams) hashes.push_back(word_hash(Dictionary::kEndOfLine));
   }
   if (ngrams) {
-    append_word_ngrams(hashes, options_.word_ngrams, options_.buckets, dictionary_.words().size(),
-                       ids);
+    append_word_ngrams(hashes, options_.word_ngrams, options_.buckets, num_words, ids);
   }
   return ids;
 }

@@ -18,12 +18,21 @@ namespace {
 using text_classifier_detail::kInputName;
 using text_classifier_detail::kOutputName;
 
-// The file's format mark (io/model_metadata.hpp).
+// The file's format mark (io/model_metadata.hpp). Version 2 adds minn and maxn and is written
+// only for a model with subwords: its input table has bucket rows that a version-1 reader would
+// not expect with word_ngrams 1, or would read without the character n-grams (wrong
+// predictions) with word_ngrams > 1. Models without subwords are still written as version 1, so
+// their files are as before; both versions are read.
 constexpr io::detail::ModelFormat kFileFormat{.kind = "text classifier",
                                               .version_key = "text_classifier.version",
                                               .version = "1",
                                               .kind_key = "embedkit.model",
                                               .kind_value = "text_classifier"};
+constexpr io::detail::ModelFormat kSubwordFileFormat{.kind = "text classifier",
+                                                     .version_key = "text_classifier.version",
+                                                     .version = "2",
+                                                     .kind_key = "embedkit.model",
+                                                     .kind_value = "text_classifier"};
 
 }  // namespace
 
@@ -34,12 +43,16 @@ void TextClassifier::save(const std::filesystem::path& path) const {
     const std::string problem = non_finite_tensor(*table, name);
     if (!problem.empty()) throw ValueError("text classifier: not saved: " + problem);
   }
-  io::detail::ModelMetadataWriter meta(kFileFormat);
+  io::detail::ModelMetadataWriter meta(options_.subwords() ? kSubwordFileFormat : kFileFormat);
   meta.set_int("dim", options_.dim);
   meta.set_number("lr", options_.lr);
   meta.set_int("epochs", options_.epochs);
   meta.set_int("word_ngrams", options_.word_ngrams);
   meta.set_int("buckets", options_.buckets);
+  if (options_.subwords()) {
+    meta.set_int("minn", options_.minn);
+    meta.set_int("maxn", options_.maxn);
+  }
   meta.set_int("min_count", options_.min_count);
   meta.set_text("loss", classifier_loss_name(options_.loss));
   meta.set_int("negative", options_.negative);
@@ -71,8 +84,17 @@ bool TextClassifier::is_model_file(const std::filesystem::path& path) {
 
 TextClassifier TextClassifier::load(const std::filesystem::path& path) {
   io::SafetensorsContents file = io::load_safetensors(path);
-  const io::detail::ModelMetadataReader meta(path.string(), std::move(file.metadata), kFileFormat);
+  const auto version = file.metadata.find(std::string(kSubwordFileFormat.version_key));
+  const bool subword_format =
+      version != file.metadata.end() && version->second == kSubwordFileFormat.version;
+  const io::detail::ModelMetadataReader meta(path.string(), std::move(file.metadata),
+                                             subword_format ? kSubwordFileFormat : kFileFormat);
   ClassifierOptions o;
+  if (subword_format) {
+    o.minn = meta.int64("minn");
+    o.maxn = meta.int64("maxn");
+    if (o.maxn < 1) throw meta.error("metadata 'maxn' is below 1 in a subword model");
+  }
   o.dim = meta.int64("dim");
   o.epochs = meta.int64("epochs");
   o.word_ngrams = meta.int64("word_ngrams");
@@ -138,7 +160,7 @@ TextClassifier TextClassifier::load(const std::filesystem::path& path) {
   // built from it. The input rows are words + buckets, compared by subtraction: the sum of a
   // lying 'buckets' could overflow.
   const std::int64_t num_words = dictionary.words().size();
-  const std::int64_t bucket_rows = o.word_ngrams > 1 ? o.buckets : 0;
+  const std::int64_t bucket_rows = o.bucket_rows();
   if (input.dim() != 2 || input.size(0) < num_words || input.size(0) - num_words != bucket_rows ||
       input.size(1) != o.dim) {
     throw meta.error("tensor 'input.weight' is " + shape_string(input.shape()) + ", expected " +

@@ -250,7 +250,7 @@ TextClassifier TextClassifier::train(
     dictionary = dictionary.with_words(pretrained->words, options.label_prefix);
   }
   const std::int64_t words = dictionary.words().size();
-  const std::int64_t buckets = options.word_ngrams > 1 ? options.buckets : 0;
+  const std::int64_t buckets = options.bucket_rows();
   const std::int64_t labels = dictionary.labels().size();
 
   Tensor input = Tensor::empty({words + buckets, options.dim});

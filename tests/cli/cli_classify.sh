@@ -89,6 +89,21 @@ grep -q 'training diverged at epoch [0-9]*, line [0-9]*: .*; lower --lr$' "$dir/
   || fail "divergence error: $(cat "$dir/err.txt")"
 cmp -s "$dir/m.safetensors" "$dir/m.orig" || fail "a diverged training replaced the model"
 [ -z "$(find "$dir" -name '*embedkit-tmp*')" ] || fail "a diverged training left a temporary file"
+# Subwords (fastText's -minn/-maxn spellings): recorded in --json and in the model, which gives
+# a word never seen in training its n-grams; bad combinations are refused, nothing written.
+"$bin" classify train "$dir/train.txt" "$dir/sub.safetensors" -minn 2 -maxn 4 --buckets 1000 \
+  --dim 8 --epochs 10 --lr 0.5 --threads 1 --json > "$dir/sub.json" || fail "train -minn -maxn"
+grep -q '"maxn": 4' "$dir/sub.json" || fail "train --json maxn: $(cat "$dir/sub.json")"
+grep -q '"buckets": 1000' "$dir/sub.json" || fail "train --json buckets with subwords"
+echo 'alphas shared1' | "$bin" classify predict "$dir/sub.safetensors" | grep -q '^__label__a ' \
+  || fail "an unseen inflection of alpha is not classified by its n-grams"
+expect_status 1 "maxn below minn" "$bin" classify train "$dir/train.txt" "$dir/z.safetensors" \
+  --minn 4 --maxn 3
+grep -q 'maxn must be >= minn' "$dir/err.txt" || fail "maxn < minn error: $(cat "$dir/err.txt")"
+expect_status 1 "maxn without minn" "$bin" classify train "$dir/train.txt" "$dir/z.safetensors" \
+  --maxn 3
+grep -q 'minn must be >= 1 with subwords' "$dir/err.txt" || fail "minn 0 error: $(cat "$dir/err.txt")"
+[ ! -e "$dir/z.safetensors" ] || fail "refused options wrote a model"
 # Usage errors: status 2.
 expect_status 2 "no subcommand" "$bin" classify
 expect_status 2 "bad option" "$bin" classify train "$dir/train.txt" "$dir/y.safetensors" --loss nope

@@ -19,6 +19,7 @@
 #include "embedkit/io/fasttext_model.hpp"
 #include "embedkit/models/fasttext_model.hpp"
 #include "embedkit/models/labelled_text.hpp"
+#include "embedkit/models/ngram_hashing.hpp"
 #include "embedkit/models/text_classifier.hpp"
 #include "embedkit/models/word2vec.hpp"
 #include "support/files.hpp"
@@ -391,6 +392,40 @@ TEST(FastTextModelInterop, OurClassifierPredictedByFastText) {
   }
 }
 
+// Labelled lines where subwords matter: each label has stems, each keyword a stem and an
+// inflection; training lines use the first four inflections, `unseen` lines the three others, so
+// that at test time the keywords are outside the vocabulary and only their n-grams tell the label.
+void make_stem_labelled(const fs::path& path, int lines, std::uint32_t seed, bool unseen) {
+  std::mt19937 rng(seed);
+  const std::vector<std::vector<std::string>> stems = {{"footbal", "goalkeep", "stadium"},
+                                                       {"parliament", "senator", "elector"},
+                                                       {"softwar", "compil", "algorithm"},
+                                                       {"rainfal", "thunder", "humid"}};
+  const std::vector<std::string> names = {"sport", "politics", "tech", "weather"};
+  const std::vector<std::string> seen = {"s", "ing", "er", "ed"};
+  const std::vector<std::string> others = {"ation", "ously", "ist"};
+  std::ofstream out(path);
+  for (int i = 0; i < lines; ++i) {
+    const std::size_t t = rng() % stems.size();
+    out << "__label__" << names[t];
+    const int n = 3 + static_cast<int>(rng() % 4);
+    for (int w = 0; w < n; ++w) out << " the" << rng() % 15;  // words every label shares
+    const auto& ends = unseen ? others : seen;
+    out << " " << stems[t][rng() % stems[t].size()] << ends[rng() % ends.size()] << "\n";
+  }
+}
+
+// Share of lines of `test` (labelled) whose label is `predicted` (one label a line).
+double accuracy(const fs::path& test, const std::vector<std::string>& predicted) {
+  const auto lines = lines_of(test);
+  EXPECT_EQ(lines.size(), predicted.size());
+  int right = 0;
+  for (std::size_t i = 0; i < lines.size() && i < predicted.size(); ++i) {
+    right += split(lines[i]).at(0) == predicted[i];
+  }
+  return lines.empty() ? 0.0 : static_cast<double>(right) / static_cast<double>(lines.size());
+}
+
 #ifdef EMBEDKIT_CLI
 // Runs the embedkit command; its output goes to `out`.
 int embedkit(const std::string& args, const fs::path& out) {
@@ -547,6 +582,90 @@ TEST(FastTextModelInterop, CommandConvertsAClassifierForFastTextPredict) {
     EXPECT_EQ("__label__" + model.dictionary().labels().text(ours.at(0).label), theirs[i])
         << "line " << i + 1;
   }
+}
+
+// A classifier with subwords (fastText's -minn/-maxn spellings on our command line) converted to
+// a .bin: `fasttext predict` gives our labels on lines whose keywords were never seen, and
+// `fasttext print-word-vectors` our word vectors (the mean of a word's row and its n-gram rows,
+// the n-gram rows alone outside the vocabulary). Trained on the same data, `fasttext supervised
+// -minn 3 -maxn 6` is no more accurate on those lines.
+TEST(FastTextModelInterop, CommandSubwordClassifierAgreesWithFastText) {
+  embedkit_test::TempDir dir;
+  make_stem_labelled(dir / "train.txt", 800, 31, false);
+  make_stem_labelled(dir / "test.txt", 200, 32, true);
+  ASSERT_EQ(embedkit("classify train " + quote(dir / "train.txt") + " " +
+                         quote(dir / "model.safetensors") +
+                         " -dim 10 -epoch 10 -lr 0.5 -minn 3 -maxn 6 -bucket 20000 -thread 1",
+                     dir / "train.log"),
+            0)
+      << embedkit_test::read_file(dir / "train.log");
+  ASSERT_EQ(embedkit("convert " + quote(dir / "model.safetensors") + " " + quote(dir / "m.bin") +
+                         " --to fasttext-bin",
+                     dir / "convert.log"),
+            0)
+      << embedkit_test::read_file(dir / "convert.log");
+  const auto model = embedkit::models::TextClassifier::load(dir / "model.safetensors");
+  ASSERT_EQ(model.options().maxn, 6);
+  fasttext("predict " + quote(dir / "m.bin") + " " + quote(dir / "test.txt"), dir / "theirs.txt");
+  const auto lines = lines_of(dir / "test.txt");
+  const auto theirs = lines_of(dir / "theirs.txt");
+  ASSERT_EQ(theirs.size(), lines.size());
+  std::vector<std::string> ours_predicted;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    auto words = split(lines[i]);
+    words.erase(words.begin());  // the gold label
+    ASSERT_FALSE(model.dictionary().words().find(words.back())) << words.back();
+    const auto ours = model.predict(words, 1);
+    ours_predicted.push_back("__label__" + model.dictionary().labels().text(ours.at(0).label));
+    EXPECT_EQ(ours_predicted.back(), theirs[i]) << "line " << i + 1;
+  }
+  // Read back by embedkit, the .bin predicts the same.
+  const FastTextModel back = FastTextModel::load(dir / "m.bin");
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(back.predict(split(lines[i]), 1).at(0).text, theirs[i]) << "line " << i + 1;
+  }
+
+  // Word vectors, in the vocabulary and outside it.
+  const std::vector<std::string> queries = {
+      "the3", "footbals", "footbalation", "</s>", "compilously", "xyz", "é"};
+  std::string text;
+  for (const auto& w : queries) text += w + "\n";
+  dir.write("queries.txt", text);
+  fasttext("print-word-vectors " + quote(dir / "m.bin"), dir / "printed.txt", dir / "queries.txt");
+  const auto printed = lines_of(dir / "printed.txt");
+  ASSERT_EQ(printed.size(), queries.size());
+  const std::int64_t words = model.dictionary().words().size();
+  const float* table = model.input_table().data<float>();
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    std::vector<std::int64_t> rows;
+    if (const auto id = model.dictionary().words().find(queries[i])) rows.push_back(*id);
+    if (queries[i] != "</s>") {
+      const std::size_t first = rows.size();
+      embedkit::models::append_char_ngram_buckets("<" + queries[i] + ">", 3, 6, 20000, rows);
+      for (std::size_t r = first; r < rows.size(); ++r) rows[r] += words;
+    }
+    const auto tokens = split(printed[i]);
+    ASSERT_EQ(tokens.size(), 11u) << printed[i];
+    for (std::size_t j = 0; j < 10; ++j) {
+      double sum = 0;
+      for (const std::int64_t r : rows) sum += table[static_cast<std::size_t>(r) * 10 + j];
+      const auto mean =
+          rows.empty() ? 0.0f : static_cast<float>(sum / static_cast<double>(rows.size()));
+      expect_printed(std::stof(tokens[j + 1]), mean, queries[i] + "[" + std::to_string(j) + "]");
+    }
+  }
+
+  // fastText's own supervised training with subwords, same data and settings.
+  fasttext("supervised -input " + quote(dir / "train.txt") + " -output " + quote(dir / "ft") +
+               " -dim 10 -epoch 10 -lr 0.5 -minn 3 -maxn 6 -bucket 20000 -thread 1",
+           dir / "ft.log");
+  fasttext("predict " + quote(dir / "ft.bin") + " " + quote(dir / "test.txt"), dir / "ft.txt");
+  const double ours_accuracy = accuracy(dir / "test.txt", ours_predicted);
+  const double fasttext_accuracy = accuracy(dir / "test.txt", lines_of(dir / "ft.txt"));
+  std::cout << "unseen inflections: embedkit " << ours_accuracy << ", fastText "
+            << fasttext_accuracy << "\n";
+  EXPECT_GE(ours_accuracy, fasttext_accuracy - 0.03);
+  EXPECT_GT(ours_accuracy, 0.9);
 }
 #endif
 

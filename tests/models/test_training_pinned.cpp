@@ -167,6 +167,7 @@ struct ClassifierCase {
   M::ClassifierLoss loss;
   std::uint64_t file_digest;
   std::uint64_t predictions_digest;
+  std::int64_t maxn = 0;  // > 0: subwords of 2..maxn characters
 };
 
 class ClassifierPinned : public ::testing::TestWithParam<ClassifierCase> {};
@@ -184,6 +185,10 @@ TEST_P(ClassifierPinned, OneThreadModelAndPredictionsAreBitwiseUnchanged) {
   o.negative = 3;
   o.threads = 1;
   o.seed = 5;
+  if (c.maxn > 0) {
+    o.minn = 2;
+    o.maxn = c.maxn;
+  }
   M::ClassifierTrainStats stats;
   const M::TextClassifier model = M::TextClassifier::train(train, o, &stats);
 
@@ -219,14 +224,16 @@ TEST_P(ClassifierPinned, OneThreadModelAndPredictionsAreBitwiseUnchanged) {
       << std::hex << "0x" << predictions.value() << " for " << c.name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, ClassifierPinned,
-                         ::testing::Values(ClassifierCase{"softmax", M::ClassifierLoss::Softmax,
-                                                          0x941b2695a981e68f, 0xaa0ce18546cdf3ab},
-                                           ClassifierCase{"ns", M::ClassifierLoss::NegativeSampling,
-                                                          0xa30560a0e22a49fe, 0x55db1a3b24b7b835},
-                                           ClassifierCase{"hs",
-                                                          M::ClassifierLoss::HierarchicalSoftmax,
-                                                          0xd6801bc56247af12, 0xf582aa7c5a5aa6dc}),
-                         [](const auto& param_info) { return std::string(param_info.param.name); });
+INSTANTIATE_TEST_SUITE_P(
+    Cases, ClassifierPinned,
+    ::testing::Values(ClassifierCase{"softmax", M::ClassifierLoss::Softmax, 0x941b2695a981e68f,
+                                     0xaa0ce18546cdf3ab},
+                      ClassifierCase{"ns", M::ClassifierLoss::NegativeSampling, 0xa30560a0e22a49fe,
+                                     0x55db1a3b24b7b835},
+                      ClassifierCase{"hs", M::ClassifierLoss::HierarchicalSoftmax,
+                                     0xd6801bc56247af12, 0xf582aa7c5a5aa6dc},
+                      ClassifierCase{"softmax_subwords", M::ClassifierLoss::Softmax,
+                                     0xa0fe89e9fa6b66b6, 0x1c593b136d32a122, 4}),
+    [](const auto& param_info) { return std::string(param_info.param.name); });
 
 }  // namespace

@@ -174,6 +174,51 @@ def test_dictionary_and_vectors_as_fasttext(fasttext, data):
     assert ours.get_output_matrix().shape == (LABELS, 16)
 
 
+def stem_lines(count, seed, unseen):
+    """Each class has its stems; a keyword is a stem and an inflection. Training lines use the
+    first three inflections, `unseen` lines two others: only the stems' n-grams tell the class."""
+    stems = [["gravit", "orbitt", "planet"], ["melod", "harmon", "rhythm"],
+             ["photos", "chlorop", "leafy"], ["volcan", "magmat", "tecton"]]
+    ends = ["ation", "ously"] if unseen else ["ing", "er", "s"]
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(count):
+        c = rng.randrange(len(stems))
+        words = [f"w{rng.randrange(20)}" for _ in range(3)]
+        words.append(rng.choice(stems[c]) + rng.choice(ends))
+        lines.append(f"__label__c{c} " + " ".join(words))
+    return lines
+
+
+def test_subwords_as_fasttext(fasttext, tmp_path):
+    train = write(tmp_path / "train.txt", stem_lines(600, 3, False))
+    test = write(tmp_path / "test.txt", stem_lines(300, 4, True))
+    args = dict(ARGS, minn=3, maxn=6, bucket=20000)
+    ours = embedkit.train_supervised(train, **args)
+    theirs = fasttext.train_supervised(train, **args)
+    # Every test keyword is new: accuracy comes from the character n-grams, as in fastText.
+    n, p, _ = ours.test(test)
+    assert n == 300 and p >= theirs.test(test)[1] - 0.03 and p > 0.9
+    assert embedkit.train_supervised(train, **dict(ARGS, bucket=20000)).test(test)[1] < 0.6
+    # A word's vector is the mean of its row and its n-gram rows; outside the vocabulary, of its
+    # n-gram rows, so it is not zero (fastText's get_word_vector).
+    m = ours.get_input_matrix()
+    assert m.shape == (len(ours.words) + 20000, 16)
+    assert ours.get_word_vector("gravitation").any()
+    assert ours.get_word_id("gravitation") == -1
+    w = ours.get_word_id("w3")
+    assert not np.array_equal(ours.get_word_vector("w3"), m[w])  # n-gram rows take part
+    # Saved and loaded, the model predicts the same.
+    path = tmp_path / "subwords.safetensors"
+    ours.save_model(path)
+    loaded = embedkit.load_model(path)
+    texts = [line.split(" ", 1)[1] for line in open(test).read().splitlines()]
+    a, b = ours.predict(texts, k=2), loaded.predict(texts, k=2)
+    assert a[0] == b[0] and all(np.array_equal(x, y) for x, y in zip(a[1], b[1]))
+    oov = "magmatously"
+    assert np.array_equal(ours.get_word_vector(oov), loaded.get_word_vector(oov))
+
+
 def test_one_thread_is_deterministic(data):
     train, test = data
     a = embedkit.train_supervised(train, **ARGS)
@@ -277,7 +322,7 @@ def test_k_must_be_positive_or_minus_one_as_in_fasttext(fasttext, data):
             model.get_sentence_vector("two\nlines")
 
 
-@pytest.mark.parametrize("arg", [dict(minn=3), dict(maxn=6), dict(loss="ova"), dict(minCountLabel=2), dict(lrUpdateRate=50),
+@pytest.mark.parametrize("arg", [dict(loss="ova"), dict(minCountLabel=2), dict(lrUpdateRate=50),
                                  dict(autotuneValidationFile="valid.txt"),
                                  dict(autotuneModelSize="2M")])
 def test_arguments_embedkit_cannot_honour_are_refused(data, arg):
@@ -313,7 +358,8 @@ def test_pretrained_vectors_give_fasttexts_vocabulary_and_start(fasttext, data, 
 def test_bad_values_and_unknown_arguments(data):
     train, _ = data
     for arg in (dict(dim=0), dict(epoch=0), dict(lr=-1.0), dict(thread=0), dict(minCount=0),
-                dict(wordNgrams=2, bucket=0), dict(loss="nope")):
+                dict(wordNgrams=2, bucket=0), dict(loss="nope"), dict(maxn=6),
+                dict(minn=4, maxn=3), dict(minn=3, maxn=6, bucket=0), dict(maxn=-1)):
         with pytest.raises(ValueError):
             embedkit.train_supervised(train, verbose=0, **arg)
     with pytest.raises(TypeError, match="unexpected argument 'epochs'"):

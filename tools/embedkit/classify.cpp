@@ -80,7 +80,7 @@ std::string byte_size(double bytes) {
 // refuse a size the machine cannot hold, saying how much it is, rather than fail deep inside
 // with a bare std::bad_alloc (or be killed by the OOM killer while it is filled).
 void check_table_fits(const models::ClassifierOptions& m) {
-  if (m.word_ngrams <= 1) return;  // the buckets are not used
+  if (m.bucket_rows() == 0) return;  // no word n-grams nor subwords: no buckets
   const double bytes = static_cast<double>(m.buckets) * static_cast<double>(m.dim) * sizeof(float);
   const long pages = ::sysconf(_SC_PHYS_PAGES);
   const long page_size = ::sysconf(_SC_PAGE_SIZE);
@@ -172,7 +172,9 @@ int run_train(ClassifyOptions& o) {
         .set("epochs", o.model.epochs)
         .set("lr", o.model.lr)
         .set("word_ngrams", o.model.word_ngrams)
-        .set("buckets", o.model.word_ngrams > 1 ? o.model.buckets : 0)
+        .set("buckets", o.model.bucket_rows())
+        .set("minn", o.model.subwords() ? o.model.minn : 0)
+        .set("maxn", o.model.maxn)
         .set("threads", o.model.threads)
         .set("pretrained_vectors", o.pretrained.empty() ? Json() : Json(o.pretrained))
         .set("final_loss", stats.final_loss)
@@ -349,6 +351,16 @@ Command add_classify(CLI::App& parent) {
       ->capture_default_str();
   train->add_option("--word-ngrams", o->model.word_ngrams, "Longest word n-gram (1: words only)")
       ->check(in_range<std::int64_t>(1, 100))
+      ->capture_default_str();
+  train
+      ->add_option("--minn", o->model.minn,
+                   "Subwords: the shortest character n-gram of each word (fastText's -minn)")
+      ->check(in_range<std::int64_t>(0, 1000))
+      ->capture_default_str();
+  train
+      ->add_option("--maxn", o->model.maxn,
+                   "Subwords: the longest character n-gram (0: no subwords; fastText's -maxn)")
+      ->check(in_range<std::int64_t>(0, 1000))
       ->capture_default_str();
   train->add_option("--buckets", o->model.buckets, "Hash buckets for n-grams (rows of the table)")
       ->check(in_range<std::int64_t>(1, std::int64_t{1} << 40))

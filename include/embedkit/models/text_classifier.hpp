@@ -1,7 +1,9 @@
 // A fastText-style text classifier (Joulin et al. 2016, "Bag of Tricks for Efficient Text
 // Classification"), built from embedkit's own layers:
 //
-//   input ids  = the line's word ids (+ "</s>") + hashed word n-gram buckets   (ngram_hashing.hpp)
+//   input ids  = the line's word ids (+ "</s>") + hashed word n-gram buckets   (ngram_hashing.hpp);
+//                with subwords (maxn > 0) each word also brings its character n-gram buckets,
+//                in the same bucket rows as the word n-grams (fastText's supervised input)
 //   hidden     = EmbeddingBag(mean) over the input table                       [1, dim]
 //   loss       = softmax:  Linear(dim -> labels, no bias) + cross entropy
 //                hs:       hierarchical softmax: the label's Huffman path (huffman.hpp, over
@@ -48,8 +50,14 @@ struct ClassifierOptions {
   double lr = 0.1;
   std::int64_t epochs = 5;
   std::int64_t word_ngrams = 1;  // 1: words only; 2: words and bigrams; ...
-  // Rows for hashed n-grams (only allocated when word_ngrams > 1). fastText's default.
+  // Rows for hashed n-grams, word n-grams and character n-grams alike (only allocated when
+  // word_ngrams > 1 or maxn > 0). fastText's default.
   std::int64_t buckets = 2000000;
+  // Subwords: fastText's character n-grams of minn..maxn characters of "<word>" (0: off, the
+  // default of fastText's supervised mode). With maxn > 0: 1 <= minn <= maxn and buckets >= 1;
+  // minn is ignored when maxn is 0, as in fastText.
+  std::int64_t minn = 0;
+  std::int64_t maxn = 0;
   std::int64_t min_count = 1;
   ClassifierLoss loss = ClassifierLoss::Softmax;
   std::int64_t negative = 5;  // ns only
@@ -70,6 +78,9 @@ struct ClassifierOptions {
 
   // ValueError naming the first bad option.
   void validate() const;
+  bool subwords() const { return maxn > 0; }
+  // Rows of the input table after the words': buckets when word n-grams or subwords use them.
+  std::int64_t bucket_rows() const { return word_ngrams > 1 || maxn > 0 ? buckets : 0; }
 };
 
 struct ClassifierTrainStats {
@@ -140,9 +151,17 @@ class TextClassifier {
       ClassifierTrainStats* stats = nullptr,
       const std::function<void(const ClassifierProgress&)>& on_progress = {});
 
-  // The EmbeddingBag input of a line: known word ids, then "</s>" (when end_of_line), then the
-  // n-gram buckets (offset by the number of words) of the line's words followed by "</s>".
+  // The EmbeddingBag input of a line, as fastText's supervised getLine builds it: for each word
+  // its id when known, then (with maxn > 0) the buckets of its character n-grams, offset by the
+  // number of words (a word outside the vocabulary still brings its n-grams); then "</s>" (when
+  // end_of_line, without n-grams); then the word n-gram buckets (offset the same way) of the
+  // line's words followed by "</s>".
   std::vector<std::int64_t> input_ids(const std::vector<std::string>& words) const;
+
+  // The input rows of one word, whose mean is its vector (fastText's getWordVector): its id when
+  // known, then (with maxn > 0) its character n-gram buckets, offset by the number of words;
+  // empty for a word outside the vocabulary of a model without subwords.
+  std::vector<std::int64_t> word_input_ids(const std::string& word) const;
 
   // The k most probable labels, most probable first, leaving out those below `threshold`
   // (ties: lower label id first). Probabilities: softmax for softmax and hs (product along the
@@ -177,8 +196,10 @@ class TextClassifier {
  private:
   struct Layers;
   TextClassifier(ClassifierOptions options, Dictionary dictionary, Tensor input, Tensor output);
-  // Bucket rows in the input table (0 unless word_ngrams > 1).
+  // Bucket rows in the input table (0 unless word_ngrams > 1 or maxn > 0).
   std::int64_t bucket_rows() const;
+  // Appends word_input_ids(word) to ids.
+  void append_word_rows(const std::string& word, std::vector<std::int64_t>& ids) const;
 
   ClassifierOptions options_;
   Dictionary dictionary_;
