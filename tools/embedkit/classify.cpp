@@ -16,8 +16,6 @@
 #include <malloc.h>
 #endif
 
-#include <unistd.h>
-
 #include <charconv>
 #include <cstdio>
 #include <fstream>
@@ -25,6 +23,7 @@
 #include <memory>
 #include <string>
 
+#include "bucket_table.hpp"
 #include "commands.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/atomic_file.hpp"
@@ -64,37 +63,6 @@ std::string fixed(double x, int digits = 4) {
   return buf;
 }
 
-std::string byte_size(double bytes) {
-  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  std::size_t unit = 0;
-  while (bytes >= 1024 && unit + 1 < std::size(units)) {
-    bytes /= 1024;
-    ++unit;
-  }
-  char buf[48];
-  std::snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.1f %s", bytes, units[unit]);
-  return buf;
-}
-
-// The n-gram table is --buckets rows of --dim floats, allocated whole before the first step:
-// refuse a size the machine cannot hold, saying how much it is, rather than fail deep inside
-// with a bare std::bad_alloc (or be killed by the OOM killer while it is filled).
-void check_table_fits(const models::ClassifierOptions& m) {
-  if (m.bucket_rows() == 0) return;  // no word n-grams nor subwords: no buckets
-  const double bytes = static_cast<double>(m.buckets) * static_cast<double>(m.dim) * sizeof(float);
-  const long pages = ::sysconf(_SC_PHYS_PAGES);
-  const long page_size = ::sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || page_size <= 0) return;
-  const double memory = static_cast<double>(pages) * static_cast<double>(page_size);
-  if (bytes > memory) {
-    throw ValueError("--buckets " + std::to_string(m.buckets) + " needs " + byte_size(bytes) +
-                     " for --dim " + std::to_string(m.dim) +
-                     " (a buckets x dim float32 n-gram "
-                     "table), more than this machine's " +
-                     byte_size(memory) + " of memory: lower --buckets or --dim");
-  }
-}
-
 std::string input_name(const std::string& path) {
   return is_std_stream(path) ? std::string(kStdinName) : path;
 }
@@ -115,7 +83,7 @@ int run_train(ClassifyOptions& o) {
   o.model.shuffle = !o.no_shuffle;
   o.model.end_of_line = !o.no_eol;
   o.model.validate();
-  check_table_fits(o.model);
+  if (o.model.bucket_rows() > 0) check_bucket_table_fits(o.model.buckets, o.model.dim, "n-gram");
   models::LabelledTextOptions text;
   text.format = models::parse_text_format(o.format);
   text.label_prefix = o.model.label_prefix;

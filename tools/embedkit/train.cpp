@@ -19,16 +19,13 @@
 // substitution is first copied to a temporary file (std_streams.hpp: $TMPDIR, at most 64 GiB).
 // OUT '-' is standard output (the summary then goes to stderr). An OUT that is the corpus
 // itself (by file identity, not by name) is refused before any work.
-#include <unistd.h>
-
 #include <cstdint>
-#include <cstdio>
 #include <iostream>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "bucket_table.hpp"
 #include "commands.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/atomic_file.hpp"
@@ -87,36 +84,6 @@ SubwordOutputs subword_outputs(const std::string& out, const std::string& format
   return {prefix + ".bin", prefix + ".vec"};
 }
 
-std::string byte_size(double bytes) {
-  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  std::size_t unit = 0;
-  while (bytes >= 1024 && unit + 1 < std::size(units)) {
-    bytes /= 1024;
-    ++unit;
-  }
-  char buf[48];
-  std::snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.1f %s", bytes, units[unit]);
-  return buf;
-}
-
-// The n-gram table is --buckets rows of --dim floats, allocated whole before training: a size
-// the machine cannot hold is refused, saying how much it is, rather than failing later with a
-// bare std::bad_alloc (or the OOM killer), as `classify train` refuses its --buckets.
-void check_table_fits(const models::Word2VecOptions& o) {
-  const double bytes = static_cast<double>(o.bucket) * static_cast<double>(o.dim) * sizeof(float);
-  const long pages = ::sysconf(_SC_PHYS_PAGES);
-  const long page_size = ::sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || page_size <= 0) return;
-  const double memory = static_cast<double>(pages) * static_cast<double>(page_size);
-  if (bytes > memory) {
-    throw ValueError("--buckets " + std::to_string(o.bucket) + " needs " + byte_size(bytes) +
-                     " for --dim " + std::to_string(o.dim) +
-                     " (a buckets x dim float32 character n-gram table), more than this "
-                     "machine's " +
-                     byte_size(memory) + " of memory: lower --buckets or --dim");
-  }
-}
-
 // Writes the .vec and the .bin: the .vec is written first but committed after the .bin, so a
 // failure while either is written changes neither file.
 void save_subword_model(const SubwordOutputs& files, const models::Word2VecResult& r,
@@ -152,7 +119,7 @@ int run_train(TrainOptions& o) {
   io::VectorFormat format = io::VectorFormat::FastTextVec;
   std::vector<NamedFile> outputs;
   if (o.w2v.subwords()) {
-    check_table_fits(o.w2v);
+    check_bucket_table_fits(o.w2v.bucket, o.w2v.dim, "character n-gram");
     subword_files = subword_outputs(o.out, o.format);
     outputs.push_back({"--output (the model)", subword_files->model});
     outputs.push_back({"--output (the vectors)", subword_files->vectors});
