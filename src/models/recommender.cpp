@@ -58,31 +58,28 @@ float clip(const Recommender& r, float value) {
 
 }  // namespace
 
-Recommender train_recommender(const std::vector<Rating>& train, const MfOptions& options,
-                              const std::function<void(const MfEpochReport&)>& on_epoch,
-                              const std::function<void()>& between_batches) {
-  options.validate();
+IndexedRatings index_ratings(const std::vector<Rating>& train) {
   if (train.empty()) throw ValueError("train_recommender: no training ratings");
-  IdMap users;
-  IdMap items;
-  Interactions data;
-  data.users.reserve(train.size());
-  data.items.reserve(train.size());
-  data.ratings.reserve(train.size());
-  float lo = train.front().rating;
-  float hi = lo;
+  IndexedRatings r;
+  r.data.users.reserve(train.size());
+  r.data.items.reserve(train.size());
+  r.data.ratings.reserve(train.size());
+  r.rating_min = train.front().rating;
+  r.rating_max = r.rating_min;
   for (const Rating& rating : train) {
-    data.users.push_back(users.add(rating.user));
-    data.items.push_back(items.add(rating.item));
-    data.ratings.push_back(rating.rating);
-    lo = std::min(lo, rating.rating);
-    hi = std::max(hi, rating.rating);
+    r.data.users.push_back(r.users.add(rating.user));
+    r.data.items.push_back(r.items.add(rating.item));
+    r.data.ratings.push_back(rating.rating);
+    r.rating_min = std::min(r.rating_min, rating.rating);
+    r.rating_max = std::max(r.rating_max, rating.rating);
   }
-  const std::int64_t nu = users.size();
-  const std::int64_t ni = items.size();
-  Recommender r{
-      std::move(users), std::move(items), MatrixFactorization(nu, ni, options), {}, lo, hi};
-  r.model.fit(data, on_epoch, between_batches);
+  return r;
+}
+
+Recommender make_recommender(const IndexedRatings& indexed, MatrixFactorization model) {
+  Recommender r{indexed.users,      indexed.items,     std::move(model), {},
+                indexed.rating_min, indexed.rating_max};
+  const Interactions& data = indexed.data;
   r.rated.resize(static_cast<std::size_t>(r.users.size()));
   for (std::size_t k = 0; k < data.size(); ++k) {
     r.rated[static_cast<std::size_t>(data.users[k])].push_back(data.items[k]);
@@ -91,6 +88,18 @@ Recommender train_recommender(const std::vector<Rating>& train, const MfOptions&
     std::sort(seen.begin(), seen.end());
     seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
   }
+  return r;
+}
+
+Recommender train_recommender(const std::vector<Rating>& train, const MfOptions& options,
+                              const std::function<void(const MfEpochReport&)>& on_epoch,
+                              const std::function<void()>& between_batches) {
+  options.validate();
+  const IndexedRatings indexed = index_ratings(train);
+  // Trained where it will live: the model is not moved after fit.
+  Recommender r = make_recommender(
+      indexed, MatrixFactorization(indexed.users.size(), indexed.items.size(), options));
+  r.model.fit(indexed.data, on_epoch, between_batches);
   return r;
 }
 

@@ -291,20 +291,8 @@ MpiTrained train_recommender_over_mpi(
     const std::vector<models::Rating>& train, const MfOptions& options,
     const std::function<void(const models::MfEpochReport&)>& on_epoch) {
   options.validate();
-  if (train.empty()) throw ValueError("train_recommender: no training ratings");
   // Rows as models::train_recommender maps them.
-  models::IdMap users;
-  models::IdMap items;
-  models::Interactions data;
-  float lo = train.front().rating;
-  float hi = lo;
-  for (const models::Rating& rating : train) {
-    data.users.push_back(users.add(rating.user));
-    data.items.push_back(items.add(rating.item));
-    data.ratings.push_back(rating.rating);
-    lo = std::min(lo, rating.rating);
-    hi = std::max(hi, rating.rating);
-  }
+  const models::IndexedRatings indexed = models::index_ratings(train);
   int argc = 0;
   char** argv = nullptr;
   dist::MpiSession session(argc, argv);
@@ -314,19 +302,11 @@ MpiTrained train_recommender_over_mpi(
     const dist::Communicator comm = dist::Communicator::world();
     out.rank = comm.rank();
     out.ranks = comm.size();
-    model = fit_sharded(comm, data, users.size(), items.size(), options, on_epoch);
+    model = fit_sharded(comm, indexed.data, indexed.users.size(), indexed.items.size(), options,
+                        on_epoch);
   }
   if (!model) return out;
-  models::Recommender r{std::move(users), std::move(items), std::move(*model), {}, lo, hi};
-  r.rated.resize(static_cast<std::size_t>(r.users.size()));
-  for (std::size_t k = 0; k < data.size(); ++k) {
-    r.rated[static_cast<std::size_t>(data.users[k])].push_back(data.items[k]);
-  }
-  for (auto& seen : r.rated) {
-    std::sort(seen.begin(), seen.end());
-    seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
-  }
-  out.model = std::move(r);
+  out.model = models::make_recommender(indexed, std::move(*model));
   return out;
 }
 

@@ -48,6 +48,21 @@ struct Recommender {
   static Recommender load(const std::filesystem::path& path);
 };
 
+// Training ratings as table rows: user and item ids mapped to rows in order of first
+// appearance, and the range of the ratings (for clamping predictions).
+struct IndexedRatings {
+  IdMap users;
+  IdMap items;
+  Interactions data;
+  float rating_min = 0.0f;
+  float rating_max = 0.0f;
+};
+// ValueError for no ratings.
+IndexedRatings index_ratings(const std::vector<Rating>& train);
+// The recommender around `model` for `indexed`: its id maps, the model, the rating range and
+// each user's training items (sorted, without repeats).
+Recommender make_recommender(const IndexedRatings& indexed, MatrixFactorization model);
+
 // Maps the ids to rows (in order of first appearance) and trains (TrainingDivergedError when the
 // loss or the tables become NaN or infinite; on_epoch and between_batches as in
 // MatrixFactorization::fit).
