@@ -17,7 +17,7 @@ void QueryBlocks::answer(const std::string& heading, Json on_error,
   try {
     all_.push(answer());
   } catch (const Error& e) {
-    std::cerr << "embedkit " << command_ << ": error: " << printable(e.what()) << '\n';
+    print_error(command_, e.what());
     all_.push(std::move(on_error.set("error", std::string(e.what()))));
     failed_ = true;
   }

@@ -76,13 +76,13 @@ int main(int argc, char** argv) {
     } catch (const std::bad_alloc&) {
       // Where a size is known in advance the command says how much it needs before trying;
       // this is the rest (a size that no check foresaw).
-      std::cerr << "embedkit " << name
-                << ": error: out of memory (the input or the options ask for more memory than "
-                   "this machine can give)\n";
+      embedkit::cli::print_error(name,
+                                 "out of memory (the input or the options ask for more memory "
+                                 "than this machine can give)");
     } catch (const std::exception& e) {
       // embedkit::Error and everything else; messages quote paths and words from the user or
       // from files, which may hold any bytes.
-      std::cerr << "embedkit " << name << ": error: " << embedkit::cli::printable(e.what()) << '\n';
+      embedkit::cli::print_error(name, e.what());
     }
     return kExitRuntimeError;
   }

@@ -7,6 +7,9 @@
 // Every message the command prints about a failure goes through printable() once, at the
 // point where it is written (main's error handler, warnings): a hostile file name or word can
 // neither garble the terminal nor forge extra lines in a log.
+//
+// print_error() writes a command's error line with one write: under mpirun every rank reports
+// the same error to one shared stderr, and a line written in pieces came out interleaved.
 #pragma once
 
 #include <cstddef>
@@ -47,6 +50,17 @@ inline std::string printable(std::string_view text) {
     }
   }
   return out;
+}
+
+// "embedkit COMMAND: error: MESSAGE\n" on stderr in one write; MESSAGE goes through printable().
+inline void print_error(std::string_view command, std::string_view message) {
+  std::string line = "embedkit ";
+  line.append(command);
+  line += ": error: ";
+  line += printable(message);
+  line += '\n';
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fflush(stderr);
 }
 
 }  // namespace embedkit::cli
