@@ -4,10 +4,10 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
-#include <numeric>
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/core/generator.hpp"
+#include "embedkit/models/mf_batches.hpp"
 #include "embedkit/models/training_divergence.hpp"
 #include "embedkit/optim/fused_backward.hpp"
 #include "embedkit/optim/rowwise_adagrad.hpp"
@@ -192,19 +192,6 @@ void MatrixFactorization::fit(const Interactions& train,
     global_bias_.weight().data<float>()[0] = static_cast<float>(sum / static_cast<double>(n));
   }
 
-  // Each user's rated items, sorted, for BPR's negative draws.
-  std::vector<std::vector<std::int64_t>> rated;
-  if (bpr) {
-    rated.resize(static_cast<std::size_t>(num_users()));
-    for (std::size_t k = 0; k < n; ++k) {
-      rated[static_cast<std::size_t>(train.users[k])].push_back(train.items[k]);
-    }
-    for (auto& r : rated) {
-      std::sort(r.begin(), r.end());
-      r.erase(std::unique(r.begin(), r.end()), r.end());
-    }
-  }
-
   std::vector<optim::Parameter> params = {
       {"user_factors.weight", user_factors_.weight(), std::nullopt},
       {"item_factors.weight", item_factors_.weight(), std::nullopt},
@@ -221,24 +208,18 @@ void MatrixFactorization::fit(const Interactions& train,
   }
 
   const std::int64_t d = dim();
-  const auto du = static_cast<std::size_t>(d);
-  const float l2 = static_cast<float>(options_.l2);
-  const float l2b = static_cast<float>(options_.l2_bias);
-  Generator gen(options_.seed ^ 0x9e3779b97f4a7c15ULL);
-  std::vector<std::size_t> order(n);
-  std::iota(order.begin(), order.end(), std::size_t{0});
+  MfBatches batches(train, num_users(), num_items(), options_);
   const auto bs = static_cast<std::size_t>(options_.batch_size);
   std::vector<std::int64_t> ub, ib, zeros;
-  std::vector<float> grad_p, grad_q, grad_bu, grad_bi, grad_g;
+  std::vector<float> ratings;
+  MfGradients grads;
   const auto start = std::chrono::steady_clock::now();
   auto last_call = start;
   // The learning-rate option as `embedkit recommend train` spells it, for divergence errors.
   constexpr const char* kRateOption = "--lr";
 
   for (std::int64_t epoch = 1; epoch <= options_.epochs; ++epoch) {
-    for (std::size_t i = n; i > 1; --i) {
-      std::swap(order[i - 1], order[static_cast<std::size_t>(gen.next_u64() % i)]);
-    }
+    batches.shuffle();
     double loss_sum = 0.0;
     for (std::size_t begin = 0; begin < n; begin += bs) {
       if (between_batches) {
@@ -249,97 +230,43 @@ void MatrixFactorization::fit(const Interactions& train,
         }
       }
       const std::size_t b = std::min(bs, n - begin);
-      const float c = (bpr ? 1.0f : 2.0f) / static_cast<float>(b);
-      ub.resize(b);
-      ib.resize(bpr ? 2 * b : b);
-      for (std::size_t k = 0; k < b; ++k) {
-        const std::size_t s = order[begin + k];
-        ub[k] = train.users[s];
-        ib[k] = train.items[s];
-        if (bpr) {
-          const auto& seen = rated[static_cast<std::size_t>(ub[k])];
-          std::int64_t j = 0;
-          for (int tries = 0; tries < 10; ++tries) {
-            j = static_cast<std::int64_t>(gen.next_u64() % static_cast<std::uint64_t>(num_items()));
-            if (!std::binary_search(seen.begin(), seen.end(), j)) break;
-          }
-          ib[b + k] = j;
-        }
-      }
+      const float c = mf_gradient_scale(options_.objective, b);
+      batches.batch(begin, b, ub, ib, ratings);
       const Tensor users = Tensor::from_vector(ub);
       const Tensor items = Tensor::from_vector(ib);
       const Tensor p = user_factors_.forward(users);
       const Tensor q = item_factors_.forward(items);
       const Tensor bi = item_bias_.forward(items);
-      const float* pp = p.data<float>();
-      const float* qq = q.data<float>();
-      const float* bbi = bi.data<float>();
-      grad_p.assign(b * du, 0.0f);
-      grad_q.assign(ib.size() * du, 0.0f);
-      grad_bi.assign(ib.size(), 0.0f);
+      MfRows rows;
+      rows.p = p.data<float>();
+      rows.q = q.data<float>();
+      rows.item_bias = bi.data<float>();
+      const auto nb = static_cast<std::int64_t>(b);
       if (!bpr) {
         const Tensor bu = user_bias_.forward(users);
-        const float* bbu = bu.data<float>();
-        const float g = global_bias_.weight().data<float>()[0];
-        grad_bu.assign(b, 0.0f);
-        grad_g.assign(b, 0.0f);
-        for (std::size_t k = 0; k < b; ++k) {
-          const float* pk = pp + k * du;
-          const float* qk = qq + k * du;
-          const float e =
-              g + bbu[k] + bbi[k] + dot_ascending(pk, qk, d) - train.ratings[order[begin + k]];
-          loss_sum += static_cast<double>(e) * e;
-          float* gp = grad_p.data() + k * du;
-          float* gq = grad_q.data() + k * du;
-          for (std::size_t j = 0; j < du; ++j) {
-            gp[j] = c * (e * qk[j] + l2 * pk[j]);
-            gq[j] = c * (e * pk[j] + l2 * qk[j]);
-          }
-          grad_bu[k] = c * (e + l2b * bbu[k]);
-          grad_bi[k] = c * (e + l2b * bbi[k]);
-          grad_g[k] = c * e;
-        }
+        rows.user_bias = bu.data<float>();
+        rows.global_bias = global_bias_.weight().data<float>();  // one value for every sample
+        rating_gradients(rows, ratings.data(), b, d, c, options_, grads, loss_sum);
         zeros.assign(b, 0);
-        const Shape col{static_cast<std::int64_t>(b), 1};
-        optim::fused_backward_step(user_factors_, users,
-                                   Tensor::from_floats(grad_p, {static_cast<std::int64_t>(b), d}),
+        const Shape col{nb, 1};
+        optim::fused_backward_step(user_factors_, users, Tensor::from_floats(grads.p, {nb, d}),
                                    *opt);
-        optim::fused_backward_step(item_factors_, items,
-                                   Tensor::from_floats(grad_q, {static_cast<std::int64_t>(b), d}),
+        optim::fused_backward_step(item_factors_, items, Tensor::from_floats(grads.q, {nb, d}),
                                    *opt);
-        optim::fused_backward_step(user_bias_, users, Tensor::from_floats(grad_bu, col), *opt);
-        optim::fused_backward_step(item_bias_, items, Tensor::from_floats(grad_bi, col), *opt);
+        optim::fused_backward_step(user_bias_, users, Tensor::from_floats(grads.user_bias, col),
+                                   *opt);
+        optim::fused_backward_step(item_bias_, items, Tensor::from_floats(grads.item_bias, col),
+                                   *opt);
         optim::fused_backward_step(global_bias_, Tensor::from_vector(zeros),
-                                   Tensor::from_floats(grad_g, col), *opt);
+                                   Tensor::from_floats(grads.global_bias, col), *opt);
       } else {
-        for (std::size_t k = 0; k < b; ++k) {
-          const float* pk = pp + k * du;
-          const float* qi = qq + k * du;
-          const float* qj = qq + (b + k) * du;
-          const float x = bbi[k] - bbi[b + k] + dot_ascending(pk, qi, d) - dot_ascending(pk, qj, d);
-          // -log sigmoid(x) = log1p(exp(-x)), computed stably.
-          loss_sum += x > 0
-                          ? std::log1p(std::exp(-static_cast<double>(x)))
-                          : -static_cast<double>(x) + std::log1p(std::exp(static_cast<double>(x)));
-          const float s = 1.0f / (1.0f + std::exp(x));  // sigmoid(-x) = -dLoss/dx
-          float* gp = grad_p.data() + k * du;
-          float* gi = grad_q.data() + k * du;
-          float* gj = grad_q.data() + (b + k) * du;
-          for (std::size_t j = 0; j < du; ++j) {
-            gp[j] = c * (-s * (qi[j] - qj[j]) + l2 * pk[j]);
-            gi[j] = c * (-s * pk[j] + l2 * qi[j]);
-            gj[j] = c * (s * pk[j] + l2 * qj[j]);
-          }
-          grad_bi[k] = c * (-s + l2b * bbi[k]);
-          grad_bi[b + k] = c * (s + l2b * bbi[b + k]);
-        }
-        const auto nb = static_cast<std::int64_t>(b);
-        optim::fused_backward_step(user_factors_, users, Tensor::from_floats(grad_p, {nb, d}),
+        bpr_gradients(rows, b, d, c, options_, grads, loss_sum);
+        optim::fused_backward_step(user_factors_, users, Tensor::from_floats(grads.p, {nb, d}),
                                    *opt);
-        optim::fused_backward_step(item_factors_, items, Tensor::from_floats(grad_q, {2 * nb, d}),
+        optim::fused_backward_step(item_factors_, items, Tensor::from_floats(grads.q, {2 * nb, d}),
                                    *opt);
-        optim::fused_backward_step(item_bias_, items, Tensor::from_floats(grad_bi, {2 * nb, 1}),
-                                   *opt);
+        optim::fused_backward_step(item_bias_, items,
+                                   Tensor::from_floats(grads.item_bias, {2 * nb, 1}), *opt);
       }
       // One test per batch: a NaN or infinite loss stops training at once.
       if (!std::isfinite(loss_sum)) {

@@ -18,6 +18,7 @@
 #include "embedkit/io/checkpoint.hpp"
 #include "embedkit/models/id_map.hpp"
 #include "embedkit/models/item_titles.hpp"
+#include "embedkit/models/mf_batches.hpp"
 #include "embedkit/models/ranking_metrics.hpp"
 #include "embedkit/models/rating_split.hpp"
 #include "embedkit/models/ratings.hpp"
@@ -331,6 +332,57 @@ TEST(MatrixFactorization, SameSeedSameModel) {
     ASSERT_EQ(0,
               std::memcmp(wa[t].second.raw_data(), wb[t].second.raw_data(), wa[t].second.nbytes()))
         << wa[t].first;
+  }
+}
+
+// The batches fit trains on (shared with the MPI recommender): each epoch visits every sample
+// once, in a new order; BPR's negatives are items the user has not rated whenever 10 draws can
+// find one; the same seed draws the same batches.
+TEST(MfBatches, EpochsArePermutationsAndNegativesAreUnrated) {
+  M::Interactions train;
+  for (std::int64_t k = 0; k < 40; ++k) {
+    train.users.push_back(k % 4);
+    train.items.push_back((k * 7) % 10);  // each user rates at most 10 items of 200
+    train.ratings.push_back(static_cast<float>(k));
+  }
+  M::MfOptions o;
+  o.seed = 3;
+  M::MfBatches rating(train, 4, 200, o);
+  std::vector<std::int64_t> users, items;
+  std::vector<float> ratings;
+  std::vector<float> previous;
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    rating.shuffle();
+    rating.batch(0, 40, users, items, ratings);
+    ASSERT_EQ(items.size(), 40u);
+    std::vector<float> sorted = ratings;
+    std::sort(sorted.begin(), sorted.end());
+    for (std::size_t k = 0; k < 40; ++k) ASSERT_EQ(sorted[k], static_cast<float>(k));
+    for (std::size_t k = 0; k < 40; ++k) {
+      const auto s = static_cast<std::size_t>(ratings[k]);  // the sample's index
+      EXPECT_EQ(users[k], train.users[s]);
+      EXPECT_EQ(items[k], train.items[s]);
+    }
+    EXPECT_NE(ratings, previous);
+    previous = ratings;
+  }
+
+  o.objective = M::MfObjective::Bpr;
+  M::MfBatches bpr(train, 4, 200, o), again(train, 4, 200, o);
+  std::vector<std::int64_t> users2, items2;
+  std::vector<float> unused;
+  bpr.shuffle();
+  again.shuffle();
+  bpr.batch(0, 40, users, items, ratings);
+  again.batch(0, 40, users2, items2, unused);
+  EXPECT_TRUE(ratings.empty());
+  ASSERT_EQ(items.size(), 80u);
+  EXPECT_EQ(items, items2);
+  for (std::size_t k = 0; k < 40; ++k) {
+    for (std::size_t s = 0; s < train.size(); ++s) {
+      EXPECT_FALSE(train.users[s] == users[k] && train.items[s] == items[40 + k])
+          << "sample " << k << " drew a rated item";
+    }
   }
 }
 

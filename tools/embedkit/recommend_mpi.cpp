@@ -1,6 +1,7 @@
 // The recommender trained across MPI processes (recommend_mpi.hpp): the one-process training
-// loop of models::MatrixFactorization::fit, with every rank computing the gradient of its share
-// of each mini-batch and the tables' owners stepping over the whole batch.
+// loop of models::MatrixFactorization::fit (its batches and gradients: models/mf_batches.hpp),
+// with every rank computing the gradient of its share of each mini-batch and the tables' owners
+// stepping over the whole batch.
 #include "recommend_mpi.hpp"
 
 #include <mpi.h>
@@ -16,11 +17,11 @@
 #include <utility>
 
 #include "embedkit/core/error.hpp"
-#include "embedkit/core/generator.hpp"
 #include "embedkit/dist/communicator.hpp"
 #include "embedkit/dist/mpi_interop.hpp"
 #include "embedkit/dist/sharded_embedding_bag.hpp"
 #include "embedkit/models/id_map.hpp"
+#include "embedkit/models/mf_batches.hpp"
 #include "embedkit/models/training_divergence.hpp"
 #include "embedkit/optim/module_parameters.hpp"
 #include "embedkit/optim/rowwise_adagrad.hpp"
@@ -32,14 +33,6 @@ namespace {
 using models::MfObjective;
 using models::MfOptimizer;
 using models::MfOptions;
-
-// The prediction's dot product as the one-process model sums it (kernels/cpu/dot.hpp's
-// dot_ascending: from 0, in ascending order; this file is compiled with -ffp-contract=off).
-float dot_ascending(const float* a, const float* b, std::int64_t n) {
-  float s = 0.0f;
-  for (std::int64_t k = 0; k < n; ++k) s += a[k] * b[k];
-  return s;
-}
 
 // One table of the model, sharded, with its own optimizer (the one-process model's optimizer
 // keeps its state per parameter, so one optimizer per table steps alike).
@@ -124,55 +117,24 @@ std::optional<models::MatrixFactorization> fit_sharded(
     g_table.emplace(comm, init.global_bias().weight(), dist::ShardingKind::TableWise, o);
   }
 
-  std::vector<std::vector<std::int64_t>> rated;
-  if (bpr) {
-    rated.resize(static_cast<std::size_t>(num_users));
-    for (std::size_t k = 0; k < n; ++k) {
-      rated[static_cast<std::size_t>(train.users[k])].push_back(train.items[k]);
-    }
-    for (auto& r : rated) {
-      std::sort(r.begin(), r.end());
-      r.erase(std::unique(r.begin(), r.end()), r.end());
-    }
-  }
-
   const std::int64_t d = o.dim;
-  const auto du = static_cast<std::size_t>(d);
-  const float l2 = static_cast<float>(o.l2);
-  const float l2b = static_cast<float>(o.l2_bias);
-  Generator gen(o.seed ^ 0x9e3779b97f4a7c15ULL);  // as MatrixFactorization::fit
-  std::vector<std::size_t> order(n);
-  std::iota(order.begin(), order.end(), std::size_t{0});
+  // The batches of MatrixFactorization::fit: every rank draws the whole batch (BPR's negatives
+  // of every sample too, so that the generator runs as in one process), then takes its
+  // contiguous share [lo, hi).
+  models::MfBatches batches(train, num_users, num_items, o);
   const auto bs = static_cast<std::size_t>(o.batch_size);
   std::vector<std::int64_t> all_users, all_items, ub, ib, zeros;
-  std::vector<float> ratings, grad_p, grad_q, grad_bu, grad_bi, grad_g;
+  std::vector<float> ratings;
+  models::MfGradients grads;
   const auto start = std::chrono::steady_clock::now();
   for (std::int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
-    for (std::size_t i = n; i > 1; --i) {
-      std::swap(order[i - 1], order[static_cast<std::size_t>(gen.next_u64() % i)]);
-    }
+    batches.shuffle();
     double loss_sum = 0.0;
     for (std::size_t begin = 0; begin < n; begin += bs) {
       const std::size_t b = std::min(bs, n - begin);
-      const float c = (bpr ? 1.0f : 2.0f) / static_cast<float>(b);
-      // The whole batch (every rank draws BPR's negatives of every sample, so that the
-      // generator runs as in one process), then this rank's contiguous share [lo, hi).
-      all_users.resize(b);
-      all_items.resize(bpr ? 2 * b : b);
-      for (std::size_t k = 0; k < b; ++k) {
-        const std::size_t s = order[begin + k];
-        all_users[k] = train.users[s];
-        all_items[k] = train.items[s];
-        if (bpr) {
-          const auto& seen = rated[static_cast<std::size_t>(all_users[k])];
-          std::int64_t j = 0;
-          for (int tries = 0; tries < 10; ++tries) {
-            j = static_cast<std::int64_t>(gen.next_u64() % static_cast<std::uint64_t>(num_items));
-            if (!std::binary_search(seen.begin(), seen.end(), j)) break;
-          }
-          all_items[b + k] = j;
-        }
-      }
+      // The scale of the whole batch: each rank's terms are the batch's.
+      const float c = models::mf_gradient_scale(o.objective, b);
+      batches.batch(begin, b, all_users, all_items, ratings);
       const std::size_t lo = b * static_cast<std::size_t>(rank) / static_cast<std::size_t>(ranks);
       const std::size_t hi =
           b * static_cast<std::size_t>(rank + 1) / static_cast<std::size_t>(ranks);
@@ -188,68 +150,31 @@ std::optional<models::MatrixFactorization> fit_sharded(
       const Tensor p = p_table->lookup(ub);
       const Tensor q = q_table->lookup(ib);
       const Tensor bi = bi_table->lookup(ib);
-      const float* pp = p.data<float>();
-      const float* qq = q.data<float>();
-      const float* bbi = bi.data<float>();
-      grad_p.assign(m * du, 0.0f);
-      grad_q.assign(ib.size() * du, 0.0f);
-      grad_bi.assign(ib.size(), 0.0f);
+      models::MfRows rows;
+      rows.p = p.data<float>();
+      rows.q = q.data<float>();
+      rows.item_bias = bi.data<float>();
       if (!bpr) {
         const Tensor bu = bu_table->lookup(ub);
         zeros.assign(m, 0);
         const Tensor gt = g_table->lookup(zeros);
-        const float* bbu = bu.data<float>();
-        grad_bu.assign(m, 0.0f);
-        grad_g.assign(m, 0.0f);
-        for (std::size_t k = 0; k < m; ++k) {
-          const float* pk = pp + k * du;
-          const float* qk = qq + k * du;
-          const float g = gt.data<float>()[k];
-          const float e =
-              g + bbu[k] + bbi[k] + dot_ascending(pk, qk, d) - train.ratings[order[begin + lo + k]];
-          loss_sum += static_cast<double>(e) * e;
-          float* gp = grad_p.data() + k * du;
-          float* gq = grad_q.data() + k * du;
-          for (std::size_t j = 0; j < du; ++j) {
-            gp[j] = c * (e * qk[j] + l2 * pk[j]);
-            gq[j] = c * (e * pk[j] + l2 * qk[j]);
-          }
-          grad_bu[k] = c * (e + l2b * bbu[k]);
-          grad_bi[k] = c * (e + l2b * bbi[k]);
-          grad_g[k] = c * e;
-        }
-        p_table->step(ub, grad_p);
-        q_table->step(ib, grad_q);
-        bu_table->step(ub, grad_bu);
-        bi_table->step(ib, grad_bi);
-        g_table->step(zeros, grad_g);
+        rows.user_bias = bu.data<float>();
+        rows.global_bias = gt.data<float>();
+        rows.global_bias_stride = 1;
+        models::rating_gradients(rows, ratings.data() + lo, m, d, c, o, grads, loss_sum);
+        p_table->step(ub, grads.p);
+        q_table->step(ib, grads.q);
+        bu_table->step(ub, grads.user_bias);
+        bi_table->step(ib, grads.item_bias);
+        g_table->step(zeros, grads.global_bias);
       } else {
-        for (std::size_t k = 0; k < m; ++k) {
-          const float* pk = pp + k * du;
-          const float* qi = qq + k * du;
-          const float* qj = qq + (m + k) * du;
-          const float x = bbi[k] - bbi[m + k] + dot_ascending(pk, qi, d) - dot_ascending(pk, qj, d);
-          loss_sum += x > 0
-                          ? std::log1p(std::exp(-static_cast<double>(x)))
-                          : -static_cast<double>(x) + std::log1p(std::exp(static_cast<double>(x)));
-          const float s = 1.0f / (1.0f + std::exp(x));
-          float* gp = grad_p.data() + k * du;
-          float* gi = grad_q.data() + k * du;
-          float* gj = grad_q.data() + (m + k) * du;
-          for (std::size_t j = 0; j < du; ++j) {
-            gp[j] = c * (-s * (qi[j] - qj[j]) + l2 * pk[j]);
-            gi[j] = c * (-s * pk[j] + l2 * qi[j]);
-            gj[j] = c * (s * pk[j] + l2 * qj[j]);
-          }
-          grad_bi[k] = c * (-s + l2b * bbi[k]);
-          grad_bi[m + k] = c * (s + l2b * bbi[m + k]);
-        }
+        models::bpr_gradients(rows, m, d, c, o, grads, loss_sum);
         // The owners receive each rank's positives and negatives together: in one process the
         // batch's items are all positives, then all negatives, so the sum of a row's terms may
         // come in another order at P > 1 (see recommend_mpi.hpp).
-        p_table->step(ub, grad_p);
-        q_table->step(ib, grad_q);
-        bi_table->step(ib, grad_bi);
+        p_table->step(ub, grads.p);
+        q_table->step(ib, grads.q);
+        bi_table->step(ib, grads.item_bias);
       }
       // The loss of the whole batch, on every rank: the ranks stop together when it diverges.
       const double batch_loss = sum_over_ranks(comm, loss_sum);
