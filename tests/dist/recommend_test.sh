@@ -5,7 +5,8 @@
 # without mpirun byte for byte: at every P for the rating objective; for BPR at P = 1 only (at
 # P > 1 the owners sum a row's positive and negative terms in another order). --write-split is
 # written by rank 0 alone, and equals the one-process split; a bad ratings file and a diverging
-# run stop every rank with the error and write nothing.
+# run stop every rank with the error and write nothing; an unwritable output stops the job before
+# training.
 #
 #   recommend_test.sh RANKS WORK_DIR EMBEDKIT MPIEXEC NP_FLAG [MPIEXEC_FLAGS...]
 set -euo pipefail
@@ -83,3 +84,15 @@ timeout 120 "$mpiexec" "$np_flag" "$ranks" "${flags[@]}" "$embedkit" recommend t
 grep -q "training diverged at epoch 1" diverged.log || { cat diverged.log; fail "no divergence error"; }
 [ -z "$(ls -A bad)" ] || fail "a diverging run left files: $(ls -A bad)"
 echo "a diverging run: every rank stops with the error, nothing written"
+
+# An output that cannot be written (its directory does not exist) fails before training, as it
+# does without mpirun, and nothing is written.
+status=0
+timeout 120 "$mpiexec" "$np_flag" "$ranks" "${flags[@]}" "$embedkit" recommend train ratings.csv \
+  -o no-such-dir/model.safetensors "${train_args[@]}" >unwritable.log 2>&1 || status=$?
+[ "$status" -ne 0 ] && [ "$status" -ne 124 ] || fail "an unwritable output: status $status"
+grep -q "embedkit recommend: error: .*no-such-dir" unwritable.log ||
+  { cat unwritable.log; fail "no error naming the output"; }
+! grep -q "recommend train:" unwritable.log || fail "an unwritable output was found after training"
+[ ! -e no-such-dir ] || fail "an unwritable output left files"
+echo "an unwritable output: the job stops before training"

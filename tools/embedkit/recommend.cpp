@@ -187,14 +187,16 @@ int run_train(RecommendOptions& o) {
     outputs.push_back({"--write-split's test.csv", (dir / "test.csv").string()});
   }
   refuse_outputs_over_inputs({{"RATINGS", o.ratings}}, outputs);
-  // Opened before training so that an unwritable output fails at once; written after. Not
-  // under mpirun: there a rank that fails makes mpirun kill the others, which could leave their
-  // probe's temporary file behind; the output is then checked when rank 0 writes it.
+  // Opened before training so that an unwritable output fails at once; written after. Under
+  // mpirun rank 0 alone checks it and drops the probe at once: a rank that fails makes mpirun
+  // kill the others, and a probe held through training would be left behind.
   std::optional<io::AtomicFile> probe;
   if (is_std_stream(o.out)) {
     refuse_binary_on_terminal("a safetensors model");
   } else if (!o.out.empty() && !mpi_launch_size()) {
     probe.emplace(o.out);
+  } else if (!o.out.empty() && mpi_launch_rank().value_or(0) == 0) {
+    io::AtomicFile(o.out).discard();
   }
   const models::Ratings ratings = read_ratings_argument(o.ratings);
   choose_objective(o, ratings);
