@@ -3,7 +3,11 @@
 //
 // Every case reports GB/s (bytes of rows read + written, per call, 1e9 bytes), copy% (that
 // rate against a large parallel memcpy with the same thread count, itself counted as read +
-// written) and, for embedkit, vs_torch = LibTorch's time / embedkit's time for the same case
+// written), on the large tables with uniform ids ceiling% (the table rows a call visits per
+// second against the random-row read ceiling: the best of plain loops that only read rows at
+// random from the same table with the same thread count, with and without prefetching, the
+// random_rows cases) and, for embedkit, vs_torch = LibTorch's time / embedkit's time for the same
+// case
 // (> 1: embedkit is faster). Cases run torch first, then embedkit, then the yardstick.
 //
 // Row-wise quantized bags (qbag_int8_sum, qbag_int4_sum) run on the float32 bag's table
@@ -14,7 +18,10 @@
 //
 // Default: a subset that runs in a few minutes. EMBEDKIT_BENCH_FULL=1: every combination.
 // EMBEDKIT_BENCH_4G=1: adds 4 GiB tables (with and without huge pages, and the quantized bags
-// of the 4 GiB table). Google Benchmark's own flags (--benchmark_filter=...,
+// of the 4 GiB table). EMBEDKIT_BENCH_DLRM=1: adds the embedding work of one step of
+// bench/python's DLRM model (327,680 ids in bags of 20 over 2 GiB of D = 64 rows; one table of
+// 8M rows here, as its 8 tables of 1M rows are to the caches). Google Benchmark's own flags
+// (--benchmark_filter=...,
 // --benchmark_out=...) work as usual.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -47,6 +54,7 @@ namespace {
 
 enum class Op {
   Copy,
+  RandomRows,
   ForwardAlloc,
   ForwardInto,
   BagSum,
@@ -64,6 +72,8 @@ std::string op_name(Op op) {
   switch (op) {
     case Op::Copy:
       return "copy";
+    case Op::RandomRows:
+      return "random_rows";
     case Op::ForwardAlloc:
       return "fwd_alloc";
     case Op::ForwardInto:
@@ -104,6 +114,7 @@ struct Case {
   // Fused steps: LibTorch's default path (nn.Embedding(sparse=False): a dense gradient of the
   // whole table, then the optimizer's dense step) instead of the sparse one.
   bool torch_dense = false;
+  int prefetch = 0;  // random_rows: rows ahead whose lines are prefetched (0: none)
 
   std::string table_name() const {
     const std::int64_t bytes = rows * dim * 4;
@@ -123,8 +134,15 @@ struct Case {
       if (bag > 0) s += "/bag:" + std::to_string(bag);
       if (n >= 1000000) s += "/ids:" + std::to_string((n + 500000) / 1000000) + "M";
       if (torch_dense) s += "/torch:dense";
+      if (op == Op::RandomRows) s += "/prefetch:" + std::to_string(prefetch);
     }
     return s + "/threads:" + std::to_string(threads);
+  }
+  // The key of the random-row read ceiling that applies to this case: same table, same width,
+  // same pages, same threads.
+  std::string ceiling_key() const {
+    return table_name() + (huge ? "+hugepages" : "") + "/D:" + std::to_string(dim) +
+           "/threads:" + std::to_string(threads);
   }
   // Id windows cycled through (see run_case): enough that the rows touched over a cycle are
   // ~512 MiB, far more than the last-level cache (at most 256 windows).
@@ -139,6 +157,8 @@ struct Case {
     switch (op) {
       case Op::Copy:
         return 2.0 * static_cast<double>(n);
+      case Op::RandomRows:
+        return static_cast<double>(n) * row;
       case Op::ForwardAlloc:
       case Op::ForwardInto:
       case Op::BackwardSparse:
@@ -165,6 +185,10 @@ std::map<std::string, double> g_torch_seconds;  // per case key
 // embedkit's float32 bag_sum seconds, per case key without the op (for vs_float32).
 std::map<std::string, double> g_float_bag_seconds;
 std::map<int, double> g_copy_gbs;  // per thread count
+// Table rows a second of the random_rows cases, per Case::ceiling_key and prefetch distance:
+// the last run of each (Google Benchmark's final run; its shorter estimation runs can find the
+// id window they read still in the cache). The ceiling is the best distance's.
+std::map<std::string, std::map<int, double>> g_random_rows;
 
 at::Tensor view(const Tensor& t) {
   std::vector<std::int64_t> sizes(t.shape().begin(), t.shape().end());
@@ -205,6 +229,19 @@ void timed(benchmark::State& state, const Case& c, Impl impl, F&& body) {
   }
   if (auto it = g_copy_gbs.find(c.threads); it != g_copy_gbs.end()) {
     state.counters["copy%"] = 100.0 * gbs / it->second;
+  }
+  // Every op visits one table row per id (a fused step reads and writes it).
+  const double rows_per_s = static_cast<double>(c.n) / seconds;
+  if (c.op == Op::RandomRows) {
+    g_random_rows[c.ceiling_key()][c.prefetch] = rows_per_s;
+    state.counters["Mrows/s"] = rows_per_s / 1e6;
+    return;
+  }
+  if (auto it = g_random_rows.find(c.ceiling_key());
+      it != g_random_rows.end() && c.dist == Dist::Uniform) {
+    double ceiling = 0.0;
+    for (const auto& [distance, rows] : it->second) ceiling = std::max(ceiling, rows);
+    state.counters["ceiling%"] = 100.0 * rows_per_s / ceiling;
   }
   if (impl == Impl::Torch) {
     g_torch_seconds[c.key()] = seconds;
@@ -287,6 +324,18 @@ void run_case(benchmark::State& state, const Case& c, Impl impl) {
     return k;
   };
   switch (c.op) {
+    case Op::RandomRows:
+      timed(state, c, impl, [&] {
+        const std::int64_t* call_ids =
+            id_windows[static_cast<std::size_t>(next())].data<std::int64_t>();
+        parallel_for(c.n, 4096, [&](std::int64_t i0, std::int64_t i1) {
+          thread_local std::vector<float> sink;
+          sink.resize(static_cast<std::size_t>(c.dim));
+          plain_random_rows(w.data<float>(), c.dim, call_ids, i0, i1, c.prefetch, sink.data());
+          benchmark::DoNotOptimize(sink.data());
+        });
+      });
+      break;
     case Op::ForwardAlloc:
       if (impl == Impl::Torch) {
         timed(state, c, impl, [&] {
@@ -487,11 +536,22 @@ std::vector<Case> cases() {
       out.push_back(c);
     }
   };
+  // The random-row read ceiling of a large table: plain loops reading 65536 rows at random,
+  // prefetching 0, 8 or 32 rows ahead (the best of the three is the ceiling).
+  auto add_ceiling = [&](std::int64_t rows, std::int64_t d, bool huge) {
+    for (int distance : {0, 8, 32}) {
+      Case c{Op::RandomRows, rows, d, Dist::Uniform, 1, 65536, 0};
+      c.huge = huge;
+      c.prefetch = distance;
+      add(c);
+    }
+  };
   for (bool is_big : {false, true}) {
     for (std::int64_t d : all_dims) {
       const std::int64_t rows = is_big ? rows_for_bytes(big, d) : small_rows;
       const bool main_dim = d == 16 || d == 128;
       if (!full && !is_big && !main_dim) continue;
+      if (is_big) add_ceiling(rows, d, false);
       for (Dist dist : {Dist::Uniform, Dist::Zipf}) {
         if (!full && dist == Dist::Zipf && !main_dim) continue;
         for (Op op : {Op::ForwardAlloc, Op::ForwardInto}) add({op, rows, d, dist, 1, fwd_n, 0});
@@ -543,6 +603,7 @@ std::vector<Case> cases() {
     for (bool huge : {false, true}) {
       if (bytes == big && !huge) continue;  // the plain 512 MiB cases are above
       const std::int64_t rows = rows_for_bytes(bytes, 128);
+      if (bytes > big || huge) add_ceiling(rows, 128, huge);
       for (Dist dist : {Dist::Uniform, Dist::Zipf}) {
         Case into{Op::ForwardInto, rows, 128, dist, 1, fwd_n, 0};
         into.huge = huge;
@@ -560,10 +621,20 @@ std::vector<Case> cases() {
       }
     }
   }
-  // Group by table so each big table is built once (copy cases first).
+  // One step of bench/python's DLRM model, embeddings only (see the top of the file).
+  if (env_flag("EMBEDKIT_BENCH_DLRM")) {
+    const std::int64_t rows = rows_for_bytes(std::int64_t{2} << 30, 64);
+    const std::int64_t n = std::int64_t{2048} * 20 * 8;
+    add_ceiling(rows, 64, false);
+    add({Op::BagSum, rows, 64, Dist::Uniform, 1, n, 20});
+    add({Op::FusedSgd, rows, 64, Dist::Uniform, 1, n, 0});
+  }
+  // Group by table so each big table is built once (copy cases first, then on each table the
+  // random-row ceiling, which the other cases on it are measured against).
   std::stable_sort(out.begin(), out.end(), [](const Case& a, const Case& b) {
     auto k = [](const Case& c) {
-      return std::make_tuple(c.op != Op::Copy, c.rows * c.dim, c.dim, c.huge);
+      return std::make_tuple(c.op != Op::Copy, c.rows * c.dim, c.dim, c.huge,
+                             c.op != Op::RandomRows);
     };
     return k(a) < k(b);
   });
@@ -574,6 +645,7 @@ void register_all() {
   for (const Case& c : cases()) {
     std::vector<Impl> impls = {Impl::Torch, Impl::Embedkit};
     if (c.op == Op::Copy) impls = {Impl::Embedkit};
+    if (c.op == Op::RandomRows) impls = {Impl::Yardstick};
     if (c.op == Op::BagSum && c.bag == 20) impls.push_back(Impl::Yardstick);
     for (Impl impl : impls) {
       const std::string name = c.op == Op::Copy ? c.key()

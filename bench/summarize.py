@@ -4,7 +4,8 @@
 usage: summarize.py bench.json > summary.md
 
 One row per case (op / table / D / id distribution / bag size / threads): LibTorch's and
-embedkit's time per call, embedkit's GB/s and share of the copy bandwidth, and the speedup
+embedkit's time per call, embedkit's GB/s and share of the copy bandwidth, both libraries' share of the random-row read
+ceiling (the random_rows cases, a table of their own), and the speedup
 (vs_torch = torch time / embedkit time). Numbers are copied from the JSON, never recomputed.
 """
 import json
@@ -45,6 +46,20 @@ def main(path):
     print()
     current_op = None
     for (op, rest), r in rows.items():
+        y = r.get("plain_loop")
+        if op == "random_rows":
+            # The random-row read ceiling: plain loops only, one row per case.
+            if op != current_op:
+                current_op = op
+                print()
+                print("### random_rows (the random-row read ceiling)")
+                print()
+                print("| case | µs | Mrows/s | GB/s | copy% |")
+                print("| --- | ---: | ---: | ---: | ---: |")
+            pct = f"{y['copy%']:.0f}%" if "copy%" in y else ""
+            print(f"| {rest} | {y['real_time']:.1f} | {y['Mrows/s']:.2f} | {y['GB/s']:.1f} | "
+                  f"{pct} |")
+            continue
         if op != current_op:
             current_op = op
             print()
@@ -52,21 +67,24 @@ def main(path):
             print()
             steps = op.startswith("step_")
             extra = " torch Mrows/s | embedkit Mrows/s |" if steps else " plain loop µs |"
-            print("| case | torch µs | embedkit µs | embedkit GB/s | copy% | vs torch |" + extra)
-            print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |" + (" ---: |" if steps else ""))
+            print("| case | torch µs | embedkit µs | embedkit GB/s | copy% | ceiling% (torch) "
+                  "| ceiling% (embedkit) | vs torch |" + extra)
+            print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" +
+                  (" ---: |" if steps else ""))
         t = r.get("torch")
         e = r.get("embedkit")
-        y = r.get("plain_loop")
         def us(b):
             return f"{b['real_time']:.1f}" if b else ""
+        def ceiling(b):
+            return f"{b['ceiling%']:.0f}%" if b and "ceiling%" in b else ""
         gbs = f"{e['GB/s']:.1f}" if e and "GB/s" in e else ""
         pct = f"{e['copy%']:.0f}%" if e and "copy%" in e else ""
         vs = f"{e['vs_torch']:.2f}x" if e and "vs_torch" in e else ""
         def mrows(b):
             return f"{b['Mrows/s']:.2f}" if b and "Mrows/s" in b else ""
         tail = f"{mrows(t)} | {mrows(e)} |" if steps else f"{us(y)} |"
-        print(f"| {rest} | {us(t)} | {us(e)} | {gbs} | {pct} | {vs} | {tail}")
-
+        print(f"| {rest} | {us(t)} | {us(e)} | {gbs} | {pct} | {ceiling(t)} | {ceiling(e)} | "
+              f"{vs} | {tail}")
 
 if __name__ == "__main__":
     main(sys.argv[1])

@@ -32,7 +32,48 @@ void plain(const float* weight, const std::int64_t* ids, const std::int64_t* off
   }
 }
 
+template <int D>
+void random_rows(const float* weight, const std::int64_t* ids, std::int64_t i0, std::int64_t i1,
+                 int distance, float* out) {
+  constexpr int kLanes = 16;
+  constexpr int kLineFloats = 16;  // 64-byte cache lines
+  static_assert(D % kLanes == 0);
+  using Lanes = float __attribute__((vector_size(kLanes * sizeof(float))));
+  Lanes acc[D / kLanes] = {};
+  for (std::int64_t i = i0; i < i1; ++i) {
+    if (distance > 0 && i + distance < i1) {
+      const float* ahead = weight + ids[i + distance] * D;
+      for (int k = 0; k < D; k += kLineFloats) __builtin_prefetch(ahead + k, 0, 0);
+    }
+    const float* row = weight + ids[i] * D;
+    for (int k = 0; k < D / kLanes; ++k) {
+      Lanes x;
+      std::memcpy(&x, row + k * kLanes, sizeof x);
+      acc[k] += x;
+    }
+  }
+  std::memcpy(out, acc, sizeof acc);
+}
+
 }  // namespace
+
+void plain_random_rows(const float* weight, std::int64_t dim, const std::int64_t* ids,
+                       std::int64_t i0, std::int64_t i1, int prefetch_distance, float* out) {
+  switch (dim) {
+    case 16:
+      return random_rows<16>(weight, ids, i0, i1, prefetch_distance, out);
+    case 32:
+      return random_rows<32>(weight, ids, i0, i1, prefetch_distance, out);
+    case 64:
+      return random_rows<64>(weight, ids, i0, i1, prefetch_distance, out);
+    case 128:
+      return random_rows<128>(weight, ids, i0, i1, prefetch_distance, out);
+    case 256:
+      return random_rows<256>(weight, ids, i0, i1, prefetch_distance, out);
+    default:
+      break;
+  }
+}
 
 void plain_bag_sum(const float* weight, std::int64_t dim, const std::int64_t* ids,
                    const std::int64_t* offsets, std::int64_t num_bags, std::int64_t n,
