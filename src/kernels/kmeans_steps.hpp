@@ -1,5 +1,6 @@
 // The parts of k-means (product quantization's training, fastText's ProductQuantizer::kmeans)
-// that the reference and the fast twin share: the start, the M-step and the exact case. Only the
+// that the reference and the fast twin share: the sample, the start, the M-step and the exact
+// case. Only the
 // E-step, the nearest centroid of every point, differs between them (ref/kmeans_ref.hpp,
 // cpu/kmeans_cpu.hpp), and it gives bitwise the same codes.
 //
@@ -8,8 +9,9 @@
 //   - When the points hold at most k distinct values, the centroids are those values in order of
 //     first appearance, the rest copies of the last one: every point is its own centroid, exactly
 //     (ties go to the lower index, so the copies are never chosen).
-//   - Otherwise Lloyd's iterations on a sample of at most max_points points (sample_points), from
-//     its first k points (fastText trains on 256 points a centroid, max_points 65536): E-step (nearest centroid by squared distance, summed over the d values in
+//   - Otherwise Lloyd's iterations on a sample of at most max_points points (sample_points; fastText
+//     trains on 256 points a centroid, max_points 65536), from a k-means++ start drawn from the
+//     sample (start_centroids; fastText starts from k points drawn uniformly): E-step (nearest centroid by squared distance, summed over the d values in
 //     order, ties to the lower index), M-step (each centroid the mean of its points, summed in
 //     point order); a centroid left without points takes half of the largest cluster: a copy of
 //     its centroid, the two moved apart by a relative 1e-6 (fastText's split, made deterministic).
@@ -47,8 +49,7 @@ inline bool distinct_points(const float* x, std::int64_t n, std::int64_t d, std:
 }
 
 // At most max_points points of x (all when n <= max_points), contiguous [np, d]: the first np of
-// a Fisher-Yates shuffle drawn from Generator(seed). Lloyd's iterations run on them, starting
-// from the first k (k < n: more than k distinct points).
+// a Fisher-Yates shuffle drawn from Generator(seed). Lloyd's iterations run on them.
 inline std::vector<float> sample_points(const float* x, std::int64_t n, std::int64_t d,
                                         std::int64_t stride, std::int64_t max_points,
                                         std::uint64_t seed) {
@@ -75,6 +76,43 @@ inline float squared_distance(const float* p, const float* q, std::int64_t d) {
     s += t * t;
   }
   return s;
+}
+
+// k-means++ (Arthur and Vassilvitskii 2007) over the sample x [n, d], n > k: the first centroid
+// a point drawn uniformly, each next one a point drawn with probability proportional to its
+// squared distance to the nearest centroid so far (in double, summed in point order). Lloyd's
+// iterations from a uniform draw (fastText's start) leave clusters merged and others split: on
+// 256 separated clusters about a seventh of the points ended far from their own.
+inline void start_centroids(const float* x, std::int64_t n, std::int64_t d, std::int64_t k,
+                            std::uint64_t seed, float* c) {
+  Generator gen(seed ^ 0x2b992ddfa23249d6ULL);
+  std::vector<double> nearest(static_cast<std::size_t>(n), 0.0);
+  auto take = [&](std::int64_t m, std::int64_t point) {
+    std::copy(x + point * d, x + point * d + d, c + m * d);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double s = squared_distance(x + i * d, c + m * d, d);
+      if (m == 0 || s < nearest[static_cast<std::size_t>(i)]) nearest[static_cast<std::size_t>(i)] = s;
+    }
+  };
+  take(0, static_cast<std::int64_t>(gen.next_u64() % static_cast<std::uint64_t>(n)));
+  for (std::int64_t m = 1; m < k; ++m) {
+    double total = 0;
+    for (const double v : nearest) total += v;
+    std::int64_t point = n - 1;
+    if (total > 0) {
+      double target = gen.uniform() * total;
+      for (std::int64_t i = 0; i < n; ++i) {
+        target -= nearest[static_cast<std::size_t>(i)];
+        if (target < 0) {
+          point = i;
+          break;
+        }
+      }
+    } else {
+      point = static_cast<std::int64_t>(gen.next_u64() % static_cast<std::uint64_t>(n));
+    }
+    take(m, point);
+  }
 }
 
 inline void m_step(const float* x, std::int64_t n, std::int64_t d, std::int64_t stride,

@@ -89,8 +89,11 @@ TEST(ProductQuantization, ErrorIsBoundedOnKnownData) {
   for (std::int64_t i = 0; i < clustered.numel(); ++i) {
     if (std::fabs(back[static_cast<std::size_t>(i)] - clustered.data<float>()[i]) > 0.02) ++far;
   }
-  // Lloyd's from a random start may merge a few clusters (and split others): most values exact.
-  EXPECT_LT(far, clustered.numel() / 20);
+  // Lloyd's iterations may still merge a few clusters (and split others); from fastText's uniform
+  // start about 14% of these values ended far, from the k-means++ start few do.
+  std::printf("256 clusters: %lld of %lld values decoded more than 0.02 away\n",
+              static_cast<long long>(far), static_cast<long long>(clustered.numel()));
+  EXPECT_LT(far, clustered.numel() / 50);
 }
 
 TEST(ProductQuantization, NormsAreQuantizedApart) {
@@ -196,7 +199,7 @@ TEST(FastTextQuantize, QuantizedModelPredictsAsTheDenseOneWhereCodesAreExact) {
     ASSERT_EQ(pa.size(), pb.size());
     for (std::size_t i = 0; i < pa.size(); ++i) {
       EXPECT_EQ(pa[i].label, pb[i].label);
-      EXPECT_FLOAT_EQ(pa[i].probability, pb[i].probability);
+      EXPECT_EQ(pa[i].probability, pb[i].probability);
     }
   }
   // A cutoff that drops rows: the rows left still predict, and the file round-trips.

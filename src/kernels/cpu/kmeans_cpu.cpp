@@ -46,7 +46,7 @@ void kmeans(const float* x, std::int64_t n, std::int64_t d, std::int64_t stride,
   x = sample.data();
   n = static_cast<std::int64_t>(sample.size()) / d;
   stride = d;
-  std::copy(x, x + k * d, c);
+  kmeans_detail::start_centroids(x, n, d, k, seed, c);
   std::vector<std::int32_t> codes(static_cast<std::size_t>(n));
   std::vector<float> distance(static_cast<std::size_t>(k));
   for (std::int64_t it = 0; it < iterations; ++it) {

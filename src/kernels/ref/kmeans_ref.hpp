@@ -31,7 +31,7 @@ inline void kmeans(const float* x, std::int64_t n, std::int64_t d, std::int64_t 
   x = sample.data();
   n = static_cast<std::int64_t>(sample.size()) / d;
   stride = d;
-  std::copy(x, x + k * d, c);
+  kmeans_detail::start_centroids(x, n, d, k, seed, c);
   std::vector<std::int32_t> codes(static_cast<std::size_t>(n));
   for (std::int64_t it = 0; it < iterations; ++it) {
     for (std::int64_t i = 0; i < n; ++i) {
