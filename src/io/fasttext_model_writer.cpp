@@ -138,8 +138,8 @@ void check_prune_index(const FastTextDictionary& d, std::int32_t buckets) {
     if (bucket < 0 || bucket >= buckets || row < 0 || row >= d.prune_index_size ||
         bucket_seen[static_cast<std::size_t>(bucket)] || row_seen[static_cast<std::size_t>(row)]) {
       throw ValueError("fastText model: the prune index maps bucket " + std::to_string(bucket) +
-                       " to row " + std::to_string(row) +
-                       ", not one bucket of " + std::to_string(buckets) + " to one row of " +
+                       " to row " + std::to_string(row) + ", not one bucket of " +
+                       std::to_string(buckets) + " to one row of " +
                        std::to_string(d.prune_index_size));
     }
     bucket_seen[static_cast<std::size_t>(bucket)] = true;
@@ -180,7 +180,8 @@ void check_fasttext_model(const FastTextModelFile& model) {
   check_entries(d.labels, "label");
   check_prune_index(d, a.bucket);
   const auto nwords = static_cast<std::int64_t>(d.words.size());
-  const std::int64_t input_rows = nwords + (d.prune_index_size >= 0 ? d.prune_index_size : a.bucket);
+  const std::int64_t input_rows =
+      nwords + (d.prune_index_size >= 0 ? d.prune_index_size : a.bucket);
   const std::int64_t output_rows = a.model == FastTextModelType::Supervised
                                        ? static_cast<std::int64_t>(d.labels.size())
                                        : nwords;

@@ -7,8 +7,7 @@
 
 namespace embedkit::io {
 
-FastTextProductQuantizer FastTextProductQuantizer::with_shape(std::int64_t dim,
-                                                              std::int64_t dsub) {
+FastTextProductQuantizer FastTextProductQuantizer::with_shape(std::int64_t dim, std::int64_t dsub) {
   if (dim < 1 || dsub < 1 || dsub > dim || dim > (std::int64_t{1} << 30)) {
     throw ValueError("product quantizer: dsub must be in [1, dim] (dim " + std::to_string(dim) +
                      "), got " + std::to_string(dsub));
@@ -64,10 +63,11 @@ void FastTextQuantizedMatrix::check(const std::string& name) const {
   };
   auto check_quantizer = [&](const FastTextProductQuantizer& q, std::int64_t dim,
                              const char* which) {
-    const bool consistent = q.dim == dim && q.dsub >= 1 && q.dsub <= q.dim &&
-                            q.nsubq == (q.dim + q.dsub - 1) / q.dsub &&
-                            q.lastdsub == (q.dim % q.dsub == 0 ? q.dsub : q.dim % q.dsub) &&
-                            q.centroids.size() == static_cast<std::size_t>(dim) * kFastTextCentroids;
+    const bool consistent =
+        q.dim == dim && q.dsub >= 1 && q.dsub <= q.dim &&
+        q.nsubq == (q.dim + q.dsub - 1) / q.dsub &&
+        q.lastdsub == (q.dim % q.dsub == 0 ? q.dsub : q.dim % q.dsub) &&
+        q.centroids.size() == static_cast<std::size_t>(dim) * kFastTextCentroids;
     if (!consistent) fail(std::string("has an inconsistent ") + which);
     for (const float c : q.centroids) {
       if (!std::isfinite(c)) fail(std::string("has a non-finite centroid in its ") + which);
@@ -76,8 +76,8 @@ void FastTextQuantizedMatrix::check(const std::string& name) const {
   if (rows < 0 || cols < 1) fail("is " + std::to_string(rows) + " x " + std::to_string(cols));
   check_quantizer(pq, cols, "product quantizer");
   if (static_cast<std::int64_t>(codes.size()) != rows * pq.nsubq) {
-    fail("has " + std::to_string(codes.size()) + " codes, expected rows x nsubq = " +
-         std::to_string(rows * pq.nsubq));
+    fail("has " + std::to_string(codes.size()) +
+         " codes, expected rows x nsubq = " + std::to_string(rows * pq.nsubq));
   }
   if (qnorm) {
     check_quantizer(npq, 1, "norm quantizer");

@@ -9,12 +9,14 @@
 //   - When the points hold at most k distinct values, the centroids are those values in order of
 //     first appearance, the rest copies of the last one: every point is its own centroid, exactly
 //     (ties go to the lower index, so the copies are never chosen).
-//   - Otherwise Lloyd's iterations on a sample of at most max_points points (sample_points; fastText
+//   - Otherwise Lloyd's iterations on a sample of at most max_points points (sample_points;
+//   fastText
 //     trains on 256 points a centroid, max_points 65536), from a k-means++ start drawn from the
-//     sample (start_centroids; fastText starts from k points drawn uniformly): E-step (nearest centroid by squared distance, summed over the d values in
-//     order, ties to the lower index), M-step (each centroid the mean of its points, summed in
-//     point order); a centroid left without points takes half of the largest cluster: a copy of
-//     its centroid, the two moved apart by a relative 1e-6 (fastText's split, made deterministic).
+//     sample (start_centroids; fastText starts from k points drawn uniformly): E-step (nearest
+//     centroid by squared distance, summed over the d values in order, ties to the lower index),
+//     M-step (each centroid the mean of its points, summed in point order); a centroid left without
+//     points takes half of the largest cluster: a copy of its centroid, the two moved apart by a
+//     relative 1e-6 (fastText's split, made deterministic).
 #pragma once
 
 #include <algorithm>
@@ -91,7 +93,8 @@ inline void start_centroids(const float* x, std::int64_t n, std::int64_t d, std:
     std::copy(x + point * d, x + point * d + d, c + m * d);
     for (std::int64_t i = 0; i < n; ++i) {
       const double s = squared_distance(x + i * d, c + m * d, d);
-      if (m == 0 || s < nearest[static_cast<std::size_t>(i)]) nearest[static_cast<std::size_t>(i)] = s;
+      if (m == 0 || s < nearest[static_cast<std::size_t>(i)])
+        nearest[static_cast<std::size_t>(i)] = s;
     }
   };
   take(0, static_cast<std::int64_t>(gen.next_u64() % static_cast<std::uint64_t>(n)));
@@ -133,8 +136,8 @@ inline void m_step(const float* x, std::int64_t n, std::int64_t d, std::int64_t 
   }
   for (std::int64_t m = 0; m < k; ++m) {
     if (count[static_cast<std::size_t>(m)] != 0) continue;
-    const auto largest = static_cast<std::int64_t>(
-        std::max_element(count.begin(), count.end()) - count.begin());
+    const auto largest =
+        static_cast<std::int64_t>(std::max_element(count.begin(), count.end()) - count.begin());
     float* a = c + m * d;
     float* b = c + largest * d;
     for (std::int64_t j = 0; j < d; ++j) {

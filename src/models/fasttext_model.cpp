@@ -292,8 +292,7 @@ std::vector<FastTextPrediction> FastTextModel::predict(const std::vector<std::st
   switch (file_.args.loss) {
     case io::FastTextLoss::Softmax: {
       std::vector<float> out(static_cast<std::size_t>(n));
-      for (std::int64_t i = 0; i < n; ++i)
-        out[static_cast<std::size_t>(i)] = output_dot(i, hidden);
+      for (std::int64_t i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = output_dot(i, hidden);
       const float max = *std::max_element(out.begin(), out.end());
       float z = 0;
       for (float& x : out) {

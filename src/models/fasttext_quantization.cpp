@@ -143,7 +143,8 @@ FastTextPruning select_fasttext_rows(const io::FastTextModelFile& model, std::in
   std::sort(p.rows.begin(), p.rows.end());
   p.dictionary.labels = d.labels;
   p.dictionary.tokens = d.tokens;
-  for (const std::int64_t r : p.rows) p.dictionary.words.push_back(d.words[static_cast<std::size_t>(r)]);
+  for (const std::int64_t r : p.rows)
+    p.dictionary.words.push_back(d.words[static_cast<std::size_t>(r)]);
   p.dictionary.prune_index_size = static_cast<std::int64_t>(buckets.size());
   for (std::size_t j = 0; j < buckets.size(); ++j) {
     p.dictionary.prune_index.emplace_back(static_cast<std::int32_t>(buckets[j] - nwords),
@@ -192,8 +193,8 @@ io::FastTextModelFile quantize_fasttext_model(const io::FastTextModelFile& model
   out.input_codes = product_quantize(input, o.dsub, o.qnorm, o);
   if (o.qout) {
     out.quantized_output = true;
-    out.output_codes = product_quantize(model.output, std::min<std::int64_t>(2, model.args.dim),
-                                        o.qnorm, o);
+    out.output_codes =
+        product_quantize(model.output, std::min<std::int64_t>(2, model.args.dim), o.qnorm, o);
   } else {
     out.output = model.output;
   }

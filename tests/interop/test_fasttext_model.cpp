@@ -420,7 +420,8 @@ TEST(FastTextModelInterop, OurQuantizedModelsPredictedByFastText) {
       q.qout = true;
       q.cutoff = 500;
     }
-    const embedkit::io::FastTextModelFile file = embedkit::models::quantize_fasttext_model(dense, q);
+    const embedkit::io::FastTextModelFile file =
+        embedkit::models::quantize_fasttext_model(dense, q);
     embedkit::io::save_fasttext_model(dir / "ours.ftz", file);
     const FastTextModel ours = FastTextModel::load(dir / "ours.ftz");
     fasttext("predict-prob " + quote(dir / "ours.ftz") + " " + quote(dir / "test.txt") + " 2",
@@ -428,8 +429,8 @@ TEST(FastTextModelInterop, OurQuantizedModelsPredictedByFastText) {
     expect_predictions_match(ours, dir / "printed.txt", dir / "test.txt");
     fasttext("test " + quote(dir / "ours.ftz") + " " + quote(dir / "labelled-test.txt"),
              dir / "tested.txt");
-    const auto r = ours.evaluate(
-        embedkit::models::read_labelled_text(dir / "labelled-test.txt"), 1);
+    const auto r =
+        ours.evaluate(embedkit::models::read_labelled_text(dir / "labelled-test.txt"), 1);
     const auto tested = lines_of(dir / "tested.txt");
     ASSERT_GE(tested.size(), 2u);
     ASSERT_EQ(tested[1].rfind("P@1\t", 0), 0u) << tested[1];

@@ -399,8 +399,8 @@ TEST(FastTextModelFormat, QuantizedModelsRoundTrip) {
   EXPECT_EQ(g.dictionary.prune_index_size, 2);
   EXPECT_EQ(g.dictionary.prune_index, f.dictionary.prune_index);
   ASSERT_TRUE(g.quantized_input && g.quantized_output);
-  for (const auto& [a, b] : {std::pair{&f.input_codes, &g.input_codes},
-                             std::pair{&f.output_codes, &g.output_codes}}) {
+  for (const auto& [a, b] :
+       {std::pair{&f.input_codes, &g.input_codes}, std::pair{&f.output_codes, &g.output_codes}}) {
     EXPECT_EQ(a->codes, b->codes);
     EXPECT_EQ(a->pq.centroids, b->pq.centroids);
     EXPECT_EQ(a->qnorm, b->qnorm);

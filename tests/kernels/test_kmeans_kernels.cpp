@@ -53,7 +53,8 @@ TEST(KMeansKernels, FastTwinEqualsReferenceBitwise) {
 TEST(KMeansKernels, EmptyClustersAreSplitTheSameWay) {
   // 1000 points on 300 distinct values, most of them on 3: clusters empty during the iterations.
   std::vector<float> x;
-  for (int i = 0; i < 1000; ++i) x.push_back(i < 300 ? static_cast<float>(i) : static_cast<float>(i % 3));
+  for (int i = 0; i < 1000; ++i)
+    x.push_back(i < 300 ? static_cast<float>(i) : static_cast<float>(i % 3));
   std::vector<float> a(256), b(256);
   ref::kmeans(x.data(), 1000, 1, 1, 256, 25, 65536, 3, a.data());
   cpu::kmeans(x.data(), 1000, 1, 1, 256, 25, 65536, 3, b.data());

@@ -18,8 +18,8 @@ namespace embedkit::models {
 namespace {
 
 Tensor from_rows(const std::vector<std::vector<float>>& rows) {
-  Tensor t = Tensor::empty({static_cast<std::int64_t>(rows.size()),
-                            static_cast<std::int64_t>(rows[0].size())});
+  Tensor t = Tensor::empty(
+      {static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(rows[0].size())});
   float* out = t.data<float>();
   for (const auto& r : rows) out = std::copy(r.begin(), r.end(), out);
   return t;
@@ -81,7 +81,8 @@ TEST(ProductQuantization, ErrorIsBoundedOnKnownData) {
   std::uniform_real_distribution<float> noise(-0.01f, 0.01f);
   for (int i = 0; i < 20000; ++i) {
     const int c = i % 256;
-    rows.push_back({static_cast<float>(c % 16) + noise(rng), static_cast<float>(c / 16) + noise(rng)});
+    rows.push_back(
+        {static_cast<float>(c % 16) + noise(rng), static_cast<float>(c / 16) + noise(rng)});
   }
   const Tensor clustered = from_rows(rows);
   const auto back = product_quantize(clustered, 2, false, {}).decode().to_float_vector();
@@ -100,7 +101,8 @@ TEST(ProductQuantization, NormsAreQuantizedApart) {
   // Rows of 4 directions times norms of 1, 2 ... 100: the directions (4 distinct sub-vectors a
   // column) are exact, the norms (100 distinct) too.
   std::vector<std::vector<float>> rows;
-  const std::vector<std::vector<float>> dirs = {{0.6f, 0.8f, 0, 0}, {0, 0, 1, 0}, {0.5f, 0.5f, 0.5f, 0.5f}, {1, 0, 0, 0}};
+  const std::vector<std::vector<float>> dirs = {
+      {0.6f, 0.8f, 0, 0}, {0, 0, 1, 0}, {0.5f, 0.5f, 0.5f, 0.5f}, {1, 0, 0, 0}};
   for (int i = 0; i < 400; ++i) {
     std::vector<float> r = dirs[static_cast<std::size_t>(i % 4)];
     for (float& x : r) x *= static_cast<float>(i / 4 + 1);
@@ -113,7 +115,8 @@ TEST(ProductQuantization, NormsAreQuantizedApart) {
   for (std::int64_t i = 0; i < m.numel(); ++i) {
     EXPECT_NEAR(back[static_cast<std::size_t>(i)], m.data<float>()[i], 1e-4f * 100) << i;
   }
-  for (std::int64_t r = 0; r < 400; ++r) EXPECT_NEAR(q.norm(r), static_cast<float>(r / 4 + 1), 1e-4);
+  for (std::int64_t r = 0; r < 400; ++r)
+    EXPECT_NEAR(q.norm(r), static_cast<float>(r / 4 + 1), 1e-4);
 }
 
 TEST(ProductQuantization, SameSeedSameCodesOnAnyThreadCount) {
@@ -192,8 +195,8 @@ TEST(FastTextQuantize, QuantizedModelPredictsAsTheDenseOneWhereCodesAreExact) {
   EXPECT_TRUE(q.quantized_output);
   EXPECT_EQ(q.dictionary.prune_index_size, 4);
   const FastTextModel a(dense), b(q);
-  for (const std::vector<std::string>& line :
-       std::vector<std::vector<std::string>>{{"good"}, {"bad", "meh"}, {"good", "bad", "good"}, {"x"}}) {
+  for (const std::vector<std::string>& line : std::vector<std::vector<std::string>>{
+           {"good"}, {"bad", "meh"}, {"good", "bad", "good"}, {"x"}}) {
     const auto pa = a.predict(line, 2);
     const auto pb = b.predict(line, 2);
     ASSERT_EQ(pa.size(), pb.size());

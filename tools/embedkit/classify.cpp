@@ -99,7 +99,7 @@ struct LoadedModel {
     if (ours) return ours->dictionary().labels().text(id);
     const std::string& text = fasttext->file().dictionary.labels[static_cast<std::size_t>(id)].text;
     return text.rfind(kFastTextLabelPrefix, 0) == 0 ? text.substr(kFastTextLabelPrefix.size())
-                                                     : text;
+                                                    : text;
   }
   std::vector<models::LabelScore> predict(const std::vector<std::string>& words, std::int64_t k,
                                           double threshold) const {
@@ -320,8 +320,8 @@ int run_predict(ClassifyOptions& o) {
     out.clear();
     for (std::size_t i = 0; i < predictions.size(); ++i) {
       if (i > 0) out += ' ';
-      out += prefix + model.label(predictions[i].label) + ' ' +
-             fixed(predictions[i].probability, 5);
+      out +=
+          prefix + model.label(predictions[i].label) + ' ' + fixed(predictions[i].probability, 5);
     }
     out += '\n';
     std::cout << out;

@@ -85,8 +85,8 @@ int run(QuantizeCommandOptions& o) {
     if (q.input_rows() != model.input_rows()) std::cout << " (kept " << q.input_rows() << ")";
     std::cout << ", dsub " << o.quantize.dsub << (o.quantize.qnorm ? ", qnorm" : "")
               << (o.quantize.qout ? ", qout" : "") << ": " << megabytes(before) << " -> "
-              << megabytes(after) << " in " << std::to_string(seconds).substr(0, 5)
-              << " s; wrote " << o.output << "\n";
+              << megabytes(after) << " in " << std::to_string(seconds).substr(0, 5) << " s; wrote "
+              << o.output << "\n";
   }
   return 0;
 }
