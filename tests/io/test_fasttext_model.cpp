@@ -293,9 +293,9 @@ TEST(FastTextModelFormat, WriterRefusesWhatFastTextCannotRead) {
   EXPECT_CONTAINS(message_of<ValueError>([&] { io::serialize_fasttext_model(f); }),
                   "input matrix holds a non-finite value at row 1");
   f = small_supervised();
-  f.quantized_input = true;
+  f.quantized_input = true;  // and no codes
   EXPECT_CONTAINS(message_of<ValueError>([&] { io::serialize_fasttext_model(f); }),
-                  "only dense .bin");
+                  "the quantized input matrix is 0 x 0");
 }
 
 // A quantized supervised model built by hand: 2 words, 1 label, no buckets, dim 3, dsub 2 (so
