@@ -3,8 +3,9 @@
 # model (dim 100, 25 epochs, lr 0.5, word n-grams 2, the default 2M buckets, THREADS threads), and
 # each model is quantized with the same settings; embedkit also quantizes fastText's own .bin, so
 # one row compares the two quantizers on the same model. Prints, per row, the model's size, P@1
-# on the SST-2 test set and the quantize time (wall clock, reading the model and writing the .ftz
-# included).
+# on the SST-2 test set and the quantize time (reading the model and writing the .ftz included):
+# wall clock, and CPU seconds (user + system, all threads) from /usr/bin/time, which a loaded
+# machine disturbs less.
 #
 #   bench/quantized_models/ftz.sh [DATA_DIR] [EMBEDKIT] [FASTTEXT] [THREADS] [QUANTIZE_OPTIONS...]
 #
@@ -25,8 +26,11 @@ trap 'rm -rf "$work"' EXIT
 "$here/../classify/convert.sh" "$data" "$work"
 train=$work/sst2.train
 test=$work/sst2.test
-now() { date +%s.%N; }
-seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+# timed COMMAND...: runs it, output discarded; prints "wall cpu" seconds.
+timed() {
+  /usr/bin/time -f '%e %U %S' -o "$work/time" "$@" > /dev/null
+  awk '{ printf "%.1f %.1f", $1, $2 + $3 }' "$work/time"
+}
 mb() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f", b / 1e6 }'; }
 ft_p1() { "$fasttext" test "$1" "$test" 1 | awk '$1 == "P@1" { printf "%.4f", $2 }'; }
 ek_p1() { "$embedkit" classify test "$1" "$test" | awk -F'\t' '$1 == "P@1" { print $2 }'; }
@@ -37,32 +41,23 @@ ek_p1() { "$embedkit" classify test "$1" "$test" | awk -F'\t' '$1 == "P@1" { pri
   --word-ngrams 2 --threads "$threads" > /dev/null 2>&1
 
 echo "quantize options: ${options[*]} (threads $threads)"
-printf '%-44s %10s %8s %10s\n' model MB P@1 seconds
-printf '%-44s %10s %8s %10s\n' "fastText supervised (.bin)" "$(mb "$work/ft.bin")" \
-  "$(ft_p1 "$work/ft.bin")" -
-printf '%-44s %10s %8s %10s\n' "embedkit classify train (.safetensors)" \
-  "$(mb "$work/ek.safetensors")" "$(ek_p1 "$work/ek.safetensors")" -
+row() { printf '%-40s %8s %8s %10s %10s\n' "$@"; }
+row model MB P@1 "wall s" "CPU s"
+row "fastText supervised (.bin)" "$(mb "$work/ft.bin")" "$(ft_p1 "$work/ft.bin")" - -
+row "embedkit classify train (.safetensors)" "$(mb "$work/ek.safetensors")" \
+  "$(ek_p1 "$work/ek.safetensors")" - -
 
-t0=$(now)
-"$fasttext" quantize -output "$work/ft" -input "$train" -thread "$threads" "${options[@]}" \
-  > /dev/null
-t1=$(now)
-printf '%-44s %10s %8s %10s\n' "fasttext quantize of fastText's .bin" "$(mb "$work/ft.ftz")" \
-  "$(ft_p1 "$work/ft.ftz")" "$(seconds "$t0" "$t1")"
-
-t0=$(now)
-"$embedkit" quantize "$work/ft.bin" -o "$work/ek-of-ft.ftz" -thread "$threads" "${options[@]}" \
-  > /dev/null
-t1=$(now)
-printf '%-44s %10s %8s %10s\n' "embedkit quantize of fastText's .bin" \
-  "$(mb "$work/ek-of-ft.ftz")" "$(ft_p1 "$work/ek-of-ft.ftz")" "$(seconds "$t0" "$t1")"
-
-t0=$(now)
-"$embedkit" quantize "$work/ek.safetensors" -o "$work/ek.ftz" -thread "$threads" \
-  "${options[@]}" > /dev/null
-t1=$(now)
-printf '%-44s %10s %8s %10s\n' "embedkit quantize of embedkit's model" "$(mb "$work/ek.ftz")" \
-  "$(ek_p1 "$work/ek.ftz")" "$(seconds "$t0" "$t1")"
+read -r wall cpu < <(timed "$fasttext" quantize -output "$work/ft" -input "$train" \
+  -thread "$threads" "${options[@]}")
+row "fasttext quantize of fastText's .bin" "$(mb "$work/ft.ftz")" "$(ft_p1 "$work/ft.ftz")" \
+  "$wall" "$cpu"
+read -r wall cpu < <(timed "$embedkit" quantize "$work/ft.bin" -o "$work/ek-of-ft.ftz" \
+  -thread "$threads" "${options[@]}")
+row "embedkit quantize of fastText's .bin" "$(mb "$work/ek-of-ft.ftz")" \
+  "$(ft_p1 "$work/ek-of-ft.ftz")" "$wall" "$cpu"
+read -r wall cpu < <(timed "$embedkit" quantize "$work/ek.safetensors" -o "$work/ek.ftz" \
+  -thread "$threads" "${options[@]}")
+row "embedkit quantize of embedkit's model" "$(mb "$work/ek.ftz")" "$(ek_p1 "$work/ek.ftz")" \
+  "$wall" "$cpu"
 # fastText's own reader on embedkit's .ftz: the same P@1 as embedkit's.
-printf '%-44s %10s %8s %10s\n' "  the same .ftz, P@1 by fasttext test" "$(mb "$work/ek.ftz")" \
-  "$(ft_p1 "$work/ek.ftz")" -
+row "  the same .ftz, P@1 by fasttext test" "$(mb "$work/ek.ftz")" "$(ft_p1 "$work/ek.ftz")" - -
