@@ -29,7 +29,7 @@ test=$work/sst2.test
 # timed COMMAND...: runs it, output discarded; prints "wall cpu" seconds.
 timed() {
   /usr/bin/time -f '%e %U %S' -o "$work/time" "$@" > /dev/null
-  awk '{ printf "%.1f %.1f", $1, $2 + $3 }' "$work/time"
+  awk '{ printf "%.1f %.1f\n", $1, $2 + $3 }' "$work/time"
 }
 mb() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f", b / 1e6 }'; }
 ft_p1() { "$fasttext" test "$1" "$test" 1 | awk '$1 == "P@1" { printf "%.4f", $2 }'; }
