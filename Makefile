@@ -10,7 +10,7 @@ CMAKE_GEN  := -G Ninja
 REQUIRE_ORACLES ?= OFF
 TEST_FLAGS := -DEMBEDKIT_BUILD_TESTS=ON -DEMBEDKIT_REQUIRE_ORACLES=$(REQUIRE_ORACLES)
 
-.PHONY: all deps configure build demo test test-release test-asan test-tsan bench bench-dist bench-word2vec bench-python bench-quantized-models format format-check install python-install clean
+.PHONY: all deps configure build demo test test-release test-asan test-tsan bench bench-dist bench-word2vec bench-python bench-quantized-models bench-quantize format format-check install python-install clean
 
 all: build
 
@@ -127,6 +127,18 @@ bench-quantized-models: deps
 	  --sst2 $(BENCH_BUILD)/classify-data/sst2.train $(BENCH_BUILD)/classify-data/sst2.test \
 	  --trec $(BENCH_BUILD)/classify-data/trec.train $(BENCH_BUILD)/classify-data/trec.test \
 	  --ratings $(DATA)/movielens-small/ratings.csv
+
+# fastText's quantize against `embedkit quantize` on SST-2 with bigrams (bench/quantized_models/
+# ftz.sh): sizes, P@1 and quantize times, each tool on its own model and embedkit on fastText's
+# .bin too. QUANTIZE_ARGS: the quantize options in fastText's spelling (default -qnorm -cutoff
+# 100000). Needs Debian's fasttext.
+QUANTIZE_ARGS ?= -qnorm -cutoff 100000
+bench-quantize: deps
+	cmake -S . -B $(BENCH_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DEMBEDKIT_BUILD_BENCH=ON \
+	  -DEMBEDKIT_BUILD_TESTS=OFF -DEMBEDKIT_BUILD_TOOLS=ON
+	cmake --build $(BENCH_BUILD) --target embedkit_cli -j $(JOBS)
+	bench/quantized_models/ftz.sh $(DATA)/classification $(BENCH_BUILD)/tools/embedkit/embedkit \
+	  fasttext 2 $(QUANTIZE_ARGS)
 
 # Training inside PyTorch from Python (bench/python): torch.nn.EmbeddingBag(sparse=True) +
 # torch.optim against embedkit.torch's fused modules on a DLRM-style and a fastText-style model,

@@ -32,6 +32,7 @@
 #include "embedkit/models/corpus_reader.hpp"
 #include "embedkit/models/dictionary.hpp"
 #include "embedkit/models/fasttext_model.hpp"
+#include "embedkit/models/fasttext_quantization.hpp"
 #include "embedkit/models/huffman.hpp"
 #include "embedkit/models/id_map.hpp"
 #include "embedkit/models/item_titles.hpp"

@@ -20,9 +20,6 @@ namespace embedkit::io {
 
 namespace {
 
-// fastText's product quantizers always have 256 centroids per sub-quantizer.
-constexpr std::int64_t kCentroids = 256;
-
 // The bytes of a model, from memory or streamed from a regular file of known size (so that a
 // model of several GB is never held twice: once as bytes, once as matrices). Every count is
 // checked against the bytes left before anything is allocated for it.
@@ -252,22 +249,9 @@ Tensor read_dense(Cursor& in, const std::string& name, std::int64_t expected_row
   return m;
 }
 
-struct Quantizer {
-  std::int32_t dim = 0, nsubq = 0, dsub = 0, lastdsub = 0;
-  std::vector<float> centroids;
-  // Centroid `code` of sub-quantizer m (fastText's layout: the last one is lastdsub wide).
-  const float* centroid(std::int32_t m, std::uint8_t code) const {
-    if (m == nsubq - 1) {
-      return &centroids[static_cast<std::size_t>(m) * kCentroids * static_cast<std::size_t>(dsub) +
-                        code * static_cast<std::size_t>(lastdsub)];
-    }
-    return &centroids[(static_cast<std::size_t>(m) * kCentroids + code) *
-                      static_cast<std::size_t>(dsub)];
-  }
-};
-
-Quantizer read_quantizer(Cursor& in, const std::string& what, std::int64_t expected_dim) {
-  Quantizer q;
+FastTextProductQuantizer read_quantizer(Cursor& in, const std::string& what,
+                                        std::int64_t expected_dim) {
+  FastTextProductQuantizer q;
   q.dim = in.read<std::int32_t>(what);
   q.nsubq = in.read<std::int32_t>(what);
   q.dsub = in.read<std::int32_t>(what);
@@ -280,50 +264,38 @@ Quantizer read_quantizer(Cursor& in, const std::string& what, std::int64_t expec
             std::to_string(expected_dim) + "), nsubq " + std::to_string(q.nsubq) + ", dsub " +
             std::to_string(q.dsub) + ", lastdsub " + std::to_string(q.lastdsub));
   }
-  const auto count = static_cast<std::size_t>(q.dim) * kCentroids;
+  const auto count = static_cast<std::size_t>(q.dim) * kFastTextCentroids;
   if (count > in.left() / sizeof(float)) in.need(count * sizeof(float), what + "'s centroids");
   q.centroids.resize(count);
   in.read_floats(q.centroids.data(), count, what + "'s centroids");
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!std::isfinite(q.centroids[i])) {
+      in.fail(what + "'s centroid value " + std::to_string(i) + " is not finite");
+    }
+  }
   return q;
 }
 
-// fastText's QuantMatrix, decoded: row i is the concatenation of its sub-quantizers' centroids,
-// times the row's norm (decoded from the norm quantizer) when qnorm.
-Tensor read_quantized(Cursor& in, const std::string& name, std::int64_t expected_rows,
-                      std::int64_t dim) {
+// fastText's QuantMatrix, kept as codes (FastTextQuantizedMatrix).
+FastTextQuantizedMatrix read_quantized(Cursor& in, const std::string& name,
+                                       std::int64_t expected_rows, std::int64_t dim) {
   const std::string what = "the quantized " + name + " matrix";
-  const bool qnorm = in.read_bool(what + "'s qnorm flag");
-  const auto rows = in.read<std::int64_t>(what + "'s header");
-  const auto cols = in.read<std::int64_t>(what + "'s header");
-  check_shape(in, name, rows, cols, expected_rows, dim);
+  FastTextQuantizedMatrix m;
+  m.qnorm = in.read_bool(what + "'s qnorm flag");
+  m.rows = in.read<std::int64_t>(what + "'s header");
+  m.cols = in.read<std::int64_t>(what + "'s header");
+  check_shape(in, name, m.rows, m.cols, expected_rows, dim);
   const auto codesize = in.read<std::int32_t>(what + "'s header");
   if (codesize < 0) in.fail(what + " has a negative code count");
-  const std::vector<std::uint8_t> codes =
-      in.take(static_cast<std::size_t>(codesize), what + "'s codes");
-  const Quantizer pq = read_quantizer(in, what + "'s product quantizer", dim);
-  if (static_cast<std::int64_t>(codesize) != rows * pq.nsubq) {
+  m.codes = in.take(static_cast<std::size_t>(codesize), what + "'s codes");
+  m.pq = read_quantizer(in, what + "'s product quantizer", dim);
+  if (static_cast<std::int64_t>(codesize) != m.rows * m.pq.nsubq) {
     in.fail(what + " has " + std::to_string(codesize) +
-            " codes, expected rows x nsubq = " + std::to_string(rows * pq.nsubq));
+            " codes, expected rows x nsubq = " + std::to_string(m.rows * m.pq.nsubq));
   }
-  std::vector<std::uint8_t> norm_codes;
-  Quantizer npq;
-  if (qnorm) {
-    norm_codes = in.take(static_cast<std::size_t>(rows), what + "'s norm codes");
-    npq = read_quantizer(in, what + "'s norm quantizer", 1);
-  }
-  // The decoded matrix is rows x dim floats, at most 4 * 256 times the codes' bytes (one code
-  // per at most dsub values): its size follows from bytes that are in the file.
-  Tensor m = Tensor::empty({rows, cols});
-  float* out = m.data<float>();
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const float norm = qnorm ? npq.centroid(0, norm_codes[static_cast<std::size_t>(r)])[0] : 1.0f;
-    const std::uint8_t* code = codes.data() + r * pq.nsubq;
-    float* row = out + r * dim;
-    for (std::int32_t s = 0; s < pq.nsubq; ++s) {
-      const float* c = pq.centroid(s, code[s]);
-      const std::int32_t width = s == pq.nsubq - 1 ? pq.lastdsub : pq.dsub;
-      for (std::int32_t j = 0; j < width; ++j) row[s * pq.dsub + j] = norm * c[j];
-    }
+  if (m.qnorm) {
+    m.norm_codes = in.take(static_cast<std::size_t>(m.rows), what + "'s norm codes");
+    m.npq = read_quantizer(in, what + "'s norm quantizer", 1);
   }
   return m;
 }
@@ -419,8 +391,11 @@ FastTextModelFile parse(Cursor& in) {
   }
   const std::int64_t input_rows =
       nwords + (d.prune_index_size >= 0 ? d.prune_index_size : f.args.bucket);
-  f.input = f.quantized_input ? read_quantized(in, "input", input_rows, dim)
-                              : read_dense(in, "input", input_rows, dim);
+  if (f.quantized_input) {
+    f.input_codes = read_quantized(in, "input", input_rows, dim);
+  } else {
+    f.input = read_dense(in, "input", input_rows, dim);
+  }
   f.quantized_output = in.read_bool("the quantized-output flag");
   if (f.quantized_output && !f.quantized_input) {
     in.fail("the output matrix is quantized but the input matrix is not");
@@ -428,13 +403,16 @@ FastTextModelFile parse(Cursor& in) {
   const std::int64_t output_rows = f.args.model == FastTextModelType::Supervised
                                        ? static_cast<std::int64_t>(d.labels.size())
                                        : nwords;
-  f.output = f.quantized_output ? read_quantized(in, "output", output_rows, dim)
-                                : read_dense(in, "output", output_rows, dim);
+  if (f.quantized_output) {
+    f.output_codes = read_quantized(in, "output", output_rows, dim);
+  } else {
+    f.output = read_dense(in, "output", output_rows, dim);
+  }
   if (in.left() != 0) {
     in.fail(std::to_string(in.left()) + " bytes follow the output matrix, the end of a model");
   }
-  check_finite(in, "input", f.input);
-  check_finite(in, "output", f.output);
+  if (!f.quantized_input) check_finite(in, "input", f.input);
+  if (!f.quantized_output) check_finite(in, "output", f.output);
   return f;
 }
 

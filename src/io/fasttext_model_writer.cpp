@@ -1,9 +1,12 @@
-// Writing fastText's .bin model files (fasttext_model.hpp): dense, version 12, as fastText 0.9.2
-// writes them, so that `fasttext` reads them back.
+// Writing fastText's model files (fasttext_model.hpp): version 12, as fastText 0.9.2 writes them,
+// dense (.bin) or quantized with pruned buckets (.ftz), so that `fasttext` reads them back. The
+// byte layout is the reader's (fasttext_model_reader.cpp), section for section.
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/atomic_file.hpp"
@@ -79,7 +82,7 @@ std::string header_bytes(const FastTextModelFile& model) {
   put<std::int32_t>(out, nwords);
   put<std::int32_t>(out, nlabels);
   put<std::int64_t>(out, d.tokens);
-  put<std::int64_t>(out, -1);  // not pruned
+  put<std::int64_t>(out, d.prune_index_size);  // -1: not pruned
   for (const auto* entries : {&d.words, &d.labels}) {
     const std::int8_t type = entries == &d.words ? 0 : 1;
     for (const FastTextEntry& e : *entries) {
@@ -89,16 +92,59 @@ std::string header_bytes(const FastTextModelFile& model) {
       put<std::int8_t>(out, type);
     }
   }
+  for (const auto& [bucket, row] : d.prune_index) {
+    put<std::int32_t>(out, bucket);
+    put<std::int32_t>(out, row);
+  }
   return out;
 }
 
-void append_matrix(AtomicFile& file, const Tensor& m) {
-  const Tensor& c = m;
-  std::string head;
-  put<std::int64_t>(head, c.size(0));
-  put<std::int64_t>(head, c.size(1));
-  file.write(head.data(), head.size());
-  file.write(c.data<float>(), static_cast<std::size_t>(c.numel()) * sizeof(float));
+void put_quantizer(std::string& out, const FastTextProductQuantizer& q) {
+  for (const std::int32_t v : {q.dim, q.nsubq, q.dsub, q.lastdsub}) put<std::int32_t>(out, v);
+  out.append(reinterpret_cast<const char*>(q.centroids.data()), q.centroids.size() * sizeof(float));
+}
+
+// fastText's QuantMatrix::save.
+std::string quantized_bytes(const FastTextQuantizedMatrix& m) {
+  std::string out;
+  put<std::uint8_t>(out, m.qnorm ? 1 : 0);
+  put<std::int64_t>(out, m.rows);
+  put<std::int64_t>(out, m.cols);
+  put<std::int32_t>(out, static_cast<std::int32_t>(m.codes.size()));
+  out.append(reinterpret_cast<const char*>(m.codes.data()), m.codes.size());
+  put_quantizer(out, m.pq);
+  if (m.qnorm) {
+    out.append(reinterpret_cast<const char*>(m.norm_codes.data()), m.norm_codes.size());
+    put_quantizer(out, m.npq);
+  }
+  return out;
+}
+
+void check_prune_index(const FastTextDictionary& d, std::int32_t buckets) {
+  if (d.prune_index_size < -1) throw ValueError("fastText model: prune_index_size below -1");
+  if (d.prune_index_size == -1) {
+    if (!d.prune_index.empty()) {
+      throw ValueError("fastText model: a prune index in a model that is not pruned");
+    }
+    return;
+  }
+  if (static_cast<std::int64_t>(d.prune_index.size()) != d.prune_index_size) {
+    throw ValueError("fastText model: the prune index has " + std::to_string(d.prune_index.size()) +
+                     " pairs, prune_index_size says " + std::to_string(d.prune_index_size));
+  }
+  std::vector<bool> bucket_seen(static_cast<std::size_t>(buckets));
+  std::vector<bool> row_seen(d.prune_index.size());
+  for (const auto& [bucket, row] : d.prune_index) {
+    if (bucket < 0 || bucket >= buckets || row < 0 || row >= d.prune_index_size ||
+        bucket_seen[static_cast<std::size_t>(bucket)] || row_seen[static_cast<std::size_t>(row)]) {
+      throw ValueError("fastText model: the prune index maps bucket " + std::to_string(bucket) +
+                       " to row " + std::to_string(row) + ", not one bucket of " +
+                       std::to_string(buckets) + " to one row of " +
+                       std::to_string(d.prune_index_size));
+    }
+    bucket_seen[static_cast<std::size_t>(bucket)] = true;
+    row_seen[static_cast<std::size_t>(row)] = true;
+  }
 }
 
 }  // namespace
@@ -106,9 +152,12 @@ void append_matrix(AtomicFile& file, const Tensor& m) {
 void check_fasttext_model(const FastTextModelFile& model) {
   const FastTextArgs& a = model.args;
   const FastTextDictionary& d = model.dictionary;
-  if (model.quantized_input || model.quantized_output || d.prune_index_size >= 0) {
+  if (d.prune_index_size >= 0 && !model.quantized_input) {
     throw ValueError(
-        "fastText model: quantized or pruned models are not written (only dense .bin)");
+        "fastText model: pruned buckets need a quantized input matrix (fastText refuses others)");
+  }
+  if (model.quantized_output && !model.quantized_input) {
+    throw ValueError("fastText model: a quantized output matrix needs a quantized input matrix");
   }
   if (a.dim < 1 || a.bucket < 0 || a.minn < 0 || a.maxn < 0 || a.word_ngrams < 1) {
     throw ValueError("fastText model: dim and wordNgrams must be >= 1, bucket, minn, maxn >= 0");
@@ -129,40 +178,76 @@ void check_fasttext_model(const FastTextModelFile& model) {
   }
   check_entries(d.words, "word");
   check_entries(d.labels, "label");
+  check_prune_index(d, a.bucket);
   const auto nwords = static_cast<std::int64_t>(d.words.size());
-  check_matrix(model.input, "input", nwords + a.bucket, a.dim);
-  check_matrix(model.output, "output",
-               a.model == FastTextModelType::Supervised ? static_cast<std::int64_t>(d.labels.size())
-                                                        : nwords,
-               a.dim);
+  const std::int64_t input_rows =
+      nwords + (d.prune_index_size >= 0 ? d.prune_index_size : a.bucket);
+  const std::int64_t output_rows = a.model == FastTextModelType::Supervised
+                                       ? static_cast<std::int64_t>(d.labels.size())
+                                       : nwords;
+  for (const auto& [quantized, dense, codes, name, rows] :
+       {std::tuple{model.quantized_input, &model.input, &model.input_codes, "input", input_rows},
+        std::tuple{model.quantized_output, &model.output, &model.output_codes, "output",
+                   output_rows}}) {
+    if (!quantized) {
+      check_matrix(*dense, name, rows, a.dim);
+      continue;
+    }
+    codes->check(name);
+    if (codes->rows != rows || codes->cols != a.dim) {
+      throw ValueError(std::string("fastText model: the quantized ") + name + " matrix is " +
+                       std::to_string(codes->rows) + " x " + std::to_string(codes->cols) +
+                       ", expected " + std::to_string(rows) + " x " + std::to_string(a.dim));
+    }
+    if (codes->codes.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
+      throw ValueError(std::string("fastText model: the quantized ") + name +
+                       " matrix has more codes than fastText's int32 code count holds");
+    }
+  }
 }
+
+namespace {
+
+// The model after its dictionary: each matrix after its quantized flag, written by `write`
+// (bytes to a string or to a file) so that a dense matrix is never copied into one string.
+template <typename Write>
+void write_matrices(const FastTextModelFile& model, Write&& write) {
+  for (const auto& [quantized, dense, codes] :
+       {std::tuple{model.quantized_input, &model.input, &model.input_codes},
+        std::tuple{model.quantized_output, &model.output, &model.output_codes}}) {
+    const char flag = quantized ? 1 : 0;
+    write(&flag, 1);
+    if (quantized) {
+      const std::string bytes = quantized_bytes(*codes);
+      write(bytes.data(), bytes.size());
+      continue;
+    }
+    const Tensor& m = *dense;
+    std::string head;
+    put<std::int64_t>(head, m.size(0));
+    put<std::int64_t>(head, m.size(1));
+    write(head.data(), head.size());
+    write(m.data<float>(), static_cast<std::size_t>(m.numel()) * sizeof(float));
+  }
+}
+
+}  // namespace
 
 std::string serialize_fasttext_model(const FastTextModelFile& model) {
   check_fasttext_model(model);
   std::string out = header_bytes(model);
-  put<std::uint8_t>(out, 0);  // dense input
-  for (const Tensor* m : {&model.input, &model.output}) {
-    const Tensor& c = *m;
-    put<std::int64_t>(out, c.size(0));
-    put<std::int64_t>(out, c.size(1));
-    out.append(reinterpret_cast<const char*>(c.data<float>()),
-               static_cast<std::size_t>(c.numel()) * sizeof(float));
-    if (m == &model.input) put<std::uint8_t>(out, 0);  // dense output
-  }
+  write_matrices(model, [&](const void* data, std::size_t n) {
+    out.append(static_cast<const char*>(data), n);
+  });
   return out;
 }
 
 void save_fasttext_model(const std::filesystem::path& path, const FastTextModelFile& model) {
   check_fasttext_model(model);
-  // Streamed: a model's matrices are written from the tables, never copied into one string.
   AtomicFile file(path);
-  std::string head = header_bytes(model);
-  head.push_back('\0');  // dense input
+  const std::string head = header_bytes(model);
   file.write(head.data(), head.size());
-  append_matrix(file, model.input);
-  const char dense_output = '\0';
-  file.write(&dense_output, 1);
-  append_matrix(file, model.output);
+  write_matrices(model, [&](const void* data, std::size_t n) { file.write(data, n); });
   file.commit();
 }
 

@@ -59,14 +59,15 @@ void push_best(Heap& heap, std::size_t k, float score, std::int64_t label) {
   }
 }
 
-float dot_row(const Tensor& m, std::int64_t row, const std::vector<float>& v) {
-  const float* r = m.data<float>() + row * m.size(1);
+}  // namespace
+
+float FastTextModel::output_dot(std::int64_t row, const std::vector<float>& v) const {
+  if (file_.quantized_output) return file_.output_codes.dot_row(row, v.data());
+  const float* r = file_.output.data<float>() + row * file_.output.size(1);
   float d = 0;
   for (std::size_t j = 0; j < v.size(); ++j) d += r[j] * v[j];
   return d;
 }
-
-}  // namespace
 
 FastTextModel::FastTextModel(io::FastTextModelFile file) : file_(std::move(file)) {
   const auto& d = file_.dictionary;
@@ -76,11 +77,22 @@ FastTextModel::FastTextModel(io::FastTextModelFile file) : file_(std::move(file)
       words + (d.prune_index_size >= 0 ? d.prune_index_size : file_.args.bucket);
   const std::int64_t output_rows =
       supervised() ? static_cast<std::int64_t>(d.labels.size()) : words;
-  auto fits = [&](const Tensor& m, std::int64_t rows) {
+  auto fits = [&](bool quantized, const Tensor& m, const io::FastTextQuantizedMatrix& codes,
+                  std::int64_t rows) {
+    if (quantized) {
+      try {
+        codes.check("");
+      } catch (const ValueError&) {
+        return false;
+      }
+      return codes.rows == rows && codes.cols == file_.args.dim;
+    }
     return m.defined() && m.dtype() == DType::Float32 && m.dim() == 2 && m.size(0) == rows &&
            m.size(1) == file_.args.dim;
   };
-  if (file_.args.dim < 1 || !fits(file_.input, input_rows) || !fits(file_.output, output_rows)) {
+  if (file_.args.dim < 1 ||
+      !fits(file_.quantized_input, file_.input, file_.input_codes, input_rows) ||
+      !fits(file_.quantized_output, file_.output, file_.output_codes, output_rows)) {
     throw ValueError("fastText model: the matrices are not [" + std::to_string(input_rows) +
                      ", dim] and [" + std::to_string(output_rows) + ", dim] float32");
   }
@@ -174,10 +186,16 @@ std::vector<std::int64_t> FastTextModel::subword_rows(std::string_view word) con
 std::vector<float> FastTextModel::mean_of_rows(const std::vector<std::int64_t>& rows) const {
   const auto d = static_cast<std::size_t>(dim());
   std::vector<float> v(d, 0.0f);
-  const float* table = file_.input.data<float>();
-  for (const std::int64_t r : rows) {
-    const float* row = table + r * dim();
-    for (std::size_t j = 0; j < d; ++j) v[j] += row[j];
+  if (file_.quantized_input) {
+    // Straight from the codes (fastText's QuantMatrix::addRowToVector): the same sums as over
+    // the decoded rows, without decoding the matrix.
+    for (const std::int64_t r : rows) file_.input_codes.add_row(r, v.data());
+  } else {
+    const float* table = file_.input.data<float>();
+    for (const std::int64_t r : rows) {
+      const float* row = table + r * dim();
+      for (std::size_t j = 0; j < d; ++j) v[j] += row[j];
+    }
   }
   if (!rows.empty()) {
     // As fastText: the sum times the float nearest 1/n.
@@ -259,7 +277,6 @@ std::vector<FastTextPrediction> FastTextModel::predict(const std::vector<std::st
   const std::vector<std::int64_t> rows = line_rows(words);
   if (rows.empty()) return {};
   const std::vector<float> hidden = mean_of_rows(rows);
-  const Tensor& wo = file_.output;
   const auto n = static_cast<std::int64_t>(file_.dictionary.labels.size());
   const auto kk = static_cast<std::size_t>(k);
   const auto thr = static_cast<float>(threshold);
@@ -275,8 +292,7 @@ std::vector<FastTextPrediction> FastTextModel::predict(const std::vector<std::st
   switch (file_.args.loss) {
     case io::FastTextLoss::Softmax: {
       std::vector<float> out(static_cast<std::size_t>(n));
-      for (std::int64_t i = 0; i < n; ++i)
-        out[static_cast<std::size_t>(i)] = dot_row(wo, i, hidden);
+      for (std::int64_t i = 0; i < n; ++i) out[static_cast<std::size_t>(i)] = output_dot(i, hidden);
       const float max = *std::max_element(out.begin(), out.end());
       float z = 0;
       for (float& x : out) {
@@ -291,7 +307,7 @@ std::vector<FastTextPrediction> FastTextModel::predict(const std::vector<std::st
     case io::FastTextLoss::OneVsAll: {
       std::vector<float> out(static_cast<std::size_t>(n));
       for (std::int64_t i = 0; i < n; ++i) {
-        out[static_cast<std::size_t>(i)] = table_sigmoid(dot_row(wo, i, hidden));
+        out[static_cast<std::size_t>(i)] = table_sigmoid(output_dot(i, hidden));
       }
       find_k_best(out);
       break;
@@ -308,7 +324,7 @@ std::vector<FastTextPrediction> FastTextModel::predict(const std::vector<std::st
           return;
         }
         const float f = static_cast<float>(
-            1.0 / (1.0 + std::exp(-static_cast<double>(dot_row(wo, node - n, hidden)))));
+            1.0 / (1.0 + std::exp(-static_cast<double>(output_dot(node - n, hidden)))));
         self(self, tree_left_[at], score + score_of(1.0f - f));
         self(self, tree_right_[at], score + score_of(f));
       };

@@ -18,6 +18,7 @@
 
 #include "embedkit/io/fasttext_model.hpp"
 #include "embedkit/models/fasttext_model.hpp"
+#include "embedkit/models/fasttext_quantization.hpp"
 #include "embedkit/models/labelled_text.hpp"
 #include "embedkit/models/ngram_hashing.hpp"
 #include "embedkit/models/text_classifier.hpp"
@@ -389,6 +390,52 @@ TEST(FastTextModelInterop, OurClassifierPredictedByFastText) {
       ASSERT_EQ(theirs.size(), 1u);
       EXPECT_EQ(theirs[0].text, printed[i]);
     }
+  }
+}
+
+// embedkit quantize's .ftz (models/fasttext_quantization.hpp) read by fastText: `fasttext
+// predict-prob` gives, line for line, the labels and probabilities embedkit predicts from the
+// codes, and `fasttext test` counts what `FastTextModel::evaluate` counts; with every option
+// (qnorm, cutoff, qout on 2 labels, which fastText itself cannot quantize) and with none.
+TEST(FastTextModelInterop, OurQuantizedModelsPredictedByFastText) {
+  embedkit_test::TempDir dir;
+  make_labelled(dir / "train.txt", 600, 12, true);
+  make_labelled(dir / "test.txt", 100, 13, false);
+  make_labelled(dir / "labelled-test.txt", 100, 14, true);
+  embedkit::models::ClassifierOptions o;
+  o.dim = 10;
+  o.epochs = 5;
+  o.lr = 0.5;
+  o.word_ngrams = 2;
+  o.buckets = 3000;
+  const auto model = embedkit::models::TextClassifier::train(
+      embedkit::models::read_labelled_text(dir / "train.txt"), o);
+  const embedkit::io::FastTextModelFile dense = FastTextModel::from_classifier(model);
+  for (const bool all : {false, true}) {
+    SCOPED_TRACE(all ? "dsub 3, qnorm, qout, cutoff 500" : "defaults");
+    embedkit::models::FastTextQuantizeOptions q;
+    if (all) {
+      q.dsub = 3;  // 10 = 3 + 3 + 3 + 1
+      q.qnorm = true;
+      q.qout = true;
+      q.cutoff = 500;
+    }
+    const embedkit::io::FastTextModelFile file =
+        embedkit::models::quantize_fasttext_model(dense, q);
+    embedkit::io::save_fasttext_model(dir / "ours.ftz", file);
+    const FastTextModel ours = FastTextModel::load(dir / "ours.ftz");
+    fasttext("predict-prob " + quote(dir / "ours.ftz") + " " + quote(dir / "test.txt") + " 2",
+             dir / "printed.txt");
+    expect_predictions_match(ours, dir / "printed.txt", dir / "test.txt");
+    fasttext("test " + quote(dir / "ours.ftz") + " " + quote(dir / "labelled-test.txt"),
+             dir / "tested.txt");
+    const auto r =
+        ours.evaluate(embedkit::models::read_labelled_text(dir / "labelled-test.txt"), 1);
+    const auto tested = lines_of(dir / "tested.txt");
+    ASSERT_GE(tested.size(), 2u);
+    ASSERT_EQ(tested[1].rfind("P@1\t", 0), 0u) << tested[1];
+    EXPECT_NEAR(std::stod(tested[1].substr(4)), r.precision(), 5e-4);  // 3 digits printed
+    EXPECT_EQ(tested[0], "N\t" + std::to_string(r.examples));
   }
 }
 

@@ -293,9 +293,9 @@ TEST(FastTextModelFormat, WriterRefusesWhatFastTextCannotRead) {
   EXPECT_CONTAINS(message_of<ValueError>([&] { io::serialize_fasttext_model(f); }),
                   "input matrix holds a non-finite value at row 1");
   f = small_supervised();
-  f.quantized_input = true;
+  f.quantized_input = true;  // and no codes
   EXPECT_CONTAINS(message_of<ValueError>([&] { io::serialize_fasttext_model(f); }),
-                  "only dense .bin");
+                  "the quantized input matrix is 0 x 0");
 }
 
 // A quantized supervised model built by hand: 2 words, 1 label, no buckets, dim 3, dsub 2 (so
@@ -337,12 +337,18 @@ TEST(FastTextModelFormat, QuantizedMatricesAreDecoded) {
   EXPECT_TRUE(f.quantized_output);
   // Centroid c of sub-quantizer 0 (dsub 2) holds values 2c, 2c+1 of the table; of the last one
   // (1 wide) the value 512 + c. Each times the scale, and the row's norm (norm code n: n/8).
-  const auto in = f.input.to_float_vector();
+  // Kept as codes; decoded on request (and row by row, as predictions read them).
+  EXPECT_FALSE(f.input.defined());
+  EXPECT_EQ(f.input_codes.codes.size(), 4u);
+  const auto in = f.input_codes.decode().to_float_vector();
   const float n0 = 10 * 0.125f;
   const float n1 = 20 * 0.125f;
   EXPECT_EQ(in, (std::vector<float>{n0 * 0.5f * 2, n0 * 0.5f * 3, n0 * 0.5f * 514, n1 * 0.5f * 6,
                                     n1 * 0.5f * 7, n1 * 0.5f * 516}));
-  EXPECT_EQ(f.output.to_float_vector(), (std::vector<float>{10, 11, 518}));
+  EXPECT_EQ(f.output_codes.decode().to_float_vector(), (std::vector<float>{10, 11, 518}));
+  float row[3] = {1, 1, 1};
+  f.input_codes.add_row(1, row, 2.0f);
+  EXPECT_EQ(row[0], 1 + 2.0f * (n1 * 0.5f * 6));
   // Every cut point of the quantized file is a truncation.
   for (std::size_t cut = 0; cut < b.size(); ++cut) {
     const std::vector<std::uint8_t> part(b.data.begin(),
@@ -358,6 +364,82 @@ TEST(FastTextModelFormat, QuantizedMatricesAreDecoded) {
         io::parse_fasttext_model(quantized_model(std::numeric_limits<std::int32_t>::max()).data);
       }),
       "truncated: the file ends inside the quantized input matrix's codes");
+}
+
+// The writer's .ftz (quantized matrices, pruned buckets) read back field for field, and each cut
+// point of it a truncation; what the writer refuses, before touching the file.
+TEST(FastTextModelFormat, QuantizedModelsRoundTrip) {
+  io::FastTextModelFile f = small_supervised();
+  f.dictionary.prune_index_size = 2;
+  f.dictionary.prune_index = {{3, 0}, {1, 1}};
+  f.quantized_input = true;
+  f.quantized_output = true;
+  for (io::FastTextQuantizedMatrix* m : {&f.input_codes, &f.output_codes}) {
+    m->rows = m == &f.input_codes ? 5 : 2;
+    m->cols = 3;
+    m->qnorm = m == &f.input_codes;
+    m->pq = io::FastTextProductQuantizer::with_shape(3, 2);  // a last sub-vector of 1
+    EXPECT_EQ(m->pq.nsubq, 2);
+    EXPECT_EQ(m->pq.lastdsub, 1);
+    for (std::size_t i = 0; i < m->pq.centroids.size(); ++i) {
+      m->pq.centroids[i] = 0.5f * static_cast<float>(i);
+    }
+    for (std::int64_t i = 0; i < m->rows * 2; ++i) {
+      m->codes.push_back(static_cast<std::uint8_t>(37 * i + 5));
+    }
+    if (m->qnorm) {
+      m->npq = io::FastTextProductQuantizer::with_shape(1, 1);
+      for (std::size_t i = 0; i < 256; ++i) m->npq.centroids[i] = 1.0f + static_cast<float>(i);
+      m->norm_codes = {0, 255, 7, 8, 9};
+    }
+  }
+  const std::string bytes = io::serialize_fasttext_model(f);
+  const std::vector<std::uint8_t> data(bytes.begin(), bytes.end());
+  const io::FastTextModelFile g = io::parse_fasttext_model(data, "q.ftz");
+  EXPECT_EQ(g.dictionary.prune_index_size, 2);
+  EXPECT_EQ(g.dictionary.prune_index, f.dictionary.prune_index);
+  ASSERT_TRUE(g.quantized_input && g.quantized_output);
+  for (const auto& [a, b] :
+       {std::pair{&f.input_codes, &g.input_codes}, std::pair{&f.output_codes, &g.output_codes}}) {
+    EXPECT_EQ(a->codes, b->codes);
+    EXPECT_EQ(a->pq.centroids, b->pq.centroids);
+    EXPECT_EQ(a->qnorm, b->qnorm);
+    EXPECT_EQ(a->norm_codes, b->norm_codes);
+    EXPECT_EQ(a->npq.centroids, b->npq.centroids);
+    EXPECT_EQ(a->decode().to_float_vector(), b->decode().to_float_vector());
+  }
+  // Row 1 of the input: codes 79 and 116 (the last sub-vector 1 wide), times norm code 255's 256.
+  const auto in = g.input_codes.decode().to_float_vector();
+  EXPECT_EQ(in[3], 256.0f * 0.5f * (79 * 2));
+  EXPECT_EQ(in[4], 256.0f * 0.5f * (79 * 2 + 1));
+  EXPECT_EQ(in[5], 256.0f * 0.5f * (512 + 116));
+  for (std::size_t cut = 0; cut < data.size(); ++cut) {
+    const std::vector<std::uint8_t> part(data.begin(),
+                                         data.begin() + static_cast<std::ptrdiff_t>(cut));
+    const std::string msg = message_of<IoError>([&] { io::parse_fasttext_model(part, "q.ftz"); });
+    ASSERT_EQ(msg.rfind("q.ftz: truncated", 0), 0u) << "cut at " << cut << ": " << msg;
+  }
+  // Refused, and an existing file left as it was.
+  embedkit_test::TempDir dir;
+  dir.write("keep.ftz", "keep");
+  auto refused = [&](io::FastTextModelFile bad, const std::string& words) {
+    EXPECT_CONTAINS(message_of<ValueError>([&] { io::save_fasttext_model(dir / "keep.ftz", bad); }),
+                    words);
+    EXPECT_EQ(embedkit_test::read_file(dir / "keep.ftz"), "keep");
+  };
+  io::FastTextModelFile bad = f;
+  bad.dictionary.prune_index = {{3, 0}, {3, 1}};
+  refused(bad, "not one bucket");
+  bad = f;
+  bad.input_codes.codes.pop_back();
+  refused(bad, "codes, expected rows x nsubq");
+  bad = f;
+  bad.quantized_input = false;
+  bad.input = Tensor::zeros({5, 3});
+  refused(bad, "pruned buckets need a quantized input matrix");
+  bad = f;
+  bad.output_codes.pq.centroids[3] = std::numeric_limits<float>::infinity();
+  refused(bad, "non-finite centroid");
 }
 
 }  // namespace

@@ -5,6 +5,9 @@
 //   embedkit classify test MODEL TEST [-k 1] [--threshold 0] [--per-label] [--json]
 //   embedkit classify predict MODEL [INPUT|-] [-k 1] [--threshold 0] [--json]
 //
+// MODEL for test and predict is a model of `classify train`, or a fastText model file: a .bin, or
+// the .ftz of `embedkit quantize` (or `fasttext quantize`), predicted from its codes.
+//
 // Exit status: 0 success, 1 runtime error (bad file, bad model, ...), 2 usage error. The model
 // is written atomically and only after training succeeded.
 //
@@ -21,12 +24,15 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "bucket_table.hpp"
 #include "commands.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/atomic_file.hpp"
+#include "embedkit/io/fasttext_model.hpp"
+#include "embedkit/models/fasttext_model.hpp"
 #include "embedkit/models/text_classifier.hpp"
 #include "json.hpp"
 #include "option_checks.hpp"
@@ -73,9 +79,60 @@ std::vector<models::LabelledExample> read_labelled_argument(
   return models::read_labelled_text(path, text);
 }
 
-models::TextClassifier load_model_argument(const std::string& path) {
+// The model of test and predict: embedkit's classifier, or a fastText model file (.bin, or the
+// quantized .ftz of `embedkit quantize` and `fasttext quantize`, predicted from its codes). A
+// fastText file's labels carry fastText's default prefix, "__label__".
+struct LoadedModel {
+  std::optional<models::TextClassifier> ours;
+  std::optional<models::FastTextModel> fasttext;
+
+  std::string label_prefix() const {
+    return ours ? ours->options().label_prefix : std::string(kFastTextLabelPrefix);
+  }
+  bool lowercase() const { return ours && ours->options().lowercase; }
+  std::int64_t num_labels() const {
+    return ours ? ours->dictionary().labels().size()
+                : static_cast<std::int64_t>(fasttext->file().dictionary.labels.size());
+  }
+  // Label `id` without its prefix.
+  std::string label(std::int64_t id) const {
+    if (ours) return ours->dictionary().labels().text(id);
+    const std::string& text = fasttext->file().dictionary.labels[static_cast<std::size_t>(id)].text;
+    return text.rfind(kFastTextLabelPrefix, 0) == 0 ? text.substr(kFastTextLabelPrefix.size())
+                                                    : text;
+  }
+  std::vector<models::LabelScore> predict(const std::vector<std::string>& words, std::int64_t k,
+                                          double threshold) const {
+    if (ours) return ours->predict(words, k, threshold);
+    std::vector<models::LabelScore> out;
+    for (const models::FastTextPrediction& p : fasttext->predict(words, k, threshold)) {
+      out.push_back({p.label, p.probability});
+    }
+    return out;
+  }
+  models::ClassifierEvaluation evaluate(const std::vector<models::LabelledExample>& data,
+                                        std::int64_t k, double threshold) const {
+    if (ours) return ours->evaluate(data, k, threshold);
+    return fasttext->evaluate(data, k, threshold, std::string(kFastTextLabelPrefix));
+  }
+
+  static constexpr std::string_view kFastTextLabelPrefix = "__label__";
+};
+
+LoadedModel load_model_argument(const std::string& path) {
   const SpilledInput input(path, /*spill_non_regular=*/false);
-  return input.run([&] { return models::TextClassifier::load(input.path()); });
+  return input.run([&] {
+    LoadedModel m;
+    if (io::file_has_fasttext_magic(input.path())) {
+      m.fasttext.emplace(models::FastTextModel::load(input.path()));
+      if (!m.fasttext->supervised()) {
+        throw IoError(path, "a fastText model of word vectors, not a classifier (no labels)");
+      }
+    } else {
+      m.ours.emplace(models::TextClassifier::load(input.path()));
+    }
+    return m;
+  });
 }
 
 int run_train(ClassifyOptions& o) {
@@ -158,12 +215,11 @@ int run_train(ClassifyOptions& o) {
   return 0;
 }
 
-models::LabelledTextOptions reading_options(const models::TextClassifier& model,
-                                            const std::string& format) {
+models::LabelledTextOptions reading_options(const LoadedModel& model, const std::string& format) {
   models::LabelledTextOptions text;
   text.format = models::parse_text_format(format);
-  text.label_prefix = model.options().label_prefix;
-  text.lowercase = model.options().lowercase;
+  text.label_prefix = model.label_prefix();
+  text.lowercase = model.lowercase();
   return text;
 }
 
@@ -171,10 +227,9 @@ int run_test(ClassifyOptions& o) {
   if (is_std_stream(o.model_path) && is_std_stream(o.test_path)) {
     throw ValueError("MODEL and TEST cannot both be '-' (standard input is read once)");
   }
-  const models::TextClassifier model = load_model_argument(o.model_path);
+  const LoadedModel model = load_model_argument(o.model_path);
   const auto data = read_labelled_argument(o.test_path, reading_options(model, o.format));
   const models::ClassifierEvaluation r = model.evaluate(data, o.k, o.threshold);
-  const models::Dictionary& d = model.dictionary();
   const std::string k = std::to_string(o.k);
   if (o.json) {
     Json j = Json::object();
@@ -191,10 +246,10 @@ int run_test(ClassifyOptions& o) {
         .set("unseen_labels", r.unseen_label_count());
     if (o.per_label) {
       Json labels = Json::array();
-      for (std::int64_t i = 0; i < d.labels().size(); ++i) {
+      for (std::int64_t i = 0; i < model.num_labels(); ++i) {
         const models::LabelMetrics& m = r.per_label[static_cast<std::size_t>(i)];
         Json l = Json::object();
-        l.set("label", d.labels().text(i))
+        l.set("label", model.label(i))
             .set("precision", m.precision())
             .set("recall", m.recall())
             .set("f1", m.f1())
@@ -221,9 +276,9 @@ int run_test(ClassifyOptions& o) {
   }
   if (o.per_label) {
     std::cout << "label\tprecision\trecall\tf1\tgold\tpredicted\n";
-    for (std::int64_t i = 0; i < d.labels().size(); ++i) {
+    for (std::int64_t i = 0; i < model.num_labels(); ++i) {
       const models::LabelMetrics& m = r.per_label[static_cast<std::size_t>(i)];
-      std::cout << d.labels().text(i) << "\t" << fixed(m.precision()) << "\t" << fixed(m.recall())
+      std::cout << model.label(i) << "\t" << fixed(m.precision()) << "\t" << fixed(m.recall())
                 << "\t" << fixed(m.f1()) << "\t" << m.gold << "\t" << m.predicted << "\n";
     }
   }
@@ -236,7 +291,7 @@ int run_predict(ClassifyOptions& o) {
         "MODEL and INPUT cannot both be '-' (standard input is read once): give "
         "the text as an INPUT file");
   }
-  const models::TextClassifier model = load_model_argument(o.model_path);
+  const LoadedModel model = load_model_argument(o.model_path);
   const models::LabelledTextOptions text = reading_options(model, "fasttext");
   std::ifstream file;
   if (!is_std_stream(o.input)) {
@@ -244,8 +299,7 @@ int run_predict(ClassifyOptions& o) {
     if (!file) throw IoError(o.input, "cannot open the file");
   }
   std::istream& in = is_std_stream(o.input) ? std::cin : file;
-  const models::Dictionary& d = model.dictionary();
-  const std::string& prefix = model.options().label_prefix;
+  const std::string prefix = model.label_prefix();
   std::string line;
   std::vector<std::string> labels, words;
   Json all = Json::array();
@@ -257,7 +311,7 @@ int run_predict(ClassifyOptions& o) {
       Json row = Json::array();
       for (const models::LabelScore& p : predictions) {
         Json item = Json::object();
-        item.set("label", d.labels().text(p.label)).set("probability", p.probability);
+        item.set("label", model.label(p.label)).set("probability", p.probability);
         row.push(std::move(item));
       }
       all.push(std::move(row));
@@ -266,8 +320,8 @@ int run_predict(ClassifyOptions& o) {
     out.clear();
     for (std::size_t i = 0; i < predictions.size(); ++i) {
       if (i > 0) out += ' ';
-      out += prefix + d.labels().text(predictions[i].label) + ' ' +
-             fixed(predictions[i].probability, 5);
+      out +=
+          prefix + model.label(predictions[i].label) + ' ' + fixed(predictions[i].probability, 5);
     }
     out += '\n';
     std::cout << out;

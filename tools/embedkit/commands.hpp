@@ -37,4 +37,7 @@ Command add_recommend(CLI::App& parent);
 // `embedkit classify train|test|predict`: fastText-style text classification (classify.cpp).
 Command add_classify(CLI::App& parent);
 
+// `embedkit quantize`: a classifier compressed into fastText's .ftz (quantize.cpp).
+Command add_quantize(CLI::App& parent);
+
 }  // namespace embedkit::cli

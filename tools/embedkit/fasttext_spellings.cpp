@@ -1,6 +1,7 @@
 #include "fasttext_spellings.hpp"
 
 #include <cctype>
+#include <filesystem>
 #include <string_view>
 
 #include "command_line.hpp"
@@ -35,6 +36,10 @@ constexpr std::string_view kCamelCase[] = {
     "-autotuneValidation",
     "-autotuneDuration",
     "-autotuneModelSize",
+    "-dsub",
+    "-qnorm",
+    "-qout",
+    "-cutoff",
 };
 
 bool is_option(const CLI::App& app, const std::string& name) {
@@ -100,6 +105,18 @@ void translate_fasttext_spellings(const CLI::App& leaf, const std::string& path,
       args.erase(args.begin() + static_cast<std::ptrdiff_t>(i));  // the value stays, positional
       continue;
     }
+    if (token == "-output" && path == "quantize" && i + 1 < args.size()) {
+      // fastText's quantize reads PREFIX.bin and writes PREFIX.ftz; embedkit's own model is
+      // PREFIX.safetensors (classify train -output PREFIX), read when it exists.
+      const std::string prefix = args[i + 1];
+      std::error_code ec;
+      args[i] = std::filesystem::exists(prefix + ".safetensors", ec) ? prefix + ".safetensors"
+                                                                     : prefix + ".bin";
+      args[i + 1] = "--output";
+      args.insert(args.begin() + static_cast<std::ptrdiff_t>(i) + 2, prefix + ".ftz");
+      i += 2;
+      continue;
+    }
     if (token == "-output" && has_output && i + 1 < args.size()) {
       args[i] = "--output";
       args[i + 1] += extension;
@@ -127,6 +144,7 @@ std::vector<std::string> fasttext_spellings_for(const CLI::App& leaf, const std:
     out.emplace_back("-input");
     out.emplace_back("-output");
   }
+  if (path == "quantize") out.emplace_back("-output");
   return out;
 }
 

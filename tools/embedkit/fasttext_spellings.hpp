@@ -13,7 +13,9 @@
 //     -wordNgrams -> --word-ngrams, and those of options added later (-pretrainedVectors);
 //   - in the training commands (train, classify train, recommend train), -input FILE is the
 //     input argument, and -output PREFIX the output, as in fastText a prefix to which the
-//     command adds its extension: PREFIX.vec for word vectors, PREFIX.safetensors for a model.
+//     command adds its extension: PREFIX.vec for word vectors, PREFIX.safetensors for a model;
+//   - in quantize, -output PREFIX names both files, as in fastText: the model PREFIX.safetensors
+//     (PREFIX.bin when there is no such file) and the output PREFIX.ftz.
 // Tokens that are options of the subcommand as they are (-k, -o, -v), numbers and anything
 // after `--` are left alone.
 #pragma once

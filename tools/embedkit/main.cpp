@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   commands.push_back(embedkit::cli::add_recommend(app));
   commands.push_back(embedkit::cli::add_plot(app));
   commands.push_back(embedkit::cli::add_classify(app));
+  commands.push_back(embedkit::cli::add_quantize(app));
 
   std::vector<std::string> args(argv + 1, argv + argc);
   if (const auto answered = embedkit::cli::prepare_command_line(app, args)) return *answered;

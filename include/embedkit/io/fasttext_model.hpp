@@ -25,14 +25,14 @@
 // problem is an IoError that starts with the path and names the section and the entry
 // (truncation, wrong magic or version, an unknown loss or model, a dictionary whose entries
 // disagree with its counts, a matrix of the wrong shape, a value that is NaN or infinite,
-// bytes after the output matrix). A quantized matrix is decoded when read (each row the
-// concatenation of its centroids, times its decoded norm), so what comes out is always dense.
+// bytes after the output matrix). A quantized matrix is kept as it is stored, as codes
+// (FastTextQuantizedMatrix): a 6 MB .ftz stays a few MB in memory; decode() gives it dense.
 // load_fasttext_model streams a regular file (its matrices go straight into their tensors, so a
 // model of several GB is not held twice) and reads a pipe whole.
 //
-// Writing produces what fastText 0.9.2 reads (version 12, dense matrices) and replaces the file
-// atomically (atomic_file.hpp); ValueError, before the file is touched, for a model that the
-// format cannot hold or that fastText would misread.
+// Writing produces what fastText 0.9.2 reads (version 12; dense matrices, or quantized ones with
+// pruned buckets: a .ftz) and replaces the file atomically (atomic_file.hpp); ValueError, before
+// the file is touched, for a model that the format cannot hold or that fastText would misread.
 #pragma once
 
 #include <cstdint>
@@ -96,14 +96,80 @@ struct FastTextDictionary {
   std::vector<std::pair<std::int32_t, std::int32_t>> prune_index;
 };
 
+// fastText's product quantizer: the dim values of a row split into nsubq sub-vectors of dsub
+// values (the last one lastdsub, the rest of dim), each replaced by the code of one of 256
+// centroids of its own sub-quantizer.
+inline constexpr std::int64_t kFastTextCentroids = 256;
+
+struct FastTextProductQuantizer {
+  std::int32_t dim = 0, nsubq = 0, dsub = 0, lastdsub = 0;
+  // dim * 256 float32 in fastText's layout: sub-quantizer m's 256 centroids of width dsub
+  // (lastdsub for the last) one after the other, from m * 256 * dsub.
+  std::vector<float> centroids;
+
+  // nsubq, dsub and lastdsub for `dim` split by `dsub` (ValueError unless 1 <= dsub <= dim).
+  static FastTextProductQuantizer with_shape(std::int64_t dim, std::int64_t dsub);
+  std::int32_t width(std::int32_t m) const { return m == nsubq - 1 ? lastdsub : dsub; }
+  const float* centroid(std::int32_t m, std::uint8_t code) const {
+    return centroids.data() +
+           static_cast<std::size_t>(m) * kFastTextCentroids * static_cast<std::size_t>(dsub) +
+           static_cast<std::size_t>(code) * static_cast<std::size_t>(width(m));
+  }
+  float* centroid(std::int32_t m, std::uint8_t code) {
+    return const_cast<float*>(std::as_const(*this).centroid(m, code));
+  }
+};
+
+// fastText's QuantMatrix: rows x cols values as codes (rows x nsubq bytes), with, when qnorm,
+// each row's norm quantized apart (a 1-dimensional quantizer of the norms, one code a row) and
+// the codes those of the row divided by its norm.
+struct FastTextQuantizedMatrix {
+  std::int64_t rows = 0, cols = 0;
+  bool qnorm = false;
+  std::vector<std::uint8_t> codes;
+  FastTextProductQuantizer pq;
+  std::vector<std::uint8_t> norm_codes;  // rows, when qnorm
+  FastTextProductQuantizer npq;          // dim 1, when qnorm
+
+  // The row's decoded norm (1 without qnorm).
+  float norm(std::int64_t row) const {
+    return qnorm ? *npq.centroid(0, norm_codes[static_cast<std::size_t>(row)]) : 1.0f;
+  }
+  // x[j] += scale * norm * centroid value, sub-vector by sub-vector (fastText's addRowToVector:
+  // with scale 1, the same sums as adding the decoded row).
+  void add_row(std::int64_t row, float* x, float scale = 1.0f) const;
+  // The row's dot product with x as fastText's dotRow computes it: the centroids' products summed
+  // in order, times the norm at the end.
+  float dot_row(std::int64_t row, const float* x) const;
+  // Row `row` decoded: norm * centroid value (cols float32).
+  void decode_row(std::int64_t row, float* out) const;
+  // The whole matrix decoded, float32 [rows, cols].
+  Tensor decode() const;
+  // ValueError naming the first inconsistency (shapes, code counts, codes past 256, non-finite
+  // centroids) for a matrix built in memory; the reader checks the same of a file.
+  void check(const std::string& name) const;
+  // Bytes the matrix takes in a file (and, within a few bytes, in memory).
+  std::int64_t stored_bytes() const;
+};
+
 struct FastTextModelFile {
   std::int32_t version = kFastTextVersion;
   FastTextArgs args;
   FastTextDictionary dictionary;
-  Tensor input;                  // float32 [input rows (see above), dim]
-  Tensor output;                 // float32 [labels or words, dim]
-  bool quantized_input = false;  // read from a quantized matrix (decoded into `input`)
+  // float32 [input rows (see above), dim]; undefined when quantized_input (input_codes holds it).
+  Tensor input;
+  // float32 [labels or words, dim]; undefined when quantized_output.
+  Tensor output;
+  bool quantized_input = false;
   bool quantized_output = false;
+  FastTextQuantizedMatrix input_codes;   // when quantized_input
+  FastTextQuantizedMatrix output_codes;  // when quantized_output
+
+  std::int64_t input_rows() const {
+    return quantized_input ? input_codes.rows : (input.defined() ? input.size(0) : 0);
+  }
+  // Input row `row`, dense or decoded, into `out` (dim float32).
+  void input_row(std::int64_t row, float* out) const;
 };
 
 // Whether the bytes start with fastText's magic number.
@@ -119,8 +185,9 @@ FastTextModelFile load_fasttext_model(const std::filesystem::path& path);
 
 // ValueError naming the first problem: a shape that disagrees with the arguments and the
 // dictionary, a word or label that is empty or holds a 0 byte or whitespace, a count below 0,
-// a value that is not finite, a size beyond int32, a pruned or quantized model (only dense
-// models are written).
+// a value that is not finite, a size beyond int32, a prune index that does not map its buckets
+// one to one onto its rows, pruned buckets without a quantized input (fastText refuses those),
+// a quantized output without a quantized input.
 void check_fasttext_model(const FastTextModelFile& model);
 std::string serialize_fasttext_model(const FastTextModelFile& model);
 void save_fasttext_model(const std::filesystem::path& path, const FastTextModelFile& model);

@@ -37,6 +37,8 @@
 namespace embedkit::models {
 
 class TextClassifier;
+struct ClassifierEvaluation;
+struct LabelledExample;
 struct Word2VecOptions;
 struct Word2VecResult;
 
@@ -73,6 +75,12 @@ class FastTextModel {
   // ValueError for an unsupervised model and for k < 1. No prediction for a line with no rows.
   std::vector<FastTextPrediction> predict(const std::vector<std::string>& words, std::int64_t k,
                                           double threshold = 0) const;
+  // fastText's test over labelled lines, counted as TextClassifier::evaluate counts them
+  // (per_label by label id). The examples' labels come without their prefix; the model's labels
+  // carry it: `label_prefix` (fastText's default "__label__") joins the two.
+  ClassifierEvaluation evaluate(const std::vector<LabelledExample>& data, std::int64_t k,
+                                double threshold = 0,
+                                const std::string& label_prefix = "__label__") const;
 
   // A supervised model file that `fasttext predict` reads as embedkit predicts: the classifier's
   // dictionary (labels with its label prefix), tables and word n-gram buckets. ValueError for
@@ -92,6 +100,8 @@ class FastTextModel {
  private:
   void append_ngram_row(std::int64_t bucket, std::vector<std::int64_t>& rows) const;
   std::vector<float> mean_of_rows(const std::vector<std::int64_t>& rows) const;
+  // Output row `row` . v, dense or straight from the codes (fastText's dotRow).
+  float output_dot(std::int64_t row, const std::vector<float>& v) const;
 
   io::FastTextModelFile file_;
   std::unordered_map<std::string, std::int64_t> word_ids_;

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# `embedkit quantize` (fastText's quantize) on a classifier trained here: the .ftz predicts what
+# the float model predicts through `classify test|predict`, fastText's spellings work, and bad
+# input fails with a clear message and status 1 or 2, writing nothing.
+#   cli_quantize.sh EMBEDKIT WORKDIR
+set -u
+bin=$1
+dir=$2
+rm -rf "$dir"
+mkdir -p "$dir"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# Two keyword-separated labels (as cli_classify.sh).
+make_lines() {  # count seed
+  awk -v n="$1" -v seed="$2" 'BEGIN {
+    srand(seed);
+    for (i = 0; i < n; i++) {
+      c = (rand() < 0.5) ? "a" : "b"; k = (c == "a") ? "alpha" : "beta";
+      printf "__label__%s shared%d %s%d shared%d %s%d\n", c, int(rand() * 9), k, int(rand() * 4),
+             int(rand() * 9), k, int(rand() * 4);
+    }
+  }'
+}
+make_lines 400 1 > "$dir/train.txt"
+make_lines 100 2 > "$dir/test.txt"
+"$bin" classify train "$dir/train.txt" -o "$dir/m.safetensors" --dim 8 --epochs 10 --lr 0.5 \
+  --word-ngrams 2 --buckets 1000 --threads 1 > /dev/null || fail "train"
+
+p_of() { "$bin" classify test "$1" "$dir/test.txt" | awk -F'\t' '$1 == "P@1" { print $2 }'; }
+p_float=$(p_of "$dir/m.safetensors")
+
+# Every option: the quantized model predicts as well as the float one on this easy task.
+"$bin" quantize "$dir/m.safetensors" -o "$dir/q.ftz" --dsub 2 --qnorm --qout --cutoff 200 \
+  --threads 2 --json > "$dir/q.json" || fail "quantize: $(cat "$dir/q.json")"
+grep -q '"kept_rows": 200' "$dir/q.json" || fail "quantize --json: $(cat "$dir/q.json")"
+p_q=$(p_of "$dir/q.ftz") || fail "classify test on the .ftz"
+[ "$p_q" = "$p_float" ] || fail "P@1 of the .ftz $p_q, of the float model $p_float"
+"$bin" classify predict "$dir/q.ftz" "$dir/test.txt" -k 2 > "$dir/pred.txt" || fail "predict"
+[ "$(wc -l < "$dir/pred.txt")" -eq 100 ] || fail "predict: $(head -3 "$dir/pred.txt")"
+grep -qv '^__label__[ab] [0-9.]* __label__[ab] [0-9.]*$' "$dir/pred.txt" &&
+  fail "predict lines: $(head -3 "$dir/pred.txt")"
+
+# The same seed gives the same bytes, whatever the thread count.
+"$bin" quantize "$dir/m.safetensors" -o "$dir/q1.ftz" --dsub 2 --qnorm --qout --cutoff 200 \
+  --threads 1 > /dev/null || fail "quantize, 1 thread"
+cmp -s "$dir/q.ftz" "$dir/q1.ftz" || fail "1 and 2 threads gave different files"
+
+# fastText's spelling: -output PREFIX reads PREFIX.safetensors and writes PREFIX.ftz.
+"$bin" quantize -output "$dir/m" -qnorm -cutoff 200 -dsub 4 > /dev/null || fail "-output PREFIX"
+[ -s "$dir/m.ftz" ] || fail "-output PREFIX wrote no PREFIX.ftz"
+
+# Bad input: status, message, and nothing written.
+expect_error() {  # status pattern args...
+  local status=$1 pattern=$2
+  shift 2
+  rm -f "$dir/out.ftz"
+  "$bin" quantize "$@" 2> "$dir/err.txt" > /dev/null
+  local rc=$?
+  [ $rc -eq "$status" ] || fail "quantize $*: status $rc, expected $status ($(cat "$dir/err.txt"))"
+  grep -q -- "$pattern" "$dir/err.txt" || fail "quantize $*: message $(cat "$dir/err.txt")"
+  [ ! -e "$dir/out.ftz" ] || fail "quantize $*: wrote out.ftz"
+  [ -z "$(ls -A "$dir" | grep '\.tmp')" ] || fail "quantize $*: left a temporary file"
+}
+expect_error 1 "dsub must be in \[1, dim\] = \[1, 8\], got 9" "$dir/m.safetensors" -o "$dir/out.ftz" --dsub 9
+expect_error 2 "cutoff" "$dir/m.safetensors" -o "$dir/out.ftz" --cutoff 0
+expect_error 1 "cutoff must be in \[1, " "$dir/m.safetensors" -o "$dir/out.ftz" --cutoff 100000000
+expect_error 1 "already quantized" "$dir/q.ftz" -o "$dir/out.ftz"
+head -c 300 "$dir/q.ftz" > "$dir/cut.ftz"
+expect_error 1 "truncated" "$dir/cut.ftz" -o "$dir/out.ftz"
+expect_error 1 "neither a classifier" "$dir/train.txt" -o "$dir/out.ftz"
+expect_error 1 "MODEL" "$dir/m.safetensors" -o "$dir/m.safetensors"
+# An existing output is left as it was when quantizing fails.
+echo keep > "$dir/keep.ftz"
+"$bin" quantize "$dir/q.ftz" -o "$dir/keep.ftz" 2> /dev/null && fail "quantized a .ftz"
+[ "$(cat "$dir/keep.ftz")" = keep ] || fail "a failed quantize changed an existing output"
+# A truncated .ftz given to classify test is an error naming the file, not a crash.
+"$bin" classify test "$dir/cut.ftz" "$dir/test.txt" 2> "$dir/err.txt" && fail "test on cut.ftz"
+grep -q "cut.ftz: truncated" "$dir/err.txt" || fail "test on cut.ftz: $(cat "$dir/err.txt")"
+echo "cli_quantize: ok"
