@@ -8,6 +8,7 @@
 #include <queue>
 #include <unordered_set>
 
+#include "embedkit/vectors/hnsw_index.hpp"
 #include "kernels/cpu/dot.hpp"
 
 namespace embedkit::vectors {
@@ -176,6 +177,25 @@ std::vector<std::vector<Neighbor>> KeyedVectors::most_similar_batch(
   static const std::vector<std::int64_t> kNone;
   std::vector<std::vector<Neighbor>> out;
   out.reserve(static_cast<std::size_t>(nq));
+  if (ann_ && rows == size()) {
+    if (topn > size()) {
+      throw ValueError("k = " + std::to_string(topn) + " is larger than the vocabulary (" +
+                       std::to_string(size()) +
+                       " words): the approximate search answers at most every word");
+    }
+    for (std::int64_t q = 0; q < nq; ++q) {
+      const auto& ex = exclude.empty() ? kNone : exclude[static_cast<std::size_t>(q)];
+      const float* query = qunit.data() + q * dim_;
+      // Asks for the excluded rows too, so that k remain when the graph returns them.
+      const std::int64_t ask = std::min(size(), topn + static_cast<std::int64_t>(ex.size()));
+      TopN top(static_cast<std::size_t>(topn));
+      for (const std::int64_t r : ann_->search(query, ask)) {
+        if (!excluded(ex, r)) top.offer(dot_eight_lanes(query, unit + r * dim_, dim_), r);
+      }
+      out.push_back(top.take(words()));
+    }
+    return out;
+  }
   std::vector<float> tile(static_cast<std::size_t>(kQueryBlock * kRowBlock));
   for (std::int64_t q0 = 0; q0 < nq; q0 += kQueryBlock) {
     const std::int64_t q1 = std::min(nq, q0 + kQueryBlock);
@@ -200,6 +220,16 @@ std::vector<std::vector<Neighbor>> KeyedVectors::most_similar_batch(
     for (TopN& top : tops) out.push_back(top.take(words()));
   }
   return out;
+}
+
+void KeyedVectors::use_index(std::shared_ptr<const HnswIndex> index) {
+  if (index && !index->matches(*this)) {
+    throw ValueError("use_index: the HNSW index was built from other vectors (" +
+                     std::to_string(index->size()) + " x " + std::to_string(index->dim()) +
+                     ", matrix of " + io::describe_matrix_file_identity(index->matrix_identity()) +
+                     ")");
+  }
+  ann_ = std::move(index);
 }
 
 std::vector<Neighbor> KeyedVectors::analogy(std::string_view a, std::string_view b,

@@ -14,6 +14,7 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -47,6 +48,8 @@ enum class AnalogyMethod {
 inline constexpr float kCosMulEpsilon = 0.001f;
 // "No limit" for restrict_vocab.
 inline constexpr std::int64_t kAllWords = std::numeric_limits<std::int64_t>::max();
+
+class HnswIndex;  // hnsw_index.hpp
 
 class KeyedVectors {
  public:
@@ -98,6 +101,15 @@ class KeyedVectors {
       const std::vector<std::array<std::int64_t, 3>>& questions, std::int64_t topn,
       std::int64_t restrict_vocab = kAllWords) const;
 
+  // Answers the cosine neighbour queries over the whole vocabulary (most_similar, its batch,
+  // 3CosAdd analogies) from an approximate HNSW index instead of the exact scan; a search
+  // restricted to the first N < size() words and 3CosMul stay exact. The scores of the words
+  // it returns are the exact ones. With an index, topn > size() is a ValueError (an
+  // approximate search cannot promise every word). nullptr: exact again. ValueError when the
+  // index was not built from this matrix (HnswIndex::matches).
+  void use_index(std::shared_ptr<const HnswIndex> index);
+  const HnswIndex* index() const { return ann_.get(); }
+
  private:
   std::int64_t limit(std::int64_t restrict_vocab) const;
   void check_topn(std::int64_t topn) const;
@@ -106,6 +118,7 @@ class KeyedVectors {
   Tensor matrix_;
   Tensor unit_;
   std::int64_t dim_ = 0;
+  std::shared_ptr<const HnswIndex> ann_;  // approximate neighbours, when use_index() gave one
 };
 
 }  // namespace embedkit::vectors
