@@ -64,7 +64,7 @@ check_refused() {  # EXPECTED_TEXT COMMAND...
   "$@" > "$dir/bad.out" 2> "$dir/bad.err"
   local rc=$?
   [ "$rc" = 1 ] || fail "$*: exit $rc, expected 1: $(cat "$dir/bad.err")"
-  grep -qF "$expected" "$dir/bad.err" || fail "$*: '$(cat "$dir/bad.err")' lacks '$expected'"
+  grep -qF -- "$expected" "$dir/bad.err" || fail "$*: '$(cat "$dir/bad.err")' lacks '$expected'"
   [ ! -s "$dir/bad.out" ] || fail "$*: wrote answers: $(cat "$dir/bad.out")"
   [ "$(ls "$dir" | grep -v '^bad\.')" = "$before" ] || fail "$*: added or removed files"
 }
