@@ -127,10 +127,16 @@ class KeyedVectors:
     def _init_native(self, native):
         self._native = native
         self._vectors = native.matrix  # read-only views of embedkit's buffers, no copies
-        self._unit = native.unit_matrix
+        self._unit_view = None  # the unit rows: made on first use (the queries do not need them)
         self._index_to_key = None
         self._key_to_index = None
         self._counts = None
+
+    @property
+    def _unit(self):
+        if self._unit_view is None:
+            self._unit_view = self._native.unit_matrix
+        return self._unit_view
 
     # ----------------------------------------------------------------------------------------
     # The vocabulary and the vectors

@@ -194,7 +194,6 @@ HnswIndex HnswIndex::build(const KeyedVectors& kv, const HnswOptions& options) {
       &graph->space, static_cast<std::size_t>(kv.size()), static_cast<std::size_t>(options.m),
       static_cast<std::size_t>(options.ef_construction), static_cast<std::size_t>(options.seed));
   hnswlib::HierarchicalNSW<float>& hnsw = *graph->hnsw;
-  const float* unit = kv.unit_matrix().data<float>();
   const std::int64_t dim = kv.dim();
   // Rows are handed out in order from one counter: with one thread the insertion order, and so
   // the graph, is always the same.
@@ -203,8 +202,11 @@ HnswIndex HnswIndex::build(const KeyedVectors& kv, const HnswOptions& options) {
   std::mutex failure_mutex;
   auto insert = [&] {
     try {
+      // The unit rows one at a time (addPoint copies each): no unit copy of the whole matrix.
+      std::vector<float> unit(static_cast<std::size_t>(dim));
       for (std::int64_t r = next++; r < kv.size(); r = next++) {
-        hnsw.addPoint(unit + r * dim, static_cast<hnswlib::labeltype>(r));
+        kv.unit_row(r, unit.data());
+        hnsw.addPoint(unit.data(), static_cast<hnswlib::labeltype>(r));
       }
     } catch (...) {
       const std::lock_guard<std::mutex> lock(failure_mutex);
