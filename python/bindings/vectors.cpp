@@ -120,11 +120,11 @@ void bind_vectors(py::module_& m) {
       .def(
           "use_hnsw_index",
           [](KeyedVectors& kv, const std::filesystem::path& path, std::int64_t ef_search,
-             std::int64_t m, std::int64_t ef_construction, std::uint64_t seed,
+             std::int64_t links, std::int64_t ef_construction, std::uint64_t seed,
              std::int64_t threads) {
             vectors::HnswOptions options;
             options.ef_search = ef_search;
-            options.m = m;
+            options.m = links;
             options.ef_construction = ef_construction;
             options.seed = seed;
             options.threads = threads;
