@@ -47,8 +47,8 @@ class HnswIndex {
   // `ef_search` as in HnswOptions.
   static HnswIndex load(const std::filesystem::path& path, const KeyedVectors& kv,
                         std::int64_t ef_search = HnswOptions{}.ef_search);
-  // The index beside `vectors_path` when that file exists (load, checked), else a new one built
-  // and saved there. `*built` (when given) says which.
+  // The index at `index_path` when that file exists (load(), checked against `kv`), else a new
+  // one built and saved there. `*built` (when given) says which.
   static HnswIndex open_or_build(const std::filesystem::path& index_path, const KeyedVectors& kv,
                                  const HnswOptions& options = {}, bool* built = nullptr);
   // Where the index of a vectors file goes: the vectors file's path + ".hnsw".
