@@ -102,7 +102,7 @@ KeyedVectors::KeyedVectors(std::vector<std::string> words, Tensor matrix) {
   matrix_ = mapped ? matrix : matrix.clone();
   index_.reserve(words.size());
   for (std::int64_t i = 0; i < matrix_.size(0); ++i) {
-    std::string& w = words[static_cast<std::size_t>(i)];
+    const std::string& w = words[static_cast<std::size_t>(i)];
     if (w.empty())
       throw ValueError("KeyedVectors: row " + std::to_string(i) + " has an empty word");
     if (const KeyIndex::Added added = index_.add(w); !added.inserted) {
