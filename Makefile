@@ -10,7 +10,7 @@ CMAKE_GEN  := -G Ninja
 REQUIRE_ORACLES ?= OFF
 TEST_FLAGS := -DEMBEDKIT_BUILD_TESTS=ON -DEMBEDKIT_REQUIRE_ORACLES=$(REQUIRE_ORACLES)
 
-.PHONY: all deps configure build demo test test-release test-asan test-tsan bench bench-dist bench-word2vec bench-python bench-quantized-models bench-quantize format format-check install python-install clean
+.PHONY: all deps configure build demo test test-release test-asan test-tsan bench bench-dist bench-word2vec bench-python bench-quantized-models bench-quantize bench-ann format format-check install python-install clean
 
 all: build
 
@@ -113,6 +113,13 @@ bench-word2vec: deps
 	python3 bench/word2vec/run.py --embedkit $(BENCH_BUILD)/tools/embedkit/embedkit \
 	  --eval-dir $(EVAL_DIR) --work $(BENCH_BUILD)/word2vec --seeds $(W2V_SEEDS) \
 	  --json $(BENCH_BUILD)/word2vec/runs.json $(W2V_ARGS)
+
+# Approximate neighbours (HNSW index) against the exact search on 1M x 100 generated vectors
+# (bench/ann/run.sh; BENCHMARKS.md, "Approximate nearest neighbours"). ANN_ARGS: run.sh's sizes.
+bench-ann: deps
+	cmake -S . -B $(BENCH_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DEMBEDKIT_BUILD_TESTS=OFF
+	cmake --build $(BENCH_BUILD) --target embedkit -j $(JOBS)
+	bench/ann/run.sh $(BENCH_BUILD) $(BENCH_BUILD)/ann $(ANN_ARGS)
 
 # The text classifier (SST-2, TREC) and the recommender (MovieLens) with their embedding tables
 # row-wise quantized to int8, int4 and int2 against float32 (bench/quantized_models): P@1, RMSE,

@@ -26,6 +26,7 @@
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/vector_formats.hpp"
 #include "embedkit/vectors/evaluation.hpp"
+#include "embedkit/vectors/hnsw_index.hpp"
 #include "embedkit/vectors/keyed_vectors.hpp"
 
 namespace embedkit::python {
@@ -116,6 +117,35 @@ void bind_vectors(py::module_& m) {
            "The word's row; KeyError when it is not in the vocabulary.")
       .def("similarity", &KeyedVectors::similarity, py::arg("a"), py::arg("b"),
            "The cosine similarity of two words (KeyError for a missing one).")
+      .def(
+          "use_hnsw_index",
+          [](KeyedVectors& kv, const std::filesystem::path& path, std::int64_t ef_search,
+             std::int64_t links, std::int64_t ef_construction, std::uint64_t seed,
+             std::int64_t threads) {
+            vectors::HnswOptions options;
+            options.ef_search = ef_search;
+            options.m = links;
+            options.ef_construction = ef_construction;
+            options.seed = seed;
+            options.threads = threads;
+            bool built = false;
+            {
+              py::gil_scoped_release release;
+              kv.use_index(std::make_shared<const vectors::HnswIndex>(
+                  vectors::HnswIndex::open_or_build(path, kv, options, &built)));
+            }
+            return built;
+          },
+          py::arg("path"), py::arg("ef_search"), py::arg("m"), py::arg("ef_construction"),
+          py::arg("seed"), py::arg("threads"),
+          "Answers neighbour queries from the HNSW index at `path`: loaded and checked against "
+          "these vectors when the file exists, else built and saved there. True when built.")
+      .def(
+          "use_exact_search", [](KeyedVectors& kv) { kv.use_index(nullptr); },
+          "Answers neighbour queries by the exact scan again.")
+      .def_property_readonly(
+          "has_index", [](const KeyedVectors& kv) { return kv.index() != nullptr; },
+          "Whether neighbour queries are answered from an HNSW index.")
       .def(
           "most_similar_to_word",
           [](const KeyedVectors& kv, std::string word, std::int64_t topn,

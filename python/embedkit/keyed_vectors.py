@@ -127,10 +127,16 @@ class KeyedVectors:
     def _init_native(self, native):
         self._native = native
         self._vectors = native.matrix  # read-only views of embedkit's buffers, no copies
-        self._unit = native.unit_matrix
+        self._unit_view = None  # the unit rows: made on first use (the queries do not need them)
         self._index_to_key = None
         self._key_to_index = None
         self._counts = None
+
+    @property
+    def _unit(self):
+        if self._unit_view is None:
+            self._unit_view = self._native.unit_matrix
+        return self._unit_view
 
     # ----------------------------------------------------------------------------------------
     # The vocabulary and the vectors
@@ -288,6 +294,33 @@ class KeyedVectors:
         norm = np.linalg.norm(vector)
         unit = (vector / norm if norm > 0 else vector).astype(np.float32)
         return self._unit[:limit] @ unit
+
+    def use_hnsw_index(self, path, ef=100, m=16, ef_construction=200, seed=100, workers=0):
+        """Answers ``most_similar`` (and 3CosAdd analogies) over the whole vocabulary from an
+        approximate HNSW index (hnswlib) instead of the exact scan; ``restrict_vocab``,
+        ``topn=None`` and ``most_similar_cosmul`` stay exact. The index is the file ``path``
+        (``embedkit similar --ann`` uses ``VECTORS.hnsw``): loaded when it exists, and checked
+        to have been built from these vectors, else built and saved there atomically. Returns
+        True when it was built.
+
+        ``ef``: candidates kept while searching (more finds more of the exact answers, slower);
+        ``m``, ``ef_construction``, ``seed``: hnswlib's build parameters; ``workers``: build
+        threads (0: all cores; 1 builds the same graph every time). The words found have their
+        exact cosine. With an index, ``topn > len(self)`` is a ``ValueError``. ``OSError`` for an
+        index of other vectors, or a truncated or corrupt one (nothing is rebuilt or written:
+        delete the file to rebuild it).
+        """
+        return self._native.use_hnsw_index(os.fspath(path), int(ef), int(m), int(ef_construction),
+                                           int(seed), int(workers))
+
+    def use_exact_search(self):
+        """Answers the neighbour queries by the exact scan again (the default)."""
+        self._native.use_exact_search()
+
+    @property
+    def has_index(self):
+        """Whether ``use_hnsw_index`` is in effect."""
+        return self._native.has_index
 
     def similar_by_key(self, key, topn=10, restrict_vocab=None):
         """``most_similar(positive=[key], ...)``."""

@@ -5,9 +5,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <queue>
 #include <unordered_set>
 
+#include "embedkit/vectors/hnsw_index.hpp"
 #include "kernels/cpu/dot.hpp"
 
 namespace embedkit::vectors {
@@ -21,6 +24,9 @@ using kernels::cpu::dot_eight_lanes;
 // L2 while every query of the block is scored against it.
 constexpr std::int64_t kQueryBlock = 16;
 constexpr std::int64_t kRowBlock = 256;
+
+// Rows whose norms are computed together: one scan block.
+constexpr std::int64_t kNormBlock = kRowBlock;
 
 void normalize_into(const float* src, float* dst, std::int64_t n) {
   double sq = 0.0;
@@ -69,6 +75,17 @@ bool excluded(const std::vector<std::int64_t>& ex, std::int64_t row) {
 
 }  // namespace
 
+struct KeyedVectors::RowNorms {
+  explicit RowNorms(std::int64_t rows)
+      : inverse(static_cast<std::size_t>(rows)),
+        blocks(std::make_unique<std::once_flag[]>(
+            static_cast<std::size_t>((rows + kNormBlock - 1) / kNormBlock))) {}
+  std::vector<float> inverse;
+  std::unique_ptr<std::once_flag[]> blocks;
+  std::once_flag unit_once;
+  Tensor unit;
+};
+
 KeyedVectors::KeyedVectors(std::vector<std::string> words, Tensor matrix) {
   if (!matrix.defined() || matrix.dtype() != DType::Float32 || matrix.dim() != 2 ||
       matrix.size(1) < 1) {
@@ -81,9 +98,9 @@ KeyedVectors::KeyedVectors(std::vector<std::string> words, Tensor matrix) {
   dim_ = matrix.size(1);
   // A read-only matrix (mapped from its file) cannot change under the index: shared, not
   // copied, so a mapped vectors file is not read into a second buffer.
-  matrix_ = matrix.read_only() ? matrix : matrix.clone();
+  const bool mapped = matrix.read_only();
+  matrix_ = mapped ? matrix : matrix.clone();
   index_.reserve(words.size());
-  const float* data = matrix_.data<float>();
   for (std::int64_t i = 0; i < matrix_.size(0); ++i) {
     const std::string& w = words[static_cast<std::size_t>(i)];
     if (w.empty())
@@ -92,16 +109,53 @@ KeyedVectors::KeyedVectors(std::vector<std::string> words, Tensor matrix) {
       throw ValueError("KeyedVectors: word '" + w + "' appears twice (rows " +
                        std::to_string(added.row) + " and " + std::to_string(i) + ")");
     }
-    for (std::int64_t j = 0; j < dim_; ++j) {
-      if (!std::isfinite(data[i * dim_ + j])) {
-        throw ValueError("KeyedVectors: the vector of '" + w +
-                         "' holds a non-finite value at column " + std::to_string(j));
-      }
-    }
   }
-  unit_ = Tensor::empty({size(), dim_}, DType::Float32);
-  float* u = unit_.data<float>();
-  for (std::int64_t i = 0; i < size(); ++i) normalize_into(data + i * dim_, u + i * dim_, dim_);
+  norms_ = std::make_shared<RowNorms>(size());
+  // An in-memory matrix was just copied: checking it now costs little and keeps a non-finite
+  // value a constructor error. A mapped one is checked as the queries first read it.
+  if (!mapped) ensure_norms(0, size());
+}
+
+void KeyedVectors::ensure_norms(std::int64_t first, std::int64_t last) const {
+  const float* data = matrix_.data<float>();
+  for (std::int64_t b = first / kNormBlock; b * kNormBlock < last; ++b) {
+    std::call_once(norms_->blocks[static_cast<std::size_t>(b)], [&] {
+      const std::int64_t end = std::min(size(), (b + 1) * kNormBlock);
+      for (std::int64_t r = b * kNormBlock; r < end; ++r) {
+        const float* row = data + r * dim_;
+        double sq = 0.0;
+        for (std::int64_t j = 0; j < dim_; ++j) {
+          if (!std::isfinite(row[j])) {
+            throw ValueError("KeyedVectors: the vector of '" + index_.key(r) +
+                             "' holds a non-finite value at column " + std::to_string(j));
+          }
+          sq += static_cast<double>(row[j]) * row[j];
+        }
+        norms_->inverse[static_cast<std::size_t>(r)] =
+            sq > 0.0 ? static_cast<float>(1.0 / std::sqrt(sq)) : 0.0f;
+      }
+    });
+  }
+}
+
+float KeyedVectors::inverse_norm(std::int64_t r) const {
+  return norms_->inverse[static_cast<std::size_t>(r)];
+}
+
+void KeyedVectors::unit_row(std::int64_t row, float* out) const {
+  ensure_norms(row, row + 1);
+  const float* x = matrix_.data<float>() + row * dim_;
+  const float inv = inverse_norm(row);
+  for (std::int64_t j = 0; j < dim_; ++j) out[j] = x[j] * inv;
+}
+
+const Tensor& KeyedVectors::unit_matrix() const {
+  std::call_once(norms_->unit_once, [&] {
+    Tensor unit = Tensor::empty({size(), dim_}, DType::Float32);
+    for (std::int64_t r = 0; r < size(); ++r) unit_row(r, unit.data<float>() + r * dim_);
+    norms_->unit = std::move(unit);
+  });
+  return norms_->unit;
 }
 
 std::int64_t KeyedVectors::at(std::string_view word) const {
@@ -114,11 +168,15 @@ std::span<const float> KeyedVectors::vector(std::string_view word) const {
 }
 
 std::span<const float> KeyedVectors::unit_vector(std::string_view word) const {
-  return {unit_.data<float>() + at(word) * dim_, static_cast<std::size_t>(dim_)};
+  const std::int64_t row = at(word);
+  return {unit_matrix().data<float>() + row * dim_, static_cast<std::size_t>(dim_)};
 }
 
 float KeyedVectors::similarity(std::string_view a, std::string_view b) const {
-  return dot_eight_lanes(unit_vector(a).data(), unit_vector(b).data(), dim_);
+  std::vector<float> ua(static_cast<std::size_t>(dim_)), ub(ua.size());
+  unit_row(at(a), ua.data());
+  unit_row(at(b), ub.data());
+  return dot_eight_lanes(ua.data(), ub.data(), dim_);
 }
 
 std::int64_t KeyedVectors::limit(std::int64_t restrict_vocab) const {
@@ -134,7 +192,7 @@ std::vector<Neighbor> KeyedVectors::most_similar(std::string_view word, std::int
                                                  std::int64_t restrict_vocab) const {
   const std::int64_t row = at(word);
   Tensor q = Tensor::empty({1, dim_}, DType::Float32);
-  std::memcpy(q.raw_data(), unit_.data<float>() + row * dim_, static_cast<std::size_t>(dim_) * 4);
+  unit_row(row, q.data<float>());
   return most_similar_batch(q, topn, {{row}}, restrict_vocab)[0];
 }
 
@@ -167,7 +225,7 @@ std::vector<std::vector<Neighbor>> KeyedVectors::most_similar_batch(
                      " exclusion lists for " + std::to_string(nq) + " queries");
   }
   const std::int64_t rows = limit(restrict_vocab);
-  const float* unit = unit_.data<float>();
+  const float* data = matrix_.data<float>();
   std::vector<float> qunit(static_cast<std::size_t>(nq * dim_));
   Tensor contiguous = queries.clone();
   for (std::int64_t q = 0; q < nq; ++q) {
@@ -176,16 +234,38 @@ std::vector<std::vector<Neighbor>> KeyedVectors::most_similar_batch(
   static const std::vector<std::int64_t> kNone;
   std::vector<std::vector<Neighbor>> out;
   out.reserve(static_cast<std::size_t>(nq));
+  if (ann_ && rows == size()) {
+    if (topn > size()) {
+      throw ValueError("k = " + std::to_string(topn) + " is larger than the vocabulary (" +
+                       std::to_string(size()) +
+                       " words): the approximate search answers at most every word");
+    }
+    for (std::int64_t q = 0; q < nq; ++q) {
+      const auto& ex = exclude.empty() ? kNone : exclude[static_cast<std::size_t>(q)];
+      const float* query = qunit.data() + q * dim_;
+      // Asks for the excluded rows too, so that k remain when the graph returns them.
+      const std::int64_t ask = std::min(size(), topn + static_cast<std::int64_t>(ex.size()));
+      TopN top(static_cast<std::size_t>(topn));
+      for (const std::int64_t r : ann_->search(query, ask)) {
+        if (excluded(ex, r)) continue;
+        ensure_norms(r, r + 1);
+        top.offer(dot_eight_lanes(query, data + r * dim_, dim_) * inverse_norm(r), r);
+      }
+      out.push_back(top.take(words()));
+    }
+    return out;
+  }
   std::vector<float> tile(static_cast<std::size_t>(kQueryBlock * kRowBlock));
   for (std::int64_t q0 = 0; q0 < nq; q0 += kQueryBlock) {
     const std::int64_t q1 = std::min(nq, q0 + kQueryBlock);
     std::vector<TopN> tops(static_cast<std::size_t>(q1 - q0), TopN(static_cast<std::size_t>(topn)));
     for (std::int64_t r0 = 0; r0 < rows; r0 += kRowBlock) {
       const std::int64_t r1 = std::min(rows, r0 + kRowBlock);
+      ensure_norms(r0, r1);  // the first scan to reach these rows computes their norms
       for (std::int64_t q = q0; q < q1; ++q) {
         for (std::int64_t r = r0; r < r1; ++r) {
           tile[static_cast<std::size_t>((q - q0) * kRowBlock + (r - r0))] =
-              dot_eight_lanes(qunit.data() + q * dim_, unit + r * dim_, dim_);
+              dot_eight_lanes(qunit.data() + q * dim_, data + r * dim_, dim_) * inverse_norm(r);
         }
       }
       for (std::int64_t q = q0; q < q1; ++q) {
@@ -202,6 +282,16 @@ std::vector<std::vector<Neighbor>> KeyedVectors::most_similar_batch(
   return out;
 }
 
+void KeyedVectors::use_index(std::shared_ptr<const HnswIndex> index) {
+  if (index && !index->matches(*this)) {
+    throw ValueError("use_index: the HNSW index was built from other vectors (" +
+                     std::to_string(index->size()) + " x " + std::to_string(index->dim()) +
+                     ", matrix of " + io::describe_matrix_file_identity(index->matrix_identity()) +
+                     ")");
+  }
+  ann_ = std::move(index);
+}
+
 std::vector<Neighbor> KeyedVectors::analogy(std::string_view a, std::string_view b,
                                             std::string_view c, AnalogyMethod method,
                                             std::int64_t topn, std::int64_t restrict_vocab,
@@ -211,18 +301,24 @@ std::vector<Neighbor> KeyedVectors::analogy(std::string_view a, std::string_view
   if (method == AnalogyMethod::Add) return analogy_batch({abc}, topn, restrict_vocab)[0];
 
   const std::int64_t rows = limit(restrict_vocab);
-  const float* unit = unit_.data<float>();
-  const float* ua = unit + abc[0] * dim_;
-  const float* ub = unit + abc[1] * dim_;
-  const float* uc = unit + abc[2] * dim_;
+  const float* data = matrix_.data<float>();
+  std::vector<float> abc_unit(static_cast<std::size_t>(3 * dim_));
+  for (std::size_t i = 0; i < 3; ++i) {
+    unit_row(abc[i], abc_unit.data() + static_cast<std::int64_t>(i) * dim_);
+  }
+  const float* ua = abc_unit.data();
+  const float* ub = ua + dim_;
+  const float* uc = ub + dim_;
   const std::vector<std::int64_t> ex(abc.begin(), abc.end());
   TopN top(static_cast<std::size_t>(topn));
   for (std::int64_t r = 0; r < rows; ++r) {
     if (excluded(ex, r)) continue;
-    const float* x = unit + r * dim_;
-    const float sa = (1.0f + dot_eight_lanes(x, ua, dim_)) / 2.0f;
-    const float sb = (1.0f + dot_eight_lanes(x, ub, dim_)) / 2.0f;
-    const float sc = (1.0f + dot_eight_lanes(x, uc, dim_)) / 2.0f;
+    if (r % kNormBlock == 0) ensure_norms(r, std::min(rows, r + kNormBlock));
+    const float* x = data + r * dim_;
+    const float inv = inverse_norm(r);
+    const float sa = (1.0f + dot_eight_lanes(x, ua, dim_) * inv) / 2.0f;
+    const float sb = (1.0f + dot_eight_lanes(x, ub, dim_) * inv) / 2.0f;
+    const float sc = (1.0f + dot_eight_lanes(x, uc, dim_) * inv) / 2.0f;
     top.offer(sa * sc / (sb + epsilon), r);
   }
   return top.take(words());
@@ -234,7 +330,7 @@ std::vector<std::vector<Neighbor>> KeyedVectors::analogy_batch(
   const auto nq = static_cast<std::int64_t>(questions.size());
   Tensor q = Tensor::empty({nq, dim_}, DType::Float32);
   float* qd = q.data<float>();
-  const float* unit = unit_.data<float>();
+  std::vector<float> u(static_cast<std::size_t>(3 * dim_));
   std::vector<std::vector<std::int64_t>> ex;
   ex.reserve(questions.size());
   for (std::int64_t i = 0; i < nq; ++i) {
@@ -242,10 +338,12 @@ std::vector<std::vector<Neighbor>> KeyedVectors::analogy_batch(
     for (const std::int64_t r : abc) {
       if (r < 0 || r >= size()) throw IndexError("analogy word row", i, r, 0, size());
     }
+    for (std::size_t k = 0; k < 3; ++k) {
+      unit_row(abc[k], u.data() + static_cast<std::int64_t>(k) * dim_);
+    }
     // gensim's mean of the signed unit vectors (normalized again before the product).
     for (std::int64_t j = 0; j < dim_; ++j) {
-      qd[i * dim_ + j] =
-          (unit[abc[0] * dim_ + j] - unit[abc[1] * dim_ + j] + unit[abc[2] * dim_ + j]) / 3.0f;
+      qd[i * dim_ + j] = (u[j] - u[dim_ + j] + u[2 * dim_ + j]) / 3.0f;
     }
     ex.emplace_back(abc.begin(), abc.end());
   }

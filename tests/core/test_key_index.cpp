@@ -61,6 +61,27 @@ TEST(KeyIndex, KeepsItsRowsThroughGrowth) {
   }
 }
 
+TEST(KeyIndex, CopiesAreIndependentAndEmptyKeysAreKeys) {
+  // The table is open addressing over rows of keys(): a copy holds its own, and an empty key
+  // (the owner decides whether it is allowed) is found like any other.
+  KeyIndex index;
+  for (int i = 0; i < 100; ++i) index.add(std::to_string(i));
+  KeyIndex copy = index;
+  copy.add("");
+  copy.add("extra");
+  EXPECT_EQ(copy.find(""), std::optional<std::int64_t>(100));
+  EXPECT_EQ(copy.find("extra"), std::optional<std::int64_t>(101));
+  EXPECT_EQ(index.find("extra"), std::nullopt);
+  EXPECT_EQ(index.find(""), std::nullopt);
+  EXPECT_EQ(index.size(), 100);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(copy.find(std::to_string(i)), std::optional<std::int64_t>(i));
+  }
+  KeyIndex empty;
+  EXPECT_EQ(empty.find("x"), std::nullopt);
+  EXPECT_FALSE(empty.contains(""));
+}
+
 TEST(KeyError, HasOneMessageShapeAndIsAValueError) {
   const embedkit::KeyError e("label", "__label__x", "dictionary");
   EXPECT_STREQ(e.what(), "label '__label__x' is not in the dictionary");

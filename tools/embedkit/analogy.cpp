@@ -41,7 +41,8 @@ int run_analogy(AnalogyOptions& o) {
   }
   if (o.queries.empty() && from_stdin) o.queries = "-";
   refuse_two_stdin_readers(o.vectors, "VECTORS", o.queries);
-  const QueryVectors qv = QueryVectors::load(o.vectors, o.query.format);
+  QueryVectors qv = QueryVectors::load(o.vectors, o.query.format);
+  qv.use_ann_index(o.query, o.vectors, "analogy");
   const vectors::KeyedVectors& kv = qv.keyed();
   const auto method = o.method == "mul" ? vectors::AnalogyMethod::Mul : vectors::AnalogyMethod::Add;
   // A - B + C; with subwords, words outside the vocabulary built from their n-grams (3CosAdd:

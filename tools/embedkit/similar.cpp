@@ -34,7 +34,8 @@ int run_similar(SimilarOptions& o) {
     o.queries = "-";
   }
   refuse_two_stdin_readers(o.vectors, "VECTORS", o.queries);
-  const QueryVectors qv = QueryVectors::load(o.vectors, o.query.format);
+  QueryVectors qv = QueryVectors::load(o.vectors, o.query.format);
+  qv.use_ann_index(o.query, o.vectors, "similar");
   const vectors::KeyedVectors& kv = qv.keyed();
   // The neighbours of `word`, and in `json` whether it was built from its n-grams.
   auto neighbors = [&](const std::string& word, Json& json) {

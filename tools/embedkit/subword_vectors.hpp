@@ -45,6 +45,10 @@ class QueryVectors {
   }
 
   const vectors::KeyedVectors& keyed() const { return kv_; }
+  // --ann (vectors_options.hpp): answer from the HNSW index beside the file at `path`.
+  void use_ann_index(const NeighborQuery& q, const std::string& path, const std::string& command) {
+    cli::use_ann_index(kv_, path, q, command);
+  }
   bool has_subwords() const { return model_.has_value(); }
   const models::FastTextModel* model() const { return model_ ? &*model_ : nullptr; }
 

@@ -18,6 +18,7 @@
 #include "embedkit/io/vector_formats.hpp"
 #include "embedkit/models/fasttext_model.hpp"
 #include "embedkit/models/text_classifier.hpp"
+#include "embedkit/vectors/hnsw_index.hpp"
 #include "embedkit/vectors/keyed_vectors.hpp"
 #include "json.hpp"
 #include "option_checks.hpp"
@@ -188,6 +189,8 @@ struct NeighborQuery {
   std::int64_t k = 10;
   std::int64_t restrict_vocab = 0;
   bool json = false;
+  bool ann = false;  // --ann: the approximate (HNSW) index instead of the exact scan
+  std::int64_t ann_ef = vectors::HnswOptions{}.ef_search;
 
   // --restrict as KeyedVectors takes it.
   std::int64_t restrict_to() const {
@@ -202,6 +205,42 @@ inline void add_neighbor_query_options(CLI::App* app, NeighborQuery& q, const st
       ->check(non_negative<std::int64_t>());
   app->add_option("--format", q.format, kVectorFormatHelp)->check(vector_format_validator());
   app->add_flag("--json", q.json, "Print JSON");
+  app->add_flag("--ann", q.ann,
+                "Approximate neighbours from an HNSW index, VECTORS.hnsw, built and saved beside "
+                "VECTORS when absent (default: the exact search)");
+  app->add_option("--ann-ef", q.ann_ef,
+                  "Candidates the --ann search keeps: more is slower and finds more of the "
+                  "exact answers")
+      ->check(positive<std::int64_t>())
+      ->capture_default_str();
+}
+
+// --ann: `kv` answers from the HNSW index beside the vectors file `path`, loaded and checked
+// against the vectors, or built and saved there (atomically) when there is none. An index of
+// other vectors, or a corrupt one, is an error (delete it to rebuild it): a file the user may
+// want is never replaced behind their back.
+inline void use_ann_index(vectors::KeyedVectors& kv, const std::string& path,
+                          const NeighborQuery& q, const std::string& command) {
+  if (!q.ann) return;
+  if (is_std_stream(path)) {
+    throw ValueError("--ann needs the vectors in a file (its index is saved beside it), not '-'");
+  }
+  // Checked before the index is built, so that this mistake writes nothing.
+  if (q.k > kv.size()) {
+    throw ValueError("-k " + std::to_string(q.k) + " is larger than the vocabulary (" +
+                     std::to_string(kv.size()) + " words): --ann answers at most every word");
+  }
+  vectors::HnswOptions options;
+  options.ef_search = q.ann_ef;
+  const std::filesystem::path index_path = vectors::HnswIndex::path_for(path);
+  bool built = false;
+  auto index = std::make_shared<const vectors::HnswIndex>(
+      vectors::HnswIndex::open_or_build(index_path, kv, options, &built));
+  if (built) {
+    std::cerr << command << ": built the HNSW index " << index_path.string() << " (" << kv.size()
+              << " words)\n";
+  }
+  kv.use_index(std::move(index));
 }
 
 // [{"word": ..., "score": ...}, ...]

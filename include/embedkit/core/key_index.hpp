@@ -9,8 +9,11 @@
 // an error instead asks its owner's at(), which throws KeyError ("<kind> '<key>' is not in the
 // <container>", core/error.hpp).
 //
-// Lookups take a std::string_view and do not allocate (heterogeneous lookup). Each key is held
-// twice (in keys() and in the hash map): the price of handing out keys() as one vector.
+// Lookups take a std::string_view and do not allocate. Each key is held once, in keys(); the
+// hash table beside it is open addressing (linear probing, at most half full) of rows into
+// keys() with each key's hash, so building the index of a million words costs one array, not a
+// million map nodes and a second copy of every word (the first query on a large mapped vectors
+// file waits for this index: docs/memory-mapping.md).
 #pragma once
 
 #include <cstddef>
@@ -19,7 +22,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace embedkit {
@@ -50,12 +52,17 @@ class KeyIndex {
   void reserve(std::size_t n);
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  struct Slot {
+    std::size_t hash = 0;
+    std::int64_t row = -1;  // -1: empty
   };
+  // The slot that holds `key`, or the empty slot where it would go (slots_ is never full).
+  std::size_t probe(std::string_view key, std::size_t hash) const;
+  // Rehashes into a table of at least 2 * `keys` slots (a power of two).
+  void grow(std::size_t keys);
+
   std::vector<std::string> keys_;
-  std::unordered_map<std::string, std::int64_t, Hash, std::equal_to<>> rows_;
+  std::vector<Slot> slots_;
 };
 
 }  // namespace embedkit

@@ -4,8 +4,12 @@
 // Rows are assumed sorted by decreasing frequency (as word2vec, fastText and GloVe write
 // them), so `restrict_vocab = N` means "search only the N most frequent words" (gensim's
 // restrict_vocab). Queries are answered with a blocked matrix product of the queries against
-// the unit-norm matrix (computed once, in the constructor, so a const KeyedVectors can be
-// queried from many threads).
+// the rows, each product scaled by the row's inverse norm: no unit-norm copy of the matrix is
+// made for them. The norms of an in-memory matrix are computed (and its values checked finite)
+// in the constructor; those of a read-only matrix (mapped from its file) by the first scan that
+// reaches each block of rows, so that the first answer on a mapped file costs one pass over it,
+// not three (docs/memory-mapping.md). Either way a const KeyedVectors can be queried from many
+// threads (a block's norms are computed once, under std::call_once).
 //
 // Errors: a word not in the vocabulary is a KeyError (core/error.hpp, a ValueError) whose message
 // and key() name it; bad arguments are ValueError.
@@ -14,6 +18,8 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -48,19 +54,27 @@ inline constexpr float kCosMulEpsilon = 0.001f;
 // "No limit" for restrict_vocab.
 inline constexpr std::int64_t kAllWords = std::numeric_limits<std::int64_t>::max();
 
+class HnswIndex;  // hnsw_index.hpp
+
 class KeyedVectors {
  public:
   // `matrix` is float32 [words.size(), D] with D >= 1 (copied; shared when read_only(), as a
   // matrix mapped from its file is, which nothing can change). Throws ValueError for a size
-  // mismatch, an empty or duplicate word, or a non-finite value (naming the word).
+  // mismatch, an empty or duplicate word, or a non-finite value (naming the word; for a read-only
+  // matrix, by the first query that reaches its row, since checking would read the whole file).
   KeyedVectors(std::vector<std::string> words, Tensor matrix);
 
   std::int64_t size() const { return index_.size(); }
   std::int64_t dim() const { return dim_; }
   const std::vector<std::string>& words() const { return index_.keys(); }
   const Tensor& matrix() const { return matrix_; }
-  // Rows scaled to unit length (an all-zero row stays zero).
-  const Tensor& unit_matrix() const { return unit_; }
+  // Rows scaled to unit length (an all-zero row stays zero): a copy made on the first call (the
+  // queries do not need it).
+  const Tensor& unit_matrix() const;
+  // The row scaled to unit length, into `out` (dim() floats): the matrix's value times the
+  // row's inverse norm, as the queries scale it. ValueError (naming the word) when the row holds
+  // a non-finite value.
+  void unit_row(std::int64_t row, float* out) const;
 
   bool contains(std::string_view word) const { return index_.contains(word); }
   // The word's row, or std::nullopt when absent.
@@ -98,14 +112,33 @@ class KeyedVectors {
       const std::vector<std::array<std::int64_t, 3>>& questions, std::int64_t topn,
       std::int64_t restrict_vocab = kAllWords) const;
 
+  // Answers the cosine neighbour queries over the whole vocabulary (most_similar, its batch,
+  // 3CosAdd analogies) from an approximate HNSW index instead of the exact scan; a search
+  // restricted to the first N < size() words and 3CosMul stay exact. The scores of the words
+  // it returns are the exact ones. With an index, topn > size() is a ValueError (an
+  // approximate search cannot promise every word). nullptr: exact again. ValueError when the
+  // index was not built from this matrix (HnswIndex::matches).
+  void use_index(std::shared_ptr<const HnswIndex> index);
+  const HnswIndex* index() const { return ann_.get(); }
+
  private:
   std::int64_t limit(std::int64_t restrict_vocab) const;
   void check_topn(std::int64_t topn) const;
 
+  // The inverse norms of rows [first, first + kNormBlock), computed once (values checked).
+  void ensure_norms(std::int64_t first, std::int64_t last) const;
+  // Row r's 1 / L2 norm (0 for an all-zero row); ensure_norms must have covered it.
+  float inverse_norm(std::int64_t r) const;
+
+  // The rows' inverse norms, by blocks that are computed once; shared by copies, as the matrix
+  // (which nothing changes) is.
+  struct RowNorms;
+
   KeyIndex index_;  // the words, row i = words()[i]
   Tensor matrix_;
-  Tensor unit_;
+  std::shared_ptr<RowNorms> norms_;
   std::int64_t dim_ = 0;
+  std::shared_ptr<const HnswIndex> ann_;  // approximate neighbours, when use_index() gave one
 };
 
 }  // namespace embedkit::vectors

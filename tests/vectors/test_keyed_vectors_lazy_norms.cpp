@@ -1,0 +1,124 @@
+// KeyedVectors over a read-only matrix (as mapped from its file): no unit-norm copy, the norms and
+// the finiteness check done by the first scan that reaches each block of rows, and answers equal,
+// bit for bit, to those over the same matrix in memory.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "embedkit/core/error.hpp"
+#include "embedkit/core/generator.hpp"
+#include "embedkit/vectors/keyed_vectors.hpp"
+
+namespace {
+
+using embedkit::Tensor;
+using embedkit::ValueError;
+using embedkit::vectors::AnalogyMethod;
+using embedkit::vectors::KeyedVectors;
+using embedkit::vectors::Neighbor;
+
+// "w<i>" (not "w" + ...: GCC 12's false -Wrestrict, bug 105329).
+std::string word(std::size_t i) {
+  std::string w = "w";
+  w += std::to_string(i);
+  return w;
+}
+
+std::vector<std::string> words(std::size_t n) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < n; ++i) out.push_back(word(i));
+  return out;
+}
+
+// 1000 rows (several norm blocks and a partial last one) of dimension 13, row 7 all zero.
+Tensor matrix() {
+  embedkit::Generator gen(42);
+  Tensor m = Tensor::empty({1000, 13}, embedkit::DType::Float32);
+  for (std::int64_t i = 0; i < m.numel(); ++i) {
+    m.data<float>()[i] = static_cast<float>(gen.normal());
+  }
+  for (std::int64_t j = 0; j < 13; ++j) m.data<float>()[7 * 13 + j] = 0.0f;
+  return m;
+}
+
+void expect_same(const std::vector<Neighbor>& a, const std::vector<Neighbor>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].index, b[i].index);
+    EXPECT_EQ(a[i].score, b[i].score);
+  }
+}
+
+TEST(KeyedVectorsLazyNorms, ReadOnlyMatrixAnswersAsAnInMemoryOne) {
+  const Tensor m = matrix();
+  const KeyedVectors owned(words(1000), m);
+  const KeyedVectors mapped(words(1000), m.as_read_only());
+  EXPECT_EQ(mapped.matrix().raw_data(), m.raw_data());  // shared, not copied
+  for (const std::string w : {"w0", "w7", "w999", "w500"}) {
+    expect_same(mapped.most_similar(w, 20), owned.most_similar(w, 20));
+    expect_same(mapped.most_similar(w, 5, 300), owned.most_similar(w, 5, 300));
+  }
+  expect_same(mapped.analogy("w1", "w2", "w3"), owned.analogy("w1", "w2", "w3"));
+  expect_same(mapped.analogy("w1", "w2", "w3", AnalogyMethod::Mul),
+              owned.analogy("w1", "w2", "w3", AnalogyMethod::Mul));
+  EXPECT_EQ(mapped.similarity("w4", "w9"), owned.similarity("w4", "w9"));
+  EXPECT_EQ(mapped.similarity("w4", "w9"), mapped.similarity("w9", "w4"));
+  // The all-zero row scores 0 against everything, and its unit row stays zero.
+  EXPECT_EQ(mapped.similarity("w7", "w1"), 0.0f);
+  for (const float x : mapped.unit_vector("w7")) EXPECT_EQ(x, 0.0f);
+  // unit_matrix() (made on first use) holds what unit_row gives, rows of length 1.
+  const float* u = mapped.unit_matrix().data<float>();
+  std::vector<float> row(13);
+  mapped.unit_row(123, row.data());
+  double sq = 0.0;
+  for (std::int64_t j = 0; j < 13; ++j) {
+    EXPECT_EQ(u[123 * 13 + j], row[static_cast<std::size_t>(j)]);
+    sq += static_cast<double>(row[static_cast<std::size_t>(j)]) * row[static_cast<std::size_t>(j)];
+  }
+  EXPECT_NEAR(sq, 1.0, 1e-6);
+}
+
+TEST(KeyedVectorsLazyNorms, ConcurrentFirstQueriesAgree) {
+  const Tensor m = matrix();
+  const KeyedVectors owned(words(1000), m);
+  const KeyedVectors mapped(words(1000), m.as_read_only());
+  std::vector<std::vector<Neighbor>> got(4);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < got.size(); ++t) {
+    threads.emplace_back([&, t] { got[t] = mapped.most_similar(word(t), 10); });
+  }
+  for (std::thread& t : threads) t.join();
+  for (std::size_t t = 0; t < got.size(); ++t) {
+    expect_same(got[t], owned.most_similar(word(t), 10));
+  }
+}
+
+TEST(KeyedVectorsLazyNorms, NonFiniteValueIsAnErrorOfTheQueriesThatReachIt) {
+  Tensor m = matrix();
+  m.data<float>()[900 * 13 + 4] = std::numeric_limits<float>::quiet_NaN();
+  // In memory: the constructor checks, as before.
+  EXPECT_THROW(KeyedVectors(words(1000), m), ValueError);
+  // Read-only (mapped): the constructor does not read the values; a query that reaches row 900
+  // fails, naming the word, every time; a search restricted to rows before its block does not.
+  const KeyedVectors kv(words(1000), m.as_read_only());
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      (void)kv.most_similar("w1", 10);
+      ADD_FAILURE() << "no error for the NaN of w900";
+    } catch (const ValueError& e) {
+      EXPECT_NE(std::string(e.what()).find("the vector of 'w900' holds a non-finite value at "
+                                           "column 4"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_EQ(kv.most_similar("w1", 10, 512).size(), 10u);
+  EXPECT_THROW((void)kv.similarity("w1", "w900"), ValueError);
+  EXPECT_THROW((void)kv.unit_matrix(), ValueError);
+}
+
+}  // namespace
