@@ -30,14 +30,15 @@ now() { date +%s.%N; }
 # fastText 0.9.2's autotune starts its timer thread before it sets the flag the thread checks
 # (Autotune::startTimer): when the new thread runs first, it sees the flag unset, ends at once,
 # and the search never stops (no progress line is ever printed). This runs fastText and, when no
-# progress line came within 10 s, kills it and starts again (at most 5 tries), saying so.
+# progress line came within 5 s, kills it and starts again (at most 20 tries), saying so.
 fasttext_autotune() {  # train dev output-prefix
   local try pid
-  for try in 1 2 3 4 5; do
+  for try in $(seq 20); do
+    ft_t0=$(now)  # the wall time counts from the try that ran
     "$fasttext" supervised -input "$1" -output "$3" -autotune-validation "$2" \
       -autotune-duration "$seconds" -thread "$threads" > /dev/null 2> "$3.log" &
     pid=$!
-    for _ in $(seq 100); do
+    for _ in $(seq 50); do
       grep -q 'Progress:' "$3.log" && break
       sleep 0.1
     done
@@ -49,7 +50,7 @@ fasttext_autotune() {  # train dev output-prefix
     wait "$pid" 2> /dev/null || true
     echo "  (fastText's autotune timer did not start, try $try: run again)" >&2
   done
-  echo "fastText's autotune did not start its timer in 5 tries" >&2
+  echo "fastText's autotune did not start its timer in 20 tries" >&2
   exit 1
 }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
@@ -60,10 +61,9 @@ printf '%-6s %8s %10s %10s %10s %10s %10s %10s\n' "" "budget" trials trials P@1 
 for set in sst2 trec; do
   [[ -n "${ONLY:-}" && ! "$set" =~ $ONLY ]] && continue
   train=$work/$set.train dev=$work/$set.dev test=$work/$set.test
-  t0=$(now)
   fasttext_autotune "$train" "$dev" "$work/ft_$set"
   t1=$(now)
-  ft_wall=$(elapsed "$t0" "$t1")
+  ft_wall=$(elapsed "$ft_t0" "$t1")
   # fastText's progress line ends with the trial count: "Progress: ... Trials:   12 Best ...".
   ft_trials=$(tr '\r' '\n' < "$work/ft_$set.log" | awk '/Trials:/ { for (i = 1; i < NF; i++)
     if ($i == "Trials:") n = $(i + 1) } END { print n }')
@@ -81,4 +81,13 @@ for set in sst2 trec; do
   printf '%-6s %8s %10s %10s %10s %10s %10s %10s\n' "$set" "$seconds" "$ft_trials" "$ek_trials" \
     "$ft_p" "$ek_p" "$ft_wall" "$ek_wall"
   grep '^autotune:' "$work/ek_$set.log" | sed "s/^/  $set embedkit /"
+  # embedkit's trials: score, then the options tried.
+  python3 - "$work/ek_$set.json" <<'PY'
+import json, sys
+for h in json.load(open(sys.argv[1]))["autotune"]["history"]:
+    score = "-" if h["score"] is None else f"{h['score']:.4f}"
+    print(f"    trial {h['trial']:3d} {score:>7} {h['outcome']:<16} epochs {h['epochs']} "
+          f"lr {h['lr']:.4g} dim {h['dim']} word-ngrams {h['word_ngrams']} "
+          f"buckets {h['buckets']} minn {h['minn']} maxn {h['maxn']} {h['seconds']:.1f} s")
+PY
 done
