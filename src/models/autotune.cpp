@@ -312,6 +312,8 @@ AutotuneResult autotune_classifier(
   // Pretrained vectors fix the dimension.
   if (!start.pretrained_vectors.empty()) search.dim = false;
   Strategy strategy(start, search, start.seed);
+  // The rows every candidate has (min_count is not searched), for the memory bound; the words
+  // pretrained vectors would add are left out of the count.
   const Dictionary dictionary =
       Dictionary::from_examples(train, start.min_count, start.end_of_line);
   const std::int64_t words = dictionary.words().size();
