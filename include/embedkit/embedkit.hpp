@@ -29,6 +29,7 @@
 #include "embedkit/io/mapped_table.hpp"
 #include "embedkit/io/safetensors.hpp"
 #include "embedkit/io/vector_formats.hpp"
+#include "embedkit/models/autotune.hpp"
 #include "embedkit/models/corpus_reader.hpp"
 #include "embedkit/models/dictionary.hpp"
 #include "embedkit/models/fasttext_model.hpp"

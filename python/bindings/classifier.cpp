@@ -18,6 +18,7 @@
 #include "arrays.hpp"
 #include "bindings.hpp"
 #include "embedkit/core/error.hpp"
+#include "embedkit/models/autotune.hpp"
 #include "embedkit/models/labelled_text.hpp"
 #include "embedkit/models/text_classifier.hpp"
 
@@ -88,7 +89,10 @@ TextClassifier train(const std::string& path, std::int64_t dim, double lr, std::
                      std::int64_t maxn, std::int64_t min_count, const std::string& loss,
                      std::int64_t negative, std::int64_t threads, std::uint64_t seed,
                      const std::string& label_prefix, const py::object& progress,
-                     double progress_interval, const std::string& pretrained_vectors) {
+                     double progress_interval, const std::string& pretrained_vectors,
+                     const std::string& autotune_validation, const std::string& autotune_metric,
+                     std::int64_t autotune_predictions, double autotune_duration,
+                     const std::vector<std::string>& autotune_fixed) {
   ClassifierOptions o;
   o.dim = dim;
   o.lr = lr;
@@ -106,6 +110,29 @@ TextClassifier train(const std::string& path, std::int64_t dim, double lr, std::
   o.progress_interval = progress_interval;
   o.pretrained_vectors = pretrained_vectors;
   o.validate();  // before reading the file: a bad option is reported at once
+  models::AutotuneOptions tune;
+  const bool autotune = !autotune_validation.empty();
+  if (autotune) {
+    tune.duration_seconds = autotune_duration;
+    tune.predictions = autotune_predictions;
+    tune.metric = models::AutotuneMetric::parse(autotune_metric, label_prefix);
+    tune.progress_interval = progress_interval;
+    // The options the caller gave are not searched (fastText's rule).
+    for (const std::string& name : autotune_fixed) {
+      bool models::AutotuneSearch::*field = nullptr;
+      if (name == "epochs") field = &models::AutotuneSearch::epochs;
+      if (name == "lr") field = &models::AutotuneSearch::lr;
+      if (name == "dim") field = &models::AutotuneSearch::dim;
+      if (name == "word_ngrams") field = &models::AutotuneSearch::word_ngrams;
+      if (name == "buckets") field = &models::AutotuneSearch::buckets;
+      if (name == "minn") field = &models::AutotuneSearch::minn;
+      if (name == "maxn") field = &models::AutotuneSearch::maxn;
+      if (name == "loss") field = &models::AutotuneSearch::loss;
+      if (field == nullptr) throw ValueError("autotune: no option '" + name + "' to fix");
+      tune.search.*field = false;
+    }
+    tune.validate();
+  }
   // Called on this thread with the GIL released: it takes the GIL, lets Python handle a pending
   // signal (Ctrl-C raises KeyboardInterrupt there) and calls the Python callback, whose
   // exception stops the training (TextClassifier::train joins its threads and rethrows).
@@ -123,8 +150,28 @@ TextClassifier train(const std::string& path, std::int64_t dim, double lr, std::
     report["eta_seconds"] = p.eta_seconds;
     progress(report);
   };
+  auto on_autotune_progress = [&progress](const models::AutotuneProgress& p) {
+    py::gil_scoped_acquire gil;
+    raise_pending_signal();
+    if (progress.is_none()) return;
+    py::dict report;
+    report["autotune"] = true;
+    report["fraction"] = p.fraction;
+    report["trials"] = p.trials;
+    report["best_score"] = p.best ? py::object(py::float_(*p.best)) : py::none();
+    report["elapsed_seconds"] = p.elapsed_seconds;
+    report["eta_seconds"] = p.eta_seconds;
+    progress(report);
+  };
   py::gil_scoped_release release;
   const std::vector<LabelledExample> data = read_labelled_file(path, label_prefix);
+  if (autotune) {
+    // The search, then the final model with the best options on the same file (fastText's
+    // rule).
+    const std::vector<LabelledExample> validation =
+        read_labelled_file(autotune_validation, label_prefix);
+    o = models::autotune_classifier(data, validation, o, tune, on_autotune_progress).best;
+  }
   return TextClassifier::train(data, o, nullptr, on_progress);
 }
 
@@ -139,10 +186,16 @@ void bind_classifier(py::module_& m) {
                   py::arg("maxn"), py::arg("min_count"), py::arg("loss"), py::arg("negative"),
                   py::arg("threads"), py::arg("seed"), py::arg("label_prefix"),
                   py::arg("progress") = py::none(), py::arg("progress_interval") = 0.1,
-                  py::arg("pretrained_vectors") = "",
+                  py::arg("pretrained_vectors") = "", py::arg("autotune_validation") = "",
+                  py::arg("autotune_metric") = "f1", py::arg("autotune_predictions") = 1,
+                  py::arg("autotune_duration") = 300.0,
+                  py::arg("autotune_fixed") = std::vector<std::string>{},
                   "Trains on a labelled file in fastText's format, with the GIL released. "
                   "`progress` (or None) is called with a dict about every progress_interval "
-                  "seconds; Ctrl-C raises KeyboardInterrupt within that time.")
+                  "seconds; Ctrl-C raises KeyboardInterrupt within that time. With "
+                  "autotune_validation, the options are first searched on that file "
+                  "(models::autotune_classifier; those named in autotune_fixed are kept) and "
+                  "the model is trained with the best.")
       .def_static(
           "load", [](const std::string& path) { return TextClassifier::load(path); },
           py::arg("path"), py::call_guard<py::gil_scoped_release>(),

@@ -11,7 +11,7 @@ fastText's methods and return types (``predict``, ``test``, ``get_word_vector``,
 The model is embedkit's (``embedkit classify`` on the command line), saved as one safetensors
 file: it is not fastText's ``.bin`` format, and neither program reads the other's files.
 
-An argument embedkit cannot honour (the ``ova`` loss, autotuning, ...) raises ``ValueError``
+An argument embedkit cannot honour (the ``ova`` loss, a model-size target, ...) raises ``ValueError``
 saying so: it is never silently ignored.
 ``ws`` and ``t`` are accepted because fastText itself does not use them in supervised training.
 """
@@ -59,12 +59,14 @@ _DEFAULTS = {
 _UNSUPPORTED = {
     "lrUpdateRate": (100, "embedkit recomputes the learning rate at every line, so the "
                           "update rate cannot be set"),
-    "autotuneValidationFile": ("", "autotuning is not supported by embedkit"),
-    "autotuneMetric": ("f1", "autotuning is not supported by embedkit"),
-    "autotunePredictions": (1, "autotuning is not supported by embedkit"),
-    "autotuneDuration": (60 * 5, "autotuning is not supported by embedkit"),
-    "autotuneModelSize": ("", "quantization (autotuneModelSize) is not supported by embedkit"),
+    "autotuneModelSize": ("", "a model-size target needs a quantizer (fastText's quantize), "
+                              "which embedkit's classifier does not have"),
 }
+
+# fastText's names of the options autotune searches, with embedkit's: one given by the caller
+# is not searched (fastText's rule).
+_SEARCHED = {"epoch": "epochs", "lr": "lr", "dim": "dim", "wordNgrams": "word_ngrams",
+             "bucket": "buckets", "minn": "minn", "maxn": "maxn", "loss": "loss"}
 
 # How often (seconds) training comes back to Python: progress lines and Ctrl-C.
 _PROGRESS_INTERVAL = 0.1
@@ -87,15 +89,28 @@ def _int(name, value, low):
 
 
 class _Progress:
-    """fastText's progress line on stderr (verbose >= 2)."""
+    """fastText's progress lines on stderr (verbose >= 2): autotune's, then training's."""
 
     def __init__(self, verbose):
         self.verbose = verbose
+        self.tuning = False
 
     def __call__(self, report):
         if self.verbose < 2:
             return
         eta = int(report["eta_seconds"])
+        if report.get("autotune"):
+            self.tuning = True
+            best = report["best_score"]
+            sys.stderr.write(
+                f"\rProgress: {100 * report['fraction']:5.1f}% Trials: {report['trials']:4d} "
+                f"Best score: {'unknown' if best is None else f'{best:9.6f}'} "
+                f"ETA: {eta // 3600:3d}h{eta // 60 % 60:2d}m{eta % 60:2d}s")
+            sys.stderr.flush()
+            return
+        if self.tuning:
+            self.tuning = False
+            sys.stderr.write("\nTraining again with best arguments\n")
         sys.stderr.write(
             f"\rProgress: {100 * report['fraction']:5.1f}% "
             f"words/sec/thread: {report['words_per_second_per_thread']:7.0f} "
@@ -116,8 +131,13 @@ def train_supervised(*args, **kwargs):
     ``thread=cpu_count() - 1``, ``lrUpdateRate=100``, ``t=1e-4``, ``label="__label__"``,
     ``verbose=2`` (>= 2: a progress line on stderr), ``pretrainedVectors=""`` (a word-vectors
     file, ``.vec`` or any format embedkit reads: its words join the vocabulary and its vectors
-    start their rows, as fastText's do), ``seed=0``, and the autotune arguments. Positional
-    arguments follow that order, as fastText's do.
+    start their rows, as fastText's do), ``seed=0``, and the autotune arguments
+    ``autotuneValidationFile=""`` (a labelled file: when given, the options are searched as
+    fastText's autotune does, scoring each candidate on that file, and the model is trained with
+    the best; the arguments given in the call are not searched), ``autotuneMetric="f1"``
+    (``"f1:__label__x"``, ``"precisionAtRecall:30"``, ...), ``autotunePredictions=1`` and
+    ``autotuneDuration=300`` (seconds). Positional arguments follow that order, as fastText's
+    do.
 
     With ``thread=1`` the same file, arguments and seed give the same model bit for bit. The GIL
     is released while training; Ctrl-C raises ``KeyboardInterrupt`` within a tenth of a second.
@@ -126,7 +146,8 @@ def train_supervised(*args, **kwargs):
     for a file that is not labelled text (a line without a label or without words, no labelled
     line), for bad values (``maxn`` > 0 needs ``1 <= minn <= maxn``), and for arguments embedkit
     cannot honour (``minCountLabel`` > 1, ``loss="ova"``, another ``lrUpdateRate``,
-    autotuning); ``TypeError`` for an unknown argument.
+    ``autotuneModelSize``, which needs a quantizer), for a validation label that no training
+    line carries; ``TypeError`` for an unknown argument.
     """
     names = list(_DEFAULTS)
     if len(args) > len(names):
@@ -158,6 +179,11 @@ def train_supervised(*args, **kwargs):
     if not isinstance(params["t"], (int, float)) or not params["t"] > 0:
         raise ValueError(f"t must be > 0, got {params['t']!r}")
     verbose = _int("verbose", params["verbose"], 0)
+    validation = os.fspath(params["autotuneValidationFile"])
+    duration = params["autotuneDuration"]
+    if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not duration > 0:
+        raise ValueError(f"autotuneDuration must be > 0 seconds, got {duration!r}")
+    given = set(kwargs) | set(names[:len(args)])
     # fastText needs no buckets when there are no word n-grams (and no subwords).
     word_ngrams = _int("wordNgrams", params["wordNgrams"], 1)
     model = _embedkit.TextClassifier.train(
@@ -178,6 +204,11 @@ def train_supervised(*args, **kwargs):
         progress=_Progress(verbose),
         progress_interval=_PROGRESS_INTERVAL,
         pretrained_vectors=os.fspath(params["pretrainedVectors"]),
+        autotune_validation=validation,
+        autotune_metric=str(params["autotuneMetric"]),
+        autotune_predictions=_int("autotunePredictions", params["autotunePredictions"], 1),
+        autotune_duration=float(duration),
+        autotune_fixed=[ours for theirs, ours in _SEARCHED.items() if theirs in given],
     )
     return TextClassifier(model)
 

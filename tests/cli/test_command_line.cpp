@@ -105,6 +105,22 @@ TEST(FastTextSpellings, LeavesValuesUnknownNamesAndWhatFollowsDoubleDashAlone) {
   EXPECT_EQ(other, (Args{"--output", "x"}));
 }
 
+TEST(FastTextSpellings, ReadsDashedNamesAsTheirTwoDashOptions) {
+  CLI::App app;
+  std::string validation;
+  double duration = 0;
+  app.add_option("--autotune-validation", validation);
+  app.add_option("--autotune-duration", duration);
+  Args args = {"-autotune-validation", "v.txt", "-autotune-duration", "60"};
+  embedkit::cli::translate_fasttext_spellings(app, "classify train", args, 0);
+  EXPECT_EQ(args, (Args{"--autotune-validation", "v.txt", "--autotune-duration", "60"}));
+  // Not names: a trailing dash, a digit after the dash; not ours: left alone.
+  Args odd = {"-autotune-", "-1-2", "-autotune-metric"};
+  const Args same = odd;
+  embedkit::cli::translate_fasttext_spellings(app, "classify train", odd, 0);
+  EXPECT_EQ(odd, same);
+}
+
 TEST(FastTextSpellings, NamesWhatASubcommandUnderstands) {
   ClassifyTrain c;
   const std::vector<std::string> names =

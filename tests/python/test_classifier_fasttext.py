@@ -323,7 +323,6 @@ def test_k_must_be_positive_or_minus_one_as_in_fasttext(fasttext, data):
 
 
 @pytest.mark.parametrize("arg", [dict(loss="ova"), dict(minCountLabel=2), dict(lrUpdateRate=50),
-                                 dict(autotuneValidationFile="valid.txt"),
                                  dict(autotuneModelSize="2M")])
 def test_arguments_embedkit_cannot_honour_are_refused(data, arg):
     train, _ = data
@@ -422,3 +421,32 @@ def test_ctrl_c_raises_keyboard_interrupt_promptly_and_writes_nothing(tmp_path):
     assert "_embedkit.TextClassifier.train(" in err  # raised inside training, not before
     assert not out.exists()
     assert os.listdir(tmp_path) == ["big.txt"]
+
+
+def test_autotune_searches_what_the_call_leaves_open(data, tmp_path):
+    # A bad start the search must leave (epoch and lr are searched), a dimension it must keep.
+    train, test = data
+    valid = write(tmp_path / "valid.txt", keyword_lines(150, 3))
+    model = embedkit.train_supervised(input=train, autotuneValidationFile=valid,
+                                      autotuneDuration=5, dim=8, bucket=10000, thread=1,
+                                      verbose=0)
+    assert model.get_dimension() == 8
+    n, precision, _ = model.test(test)
+    assert n == 200 and precision > 0.9
+
+
+def test_autotune_refuses_bad_input(data, tmp_path):
+    train, _ = data
+    valid = write(tmp_path / "valid.txt", ["__label__never common1 common2"])
+    with pytest.raises(ValueError, match="'never'"):
+        embedkit.train_supervised(input=train, autotuneValidationFile=valid, verbose=0)
+    with pytest.raises(FileNotFoundError):
+        embedkit.train_supervised(input=train, autotuneValidationFile=str(tmp_path / "none"),
+                                  verbose=0)
+    for duration in (0, -1):
+        with pytest.raises(ValueError, match="autotuneDuration"):
+            embedkit.train_supervised(input=train, autotuneValidationFile=valid,
+                                      autotuneDuration=duration, verbose=0)
+    with pytest.raises(ValueError, match="metric"):
+        embedkit.train_supervised(input=train, autotuneValidationFile=valid,
+                                  autotuneMetric="f2", verbose=0)

@@ -31,15 +31,21 @@ inline std::string byte_size(double bytes) {
   return buf;
 }
 
+// The machine's physical memory in bytes; 0 when the system cannot tell.
+inline double machine_memory_bytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return 0;
+  return static_cast<double>(pages) * static_cast<double>(page_size);
+}
+
 // ValueError when `buckets` x `dim` float32 rows are more than the machine's memory; `table`
 // names what the rows hold ("n-gram", "character n-gram").
 inline void check_bucket_table_fits(std::int64_t buckets, std::int64_t dim,
                                     std::string_view table) {
   const double bytes = static_cast<double>(buckets) * static_cast<double>(dim) * sizeof(float);
-  const long pages = ::sysconf(_SC_PHYS_PAGES);
-  const long page_size = ::sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || page_size <= 0) return;
-  const double memory = static_cast<double>(pages) * static_cast<double>(page_size);
+  const double memory = machine_memory_bytes();
+  if (memory <= 0) return;
   if (bytes > memory) {
     throw ValueError("--buckets " + std::to_string(buckets) + " needs " + byte_size(bytes) +
                      " for --dim " + std::to_string(dim) + " (a buckets x dim float32 " +

@@ -28,6 +28,7 @@
 #include <string>
 
 #include "bucket_table.hpp"
+#include "classify_autotune.hpp"
 #include "commands.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/atomic_file.hpp"
@@ -54,6 +55,7 @@ struct ClassifyOptions {
   bool no_eol = false;
   std::string pretrained;
   models::ClassifierOptions model;
+  AutotuneArguments autotune;
   // test / predict
   std::string test_path;
   std::string input = "-";
@@ -135,7 +137,7 @@ LoadedModel load_model_argument(const std::string& path) {
   });
 }
 
-int run_train(ClassifyOptions& o) {
+int run_train(ClassifyOptions& o, const CLI::App& train) {
   o.model.loss = models::parse_classifier_loss(o.loss);
   o.model.shuffle = !o.no_shuffle;
   o.model.end_of_line = !o.no_eol;
@@ -148,6 +150,14 @@ int run_train(ClassifyOptions& o) {
   o.model.pretrained_vectors = o.pretrained;
   std::vector<NamedFile> inputs{{"TRAIN", o.train_path}};
   if (!o.pretrained.empty()) inputs.push_back({"--pretrained-vectors", o.pretrained});
+  const bool autotune = !o.autotune.validation.empty();
+  if (autotune) {
+    if (is_std_stream(o.train_path) && is_std_stream(o.autotune.validation)) {
+      throw ValueError(
+          "TRAIN and --autotune-validation cannot both be '-' (standard input is read once)");
+    }
+    inputs.push_back({"--autotune-validation", o.autotune.validation});
+  }
   refuse_outputs_over_inputs(inputs, {{"--output", o.model_path}});
   if (is_std_stream(o.model_path)) {
     refuse_binary_on_terminal("a safetensors model");
@@ -156,6 +166,12 @@ int run_train(ClassifyOptions& o) {
     io::AtomicFile probe(o.model_path);
   }
   const auto data = read_labelled_argument(o.train_path, text);
+  std::optional<AutotuneOutcome> tuned;
+  if (autotune) {
+    const auto validation = read_labelled_argument(o.autotune.validation, text);
+    tuned = run_autotune(o.autotune, train, data, validation, o.model);
+    o.model = tuned->best;  // fastText trains again with the best options on the training file
+  }
   models::ClassifierTrainStats stats;
 #if defined(M_MXFAST)
   // Training makes a few dozen small tensors per line; with glibc's fast bins on, freeing them
@@ -192,7 +208,7 @@ int run_train(ClassifyOptions& o) {
         .set("tokens", stats.tokens)
         .set("words", d.words().size())
         .set("labels", d.labels().size())
-        .set("loss", o.loss)
+        .set("loss", models::classifier_loss_name(o.model.loss))
         .set("dim", o.model.dim)
         .set("epochs", o.model.epochs)
         .set("lr", o.model.lr)
@@ -203,7 +219,8 @@ int run_train(ClassifyOptions& o) {
         .set("threads", o.model.threads)
         .set("pretrained_vectors", o.pretrained.empty() ? Json() : Json(o.pretrained))
         .set("final_loss", stats.final_loss)
-        .set("seconds", stats.seconds);
+        .set("seconds", stats.seconds)
+        .set("autotune", tuned ? std::move(tuned->report) : Json());
     summary << j.dump();
   } else {
     summary << "trained on " << stats.examples << " lines (" << stats.tokens << " tokens), "
@@ -412,6 +429,7 @@ Command add_classify(CLI::App& parent) {
   train->add_flag("--no-shuffle", o->no_shuffle, "Train each epoch in file order");
   train->add_flag("--no-eol", o->no_eol, "Leave out the end-of-line word </s>");
   train->add_flag("--json", o->json, "Print a machine-readable summary");
+  add_autotune_options(train, o->autotune);
 
   CLI::App* test =
       app->add_subcommand("test", "Print N, precision@k and recall@k of a model on labelled lines");
@@ -439,7 +457,7 @@ Command add_classify(CLI::App& parent) {
   add_eval_options(predict, *o);
 
   return Command{app, [o, train, test] {
-                   if (train->parsed()) return run_train(*o);
+                   if (train->parsed()) return run_train(*o, *train);
                    if (test->parsed()) return run_test(*o);
                    return run_predict(*o);
                  }};

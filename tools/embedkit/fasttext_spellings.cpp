@@ -33,13 +33,16 @@ constexpr std::string_view kCamelCase[] = {
     "-minn",
     "-maxn",
     "-pretrainedVectors",
-    "-autotuneValidation",
-    "-autotuneDuration",
-    "-autotuneModelSize",
     "-dsub",
     "-qnorm",
     "-qout",
     "-cutoff",
+    // fastText's autotune options are spelled with dashes on its command line.
+    "-autotune-validation",
+    "-autotune-duration",
+    "-autotune-metric",
+    "-autotune-predictions",
+    "-autotune-modelsize",
 };
 
 bool is_option(const CLI::App& app, const std::string& name) {
@@ -60,11 +63,13 @@ std::string kebab_case(std::string_view one_dash) {
   return out;
 }
 
-// A one-dash name: '-' then letters only ("-5", "-", "--x", "-o=x" are not).
+// A one-dash name: '-', a letter, then letters and inner dashes ("-autotune-duration"); "-5",
+// "-", "--x", "-x-" and "-o=x" are not.
 bool is_one_dash_name(const std::string& token) {
-  if (token.size() < 2 || token[0] != '-' || token[1] == '-') return false;
+  if (token.size() < 2 || !std::isalpha(static_cast<unsigned char>(token[1]))) return false;
+  if (token[0] != '-' || token.back() == '-') return false;
   for (std::size_t i = 1; i < token.size(); ++i) {
-    if (!std::isalpha(static_cast<unsigned char>(token[i]))) return false;
+    if (!std::isalpha(static_cast<unsigned char>(token[i])) && token[i] != '-') return false;
   }
   return true;
 }

@@ -23,8 +23,12 @@ std::string ProgressDisplay::duration_text(double seconds) {
 
 std::string ProgressDisplay::figures_text(const ProgressFigures& f) {
   char buf[200];
-  int n = std::snprintf(buf, sizeof buf, "%5.1f%%  %8.0f %s/s  loss %.4f", 100.0 * f.fraction,
-                        f.rate, f.unit.c_str(), f.loss);
+  int n = f.count
+              ? std::snprintf(buf, sizeof buf, "%5.1f%%  %lld %s  %s %.4f", 100.0 * f.fraction,
+                              static_cast<long long>(*f.count), f.unit.c_str(), f.loss_name.c_str(),
+                              f.loss)
+              : std::snprintf(buf, sizeof buf, "%5.1f%%  %8.0f %s/s  %s %.4f", 100.0 * f.fraction,
+                              f.rate, f.unit.c_str(), f.loss_name.c_str(), f.loss);
   if (f.lr && n > 0 && static_cast<std::size_t>(n) < sizeof buf) {
     n += std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n), "  lr %.6f", *f.lr);
   }

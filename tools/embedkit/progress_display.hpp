@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -15,6 +16,9 @@ struct ProgressFigures {
   double rate = 0;             // units per second
   std::string unit = "words";  // what `rate` counts
   double loss = 0;
+  std::string loss_name = "loss";  // what `loss` is ("best f1" for autotune's best score)
+  // Present: shown as "<count> <unit>" in place of the rate (autotune's trials so far).
+  std::optional<std::int64_t> count = std::nullopt;
   std::optional<double> lr;  // absent: the command has no learning rate to show
   double eta_seconds = 0;
 };
