@@ -4,9 +4,10 @@
 # seeds: analogy accuracy, WordSim-353 rho (`embedkit eval`), training seconds (rank 0's clock)
 # and wall seconds. BENCHMARKS.md, "word2vec across MPI processes".
 #
-#   bench/dist/word2vec_ranks.sh EMBEDKIT CORPUS EVAL_DIR "P..." "SYNCS_PER_EPOCH..." [SEEDS...]
+#   bench/dist/word2vec_ranks.sh EMBEDKIT CORPUS EVAL_DIR "P..." "SYNCS..." [SEEDS...]
 #
-# P 1 is the command without mpirun; "1:mpi" is P = 1 under mpirun.
+# P 1 is the command without mpirun, "1:mpi" P = 1 under mpirun. Each of SYNCS is
+# SYNCS_PER_EPOCH:COMBINATION (--syncs-per-epoch, --sync), e.g. "4:rows 4:mean".
 set -euo pipefail
 embedkit=$1 corpus=$2 eval_dir=$3 ranks=($4) syncs=($5)
 shift 5
@@ -20,7 +21,7 @@ score() {
   "$embedkit" eval "$1" --analogies "$eval_dir/questions-words.txt" \
     --similarity "$eval_dir/wordsim353.tsv" --json | python3 -c 'import json, sys
 j = json.load(sys.stdin)
-print("analogy %.2f %%  rho %.4f" % (100 * j["analogies"]["accuracy"], j["similarity"]["spearman"]), end="")'
+print("analogy %.2f %%  rho %.4f" % (100 * j["analogies"]["total"]["accuracy"], j["similarity"]["spearman"]), end="")'
 }
 seconds() { python3 -c 'import json, sys; print("  train %.1f s" % json.load(sys.stdin)["seconds"], end="")'; }
 for seed in "${seeds[@]}"; do
@@ -34,8 +35,9 @@ for seed in "${seeds[@]}"; do
         label="no mpirun"
       else
         mpirun --oversubscribe -np "${p%:mpi}" "$embedkit" train "$corpus" -o "$out" \
-          "${settings[@]}" --seed "$seed" --syncs-per-epoch "$s" --json | seconds
-        label="P = ${p%:mpi}, $s syncs/epoch"
+          "${settings[@]}" --seed "$seed" --syncs-per-epoch "${s%:*}" --sync "${s#*:}" --json |
+          seconds
+        label="P = ${p%:mpi}, ${s%:*} syncs/epoch, ${s#*:}"
       fi
       wall=$(python3 -c "import time; print('%.1f' % (time.time() - $start))")
       printf '  wall %s s  seed %s  %s  ' "$wall" "$seed" "$label"

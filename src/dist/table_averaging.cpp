@@ -29,7 +29,7 @@ TableAveraging::TableAveraging(Communicator comm, std::size_t sums, std::size_t 
 
 void TableAveraging::start(std::span<const std::span<float>> tables) {
   last_.clear();
-  if (combination_ != TableCombination::RowMeanOfChanges || comm_.size() == 1) return;
+  if (combination_ == TableCombination::Mean || comm_.size() == 1) return;
   for (const std::span<float> table : tables) last_.emplace_back(table.begin(), table.end());
 }
 
@@ -68,7 +68,8 @@ void TableAveraging::synchronize(std::span<const std::span<float>> tables, std::
   // value is the value, but last + (value - last) need not be, in floats). No tables: a round
   // for the counters and the failure flags alone.
   if (comm_.size() == 1 || tables.empty()) return;
-  const bool changes = combination_ == TableCombination::RowMeanOfChanges;
+  const bool changes = combination_ != TableCombination::Mean;
+  const bool per_row = combination_ == TableCombination::RowMeanOfChanges;
   if (changes && last_.size() != tables.size()) {
     throw ValueError("TableAveraging::synchronize: the tables were not given to start()");
   }
@@ -92,6 +93,8 @@ void TableAveraging::synchronize(std::span<const std::span<float>> tables, std::
           if (table[i] != 0.0f) changed_[r] = 1;
         }
       }
+    }
+    if (per_row) {
       // Rows, not values: int counts hold 2^31 - 1 rows of any width in one call.
       if (rows > static_cast<std::size_t>(INT_MAX)) {
         throw MpiError("TableAveraging: more than 2^31 - 1 rows in one table");
@@ -119,7 +122,7 @@ void TableAveraging::synchronize(std::span<const std::span<float>> tables, std::
     const auto start = Clock::now();
     if (changes) {
       for (std::size_t r = 0; r < rows; ++r) {
-        const float by = changed_[r] > 1 ? static_cast<float>(changed_[r]) : 1.0f;
+        const float by = per_row && changed_[r] > 1 ? static_cast<float>(changed_[r]) : 1.0f;
         for (std::size_t i = r * row_; i < (r + 1) * row_; ++i) {
           table[i] = last_[t][i] + table[i] / by;
           last_[t][i] = table[i];

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # `mpirun -np P embedkit train` (tools/embedkit/train_mpi.hpp: word2vec by data parallelism,
-# the ranks' tables averaged a few times an epoch) on a generated corpus with planted structure:
-# 8 topics of 8 words, every sentence drawn from one topic. For skip-gram and for CBOW with
-# subwords the job trains, rank 0 alone reports and writes (once: no other file appears); at
-# P = 1 the vectors equal the command's without mpirun byte for byte (1 thread); at every P
-# they place a word nearer its topic's words than the others: Spearman's rho against "same
-# topic" over all word pairs (0 by chance) is above 0.45 (0 by chance; 0.544 when every topic pair is nearer than every other pair: the ties of a 0/1 score cap it). An empty and an unreadable corpus
-# stop every rank with one error and write nothing.
+# the ranks' tables combined a few times an epoch) on a generated corpus with planted
+# structure: 8 topics of 8 words, every sentence drawn from one topic. For skip-gram and for
+# CBOW with subwords the job trains, rank 0 alone reports and writes (once: no other file
+# appears); at P = 1 the vectors equal the command's without mpirun byte for byte (1 thread); at
+# every P they place a word nearer its topic's words than the others: Spearman's rho between
+# the vectors' cosine and "same topic" (1 or 0) over all word pairs is above 0.45 (0 by chance;
+# 0.544 when every same-topic pair is nearer than every other pair: the 0/1 ties cap it). An
+# empty and an unreadable corpus stop every rank with one error and write nothing.
 #
 #   word2vec_test.sh RANKS WORK_DIR EMBEDKIT MPIEXEC NP_FLAG [MPIEXEC_FLAGS...]
 set -euo pipefail
@@ -86,3 +87,15 @@ for corpus in empty.txt unreadable; do
   [ -z "$(ls -A bad)" ] || fail "$corpus left files: $(ls -A bad)"
   echo "$corpus: every rank stops, one error, nothing written"
 done
+
+# Training that diverges (every rank, at its own point of an epoch) stops every rank at the
+# next synchronisation, one rank prints the error, and nothing is written.
+status=0
+under_mpirun "$embedkit" train corpus.txt -o bad/vectors.txt "${common[@]}" --lr 1e30 \
+  >diverged.log 2>&1 || status=$?
+cat diverged.log
+[ "$status" -ne 0 ] && [ "$status" -ne 124 ] || fail "a diverging run: status $status"
+[ "$(grep -c "embedkit train: error: training diverged" diverged.log)" = 1 ] ||
+  fail "a diverging run: not one divergence error"
+[ -z "$(ls -A bad)" ] || fail "a diverging run left files: $(ls -A bad)"
+echo "a diverging run: every rank stops, one error, nothing written"

@@ -176,8 +176,7 @@ int run_train(TrainOptions& o) {
   if (launched) {
 #if EMBEDKIT_CLI_WITH_MPI
     MpiWord2Vec t = corpus.run([&] {
-      return train_word2vec_over_mpi(corpus.path(), o.w2v, o.syncs_per_epoch, o.sync == "rows",
-                                     on_progress);
+      return train_word2vec_over_mpi(corpus.path(), o.w2v, o.syncs_per_epoch, o.sync, on_progress);
     });
     if (t.stopped) return 1;  // another rank failed and reported why
     if (t.rank != 0) return 0;
@@ -328,9 +327,10 @@ Command add_train(CLI::App& parent) {
       ->check(in_range<std::int64_t>(1, 100000))
       ->capture_default_str();
   app->add_option("--sync", o->sync,
-                  "Under mpirun: how the ranks' tables are combined: rows (each row's last "
-                  "value plus the mean of its changes over the ranks that changed it) or mean")
-      ->check(CLI::IsMember({"rows", "mean"}))
+                  "Under mpirun: how the ranks' tables are combined: sum (the last combination "
+                  "plus every rank's change since), rows (plus the mean of a row's changes over "
+                  "the ranks that changed it) or mean")
+      ->check(CLI::IsMember({"sum", "rows", "mean"}))
       ->capture_default_str();
   app->add_flag("--json", o->json, "Print a machine-readable summary");
   return Command{app, [o] { return run_train(*o); }};

@@ -2,6 +2,8 @@
 // of the data, and every so often the copies are combined into one (MPI_Allreduce), with a few
 // counters summed alongside (the words trained, a loss). Two ways to combine:
 //   Mean: each value becomes its mean over the ranks (the sum, divided by P).
+//   SumOfChanges: each value becomes its value at the last synchronisation plus every rank's
+//     change since (what P threads sharing one table without locks would have made of it).
 //   RowMeanOfChanges: each row becomes its value at the last synchronisation plus the mean of
 //     its changes since over the ranks that changed it (a row one rank alone trained keeps that
 //     rank's whole change, where Mean would divide it by P; Spark MLlib's word2vec combines its
@@ -41,7 +43,7 @@ class PeerFailedError : public Error {
   int rank_;
 };
 
-enum class TableCombination { Mean, RowMeanOfChanges };
+enum class TableCombination { Mean, SumOfChanges, RowMeanOfChanges };
 
 class TableAveraging {
  public:
@@ -50,13 +52,13 @@ class TableAveraging {
   TableAveraging(Communicator comm, std::size_t sums, std::size_t row,
                  TableCombination combination);
 
-  // Not collective: the tables as training starts (the same on every rank). RowMeanOfChanges
-  // needs it before the first synchronize(), to know what changed; Mean ignores it.
+  // Not collective: the tables as training starts (the same on every rank). The combinations
+  // of changes need it before the first synchronize(), to know what changed; Mean ignores it.
   void start(std::span<const std::span<float>> tables);
 
   // Collective. Replaces each of `sums` (sums().size() values) by its sum over the ranks, then
   // combines each table over the ranks (every rank passes tables of the same sizes in the same
-  // order; with RowMeanOfChanges, those given to start()). Throws PeerFailedError, and changes
+  // order; with changes, those given to start()). Throws PeerFailedError, and changes
   // nothing, when a rank called fail() instead; MpiError when MPI fails; ValueError when `sums` has
   // the wrong size.
   void synchronize(std::span<const std::span<float>> tables, std::span<double> sums);
@@ -78,7 +80,7 @@ class TableAveraging {
   std::size_t sums_;
   std::size_t row_;
   TableCombination combination_;
-  std::vector<std::vector<float>> last_;  // RowMeanOfChanges: the tables at the last one
+  std::vector<std::vector<float>> last_;  // changes: the tables at the last synchronisation
   std::vector<std::int32_t> changed_;     // RowMeanOfChanges: per row, the ranks that changed it
   ExchangeStats stats_;
 };
