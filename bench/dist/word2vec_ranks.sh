@@ -4,10 +4,9 @@
 # seeds: analogy accuracy, WordSim-353 rho (`embedkit eval`), training seconds (rank 0's clock)
 # and wall seconds. BENCHMARKS.md, "word2vec across MPI processes".
 #
-#   bench/dist/word2vec_ranks.sh EMBEDKIT CORPUS EVAL_DIR "P..." "SYNCS..." [SEEDS...]
+#   bench/dist/word2vec_ranks.sh EMBEDKIT CORPUS EVAL_DIR "P..." "SYNCS_PER_EPOCH..." [SEEDS...]
 #
-# P 1 is the command without mpirun, "1:mpi" P = 1 under mpirun. Each of SYNCS is
-# SYNCS_PER_EPOCH:COMBINATION (--syncs-per-epoch, --sync), e.g. "4:rows 4:mean".
+# P 1 is the command without mpirun, "1:mpi" P = 1 under mpirun.
 set -euo pipefail
 embedkit=$1 corpus=$2 eval_dir=$3 ranks=($4) syncs=($5)
 shift 5
@@ -35,9 +34,8 @@ for seed in "${seeds[@]}"; do
         label="no mpirun"
       else
         mpirun --oversubscribe -np "${p%:mpi}" "$embedkit" train "$corpus" -o "$out" \
-          "${settings[@]}" --seed "$seed" --syncs-per-epoch "${s%:*}" --sync "${s#*:}" --json |
-          seconds
-        label="P = ${p%:mpi}, ${s%:*} syncs/epoch, ${s#*:}"
+          "${settings[@]}" --seed "$seed" --syncs-per-epoch "$s" --json | seconds
+        label="P = ${p%:mpi}, $s syncs/epoch"
       fi
       wall=$(python3 -c "import time; print('%.1f' % (time.time() - $start))")
       printf '  wall %s s  seed %s  %s  ' "$wall" "$seed" "$label"

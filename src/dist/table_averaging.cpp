@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <climits>
 #include <vector>
 
 #include "dist/communicator_impl.hpp"
@@ -21,17 +20,8 @@ double seconds_since(Clock::time_point t) {
 
 }  // namespace
 
-TableAveraging::TableAveraging(Communicator comm, std::size_t sums, std::size_t row,
-                               TableCombination combination)
-    : comm_(std::move(comm)), sums_(sums), row_(row), combination_(combination) {
-  if (row_ == 0) throw ValueError("TableAveraging: a row must hold at least one value");
-}
-
-void TableAveraging::start(std::span<const std::span<float>> tables) {
-  last_.clear();
-  if (combination_ == TableCombination::Mean || comm_.size() == 1) return;
-  for (const std::span<float> table : tables) last_.emplace_back(table.begin(), table.end());
-}
+TableAveraging::TableAveraging(Communicator comm, std::size_t sums)
+    : comm_(std::move(comm)), sums_(sums) {}
 
 int TableAveraging::agree(bool failed, std::span<double> sums) {
   const auto ranks = static_cast<std::size_t>(comm_.size());
@@ -64,49 +54,8 @@ void TableAveraging::synchronize(std::span<const std::span<float>> tables, std::
   const int failed = agree(false, counters);
   if (failed < comm_.size()) throw PeerFailedError(failed);
   std::copy(counters.begin(), counters.end(), sums.begin());
-  // One rank: the combination of one table is that table (not recomputed: the mean of one
-  // value is the value, but last + (value - last) need not be, in floats). No tables: a round
-  // for the counters and the failure flags alone.
-  if (comm_.size() == 1 || tables.empty()) return;
-  const bool changes = combination_ != TableCombination::Mean;
-  const bool per_row = combination_ == TableCombination::RowMeanOfChanges;
-  if (changes && last_.size() != tables.size()) {
-    throw ValueError("TableAveraging::synchronize: the tables were not given to start()");
-  }
   const auto ranks = static_cast<float>(comm_.size());
-  for (std::size_t t = 0; t < tables.size(); ++t) {
-    const std::span<float> table = tables[t];
-    if (table.size() % row_ != 0) {
-      throw ValueError("TableAveraging::synchronize: a table of " + std::to_string(table.size()) +
-                       " values is not made of rows of " + std::to_string(row_));
-    }
-    const std::size_t rows = table.size() / row_;
-    if (changes) {
-      if (last_[t].size() != table.size()) {
-        throw ValueError("TableAveraging::synchronize: a table's size changed since start()");
-      }
-      // The change since the last synchronisation, summed below, and whether each row changed.
-      changed_.assign(rows, 0);
-      for (std::size_t r = 0; r < rows; ++r) {
-        for (std::size_t i = r * row_; i < (r + 1) * row_; ++i) {
-          table[i] -= last_[t][i];
-          if (table[i] != 0.0f) changed_[r] = 1;
-        }
-      }
-    }
-    if (per_row) {
-      // Rows, not values: int counts hold 2^31 - 1 rows of any width in one call.
-      if (rows > static_cast<std::size_t>(INT_MAX)) {
-        throw MpiError("TableAveraging: more than 2^31 - 1 rows in one table");
-      }
-      const auto start = Clock::now();
-      detail::check_mpi(MPI_Allreduce(MPI_IN_PLACE, changed_.data(), static_cast<int>(rows),
-                                      MPI_INT32_T, MPI_SUM, detail::native(comm_)),
-                        "MPI_Allreduce");
-      stats_.exchange_seconds += seconds_since(start);
-      stats_.bytes_sent += static_cast<std::int64_t>(rows * sizeof(std::int32_t));
-      stats_.bytes_received += static_cast<std::int64_t>(rows * sizeof(std::int32_t));
-    }
+  for (const std::span<float> table : tables) {
     // MPI counts are ints: a table of more than 2^31 - 1 values goes in pieces.
     constexpr std::size_t kPiece = std::size_t{1} << 30;
     for (std::size_t at = 0; at < table.size(); at += kPiece) {
@@ -119,18 +68,9 @@ void TableAveraging::synchronize(std::span<const std::span<float>> tables, std::
       stats_.bytes_sent += static_cast<std::int64_t>(n * sizeof(float));
       stats_.bytes_received += static_cast<std::int64_t>(n * sizeof(float));
     }
+    // A division, not a product by 1 / P: one rank's table comes back unchanged, bit for bit.
     const auto start = Clock::now();
-    if (changes) {
-      for (std::size_t r = 0; r < rows; ++r) {
-        const float by = per_row && changed_[r] > 1 ? static_cast<float>(changed_[r]) : 1.0f;
-        for (std::size_t i = r * row_; i < (r + 1) * row_; ++i) {
-          table[i] = last_[t][i] + table[i] / by;
-          last_[t][i] = table[i];
-        }
-      }
-    } else {
-      for (float& v : table) v /= ranks;
-    }
+    for (float& v : table) v /= ranks;
     stats_.compute_seconds += seconds_since(start);
   }
 }

@@ -111,6 +111,7 @@ struct Shared {
   // between two estimated as this process's words since times the number of processes (one
   // process: exactly its own words).
   std::int64_t parts = 1;
+  double rate_scale = 1;         // data parallelism: parts (word2vec.hpp says why)
   std::int64_t global_base = 0;  // all processes' words at the last synchronization
   std::int64_t local_base = 0;   // this process's words then
   std::int64_t global_words(std::int64_t local) const {
@@ -140,7 +141,7 @@ class Worker {
         input_(shared.input, shared.dim),
         grad_(shared.dim),
         summed_grad_(shared.dim),
-        alpha_(static_cast<float>(shared.start_alpha)),
+        alpha_(static_cast<float>(shared.start_alpha * shared.rate_scale)),
         count_(shared.words_done) {
     const auto [begin, end] =
         training::worker_slice(shared.part_end - shared.part_begin, id, shared.runner->workers());
@@ -238,7 +239,7 @@ class Worker {
     interval_loss_ = 0;
     interval_predictions_ = 0;
     const double progress = static_cast<double>(s_.global_words(done)) / (s_.total_words + 1);
-    alpha_ = static_cast<float>(s_.options->alpha_at(progress));
+    alpha_ = static_cast<float>(s_.options->alpha_at(progress) * s_.rate_scale);
   }
 
   // Out of line and cold: built inline, the error cost the inlined hot loop 1.5% more
@@ -344,7 +345,6 @@ void train_in_periods(Shared& s, training::HogwildRunner& runner,
   const std::int64_t periods = parallel.periods_per_epoch;
   const std::span<float> input(s.input, input_rows * s.dim);
   const std::span<float> output(s.output, output_rows * s.dim);
-  if (parallel.start) parallel.start(input, output);
   using Clock = std::chrono::steady_clock;
   auto last_report = Clock::now();
   for (std::int64_t epoch = 0; epoch < s.options->epochs; ++epoch) {
@@ -486,6 +486,7 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
     s.part_end = end;
     s.first_worker = static_cast<std::size_t>(parallel->part * options.threads);
     s.parts = parallel->parts;
+    s.rate_scale = static_cast<double>(parallel->parts);
   }
   s.dim = dim;
   s.start_alpha = options.start_alpha();
@@ -550,7 +551,7 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
     }
     last_loss = loss;
     last_predictions = predictions;
-    p.alpha = options.alpha_at(p.fraction);
+    p.alpha = options.alpha_at(p.fraction) * s.rate_scale;
     p.eta_seconds = p.fraction > 0 ? p.elapsed_seconds * (1.0 - p.fraction) / p.fraction : 0;
     on_progress(p);
   };

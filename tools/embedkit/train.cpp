@@ -20,9 +20,8 @@
 // OUT '-' is standard output (the summary then goes to stderr). An OUT that is the corpus
 // itself (by file identity, not by name) is refused before any work.
 //
-// Under mpirun (a command built with MPI) the ranks train by data parallelism, combining their
-// tables (--sync) --syncs-per-epoch times an epoch (train_mpi.hpp); rank 0 alone reports and
-// writes.
+// Under mpirun (a command built with MPI) the ranks train by data parallelism, averaging their
+// tables --syncs-per-epoch times an epoch (train_mpi.hpp); rank 0 alone reports and writes.
 #include <cstdint>
 #include <iostream>
 #include <memory>
@@ -60,8 +59,7 @@ struct TrainOptions {
   std::string format;
   models::Word2VecOptions w2v;
   bool json = false;
-  std::int64_t syncs_per_epoch = 4;  // under mpirun: combinations of the ranks' tables per epoch
-  std::string sync = "rows";         // under mpirun: how they are combined (train_mpi.hpp)
+  std::int64_t syncs_per_epoch = 4;  // under mpirun: averages of the ranks' tables per epoch
   // Given on the command line: subwords are asked for with --minn or --maxn.
   bool minn_given = false, maxn_given = false, buckets_given = false;
 };
@@ -176,7 +174,7 @@ int run_train(TrainOptions& o) {
   if (launched) {
 #if EMBEDKIT_CLI_WITH_MPI
     MpiWord2Vec t = corpus.run([&] {
-      return train_word2vec_over_mpi(corpus.path(), o.w2v, o.syncs_per_epoch, o.sync, on_progress);
+      return train_word2vec_over_mpi(corpus.path(), o.w2v, o.syncs_per_epoch, on_progress);
     });
     if (t.stopped) return 1;  // another rank failed and reported why
     if (t.rank != 0) return 0;
@@ -322,15 +320,9 @@ Command add_train(CLI::App& parent) {
       ->check(uint64_value())
       ->capture_default_str();
   app->add_option("--syncs-per-epoch", o->syncs_per_epoch,
-                  "Under mpirun: how many times an epoch the ranks combine their tables (data "
+                  "Under mpirun: how many times an epoch the ranks average their tables (data "
                   "parallelism; docs/distributed.md)")
       ->check(in_range<std::int64_t>(1, 100000))
-      ->capture_default_str();
-  app->add_option("--sync", o->sync,
-                  "Under mpirun: how the ranks' tables are combined: sum (the last combination "
-                  "plus every rank's change since), rows (plus the mean of a row's changes over "
-                  "the ranks that changed it) or mean")
-      ->check(CLI::IsMember({"sum", "rows", "mean"}))
       ->capture_default_str();
   app->add_flag("--json", o->json, "Print a machine-readable summary");
   return Command{app, [o] { return run_train(*o); }};

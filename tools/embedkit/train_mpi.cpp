@@ -13,7 +13,7 @@ namespace embedkit::cli {
 
 MpiWord2Vec train_word2vec_over_mpi(
     const std::filesystem::path& corpus, const models::Word2VecOptions& options,
-    std::int64_t periods_per_epoch, const std::string& combination,
+    std::int64_t periods_per_epoch,
     const std::function<void(const models::Word2VecProgress&)>& on_progress) {
   int argc = 0;
   char** argv = nullptr;
@@ -23,18 +23,11 @@ MpiWord2Vec train_word2vec_over_mpi(
   out.rank = comm.rank();
   out.ranks = comm.size();
   // The sums of models::Word2VecDataParallel: words trained, the epoch's loss and predictions.
-  dist::TableAveraging averaging(comm, 3, static_cast<std::size_t>(options.dim),
-                                 combination == "sum"    ? dist::TableCombination::SumOfChanges
-                                 : combination == "rows" ? dist::TableCombination::RowMeanOfChanges
-                                                         : dist::TableCombination::Mean);
+  dist::TableAveraging averaging(comm, 3);
   models::Word2VecDataParallel parallel;
   parallel.part = out.rank;
   parallel.parts = out.ranks;
   parallel.periods_per_epoch = periods_per_epoch;
-  parallel.start = [&averaging](std::span<float> input, std::span<float> output) {
-    const std::array<std::span<float>, 2> tables{input, output};
-    averaging.start(tables);
-  };
   parallel.synchronize = [&averaging](std::span<float> input, std::span<float> output,
                                       std::span<double> sums) {
     const std::array<std::span<float>, 2> tables{input, output};

@@ -1,8 +1,7 @@
 // `mpirun -np P embedkit train ...`: word2vec trained across P processes by data parallelism
 // (docs/distributed.md). Every rank counts the whole corpus (the same vocabulary on every rank,
 // and a bad corpus fails on every rank alike), trains its own copy of the tables on its byte
-// range of the corpus, and the copies are combined (dist::TableAveraging; `combination` is
-// "sum", "rows" or "mean", the command's --sync) a few times per epoch;
+// range of the corpus, and the copies are averaged (dist::TableAveraging) a few times per epoch;
 // the learning rate decays over the words of all ranks. Rank 0 alone reports progress and gets
 // the result. At P = 1 the vectors equal the command's without mpirun, bit for bit at one thread.
 #pragma once
@@ -11,7 +10,6 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
-#include <string>
 
 #include "embedkit/models/word2vec.hpp"
 
@@ -31,7 +29,7 @@ struct MpiWord2Vec {
 // (EMBEDKIT_CLI_WITH_MPI).
 MpiWord2Vec train_word2vec_over_mpi(
     const std::filesystem::path& corpus, const models::Word2VecOptions& options,
-    std::int64_t periods_per_epoch, const std::string& combination,
+    std::int64_t periods_per_epoch,
     const std::function<void(const models::Word2VecProgress&)>& on_progress);
 
 }  // namespace embedkit::cli

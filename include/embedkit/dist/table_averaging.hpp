@@ -1,17 +1,9 @@
 // Data parallelism's synchronisation: every rank trains its own copy of some tables on its share
-// of the data, and every so often the copies are combined into one (MPI_Allreduce), with a few
-// counters summed alongside (the words trained, a loss). Two ways to combine:
-//   Mean: each value becomes its mean over the ranks (the sum, divided by P).
-//   SumOfChanges: each value becomes its value at the last synchronisation plus every rank's
-//     change since (what P threads sharing one table without locks would have made of it).
-//   RowMeanOfChanges: each row becomes its value at the last synchronisation plus the mean of
-//     its changes since over the ranks that changed it (a row one rank alone trained keeps that
-//     rank's whole change, where Mean would divide it by P; Spark MLlib's word2vec combines its
-//     partitions so); each rank then keeps a copy of the tables as of the last synchronisation,
-//     and a row count per table goes through MPI_Allreduce too.
-// With one rank both leave the tables as they are. word2vec's data-parallel training fills its
-// synchronize hook with this (models::Word2VecDataParallel; docs/distributed.md says which
-// combination is the default and why, and why not sharded tables).
+// of the data, and every so often the copies are replaced by their mean over the ranks
+// (MPI_Allreduce of the sum in place, then a division by P), with a few counters summed
+// alongside (the words trained, a loss). word2vec's data-parallel training fills its synchronize
+// hook with this (models::Word2VecDataParallel; docs/distributed.md says why the mean, and why
+// not sharded tables).
 //
 // A rank that fails between two synchronisations (a bad corpus, a diverged loss) calls fail()
 // where the others call synchronize(): both begin with the same collective, so the others learn
@@ -24,7 +16,6 @@
 #include <cstdint>
 #include <span>
 #include <string>
-#include <vector>
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/dist/communicator.hpp"
@@ -43,31 +34,23 @@ class PeerFailedError : public Error {
   int rank_;
 };
 
-enum class TableCombination { Mean, SumOfChanges, RowMeanOfChanges };
-
 class TableAveraging {
  public:
-  // `sums`: how many counters every synchronize() sums (the same on every rank); `row`: the
-  // values of a row (every table's length a multiple of it). Not collective.
-  TableAveraging(Communicator comm, std::size_t sums, std::size_t row,
-                 TableCombination combination);
+  // `sums`: how many counters every synchronize() sums (the same on every rank). Not collective.
+  TableAveraging(Communicator comm, std::size_t sums);
 
-  // Not collective: the tables as training starts (the same on every rank). The combinations
-  // of changes need it before the first synchronize(), to know what changed; Mean ignores it.
-  void start(std::span<const std::span<float>> tables);
-
-  // Collective. Replaces each of `sums` (sums().size() values) by its sum over the ranks, then
-  // combines each table over the ranks (every rank passes tables of the same sizes in the same
-  // order; with changes, those given to start()). Throws PeerFailedError, and changes
-  // nothing, when a rank called fail() instead; MpiError when MPI fails; ValueError when `sums` has
-  // the wrong size.
+  // Collective. Replaces each of `sums` by its sum over the ranks, then each value of each table
+  // by its mean over the ranks (every rank passes tables of the same sizes in the same order;
+  // with one rank they come back unchanged, bit for bit). Throws PeerFailedError, and changes
+  // nothing, when a rank called fail() instead; MpiError when MPI fails; ValueError when `sums`
+  // has another size than the constructor's.
   void synchronize(std::span<const std::span<float>> tables, std::span<double> sums);
   // Collective, matching the others' synchronize(): tells them this rank failed. Returns the
   // lowest rank that failed in this round (this one or a lower one): that rank reports.
   int fail();
 
-  // Bytes this rank gave MPI_Allreduce (and got back) and the time spent in MPI, summed over all
-  // synchronisations so far.
+  // Bytes this rank gave MPI_Allreduce (and got back) and the time spent in MPI (compute: the
+  // divisions), summed over all synchronisations so far.
   const ExchangeStats& stats() const { return stats_; }
   const Communicator& comm() const { return comm_; }
 
@@ -78,10 +61,6 @@ class TableAveraging {
 
   Communicator comm_;
   std::size_t sums_;
-  std::size_t row_;
-  TableCombination combination_;
-  std::vector<std::vector<float>> last_;  // changes: the tables at the last synchronisation
-  std::vector<std::int32_t> changed_;     // RowMeanOfChanges: per row, the ranks that changed it
   ExchangeStats stats_;
 };
 

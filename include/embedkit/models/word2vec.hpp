@@ -113,20 +113,21 @@ struct Word2VecResult {
 // [size * part / parts, size * (part + 1) / parts), cut on token boundaries, its threads each
 // taking a sub-range), and `periods_per_epoch` times an epoch every process stops between two
 // sentences and calls `synchronize` on the thread that called train_word2vec, with its threads
-// paused. synchronize must combine `input` and `output` over the processes in place (their
-// mean, or their values at the last synchronisation plus every process's change since) and replace
-// each value of `sums` by its sum over the processes (sums[0]: the corpus words this process has
-// trained, so the learning rate decays over the words of all processes; the others: this epoch's
-// loss and predictions, for final_loss); an exception from it stops training and propagates.
-// The models layer knows nothing of MPI: the dist layer fills the callback
-// (dist/table_averaging.hpp). With parts == 1 and an exact average (a sum over one process), the
-// vectors equal those trained without it, bit for bit at one thread.
+// paused. synchronize must replace `input` and `output` by their mean over the processes, in
+// place, and each value of `sums` by its sum over the processes (sums[0]: the corpus words this
+// process has trained, so the learning rate decays over the words of all processes; the others:
+// this epoch's loss and predictions, for final_loss); an exception from it stops training and
+// propagates. Each process's learning rate is `parts` times the schedule's: the mean moves a
+// row by 1/parts of the processes' summed changes, and without the factor a rare word (seen
+// by one process in a period) would learn at 1/parts of one process's rate (BENCHMARKS.md,
+// "word2vec across MPI processes", has the figures). The models layer knows nothing of MPI:
+// the dist layer fills the callback (dist/table_averaging.hpp). With parts == 1 and an exact
+// mean (a sum over one process, divided by 1), the vectors equal those trained without it, bit
+// for bit at one thread.
 struct Word2VecDataParallel {
   std::int64_t part = 0;
   std::int64_t parts = 1;
   std::int64_t periods_per_epoch = 4;
-  // Optional: called once before training with the initial tables (the same in every process).
-  std::function<void(std::span<float> input, std::span<float> output)> start;
   std::function<void(std::span<float> input, std::span<float> output, std::span<double> sums)>
       synchronize;
 };
