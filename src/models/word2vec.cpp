@@ -14,6 +14,7 @@
 #include "embedkit/models/word2vec.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -91,7 +92,11 @@ struct Shared {
   const Word2VecOptions* options = nullptr;
   const Dictionary::Entries* words = nullptr;  // the dictionary's words
   std::filesystem::path corpus;
-  std::uint64_t corpus_bytes = 0;
+  // This process's byte range of the corpus: the whole corpus, or its part of a data-parallel
+  // job (Word2VecDataParallel); its threads split it.
+  std::uint64_t part_begin = 0;
+  std::uint64_t part_end = 0;
+  std::size_t first_worker = 0;  // this process's first worker among all processes' workers
   std::size_t dim = 0;
   float* input = nullptr;   // syn0 [V, dim]
   float* output = nullptr;  // syn1neg [V, dim] or syn1 [inner nodes, dim]
@@ -101,6 +106,17 @@ struct Shared {
   std::vector<float> keep;                // subsampling keep-probability per word
   double start_alpha = 0;
   double total_words = 0;  // epochs * the words' total count
+
+  // The words of all processes, for the learning rate: exact at each synchronization, and
+  // between two estimated as this process's words since times the number of processes (one
+  // process: exactly its own words).
+  std::int64_t parts = 1;
+  double rate_scale = 1;         // data parallelism: parts (word2vec.hpp says why)
+  std::int64_t global_base = 0;  // all processes' words at the last synchronization
+  std::int64_t local_base = 0;   // this process's words then
+  std::int64_t global_words(std::int64_t local) const {
+    return global_base + (local - local_base) * parts;
+  }
 
   std::atomic<std::int64_t> words_done{0};
   std::atomic<std::int64_t> loss_micros{0};  // running loss sum, fixed point 1e-6
@@ -120,12 +136,17 @@ class Worker {
       : s_(shared),
         id_(id),
         dim_(shared.dim),
-        rng_{training::worker_seed(shared.options->seed, id)},
+        rng_{training::worker_seed(shared.options->seed, shared.first_worker + id)},
+        reader_(shared.corpus, /*validate=*/false),
         input_(shared.input, shared.dim),
         grad_(shared.dim),
         summed_grad_(shared.dim),
-        alpha_(static_cast<float>(shared.start_alpha)),
+        alpha_(static_cast<float>(shared.start_alpha * shared.rate_scale)),
         count_(shared.words_done) {
+    const auto [begin, end] =
+        training::worker_slice(shared.part_end - shared.part_begin, id, shared.runner->workers());
+    begin_ = shared.part_begin + begin;
+    end_ = shared.part_begin + end;
     sentence_.reserve(kMaxSentence);
     if (shared.options->loss == Word2VecLoss::NegativeSampling) {
       loss_ = std::make_unique<training::NegativeSamplingLoss>(shared.output, dim_, *shared.sampler,
@@ -136,26 +157,51 @@ class Worker {
     }
   }
 
+  // All epochs, without pauses.
   void run() {
-    const auto [begin, end] = training::worker_slice(s_.corpus_bytes, id_, s_.runner->workers());
-    CorpusReader reader(s_.corpus, /*validate=*/false);
     for (std::int64_t epoch = 0; epoch < s_.options->epochs; ++epoch) {
       if (s_.runner->stopping()) return;
-      epoch_ = epoch;
-      reader.seek(begin);
-      epoch_loss_ = 0;
-      epoch_predictions_ = 0;
-      bool more = true;
-      while (more && !s_.runner->stopping()) {
-        more = read_sentence(reader, end);
-        train_sentence();
-      }
-      publish();
-      std::lock_guard lock(s_.epoch_mutex);
-      s_.epoch_loss[static_cast<std::size_t>(epoch)] += epoch_loss_;
-      s_.epoch_predictions[static_cast<std::size_t>(epoch)] += epoch_predictions_;
+      begin_epoch(epoch);
+      train_until(kSliceEnd);
+      end_epoch();
     }
   }
+
+  // Data parallelism trains an epoch in periods: begin_epoch, then train_until the end of each
+  // period (the last one's end is kSliceEnd), then end_epoch. The periods only pause the
+  // worker between two sentences: the sentences it reads and trains are the same as run()'s.
+  void begin_epoch(std::int64_t epoch) {
+    epoch_ = epoch;
+    reader_.seek(begin_);
+    position_ = begin_;
+    more_ = true;
+    epoch_loss_ = 0;
+    epoch_predictions_ = 0;
+  }
+  // Trains sentences until the reader is at or past byte `stop` or the slice is exhausted.
+  void train_until(std::uint64_t stop) {
+    while (more_ && position_ < stop && !s_.runner->stopping()) {
+      more_ = read_sentence(reader_, end_);
+      train_sentence();
+      position_ = reader_.offset();
+    }
+  }
+  void end_epoch() {
+    publish();
+    std::lock_guard lock(s_.epoch_mutex);
+    s_.epoch_loss[static_cast<std::size_t>(epoch_)] += epoch_loss_;
+    s_.epoch_predictions[static_cast<std::size_t>(epoch_)] += epoch_predictions_;
+  }
+  // Where period `period` of `periods` ends in this worker's slice.
+  std::uint64_t period_end(std::int64_t period, std::int64_t periods) const {
+    if (period + 1 == periods) return kSliceEnd;
+    return begin_ + (end_ - begin_) * static_cast<std::uint64_t>(period + 1) /
+                        static_cast<std::uint64_t>(periods);
+  }
+  // Words counted but not yet published (read while the worker is paused).
+  std::int64_t unpublished() const { return count_.unpublished(); }
+
+  static constexpr std::uint64_t kSliceEnd = std::numeric_limits<std::uint64_t>::max();
 
  private:
   // Fills sentence_ with the next sentence's kept word ids; false once the slice is exhausted.
@@ -192,16 +238,16 @@ class Worker {
     epoch_predictions_ += interval_predictions_;
     interval_loss_ = 0;
     interval_predictions_ = 0;
-    const double progress = static_cast<double>(done) / (s_.total_words + 1);
-    alpha_ = static_cast<float>(s_.options->alpha_at(progress));
+    const double progress = static_cast<double>(s_.global_words(done)) / (s_.total_words + 1);
+    alpha_ = static_cast<float>(s_.options->alpha_at(progress) * s_.rate_scale);
   }
 
   // Out of line and cold: built inline, the error cost the inlined hot loop 1.5% more
   // instructions (callgrind, 100k words, dim 100).
   [[noreturn, gnu::cold, gnu::noinline]] void diverged(std::int64_t done) const {
     // The position: words of this epoch done by all threads (exact with one thread).
-    const std::int64_t in_epoch =
-        std::clamp<std::int64_t>(done - epoch_ * s_.words_per_epoch(), 0, s_.words_per_epoch());
+    const std::int64_t in_epoch = std::clamp<std::int64_t>(
+        s_.global_words(done) - epoch_ * s_.words_per_epoch(), 0, s_.words_per_epoch());
     throw TrainingDivergedError(epoch_ + 1, "word", in_epoch, non_finite_loss(interval_loss_),
                                 kRateOption);
   }
@@ -269,6 +315,10 @@ class Worker {
   std::size_t id_;
   std::size_t dim_;
   embedkit::detail::SplitMix64 rng_;  // one per thread
+  CorpusReader reader_;
+  std::uint64_t begin_ = 0, end_ = 0;  // this worker's byte slice
+  std::uint64_t position_ = 0;         // the reader's offset after the last sentence
+  bool more_ = true;                   // false once the slice is exhausted this epoch
   std::unique_ptr<training::OutputLoss> loss_;
   std::vector<std::int32_t> sentence_;
   training::MeanInputBag input_;
@@ -283,6 +333,51 @@ class Worker {
   double epoch_loss_ = 0;
   std::int64_t epoch_predictions_ = 0;
 };
+
+// Data parallelism (Word2VecDataParallel): every epoch in periods, the workers paused (their
+// threads joined) between two, when this process synchronizes with the others.
+void train_in_periods(Shared& s, training::HogwildRunner& runner,
+                      const Word2VecDataParallel& parallel, const std::function<void()>& report,
+                      std::size_t input_rows, std::size_t output_rows) {
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (std::size_t w = 0; w < runner.workers(); ++w)
+    workers.push_back(std::make_unique<Worker>(s, w));
+  const std::int64_t periods = parallel.periods_per_epoch;
+  const std::span<float> input(s.input, input_rows * s.dim);
+  const std::span<float> output(s.output, output_rows * s.dim);
+  using Clock = std::chrono::steady_clock;
+  auto last_report = Clock::now();
+  for (std::int64_t epoch = 0; epoch < s.options->epochs; ++epoch) {
+    const auto e = static_cast<std::size_t>(epoch);
+    for (std::int64_t period = 0; period < periods; ++period) {
+      runner.run(
+          [&](std::size_t w) {
+            Worker& worker = *workers[w];
+            if (period == 0) worker.begin_epoch(epoch);
+            worker.train_until(worker.period_end(period, periods));
+            if (period + 1 == periods) worker.end_epoch();
+          },
+          report, s.options->progress_interval);
+      std::int64_t local = s.words_done.load();
+      for (const auto& worker : workers) local += worker->unpublished();
+      std::array<double, 3> sums{static_cast<double>(local), s.epoch_loss[e],
+                                 static_cast<double>(s.epoch_predictions[e])};
+      parallel.synchronize(input, output, sums);
+      s.global_base = static_cast<std::int64_t>(sums[0]);
+      s.local_base = local;
+      if (period + 1 == periods) {
+        s.epoch_loss[e] = sums[1];
+        s.epoch_predictions[e] = static_cast<std::int64_t>(sums[2]);
+      }
+      // A period shorter than the progress interval never reports from inside runner.run.
+      if (report && std::chrono::duration<double>(Clock::now() - last_report).count() >=
+                        s.options->progress_interval) {
+        last_report = Clock::now();
+        report();
+      }
+    }
+  }
+}
 
 }  // namespace
 
@@ -339,8 +434,20 @@ double Word2VecOptions::alpha_at(double progress) const {
 }
 
 Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2VecOptions& options,
-                              const std::function<void(const Word2VecProgress&)>& on_progress) {
+                              const std::function<void(const Word2VecProgress&)>& on_progress,
+                              const Word2VecDataParallel* parallel) {
   options.validate();
+  if (parallel) {
+    if (parallel->parts < 1 || parallel->part < 0 || parallel->part >= parallel->parts) {
+      throw ValueError("word2vec: data-parallel part " + std::to_string(parallel->part) + " of " +
+                       std::to_string(parallel->parts) + " does not exist");
+    }
+    if (parallel->periods_per_epoch < 1) {
+      throw ValueError("word2vec: periods_per_epoch must be >= 1, got " +
+                       std::to_string(parallel->periods_per_epoch));
+    }
+    if (!parallel->synchronize) throw ValueError("word2vec: data parallelism needs synchronize");
+  }
   Word2VecResult result;
   // The counting pass reports too (fraction 0, no words trained yet), so that a long count can
   // be cancelled from on_progress as training can.
@@ -370,7 +477,17 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
   s.options = &options;
   s.words = &words;
   s.corpus = corpus;
-  s.corpus_bytes = result.corpus.bytes;
+  s.part_end = result.corpus.bytes;
+  if (parallel) {
+    const auto [begin, end] =
+        training::worker_slice(result.corpus.bytes, static_cast<std::size_t>(parallel->part),
+                               static_cast<std::size_t>(parallel->parts));
+    s.part_begin = begin;
+    s.part_end = end;
+    s.first_worker = static_cast<std::size_t>(parallel->part * options.threads);
+    s.parts = parallel->parts;
+    s.rate_scale = static_cast<double>(parallel->parts);
+  }
   s.dim = dim;
   s.start_alpha = options.start_alpha();
   s.total_words = static_cast<double>(options.epochs) * static_cast<double>(words.total_count());
@@ -423,7 +540,7 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
   auto report = [&] {
     Word2VecProgress p;
     p.elapsed_seconds = seconds_since(start);
-    p.words = s.words_done.load();
+    p.words = s.global_words(s.words_done.load());
     p.fraction = std::min(1.0, static_cast<double>(p.words) / std::max(1.0, s.total_words));
     p.words_per_second =
         p.elapsed_seconds > 0 ? static_cast<double>(p.words) / p.elapsed_seconds : 0;
@@ -434,15 +551,20 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
     }
     last_loss = loss;
     last_predictions = predictions;
-    p.alpha = options.alpha_at(p.fraction);
+    p.alpha = options.alpha_at(p.fraction) * s.rate_scale;
     p.eta_seconds = p.fraction > 0 ? p.elapsed_seconds * (1.0 - p.fraction) / p.fraction : 0;
     on_progress(p);
   };
   training::HogwildRunner runner(static_cast<std::size_t>(options.threads));
   s.runner = &runner;
-  runner.run([&s](std::size_t worker) { Worker(s, worker).run(); },
-             on_progress ? std::function<void()>(report) : std::function<void()>(),
-             options.progress_interval);
+  const std::function<void()> reporting =
+      on_progress ? std::function<void()>(report) : std::function<void()>();
+  if (!parallel) {
+    runner.run([&s](std::size_t worker) { Worker(s, worker).run(); }, reporting,
+               options.progress_interval);
+  } else {
+    train_in_periods(s, runner, *parallel, reporting, input_rows, output_rows);
+  }
   if (subwords) {
     // Each word's vector as fastText's getWordVector computes it: its rows summed in order, then
     // times the float nearest 1 / rows.
@@ -471,7 +593,7 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
   if (on_progress) report();
 
   result.seconds = seconds_since(start);
-  result.words_trained = s.words_done.load();
+  result.words_trained = s.global_words(s.words_done.load());
   result.words_per_second =
       result.seconds > 0 ? static_cast<double>(result.words_trained) / result.seconds : 0;
   const std::size_t last = s.epoch_loss.size() - 1;

@@ -10,41 +10,22 @@
 // so the trained model equals the one-process command's bit for bit at every P.
 #pragma once
 
-#include <cstdlib>
 #include <functional>
 #include <optional>
 #include <vector>
+
+#include "mpi_launch.hpp"
 
 #include "embedkit/models/ratings.hpp"
 #include "embedkit/models/recommender.hpp"
 
 namespace embedkit::cli {
 
-// The number of processes of the MPI job this process was started in (OpenMPI's
-// OMPI_COMM_WORLD_SIZE, MPICH's PMI_SIZE; PMIx alone counts as a job of unknown size, 0), or
-// nullopt when no MPI launcher started it. Defined whether or not the command has MPI.
-inline std::optional<int> mpi_launch_size() {
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) {
-    if (const char* v = std::getenv(name); v != nullptr) return std::atoi(v);
-  }
-  if (std::getenv("PMIX_RANK") != nullptr) return 0;
-  return std::nullopt;
-}
-
 struct MpiTrained {
   std::optional<models::Recommender> model;  // rank 0 only
   int ranks = 1;
   int rank = 0;
 };
-
-// This process's rank in the MPI job that started it (OMPI_COMM_WORLD_RANK, PMI_RANK, PMIX_RANK),
-// or nullopt when no MPI launcher started it.
-inline std::optional<int> mpi_launch_rank() {
-  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"}) {
-    if (const char* v = std::getenv(name); v != nullptr) return std::atoi(v);
-  }
-  return std::nullopt;
-}
 
 // Initialises MPI, trains as above, gathers the tables on rank 0 and finalises MPI before it
 // returns (so rank 0 evaluates and writes alone). on_epoch is called on rank 0 with the loss

@@ -19,6 +19,9 @@
 // substitution is first copied to a temporary file (std_streams.hpp: $TMPDIR, at most 64 GiB).
 // OUT '-' is standard output (the summary then goes to stderr). An OUT that is the corpus
 // itself (by file identity, not by name) is refused before any work.
+//
+// Under mpirun (a command built with MPI) the ranks train by data parallelism, averaging their
+// tables --syncs-per-epoch times an epoch (train_mpi.hpp); rank 0 alone reports and writes.
 #include <cstdint>
 #include <iostream>
 #include <memory>
@@ -34,12 +37,16 @@
 #include "embedkit/models/fasttext_model.hpp"
 #include "embedkit/models/word2vec.hpp"
 #include "json.hpp"
+#include "mpi_launch.hpp"
 #include "option_checks.hpp"
 #include "progress_display.hpp"
 #include "same_file.hpp"
 #include "shared_options.hpp"
 #include "std_streams.hpp"
 #include "vectors_options.hpp"
+#if EMBEDKIT_CLI_WITH_MPI
+#include "train_mpi.hpp"
+#endif
 
 namespace embedkit::cli {
 namespace {
@@ -52,6 +59,7 @@ struct TrainOptions {
   std::string format;
   models::Word2VecOptions w2v;
   bool json = false;
+  std::int64_t syncs_per_epoch = 4;  // under mpirun: averages of the ranks' tables per epoch
   // Given on the command line: subwords are asked for with --minn or --maxn.
   bool minn_given = false, maxn_given = false, buckets_given = false;
 };
@@ -99,6 +107,14 @@ void save_subword_model(const SubwordOutputs& files, const models::Word2VecResul
   vec.commit();
 }
 
+// "4 threads, " or, under mpirun, "1 thread per rank, 4 MPI ranks (data parallel), ".
+std::string parallelism(std::int64_t threads, int ranks) {
+  std::string text = std::to_string(threads) + (threads == 1 ? " thread" : " threads");
+  if (ranks == 0) return text + ", ";
+  return text + " per rank, " + std::to_string(ranks) + (ranks == 1 ? " MPI rank" : " MPI ranks") +
+         " (data parallel), ";
+}
+
 int run_train(TrainOptions& o) {
   o.w2v.architecture = o.model == "cbow" ? models::Word2VecArchitecture::Cbow
                                          : models::Word2VecArchitecture::SkipGram;
@@ -129,8 +145,16 @@ int run_train(TrainOptions& o) {
     check_vectors_output(o.out, format);
   }
   refuse_outputs_over_inputs({{"CORPUS", o.corpus}}, outputs);
+  const std::optional<int> launched = mpi_launch_size();
+  if (launched && *launched != 1 && is_std_stream(o.corpus)) {
+    throw ValueError(
+        "under mpirun the corpus must be a file every rank can read: mpirun gives standard "
+        "input to rank 0 alone");
+  }
   for (const NamedFile& f : outputs) {
-    if (is_std_stream(f.path)) continue;
+    // Not under mpirun: there the ranks would race for the probe, and a rank that fails stops
+    // the others; rank 0 alone writes, atomically, after training.
+    if (is_std_stream(f.path) || launched) continue;
     // A temporary file next to the output, dropped at once: an unwritable output fails now,
     // not after the work.
     io::AtomicFile probe(f.path);
@@ -145,8 +169,29 @@ int run_train(TrainOptions& o) {
                      .lr = p.alpha,
                      .eta_seconds = p.eta_seconds});
   };
-  const models::Word2VecResult r =
-      corpus.run([&] { return models::train_word2vec(corpus.path(), o.w2v, on_progress); });
+  int ranks = 0;  // 0: not under mpirun
+  std::optional<models::Word2VecResult> trained;
+  if (launched) {
+#if EMBEDKIT_CLI_WITH_MPI
+    MpiWord2Vec t = corpus.run([&] {
+      return train_word2vec_over_mpi(corpus.path(), o.w2v, o.syncs_per_epoch, on_progress);
+    });
+    if (t.stopped) return 1;  // another rank failed and reported why
+    if (t.rank != 0) return 0;
+    ranks = t.ranks;
+    trained = std::move(t.result);
+#else
+    if (*launched != 1) {
+      throw ValueError(
+          "this embedkit was built without MPI: under mpirun every process would train alone; "
+          "run it without mpirun, or build it with MPI (EMBEDKIT_MPI=ON)");
+    }
+#endif
+  }
+  if (!trained) {
+    trained = corpus.run([&] { return models::train_word2vec(corpus.path(), o.w2v, on_progress); });
+  }
+  const models::Word2VecResult& r = *trained;
   progress.finish(r.final_loss);
   if (subword_files) {
     save_subword_model(*subword_files, r, o.w2v);
@@ -167,6 +212,7 @@ int run_train(TrainOptions& o) {
         .set("dim", o.w2v.dim)
         .set("epochs", o.w2v.epochs)
         .set("threads", o.w2v.threads)
+        .set("mpi_ranks", ranks == 0 ? Json() : Json(std::int64_t{ranks}))
         .set("vocab_size", r.dictionary.words().size())
         .set("corpus_tokens", r.corpus.tokens)
         .set("corpus_distinct", r.corpus.distinct)
@@ -186,14 +232,14 @@ int run_train(TrainOptions& o) {
               << " to " << subword_files->vectors << " (vec) and the model with " << o.w2v.bucket
               << " character n-gram buckets (minn " << o.w2v.minn << ", maxn " << o.w2v.maxn
               << ") to " << subword_files->model << " (fasttext-bin; " << r.corpus.tokens
-              << " tokens, " << o.w2v.threads << (o.w2v.threads == 1 ? " thread, " : " threads, ")
+              << " tokens, " << parallelism(o.w2v.threads, ranks)
               << static_cast<long long>(r.words_per_second) << " words/s, final loss "
               << r.final_loss << ", " << r.seconds << " s)\n";
   } else {
     summary_stream(o.out) << "wrote " << r.dictionary.words().size() << " vectors of dimension "
                           << o.w2v.dim << " to " << o.out << " (" << io::vector_format_name(format)
-                          << "; " << r.corpus.tokens << " tokens, " << o.w2v.threads
-                          << (o.w2v.threads == 1 ? " thread, " : " threads, ")
+                          << "; " << r.corpus.tokens << " tokens, "
+                          << parallelism(o.w2v.threads, ranks)
                           << static_cast<long long>(r.words_per_second) << " words/s, final loss "
                           << r.final_loss << ", " << r.seconds << " s)\n";
   }
@@ -272,6 +318,11 @@ Command add_train(CLI::App& parent) {
   add_training_threads(app, o->w2v.threads, "Training threads (> 1: not reproducible)");
   app->add_option("--seed", o->w2v.seed, "Random seed (1 thread: same seed, same vectors)")
       ->check(uint64_value())
+      ->capture_default_str();
+  app->add_option("--syncs-per-epoch", o->syncs_per_epoch,
+                  "Under mpirun: how many times an epoch the ranks average their tables (data "
+                  "parallelism; docs/distributed.md)")
+      ->check(in_range<std::int64_t>(1, 100000))
       ->capture_default_str();
   app->add_flag("--json", o->json, "Print a machine-readable summary");
   return Command{app, [o] { return run_train(*o); }};

@@ -29,6 +29,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,30 @@ struct Word2VecResult {
   double final_loss = 0;
 };
 
+// Data-parallel training across processes (docs/distributed.md): each of `parts` processes
+// trains its own copy of the tables on its byte range of the corpus (part `part`: bytes
+// [size * part / parts, size * (part + 1) / parts), cut on token boundaries, its threads each
+// taking a sub-range), and `periods_per_epoch` times an epoch every process stops between two
+// sentences and calls `synchronize` on the thread that called train_word2vec, with its threads
+// paused. synchronize must replace `input` and `output` by their mean over the processes, in
+// place, and each value of `sums` by its sum over the processes (sums[0]: the corpus words this
+// process has trained, so the learning rate decays over the words of all processes; the others:
+// this epoch's loss and predictions, for final_loss); an exception from it stops training and
+// propagates. Each process's learning rate is `parts` times the schedule's: the mean moves a
+// row by 1/parts of the processes' summed changes, and without the factor a rare word (seen
+// by one process in a period) would learn at 1/parts of one process's rate (BENCHMARKS.md,
+// "word2vec across MPI processes", has the figures). The models layer knows nothing of MPI:
+// the dist layer fills the callback (dist/table_averaging.hpp). With parts == 1 and an exact
+// mean (a sum over one process, divided by 1), the vectors equal those trained without it, bit
+// for bit at one thread.
+struct Word2VecDataParallel {
+  std::int64_t part = 0;
+  std::int64_t parts = 1;
+  std::int64_t periods_per_epoch = 4;
+  std::function<void(std::span<float> input, std::span<float> output, std::span<double> sums)>
+      synchronize;
+};
+
 // Trains word vectors on the corpus at `corpus` (plain or gzip text). Throws IoError on an
 // unreadable or invalid corpus, ValueError on bad options, an empty corpus, or a corpus where no
 // word reaches min_count, and TrainingDivergedError (training_divergence.hpp) when the loss or the
@@ -116,7 +141,10 @@ struct Word2VecResult {
 // 0), and once at the end. An exception from on_progress (a
 // cancelled run: Python's KeyboardInterrupt) stops training: the worker threads stop within a
 // sentence, are joined, and the exception propagates out of train_word2vec.
+// With `parallel` (above), the
+// result is the same on every process, and words_trained and final_loss count all processes.
 Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2VecOptions& options,
-                              const std::function<void(const Word2VecProgress&)>& on_progress = {});
+                              const std::function<void(const Word2VecProgress&)>& on_progress = {},
+                              const Word2VecDataParallel* parallel = nullptr);
 
 }  // namespace embedkit::models

@@ -1,0 +1,83 @@
+#include "embedkit/dist/table_averaging.hpp"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "dist/communicator_impl.hpp"
+
+namespace embedkit::dist {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+}  // namespace
+
+TableAveraging::TableAveraging(Communicator comm, std::size_t sums)
+    : comm_(std::move(comm)), sums_(sums) {}
+
+int TableAveraging::agree(bool failed, std::span<double> sums) {
+  const auto ranks = static_cast<std::size_t>(comm_.size());
+  // One message for both: a flag per rank (only its own set) followed by the counters, so that
+  // fail() and synchronize() are the same MPI call and always match.
+  std::vector<double> values(ranks + sums_, 0.0);
+  values[static_cast<std::size_t>(comm_.rank())] = failed ? 1.0 : 0.0;
+  std::copy(sums.begin(), sums.end(), values.begin() + static_cast<std::ptrdiff_t>(ranks));
+  const auto start = Clock::now();
+  detail::check_mpi(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()),
+                                  MPI_DOUBLE, MPI_SUM, detail::native(comm_)),
+                    "MPI_Allreduce");
+  stats_.exchange_seconds += seconds_since(start);
+  const auto bytes = static_cast<std::int64_t>(values.size() * sizeof(double));
+  stats_.bytes_sent += bytes;
+  stats_.bytes_received += bytes;
+  std::copy(values.begin() + static_cast<std::ptrdiff_t>(ranks), values.end(), sums.begin());
+  const auto first =
+      std::find_if(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(ranks),
+                   [](double flag) { return flag != 0.0; });
+  return static_cast<int>(first - values.begin());
+}
+
+void TableAveraging::synchronize(std::span<const std::span<float>> tables, std::span<double> sums) {
+  if (sums.size() != sums_) {
+    throw ValueError("TableAveraging::synchronize: " + std::to_string(sums.size()) +
+                     " sums, the averaging was made for " + std::to_string(sums_));
+  }
+  std::vector<double> counters(sums.begin(), sums.end());
+  const int failed = agree(false, counters);
+  if (failed < comm_.size()) throw PeerFailedError(failed);
+  std::copy(counters.begin(), counters.end(), sums.begin());
+  const auto ranks = static_cast<float>(comm_.size());
+  for (const std::span<float> table : tables) {
+    // MPI counts are ints: a table of more than 2^31 - 1 values goes in pieces.
+    constexpr std::size_t kPiece = std::size_t{1} << 30;
+    for (std::size_t at = 0; at < table.size(); at += kPiece) {
+      const std::size_t n = std::min(kPiece, table.size() - at);
+      const auto start = Clock::now();
+      detail::check_mpi(MPI_Allreduce(MPI_IN_PLACE, table.data() + at, static_cast<int>(n),
+                                      MPI_FLOAT, MPI_SUM, detail::native(comm_)),
+                        "MPI_Allreduce");
+      stats_.exchange_seconds += seconds_since(start);
+      stats_.bytes_sent += static_cast<std::int64_t>(n * sizeof(float));
+      stats_.bytes_received += static_cast<std::int64_t>(n * sizeof(float));
+    }
+    // A division, not a product by 1 / P: one rank's table comes back unchanged, bit for bit.
+    const auto start = Clock::now();
+    for (float& v : table) v /= ranks;
+    stats_.compute_seconds += seconds_since(start);
+  }
+}
+
+int TableAveraging::fail() {
+  std::vector<double> zeros(sums_, 0.0);
+  return agree(true, zeros);
+}
+
+}  // namespace embedkit::dist

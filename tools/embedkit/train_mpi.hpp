@@ -1,0 +1,35 @@
+// `mpirun -np P embedkit train ...`: word2vec trained across P processes by data parallelism
+// (docs/distributed.md). Every rank counts the whole corpus (the same vocabulary on every rank,
+// and a bad corpus fails on every rank alike), trains its own copy of the tables on its byte
+// range of the corpus, and the copies are averaged (dist::TableAveraging) a few times per epoch;
+// the learning rate decays over the words of all ranks. Rank 0 alone reports progress and gets
+// the result. At P = 1 the vectors equal the command's without mpirun, bit for bit at one thread.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+
+#include "embedkit/models/word2vec.hpp"
+
+namespace embedkit::cli {
+
+struct MpiWord2Vec {
+  std::optional<models::Word2VecResult> result;  // rank 0 only
+  int ranks = 1;
+  int rank = 0;
+  // Another rank failed and reports the error: this one stops quietly, with a failure status.
+  bool stopped = false;
+};
+
+// Initialises MPI, trains as above and finalises MPI before it returns (so rank 0 writes
+// alone). An error on any rank stops every rank: the lowest failed rank rethrows its error,
+// the others return stopped. Defined only in a command built with the dist layer
+// (EMBEDKIT_CLI_WITH_MPI).
+MpiWord2Vec train_word2vec_over_mpi(
+    const std::filesystem::path& corpus, const models::Word2VecOptions& options,
+    std::int64_t periods_per_epoch,
+    const std::function<void(const models::Word2VecProgress&)>& on_progress);
+
+}  // namespace embedkit::cli
