@@ -15,7 +15,14 @@
 #include <string>
 #include <thread>
 
-// Header-only, from Debian's libhnswlib-dev (docs/design.md).
+// Header-only, from Debian's libhnswlib-dev (docs/design.md). hnswlib 0.6.2's SSE path computes
+// a prefetch address from the link after the last one of a list (searchBaseLayer reads
+// datal[j + 1] when j is the last), a 4-byte read past an upper layer's link list that
+// AddressSanitizer reports; the prefetch itself cannot fault, so release builds keep the SIMD
+// distances, and sanitized builds use hnswlib's plain loops, which have no such read.
+#if defined(__SANITIZE_ADDRESS__)
+#define NO_MANUAL_VECTORIZATION
+#endif
 #include <hnswlib/hnswlib.h>
 
 #include "embedkit/core/error.hpp"
