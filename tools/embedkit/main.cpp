@@ -74,16 +74,8 @@ int main(int argc, char** argv) {
     const std::string name = command.app->get_name();
     try {
       return command.run();
-    } catch (const std::bad_alloc&) {
-      // Where a size is known in advance the command says how much it needs before trying;
-      // this is the rest (a size that no check foresaw).
-      embedkit::cli::print_error(name,
-                                 "out of memory (the input or the options ask for more memory "
-                                 "than this machine can give)");
-    } catch (const std::exception& e) {
-      // embedkit::Error and everything else; messages quote paths and words from the user or
-      // from files, which may hold any bytes.
-      embedkit::cli::print_error(name, e.what());
+    } catch (...) {
+      embedkit::cli::print_current_error(name);
     }
     return kExitRuntimeError;
   }

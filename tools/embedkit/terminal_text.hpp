@@ -14,6 +14,8 @@
 
 #include <cstddef>
 #include <cstdio>
+#include <exception>
+#include <new>
 #include <string>
 #include <string_view>
 
@@ -61,6 +63,26 @@ inline void print_error(std::string_view command, std::string_view message) {
   line += '\n';
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
+}
+
+// The error line of the exception being handled (call it inside a catch block): its message,
+// or for std::bad_alloc what running out of memory means here.
+inline void print_current_error(std::string_view command) {
+  try {
+    throw;
+  } catch (const std::bad_alloc&) {
+    // Where a size is known in advance the command says how much it needs before trying;
+    // this is the rest (a size that no check foresaw).
+    print_error(command,
+                "out of memory (the input or the options ask for more memory than this machine "
+                "can give)");
+  } catch (const std::exception& e) {
+    // embedkit::Error and everything else; messages quote paths and words from the user or
+    // from files, which may hold any bytes.
+    print_error(command, e.what());
+  } catch (...) {
+    print_error(command, "an unknown error");
+  }
 }
 
 }  // namespace embedkit::cli

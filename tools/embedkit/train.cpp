@@ -176,7 +176,7 @@ int run_train(TrainOptions& o) {
     MpiWord2Vec t = corpus.run([&] {
       return train_word2vec_over_mpi(corpus.path(), o.w2v, o.syncs_per_epoch, on_progress);
     });
-    if (t.stopped) return 1;  // another rank failed and reported why
+    if (t.stopped) return 1;  // training failed; the lowest failed rank has printed why
     if (t.rank != 0) return 0;
     ranks = t.ranks;
     trained = std::move(t.result);

@@ -8,6 +8,7 @@
 
 #include "embedkit/dist/communicator.hpp"
 #include "embedkit/dist/table_averaging.hpp"
+#include "terminal_text.hpp"
 
 namespace embedkit::cli {
 
@@ -46,9 +47,12 @@ MpiWord2Vec train_word2vec_over_mpi(
   } catch (const dist::PeerFailedError&) {
     out.stopped = true;
   } catch (...) {
-    if (averaging.fail() == out.rank) throw;
+    // The lowest failed rank reports, here, while every rank is still running: a rank that
+    // exits makes mpirun kill the others, so a report left to main could be cut off.
+    if (averaging.fail() == out.rank) print_current_error("train");
     out.stopped = true;
   }
+  if (out.stopped) comm.barrier();  // no rank exits before the report is written
   return out;
 }
 

@@ -19,14 +19,16 @@ struct MpiWord2Vec {
   std::optional<models::Word2VecResult> result;  // rank 0 only
   int ranks = 1;
   int rank = 0;
-  // Another rank failed and reports the error: this one stops quietly, with a failure status.
+  // Training failed on some rank and the lowest failed rank has printed the error: every rank
+  // stops with a failure status and prints nothing more.
   bool stopped = false;
 };
 
 // Initialises MPI, trains as above and finalises MPI before it returns (so rank 0 writes
-// alone). An error on any rank stops every rank: the lowest failed rank rethrows its error,
-// the others return stopped. Defined only in a command built with the dist layer
-// (EMBEDKIT_CLI_WITH_MPI).
+// alone). An error on any rank stops every rank: the lowest failed rank prints it (as main
+// prints errors), then every rank returns stopped once all have met, so no rank exits (which
+// makes mpirun kill the others) before the error is written. Defined only in a command built with
+// the dist layer (EMBEDKIT_CLI_WITH_MPI).
 MpiWord2Vec train_word2vec_over_mpi(
     const std::filesystem::path& corpus, const models::Word2VecOptions& options,
     std::int64_t periods_per_epoch,
