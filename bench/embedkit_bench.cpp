@@ -3,11 +3,11 @@
 //
 // Every case reports GB/s (bytes of rows read + written, per call, 1e9 bytes), copy% (that
 // rate against a large parallel memcpy with the same thread count, itself counted as read +
-// written), on the large tables with uniform ids ceiling% (the table rows a call visits per
-// second against the random-row read ceiling: the best of plain loops that only read rows at
-// random from the same table with the same thread count, with and without prefetching, the
-// random_rows cases) and, for embedkit, vs_torch = LibTorch's time / embedkit's time for the same
-// case
+// written), on the large tables ceiling% (the table rows a call visits per second against the
+// random-row read ceiling: the best of plain loops that only read rows at random from the same
+// table, for the same id distribution, with the same thread count, with and without
+// prefetching: the random_rows cases) and, for embedkit, vs_torch = LibTorch's time / embedkit's
+// time for the same case
 // (> 1: embedkit is faster). Cases run torch first, then embedkit, then the yardstick.
 //
 // Row-wise quantized bags (qbag_int8_sum, qbag_int4_sum) run on the float32 bag's table
@@ -20,7 +20,8 @@
 // EMBEDKIT_BENCH_4G=1: adds 4 GiB tables (with and without huge pages, and the quantized bags
 // of the 4 GiB table). EMBEDKIT_BENCH_DLRM=1: adds the embedding work of one step of
 // bench/python's DLRM model (327,680 ids in bags of 20 over 2 GiB of D = 64 rows; one table of
-// 8M rows here, as its 8 tables of 1M rows are to the caches). Google Benchmark's own flags
+// 8M rows here, as its 8 tables of 1M rows are to the caches), with uniform ids and with the
+// Zipf ids that bench/python draws. Google Benchmark's own flags
 // (--benchmark_filter=...,
 // --benchmark_out=...) work as usual.
 #include <ATen/ATen.h>
@@ -139,10 +140,10 @@ struct Case {
     return s + "/threads:" + std::to_string(threads);
   }
   // The key of the random-row read ceiling that applies to this case: same table, same width,
-  // same pages, same threads.
+  // same pages, same id distribution, same threads.
   std::string ceiling_key() const {
-    return table_name() + (huge ? "+hugepages" : "") + "/D:" + std::to_string(dim) +
-           "/threads:" + std::to_string(threads);
+    return table_name() + (huge ? "+hugepages" : "") + "/D:" + std::to_string(dim) + "/" +
+           dist_name(dist) + "/threads:" + std::to_string(threads);
   }
   // Id windows cycled through (see run_case): enough that the rows touched over a cycle are
   // ~512 MiB, far more than the last-level cache (at most 256 windows).
@@ -237,8 +238,7 @@ void timed(benchmark::State& state, const Case& c, Impl impl, F&& body) {
     state.counters["Mrows/s"] = rows_per_s / 1e6;
     return;
   }
-  if (auto it = g_random_rows.find(c.ceiling_key());
-      it != g_random_rows.end() && c.dist == Dist::Uniform) {
+  if (auto it = g_random_rows.find(c.ceiling_key()); it != g_random_rows.end()) {
     double ceiling = 0.0;
     for (const auto& [distance, rows] : it->second) ceiling = std::max(ceiling, rows);
     state.counters["ceiling%"] = 100.0 * rows_per_s / ceiling;
@@ -538,9 +538,9 @@ std::vector<Case> cases() {
   };
   // The random-row read ceiling of a large table: plain loops reading 65536 rows at random,
   // prefetching 0, 8 or 32 rows ahead (the best of the three is the ceiling).
-  auto add_ceiling = [&](std::int64_t rows, std::int64_t d, bool huge) {
+  auto add_ceiling = [&](std::int64_t rows, std::int64_t d, bool huge, Dist dist = Dist::Uniform) {
     for (int distance : {0, 8, 32}) {
-      Case c{Op::RandomRows, rows, d, Dist::Uniform, 1, 65536, 0};
+      Case c{Op::RandomRows, rows, d, dist, 1, 65536, 0};
       c.huge = huge;
       c.prefetch = distance;
       add(c);
@@ -625,9 +625,11 @@ std::vector<Case> cases() {
   if (env_flag("EMBEDKIT_BENCH_DLRM")) {
     const std::int64_t rows = rows_for_bytes(std::int64_t{2} << 30, 64);
     const std::int64_t n = std::int64_t{2048} * 20 * 8;
-    add_ceiling(rows, 64, false);
-    add({Op::BagSum, rows, 64, Dist::Uniform, 1, n, 20});
-    add({Op::FusedSgd, rows, 64, Dist::Uniform, 1, n, 0});
+    for (Dist dist : {Dist::Uniform, Dist::Zipf}) {
+      add_ceiling(rows, 64, false, dist);
+      add({Op::BagSum, rows, 64, dist, 1, n, 20});
+      add({Op::FusedSgd, rows, 64, dist, 1, n, 0});
+    }
   }
   // Group by table so each big table is built once (copy cases first, then on each table the
   // random-row ceiling, which the other cases on it are measured against).
