@@ -7,13 +7,10 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cstring>
 #include <exception>
-#include <mutex>
 #include <span>
 #include <string>
-#include <thread>
 
 // Header-only, from Debian's libhnswlib-dev (docs/design.md). hnswlib 0.6.2's SSE path computes
 // a prefetch address from the link after the last one of a list (searchBaseLayer reads
@@ -202,33 +199,17 @@ HnswIndex HnswIndex::build(const KeyedVectors& kv, const HnswOptions& options) {
       static_cast<std::size_t>(options.ef_construction), static_cast<std::size_t>(options.seed));
   hnswlib::HierarchicalNSW<float>& hnsw = *graph->hnsw;
   const std::int64_t dim = kv.dim();
-  // Rows are handed out in order from one counter: with one thread the insertion order, and so
-  // the graph, is always the same.
-  std::atomic<std::int64_t> next{0};
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  auto insert = [&] {
-    try {
-      // The unit rows one at a time (addPoint copies each): no unit copy of the whole matrix.
-      std::vector<float> unit(static_cast<std::size_t>(dim));
-      for (std::int64_t r = next++; r < kv.size(); r = next++) {
-        kv.unit_row(r, unit.data());
-        hnsw.addPoint(unit.data(), static_cast<hnswlib::labeltype>(r));
-      }
-    } catch (...) {
-      const std::lock_guard<std::mutex> lock(failure_mutex);
-      if (!failure) failure = std::current_exception();
-      next = kv.size();
-    }
-  };
-  const std::int64_t threads = options.threads > 0
-                                   ? options.threads
-                                   : std::max<std::int64_t>(1, std::thread::hardware_concurrency());
-  std::vector<std::thread> workers;
-  for (std::int64_t t = 1; t < threads; ++t) workers.emplace_back(insert);
-  insert();
-  for (std::thread& w : workers) w.join();
-  if (failure) std::rethrow_exception(failure);
+  // One thread inserts, in row order, whatever options.threads says: hnswlib 0.6.2 (Debian's)
+  // draws each new node's level from one generator that every inserting thread shares without a
+  // lock (HierarchicalNSW::getRandomLevel, called by addPoint even when a level is given), a data
+  // race that ThreadSanitizer reports. One inserting thread also makes the graph the same on
+  // every build. Queries still run on many threads.
+  std::vector<float> unit(static_cast<std::size_t>(dim));
+  for (std::int64_t r = 0; r < kv.size(); ++r) {
+    // The unit rows one at a time (addPoint copies each): no unit copy of the whole matrix.
+    kv.unit_row(r, unit.data());
+    hnsw.addPoint(unit.data(), static_cast<hnswlib::labeltype>(r));
+  }
   HnswIndex index(std::move(graph), kv.size(), kv.dim(), identify_matrix(kv), options.ef_search);
   index.seed_ = options.seed;
   return index;

@@ -3,6 +3,7 @@
 #include "embedkit/vectors/keyed_vectors.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -75,14 +76,22 @@ bool excluded(const std::vector<std::int64_t>& ex, std::int64_t row) {
 
 }  // namespace
 
+// Not std::call_once: a block whose scan throws (a non-finite value) must throw again for the
+// next query that reaches it, and an exceptional std::call_once hangs the next call on the same
+// flag under ThreadSanitizer (its pthread_once interceptor does not unwind). A block is done
+// once its flag is set (release) after its norms are written; it is computed under one of
+// kLocks mutexes, so first scans of different blocks rarely wait for each other.
 struct KeyedVectors::RowNorms {
+  static constexpr std::size_t kLocks = 64;
   explicit RowNorms(std::int64_t rows)
       : inverse(static_cast<std::size_t>(rows)),
-        blocks(std::make_unique<std::once_flag[]>(
+        done(std::make_unique<std::atomic<bool>[]>(
             static_cast<std::size_t>((rows + kNormBlock - 1) / kNormBlock))) {}
   std::vector<float> inverse;
-  std::unique_ptr<std::once_flag[]> blocks;
-  std::once_flag unit_once;
+  std::unique_ptr<std::atomic<bool>[]> done;  // value-initialised: false
+  std::mutex locks[kLocks];
+  std::mutex unit_lock;
+  std::atomic<bool> unit_done{false};
   Tensor unit;
 };
 
@@ -119,7 +128,12 @@ KeyedVectors::KeyedVectors(std::vector<std::string> words, Tensor matrix) {
 void KeyedVectors::ensure_norms(std::int64_t first, std::int64_t last) const {
   const float* data = matrix_.data<float>();
   for (std::int64_t b = first / kNormBlock; b * kNormBlock < last; ++b) {
-    std::call_once(norms_->blocks[static_cast<std::size_t>(b)], [&] {
+    std::atomic<bool>& done = norms_->done[static_cast<std::size_t>(b)];
+    if (done.load(std::memory_order_acquire)) continue;
+    const std::lock_guard<std::mutex> lock(
+        norms_->locks[static_cast<std::size_t>(b) % RowNorms::kLocks]);
+    if (done.load(std::memory_order_relaxed)) continue;
+    {
       const std::int64_t end = std::min(size(), (b + 1) * kNormBlock);
       for (std::int64_t r = b * kNormBlock; r < end; ++r) {
         const float* row = data + r * dim_;
@@ -134,7 +148,8 @@ void KeyedVectors::ensure_norms(std::int64_t first, std::int64_t last) const {
         norms_->inverse[static_cast<std::size_t>(r)] =
             sq > 0.0 ? static_cast<float>(1.0 / std::sqrt(sq)) : 0.0f;
       }
-    });
+    }
+    done.store(true, std::memory_order_release);
   }
 }
 
@@ -150,11 +165,14 @@ void KeyedVectors::unit_row(std::int64_t row, float* out) const {
 }
 
 const Tensor& KeyedVectors::unit_matrix() const {
-  std::call_once(norms_->unit_once, [&] {
+  if (norms_->unit_done.load(std::memory_order_acquire)) return norms_->unit;
+  const std::lock_guard<std::mutex> lock(norms_->unit_lock);
+  if (!norms_->unit_done.load(std::memory_order_relaxed)) {
     Tensor unit = Tensor::empty({size(), dim_}, DType::Float32);
     for (std::int64_t r = 0; r < size(); ++r) unit_row(r, unit.data<float>() + r * dim_);
     norms_->unit = std::move(unit);
-  });
+    norms_->unit_done.store(true, std::memory_order_release);
+  }
   return norms_->unit;
 }
 

@@ -34,8 +34,9 @@ struct HnswOptions {
   std::int64_t ef_search = 100;
   // Seeds the layer draws (hnswlib's random_seed).
   std::uint64_t seed = 100;
-  // Threads that insert rows; 0: all cores. One thread builds the same graph every time; more
-  // threads insert in an order that depends on timing.
+  // Threads that insert rows; 0: all cores. Accepted but not used for now: with Debian's
+  // hnswlib 0.6.2 two inserting threads race on its level generator (hnsw_index.cpp), so one
+  // thread inserts, and builds the same graph every time.
   std::int64_t threads = 0;
 };
 

@@ -9,7 +9,8 @@
 // in the constructor; those of a read-only matrix (mapped from its file) by the first scan that
 // reaches each block of rows, so that the first answer on a mapped file costs one pass over it,
 // not three (docs/memory-mapping.md). Either way a const KeyedVectors can be queried from many
-// threads (a block's norms are computed once, under std::call_once).
+// threads (a block's norms are computed once, under a lock; a block that held a non-finite value
+// is scanned, and refused, again by the next query that reaches it).
 //
 // Errors: a word not in the vocabulary is a KeyError (core/error.hpp, a ValueError) whose message
 // and key() name it; bad arguments are ValueError.
