@@ -305,7 +305,9 @@ class KeyedVectors:
 
         ``ef``: candidates kept while searching (more finds more of the exact answers, slower);
         ``m``, ``ef_construction``, ``seed``: hnswlib's build parameters; ``workers``: build
-        threads (0: all cores; 1 builds the same graph every time). The words found have their
+        threads, accepted but not used for now (one thread inserts: Debian's hnswlib 0.6.2 races
+        on its level generator when several do; docs/nearest-neighbours.md), so the graph is the
+        same every time. The words found have their
         exact cosine. With an index, ``topn > len(self)`` is a ``ValueError``. ``OSError`` for an
         index of other vectors, or a truncated or corrupt one (nothing is rebuilt or written:
         delete the file to rebuild it).
