@@ -10,6 +10,7 @@
 #include "embedkit/nn/activation.hpp"
 #include "embedkit/nn/embedding_bag.hpp"
 #include "embedkit/nn/linear.hpp"
+#include "models/classifier_tally.hpp"
 #include "models/text_classifier_layers.hpp"
 
 namespace embedkit::models {
@@ -73,37 +74,13 @@ std::vector<LabelScore> TextClassifier::predict(const std::vector<std::string>& 
 
 ClassifierEvaluation TextClassifier::evaluate(const std::vector<LabelledExample>& data,
                                               std::int64_t k, double threshold) const {
-  ClassifierEvaluation r;
-  r.k = k;
-  r.threshold = threshold;
-  r.per_label.resize(static_cast<std::size_t>(dictionary_.labels().size()));
-  std::vector<std::int64_t> gold;
+  ClassifierTally tally(k, threshold, static_cast<std::size_t>(dictionary_.labels().size()));
   for (const LabelledExample& e : data) {
-    ++r.examples;
-    gold.clear();
-    for (const std::string& l : e.labels) {
-      const std::optional<std::int64_t> id = dictionary_.labels().find(l);
-      if (!id) {
-        ++r.unseen_labels[l];
-        ++r.gold;
-        continue;
-      }
-      if (std::find(gold.begin(), gold.end(), *id) != gold.end()) continue;  // repeated label
-      gold.push_back(*id);
-      ++r.gold;
-      ++r.per_label[static_cast<std::size_t>(*id)].gold;
-    }
-    for (const LabelScore& p : predict(e.words, k, threshold)) {
-      ++r.predicted;
-      LabelMetrics& m = r.per_label[static_cast<std::size_t>(p.label)];
-      ++m.predicted;
-      if (std::find(gold.begin(), gold.end(), p.label) != gold.end()) {
-        ++r.correct;
-        ++m.correct;
-      }
-    }
+    tally.add(
+        e, [&](const std::string& l) { return dictionary_.labels().find(l); },
+        predict(e.words, k, threshold));
   }
-  return r;
+  return tally.result();
 }
 
 }  // namespace embedkit::models
