@@ -8,69 +8,105 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "embedkit/core/dtype.hpp"
 
 namespace embedkit::kernels::cpu::generic {
 
 struct Vec {
+  // Two halves of four lanes in GCC's and Clang's vector types, which every target has natively
+  // (SSE2, NEON): the element-wise arithmetic is one instruction per half, where a plain float[8]
+  // left it to the vectoriser to rediscover in every kernel (and cost minutes of compile time).
+  // Each lane is still one IEEE operation, so results equal the scalar loops bit for bit.
+  using Half4 = float __attribute__((vector_size(16)));
   struct T {
-    float v[8];
+    Half4 lo, hi;
+    float get(int i) const { return i < 4 ? lo[i] : hi[i - 4]; }
+    void put(int i, float x) {
+      if (i < 4) {
+        lo[i] = x;
+      } else {
+        hi[i - 4] = x;
+      }
+    }
   };
   static constexpr int N = 8;
   static constexpr int kMaxAccumulators = 8;
 
   static T zero() { return T{}; }
   static T set1(float x) {
-    T r;
-    for (float& e : r.v) e = x;
-    return r;
+    const Half4 h = {x, x, x, x};
+    return T{h, h};
   }
-  static T add(T a, T b) {
-    for (int i = 0; i < N; ++i) a.v[i] += b.v[i];
-    return a;
-  }
-  static T mul(T a, T b) {
-    for (int i = 0; i < N; ++i) a.v[i] *= b.v[i];
-    return a;
-  }
-  static T div(T a, T b) {
-    for (int i = 0; i < N; ++i) a.v[i] /= b.v[i];
-    return a;
-  }
+  static T add(T a, T b) { return T{a.lo + b.lo, a.hi + b.hi}; }
+  static T mul(T a, T b) { return T{a.lo * b.lo, a.hi * b.hi}; }
+  static T div(T a, T b) { return T{a.lo / b.lo, a.hi / b.hi}; }
   static T fma(T a, T b, T c) {
-    for (int i = 0; i < N; ++i) c.v[i] = std::fma(a.v[i], b.v[i], c.v[i]);
+    for (int i = 0; i < 4; ++i) {
+      c.lo[i] = std::fma(a.lo[i], b.lo[i], c.lo[i]);
+      c.hi[i] = std::fma(a.hi[i], b.hi[i], c.hi[i]);
+    }
     return c;
   }
   static std::uint32_t greater_mask(T x, T acc) {
     std::uint32_t m = 0;
-    for (int i = 0; i < N; ++i) m |= static_cast<std::uint32_t>(x.v[i] > acc.v[i]) << i;
+    for (int i = 0; i < N; ++i) m |= static_cast<std::uint32_t>(x.get(i) > acc.get(i)) << i;
     return m;
   }
   static T max_first_wins(T acc, T x) {
-    for (int i = 0; i < N; ++i) acc.v[i] = x.v[i] > acc.v[i] ? x.v[i] : acc.v[i];
-    return acc;
+    return T{x.lo > acc.lo ? x.lo : acc.lo, x.hi > acc.hi ? x.hi : acc.hi};
   }
 
   template <class W>
   static T load(const W* p) {
-    T r;
-    for (int i = 0; i < N; ++i) r.v[i] = to_f32(p[i]);
-    return r;
+    if constexpr (std::is_same_v<W, float>) {
+      T r;
+      std::memcpy(&r.lo, p, sizeof r.lo);
+      std::memcpy(&r.hi, p + 4, sizeof r.hi);
+      return r;
+    } else {
+      return load_converted(p);
+    }
   }
   template <class W>
   static T load_n(const W* p, int n) {
     T r{};
-    for (int i = 0; i < n; ++i) r.v[i] = to_f32(p[i]);
+    for (int i = 0; i < n; ++i) r.put(i, to_f32(p[i]));
     return r;
   }
   template <class W>
   static void store(W* p, T v) {
-    for (int i = 0; i < N; ++i) p[i] = from_f32<W>(v.v[i]);
+    if constexpr (std::is_same_v<W, float>) {
+      std::memcpy(p, &v.lo, sizeof v.lo);
+      std::memcpy(p + 4, &v.hi, sizeof v.hi);
+    } else {
+      store_converted(p, v);
+    }
   }
   template <class W>
   static void store_n(W* p, T v, int n) {
-    for (int i = 0; i < n; ++i) p[i] = from_f32<W>(v.v[i]);
+    for (int i = 0; i < n; ++i) p[i] = from_f32<W>(v.get(i));
+  }
+
+  // The 16-bit formats convert in software at this level (dtype.hpp): out of line, once, rather
+  // than inlined into every load and store of every kernel, which multiplied the object's code
+  // (and its compile time) for a level whose speed on 16-bit tables is not the point.
+  template <class W>
+  [[gnu::noinline]] static T load_converted(const W* p) {
+    T r;
+    for (int i = 0; i < 4; ++i) {
+      r.lo[i] = to_f32(p[i]);
+      r.hi[i] = to_f32(p[i + 4]);
+    }
+    return r;
+  }
+  template <class W>
+  [[gnu::noinline]] static void store_converted(W* p, T v) {
+    for (int i = 0; i < 4; ++i) {
+      p[i] = from_f32<W>(v.lo[i]);
+      p[i + 4] = from_f32<W>(v.hi[i]);
+    }
   }
 
   // Scalar a * b + c with one rounding.
@@ -93,7 +129,7 @@ struct Vec {
     T r;
     for (int i = 0; i < N; ++i) {
       const unsigned shift = static_cast<unsigned>((i % kPerByte) * BITS);
-      r.v[i] = static_cast<float>((p[i / kPerByte] >> shift) & ((1u << BITS) - 1u));
+      r.put(i, static_cast<float>((p[i / kPerByte] >> shift) & ((1u << BITS) - 1u)));
     }
     return r;
   }
@@ -102,14 +138,14 @@ struct Vec {
   // ones; store_interleaved puts the columns back in order.
   static void codes4_pair(const std::uint8_t* p, T& even, T& odd) {
     for (int i = 0; i < N; ++i) {
-      even.v[i] = static_cast<float>(p[i] & 15u);
-      odd.v[i] = static_cast<float>(p[i] >> 4);
+      even.put(i, static_cast<float>(p[i] & 15u));
+      odd.put(i, static_cast<float>(p[i] >> 4));
     }
   }
   static void store_interleaved(float* out, T even, T odd) {
     for (int i = 0; i < N; ++i) {
-      out[2 * i] = even.v[i];
-      out[2 * i + 1] = odd.v[i];
+      out[2 * i] = even.get(i);
+      out[2 * i + 1] = odd.get(i);
     }
   }
 
