@@ -367,7 +367,8 @@ class Word2Vec:
                 min_count=self.min_count, max_vocab=self.max_final_vocab or 0,
                 sample=self.sample, epochs=self.epochs, alpha=self.alpha,
                 min_alpha=self.min_alpha, workers=self.workers, seed=self.seed,
-                progress_interval=_REPORT_INTERVAL, on_progress=on_report)
+                progress_interval=_REPORT_INTERVAL, on_progress=on_report,
+                **self._engine_options())
         except BaseException:
             if bar is not None and bar.tty:
                 sys.stderr.write("\n")
@@ -385,10 +386,26 @@ class Word2Vec:
                     self.words_trained, self.total_train_time, self.words_per_second,
                     self.final_loss)
 
-    def _set_result(self, r):
+    _SAVE_FORMAT = _SAVE_FORMAT
+    _PARAMS = _PARAMS
+
+    def _engine_options(self):
+        """Further arguments of the C++ training (embedkit.FastText adds its n-grams)."""
+        return {}
+
+    def _make_wv(self, words, vectors, extra):
+        """The ``wv`` of the vectors; ``extra`` is the training result, or what ``save`` stored
+        through ``_saved_arrays`` (embedkit.FastText keeps its n-gram table there)."""
         from embedkit.keyed_vectors import KeyedVectors
 
-        self.wv = KeyedVectors(r["words"], r["vectors"])
+        return KeyedVectors(words, vectors)
+
+    def _saved_arrays(self):
+        """Arrays ``save`` stores beside the vectors (embedkit.FastText: its model)."""
+        return {}
+
+    def _set_result(self, r):
+        self.wv = self._make_wv(r["words"], r["vectors"], r)
         self.counts = r["counts"]
         # gensim's wv.get_vecattr(word, "count"), as load_word2vec_format(fvocab=) sets it.
         self.wv._counts = self.counts.tolist()
@@ -413,9 +430,10 @@ class Word2Vec:
 
     def __repr__(self):
         if self.wv is None:
-            return f"Word2Vec<training, vector_size={self.vector_size}, alpha={self.alpha}>"
-        return (f"Word2Vec<vocab={len(self.wv.index_to_key)}, vector_size={self.vector_size}, "
-                f"alpha={self.alpha}>")
+            return (f"{type(self).__name__}<training, vector_size={self.vector_size}, "
+                    f"alpha={self.alpha}>")
+        return (f"{type(self).__name__}<vocab={len(self.wv.index_to_key)}, "
+                f"vector_size={self.vector_size}, alpha={self.alpha}>")
 
     def save(self, fname):
         """Saves the model (vectors, counts, arguments and training figures) to `fname`, one
@@ -424,10 +442,10 @@ class Word2Vec:
         vectors alone, in the formats other tools read, use ``model.wv.save_word2vec_format``
         or ``model.wv.save``."""
         if self.wv is None:
-            raise ValueError("Word2Vec.save: the model has no vectors yet")
+            raise ValueError(f"{type(self).__name__}.save: the model has no vectors yet")
         fname = os.fspath(fname)
-        params = {name: getattr(self, name) for name in _PARAMS}
-        params["format"] = _SAVE_FORMAT
+        params = {name: getattr(self, name) for name in self._PARAMS}
+        params["format"] = self._SAVE_FORMAT
         words = "\n".join(self.wv.index_to_key).encode("utf-8")
         folder = os.path.dirname(os.path.abspath(fname))
         fd, tmp = tempfile.mkstemp(prefix=".embedkit-word2vec-", suffix=".tmp", dir=folder)
@@ -435,7 +453,8 @@ class Word2Vec:
             with os.fdopen(fd, "wb") as f:
                 np.savez(f, vectors=np.asarray(self.wv.vectors), counts=np.asarray(self.counts),
                          words=np.frombuffer(words, dtype=np.uint8),
-                         params=np.frombuffer(json.dumps(params).encode(), dtype=np.uint8))
+                         params=np.frombuffer(json.dumps(params).encode(), dtype=np.uint8),
+                         **self._saved_arrays())
             os.replace(tmp, fname)
         except BaseException:
             os.unlink(tmp)
@@ -443,12 +462,11 @@ class Word2Vec:
 
     @classmethod
     def load(cls, fname):
-        """Loads a model that ``Word2Vec.save`` wrote. gensim's pickled models are not read
+        """Loads a model that ``save`` wrote. gensim's pickled models are not read
         (ValueError); load their vectors with ``KeyedVectors.load_word2vec_format`` after
         ``model.wv.save_word2vec_format`` in gensim."""
-        from embedkit.keyed_vectors import KeyedVectors
-
         fname = os.fspath(fname)
+        extra = {}
         with open(fname, "rb") as f:  # OSError (FileNotFoundError ...) as it is
             try:
                 data = np.load(f, allow_pickle=False)
@@ -459,20 +477,22 @@ class Word2Vec:
                     words = bytes(data["words"]).decode("utf-8")
                     vectors = np.ascontiguousarray(data["vectors"], dtype=np.float32)
                     counts = np.asarray(data["counts"], dtype=np.int64)
+                    extra = {name: data[name] for name in data.files
+                             if name not in ("params", "words", "vectors", "counts")}
             except (ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
-                raise ValueError(f"{fname}: not a model saved by embedkit's Word2Vec.save "
+                raise ValueError(f"{fname}: not a model saved by embedkit's {cls.__name__}.save "
                                  f"({e})") from None
         words = words.split("\n") if words else []
-        if params.get("format") != _SAVE_FORMAT or vectors.ndim != 2 or \
+        if params.get("format") != cls._SAVE_FORMAT or vectors.ndim != 2 or \
                 len(words) != vectors.shape[0] or counts.shape != (len(words),):
-            raise ValueError(f"{fname}: not a model saved by embedkit's Word2Vec.save, or a "
-                             "damaged one")
+            raise ValueError(f"{fname}: not a model saved by embedkit's {cls.__name__}.save, "
+                             "or a damaged one")
         model = cls.__new__(cls)
-        for name in _PARAMS:
+        for name in cls._PARAMS:
             setattr(model, name, params[name])
         model.callbacks = ()
         model.progress = None
         model.counts = counts
-        model.wv = KeyedVectors(words, vectors)
+        model.wv = model._make_wv(words, vectors, extra)
         model.wv._counts = counts.tolist()
         return model
