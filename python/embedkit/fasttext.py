@@ -706,10 +706,6 @@ class FastTextModel:
         """Whether the model is quantized (an ``.ftz``)."""
         return self._model.quantized
 
-    @property
-    def f(self):
-        raise AttributeError("embedkit's FastTextModel has no fastText C++ object (.f)")
-
     # -- prediction (supervised .bin files) --------------------------------------------------
 
     def predict(self, text, k=1, threshold=0.0, on_unicode_error="strict"):

@@ -87,7 +87,7 @@ class FastTextKeyedVectors(KeyedVectors):
         if self.bucket == 0 or self._model is None:
             raise KeyError(f"cannot calculate vector for OOV word {word!r} without ngrams")
         vector = self._model.word_vector(word)
-        if len(self._model.subword_rows(word)) == 0:
+        if not vector.any() and len(self._model.subword_rows(word)) == 0:
             logger.warning("could not extract any ngrams from %r, returning origin vector", word)
             return vector
         if norm:
