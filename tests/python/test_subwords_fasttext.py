@@ -4,6 +4,8 @@ same model file either way, the same neighbours, the same quality level on a cor
 topics, and bad input refused with clear errors."""
 
 import os
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -111,6 +113,28 @@ def test_our_bin_is_read_by_fasttext_alike(fasttext, ours, tmp_path):
     # and back: embedkit reads its own .bin to the same model
     again = embedkit.load_model(path)
     np.testing.assert_array_equal(again.get_input_matrix(), ours.get_input_matrix())
+
+
+def test_debians_fasttext_command_prints_our_vectors(ours, tmp_path):
+    # `fasttext print-word-vectors` on our .bin, OOV words included (it prints 5 significant
+    # digits).
+    command = shutil.which("fasttext")
+    if command is None:
+        if os.environ.get("EMBEDKIT_REQUIRE_ORACLES") == "1":
+            pytest.fail("the fasttext command is required (EMBEDKIT_REQUIRE_ORACLES=1)")
+        pytest.skip("the fasttext command is not installed")
+    path = str(tmp_path / "ours.bin")
+    ours.save_model(path)
+    words = probes(ours)
+    out = subprocess.run([command, "print-word-vectors", path], input="\n".join(words) + "\n",
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert len(out) == len(words)
+    for word, line in zip(words, out):
+        printed, *values = line.split(" ")
+        assert printed == word
+        np.testing.assert_allclose(np.array(values[:16], dtype=np.float32),
+                                   ours.get_word_vector(word), rtol=1e-4, atol=1e-5,
+                                   err_msg=word)
 
 
 def test_oov_word_vector_is_the_mean_of_its_ngram_rows(ours):
