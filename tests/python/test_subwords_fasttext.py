@@ -269,7 +269,8 @@ def test_supervised_fasttext_bin_predicts_as_fasttext(fasttext, tmp_path):
         lines.append(f"__label__{stem} {stem}ati {stem}elu the {stem}ond")
     train = tmp_path / "train.txt"
     train.write_text("\n".join(lines) + "\n")
-    theirs = fasttext.train_supervised(str(train), dim=8, epoch=5, thread=1, verbose=0)
+    theirs = fasttext.train_supervised(str(train), dim=8, epoch=5, thread=1, verbose=0,
+                                       wordNgrams=2, bucket=2000)
     path = str(tmp_path / "sup.bin")
     theirs.save_model(path)
     ours = embedkit.load_model(path)
@@ -279,3 +280,21 @@ def test_supervised_fasttext_bin_predicts_as_fasttext(fasttext, tmp_path):
         assert our_labels == their_labels, text
         np.testing.assert_allclose(our_probs, their_probs, rtol=1e-5, atol=1e-6)
     assert ours.get_labels() == theirs.get_labels()
+    assert not ours.is_quantized()
+
+    # quantized (.ftz, the buckets pruned): the same labels, probabilities and word vectors
+    theirs.quantize(input=str(train), qnorm=True, retrain=False, cutoff=400)
+    ftz = str(tmp_path / "sup.ftz")
+    theirs.save_model(ftz)
+    ours = embedkit.load_model(ftz)
+    assert ours.is_quantized()
+    for text in ["korati the", "vamelu vamond", "zzq"]:
+        our_labels, our_probs = ours.predict(text, k=2)
+        their_labels, their_probs = theirs.predict(text, k=2)
+        assert our_labels == their_labels, text
+        np.testing.assert_allclose(our_probs, their_probs, rtol=1e-5, atol=1e-6)
+    for word in ["korati", "the", "zzq"]:
+        np.testing.assert_allclose(ours.get_word_vector(word), theirs.get_word_vector(word),
+                                   atol=1e-6)
+    with pytest.raises(ValueError, match="quantized"):
+        ours.get_input_matrix()

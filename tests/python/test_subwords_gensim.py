@@ -70,6 +70,23 @@ def test_vectors_from_the_same_table_equal_gensims(gensim, ours, theirs_of_ours)
                                atol=1e-6)
 
 
+def test_ngram_buckets_are_gensims(gensim, ours):
+    from gensim.models.fasttext import ft_ngram_hashes
+
+    nwords = len(ours.wv.index_to_key)
+    model = ours.wv._model
+    checked = 0
+    for word in probes(ours.wv):
+        rows = model.subword_rows(word).tolist()
+        if word in ours.wv.key_to_index:
+            assert rows[0] == ours.wv.key_to_index[word]
+            rows = rows[1:]
+        theirs = ft_ngram_hashes(word, 2, 5, 5000)
+        assert [r - nwords for r in rows] == list(theirs), word
+        checked += len(rows)
+    assert checked > 400
+
+
 def test_queries_with_unseen_words_equal_gensims(gensim, ours, theirs_of_ours):
     theirs = theirs_of_ours.wv
     for query in ["korati", "koradro", "zzqq"]:
