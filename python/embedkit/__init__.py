@@ -37,6 +37,8 @@ _LAZY = {
     "Word2Vec": "embedkit.word2vec",
     "FastText": "embedkit.subword_vectors",
     "FastTextKeyedVectors": "embedkit.subword_vectors",
+    "load_facebook_model": "embedkit.subword_vectors",
+    "load_facebook_vectors": "embedkit.subword_vectors",
     "train_supervised": "embedkit.fasttext",
     "train_unsupervised": "embedkit.fasttext",
     "load_model": "embedkit.fasttext",

@@ -18,7 +18,7 @@ from embedkit import _embedkit
 from embedkit.keyed_vectors import KeyedVectors, _ensure_list, _is_key
 from embedkit.word2vec import Word2Vec, _int, _unsupported
 
-__all__ = ["FastText", "FastTextKeyedVectors"]
+__all__ = ["FastText", "FastTextKeyedVectors", "load_facebook_model", "load_facebook_vectors"]
 
 logger = logging.getLogger(__name__)
 
@@ -260,3 +260,79 @@ class FastText(Word2Vec):
             raise ValueError("FastText.save_facebook_model: the model has no n-gram table "
                              "(trained with bucket=0 or max_n < min_n)")
         self.wv._model.save(os.fspath(path))
+
+
+def _read_facebook_model(path, encoding):
+    if encoding.lower().replace("-", "").replace("_", "") != "utf8":
+        raise ValueError(f"encoding={encoding!r}: embedkit reads UTF-8 model files only")
+    model = _embedkit.FastTextModel.load(os.fspath(path))
+    if model.supervised:
+        raise NotImplementedError("Supervised fastText models are not supported (gensim's "
+                                  "rule): embedkit.load_model reads them to predict")
+    if model.quantized:
+        raise NotImplementedError("quantized fastText models (.ftz) are not supported: "
+                                  "embedkit.load_model reads them")
+    return model
+
+
+def _vectors_of(model):
+    args = model.args
+    minn, maxn = args["minn"], args["maxn"]
+    bucket = args["bucket"] if maxn > 0 else 0
+    kv = FastTextKeyedVectors._with_model(model.words, model.word_vector_matrix(),
+                                          model if bucket > 0 else None, minn, maxn, bucket)
+    kv._counts = list(model.word_counts)
+    return kv
+
+
+def load_facebook_vectors(path, encoding="utf-8"):
+    """Reads the word vectors of fastText's ``.bin`` (gensim's
+    ``gensim.models.fasttext.load_facebook_vectors``): a ``FastTextKeyedVectors`` whose
+    vocabulary is the file's dictionary (``"</s>"`` included, as fastText keeps it), each
+    word's vector the mean of its rows, and any other word's from its n-grams.
+
+    ``NotImplementedError`` for a supervised or quantized model (gensim's rule; read those
+    with ``embedkit.load_model``), ``OSError`` naming the problem for a truncated or damaged
+    file, ``FileNotFoundError`` for a missing one."""
+    return _vectors_of(_read_facebook_model(path, encoding))
+
+
+def load_facebook_model(path, encoding="utf-8"):
+    """Reads fastText's ``.bin`` as a ``FastText`` model (gensim's
+    ``gensim.models.fasttext.load_facebook_model``): ``wv`` as ``load_facebook_vectors``
+    gives it, and the arguments the file keeps (``vector_size``, ``window``, ``epochs``,
+    ``min_count``, ``negative``, ``sg``, ``hs``, ``sample``, ``min_n``, ``max_n``,
+    ``bucket``); the others, which the file does not hold, take ``FastText``'s defaults.
+    embedkit trains in the constructor only, so the model is for queries and files
+    (``save``, ``save_facebook_model``), not for more training. Errors as
+    ``load_facebook_vectors``."""
+    import inspect
+
+    native = _read_facebook_model(path, encoding)
+    args = native.args
+    model = FastText.__new__(FastText)
+    for constructor in (Word2Vec.__init__, FastText.__init__):  # FastText's defaults last
+        for name, parameter in inspect.signature(constructor).parameters.items():
+            if name in FastText._PARAMS:
+                setattr(model, name, parameter.default)
+    model.vector_size = args["dim"]
+    model.window = args["ws"]
+    model.epochs = args["epoch"]
+    model.min_count = args["minCount"]
+    model.sg = int(args["model"] == "sg")
+    model.hs = int(args["loss"] == "hs")
+    model.negative = 0 if model.hs else args["neg"]
+    model.sample = args["t"]
+    model.min_n, model.max_n = args["minn"], args["maxn"]
+    model.bucket = args["bucket"] if args["maxn"] > 0 else 0
+    model.word_ngrams = 1
+    model.corpus_total_words = native.tokens
+    model.words_trained = 0
+    model.total_train_time = 0.0
+    model.words_per_second = 0.0
+    model.final_loss = float("nan")
+    model.callbacks = ()
+    model.progress = None
+    model.wv = _vectors_of(native)
+    model.counts = np.array(native.word_counts, dtype=np.int64)
+    return model

@@ -9,7 +9,7 @@ import numpy.typing as npt
 from embedkit.keyed_vectors import KeyedVectors
 from embedkit.word2vec import Word2Vec, Word2VecProgress
 
-__all__ = ["FastText", "FastTextKeyedVectors"]
+__all__ = ["FastText", "FastTextKeyedVectors", "load_facebook_model", "load_facebook_vectors"]
 
 _Path = Union[str, os.PathLike[str]]
 _Key = Union[str, int]
@@ -87,3 +87,6 @@ class FastText(Word2Vec):
     def save_facebook_model(self, path: _Path) -> None: ...
     @classmethod
     def load(cls, fname: _Path) -> "FastText": ...
+
+def load_facebook_vectors(path: _Path, encoding: str = "utf-8") -> FastTextKeyedVectors: ...
+def load_facebook_model(path: _Path, encoding: str = "utf-8") -> FastText: ...

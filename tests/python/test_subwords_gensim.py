@@ -218,3 +218,49 @@ def test_bad_corpora(tmp_path):
         embedkit.FastText(corpus_file=tmp_path / "missing.txt", **SMALL)
     with pytest.raises(TypeError, match="give sentences or corpus_file"):
         embedkit.FastText(**SMALL)
+
+
+def test_load_facebook_vectors_and_model_as_gensim(corpus_file, gensim, fasttext, tmp_path):
+    from gensim.models.fasttext import load_facebook_model, load_facebook_vectors
+
+    path = str(tmp_path / "fasttext.bin")
+    fasttext.train_unsupervised(corpus_file, dim=16, minCount=2, minn=2, maxn=5, bucket=5000,
+                                epoch=2, thread=1, verbose=0).save_model(path)
+    mine, theirs = embedkit.load_facebook_vectors(path), load_facebook_vectors(path)
+    assert mine.index_to_key == theirs.index_to_key  # "</s>" included
+    # gensim averages n-grams into "</s>" too; fastText gives the end of line none, and
+    # embedkit follows fastText there.
+    eos = mine.key_to_index["</s>"]
+    others = [i for i in range(len(mine)) if i != eos]
+    np.testing.assert_allclose(mine.vectors[others], theirs.vectors[others], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(mine["</s>"],
+                               fasttext.load_model(path).get_word_vector("</s>"), atol=1e-6)
+    np.testing.assert_array_equal(mine.vectors_ngrams, theirs.vectors_ngrams)
+    for word in probes(mine):
+        if word != "</s>":
+            np.testing.assert_allclose(mine[word], theirs[word], rtol=0, atol=1e-6,
+                                       err_msg=word)
+    assert [w for w, _ in mine.most_similar("koradro", topn=5)] == \
+        [w for w, _ in theirs.most_similar("koradro", topn=5)]
+    assert mine.get_vecattr("korati", "count") == theirs.get_vecattr("korati", "count")
+
+    mine, theirs = embedkit.load_facebook_model(path), load_facebook_model(path)
+    for name in ("vector_size", "window", "epochs", "sg", "hs", "negative", "sample"):
+        assert getattr(mine, name) == getattr(theirs, name), name
+    assert (mine.wv.min_n, mine.wv.max_n, mine.wv.bucket) == \
+        (theirs.wv.min_n, theirs.wv.max_n, theirs.wv.bucket)
+    np.testing.assert_allclose(mine.wv["zzqq"], theirs.wv["zzqq"], atol=1e-6)
+    mine.save(tmp_path / "m.npz")
+    again = embedkit.FastText.load(tmp_path / "m.npz")
+    np.testing.assert_array_equal(again.wv["zzqq"], mine.wv["zzqq"])
+
+    supervised = tmp_path / "sup.txt"
+    supervised.write_text("__label__a korati vamelu\n__label__b suteft belond\n")
+    fasttext.train_supervised(str(supervised), dim=4, verbose=0).save_model(
+        str(tmp_path / "sup.bin"))
+    with pytest.raises(NotImplementedError, match="Supervised"):
+        embedkit.load_facebook_vectors(tmp_path / "sup.bin")
+    with pytest.raises(OSError, match="missing.bin"):
+        embedkit.load_facebook_model(tmp_path / "missing.bin")
+    with pytest.raises(ValueError, match="encoding"):
+        embedkit.load_facebook_vectors(path, encoding="latin-1")
