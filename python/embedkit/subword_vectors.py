@@ -214,7 +214,8 @@ class FastText(Word2Vec):
         if self.max_n < self.min_n:
             self.bucket = 0  # gensim's rule: no n-gram length is eligible, so no buckets
         if self.bucket > 0 and self.min_n < 1:
-            _unsupported("min_n", min_n, "n-grams have at least one character (min_n >= 1)")
+            _unsupported("min_n", min_n, "n-grams have at least one character (min_n >= 1)",
+                         "FastText")
         if self.bucket > 2**31 - 1:
             raise ValueError(f"bucket must be < 2**31 (fastText's int32), got {bucket}")
         super().__init__(sentences=sentences, corpus_file=corpus_file, vector_size=vector_size,
