@@ -298,3 +298,15 @@ def test_supervised_fasttext_bin_predicts_as_fasttext(fasttext, tmp_path):
                                    atol=1e-6)
     with pytest.raises(ValueError, match="quantized"):
         ours.get_input_matrix()
+
+
+def test_defaults_are_fasttexts(fasttext):
+    from embedkit.fasttext import _UNSUPERVISED_DEFAULTS
+
+    theirs = dict(fasttext.FastText.unsupervised_default, input=None)
+    # cpu_count() - 1 threads, at least one (fastText's is 0 on a one-CPU machine)
+    theirs["thread"] = max(1, theirs["thread"])
+    assert _UNSUPERVISED_DEFAULTS == theirs
+    # fastText's positional order: input, then its documented argument order
+    assert list(_UNSUPERVISED_DEFAULTS)[:4] == ["input", "model", "lr", "dim"]
+    assert embedkit.train_unsupervised is embedkit.fasttext.train_unsupervised

@@ -264,3 +264,14 @@ def test_load_facebook_vectors_and_model_as_gensim(corpus_file, gensim, fasttext
         embedkit.load_facebook_model(tmp_path / "missing.bin")
     with pytest.raises(ValueError, match="encoding"):
         embedkit.load_facebook_vectors(path, encoding="latin-1")
+
+
+def test_constructor_is_gensims(gensim):
+    import inspect
+
+    mine = inspect.signature(embedkit.FastText.__init__).parameters
+    theirs = inspect.signature(gensim.models.FastText.__init__).parameters
+    assert list(mine)[:len(theirs)] == list(theirs)  # the same names, in gensim's order
+    for name, parameter in theirs.items():
+        assert mine[name].default == parameter.default, name
+    assert embedkit.FastText is embedkit.subword_vectors.FastText
