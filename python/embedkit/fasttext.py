@@ -350,19 +350,21 @@ def train_unsupervised(*args, **kwargs):
         raise ValueError(f"lr must be > 0, got {lr!r}")
     threads = _int("thread", params["thread"], 1)
     verbose = _int("verbose", params["verbose"], 0)
-    if not os.path.exists(path):
-        raise FileNotFoundError(2, "No such file or directory", path)
-    r = _embedkit.train_word2vec(
-        path, sg=model == "skipgram", hs=loss == "hs", vector_size=_int("dim", params["dim"], 1),
+    options = dict(
+        sg=model == "skipgram", hs=loss == "hs", vector_size=_int("dim", params["dim"], 1),
         window=_int("ws", params["ws"], 1),
         negative=0 if loss == "hs" else _int("neg", params["neg"], 1),
         ns_exponent=0.5,  # fastText's negative table: counts to the power 0.5
         min_count=_int("minCount", params["minCount"], 1), max_vocab=0, sample=float(t),
         epochs=_int("epoch", params["epoch"], 1), alpha=float(lr), min_alpha=None,
         workers=threads, seed=_int("seed", params["seed"], 0),
-        progress_interval=_PROGRESS_INTERVAL,
-        on_progress=_UnsupervisedProgress(verbose, threads), minn=minn if maxn > 0 else 0,
-        maxn=maxn, bucket=bucket if maxn > 0 else 1, fasttext_model=True)
+        # without n-grams the bucket count is not used (fastText's file then says 0)
+        minn=minn if maxn > 0 else 0, maxn=maxn, bucket=bucket if maxn > 0 else 1)
+    if not os.path.exists(path):
+        raise FileNotFoundError(2, "No such file or directory", path)
+    r = _embedkit.train_word2vec(path, progress_interval=_PROGRESS_INTERVAL,
+                                 on_progress=_UnsupervisedProgress(verbose, threads),
+                                 fasttext_model=True, **options)
     return FastTextModel(r["fasttext_model"])
 
 
