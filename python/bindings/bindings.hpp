@@ -24,6 +24,9 @@ void bind_optim(py::module_& m);
 void bind_vectors(py::module_& m);
 // word2vec.cpp: word2vec training.
 void bind_word2vec(py::module_& m);
+// fasttext_model.cpp: fastText model files, queried as fastText does (before word2vec, whose
+// training returns one).
+void bind_fasttext_model(py::module_& m);
 // classifier.cpp: the text classifier.
 void bind_classifier(py::module_& m);
 // recommender.cpp: the recommender.

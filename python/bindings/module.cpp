@@ -13,6 +13,7 @@ PYBIND11_MODULE(_embedkit, m) {
   embedkit::python::bind_nn(m);
   embedkit::python::bind_optim(m);
   embedkit::python::bind_vectors(m);
+  embedkit::python::bind_fasttext_model(m);
   embedkit::python::bind_word2vec(m);
   embedkit::python::bind_classifier(m);
   embedkit::python::bind_recommender(m);

@@ -20,6 +20,7 @@
 
 #include "arrays.hpp"
 #include "bindings.hpp"
+#include "embedkit/models/fasttext_model.hpp"
 #include "embedkit/models/word2vec.hpp"
 
 namespace embedkit::python {
@@ -52,7 +53,8 @@ py::dict train(const std::filesystem::path& corpus, bool sg, bool hs, std::int64
                std::int64_t window, std::int64_t negative, double ns_exponent,
                std::int64_t min_count, std::int64_t max_vocab, double sample, std::int64_t epochs,
                double alpha, std::optional<double> min_alpha, std::int64_t workers,
-               std::uint64_t seed, double progress_interval, py::object on_progress) {
+               std::uint64_t seed, double progress_interval, py::object on_progress,
+               std::int64_t minn, std::int64_t maxn, std::int64_t bucket, bool fasttext_model) {
   Word2VecOptions o;
   o.architecture = sg ? models::Word2VecArchitecture::SkipGram : models::Word2VecArchitecture::Cbow;
   o.loss = hs ? models::Word2VecLoss::HierarchicalSoftmax : models::Word2VecLoss::NegativeSampling;
@@ -69,6 +71,9 @@ py::dict train(const std::filesystem::path& corpus, bool sg, bool hs, std::int64
   o.threads = workers;
   o.seed = seed;
   o.progress_interval = progress_interval;
+  o.minn = minn;
+  o.maxn = maxn;
+  o.bucket = bucket;
   o.validate();  // before the GIL is released: a bad option is a ValueError at once
 
   // Called by train_word2vec's calling thread (this one), without the GIL.
@@ -82,7 +87,18 @@ py::dict train(const std::filesystem::path& corpus, bool sg, bool hs, std::int64
     py::gil_scoped_release release;
     result.emplace(models::train_word2vec(corpus, o, report));
   }
-  return result_dict(*result);
+  py::dict d = result_dict(*result);
+  if (fasttext_model) {
+    // The fastText model of this training (with subwords, its whole input table: shared, not
+    // copied), which answers the vector of any word.
+    std::optional<models::FastTextModel> model;
+    {
+      py::gil_scoped_release release;
+      model.emplace(models::FastTextModel::from_word2vec(*result, o));
+    }
+    d["fasttext_model"] = py::cast(std::move(*model));
+  }
+  return d;
 }
 
 }  // namespace
@@ -114,17 +130,20 @@ void bind_word2vec(py::module_& m) {
         py::arg("vector_size"), py::arg("window"), py::arg("negative"), py::arg("ns_exponent"),
         py::arg("min_count"), py::arg("max_vocab"), py::arg("sample"), py::arg("epochs"),
         py::arg("alpha"), py::arg("min_alpha"), py::arg("workers"), py::arg("seed"),
-        py::arg("progress_interval"), py::arg("on_progress") = py::none(),
+        py::arg("progress_interval"), py::arg("on_progress") = py::none(), py::arg("minn") = 0,
+        py::arg("maxn") = 0, py::arg("bucket") = 2000000, py::arg("fasttext_model") = false,
         R"doc(Trains word2vec vectors on a text corpus file (plain or gzip, one sentence a line,
 whitespace-separated tokens); the engine under embedkit.Word2Vec, which users call instead.
 
 Runs without the GIL. on_progress(Word2VecProgress) is called with the GIL about every
 progress_interval seconds and once at the end; signals are checked before each call, so Ctrl-C
-raises KeyboardInterrupt, and any exception stops training and propagates.
+raises KeyboardInterrupt, and any exception stops training and propagates. maxn > 0 trains
+subword vectors (fastText's character n-grams minn..maxn hashed into bucket rows).
 
 Returns a dict: words (list of str, by count, descending), counts (int64 array), vectors
 (float32 array [len(words), vector_size]), corpus_tokens, corpus_distinct, corpus_bytes,
-words_trained, seconds, words_per_second, final_loss.)doc");
+words_trained, seconds, words_per_second, final_loss; with fasttext_model=True also
+fasttext_model, the FastTextModel of the training (what `embedkit train` writes as a .bin).)doc");
 }
 
 }  // namespace embedkit::python

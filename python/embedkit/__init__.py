@@ -8,8 +8,10 @@ The package wraps embedkit's C++ library (the compiled module ``embedkit._embedk
 - ``embedkit.optim``: the optimizers embedkit fuses into the backward.
 - ``embedkit.torch``: ``torch.nn.Module`` versions whose backward runs embedkit's kernels, and
   fused versions whose optimizer runs inside the backward (needs torch).
-- ``embedkit.KeyedVectors``, ``embedkit.Word2Vec``: gensim's names for word vectors.
-- ``embedkit.train_supervised``, ``embedkit.load_model``: fastText's text classifier.
+- ``embedkit.KeyedVectors``, ``embedkit.Word2Vec``, ``embedkit.FastText``: gensim's names for
+  word vectors (``FastText``: with character n-grams, a vector for any word).
+- ``embedkit.train_supervised``, ``embedkit.train_unsupervised``, ``embedkit.load_model``:
+  fastText's text classifier and subword word vectors, and its ``.bin`` files.
 - ``embedkit.Recommender``: matrix factorisation for ratings and implicit feedback.
 
 Submodules load on first use, so ``import embedkit`` stays quick and never imports torch.
@@ -33,7 +35,12 @@ _LAZY = {
     "torch": "embedkit.torch",
     "KeyedVectors": "embedkit.keyed_vectors",
     "Word2Vec": "embedkit.word2vec",
+    "FastText": "embedkit.subword_vectors",
+    "FastTextKeyedVectors": "embedkit.subword_vectors",
+    "load_facebook_model": "embedkit.subword_vectors",
+    "load_facebook_vectors": "embedkit.subword_vectors",
     "train_supervised": "embedkit.fasttext",
+    "train_unsupervised": "embedkit.fasttext",
     "load_model": "embedkit.fasttext",
     "Recommender": "embedkit.recommender",
 }

@@ -8,8 +8,10 @@ fastText's methods and return types (``predict``, ``test``, ``get_word_vector``,
     model = fasttext.train_supervised(input="train.txt", epoch=25, wordNgrams=2)
     model.predict("a line of text", k=3)
 
-The model is embedkit's (``embedkit classify`` on the command line), saved as one safetensors
-file: it is not fastText's ``.bin`` format, and neither program reads the other's files.
+The classifier is embedkit's (``embedkit classify`` on the command line), saved as one
+safetensors file, not fastText's ``.bin``. ``train_unsupervised`` trains fastText's subword
+word vectors and returns a ``FastTextModel``, which saves fastText's ``.bin``; ``load_model``
+reads fastText's ``.bin``/``.ftz`` files (supervised or not) as ``FastTextModel``s too.
 
 An argument embedkit cannot honour (the ``ova`` loss, a model-size target, ...) raises ``ValueError``
 saying so: it is never silently ignored.
@@ -24,7 +26,8 @@ import numpy as np
 
 from embedkit import _embedkit
 
-__all__ = ["train_supervised", "load_model", "TextClassifier"]
+__all__ = ["train_supervised", "train_unsupervised", "load_model", "TextClassifier",
+           "FastTextModel"]
 
 # fastText 0.9.2's train_supervised arguments, in its order, with its defaults.
 _DEFAULTS = {
@@ -55,6 +58,46 @@ _DEFAULTS = {
     "autotuneModelSize": "",
 }
 
+# fastText 0.9.2's train_unsupervised arguments, in its order, with its defaults (its
+# unsupervised_default; thread as train_supervised's).
+_UNSUPERVISED_DEFAULTS = {
+    "input": None,
+    "model": "skipgram",
+    "lr": 0.05,
+    "dim": 100,
+    "ws": 5,
+    "epoch": 5,
+    "minCount": 5,
+    "minCountLabel": 0,
+    "minn": 3,
+    "maxn": 6,
+    "neg": 5,
+    "wordNgrams": 1,
+    "loss": "ns",
+    "bucket": 2000000,
+    "thread": max(1, multiprocessing.cpu_count() - 1),
+    "lrUpdateRate": 100,
+    "t": 1e-4,
+    "label": "__label__",
+    "verbose": 2,
+    "pretrainedVectors": "",
+    "seed": 0,
+    "autotuneValidationFile": "",
+    "autotuneMetric": "f1",
+    "autotunePredictions": 1,
+    "autotuneDuration": 60 * 5,
+    "autotuneModelSize": "",
+}
+
+# train_unsupervised's arguments embedkit cannot honour at other values than these, and why.
+_UNSUPERVISED_UNSUPPORTED = {
+    "lrUpdateRate": (100, "embedkit recomputes the learning rate continuously, so the update "
+                          "rate cannot be set"),
+    "pretrainedVectors": ("", "embedkit's word vector training starts from random vectors"),
+    "autotuneValidationFile": ("", "fastText autotunes supervised models only"),
+    "autotuneModelSize": ("", "fastText autotunes supervised models only"),
+}
+
 # Arguments embedkit cannot honour at other values than these, and why.
 _UNSUPPORTED = {
     "lrUpdateRate": (100, "embedkit recomputes the learning rate at every line, so the "
@@ -67,6 +110,9 @@ _UNSUPPORTED = {
 # is not searched (fastText's rule).
 _SEARCHED = {"epoch": "epochs", "lr": "lr", "dim": "dim", "wordNgrams": "word_ngrams",
              "bucket": "buckets", "minn": "minn", "maxn": "maxn", "loss": "loss"}
+
+# The first 4 bytes of a fastText model file (int32 793712314, little-endian).
+_FASTTEXT_MAGIC = (793712314).to_bytes(4, "little")
 
 # How often (seconds) training comes back to Python: progress lines and Ctrl-C.
 _PROGRESS_INTERVAL = 0.1
@@ -150,17 +196,7 @@ def train_supervised(*args, **kwargs):
     line carries; ``TypeError`` for an unknown argument.
     """
     names = list(_DEFAULTS)
-    if len(args) > len(names):
-        raise TypeError(f"train_supervised takes at most {len(names)} positional arguments")
-    params = dict(_DEFAULTS)
-    for name, value in zip(names, args):
-        params[name] = value
-    for name, value in kwargs.items():
-        if name not in _DEFAULTS:
-            raise TypeError(f"train_supervised got an unexpected argument '{name}'")
-        if name in names[:len(args)]:
-            raise TypeError(f"train_supervised got multiple values for argument '{name}'")
-        params[name] = value
+    params = _call_arguments("train_supervised", _DEFAULTS, args, kwargs)
     path = params["input"]
     if path is None:
         raise TypeError("train_supervised needs input (the path of a labelled file)")
@@ -213,13 +249,145 @@ def train_supervised(*args, **kwargs):
     return TextClassifier(model)
 
 
+def _call_arguments(function, defaults, args, kwargs):
+    """fastText's argument handling: positional in the defaults' order, then keywords; a
+    TypeError for too many, unknown or repeated ones."""
+    names = list(defaults)
+    if len(args) > len(names):
+        raise TypeError(f"{function} takes at most {len(names)} positional arguments")
+    params = dict(defaults)
+    for name, value in zip(names, args):
+        params[name] = value
+    for name, value in kwargs.items():
+        if name not in defaults:
+            raise TypeError(f"{function} got an unexpected argument '{name}'")
+        if name in names[:len(args)]:
+            raise TypeError(f"{function} got multiple values for argument '{name}'")
+        params[name] = value
+    return params
+
+
+class _UnsupervisedProgress(_Progress):
+    """fastText's progress line from word2vec's reports (Word2VecProgress)."""
+
+    def __init__(self, verbose, threads):
+        super().__init__(verbose)
+        self.threads = threads
+
+    def __call__(self, p):
+        super().__call__({"fraction": p.fraction,
+                          "words_per_second_per_thread": p.words_per_second / self.threads,
+                          "lr": p.alpha, "loss": p.loss, "eta_seconds": p.eta_seconds})
+
+
+def train_unsupervised(*args, **kwargs):
+    """Trains word vectors with subwords on a text file, as fastText does, and returns the
+    model (a ``FastTextModel``).
+
+    fastText 0.9.2's arguments, names and defaults: ``input`` (the path of a text file, plain
+    or gzip, tokens separated by whitespace), ``model="skipgram"`` (or ``"cbow"``), ``lr=0.05``,
+    ``dim=100``, ``ws=5``, ``epoch=5``, ``minCount=5``, ``minCountLabel=0``, ``minn=3``,
+    ``maxn=6`` (character n-grams of minn..maxn characters; ``maxn=0`` turns them off),
+    ``neg=5``, ``wordNgrams=1``, ``loss="ns"`` (or ``"hs"``), ``bucket=2000000``,
+    ``thread=cpu_count() - 1``, ``lrUpdateRate=100``, ``t=1e-4``, ``label="__label__"``,
+    ``verbose=2`` (>= 2: a progress line on stderr), ``pretrainedVectors=""``, ``seed=0``.
+    Positional arguments follow that order, as fastText's do.
+
+    The training is embedkit's (``embedkit train --minn --maxn --bucket``): fastText's
+    n-grams, hashing, subsampling (``t``) and negative table (counts to the power 0.5), the
+    learning rate decaying linearly from ``lr``; skip-gram updates a word's rows once per
+    centre word rather than once per context word (docs/python.md). The model's vectors and
+    files are fastText's: ``save_model`` writes a ``.bin`` that fastText reads and answers
+    alike, OOV words included. ``wordNgrams``, ``minCountLabel`` and ``label`` are accepted and
+    unused, as fastText does not use them for word vectors. Unlike fastText's, the dictionary
+    has no ``"</s>"`` (fastText counts each line's end as a word), tokens that start with
+    ``label`` are words, not labels, and ``seed`` (which Debian's fastText 0.9.2 module does
+    not take here) seeds the training.
+
+    The GIL is released while training; Ctrl-C raises ``KeyboardInterrupt`` within a tenth of a
+    second. With ``thread=1`` the same file, arguments and seed give the same model bit for bit.
+
+    Raises ``FileNotFoundError`` when ``input`` does not exist; ``ValueError`` for an empty
+    corpus or one where no word reaches ``minCount``, for bad values (``maxn`` > 0 needs
+    ``1 <= minn <= maxn`` and ``bucket >= 1``: fastText itself divides by zero with
+    ``bucket=0``), and for what embedkit cannot honour (``loss="softmax"`` or ``"ova"``,
+    another ``lrUpdateRate``, ``pretrainedVectors``, the autotune arguments); ``TypeError`` for
+    an unknown argument or a value of the wrong type.
+    """
+    params = _call_arguments("train_unsupervised", _UNSUPERVISED_DEFAULTS, args, kwargs)
+    path = params["input"]
+    if path is None:
+        raise TypeError("train_unsupervised needs input (the path of a text file)")
+    path = os.fspath(path)
+    for name, (default, why) in _UNSUPERVISED_UNSUPPORTED.items():
+        if params[name] != default:
+            raise ValueError(f"{name}={params[name]!r} cannot be honoured: {why}")
+    model = params["model"]
+    if model not in ("skipgram", "cbow"):
+        raise ValueError(f"model={model!r}: train_unsupervised trains 'skipgram' or 'cbow' "
+                         "(train_supervised trains classifiers)")
+    loss = params["loss"]
+    if loss not in ("ns", "hs"):
+        raise ValueError(f"loss={loss!r} cannot be honoured: embedkit trains word vectors with "
+                         "'ns' or 'hs'")
+    minn = _int("minn", params["minn"], 0)
+    maxn = _int("maxn", params["maxn"], 0)
+    bucket = _int("bucket", params["bucket"], 0)
+    if maxn > 0:
+        if not 1 <= minn <= maxn:
+            raise ValueError(f"minn={minn}, maxn={maxn}: character n-grams need 1 <= minn <= "
+                             "maxn (maxn=0 turns them off)")
+        if bucket < 1:
+            raise ValueError("bucket=0 with maxn > 0 leaves the n-grams no rows: give bucket "
+                             ">= 1, or maxn=0 for no n-grams (fastText divides by zero here)")
+    _int("wordNgrams", params["wordNgrams"], 1)
+    _int("minCountLabel", params["minCountLabel"], 0)
+    t = params["t"]
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not t > 0:
+        raise ValueError(f"t must be > 0, got {t!r}")
+    lr = params["lr"]
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr!r}")
+    threads = _int("thread", params["thread"], 1)
+    verbose = _int("verbose", params["verbose"], 0)
+    options = dict(
+        sg=model == "skipgram", hs=loss == "hs", vector_size=_int("dim", params["dim"], 1),
+        window=_int("ws", params["ws"], 1),
+        negative=0 if loss == "hs" else _int("neg", params["neg"], 1),
+        ns_exponent=0.5,  # fastText's negative table: counts to the power 0.5
+        min_count=_int("minCount", params["minCount"], 1), max_vocab=0, sample=float(t),
+        epochs=_int("epoch", params["epoch"], 1), alpha=float(lr), min_alpha=None,
+        workers=threads, seed=_int("seed", params["seed"], 0),
+        # without n-grams the bucket count is not used (fastText's file then says 0)
+        minn=minn if maxn > 0 else 0, maxn=maxn, bucket=bucket if maxn > 0 else 1)
+    if not os.path.exists(path):
+        raise FileNotFoundError(2, "No such file or directory", path)
+    r = _embedkit.train_word2vec(path, progress_interval=_PROGRESS_INTERVAL,
+                                 on_progress=_UnsupervisedProgress(verbose, threads),
+                                 fasttext_model=True, **options)
+    return FastTextModel(r["fasttext_model"])
+
+
+def _is_fasttext_file(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == _FASTTEXT_MAGIC
+    except IsADirectoryError:
+        return False
+
+
 def load_model(path):
-    """Loads a model saved by ``TextClassifier.save_model`` (fastText's ``load_model``).
+    """Loads a model: a fastText ``.bin`` or ``.ftz`` (supervised or not, as fastText's
+    ``load_model``; a ``FastTextModel``), or a classifier saved by
+    ``TextClassifier.save_model`` (a ``TextClassifier``), told apart by fastText's magic number.
 
     Raises ``FileNotFoundError`` for a missing file and ``OSError`` naming the problem for a
-    file that is not an embedkit classifier (fastText's ``.bin`` files are not read).
+    truncated or damaged file, or one that is neither.
     """
-    return TextClassifier(_embedkit.TextClassifier.load(os.fspath(path)))
+    path = os.fspath(path)
+    if _is_fasttext_file(path):
+        return FastTextModel(_embedkit.FastTextModel.load(path))
+    return TextClassifier(_embedkit.TextClassifier.load(path))
 
 
 class TextClassifier:
@@ -367,3 +535,217 @@ class TextClassifier:
         """Saves the model in one file (safetensors), atomically: a failed save leaves an
         existing file as it was. ``load_model`` reads it back."""
         self._model.save(os.fspath(path))
+
+
+def _char_ngrams(word, minn, maxn):
+    """fastText's character n-grams of a word, as text, in its order (start ascending, then
+    length): minn..maxn characters of "<word>", the lone "<" and ">" left out. A Python
+    character is one UTF-8 sequence, the unit fastText counts."""
+    wrapped = f"<{word}>"
+    out = []
+    for i in range(len(wrapped)):
+        for n in range(1, maxn + 1):
+            if i + n > len(wrapped):
+                break
+            if n >= minn and not (n == 1 and (i == 0 or i + n == len(wrapped))):
+                out.append(wrapped[i:i + n])
+    return out
+
+
+class FastTextModel:
+    """A fastText model with the methods of fastText's Python ``_FastText``: made by
+    ``train_unsupervised``, or read from a fastText ``.bin``/``.ftz`` by ``load_model``.
+
+    Word vectors are fastText's: a word's vector is the mean of its own row (when in the
+    dictionary) and its character n-gram rows, so any word has one (zeros when it has no
+    n-gram, or the model none). The model does not change once made; its methods may be
+    called from several threads.
+    """
+
+    def __init__(self, model):
+        if not isinstance(model, _embedkit.FastTextModel):
+            raise TypeError("FastTextModel wraps a trained model: use train_unsupervised or "
+                            "load_model")
+        self._model = model
+        self._args = model.args
+        self._neighbours = None  # KeyedVectors of the dictionary's word vectors, on first use
+
+    def __repr__(self):
+        kind = "supervised" if self._model.supervised else self._args["model"]
+        return (f"<embedkit.fasttext.FastTextModel: {kind}, {self._model.num_words} words, "
+                f"dim {self._model.dim}, minn {self._args['minn']}, maxn {self._args['maxn']}, "
+                f"bucket {self._args['bucket']}>")
+
+    # -- vectors ---------------------------------------------------------------------------
+
+    def get_word_vector(self, word):
+        """The word's vector (float32 array of ``dim``), in the dictionary or not (see the
+        class)."""
+        return self._model.word_vector(_check_word(word))
+
+    def __getitem__(self, word):
+        return self.get_word_vector(word)
+
+    def __contains__(self, word):
+        """Whether the word is in the dictionary (fastText's ``word in model``)."""
+        return isinstance(word, str) and self._model.word_id(word) >= 0
+
+    def get_sentence_vector(self, text):
+        """fastText's sentence vector of a line: the mean of its words' unit vectors
+        (unsupervised), or of the rows it looks up (supervised)."""
+        return self._model.sentence_vector(_check_line(text).split())
+
+    def get_input_vector(self, ind):
+        """Row ``ind`` of the input matrix (a copy)."""
+        return np.array(self.get_input_matrix()[ind])
+
+    def get_input_matrix(self):
+        """The input matrix ``[nwords + bucket, dim]`` (words, then n-gram buckets), a
+        read-only view (no copy). ``ValueError`` for a quantized model."""
+        a = self._model.input_matrix
+        a.flags.writeable = False
+        return a
+
+    def get_output_matrix(self):
+        """The output matrix, a read-only view (no copy)."""
+        a = self._model.output_matrix
+        a.flags.writeable = False
+        return a
+
+    def _keyed_vectors(self):
+        if self._neighbours is None:
+            from embedkit.keyed_vectors import KeyedVectors
+
+            self._neighbours = KeyedVectors(self._model.words, self._model.word_vector_matrix())
+        return self._neighbours
+
+    def _nearest(self, query, k, banned):
+        k = _int("k", k, 1)
+        kv = self._keyed_vectors()
+        exclude = [row for row in (kv.get_index(w, -1) for w in banned) if row >= 0]
+        k = min(k, len(kv) - len(exclude))
+        if k < 1:
+            return []
+        found = kv._native.most_similar_to_vector(np.asarray(query, dtype=np.float32), k,
+                                                  exclude, len(kv))
+        return [(score, word) for word, score in found]
+
+    def get_nearest_neighbors(self, word, k=10, on_unicode_error="strict"):
+        """The ``k`` dictionary words nearest to ``word`` (in the dictionary or not) by cosine:
+        a list of ``(similarity, word)``, most similar first, the word itself left out
+        (fastText's ``nn``)."""
+        _check_unicode_errors(on_unicode_error)
+        return self._nearest(self.get_word_vector(word), k, [word])
+
+    def get_analogies(self, wordA, wordB, wordC, k=10, on_unicode_error="strict"):
+        """fastText's ``analogies``: the ``k`` words nearest to A - B + C (each word's unit
+        vector), the three left out: ``get_analogies("berlin", "germany", "france")``."""
+        _check_unicode_errors(on_unicode_error)
+        query = np.zeros(self._model.dim, dtype=np.float32)
+        for word, sign in ((wordA, 1.0), (wordB, -1.0), (wordC, 1.0)):
+            v = self.get_word_vector(word)
+            query += sign * v / (np.linalg.norm(v) + np.float32(1e-8))
+        return self._nearest(query, k, [wordA, wordB, wordC])
+
+    # -- dictionary ------------------------------------------------------------------------
+
+    def get_words(self, include_freq=False, on_unicode_error="strict"):
+        """The dictionary's words (most frequent first); with ``include_freq`` a tuple
+        ``(words, counts array)``."""
+        _check_unicode_errors(on_unicode_error)
+        words = self._model.words
+        return (words, np.array(self._model.word_counts, dtype=np.int64)) if include_freq \
+            else words
+
+    def get_labels(self, include_freq=False, on_unicode_error="strict"):
+        """The labels of a supervised model; an unsupervised one's words, as fastText
+        answers."""
+        _check_unicode_errors(on_unicode_error)
+        if not self._model.supervised:
+            return self.get_words(include_freq)
+        labels = self._model.labels
+        return (labels, np.array(self._model.label_counts, dtype=np.int64)) if include_freq \
+            else labels
+
+    @property
+    def words(self):
+        return self.get_words()
+
+    @property
+    def labels(self):
+        return self.get_labels()
+
+    def get_word_id(self, word):
+        """The word's row in the input matrix, or -1 when it is not in the dictionary."""
+        return self._model.word_id(_check_word(word))
+
+    def get_subword_id(self, subword):
+        """The input row of a character n-gram: nwords + its bucket."""
+        _check_word(subword)
+        bucket = self._args["bucket"]
+        if bucket < 1:
+            raise ValueError("the model has no n-gram buckets (bucket 0)")
+        return self._model.num_words + _embedkit.word_hash(subword) % bucket
+
+    def get_subwords(self, word, on_unicode_error="strict"):
+        """``(subwords, rows)``: the word itself when in the dictionary, then its character
+        n-grams, and their input rows (int64 array), as fastText's ``get_subwords``."""
+        _check_unicode_errors(on_unicode_error)
+        rows = self._model.subword_rows(_check_word(word))
+        texts = [word] if self._model.word_id(word) >= 0 else []
+        if self._args["maxn"] > 0 and word != "</s>":  # fastText's end of line has none
+            texts += _char_ngrams(word, self._args["minn"], self._args["maxn"])
+        if len(texts) != len(rows):
+            raise ValueError("get_subwords: the model's n-gram buckets were pruned (quantize "
+                             "-cutoff), so the rows no longer name their n-grams")
+        return texts, rows
+
+    def get_dimension(self):
+        """The dimension of the vectors."""
+        return self._model.dim
+
+    def is_quantized(self):
+        """Whether the model is quantized (an ``.ftz``)."""
+        return self._model.quantized
+
+    # -- prediction (supervised .bin files) --------------------------------------------------
+
+    def predict(self, text, k=1, threshold=0.0, on_unicode_error="strict"):
+        """A supervised model's ``k`` most probable labels of a line (fastText's ``predict``):
+        ``(labels tuple, probabilities array)``, or lists of them for a list of lines.
+        ``ValueError`` for an unsupervised model."""
+        _check_unicode_errors(on_unicode_error)
+        if not self._model.supervised:
+            raise ValueError("predict needs a supervised model; this one holds word vectors")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+            raise TypeError(f"k must be an int, got {type(k).__name__}")
+        k = len(self._model.labels) if k == -1 else int(k)
+        if k < 1:
+            raise ValueError("k needs to be 1 or higher!")
+        if isinstance(text, list):
+            results = [self._model.predict(_check_line(t).split(), k, float(threshold))
+                       for t in text]
+            return ([labels for labels, _ in results],
+                    [probs.astype(np.float32) for _, probs in results])
+        labels, probs = self._model.predict(_check_line(text).split(), k, float(threshold))
+        return tuple(labels), probs
+
+    # -- files -----------------------------------------------------------------------------
+
+    def save_model(self, path):
+        """Writes the model as fastText's ``.bin`` (``.ftz`` when quantized), atomically:
+        Debian's ``fasttext``, fastText's ``load_model`` and ``embedkit.load_model`` read
+        it."""
+        self._model.save(os.fspath(path))
+
+
+def _check_word(word):
+    if not isinstance(word, str):
+        raise TypeError(f"expected a str, got {type(word).__name__}")
+    return word
+
+
+def _check_unicode_errors(value):
+    if value != "strict":
+        raise ValueError(f"on_unicode_error={value!r}: embedkit keeps words as valid UTF-8 "
+                         "(only 'strict')")

@@ -76,11 +76,11 @@ def _flag(name, value):
     return int(value)
 
 
-def _unsupported(name, value, why):
-    raise ValueError(f"Word2Vec: {name}={value!r} is not supported: {why}")
+def _unsupported(name, value, why, who="Word2Vec"):
+    raise ValueError(f"{who}: {name}={value!r} is not supported: {why}")
 
 
-def _check_callbacks(callbacks):
+def _check_callbacks(callbacks, who="Word2Vec"):
     callbacks = tuple(callbacks)
     for cb in callbacks:
         for name in ("on_batch_begin", "on_batch_end"):
@@ -90,7 +90,7 @@ def _check_callbacks(callbacks):
             if method is not None and getattr(method, "__qualname__", "") != \
                     f"CallbackAny2Vec.{name}":
                 _unsupported("callbacks", cb, f"{name} is never called: embedkit trains without "
-                             "job batches; use on_epoch_end or progress=")
+                             "job batches; use on_epoch_end or progress=", who)
     return callbacks
 
 
@@ -141,7 +141,8 @@ class _StderrBar:
     """A bar redrawn on a terminal, plain lines every few seconds otherwise (as `embedkit
     train` prints)."""
 
-    def __init__(self):
+    def __init__(self, who):
+        self.who = who
         self.tty = sys.stderr.isatty()
         self.last = -math.inf
         self.shown = None  # the report last written
@@ -159,7 +160,7 @@ class _StderrBar:
                                       p.elapsed_seconds - self.last >= _PLAIN_BAR_INTERVAL):
             self.last = p.elapsed_seconds
             self.shown = p
-            sys.stderr.write(f"Word2Vec: {_progress_text(p)}\n")
+            sys.stderr.write(f"{self.who}: {_progress_text(p)}\n")
         sys.stderr.flush()
 
 
@@ -254,16 +255,17 @@ class Word2Vec:
                  batch_words=10000, compute_loss=False, callbacks=(), comment=None,
                  max_final_vocab=None, shrink_windows=True, *, progress=None):
         if sentences is None and corpus_file is None:
-            raise TypeError("Word2Vec: give sentences or corpus_file; embedkit trains in the "
-                            "constructor (build_vocab() and train() are not supported)")
+            raise TypeError(f"{type(self).__name__}: give sentences or corpus_file; embedkit "
+                            "trains in the constructor (build_vocab() and train() are not "
+                            "supported)")
         if sentences is not None and corpus_file is not None:
-            raise TypeError("Word2Vec: give sentences or corpus_file, not both")
+            raise TypeError(f"{type(self).__name__}: give sentences or corpus_file, not both")
         self.vector_size = _int("vector_size", vector_size, 1)
         self.alpha = _float("alpha", alpha, 0.0, strict=True)
         self.window = _int("window", window, 1)
         self.min_count = max(_int("min_count", min_count, 0), 1)  # 0 keeps every word, as 1
         if max_vocab_size is not None:
-            _unsupported("max_vocab_size", max_vocab_size, "embedkit counts the vocabulary "
+            self._refuse("max_vocab_size", max_vocab_size, "embedkit counts the vocabulary "
                          "exactly, without pruning while counting; use max_final_vocab to cap it")
         self.sample = _float("sample", sample, 0.0)
         self.seed = _int("seed", seed, 0)
@@ -277,38 +279,38 @@ class Word2Vec:
         self.hs = _flag("hs", hs)
         self.negative = _int("negative", negative, 0)
         if self.hs and self.negative > 0:
-            _unsupported("hs", hs, f"with negative={negative} gensim trains hierarchical softmax "
+            self._refuse("hs", hs, f"with negative={negative} gensim trains hierarchical softmax "
                          "and negative sampling together; embedkit trains one: pass negative=0 "
                          "for hierarchical softmax, or hs=0")
         if not self.hs and self.negative == 0:
-            raise ValueError("Word2Vec: hs=0 and negative=0 leave nothing to train: set "
-                             "negative > 0 or hs=1")
+            raise ValueError(f"{type(self).__name__}: hs=0 and negative=0 leave nothing to "
+                             "train: set negative > 0 or hs=1")
         if not isinstance(ns_exponent, numbers.Real) or not math.isfinite(ns_exponent):
             raise ValueError(f"ns_exponent must be a finite number, got {ns_exponent!r}")
         self.ns_exponent = float(ns_exponent)
         self.cbow_mean = _flag("cbow_mean", cbow_mean)
         if not self.sg and not self.cbow_mean:
-            _unsupported("cbow_mean", cbow_mean, "embedkit's CBOW averages the context vectors")
+            self._refuse("cbow_mean", cbow_mean, "embedkit's CBOW averages the context vectors")
         if hashfxn is not hash:
-            _unsupported("hashfxn", hashfxn, "embedkit initialises the vectors from seed alone")
+            self._refuse("hashfxn", hashfxn, "embedkit initialises the vectors from seed alone")
         self.epochs = _int("epochs", epochs, 1)
         if null_word != 0:
-            _unsupported("null_word", null_word, "embedkit adds no padding word")
+            self._refuse("null_word", null_word, "embedkit adds no padding word")
         if trim_rule is not None:
-            _unsupported("trim_rule", trim_rule, "the vocabulary is kept by min_count and "
+            self._refuse("trim_rule", trim_rule, "the vocabulary is kept by min_count and "
                          "max_final_vocab only")
         if sorted_vocab != 1:
-            _unsupported("sorted_vocab", sorted_vocab, "the vocabulary is always sorted by count")
+            self._refuse("sorted_vocab", sorted_vocab, "the vocabulary is always sorted by count")
         if batch_words != 10000:
-            _unsupported("batch_words", batch_words, "embedkit has no job batches (each thread "
+            self._refuse("batch_words", batch_words, "embedkit has no job batches (each thread "
                          "reads its own slice of the corpus)")
         self.compute_loss = bool(compute_loss)
-        self.callbacks = _check_callbacks(callbacks)
+        self.callbacks = _check_callbacks(callbacks, type(self).__name__)
         self.comment = comment
         self.max_final_vocab = (None if max_final_vocab is None
                                 else _int("max_final_vocab", max_final_vocab, 1))
         if shrink_windows is not True and shrink_windows != 1:
-            _unsupported("shrink_windows", shrink_windows, "the window is always randomly shrunk")
+            self._refuse("shrink_windows", shrink_windows, "the window is always randomly shrunk")
         if not (progress is None or isinstance(progress, bool) or callable(progress)):
             raise TypeError(f"progress must be None, a bool or a callable, got "
                             f"{type(progress).__name__}")
@@ -330,8 +332,11 @@ class Word2Vec:
         finally:
             os.unlink(tmp.name)
 
+    def _refuse(self, name, value, why):
+        _unsupported(name, value, why, type(self).__name__)
+
     def _train(self, corpus, progress):
-        bar = _StderrBar() if progress is True else None
+        bar = _StderrBar(type(self).__name__) if progress is True else None
         user = progress if callable(progress) and not isinstance(progress, bool) else None
         log = logger.isEnabledFor(logging.INFO)
         state = {"callable": -math.inf, "log": -math.inf, "epoch": 0, "last": None}
@@ -354,7 +359,7 @@ class Word2Vec:
                 user(p)
             if log and p.elapsed_seconds - state["log"] >= _LOG_INTERVAL:
                 state["log"] = p.elapsed_seconds
-                logger.info("Word2Vec training: %s", _progress_text(p))
+                logger.info("%s training: %s", type(self).__name__, _progress_text(p))
             # The last epoch ends once the vectors are in model.wv, after training returns.
             begin_epochs(min(int(p.fraction * self.epochs + 1e-9), self.epochs - 1))
 
@@ -367,7 +372,8 @@ class Word2Vec:
                 min_count=self.min_count, max_vocab=self.max_final_vocab or 0,
                 sample=self.sample, epochs=self.epochs, alpha=self.alpha,
                 min_alpha=self.min_alpha, workers=self.workers, seed=self.seed,
-                progress_interval=_REPORT_INTERVAL, on_progress=on_report)
+                progress_interval=_REPORT_INTERVAL, on_progress=on_report,
+                **self._engine_options())
         except BaseException:
             if bar is not None and bar.tty:
                 sys.stderr.write("\n")
@@ -380,15 +386,32 @@ class Word2Vec:
         self._set_result(r)
         begin_epochs(self.epochs)
         self._call("on_train_end")
-        logger.info("Word2Vec: trained %d vectors of dimension %d on %d words in %.2f s (%.0f "
-                    "words/s), final loss %.4f", len(r["words"]), self.vector_size,
+        logger.info("%s: trained %d vectors of dimension %d on %d words in %.2f s (%.0f "
+                    "words/s), final loss %.4f", type(self).__name__, len(r["words"]),
+                    self.vector_size,
                     self.words_trained, self.total_train_time, self.words_per_second,
                     self.final_loss)
 
-    def _set_result(self, r):
+    _SAVE_FORMAT = _SAVE_FORMAT
+    _PARAMS = _PARAMS
+
+    def _engine_options(self):
+        """Further arguments of the C++ training (embedkit.FastText adds its n-grams)."""
+        return {}
+
+    def _make_wv(self, words, vectors, extra):
+        """The ``wv`` of the vectors; ``extra`` is the training result, or what ``save`` stored
+        through ``_saved_arrays`` (embedkit.FastText keeps its n-gram table there)."""
         from embedkit.keyed_vectors import KeyedVectors
 
-        self.wv = KeyedVectors(r["words"], r["vectors"])
+        return KeyedVectors(words, vectors)
+
+    def _saved_arrays(self):
+        """Arrays ``save`` stores beside the vectors (embedkit.FastText: its model)."""
+        return {}
+
+    def _set_result(self, r):
+        self.wv = self._make_wv(r["words"], r["vectors"], r)
         self.counts = r["counts"]
         # gensim's wv.get_vecattr(word, "count"), as load_word2vec_format(fvocab=) sets it.
         self.wv._counts = self.counts.tolist()
@@ -413,9 +436,10 @@ class Word2Vec:
 
     def __repr__(self):
         if self.wv is None:
-            return f"Word2Vec<training, vector_size={self.vector_size}, alpha={self.alpha}>"
-        return (f"Word2Vec<vocab={len(self.wv.index_to_key)}, vector_size={self.vector_size}, "
-                f"alpha={self.alpha}>")
+            return (f"{type(self).__name__}<training, vector_size={self.vector_size}, "
+                    f"alpha={self.alpha}>")
+        return (f"{type(self).__name__}<vocab={len(self.wv.index_to_key)}, "
+                f"vector_size={self.vector_size}, alpha={self.alpha}>")
 
     def save(self, fname):
         """Saves the model (vectors, counts, arguments and training figures) to `fname`, one
@@ -424,10 +448,10 @@ class Word2Vec:
         vectors alone, in the formats other tools read, use ``model.wv.save_word2vec_format``
         or ``model.wv.save``."""
         if self.wv is None:
-            raise ValueError("Word2Vec.save: the model has no vectors yet")
+            raise ValueError(f"{type(self).__name__}.save: the model has no vectors yet")
         fname = os.fspath(fname)
-        params = {name: getattr(self, name) for name in _PARAMS}
-        params["format"] = _SAVE_FORMAT
+        params = {name: getattr(self, name) for name in self._PARAMS}
+        params["format"] = self._SAVE_FORMAT
         words = "\n".join(self.wv.index_to_key).encode("utf-8")
         folder = os.path.dirname(os.path.abspath(fname))
         fd, tmp = tempfile.mkstemp(prefix=".embedkit-word2vec-", suffix=".tmp", dir=folder)
@@ -435,7 +459,8 @@ class Word2Vec:
             with os.fdopen(fd, "wb") as f:
                 np.savez(f, vectors=np.asarray(self.wv.vectors), counts=np.asarray(self.counts),
                          words=np.frombuffer(words, dtype=np.uint8),
-                         params=np.frombuffer(json.dumps(params).encode(), dtype=np.uint8))
+                         params=np.frombuffer(json.dumps(params).encode(), dtype=np.uint8),
+                         **self._saved_arrays())
             os.replace(tmp, fname)
         except BaseException:
             os.unlink(tmp)
@@ -443,12 +468,11 @@ class Word2Vec:
 
     @classmethod
     def load(cls, fname):
-        """Loads a model that ``Word2Vec.save`` wrote. gensim's pickled models are not read
+        """Loads a model that ``save`` wrote. gensim's pickled models are not read
         (ValueError); load their vectors with ``KeyedVectors.load_word2vec_format`` after
         ``model.wv.save_word2vec_format`` in gensim."""
-        from embedkit.keyed_vectors import KeyedVectors
-
         fname = os.fspath(fname)
+        extra = {}
         with open(fname, "rb") as f:  # OSError (FileNotFoundError ...) as it is
             try:
                 data = np.load(f, allow_pickle=False)
@@ -459,20 +483,22 @@ class Word2Vec:
                     words = bytes(data["words"]).decode("utf-8")
                     vectors = np.ascontiguousarray(data["vectors"], dtype=np.float32)
                     counts = np.asarray(data["counts"], dtype=np.int64)
+                    extra = {name: data[name] for name in data.files
+                             if name not in ("params", "words", "vectors", "counts")}
             except (ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
-                raise ValueError(f"{fname}: not a model saved by embedkit's Word2Vec.save "
+                raise ValueError(f"{fname}: not a model saved by embedkit's {cls.__name__}.save "
                                  f"({e})") from None
         words = words.split("\n") if words else []
-        if params.get("format") != _SAVE_FORMAT or vectors.ndim != 2 or \
+        if params.get("format") != cls._SAVE_FORMAT or vectors.ndim != 2 or \
                 len(words) != vectors.shape[0] or counts.shape != (len(words),):
-            raise ValueError(f"{fname}: not a model saved by embedkit's Word2Vec.save, or a "
-                             "damaged one")
+            raise ValueError(f"{fname}: not a model saved by embedkit's {cls.__name__}.save, "
+                             "or a damaged one")
         model = cls.__new__(cls)
-        for name in _PARAMS:
+        for name in cls._PARAMS:
             setattr(model, name, params[name])
         model.callbacks = ()
         model.progress = None
         model.counts = counts
-        model.wv = KeyedVectors(words, vectors)
+        model.wv = model._make_wv(words, vectors, extra)
         model.wv._counts = counts.tolist()
         return model
