@@ -14,6 +14,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "embedkit/io/fasttext_model.hpp"
@@ -628,6 +629,60 @@ TEST(FastTextModelInterop, CommandConvertsAClassifierForFastTextPredict) {
     const auto ours = model.predict(split(lines[i]), 1);
     EXPECT_EQ("__label__" + model.dictionary().labels().text(ours.at(0).label), theirs[i])
         << "line " << i + 1;
+  }
+}
+
+// A fastText classifier trained with `-label __cls__`: its file does not store the prefix, so
+// `classify test` and `predict` refuse it under fastText's default (naming --label-prefix, and
+// printing nothing), and with `--label-prefix __cls__` (or fastText's `-label`) they give what
+// `fasttext test` and `fasttext predict` give.
+TEST(FastTextModelInterop, CommandTakesTheLabelPrefixOfAFastTextModel) {
+  embedkit_test::TempDir dir;
+  for (const auto& [name, lines, seed] :
+       {std::tuple{"train.txt", 600, 41u}, std::tuple{"test.txt", 80, 42u}}) {
+    make_labelled(dir / "default.txt", lines, seed, true);
+    std::string text = embedkit_test::read_file(dir / "default.txt");
+    for (std::size_t at = 0; (at = text.find("__label__", at)) != std::string::npos;) {
+      text.replace(at, 9, "__cls__");
+    }
+    dir.write(name, text);
+  }
+  fasttext("supervised -input " + quote(dir / "train.txt") + " -output " + quote(dir / "m") +
+               " -label __cls__ -dim 8 -epoch 5 -lr 0.5 -thread 1",
+           dir / "train.log");
+  const std::string model = quote(dir / "m.bin");
+  const std::string test = quote(dir / "test.txt");
+
+  EXPECT_EQ(embedkit("classify test " + model + " " + test, dir / "refused.txt"), 1 << 8);
+  const std::string refused = embedkit_test::read_file(dir / "refused.txt");
+  EXPECT_NE(refused.find("does not start with the label prefix '__label__'"), std::string::npos)
+      << refused;
+  EXPECT_NE(refused.find("--label-prefix"), std::string::npos) << refused;
+  EXPECT_EQ(refused.find("P@1"), std::string::npos) << refused;
+
+  fasttext("test " + model + " " + test, dir / "theirs-test.txt");
+  for (const std::string option : {"--label-prefix __cls__", "-label __cls__"}) {
+    SCOPED_TRACE(option);
+    ASSERT_EQ(embedkit("classify test " + model + " " + test + " " + option, dir / "ours-test.txt"),
+              0)
+        << embedkit_test::read_file(dir / "ours-test.txt");
+    const auto ours = lines_of(dir / "ours-test.txt");
+    const auto theirs = lines_of(dir / "theirs-test.txt");
+    ASSERT_GE(ours.size(), 2u);
+    ASSERT_GE(theirs.size(), 2u);
+    EXPECT_EQ(ours[0], theirs[0]);  // N
+    EXPECT_EQ(ours[1], theirs[1]);  // P@1, three digits each
+  }
+  fasttext("predict " + model + " " + test, dir / "theirs-predict.txt");
+  ASSERT_EQ(embedkit("classify predict " + model + " " + test + " --label-prefix __cls__",
+                     dir / "ours-predict.txt"),
+            0)
+      << embedkit_test::read_file(dir / "ours-predict.txt");
+  const auto theirs = lines_of(dir / "theirs-predict.txt");
+  const auto ours = lines_of(dir / "ours-predict.txt");
+  ASSERT_EQ(ours.size(), theirs.size());
+  for (std::size_t i = 0; i < ours.size(); ++i) {
+    EXPECT_EQ(split(ours[i]).at(0), theirs[i]) << "line " << i + 1;  // ours adds probabilities
   }
 }
 

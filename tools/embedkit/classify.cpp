@@ -2,8 +2,9 @@
 // include/embedkit/models/text_classifier.hpp).
 //
 //   embedkit classify train TRAIN -o MODEL [--epochs 5 --lr 0.1 --word-ngrams 1 --threads 2 ...]
-//   embedkit classify test MODEL TEST [-k 1] [--threshold 0] [--per-label] [--json]
-//   embedkit classify predict MODEL [INPUT|-] [-k 1] [--threshold 0] [--json]
+//   embedkit classify test MODEL TEST [-k 1] [--threshold 0] [--per-label] [--label-prefix P]
+//                          [--json]
+//   embedkit classify predict MODEL [INPUT|-] [-k 1] [--threshold 0] [--label-prefix P] [--json]
 //
 // MODEL for test and predict is a model of `classify train`, or a fastText model file: a .bin, or
 // the .ftz of `embedkit quantize` (or `fasttext quantize`), predicted from its codes.
@@ -59,6 +60,9 @@ struct ClassifyOptions {
   // test / predict
   std::string test_path;
   std::string input = "-";
+  // --label-prefix of test and predict: the prefix of the test file's labels and of the printed
+  // ones; unset, the model's own (a fastText file does not store it: fastText's "__label__").
+  std::optional<std::string> label_prefix;
   std::int64_t k = 1;
   double threshold = 0;
   bool per_label = false;
@@ -82,15 +86,15 @@ std::vector<models::LabelledExample> read_labelled_argument(
 }
 
 // The model of test and predict: embedkit's classifier, or a fastText model file (.bin, or the
-// quantized .ftz of `embedkit quantize` and `fasttext quantize`, predicted from its codes). A
-// fastText file's labels carry fastText's default prefix, "__label__".
+// quantized .ftz of `embedkit quantize` and `fasttext quantize`, predicted from its codes).
+// fastText's file does not store the label prefix it was trained with: it is fastText's default,
+// "__label__", unless --label-prefix says otherwise, and every label of the file must carry it.
 struct LoadedModel {
   std::optional<models::TextClassifier> ours;
   std::optional<models::FastTextModel> fasttext;
+  std::string prefix;
 
-  std::string label_prefix() const {
-    return ours ? ours->options().label_prefix : std::string(kFastTextLabelPrefix);
-  }
+  const std::string& label_prefix() const { return prefix; }
   bool lowercase() const { return ours && ours->options().lowercase; }
   std::int64_t num_labels() const {
     return ours ? ours->dictionary().labels().size()
@@ -99,9 +103,8 @@ struct LoadedModel {
   // Label `id` without its prefix.
   std::string label(std::int64_t id) const {
     if (ours) return ours->dictionary().labels().text(id);
-    const std::string& text = fasttext->file().dictionary.labels[static_cast<std::size_t>(id)].text;
-    return text.rfind(kFastTextLabelPrefix, 0) == 0 ? text.substr(kFastTextLabelPrefix.size())
-                                                    : text;
+    return fasttext->file().dictionary.labels[static_cast<std::size_t>(id)].text.substr(
+        prefix.size());
   }
   std::vector<models::LabelScore> predict(const std::vector<std::string>& words, std::int64_t k,
                                           double threshold) const {
@@ -115,13 +118,27 @@ struct LoadedModel {
   models::ClassifierEvaluation evaluate(const std::vector<models::LabelledExample>& data,
                                         std::int64_t k, double threshold) const {
     if (ours) return ours->evaluate(data, k, threshold);
-    return fasttext->evaluate(data, k, threshold, std::string(kFastTextLabelPrefix));
+    return fasttext->evaluate(data, k, threshold, prefix);
   }
-
-  static constexpr std::string_view kFastTextLabelPrefix = "__label__";
 };
 
-LoadedModel load_model_argument(const std::string& path) {
+// A label of a fastText file without `prefix` would be neither read from the test file nor
+// printed as the model names it: refused before anything is read, naming the way out.
+void check_fasttext_labels(const std::string& path, const models::FastTextModel& model,
+                           const std::string& prefix, bool prefix_given) {
+  for (const auto& entry : model.file().dictionary.labels) {
+    if (entry.text.size() > prefix.size() && entry.text.rfind(prefix, 0) == 0) continue;
+    throw IoError(path, "the model's label '" + entry.text + "' does not start with the label " +
+                            "prefix '" + prefix + "'" +
+                            (prefix_given ? std::string()
+                                          : std::string(" (fastText's default; a model trained "
+                                                        "with -label PREFIX needs --label-prefix "
+                                                        "PREFIX)")));
+  }
+}
+
+LoadedModel load_model_argument(const std::string& path,
+                                const std::optional<std::string>& label_prefix) {
   const SpilledInput input(path, /*spill_non_regular=*/false);
   return input.run([&] {
     LoadedModel m;
@@ -130,8 +147,11 @@ LoadedModel load_model_argument(const std::string& path) {
       if (!m.fasttext->supervised()) {
         throw IoError(path, "a fastText model of word vectors, not a classifier (no labels)");
       }
+      m.prefix = label_prefix.value_or("__label__");
+      check_fasttext_labels(path, *m.fasttext, m.prefix, label_prefix.has_value());
     } else {
       m.ours.emplace(models::TextClassifier::load(input.path()));
+      m.prefix = label_prefix.value_or(m.ours->options().label_prefix);
     }
     return m;
   });
@@ -244,7 +264,7 @@ int run_test(ClassifyOptions& o) {
   if (is_std_stream(o.model_path) && is_std_stream(o.test_path)) {
     throw ValueError("MODEL and TEST cannot both be '-' (standard input is read once)");
   }
-  const LoadedModel model = load_model_argument(o.model_path);
+  const LoadedModel model = load_model_argument(o.model_path, o.label_prefix);
   const auto data = read_labelled_argument(o.test_path, reading_options(model, o.format));
   const models::ClassifierEvaluation r = model.evaluate(data, o.k, o.threshold);
   const std::string k = std::to_string(o.k);
@@ -308,7 +328,7 @@ int run_predict(ClassifyOptions& o) {
         "MODEL and INPUT cannot both be '-' (standard input is read once): give "
         "the text as an INPUT file");
   }
-  const LoadedModel model = load_model_argument(o.model_path);
+  const LoadedModel model = load_model_argument(o.model_path, o.label_prefix);
   const models::LabelledTextOptions text = reading_options(model, "fasttext");
   std::ifstream file;
   if (!is_std_stream(o.input)) {
@@ -356,6 +376,15 @@ void add_eval_options(CLI::App* app, ClassifyOptions& o) {
       ->check(in_range<double>(0.0, 1.0))
       ->capture_default_str();
   app->add_flag("--json", o.json, "Machine-readable output");
+  app->add_option("--label-prefix", o.label_prefix,
+                  "Label prefix of the text and of the printed labels (default: the model's; "
+                  "'__label__' for a fastText file)")
+      ->check(CLI::Validator(
+          [](const std::string& prefix) {
+            return prefix.empty() ? std::string("the label prefix must not be empty")
+                                  : std::string();
+          },
+          "PREFIX"));
 }
 
 }  // namespace
