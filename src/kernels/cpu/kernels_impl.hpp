@@ -474,8 +474,9 @@ void segment_reduce(const W* src, std::int64_t dim, const RowTerm* terms, std::i
 }
 
 // The rows of `touched` for `row`, every line each covers.
-// Prefetched for writing (the rows are updated): a line fetched for reading must be fetched
-// again for ownership when the update stores to it.
+// Prefetched with write intent (the rows are updated): a line fetched for reading must be fetched
+// again for ownership when the update stores to it. Without -mprfchw (docs/design.md) x86 builds
+// emit the hint as prefetcht0.
 inline void prefetch_touched(const RunPrefetch& p, std::int64_t row) {
   for (std::int64_t t = 0; t < p.count; ++t) {
     const TouchedRows& r = p.touched[t];
