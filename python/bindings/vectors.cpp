@@ -24,6 +24,7 @@
 #include "arrays.hpp"
 #include "bindings.hpp"
 #include "embedkit/core/error.hpp"
+#include "embedkit/io/mapped_table.hpp"
 #include "embedkit/io/vector_formats.hpp"
 #include "embedkit/vectors/evaluation.hpp"
 #include "embedkit/vectors/hnsw_index.hpp"
@@ -241,6 +242,23 @@ void bind_vectors(py::module_& m) {
       "safetensors; see include/embedkit/io/vector_formats.hpp) into a KeyedVectors. OSError "
       "naming the file and line for a bad file (FileNotFoundError when it is missing); nothing "
       "is returned for a file that is not read whole.");
+  m.def(
+      "map_word_vectors",
+      [](const std::filesystem::path& path, const std::string& format) {
+        const io::VectorFormat f = format_named(format);
+        io::MapOptions options;
+        // As the command maps (tools/embedkit/vectors_options.hpp): a .vocab is checked against
+        // the bytes of its .npy, not only their count.
+        options.verify_pair_checksum = true;
+        py::gil_scoped_release release;
+        io::WordVectors mapped = io::map_word_vectors(path, f, options);
+        // The matrix is read-only, so KeyedVectors shares it: no copy of the file is made.
+        return std::make_shared<KeyedVectors>(std::move(mapped.words), std::move(mapped.matrix));
+      },
+      py::arg("path"), py::arg("format"),
+      "Maps a word-vector file read-only (format: npy, for the .npy + .vocab pair, or "
+      "safetensors) into a KeyedVectors whose matrix is the mapped file, nothing copied "
+      "(io::map_word_vectors). OSError for a bad file or a .vocab that is not its .npy's.");
   m.def(
       "save_word_vectors",
       [](const KeyedVectors& kv, const std::filesystem::path& path, const std::string& format) {

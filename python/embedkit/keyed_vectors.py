@@ -669,10 +669,18 @@ class KeyedVectors:
 
     @classmethod
     def load(cls, fname, mmap=None):
-        """Loads what ``save`` wrote (``.npy`` pair or safetensors, by the same rule). ``mmap``
-        is not supported (``ValueError``): the file is read into memory. gensim's pickles are
-        not read: convert them with gensim's ``save_word2vec_format``."""
-        if mmap is not None:
-            raise ValueError("mmap is not supported: embedkit reads the file into memory")
-        return cls._from_native(_embedkit.load_word_vectors(os.fspath(fname),
-                                                            cls._own_format(fname)))
+        """Loads what ``save`` wrote (``.npy`` pair or safetensors, by the same rule), read into
+        memory, or with ``mmap="r"`` mapped read-only as gensim maps it: ``vectors`` is then a
+        read-only view of the file's pages, which the queries read as they need them (nothing
+        is copied; a ``.npy`` pair's ``.vocab`` is checked against the matrix's bytes first).
+        The other modes (``"r+"``, ``"c"``, ``"w+"``) would write the vectors, which a
+        ``KeyedVectors`` never does: ``ValueError``. gensim's pickles are not read: convert
+        them with gensim's ``save_word2vec_format``."""
+        if mmap is None:
+            read = _embedkit.load_word_vectors
+        elif mmap == "r":
+            read = _embedkit.map_word_vectors
+        else:
+            raise ValueError(f"mmap={mmap!r}: only 'r' (read-only) is supported, because a "
+                             "KeyedVectors never writes its vectors")
+        return cls._from_native(read(os.fspath(fname), cls._own_format(fname)))

@@ -261,8 +261,71 @@ def test_save_and_load_round_trip_in_embedkits_formats(kv, tmp_path, name):
     # A second save replaces the files (atomically; no temporary file is left behind).
     kv.save(path)
     assert sorted(p.name for p in tmp_path.iterdir()) == written
-    with pytest.raises(ValueError, match="mmap"):
-        embedkit.KeyedVectors.load(path, mmap="r")
+
+
+def mapped_ranges(path):
+    """The address ranges of this process's mappings of `path` (/proc/self/maps)."""
+    target = os.path.realpath(path)
+    out = []
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            fields = line.split(maxsplit=5)
+            if len(fields) == 6 and fields[5].strip() == target:
+                start, end = (int(x, 16) for x in fields[0].split("-"))
+                out.append((start, end))
+    return out
+
+
+@pytest.mark.parametrize("name", ["vectors.kv", "vectors.npy"])
+def test_load_with_mmap_r_maps_the_file_and_copies_nothing(kv, tmp_path, name):
+    path = tmp_path / name
+    kv.save(path)
+    mapped = embedkit.KeyedVectors.load(path, mmap="r")
+    assert mapped.index_to_key == kv.index_to_key
+    assert mapped.vectors.tobytes() == kv.vectors.tobytes()
+    assert not mapped.vectors.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        mapped.vectors[0, 0] = 1.0
+    # The vectors are the file's pages: the view's first and last bytes lie in a mapping of the
+    # file itself, not in a copy.
+    view = mapped.vectors
+    first = address(view)
+    last = first + view.nbytes - 1
+    ranges = mapped_ranges(path)
+    assert any(start <= first and last < end for start, end in ranges), (hex(first), ranges)
+    # The queries read the mapped rows and answer as on the copy read into memory.
+    memory = embedkit.KeyedVectors.load(path)
+    assert mapped.most_similar("x3", topn=5) == memory.most_similar("x3", topn=5)
+    assert mapped.most_similar(positive=["x1", "x2"], negative=["x5"], topn=3) == \
+        memory.most_similar(positive=["x1", "x2"], negative=["x5"], topn=3)
+    assert mapped.similarity("x1", "x9") == memory.similarity("x1", "x9")
+    # The mapping lives as long as a view of it does.
+    del mapped, memory
+    assert view.tobytes() == kv.vectors.tobytes()
+
+
+def test_load_with_a_writing_mmap_mode_is_refused(kv, tmp_path):
+    path = tmp_path / "v.kv"
+    kv.save(path)
+    before = path.read_bytes()
+    for mode in ["r+", "c", "w+", "readonly"]:
+        with pytest.raises(ValueError, match="only 'r'"):
+            embedkit.KeyedVectors.load(path, mmap=mode)
+    assert path.read_bytes() == before
+
+
+def test_mmap_r_refuses_a_mixed_pair_and_a_truncated_file(tmp_path):
+    words, vectors = make_vectors(words=30, dim=4)
+    embedkit.KeyedVectors(words, vectors).save(tmp_path / "a.npy")
+    embedkit.KeyedVectors(words, vectors * 2).save(tmp_path / "b.npy")
+    os.replace(tmp_path / "b.npy", tmp_path / "a.npy")  # a's words, b's matrix: same shape
+    with pytest.raises(OSError, match="a.vocab"):
+        embedkit.KeyedVectors.load(tmp_path / "a.npy", mmap="r")
+    embedkit.KeyedVectors(words, vectors).save(tmp_path / "t.kv")
+    data = (tmp_path / "t.kv").read_bytes()
+    (tmp_path / "t.kv").write_bytes(data[: len(data) - 5])
+    with pytest.raises(OSError, match="t.kv"):
+        embedkit.KeyedVectors.load(tmp_path / "t.kv", mmap="r")
 
 
 def test_a_npy_pair_from_two_saves_is_refused(tmp_path):
