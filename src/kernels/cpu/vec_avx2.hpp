@@ -25,6 +25,7 @@ struct Vec {
   EMBEDKIT_ALWAYS_INLINE static T zero() { return _mm256_setzero_ps(); }
   EMBEDKIT_ALWAYS_INLINE static T set1(float x) { return _mm256_set1_ps(x); }
   EMBEDKIT_ALWAYS_INLINE static T add(T a, T b) { return _mm256_add_ps(a, b); }
+  EMBEDKIT_ALWAYS_INLINE static T sub(T a, T b) { return _mm256_sub_ps(a, b); }
   EMBEDKIT_ALWAYS_INLINE static T mul(T a, T b) { return _mm256_mul_ps(a, b); }
   EMBEDKIT_ALWAYS_INLINE static T div(T a, T b) { return _mm256_div_ps(a, b); }
   EMBEDKIT_ALWAYS_INLINE static T fma(T a, T b, T c) {
@@ -37,6 +38,12 @@ struct Vec {
   // values and a leading NaN stay.
   EMBEDKIT_ALWAYS_INLINE static T max_first_wins(T acc, T x) {
     return _mm256_blendv_ps(acc, x, _mm256_cmp_ps(x, acc, _CMP_GT_OQ));
+  }
+  // The arg-min scan of k-means: lanes where x < best (ordered) take x, and idx into best_idx.
+  EMBEDKIT_ALWAYS_INLINE static void keep_less(T& best, T& best_idx, T x, T idx) {
+    const T less = _mm256_cmp_ps(x, best, _CMP_LT_OQ);
+    best = _mm256_blendv_ps(best, x, less);
+    best_idx = _mm256_blendv_ps(best_idx, idx, less);
   }
 
   EMBEDKIT_ALWAYS_INLINE static T load(const float* p) { return _mm256_loadu_ps(p); }
