@@ -4,6 +4,7 @@
 #include <limits>
 #include <vector>
 
+#include "embedkit/core/generator.hpp"
 #include "embedkit/core/thread_pool.hpp"
 #include "kernels/cpu/kmeans_kernels.hpp"
 #include "kernels/kmeans_steps.hpp"
@@ -70,6 +71,59 @@ class NearestSearch {
   std::vector<float> t_;
 };
 
+// kmeans_detail::start_centroids, the same draws and sums: each point's distance to the newest
+// centroid, its nearest distance and the running total (in point order, from 0, as the
+// reference sums them after the pass) in one pass, with d known to the compiler for the usual
+// widths. The total's chain of double adds bounds the pass, so the rest comes free beside it.
+template <int D>
+void start_centroids(const float* x, std::int64_t n, std::int64_t d, std::int64_t k,
+                     std::uint64_t seed, float* c) {
+  if constexpr (D > 0) d = D;
+  Generator gen(seed ^ 0x2b992ddfa23249d6ULL);
+  std::vector<double> nearest(static_cast<std::size_t>(n), 0.0);
+  double* near = nearest.data();
+  double total = 0;
+  auto take = [&](std::int64_t m, std::int64_t point) {
+    const float* q = c + m * d;
+    std::copy(x + point * d, x + point * d + d, c + m * d);
+    total = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double s = kmeans_detail::squared_distance(x + i * d, q, d);
+      if (m == 0 || s < near[i]) near[i] = s;
+      total += near[i];
+    }
+  };
+  take(0, static_cast<std::int64_t>(gen.next_u64() % static_cast<std::uint64_t>(n)));
+  for (std::int64_t m = 1; m < k; ++m) {
+    std::int64_t point = n - 1;
+    if (total > 0) {
+      double target = gen.uniform() * total;
+      for (std::int64_t i = 0; i < n; ++i) {
+        target -= near[i];
+        if (target < 0) {
+          point = i;
+          break;
+        }
+      }
+    } else {
+      point = static_cast<std::int64_t>(gen.next_u64() % static_cast<std::uint64_t>(n));
+    }
+    take(m, point);
+  }
+}
+
+void start_centroids(const float* x, std::int64_t n, std::int64_t d, std::int64_t k,
+                     std::uint64_t seed, float* c) {
+  switch (d) {
+    case 1:
+      return start_centroids<1>(x, n, d, k, seed, c);
+    case 2:
+      return start_centroids<2>(x, n, d, k, seed, c);
+    default:
+      return start_centroids<0>(x, n, d, k, seed, c);
+  }
+}
+
 }  // namespace
 
 void kmeans(const float* x, std::int64_t n, std::int64_t d, std::int64_t stride, std::int64_t k,
@@ -79,7 +133,7 @@ void kmeans(const float* x, std::int64_t n, std::int64_t d, std::int64_t stride,
   x = sample.data();
   n = static_cast<std::int64_t>(sample.size()) / d;
   stride = d;
-  kmeans_detail::start_centroids(x, n, d, k, seed, c);
+  start_centroids(x, n, d, k, seed, c);
   std::vector<std::int32_t> codes(static_cast<std::size_t>(n));
   for (std::int64_t it = 0; it < iterations; ++it) {
     const NearestSearch search(c, k, d);
