@@ -45,6 +45,13 @@ struct Vec {
     best = _mm256_blendv_ps(best, x, less);
     best_idx = _mm256_blendv_ps(best_idx, idx, less);
   }
+  // The index of keep_less's smallest lane, ties to the lowest index (best holds no NaN).
+  EMBEDKIT_ALWAYS_INLINE static float first_min_index(T best, T best_idx) {
+    const T lowest = lane_min(best);
+    const T candidates = _mm256_blendv_ps(_mm256_set1_ps(__builtin_huge_valf()), best_idx,
+                                          _mm256_cmp_ps(best, lowest, _CMP_EQ_OQ));
+    return _mm256_cvtss_f32(lane_min(candidates));
+  }
 
   EMBEDKIT_ALWAYS_INLINE static T load(const float* p) { return _mm256_loadu_ps(p); }
   EMBEDKIT_ALWAYS_INLINE static T load(const Half* p) {
@@ -180,6 +187,12 @@ struct Vec {
   }
 
  private:
+  // Every lane the smallest of x's lanes.
+  EMBEDKIT_ALWAYS_INLINE static T lane_min(T x) {
+    x = _mm256_min_ps(x, _mm256_permute2f128_ps(x, x, 1));
+    x = _mm256_min_ps(x, _mm256_shuffle_ps(x, x, 0x4e));
+    return _mm256_min_ps(x, _mm256_shuffle_ps(x, x, 0xb1));
+  }
   EMBEDKIT_ALWAYS_INLINE static const __m128i* as128(const std::uint8_t* p) {
     return reinterpret_cast<const __m128i*>(p);
   }

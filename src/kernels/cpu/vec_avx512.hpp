@@ -46,6 +46,13 @@ struct Vec {
     best = _mm512_mask_blend_ps(less, best, x);
     best_idx = _mm512_mask_blend_ps(less, best_idx, idx);
   }
+  // The index of keep_less's smallest lane, ties to the lowest index (best holds no NaN).
+  EMBEDKIT_ALWAYS_INLINE static float first_min_index(T best, T best_idx) {
+    const __mmask16 lowest =
+        _mm512_cmp_ps_mask(best, _mm512_set1_ps(_mm512_reduce_min_ps(best)), _CMP_EQ_OQ);
+    return _mm512_reduce_min_ps(
+        _mm512_mask_blend_ps(lowest, _mm512_set1_ps(__builtin_huge_valf()), best_idx));
+  }
 
   EMBEDKIT_ALWAYS_INLINE static __mmask16 lanes(int n) {
     return static_cast<__mmask16>((1u << n) - 1u);

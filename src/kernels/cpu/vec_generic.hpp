@@ -66,6 +66,18 @@ struct Vec {
     best = T{lo ? x.lo : best.lo, hi ? x.hi : best.hi};
     best_idx = T{lo ? idx.lo : best_idx.lo, hi ? idx.hi : best_idx.hi};
   }
+  // The index of keep_less's smallest lane, ties to the lowest index (best holds no NaN).
+  static float first_min_index(T best, T best_idx) {
+    float v = best.get(0);
+    float i = best_idx.get(0);
+    for (int l = 1; l < N; ++l) {
+      if (best.get(l) < v || (best.get(l) == v && best_idx.get(l) < i)) {
+        v = best.get(l);
+        i = best_idx.get(l);
+      }
+    }
+    return i;
+  }
 
   template <class W>
   static T load(const W* p) {
