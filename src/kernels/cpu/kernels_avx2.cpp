@@ -2,9 +2,11 @@
 // embedkit_kernels_avx2, which src/kernels/cpu/CMakeLists.txt builds with this level's -m
 // flags, for x86 GCC or Clang only.
 #include "kernels/cpu/isa_kernels.hpp"
+#include "kernels/cpu/kmeans_kernels.hpp"
 #include "kernels/cpu/quantized_kernels.hpp"
 
 #include "kernels/cpu/kernels_impl.hpp"
+#include "kernels/cpu/kmeans_impl.hpp"
 #include "kernels/cpu/quantized_impl.hpp"
 #include "kernels/cpu/vec_avx2.hpp"
 
@@ -31,5 +33,10 @@ const QuantizedIsaKernels<I>& avx2_quantized_kernels() {
 
 template const QuantizedIsaKernels<std::int32_t>& avx2_quantized_kernels();
 template const QuantizedIsaKernels<std::int64_t>& avx2_quantized_kernels();
+
+const KmeansIsaKernels& avx2_kmeans_kernels() {
+  static constexpr KmeansIsaKernels kTable = kimpl::make_kmeans_table<avx2::Vec>();
+  return kTable;
+}
 
 }  // namespace embedkit::kernels::cpu

@@ -2,6 +2,7 @@
 // embedkit_kernels_avx512, which src/kernels/cpu/CMakeLists.txt builds with this level's -m
 // flags, for x86 GCC or Clang only.
 #include "kernels/cpu/isa_kernels.hpp"
+#include "kernels/cpu/kmeans_kernels.hpp"
 #include "kernels/cpu/quantized_kernels.hpp"
 
 // GCC 12's AVX-512 headers trip its own (maybe-)uninitialized warnings (the `__Y = __Y` idiom
@@ -13,6 +14,7 @@
 #endif
 
 #include "kernels/cpu/kernels_impl.hpp"
+#include "kernels/cpu/kmeans_impl.hpp"
 #include "kernels/cpu/quantized_impl.hpp"
 #include "kernels/cpu/vec_avx512.hpp"
 
@@ -39,5 +41,10 @@ const QuantizedIsaKernels<I>& avx512_quantized_kernels() {
 
 template const QuantizedIsaKernels<std::int32_t>& avx512_quantized_kernels();
 template const QuantizedIsaKernels<std::int64_t>& avx512_quantized_kernels();
+
+const KmeansIsaKernels& avx512_kmeans_kernels() {
+  static constexpr KmeansIsaKernels kTable = kimpl::make_kmeans_table<avx512::Vec>();
+  return kTable;
+}
 
 }  // namespace embedkit::kernels::cpu

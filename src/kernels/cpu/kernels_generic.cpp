@@ -2,6 +2,8 @@
 // embedkit_kernels_generic (src/kernels/cpu/CMakeLists.txt), built on every platform.
 #include "kernels/cpu/isa_kernels.hpp"
 #include "kernels/cpu/kernels_impl.hpp"
+#include "kernels/cpu/kmeans_impl.hpp"
+#include "kernels/cpu/kmeans_kernels.hpp"
 #include "kernels/cpu/quantized_impl.hpp"
 #include "kernels/cpu/quantized_kernels.hpp"
 #include "kernels/cpu/vec_generic.hpp"
@@ -29,5 +31,10 @@ const QuantizedIsaKernels<I>& generic_quantized_kernels() {
 
 template const QuantizedIsaKernels<std::int32_t>& generic_quantized_kernels();
 template const QuantizedIsaKernels<std::int64_t>& generic_quantized_kernels();
+
+const KmeansIsaKernels& generic_kmeans_kernels() {
+  static constexpr KmeansIsaKernels kTable = kimpl::make_kmeans_table<generic::Vec>();
+  return kTable;
+}
 
 }  // namespace embedkit::kernels::cpu

@@ -1,10 +1,12 @@
 // k-means for product quantization, the fast twin of ref/kmeans_ref.hpp (contract:
 // ../kmeans_steps.hpp), bitwise the same centroids and codes.
 //
-// The E-step keeps the centroids transposed ([d, k]) so that the distances of one point to all k
-// centroids are one loop over k per value, which the compiler vectorizes; each distance is still
-// summed over the d values in order, so it equals the reference's. nearest_centroids (every row
-// of a matrix, the codes of product quantization) splits the points over the thread pool.
+// The E-step, the nearest centroid of every point, is kmeans_kernels.hpp's kernel at the CPU's
+// instruction set: the centroids transposed ([d, k]) so that one vector holds a value of several
+// centroids, the arg-min kept per lane and P points searched together; the points are split over
+// the thread pool (each point's code depends on nothing else, so the split changes nothing).
+// nearest_centroids (every row of a matrix, the codes of product quantization) is the same
+// search.
 #pragma once
 
 #include <cstdint>

@@ -25,6 +25,7 @@ struct Vec {
   EMBEDKIT_ALWAYS_INLINE static T zero() { return _mm256_setzero_ps(); }
   EMBEDKIT_ALWAYS_INLINE static T set1(float x) { return _mm256_set1_ps(x); }
   EMBEDKIT_ALWAYS_INLINE static T add(T a, T b) { return _mm256_add_ps(a, b); }
+  EMBEDKIT_ALWAYS_INLINE static T sub(T a, T b) { return _mm256_sub_ps(a, b); }
   EMBEDKIT_ALWAYS_INLINE static T mul(T a, T b) { return _mm256_mul_ps(a, b); }
   EMBEDKIT_ALWAYS_INLINE static T div(T a, T b) { return _mm256_div_ps(a, b); }
   EMBEDKIT_ALWAYS_INLINE static T fma(T a, T b, T c) {
@@ -37,6 +38,19 @@ struct Vec {
   // values and a leading NaN stay.
   EMBEDKIT_ALWAYS_INLINE static T max_first_wins(T acc, T x) {
     return _mm256_blendv_ps(acc, x, _mm256_cmp_ps(x, acc, _CMP_GT_OQ));
+  }
+  // The arg-min scan of k-means: lanes where x < best (ordered) take x, and idx into best_idx.
+  EMBEDKIT_ALWAYS_INLINE static void keep_less(T& best, T& best_idx, T x, T idx) {
+    const T less = _mm256_cmp_ps(x, best, _CMP_LT_OQ);
+    best = _mm256_blendv_ps(best, x, less);
+    best_idx = _mm256_blendv_ps(best_idx, idx, less);
+  }
+  // The index of keep_less's smallest lane, ties to the lowest index (best holds no NaN).
+  EMBEDKIT_ALWAYS_INLINE static float first_min_index(T best, T best_idx) {
+    const T lowest = lane_min(best);
+    const T candidates = _mm256_blendv_ps(_mm256_set1_ps(__builtin_huge_valf()), best_idx,
+                                          _mm256_cmp_ps(best, lowest, _CMP_EQ_OQ));
+    return _mm256_cvtss_f32(lane_min(candidates));
   }
 
   EMBEDKIT_ALWAYS_INLINE static T load(const float* p) { return _mm256_loadu_ps(p); }
@@ -173,6 +187,12 @@ struct Vec {
   }
 
  private:
+  // Every lane the smallest of x's lanes.
+  EMBEDKIT_ALWAYS_INLINE static T lane_min(T x) {
+    x = _mm256_min_ps(x, _mm256_permute2f128_ps(x, x, 1));
+    x = _mm256_min_ps(x, _mm256_shuffle_ps(x, x, 0x4e));
+    return _mm256_min_ps(x, _mm256_shuffle_ps(x, x, 0xb1));
+  }
   EMBEDKIT_ALWAYS_INLINE static const __m128i* as128(const std::uint8_t* p) {
     return reinterpret_cast<const __m128i*>(p);
   }

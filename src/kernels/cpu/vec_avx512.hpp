@@ -25,6 +25,7 @@ struct Vec {
   EMBEDKIT_ALWAYS_INLINE static T zero() { return _mm512_setzero_ps(); }
   EMBEDKIT_ALWAYS_INLINE static T set1(float x) { return _mm512_set1_ps(x); }
   EMBEDKIT_ALWAYS_INLINE static T add(T a, T b) { return _mm512_add_ps(a, b); }
+  EMBEDKIT_ALWAYS_INLINE static T sub(T a, T b) { return _mm512_sub_ps(a, b); }
   EMBEDKIT_ALWAYS_INLINE static T mul(T a, T b) { return _mm512_mul_ps(a, b); }
   EMBEDKIT_ALWAYS_INLINE static T div(T a, T b) { return _mm512_div_ps(a, b); }
   EMBEDKIT_ALWAYS_INLINE static T fma(T a, T b, T c) {
@@ -38,6 +39,19 @@ struct Vec {
   // leading NaN stay.
   EMBEDKIT_ALWAYS_INLINE static T max_first_wins(T acc, T x) {
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, acc, _CMP_GT_OQ), acc, x);
+  }
+  // The arg-min scan of k-means: lanes where x < best (ordered) take x, and idx into best_idx.
+  EMBEDKIT_ALWAYS_INLINE static void keep_less(T& best, T& best_idx, T x, T idx) {
+    const __mmask16 less = _mm512_cmp_ps_mask(x, best, _CMP_LT_OQ);
+    best = _mm512_mask_blend_ps(less, best, x);
+    best_idx = _mm512_mask_blend_ps(less, best_idx, idx);
+  }
+  // The index of keep_less's smallest lane, ties to the lowest index (best holds no NaN).
+  EMBEDKIT_ALWAYS_INLINE static float first_min_index(T best, T best_idx) {
+    const __mmask16 lowest =
+        _mm512_cmp_ps_mask(best, _mm512_set1_ps(_mm512_reduce_min_ps(best)), _CMP_EQ_OQ);
+    return _mm512_reduce_min_ps(
+        _mm512_mask_blend_ps(lowest, _mm512_set1_ps(__builtin_huge_valf()), best_idx));
   }
 
   EMBEDKIT_ALWAYS_INLINE static __mmask16 lanes(int n) {

@@ -40,6 +40,7 @@ struct Vec {
     return T{h, h};
   }
   static T add(T a, T b) { return T{a.lo + b.lo, a.hi + b.hi}; }
+  static T sub(T a, T b) { return T{a.lo - b.lo, a.hi - b.hi}; }
   static T mul(T a, T b) { return T{a.lo * b.lo, a.hi * b.hi}; }
   static T div(T a, T b) { return T{a.lo / b.lo, a.hi / b.hi}; }
   static T fma(T a, T b, T c) {
@@ -56,6 +57,26 @@ struct Vec {
   }
   static T max_first_wins(T acc, T x) {
     return T{x.lo > acc.lo ? x.lo : acc.lo, x.hi > acc.hi ? x.hi : acc.hi};
+  }
+  // The arg-min scan of k-means: lanes where x < best (false for NaN) take x, and idx into
+  // best_idx.
+  static void keep_less(T& best, T& best_idx, T x, T idx) {
+    const auto lo = x.lo < best.lo;
+    const auto hi = x.hi < best.hi;
+    best = T{lo ? x.lo : best.lo, hi ? x.hi : best.hi};
+    best_idx = T{lo ? idx.lo : best_idx.lo, hi ? idx.hi : best_idx.hi};
+  }
+  // The index of keep_less's smallest lane, ties to the lowest index (best holds no NaN).
+  static float first_min_index(T best, T best_idx) {
+    float v = best.get(0);
+    float i = best_idx.get(0);
+    for (int l = 1; l < N; ++l) {
+      if (best.get(l) < v || (best.get(l) == v && best_idx.get(l) < i)) {
+        v = best.get(l);
+        i = best_idx.get(l);
+      }
+    }
+    return i;
   }
 
   template <class W>
