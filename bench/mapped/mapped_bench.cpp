@@ -7,6 +7,8 @@
 //                                            (or only the extensions named: npy safetensors vec)
 //   mapped_bench first PATH WORD load|map [ADVICE]
 //                                            time to the first answer of most_similar(WORD)
+//                                            ("map" as the command maps: the pair's checksum
+//                                            verified, and remembered)
 //   mapped_bench parts PATH.npy WORD        the first answer of a mapped .npy pair, piece by
 //                                            piece: vocabulary read and parse, the pair's
 //                                            XXH64, KeyedVectors, first and second query
@@ -64,11 +66,13 @@ int first(const std::string& path, const std::string& word, const std::string& h
           const std::string& advice) {
   const auto start = Clock::now();
   io::WordVectors v;
+  io::WordVectorsMapReport report;
   if (how == "map") {
     io::MapOptions options;
     options.verify_pair_checksum = true;  // as the embedkit command maps a pair
+    options.remember_pair_verification = true;
     options.advice = io::parse_map_advice(advice);
-    v = io::map_word_vectors(path, std::nullopt, options);
+    v = io::map_word_vectors(path, std::nullopt, options, &report);
   } else {
     v = io::load_word_vectors(path);
   }
@@ -77,9 +81,11 @@ int first(const std::string& path, const std::string& word, const std::string& h
   const double index_ms = ms_since(start);
   const auto top = kv.most_similar(word, 10);
   const double answer_ms = ms_since(start);
+  static constexpr const char* kChecks[] = {"none", "size", "checksum", "remembered"};
   std::cout << "open_ms\t" << open_ms << "\nindex_ms\t" << index_ms << "\nfirst_answer_ms\t"
             << answer_ms << "\nmax_rss_mib\t" << max_rss_mib() << "\nbest\t" << top.at(0).word
-            << "\n";
+            << "\npair_check\t" << kChecks[static_cast<int>(report.pair_check)] << "\nrecorded\t"
+            << report.recorded << "\n";
   return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "embedkit/io/safetensors.hpp"
 #include "io/directory_lock.hpp"
 #include "io/file_reading.hpp"
+#include "io/pair_verification.hpp"
 #include "io/vector_format_detail.hpp"
 
 namespace embedkit::io {
@@ -48,25 +49,39 @@ std::shared_ptr<const MappedFile> open_file(const std::filesystem::path& path,
 }
 
 // The words of a mapped matrix's side vocabulary, checked against the matrix file's identity as
-// far as options ask (see MapOptions::verify_pair_checksum).
+// far as options ask (see MapOptions::verify_pair_checksum and remember_pair_verification).
 std::vector<std::string> side_words(const MappedFile& matrix, std::vector<std::uint8_t> bytes,
-                                    const MapOptions& options) {
-  const std::string vocab = vocabulary_path_for(matrix.path()).string();
+                                    const MapOptions& options, WordVectorsMapReport& report) {
+  const std::filesystem::path vocab_path = vocabulary_path_for(matrix.path());
+  const std::string vocab = vocab_path.string();
   std::optional<MatrixFileIdentity> pair;
   std::vector<std::string> words = parse_vocabulary(bytes, vocab, &pair);
-  if (pair) {
-    MatrixFileIdentity actual{matrix.size(), pair->xxh64};
-    if (options.verify_pair_checksum) actual = identify_matrix_file(bytes_of(matrix));
-    if (actual != *pair) {
-      throw IoError(vocab,
-                    "was written with another matrix file (its pair line names " +
-                        describe_matrix_file_identity(*pair) + "; " + matrix.path() + " has " +
-                        (options.verify_pair_checksum ? describe_matrix_file_identity(actual)
-                                                      : std::to_string(actual.bytes) + " bytes") +
-                        "): the two files are not one save; save them again. If you "
-                        "changed the matrix yourself, delete the vocabulary's last line "
-                        "(the pair line)");
+  if (!pair) return words;
+  const std::filesystem::path record = detail::pair_record_path(vocab_path);
+  const bool remember = options.verify_pair_checksum && options.remember_pair_verification;
+  MatrixFileIdentity actual{matrix.size(), pair->xxh64};
+  report.pair_check = PairCheck::Size;
+  if (options.verify_pair_checksum) {
+    if (remember && actual.bytes == pair->bytes &&
+        detail::pair_recorded(record, matrix.stamp(), *pair)) {
+      report.pair_check = PairCheck::Remembered;
+    } else {
+      actual = identify_matrix_file(bytes_of(matrix));
+      report.pair_check = PairCheck::Checksum;
     }
+  }
+  if (actual != *pair) {
+    throw IoError(vocab,
+                  "was written with another matrix file (its pair line names " +
+                      describe_matrix_file_identity(*pair) + "; " + matrix.path() + " has " +
+                      (options.verify_pair_checksum ? describe_matrix_file_identity(actual)
+                                                    : std::to_string(actual.bytes) + " bytes") +
+                      "): the two files are not one save; save them again. If you "
+                      "changed the matrix yourself, delete the vocabulary's last line "
+                      "(the pair line)");
+  }
+  if (remember && report.pair_check == PairCheck::Checksum) {
+    report.recorded = detail::record_pair(record, matrix.path(), matrix.stamp(), *pair);
   }
   return words;
 }
@@ -144,7 +159,10 @@ Tensor map_safetensors(const std::filesystem::path& path, const std::string& nam
 }
 
 WordVectors map_word_vectors(const std::filesystem::path& path, std::optional<VectorFormat> format,
-                             const MapOptions& options) {
+                             const MapOptions& options, WordVectorsMapReport* report) {
+  WordVectorsMapReport unused;
+  WordVectorsMapReport& said = report != nullptr ? *report : unused;
+  said = {};
   const VectorFormat f = mappable_format(path, format);
   // The matrix and its side vocabulary are opened under the directory's shared lock, so an
   // embedkit save of the pair is seen whole or not at all (as load_word_vectors does).
@@ -163,7 +181,7 @@ WordVectors map_word_vectors(const std::filesystem::path& path, std::optional<Ve
     if (side) vocabulary_bytes = detail::read_file_bytes(vocabulary_path_for(path));
   }
   std::vector<std::string> words;
-  if (side) words = side_words(*file, std::move(vocabulary_bytes), options);
+  if (side) words = side_words(*file, std::move(vocabulary_bytes), options, said);
   if (f == VectorFormat::Npy) {
     Tensor matrix = npy_tensor(file);
     if (matrix.dtype() != DType::Float32) {

@@ -118,6 +118,9 @@ inline std::optional<io::WordVectors> map_vectors_argument(const std::string& pa
   if (!std::filesystem::is_regular_file(path, error)) return std::nullopt;
   io::MapOptions options;
   options.verify_pair_checksum = true;
+  // A pair verified once is not hashed again while its matrix file is unchanged (the record
+  // beside the vocabulary; skipped where the directory cannot be written).
+  options.remember_pair_verification = true;
   try {
     io::install_mapped_file_sigbus_handler();
     return io::map_word_vectors(path, chosen, options);
