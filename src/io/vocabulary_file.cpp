@@ -21,8 +21,8 @@ namespace {
 // messages are built only on an error, and the words are de-duplicated by the index that holds
 // them (one copy of each, one array), so a 1M-word vocabulary costs its lines' scan and one
 // index: opening a mapped vectors file waits for this (BENCHMARKS.md, issue 16).
-std::vector<std::string> split_words(std::string_view text, const std::string& source,
-                                     bool trailing_newline_allowed, const std::string& what) {
+KeyIndex index_words(std::string_view text, const std::string& source,
+                     bool trailing_newline_allowed, const std::string& what) {
   if (text.empty()) return {};
   if (trailing_newline_allowed && text.back() == '\n') text.remove_suffix(1);
   KeyIndex index;
@@ -44,7 +44,12 @@ std::vector<std::string> split_words(std::string_view text, const std::string& s
     if (nl == std::string_view::npos) break;
     pos = nl + 1;
   }
-  return std::move(index).take_keys();
+  return index;
+}
+
+std::vector<std::string> split_words(std::string_view text, const std::string& source,
+                                     bool trailing_newline_allowed, const std::string& what) {
+  return index_words(text, source, trailing_newline_allowed, what).take_keys();
 }
 
 }  // namespace
@@ -60,9 +65,8 @@ std::string join_lines(const std::vector<std::string>& words) {
 }
 }  // namespace detail
 
-std::vector<std::string> parse_vocabulary(std::span<const std::uint8_t> bytes,
-                                          const std::string& source,
-                                          std::optional<MatrixFileIdentity>* pair) {
+KeyIndex detail::index_vocabulary(std::span<const std::uint8_t> bytes, const std::string& source,
+                                  std::optional<MatrixFileIdentity>* pair) {
   std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   if (pair != nullptr) pair->reset();
   // The pair line, when there is one, is the last line.
@@ -80,7 +84,13 @@ std::vector<std::string> parse_vocabulary(std::span<const std::uint8_t> bytes,
     if (pair != nullptr) *pair = identity;
     text = text.substr(0, last_start);
   }
-  return split_words(text, source, true, "vocabulary");
+  return index_words(text, source, true, "vocabulary");
+}
+
+std::vector<std::string> parse_vocabulary(std::span<const std::uint8_t> bytes,
+                                          const std::string& source,
+                                          std::optional<MatrixFileIdentity>* pair) {
+  return detail::index_vocabulary(bytes, source, pair).take_keys();
 }
 
 std::string serialize_vocabulary(const std::vector<std::string>& words,

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -255,6 +256,29 @@ TEST_F(PairVerification, ReplacedMatrixIsCheckedInFull) {
   EXPECT_EQ(report.pair_check, io::PairCheck::Checksum);
   EXPECT_TRUE(report.recorded);
   EXPECT_EQ(v.matrix.to_float_vector(), vectors(4).matrix.to_float_vector());
+}
+
+// The mapped words handed over in their index: the same words, in the same order, as
+// map_word_vectors gives, for both formats, and the same refusals.
+TEST_F(PairVerification, IndexedWordsAreTheMappedWords) {
+  const io::WordVectors v = vectors(5);
+  for (const char* name : {"v.npy", "v.safetensors"}) {
+    io::save_word_vectors(dir / name, v);
+    const io::IndexedWordVectors indexed = io::map_indexed_word_vectors(dir / name);
+    EXPECT_EQ(indexed.words.keys(), v.words) << name;
+    EXPECT_EQ(indexed.words.find("w7"), std::optional<std::int64_t>(7)) << name;
+    EXPECT_EQ(indexed.matrix.to_float_vector(), v.matrix.to_float_vector()) << name;
+    EXPECT_TRUE(indexed.matrix.read_only()) << name;
+  }
+  // A repeated word in the vocabulary: the reader's own message.
+  std::string vocab = embedkit_test::read_file(dir / "v.vocab");
+  vocab.replace(vocab.find("w2\n"), 3, "w1\n");
+  embedkit_test::write_file(dir / "v.vocab", vocab);
+  const std::string message =
+      message_of<embedkit::IoError>([&] { io::map_indexed_word_vectors(dir / "v.npy"); });
+  EXPECT_NE(message.find("vocabulary line 3: word 'w1' appears twice"), std::string::npos)
+      << message;
+  EXPECT_EQ(message, message_of<embedkit::IoError>([&] { io::map_word_vectors(dir / "v.npy"); }));
 }
 
 }  // namespace

@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 
+#include "embedkit/core/key_index.hpp"
 #include "embedkit/core/quantized_format.hpp"
 #include "embedkit/core/tensor.hpp"
 #include "embedkit/io/mapped_file.hpp"
@@ -97,6 +98,19 @@ WordVectors map_word_vectors(const std::filesystem::path& path,
                              std::optional<VectorFormat> format = std::nullopt,
                              const MapOptions& options = {},
                              WordVectorsMapReport* report = nullptr);
+
+// Word vectors mapped as map_word_vectors maps them, with the words in the KeyIndex that found
+// them distinct, row i its key i: what vectors::KeyedVectors(KeyIndex, Tensor) takes without
+// indexing a million words a second time (BENCHMARKS.md, "First answer without hashing the
+// matrix again").
+struct IndexedWordVectors {
+  KeyIndex words;
+  Tensor matrix;
+};
+IndexedWordVectors map_indexed_word_vectors(const std::filesystem::path& path,
+                                            std::optional<VectorFormat> format = std::nullopt,
+                                            const MapOptions& options = {},
+                                            WordVectorsMapReport* report = nullptr);
 
 // A row-wise quantized table's packed rows (core/quantized_format.hpp), mapped: what
 // nn::QuantizedTable::from_blob takes, the owner keeping the mapping alive. The file is a
