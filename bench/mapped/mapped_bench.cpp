@@ -8,7 +8,8 @@
 //   mapped_bench first PATH WORD load|map [ADVICE]
 //                                            time to the first answer of most_similar(WORD)
 //                                            ("map" as the command maps: the pair's checksum
-//                                            verified, and remembered)
+//                                            verified and remembered, the words' index handed
+//                                            to KeyedVectors)
 //   mapped_bench parts PATH.npy WORD        the first answer of a mapped .npy pair, piece by
 //                                            piece: vocabulary read and parse, the pair's
 //                                            XXH64, KeyedVectors, first and second query
@@ -65,16 +66,18 @@ int make(const std::string& prefix, std::int64_t rows, std::int64_t dim,
 int first(const std::string& path, const std::string& word, const std::string& how,
           const std::string& advice) {
   const auto start = Clock::now();
-  io::WordVectors v;
+  io::IndexedWordVectors v;
   io::WordVectorsMapReport report;
   if (how == "map") {
     io::MapOptions options;
     options.verify_pair_checksum = true;  // as the embedkit command maps a pair
     options.remember_pair_verification = true;
     options.advice = io::parse_map_advice(advice);
-    v = io::map_word_vectors(path, std::nullopt, options, &report);
+    v = io::map_indexed_word_vectors(path, std::nullopt, options, &report);
   } else {
-    v = io::load_word_vectors(path);
+    io::WordVectors loaded = io::load_word_vectors(path);
+    v.matrix = std::move(loaded.matrix);
+    for (const std::string& w : loaded.words) v.words.add(w);  // distinct: the reader checked
   }
   const double open_ms = ms_since(start);
   const embedkit::vectors::KeyedVectors kv(std::move(v.words), std::move(v.matrix));
