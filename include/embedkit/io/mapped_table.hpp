@@ -93,7 +93,8 @@ Tensor map_safetensors(const std::filesystem::path& path, const std::string& nam
 // Word vectors with the matrix mapped and the words read: an .npy + .vocab pair or a
 // safetensors file (the "weight" tensor, F32, the words from its "vocabulary" metadata or the
 // side file), as vector_formats.hpp lays them out. `format` is guessed from the extension when
-// nullopt; other formats are text or need parsing and are refused (ValueError).
+// nullopt; other formats are text or need parsing and are refused (ValueError). `report`, when
+// given, says how a side vocabulary's pair line was checked (and whether a record was written).
 WordVectors map_word_vectors(const std::filesystem::path& path,
                              std::optional<VectorFormat> format = std::nullopt,
                              const MapOptions& options = {},
