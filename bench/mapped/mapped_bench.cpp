@@ -2,9 +2,17 @@
 // bench/mapped/run.sh, never part of the tests. Timings go to standard output, one
 // "name<TAB>value" line each.
 //
-//   mapped_bench make PREFIX ROWS DIM        writes PREFIX.npy (+ .vocab), .safetensors, .vec
+//   mapped_bench make PREFIX ROWS DIM [EXT...]
+//                                            writes PREFIX.npy (+ .vocab), .safetensors, .vec
+//                                            (or only the extensions named: npy safetensors vec)
 //   mapped_bench first PATH WORD load|map [ADVICE]
 //                                            time to the first answer of most_similar(WORD)
+//                                            ("map" as the command maps: the pair's checksum
+//                                            verified and remembered, the words' index handed
+//                                            to KeyedVectors)
+//   mapped_bench parts PATH.npy WORD        the first answer of a mapped .npy pair, piece by
+//                                            piece: vocabulary read and parse, the pair's
+//                                            XXH64, KeyedVectors, first and second query
 //   mapped_bench lookups PATH N ADVICE       N single-row lookups at random rows of a mapped
 //                                            table (the page cache as the caller left it)
 //   mapped_bench evict PATH                  drops the file's pages from the page cache
@@ -14,7 +22,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -39,7 +49,9 @@ long max_rss_mib() {
   return usage.ru_maxrss / 1024;
 }
 
-int make(const std::string& prefix, std::int64_t rows, std::int64_t dim) {
+int make(const std::string& prefix, std::int64_t rows, std::int64_t dim,
+         std::vector<std::string> extensions) {
+  if (extensions.empty()) extensions = {"npy", "safetensors", "vec"};
   io::WordVectors v;
   v.words.reserve(static_cast<std::size_t>(rows));
   for (std::int64_t i = 0; i < rows; ++i) v.words.push_back("w" + std::to_string(i));
@@ -47,32 +59,79 @@ int make(const std::string& prefix, std::int64_t rows, std::int64_t dim) {
   embedkit::Generator gen(1);
   float* m = v.matrix.data<float>();
   for (std::int64_t i = 0; i < rows * dim; ++i) m[i] = static_cast<float>(gen.uniform() - 0.5);
-  io::save_word_vectors(prefix + ".npy", v);
-  io::save_word_vectors(prefix + ".safetensors", v);
-  io::save_word_vectors(prefix + ".vec", v);
+  for (const std::string& ext : extensions) io::save_word_vectors(prefix + "." + ext, v);
   return 0;
 }
 
 int first(const std::string& path, const std::string& word, const std::string& how,
           const std::string& advice) {
   const auto start = Clock::now();
-  io::WordVectors v;
+  io::IndexedWordVectors v;
+  io::WordVectorsMapReport report;
   if (how == "map") {
     io::MapOptions options;
     options.verify_pair_checksum = true;  // as the embedkit command maps a pair
+    options.remember_pair_verification = true;
     options.advice = io::parse_map_advice(advice);
-    v = io::map_word_vectors(path, std::nullopt, options);
+    v = io::map_indexed_word_vectors(path, std::nullopt, options, &report);
   } else {
-    v = io::load_word_vectors(path);
+    io::WordVectors loaded = io::load_word_vectors(path);
+    v.matrix = std::move(loaded.matrix);
+    for (const std::string& w : loaded.words) v.words.add(w);  // distinct: the reader checked
   }
   const double open_ms = ms_since(start);
   const embedkit::vectors::KeyedVectors kv(std::move(v.words), std::move(v.matrix));
   const double index_ms = ms_since(start);
   const auto top = kv.most_similar(word, 10);
   const double answer_ms = ms_since(start);
+  static constexpr const char* kChecks[] = {"none", "size", "checksum", "remembered"};
   std::cout << "open_ms\t" << open_ms << "\nindex_ms\t" << index_ms << "\nfirst_answer_ms\t"
             << answer_ms << "\nmax_rss_mib\t" << max_rss_mib() << "\nbest\t" << top.at(0).word
-            << "\n";
+            << "\npair_check\t" << kChecks[static_cast<int>(report.pair_check)] << "\nrecorded\t"
+            << report.recorded << "\n";
+  return 0;
+}
+
+// Each piece of map_word_vectors + KeyedVectors + most_similar timed alone (the pieces the
+// library runs inside map_word_vectors, run here one by one through the public API).
+int parts(const std::string& path, const std::string& word) {
+  auto start = Clock::now();
+  std::ifstream in(io::vocabulary_path_for(path), std::ios::binary);
+  const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                        std::istreambuf_iterator<char>());
+  std::cout << "vocab_read_ms\t" << ms_since(start) << "\n";
+  start = Clock::now();
+  std::optional<io::MatrixFileIdentity> pair;
+  std::vector<std::string> words = io::parse_vocabulary(bytes, path, &pair);
+  std::cout << "vocab_parse_ms\t" << ms_since(start) << "\n";
+  start = Clock::now();
+  const embedkit::Tensor matrix = io::map_npy(path);
+  std::cout << "map_ms\t" << ms_since(start) << "\n";
+  start = Clock::now();
+  const auto file_bytes = static_cast<std::size_t>(std::filesystem::file_size(path));
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  std::vector<std::uint8_t> whole(file_bytes);
+  std::size_t got = 0;
+  while (fd >= 0 && got < file_bytes) {
+    const ssize_t n = ::read(fd, whole.data() + got, file_bytes - got);
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  if (fd >= 0) ::close(fd);
+  std::cout << "matrix_read_ms\t" << ms_since(start) << "\n";
+  start = Clock::now();
+  const bool same = pair && io::identify_matrix_file(whole) == *pair;
+  std::cout << "xxh64_ms\t" << ms_since(start) << "\npair_ok\t" << same << "\n";
+  whole = {};
+  start = Clock::now();
+  const embedkit::vectors::KeyedVectors kv(std::move(words), matrix);
+  std::cout << "keyed_vectors_ms\t" << ms_since(start) << "\n";
+  start = Clock::now();
+  auto top = kv.most_similar(word, 10);
+  std::cout << "first_query_ms\t" << ms_since(start) << "\n";
+  start = Clock::now();
+  top = kv.most_similar(word, 10);
+  std::cout << "second_query_ms\t" << ms_since(start) << "\nbest\t" << top.at(0).word << "\n";
   return 0;
 }
 
@@ -113,16 +172,21 @@ int evict(const std::string& path) {
 int main(int argc, char** argv) {
   const std::vector<std::string> a(argv + 1, argv + argc);
   try {
-    if (a.size() == 4 && a[0] == "make") return make(a[1], std::stoll(a[2]), std::stoll(a[3]));
+    if (a.size() >= 4 && a[0] == "make") {
+      return make(a[1], std::stoll(a[2]), std::stoll(a[3]), {a.begin() + 4, a.end()});
+    }
     if (a.size() == 4 && a[0] == "first") return first(a[1], a[2], a[3], "normal");
     if (a.size() == 5 && a[0] == "first") return first(a[1], a[2], a[3], a[4]);
+    if (a.size() == 3 && a[0] == "parts") return parts(a[1], a[2]);
     if (a.size() == 4 && a[0] == "lookups") return lookups(a[1], std::stoll(a[2]), a[3]);
     if (a.size() == 2 && a[0] == "evict") return evict(a[1]);
   } catch (const std::exception& e) {
     std::cerr << "mapped_bench: " << e.what() << "\n";
     return 1;
   }
-  std::cerr << "usage: mapped_bench make PREFIX ROWS DIM | first PATH WORD load|map [ADVICE] | "
-               "lookups PATH N ADVICE | evict PATH\n";
+  std::cerr
+      << "usage: mapped_bench make PREFIX ROWS DIM [EXT...] | first PATH WORD load|map [ADVICE] | "
+         "parts PATH.npy WORD | "
+         "lookups PATH N ADVICE | evict PATH\n";
   return 2;
 }

@@ -2,6 +2,7 @@
 #include "embedkit/core/key_index.hpp"
 
 #include <functional>
+#include <utility>
 
 namespace embedkit {
 namespace {
@@ -55,6 +56,13 @@ std::optional<std::int64_t> KeyIndex::find(std::string_view key) const {
   const Slot& slot = slots_[probe(key, hash_of(key))];
   if (slot.row < 0) return std::nullopt;
   return slot.row;
+}
+
+std::vector<std::string> KeyIndex::take_keys() && {
+  std::vector<std::string> keys = std::move(keys_);
+  keys_.clear();
+  slots_.clear();
+  return keys;
 }
 
 void KeyIndex::reserve(std::size_t n) {

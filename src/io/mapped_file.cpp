@@ -14,6 +14,7 @@
 
 #include "embedkit/core/error.hpp"
 #include "io/file_reading.hpp"
+#include "io/pair_verification.hpp"
 
 namespace embedkit::io {
 namespace {
@@ -151,6 +152,7 @@ std::shared_ptr<const MappedFile> MappedFile::open(const std::filesystem::path& 
   std::shared_ptr<MappedFile> file(new MappedFile());
   file->path_ = name;
   file->size_ = size;
+  file->stamp_ = detail::stamp_of(st);
   file->mode_ = mode;
   file->advice_ = advice;
   if (size != 0) {

@@ -12,6 +12,7 @@
 #include "embedkit/io/safetensors.hpp"
 #include "io/directory_lock.hpp"
 #include "io/file_reading.hpp"
+#include "io/pair_verification.hpp"
 #include "io/vector_format_detail.hpp"
 
 namespace embedkit::io {
@@ -48,25 +49,39 @@ std::shared_ptr<const MappedFile> open_file(const std::filesystem::path& path,
 }
 
 // The words of a mapped matrix's side vocabulary, checked against the matrix file's identity as
-// far as options ask (see MapOptions::verify_pair_checksum).
-std::vector<std::string> side_words(const MappedFile& matrix, std::vector<std::uint8_t> bytes,
-                                    const MapOptions& options) {
-  const std::string vocab = vocabulary_path_for(matrix.path()).string();
+// far as options ask (see MapOptions::verify_pair_checksum and remember_pair_verification).
+KeyIndex side_words(const MappedFile& matrix, std::vector<std::uint8_t> bytes,
+                    const MapOptions& options, WordVectorsMapReport& report) {
+  const std::filesystem::path vocab_path = vocabulary_path_for(matrix.path());
+  const std::string vocab = vocab_path.string();
   std::optional<MatrixFileIdentity> pair;
-  std::vector<std::string> words = parse_vocabulary(bytes, vocab, &pair);
-  if (pair) {
-    MatrixFileIdentity actual{matrix.size(), pair->xxh64};
-    if (options.verify_pair_checksum) actual = identify_matrix_file(bytes_of(matrix));
-    if (actual != *pair) {
-      throw IoError(vocab,
-                    "was written with another matrix file (its pair line names " +
-                        describe_matrix_file_identity(*pair) + "; " + matrix.path() + " has " +
-                        (options.verify_pair_checksum ? describe_matrix_file_identity(actual)
-                                                      : std::to_string(actual.bytes) + " bytes") +
-                        "): the two files are not one save; save them again. If you "
-                        "changed the matrix yourself, delete the vocabulary's last line "
-                        "(the pair line)");
+  KeyIndex words = detail::index_vocabulary(bytes, vocab, &pair);
+  if (!pair) return words;
+  const std::filesystem::path record = detail::pair_record_path(vocab_path);
+  const bool remember = options.verify_pair_checksum && options.remember_pair_verification;
+  MatrixFileIdentity actual{matrix.size(), pair->xxh64};
+  report.pair_check = PairCheck::Size;
+  if (options.verify_pair_checksum) {
+    if (remember && actual.bytes == pair->bytes &&
+        detail::pair_recorded(record, matrix.stamp(), *pair)) {
+      report.pair_check = PairCheck::Remembered;
+    } else {
+      actual = identify_matrix_file(bytes_of(matrix));
+      report.pair_check = PairCheck::Checksum;
     }
+  }
+  if (actual != *pair) {
+    throw IoError(vocab,
+                  "was written with another matrix file (its pair line names " +
+                      describe_matrix_file_identity(*pair) + "; " + matrix.path() + " has " +
+                      (options.verify_pair_checksum ? describe_matrix_file_identity(actual)
+                                                    : std::to_string(actual.bytes) + " bytes") +
+                      "): the two files are not one save; save them again. If you "
+                      "changed the matrix yourself, delete the vocabulary's last line "
+                      "(the pair line)");
+  }
+  if (remember && report.pair_check == PairCheck::Checksum) {
+    report.recorded = detail::record_pair(record, matrix.path(), matrix.stamp(), *pair);
   }
   return words;
 }
@@ -143,8 +158,22 @@ Tensor map_safetensors(const std::filesystem::path& path, const std::string& nam
   return safetensors_tensor(file, parse_safetensors_header(bytes_of(*file), file->path()), name);
 }
 
-WordVectors map_word_vectors(const std::filesystem::path& path, std::optional<VectorFormat> format,
-                             const MapOptions& options) {
+namespace {
+
+// What map_word_vectors and map_indexed_word_vectors map: the words of an .npy's side
+// vocabulary stay in the index that checked them; a safetensors file's come as a list.
+struct MappedWords {
+  KeyIndex index;
+  std::vector<std::string> list;
+  bool indexed = false;
+  Tensor matrix;
+};
+
+MappedWords map_words(const std::filesystem::path& path, std::optional<VectorFormat> format,
+                      const MapOptions& options, WordVectorsMapReport* report) {
+  WordVectorsMapReport unused;
+  WordVectorsMapReport& said = report != nullptr ? *report : unused;
+  said = {};
   const VectorFormat f = mappable_format(path, format);
   // The matrix and its side vocabulary are opened under the directory's shared lock, so an
   // embedkit save of the pair is seen whole or not at all (as load_word_vectors does).
@@ -162,25 +191,56 @@ WordVectors map_word_vectors(const std::filesystem::path& path, std::optional<Ve
     }
     if (side) vocabulary_bytes = detail::read_file_bytes(vocabulary_path_for(path));
   }
-  std::vector<std::string> words;
-  if (side) words = side_words(*file, std::move(vocabulary_bytes), options);
+  KeyIndex words;
+  if (side) words = side_words(*file, std::move(vocabulary_bytes), options, said);
+  MappedWords out;
   if (f == VectorFormat::Npy) {
     Tensor matrix = npy_tensor(file);
     if (matrix.dtype() != DType::Float32) {
       throw IoError(file->path(), "word vectors must be float32 ('<f4'), found float16");
     }
-    if (static_cast<std::int64_t>(words.size()) != matrix.size(0)) {
+    if (words.size() != matrix.size(0)) {
       throw IoError(vocabulary_path_for(path).string(),
                     std::to_string(words.size()) + " words but " + file->path() + " has " +
                         std::to_string(matrix.size(0)) + " rows");
     }
-    return WordVectors{std::move(words), std::move(matrix)};
+    out.index = std::move(words);
+    out.indexed = true;
+    out.matrix = std::move(matrix);
+    return out;
   }
   SafetensorsContents contents;
   contents.tensors.emplace_back("weight", safetensors_tensor(file, header, "weight"));
   contents.metadata = std::move(header.metadata);
-  return detail::vectors_from_safetensors(std::move(contents), file->path(),
-                                          side ? &words : nullptr, /*check_values=*/false);
+  std::vector<std::string> side_list = std::move(words).take_keys();
+  WordVectors v = detail::vectors_from_safetensors(std::move(contents), file->path(),
+                                                   side ? &side_list : nullptr,
+                                                   /*check_values=*/false);
+  out.list = std::move(v.words);
+  out.matrix = std::move(v.matrix);
+  return out;
+}
+
+}  // namespace
+
+WordVectors map_word_vectors(const std::filesystem::path& path, std::optional<VectorFormat> format,
+                             const MapOptions& options, WordVectorsMapReport* report) {
+  MappedWords m = map_words(path, format, options, report);
+  return WordVectors{m.indexed ? std::move(m.index).take_keys() : std::move(m.list),
+                     std::move(m.matrix)};
+}
+
+IndexedWordVectors map_indexed_word_vectors(const std::filesystem::path& path,
+                                            std::optional<VectorFormat> format,
+                                            const MapOptions& options,
+                                            WordVectorsMapReport* report) {
+  MappedWords m = map_words(path, format, options, report);
+  if (!m.indexed) {
+    // The reader refused repeated words already: every add inserts.
+    m.index.reserve(m.list.size());
+    for (const std::string& w : m.list) m.index.add(w);
+  }
+  return IndexedWordVectors{std::move(m.index), std::move(m.matrix)};
 }
 
 MappedQuantizedRows map_quantized_rows(const std::filesystem::path& path, const std::string& name,

@@ -3,11 +3,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "embedkit/core/key_index.hpp"
 #include "embedkit/core/tensor.hpp"
 #include "embedkit/io/safetensors.hpp"
 #include "embedkit/io/vector_formats.hpp"
@@ -48,6 +50,11 @@ void check_finite(const std::string& source, const std::vector<std::string>& wor
 
 // Float32 matrix [V, D] made from the values read.
 Tensor matrix_from(std::vector<float>&& values, std::int64_t rows, std::int64_t dim);
+
+// parse_vocabulary, with the words left in the index that found them distinct (what
+// KeyedVectors(KeyIndex, Tensor) takes without indexing them again).
+KeyIndex index_vocabulary(std::span<const std::uint8_t> bytes, const std::string& source,
+                          std::optional<MatrixFileIdentity>* pair);
 
 // The .vocab line that names the matrix file it belongs with (pair_identity.cpp).
 inline constexpr std::string_view kPairLinePrefix = "#embedkit-pair ";

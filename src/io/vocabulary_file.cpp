@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "embedkit/core/error.hpp"
+#include "embedkit/core/key_index.hpp"
 #include "embedkit/io/safetensors.hpp"
 #include "embedkit/io/vector_formats.hpp"
 #include "io/display_name.hpp"
@@ -16,12 +17,16 @@
 namespace embedkit::io {
 namespace {
 
-std::vector<std::string> split_words(std::string_view text, const std::string& source,
-                                     bool trailing_newline_allowed, const std::string& what) {
-  std::vector<std::string> words;
-  if (text.empty()) return words;
+// The words of `text`, one a line, each checked (word_problem) and refused when repeated. The
+// messages are built only on an error, and the words are de-duplicated by the index that holds
+// them (one copy of each, one array), so a 1M-word vocabulary costs its lines' scan and one
+// index: opening a mapped vectors file waits for this (BENCHMARKS.md, issue 16).
+KeyIndex index_words(std::string_view text, const std::string& source,
+                     bool trailing_newline_allowed, const std::string& what) {
+  if (text.empty()) return {};
   if (trailing_newline_allowed && text.back() == '\n') text.remove_suffix(1);
-  detail::WordChecker checker(0);
+  KeyIndex index;
+  index.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   std::size_t pos = 0;
   std::int64_t line = 0;
   while (true) {
@@ -29,13 +34,22 @@ std::vector<std::string> split_words(std::string_view text, const std::string& s
     std::string_view w = text.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
     if (!w.empty() && w.back() == '\r') w.remove_suffix(1);
     ++line;
-    const std::string word(w);
-    checker.check(source, what + " line " + std::to_string(line), word);
-    words.push_back(word);
+    const auto where = [&] { return what + " line " + std::to_string(line) + ": "; };
+    if (const std::string problem = detail::word_problem(w); !problem.empty()) {
+      throw IoError(source, where() + problem);
+    }
+    if (!index.add(w).inserted) {
+      throw IoError(source, where() + "word " + detail::display_name(w) + " appears twice");
+    }
     if (nl == std::string_view::npos) break;
     pos = nl + 1;
   }
-  return words;
+  return index;
+}
+
+std::vector<std::string> split_words(std::string_view text, const std::string& source,
+                                     bool trailing_newline_allowed, const std::string& what) {
+  return index_words(text, source, trailing_newline_allowed, what).take_keys();
 }
 
 }  // namespace
@@ -51,9 +65,8 @@ std::string join_lines(const std::vector<std::string>& words) {
 }
 }  // namespace detail
 
-std::vector<std::string> parse_vocabulary(std::span<const std::uint8_t> bytes,
-                                          const std::string& source,
-                                          std::optional<MatrixFileIdentity>* pair) {
+KeyIndex detail::index_vocabulary(std::span<const std::uint8_t> bytes, const std::string& source,
+                                  std::optional<MatrixFileIdentity>* pair) {
   std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   if (pair != nullptr) pair->reset();
   // The pair line, when there is one, is the last line.
@@ -71,7 +84,13 @@ std::vector<std::string> parse_vocabulary(std::span<const std::uint8_t> bytes,
     if (pair != nullptr) *pair = identity;
     text = text.substr(0, last_start);
   }
-  return split_words(text, source, true, "vocabulary");
+  return index_words(text, source, true, "vocabulary");
+}
+
+std::vector<std::string> parse_vocabulary(std::span<const std::uint8_t> bytes,
+                                          const std::string& source,
+                                          std::optional<MatrixFileIdentity>* pair) {
+  return detail::index_vocabulary(bytes, source, pair).take_keys();
 }
 
 std::string serialize_vocabulary(const std::vector<std::string>& words,

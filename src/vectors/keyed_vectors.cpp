@@ -95,30 +95,55 @@ struct KeyedVectors::RowNorms {
   Tensor unit;
 };
 
-KeyedVectors::KeyedVectors(std::vector<std::string> words, Tensor matrix) {
+namespace {
+
+void check_matrix(const Tensor& matrix, std::size_t words) {
   if (!matrix.defined() || matrix.dtype() != DType::Float32 || matrix.dim() != 2 ||
       matrix.size(1) < 1) {
     throw ValueError("KeyedVectors: the matrix must be a float32 [V, D] tensor with D >= 1");
   }
-  if (matrix.size(0) != static_cast<std::int64_t>(words.size())) {
-    throw ValueError("KeyedVectors: " + std::to_string(words.size()) +
-                     " words but the matrix has " + std::to_string(matrix.size(0)) + " rows");
+  if (matrix.size(0) != static_cast<std::int64_t>(words)) {
+    throw ValueError("KeyedVectors: " + std::to_string(words) + " words but the matrix has " +
+                     std::to_string(matrix.size(0)) + " rows");
   }
-  dim_ = matrix.size(1);
-  // A read-only matrix (mapped from its file) cannot change under the index: shared, not
-  // copied, so a mapped vectors file is not read into a second buffer.
-  const bool mapped = matrix.read_only();
-  matrix_ = mapped ? matrix : matrix.clone();
-  index_.reserve(words.size());
-  for (std::int64_t i = 0; i < matrix_.size(0); ++i) {
-    const std::string& w = words[static_cast<std::size_t>(i)];
-    if (w.empty())
-      throw ValueError("KeyedVectors: row " + std::to_string(i) + " has an empty word");
-    if (const KeyIndex::Added added = index_.add(w); !added.inserted) {
+}
+
+void check_not_empty(const std::string& word, std::int64_t row) {
+  if (word.empty()) {
+    throw ValueError("KeyedVectors: row " + std::to_string(row) + " has an empty word");
+  }
+}
+
+}  // namespace
+
+KeyedVectors::KeyedVectors(std::vector<std::string> words, Tensor matrix) {
+  check_matrix(matrix, words.size());
+  KeyIndex index;
+  index.reserve(words.size());
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    check_not_empty(w, static_cast<std::int64_t>(i));
+    if (const KeyIndex::Added added = index.add(w); !added.inserted) {
       throw ValueError("KeyedVectors: word '" + w + "' appears twice (rows " +
                        std::to_string(added.row) + " and " + std::to_string(i) + ")");
     }
   }
+  adopt(std::move(index), std::move(matrix));
+}
+
+KeyedVectors::KeyedVectors(KeyIndex words, Tensor matrix) {
+  check_matrix(matrix, static_cast<std::size_t>(words.size()));
+  for (std::int64_t r = 0; r < words.size(); ++r) check_not_empty(words.key(r), r);
+  adopt(std::move(words), std::move(matrix));
+}
+
+void KeyedVectors::adopt(KeyIndex words, Tensor matrix) {
+  dim_ = matrix.size(1);
+  // A read-only matrix (mapped from its file) cannot change under the index: shared, not
+  // copied, so a mapped vectors file is not read into a second buffer.
+  const bool mapped = matrix.read_only();
+  matrix_ = mapped ? std::move(matrix) : matrix.clone();
+  index_ = std::move(words);
   norms_ = std::make_shared<RowNorms>(size());
   // An in-memory matrix was just copied: checking it now costs little and keeps a non-finite
   // value a constructor error. A mapped one is checked as the queries first read it.

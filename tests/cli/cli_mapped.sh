@@ -70,4 +70,26 @@ echo "$err" | grep -q "cut.safetensors" || fail "truncated safetensors: $err"
 want=$("$bin" similar "$txt" nosuchword 2>&1)
 got=$("$bin" similar "$dir/v.npy" nosuchword 2>&1)
 [ "$got" = "$want" ] || fail "unknown word: $got (text: $want)"
+
+# The pair's checksum, remembered (docs/memory-mapping.md): a pair written just now is checked
+# but not recorded; once its times are 2 s old, the command records it beside the vocabulary,
+# answers the same, and a matrix then changed in place (same size) is still refused.
+"$bin" convert "$txt" "$dir/r.npy" > /dev/null || fail "convert to r.npy"
+want=$("$bin" similar "$dir/r.npy" king -k 3) || fail "similar on r.npy"
+[ ! -e "$dir/r.vocab.verified" ] || fail "a pair written just now was recorded"
+sleep 2.2
+got=$("$bin" similar "$dir/r.npy" king -k 3) || fail "similar on a settled r.npy"
+[ "$got" = "$want" ] || fail "similar on a settled r.npy: $got (first: $want)"
+grep -q '^embedkit-pair-verified format=1 ' "$dir/r.vocab.verified" ||
+  fail "no record of the verified pair: $(ls "$dir")"
+got=$("$bin" similar "$dir/r.npy" king -k 3) || fail "similar on a recorded r.npy"
+[ "$got" = "$want" ] || fail "similar on a recorded r.npy: $got (first: $want)"
+size=$(stat -c %s "$dir/r.npy")
+printf '\x7f' | dd of="$dir/r.npy" bs=1 seek=$((size - 2)) conv=notrunc status=none
+[ "$(stat -c %s "$dir/r.npy")" = "$size" ] || fail "the poke changed r.npy's size"
+err=$("$bin" similar "$dir/r.npy" king -k 3 2>&1)
+rc=$?
+[ "$rc" = 1 ] || fail "r.npy changed in place after its record: exit $rc: $err"
+echo "$err" | grep -q "the two files are not one save" ||
+  fail "r.npy changed in place after its record: $err"
 echo "PASS mapped"

@@ -28,6 +28,17 @@ TEST(KeyIndex, GivesRowsInOrderOfInsertion) {
   EXPECT_EQ(index.key(1), "a");
 }
 
+TEST(KeyIndex, TakeKeysHandsThemOnInOrderAndEmptiesTheIndex) {
+  KeyIndex index;
+  for (const char* k : {"c", "a", "b", "a"}) index.add(k);
+  EXPECT_EQ(std::move(index).take_keys(), (std::vector<std::string>{"c", "a", "b"}));
+  EXPECT_TRUE(index.empty());  // NOLINT(bugprone-use-after-move): take_keys leaves it empty
+  EXPECT_FALSE(index.find("a").has_value());
+  const KeyIndex::Added again = index.add("a");
+  EXPECT_EQ(again.row, 0);
+  EXPECT_TRUE(again.inserted);
+}
+
 TEST(KeyIndex, ReportsAMissingKeyAsNullopt) {
   KeyIndex index;
   index.add("word");

@@ -58,6 +58,36 @@ TEST(KeyedVectors, ConstructorValidates) {
   }
 }
 
+TEST(KeyedVectors, AKeyIndexIsTakenOverAndAnswersAsTheWords) {
+  using embedkit_vectors_test::royal_matrix;
+  using embedkit_vectors_test::royal_words;
+  embedkit::KeyIndex index;
+  for (const std::string& w : royal_words()) index.add(w);
+  const KeyedVectors from_index(std::move(index), royal_matrix());
+  const KeyedVectors from_words(royal_words(), royal_matrix());
+  EXPECT_EQ(from_index.words(), from_words.words());
+  EXPECT_EQ(from_index.find("queen"), from_words.find("queen"));
+  const auto a = from_index.most_similar("king", 4), b = from_words.most_similar("king", 4);
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].word, b[i].word);
+    EXPECT_EQ(a[i].score, b[i].score);
+  }
+  // The same checks as the words' constructor, but for repeats (an index holds none).
+  embedkit::KeyIndex two;
+  two.add("a");
+  two.add("b");
+  EXPECT_THROW(KeyedVectors(two, royal_matrix()), ValueError);
+  embedkit::KeyIndex with_empty;
+  for (const char* w : {"a", "", "c", "d", "e"}) with_empty.add(w);
+  try {
+    KeyedVectors(with_empty, royal_matrix());
+    FAIL() << "no exception";
+  } catch (const ValueError& e) {
+    EXPECT_STREQ(e.what(), "KeyedVectors: row 1 has an empty word");
+  }
+}
+
 TEST(KeyedVectors, MostSimilarRanksByCosineWithTiesByRow) {
   const KeyedVectors kv = royal();
   const auto top = kv.most_similar("king", 4);

@@ -37,8 +37,10 @@ class QueryVectors {
       }
     }
     // .npy and safetensors vectors are mapped, not read (vectors_options.hpp).
-    if (std::optional<io::WordVectors> mapped = map_vectors_argument(path, format, "--format")) {
-      return QueryVectors(std::move(mapped->words), std::move(mapped->matrix));
+    if (std::optional<io::IndexedWordVectors> mapped =
+            map_vectors_argument(path, format, "--format")) {
+      return QueryVectors(
+          vectors::KeyedVectors(std::move(mapped->words), std::move(mapped->matrix)));
     }
     io::WordVectors v = load_vectors_argument(path, format);
     return QueryVectors(std::move(v.words), std::move(v.matrix));
@@ -70,6 +72,7 @@ class QueryVectors {
  private:
   QueryVectors(std::vector<std::string> words, Tensor matrix)
       : kv_(std::move(words), std::move(matrix)) {}
+  explicit QueryVectors(vectors::KeyedVectors kv) : kv_(std::move(kv)) {}
 
   vectors::KeyedVectors kv_;
   std::optional<models::FastTextModel> model_;

@@ -106,9 +106,9 @@ inline io::WordVectors load_vectors_argument(const std::string& path, const std:
 // is left to load_vectors_argument, which answers the same or fails with its own message, so
 // mapping changes how fast an answer comes, never what it is. A SIGBUS in the mapping (the file
 // shrank under it) ends the command with a message (docs/memory-mapping.md).
-inline std::optional<io::WordVectors> map_vectors_argument(const std::string& path,
-                                                           const std::string& format,
-                                                           const std::string& option) {
+inline std::optional<io::IndexedWordVectors> map_vectors_argument(const std::string& path,
+                                                                  const std::string& format,
+                                                                  const std::string& option) {
   if (is_std_stream(path)) return std::nullopt;
   const io::VectorFormat chosen = format_for(path, format, std::nullopt, option);
   if (chosen != io::VectorFormat::Npy && chosen != io::VectorFormat::Safetensors) {
@@ -118,9 +118,12 @@ inline std::optional<io::WordVectors> map_vectors_argument(const std::string& pa
   if (!std::filesystem::is_regular_file(path, error)) return std::nullopt;
   io::MapOptions options;
   options.verify_pair_checksum = true;
+  // A pair verified once is not hashed again while its matrix file is unchanged (the record
+  // beside the vocabulary; skipped where the directory cannot be written).
+  options.remember_pair_verification = true;
   try {
     io::install_mapped_file_sigbus_handler();
-    return io::map_word_vectors(path, chosen, options);
+    return io::map_indexed_word_vectors(path, chosen, options);
   } catch (const std::exception&) {
     return std::nullopt;
   }
@@ -128,7 +131,8 @@ inline std::optional<io::WordVectors> map_vectors_argument(const std::string& pa
 
 inline vectors::KeyedVectors load_keyed_vectors(const std::string& path,
                                                 const std::string& format) {
-  if (std::optional<io::WordVectors> mapped = map_vectors_argument(path, format, "--format")) {
+  if (std::optional<io::IndexedWordVectors> mapped =
+          map_vectors_argument(path, format, "--format")) {
     return vectors::KeyedVectors(std::move(mapped->words), std::move(mapped->matrix));
   }
   io::WordVectors v = load_vectors_argument(path, format);

@@ -49,6 +49,9 @@ class KeyIndex {
   const std::string& key(std::int64_t row) const { return keys_[static_cast<std::size_t>(row)]; }
   // Every key, row i at position i.
   const std::vector<std::string>& keys() const { return keys_; }
+  // Every key, moved out (row i at position i); the index is left empty. For a reader that
+  // uses the index only to find repeated keys and then hands the keys on.
+  std::vector<std::string> take_keys() &&;
   void reserve(std::size_t n);
 
  private:

@@ -37,6 +37,19 @@ std::string_view map_advice_name(MapAdvice advice);
 // Accepts the names above; ValueError lists them.
 MapAdvice parse_map_advice(std::string_view name);
 
+// What fstat says of a file that any change to its bytes changes: which file it is (device,
+// inode), its size, and its modification and status-change times to the nanosecond. A write
+// sets both times to the current time; setting the modification time back (touch -d, rsync
+// -t) sets the status-change time to the current time, which no call can set back.
+struct FileStamp {
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  std::int64_t ctime_ns = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
 class MappedFile {
  public:
   // Maps the regular file at `path` whole. IoError ("PATH: ...") when it cannot be opened,
@@ -53,6 +66,8 @@ class MappedFile {
   MapAdvice advice() const { return advice_; }
   // The size at open: the mapping's length.
   std::uint64_t size() const { return size_; }
+  // The file's stamp at open (the fstat of the descriptor that was mapped).
+  const FileStamp& stamp() const { return stamp_; }
   const std::uint8_t* data() const { return data_; }
   // The same bytes, writable (CopyOnWrite only: writes stay in this process).
   std::uint8_t* writable_data() const;
@@ -62,6 +77,7 @@ class MappedFile {
   std::string path_;
   std::uint8_t* data_ = nullptr;
   std::uint64_t size_ = 0;
+  FileStamp stamp_;
   MapMode mode_ = MapMode::ReadOnly;
   MapAdvice advice_ = MapAdvice::Normal;
   std::string fault_message_;  // what the SIGBUS handler prints for this mapping

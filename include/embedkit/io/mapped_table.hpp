@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 
+#include "embedkit/core/key_index.hpp"
 #include "embedkit/core/quantized_format.hpp"
 #include "embedkit/core/tensor.hpp"
 #include "embedkit/io/mapped_file.hpp"
@@ -56,6 +57,29 @@ struct MapOptions {
   // half done; a pair left mixed by a crash between the two renames, with the same shape, is
   // then not detected.
   bool verify_pair_checksum = false;
+  // With verify_pair_checksum: after a full check, write a one-line record beside the
+  // vocabulary ("<vocabulary>.verified") naming the matrix file's device, inode, size and
+  // modification and status-change times (to the nanosecond); a later open whose matrix file
+  // has exactly that stamp, and whose pair line is the one recorded, skips the hash. Any
+  // difference, or a record that is not exactly what this open would write, means a full check
+  // (docs/memory-mapping.md, "The pair's checksum, remembered"). The record is not written for
+  // a file changed in the last 2 s, nor where it cannot be written (a read-only directory):
+  // the open goes on as without it.
+  bool remember_pair_verification = false;
+};
+
+// How map_word_vectors checked a side vocabulary's pair line against the matrix file.
+enum class PairCheck {
+  None,        // no side vocabulary, or one without a pair line
+  Size,        // the size only (verify_pair_checksum off)
+  Checksum,    // the size and the XXH64 of the whole matrix file
+  Remembered,  // the size, and the record of an earlier full check of this very file
+};
+
+// What map_word_vectors did beyond its result, for callers that report it (and the tests).
+struct WordVectorsMapReport {
+  PairCheck pair_check = PairCheck::None;
+  bool recorded = false;  // a record of this check was written (remember_pair_verification)
 };
 
 // A C-order 2-D float32 ('<f4') or float16 ('<f2') array of an .npy file, mapped.
@@ -69,10 +93,25 @@ Tensor map_safetensors(const std::filesystem::path& path, const std::string& nam
 // Word vectors with the matrix mapped and the words read: an .npy + .vocab pair or a
 // safetensors file (the "weight" tensor, F32, the words from its "vocabulary" metadata or the
 // side file), as vector_formats.hpp lays them out. `format` is guessed from the extension when
-// nullopt; other formats are text or need parsing and are refused (ValueError).
+// nullopt; other formats are text or need parsing and are refused (ValueError). `report`, when
+// given, says how a side vocabulary's pair line was checked (and whether a record was written).
 WordVectors map_word_vectors(const std::filesystem::path& path,
                              std::optional<VectorFormat> format = std::nullopt,
-                             const MapOptions& options = {});
+                             const MapOptions& options = {},
+                             WordVectorsMapReport* report = nullptr);
+
+// Word vectors mapped as map_word_vectors maps them, with the words in the KeyIndex that found
+// them distinct, row i its key i: what vectors::KeyedVectors(KeyIndex, Tensor) takes without
+// indexing a million words a second time (BENCHMARKS.md, "First answer without hashing the
+// matrix again").
+struct IndexedWordVectors {
+  KeyIndex words;
+  Tensor matrix;
+};
+IndexedWordVectors map_indexed_word_vectors(const std::filesystem::path& path,
+                                            std::optional<VectorFormat> format = std::nullopt,
+                                            const MapOptions& options = {},
+                                            WordVectorsMapReport* report = nullptr);
 
 // A row-wise quantized table's packed rows (core/quantized_format.hpp), mapped: what
 // nn::QuantizedTable::from_blob takes, the owner keeping the mapping alive. The file is a

@@ -64,6 +64,11 @@ class KeyedVectors {
   // mismatch, an empty or duplicate word, or a non-finite value (naming the word; for a read-only
   // matrix, by the first query that reaches its row, since checking would read the whole file).
   KeyedVectors(std::vector<std::string> words, Tensor matrix);
+  // The same with the words already in a KeyIndex (distinct by construction, row i its key i),
+  // taken over instead of indexed again: a vocabulary read into an index
+  // (io::map_indexed_word_vectors) is not indexed twice. ValueError for a size mismatch or an
+  // empty word.
+  KeyedVectors(KeyIndex words, Tensor matrix);
 
   std::int64_t size() const { return index_.size(); }
   std::int64_t dim() const { return dim_; }
@@ -134,6 +139,9 @@ class KeyedVectors {
   // The rows' inverse norms, by blocks that are computed once; shared by copies, as the matrix
   // (which nothing changes) is.
   struct RowNorms;
+
+  // What both constructors share once the words are indexed.
+  void adopt(KeyIndex words, Tensor matrix);
 
   KeyIndex index_;  // the words, row i = words()[i]
   Tensor matrix_;
