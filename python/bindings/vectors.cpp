@@ -248,11 +248,13 @@ void bind_vectors(py::module_& m) {
         const io::VectorFormat f = format_named(format);
         io::MapOptions options;
         // As the command maps (tools/embedkit/vectors_options.hpp): a .vocab is checked against
-        // the bytes of its .npy, not only their count.
+        // the bytes of its .npy, not only their count. The record of a verified pair is not
+        // written: a library call leaves no file the caller did not ask for.
         options.verify_pair_checksum = true;
         py::gil_scoped_release release;
-        io::WordVectors mapped = io::map_word_vectors(path, f, options);
-        // The matrix is read-only, so KeyedVectors shares it: no copy of the file is made.
+        io::IndexedWordVectors mapped = io::map_indexed_word_vectors(path, f, options);
+        // The matrix is read-only, so KeyedVectors shares it (no copy of the file), and takes
+        // over the index the words were read into.
         return std::make_shared<KeyedVectors>(std::move(mapped.words), std::move(mapped.matrix));
       },
       py::arg("path"), py::arg("format"),
