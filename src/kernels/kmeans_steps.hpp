@@ -80,6 +80,31 @@ inline float squared_distance(const float* p, const float* q, std::int64_t d) {
   return s;
 }
 
+// The generator of the k-means++ start, from the caller's seed (both twins draw from it).
+inline Generator start_generator(std::uint64_t seed) {
+  return Generator(seed ^ 0x2b992ddfa23249d6ULL);
+}
+
+// The first k-means++ centroid: a point of the n drawn uniformly.
+inline std::int64_t draw_first_point(Generator& gen, std::int64_t n) {
+  return static_cast<std::int64_t>(gen.next_u64() % static_cast<std::uint64_t>(n));
+}
+
+// The next k-means++ centroid: the point on which a uniform draw over [0, total) lands when the
+// points' squared distances to their nearest centroid (nearest[0..n), summing to total in point
+// order) are laid end to end; a uniform point when every point already sits on a centroid
+// (total 0). Both twins call this, so they pick the same points.
+inline std::int64_t draw_next_point(Generator& gen, const double* nearest, std::int64_t n,
+                                    double total) {
+  if (!(total > 0)) return draw_first_point(gen, n);
+  double target = gen.uniform() * total;
+  for (std::int64_t i = 0; i < n; ++i) {
+    target -= nearest[i];
+    if (target < 0) return i;
+  }
+  return n - 1;
+}
+
 // k-means++ (Arthur and Vassilvitskii 2007) over the sample x [n, d], n > k: the first centroid
 // a point drawn uniformly, each next one a point drawn with probability proportional to its
 // squared distance to the nearest centroid so far (in double, summed in point order). Lloyd's
@@ -87,7 +112,7 @@ inline float squared_distance(const float* p, const float* q, std::int64_t d) {
 // 256 separated clusters about a seventh of the points ended far from their own.
 inline void start_centroids(const float* x, std::int64_t n, std::int64_t d, std::int64_t k,
                             std::uint64_t seed, float* c) {
-  Generator gen(seed ^ 0x2b992ddfa23249d6ULL);
+  Generator gen = start_generator(seed);
   std::vector<double> nearest(static_cast<std::size_t>(n), 0.0);
   auto take = [&](std::int64_t m, std::int64_t point) {
     std::copy(x + point * d, x + point * d + d, c + m * d);
@@ -97,24 +122,11 @@ inline void start_centroids(const float* x, std::int64_t n, std::int64_t d, std:
         nearest[static_cast<std::size_t>(i)] = s;
     }
   };
-  take(0, static_cast<std::int64_t>(gen.next_u64() % static_cast<std::uint64_t>(n)));
+  take(0, draw_first_point(gen, n));
   for (std::int64_t m = 1; m < k; ++m) {
     double total = 0;
     for (const double v : nearest) total += v;
-    std::int64_t point = n - 1;
-    if (total > 0) {
-      double target = gen.uniform() * total;
-      for (std::int64_t i = 0; i < n; ++i) {
-        target -= nearest[static_cast<std::size_t>(i)];
-        if (target < 0) {
-          point = i;
-          break;
-        }
-      }
-    } else {
-      point = static_cast<std::int64_t>(gen.next_u64() % static_cast<std::uint64_t>(n));
-    }
-    take(m, point);
+    take(m, draw_next_point(gen, nearest.data(), n, total));
   }
 }
 

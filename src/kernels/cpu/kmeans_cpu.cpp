@@ -79,7 +79,7 @@ template <int D>
 void start_centroids(const float* x, std::int64_t n, std::int64_t d, std::int64_t k,
                      std::uint64_t seed, float* c) {
   if constexpr (D > 0) d = D;
-  Generator gen(seed ^ 0x2b992ddfa23249d6ULL);
+  Generator gen = kmeans_detail::start_generator(seed);
   std::vector<double> nearest(static_cast<std::size_t>(n), 0.0);
   double* near = nearest.data();
   double total = 0;
@@ -93,23 +93,8 @@ void start_centroids(const float* x, std::int64_t n, std::int64_t d, std::int64_
       total += near[i];
     }
   };
-  take(0, static_cast<std::int64_t>(gen.next_u64() % static_cast<std::uint64_t>(n)));
-  for (std::int64_t m = 1; m < k; ++m) {
-    std::int64_t point = n - 1;
-    if (total > 0) {
-      double target = gen.uniform() * total;
-      for (std::int64_t i = 0; i < n; ++i) {
-        target -= near[i];
-        if (target < 0) {
-          point = i;
-          break;
-        }
-      }
-    } else {
-      point = static_cast<std::int64_t>(gen.next_u64() % static_cast<std::uint64_t>(n));
-    }
-    take(m, point);
-  }
+  take(0, kmeans_detail::draw_first_point(gen, n));
+  for (std::int64_t m = 1; m < k; ++m) take(m, kmeans_detail::draw_next_point(gen, near, n, total));
 }
 
 void start_centroids(const float* x, std::int64_t n, std::int64_t d, std::int64_t k,
