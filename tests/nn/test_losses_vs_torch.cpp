@@ -36,7 +36,7 @@ using layers_test::close;
 using layers_test::max_abs;
 using layers_test::randn;
 
-constexpr double kRtol = 1e-6;
+constexpr double kLossRtol = 1e-6;
 
 // The error scale of quantities built from log-probabilities (see the tolerances above).
 double log_prob_scale(const Tensor& ref) {
@@ -142,8 +142,8 @@ TEST(LossesVsTorch, CrossEntropyMatches) {
                                                  torch_reduction(r), ignore_index, smoothing);
         const Tensor ref_loss = from_torch(loss.detach());
         const Tensor ref_grad = from_torch(torch_grad(loss, tx));
-        EXPECT_TRUE(close(ours.loss, ref_loss, kRtol, log_prob_scale(ref_loss)));
-        EXPECT_TRUE(close(ours.grad_input, ref_grad, kRtol, max_abs(ref_grad)));
+        EXPECT_TRUE(close(ours.loss, ref_loss, kLossRtol, log_prob_scale(ref_loss)));
+        EXPECT_TRUE(close(ours.grad_input, ref_grad, kLossRtol, max_abs(ref_grad)));
       }
     }
   }
@@ -168,8 +168,8 @@ TEST(LossesVsTorch, CrossEntropyAtExtremeLogits) {
                                                  -100, smoothing);
         const Tensor ref_loss = from_torch(loss.detach());
         const Tensor ref_grad = from_torch(torch_grad(loss, tx));
-        EXPECT_TRUE(close(ours.loss, ref_loss, kRtol, log_prob_scale(ref_loss)));
-        EXPECT_TRUE(close(ours.grad_input, ref_grad, kRtol, max_abs(ref_grad)));
+        EXPECT_TRUE(close(ours.loss, ref_loss, kLossRtol, log_prob_scale(ref_loss)));
+        EXPECT_TRUE(close(ours.grad_input, ref_grad, kLossRtol, max_abs(ref_grad)));
         EXPECT_LT(max_abs(ours.grad_input), 1.0 + 1e-6);
       }
     }
@@ -188,8 +188,8 @@ TEST(LossesVsTorch, UnbatchedInputs) {
       at::Tensor loss = at::cross_entropy_loss(tx, to_torch(t), c10::nullopt, torch_reduction(r));
       const Tensor ref_loss = from_torch(loss.detach());
       EXPECT_EQ(ce.loss.shape(), ref_loss.shape());
-      EXPECT_TRUE(close(ce.loss, ref_loss, kRtol, log_prob_scale(ref_loss)));
-      EXPECT_TRUE(close(ce.grad_input, from_torch(torch_grad(loss, tx)), kRtol, 1.0));
+      EXPECT_TRUE(close(ce.loss, ref_loss, kLossRtol, log_prob_scale(ref_loss)));
+      EXPECT_TRUE(close(ce.grad_input, from_torch(torch_grad(loss, tx)), kLossRtol, 1.0));
       LossOutput nll = functional::nll_loss(x, t, NLLLossOptions().reduction(r));
       at::Tensor tx2 = leaf(x);
       at::Tensor loss2 = at::nll_loss(tx2, to_torch(t), c10::nullopt, torch_reduction(r));
@@ -213,7 +213,7 @@ TEST(LossesVsTorch, MseLoss) {
       if (r == Reduction::None) {
         EXPECT_TRUE(bitwise_equal(ours.loss, ref_loss));
       } else {
-        EXPECT_TRUE(close(ours.loss, ref_loss, kRtol, 0.0));
+        EXPECT_TRUE(close(ours.loss, ref_loss, kLossRtol, 0.0));
       }
       EXPECT_TRUE(bitwise_equal(ours.grad_input, from_torch(torch_grad(loss, tx))));
     }
@@ -250,8 +250,8 @@ TEST(LossesVsTorch, BceWithLogits) {
                                                                maybe_torch(pw), torch_reduction(r));
         const Tensor ref_loss = from_torch(loss.detach());
         const Tensor ref_grad = from_torch(torch_grad(loss, tx));
-        EXPECT_TRUE(close(ours.loss, ref_loss, kRtol, max_abs(ref_loss)));
-        EXPECT_TRUE(close(ours.grad_input, ref_grad, kRtol, max_abs(ref_grad)));
+        EXPECT_TRUE(close(ours.loss, ref_loss, kLossRtol, max_abs(ref_loss)));
+        EXPECT_TRUE(close(ours.grad_input, ref_grad, kLossRtol, max_abs(ref_grad)));
       }
     }
   }

@@ -48,7 +48,7 @@ namespace {
 namespace nn = embedkit::nn;
 using nn::BagMode;
 
-struct Result {
+struct BagResult {
   Tensor output;
   Tensor table_after;
   bool sparse = false;
@@ -99,13 +99,13 @@ at::Tensor torch_bag(const BagCase& c, const TorchInputs& in, bool include_last_
                                        to_c10(c.padding_idx)));
 }
 
-Result run_torch(const BagCase& c) {
+BagResult run_torch(const BagCase& c) {
   const TorchInputs in = torch_inputs(c);
   if (c.max_norm) torch_renorm(in.weight, in.ids, *c.max_norm, c.norm_type);
   const at::Tensor out = torch_bag(c, in, c.include_last_offset && !c.two_dim);
   out.backward(in.grad_output);
 
-  Result r;
+  BagResult r;
   r.output = from_torch(out);
   r.table_after = from_torch(in.weight);
   const at::Tensor grad = in.weight.grad();
@@ -124,8 +124,8 @@ Result run_torch(const BagCase& c) {
   return r;
 }
 
-Result run_embedkit(const BagCase& c) {
-  Result r;
+BagResult run_embedkit(const BagCase& c) {
+  BagResult r;
   Tensor table = c.table.clone();
   const Tensor ids = c.ids_tensor();
   const Tensor offsets = c.offsets_tensor();
@@ -163,7 +163,7 @@ Result run_embedkit(const BagCase& c) {
 }
 
 // Runs both sides; an exception from either is a failure of the case, not of the whole test.
-::testing::AssertionResult run_both(const BagCase& c, Result* e, Result* t) {
+::testing::AssertionResult run_both(const BagCase& c, BagResult* e, BagResult* t) {
   try {
     *t = run_torch(c);
   } catch (const std::exception& ex) {
@@ -201,7 +201,7 @@ bool native_in_torch(DType dtype) {
 }
 
 // Compares everything but the table gradient of scale_grad_by_freq cases (see its own TEST).
-void compare_with_torch(const BagCase& c, const Result& e, const Result& t) {
+void compare_with_torch(const BagCase& c, const BagResult& e, const BagResult& t) {
   const Tolerance tol = tolerance_for(c.weight_dtype);
   const BagModel model =
       model_bag(c.problem(), to_doubles(t.table_after), to_doubles(c.grad_output));
@@ -271,7 +271,7 @@ TEST(EmbeddingBagVsTorch, RandomCases) {
   for_each_case(kBagCases, [](int index) {
     const BagCase c = BagCase::generate(base_seed(), index, BagFlavor::kGeneral);
     SCOPED_TRACE(c.describe());
-    Result e, t;
+    BagResult e, t;
     ASSERT_TRUE(run_both(c, &e, &t));
     compare_with_torch(c, e, t);
   });
@@ -324,7 +324,7 @@ TEST(EmbeddingBagVsTorch, ScaleGradByFreqUsesEachRowsOwnCountNotTorch113Bug) {
   for_each_case(kBagScaleGradCases, [](int index) {
     const BagCase c = BagCase::generate(base_seed(), index, BagFlavor::kScaleGradByFreq);
     SCOPED_TRACE(c.describe());
-    Result e, t;
+    BagResult e, t;
     ASSERT_TRUE(run_both(c, &e, &t));
     compare_with_torch(c, e, t);  // everything but the table gradient
 
@@ -378,7 +378,7 @@ TEST(EmbeddingBagVsTorch, TwoDimIdsIgnoreIncludeLastOffsetUnlikeTorch113) {
     const BagCase c = BagCase::generate(base_seed(), index, BagFlavor::kTwoDimLastOffset);
     SCOPED_TRACE(c.describe());
     ASSERT_TRUE(c.two_dim && c.include_last_offset);
-    Result e, t;
+    BagResult e, t;
     ASSERT_TRUE(run_both(c, &e, &t));
     EXPECT_EQ(e.output.size(0), c.batch);
     compare_with_torch(c, e, t);
