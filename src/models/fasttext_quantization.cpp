@@ -155,7 +155,8 @@ FastTextPruning select_fasttext_rows(const io::FastTextModelFile& model, std::in
 }
 
 io::FastTextModelFile quantize_fasttext_model(const io::FastTextModelFile& model,
-                                              const FastTextQuantizeOptions& o) {
+                                              const FastTextQuantizeOptions& o,
+                                              const FastTextRetraining* retrain) {
   if (model.quantized_input || model.quantized_output) {
     throw ValueError("quantize: the model is already quantized");
   }
@@ -163,6 +164,11 @@ io::FastTextModelFile quantize_fasttext_model(const io::FastTextModelFile& model
     throw ValueError("quantize: the model is already pruned");
   }
   if (o.cutoff < 0) throw ValueError("quantize: cutoff must be >= 0 (0: keep every row)");
+  if (retrain != nullptr && o.cutoff == 0) {
+    throw ValueError(
+        "quantize: retraining needs a cutoff (it trains the rows the cutoff keeps, as fastText's "
+        "-retrain does)");
+  }
   const bool supervised = model.args.model == io::FastTextModelType::Supervised;
   if (o.cutoff > 0 && !supervised) {
     throw ValueError(
@@ -179,6 +185,7 @@ io::FastTextModelFile quantize_fasttext_model(const io::FastTextModelFile& model
   out.args = model.args;
   out.dictionary = model.dictionary;
   Tensor input = model.input;
+  Tensor output = model.output;
   if (o.cutoff > 0) {
     FastTextPruning p = select_fasttext_rows(model, o.cutoff);
     out.dictionary = std::move(p.dictionary);
@@ -188,15 +195,19 @@ io::FastTextModelFile quantize_fasttext_model(const io::FastTextModelFile& model
       const float* from = model.input.data<float>() + p.rows[i] * dim;
       std::copy(from, from + dim, input.data<float>() + static_cast<std::int64_t>(i) * dim);
     }
+    if (retrain != nullptr) {
+      output = model.output.clone();
+      retrain_pruned_rows(model, p, input, output, *retrain);
+    }
   }
   out.quantized_input = true;
   out.input_codes = product_quantize(input, o.dsub, o.qnorm, o);
   if (o.qout) {
     out.quantized_output = true;
     out.output_codes =
-        product_quantize(model.output, std::min<std::int64_t>(2, model.args.dim), o.qnorm, o);
+        product_quantize(output, std::min<std::int64_t>(2, model.args.dim), o.qnorm, o);
   } else {
-    out.output = model.output;
+    out.output = output;
   }
   io::check_fasttext_model(out);
   return out;
