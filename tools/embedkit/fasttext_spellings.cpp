@@ -37,6 +37,7 @@ constexpr std::string_view kCamelCase[] = {
     "-qnorm",
     "-qout",
     "-cutoff",
+    "-retrain",
     // fastText's autotune options are spelled with dashes on its command line.
     "-autotune-validation",
     "-autotune-duration",
