@@ -104,13 +104,15 @@ io::FastTextQuantizedMatrix product_quantize(const Tensor& matrix, std::int64_t 
   return q;
 }
 
-FastTextPruning select_fasttext_rows(const io::FastTextModelFile& model, std::int64_t cutoff) {
+std::vector<std::int64_t> fasttext_rows_by_norm(const io::FastTextModelFile& model,
+                                                std::int64_t count) {
   const io::FastTextDictionary& d = model.dictionary;
   const std::int64_t rows = model.input_rows();
-  if (cutoff < 1 || cutoff > rows) {
+  if (count < 1 || count > rows) {
     throw ValueError("quantize: cutoff must be in [1, " + std::to_string(rows) +
-                     "] (the input rows: words and n-gram buckets), got " + std::to_string(cutoff));
+                     "] (the input rows: words and n-gram buckets), got " + std::to_string(count));
   }
+  const std::int64_t cutoff = count;
   const Tensor& input = model.input;
   const std::int64_t dim = input.size(1);
   std::vector<float> norms(static_cast<std::size_t>(rows));
@@ -133,9 +135,18 @@ FastTextPruning select_fasttext_rows(const io::FastTextModelFile& model, std::in
     const float na = norms[static_cast<std::size_t>(a)], nb = norms[static_cast<std::size_t>(b)];
     return na > nb || (na == nb && a < b);
   };
-  std::partial_sort(order.begin(), order.begin() + cutoff, order.end(), before);
-  order.resize(static_cast<std::size_t>(cutoff));
+  if (cutoff == rows) {
+    std::sort(order.begin(), order.end(), before);  // a strict total order: the same result
+  } else {
+    std::partial_sort(order.begin(), order.begin() + cutoff, order.end(), before);
+    order.resize(static_cast<std::size_t>(cutoff));
+  }
+  return order;
+}
 
+FastTextPruning select_fasttext_rows(const io::FastTextModelFile& model, std::int64_t cutoff) {
+  const io::FastTextDictionary& d = model.dictionary;
+  const std::vector<std::int64_t> order = fasttext_rows_by_norm(model, cutoff);
   const auto nwords = static_cast<std::int64_t>(d.words.size());
   FastTextPruning p;
   std::vector<std::int64_t> buckets;

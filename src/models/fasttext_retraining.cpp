@@ -51,6 +51,7 @@ ClassifierOptions training_options(const io::FastTextModelFile& model,
   o.threads = r.threads;
   o.seed = r.seed;
   o.shuffle = true;
+  if (r.progress_interval > 0) o.progress_interval = r.progress_interval;
   return o;
 }
 
@@ -109,8 +110,8 @@ void retrain_pruned_rows(const io::FastTextModelFile& model, const FastTextPruni
                      " training lines carries a label of the model (label prefix '" +
                      r.label_prefix + "') with a kept input row");
   }
-  training::train_classifier_lines(lines, input, output, options, counts, nullptr, r.stats, {},
-                                   start);
+  training::train_classifier_lines(lines, input, output, options, counts, nullptr, r.stats,
+                                   r.on_progress, start);
 }
 
 }  // namespace embedkit::models

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "embedkit/core/tensor.hpp"
 #include "embedkit/io/fasttext_model.hpp"
@@ -50,6 +51,10 @@ struct FastTextPruning {
   io::FastTextDictionary dictionary;
 };
 FastTextPruning select_fasttext_rows(const io::FastTextModelFile& model, std::int64_t cutoff);
+// The `count` input rows `cutoff` keeps, in the order of keeping ("</s>" first, then by norm,
+// largest first, ties to the lower row): the first k of them are what cutoff k keeps.
+std::vector<std::int64_t> fasttext_rows_by_norm(const io::FastTextModelFile& model,
+                                                std::int64_t count);
 
 // The quantized model. ValueError, naming the problem, for: a model that is already quantized or
 // pruned, cutoff with an unsupervised model (its output rows are its words), cutoff below 0 or

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,10 @@ struct FastTextRetraining {
   // Joins a line's labels to the model's ("__label__" + "pos").
   std::string label_prefix = "__label__";
   ClassifierTrainStats* stats = nullptr;  // filled when given (final_loss: the last epoch's)
+  // Called as TextClassifier::train calls its callback, every progress_interval seconds; what it
+  // throws stops the training and propagates (autotune's deadline).
+  std::function<void(const ClassifierProgress&)> on_progress;
+  double progress_interval = 1.0;
 };
 
 // Trains `input` (pruning.rows of model.input, in that order) and `output` (the model's output
