@@ -245,7 +245,8 @@ void check_labels(const std::vector<LabelledExample>& train,
 void check_model_size(const ClassifierOptions& start, const AutotuneSearch& search,
                       const Dictionary& dictionary, const AutotuneOptions& options) {
   auto fail = [](const std::string& why) { throw ValueError("autotune: " + why); };
-  if (start.loss == ClassifierLoss::HierarchicalSoftmax && !search.loss) {
+  // The first trial trains the starting options as given, loss included.
+  if (start.loss == ClassifierLoss::HierarchicalSoftmax) {
     fail("a model size needs a loss fastText reads as embedkit trains it: softmax or ns, not hs");
   }
   if (start.lowercase) fail("a model size needs a model without lowercase (fastText has none)");
@@ -415,8 +416,10 @@ AutotuneResult autotune_classifier(
     ClassifierOptions candidate = record.options;
     candidate.progress_interval = kDeadlineCheckSeconds;
     const auto trial_began = Clock::now();
-    if (options.max_table_bytes > 0 &&
-        table_bytes(candidate, words, labels) > static_cast<double>(options.max_table_bytes)) {
+    // With a model size the tables are held twice: the classifier's and the copy quantized.
+    const double copies = options.model_size > 0 ? 2.0 : 1.0;
+    if (options.max_table_bytes > 0 && copies * table_bytes(candidate, words, labels) >
+                                           static_cast<double>(options.max_table_bytes)) {
       record.outcome = "tables too large";
       ++too_large;
     } else {

@@ -175,9 +175,11 @@ TEST(AutotuneModelSize, RefusesBudgetsNoModelMeets) {
   }
   // A loss fastText reads differently.
   start.loss = ClassifierLoss::HierarchicalSoftmax;
-  o = under(2000000, 2);
-  o.search.loss = false;
-  EXPECT_THROW(autotune_classifier(train, validation, start, o), ValueError);
+  for (const bool searched : {false, true}) {
+    o = under(2000000, 2);
+    o.search.loss = searched;  // searched or not, the first trial trains the start's loss
+    EXPECT_THROW(autotune_classifier(train, validation, start, o), ValueError);
+  }
 }
 
 }  // namespace

@@ -85,9 +85,10 @@ struct AutotuneOptions {
   std::int64_t predictions = 1;  // labels predicted per validation line (fastText's k), >= 1
   AutotuneMetric metric;
   AutotuneSearch search;
-  // > 0: a candidate whose input and output tables would take more bytes is not trained (it
-  // counts as a trial); 0: no bound. fastText has none and relies on std::bad_alloc, which an
-  // overcommitting kernel turns into the OOM killer.
+  // > 0: a candidate whose input and output tables would take more bytes (twice theirs with a
+  // model size: the copy quantized) is not trained (it counts as a trial); 0: no bound. fastText
+  // has none and relies on std::bad_alloc, which an overcommitting kernel turns into the OOM
+  // killer.
   std::uint64_t max_table_bytes = 0;
   // Seconds between progress reports (autotune's on_progress).
   double progress_interval = 1.0;
