@@ -165,7 +165,10 @@ std::vector<std::string> fasttext_spellings_for(const CLI::App& leaf, const std:
     out.emplace_back("-input");
     out.emplace_back("-output");
   }
-  if (path == "quantize") out.emplace_back("-output");
+  if (path == "quantize") {
+    out.emplace_back("-output");
+    out.emplace_back("-input");  // --retrain's training file
+  }
   return out;
 }
 
