@@ -10,6 +10,8 @@
 # Validation sets: SST-2's dev split; for TREC, which has none, every 10th line of its training
 # file (both tools train on the other nine tenths and test on TREC_10). SECONDS (default 60) is
 # the autotune duration of both tools. ONLY (environment, a regex) runs only the matching sets.
+# MODELSIZE (environment, fastText's spelling: 2M) gives both tools -autotune-modelsize: each
+# writes a .ftz, whose size is printed too.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 data=${1:-../shared/data/classification}
@@ -17,6 +19,11 @@ embedkit=${2:-build/tools/embedkit/embedkit}
 fasttext=${3:-fasttext}
 threads=${4:-2}
 seconds=${5:-60}
+modelsize=${MODELSIZE:-}
+size_args=() ext=safetensors ft_ext=bin
+if [ -n "$modelsize" ]; then
+  size_args=(-autotune-modelsize "$modelsize") ext=ftz ft_ext=ftz
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -36,7 +43,8 @@ fasttext_autotune() {  # train dev output-prefix
   for try in $(seq 20); do
     ft_t0=$(now)  # the wall time counts from the try that ran
     "$fasttext" supervised -input "$1" -output "$3" -autotune-validation "$2" \
-      -autotune-duration "$seconds" -thread "$threads" > /dev/null 2> "$3.log" &
+      -autotune-duration "$seconds" -thread "$threads" "${size_args[@]}" > /dev/null \
+      2> "$3.log" &
     pid=$!
     for _ in $(seq 50); do
       grep -q 'Progress:' "$3.log" && break
@@ -55,9 +63,11 @@ fasttext_autotune() {  # train dev output-prefix
 }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
-printf '%-6s %8s %10s %10s %10s %10s %10s %10s\n' data seconds "fastText" "embedkit" \
-  "fastText" "embedkit" "fastText" "embedkit"
-printf '%-6s %8s %10s %10s %10s %10s %10s %10s\n' "" "budget" trials trials P@1 P@1 wall wall
+[ -z "$modelsize" ] || echo "model size: $modelsize"
+printf '%-6s %8s %10s %10s %10s %10s %10s %10s %10s %10s\n' data seconds "fastText" "embedkit" \
+  "fastText" "embedkit" "fastText" "embedkit" "fastText" "embedkit"
+printf '%-6s %8s %10s %10s %10s %10s %10s %10s %10s %10s\n' "" "budget" trials trials P@1 P@1 \
+  wall wall bytes bytes
 for set in sst2 trec; do
   [[ -n "${ONLY:-}" && ! "$set" =~ $ONLY ]] && continue
   train=$work/$set.train dev=$work/$set.dev test=$work/$set.test
@@ -67,27 +77,33 @@ for set in sst2 trec; do
   # fastText's progress line ends with the trial count: "Progress: ... Trials:   12 Best ...".
   ft_trials=$(tr '\r' '\n' < "$work/ft_$set.log" | awk '/Trials:/ { for (i = 1; i < NF; i++)
     if ($i == "Trials:") n = $(i + 1) } END { print n }')
-  ft_p=$("$fasttext" test "$work/ft_$set.bin" "$test" 1 | awk '$1 == "P@1" { print $2 }')
+  ft_p=$("$fasttext" test "$work/ft_$set.$ft_ext" "$test" 1 | awk '$1 == "P@1" { print $2 }')
   t0=$(now)
-  "$embedkit" classify train "$train" -o "$work/ek_$set.safetensors" \
+  "$embedkit" classify train "$train" -o "$work/ek_$set.$ext" \
     --autotune-validation "$dev" --autotune-duration "$seconds" --threads "$threads" --json \
-    > "$work/ek_$set.json" 2> "$work/ek_$set.log"
+    "${size_args[@]}" > "$work/ek_$set.json" 2> "$work/ek_$set.log"
   t1=$(now)
   ek_wall=$(elapsed "$t0" "$t1")
   ek_trials=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["autotune"]["trials"])' \
     "$work/ek_$set.json")
-  ek_p=$("$embedkit" classify test "$work/ek_$set.safetensors" "$test" |
+  ek_p=$("$embedkit" classify test "$work/ek_$set.$ext" "$test" |
     awk -F'\t' '$1 == "P@1" { print $2 }')
-  printf '%-6s %8s %10s %10s %10s %10s %10s %10s\n' "$set" "$seconds" "$ft_trials" "$ek_trials" \
-    "$ft_p" "$ek_p" "$ft_wall" "$ek_wall"
+  printf '%-6s %8s %10s %10s %10s %10s %10s %10s %10s %10s\n' "$set" "$seconds" "$ft_trials" \
+    "$ek_trials" "$ft_p" "$ek_p" "$ft_wall" "$ek_wall" "$(stat -c %s "$work/ft_$set.$ft_ext")" \
+    "$(stat -c %s "$work/ek_$set.$ext")"
+  # fastText's final model (its arguments are on its log's last lines).
+  [ -z "$modelsize" ] || tr '\r' '\n' < "$work/ft_$set.log" | grep -E 'cutoff|dsub|Best' | tail -4 |
+    sed "s/^/  $set fastText /"
   grep '^autotune:' "$work/ek_$set.log" | sed "s/^/  $set embedkit /"
   # embedkit's trials: score, then the options tried.
   python3 - "$work/ek_$set.json" <<'PY'
 import json, sys
 for h in json.load(open(sys.argv[1]))["autotune"]["history"]:
     score = "-" if h["score"] is None else f"{h['score']:.4f}"
-    print(f"    trial {h['trial']:3d} {score:>7} {h['outcome']:<16} epochs {h['epochs']} "
+    q = h.get("quantization")
+    quant = "" if q is None else f" dsub {q['dsub']} cutoff {q['cutoff']} bytes {q['bytes']}"
+    print(f"    trial {h['trial']:3d} {score:>7} {h['outcome']:<19} epochs {h['epochs']} "
           f"lr {h['lr']:.4g} dim {h['dim']} word-ngrams {h['word_ngrams']} "
-          f"buckets {h['buckets']} minn {h['minn']} maxn {h['maxn']} {h['seconds']:.1f} s")
+          f"buckets {h['buckets']} minn {h['minn']} maxn {h['maxn']}{quant} {h['seconds']:.1f} s")
 PY
 done

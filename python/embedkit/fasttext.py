@@ -102,8 +102,9 @@ _UNSUPERVISED_UNSUPPORTED = {
 _UNSUPPORTED = {
     "lrUpdateRate": (100, "embedkit recomputes the learning rate at every line, so the "
                           "update rate cannot be set"),
-    "autotuneModelSize": ("", "a model-size target needs a quantizer (fastText's quantize), "
-                              "which embedkit's classifier does not have"),
+    "autotuneModelSize": ("", "a model-size target gives a quantized model (.ftz), which the "
+                              "Python classifier cannot hold yet; use `embedkit classify train "
+                              "--autotune-modelsize` (docs/cli.md)"),
 }
 
 # fastText's names of the options autotune searches, with embedkit's: one given by the caller
@@ -192,8 +193,8 @@ def train_supervised(*args, **kwargs):
     for a file that is not labelled text (a line without a label or without words, no labelled
     line), for bad values (``maxn`` > 0 needs ``1 <= minn <= maxn``), and for arguments embedkit
     cannot honour (``minCountLabel`` > 1, ``loss="ova"``, another ``lrUpdateRate``,
-    ``autotuneModelSize``, which needs a quantizer), for a validation label that no training
-    line carries; ``TypeError`` for an unknown argument.
+    ``autotuneModelSize``: its quantized model is the command line's), for a validation label
+    that no training line carries; ``TypeError`` for an unknown argument.
     """
     names = list(_DEFAULTS)
     params = _call_arguments("train_supervised", _DEFAULTS, args, kwargs)

@@ -18,6 +18,7 @@
 #include "core/splitmix64.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/models/dictionary.hpp"
+#include "embedkit/models/fasttext_model.hpp"
 #include "embedkit/models/training_divergence.hpp"
 
 namespace embedkit::models {
@@ -72,6 +73,20 @@ class Strategy {
     return o;
   }
 
+  // The quantizer's dsub for trial `trial` (a model-size target only; drawn after ask(), so a
+  // search without one draws what it drew before): 2^k, k in [1, 4] moved from the best's.
+  std::int64_t ask_dsub(std::int64_t trial, double t, bool searched, std::int64_t start) {
+    if (!searched) return start;
+    if (trial == 1) return std::int64_t{1} << best_dsub_exponent_;
+    return std::int64_t{1} << whole(moved(real(best_dsub_exponent_), {2.0, 1.0}, t), 1, 4);
+  }
+
+  void update_best_dsub(std::int64_t dsub) {
+    std::int64_t k = 0;
+    while ((std::int64_t{2} << k) <= dsub) ++k;  // floor(log2(dsub))
+    best_dsub_exponent_ = std::clamp<std::int64_t>(k, 1, 4);
+  }
+
   void update_best(const ClassifierOptions& best) {
     best_ = best;
     const auto* found = std::find(std::begin(kMinnChoices), std::end(kMinnChoices), best.minn);
@@ -103,6 +118,7 @@ class Strategy {
   ClassifierOptions best_;
   std::int64_t best_minn_index_ = 0;
   std::int64_t best_nonzero_buckets_ = 2000000;
+  std::int64_t best_dsub_exponent_ = 1;  // fastText's start: dsub 2
 };
 
 // One validation pass, recorded as fastText's Meter records it: counts for F1, and each
@@ -175,8 +191,12 @@ class Meter {
   std::vector<std::pair<double, bool>> scored_;
 };
 
+// `predict(words, k)`: the model's k best labels (the classifier's, or its quantized file's,
+// whose label ids are the classifier's).
 double validation_score(const TextClassifier& model, const std::vector<LabelledExample>& validation,
-                        const AutotuneOptions& options) {
+                        const AutotuneOptions& options,
+                        const std::function<std::vector<LabelScore>(const std::vector<std::string>&,
+                                                                    std::int64_t)>& predict) {
   const auto& labels = model.dictionary().labels();
   std::optional<std::int64_t> label;
   if (!options.metric.label.empty()) label = labels.find(options.metric.label);
@@ -188,7 +208,7 @@ double validation_score(const TextClassifier& model, const std::vector<LabelledE
       const std::int64_t id = *labels.find(l);  // checked before the search
       if (std::find(gold.begin(), gold.end(), id) == gold.end()) gold.push_back(id);
     }
-    meter.log(gold, model.predict(e.words, options.predictions));
+    meter.log(gold, predict(e.words, options.predictions));
   }
   return meter.score(options.metric);
 }
@@ -217,6 +237,32 @@ void check_labels(const std::vector<LabelledExample>& train,
   if (!metric.label.empty() && known.count(metric.label) == 0) {
     throw ValueError("autotune: the metric's label '" + metric.label +
                      "' never occurs in the training lines");
+  }
+}
+
+// A model-size target that no candidate can meet, or options fastText cannot read, refused
+// before any training.
+void check_model_size(const ClassifierOptions& start, const AutotuneSearch& search,
+                      const Dictionary& dictionary, const AutotuneOptions& options) {
+  auto fail = [](const std::string& why) { throw ValueError("autotune: " + why); };
+  // The first trial trains the starting options as given, loss included.
+  if (start.loss == ClassifierLoss::HierarchicalSoftmax) {
+    fail("a model size needs a loss fastText reads as embedkit trains it: softmax or ns, not hs");
+  }
+  if (start.lowercase) fail("a model size needs a model without lowercase (fastText has none)");
+  if (!start.end_of_line) fail("a model size needs \"</s>\" at the end of lines (no --no-eol)");
+  std::vector<std::string> labels;
+  for (std::int64_t i = 0; i < dictionary.labels().size(); ++i) {
+    labels.push_back(dictionary.labels().text(i));
+  }
+  const std::int64_t dim = search.dim ? 1 : start.dim;
+  const std::int64_t least = smallest_model_bytes(labels, start.label_prefix, dim);
+  if (options.model_size < least) {
+    fail("a model size of " + std::to_string(options.model_size) +
+         " bytes is below the smallest model these " + std::to_string(labels.size()) +
+         " labels allow, " + std::to_string(least) + " bytes (dim " + std::to_string(dim) +
+         ", \"</s>\" its only row: the header, the labels, the quantizers" +
+         (labels.size() >= 256 ? "" : ", the output matrix") + ")");
   }
 }
 
@@ -293,6 +339,8 @@ void AutotuneOptions::validate() const {
   if (!(progress_interval > 0) || !std::isfinite(progress_interval)) {
     fail("progress_interval must be > 0");
   }
+  if (model_size < 0) fail("the model size must be >= 0 bytes, got " + std::to_string(model_size));
+  if (dsub < 1) fail("dsub must be >= 1, got " + std::to_string(dsub));
 }
 
 AutotuneResult autotune_classifier(
@@ -318,11 +366,12 @@ AutotuneResult autotune_classifier(
       Dictionary::from_examples(train, start.min_count, start.end_of_line);
   const std::int64_t words = dictionary.words().size();
   const std::int64_t labels = dictionary.labels().size();
+  if (options.model_size > 0) check_model_size(start, search, dictionary, options);
 
   AutotuneResult result;
   result.best = start;
   bool scored = false;
-  std::int64_t diverged = 0, too_large = 0;
+  std::int64_t diverged = 0, too_large = 0, oversize = 0;
   auto progress = [&] {
     AutotuneProgress p;
     p.elapsed_seconds = elapsed();
@@ -358,22 +407,56 @@ AutotuneResult autotune_classifier(
     AutotuneTrial record;
     record.number = trial;
     record.options = strategy.ask(trial, t);
+    std::int64_t dsub = 0;
+    if (options.model_size > 0) {
+      dsub = strategy.ask_dsub(trial, t, search.dsub, options.dsub);
+      record.quantization = ModelSizeQuantization{};
+      record.quantization->dsub = std::min(dsub, record.options.dim);
+    }
     ClassifierOptions candidate = record.options;
     candidate.progress_interval = kDeadlineCheckSeconds;
     const auto trial_began = Clock::now();
-    if (options.max_table_bytes > 0 &&
-        table_bytes(candidate, words, labels) > static_cast<double>(options.max_table_bytes)) {
+    // With a model size the tables are held twice: the classifier's and the copy quantized.
+    const double copies = options.model_size > 0 ? 2.0 : 1.0;
+    if (options.max_table_bytes > 0 && copies * table_bytes(candidate, words, labels) >
+                                           static_cast<double>(options.max_table_bytes)) {
       record.outcome = "tables too large";
       ++too_large;
     } else {
       try {
+        const auto check_deadline = [&](const ClassifierProgress&) {
+          if (elapsed() >= duration) throw DeadlineReached{};
+          report(false);
+        };
         const TextClassifier model =
-            TextClassifier::train(train, candidate, nullptr, [&](const ClassifierProgress&) {
-              if (elapsed() >= duration) throw DeadlineReached{};
-              report(false);
-            });
-        record.score = validation_score(model, validation, options);
-        record.outcome = "scored";
+            TextClassifier::train(train, candidate, nullptr, check_deadline);
+        if (options.model_size == 0) {
+          record.score = validation_score(model, validation, options,
+                                          [&](const std::vector<std::string>& line,
+                                              std::int64_t k) { return model.predict(line, k); });
+          record.outcome = "scored";
+        } else {
+          const std::optional<ModelSizeFit> fit =
+              fit_model_size(model, train, dsub, options.model_size, options.quantize_seed,
+                             check_deadline, kDeadlineCheckSeconds);
+          if (!fit) {
+            record.outcome = "over the model size";
+            ++oversize;
+          } else {
+            const FastTextModel quantized(fit->file);
+            record.quantization = fit->quantization;
+            record.score =
+                validation_score(model, validation, options,
+                                 [&](const std::vector<std::string>& line, std::int64_t k) {
+                                   std::vector<LabelScore> out;
+                                   for (const FastTextPrediction& p : quantized.predict(line, k)) {
+                                     out.push_back({p.label, p.probability});
+                                   }
+                                   return out;
+                                 });
+            record.outcome = "scored";
+          }
+        }
       } catch (const DeadlineReached&) {
         result.deadline_reached = true;
         break;
@@ -391,12 +474,21 @@ AutotuneResult autotune_classifier(
       result.best = record.options;
       result.best_score = *record.score;
       result.best_trial = trial;
+      result.best_quantization = record.quantization;
       strategy.update_best(record.options);
+      if (record.quantization) strategy.update_best_dsub(record.quantization->dsub);
     }
     result.trials.push_back(std::move(record));
     report(false);
   }
   result.seconds = elapsed();
+  if (!scored && oversize > 0) {
+    throw Error("autotune: no candidate fit the model size of " +
+                std::to_string(options.model_size) + " bytes (" + std::to_string(oversize) +
+                " of " + std::to_string(result.trials.size()) +
+                " trial(s) would have had to keep fewer than 256 input rows): raise the model "
+                "size (fastText: \"Couldn't fulfil model size constraint\")");
+  }
   if (!scored) {
     const auto n = static_cast<std::int64_t>(result.trials.size());
     throw Error("autotune: no candidate was scored: " + std::to_string(n) + " trial(s) finished (" +

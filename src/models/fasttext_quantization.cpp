@@ -104,13 +104,15 @@ io::FastTextQuantizedMatrix product_quantize(const Tensor& matrix, std::int64_t 
   return q;
 }
 
-FastTextPruning select_fasttext_rows(const io::FastTextModelFile& model, std::int64_t cutoff) {
+std::vector<std::int64_t> fasttext_rows_by_norm(const io::FastTextModelFile& model,
+                                                std::int64_t count) {
   const io::FastTextDictionary& d = model.dictionary;
   const std::int64_t rows = model.input_rows();
-  if (cutoff < 1 || cutoff > rows) {
+  if (count < 1 || count > rows) {
     throw ValueError("quantize: cutoff must be in [1, " + std::to_string(rows) +
-                     "] (the input rows: words and n-gram buckets), got " + std::to_string(cutoff));
+                     "] (the input rows: words and n-gram buckets), got " + std::to_string(count));
   }
+  const std::int64_t cutoff = count;
   const Tensor& input = model.input;
   const std::int64_t dim = input.size(1);
   std::vector<float> norms(static_cast<std::size_t>(rows));
@@ -133,9 +135,18 @@ FastTextPruning select_fasttext_rows(const io::FastTextModelFile& model, std::in
     const float na = norms[static_cast<std::size_t>(a)], nb = norms[static_cast<std::size_t>(b)];
     return na > nb || (na == nb && a < b);
   };
-  std::partial_sort(order.begin(), order.begin() + cutoff, order.end(), before);
-  order.resize(static_cast<std::size_t>(cutoff));
+  if (cutoff == rows) {
+    std::sort(order.begin(), order.end(), before);  // a strict total order: the same result
+  } else {
+    std::partial_sort(order.begin(), order.begin() + cutoff, order.end(), before);
+    order.resize(static_cast<std::size_t>(cutoff));
+  }
+  return order;
+}
 
+FastTextPruning select_fasttext_rows(const io::FastTextModelFile& model, std::int64_t cutoff) {
+  const io::FastTextDictionary& d = model.dictionary;
+  const std::vector<std::int64_t> order = fasttext_rows_by_norm(model, cutoff);
   const auto nwords = static_cast<std::int64_t>(d.words.size());
   FastTextPruning p;
   std::vector<std::int64_t> buckets;
@@ -155,7 +166,8 @@ FastTextPruning select_fasttext_rows(const io::FastTextModelFile& model, std::in
 }
 
 io::FastTextModelFile quantize_fasttext_model(const io::FastTextModelFile& model,
-                                              const FastTextQuantizeOptions& o) {
+                                              const FastTextQuantizeOptions& o,
+                                              const FastTextRetraining* retrain) {
   if (model.quantized_input || model.quantized_output) {
     throw ValueError("quantize: the model is already quantized");
   }
@@ -163,6 +175,11 @@ io::FastTextModelFile quantize_fasttext_model(const io::FastTextModelFile& model
     throw ValueError("quantize: the model is already pruned");
   }
   if (o.cutoff < 0) throw ValueError("quantize: cutoff must be >= 0 (0: keep every row)");
+  if (retrain != nullptr && o.cutoff == 0) {
+    throw ValueError(
+        "quantize: retraining needs a cutoff (it trains the rows the cutoff keeps, as fastText's "
+        "-retrain does)");
+  }
   const bool supervised = model.args.model == io::FastTextModelType::Supervised;
   if (o.cutoff > 0 && !supervised) {
     throw ValueError(
@@ -179,6 +196,7 @@ io::FastTextModelFile quantize_fasttext_model(const io::FastTextModelFile& model
   out.args = model.args;
   out.dictionary = model.dictionary;
   Tensor input = model.input;
+  Tensor output = model.output;
   if (o.cutoff > 0) {
     FastTextPruning p = select_fasttext_rows(model, o.cutoff);
     out.dictionary = std::move(p.dictionary);
@@ -188,15 +206,19 @@ io::FastTextModelFile quantize_fasttext_model(const io::FastTextModelFile& model
       const float* from = model.input.data<float>() + p.rows[i] * dim;
       std::copy(from, from + dim, input.data<float>() + static_cast<std::int64_t>(i) * dim);
     }
+    if (retrain != nullptr) {
+      output = model.output.clone();
+      retrain_pruned_rows(model, p, input, output, *retrain);
+    }
   }
   out.quantized_input = true;
   out.input_codes = product_quantize(input, o.dsub, o.qnorm, o);
   if (o.qout) {
     out.quantized_output = true;
     out.output_codes =
-        product_quantize(model.output, std::min<std::int64_t>(2, model.args.dim), o.qnorm, o);
+        product_quantize(output, std::min<std::int64_t>(2, model.args.dim), o.qnorm, o);
   } else {
-    out.output = model.output;
+    out.output = output;
   }
   io::check_fasttext_model(out);
   return out;

@@ -66,6 +66,44 @@ assert t["metric"] == "f1:b" and t["trials"] == 3, t
 assert all(h["lr"] == 0.3 for h in t["history"]), t["history"]
 EOF
 
+# A model-size target (fastText's -autotune-modelsize): the model written is a .ftz that fits,
+# the same from the same seed and trial bound, read by classify test (and by fastText when it is
+# installed); the report says how each candidate was quantized.
+tune "$dir/s1.ftz" "$dir/s1.json" "$dir/s1.err" --dim 10 --autotune-modelsize 30K ||
+  fail "autotune with a model size: $(cat "$dir/s1.err")"
+tune "$dir/s2.ftz" "$dir/s2.json" "$dir/s2.err" --dim 10 --autotune-modelsize 30K ||
+  fail "autotune with a model size, again"
+cmp -s "$dir/s1.ftz" "$dir/s2.ftz" || fail "same seed, trials and model size, other model"
+size=$(stat -c %s "$dir/s1.ftz")
+[ "$size" -le 30000 ] || fail "the model takes $size bytes, over 30K"
+grep -q 'quantized with dsub [0-9]* to fit 30000 bytes' "$dir/s1.err" ||
+  fail "model size on stderr: $(cat "$dir/s1.err")"
+python3 - "$dir/s1.json" "$size" <<'EOF' || fail "autotune --json with a model size: $(cat "$dir/s1.json")"
+import json, sys
+t = json.load(open(sys.argv[1]))["autotune"]
+assert t["model_size"] == 30000 and "dsub" in t["searched"], t
+assert t["final_quantization"]["bytes"] == int(sys.argv[2]), t["final_quantization"]
+for h in t["history"]:
+    q = h["quantization"]
+    assert q["dsub"] in (2, 4, 8, 10), q
+    assert h["outcome"] in ("scored", "over the model size"), h
+    if h["outcome"] == "scored":
+        assert q["bytes"] <= 30000 and q["qnorm"], h
+EOF
+"$bin" classify test "$dir/s1.ftz" "$dir/valid.txt" > "$dir/s1.test" || fail "classify test .ftz"
+grep -q '^P@1' "$dir/s1.test" || fail "classify test .ftz: $(cat "$dir/s1.test")"
+if command -v fasttext > /dev/null; then
+  fasttext test "$dir/s1.ftz" "$dir/valid.txt" > "$dir/s1.ft" 2>&1 || fail "fasttext test: $(cat "$dir/s1.ft")"
+  awk -F'\t' '$1 == "P@1" { print $2 }' "$dir/s1.ft" "$dir/s1.test" |
+    awk 'NR == 1 { a = $1 } NR == 2 { d = a - $1; exit !(d < 0.0005 && d > -0.0005) }' ||
+    fail "fasttext test $(cat "$dir/s1.ft") against classify test $(cat "$dir/s1.test")"
+fi
+# fastText's spelling: -output PREFIX writes PREFIX.ftz with a model size.
+"$bin" classify train -input "$dir/train.txt" -output "$dir/pre" -autotune-validation \
+  "$dir/valid.txt" -autotune-modelsize 30K --autotune-trials 2 -dim 10 -bucket 10000 \
+  -thread 1 > /dev/null 2>&1 || fail "-output PREFIX with -autotune-modelsize"
+[ -s "$dir/pre.ftz" ] && [ ! -e "$dir/pre.safetensors" ] || fail "-output PREFIX: $(ls "$dir")"
+
 # Bad input: a clear error, nothing written.
 expect_status() {  # status description command...
   local want=$1 what=$2
@@ -95,9 +133,15 @@ for d in 0 -5 nan; do
   grep -q 'autotune-duration' "$dir/err.txt" || fail "duration $d error: $(cat "$dir/err.txt")"
 done
 expect_status 2 "duration without validation" train_x --autotune-duration 10
-expect_status 2 "model size" train_x --autotune-validation "$dir/valid.txt" \
-  -autotune-modelsize 2M
-grep -q 'quantizer' "$dir/err.txt" || fail "model size refusal: $(cat "$dir/err.txt")"
+expect_status 2 "model size without validation" train_x --autotune-modelsize 2M
+grep -q 'requires --autotune-validation' "$dir/err.txt" || fail "model size: $(cat "$dir/err.txt")"
+expect_status 2 "bad model size" train_x --autotune-validation "$dir/valid.txt" \
+  --autotune-modelsize 2X
+grep -q "model size '2X': not a size" "$dir/err.txt" || fail "bad size: $(cat "$dir/err.txt")"
+expect_status 1 "model size below any model" train_x --autotune-validation "$dir/valid.txt" \
+  -autotune-modelsize 1K
+grep -q "below the smallest model these 2 labels allow" "$dir/err.txt" ||
+  fail "too small a model size: $(cat "$dir/err.txt")"
 # A duration too short for one trial: the first trial is dropped, nothing is written, and the
 # model already at the output path stays as it was.
 cp "$dir/m1.safetensors" "$dir/keep.safetensors"

@@ -49,6 +49,32 @@ cmp -s "$dir/q.ftz" "$dir/q1.ftz" || fail "1 and 2 threads gave different files"
 "$bin" quantize -output "$dir/m" -qnorm -cutoff 200 -dsub 4 > /dev/null || fail "-output PREFIX"
 [ -s "$dir/m.ftz" ] || fail "-output PREFIX wrote no PREFIX.ftz"
 
+# --retrain (fastText's -retrain): the kept rows trained again on the training file. At one
+# thread the same bytes on every run; the rows kept are those of the cutoff without retraining
+# (same kept_rows), the values not (the files differ); the JSON reports the training.
+"$bin" quantize "$dir/m.safetensors" -o "$dir/r.ftz" --cutoff 40 --retrain --input "$dir/train.txt" \
+  --epochs 3 --lr 0.2 --threads 1 --json > "$dir/r.json" || fail "retrain: $(cat "$dir/r.json")"
+grep -q '"kept_rows": 40' "$dir/r.json" || fail "retrain --json: $(cat "$dir/r.json")"
+grep -q '"lines": 400' "$dir/r.json" || fail "retrain --json lines: $(cat "$dir/r.json")"
+grep -q '"epochs": 3' "$dir/r.json" || fail "retrain --json epochs: $(cat "$dir/r.json")"
+"$bin" quantize "$dir/m.safetensors" -o "$dir/r1.ftz" --cutoff 40 --retrain --input "$dir/train.txt" \
+  --epochs 3 --lr 0.2 --threads 1 > /dev/null || fail "retrain again"
+cmp -s "$dir/r.ftz" "$dir/r1.ftz" || fail "retrain at 1 thread gave different files"
+"$bin" quantize "$dir/m.safetensors" -o "$dir/c.ftz" --cutoff 40 --threads 1 > /dev/null ||
+  fail "cutoff alone"
+cmp -s "$dir/r.ftz" "$dir/c.ftz" && fail "retrain changed nothing"
+p_r=$(p_of "$dir/r.ftz") || fail "classify test on the retrained .ftz"
+[ "$p_r" = "$p_float" ] || fail "P@1 of the retrained .ftz $p_r, of the float model $p_float"
+# Without --epochs and --lr, the model's own (10 epochs, lr 0.5) are used.
+"$bin" quantize "$dir/m.safetensors" -o "$dir/r2.ftz" --cutoff 40 --retrain --input "$dir/train.txt" \
+  --threads 1 --json > "$dir/r2.json" || fail "retrain, model's options"
+grep -q '"epochs": 10' "$dir/r2.json" && grep -q '"lr": 0.5' "$dir/r2.json" ||
+  fail "retrain's defaults: $(cat "$dir/r2.json")"
+# fastText's spelling.
+"$bin" quantize -output "$dir/m" -cutoff 40 -retrain -input "$dir/train.txt" -epoch 3 -lr 0.2 \
+  -thread 1 > /dev/null || fail "fastText's -retrain -input -epoch -lr -thread"
+cmp -s "$dir/m.ftz" "$dir/r.ftz" || fail "fastText's spelling retrained differently"
+
 # Bad input: status, message, and nothing written.
 expect_error() {  # status pattern args...
   local status=$1 pattern=$2
@@ -69,6 +95,17 @@ head -c 300 "$dir/q.ftz" > "$dir/cut.ftz"
 expect_error 1 "truncated" "$dir/cut.ftz" -o "$dir/out.ftz"
 expect_error 1 "neither a classifier" "$dir/train.txt" -o "$dir/out.ftz"
 expect_error 1 "MODEL" "$dir/m.safetensors" -o "$dir/m.safetensors"
+expect_error 2 "needs --cutoff" "$dir/m.safetensors" -o "$dir/out.ftz" --retrain --input "$dir/train.txt"
+expect_error 2 "needs --input" "$dir/m.safetensors" -o "$dir/out.ftz" --retrain --cutoff 40
+expect_error 2 "give --retrain too" "$dir/m.safetensors" -o "$dir/out.ftz" --cutoff 40 --input "$dir/train.txt"
+expect_error 2 "does not exist" "$dir/m.safetensors" -o "$dir/out.ftz" --cutoff 40 --retrain --input "$dir/none.txt"
+: > "$dir/empty.txt"
+expect_error 1 "empty.txt" "$dir/m.safetensors" -o "$dir/out.ftz" --cutoff 40 --retrain --input "$dir/empty.txt"
+sed 's/__label__[ab]/__label__z/' "$dir/train.txt" > "$dir/other.txt"
+expect_error 1 "none of the 400 training lines" "$dir/m.safetensors" -o "$dir/out.ftz" --cutoff 40 \
+  --retrain --input "$dir/other.txt"
+expect_error 1 "diverged.*lower --lr" "$dir/m.safetensors" -o "$dir/out.ftz" --cutoff 40 --retrain \
+  --input "$dir/train.txt" --lr 1e30
 # An existing output is left as it was when quantizing fails.
 echo keep > "$dir/keep.ftz"
 "$bin" quantize "$dir/q.ftz" -o "$dir/keep.ftz" 2> /dev/null && fail "quantized a .ftz"

@@ -397,7 +397,8 @@ TEST(FastTextModelInterop, OurClassifierPredictedByFastText) {
 // embedkit quantize's .ftz (models/fasttext_quantization.hpp) read by fastText: `fasttext
 // predict-prob` gives, line for line, the labels and probabilities embedkit predicts from the
 // codes, and `fasttext test` counts what `FastTextModel::evaluate` counts; with every option
-// (qnorm, cutoff, qout on 2 labels, which fastText itself cannot quantize) and with none.
+// (qnorm, cutoff, qout on 2 labels, which fastText itself cannot quantize), with none, and with
+// the cutoff's rows retrained on the training lines (fastText's -retrain).
 TEST(FastTextModelInterop, OurQuantizedModelsPredictedByFastText) {
   embedkit_test::TempDir dir;
   make_labelled(dir / "train.txt", 600, 12, true);
@@ -412,17 +413,24 @@ TEST(FastTextModelInterop, OurQuantizedModelsPredictedByFastText) {
   const auto model = embedkit::models::TextClassifier::train(
       embedkit::models::read_labelled_text(dir / "train.txt"), o);
   const embedkit::io::FastTextModelFile dense = FastTextModel::from_classifier(model);
-  for (const bool all : {false, true}) {
-    SCOPED_TRACE(all ? "dsub 3, qnorm, qout, cutoff 500" : "defaults");
+  const auto train = embedkit::models::read_labelled_text(dir / "train.txt");
+  embedkit::models::FastTextRetraining retrain;
+  retrain.lines = &train;
+  retrain.epochs = 3;
+  retrain.lr = 0.2;
+  for (const int variant : {0, 1, 2}) {
+    SCOPED_TRACE(variant == 0   ? "defaults"
+                 : variant == 1 ? "dsub 3, qnorm, qout, cutoff 500"
+                                : "dsub 3, qnorm, qout, cutoff 500, retrained");
     embedkit::models::FastTextQuantizeOptions q;
-    if (all) {
+    if (variant > 0) {
       q.dsub = 3;  // 10 = 3 + 3 + 3 + 1
       q.qnorm = true;
       q.qout = true;
       q.cutoff = 500;
     }
     const embedkit::io::FastTextModelFile file =
-        embedkit::models::quantize_fasttext_model(dense, q);
+        embedkit::models::quantize_fasttext_model(dense, q, variant == 2 ? &retrain : nullptr);
     embedkit::io::save_fasttext_model(dir / "ours.ftz", file);
     const FastTextModel ours = FastTextModel::load(dir / "ours.ftz");
     fasttext("predict-prob " + quote(dir / "ours.ftz") + " " + quote(dir / "test.txt") + " 2",

@@ -212,9 +212,30 @@ int run_train(ClassifyOptions& o, const CLI::App& train) {
                          .eta_seconds = p.eta_seconds});
       });
   progress.finish(stats.final_loss);
+  // fastText's -autotune-modelsize: the model written is the .ftz that fits (fastText writes
+  // only model.ftz then), quantized with the best trial's dsub.
+  std::optional<models::ModelSizeFit> fit;
+  if (tuned && tuned->model_size > 0) {
+    fit = models::fit_model_size(model, data, tuned->quantization->dsub, tuned->model_size);
+    if (!fit) {
+      throw Error("autotune: the final model, trained again with the best options, does not fit " +
+                  std::to_string(tuned->model_size) +
+                  " bytes (with more than one thread training differs from run to run): raise "
+                  "--autotune-modelsize or train with --threads 1");
+    }
+    tuned->report.set("final_quantization", quantization_json(fit->quantization));
+  }
   if (is_std_stream(o.model_path)) {
-    write_via_temp_file("model.safetensors",
-                        [&](const std::filesystem::path& file) { model.save(file); });
+    write_via_temp_file(fit ? "model.ftz" : "model.safetensors",
+                        [&](const std::filesystem::path& file) {
+                          if (fit) {
+                            io::save_fasttext_model(file, fit->file);
+                          } else {
+                            model.save(file);
+                          }
+                        });
+  } else if (fit) {
+    io::save_fasttext_model(o.model_path, fit->file);
   } else {
     model.save(o.model_path);
   }
@@ -246,8 +267,14 @@ int run_train(ClassifyOptions& o, const CLI::App& train) {
     summary << "trained on " << stats.examples << " lines (" << stats.tokens << " tokens), "
             << d.words().size() << " words, " << d.labels().size() << " labels, final loss "
             << fixed(stats.final_loss) << ", " << fixed(stats.seconds, 2) << " s, "
-            << o.model.threads << (o.model.threads == 1 ? " thread" : " threads") << "; wrote "
-            << o.model_path << "\n";
+            << o.model.threads << (o.model.threads == 1 ? " thread" : " threads");
+    if (fit) {
+      const models::ModelSizeQuantization& q = fit->quantization;
+      summary << "; quantized (dsub " << q.dsub << ", qnorm" << (q.qout ? ", qout" : "")
+              << (q.cutoff > 0 ? ", cutoff " + std::to_string(q.cutoff) + ", retrained" : "")
+              << ") to " << q.bytes << " bytes";
+    }
+    summary << "; wrote " << o.model_path << "\n";
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "bucket_table.hpp"
+#include "embedkit/core/error.hpp"
 #include "option_checks.hpp"
 #include "progress_display.hpp"
 
@@ -59,6 +60,17 @@ Json options_json(const models::ClassifierOptions& o) {
 
 }  // namespace
 
+Json quantization_json(const models::ModelSizeQuantization& q) {
+  Json j = Json::object();
+  j.set("dsub", q.dsub)
+      .set("cutoff", q.cutoff)
+      .set("qnorm", q.qnorm)
+      .set("qout", q.qout)
+      .set("retrained", q.retrained)
+      .set("bytes", q.bytes);
+  return j;
+}
+
 void add_autotune_options(CLI::App* train, AutotuneArguments& a) {
   const std::string group = "Autotune (fastText's -autotune-*)";
   CLI::Option* validation =
@@ -97,14 +109,20 @@ void add_autotune_options(CLI::App* train, AutotuneArguments& a) {
       ->group(group);
   train
       ->add_option("--autotune-modelsize", a.model_size,
-                   "Not available: a model-size target needs fastText's quantizer")
+                   "The model must fit this many bytes (2M: 2,000,000; K, M, G): candidates are "
+                   "also quantized (dsub searched, qnorm, the largest cutoff that fits, retrain) "
+                   "and --output is written as fastText's .ftz")
       ->check(CLI::Validator(
-          [](std::string&) -> std::string {
-            return "a model-size target needs a quantizer (fastText's `quantize`: "
-                   "product-quantized tables, .ftz files), and embedkit's classifier has none; "
-                   "leave the option out to tune a full-size model";
+          [](std::string& text) -> std::string {
+            try {
+              (void)models::parse_model_size(text);
+            } catch (const ValueError& e) {
+              return e.what();
+            }
+            return "";
           },
           "SIZE"))
+      ->needs(validation)
       ->group(group);
 }
 
@@ -121,6 +139,10 @@ AutotuneOutcome run_autotune(const AutotuneArguments& a, const CLI::App& train,
   for (const Searchable& s : kSearchable) {
     options.search.*s.searched = train.count(s.option) == 0;
     if (options.search.*s.searched) searched.push(std::string(s.option).substr(2));
+  }
+  if (!a.model_size.empty()) {
+    options.model_size = models::parse_model_size(a.model_size);
+    searched.push(std::string("dsub"));
   }
   // Half the memory for one candidate's tables: the data and the best model so far need room.
   options.max_table_bytes = static_cast<std::uint64_t>(machine_memory_bytes() / 2);
@@ -142,7 +164,12 @@ AutotuneOutcome run_autotune(const AutotuneArguments& a, const CLI::App& train,
   std::cerr << "autotune: " << options.metric.name() << " " << number(r.best_score)
             << " on the validation lines, trial " << r.best_trial << " of " << r.trials.size()
             << " (" << number(r.seconds) << " s" << (r.deadline_reached ? ", duration reached" : "")
-            << "); training with " << as_arguments(r.best) << "\n";
+            << "); training with " << as_arguments(r.best);
+  if (r.best_quantization) {
+    std::cerr << ", quantized with dsub " << r.best_quantization->dsub << " to fit "
+              << options.model_size << " bytes";
+  }
+  std::cerr << "\n";
 
   Json history = Json::array();
   for (const models::AutotuneTrial& t : r.trials) {
@@ -151,6 +178,7 @@ AutotuneOutcome run_autotune(const AutotuneArguments& a, const CLI::App& train,
         .set("score", t.score ? Json(*t.score) : Json())
         .set("outcome", t.outcome)
         .set("seconds", t.seconds);
+    if (t.quantization) j.set("quantization", quantization_json(*t.quantization));
     history.push(std::move(j));
   }
   Json report = Json::object();
@@ -164,8 +192,9 @@ AutotuneOutcome run_autotune(const AutotuneArguments& a, const CLI::App& train,
       .set("seconds", r.seconds)
       .set("deadline_reached", r.deadline_reached)
       .set("searched", std::move(searched))
+      .set("model_size", options.model_size > 0 ? Json(options.model_size) : Json())
       .set("history", std::move(history));
-  return {r.best, std::move(report)};
+  return {r.best, std::move(report), options.model_size, r.best_quantization};
 }
 
 }  // namespace embedkit::cli

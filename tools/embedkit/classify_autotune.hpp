@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,7 @@ struct AutotuneArguments {
   std::string metric = "f1";
   std::int64_t predictions = 1;
   std::int64_t trials = 0;
-  std::string model_size;  // refused when given: no quantizer
+  std::string model_size;  // fastText's -autotune-modelsize ("2M"); "" : none
 };
 
 // Adds --autotune-validation, -duration, -metric, -predictions, -trials and -modelsize.
@@ -28,8 +29,14 @@ void add_autotune_options(CLI::App* train, AutotuneArguments& a);
 
 struct AutotuneOutcome {
   models::ClassifierOptions best;
-  Json report;  // the "autotune" object of `classify train --json`
+  Json report;                  // the "autotune" object of `classify train --json`
+  std::int64_t model_size = 0;  // bytes; 0: no target
+  // With a model size: the best trial's quantization (its dsub is the final model's).
+  std::optional<models::ModelSizeQuantization> quantization;
 };
+
+// A model-size trial's quantization as `classify train --json` reports it.
+Json quantization_json(const models::ModelSizeQuantization& q);
 
 // Searches from `start`, leaving alone the model options the user gave on `train`'s command
 // line; writes the progress and then the chosen arguments to stderr.

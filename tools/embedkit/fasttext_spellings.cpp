@@ -37,6 +37,7 @@ constexpr std::string_view kCamelCase[] = {
     "-qnorm",
     "-qout",
     "-cutoff",
+    "-retrain",
     // fastText's autotune options are spelled with dashes on its command line.
     "-autotune-validation",
     "-autotune-duration",
@@ -92,11 +93,26 @@ std::string output_extension(const std::string& path) {
   return "";
 }
 
+// Whether the command line sets a model-size target (then `classify train` writes a .ftz).
+bool has_model_size(const std::vector<std::string>& args, std::size_t first) {
+  for (std::size_t i = first; i < args.size() && args[i] != "--"; ++i) {
+    const std::string& a = args[i];
+    if (a == "-autotune-modelsize" || a == "--autotune-modelsize" ||
+        a.rfind("--autotune-modelsize=", 0) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 void translate_fasttext_spellings(const CLI::App& leaf, const std::string& path,
                                   std::vector<std::string>& args, std::size_t first) {
-  const std::string extension = output_extension(path);
+  // fastText writes PREFIX.ftz, and no .bin, when autotune has a model-size target.
+  const std::string extension = path == "classify train" && has_model_size(args, first)
+                                    ? std::string(".ftz")
+                                    : output_extension(path);
   const bool has_output = !extension.empty();
   for (std::size_t i = first; i < args.size(); ++i) {
     const std::string& token = args[i];
@@ -149,7 +165,10 @@ std::vector<std::string> fasttext_spellings_for(const CLI::App& leaf, const std:
     out.emplace_back("-input");
     out.emplace_back("-output");
   }
-  if (path == "quantize") out.emplace_back("-output");
+  if (path == "quantize") {
+    out.emplace_back("-output");
+    out.emplace_back("-input");  // --retrain's training file
+  }
   return out;
 }
 

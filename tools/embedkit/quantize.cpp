@@ -4,8 +4,16 @@
 // `embedkit classify test|predict`, which predict from its codes.
 //
 //   embedkit quantize MODEL -o OUT.ftz [--dsub 2] [--qnorm] [--qout] [--cutoff N] [--seed 1234]
+//       [--retrain --input TRAIN [--epochs N] [--lr X] [--threads N]]
 //   embedkit quantize -output PREFIX -qnorm -cutoff 100000      (fastText's spelling: reads
 //       PREFIX.safetensors, or PREFIX.bin when there is none, and writes PREFIX.ftz)
+//
+// --retrain (fastText's -retrain; models/fasttext_retraining.hpp) trains the rows --cutoff keeps
+// again on TRAIN, the model's training file, before quantizing. Its epochs and lr are those the
+// model was trained with: an embedkit classifier stores both; a fastText .bin stores its epoch
+// but not its lr, which is then fastText's supervised default 0.1. --epochs and --lr (fastText's
+// -epoch and -lr) override them, as fastText's command line does (fastText itself uses its own
+// defaults, epoch 5 and lr 0.05, when they are not given); --threads is the training's too.
 //
 // The model is read and quantized completely before OUT is written, atomically; OUT may not be
 // MODEL. Exit status: 0 success, 1 runtime error, 2 usage error.
@@ -13,6 +21,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "commands.hpp"
@@ -22,6 +31,8 @@
 #include "embedkit/io/fasttext_model.hpp"
 #include "embedkit/models/fasttext_model.hpp"
 #include "embedkit/models/fasttext_quantization.hpp"
+#include "embedkit/models/fasttext_retraining.hpp"
+#include "embedkit/models/labelled_text.hpp"
 #include "embedkit/models/text_classifier.hpp"
 #include "json.hpp"
 #include "option_checks.hpp"
@@ -37,14 +48,29 @@ struct QuantizeCommandOptions {
   std::int64_t threads = 1;
   bool json = false;
   models::FastTextQuantizeOptions quantize;
+  bool retrain = false;
+  std::string input;  // --retrain's training file
+  std::optional<std::int64_t> epochs;
+  std::optional<double> lr;
 };
 
 // The model as a fastText model file: a fastText .bin as it is, an embedkit classifier as
-// `convert --to fasttext-bin` writes it.
-io::FastTextModelFile read_model(const std::string& path) {
-  if (io::file_has_fasttext_magic(path)) return io::load_fasttext_model(path);
+// `convert --to fasttext-bin` writes it. `training`: the options retraining starts from (the
+// classifier's own; for a .bin, its epoch and fastText's supervised defaults).
+io::FastTextModelFile read_model(const std::string& path, models::FastTextRetraining& training) {
+  if (io::file_has_fasttext_magic(path)) {
+    io::FastTextModelFile model = io::load_fasttext_model(path);
+    training.epochs = model.args.epoch;
+    training.lr = 0.1;  // not in the file
+    return model;
+  }
   if (models::TextClassifier::is_model_file(path)) {
-    return models::FastTextModel::from_classifier(models::TextClassifier::load(path));
+    const models::TextClassifier classifier = models::TextClassifier::load(path);
+    training.epochs = classifier.options().epochs;
+    training.lr = classifier.options().lr;
+    training.label_prefix = classifier.options().label_prefix;
+    training.seed = classifier.options().seed;
+    return models::FastTextModel::from_classifier(classifier);
   }
   if (!std::filesystem::is_regular_file(path)) throw IoError(path, "not a regular file");
   throw IoError(path,
@@ -55,13 +81,50 @@ std::string megabytes(std::int64_t bytes) {
   return std::to_string(static_cast<double>(bytes) / 1e6).substr(0, 6) + " MB";
 }
 
+// fastText's -retrain without what it needs is a usage error (status 2), found before any work.
+void check_retrain_options(const QuantizeCommandOptions* o) {
+  if (o->retrain && o->quantize.cutoff == 0) {
+    throw CLI::ValidationError(
+        "--retrain",
+        "needs --cutoff: it trains again the rows the cutoff keeps (fastText's "
+        "-retrain does nothing without -cutoff)");
+  }
+  if (o->retrain && o->input.empty()) {
+    throw CLI::ValidationError(
+        "--retrain",
+        "needs --input TRAIN (fastText's -input): the labelled file the model was "
+        "trained on");
+  }
+  if (!o->retrain && (!o->input.empty() || o->epochs || o->lr)) {
+    throw CLI::ValidationError("--input",
+                               "--input, --epochs and --lr are --retrain's: give --retrain too");
+  }
+}
+
 int run(QuantizeCommandOptions& o) {
-  refuse_outputs_over_inputs({{"MODEL", o.model_path}}, {{"--output", o.output}});
+  std::vector<NamedFile> inputs{{"MODEL", o.model_path}};
+  if (o.retrain) inputs.push_back({"--input", o.input});
+  refuse_outputs_over_inputs(inputs, {{"--output", o.output}});
   io::AtomicFile probe(o.output);  // an unwritable OUT fails now, not after the work
   set_num_threads(static_cast<int>(o.threads));
   const auto start = std::chrono::steady_clock::now();
-  const io::FastTextModelFile model = read_model(o.model_path);
-  const io::FastTextModelFile q = models::quantize_fasttext_model(model, o.quantize);
+  models::FastTextRetraining training;
+  const io::FastTextModelFile model = read_model(o.model_path, training);
+  std::vector<models::LabelledExample> lines;
+  models::ClassifierTrainStats stats;
+  if (o.retrain) {
+    models::LabelledTextOptions text;
+    text.label_prefix = training.label_prefix;
+    lines = models::read_labelled_text(o.input, text);
+    if (lines.empty()) throw IoError(o.input, "no labelled line to retrain on");
+    training.lines = &lines;
+    training.threads = o.threads;
+    training.stats = &stats;
+    if (o.epochs) training.epochs = *o.epochs;
+    if (o.lr) training.lr = *o.lr;
+  }
+  const io::FastTextModelFile q =
+      models::quantize_fasttext_model(model, o.quantize, o.retrain ? &training : nullptr);
   io::save_fasttext_model(o.output, q);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -76,6 +139,15 @@ int run(QuantizeCommandOptions& o) {
         .set("dsub", o.quantize.dsub)
         .set("qnorm", o.quantize.qnorm)
         .set("qout", o.quantize.qout)
+        .set("retrain", o.retrain ? Json(Json::object()
+                                             .set("input", o.input)
+                                             .set("lines", stats.examples)
+                                             .set("epochs", training.epochs)
+                                             .set("lr", training.lr)
+                                             .set("threads", training.threads)
+                                             .set("final_loss", stats.final_loss)
+                                             .set("seconds", stats.seconds))
+                                  : Json())
         .set("model_bytes", before)
         .set("output_bytes", after)
         .set("seconds", seconds);
@@ -83,6 +155,10 @@ int run(QuantizeCommandOptions& o) {
   } else {
     std::cout << "quantized " << model.input_rows() << " input rows";
     if (q.input_rows() != model.input_rows()) std::cout << " (kept " << q.input_rows() << ")";
+    if (o.retrain) {
+      std::cout << ", retrained " << training.epochs << " epochs on " << stats.examples
+                << " lines (final loss " << std::to_string(stats.final_loss).substr(0, 6) << ")";
+    }
     std::cout << ", dsub " << o.quantize.dsub << (o.quantize.qnorm ? ", qnorm" : "")
               << (o.quantize.qout ? ", qout" : "") << ": " << megabytes(before) << " -> "
               << megabytes(after) << " in " << std::to_string(seconds).substr(0, 5) << " s; wrote "
@@ -116,7 +192,22 @@ Command add_quantize(CLI::App& parent) {
   app->add_option("--seed", o->quantize.seed, "Seed of the k-means samples and starts")
       ->check(uint64_value())
       ->capture_default_str();
-  add_training_threads(app, o->threads, "Threads (the result does not depend on them)");
+  app->add_flag(
+      "--retrain", o->retrain,
+      "Train the rows --cutoff keeps again on --input before quantizing (fastText's -retrain)");
+  app->add_option("--input", o->input,
+                  "--retrain's training file: the labelled lines the model was trained on")
+      ->check(CLI::ExistingFile);
+  app->add_option("--epochs", o->epochs,
+                  "--retrain's epochs (default: the model's; fastText's -epoch)")
+      ->check(in_range<std::int64_t>(1, 1000000));
+  app->add_option("--lr", o->lr,
+                  "--retrain's learning rate (default: the model's, 0.1 for a fastText .bin)")
+      ->check(positive<double>());
+  app->parse_complete_callback([o] { check_retrain_options(o.get()); });
+  add_training_threads(app, o->threads,
+                       "Threads (the quantization does not depend on them; --retrain's "
+                       "training is the same on every run only with 1)");
   app->add_flag("--json", o->json, "Print a machine-readable summary");
   return Command{app, [o] { return run(*o); }};
 }

@@ -21,8 +21,13 @@
 // What is left to the caller (the command line, Python): training the final model with the best
 // options on the training set (fastText retrains on the same file) and saving it. A parameter
 // the user set is not searched (fastText's rule for arguments given on its command line).
-// fastText's model-size target (-autotune-modelsize) needs its product quantizer, which embedkit
-// does not have: it is not offered here.
+//
+// With a model-size target (fastText's -autotune-modelsize, autotune_model_size.hpp) every
+// candidate is also quantized to fit it (qnorm, the largest cutoff that fits, the kept rows
+// retrained) and scored from its codes; the quantizer's dsub is searched too (2^k, k in 1..4
+// moved by N(0, sigma), fastText's distribution; the first trial takes dsub 2), and a candidate
+// that cannot fit counts as a trial and is passed over. The caller then trains the final model
+// and fits it with the best trial's dsub (fit_model_size).
 #pragma once
 
 #include <cstdint>
@@ -31,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "embedkit/models/autotune_model_size.hpp"
 #include "embedkit/models/labelled_text.hpp"
 #include "embedkit/models/text_classifier.hpp"
 
@@ -68,6 +74,7 @@ struct AutotuneSearch {
   bool minn = true;
   bool maxn = true;
   bool loss = true;
+  bool dsub = true;  // with a model-size target only
 };
 
 struct AutotuneOptions {
@@ -78,12 +85,17 @@ struct AutotuneOptions {
   std::int64_t predictions = 1;  // labels predicted per validation line (fastText's k), >= 1
   AutotuneMetric metric;
   AutotuneSearch search;
-  // > 0: a candidate whose input and output tables would take more bytes is not trained (it
-  // counts as a trial); 0: no bound. fastText has none and relies on std::bad_alloc, which an
-  // overcommitting kernel turns into the OOM killer.
+  // > 0: a candidate whose input and output tables would take more bytes (twice theirs with a
+  // model size: the copy quantized) is not trained (it counts as a trial); 0: no bound. fastText
+  // has none and relies on std::bad_alloc, which an overcommitting kernel turns into the OOM
+  // killer.
   std::uint64_t max_table_bytes = 0;
   // Seconds between progress reports (autotune's on_progress).
   double progress_interval = 1.0;
+  // > 0: fastText's -autotune-modelsize, in bytes (see above); 0: no target.
+  std::int64_t model_size = 0;
+  std::int64_t dsub = 2;               // the first trial's, and every trial's when not searched
+  std::uint64_t quantize_seed = 1234;  // the k-means' seed
 
   // ValueError naming the first bad option.
   void validate() const;
@@ -93,14 +105,19 @@ struct AutotuneTrial {
   std::int64_t number = 0;  // 1-based
   ClassifierOptions options;
   std::optional<double> score;  // absent when the candidate was not scored
-  std::string outcome;          // "scored", "diverged", "tables too large", "out of memory"
-  double seconds = 0;           // training and scoring
+  // "scored", "diverged", "tables too large", "out of memory", "over the model size"
+  std::string outcome;
+  double seconds = 0;  // training, quantizing and scoring
+  // With a model-size target: the quantization scored (dsub alone when it did not fit).
+  std::optional<ModelSizeQuantization> quantization;
 };
 
 struct AutotuneResult {
   ClassifierOptions best;  // the starting options with the best candidate's searched values
   double best_score = 0;
-  std::int64_t best_trial = 0;        // its number
+  std::int64_t best_trial = 0;  // its number
+  // With a model-size target: how the best candidate was quantized (its dsub is the final's).
+  std::optional<ModelSizeQuantization> best_quantization;
   std::vector<AutotuneTrial> trials;  // every finished trial, in order
   bool deadline_reached = false;      // a trial in flight at the deadline was stopped and dropped
   double seconds = 0;
@@ -119,10 +136,12 @@ struct AutotuneProgress {
 //
 // ValueError, before any training, for bad options, no training or no validation line, a
 // validation label that the training lines never carry (it could never be predicted: named
-// with its line), and a metric label unknown to training. embedkit::Error when no trial finished
-// within the duration. on_progress, when given, is called on the calling thread about every
-// progress_interval seconds and once at the end; an exception it throws stops the search and
-// propagates (Python's Ctrl-C).
+// with its line), a metric label unknown to training, and with a model-size target: a budget
+// below the smallest model the labels allow (smallest_model_bytes at the smallest dimension the
+// search may take), and options fastText cannot read (the hs loss, lowercase, no "</s>").
+// embedkit::Error when no trial finished within the duration, or none fit the model size.
+// on_progress, when given, is called on the calling thread about every progress_interval seconds
+// and once at the end; an exception it throws stops the search and propagates (Python's Ctrl-C).
 AutotuneResult autotune_classifier(
     const std::vector<LabelledExample>& train, const std::vector<LabelledExample>& validation,
     const ClassifierOptions& start, const AutotuneOptions& options,

@@ -21,9 +21,11 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "embedkit/core/tensor.hpp"
 #include "embedkit/io/fasttext_model.hpp"
+#include "embedkit/models/fasttext_retraining.hpp"
 
 namespace embedkit::models {
 
@@ -49,11 +51,19 @@ struct FastTextPruning {
   io::FastTextDictionary dictionary;
 };
 FastTextPruning select_fasttext_rows(const io::FastTextModelFile& model, std::int64_t cutoff);
+// The `count` input rows `cutoff` keeps, in the order of keeping ("</s>" first, then by norm,
+// largest first, ties to the lower row): the first k of them are what cutoff k keeps.
+std::vector<std::int64_t> fasttext_rows_by_norm(const io::FastTextModelFile& model,
+                                                std::int64_t count);
 
 // The quantized model. ValueError, naming the problem, for: a model that is already quantized or
 // pruned, cutoff with an unsupervised model (its output rows are its words), cutoff below 0 or
-// above the input rows, dsub outside [1, dim].
+// above the input rows, dsub outside [1, dim], a retraining without a cutoff.
+//
+// retrain (fastText's -retrain, fasttext_retraining.hpp): when given, the rows the cutoff keeps
+// and the output matrix are trained again on retrain->lines before they are quantized.
 io::FastTextModelFile quantize_fasttext_model(const io::FastTextModelFile& model,
-                                              const FastTextQuantizeOptions& options);
+                                              const FastTextQuantizeOptions& options,
+                                              const FastTextRetraining* retrain = nullptr);
 
 }  // namespace embedkit::models
