@@ -3,6 +3,7 @@
 // bit for bit, to those over the same matrix in memory.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -119,6 +120,46 @@ TEST(KeyedVectorsLazyNorms, NonFiniteValueIsAnErrorOfTheQueriesThatReachIt) {
   EXPECT_EQ(kv.most_similar("w1", 10, 512).size(), 10u);
   EXPECT_THROW((void)kv.similarity("w1", "w900"), ValueError);
   EXPECT_THROW((void)kv.unit_matrix(), ValueError);
+}
+
+// The values are checked through each row's squared norm (a sum is finite exactly when the
+// row is): the error still names the first row of the block holding a non-finite value, and
+// that row's first non-finite column, wherever they sit in the norms' groups of sixteen rows and
+// steps of four columns, as a check of value after value would.
+TEST(KeyedVectorsLazyNorms, NonFiniteErrorNamesTheFirstRowAndColumn) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  struct Bad {
+    std::int64_t row, column;
+    float value;
+  };
+  // Row 998 and 999 lie in the last, partial block's last, partial group of sixteen.
+  const std::vector<std::vector<Bad>> cases = {
+      {{897, 12, inf}, {900, 0, nan}},                  // the earlier row, its last column
+      {{903, 5, -inf}, {903, 11, nan}, {910, 1, inf}},  // the earlier column of the first row
+      {{999, 9, nan}},
+      {{998, 3, inf}, {998, 2, -inf}}};
+  for (const auto& bad : cases) {
+    Tensor m = matrix();
+    for (const Bad& b : bad) m.data<float>()[b.row * 13 + b.column] = b.value;
+    std::int64_t row = bad[0].row;
+    std::int64_t column = 13;
+    for (const Bad& b : bad) {
+      if (b.row == row) column = std::min(column, b.column);
+    }
+    const std::string expected = "the vector of '" + word(static_cast<std::size_t>(row)) +
+                                 "' holds a non-finite value at column " + std::to_string(column);
+    for (const bool mapped : {false, true}) {
+      try {
+        const KeyedVectors kv(words(1000), mapped ? m.as_read_only() : m);
+        (void)kv.most_similar("w1", 10);
+        ADD_FAILURE() << "no error for " << expected;
+      } catch (const ValueError& e) {
+        EXPECT_NE(std::string(e.what()).find(expected), std::string::npos)
+            << e.what() << " (expected: " << expected << ")";
+      }
+    }
+  }
 }
 
 }  // namespace

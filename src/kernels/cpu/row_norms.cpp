@@ -23,9 +23,8 @@ constexpr std::int64_t kRowsAtOnce = 16;
 // multiply-add is the reference's separate multiply and add: a float's square is exact in double
 // (24-bit significands, a 48-bit product), so only the add rounds, in both.
 __attribute__((target("avx2,fma"))) void squared_row_norms_avx2(const float* rows,
-                                                                  std::int64_t count,
-                                                                  std::int64_t dim,
-                                                                  double* sums) {
+                                                                std::int64_t count,
+                                                                std::int64_t dim, double* sums) {
   std::int64_t i = 0;
   for (; i + kRowsAtOnce <= count; i += kRowsAtOnce) {
     const float* block = rows + i * dim;
