@@ -313,11 +313,20 @@ std::vector<std::vector<Neighbor>> KeyedVectors::most_similar_batch(
     std::vector<TopN> tops(static_cast<std::size_t>(q1 - q0), TopN(static_cast<std::size_t>(topn)));
     for (std::int64_t r0 = 0; r0 < rows; r0 += kRowBlock) {
       const std::int64_t r1 = std::min(rows, r0 + kRowBlock);
-      ensure_norms(r0, r1);  // the first scan to reach these rows computes their norms
       for (std::int64_t q = q0; q < q1; ++q) {
         for (std::int64_t r = r0; r < r1; ++r) {
           tile[static_cast<std::size_t>((q - q0) * kRowBlock + (r - r0))] =
-              dot_eight_lanes(qunit.data() + q * dim_, data + r * dim_, dim_) * inverse_norm(r);
+              dot_eight_lanes(qunit.data() + q * dim_, data + r * dim_, dim_);
+        }
+      }
+      // The first scan to reach these rows computes their norms: after the products, which
+      // read the block from memory in order, so the norms (sixteen rows at a time, a pattern the
+      // hardware prefetcher follows less well) read it from the cache. Each score is the same
+      // rounded product, product * inverse norm, whichever comes first.
+      ensure_norms(r0, r1);
+      for (std::int64_t q = q0; q < q1; ++q) {
+        for (std::int64_t r = r0; r < r1; ++r) {
+          tile[static_cast<std::size_t>((q - q0) * kRowBlock + (r - r0))] *= inverse_norm(r);
         }
       }
       for (std::int64_t q = q0; q < q1; ++q) {
