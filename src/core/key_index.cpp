@@ -58,6 +58,11 @@ std::optional<std::int64_t> KeyIndex::find(std::string_view key) const {
   return slot.row;
 }
 
+void KeyIndex::prefetch(std::string_view key) const {
+  if (slots_.empty()) return;
+  __builtin_prefetch(&slots_[hash_of(key) & (slots_.size() - 1)]);
+}
+
 std::vector<std::string> KeyIndex::take_keys() && {
   std::vector<std::string> keys = std::move(keys_);
   keys_.clear();

@@ -13,6 +13,7 @@
 
 #include "embedkit/vectors/hnsw_index.hpp"
 #include "kernels/cpu/dot.hpp"
+#include "kernels/cpu/row_norms.hpp"
 
 namespace embedkit::vectors {
 namespace {
@@ -159,23 +160,31 @@ void KeyedVectors::ensure_norms(std::int64_t first, std::int64_t last) const {
         norms_->locks[static_cast<std::size_t>(b) % RowNorms::kLocks]);
     if (done.load(std::memory_order_relaxed)) continue;
     {
-      const std::int64_t end = std::min(size(), (b + 1) * kNormBlock);
-      for (std::int64_t r = b * kNormBlock; r < end; ++r) {
-        const float* row = data + r * dim_;
-        double sq = 0.0;
-        for (std::int64_t j = 0; j < dim_; ++j) {
-          if (!std::isfinite(row[j])) {
-            throw ValueError("KeyedVectors: the vector of '" + index_.key(r) +
-                             "' holds a non-finite value at column " + std::to_string(j));
-          }
-          sq += static_cast<double>(row[j]) * row[j];
-        }
+      // The squared norms of the whole block first (kernels/cpu/row_norms.hpp: sixteen rows'
+      // sums in flight at once), then the values are checked through them: a sum is finite
+      // exactly when its row's values all are, so only a row whose sum is not is read again, to
+      // name the first non-finite column of the first such row, as a value-by-value check would.
+      const std::int64_t begin = b * kNormBlock;
+      const std::int64_t end = std::min(size(), begin + kNormBlock);
+      double sq[kNormBlock];
+      kernels::cpu::squared_row_norms(data + begin * dim_, end - begin, dim_, sq);
+      for (std::int64_t r = begin; r < end; ++r) {
+        const double s = sq[r - begin];
+        if (!std::isfinite(s)) throw_non_finite(r);
         norms_->inverse[static_cast<std::size_t>(r)] =
-            sq > 0.0 ? static_cast<float>(1.0 / std::sqrt(sq)) : 0.0f;
+            s > 0.0 ? static_cast<float>(1.0 / std::sqrt(s)) : 0.0f;
       }
     }
     done.store(true, std::memory_order_release);
   }
+}
+
+void KeyedVectors::throw_non_finite(std::int64_t row) const {
+  const float* x = matrix_.data<float>() + row * dim_;
+  std::int64_t j = 0;
+  while (j < dim_ && std::isfinite(x[j])) ++j;
+  throw ValueError("KeyedVectors: the vector of '" + index_.key(row) +
+                   "' holds a non-finite value at column " + std::to_string(j));
 }
 
 float KeyedVectors::inverse_norm(std::int64_t r) const {
@@ -304,11 +313,20 @@ std::vector<std::vector<Neighbor>> KeyedVectors::most_similar_batch(
     std::vector<TopN> tops(static_cast<std::size_t>(q1 - q0), TopN(static_cast<std::size_t>(topn)));
     for (std::int64_t r0 = 0; r0 < rows; r0 += kRowBlock) {
       const std::int64_t r1 = std::min(rows, r0 + kRowBlock);
-      ensure_norms(r0, r1);  // the first scan to reach these rows computes their norms
       for (std::int64_t q = q0; q < q1; ++q) {
         for (std::int64_t r = r0; r < r1; ++r) {
           tile[static_cast<std::size_t>((q - q0) * kRowBlock + (r - r0))] =
-              dot_eight_lanes(qunit.data() + q * dim_, data + r * dim_, dim_) * inverse_norm(r);
+              dot_eight_lanes(qunit.data() + q * dim_, data + r * dim_, dim_);
+        }
+      }
+      // The first scan to reach these rows computes their norms: after the products, which
+      // read the block from memory in order, so the norms (sixteen rows at a time, a pattern the
+      // hardware prefetcher follows less well) read it from the cache. Each score is the same
+      // rounded product, product * inverse norm, whichever comes first.
+      ensure_norms(r0, r1);
+      for (std::int64_t q = q0; q < q1; ++q) {
+        for (std::int64_t r = r0; r < r1; ++r) {
+          tile[static_cast<std::size_t>((q - q0) * kRowBlock + (r - r0))] *= inverse_norm(r);
         }
       }
       for (std::int64_t q = q0; q < q1; ++q) {

@@ -93,6 +93,25 @@ TEST(KeyIndex, CopiesAreIndependentAndEmptyKeysAreKeys) {
   EXPECT_FALSE(empty.contains(""));
 }
 
+// prefetch is a hint: on an empty index, for keys held and not, it changes nothing that add
+// and find report.
+TEST(KeyIndex, PrefetchChangesNothing) {
+  KeyIndex index;
+  index.prefetch("a");
+  EXPECT_TRUE(index.empty());
+  for (int i = 0; i < 300; ++i) {
+    index.prefetch("key" + std::to_string(i + 5));
+    index.prefetch("key" + std::to_string(i));
+    EXPECT_EQ(index.add("key" + std::to_string(i)).row, i);
+  }
+  index.prefetch("missing");
+  EXPECT_EQ(index.find("missing"), std::nullopt);
+  EXPECT_EQ(index.size(), 300);
+  for (int i = 0; i < 300; ++i) {
+    EXPECT_EQ(index.find("key" + std::to_string(i)), std::optional<std::int64_t>(i));
+  }
+}
+
 TEST(KeyError, HasOneMessageShapeAndIsAValueError) {
   const embedkit::KeyError e("label", "__label__x", "dictionary");
   EXPECT_STREQ(e.what(), "label '__label__x' is not in the dictionary");

@@ -3,6 +3,8 @@
 // bit for bit, to those over the same matrix in memory.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -12,11 +14,15 @@
 #include "embedkit/core/error.hpp"
 #include "embedkit/core/generator.hpp"
 #include "embedkit/vectors/keyed_vectors.hpp"
+#include "kernels/cpu/isa.hpp"
+#include "kernels/ref/dot_ref.hpp"
+#include "kernels/ref/row_norms_ref.hpp"
 
 namespace {
 
 using embedkit::Tensor;
 using embedkit::ValueError;
+using embedkit::kernels::cpu::Isa;
 using embedkit::vectors::AnalogyMethod;
 using embedkit::vectors::KeyedVectors;
 using embedkit::vectors::Neighbor;
@@ -119,6 +125,91 @@ TEST(KeyedVectorsLazyNorms, NonFiniteValueIsAnErrorOfTheQueriesThatReachIt) {
   EXPECT_EQ(kv.most_similar("w1", 10, 512).size(), 10u);
   EXPECT_THROW((void)kv.similarity("w1", "w900"), ValueError);
   EXPECT_THROW((void)kv.unit_matrix(), ValueError);
+}
+
+// Every score is the documented formula, bit for bit, under each instruction set the CPU has:
+// the query scaled by 1 / its norm (summed in double), its eight-lane dot product with the row
+// (ref::dot_eight_lanes), times the row's inverse norm, 1 / sqrt of its squares summed in double
+// in ascending column order (ref::squared_row_norms). The first scan of a read-only matrix
+// computes the norms on the way; a second query reuses them.
+TEST(KeyedVectorsLazyNorms, ScoresAreTheDocumentedFormulaBitForBit) {
+  const std::int64_t rows = 1000;
+  for (const std::int64_t dim : {13, 256}) {
+    embedkit::Generator gen(static_cast<std::uint64_t>(dim));
+    Tensor m = Tensor::empty({rows, dim}, embedkit::DType::Float32);
+    float* x = m.data<float>();
+    for (std::int64_t i = 0; i < m.numel(); ++i) x[i] = static_cast<float>(gen.normal());
+    std::vector<float> query(static_cast<std::size_t>(dim));
+    for (float& v : query) v = static_cast<float>(gen.normal());
+    double qsq = 0.0;
+    for (const float v : query) qsq += static_cast<double>(v) * v;
+    std::vector<float> unit(query.size());
+    for (std::size_t j = 0; j < query.size(); ++j) {
+      unit[j] = static_cast<float>(query[j] / std::sqrt(qsq));
+    }
+    std::vector<double> sq(static_cast<std::size_t>(rows));
+    embedkit::kernels::ref::squared_row_norms(x, rows, dim, sq.data());
+    for (const Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+      if (!embedkit::kernels::cpu::isa_supported(isa)) continue;
+      embedkit::kernels::cpu::set_isa_override(isa);
+      const KeyedVectors kv(words(static_cast<std::size_t>(rows)), m.as_read_only());
+      for (int pass = 0; pass < 2; ++pass) {  // computing the norms, then reusing them
+        const std::vector<Neighbor> all = kv.most_similar(query, rows);
+        ASSERT_EQ(all.size(), static_cast<std::size_t>(rows));
+        for (const Neighbor& n : all) {
+          const auto r = static_cast<std::size_t>(n.index);
+          const float inverse = static_cast<float>(1.0 / std::sqrt(sq[r]));
+          const float expected =
+              embedkit::kernels::ref::dot_eight_lanes(unit.data(), x + n.index * dim, dim) *
+              inverse;
+          ASSERT_EQ(std::bit_cast<std::uint32_t>(n.score), std::bit_cast<std::uint32_t>(expected))
+              << "dim " << dim << " row " << n.index << " isa "
+              << embedkit::kernels::cpu::isa_name(isa) << " pass " << pass;
+        }
+      }
+      embedkit::kernels::cpu::set_isa_override(std::nullopt);
+    }
+  }
+}
+
+// The values are checked through each row's squared norm (a sum is finite exactly when the
+// row is): the error still names the first row of the block holding a non-finite value, and
+// that row's first non-finite column, wherever they sit in the norms' groups of sixteen rows and
+// steps of four columns, as a check of value after value would.
+TEST(KeyedVectorsLazyNorms, NonFiniteErrorNamesTheFirstRowAndColumn) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  struct Bad {
+    std::int64_t row, column;
+    float value;
+  };
+  // Row 998 and 999 lie in the last, partial block's last, partial group of sixteen.
+  const std::vector<std::vector<Bad>> cases = {
+      {{897, 12, inf}, {900, 0, nan}},                  // the earlier row, its last column
+      {{903, 5, -inf}, {903, 11, nan}, {910, 1, inf}},  // the earlier column of the first row
+      {{999, 9, nan}},
+      {{998, 3, inf}, {998, 2, -inf}}};
+  for (const auto& bad : cases) {
+    Tensor m = matrix();
+    for (const Bad& b : bad) m.data<float>()[b.row * 13 + b.column] = b.value;
+    std::int64_t row = bad[0].row;
+    std::int64_t column = 13;
+    for (const Bad& b : bad) {
+      if (b.row == row) column = std::min(column, b.column);
+    }
+    const std::string expected = "the vector of '" + word(static_cast<std::size_t>(row)) +
+                                 "' holds a non-finite value at column " + std::to_string(column);
+    for (const bool mapped : {false, true}) {
+      try {
+        const KeyedVectors kv(words(1000), mapped ? m.as_read_only() : m);
+        (void)kv.most_similar("w1", 10);
+        ADD_FAILURE() << "no error for " << expected;
+      } catch (const ValueError& e) {
+        EXPECT_NE(std::string(e.what()).find(expected), std::string::npos)
+            << e.what() << " (expected: " << expected << ")";
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -272,6 +272,63 @@ TEST(VectorFormats, AVocabularysLastNewlineIsOptional) {
   EXPECT_EQ(parse_vocabulary(bytes_of("a\r\nb\r\n")), (std::vector<std::string>{"a", "b"}));
 }
 
+// The vocabulary's words are hashed some lines ahead of the line being added (a prefetch): a
+// repeated word or a bad one is still reported at its own line, whichever comes first, in
+// vocabularies shorter and longer than that distance, with or without the last newline.
+// "w<i>" (not "w" + ...: GCC 12's false -Wrestrict, bug 105329).
+std::string numbered_word(int i) {
+  std::string w = "w";
+  w += std::to_string(i);
+  return w;
+}
+
+// The first error parse_vocabulary reports for `text`, or "" when it reads it.
+std::string vocabulary_error(const std::string& text) {
+  try {
+    (void)parse_vocabulary(bytes_of(text), "v");
+  } catch (const IoError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(VectorFormats, AVocabularysErrorsNameTheirLine) {
+  for (const int lines : {1, 2, 15, 16, 17, 40}) {
+    std::string text;
+    for (int i = 0; i < lines; ++i) {
+      text += numbered_word(i);
+      text += '\n';
+    }
+    EXPECT_EQ(parse_vocabulary(bytes_of(text)).size(), static_cast<std::size_t>(lines));
+    text.pop_back();
+    EXPECT_EQ(parse_vocabulary(bytes_of(text)).size(), static_cast<std::size_t>(lines));
+    for (int at = 1; at <= lines; ++at) {
+      std::string repeated = text;
+      repeated += '\n';
+      repeated += numbered_word(at - 1);
+      std::string expected = "vocabulary line ";
+      expected += std::to_string(lines + 1);
+      expected += ": word '";
+      expected += numbered_word(at - 1);
+      expected += "' appears twice";
+      std::string message = vocabulary_error(repeated);
+      EXPECT_NE(message.find(expected), std::string::npos) << message;
+      // An empty line at line `at`, before that repeat: it is the one reported.
+      std::string bad = text;
+      bad += '\n';
+      std::string line = numbered_word(at - 1);
+      line += '\n';
+      bad.erase(bad.find(line), line.size() - 1);
+      bad += numbered_word(0);
+      expected = "vocabulary line ";
+      expected += std::to_string(at);
+      expected += ": an empty word";
+      message = vocabulary_error(bad);
+      EXPECT_NE(message.find(expected), std::string::npos) << message;
+    }
+  }
+}
+
 TEST(VectorPair, TheVocabularyNamesItsMatrixFile) {
   TempDir dir;
   const auto path = dir / "v.npy";

@@ -133,6 +133,8 @@ class KeyedVectors {
 
   // The inverse norms of rows [first, first + kNormBlock), computed once (values checked).
   void ensure_norms(std::int64_t first, std::int64_t last) const;
+  // The ValueError for a row holding a non-finite value, naming its first such column.
+  [[noreturn]] void throw_non_finite(std::int64_t row) const;
   // Row r's 1 / L2 norm (0 for an all-zero row); ensure_norms must have covered it.
   float inverse_norm(std::int64_t r) const;
 
