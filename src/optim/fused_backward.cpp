@@ -46,17 +46,15 @@ std::size_t table_parameter(const Optimizer& optimizer, const Tensor& table, boo
 
 using kernels::cpu::RowTerm;
 
-// One term per non-padding id, {row, position, 0}, grouped by row, the rows that occur once
-// first, in input order (kernels::cpu::group_runs_singles_first): every row's sum is group_by_
-// row's, and those rows' gradient rows are read in sequence. The buffers are the calling
-// thread's, reused from call to call: a training loop calls this once per batch, and fresh
-// buffers of a batch's size would be page-faulted in every time.
+// One term per non-padding id, {row, position, 0}, grouped by row (kernels::cpu::group_by_row).
+// The buffers are the calling thread's, reused from call to call: a training loop calls this
+// once per batch, and fresh buffers of a batch's size would be page-faulted in every time.
 std::vector<RowTerm>& terms_by_row(const std::vector<std::int64_t>& rows, std::int64_t num_rows,
                                    std::int64_t padding) {
   thread_local std::vector<RowTerm> terms;
-  thread_local kernels::cpu::RunGroupingScratch scratch;
-  kernels::cpu::group_runs_singles_first(rows.data(), static_cast<std::int64_t>(rows.size()),
-                                         num_rows, padding, terms, scratch);
+  thread_local kernels::cpu::RowGroupingScratch scratch;
+  kernels::cpu::group_by_row(rows.data(), static_cast<std::int64_t>(rows.size()), num_rows, padding,
+                             terms, scratch);
   return terms;
 }
 

@@ -64,20 +64,27 @@ TEST_P(RowSparseKernels, CoalesceMatchesRowSparseTensor) {
 }
 
 // The same groups, rows and order, on both sides of the comparison sort / radix sort switch
-// (4096 terms), with row ranges needing one, two and three 11-bit radix passes, hot rows and
-// with and without padding. (No instruction-set code in it: one run.)
+// (4096 terms), with row ranges needing one, two and three radix passes, a range too wide to
+// pack a row and a position into 64 bits (the terms' own sort), hot rows and with and without
+// padding. (No instruction-set code in it: one run.)
 TEST(RowGrouping, CpuGroupByRowMatchesRef) {
   std::vector<cpu::RowTerm> terms;
-  std::vector<cpu::RowTerm> scratch;
+  cpu::RowGroupingScratch scratch;
   std::uint64_t seed = 51;
   for (std::int64_t n : {0, 1, 2, 30, 4095, 4096, 4097, 40000}) {
-    for (std::int64_t num_rows : {std::int64_t{1}, std::int64_t{7}, std::int64_t{3000},
-                                  std::int64_t{100000}, std::int64_t{1} << 23}) {
+    for (std::int64_t num_rows :
+         {std::int64_t{1}, std::int64_t{7}, std::int64_t{3000}, std::int64_t{100000},
+          std::int64_t{1} << 23, std::int64_t{1} << 50}) {
       for (IdPattern pattern : {IdPattern::Uniform, IdPattern::HotRow, IdPattern::FewRows}) {
         for (std::int64_t padding : {std::int64_t{-1}, num_rows / 2}) {
           SCOPED_TRACE(testing::Message() << "n " << n << " rows " << num_rows << " pattern "
                                           << static_cast<int>(pattern) << " padding " << padding);
-          const auto ids = random_ids<std::int64_t>(n, num_rows, ++seed, pattern);
+          // Over 2^50 rows: ids below 2^23 spread over the range (1 << 26 apart).
+          auto ids = random_ids<std::int64_t>(n, std::min<std::int64_t>(num_rows, 1 << 23), ++seed,
+                                              pattern);
+          if (num_rows > (std::int64_t{1} << 23)) {
+            for (std::int64_t& id : ids) id <<= 26;
+          }
           const ref::RowGroups expected = ref::group_by_row(ids.data(), n, padding);
           cpu::group_by_row(ids.data(), n, num_rows, padding, terms, scratch);
           ASSERT_EQ(terms.size(), expected.order.size());
@@ -95,45 +102,6 @@ TEST(RowGrouping, CpuGroupByRowMatchesRef) {
           starts.push_back(static_cast<std::int64_t>(terms.size()));
           EXPECT_EQ(starts, expected.starts);
           EXPECT_EQ(rows, expected.rows);
-        }
-      }
-    }
-  }
-}
-
-// The runs of group_by_row with the lone rows first, in input order: ref's terms exactly, on
-// both sides of the comparison sort / radix sort switch, with row ranges of one to three radix
-// passes, a range too wide to pack a row and a position into 64 bits, hot rows, few rows (no
-// lone ones) and with and without padding.
-TEST(RowGrouping, CpuGroupRunsSinglesFirstMatchesRef) {
-  std::vector<cpu::RowTerm> terms;
-  cpu::RunGroupingScratch scratch;
-  std::uint64_t seed = 53;
-  for (std::int64_t n : {0, 1, 2, 30, 4095, 4096, 4097, 40000}) {
-    for (std::int64_t num_rows :
-         {std::int64_t{1}, std::int64_t{7}, std::int64_t{3000}, std::int64_t{100000},
-          std::int64_t{1} << 23, std::int64_t{1} << 50}) {
-      for (IdPattern pattern : {IdPattern::Uniform, IdPattern::HotRow, IdPattern::FewRows}) {
-        for (std::int64_t padding : {std::int64_t{-1}, std::int64_t{3}}) {
-          SCOPED_TRACE(testing::Message() << "n " << n << " rows " << num_rows << " pattern "
-                                          << static_cast<int>(pattern) << " padding " << padding);
-          // Rows up to 2^23 at most, spread over the range (the 2^50 range packs no key).
-          auto ids = random_ids<std::int64_t>(n, std::min<std::int64_t>(num_rows, 1 << 23), ++seed,
-                                              pattern);
-          if (num_rows > (std::int64_t{1} << 23)) {
-            for (std::int64_t& id : ids) id *= std::int64_t{1} << 26;
-          }
-          const ref::RunsSinglesFirst expected =
-              ref::group_runs_singles_first(ids.data(), n, padding);
-          const std::int64_t singles =
-              cpu::group_runs_singles_first(ids.data(), n, num_rows, padding, terms, scratch);
-          EXPECT_EQ(singles, expected.singles);
-          ASSERT_EQ(terms.size(), expected.rows.size());
-          for (std::size_t k = 0; k < terms.size(); ++k) {
-            ASSERT_EQ(terms[k].dst, expected.rows[k]) << "term " << k;
-            ASSERT_EQ(terms[k].src, expected.positions[k]) << "term " << k;
-            ASSERT_EQ(terms[k].scale, 0.0f) << "term " << k;
-          }
         }
       }
     }
@@ -199,7 +167,7 @@ TEST_P(RowSparseKernels, ApplyInInputOrderMatchesRef) {
 TEST_P(RowSparseKernels, ForEachRowSumMatchesRef) {
   std::uint64_t seed = 91;
   std::vector<cpu::RowTerm> terms;
-  std::vector<cpu::RowTerm> scratch;
+  cpu::RowGroupingScratch scratch;
   for (std::int64_t dim : {0, 1, 7, 16, 17, 50, 128, 300}) {
     for (std::int64_t num_rows : {std::int64_t{3}, std::int64_t{500}, std::int64_t{70000}}) {
       // 70000 rows: a table and a state above 1 MiB (prefetched), the smaller ones in L2.
@@ -252,15 +220,14 @@ TEST_P(RowSparseKernels, ForEachRowSumMatchesRef) {
 
 // The table after the fused SGD step, bitwise ref's: widths that are and are not whole vectors
 // (the specialised 16/64/128, odd ones, wide rows past the register blocks), runs of one id and
-// hot rows, runs sorted by row and with the lone rows first, a frozen row (in the terms or not),
+// hot rows, a frozen row (in the terms or not),
 // tables and gradients below and above the L2 size (with and without prefetching), signed zeros,
 // infinities and NaN among the values, under every thread count of the suite.
 TEST_P(RowSparseKernels, SgdStepRunsMatchesRef) {
   constexpr float kInf = std::numeric_limits<float>::infinity();
   std::uint64_t seed = 101;
   std::vector<cpu::RowTerm> terms;
-  std::vector<cpu::RowTerm> scratch;
-  cpu::RunGroupingScratch run_scratch;
+  cpu::RowGroupingScratch scratch;
   std::vector<float> fast;
   std::vector<float> slow;
   const std::array<float, 5> specials = {-0.0f, 0.0f, kInf, -kInf,
@@ -283,14 +250,8 @@ TEST_P(RowSparseKernels, SgdStepRunsMatchesRef) {
             std::vector<float> src = random_values<float>(src_rows * dim, ++seed);
             for (std::size_t i = 0; i < src.size(); i += 97) src[i] = specials[i % 5];
             const auto ids = random_ids<std::int64_t>(n, num_rows, ++seed, pattern);
-            // Padding num_rows / 2 is left out of the terms; the frozen row stays in them. Runs
-            // sorted by row, or the lone rows first in input order (the fused step's layout).
-            if (pattern == IdPattern::Uniform && frozen < 0) {
-              cpu::group_runs_singles_first(ids.data(), n, num_rows, num_rows / 2, terms,
-                                            run_scratch);
-            } else {
-              cpu::group_by_row(ids.data(), n, num_rows, num_rows / 2, terms, scratch);
-            }
+            // Padding num_rows / 2 is left out of the terms; the frozen row stays in them.
+            cpu::group_by_row(ids.data(), n, num_rows, num_rows / 2, terms, scratch);
             const std::vector<float> scales =
                 random_values<float>(static_cast<std::int64_t>(terms.size()), ++seed);
             for (std::size_t k = 0; k < terms.size(); ++k) {

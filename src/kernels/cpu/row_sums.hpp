@@ -2,7 +2,7 @@
 // stored: the kernel under the fused backward + optimizer step.
 //
 // Terms arrive in runs of one destination row, each in input order, every row in one run
-// (sorted by row, or group_runs_singles_first's order; see sort_terms.hpp). Threads take contiguous
+// (as sort_terms.hpp's group_by_row lays them out). Threads take contiguous
 // ranges of runs; a thread sums one run into its own scratch row (from 0, fma in term order,
 // exactly ref's sum), then calls on_row(row, sum), then sums the next. Every row is summed and
 // reported by one thread, exactly once, so the result does not depend on the thread count; on_row

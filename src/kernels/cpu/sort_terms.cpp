@@ -47,16 +47,6 @@ void sort_terms_by_dst(std::vector<RowTerm>& terms, std::int64_t lo, std::int64_
   }
 }
 
-void group_by_row(const std::int64_t* rows, std::int64_t n, std::int64_t num_rows,
-                  std::int64_t padding_idx, std::vector<RowTerm>& terms,
-                  std::vector<RowTerm>& scratch) {
-  terms.clear();
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (rows[i] != padding_idx) terms.push_back({rows[i], i, 0.0f});
-  }
-  sort_terms_by_dst(terms, 0, num_rows, scratch);
-}
-
 namespace {
 
 // Stable LSD radix sort of keys on bits [lo_bit, lo_bit + bits), digits of at most kDigitBits
@@ -88,75 +78,46 @@ void radix_sort_keys(std::vector<std::uint64_t>& keys, int lo_bit, int bits,
 
 }  // namespace
 
-std::int64_t group_runs_singles_first(const std::int64_t* rows, std::int64_t n,
-                                      std::int64_t num_rows, std::int64_t padding_idx,
-                                      std::vector<RowTerm>& terms, RunGroupingScratch& scratch) {
+void group_by_row(const std::int64_t* rows, std::int64_t n, std::int64_t num_rows,
+                  std::int64_t padding_idx, std::vector<RowTerm>& terms,
+                  RowGroupingScratch& scratch) {
   terms.clear();
-  if (n <= 0) return 0;
+  if (n <= 0) return;
   const auto pos_bits = static_cast<int>(std::bit_width(static_cast<std::uint64_t>(n - 1)));
   const auto row_bits = static_cast<int>(
       std::bit_width(static_cast<std::uint64_t>(std::max<std::int64_t>(num_rows, 1) - 1)));
-  // (row, position) sorted by row, positions ascending within a row, as keys or as terms.
+  if (pos_bits + row_bits > 64) {
+    // Rows and positions too wide to share a key (a row range of 2^40 and more): the terms'
+    // own sort.
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (rows[i] != padding_idx) terms.push_back({rows[i], i, 0.0f});
+    }
+    sort_terms_by_dst(terms, 0, num_rows, scratch.terms);
+    return;
+  }
+  // (row, position) packed into one 64-bit key, made in position order: a third of a term's
+  // bytes to move in each radix pass, and the sort on the row bits alone keeps the positions of
+  // a row in input order. Distinct keys: below the radix sort's size any sort is the stable one.
   std::vector<std::uint64_t>& keys = scratch.keys;
   keys.clear();
-  if (pos_bits + row_bits <= 64) {
-    keys.reserve(static_cast<std::size_t>(n));
-    for (std::int64_t i = 0; i < n; ++i) {
-      if (rows[i] != padding_idx) {
-        keys.push_back((static_cast<std::uint64_t>(rows[i]) << pos_bits) |
-                       static_cast<std::uint64_t>(i));
-      }
-    }
-    if (keys.size() < kRadixMin) {
-      std::sort(keys.begin(), keys.end());  // distinct keys: any sort is the stable one
-    } else {
-      radix_sort_keys(keys, pos_bits, row_bits, scratch.spare);
-    }
-  } else {
-    // Rows and positions too wide to share one key (a row range of 2^40 and more): the terms'
-    // own sort.
-    group_by_row(rows, n, num_rows, padding_idx, scratch.terms, terms);
-  }
-  const bool packed = pos_bits + row_bits <= 64;
-  const std::size_t m = packed ? keys.size() : scratch.terms.size();
-  const std::uint64_t pos_mask =
-      pos_bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << pos_bits) - 1;
-  auto row_at = [&](std::size_t k) -> std::int64_t {
-    return packed ? static_cast<std::int64_t>(keys[k] >> pos_bits) : scratch.terms[k].dst;
-  };
-  auto pos_at = [&](std::size_t k) -> std::int64_t {
-    return packed ? static_cast<std::int64_t>(keys[k] & pos_mask) : scratch.terms[k].src;
-  };
-  // Mark the positions of lone rows; move the other runs to the front, in order.
-  std::vector<unsigned char>& single = scratch.single;
-  single.assign(static_cast<std::size_t>(n), 0);
-  std::size_t kept = 0;
-  std::int64_t singles = 0;
-  for (std::size_t k = 0; k < m;) {
-    const std::int64_t row = row_at(k);
-    std::size_t e = k + 1;
-    while (e < m && row_at(e) == row) ++e;
-    if (e == k + 1) {
-      single[static_cast<std::size_t>(pos_at(k))] = 1;
-      ++singles;
-    } else {
-      for (std::size_t j = k; j < e; ++j, ++kept) {
-        if (packed) {
-          keys[kept] = keys[j];
-        } else {
-          scratch.terms[kept] = scratch.terms[j];
-        }
-      }
-    }
-    k = e;
-  }
-  terms.resize(static_cast<std::size_t>(singles) + kept);
-  std::size_t t = 0;
+  keys.reserve(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) {
-    if (single[static_cast<std::size_t>(i)] != 0) terms[t++] = {rows[i], i, 0.0f};
+    if (rows[i] != padding_idx) {
+      keys.push_back((static_cast<std::uint64_t>(rows[i]) << pos_bits) |
+                     static_cast<std::uint64_t>(i));
+    }
   }
-  for (std::size_t j = 0; j < kept; ++j) terms[t++] = {row_at(j), pos_at(j), 0.0f};
-  return singles;
+  if (keys.size() < kRadixMin) {
+    std::sort(keys.begin(), keys.end());
+  } else {
+    radix_sort_keys(keys, pos_bits, row_bits, scratch.spare);
+  }
+  const std::uint64_t pos_mask = pos_bits == 0 ? 0 : (~std::uint64_t{0} >> (64 - pos_bits));
+  terms.resize(keys.size());
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    terms[k] = {static_cast<std::int64_t>(keys[k] >> pos_bits),
+                static_cast<std::int64_t>(keys[k] & pos_mask), 0.0f};
+  }
 }
 
 }  // namespace embedkit::kernels::cpu

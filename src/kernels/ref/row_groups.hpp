@@ -38,40 +38,4 @@ RowGroups group_by_row(const I* ids, std::int64_t n, std::int64_t padding_idx) {
   return g;
 }
 
-// The definition of kernels::cpu::group_runs_singles_first: group_by_row's groups, those of one
-// position first, by position, then the others in group_by_row's order. (row, position) per
-// term; `singles`: how many lead.
-struct RunsSinglesFirst {
-  std::vector<std::int64_t> rows;
-  std::vector<std::int64_t> positions;
-  std::int64_t singles = 0;
-};
-
-template <class I>
-RunsSinglesFirst group_runs_singles_first(const I* ids, std::int64_t n, std::int64_t padding_idx) {
-  const RowGroups g = group_by_row(ids, n, padding_idx);
-  RunsSinglesFirst out;
-  std::vector<std::int64_t> lone;
-  for (std::size_t k = 0; k + 1 < g.starts.size(); ++k) {
-    if (g.starts[k + 1] - g.starts[k] == 1) {
-      lone.push_back(g.order[static_cast<std::size_t>(g.starts[k])]);
-    }
-  }
-  std::sort(lone.begin(), lone.end());
-  for (const std::int64_t p : lone) {
-    out.rows.push_back(ids[p]);
-    out.positions.push_back(p);
-  }
-  out.singles = static_cast<std::int64_t>(lone.size());
-  for (std::size_t k = 0; k + 1 < g.starts.size(); ++k) {
-    if (g.starts[k + 1] - g.starts[k] == 1) continue;
-    for (std::int64_t j = g.starts[k]; j < g.starts[k + 1]; ++j) {
-      const std::int64_t p = g.order[static_cast<std::size_t>(j)];
-      out.rows.push_back(ids[p]);
-      out.positions.push_back(p);
-    }
-  }
-  return out;
-}
-
 }  // namespace embedkit::kernels::ref
