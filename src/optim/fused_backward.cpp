@@ -1,5 +1,6 @@
 #include "embedkit/optim/fused_backward.hpp"
 
+#include <typeinfo>
 #include <vector>
 
 #include "embedkit/core/error.hpp"
@@ -51,7 +52,7 @@ using kernels::cpu::RowTerm;
 std::vector<RowTerm>& terms_by_row(const std::vector<std::int64_t>& rows, std::int64_t num_rows,
                                    std::int64_t padding) {
   thread_local std::vector<RowTerm> terms;
-  thread_local std::vector<RowTerm> scratch;
+  thread_local kernels::cpu::RowGroupingScratch scratch;
   kernels::cpu::group_by_row(rows.data(), static_cast<std::int64_t>(rows.size()), num_rows, padding,
                              terms, scratch);
   return terms;
@@ -66,7 +67,7 @@ std::vector<RowTerm>& input_order_terms(std::size_t capacity) {
   return terms;
 }
 
-// Calls fn(begin, end) for each run of equal rows in sorted terms.
+// Calls fn(begin, end) for each run of equal rows (terms in runs, terms_by_row's).
 template <class F>
 void for_each_run(std::vector<RowTerm>& terms, F&& fn) {
   for (std::size_t b = 0; b < terms.size();) {
@@ -77,14 +78,33 @@ void for_each_run(std::vector<RowTerm>& terms, F&& fn) {
   }
 }
 
+// The row the optimizer's RowStep leaves alone (the parameter's padding row), or -1: the
+// input-order mode leaves it alone too.
+std::int64_t frozen_row(const Optimizer& optimizer, std::size_t param_index) {
+  const Parameter& p = optimizer.params()[param_index];
+  return p.padding_idx ? *p.padding_idx : -1;
+}
+
 // Hands every touched row's summed gradient to the optimizer, rows in parallel (RowStep is
 // safe to call concurrently for distinct rows), prefetching the table rows it will update and
 // their optimizer state. grad_rows: grad_rows_count rows of the table's width.
-void sum_and_update(const float* grad_rows, std::int64_t grad_rows_count, const Tensor& table,
+void sum_and_update(const float* grad_rows, std::int64_t grad_rows_count, Tensor& table,
                     const std::vector<RowTerm>& terms, const Optimizer& optimizer,
                     std::size_t param_index, const RowStep& update) {
   const std::int64_t dim = table.size(1);
   const std::int64_t rows = table.size(0);
+  // Plain SGD (begin_row_step has refused momentum and weight decay): its update, fused into
+  // the kernel that sums the rows, applies each sum from registers, with no call per row.
+  // The same operations as RowStep's add_scaled (fma(-lr, g, w)), so the same bits. Only SGD
+  // itself: a subclass may have its own begin_row_step.
+  const auto* sgd =
+      typeid(optimizer) == typeid(SGD) ? static_cast<const SGD*>(&optimizer) : nullptr;
+  if (sgd != nullptr && !sgd->options().maximize()) {
+    kernels::cpu::sgd_step_runs(grad_rows, grad_rows_count, dim, terms, table.data<float>(), rows,
+                                detail::f32(-sgd->options().lr()),
+                                frozen_row(optimizer, param_index));
+    return;
+  }
   std::vector<kernels::cpu::TouchedRows> touched = {
       {table.raw_data(), dim * static_cast<std::int64_t>(sizeof(float)), rows}};
   for (const RowStateTable& s : optimizer.row_state_tables(param_index)) {
@@ -114,13 +134,6 @@ float input_order_coefficient(const Optimizer& optimizer, bool scale_grad_by_fre
   }
   const double lr = sgd->options().lr();
   return detail::f32(sgd->options().maximize() ? lr : -lr);
-}
-
-// The row the optimizer's RowStep leaves alone (the parameter's padding row), or -1: the
-// input-order mode leaves it alone too.
-std::int64_t frozen_row(const Optimizer& optimizer, std::size_t param_index) {
-  const Parameter& p = optimizer.params()[param_index];
-  return p.padding_idx ? *p.padding_idx : -1;
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 // by row under the fused backward (cpu::group_by_row) against ref::group_by_row, exactly; the
 // SGD update (cpu::add_scaled) against ref::add_scaled, bit for bit; the input-order update
 // (cpu::apply_in_input_order) against ref::apply_in_input_order, bit for bit; the per-row sums
-// under the fused step (cpu::for_each_row_sum) against ref::row_sums, bit for bit.
+// under the fused step (cpu::for_each_row_sum) against ref::row_sums, bit for bit; the fused
+// plain-SGD step (cpu::sgd_step_runs) against ref::sgd_step_runs, bit for bit.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -63,20 +64,27 @@ TEST_P(RowSparseKernels, CoalesceMatchesRowSparseTensor) {
 }
 
 // The same groups, rows and order, on both sides of the comparison sort / radix sort switch
-// (4096 terms), with row ranges needing one, two and three 11-bit radix passes, hot rows and
-// with and without padding. (No instruction-set code in it: one run.)
+// (4096 terms), with row ranges needing one, two and three radix passes, a range too wide to
+// pack a row and a position into 64 bits (the terms' own sort), hot rows and with and without
+// padding. (No instruction-set code in it: one run.)
 TEST(RowGrouping, CpuGroupByRowMatchesRef) {
   std::vector<cpu::RowTerm> terms;
-  std::vector<cpu::RowTerm> scratch;
+  cpu::RowGroupingScratch scratch;
   std::uint64_t seed = 51;
   for (std::int64_t n : {0, 1, 2, 30, 4095, 4096, 4097, 40000}) {
-    for (std::int64_t num_rows : {std::int64_t{1}, std::int64_t{7}, std::int64_t{3000},
-                                  std::int64_t{100000}, std::int64_t{1} << 23}) {
+    for (std::int64_t num_rows :
+         {std::int64_t{1}, std::int64_t{7}, std::int64_t{3000}, std::int64_t{100000},
+          std::int64_t{1} << 23, std::int64_t{1} << 50}) {
       for (IdPattern pattern : {IdPattern::Uniform, IdPattern::HotRow, IdPattern::FewRows}) {
         for (std::int64_t padding : {std::int64_t{-1}, num_rows / 2}) {
           SCOPED_TRACE(testing::Message() << "n " << n << " rows " << num_rows << " pattern "
                                           << static_cast<int>(pattern) << " padding " << padding);
-          const auto ids = random_ids<std::int64_t>(n, num_rows, ++seed, pattern);
+          // Over 2^50 rows: ids below 2^23 spread over the range (1 << 26 apart).
+          auto ids = random_ids<std::int64_t>(n, std::min<std::int64_t>(num_rows, 1 << 23), ++seed,
+                                              pattern);
+          if (num_rows > (std::int64_t{1} << 23)) {
+            for (std::int64_t& id : ids) id <<= 26;
+          }
           const ref::RowGroups expected = ref::group_by_row(ids.data(), n, padding);
           cpu::group_by_row(ids.data(), n, num_rows, padding, terms, scratch);
           ASSERT_EQ(terms.size(), expected.order.size());
@@ -159,7 +167,7 @@ TEST_P(RowSparseKernels, ApplyInInputOrderMatchesRef) {
 TEST_P(RowSparseKernels, ForEachRowSumMatchesRef) {
   std::uint64_t seed = 91;
   std::vector<cpu::RowTerm> terms;
-  std::vector<cpu::RowTerm> scratch;
+  cpu::RowGroupingScratch scratch;
   for (std::int64_t dim : {0, 1, 7, 16, 17, 50, 128, 300}) {
     for (std::int64_t num_rows : {std::int64_t{3}, std::int64_t{500}, std::int64_t{70000}}) {
       // 70000 rows: a table and a state above 1 MiB (prefetched), the smaller ones in L2.
@@ -203,6 +211,66 @@ TEST_P(RowSparseKernels, ForEachRowSumMatchesRef) {
             const auto at = got.begin() + static_cast<std::ptrdiff_t>(slot) * dim;
             ASSERT_TRUE(bitwise_equal(expected[slot].second, std::vector<float>(at, at + dim)))
                 << "row " << rows[slot];
+          }
+        }
+      }
+    }
+  }
+}
+
+// The table after the fused SGD step, bitwise ref's: widths that are and are not whole vectors
+// (the specialised 16/64/128, odd ones, wide rows past the register blocks), runs of one id and
+// hot rows, a frozen row (in the terms or not),
+// tables and gradients below and above the L2 size (with and without prefetching), signed zeros,
+// infinities and NaN among the values, under every thread count of the suite.
+TEST_P(RowSparseKernels, SgdStepRunsMatchesRef) {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  std::uint64_t seed = 101;
+  std::vector<cpu::RowTerm> terms;
+  cpu::RowGroupingScratch scratch;
+  std::vector<float> fast;
+  std::vector<float> slow;
+  const std::array<float, 5> specials = {-0.0f, 0.0f, kInf, -kInf,
+                                         std::numeric_limits<float>::quiet_NaN()};
+  for (std::int64_t dim : {0, 1, 7, 16, 17, 64, 128, 300, 1031}) {
+    // The largest table is above the 1 MiB L2 (prefetched) at every width: 40000 rows of up
+    // to 64 floats, 4000 wider rows.
+    for (std::int64_t num_rows :
+         {std::int64_t{3}, std::int64_t{500}, std::int64_t{dim <= 64 ? 40000 : 4000}}) {
+      // One starting table per shape (drawing it is most of the test's time).
+      std::vector<float> table = random_values<float>(num_rows * dim, ++seed);
+      for (std::size_t i = 0; i < table.size(); i += 89) table[i] = specials[(i + 2) % 5];
+      for (std::int64_t n : {0, 1, 5, 3000, 20000}) {
+        for (IdPattern pattern : {IdPattern::Uniform, IdPattern::HotRow}) {
+          for (std::int64_t frozen : {std::int64_t{-1}, num_rows / 3}) {
+            SCOPED_TRACE(testing::Message()
+                         << "dim " << dim << " n " << n << " rows " << num_rows << " pattern "
+                         << static_cast<int>(pattern) << " frozen " << frozen);
+            const std::int64_t src_rows = std::min<std::int64_t>(n, n % 2 == 0 ? 4096 : 64);
+            std::vector<float> src = random_values<float>(src_rows * dim, ++seed);
+            for (std::size_t i = 0; i < src.size(); i += 97) src[i] = specials[i % 5];
+            const auto ids = random_ids<std::int64_t>(n, num_rows, ++seed, pattern);
+            // Padding num_rows / 2 is left out of the terms; the frozen row stays in them.
+            cpu::group_by_row(ids.data(), n, num_rows, num_rows / 2, terms, scratch);
+            const std::vector<float> scales =
+                random_values<float>(static_cast<std::int64_t>(terms.size()), ++seed);
+            for (std::size_t k = 0; k < terms.size(); ++k) {
+              terms[k].src %= std::max<std::int64_t>(src_rows, 1);
+              terms[k].scale = k % 7 == 0 ? 1.0f : scales[k];
+            }
+            fast.assign(table.begin(), table.end());
+            slow.assign(table.begin(), table.end());
+            const float step = -0.01f;
+            cpu::sgd_step_runs(src.data(), src_rows, dim, terms, fast.data(), num_rows, step,
+                               frozen);
+            ref::sgd_step_runs(src.data(), dim, terms, slow.data(), step, frozen);
+            ASSERT_TRUE(bitwise_equal(slow, fast));
+            if (frozen >= 0 && dim > 0) {
+              const auto at = static_cast<std::ptrdiff_t>(frozen * dim);
+              EXPECT_TRUE(
+                  bitwise_equal(std::vector<float>(table.begin() + at, table.begin() + at + dim),
+                                std::vector<float>(fast.begin() + at, fast.begin() + at + dim)));
+            }
           }
         }
       }

@@ -78,12 +78,17 @@ struct IsaKernels {
   // acc = fma(t.scale, src[t.src], acc), then rounded once into dst[run's dst].
   void (*segment_reduce)(const W* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
                          W* dst, std::int64_t ahead);
-  // Terms sorted by dst: each run summed exactly as segment_reduce sums it, but into `sum` (dim
-  // elements), which is handed to on_row(run's dst, sum) before the next run is summed, while
-  // it is still in L1.
+  // Terms in runs of one dst (every dst in one run; sorted, or not): each run summed exactly as
+  // segment_reduce sums it, but into `sum` (dim elements), which is handed to on_row(run's dst,
+  // sum) before the next run is summed, while it is still in L1.
   void (*reduce_runs)(const W* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
                       const RunPrefetch& prefetch, W* sum,
                       FunctionRef<void(std::int64_t row, const W* sum)> on_row);
+  // Terms in runs of one dst, as reduce_runs': each run summed exactly as reduce_runs sums it,
+  // then table row dst = fma(step, sum, table row dst) per element (plain SGD, step = -lr),
+  // except the runs of frozen_row (< 0: none). float32 only (null for the 16-bit types).
+  void (*sgd_runs)(const W* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
+                   const RunPrefetch& prefetch, W* table, float step, std::int64_t frozen_row);
   // dst row e = round(terms[e].scale * src[terms[e].src]) for e in [0, count).
   void (*scale_rows)(const W* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
                      W* dst, std::int64_t ahead);

@@ -136,6 +136,9 @@ enum class Op {
   MulAdd,  // acc = acc + round(w * x)  (ref, for per-sample weights with a padding_idx)
   Max,     // first-wins max
   MaxArg,  // first-wins max, recording the winning row per column
+  // As Fma, then the sum is not stored but applied to out, a table row, as plain SGD applies
+  // it: out = fma(step, acc, out) (ref: add_alpha(w, g, -lr), std::fma(-lr, g, w)).
+  FmaStep,
 };
 
 template <class V, class W, class I, int D>
@@ -202,7 +205,7 @@ struct TermSource {
 template <class V, class W, int NV, bool TAIL, Op OP, class Src>
 void reduce_columns(const Src src, std::int64_t e0, std::int64_t e1, std::int64_t col, int tail,
                     bool mean, std::int64_t ahead, std::int64_t prefetch_end, W* out,
-                    std::int64_t* arg) {
+                    std::int64_t* arg, float step = 0.0f) {
   using T = typename V::T;
   constexpr int N = V::N;
   const Src s = src.at(col);
@@ -217,7 +220,7 @@ void reduce_columns(const Src src, std::int64_t e0, std::int64_t e1, std::int64_
     if constexpr (OP == Op::Add) {
       EMBEDKIT_UNROLL for (int v = 0; v < NV; ++v) acc[v] = V::add(acc[v], V::load(r + v * N));
       if constexpr (TAIL) acct = V::add(acct, V::load_n(r + NV * N, tail));
-    } else if constexpr (OP == Op::Fma) {
+    } else if constexpr (OP == Op::Fma || OP == Op::FmaStep) {
       const T w = V::set1(s.scale(e));
       EMBEDKIT_UNROLL for (int v = 0; v < NV; ++v) acc[v] = V::fma(w, V::load(r + v * N), acc[v]);
       if constexpr (TAIL) acct = V::fma(w, V::load_n(r + NV * N, tail), acct);
@@ -268,6 +271,17 @@ void reduce_columns(const Src src, std::int64_t e0, std::int64_t e1, std::int64_
     EMBEDKIT_UNROLL for (int v = 0; v < NV; ++v) acc[v] = V::div(acc[v], c);
     if constexpr (TAIL) acct = V::div(acct, c);
   }
+  if constexpr (OP == Op::FmaStep) {
+    // The row was prefetched for writing a few runs ahead; the sum never leaves the registers.
+    const T c = V::set1(step);
+    EMBEDKIT_UNROLL for (int v = 0; v < NV; ++v) {
+      V::store(out + col + v * N, V::fma(c, acc[v], V::load(out + col + v * N)));
+    }
+    if constexpr (TAIL) {
+      V::store_n(out + col + NV * N, V::fma(c, acct, V::load_n(out + col + NV * N, tail)), tail);
+    }
+    return;
+  }
   EMBEDKIT_UNROLL for (int v = 0; v < NV; ++v) V::store(out + col + v * N, acc[v]);
   if constexpr (TAIL) V::store_n(out + col + NV * N, acct, tail);
 }
@@ -276,7 +290,8 @@ void reduce_columns(const Src src, std::int64_t e0, std::int64_t e1, std::int64_
 // others find the rows in L1). D > 0: the row length is a compile-time constant; 0: runtime.
 template <class V, class W, int D, Op OP, class Src>
 void reduce_row(const Src& s, std::int64_t e0, std::int64_t e1, std::int64_t dim, bool mean,
-                std::int64_t ahead, std::int64_t prefetch_end, W* out, std::int64_t* arg) {
+                std::int64_t ahead, std::int64_t prefetch_end, W* out, std::int64_t* arg,
+                float step = 0.0f) {
   constexpr int N = V::N;
   constexpr int kMax = V::kMaxAccumulators;
   if constexpr (D > 0) {
@@ -285,10 +300,11 @@ void reduce_row(const Src& s, std::int64_t e0, std::int64_t e1, std::int64_t dim
     constexpr int kBlock = kVectors < kMax ? kVectors : kMax;
     static_assert(kTail == 0 && kBlock > 0 && kVectors % kBlock == 0,
                   "specialised D must be a multiple of the block width");
-    reduce_columns<V, W, kBlock, false, OP>(s, e0, e1, 0, 0, mean, ahead, prefetch_end, out, arg);
+    reduce_columns<V, W, kBlock, false, OP>(s, e0, e1, 0, 0, mean, ahead, prefetch_end, out, arg,
+                                            step);
     for (int b = 1; b < kVectors / kBlock; ++b) {
       reduce_columns<V, W, kBlock, false, OP>(s, e0, e1, std::int64_t{b} * kBlock * N, 0, mean,
-                                              ahead, 0, out, arg);
+                                              ahead, 0, out, arg, step);
     }
   } else {
     const std::int64_t vectors = dim / N;
@@ -299,31 +315,31 @@ void reduce_row(const Src& s, std::int64_t e0, std::int64_t e1, std::int64_t dim
     // Full blocks, then 4, 2, 1 vectors, then the partial vector: a few instantiations cover
     // every D, each keeping its accumulators in registers.
     for (; left >= kMax; left -= kMax, col += std::int64_t{kMax} * N, pf = 0) {
-      reduce_columns<V, W, kMax, false, OP>(s, e0, e1, col, 0, mean, ahead, pf, out, arg);
+      reduce_columns<V, W, kMax, false, OP>(s, e0, e1, col, 0, mean, ahead, pf, out, arg, step);
     }
     if constexpr (kMax > 4) {
       for (; left >= 4; left -= 4, col += 4 * N, pf = 0) {
-        reduce_columns<V, W, 4, false, OP>(s, e0, e1, col, 0, mean, ahead, pf, out, arg);
+        reduce_columns<V, W, 4, false, OP>(s, e0, e1, col, 0, mean, ahead, pf, out, arg, step);
       }
     }
     if (left >= 2) {
       if (left == 3 && tail > 0) {
-        reduce_columns<V, W, 3, true, OP>(s, e0, e1, col, tail, mean, ahead, pf, out, arg);
+        reduce_columns<V, W, 3, true, OP>(s, e0, e1, col, tail, mean, ahead, pf, out, arg, step);
         return;
       }
-      reduce_columns<V, W, 2, false, OP>(s, e0, e1, col, 0, mean, ahead, pf, out, arg);
+      reduce_columns<V, W, 2, false, OP>(s, e0, e1, col, 0, mean, ahead, pf, out, arg, step);
       left -= 2;
       col += 2 * N;
       pf = 0;
     }
     if (left == 1) {
       if (tail > 0) {
-        reduce_columns<V, W, 1, true, OP>(s, e0, e1, col, tail, mean, ahead, pf, out, arg);
+        reduce_columns<V, W, 1, true, OP>(s, e0, e1, col, tail, mean, ahead, pf, out, arg, step);
       } else {
-        reduce_columns<V, W, 1, false, OP>(s, e0, e1, col, 0, mean, ahead, pf, out, arg);
+        reduce_columns<V, W, 1, false, OP>(s, e0, e1, col, 0, mean, ahead, pf, out, arg, step);
       }
     } else if (tail > 0) {
-      reduce_columns<V, W, 0, true, OP>(s, e0, e1, col, tail, mean, ahead, pf, out, arg);
+      reduce_columns<V, W, 0, true, OP>(s, e0, e1, col, tail, mean, ahead, pf, out, arg, step);
     }
   }
 }
@@ -521,6 +537,41 @@ void reduce_runs(const W* src, std::int64_t dim, const RowTerm* terms, std::int6
   });
 }
 
+// reduce_runs with plain SGD in place of on_row: each run is summed exactly as reduce_runs sums
+// it, in registers, and its table row updated, row = fma(step, sum, row), straight from them
+// (Op::FmaStep): no sum row stored and read back, no call per row. Runs of frozen_row (< 0:
+// none) are left alone. Prefetching as reduce_runs' (prefetch.touched: the table).
+template <class V>
+void sgd_runs(const float* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
+              const RunPrefetch& prefetch, float* table, float step, std::int64_t frozen_row) {
+  with_dim(dim, [&](auto d) {
+    constexpr int D = decltype(d)::value;
+    const TermSource<V, float, D> s{src, dim, terms};
+    const std::int64_t ahead = prefetch.ahead;
+    const std::int64_t touched_ahead = prefetch.count > 0 ? prefetch.touched_ahead : 0;
+    std::int64_t next = 0;
+    std::int64_t e = 0;
+    while (e < count) {
+      const std::int64_t row = terms[e].dst;
+      std::int64_t end = e + 1;
+      while (end < count && terms[end].dst == row) ++end;
+      if (touched_ahead > 0) {
+        const std::int64_t limit = std::min(end + touched_ahead, count);
+        for (; next < limit; ++next) {
+          if (next == 0 || terms[next].dst != terms[next - 1].dst) {
+            prefetch_touched(prefetch, terms[next].dst);
+          }
+        }
+      }
+      if (row != frozen_row) {
+        reduce_row<V, float, D, Op::FmaStep>(s, e, end, dim, false, ahead, ahead > 0 ? count : 0,
+                                             table + row * dim, nullptr, step);
+      }
+      e = end;
+    }
+  });
+}
+
 template <class V>
 void accumulate(const float* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
                 float* dst, std::int64_t ahead) {
@@ -707,8 +758,10 @@ constexpr IsaKernels<W, I> make_table() {
   k.per_sample_weights_grad = &per_sample_weights_grad<V, W, I>;
   if constexpr (std::is_same_v<W, float>) {
     k.accumulate = &accumulate<V>;
+    k.sgd_runs = &sgd_runs<V>;
   } else {
     k.accumulate = nullptr;
+    k.sgd_runs = nullptr;
   }
   k.segment_reduce = &segment_reduce<V, W>;
   k.reduce_runs = &reduce_runs<V, W>;

@@ -39,4 +39,25 @@ void for_each_row_sum(const float* src, std::int64_t src_rows, std::int64_t dim,
       });
 }
 
+void sgd_step_runs(const float* src, std::int64_t src_rows, std::int64_t dim,
+                   const std::vector<RowTerm>& terms, float* table, std::int64_t num_rows,
+                   float step, std::int64_t frozen_row) {
+  const auto n = static_cast<std::int64_t>(terms.size());
+  if (n == 0 || dim <= 0) return;
+  const IsaKernels<float, std::int64_t>& k = isa_kernels<float, std::int64_t>();
+  const std::int64_t row_bytes = dim * static_cast<std::int64_t>(sizeof(float));
+  // Prefetching as for_each_row_sum's, the table the one touched memory.
+  const std::int64_t cache = l2_cache_bytes();
+  const std::int64_t ahead = prefetch_ahead(row_bytes);
+  const TouchedRows touched{table, row_bytes, num_rows};
+  const RunPrefetch prefetch{src_rows * row_bytes > cache ? ahead : 0, &touched, 1,
+                             num_rows * row_bytes > cache ? ahead : 0};
+  parallel_chunks(threads_for_bytes(n * row_bytes), [&](int c, int chunks) {
+    const std::int64_t begin = run_aligned_chunk_begin(terms, chunks, c);
+    const std::int64_t end = run_aligned_chunk_begin(terms, chunks, c + 1);
+    if (begin == end) return;
+    k.sgd_runs(src, dim, terms.data() + begin, end - begin, prefetch, table, step, frozen_row);
+  });
+}
+
 }  // namespace embedkit::kernels::cpu

@@ -47,14 +47,77 @@ void sort_terms_by_dst(std::vector<RowTerm>& terms, std::int64_t lo, std::int64_
   }
 }
 
+namespace {
+
+// Stable LSD radix sort of keys on bits [lo_bit, lo_bit + bits), digits of at most kDigitBits
+// spread evenly over the passes (8-bit digits for a 23-bit row, three passes). Keys made in
+// position order come out sorted by (row, position).
+void radix_sort_keys(std::vector<std::uint64_t>& keys, int lo_bit, int bits,
+                     std::vector<std::uint64_t>& spare) {
+  const std::size_t n = keys.size();
+  if (n < 2 || bits <= 0) return;
+  const int passes = (bits + kDigitBits - 1) / kDigitBits;
+  const int digit_bits = (bits + passes - 1) / passes;
+  const std::uint64_t mask = (std::uint64_t{1} << digit_bits) - 1;
+  spare.resize(n);
+  std::array<std::size_t, kBuckets> count{};
+  for (int shift = lo_bit; shift < lo_bit + bits; shift += digit_bits) {
+    std::fill(count.begin(), count.begin() + (std::ptrdiff_t{1} << digit_bits), 0);
+    for (const std::uint64_t k : keys) ++count[(k >> shift) & mask];
+    if (count[(keys[0] >> shift) & mask] == n) continue;  // one digit everywhere: nothing moves
+    std::size_t sum = 0;
+    for (std::size_t d = 0; d <= mask; ++d) {
+      const std::size_t here = count[d];
+      count[d] = sum;
+      sum += here;
+    }
+    for (const std::uint64_t k : keys) spare[count[(k >> shift) & mask]++] = k;
+    keys.swap(spare);
+  }
+}
+
+}  // namespace
+
 void group_by_row(const std::int64_t* rows, std::int64_t n, std::int64_t num_rows,
                   std::int64_t padding_idx, std::vector<RowTerm>& terms,
-                  std::vector<RowTerm>& scratch) {
+                  RowGroupingScratch& scratch) {
   terms.clear();
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (rows[i] != padding_idx) terms.push_back({rows[i], i, 0.0f});
+  if (n <= 0) return;
+  const auto pos_bits = static_cast<int>(std::bit_width(static_cast<std::uint64_t>(n - 1)));
+  const auto row_bits = static_cast<int>(
+      std::bit_width(static_cast<std::uint64_t>(std::max<std::int64_t>(num_rows, 1) - 1)));
+  if (pos_bits + row_bits > 64) {
+    // Rows and positions too wide to share a key (a row range of 2^40 and more): the terms'
+    // own sort.
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (rows[i] != padding_idx) terms.push_back({rows[i], i, 0.0f});
+    }
+    sort_terms_by_dst(terms, 0, num_rows, scratch.terms);
+    return;
   }
-  sort_terms_by_dst(terms, 0, num_rows, scratch);
+  // (row, position) packed into one 64-bit key, made in position order: a third of a term's
+  // bytes to move in each radix pass, and the sort on the row bits alone keeps the positions of
+  // a row in input order. Distinct keys: below the radix sort's size any sort is the stable one.
+  std::vector<std::uint64_t>& keys = scratch.keys;
+  keys.clear();
+  keys.reserve(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (rows[i] != padding_idx) {
+      keys.push_back((static_cast<std::uint64_t>(rows[i]) << pos_bits) |
+                     static_cast<std::uint64_t>(i));
+    }
+  }
+  if (keys.size() < kRadixMin) {
+    std::sort(keys.begin(), keys.end());
+  } else {
+    radix_sort_keys(keys, pos_bits, row_bits, scratch.spare);
+  }
+  const std::uint64_t pos_mask = pos_bits == 0 ? 0 : (~std::uint64_t{0} >> (64 - pos_bits));
+  terms.resize(keys.size());
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    terms[k] = {static_cast<std::int64_t>(keys[k] >> pos_bits),
+                static_cast<std::int64_t>(keys[k] & pos_mask), 0.0f};
+  }
 }
 
 }  // namespace embedkit::kernels::cpu

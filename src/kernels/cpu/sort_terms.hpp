@@ -16,17 +16,27 @@ namespace embedkit::kernels::cpu {
 void sort_terms_by_dst(std::vector<RowTerm>& terms, std::int64_t lo, std::int64_t hi,
                        std::vector<RowTerm>& scratch);
 
+// Reused storage of group_by_row.
+struct RowGroupingScratch {
+  std::vector<std::uint64_t> keys;
+  std::vector<std::uint64_t> spare;
+  std::vector<RowTerm> terms;
+};
+
 // The grouping of a backward's ids by row, in the layout the row-sum kernels read: one term
 // {rows[i], i, 0} per position i whose row is not padding_idx (< 0: none), sorted by row, the
 // positions of one row in input order. ref::group_by_row (kernels/ref/row_groups.hpp) is its
 // definition: the terms' src are its `order`, and each run of one dst is one of its groups.
-// Every row must be in [0, num_rows). `terms` is overwritten; `scratch` is reused storage.
+// Sorts (row, position) pairs packed into 64-bit keys, on the row bits only (radix, digits of
+// at most 11 bits spread evenly over the passes). Every row must be in [0, num_rows). `terms`
+// is overwritten; `scratch` is reused storage.
 void group_by_row(const std::int64_t* rows, std::int64_t n, std::int64_t num_rows,
                   std::int64_t padding_idx, std::vector<RowTerm>& terms,
-                  std::vector<RowTerm>& scratch);
+                  RowGroupingScratch& scratch);
 
 // Where chunk `at` of `chunks` over terms sorted by dst begins (chunk_begin), moved forward to
-// the start of a run of one dst: threads that take [begin(c), begin(c + 1)) never split a run.
+// the start of a run of one dst: threads that take [begin(c), begin(c + 1)) never split a run
+// (terms in runs: every dst's terms contiguous, as group_by_row lays them out).
 inline std::int64_t run_aligned_chunk_begin(const std::vector<RowTerm>& terms, int chunks, int at) {
   auto e =
       static_cast<std::size_t>(chunk_begin(static_cast<std::int64_t>(terms.size()), chunks, at));

@@ -29,4 +29,18 @@ inline std::vector<std::pair<std::int64_t, std::vector<float>>> row_sums(
   return out;
 }
 
+// Reference for kernels/cpu/row_sums.hpp's sgd_step_runs: row_sums, then plain SGD's update of
+// each run's table row but frozen_row (< 0: none), w = fma(step, sum, w) per element.
+inline void sgd_step_runs(const float* src, std::int64_t dim,
+                          const std::vector<cpu::RowTerm>& terms, float* table, float step,
+                          std::int64_t frozen_row) {
+  for (const auto& [row, sum] : row_sums(src, dim, terms)) {
+    if (row == frozen_row) continue;
+    float* w = table + row * dim;
+    for (std::int64_t j = 0; j < dim; ++j) {
+      w[j] = std::fma(step, sum[static_cast<std::size_t>(j)], w[j]);
+    }
+  }
+}
+
 }  // namespace embedkit::kernels::ref
