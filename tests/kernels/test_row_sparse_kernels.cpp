@@ -241,6 +241,9 @@ TEST_P(RowSparseKernels, SgdStepRunsMatchesRef) {
       std::vector<float> table = random_values<float>(num_rows * dim, ++seed);
       for (std::size_t i = 0; i < table.size(); i += 89) table[i] = specials[(i + 2) % 5];
       for (std::int64_t n : {0, 1, 5, 3000, 20000}) {
+        // Copying and comparing the large table is most of each case's time: there, only fewer
+        // runs than the prefetch distance (5) and many (20000); the small tables take every n.
+        if (num_rows > 500 && n != 5 && n != 20000) continue;
         for (IdPattern pattern : {IdPattern::Uniform, IdPattern::HotRow}) {
           for (std::int64_t frozen : {std::int64_t{-1}, num_rows / 3}) {
             SCOPED_TRACE(testing::Message()
