@@ -505,6 +505,32 @@ inline void prefetch_touched(const RunPrefetch& p, std::int64_t row) {
   }
 }
 
+// Walks the runs of equal dst in terms[0, count) in order and calls run(first, end) for each,
+// after prefetching the touched rows (prefetch.touched) of the runs up to a fixed distance
+// ahead, in term order: terms [0, next) have had theirs prefetched (a run's first term stands
+// for it). reduce_runs and sgd_runs share it.
+template <class F>
+EMBEDKIT_ALWAYS_INLINE void for_each_run(const RowTerm* terms, std::int64_t count,
+                                         const RunPrefetch& prefetch, F&& run) {
+  const std::int64_t touched_ahead = prefetch.count > 0 ? prefetch.touched_ahead : 0;
+  std::int64_t next = 0;
+  std::int64_t e = 0;
+  while (e < count) {
+    std::int64_t end = e + 1;
+    while (end < count && terms[end].dst == terms[e].dst) ++end;
+    if (touched_ahead > 0) {
+      const std::int64_t limit = std::min(end + touched_ahead, count);
+      for (; next < limit; ++next) {
+        if (next == 0 || terms[next].dst != terms[next - 1].dst) {
+          prefetch_touched(prefetch, terms[next].dst);
+        }
+      }
+    }
+    run(e, end);
+    e = end;
+  }
+}
+
 template <class V, class W>
 void reduce_runs(const W* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
                  const RunPrefetch& prefetch, W* sum,
@@ -513,27 +539,11 @@ void reduce_runs(const W* src, std::int64_t dim, const RowTerm* terms, std::int6
     constexpr int D = decltype(d)::value;
     const TermSource<V, W, D> s{src, dim, terms};
     const std::int64_t ahead = prefetch.ahead;
-    const std::int64_t touched_ahead = prefetch.count > 0 ? prefetch.touched_ahead : 0;
-    // The touched rows are prefetched in term order, a fixed distance ahead of the run being
-    // summed: terms [0, next) have had theirs prefetched (a run's first term stands for it).
-    std::int64_t next = 0;
-    std::int64_t e = 0;
-    while (e < count) {
-      std::int64_t end = e + 1;
-      while (end < count && terms[end].dst == terms[e].dst) ++end;
-      if (touched_ahead > 0) {
-        const std::int64_t limit = std::min(end + touched_ahead, count);
-        for (; next < limit; ++next) {
-          if (next == 0 || terms[next].dst != terms[next - 1].dst) {
-            prefetch_touched(prefetch, terms[next].dst);
-          }
-        }
-      }
+    for_each_run(terms, count, prefetch, [&](std::int64_t e, std::int64_t end) {
       reduce_row<V, W, D, Op::Fma>(s, e, end, dim, false, ahead, ahead > 0 ? count : 0, sum,
                                    nullptr);
       on_row(terms[e].dst, sum);
-      e = end;
-    }
+    });
   });
 }
 
@@ -548,27 +558,12 @@ void sgd_runs(const float* src, std::int64_t dim, const RowTerm* terms, std::int
     constexpr int D = decltype(d)::value;
     const TermSource<V, float, D> s{src, dim, terms};
     const std::int64_t ahead = prefetch.ahead;
-    const std::int64_t touched_ahead = prefetch.count > 0 ? prefetch.touched_ahead : 0;
-    std::int64_t next = 0;
-    std::int64_t e = 0;
-    while (e < count) {
+    for_each_run(terms, count, prefetch, [&](std::int64_t e, std::int64_t end) {
       const std::int64_t row = terms[e].dst;
-      std::int64_t end = e + 1;
-      while (end < count && terms[end].dst == row) ++end;
-      if (touched_ahead > 0) {
-        const std::int64_t limit = std::min(end + touched_ahead, count);
-        for (; next < limit; ++next) {
-          if (next == 0 || terms[next].dst != terms[next - 1].dst) {
-            prefetch_touched(prefetch, terms[next].dst);
-          }
-        }
-      }
-      if (row != frozen_row) {
-        reduce_row<V, float, D, Op::FmaStep>(s, e, end, dim, false, ahead, ahead > 0 ? count : 0,
-                                             table + row * dim, nullptr, step);
-      }
-      e = end;
-    }
+      if (row == frozen_row) return;
+      reduce_row<V, float, D, Op::FmaStep>(s, e, end, dim, false, ahead, ahead > 0 ? count : 0,
+                                           table + row * dim, nullptr, step);
+    });
   });
 }
 
