@@ -13,6 +13,32 @@ constexpr std::size_t kBuckets = std::size_t{1} << kDigitBits;
 // Below this a comparison sort beats touching 2048 counters per pass.
 constexpr std::size_t kRadixMin = 4096;
 
+// Stable LSD radix sort of items by key(item) on bits [lo_bit, lo_bit + bits), digit_bits
+// (<= kDigitBits) at a time; a pass whose digit is the same for every item moves nothing.
+// sort_terms_by_dst and group_by_row's packed keys share it.
+template <class T, class Key>
+void lsd_radix_sort(std::vector<T>& items, std::vector<T>& spare, int lo_bit, int bits,
+                    int digit_bits, Key key) {
+  const std::size_t n = items.size();
+  const std::uint64_t mask = (std::uint64_t{1} << digit_bits) - 1;
+  spare.resize(n);
+  std::array<std::size_t, kBuckets> count{};
+  for (int shift = lo_bit; shift < lo_bit + bits; shift += digit_bits) {
+    auto digit = [&](const T& t) { return static_cast<std::size_t>((key(t) >> shift) & mask); };
+    std::fill(count.begin(), count.begin() + static_cast<std::ptrdiff_t>(mask + 1), 0);
+    for (const T& t : items) ++count[digit(t)];
+    if (count[digit(items[0])] == n) continue;  // every key has this digit: nothing moves
+    std::size_t sum = 0;
+    for (std::size_t d = 0; d <= mask; ++d) {
+      const std::size_t here = count[d];
+      count[d] = sum;
+      sum += here;
+    }
+    for (const T& t : items) spare[count[digit(t)]++] = t;
+    items.swap(spare);
+  }
+}
+
 }  // namespace
 
 void sort_terms_by_dst(std::vector<RowTerm>& terms, std::int64_t lo, std::int64_t hi,
@@ -26,25 +52,8 @@ void sort_terms_by_dst(std::vector<RowTerm>& terms, std::int64_t lo, std::int64_
   }
   const auto range = static_cast<std::uint64_t>(hi - lo - 1);
   const auto bits = static_cast<int>(std::bit_width(range));
-  scratch.resize(n);
-  std::array<std::size_t, kBuckets> count{};
-  for (int shift = 0; shift < bits; shift += kDigitBits) {
-    count.fill(0);
-    auto digit = [&](const RowTerm& t) {
-      return static_cast<std::size_t>((static_cast<std::uint64_t>(t.dst - lo) >> shift) &
-                                      (kBuckets - 1));
-    };
-    for (const RowTerm& t : terms) ++count[digit(t)];
-    if (count[digit(terms[0])] == n) continue;  // every key has this digit: nothing moves
-    std::size_t sum = 0;
-    for (std::size_t& c : count) {
-      const std::size_t here = c;
-      c = sum;
-      sum += here;
-    }
-    for (const RowTerm& t : terms) scratch[count[digit(t)]++] = t;
-    terms.swap(scratch);
-  }
+  lsd_radix_sort(terms, scratch, 0, bits, kDigitBits,
+                 [lo](const RowTerm& t) { return static_cast<std::uint64_t>(t.dst - lo); });
 }
 
 namespace {
@@ -54,26 +63,10 @@ namespace {
 // position order come out sorted by (row, position).
 void radix_sort_keys(std::vector<std::uint64_t>& keys, int lo_bit, int bits,
                      std::vector<std::uint64_t>& spare) {
-  const std::size_t n = keys.size();
-  if (n < 2 || bits <= 0) return;
+  if (keys.size() < 2 || bits <= 0) return;
   const int passes = (bits + kDigitBits - 1) / kDigitBits;
-  const int digit_bits = (bits + passes - 1) / passes;
-  const std::uint64_t mask = (std::uint64_t{1} << digit_bits) - 1;
-  spare.resize(n);
-  std::array<std::size_t, kBuckets> count{};
-  for (int shift = lo_bit; shift < lo_bit + bits; shift += digit_bits) {
-    std::fill(count.begin(), count.begin() + (std::ptrdiff_t{1} << digit_bits), 0);
-    for (const std::uint64_t k : keys) ++count[(k >> shift) & mask];
-    if (count[(keys[0] >> shift) & mask] == n) continue;  // one digit everywhere: nothing moves
-    std::size_t sum = 0;
-    for (std::size_t d = 0; d <= mask; ++d) {
-      const std::size_t here = count[d];
-      count[d] = sum;
-      sum += here;
-    }
-    for (const std::uint64_t k : keys) spare[count[(k >> shift) & mask]++] = k;
-    keys.swap(spare);
-  }
+  lsd_radix_sort(keys, spare, lo_bit, bits, (bits + passes - 1) / passes,
+                 [](std::uint64_t k) { return k; });
 }
 
 }  // namespace
