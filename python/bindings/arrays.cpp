@@ -148,6 +148,30 @@ Tensor borrow_table(py::handle obj, std::string_view what, bool bfloat16) {
   return view_of(arg.array, dtype);
 }
 
+BorrowedBytes borrow_byte_rows(py::handle obj, std::string_view what) {
+  ArrayArg arg = as_array(obj, what);
+  const py::dtype dt = arg.array.dtype();
+  if (arg.bfloat16 || dt.kind() != 'u' || dt.itemsize() != 1) {
+    throw TypeError(where(what) + "packed rows must be uint8, got " +
+                    (arg.bfloat16 ? std::string("bfloat16") : dtype_text(dt)));
+  }
+  if (arg.array.ndim() != 2) {
+    throw ValueError(where(what) + "packed rows must be 2-D [num_rows, row_bytes], got " +
+                     std::to_string(arg.array.ndim()) + "-D");
+  }
+  if (!c_contiguous(arg.array)) {
+    throw ValueError(where(what) +
+                     "packed rows must be C-contiguous: they are shared, not copied (pass "
+                     "numpy.ascontiguousarray(packed) and keep that array)");
+  }
+  BorrowedBytes out;
+  out.data = static_cast<const std::uint8_t*>(arg.array.data());
+  out.rows = arg.array.shape(0);
+  out.cols = arg.array.shape(1);
+  out.owner = keep_alive(arg.array);
+  return out;
+}
+
 Tensor input_tensor(py::handle obj, std::string_view what, bool bfloat16) {
   if (obj.is_none()) return Tensor();
   ArrayArg arg = as_array(obj, what);

@@ -17,6 +17,8 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 
@@ -47,6 +49,18 @@ Tensor borrow_table(py::handle obj, std::string_view what, bool bfloat16 = false
 
 // A read-only input (see above); an undefined Tensor for None.
 Tensor input_tensor(py::handle obj, std::string_view what, bool bfloat16 = false);
+
+// A 2-D uint8 array of bytes shared with the caller, read only (a packed quantized table:
+// PyTorch's [rows, row_bytes] uint8 tensor). Borrowed as a table is, never copied: it must be
+// C-contiguous (ValueError), uint8 (TypeError) and 2-D (ValueError), but need not be writeable.
+// `owner` holds a reference to the array.
+struct BorrowedBytes {
+  const std::uint8_t* data = nullptr;
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
+  std::shared_ptr<const void> owner;
+};
+BorrowedBytes borrow_byte_rows(py::handle obj, std::string_view what);
 
 // A NumPy array over the tensor's storage; bfloat16 as int16 bits.
 py::array to_array(const Tensor& tensor);

@@ -18,6 +18,8 @@ void bind_errors(py::module_& m);
 void raise_pending_signal();
 // nn.cpp: Embedding, EmbeddingBag and the functional forms, forward and backward.
 void bind_nn(py::module_& m);
+// quantized.cpp: row-wise quantized tables (int8, int4, int2), their bags and lookups.
+void bind_quantized(py::module_& m);
 // optim.cpp: the optimizers and fused_backward_step.
 void bind_optim(py::module_& m);
 // vectors.cpp: KeyedVectors and the vector file formats.

@@ -11,6 +11,7 @@ PYBIND11_MODULE(_embedkit, m) {
   // modules; vectors before the models that return KeyedVectors.
   embedkit::python::bind_errors(m);
   embedkit::python::bind_nn(m);
+  embedkit::python::bind_quantized(m);
   embedkit::python::bind_optim(m);
   embedkit::python::bind_vectors(m);
   embedkit::python::bind_fasttext_model(m);

@@ -68,6 +68,7 @@
 #include "embedkit/core/generator.hpp"
 #include "embedkit/nn/embedding.hpp"
 #include "embedkit/nn/embedding_bag.hpp"
+#include "nn_args.hpp"
 
 namespace embedkit::python {
 
@@ -78,13 +79,6 @@ using namespace pybind11::literals;
 using OptInt = std::optional<std::int64_t>;
 using OptDouble = std::optional<double>;
 
-nn::BagMode bag_mode(const std::string& mode) {
-  if (mode == "sum") return nn::BagMode::Sum;
-  if (mode == "mean") return nn::BagMode::Mean;
-  if (mode == "max") return nn::BagMode::Max;
-  throw ValueError("mode has to be one of sum, mean or max, got '" + mode + "'");
-}
-
 DType table_dtype(const std::string& name) {
   if (name == "float32") return DType::Float32;
   if (name == "float16") return DType::Float16;
@@ -94,27 +88,6 @@ DType table_dtype(const std::string& name) {
 
 std::string dtype_string(DType dtype) {
   return std::string(dtype_name(dtype));
-}
-
-nn::UnknownIds unknown_ids_of(py::object policy) {
-  if (policy.is_none()) return nn::UnknownIds::error();
-  if (py::isinstance<py::str>(policy)) {
-    const auto name = policy.cast<std::string>();
-    if (name == "error") return nn::UnknownIds::error();
-    if (name == "hash") return nn::UnknownIds::hash();
-    throw ValueError("unknown_ids must be None, 'error', 'hash' or a row index, got '" + name +
-                     "'");
-  }
-  if (py::isinstance<py::int_>(policy) && !py::isinstance<py::bool_>(policy)) {
-    return nn::UnknownIds::map_to_row(policy.cast<std::int64_t>());
-  }
-  throw TypeError("unknown_ids must be None, 'error', 'hash' or a row index");
-}
-
-// An input that must be given (ids, grad_output): None is a TypeError, as for a table.
-Tensor required_input(const py::object& obj, std::string_view what, bool bfloat16 = false) {
-  if (obj.is_none()) throw TypeError(std::string(what) + ": expected an array, got None");
-  return input_tensor(obj, what, bfloat16);
 }
 
 // A table's gradient as arrays: dense, or PyTorch's (indices [1, nnz], values [nnz, D]).
