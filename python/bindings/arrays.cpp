@@ -152,7 +152,7 @@ BorrowedBytes borrow_byte_rows(py::handle obj, std::string_view what) {
   ArrayArg arg = as_array(obj, what);
   const py::dtype dt = arg.array.dtype();
   if (arg.bfloat16 || dt.kind() != 'u' || dt.itemsize() != 1) {
-    throw TypeError(where(what) + "packed rows must be uint8, got " +
+    throw TypeError(where(what) + "expected packed uint8 rows, got " +
                     (arg.bfloat16 ? std::string("bfloat16") : dtype_text(dt)));
   }
   if (arg.array.ndim() != 2) {
@@ -162,7 +162,7 @@ BorrowedBytes borrow_byte_rows(py::handle obj, std::string_view what) {
   if (!c_contiguous(arg.array)) {
     throw ValueError(where(what) +
                      "packed rows must be C-contiguous: they are shared, not copied (pass "
-                     "numpy.ascontiguousarray(packed) and keep that array)");
+                     "numpy.ascontiguousarray(rows) and keep that array)");
   }
   BorrowedBytes out;
   out.data = static_cast<const std::uint8_t*>(arg.array.data());
