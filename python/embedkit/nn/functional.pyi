@@ -11,8 +11,28 @@ UnknownIds = Union[None, Literal["error", "hash"], int]
 # int64, values (nnz, D)).
 Grad = Union[npt.NDArray[Any], Tuple[npt.NDArray[np.int64], npt.NDArray[Any]]]
 Mode = Literal["sum", "mean", "max"]
+# A packed type: 8, 4 or 2 bits, or PyTorch's name of it (or the torch dtype).
+Bits = Union[Literal[8, 4, 2, "quint8", "quint4x2", "quint2x4"], Any]
 
-__all__ = ["embedding", "embedding_bag", "embedding_backward", "embedding_bag_backward"]
+__all__ = [
+    "embedding",
+    "embedding_bag",
+    "embedding_backward",
+    "embedding_bag_backward",
+    "quantize",
+    "dequantize",
+    "quantized_embedding_bag",
+    "quantized_embedding",
+    "embedding_bag_byte_prepack",
+    "embedding_bag_byte_unpack",
+    "embedding_bag_byte_rowwise_offsets",
+    "embedding_bag_4bit_prepack",
+    "embedding_bag_4bit_unpack",
+    "embedding_bag_4bit_rowwise_offsets",
+    "embedding_bag_2bit_prepack",
+    "embedding_bag_2bit_unpack",
+    "embedding_bag_2bit_rowwise_offsets",
+]
 
 def embedding(
     input: ArrayLike,
@@ -72,3 +92,72 @@ def embedding_bag_backward(
     dtype: DTypeLike | None = ...,
     unknown_ids: UnknownIds = ...,
 ) -> Union[Grad, Tuple[Grad, npt.NDArray[Any]]]: ...
+
+# Row-wise quantized tables. `weight`: packed uint8 rows (shared, not copied), or a
+# QuantizedEmbeddingBag.
+def quantize(
+    weight: ArrayLike, bits: Bits = ..., *, dtype: DTypeLike | None = ...
+) -> npt.NDArray[np.uint8]: ...
+def dequantize(
+    weight: Any, bits: Bits | None = ..., embedding_dim: int | None = ...
+) -> npt.NDArray[np.float32]: ...
+def quantized_embedding_bag(
+    input: ArrayLike,
+    weight: Any,
+    offsets: ArrayLike | None = ...,
+    mode: Literal["sum", "mean"] = ...,
+    per_sample_weights: ArrayLike | None = ...,
+    include_last_offset: bool = ...,
+    padding_idx: int | None = ...,
+    *,
+    bits: Bits | None = ...,
+    embedding_dim: int | None = ...,
+    unknown_ids: UnknownIds = ...,
+) -> npt.NDArray[np.float32]: ...
+def quantized_embedding(
+    input: ArrayLike,
+    weight: Any,
+    *,
+    bits: Bits | None = ...,
+    embedding_dim: int | None = ...,
+    unknown_ids: UnknownIds = ...,
+) -> npt.NDArray[np.float32]: ...
+def embedding_bag_byte_prepack(weight: ArrayLike) -> npt.NDArray[np.uint8]: ...
+def embedding_bag_byte_unpack(packed: ArrayLike) -> npt.NDArray[np.float32]: ...
+def embedding_bag_byte_rowwise_offsets(
+    weight: ArrayLike,
+    indices: ArrayLike,
+    offsets: ArrayLike | None = ...,
+    scale_grad_by_freq: bool = ...,
+    mode: int = ...,
+    pruned_weights: bool = ...,
+    per_sample_weights: ArrayLike | None = ...,
+    compressed_indices_mapping: ArrayLike | None = ...,
+    include_last_offset: bool = ...,
+) -> npt.NDArray[np.float32]: ...
+def embedding_bag_4bit_prepack(weight: ArrayLike) -> npt.NDArray[np.uint8]: ...
+def embedding_bag_4bit_unpack(packed: ArrayLike) -> npt.NDArray[np.float32]: ...
+def embedding_bag_4bit_rowwise_offsets(
+    weight: ArrayLike,
+    indices: ArrayLike,
+    offsets: ArrayLike | None = ...,
+    scale_grad_by_freq: bool = ...,
+    mode: int = ...,
+    pruned_weights: bool = ...,
+    per_sample_weights: ArrayLike | None = ...,
+    compressed_indices_mapping: ArrayLike | None = ...,
+    include_last_offset: bool = ...,
+) -> npt.NDArray[np.float32]: ...
+def embedding_bag_2bit_prepack(weight: ArrayLike) -> npt.NDArray[np.uint8]: ...
+def embedding_bag_2bit_unpack(packed: ArrayLike) -> npt.NDArray[np.float32]: ...
+def embedding_bag_2bit_rowwise_offsets(
+    weight: ArrayLike,
+    indices: ArrayLike,
+    offsets: ArrayLike | None = ...,
+    scale_grad_by_freq: bool = ...,
+    mode: int = ...,
+    pruned_weights: bool = ...,
+    per_sample_weights: ArrayLike | None = ...,
+    compressed_indices_mapping: ArrayLike | None = ...,
+    include_last_offset: bool = ...,
+) -> npt.NDArray[np.float32]: ...
