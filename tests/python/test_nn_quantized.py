@@ -5,6 +5,8 @@ The bytes and the bags against PyTorch's ops: test_nn_quantized_torch_diff.py.""
 
 import gc
 import json
+import pathlib
+import re
 import weakref
 
 import numpy as np
@@ -367,3 +369,19 @@ CALLS = {
 @pytest.mark.parametrize("call", CALLS)
 def test_another_python_thread_runs_while_a_quantized_call_computes(big, call):
     assert runs_alongside(CALLS[call], *big), f"{call} held the GIL through 50 calls"
+
+
+# ---- docs/python.md's example ----
+
+
+def test_the_docs_example_runs(tmp_path, monkeypatch):
+    text = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "python.md").read_text()
+    start = text.index("### Quantized tables for serving")
+    section = text[start:text.index("\n## ", start)]
+    (example,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    monkeypatch.chdir(tmp_path)  # the example saves a table
+    scope = {}
+    exec(compile(example, "docs/python.md quantized example", "exec"), scope)
+    assert scope["out"].shape == (2, 128) and scope["packed"].shape == (10_000, 136)
+    assert scope["bag"].row_bytes == 68
+    np.testing.assert_array_equal(scope["served"].packed, scope["bag"].packed)
