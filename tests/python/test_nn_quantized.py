@@ -113,6 +113,23 @@ def test_the_constructor_follows_torch_ao_and_zeroes_a_table_it_makes():
     assert address(given.packed) == address(packed)
 
 
+def test_no_bags_empty_bags_and_an_empty_table():
+    packed = F.quantize(np.ones((3, 8), np.float32))
+    none = np.array([], np.int64)
+    # No bags at all (PyTorch 1.13 crashes on empty offsets, so no oracle here).
+    assert F.quantized_embedding_bag(none, packed, none).shape == (0, 8)
+    assert F.quantized_embedding_bag(np.zeros((0, 3), np.int64), packed).shape == (0, 8)
+    np.testing.assert_array_equal(F.quantized_embedding_bag(np.zeros((2, 0), np.int64), packed,
+                                                            mode="mean"), np.zeros((2, 8)))
+    assert F.quantize(np.zeros((0, 8), np.float32), 4).shape == (0, 8)
+    empty = nn.QuantizedEmbeddingBag.from_packed(np.zeros((0, 16), np.uint8))
+    assert (empty.num_embeddings, empty.embedding_dim) == (0, 8)
+    assert empty.dequantize().shape == (0, 8)
+    assert F.quantized_embedding(none, empty).shape == (0, 8)
+    with pytest.raises(IndexError):
+        empty(np.array([[0]]))
+
+
 @pytest.mark.parametrize("bits", BITS)
 def test_rows_packed_by_quantize_give_the_modules_results(bits):
     w = table(30, 16, seed=bits)
@@ -322,6 +339,9 @@ BAD_CALLS = [
      ValueError, "only sums"),
     (lambda p: F.embedding_bag_byte_rowwise_offsets(p, np.array([1]), np.array([0]),
                                                     pruned_weights=True), ValueError, "pruned"),
+    (lambda p: nn.QuantizedEmbeddingBag.from_packed(p)(np.array([[1]]),
+                                                       compressed_indices_mapping=np.array([0])),
+     ValueError, "pruned"),
     (lambda p: nn.QuantizedEmbeddingBag.from_file("no/such/table.safetensors"),
      FileNotFoundError, "table.safetensors"),
 ]

@@ -202,3 +202,5 @@ def test_a_float_module_quantizes_with_its_options(torch):
         "sum", True, 3, "quint4x2")
     np.testing.assert_array_equal(bag.packed, prepack(torch, w, 4).numpy())
     assert nn.QuantizedEmbeddingBag.from_float(float_bag, mode="mean").mode == "mean"
+    assert nn.QuantizedEmbeddingBag.from_float(w, bits=torch.quint2x4).bits == 2
+    assert nn.QuantizedEmbeddingBag(12, 8, dtype=torch.quint4x2).dtype == "quint4x2"
