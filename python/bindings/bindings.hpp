@@ -1,6 +1,7 @@
 // The parts of the compiled module embedkit._embedkit: one function per file of bindings/, each
 // adding its classes and functions to the module (module.cpp calls them in order). A binding
-// file includes only this header, arrays.hpp and the library's public headers.
+// file includes only this header, arrays.hpp, nn_args.hpp (the nn bindings' shared arguments)
+// and the library's public headers.
 #pragma once
 
 #include <pybind11/pybind11.h>
