@@ -13,6 +13,8 @@ differential tests (tests/torch/test_quantized_diff.cpp) compare them:
 Shapes: random narrow ones and wide rows (D >= 512), several thread counts.
 """
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -204,3 +206,14 @@ def test_a_float_module_quantizes_with_its_options(torch):
     assert nn.QuantizedEmbeddingBag.from_float(float_bag, mode="mean").mode == "mean"
     assert nn.QuantizedEmbeddingBag.from_float(w, bits=torch.quint2x4).bits == 2
     assert nn.QuantizedEmbeddingBag(12, 8, dtype=torch.quint4x2).dtype == "quint4x2"
+
+
+def parameter_names(fn):
+    return [p.name for p in inspect.signature(fn).parameters.values()
+            if p.kind == p.POSITIONAL_OR_KEYWORD and p.name != "self"]
+
+
+def test_the_constructor_and_forward_take_torch_aos_arguments(torch):
+    ao = torch.ao.nn.quantized.EmbeddingBag
+    assert parameter_names(nn.QuantizedEmbeddingBag.__init__) == parameter_names(ao.__init__)
+    assert parameter_names(nn.QuantizedEmbeddingBag.forward) == parameter_names(ao.forward)

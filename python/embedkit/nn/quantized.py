@@ -140,12 +140,12 @@ class QuantizedEmbeddingBag:
         maps; ``safetensors.torch.load_file`` reads the rows as a uint8 tensor."""
         self._quantized_table.save(path, name)
 
-    def forward(self, input, offsets=None, per_sample_weights=None,
+    def forward(self, indices, offsets=None, per_sample_weights=None,
                 compressed_indices_mapping=None):
         """One float32 vector per bag: a new ``(B, embedding_dim)`` array.
 
-        Bags are a 2-D ``input`` ``(B, L)``, or a 1-D ``input`` with ``offsets`` (bag ``b`` is
-        ``input[offsets[b]:offsets[b+1]]``; ``include_last_offset`` makes the last offset close
+        Bags are 2-D ``indices`` ``(B, L)``, or 1-D ``indices`` with ``offsets`` (bag ``b`` is
+        ``indices[offsets[b]:offsets[b+1]]``; ``include_last_offset`` makes the last offset close
         the last bag); an empty bag gives zeros. ``per_sample_weights``: float32, the ids'
         shape, mode 'sum' only. Everything is checked before a row is read: an out-of-range id
         raises ``IndexError`` naming its position, bad offsets ``ValueError``.
@@ -153,7 +153,7 @@ class QuantizedEmbeddingBag:
         """
         if compressed_indices_mapping is not None:
             raise ValueError("pruned tables (compressed_indices_mapping) are not supported")
-        return self._impl.forward(input, offsets, per_sample_weights)
+        return self._impl.forward(indices, offsets, per_sample_weights)
 
     def __call__(self, *args, **kwargs):
         """``forward(...)``, as calling a ``torch.nn.Module`` does."""

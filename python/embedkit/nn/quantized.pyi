@@ -66,7 +66,7 @@ class QuantizedEmbeddingBag:
     def save(self, path: Union[str, os.PathLike[str]], name: str = ...) -> None: ...
     def forward(
         self,
-        input: ArrayLike,
+        indices: ArrayLike,
         offsets: ArrayLike | None = ...,
         per_sample_weights: ArrayLike | None = ...,
         compressed_indices_mapping: ArrayLike | None = ...,
