@@ -31,8 +31,10 @@ class QuantizedEmbeddingBag:
     (``'quint8'``, ``'quint4x2'``, ``'quint2x4'``, the PyTorch dtypes of those names, or 8, 4,
     2; default 8 bits). Without ``_weight`` every row is zeros. ``max_norm`` and
     ``scale_grad_by_freq`` must keep their defaults (a quantized table is not renormalised or
-    trained: ``ValueError``); ``sparse`` has no effect (no gradient). Most callers use the
-    class methods instead.
+    trained: ``ValueError``); ``sparse`` has no effect (no gradient). Keyword-only extras:
+    ``padding_idx``, ``device`` (None or 'cpu') and ``unknown_ids`` (None/'error': an
+    ``IndexError``; 'hash'; or a row index), as :class:`embedkit.nn.EmbeddingBag`'s. Most
+    callers use the class methods instead.
 
     Sums are PyTorch's ``embedding_bag_*_rowwise_offsets`` bit for bit. Unlike PyTorch's
     quantized module, whose ops always sum whatever its mode, ``mode='mean'`` averages (the sum
