@@ -113,6 +113,18 @@ def test_the_constructor_follows_torch_ao_and_zeroes_a_table_it_makes():
     assert address(given.packed) == address(packed)
 
 
+def test_unknown_ids_policies_are_the_float_bags():
+    w = table(6, 8)
+    rows = nn.QuantizedEmbeddingBag.from_float(w).dequantize()
+    to_row = nn.QuantizedEmbeddingBag.from_float(w, unknown_ids=2)
+    np.testing.assert_allclose(to_row(np.array([[99, 1]])), [rows[2] + rows[1]], rtol=1e-6)
+    hashed = F.quantized_embedding(np.array([99, -7]), F.quantize(w), unknown_ids="hash")
+    assert hashed.shape == (2, 8)
+    assert all(any(np.allclose(h, r, rtol=1e-6) for r in rows) for h in hashed)
+    with pytest.raises(ValueError, match="unknown_ids"):
+        nn.QuantizedEmbeddingBag.from_float(w, unknown_ids="skip")
+
+
 def test_no_bags_empty_bags_and_an_empty_table():
     packed = F.quantize(np.ones((3, 8), np.float32))
     none = np.array([], np.int64)
