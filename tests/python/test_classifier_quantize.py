@@ -12,7 +12,10 @@ import ast
 import inspect
 import os
 import random
+import signal
 import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -286,6 +289,34 @@ def test_quantize_releases_the_gil(tmp_path):
     # a loaded machine may oversleep, so ask for one tick in 20 ms.
     assert model.is_quantized()
     assert elapsed > 0.1 and ticks >= elapsed / 0.02
+
+
+CTRL_C = textwrap.dedent("""
+    import sys
+    import embedkit
+    train = sys.argv[1]
+    model = embedkit.train_supervised(train, epoch=1, dim=16, thread=1, verbose=0)
+    print("quantizing", flush=True)
+    try:
+        model.quantize(input=train, cutoff=100, retrain=True, epoch=100000, thread=2, verbose=0)
+    except KeyboardInterrupt:
+        print("interrupted", model.is_quantized(), model.predict("common1 key1_1")[0], flush=True)
+""")
+
+
+def test_ctrl_c_stops_a_retraining_and_leaves_the_model(tmp_path):
+    train = write(tmp_path / "big.txt", keyword_lines(20000, 6, noise=3000))
+    proc = subprocess.Popen([sys.executable, "-c", CTRL_C, train], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "quantizing"
+    time.sleep(1.0)  # well inside the retraining, which would take hours
+    assert proc.poll() is None
+    sent = time.perf_counter()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert time.perf_counter() - sent < 5
+    assert proc.returncode == 0, err
+    assert out.split()[:2] == ["interrupted", "False"]  # not quantized, still predicts
 
 
 def sized_lines(count, seed):
