@@ -81,7 +81,8 @@ sed 's/^__label__/#/' "$dir/train.txt" > "$dir/train-hash.txt"
 "$bin" quantize "$dir/m.safetensors" -o "$dir/h.ftz" --cutoff 40 --retrain --input \
   "$dir/train-hash.txt" --epochs 3 --lr 0.2 --threads 1 --label-prefix '#' --json > "$dir/h.json" ||
   fail "retrain --label-prefix: $(cat "$dir/h.json")"
-grep -q '"label_prefix": "#"' "$dir/h.json" || fail "retrain --json label_prefix: $(cat "$dir/h.json")"
+grep -q '"label_prefix": "#"' "$dir/h.json" ||
+  fail "retrain --json label_prefix: $(cat "$dir/h.json")"
 cmp -s "$dir/h.ftz" "$dir/r.ftz" || fail "--label-prefix '#' retrained differently"
 "$bin" quantize "$dir/m.safetensors" -o "$dir/h1.ftz" -cutoff 40 -retrain -input \
   "$dir/train-hash.txt" -epoch 3 -lr 0.2 -thread 1 -label '#' > /dev/null || fail "-label '#'"
@@ -96,7 +97,8 @@ cmp -s "$dir/h1.ftz" "$dir/r.ftz" || fail "fastText's -label retrained different
 grep -q '"label_prefix": "#"' "$dir/mh.json" || fail "'#' model's prefix: $(cat "$dir/mh.json")"
 "$bin" classify predict "$dir/mh.ftz" "$dir/test.txt" --label-prefix '#' > "$dir/mh-pred.txt" ||
   fail "predict with the '#' .ftz"
-grep -qv '^#[ab] [0-9.]*$' "$dir/mh-pred.txt" && fail "'#' .ftz predicts: $(head -3 "$dir/mh-pred.txt")"
+grep -qv '^#[ab] [0-9.]*$' "$dir/mh-pred.txt" &&
+  fail "'#' .ftz predicts: $(head -3 "$dir/mh-pred.txt")"
 
 # Bad input: status, message, and nothing written.
 expect_error() {  # status pattern args...
@@ -131,7 +133,8 @@ expect_error 1 "train-hash.txt: line 1: no label" "$dir/m.safetensors" -o "$dir/
   --cutoff 40 --retrain --input "$dir/train-hash.txt"
 expect_error 1 "line 1: no label (no token starts with '__label__')" "$dir/m.safetensors" \
   -o "$dir/out.ftz" --cutoff 40 --retrain --input "$dir/train-hash.txt" --label-prefix __label__
-expect_error 2 "give --retrain too" "$dir/m.safetensors" -o "$dir/out.ftz" --cutoff 40 --label-prefix '#'
+expect_error 2 "give --retrain too" "$dir/m.safetensors" -o "$dir/out.ftz" --cutoff 40 \
+  --label-prefix '#'
 expect_error 2 "must not be empty" "$dir/m.safetensors" -o "$dir/out.ftz" --cutoff 40 --retrain \
   --input "$dir/train.txt" --label-prefix ''
 expect_error 1 "diverged.*lower --lr" "$dir/m.safetensors" -o "$dir/out.ftz" --cutoff 40 --retrain \
