@@ -430,9 +430,10 @@ class TextClassifier:
         self._verbose = 2  # train_supervised's, quantize's default (fastText's)
 
     def __repr__(self):
+        quantized = ", quantized" if self._quantized is not None else ""
         return (f"<embedkit.fasttext.TextClassifier: {len(self.words)} words, "
                 f"{len(self.labels)} labels, dim {self.get_dimension()}, "
-                f"loss {self._model.loss}{', quantized' if self._quantized else ''}>")
+                f"loss {self._model.loss}{quantized}>")
 
     # -- prediction ------------------------------------------------------------------------
 
