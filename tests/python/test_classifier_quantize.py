@@ -210,6 +210,25 @@ def test_fasttext_model_quantize_is_the_commands(cli, data, tmp_path):
     assert model.test(test)[1] > 0.9
 
 
+def test_word_vectors_quantize_without_a_cutoff(tmp_path):
+    # fastText quantizes supervised models only; embedkit also word vectors, keeping every row.
+    rng = random.Random(0)
+    corpus = write(tmp_path / "corpus.txt",
+                   [" ".join(f"w{rng.randrange(200)}" for _ in range(12)) for _ in range(500)])
+    model = embedkit.train_unsupervised(corpus, dim=8, minCount=1, epoch=1, thread=1, verbose=0)
+    with pytest.raises(ValueError, match="cutoff needs a supervised model"):
+        model.quantize(cutoff=10)
+    assert not model.is_quantized()
+    words = model.get_words()
+    model.quantize()
+    assert model.is_quantized() and model.get_words() == words
+    assert model.get_word_vector("w1").shape == (8,)
+    model.save_model(tmp_path / "v.ftz")
+    assert embedkit.load_model(tmp_path / "v.ftz").is_quantized()
+    with pytest.raises(ValueError, match="already quantized"):
+        model.quantize()
+
+
 def test_retrain_without_a_cutoff_retrains_nothing_as_fasttext(data, tmp_path):
     # fastText prunes, and so retrains, only with a cutoff below the input rows; the tutorial's
     # model.quantize(input=..., retrain=True) quantizes without pruning.
