@@ -6,6 +6,13 @@
 
 #include <pybind11/pybind11.h>
 
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "embedkit/models/labelled_text.hpp"
+#include "embedkit/models/text_classifier.hpp"
+
 namespace embedkit::python {
 
 namespace py = pybind11;
@@ -32,6 +39,21 @@ void bind_word2vec(py::module_& m);
 void bind_fasttext_model(py::module_& m);
 // classifier.cpp: the text classifier.
 void bind_classifier(py::module_& m);
+// A labelled file in fastText's format (classifier.cpp). A file that cannot be opened stays an
+// IoError (OSError, FileNotFoundError when missing); a file that opens but is not labelled text
+// (a line without a label or without words, no labelled line at all) is a ValueError, as
+// Python's parsers report bad contents.
+std::vector<models::LabelledExample> read_labelled_file(const std::string& path,
+                                                        const std::string& label_prefix);
+// A training's progress callback (classifier.cpp) for `progress`, a Python callable or None:
+// called with the GIL released, it takes it, raises a pending Ctrl-C as KeyboardInterrupt
+// (which stops the training) and calls `progress` with a dict of the report. It refers to
+// `progress`, which must outlive it.
+std::function<void(const models::ClassifierProgress&)> training_progress(
+    const py::object& progress);
+// fasttext_quantization.cpp: fastText's quantize of a classifier or a fastText model (after
+// classifier.cpp, whose TextClassifier it takes).
+void bind_fasttext_quantization(py::module_& m);
 // recommender.cpp: the recommender.
 void bind_recommender(py::module_& m);
 

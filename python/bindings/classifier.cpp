@@ -10,6 +10,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -19,22 +21,19 @@
 #include "bindings.hpp"
 #include "embedkit/core/error.hpp"
 #include "embedkit/models/autotune.hpp"
+#include "embedkit/models/autotune_model_size.hpp"
+#include "embedkit/models/fasttext_model.hpp"
+#include "embedkit/models/fasttext_quantization.hpp"
 #include "embedkit/models/labelled_text.hpp"
 #include "embedkit/models/text_classifier.hpp"
 
 namespace embedkit::python {
-
-namespace {
 
 using models::ClassifierOptions;
 using models::ClassifierProgress;
 using models::LabelledExample;
 using models::TextClassifier;
 
-// A labelled file in fastText's format. A file that cannot be opened stays an IoError (OSError,
-// FileNotFoundError when missing); a file that opens but is not labelled text (a line without a
-// label or without words, no labelled line at all) is a ValueError, as Python's parsers report
-// bad contents.
 std::vector<LabelledExample> read_labelled_file(const std::string& path,
                                                 const std::string& label_prefix) {
   models::LabelledTextOptions options;
@@ -50,6 +49,30 @@ std::vector<LabelledExample> read_labelled_file(const std::string& path,
     throw ValueError(e.what());
   }
 }
+
+std::function<void(const ClassifierProgress&)> training_progress(const py::object& progress) {
+  // Called on the training's calling thread with the GIL released: it takes the GIL, lets Python
+  // handle a pending signal (Ctrl-C raises KeyboardInterrupt there) and calls the Python
+  // callback, whose exception stops the training (the threads are joined and it is rethrown).
+  // `progress` is held by address: copying the function must not copy a Python reference
+  // without the GIL.
+  return [callback = &progress](const ClassifierProgress& p) {
+    py::gil_scoped_acquire gil;
+    raise_pending_signal();
+    if (callback->is_none()) return;
+    py::dict report;
+    report["fraction"] = p.fraction;
+    report["tokens"] = p.tokens;
+    report["words_per_second_per_thread"] = p.tokens_per_second_per_thread;
+    report["lr"] = p.lr;
+    report["loss"] = p.loss;
+    report["elapsed_seconds"] = p.elapsed_seconds;
+    report["eta_seconds"] = p.eta_seconds;
+    (*callback)(report);
+  };
+}
+
+namespace {
 
 // The label as fastText shows it: with the model's prefix.
 std::string shown_label(const TextClassifier& model, std::int64_t id) {
@@ -84,15 +107,18 @@ py::array_t<float> hidden_of(const TextClassifier& model, const std::string& lin
   return out;
 }
 
-TextClassifier train(const std::string& path, std::int64_t dim, double lr, std::int64_t epochs,
-                     std::int64_t word_ngrams, std::int64_t buckets, std::int64_t minn,
-                     std::int64_t maxn, std::int64_t min_count, const std::string& loss,
-                     std::int64_t negative, std::int64_t threads, std::uint64_t seed,
-                     const std::string& label_prefix, const py::object& progress,
-                     double progress_interval, const std::string& pretrained_vectors,
-                     const std::string& autotune_validation, const std::string& autotune_metric,
-                     std::int64_t autotune_predictions, double autotune_duration,
-                     const std::vector<std::string>& autotune_fixed) {
+// The trained classifier and, with a model size (fastText's autotuneModelSize), the quantized
+// model that fits it (else None).
+py::tuple train(const std::string& path, std::int64_t dim, double lr, std::int64_t epochs,
+                std::int64_t word_ngrams, std::int64_t buckets, std::int64_t minn,
+                std::int64_t maxn, std::int64_t min_count, const std::string& loss,
+                std::int64_t negative, std::int64_t threads, std::uint64_t seed,
+                const std::string& label_prefix, const py::object& progress,
+                double progress_interval, const std::string& pretrained_vectors,
+                const std::string& autotune_validation, const std::string& autotune_metric,
+                std::int64_t autotune_predictions, double autotune_duration,
+                const std::vector<std::string>& autotune_fixed,
+                const std::string& autotune_model_size) {
   ClassifierOptions o;
   o.dim = dim;
   o.lr = lr;
@@ -131,25 +157,16 @@ TextClassifier train(const std::string& path, std::int64_t dim, double lr, std::
       if (field == nullptr) throw ValueError("autotune: no option '" + name + "' to fix");
       tune.search.*field = false;
     }
+    if (!autotune_model_size.empty()) {
+      tune.model_size = models::parse_model_size(autotune_model_size);
+    }
     tune.validate();
+  } else if (!autotune_model_size.empty()) {
+    throw ValueError(
+        "autotuneModelSize needs autotuneValidationFile: the model size is a target of "
+        "fastText's autotune");
   }
-  // Called on this thread with the GIL released: it takes the GIL, lets Python handle a pending
-  // signal (Ctrl-C raises KeyboardInterrupt there) and calls the Python callback, whose
-  // exception stops the training (TextClassifier::train joins its threads and rethrows).
-  auto on_progress = [&progress](const ClassifierProgress& p) {
-    py::gil_scoped_acquire gil;
-    raise_pending_signal();
-    if (progress.is_none()) return;
-    py::dict report;
-    report["fraction"] = p.fraction;
-    report["tokens"] = p.tokens;
-    report["words_per_second_per_thread"] = p.tokens_per_second_per_thread;
-    report["lr"] = p.lr;
-    report["loss"] = p.loss;
-    report["elapsed_seconds"] = p.elapsed_seconds;
-    report["eta_seconds"] = p.eta_seconds;
-    progress(report);
-  };
+  const auto on_progress = training_progress(progress);
   auto on_autotune_progress = [&progress](const models::AutotuneProgress& p) {
     py::gil_scoped_acquire gil;
     raise_pending_signal();
@@ -163,16 +180,40 @@ TextClassifier train(const std::string& path, std::int64_t dim, double lr, std::
     report["eta_seconds"] = p.eta_seconds;
     progress(report);
   };
-  py::gil_scoped_release release;
-  const std::vector<LabelledExample> data = read_labelled_file(path, label_prefix);
-  if (autotune) {
-    // The search, then the final model with the best options on the same file (fastText's
-    // rule).
-    const std::vector<LabelledExample> validation =
-        read_labelled_file(autotune_validation, label_prefix);
-    o = models::autotune_classifier(data, validation, o, tune, on_autotune_progress).best;
+  std::optional<TextClassifier> model;
+  std::optional<models::ModelSizeFit> fit;
+  {
+    py::gil_scoped_release release;
+    const std::vector<LabelledExample> data = read_labelled_file(path, label_prefix);
+    std::optional<models::AutotuneResult> tuned;
+    if (autotune) {
+      // The search, then the final model with the best options on the same file (fastText's
+      // rule).
+      const std::vector<LabelledExample> validation =
+          read_labelled_file(autotune_validation, label_prefix);
+      tuned = models::autotune_classifier(data, validation, o, tune, on_autotune_progress);
+      o = tuned->best;
+    }
+    model.emplace(TextClassifier::train(data, o, nullptr, on_progress));
+    if (tune.model_size > 0) {
+      // fastText's autotune with a model size returns the final model quantized (as `classify
+      // train --autotune-modelsize` writes it), with the best trial's dsub.
+      fit = models::fit_model_size(*model, data, tuned->best_quantization->dsub, tune.model_size,
+                                   models::FastTextQuantizeOptions{}.seed, on_progress,
+                                   progress_interval);
+      if (!fit) {
+        throw Error(
+            "autotune: the final model, trained again with the best options, does not "
+            "fit " +
+            std::to_string(tune.model_size) +
+            " bytes (with more than one thread training differs from run to run): raise "
+            "autotuneModelSize or train with thread=1");
+      }
+    }
   }
-  return TextClassifier::train(data, o, nullptr, on_progress);
+  py::object quantized = py::none();
+  if (fit) quantized = py::cast(models::FastTextModel(std::move(fit->file)));
+  return py::make_tuple(std::move(*model), quantized);
 }
 
 }  // namespace
@@ -190,12 +231,16 @@ void bind_classifier(py::module_& m) {
                   py::arg("autotune_metric") = "f1", py::arg("autotune_predictions") = 1,
                   py::arg("autotune_duration") = 300.0,
                   py::arg("autotune_fixed") = std::vector<std::string>{},
+                  py::arg("autotune_model_size") = "",
                   "Trains on a labelled file in fastText's format, with the GIL released. "
                   "`progress` (or None) is called with a dict about every progress_interval "
                   "seconds; Ctrl-C raises KeyboardInterrupt within that time. With "
                   "autotune_validation, the options are first searched on that file "
                   "(models::autotune_classifier; those named in autotune_fixed are kept) and "
-                  "the model is trained with the best.")
+                  "the model is trained with the best. Returns (model, quantized): with "
+                  "autotune_model_size (fastText's '2M'), the search quantizes its candidates "
+                  "to fit it and `quantized` is the final model's .ftz as a FastTextModel "
+                  "(models::fit_model_size); else None.")
       .def_static(
           "load", [](const std::string& path) { return TextClassifier::load(path); },
           py::arg("path"), py::call_guard<py::gil_scoped_release>(),
@@ -306,6 +351,12 @@ void bind_classifier(py::module_& m) {
                              [](const TextClassifier& self) { return self.options().word_ngrams; })
       .def_property_readonly("minn", [](const TextClassifier& self) { return self.options().minn; })
       .def_property_readonly("maxn", [](const TextClassifier& self) { return self.options().maxn; })
+      .def_property_readonly("epochs",
+                             [](const TextClassifier& self) { return self.options().epochs; })
+      .def_property_readonly("lr", [](const TextClassifier& self) { return self.options().lr; })
+      .def_property_readonly("threads",
+                             [](const TextClassifier& self) { return self.options().threads; })
+      .def_property_readonly("seed", [](const TextClassifier& self) { return self.options().seed; })
       .def_property_readonly("label_prefix",
                              [](const TextClassifier& self) { return self.options().label_prefix; })
       .def_property_readonly(

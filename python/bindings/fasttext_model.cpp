@@ -19,7 +19,9 @@
 #include "embedkit/core/error.hpp"
 #include "embedkit/io/fasttext_model.hpp"
 #include "embedkit/models/fasttext_model.hpp"
+#include "embedkit/models/labelled_text.hpp"
 #include "embedkit/models/ngram_hashing.hpp"
+#include "embedkit/models/text_classifier.hpp"
 
 namespace embedkit::python {
 
@@ -39,6 +41,27 @@ const Tensor& dense_input(const FastTextModel& self) {
         "the model is quantized (.ftz): its input matrix is stored as codes, not floats");
   }
   return self.file().input;
+}
+
+// A line's words as fastText's getLine reads them for a supervised model: the tokens with the
+// label prefix are its labels, not words.
+std::vector<std::string> line_words(const std::string& line, const std::string& label_prefix) {
+  models::LabelledTextOptions options;
+  options.label_prefix = label_prefix;
+  std::vector<std::string> labels;
+  std::vector<std::string> words;
+  models::split_fasttext_line(line, options, labels, words);
+  return words;
+}
+
+py::tuple prediction_tuple(const std::vector<models::FastTextPrediction>& predictions) {
+  std::vector<std::string> labels;
+  py::array_t<double> probabilities(static_cast<py::ssize_t>(predictions.size()));
+  for (std::size_t i = 0; i < predictions.size(); ++i) {
+    labels.push_back(predictions[i].text);
+    probabilities.mutable_data()[i] = predictions[i].probability;
+  }
+  return py::make_tuple(labels, probabilities);
 }
 
 py::dict args_dict(const io::FastTextArgs& a) {
@@ -141,16 +164,65 @@ void bind_fasttext_model(py::module_& m) {
               py::gil_scoped_release release;
               predictions = self.predict(words, k, threshold);
             }
-            std::vector<std::string> labels;
-            py::array_t<double> probabilities(static_cast<py::ssize_t>(predictions.size()));
-            for (std::size_t i = 0; i < predictions.size(); ++i) {
-              labels.push_back(predictions[i].text);
-              probabilities.mutable_data()[i] = predictions[i].probability;
-            }
-            return py::make_tuple(labels, probabilities);
+            return prediction_tuple(predictions);
           },
           py::arg("words"), py::arg("k"), py::arg("threshold"),
           "Supervised models: the k best labels of a line's words and their probabilities.")
+      .def(
+          "predict_lines",
+          [](const FastTextModel& self, const std::vector<std::string>& lines, std::int64_t k,
+             double threshold, const std::string& label_prefix) {
+            std::vector<std::vector<models::FastTextPrediction>> predictions(lines.size());
+            {
+              py::gil_scoped_release release;
+              for (std::size_t i = 0; i < lines.size(); ++i) {
+                predictions[i] = self.predict(line_words(lines[i], label_prefix), k, threshold);
+              }
+            }
+            py::list out;
+            for (const auto& line : predictions) out.append(prediction_tuple(line));
+            return out;
+          },
+          py::arg("lines"), py::arg("k"), py::arg("threshold"), py::arg("label_prefix"),
+          "Supervised models: for each line, its k best labels and their probabilities; the "
+          "line's tokens with label_prefix are labels, not words (fastText's getLine).")
+      .def(
+          "line_words",
+          [](const FastTextModel&, const std::string& line, const std::string& label_prefix) {
+            return line_words(line, label_prefix);
+          },
+          py::arg("line"), py::arg("label_prefix"),
+          "The words of a line: its tokens without those that carry label_prefix.")
+      .def(
+          "evaluate",
+          [](const FastTextModel& self, const std::string& path, std::int64_t k, double threshold,
+             const std::string& label_prefix) {
+            if (!self.supervised()) {
+              throw ValueError("test needs a supervised model; this one holds word vectors");
+            }
+            models::ClassifierEvaluation r;
+            {
+              py::gil_scoped_release release;
+              r = self.evaluate(read_labelled_file(path, label_prefix), k, threshold, label_prefix);
+            }
+            py::dict per_label;
+            const auto& labels = self.file().dictionary.labels;
+            for (std::size_t i = 0; i < r.per_label.size() && i < labels.size(); ++i) {
+              const models::LabelMetrics& l = r.per_label[i];
+              per_label[py::str(labels[i].text)] = py::make_tuple(l.gold, l.predicted, l.correct);
+            }
+            py::dict out;
+            out["examples"] = r.examples;
+            out["precision"] = r.precision();
+            out["recall"] = r.recall();
+            out["per_label"] = per_label;
+            out["unseen_labels"] = r.unseen_labels;
+            return out;
+          },
+          py::arg("path"), py::arg("k"), py::arg("threshold"), py::arg("label_prefix"),
+          "fastText's test of a supervised model over a labelled file whose labels carry "
+          "label_prefix: examples, precision@k, recall@k, and per label (gold, predicted, "
+          "correct).")
       .def(
           "word_vector_matrix",
           [](const FastTextModel& self) {

@@ -17,5 +17,6 @@ PYBIND11_MODULE(_embedkit, m) {
   embedkit::python::bind_fasttext_model(m);
   embedkit::python::bind_word2vec(m);
   embedkit::python::bind_classifier(m);
+  embedkit::python::bind_fasttext_quantization(m);
   embedkit::python::bind_recommender(m);
 }

@@ -9,11 +9,13 @@ fastText's methods and return types (``predict``, ``test``, ``get_word_vector``,
     model.predict("a line of text", k=3)
 
 The classifier is embedkit's (``embedkit classify`` on the command line), saved as one
-safetensors file, not fastText's ``.bin``. ``train_unsupervised`` trains fastText's subword
+safetensors file, not fastText's ``.bin``; ``model.quantize(...)`` makes it fastText's quantized
+model, which ``save_model`` writes as fastText's ``.ftz`` (``embedkit quantize`` on the command
+line). ``train_unsupervised`` trains fastText's subword
 word vectors and returns a ``FastTextModel``, which saves fastText's ``.bin``; ``load_model``
 reads fastText's ``.bin``/``.ftz`` files (supervised or not) as ``FastTextModel``s too.
 
-An argument embedkit cannot honour (the ``ova`` loss, a model-size target, ...) raises ``ValueError``
+An argument embedkit cannot honour (the ``ova`` loss, ``lrUpdateRate``, ...) raises ``ValueError``
 saying so: it is never silently ignored.
 ``ws`` and ``t`` are accepted because fastText itself does not use them in supervised training.
 """
@@ -102,9 +104,6 @@ _UNSUPERVISED_UNSUPPORTED = {
 _UNSUPPORTED = {
     "lrUpdateRate": (100, "embedkit recomputes the learning rate at every line, so the "
                           "update rate cannot be set"),
-    "autotuneModelSize": ("", "a model-size target gives a quantized model (.ftz), which the "
-                              "Python classifier cannot hold yet; use `embedkit classify train "
-                              "--autotune-modelsize` (docs/cli.md)"),
 }
 
 # fastText's names of the options autotune searches, with embedkit's: one given by the caller
@@ -182,9 +181,13 @@ def train_supervised(*args, **kwargs):
     ``autotuneValidationFile=""`` (a labelled file: when given, the options are searched as
     fastText's autotune does, scoring each candidate on that file, and the model is trained with
     the best; the arguments given in the call are not searched), ``autotuneMetric="f1"``
-    (``"f1:__label__x"``, ``"precisionAtRecall:30"``, ...), ``autotunePredictions=1`` and
-    ``autotuneDuration=300`` (seconds). Positional arguments follow that order, as fastText's
-    do.
+    (``"f1:__label__x"``, ``"precisionAtRecall:30"``, ...), ``autotunePredictions=1``,
+    ``autotuneDuration=300`` (seconds) and ``autotuneModelSize=""`` (a byte budget such as
+    ``"2M"``, with k/K, m/M, g/G for 10^3, 10^6, 10^9: each candidate is also quantized to fit it,
+    the quantizer's ``dsub`` searched too, and the model returned is quantized, as with
+    ``quantize(qnorm=True, retrain=True, cutoff=...)`` at the largest cutoff that fits, so that
+    ``save_model`` writes an ``.ftz`` of at most that many bytes; as ``embedkit classify train
+    --autotune-modelsize``). Positional arguments follow that order, as fastText's do.
 
     With ``thread=1`` the same file, arguments and seed give the same model bit for bit. The GIL
     is released while training; Ctrl-C raises ``KeyboardInterrupt`` within a tenth of a second.
@@ -192,9 +195,10 @@ def train_supervised(*args, **kwargs):
     Raises ``FileNotFoundError`` (an ``OSError``) when ``input`` does not exist, ``ValueError``
     for a file that is not labelled text (a line without a label or without words, no labelled
     line), for bad values (``maxn`` > 0 needs ``1 <= minn <= maxn``), and for arguments embedkit
-    cannot honour (``minCountLabel`` > 1, ``loss="ova"``, another ``lrUpdateRate``,
-    ``autotuneModelSize``: its quantized model is the command line's), for a validation label
-    that no training line carries; ``TypeError`` for an unknown argument.
+    cannot honour (``minCountLabel`` > 1, ``loss="ova"``, another ``lrUpdateRate``), for a
+    validation label that no training line carries, for an ``autotuneModelSize`` that is not a
+    size, is given without ``autotuneValidationFile``, or is below the smallest model the labels
+    allow (or that no candidate fits: ``RuntimeError``); ``TypeError`` for an unknown argument.
     """
     names = list(_DEFAULTS)
     params = _call_arguments("train_supervised", _DEFAULTS, args, kwargs)
@@ -220,10 +224,14 @@ def train_supervised(*args, **kwargs):
     duration = params["autotuneDuration"]
     if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not duration > 0:
         raise ValueError(f"autotuneDuration must be > 0 seconds, got {duration!r}")
+    model_size = params["autotuneModelSize"]
+    if not isinstance(model_size, str):
+        raise TypeError(f"autotuneModelSize must be a str such as '2M', got "
+                        f"{type(model_size).__name__}")
     given = set(kwargs) | set(names[:len(args)])
     # fastText needs no buckets when there are no word n-grams (and no subwords).
     word_ngrams = _int("wordNgrams", params["wordNgrams"], 1)
-    model = _embedkit.TextClassifier.train(
+    model, quantized = _embedkit.TextClassifier.train(
         path,
         dim=_int("dim", params["dim"], 1),
         lr=float(params["lr"]),
@@ -246,8 +254,13 @@ def train_supervised(*args, **kwargs):
         autotune_predictions=_int("autotunePredictions", params["autotunePredictions"], 1),
         autotune_duration=float(duration),
         autotune_fixed=[ours for theirs, ours in _SEARCHED.items() if theirs in given],
+        autotune_model_size=model_size,
     )
-    return TextClassifier(model)
+    classifier = TextClassifier(model)
+    classifier._verbose = verbose
+    if quantized is not None:
+        classifier._quantized = FastTextModel(quantized, model.label_prefix)
+    return classifier
 
 
 def _call_arguments(function, defaults, args, kwargs):
@@ -395,8 +408,16 @@ class TextClassifier:
     """A trained text classifier with fastText's Python methods.
 
     Made by ``train_supervised`` or ``load_model``. Labels are shown with their prefix
-    (``"__label__pos"``), as fastText shows them. The model does not change after training, so
-    its methods may be called from several threads (``predict`` releases the GIL).
+    (``"__label__pos"``), as fastText shows them. The model changes only by ``quantize``, which
+    replaces it as a whole once the quantized model is made; its methods may be called from
+    several threads (``predict`` releases the GIL).
+
+    Once quantized (``quantize``, or ``train_supervised`` with ``autotuneModelSize``), the model
+    is fastText's quantized model: ``predict``, ``test``, ``test_label``, the vectors and the
+    dictionary (the words ``cutoff`` kept) come from its codes, as ``embedkit classify
+    predict|test`` and fastText read the ``.ftz``, and ``save_model`` writes that ``.ftz``.
+    ``get_input_matrix`` (and ``get_output_matrix`` after ``qout=True``) then raise
+    ``ValueError``: the matrix is stored as codes, as fastText raises.
     """
 
     def __init__(self, model):
@@ -405,11 +426,14 @@ class TextClassifier:
                             "load_model")
         self._model = model
         self._word_ids = None  # word -> row, built on the first get_word_id
+        self._quantized = None  # the FastTextModel of quantize(), which then answers
+        self._verbose = 2  # train_supervised's, quantize's default (fastText's)
 
     def __repr__(self):
+        quantized = ", quantized" if self._quantized is not None else ""
         return (f"<embedkit.fasttext.TextClassifier: {len(self.words)} words, "
                 f"{len(self.labels)} labels, dim {self.get_dimension()}, "
-                f"loss {self._model.loss}>")
+                f"loss {self._model.loss}{quantized}>")
 
     # -- prediction ------------------------------------------------------------------------
 
@@ -421,8 +445,11 @@ class TextClassifier:
         tuple ``(list of label lists, list of float32 arrays)``, one entry per string. Labels
         below ``threshold`` are left out. ``k=-1`` asks for every label. Words are split on
         whitespace; a line may not hold '\\n' (ValueError); tokens with the label prefix are
-        not words.
+        not words. A quantized model gives what fastText's ``predict`` gives from the ``.ftz``
+        (its probabilities are fastText's ``p + 1e-5``, as ``predict-prob`` prints them).
         """
+        if self._quantized is not None:
+            return self._quantized.predict(text, k, threshold)
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
             raise TypeError(f"k must be an int, got {type(k).__name__}")
         k = int(k)
@@ -445,26 +472,18 @@ class TextClassifier:
         N counts the lines; each predicts its top ``k`` labels above ``threshold``; precision is
         correct / predicted and recall correct / gold labels.
         """
-        r = self._evaluate(path, k, threshold)
-        return r["examples"], r["precision"], r["recall"]
+        if self._quantized is not None:
+            return self._quantized.test(path, k, threshold)
+        return _test_result(self._evaluate(path, k, threshold))
 
     def test_label(self, path, k=1, threshold=0.0):
         """Per label: ``{label: {"precision", "recall", "f1score"}}`` over a labelled file."""
-        out = {}
-        for label, (gold, predicted, correct) in self._evaluate(path, k,
-                                                                 threshold)["per_label"].items():
-            p = correct / predicted if predicted else 0.0
-            r = correct / gold if gold else 0.0
-            out[label] = {"precision": p, "recall": r,
-                          "f1score": 2 * p * r / (p + r) if p + r > 0 else 0.0}
-        return out
+        if self._quantized is not None:
+            return self._quantized.test_label(path, k, threshold)
+        return _label_scores(self._evaluate(path, k, threshold))
 
     def _evaluate(self, path, k, threshold):
-        k = int(k)
-        if k == -1:
-            k = len(self.labels)
-        if k < 1:
-            raise ValueError("k needs to be 1 or higher!")
+        k = _test_k(k, len(self.labels))
         return self._model.evaluate(os.fspath(path), k, float(threshold))
 
     # -- vectors ---------------------------------------------------------------------------
@@ -473,21 +492,31 @@ class TextClassifier:
         """The word's vector (float32 array of ``dim``), as fastText's: the mean of its input row
         and, with subwords (``maxn`` > 0), its character n-gram rows, so that a word outside the
         vocabulary has one; zeros for an unknown word without subwords."""
+        if self._quantized is not None:
+            return self._quantized.get_word_vector(word)
         return self._model.word_vector(word)
 
     def get_sentence_vector(self, text):
         """The line's hidden vector: the mean of the rows it looks up (words, "</s>",
         n-gram buckets), what the classifier scores."""
+        if self._quantized is not None:
+            return self._quantized.get_sentence_vector(text)
         return self._model.sentence_vector(_check_line(text))
 
     def get_input_matrix(self):
-        """The input table [words (+ buckets), dim], a read-only view (no copy)."""
+        """The input table [words (+ buckets), dim], a read-only view (no copy); ``ValueError``
+        once quantized."""
+        if self._quantized is not None:
+            return self._quantized.get_input_matrix()
         a = self._model.input_matrix
         a.flags.writeable = False
         return a
 
     def get_output_matrix(self):
-        """The output table [labels (hs: inner nodes), dim], a read-only view (no copy)."""
+        """The output table [labels (hs: inner nodes), dim], a read-only view (no copy);
+        ``ValueError`` once quantized with ``qout=True``."""
+        if self._quantized is not None:
+            return self._quantized.get_output_matrix()
         a = self._model.output_matrix
         a.flags.writeable = False
         return a
@@ -496,18 +525,25 @@ class TextClassifier:
 
     def get_words(self, include_freq=False):
         """The words of the model (most frequent first, "</s>" among them); with
-        ``include_freq`` a tuple ``(words, counts array)``."""
+        ``include_freq`` a tuple ``(words, counts array)``. Once quantized with a ``cutoff``,
+        the words it kept."""
+        if self._quantized is not None:
+            return self._quantized.get_words(include_freq)
         words = self._model.words
         return (words, np.array(self._model.word_counts)) if include_freq else words
 
     def get_labels(self, include_freq=False):
         """The labels, prefixed (most frequent first); with ``include_freq`` a tuple
         ``(labels, counts array)``."""
+        if self._quantized is not None:
+            return self._quantized.get_labels(include_freq)
         labels = self._model.labels
         return (labels, np.array(self._model.label_counts)) if include_freq else labels
 
     def get_word_id(self, word):
         """The word's row in the input matrix, or -1 when the model does not hold it."""
+        if self._quantized is not None:
+            return self._quantized.get_word_id(word)
         if self._word_ids is None:
             self._word_ids = {w: i for i, w in enumerate(self._model.words)}
         return self._word_ids.get(word, -1)
@@ -517,8 +553,43 @@ class TextClassifier:
         return self._model.dim
 
     def is_quantized(self):
-        """Always False: embedkit does not quantize classifiers."""
-        return False
+        """Whether the model was quantized (``quantize``, or ``autotuneModelSize``)."""
+        return self._quantized is not None
+
+    def quantize(self, input=None, qout=False, cutoff=0, retrain=False, epoch=None, lr=None,
+                 thread=None, verbose=None, dsub=2, qnorm=False):
+        """Quantizes the model in place, as fastText's ``model.quantize`` (fastText 0.9.2's
+        arguments, names and defaults): the input matrix by product quantization, ``dsub``
+        values a one-byte code, with ``qnorm`` each row's norm quantized apart, with ``qout`` the
+        output matrix too; ``cutoff`` (when below the input rows) keeps that many input rows
+        (words and n-gram buckets) of largest norm; ``retrain=True`` then trains the kept rows
+        again on ``input``, the labelled file the model was trained on (its labels with the
+        model's label prefix), for ``epoch`` epochs at ``lr`` on ``thread`` threads (by default
+        the model's own), before they are quantized. ``verbose`` >= 2 (default: the
+        ``train_supervised`` call's) prints the retraining's progress line on stderr.
+
+        The result is what ``embedkit quantize`` writes for the saved model with the same
+        options (k-means seed 1234): the same ``.ftz`` bytes from ``save_model``, and with
+        ``thread=1`` the same after retraining too. As fastText, ``cutoff=0`` (or at or above
+        the rows) keeps every row and then ``retrain`` retrains nothing, and ``input`` is read
+        only to retrain. The GIL is released; Ctrl-C stops a retraining with
+        ``KeyboardInterrupt``.
+
+        Raises ``ValueError`` (the model left as it was) for ``retrain=True`` without ``input``,
+        an already quantized model, ``dsub`` outside ``[1, dim]``, a model fastText would read
+        differently (the ``hs`` loss), a retraining file none of whose lines carries a label of
+        the model, a retraining whose loss diverges (``RuntimeError``: lower ``lr``);
+        ``FileNotFoundError`` for a missing ``input``.
+        """
+        if self._quantized is not None:
+            raise ValueError("the model is already quantized")
+        m = self._model
+        verbose = self._verbose if verbose is None else verbose
+        native = _quantize(_embedkit.fasttext_model_of_classifier(m), m.label_prefix, input, qout,
+                           cutoff, retrain, epoch or m.epochs, lr or m.lr, thread or m.threads,
+                           verbose, dsub, qnorm, m.seed)
+        self._quantized = FastTextModel(native, m.label_prefix)
+        self._word_ids = None
 
     @property
     def words(self):
@@ -534,8 +605,58 @@ class TextClassifier:
 
     def save_model(self, path):
         """Saves the model in one file (safetensors), atomically: a failed save leaves an
-        existing file as it was. ``load_model`` reads it back."""
+        existing file as it was. ``load_model`` reads it back. Once quantized, the file is
+        fastText's ``.ftz`` (whatever ``path`` ends with), which Debian's ``fasttext``,
+        fastText's ``load_model`` and ``embedkit.load_model`` (a ``FastTextModel``) read."""
+        if self._quantized is not None:
+            self._quantized.save_model(path)
+            return
         self._model.save(os.fspath(path))
+
+
+def _test_k(k, labels):
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"k must be an int, got {type(k).__name__}")
+    k = labels if k == -1 else int(k)
+    if k < 1:
+        raise ValueError("k needs to be 1 or higher!")
+    return k
+
+
+def _test_result(r):
+    """fastText's test tuple ``(N, precision@k, recall@k)`` of an evaluation dict."""
+    return r["examples"], r["precision"], r["recall"]
+
+
+def _label_scores(r):
+    """fastText's test_label dict of an evaluation dict's per-label counts."""
+    out = {}
+    for label, (gold, predicted, correct) in r["per_label"].items():
+        p = correct / predicted if predicted else 0.0
+        rec = correct / gold if gold else 0.0
+        out[label] = {"precision": p, "recall": rec,
+                      "f1score": 2 * p * rec / (p + rec) if p + rec > 0 else 0.0}
+    return out
+
+
+def _quantize(native, label_prefix, input, qout, cutoff, retrain, epoch, lr, thread, verbose,
+              dsub, qnorm, seed):
+    """fastText's quantize arguments checked, then the quantized model (a new native
+    FastTextModel; ``native`` is left as it was)."""
+    if retrain and not input:
+        raise ValueError("Need input file path if retraining")  # fastText's words
+    for name, value in (("qout", qout), ("retrain", retrain), ("qnorm", qnorm)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr!r}")
+    verbose = _int("verbose", verbose, 0)
+    return _embedkit.quantize_fasttext_model(
+        native, dsub=_int("dsub", dsub, 1), qnorm=bool(qnorm), qout=bool(qout),
+        cutoff=_int("cutoff", cutoff, 0),
+        retrain_input=os.fspath(input) if retrain else "", label_prefix=label_prefix,
+        epochs=_int("epoch", epoch, 1), lr=float(lr), threads=_int("thread", thread, 1),
+        seed=seed, progress=_Progress(verbose), progress_interval=_PROGRESS_INTERVAL)
 
 
 def _char_ngrams(word, minn, maxn):
@@ -559,16 +680,23 @@ class FastTextModel:
 
     Word vectors are fastText's: a word's vector is the mean of its own row (when in the
     dictionary) and its character n-gram rows, so any word has one (zeros when it has no
-    n-gram, or the model none). The model does not change once made; its methods may be
-    called from several threads.
+    n-gram, or the model none). The model changes only by ``quantize``, which replaces it as a
+    whole once the quantized model is made; its methods may be called from several threads.
+
+    A supervised model reads a line as fastText's ``getLine`` does: its tokens that start with
+    ``label_prefix`` (fastText's ``"__label__"``; a fastText file does not store the prefix it
+    was trained with) are labels, not words, and ``test`` reads the labels with that prefix.
     """
 
-    def __init__(self, model):
+    def __init__(self, model, label_prefix="__label__"):
         if not isinstance(model, _embedkit.FastTextModel):
             raise TypeError("FastTextModel wraps a trained model: use train_unsupervised or "
                             "load_model")
+        if not isinstance(label_prefix, str) or not label_prefix:
+            raise ValueError("label_prefix must be a non-empty str")
         self._model = model
         self._args = model.args
+        self._label_prefix = label_prefix
         self._neighbours = None  # KeyedVectors of the dictionary's word vectors, on first use
 
     def __repr__(self):
@@ -593,8 +721,11 @@ class FastTextModel:
 
     def get_sentence_vector(self, text):
         """fastText's sentence vector of a line: the mean of its words' unit vectors
-        (unsupervised), or of the rows it looks up (supervised)."""
-        return self._model.sentence_vector(_check_line(text).split())
+        (unsupervised), or of the rows it looks up (supervised; its labels left out)."""
+        text = _check_line(text)
+        if self._model.supervised:
+            return self._model.sentence_vector(self._model.line_words(text, self._label_prefix))
+        return self._model.sentence_vector(text.split())
 
     def get_input_vector(self, ind):
         """Row ``ind`` of the input matrix (a copy)."""
@@ -714,22 +845,54 @@ class FastTextModel:
     def predict(self, text, k=1, threshold=0.0, on_unicode_error="strict"):
         """A supervised model's ``k`` most probable labels of a line (fastText's ``predict``):
         ``(labels tuple, probabilities array)``, or lists of them for a list of lines.
-        ``ValueError`` for an unsupervised model."""
+        ``ValueError`` for an unsupervised model. The line's tokens that carry the label prefix
+        are labels, not words, as fastText reads them. The GIL is released."""
         _check_unicode_errors(on_unicode_error)
         if not self._model.supervised:
             raise ValueError("predict needs a supervised model; this one holds word vectors")
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-            raise TypeError(f"k must be an int, got {type(k).__name__}")
-        k = len(self._model.labels) if k == -1 else int(k)
-        if k < 1:
-            raise ValueError("k needs to be 1 or higher!")
+        k = _test_k(k, len(self._model.labels))
         if isinstance(text, list):
-            results = [self._model.predict(_check_line(t).split(), k, float(threshold))
-                       for t in text]
+            results = self._model.predict_lines([_check_line(t) for t in text], k,
+                                                float(threshold), self._label_prefix)
             return ([labels for labels, _ in results],
                     [probs.astype(np.float32) for _, probs in results])
-        labels, probs = self._model.predict(_check_line(text).split(), k, float(threshold))
+        labels, probs = self._model.predict_lines([_check_line(text)], k, float(threshold),
+                                                  self._label_prefix)[0]
         return tuple(labels), probs
+
+    def test(self, path, k=1, threshold=0.0):
+        """fastText's test of a supervised model over a labelled file: ``(N, precision@k,
+        recall@k)``, counted as ``TextClassifier.test`` counts (``embedkit classify test`` on
+        the file). ``ValueError`` for an unsupervised model or a file that is not labelled
+        text."""
+        return _test_result(self._evaluate(path, k, threshold))
+
+    def test_label(self, path, k=1, threshold=0.0):
+        """Per label: ``{label: {"precision", "recall", "f1score"}}`` over a labelled file."""
+        return _label_scores(self._evaluate(path, k, threshold))
+
+    def _evaluate(self, path, k, threshold):
+        if not self._model.supervised:
+            raise ValueError("test needs a supervised model; this one holds word vectors")
+        k = _test_k(k, len(self._model.labels))
+        return self._model.evaluate(os.fspath(path), k, float(threshold), self._label_prefix)
+
+    def quantize(self, input=None, qout=False, cutoff=0, retrain=False, epoch=None, lr=None,
+                 thread=None, verbose=None, dsub=2, qnorm=False):
+        """Quantizes the model in place, as fastText's ``model.quantize`` and
+        ``TextClassifier.quantize`` (see there), what ``embedkit quantize`` writes for the
+        file. A fastText file stores its epoch but not its lr: ``retrain`` defaults to the
+        file's epoch, lr 0.1 (fastText's supervised default) and ``cpu_count() - 1``
+        threads, as the command line does. Unlike fastText, a model of word vectors may be
+        quantized too (without ``cutoff``). ``ValueError``, the model left as it was, for what
+        ``TextClassifier.quantize`` refuses."""
+        native = _quantize(self._model, self._label_prefix, input, qout, cutoff, retrain,
+                           epoch or self._args["epoch"], lr or 0.1,
+                           thread or _DEFAULTS["thread"], 2 if verbose is None else verbose,
+                           dsub, qnorm, 1)
+        self._model = native
+        self._args = native.args
+        self._neighbours = None
 
     # -- files -----------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Type stubs of embedkit.fasttext (fastText's Python API for embedkit's text classifier)."""
 
 import os
-from typing import Any, Dict, List, Tuple, Union, overload
+from typing import Any, Dict, List, Optional, Tuple, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -66,7 +66,7 @@ def train_unsupervised(
 def load_model(path: _Path) -> Union[TextClassifier, FastTextModel]: ...
 
 class FastTextModel:
-    def __init__(self, model: Any) -> None: ...
+    def __init__(self, model: Any, label_prefix: str = "__label__") -> None: ...
     def get_word_vector(self, word: str) -> npt.NDArray[np.float32]: ...
     def __getitem__(self, word: str) -> npt.NDArray[np.float32]: ...
     def __contains__(self, word: object) -> bool: ...
@@ -107,6 +107,23 @@ class FastTextModel:
     def predict(
         self, text: List[str], k: int = 1, threshold: float = 0.0, on_unicode_error: str = "strict"
     ) -> Tuple[List[List[str]], List[npt.NDArray[np.float32]]]: ...
+    def test(self, path: _Path, k: int = 1, threshold: float = 0.0) -> Tuple[int, float, float]: ...
+    def test_label(
+        self, path: _Path, k: int = 1, threshold: float = 0.0
+    ) -> Dict[str, Dict[str, float]]: ...
+    def quantize(
+        self,
+        input: Optional[_Path] = None,
+        qout: bool = False,
+        cutoff: int = 0,
+        retrain: bool = False,
+        epoch: Optional[int] = None,
+        lr: Optional[float] = None,
+        thread: Optional[int] = None,
+        verbose: Optional[int] = None,
+        dsub: int = 2,
+        qnorm: bool = False,
+    ) -> None: ...
     def save_model(self, path: _Path) -> None: ...
 
 class TextClassifier:
@@ -138,6 +155,19 @@ class TextClassifier:
     def get_word_id(self, word: str) -> int: ...
     def get_dimension(self) -> int: ...
     def is_quantized(self) -> bool: ...
+    def quantize(
+        self,
+        input: Optional[_Path] = None,
+        qout: bool = False,
+        cutoff: int = 0,
+        retrain: bool = False,
+        epoch: Optional[int] = None,
+        lr: Optional[float] = None,
+        thread: Optional[int] = None,
+        verbose: Optional[int] = None,
+        dsub: int = 2,
+        qnorm: bool = False,
+    ) -> None: ...
     @property
     def words(self) -> List[str]: ...
     @property

@@ -75,6 +75,31 @@ grep -q '"epochs": 10' "$dir/r2.json" && grep -q '"lr": 0.5' "$dir/r2.json" ||
   -thread 1 > /dev/null || fail "fastText's -retrain -input -epoch -lr -thread"
 cmp -s "$dir/m.ftz" "$dir/r.ftz" || fail "fastText's spelling retrained differently"
 
+# --label-prefix (fastText's -label): TRAIN's label prefix. The same lines under another prefix
+# retrain the same model to the same bytes; without it they carry no label of the model.
+sed 's/^__label__/#/' "$dir/train.txt" > "$dir/train-hash.txt"
+"$bin" quantize "$dir/m.safetensors" -o "$dir/h.ftz" --cutoff 40 --retrain --input \
+  "$dir/train-hash.txt" --epochs 3 --lr 0.2 --threads 1 --label-prefix '#' --json > "$dir/h.json" ||
+  fail "retrain --label-prefix: $(cat "$dir/h.json")"
+grep -q '"label_prefix": "#"' "$dir/h.json" ||
+  fail "retrain --json label_prefix: $(cat "$dir/h.json")"
+cmp -s "$dir/h.ftz" "$dir/r.ftz" || fail "--label-prefix '#' retrained differently"
+"$bin" quantize "$dir/m.safetensors" -o "$dir/h1.ftz" -cutoff 40 -retrain -input \
+  "$dir/train-hash.txt" -epoch 3 -lr 0.2 -thread 1 -label '#' > /dev/null || fail "-label '#'"
+cmp -s "$dir/h1.ftz" "$dir/r.ftz" || fail "fastText's -label retrained differently"
+# A classifier trained with another prefix retrains on its own lines by default (its prefix is
+# stored); its .ftz names its labels with that prefix.
+"$bin" classify train "$dir/train-hash.txt" -o "$dir/mh.safetensors" --dim 8 --epochs 10 \
+  --lr 0.5 --word-ngrams 2 --buckets 1000 --threads 1 --label-prefix '#' > /dev/null ||
+  fail "train with --label-prefix '#'"
+"$bin" quantize "$dir/mh.safetensors" -o "$dir/mh.ftz" --cutoff 40 --retrain --input \
+  "$dir/train-hash.txt" --threads 1 --json > "$dir/mh.json" || fail "retrain a '#' model"
+grep -q '"label_prefix": "#"' "$dir/mh.json" || fail "'#' model's prefix: $(cat "$dir/mh.json")"
+"$bin" classify predict "$dir/mh.ftz" "$dir/test.txt" --label-prefix '#' > "$dir/mh-pred.txt" ||
+  fail "predict with the '#' .ftz"
+grep -qv '^#[ab] [0-9.]*$' "$dir/mh-pred.txt" &&
+  fail "'#' .ftz predicts: $(head -3 "$dir/mh-pred.txt")"
+
 # Bad input: status, message, and nothing written.
 expect_error() {  # status pattern args...
   local status=$1 pattern=$2
@@ -104,6 +129,14 @@ expect_error 1 "empty.txt" "$dir/m.safetensors" -o "$dir/out.ftz" --cutoff 40 --
 sed 's/__label__[ab]/__label__z/' "$dir/train.txt" > "$dir/other.txt"
 expect_error 1 "none of the 400 training lines" "$dir/m.safetensors" -o "$dir/out.ftz" --cutoff 40 \
   --retrain --input "$dir/other.txt"
+expect_error 1 "train-hash.txt: line 1: no label" "$dir/m.safetensors" -o "$dir/out.ftz" \
+  --cutoff 40 --retrain --input "$dir/train-hash.txt"
+expect_error 1 "line 1: no label (no token starts with '__label__')" "$dir/m.safetensors" \
+  -o "$dir/out.ftz" --cutoff 40 --retrain --input "$dir/train-hash.txt" --label-prefix __label__
+expect_error 2 "give --retrain too" "$dir/m.safetensors" -o "$dir/out.ftz" --cutoff 40 \
+  --label-prefix '#'
+expect_error 2 "must not be empty" "$dir/m.safetensors" -o "$dir/out.ftz" --cutoff 40 --retrain \
+  --input "$dir/train.txt" --label-prefix ''
 expect_error 1 "diverged.*lower --lr" "$dir/m.safetensors" -o "$dir/out.ftz" --cutoff 40 --retrain \
   --input "$dir/train.txt" --lr 1e30
 # An existing output is left as it was when quantizing fails.

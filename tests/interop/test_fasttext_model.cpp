@@ -694,6 +694,72 @@ TEST(FastTextModelInterop, CommandTakesTheLabelPrefixOfAFastTextModel) {
   }
 }
 
+// `embedkit quantize --retrain` of a fastText classifier trained with `-label __cls__`: refused
+// under fastText's default prefix (naming --label-prefix, writing nothing); with `--label-prefix
+// __cls__` (or fastText's `-label`) the rows the cutoff keeps are retrained on the __cls__ lines,
+// and `fasttext predict-prob` and `fasttext test` read the .ftz as embedkit does.
+TEST(FastTextModelInterop, CommandRetrainsAFastTextModelWithItsLabelPrefix) {
+  embedkit_test::TempDir dir;
+  for (const auto& [name, lines, seed] :
+       {std::tuple{"train.txt", 600, 43u}, std::tuple{"labelled-test.txt", 100, 44u}}) {
+    make_labelled(dir / "default.txt", lines, seed, true);
+    std::string text = embedkit_test::read_file(dir / "default.txt");
+    for (std::size_t at = 0; (at = text.find("__label__", at)) != std::string::npos;) {
+      text.replace(at, 9, "__cls__");
+    }
+    dir.write(name, text);
+  }
+  make_labelled(dir / "test.txt", 100, 45, false);
+  fasttext("supervised -input " + quote(dir / "train.txt") + " -output " + quote(dir / "m") +
+               " -label __cls__ -dim 8 -wordNgrams 2 -bucket 3000 -epoch 5 -lr 0.5 -thread 1",
+           dir / "train.log");
+  const std::string quantize = "quantize " + quote(dir / "m.bin") + " --cutoff 300 --retrain " +
+                               "--input " + quote(dir / "train.txt") + " --threads 1 -o ";
+
+  EXPECT_EQ(embedkit(quantize + quote(dir / "refused.ftz"), dir / "refused.txt"), 1 << 8);
+  const std::string refused = embedkit_test::read_file(dir / "refused.txt");
+  EXPECT_NE(refused.find("does not start with the label prefix '__label__'"), std::string::npos)
+      << refused;
+  EXPECT_NE(refused.find("--label-prefix"), std::string::npos) << refused;
+  EXPECT_FALSE(fs::exists(dir / "refused.ftz"));
+
+  ASSERT_EQ(embedkit(quantize + quote(dir / "q.ftz") + " --label-prefix __cls__", dir / "q.log"), 0)
+      << embedkit_test::read_file(dir / "q.log");
+  ASSERT_EQ(embedkit(quantize + quote(dir / "q2.ftz") + " -label __cls__", dir / "q2.log"), 0)
+      << embedkit_test::read_file(dir / "q2.log");
+  EXPECT_EQ(embedkit_test::read_file(dir / "q.ftz"), embedkit_test::read_file(dir / "q2.ftz"));
+  // Retrained: not the bytes of the same cutoff without retraining.
+  ASSERT_EQ(
+      embedkit("quantize " + quote(dir / "m.bin") + " --cutoff 300 -o " + quote(dir / "c.ftz"),
+               dir / "c.log"),
+      0)
+      << embedkit_test::read_file(dir / "c.log");
+  EXPECT_NE(embedkit_test::read_file(dir / "q.ftz"), embedkit_test::read_file(dir / "c.ftz"));
+
+  const FastTextModel ours = FastTextModel::load(dir / "q.ftz");
+  EXPECT_TRUE(ours.file().quantized_input);
+  fasttext("predict-prob " + quote(dir / "q.ftz") + " " + quote(dir / "test.txt") + " 2",
+           dir / "printed.txt");
+  expect_predictions_match(ours, dir / "printed.txt", dir / "test.txt");
+  fasttext("test " + quote(dir / "q.ftz") + " " + quote(dir / "labelled-test.txt"),
+           dir / "theirs-test.txt");
+  ASSERT_EQ(embedkit("classify test " + quote(dir / "q.ftz") + " " +
+                         quote(dir / "labelled-test.txt") + " --label-prefix __cls__",
+                     dir / "ours-test.txt"),
+            0)
+      << embedkit_test::read_file(dir / "ours-test.txt");
+  const auto theirs = lines_of(dir / "theirs-test.txt");
+  const auto tested = lines_of(dir / "ours-test.txt");
+  ASSERT_GE(theirs.size(), 2u);
+  ASSERT_GE(tested.size(), 2u);
+  EXPECT_EQ(tested[0], theirs[0]);  // N
+  ASSERT_EQ(theirs[1].rfind("P@1\t", 0), 0u) << theirs[1];
+  ASSERT_EQ(tested[1].rfind("P@1\t", 0), 0u) << tested[1];
+  // fastText prints 3 significant digits ("0.95"), embedkit 3 decimals ("0.950").
+  EXPECT_NEAR(std::stod(tested[1].substr(4)), std::stod(theirs[1].substr(4)), 5e-4);
+  EXPECT_GT(std::stod(theirs[1].substr(4)), 0.5);  // the retrained rows still classify
+}
+
 // A classifier with subwords (fastText's -minn/-maxn spellings on our command line) converted to
 // a .bin: `fasttext predict` gives our labels on lines whose keywords were never seen, and
 // `fasttext print-word-vectors` our word vectors (the mean of a word's row and its n-gram rows,

@@ -4,7 +4,7 @@
 // `embedkit classify test|predict`, which predict from its codes.
 //
 //   embedkit quantize MODEL -o OUT.ftz [--dsub 2] [--qnorm] [--qout] [--cutoff N] [--seed 1234]
-//       [--retrain --input TRAIN [--epochs N] [--lr X] [--threads N]]
+//       [--retrain --input TRAIN [--epochs N] [--lr X] [--threads N] [--label-prefix P]]
 //   embedkit quantize -output PREFIX -qnorm -cutoff 100000      (fastText's spelling: reads
 //       PREFIX.safetensors, or PREFIX.bin when there is none, and writes PREFIX.ftz)
 //
@@ -14,6 +14,9 @@
 // but not its lr, which is then fastText's supervised default 0.1. --epochs and --lr (fastText's
 // -epoch and -lr) override them, as fastText's command line does (fastText itself uses its own
 // defaults, epoch 5 and lr 0.05, when they are not given); --threads is the training's too.
+// --label-prefix (fastText's -label) is the prefix of TRAIN's labels: by default the
+// classifier's own, and for a fastText .bin, which does not store it, fastText's "__label__"; a
+// .bin trained with -label P needs --label-prefix P, and every label of the .bin must carry it.
 //
 // The model is read and quantized completely before OUT is written, atomically; OUT may not be
 // MODEL. Exit status: 0 success, 1 runtime error, 2 usage error.
@@ -52,16 +55,39 @@ struct QuantizeCommandOptions {
   std::string input;  // --retrain's training file
   std::optional<std::int64_t> epochs;
   std::optional<double> lr;
+  std::optional<std::string> label_prefix;  // TRAIN's; unset: the model's (see above)
 };
+
+// A label of a fastText .bin without `prefix` could never be matched by a line of TRAIN:
+// refused before any work, naming the way out (as `classify test` does).
+void check_label_prefix(const std::string& path, const io::FastTextModelFile& model,
+                        const std::string& prefix, bool prefix_given) {
+  for (const auto& entry : model.dictionary.labels) {
+    if (entry.text.size() > prefix.size() && entry.text.rfind(prefix, 0) == 0) continue;
+    throw IoError(path, "the model's label '" + entry.text + "' does not start with the label " +
+                            "prefix '" + prefix + "'" +
+                            (prefix_given ? std::string()
+                                          : std::string(" (fastText's default; a model trained "
+                                                        "with -label PREFIX needs --label-prefix "
+                                                        "PREFIX)")));
+  }
+}
 
 // The model as a fastText model file: a fastText .bin as it is, an embedkit classifier as
 // `convert --to fasttext-bin` writes it. `training`: the options retraining starts from (the
-// classifier's own; for a .bin, its epoch and fastText's supervised defaults).
-io::FastTextModelFile read_model(const std::string& path, models::FastTextRetraining& training) {
+// classifier's own; for a .bin, its epoch and fastText's supervised defaults). Its label_prefix
+// is the one the model's labels carry in the file: the classifier's, or for a .bin the given
+// one (fastText's "__label__" when none is), checked against the .bin's labels when retraining.
+io::FastTextModelFile read_model(const std::string& path, const QuantizeCommandOptions& o,
+                                 models::FastTextRetraining& training) {
   if (io::file_has_fasttext_magic(path)) {
     io::FastTextModelFile model = io::load_fasttext_model(path);
     training.epochs = model.args.epoch;
     training.lr = 0.1;  // not in the file
+    training.label_prefix = o.label_prefix.value_or("__label__");
+    if (o.retrain && model.args.model == io::FastTextModelType::Supervised) {
+      check_label_prefix(path, model, training.label_prefix, o.label_prefix.has_value());
+    }
     return model;
   }
   if (models::TextClassifier::is_model_file(path)) {
@@ -95,9 +121,10 @@ void check_retrain_options(const QuantizeCommandOptions* o) {
         "needs --input TRAIN (fastText's -input): the labelled file the model was "
         "trained on");
   }
-  if (!o->retrain && (!o->input.empty() || o->epochs || o->lr)) {
-    throw CLI::ValidationError("--input",
-                               "--input, --epochs and --lr are --retrain's: give --retrain too");
+  if (!o->retrain && (!o->input.empty() || o->epochs || o->lr || o->label_prefix)) {
+    throw CLI::ValidationError(
+        "--input",
+        "--input, --epochs, --lr and --label-prefix are --retrain's: give --retrain too");
   }
 }
 
@@ -109,12 +136,18 @@ int run(QuantizeCommandOptions& o) {
   set_num_threads(static_cast<int>(o.threads));
   const auto start = std::chrono::steady_clock::now();
   models::FastTextRetraining training;
-  const io::FastTextModelFile model = read_model(o.model_path, training);
+  const io::FastTextModelFile model = read_model(o.model_path, o, training);
   std::vector<models::LabelledExample> lines;
   models::ClassifierTrainStats stats;
   if (o.retrain) {
     models::LabelledTextOptions text;
-    text.label_prefix = training.label_prefix;
+    // TRAIN's labels are read with its prefix and matched, by their names, to the model's. A
+    // prefix says the lines are fastText's, as a .bin's are; an embedkit classifier may have
+    // been trained on tab or TREC lines, told apart as `classify train` tells them.
+    text.label_prefix = o.label_prefix.value_or(training.label_prefix);
+    if (o.label_prefix || io::file_has_fasttext_magic(o.model_path)) {
+      text.format = models::TextFormat::FastText;
+    }
     lines = models::read_labelled_text(o.input, text);
     if (lines.empty()) throw IoError(o.input, "no labelled line to retrain on");
     training.lines = &lines;
@@ -144,6 +177,8 @@ int run(QuantizeCommandOptions& o) {
                                              .set("lines", stats.examples)
                                              .set("epochs", training.epochs)
                                              .set("lr", training.lr)
+                                             .set("label_prefix",
+                                                  o.label_prefix.value_or(training.label_prefix))
                                              .set("threads", training.threads)
                                              .set("final_loss", stats.final_loss)
                                              .set("seconds", stats.seconds))
@@ -204,6 +239,15 @@ Command add_quantize(CLI::App& parent) {
   app->add_option("--lr", o->lr,
                   "--retrain's learning rate (default: the model's, 0.1 for a fastText .bin)")
       ->check(positive<double>());
+  app->add_option("--label-prefix", o->label_prefix,
+                  "--retrain's: the label prefix of --input (default: the model's; '__label__' "
+                  "for a fastText .bin; fastText's -label)")
+      ->check(CLI::Validator(
+          [](std::string& prefix) {
+            return prefix.empty() ? std::string("the label prefix must not be empty")
+                                  : std::string();
+          },
+          "PREFIX"));
   app->parse_complete_callback([o] { check_retrain_options(o.get()); });
   add_training_threads(app, o->threads,
                        "Threads (the quantization does not depend on them; --retrain's "
