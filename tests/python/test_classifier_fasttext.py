@@ -18,24 +18,7 @@ import pytest
 
 import embedkit
 
-LABELS = 4
-
-
-def keyword_lines(count, seed):
-    rng = random.Random(seed)
-    lines = []
-    for _ in range(count):
-        c = rng.randrange(LABELS)
-        words = [f"common{rng.randrange(30)}" for _ in range(4)]
-        for _ in range(2):
-            words.insert(rng.randrange(len(words) + 1), f"key{c}_{rng.randrange(5)}")
-        lines.append(f"__label__c{c} " + " ".join(words))
-    return lines
-
-
-def write(path, lines):
-    path.write_text("\n".join(lines) + "\n")
-    return str(path)
+from classifier_data import LABELS, keyword_lines, write
 
 
 @pytest.fixture

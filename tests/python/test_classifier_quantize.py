@@ -25,25 +25,7 @@ import pytest
 import embedkit
 from embedkit import fasttext as ek_fasttext
 
-LABELS = 4
-
-
-def keyword_lines(count, seed, noise=30, prefix="__label__"):
-    """Two keywords of the line's class among four words of `noise` shared ones."""
-    rng = random.Random(seed)
-    lines = []
-    for _ in range(count):
-        c = rng.randrange(LABELS)
-        words = [f"common{rng.randrange(noise)}" for _ in range(4)]
-        for _ in range(2):
-            words.insert(rng.randrange(len(words) + 1), f"key{c}_{rng.randrange(5)}")
-        lines.append(f"{prefix}c{c} " + " ".join(words))
-    return lines
-
-
-def write(path, lines):
-    path.write_text("\n".join(lines) + "\n")
-    return str(path)
+from classifier_data import LABELS, keyword_lines, write
 
 
 @pytest.fixture
