@@ -36,6 +36,7 @@
 #include "embedkit/io/fasttext_model.hpp"
 #include "embedkit/models/fasttext_model.hpp"
 #include "embedkit/models/text_classifier.hpp"
+#include "fasttext_label_prefix.hpp"
 #include "json.hpp"
 #include "option_checks.hpp"
 #include "progress_display.hpp"
@@ -122,21 +123,6 @@ struct LoadedModel {
   }
 };
 
-// A label of a fastText file without `prefix` would be neither read from the test file nor
-// printed as the model names it: refused before anything is read, naming the way out.
-void check_fasttext_labels(const std::string& path, const models::FastTextModel& model,
-                           const std::string& prefix, bool prefix_given) {
-  for (const auto& entry : model.file().dictionary.labels) {
-    if (entry.text.size() > prefix.size() && entry.text.rfind(prefix, 0) == 0) continue;
-    throw IoError(path, "the model's label '" + entry.text + "' does not start with the label " +
-                            "prefix '" + prefix + "'" +
-                            (prefix_given ? std::string()
-                                          : std::string(" (fastText's default; a model trained "
-                                                        "with -label PREFIX needs --label-prefix "
-                                                        "PREFIX)")));
-  }
-}
-
 LoadedModel load_model_argument(const std::string& path,
                                 const std::optional<std::string>& label_prefix) {
   const SpilledInput input(path, /*spill_non_regular=*/false);
@@ -148,7 +134,7 @@ LoadedModel load_model_argument(const std::string& path,
         throw IoError(path, "a fastText model of word vectors, not a classifier (no labels)");
       }
       m.prefix = label_prefix.value_or("__label__");
-      check_fasttext_labels(path, *m.fasttext, m.prefix, label_prefix.has_value());
+      check_fasttext_label_prefix(path, m.fasttext->file(), m.prefix, label_prefix.has_value());
     } else {
       m.ours.emplace(models::TextClassifier::load(input.path()));
       m.prefix = label_prefix.value_or(m.ours->options().label_prefix);

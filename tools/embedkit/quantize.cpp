@@ -37,6 +37,7 @@
 #include "embedkit/models/fasttext_retraining.hpp"
 #include "embedkit/models/labelled_text.hpp"
 #include "embedkit/models/text_classifier.hpp"
+#include "fasttext_label_prefix.hpp"
 #include "json.hpp"
 #include "option_checks.hpp"
 #include "same_file.hpp"
@@ -58,21 +59,6 @@ struct QuantizeCommandOptions {
   std::optional<std::string> label_prefix;  // TRAIN's; unset: the model's (see above)
 };
 
-// A label of a fastText .bin without `prefix` could never be matched by a line of TRAIN:
-// refused before any work, naming the way out (as `classify test` does).
-void check_label_prefix(const std::string& path, const io::FastTextModelFile& model,
-                        const std::string& prefix, bool prefix_given) {
-  for (const auto& entry : model.dictionary.labels) {
-    if (entry.text.size() > prefix.size() && entry.text.rfind(prefix, 0) == 0) continue;
-    throw IoError(path, "the model's label '" + entry.text + "' does not start with the label " +
-                            "prefix '" + prefix + "'" +
-                            (prefix_given ? std::string()
-                                          : std::string(" (fastText's default; a model trained "
-                                                        "with -label PREFIX needs --label-prefix "
-                                                        "PREFIX)")));
-  }
-}
-
 // The model as a fastText model file: a fastText .bin as it is, an embedkit classifier as
 // `convert --to fasttext-bin` writes it. `training`: the options retraining starts from (the
 // classifier's own; for a .bin, its epoch and fastText's supervised defaults). Its label_prefix
@@ -86,7 +72,7 @@ io::FastTextModelFile read_model(const std::string& path, const QuantizeCommandO
     training.lr = 0.1;  // not in the file
     training.label_prefix = o.label_prefix.value_or("__label__");
     if (o.retrain && model.args.model == io::FastTextModelType::Supervised) {
-      check_label_prefix(path, model, training.label_prefix, o.label_prefix.has_value());
+      check_fasttext_label_prefix(path, model, training.label_prefix, o.label_prefix.has_value());
     }
     return model;
   }
