@@ -45,6 +45,11 @@ void bind_classifier(py::module_& m);
 // Python's parsers report bad contents.
 std::vector<models::LabelledExample> read_labelled_file(const std::string& path,
                                                         const std::string& label_prefix);
+// A classifier's test over a labelled file as a dict, the shape fastText's test reports
+// (classifier.cpp): examples, precision, recall, unseen_labels, and per_label: a label's name,
+// `label_name(i)` for label i, to its (gold, predicted, correct) counts.
+py::dict evaluation_dict(const models::ClassifierEvaluation& r,
+                         const std::function<std::string(std::size_t)>& label_name);
 // A training's progress callback (classifier.cpp) for `progress`, a Python callable or None:
 // called with the GIL released, it takes it, raises a pending Ctrl-C as KeyboardInterrupt
 // (which stops the training) and calls `progress` with a dict of the report. It refers to

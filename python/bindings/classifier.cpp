@@ -218,6 +218,22 @@ py::tuple train(const std::string& path, std::int64_t dim, double lr, std::int64
 
 }  // namespace
 
+py::dict evaluation_dict(const models::ClassifierEvaluation& r,
+                         const std::function<std::string(std::size_t)>& label_name) {
+  py::dict per_label;
+  for (std::size_t i = 0; i < r.per_label.size(); ++i) {
+    const models::LabelMetrics& l = r.per_label[i];
+    per_label[py::str(label_name(i))] = py::make_tuple(l.gold, l.predicted, l.correct);
+  }
+  py::dict out;
+  out["examples"] = r.examples;
+  out["precision"] = r.precision();
+  out["recall"] = r.recall();
+  out["per_label"] = per_label;
+  out["unseen_labels"] = r.unseen_labels;
+  return out;
+}
+
 void bind_classifier(py::module_& m) {
   py::class_<TextClassifier>(m, "TextClassifier",
                              "A trained fastText-style text classifier (embedkit's names; "
@@ -285,19 +301,8 @@ void bind_classifier(py::module_& m) {
               r = self.evaluate(read_labelled_file(path, self.options().label_prefix), k,
                                 threshold);
             }
-            py::dict per_label;
-            for (std::size_t i = 0; i < r.per_label.size(); ++i) {
-              const models::LabelMetrics& l = r.per_label[i];
-              per_label[py::str(shown_label(self, static_cast<std::int64_t>(i)))] =
-                  py::make_tuple(l.gold, l.predicted, l.correct);
-            }
-            py::dict out;
-            out["examples"] = r.examples;
-            out["precision"] = r.precision();
-            out["recall"] = r.recall();
-            out["per_label"] = per_label;
-            out["unseen_labels"] = r.unseen_labels;
-            return out;
+            return evaluation_dict(
+                r, [&](std::size_t i) { return shown_label(self, static_cast<std::int64_t>(i)); });
           },
           py::arg("path"), py::arg("k"), py::arg("threshold"),
           "fastText's test over a labelled file: examples, precision@k, recall@k, and per "

@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -205,19 +206,9 @@ void bind_fasttext_model(py::module_& m) {
               py::gil_scoped_release release;
               r = self.evaluate(read_labelled_file(path, label_prefix), k, threshold, label_prefix);
             }
-            py::dict per_label;
             const auto& labels = self.file().dictionary.labels;
-            for (std::size_t i = 0; i < r.per_label.size() && i < labels.size(); ++i) {
-              const models::LabelMetrics& l = r.per_label[i];
-              per_label[py::str(labels[i].text)] = py::make_tuple(l.gold, l.predicted, l.correct);
-            }
-            py::dict out;
-            out["examples"] = r.examples;
-            out["precision"] = r.precision();
-            out["recall"] = r.recall();
-            out["per_label"] = per_label;
-            out["unseen_labels"] = r.unseen_labels;
-            return out;
+            r.per_label.resize(std::min(r.per_label.size(), labels.size()));
+            return evaluation_dict(r, [&](std::size_t i) { return labels[i].text; });
           },
           py::arg("path"), py::arg("k"), py::arg("threshold"), py::arg("label_prefix"),
           "fastText's test of a supervised model over a labelled file whose labels carry "
