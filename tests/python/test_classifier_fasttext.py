@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 
 import numpy as np
@@ -19,6 +18,7 @@ import pytest
 import embedkit
 
 from classifier_data import LABELS, keyword_lines, write
+from gil_probe import ticks_during
 
 
 @pytest.fixture
@@ -357,23 +357,9 @@ def test_bad_values_and_unknown_arguments(data):
 
 def test_training_releases_the_gil(tmp_path):
     path = write(tmp_path / "big.txt", keyword_lines(20000, 5))
-    done = threading.Event()
-    ticks = 0
-
-    def train():
-        embedkit.train_supervised(path, epoch=5, dim=32, thread=1, verbose=0)
-        done.set()
-
-    worker = threading.Thread(target=train)
-    start = time.perf_counter()
-    worker.start()
-    while not done.is_set():
-        ticks += 1
-        time.sleep(0.001)
-    worker.join()
-    elapsed = time.perf_counter() - start
-    # Held GIL: the loop would not run at all while training. Released: it ticks about once a
-    # millisecond (the sleep); a loaded machine may oversleep, so ask for one tick in 20 ms.
+    ticks, elapsed = ticks_during(
+        lambda: embedkit.train_supervised(path, epoch=5, dim=32, thread=1, verbose=0))
+    # Held GIL: no tick while training. Released: about one a millisecond (gil_probe.py).
     assert elapsed > 0.1 and ticks >= elapsed / 0.02
 
 

@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 
 import numpy as np
@@ -26,6 +25,7 @@ import embedkit
 from embedkit import fasttext as ek_fasttext
 
 from classifier_data import LABELS, keyword_lines, write
+from gil_probe import ticks_during
 
 
 @pytest.fixture
@@ -271,23 +271,9 @@ def test_quantize_refuses_bad_input_and_changes_nothing(data, tmp_path):
 def test_quantize_releases_the_gil(tmp_path):
     train = write(tmp_path / "big.txt", keyword_lines(20000, 6, noise=3000))
     model = embedkit.train_supervised(input=train, epoch=1, dim=32, thread=1, verbose=0)
-    done = threading.Event()
-    ticks = 0
-
-    def quantize():
-        model.quantize(input=train, cutoff=500, retrain=True, epoch=20, thread=1, verbose=0)
-        done.set()
-
-    worker = threading.Thread(target=quantize)
-    start = time.perf_counter()
-    worker.start()
-    while not done.is_set():
-        ticks += 1
-        time.sleep(0.001)
-    worker.join()
-    elapsed = time.perf_counter() - start
-    # Held GIL: the loop would not run while quantizing. Released: about a tick a millisecond;
-    # a loaded machine may oversleep, so ask for one tick in 20 ms.
+    ticks, elapsed = ticks_during(lambda: model.quantize(
+        input=train, cutoff=500, retrain=True, epoch=20, thread=1, verbose=0))
+    # Held GIL: no tick while quantizing. Released: about one a millisecond (gil_probe.py).
     assert model.is_quantized()
     assert elapsed > 0.1 and ticks >= elapsed / 0.02
 
