@@ -9,8 +9,10 @@
 //
 // Class QuantizedTable (no constructor):
 //   QuantizedTable.quantize(weight, bits=8, *, bfloat16=False)   packs a float table
-//   QuantizedTable.from_packed(packed, bits=8, embedding_dim=None) borrows packed uint8 rows
-//   QuantizedTable.open(path, name="weight")                     maps a file read-only
+//   QuantizedTable.from_packed(packed, bits=8, embedding_dim=None, *, api=...) borrows packed
+//                                                                uint8 rows
+//   QuantizedTable.open(path, name="weight", *, api=...)         maps a file read-only
+//   (api: the Python name a size error starts with, the caller's; see naming_the_caller)
 //   .packed (read-only uint8 ndarray [N, row_bytes] over the table's bytes), .bits,
 //   .num_embeddings, .embedding_dim, .row_bytes, .dequantize() -> float32 [N, D],
 //   .save(path, name="weight"), repr
@@ -32,6 +34,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -84,12 +87,30 @@ nn::QuantizedTable quantize_table(py::object weight_obj, int bits, bool bfloat16
   return nn::quantize(weight, format);
 }
 
-nn::QuantizedTable table_from_packed(py::object packed_obj, int bits, OptInt embedding_dim) {
+// nn::QuantizedTable::from_blob's errors name it ("QuantizedTable.from_blob: ..."), a C++ name
+// no Python caller wrote: they name `api` instead, the Python function the caller called (the
+// package's wrappers pass their own public name), the rest of the message unchanged.
+template <class F>
+nn::QuantizedTable naming_the_caller(const std::string& api, F&& wrap) {
+  static constexpr std::string_view kCxxName = "QuantizedTable.from_blob:";
+  try {
+    return wrap();
+  } catch (const ValueError& e) {
+    const std::string_view what = e.what();
+    if (!what.starts_with(kCxxName)) throw;
+    throw ValueError(api + ":" + std::string(what.substr(kCxxName.size())));
+  }
+}
+
+nn::QuantizedTable table_from_packed(py::object packed_obj, int bits, OptInt embedding_dim,
+                                     const std::string& api) {
   const QuantizedFormat format = format_of_bits(bits);
   BorrowedBytes bytes = borrow_byte_rows(packed_obj, "packed");
-  return nn::QuantizedTable::from_blob(
-      bytes.data, static_cast<std::size_t>(bytes.rows * bytes.cols), bytes.rows, bytes.cols, format,
-      embedding_dim, std::move(bytes.owner));
+  return naming_the_caller(api, [&] {
+    return nn::QuantizedTable::from_blob(
+        bytes.data, static_cast<std::size_t>(bytes.rows * bytes.cols), bytes.rows, bytes.cols,
+        format, embedding_dim, std::move(bytes.owner));
+  });
 }
 
 std::string table_repr(const nn::QuantizedTable& table) {
@@ -120,21 +141,26 @@ rows given as an array are shared (not copied), and a mapped table reads the fil
                  "Packs a 2-D float32, float16 or bfloat16 table as PyTorch's prepack does "
                  "(the same bytes).");
   cls.def_static("from_packed", &table_from_packed, "packed"_a, "bits"_a = 8,
-                 "embedding_dim"_a = py::none(),
+                 "embedding_dim"_a = py::none(), py::kw_only(),
+                 "api"_a = "QuantizedTable.from_packed",
                  "Shares PyTorch's packed [N, row_bytes] uint8 rows (C-contiguous), not "
-                 "copied; the table keeps a reference to the array.");
+                 "copied; the table keeps a reference to the array. A ValueError for rows "
+                 "that do not match the format starts with `api` (the caller's name).");
   cls.def_static(
       "open",
-      [](const std::filesystem::path& path, const std::string& name) {
+      [](const std::filesystem::path& path, const std::string& name, const std::string& api) {
         py::gil_scoped_release release;
         io::MappedQuantizedRows rows = io::map_quantized_rows(path, name);
-        return nn::QuantizedTable::from_blob(rows.data, rows.size_bytes, rows.num_rows,
-                                             rows.row_bytes, rows.format, rows.embedding_dim,
-                                             std::move(rows.owner));
+        return naming_the_caller(api, [&] {
+          return nn::QuantizedTable::from_blob(rows.data, rows.size_bytes, rows.num_rows,
+                                               rows.row_bytes, rows.format, rows.embedding_dim,
+                                               std::move(rows.owner));
+        });
       },
-      "path"_a, "name"_a = "weight",
+      "path"_a, "name"_a = "weight", py::kw_only(), "api"_a = "QuantizedTable.open",
       "Maps a table save() wrote (a safetensors file: U8 rows and the format in its metadata) "
-      "read-only; nothing is copied.");
+      "read-only; nothing is copied. A ValueError for rows that do not match the format starts "
+      "with `api`.");
   cls.def(
       "save",
       [](const nn::QuantizedTable& self, const std::filesystem::path& path,

@@ -200,8 +200,12 @@ SimilarityResult evaluate_word_pairs_text(const KeyedVectors& kv, std::string_vi
   SimilarityResult result;
   std::vector<double> gold, gold_in_vocabulary;
   std::vector<double> model, model_in_vocabulary;
-  const float* unit = kv.unit_matrix().data<float>();
-  const std::int64_t dim = kv.dim();
+  // Each pair's two rows scaled by their inverse norms (KeyedVectors::unit_row), as the queries
+  // scale them: the values unit_matrix() would hold, bit for bit, without its copy of the whole
+  // matrix (on a mapped file, a pass over all of it before the first pair), and only the blocks of
+  // rows the pairs reach have their norms computed (docs/memory-mapping.md).
+  std::vector<float> unit_a(static_cast<std::size_t>(kv.dim()));
+  std::vector<float> unit_b(unit_a.size());
   for_each_line(text, [&](std::string_view line, std::int64_t) {
     if (strip(line).empty() || line.starts_with("#")) return;
     const char delimiter = line.find('\t') != std::string_view::npos ? '\t' : ',';
@@ -240,9 +244,12 @@ SimilarityResult evaluate_word_pairs_text(const KeyedVectors& kv, std::string_vi
       ++result.oov_pairs;
       return;
     }
+    kv.unit_row(ia, unit_a.data());
+    kv.unit_row(ib, unit_b.data());
+    // Summed in double in ascending column order: the figures eval has always printed.
     double cos = 0.0;
-    for (std::int64_t j = 0; j < dim; ++j) {
-      cos += static_cast<double>(unit[ia * dim + j]) * unit[ib * dim + j];
+    for (std::size_t j = 0; j < unit_a.size(); ++j) {
+      cos += static_cast<double>(unit_a[j]) * unit_b[j];
     }
     gold.push_back(score);
     model.push_back(cos);

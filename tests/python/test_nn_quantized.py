@@ -294,6 +294,29 @@ def test_packed_rows_that_are_not_a_table_are_refused(make, kwargs, error, words
     np.testing.assert_array_equal(packed, F.quantize(table(6, 8)))
 
 
+SIZE_ERROR = "int8 rows of embedding_dim 7 are 15 bytes, but the given rows are 16 bytes"
+CALLED = [
+    (lambda p: nn.QuantizedEmbeddingBag.from_packed(p, embedding_dim=7),
+     "embedkit.nn.QuantizedEmbeddingBag.from_packed"),
+    (lambda p: nn.QuantizedEmbeddingBag(6, 7, _weight=p),
+     "embedkit.nn.QuantizedEmbeddingBag(_weight=...)"),
+    (lambda p: F.dequantize(p, embedding_dim=7), "embedkit.nn.functional.dequantize"),
+    (lambda p: F.quantized_embedding_bag(np.array([1]), p, np.array([0]), embedding_dim=7),
+     "embedkit.nn.functional.quantized_embedding_bag"),
+    (lambda p: F.quantized_embedding(np.array([1]), p, embedding_dim=7),
+     "embedkit.nn.functional.quantized_embedding"),
+]
+
+
+@pytest.mark.parametrize("call, api", CALLED)
+def test_a_size_error_names_the_python_function_called(call, api):
+    # The C++ check's message, after the name of what the caller called, not the C++ function
+    # (QuantizedTable.from_blob) the binding reaches.
+    with pytest.raises(ValueError) as error:
+        call(F.quantize(table(6, 8)))  # rows of 16 bytes: D = 8
+    assert str(error.value) == f"{api}: {SIZE_ERROR}"
+
+
 BAD_FLOAT = [
     (lambda w: w.astype(np.float64), {}, TypeError, "float64"),
     (lambda w: w.astype(np.int32), {}, TypeError, "float32, float16 or bfloat16, got int32"),

@@ -28,17 +28,18 @@ def bits_of(bits):
                      f"{bits!r}")
 
 
-def as_table(weight, bits, embedding_dim):
+def as_table(weight, bits, embedding_dim, api):
     """A QuantizedTable: `weight` itself, the table of a QuantizedEmbeddingBag, or packed uint8
     rows (shared, not copied) of `bits`-bit codes (None: 8). Given a table, `bits` and
-    `embedding_dim` may be None, else must be the table's."""
+    `embedding_dim` may be None, else must be the table's. `api` is the public function the
+    caller called, which a ValueError for rows that do not match the format starts with."""
     if isinstance(weight, _embedkit.QuantizedTable):
         table = weight
     else:
         table = getattr(weight, "_quantized_table", None)
         if table is None:
             return _embedkit.QuantizedTable.from_packed(
-                weight, 8 if bits is None else bits_of(bits), embedding_dim)
+                weight, 8 if bits is None else bits_of(bits), embedding_dim, api=api)
     if bits is not None and bits_of(bits) != table.bits:
         raise ValueError(f"bits is {bits_of(bits)} but the table's is {table.bits}")
     if embedding_dim is not None and embedding_dim != table.embedding_dim:

@@ -171,7 +171,8 @@ def dequantize(weight, bits=None, embedding_dim=None):
     8), or a :class:`~embedkit.nn.QuantizedEmbeddingBag` / its table. ``embedding_dim`` defaults
     to what PyTorch infers from the row size; given, the rows must be that size (``ValueError``).
     """
-    return as_table(weight, bits, embedding_dim).dequantize()
+    table = as_table(weight, bits, embedding_dim, "embedkit.nn.functional.dequantize")
+    return table.dequantize()
 
 
 def quantized_embedding_bag(input, weight, offsets=None, mode="sum", per_sample_weights=None,
@@ -191,7 +192,8 @@ def quantized_embedding_bag(input, weight, offsets=None, mode="sum", per_sample_
     is read: an out-of-range id raises ``IndexError`` naming its position, bad offsets or
     shapes ``ValueError``, wrong dtypes ``TypeError``.
     """
-    table = as_table(weight, bits, embedding_dim)
+    table = as_table(weight, bits, embedding_dim,
+                     "embedkit.nn.functional.quantized_embedding_bag")
     return _embedkit.quantized_embedding_bag(input, table, offsets, mode,
                                              bool(include_last_offset), padding_idx,
                                              per_sample_weights, unknown_ids=unknown_ids)
@@ -204,7 +206,7 @@ def quantized_embedding(input, weight, *, bits=None, embedding_dim=None, unknown
     ``weight`` as for :func:`quantized_embedding_bag`. A looked-up row and the same row of
     :func:`dequantize` can differ in the last bit (PyTorch's ops differ the same way).
     """
-    table = as_table(weight, bits, embedding_dim)
+    table = as_table(weight, bits, embedding_dim, "embedkit.nn.functional.quantized_embedding")
     return _embedkit.quantized_embedding(input, table, unknown_ids=unknown_ids)
 
 

@@ -59,7 +59,9 @@ class QuantizedEmbeddingBag:
             table = _embedkit.QuantizedTable.quantize(
                 np.zeros((num_embeddings, embedding_dim), np.float32), bits)
         else:
-            table = _embedkit.QuantizedTable.from_packed(_weight, bits, embedding_dim)
+            table = _embedkit.QuantizedTable.from_packed(
+                _weight, bits, embedding_dim,
+                api="embedkit.nn.QuantizedEmbeddingBag(_weight=...)")
             if table.num_embeddings != num_embeddings:
                 raise ValueError(f"_weight has {table.num_embeddings} rows, num_embeddings is "
                                  f"{num_embeddings}")
@@ -120,7 +122,9 @@ class QuantizedEmbeddingBag:
         Raises ``TypeError`` when ``packed`` is not uint8, ``ValueError`` when it is not 2-D or
         not C-contiguous or its rows do not match the format (or ``embedding_dim``).
         """
-        table = _embedkit.QuantizedTable.from_packed(packed, bits_of(bits), embedding_dim)
+        table = _embedkit.QuantizedTable.from_packed(
+            packed, bits_of(bits), embedding_dim,
+            api="embedkit.nn.QuantizedEmbeddingBag.from_packed")
         return cls._over(table, mode, include_last_offset, padding_idx, unknown_ids)
 
     @classmethod
@@ -134,7 +138,8 @@ class QuantizedEmbeddingBag:
         int8, int4 or int2) and optionally ``<name>.embedding_dim``. ``OSError`` for a file
         that is missing or not such a table.
         """
-        table = _embedkit.QuantizedTable.open(path, name)
+        table = _embedkit.QuantizedTable.open(
+            path, name, api="embedkit.nn.QuantizedEmbeddingBag.from_file")
         return cls._over(table, mode, include_last_offset, padding_idx, unknown_ids)
 
     def save(self, path, name="weight"):
