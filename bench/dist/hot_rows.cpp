@@ -169,6 +169,25 @@ Loads count(const std::vector<std::vector<std::int64_t>>& batches,
       loads.distinct[static_cast<std::size_t>(sharding.owner(*it))] += 1.0;
     }
   }
+  // The counts must add up, whatever the sharding: every id not replicated is owned once, each
+  // rank asks for at most as many rows as it has ids, and a bag meets at most bag_size owners.
+  double ids = 0.0;
+  for (const std::vector<std::int64_t>& batch : batches) {
+    for (std::int64_t k : batch) ids += k >= replicated ? 1.0 : 0.0;
+  }
+  double occurrences = 0.0;
+  double distinct = 0.0;
+  double pairs = 0.0;
+  for (std::size_t o = 0; o < owners; ++o) {
+    occurrences += loads.occurrences[o];
+    distinct += loads.distinct[o];
+    pairs += loads.pairs[o];
+  }
+  if (occurrences != ids || distinct > ids || pairs > ids) {
+    std::fprintf(stderr, "hot_rows: inconsistent counts (%.0f ids, %.0f, %.0f, %.0f)\n", ids,
+                 occurrences, distinct, pairs);
+    std::exit(1);
+  }
   return loads;
 }
 
