@@ -10,7 +10,7 @@ CMAKE_GEN  := -G Ninja
 REQUIRE_ORACLES ?= OFF
 TEST_FLAGS := -DEMBEDKIT_BUILD_TESTS=ON -DEMBEDKIT_REQUIRE_ORACLES=$(REQUIRE_ORACLES)
 
-.PHONY: all deps configure build demo test test-release test-asan test-tsan bench bench-dist bench-word2vec bench-python bench-quantized-models bench-quantize bench-ann format format-check install python-install clean
+.PHONY: all deps configure build demo test test-release test-asan test-tsan bench bench-dist bench-hot-rows bench-word2vec bench-python bench-quantized-models bench-quantize bench-ann format format-check install python-install clean
 
 all: build
 
@@ -123,6 +123,14 @@ bench-dist: deps
 	    mpirun --oversubscribe -np $$p $(BENCH_BUILD)/bench/dist/embedkit_dist_bench $(DIST_BENCH_ARGS) \
 	    || exit 1; \
 	done
+
+# Hot rows, counted (bench/dist/hot_rows.cpp; docs/scale.md, "Hot rows"): per-owner loads of
+# Zipf and uniform ids under each sharding, in one process (the counts need no mpirun).
+bench-hot-rows: deps
+	cmake -S . -B $(BENCH_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DEMBEDKIT_BUILD_BENCH=ON \
+	  -DEMBEDKIT_BUILD_TESTS=OFF -DEMBEDKIT_MPI=ON
+	cmake --build $(BENCH_BUILD) --target embedkit_dist_hot_rows -j $(JOBS)
+	$(BENCH_BUILD)/bench/dist/embedkit_dist_hot_rows
 
 bench-word2vec: deps
 	cmake -S . -B $(BENCH_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DEMBEDKIT_BUILD_BENCH=ON \
