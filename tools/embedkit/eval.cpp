@@ -155,7 +155,10 @@ vectors::KeyedVectors with_built_words(const QueryVectors& qv, BuiltWords& texts
     std::copy(rows[i].begin(), rows[i].end(),
               matrix.data<float>() + (static_cast<std::size_t>(kv.size()) + i) * dim);
   }
-  return vectors::KeyedVectors(std::move(words), std::move(matrix));
+  // Read-only, so that KeyedVectors shares this matrix instead of copying it (a second copy of
+  // the model's whole input vocabulary); its values are checked as queries reach them, as for a
+  // mapped file (docs/memory-mapping.md), with the same scores bit for bit.
+  return vectors::KeyedVectors(std::move(words), matrix.as_read_only());
 }
 
 // The analogy questions; an error when not one of them can be asked.
