@@ -187,11 +187,12 @@ std::optional<models::MatrixFactorization> fit_sharded(
       }
       loss_sum = rank == 0 ? batch_loss : 0.0;  // rank 0 carries the running total
     }
-    if (on_epoch) {
+    {
       // The report is rank 0's, and so is any exception it throws: the ranks agree on it
-      // (one int), so that an exception stops every rank, not rank 0 alone.
+      // (one int, every epoch, whether or not a rank has a callback), so that an exception
+      // stops every rank, not rank 0 alone.
       std::exception_ptr error;
-      if (rank == 0) {
+      if (rank == 0 && on_epoch) {
         models::MfEpochReport report;
         report.epoch = epoch;
         report.loss = loss_sum / static_cast<double>(n);

@@ -29,10 +29,10 @@ enum class ResultOn { RankZero, EveryRank };
 // Collective. Every rank passes the same ratings and options: each rank first checks its options
 // (MfOptions::validate), then the ranks agree on them and on the ratings (their number and
 // XXH64), so a bad or differing argument on any rank is the same error on every rank, before
-// training. `on_epoch` is called on rank 0 with the loss summed over the ranks; an exception it
-// throws stops every rank at the end of that epoch (rank 0 throws it, the others
-// PeerFailedError). A diverged step stops every rank with TrainingDivergedError. At the end the
-// tables are gathered where `result_on` says; the other ranks return nullopt.
+// training. `on_epoch` is called on rank 0 with the loss summed over the ranks (other ranks may
+// pass none); an exception it throws stops every rank at the end of that epoch (rank 0 throws it,
+// the others PeerFailedError). A diverged step stops every rank with TrainingDivergedError. At the
+// end the tables are gathered where `result_on` says; the other ranks return nullopt.
 std::optional<models::Recommender> train_recommender(
     const Communicator& comm, const std::vector<models::Rating>& train,
     const models::MfOptions& options,
