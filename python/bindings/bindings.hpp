@@ -6,12 +6,18 @@
 
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "embedkit/models/labelled_text.hpp"
+#include "embedkit/models/matrix_factorization.hpp"
+#include "embedkit/models/ratings.hpp"
+#include "embedkit/models/recommender.hpp"
 #include "embedkit/models/text_classifier.hpp"
+#include "embedkit/models/word2vec.hpp"
 
 namespace embedkit::python {
 
@@ -61,5 +67,20 @@ std::function<void(const models::ClassifierProgress&)> training_progress(
 void bind_fasttext_quantization(py::module_& m);
 // recommender.cpp: the recommender.
 void bind_recommender(py::module_& m);
+// dist.cpp: training across MPI processes, for the comm= arguments (python/embedkit/_mpi.py).
+// has_mpi: whether this module was built with MPI (the dist layer).
+void bind_dist(py::module_& m);
+// Called with the GIL held, `comm` an mpi4py intracommunicator (checked by _mpi.communicator);
+// collective over it; train with the GIL released (dist::train_word2vec,
+// dist::train_recommender: every rank gets the result). RuntimeError in a module built without
+// MPI.
+models::Word2VecResult train_word2vec_across(
+    const py::object& comm, const std::filesystem::path& corpus,
+    const models::Word2VecOptions& options, std::int64_t syncs_per_epoch,
+    const std::function<void(const models::Word2VecProgress&)>& on_progress);
+models::Recommender train_recommender_across(
+    const py::object& comm, const std::vector<models::Rating>& ratings,
+    const models::MfOptions& options,
+    const std::function<void(const models::MfEpochReport&)>& on_epoch);
 
 }  // namespace embedkit::python

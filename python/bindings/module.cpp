@@ -19,4 +19,5 @@ PYBIND11_MODULE(_embedkit, m) {
   embedkit::python::bind_classifier(m);
   embedkit::python::bind_fasttext_quantization(m);
   embedkit::python::bind_recommender(m);
+  embedkit::python::bind_dist(m);
 }

@@ -100,6 +100,16 @@ Recommender train_released(const std::vector<Rating>& ratings, const MfOptions& 
   return models::train_recommender(ratings, options, report, check_signals);
 }
 
+// on_epoch (a Python callable or None) as the report of a training across ranks (called without
+// the GIL, on rank 0): it takes the GIL, lets Python handle a pending signal and calls on_epoch.
+std::function<void(const models::MfEpochReport&)> epoch_reporter(const py::object& on_epoch) {
+  return [&on_epoch](const models::MfEpochReport& r) {
+    py::gil_scoped_acquire gil;
+    raise_pending_signal();
+    if (!on_epoch.is_none()) on_epoch(r.epoch, r.loss, r.seconds);
+  };
+}
+
 py::dict metrics(const Recommender& r, const std::vector<Rating>& test, std::int64_t k,
                  double min_rating) {
   if (k < 1) throw ValueError("evaluate: k must be >= 1, got " + std::to_string(k));
@@ -148,16 +158,39 @@ void bind_recommender(py::module_& m) {
              const std::vector<float>& ratings, const std::string& objective,
              const std::string& optimizer, std::int64_t dim, std::int64_t epochs, double lr,
              double l2, double l2_bias, std::int64_t batch_size, double init_std,
-             std::uint64_t seed, const py::object& on_epoch) {
+             std::uint64_t seed, const py::object& on_epoch, const py::object& comm) {
             const MfOptions o = options_from(objective, optimizer, dim, epochs, lr, l2, l2_bias,
                                              batch_size, init_std, seed);
+            if (!comm.is_none()) {
+              return train_recommender_across(comm, to_ratings(users, items, ratings), o,
+                                              epoch_reporter(on_epoch));
+            }
             return train_released(to_ratings(users, items, ratings), o, on_epoch);
           },
           py::arg("users"), py::arg("items"), py::arg("ratings"), py::arg("objective"),
           py::arg("optimizer"), py::arg("dim"), py::arg("epochs"), py::arg("lr"), py::arg("l2"),
           py::arg("l2_bias"), py::arg("batch_size"), py::arg("init_std"), py::arg("seed"),
-          py::arg("on_epoch") = py::none(),
-          "Trains on parallel lists of user ids, item ids and ratings (GIL released).")
+          py::arg("on_epoch") = py::none(), py::arg("comm") = py::none(),
+          "Trains on parallel lists of user ids, item ids and ratings (GIL released). With comm "
+          "(an mpi4py intracommunicator): across its ranks, the tables sharded "
+          "(dist::train_recommender; collective, on_epoch on rank 0 only, every rank gets the "
+          "model); the arguments must have passed check() on every rank first.")
+      .def_static(
+          "check",
+          [](const std::vector<std::string>& users, const std::vector<std::string>& items,
+             const std::vector<float>& ratings, const std::string& objective,
+             const std::string& optimizer, std::int64_t dim, std::int64_t epochs, double lr,
+             double l2, double l2_bias, std::int64_t batch_size, double init_std,
+             std::uint64_t seed) {
+            options_from(objective, optimizer, dim, epochs, lr, l2, l2_bias, batch_size, init_std,
+                         seed);
+            to_ratings(users, items, ratings);
+          },
+          py::arg("users"), py::arg("items"), py::arg("ratings"), py::arg("objective"),
+          py::arg("optimizer"), py::arg("dim"), py::arg("epochs"), py::arg("lr"), py::arg("l2"),
+          py::arg("l2_bias"), py::arg("batch_size"), py::arg("init_std"), py::arg("seed"),
+          "Raises what train() would raise for these arguments before training (ValueError), "
+          "without training: the check each rank runs before a training across ranks.")
       .def_static(
           "train_file",
           [](const std::string& path, const std::string& objective, const std::string& optimizer,

@@ -54,7 +54,8 @@ py::dict train(const std::filesystem::path& corpus, bool sg, bool hs, std::int64
                std::int64_t min_count, std::int64_t max_vocab, double sample, std::int64_t epochs,
                double alpha, std::optional<double> min_alpha, std::int64_t workers,
                std::uint64_t seed, double progress_interval, py::object on_progress,
-               std::int64_t minn, std::int64_t maxn, std::int64_t bucket, bool fasttext_model) {
+               std::int64_t minn, std::int64_t maxn, std::int64_t bucket, bool fasttext_model,
+               const py::object& comm, std::int64_t syncs_per_epoch) {
   Word2VecOptions o;
   o.architecture = sg ? models::Word2VecArchitecture::SkipGram : models::Word2VecArchitecture::Cbow;
   o.loss = hs ? models::Word2VecLoss::HierarchicalSoftmax : models::Word2VecLoss::NegativeSampling;
@@ -74,7 +75,9 @@ py::dict train(const std::filesystem::path& corpus, bool sg, bool hs, std::int64
   o.minn = minn;
   o.maxn = maxn;
   o.bucket = bucket;
-  o.validate();  // before the GIL is released: a bad option is a ValueError at once
+  // Before the GIL is released: a bad option is a ValueError at once (across ranks,
+  // dist::train_word2vec checks the options on every rank and the ranks agree).
+  if (comm.is_none()) o.validate();
 
   // Called by train_word2vec's calling thread (this one), without the GIL.
   auto report = [&on_progress](const Word2VecProgress& p) {
@@ -83,7 +86,9 @@ py::dict train(const std::filesystem::path& corpus, bool sg, bool hs, std::int64
     if (!on_progress.is_none()) on_progress(p);
   };
   std::optional<Word2VecResult> result;
-  {
+  if (!comm.is_none()) {
+    result.emplace(train_word2vec_across(comm, corpus, o, syncs_per_epoch, report));
+  } else {
     py::gil_scoped_release release;
     result.emplace(models::train_word2vec(corpus, o, report));
   }
@@ -132,6 +137,7 @@ void bind_word2vec(py::module_& m) {
         py::arg("alpha"), py::arg("min_alpha"), py::arg("workers"), py::arg("seed"),
         py::arg("progress_interval"), py::arg("on_progress") = py::none(), py::arg("minn") = 0,
         py::arg("maxn") = 0, py::arg("bucket") = 2000000, py::arg("fasttext_model") = false,
+        py::arg("comm") = py::none(), py::arg("syncs_per_epoch") = 4,
         R"doc(Trains word2vec vectors on a text corpus file (plain or gzip, one sentence a line,
 whitespace-separated tokens); the engine under embedkit.Word2Vec, which users call instead.
 
@@ -143,7 +149,12 @@ subword vectors (fastText's character n-grams minn..maxn hashed into bucket rows
 Returns a dict: words (list of str, by count, descending), counts (int64 array), vectors
 (float32 array [len(words), vector_size]), corpus_tokens, corpus_distinct, corpus_bytes,
 words_trained, seconds, words_per_second, final_loss; with fasttext_model=True also
-fasttext_model, the FastTextModel of the training (what `embedkit train` writes as a .bin).)doc");
+fasttext_model, the FastTextModel of the training (what `embedkit train` writes as a .bin).
+
+comm (an mpi4py intracommunicator, checked by embedkit._mpi) trains across its ranks by data
+parallelism (dist::train_word2vec: each rank its byte range of the corpus, the tables averaged
+syncs_per_epoch times an epoch); collective; on_progress is called on rank 0 only, and every
+rank returns the same vectors.)doc");
 }
 
 }  // namespace embedkit::python

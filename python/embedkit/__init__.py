@@ -19,6 +19,9 @@ Submodules load on first use, so ``import embedkit`` stays quick and never impor
 ``embedkit.set_num_threads(n)`` / ``get_num_threads()`` set and read how many threads the
 kernels use, as ``torch.set_num_threads`` does for PyTorch's.
 
+``Word2Vec``, ``FastText`` and ``Recommender.fit`` train across MPI processes with ``comm=``
+(an mpi4py communicator) when embedkit was built with MPI (``embedkit.has_mpi``).
+
 Errors are Python's: an out-of-range id raises ``IndexError`` naming its position, a bad
 argument ``ValueError`` or ``TypeError``, a missing word ``KeyError``, a bad file ``OSError``.
 An exception from embedkit means nothing was changed.
@@ -26,7 +29,7 @@ An exception from embedkit means nothing was changed.
 
 import importlib
 
-from embedkit._embedkit import CopyWarning, __version__, get_num_threads, set_num_threads
+from embedkit._embedkit import CopyWarning, __version__, get_num_threads, has_mpi, set_num_threads
 
 # name -> the submodule that defines it, imported on first access (PEP 562).
 _LAZY = {
@@ -45,7 +48,7 @@ _LAZY = {
     "Recommender": "embedkit.recommender",
 }
 
-__all__ = ["CopyWarning", "__version__", "get_num_threads", "set_num_threads", *_LAZY]
+__all__ = ["CopyWarning", "__version__", "get_num_threads", "has_mpi", "set_num_threads", *_LAZY]
 
 
 def __getattr__(name):

@@ -26,7 +26,7 @@ import sys
 
 import numpy as np
 
-from embedkit import _embedkit
+from embedkit import _embedkit, _mpi
 
 __all__ = ["Recommender"]
 
@@ -162,7 +162,7 @@ class Recommender:
                 callback(epoch, loss, seconds)
         return on_epoch
 
-    def fit(self, ratings, show_progress=False, callback=None):
+    def fit(self, ratings, show_progress=False, callback=None, *, comm=None):
         """Trains on ``ratings`` and returns ``self``.
 
         ``ratings``: an iterable of ``(user, item, rating)`` tuples (for ``"bpr"`` also
@@ -174,20 +174,47 @@ class Recommender:
         seconds)`` is called after every epoch. The GIL is released while training; Ctrl-C
         raises ``KeyboardInterrupt`` within a twentieth of a second (between mini-batches),
         leaving the model as it was.
+
+        ``comm`` (keyword only): an mpi4py communicator (``MPI.COMM_WORLD``) to train across
+        its processes (``mpirun -np P python3 train.py``), as ``mpirun -np P embedkit recommend
+        train`` does: the tables are sharded over the ranks, each rank computes the gradients
+        of its share of every mini-batch, and for the ``"rating"`` objective the model equals
+        the one-process model bit for bit at any P (for ``"bpr"`` at P = 1). Every rank passes
+        the same ratings and parameters (checked: otherwise every rank raises the same error)
+        and every rank gets the model; progress and ``callback`` run on rank 0 (an exception
+        from it stops every rank). Save on one rank (``if comm.rank == 0: model.save(...)``).
+        Needs embedkit built with MPI (``embedkit.has_mpi``): RuntimeError otherwise.
         """
-        users, items, values = _columns(ratings, need_rating=self.objective == "rating")
-        model = _embedkit.Recommender.train(users, items, values, **self._options(),
-                                            on_epoch=self._reporter(show_progress, callback))
-        self._set_model(model)
+        comm = _mpi.communicator(comm, "Recommender.fit")
+        with _mpi.agreement(comm):
+            users, items, values = _columns(ratings, need_rating=self.objective == "rating")
+            if comm is not None:
+                _embedkit.Recommender.check(users, items, values, **self._options())
+        self._fit_columns(users, items, values, show_progress, callback, comm)
         return self
 
-    def fit_file(self, path, show_progress=False, callback=None):
+    def _fit_columns(self, users, items, values, show_progress, callback, comm):
+        model = _embedkit.Recommender.train(users, items, values, **self._options(),
+                                            on_epoch=self._reporter(show_progress, callback),
+                                            comm=comm)
+        self._set_model(model)
+
+    def fit_file(self, path, show_progress=False, callback=None, *, comm=None):
         """Trains on a ratings file and returns ``self``: MovieLens CSV
         (``userId,movieId,rating[,timestamp]``, header optional) or whitespace-separated
-        ``user item rating [timestamp]`` (MovieLens 100k's ``u.data``)."""
-        model = _embedkit.Recommender.train_file(
-            os.fspath(path), **self._options(), on_epoch=self._reporter(show_progress, callback))
-        self._set_model(model)
+        ``user item rating [timestamp]`` (MovieLens 100k's ``u.data``). ``comm``: as in
+        ``fit``; every rank reads the whole file (the id maps and the shuffle need it)."""
+        comm = _mpi.communicator(comm, "Recommender.fit_file")
+        if comm is None:
+            model = _embedkit.Recommender.train_file(
+                os.fspath(path), **self._options(),
+                on_epoch=self._reporter(show_progress, callback))
+            self._set_model(model)
+            return self
+        with _mpi.agreement(comm):
+            users, items, values = _embedkit.Recommender.read_ratings(os.fspath(path))
+            _embedkit.Recommender.check(users, items, values, **self._options())
+        self._fit_columns(users, items, values, show_progress, callback, comm)
         return self
 
     @classmethod

@@ -41,9 +41,16 @@ class Recommender:
         ratings: Ratings,
         show_progress: bool = False,
         callback: Optional[EpochCallback] = None,
+        *,
+        comm: Any = None,
     ) -> Recommender: ...
     def fit_file(
-        self, path: _Path, show_progress: bool = False, callback: Optional[EpochCallback] = None
+        self,
+        path: _Path,
+        show_progress: bool = False,
+        callback: Optional[EpochCallback] = None,
+        *,
+        comm: Any = None,
     ) -> Recommender: ...
     @classmethod
     def from_file(cls, path: _Path, **params: Any) -> Recommender: ...

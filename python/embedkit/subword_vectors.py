@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from embedkit import _embedkit
+from embedkit import _embedkit, _mpi
 from embedkit.keyed_vectors import KeyedVectors, _ensure_list, _is_key
 from embedkit.word2vec import Word2Vec, _int, _unsupported
 
@@ -190,6 +190,10 @@ class FastText(Word2Vec):
     ``fasttext.load_model`` read it), and ``embedkit.load_model(path)`` reads it back as a
     fastText-style model.
 
+    ``comm=`` (an mpi4py communicator) and ``syncs_per_epoch`` train across MPI processes as
+    ``Word2Vec``'s do (the n-gram rows are averaged with the words' rows), as ``mpirun -np P
+    embedkit train --minn --maxn`` does.
+
     Raises ``ValueError`` for a negative ``min_n``, ``max_n`` or ``bucket``, for ``min_n == 0``
     with n-grams on, and for what ``Word2Vec`` refuses; ``NotImplementedError`` for
     ``word_ngrams != 1`` (gensim's).
@@ -203,21 +207,24 @@ class FastText(Word2Vec):
                  sample=1e-3, seed=1, workers=3, min_alpha=0.0001, negative=5,
                  ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0, min_n=3,
                  max_n=6, sorted_vocab=1, bucket=2000000, trim_rule=None, batch_words=10000,
-                 callbacks=(), max_final_vocab=None, shrink_windows=True, *, progress=None):
-        if word_ngrams != 1:
-            raise NotImplementedError("FastText: word_ngrams != 1 is not supported (nor in "
-                                      "gensim: word n-grams belong to the classifier)")
-        self.word_ngrams = 1
-        self.min_n = _int("min_n", min_n, 0)
-        self.max_n = _int("max_n", max_n, 0)
-        self.bucket = _int("bucket", bucket, 0)
-        if self.max_n < self.min_n:
-            self.bucket = 0  # gensim's rule: no n-gram length is eligible, so no buckets
-        if self.bucket > 0 and self.min_n < 1:
-            _unsupported("min_n", min_n, "n-grams have at least one character (min_n >= 1)",
-                         "FastText")
-        if self.bucket > 2**31 - 1:
-            raise ValueError(f"bucket must be < 2**31 (fastText's int32), got {bucket}")
+                 callbacks=(), max_final_vocab=None, shrink_windows=True, *, progress=None,
+                 comm=None, syncs_per_epoch=4):
+        comm = _mpi.communicator(comm, "FastText")
+        with _mpi.agreement(comm):  # every rank checks, then the ranks agree (as Word2Vec's)
+            if word_ngrams != 1:
+                raise NotImplementedError("FastText: word_ngrams != 1 is not supported (nor in "
+                                          "gensim: word n-grams belong to the classifier)")
+            self.word_ngrams = 1
+            self.min_n = _int("min_n", min_n, 0)
+            self.max_n = _int("max_n", max_n, 0)
+            self.bucket = _int("bucket", bucket, 0)
+            if self.max_n < self.min_n:
+                self.bucket = 0  # gensim's rule: no n-gram length is eligible, so no buckets
+            if self.bucket > 0 and self.min_n < 1:
+                _unsupported("min_n", min_n, "n-grams have at least one character (min_n >= 1)",
+                             "FastText")
+            if self.bucket > 2**31 - 1:
+                raise ValueError(f"bucket must be < 2**31 (fastText's int32), got {bucket}")
         super().__init__(sentences=sentences, corpus_file=corpus_file, vector_size=vector_size,
                          alpha=alpha, window=window, min_count=min_count,
                          max_vocab_size=max_vocab_size, sample=sample, seed=seed,
@@ -226,7 +233,8 @@ class FastText(Word2Vec):
                          epochs=epochs, null_word=null_word, trim_rule=trim_rule,
                          sorted_vocab=sorted_vocab, batch_words=batch_words,
                          callbacks=callbacks, max_final_vocab=max_final_vocab,
-                         shrink_windows=shrink_windows, progress=progress)
+                         shrink_windows=shrink_windows, progress=progress, comm=comm,
+                         syncs_per_epoch=syncs_per_epoch)
 
     @property
     def _subwords(self):

@@ -83,6 +83,8 @@ class FastText(Word2Vec):
         shrink_windows: bool = True,
         *,
         progress: Union[None, bool, Callable[[Word2VecProgress], Any]] = None,
+        comm: Any = None,
+        syncs_per_epoch: int = 4,
     ) -> None: ...
     def save_facebook_model(self, path: _Path) -> None: ...
     @classmethod

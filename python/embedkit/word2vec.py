@@ -22,7 +22,7 @@ import zipfile
 
 import numpy as np
 
-from embedkit import _embedkit
+from embedkit import _embedkit, _mpi
 
 __all__ = ["Word2Vec", "Word2VecProgress"]
 
@@ -231,6 +231,20 @@ class Word2Vec:
             ``embedkit.word2vec`` logger at INFO, as gensim logs); True: a bar on stderr; a
             callable: called with a ``Word2VecProgress`` (fraction, words, words_per_second,
             loss, alpha, elapsed_seconds, eta_seconds) about every second and once at the end.
+        comm: (embedkit's, keyword only) an mpi4py communicator (``MPI.COMM_WORLD``) to train
+            across its processes (``mpirun -np P python3 train.py``), as ``mpirun -np P embedkit
+            train`` does: each rank trains on its byte range of the corpus (its threads on
+            parts of that), and the ranks' tables are replaced by their mean
+            ``syncs_per_epoch`` times an epoch; every rank ends with the same vectors. Every
+            rank passes the same corpus and arguments (checked: otherwise every rank raises
+            the same error); progress and the epoch hooks during training come from rank 0
+            (the other ranks call their epoch hooks at the end). At one rank and ``workers=1``
+            the vectors equal those of training without comm. An error on one rank during
+            training stops every rank (that rank raises its error, the others RuntimeError
+            naming it). Save on one rank (``if comm.rank == 0: model.save(...)``).
+            Needs embedkit built with MPI (``embedkit.has_mpi``): RuntimeError otherwise.
+        syncs_per_epoch: with comm, how many times an epoch the ranks average their tables
+            (4, as ``embedkit train --syncs-per-epoch``).
 
     After training: ``wv`` (KeyedVectors), ``total_train_time`` (seconds, gensim's name),
     ``words_per_second``, ``final_loss`` (mean loss per prediction over the last epoch),
@@ -253,89 +267,104 @@ class Word2Vec:
                  min_alpha=0.0001, sg=0, hs=0, negative=5, ns_exponent=0.75, cbow_mean=1,
                  hashfxn=hash, epochs=5, null_word=0, trim_rule=None, sorted_vocab=1,
                  batch_words=10000, compute_loss=False, callbacks=(), comment=None,
-                 max_final_vocab=None, shrink_windows=True, *, progress=None):
-        if sentences is None and corpus_file is None:
-            raise TypeError(f"{type(self).__name__}: give sentences or corpus_file; embedkit "
-                            "trains in the constructor (build_vocab() and train() are not "
-                            "supported)")
-        if sentences is not None and corpus_file is not None:
-            raise TypeError(f"{type(self).__name__}: give sentences or corpus_file, not both")
-        self.vector_size = _int("vector_size", vector_size, 1)
-        self.alpha = _float("alpha", alpha, 0.0, strict=True)
-        self.window = _int("window", window, 1)
-        self.min_count = max(_int("min_count", min_count, 0), 1)  # 0 keeps every word, as 1
-        if max_vocab_size is not None:
-            self._refuse("max_vocab_size", max_vocab_size, "embedkit counts the vocabulary "
-                         "exactly, without pruning while counting; use max_final_vocab to cap it")
-        self.sample = _float("sample", sample, 0.0)
-        self.seed = _int("seed", seed, 0)
-        if self.seed >= 2**64:
-            raise ValueError(f"seed must be < 2**64, got {seed}")
-        self.workers = _int("workers", workers, 1)
-        if self.workers > 1024:
-            raise ValueError(f"workers must be <= 1024, got {workers}")
-        self.min_alpha = None if min_alpha is None else _float("min_alpha", min_alpha, 0.0)
-        self.sg = _flag("sg", sg)
-        self.hs = _flag("hs", hs)
-        self.negative = _int("negative", negative, 0)
-        if self.hs and self.negative > 0:
-            self._refuse("hs", hs, f"with negative={negative} gensim trains hierarchical softmax "
-                         "and negative sampling together; embedkit trains one: pass negative=0 "
-                         "for hierarchical softmax, or hs=0")
-        if not self.hs and self.negative == 0:
-            raise ValueError(f"{type(self).__name__}: hs=0 and negative=0 leave nothing to "
-                             "train: set negative > 0 or hs=1")
-        if not isinstance(ns_exponent, numbers.Real) or not math.isfinite(ns_exponent):
-            raise ValueError(f"ns_exponent must be a finite number, got {ns_exponent!r}")
-        self.ns_exponent = float(ns_exponent)
-        self.cbow_mean = _flag("cbow_mean", cbow_mean)
-        if not self.sg and not self.cbow_mean:
-            self._refuse("cbow_mean", cbow_mean, "embedkit's CBOW averages the context vectors")
-        if hashfxn is not hash:
-            self._refuse("hashfxn", hashfxn, "embedkit initialises the vectors from seed alone")
-        self.epochs = _int("epochs", epochs, 1)
-        if null_word != 0:
-            self._refuse("null_word", null_word, "embedkit adds no padding word")
-        if trim_rule is not None:
-            self._refuse("trim_rule", trim_rule, "the vocabulary is kept by min_count and "
-                         "max_final_vocab only")
-        if sorted_vocab != 1:
-            self._refuse("sorted_vocab", sorted_vocab, "the vocabulary is always sorted by count")
-        if batch_words != 10000:
-            self._refuse("batch_words", batch_words, "embedkit has no job batches (each thread "
-                         "reads its own slice of the corpus)")
-        self.compute_loss = bool(compute_loss)
-        self.callbacks = _check_callbacks(callbacks, type(self).__name__)
-        self.comment = comment
-        self.max_final_vocab = (None if max_final_vocab is None
-                                else _int("max_final_vocab", max_final_vocab, 1))
-        if shrink_windows is not True and shrink_windows != 1:
-            self._refuse("shrink_windows", shrink_windows, "the window is always randomly shrunk")
-        if not (progress is None or isinstance(progress, bool) or callable(progress)):
-            raise TypeError(f"progress must be None, a bool or a callable, got "
-                            f"{type(progress).__name__}")
-        self.progress = None
-        self.wv = None
-
-        if corpus_file is not None:
-            corpus_file = os.fspath(corpus_file)
-            if not os.path.exists(corpus_file):
-                raise FileNotFoundError(2, "No such file or directory", corpus_file)
-            self._train(corpus_file, progress)
-            return
-        tmp = tempfile.NamedTemporaryFile("w", encoding="utf-8", prefix="embedkit-word2vec-",
-                                          suffix=".txt", delete=False)
+                 max_final_vocab=None, shrink_windows=True, *, progress=None, comm=None,
+                 syncs_per_epoch=4):
+        comm = _mpi.communicator(comm, type(self).__name__)
+        tmp = None
         try:
-            with tmp:
-                _write_sentences(sentences, tmp)
-            self._train(tmp.name, progress)
+            # Across ranks, every rank checks its arguments and the ranks agree before any trains
+            # (a rank that raised alone would leave the others waiting for it).
+            with _mpi.agreement(comm):
+                if sentences is None and corpus_file is None:
+                    raise TypeError(f"{type(self).__name__}: give sentences or corpus_file; "
+                                    "embedkit trains in the constructor (build_vocab() and "
+                                    "train() are not supported)")
+                if sentences is not None and corpus_file is not None:
+                    raise TypeError(f"{type(self).__name__}: give sentences or corpus_file, "
+                                    "not both")
+                self.vector_size = _int("vector_size", vector_size, 1)
+                self.alpha = _float("alpha", alpha, 0.0, strict=True)
+                self.window = _int("window", window, 1)
+                self.min_count = max(_int("min_count", min_count, 0), 1)  # 0 keeps every word, as 1
+                if max_vocab_size is not None:
+                    self._refuse("max_vocab_size", max_vocab_size, "embedkit counts the vocabulary "
+                                 "exactly, without pruning while counting; use "
+                                 "max_final_vocab to cap it")
+                self.sample = _float("sample", sample, 0.0)
+                self.seed = _int("seed", seed, 0)
+                if self.seed >= 2**64:
+                    raise ValueError(f"seed must be < 2**64, got {seed}")
+                self.workers = _int("workers", workers, 1)
+                if self.workers > 1024:
+                    raise ValueError(f"workers must be <= 1024, got {workers}")
+                self.min_alpha = None if min_alpha is None else _float("min_alpha", min_alpha, 0.0)
+                self.sg = _flag("sg", sg)
+                self.hs = _flag("hs", hs)
+                self.negative = _int("negative", negative, 0)
+                if self.hs and self.negative > 0:
+                    self._refuse("hs", hs, f"with negative={negative} gensim trains "
+                                 "hierarchical softmax and negative sampling together; embedkit "
+                                 "trains one: pass negative=0 for hierarchical softmax, or hs=0")
+                if not self.hs and self.negative == 0:
+                    raise ValueError(f"{type(self).__name__}: hs=0 and negative=0 leave nothing to "
+                                     "train: set negative > 0 or hs=1")
+                if not isinstance(ns_exponent, numbers.Real) or not math.isfinite(ns_exponent):
+                    raise ValueError(f"ns_exponent must be a finite number, got {ns_exponent!r}")
+                self.ns_exponent = float(ns_exponent)
+                self.cbow_mean = _flag("cbow_mean", cbow_mean)
+                if not self.sg and not self.cbow_mean:
+                    self._refuse("cbow_mean", cbow_mean,
+                                 "embedkit's CBOW averages the context vectors")
+                if hashfxn is not hash:
+                    self._refuse("hashfxn", hashfxn,
+                                 "embedkit initialises the vectors from seed alone")
+                self.epochs = _int("epochs", epochs, 1)
+                if null_word != 0:
+                    self._refuse("null_word", null_word, "embedkit adds no padding word")
+                if trim_rule is not None:
+                    self._refuse("trim_rule", trim_rule, "the vocabulary is kept by min_count and "
+                                 "max_final_vocab only")
+                if sorted_vocab != 1:
+                    self._refuse("sorted_vocab", sorted_vocab,
+                                 "the vocabulary is always sorted by count")
+                if batch_words != 10000:
+                    self._refuse("batch_words", batch_words, "embedkit has no job batches (each "
+                                 "thread reads its own slice of the corpus)")
+                self.compute_loss = bool(compute_loss)
+                self.callbacks = _check_callbacks(callbacks, type(self).__name__)
+                self.comment = comment
+                self.max_final_vocab = (None if max_final_vocab is None
+                                        else _int("max_final_vocab", max_final_vocab, 1))
+                if shrink_windows is not True and shrink_windows != 1:
+                    self._refuse("shrink_windows", shrink_windows,
+                                 "the window is always randomly shrunk")
+                if not (progress is None or isinstance(progress, bool) or callable(progress)):
+                    raise TypeError(f"progress must be None, a bool or a callable, got "
+                                    f"{type(progress).__name__}")
+                self.progress = None
+                self.wv = None
+
+                syncs_per_epoch = _int("syncs_per_epoch", syncs_per_epoch, 1)
+                if corpus_file is not None:
+                    corpus_file = os.fspath(corpus_file)
+                    if not os.path.exists(corpus_file):
+                        raise FileNotFoundError(2, "No such file or directory", corpus_file)
+                else:
+                    tmp = tempfile.NamedTemporaryFile("w", encoding="utf-8",
+                                                      prefix="embedkit-word2vec-",
+                                                      suffix=".txt", delete=False)
+                    with tmp:
+                        _write_sentences(sentences, tmp)
+                    corpus_file = tmp.name
+            self._train(corpus_file, progress, comm, syncs_per_epoch)
         finally:
-            os.unlink(tmp.name)
+            if tmp is not None:
+                os.unlink(tmp.name)
 
     def _refuse(self, name, value, why):
         _unsupported(name, value, why, type(self).__name__)
 
-    def _train(self, corpus, progress):
+    def _train(self, corpus, progress, comm=None, syncs_per_epoch=4):
         bar = _StderrBar(type(self).__name__) if progress is True else None
         user = progress if callable(progress) and not isinstance(progress, bool) else None
         log = logger.isEnabledFor(logging.INFO)
@@ -372,16 +401,18 @@ class Word2Vec:
                 min_count=self.min_count, max_vocab=self.max_final_vocab or 0,
                 sample=self.sample, epochs=self.epochs, alpha=self.alpha,
                 min_alpha=self.min_alpha, workers=self.workers, seed=self.seed,
-                progress_interval=_REPORT_INTERVAL, on_progress=on_report,
-                **self._engine_options())
+                progress_interval=_REPORT_INTERVAL, on_progress=on_report, comm=comm,
+                syncs_per_epoch=syncs_per_epoch, **self._engine_options())
         except BaseException:
             if bar is not None and bar.tty:
                 sys.stderr.write("\n")
             raise
-        last = state["last"]  # the final report (train_word2vec makes one at the end)
-        if bar is not None:
+        # The final report (train_word2vec makes one at the end); across ranks, rank 0 alone
+        # gets reports.
+        last = state["last"]
+        if bar is not None and last is not None:
             bar(last, final=True)
-        if user is not None and state["callable"] != last.elapsed_seconds:
+        if user is not None and last is not None and state["callable"] != last.elapsed_seconds:
             user(last)
         self._set_result(r)
         begin_epochs(self.epochs)

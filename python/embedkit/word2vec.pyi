@@ -88,6 +88,8 @@ class Word2Vec:
         shrink_windows: bool = True,
         *,
         progress: Union[None, bool, Callable[[Word2VecProgress], Any]] = None,
+        comm: Any = None,
+        syncs_per_epoch: int = 4,
     ) -> None: ...
     def save(self, fname: _Path) -> None: ...
     @classmethod

@@ -92,7 +92,8 @@ void agree_on(const Communicator& comm, const std::function<void()>& local_check
 }
 
 void check_same_on_all_ranks(const Communicator& comm, const std::string& who,
-                             const std::vector<std::pair<std::string, std::int64_t>>& fields) {
+                             const std::vector<std::pair<std::string, std::int64_t>>& fields,
+                             const std::string& advice) {
   const auto n = static_cast<int>(fields.size());
   std::vector<std::int64_t> values(fields.size());
   for (std::size_t i = 0; i < fields.size(); ++i) values[i] = fields[i].second;
@@ -108,8 +109,7 @@ void check_same_on_all_ranks(const Communicator& comm, const std::string& who,
                 std::to_string(low[i]) + " to " + std::to_string(high[i]) + ")";
   }
   if (!problems.empty()) {
-    throw ValueError(who + ": the ranks disagree on " + problems +
-                     "; every rank must build the table with the same options");
+    throw ValueError(who + ": the ranks disagree on " + problems + "; " + advice);
   }
 }
 

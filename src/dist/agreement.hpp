@@ -22,8 +22,11 @@ void agree_on(const Communicator& comm, const std::function<void()>& local_check
 
 // Collective: every (name, value) must be the same on all ranks (an MPI_Allreduce of the
 // minimum and the maximum); otherwise every rank throws ValueError
-// "<who>: the ranks disagree on <name> (from <min> to <max>), ...", one entry per field.
-void check_same_on_all_ranks(const Communicator& comm, const std::string& who,
-                             const std::vector<std::pair<std::string, std::int64_t>>& fields);
+// "<who>: the ranks disagree on <name> (from <min> to <max>), ...; <advice>", one entry per
+// field.
+void check_same_on_all_ranks(
+    const Communicator& comm, const std::string& who,
+    const std::vector<std::pair<std::string, std::int64_t>>& fields,
+    const std::string& advice = "every rank must build the table with the same options");
 
 }  // namespace embedkit::dist::detail

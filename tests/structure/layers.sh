@@ -13,7 +13,7 @@ declare -A allowed=(
   [vectors]="core kernels io"
   [models]="core kernels nn optim io vectors"
   [cuda]="core nn optim"
-  [dist]="core kernels nn optim io"
+  [dist]="core kernels nn optim io models"
 )
 layers="core kernels nn optim io vectors models cuda dist"
 status=0
