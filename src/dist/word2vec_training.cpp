@@ -4,7 +4,6 @@
 
 #include <array>
 #include <bit>
-#include <cstdlib>
 #include <exception>
 #include <span>
 #include <string>
@@ -78,7 +77,6 @@ models::Word2VecResult train_word2vec(
   parallel.part = comm.rank();
   parallel.parts = comm.size();
   parallel.periods_per_epoch = syncs_per_epoch;
-  if (const char* w = std::getenv("EMBEDKIT_W2V_WARM")) parallel.warm_start = std::atof(w);
   parallel.synchronize = [&averaging](std::span<float> input, std::span<float> output,
                                       std::span<double> sums) {
     const std::array<std::span<float>, 2> tables{input, output};

@@ -9,7 +9,6 @@ double NegativeSamplingLoss::update(const float* hidden, std::int64_t target, fl
   std::fill(grad, grad + dim_, 0.0f);
   double loss = 0;
   for_each_sampled_target(target, sampler_, negative_, rng, [&](std::int64_t row, float label) {
-    if (counts) counts[row] += 1.0f;
     loss += binary_logistic_update(hidden, output_ + static_cast<std::size_t>(row) * dim_, label,
                                    lr, grad, dim_);
   });

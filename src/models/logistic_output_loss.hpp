@@ -59,7 +59,6 @@ class NegativeSamplingLoss final : public OutputLoss {
       : output_(output), dim_(dim), sampler_(sampler), negative_(negative) {}
   double update(const float* hidden, std::int64_t target, float lr, float* grad,
                 embedkit::detail::SplitMix64& rng) override;
-  float* counts = nullptr;  // experiment: updates per output row
 
  private:
   float* output_;

@@ -18,7 +18,6 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -97,7 +96,6 @@ struct Shared {
   // job (Word2VecDataParallel); its threads split it.
   std::uint64_t part_begin = 0;
   std::uint64_t part_end = 0;
-  std::uint64_t corpus_bytes = 0;
   std::size_t first_worker = 0;  // this process's first worker among all processes' workers
   std::size_t dim = 0;
   float* input = nullptr;   // syn0 [V, dim]
@@ -116,11 +114,6 @@ struct Shared {
   double rate_scale = 1;         // data parallelism: parts (word2vec.hpp says why)
   std::int64_t global_base = 0;  // all processes' words at the last synchronization
   std::int64_t local_base = 0;   // this process's words then
-  // Words this process trained that process 0 counts for all (the warm start's: every process
-  // trains those words alike).
-  std::int64_t counted_elsewhere = 0;
-  // Experiment (EMBEDKIT_W2V_COUNTS): updates per row since the last synchronisation.
-  std::vector<float> in_counts, out_counts;
   std::int64_t global_words(std::int64_t local) const {
     return global_base + (local - local_base) * parts;
   }
@@ -150,36 +143,19 @@ class Worker {
         summed_grad_(shared.dim),
         alpha_(static_cast<float>(shared.start_alpha * shared.rate_scale)),
         count_(shared.words_done) {
-    set_range(shared.part_begin, shared.part_end);
+    const auto [begin, end] =
+        training::worker_slice(shared.part_end - shared.part_begin, id, shared.runner->workers());
+    begin_ = shared.part_begin + begin;
+    end_ = shared.part_begin + end;
     sentence_.reserve(kMaxSentence);
     if (shared.options->loss == Word2VecLoss::NegativeSampling) {
-      auto ns = std::make_unique<training::NegativeSamplingLoss>(
-          shared.output, dim_, *shared.sampler, shared.options->negative);
-      if (!shared.out_counts.empty()) ns->counts = shared.out_counts.data();
-      loss_ = std::move(ns);
+      loss_ = std::make_unique<training::NegativeSamplingLoss>(shared.output, dim_, *shared.sampler,
+                                                               shared.options->negative);
     } else {
       loss_ = std::make_unique<training::HierarchicalSoftmaxLoss>(shared.output, dim_, *shared.tree,
                                                                   training::PositiveBranch::Zero);
     }
   }
-
-  // This worker's slice of the bytes [begin, end) that its process trains (split among the
-  // process's workers); takes effect at the next begin_epoch.
-  void set_range(std::uint64_t begin, std::uint64_t end) {
-    const auto [b, e] = training::worker_slice(end - begin, id_, s_.runner->workers());
-    begin_ = begin + b;
-    end_ = begin + e;
-  }
-  // The rate at the current progress of all processes (after the schedule changed).
-  // Continues `other`'s random numbers (process 0 after the warm start: its training goes on
-  // as one process's would, instead of drawing the warm start's numbers again).
-  void continue_random(const Worker& other) { rng_ = other.rng_; }
-  void seek_range() {
-    reader_.seek(begin_);
-    position_ = begin_;
-    more_ = true;
-  }
-  void refresh_rate() { alpha_ = rate(s_.words_done.load() + count_.unpublished()); }
 
   // All epochs, without pauses.
   void run() {
@@ -210,11 +186,8 @@ class Worker {
       position_ = reader_.offset();
     }
   }
-  // `keep_loss` false: publishes the words but not the loss (the warm start's, counted by
-  // one process only).
-  void end_epoch(bool keep_loss = true) {
+  void end_epoch() {
     publish();
-    if (!keep_loss) return;
     std::lock_guard lock(s_.epoch_mutex);
     s_.epoch_loss[static_cast<std::size_t>(epoch_)] += epoch_loss_;
     s_.epoch_predictions[static_cast<std::size_t>(epoch_)] += epoch_predictions_;
@@ -265,12 +238,8 @@ class Worker {
     epoch_predictions_ += interval_predictions_;
     interval_loss_ = 0;
     interval_predictions_ = 0;
-    alpha_ = rate(done);
-  }
-  float rate(std::int64_t local_words) const {
-    const double progress =
-        static_cast<double>(s_.global_words(local_words)) / (s_.total_words + 1);
-    return static_cast<float>(s_.options->alpha_at(progress) * s_.rate_scale);
+    const double progress = static_cast<double>(s_.global_words(done)) / (s_.total_words + 1);
+    alpha_ = static_cast<float>(s_.options->alpha_at(progress) * s_.rate_scale);
   }
 
   // Out of line and cold: built inline, the error cost the inlined hot loop 1.5% more
@@ -328,7 +297,6 @@ class Worker {
         for (std::ptrdiff_t c = lo; c <= hi; ++c) {
           if (c == pos) continue;
           const std::int64_t context = sentence_[static_cast<std::size_t>(c)];
-          if (!s_.in_counts.empty()) s_.in_counts[static_cast<std::size_t>(context)] += 1.0f;
           predict(input_.mean({&context, 1}), centre);
           input_.update(grad_.data());
         }
@@ -366,150 +334,35 @@ class Worker {
   std::int64_t epoch_predictions_ = 0;
 };
 
-// The end of the warm start's bytes (0: none). With one process there is none: its training is
-// the same as without data parallelism.
-std::uint64_t warm_start_end(const Shared& s, const Word2VecDataParallel& parallel) {
-  if (parallel.parts == 1 || !(parallel.warm_start > 0)) return 0;
-  if (parallel.warm_start >= 1) return s.corpus_bytes;
-  return static_cast<std::uint64_t>(static_cast<double>(s.corpus_bytes) * parallel.warm_start);
-}
-
 // Data parallelism (Word2VecDataParallel): every epoch in periods, the workers paused (their
 // threads joined) between two, when this process synchronizes with the others.
 void train_in_periods(Shared& s, training::HogwildRunner& runner,
                       const Word2VecDataParallel& parallel, const std::function<void()>& report,
                       std::size_t input_rows, std::size_t output_rows) {
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (std::size_t w = 0; w < runner.workers(); ++w)
+    workers.push_back(std::make_unique<Worker>(s, w));
   const std::int64_t periods = parallel.periods_per_epoch;
   const std::span<float> input(s.input, input_rows * s.dim);
   const std::span<float> output(s.output, output_rows * s.dim);
   using Clock = std::chrono::steady_clock;
   auto last_report = Clock::now();
-  // The warm start (word2vec.hpp): the first bytes of the corpus trained by every process
-  // alike, as one process trains them (its workers' seeds, the rate unscaled, the words counted
-  // once), then averaged, which makes the copies equal with any number of threads.
-  const bool counting = parallel.parts > 1 && std::getenv("EMBEDKIT_W2V_COUNTS") != nullptr &&
-                        s.subwords == nullptr &&
-                        s.options->architecture == Word2VecArchitecture::SkipGram &&
-                        s.options->loss == Word2VecLoss::NegativeSampling;
-  std::vector<float> old_in, old_out;
-  const bool hybrid = std::getenv("EMBEDKIT_W2V_C0") != nullptr;
-  const float c0 = hybrid ? static_cast<float>(std::atof(std::getenv("EMBEDKIT_W2V_C0"))) : 1.0f;
-  if (counting) {
-    s.in_counts.assign(input_rows, 0.0f);
-    s.out_counts.assign(output_rows, 0.0f);
-    old_in.assign(input.begin(), input.end());
-    old_out.assign(output.begin(), output.end());
-  }
-  const std::uint64_t warm_end = warm_start_end(s, parallel);
-  std::vector<std::unique_ptr<Worker>> warm;
-  if (warm_end > 0) {
-    const std::size_t first_worker = s.first_worker;
-    const double rate_scale = s.rate_scale;
-    const std::int64_t parts = s.parts;
-    s.first_worker = 0;
-    s.rate_scale = 1;
-    s.parts = 1;
-    for (std::size_t w = 0; w < runner.workers(); ++w) {
-      warm.push_back(std::make_unique<Worker>(s, w));
-      warm.back()->set_range(0, warm_end);
-    }
-    runner.run(
-        [&](std::size_t w) {
-          warm[w]->begin_epoch(0);
-          warm[w]->train_until(Worker::kSliceEnd);
-          warm[w]->end_epoch(/*keep_loss=*/parallel.part == 0);
-        },
-        report, s.options->progress_interval);
-    const std::int64_t local = s.words_done.load();
-    std::array<double, 3> sums{parallel.part == 0 ? static_cast<double>(local) : 0.0, 0.0, 0.0};
-    parallel.synchronize(input, output, sums);
-    s.first_worker = first_worker;
-    s.rate_scale = rate_scale;
-    s.parts = parts;
-    s.counted_elsewhere = parallel.part == 0 ? 0 : local;
-    s.global_base = static_cast<std::int64_t>(sums[0]);
-    s.local_base = local;
-  }
-  const bool interleave = parallel.parts > 1 && std::getenv("EMBEDKIT_W2V_INTERLEAVE") != nullptr;
-  std::vector<std::unique_ptr<Worker>> workers;
-  for (std::size_t w = 0; w < runner.workers(); ++w) {
-    workers.push_back(std::make_unique<Worker>(s, w));
-    if (warm_end > 0) {
-      // The rest of the first epoch in P parts; the later epochs in the usual parts.
-      const auto [begin, end] =
-          training::worker_slice(s.corpus_bytes - warm_end, static_cast<std::size_t>(parallel.part),
-                                 static_cast<std::size_t>(parallel.parts));
-      workers.back()->set_range(warm_end + begin, warm_end + end);
-      workers.back()->refresh_rate();
-      if (parallel.part == 0) workers.back()->continue_random(*warm[w]);
-    }
-  }
   for (std::int64_t epoch = 0; epoch < s.options->epochs; ++epoch) {
     const auto e = static_cast<std::size_t>(epoch);
-    if (epoch == 1 && warm_end > 0) {
-      for (const auto& worker : workers) worker->set_range(s.part_begin, s.part_end);
-    }
     for (std::int64_t period = 0; period < periods; ++period) {
       runner.run(
           [&](std::size_t w) {
             Worker& worker = *workers[w];
             if (period == 0) worker.begin_epoch(epoch);
-            if (interleave) {
-              const std::uint64_t lo = epoch == 0 ? warm_end : 0;
-              const auto [b, e2] = training::worker_slice(
-                  s.corpus_bytes - lo,
-                  static_cast<std::size_t>(period * parallel.parts + parallel.part),
-                  static_cast<std::size_t>(periods * parallel.parts));
-              worker.set_range(lo + b, lo + e2);
-              worker.seek_range();
-              worker.train_until(Worker::kSliceEnd);
-            } else {
-              worker.train_until(worker.period_end(period, periods));
-            }
+            worker.train_until(worker.period_end(period, periods));
             if (period + 1 == periods) worker.end_epoch();
           },
           report, s.options->progress_interval);
       std::int64_t local = s.words_done.load();
       for (const auto& worker : workers) local += worker->unpublished();
-      std::array<double, 3> sums{static_cast<double>(local - s.counted_elsewhere), s.epoch_loss[e],
+      std::array<double, 3> sums{static_cast<double>(local), s.epoch_loss[e],
                                  static_cast<double>(s.epoch_predictions[e])};
-      if (counting) {
-        // Each rank's change to a row times its updates of that row; the mean of those over the
-        // mean of the counts: w_old + sum_r c_r d_r / sum_r c_r.
-        auto weigh = [&](std::span<float> t, const std::vector<float>& old_t,
-                         const std::vector<float>& c) {
-          for (std::size_t i = 0; i < c.size(); ++i)
-            for (std::size_t j = 0; j < s.dim; ++j)
-              t[i * s.dim + j] = (hybrid ? 1.0f : c[i]) * (t[i * s.dim + j] - old_t[i * s.dim + j]);
-        };
-        weigh(input, old_in, s.in_counts);
-        weigh(output, old_out, s.out_counts);
-      }
       parallel.synchronize(input, output, sums);
-      if (counting) {
-        std::array<double, 3> none{0, 0, 0};
-        parallel.synchronize(std::span<float>(s.in_counts), std::span<float>(s.out_counts), none);
-        auto apply = [&](std::span<float> t, std::vector<float>& old_t, std::vector<float>& c) {
-          for (std::size_t i = 0; i < c.size(); ++i) {
-            for (std::size_t j = 0; j < s.dim; ++j) {
-              float& v = t[i * s.dim + j];
-              if (hybrid) {
-                // v: the mean change; c: the mean count per rank. Sum of the changes for rows in
-                // few updates, their mean for rows in many (c0 and more per rank).
-                const float ranks = static_cast<float>(parallel.parts);
-                const float scale = ranks / (1.0f + (ranks - 1.0f) * std::min(1.0f, c[i] / c0));
-                v = old_t[i * s.dim + j] + scale * v;
-              } else {
-                v = old_t[i * s.dim + j] + (c[i] > 0 ? v / c[i] : 0.0f);
-              }
-              old_t[i * s.dim + j] = v;
-            }
-            c[i] = 0;
-          }
-        };
-        apply(input, old_in, s.in_counts);
-        apply(output, old_out, s.out_counts);
-      }
       s.global_base = static_cast<std::int64_t>(sums[0]);
       s.local_base = local;
       if (period + 1 == periods) {
@@ -625,7 +478,6 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
   s.words = &words;
   s.corpus = corpus;
   s.part_end = result.corpus.bytes;
-  s.corpus_bytes = result.corpus.bytes;
   if (parallel) {
     const auto [begin, end] =
         training::worker_slice(result.corpus.bytes, static_cast<std::size_t>(parallel->part),
@@ -635,7 +487,6 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
     s.first_worker = static_cast<std::size_t>(parallel->part * options.threads);
     s.parts = parallel->parts;
     s.rate_scale = static_cast<double>(parallel->parts);
-    if (const char* x = std::getenv("EMBEDKIT_W2V_SCALE")) s.rate_scale = std::atof(x);
   }
   s.dim = dim;
   s.start_alpha = options.start_alpha();

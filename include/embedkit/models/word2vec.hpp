@@ -128,9 +128,6 @@ struct Word2VecDataParallel {
   std::int64_t part = 0;
   std::int64_t parts = 1;
   std::int64_t periods_per_epoch = 4;
-  // The fraction of the first epoch's corpus (its first bytes) that every process trains alike
-  // before the others train in parts (with parts > 1; in [0, 1)).
-  double warm_start = 0;
   std::function<void(std::span<float> input, std::span<float> output, std::span<double> sums)>
       synchronize;
 };
