@@ -2,7 +2,10 @@
 #include "embedkit/core/key_index.hpp"
 
 #include <functional>
+#include <string>
 #include <utility>
+
+#include "embedkit/core/error.hpp"
 
 namespace embedkit {
 namespace {
@@ -11,7 +14,72 @@ std::size_t hash_of(std::string_view key) {
   return std::hash<std::string_view>{}(key);
 }
 
+[[noreturn]] void refuse_table(const std::string& what) {
+  throw ValueError("KeyIndex::from_table: " + what);
+}
+
 }  // namespace
+
+std::size_t KeyIndex::hash(std::string_view key) {
+  return hash_of(key);
+}
+
+KeyIndex KeyIndex::from_table(std::vector<std::string> keys, std::vector<Slot> slots) {
+  const std::size_t n = keys.size();
+  const std::size_t capacity = slots.size();
+  if (capacity == 0) {
+    if (n != 0) refuse_table(std::to_string(n) + " keys and no table");
+    return {};
+  }
+  // What grow() makes: a power of two, at least 16, at least twice the keys (so never more
+  // than half full, and probe() always meets an empty slot).
+  if ((capacity & (capacity - 1)) != 0 || capacity < 16 || capacity / 2 < n) {
+    refuse_table("a table of " + std::to_string(capacity) + " slots for " + std::to_string(n) +
+                 " keys (it must be a power of two, at least 16 and at least twice the keys)");
+  }
+  // Every row in exactly one slot.
+  std::vector<bool> seen(n);
+  std::size_t held = 0;
+  std::size_t empty = capacity;  // an empty slot, where the reachability pass starts
+  for (std::size_t i = 0; i < capacity; ++i) {
+    const std::int64_t row = slots[i].row;
+    if (row == -1) {
+      empty = i;
+      continue;
+    }
+    if (row < 0 || static_cast<std::uint64_t>(row) >= n) {
+      refuse_table("slot " + std::to_string(i) + " holds row " + std::to_string(row) + " of " +
+                   std::to_string(n));
+    }
+    if (seen[static_cast<std::size_t>(row)]) {
+      refuse_table("row " + std::to_string(row) + " is in two slots");
+    }
+    seen[static_cast<std::size_t>(row)] = true;
+    ++held;
+  }
+  if (held != n)
+    refuse_table(std::to_string(held) + " slots held for " + std::to_string(n) + " keys");
+  // Linear probing finds a key in its run of held slots at or after its hash's first slot
+  // ("home"): walking once round the table from an empty slot, each held slot's home must lie
+  // between the start of its run and itself.
+  const std::size_t mask = capacity - 1;
+  std::size_t run_start = 0;
+  for (std::size_t step = 1; step <= capacity; ++step) {
+    const std::size_t i = (empty + step) & mask;
+    if (slots[i].row < 0) continue;
+    if (slots[(i - 1) & mask].row < 0) run_start = i;
+    const std::size_t from_home = (i - (slots[i].hash & mask)) & mask;
+    if (from_home > ((i - run_start) & mask)) {
+      refuse_table("slot " + std::to_string(i) + " (row " + std::to_string(slots[i].row) +
+                   ") cannot be reached from its hash's slot " +
+                   std::to_string(slots[i].hash & mask));
+    }
+  }
+  KeyIndex index;
+  index.keys_ = std::move(keys);
+  index.slots_ = std::move(slots);
+  return index;
+}
 
 std::size_t KeyIndex::probe(std::string_view key, std::size_t hash) const {
   const std::size_t mask = slots_.size() - 1;
