@@ -160,20 +160,15 @@ void KeyedVectors::ensure_norms(std::int64_t first, std::int64_t last) const {
         norms_->locks[static_cast<std::size_t>(b) % RowNorms::kLocks]);
     if (done.load(std::memory_order_relaxed)) continue;
     {
-      // The squared norms of the whole block first (kernels/cpu/row_norms.hpp: sixteen rows'
-      // sums in flight at once), then the values are checked through them: a sum is finite
-      // exactly when its row's values all are, so only a row whose sum is not is read again, to
-      // name the first non-finite column of the first such row, as a value-by-value check would.
+      // The squared norms of the whole block (kernels/cpu/row_norms.hpp: sixteen rows' sums in
+      // flight at once) give the inverse norms and check the values: a sum is finite exactly
+      // when its row's values all are, so only a row whose sum is not is read again, to name the
+      // first non-finite column of the first such row, as a value-by-value check would.
       const std::int64_t begin = b * kNormBlock;
-      const std::int64_t end = std::min(size(), begin + kNormBlock);
-      double sq[kNormBlock];
-      kernels::cpu::squared_row_norms(data + begin * dim_, end - begin, dim_, sq);
-      for (std::int64_t r = begin; r < end; ++r) {
-        const double s = sq[r - begin];
-        if (!std::isfinite(s)) throw_non_finite(r);
-        norms_->inverse[static_cast<std::size_t>(r)] =
-            s > 0.0 ? static_cast<float>(1.0 / std::sqrt(s)) : 0.0f;
-      }
+      const std::int64_t count = std::min(size(), begin + kNormBlock) - begin;
+      const std::int64_t finite = kernels::cpu::inverse_row_norms(data + begin * dim_, count, dim_,
+                                                                  norms_->inverse.data() + begin);
+      if (finite < count) throw_non_finite(begin + finite);
     }
     done.store(true, std::memory_order_release);
   }
