@@ -88,6 +88,15 @@ struct KeyedVectors::RowNorms {
       : inverse(static_cast<std::size_t>(rows)),
         done(std::make_unique<std::atomic<bool>[]>(
             static_cast<std::size_t>((rows + kNormBlock - 1) / kNormBlock))) {}
+  // Norms known already: every block done.
+  explicit RowNorms(std::vector<float> known)
+      : inverse(std::move(known)),
+        done(
+            std::make_unique<std::atomic<bool>[]>((inverse.size() + kNormBlock - 1) / kNormBlock)) {
+    for (std::size_t b = 0; b * kNormBlock < inverse.size(); ++b) {
+      done[b].store(true, std::memory_order_relaxed);
+    }
+  }
   std::vector<float> inverse;
   std::unique_ptr<std::atomic<bool>[]> done;  // value-initialised: false
   std::mutex locks[kLocks];
@@ -138,14 +147,38 @@ KeyedVectors::KeyedVectors(KeyIndex words, Tensor matrix) {
   adopt(std::move(words), std::move(matrix));
 }
 
-void KeyedVectors::adopt(KeyIndex words, Tensor matrix) {
+KeyedVectors::KeyedVectors(KeyIndex words, Tensor matrix, std::vector<float> inverse_norms) {
+  check_matrix(matrix, static_cast<std::size_t>(words.size()));
+  for (std::int64_t r = 0; r < words.size(); ++r) check_not_empty(words.key(r), r);
+  if (!inverse_norms.empty()) {
+    if (!matrix.read_only()) {
+      throw ValueError(
+          "KeyedVectors: known norms are taken only with a read-only matrix (a writable one is "
+          "copied, and its norms computed from the copy)");
+    }
+    if (static_cast<std::int64_t>(inverse_norms.size()) != words.size()) {
+      throw ValueError("KeyedVectors: " + std::to_string(inverse_norms.size()) +
+                       " known norms for " + std::to_string(words.size()) + " rows");
+    }
+    for (std::size_t r = 0; r < inverse_norms.size(); ++r) {
+      if (!(inverse_norms[r] >= 0.0f) || !std::isfinite(inverse_norms[r])) {
+        throw ValueError("KeyedVectors: the known inverse norm of row " + std::to_string(r) +
+                         " is " + std::to_string(inverse_norms[r]) + ", not a finite value >= 0");
+      }
+    }
+  }
+  adopt(std::move(words), std::move(matrix), std::move(inverse_norms));
+}
+
+void KeyedVectors::adopt(KeyIndex words, Tensor matrix, std::vector<float> inverse_norms) {
   dim_ = matrix.size(1);
   // A read-only matrix (mapped from its file) cannot change under the index: shared, not
   // copied, so a mapped vectors file is not read into a second buffer.
   const bool mapped = matrix.read_only();
   matrix_ = mapped ? std::move(matrix) : matrix.clone();
   index_ = std::move(words);
-  norms_ = std::make_shared<RowNorms>(size());
+  norms_ = inverse_norms.empty() ? std::make_shared<RowNorms>(size())
+                                 : std::make_shared<RowNorms>(std::move(inverse_norms));
   // An in-memory matrix was just copied: checking it now costs little and keeps a non-finite
   // value a constructor error. A mapped one is checked as the queries first read it.
   if (!mapped) ensure_norms(0, size());
