@@ -1,6 +1,7 @@
 // KeyIndex: keys in a vector, and an open-addressing table of their rows (key_index.hpp).
 #include "embedkit/core/key_index.hpp"
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
@@ -24,6 +25,41 @@ std::size_t KeyIndex::hash(std::string_view key) {
   return hash_of(key);
 }
 
+namespace {
+
+// from_table's checks in one pass without a branch per slot (half the slots of a table are
+// empty, at random, so a branch on it would be mispredicted half the time): whether every
+// row of [0, n) is in exactly one slot and every held slot is reachable from its hash's first
+// slot. `empty` is an empty slot's position.
+bool consistent(const std::vector<KeyIndex::Slot>& slots, std::size_t n, std::size_t empty) {
+  const std::size_t capacity = slots.size();
+  const std::size_t mask = capacity - 1;
+  // seen[row] counts the slots holding row; empty slots (and rows out of range) at seen[n].
+  std::vector<std::uint8_t> seen(n + 1);
+  std::uint64_t bad = 0;
+  std::size_t run_start = 0;
+  bool previous_held = false;  // the slot before the first one visited is `empty`
+  for (std::size_t step = 1; step <= capacity; ++step) {
+    const std::size_t i = (empty + step) & mask;
+    const KeyIndex::Slot& slot = slots[i];
+    const bool held = slot.row >= 0;
+    // Rows -1 (empty) and 0..n-1 map to 0..n; anything else is out of range.
+    const auto shifted = static_cast<std::uint64_t>(slot.row) + 1;
+    bad |= static_cast<std::uint64_t>(shifted > n);
+    // Counted up to 2 (more would wrap round to 1 at 257): seen[row] == 1 means exactly once.
+    const std::size_t counted = held && shifted <= n ? static_cast<std::size_t>(slot.row) : n;
+    seen[counted] = static_cast<std::uint8_t>(seen[counted] + (seen[counted] < 2));
+    run_start = held && !previous_held ? i : run_start;
+    const std::size_t from_home = (i - (slot.hash & mask)) & mask;
+    bad |= static_cast<std::uint64_t>(held && from_home > ((i - run_start) & mask));
+    previous_held = held;
+  }
+  for (std::size_t r = 0; r < n; ++r) bad |= static_cast<std::uint64_t>(seen[r] != 1);
+  return bad == 0;
+}
+
+}  // namespace
+
 KeyIndex KeyIndex::from_table(std::vector<std::string> keys, std::vector<Slot> slots) {
   const std::size_t n = keys.size();
   const std::size_t capacity = slots.size();
@@ -37,16 +73,20 @@ KeyIndex KeyIndex::from_table(std::vector<std::string> keys, std::vector<Slot> s
     refuse_table("a table of " + std::to_string(capacity) + " slots for " + std::to_string(n) +
                  " keys (it must be a power of two, at least 16 and at least twice the keys)");
   }
-  // Every row in exactly one slot.
+  std::size_t empty = 0;  // an empty slot, where the passes start
+  while (empty < capacity && slots[empty].row != -1) ++empty;
+  if (empty < capacity && consistent(slots, n, empty)) {
+    KeyIndex index;
+    index.keys_ = std::move(keys);
+    index.slots_ = std::move(slots);
+    return index;
+  }
+  // Inconsistent: the same checks again, one at a time, to say which fails first.
   std::vector<bool> seen(n);
   std::size_t held = 0;
-  std::size_t empty = capacity;  // an empty slot, where the reachability pass starts
   for (std::size_t i = 0; i < capacity; ++i) {
     const std::int64_t row = slots[i].row;
-    if (row == -1) {
-      empty = i;
-      continue;
-    }
+    if (row == -1) continue;
     if (row < 0 || static_cast<std::uint64_t>(row) >= n) {
       refuse_table("slot " + std::to_string(i) + " holds row " + std::to_string(row) + " of " +
                    std::to_string(n));
@@ -57,8 +97,9 @@ KeyIndex KeyIndex::from_table(std::vector<std::string> keys, std::vector<Slot> s
     seen[static_cast<std::size_t>(row)] = true;
     ++held;
   }
-  if (held != n)
+  if (held != n) {
     refuse_table(std::to_string(held) + " slots held for " + std::to_string(n) + " keys");
+  }
   // Linear probing finds a key in its run of held slots at or after its hash's first slot
   // ("home"): walking once round the table from an empty slot, each held slot's home must lie
   // between the start of its run and itself.
@@ -75,10 +116,7 @@ KeyIndex KeyIndex::from_table(std::vector<std::string> keys, std::vector<Slot> s
                    std::to_string(slots[i].hash & mask));
     }
   }
-  KeyIndex index;
-  index.keys_ = std::move(keys);
-  index.slots_ = std::move(slots);
-  return index;
+  refuse_table("inconsistent");  // not reached: the checks above are the fast pass's
 }
 
 std::size_t KeyIndex::probe(std::string_view key, std::size_t hash) const {

@@ -194,6 +194,14 @@ TEST(KeyIndex, FromTableRefusesAnInconsistentTable) {
   by_hand[ha] = {KeyIndex::hash(along), 1};
   by_hand[(ha + 1) & 15] = {KeyIndex::hash("a"), 0};
   EXPECT_EQ(message({"a", along}, by_hand), "accepted");
+  // "a" in 257 slots in a row from its first one (a count of slots in a byte would wrap round).
+  std::vector<KeyIndex::Slot> wide(1024);
+  const std::size_t wa = KeyIndex::hash("a") & 1023;
+  for (std::size_t k = 0; k < 257; ++k) wide[(wa + k) & 1023] = {KeyIndex::hash("a"), 0};
+  std::string far = "b";  // a key whose first slot is outside that run and the slot after it
+  while (((KeyIndex::hash(far) - wa) & 1023) < 258) far += "b";
+  wide[KeyIndex::hash(far) & 1023] = {KeyIndex::hash(far), 1};
+  EXPECT_NE(message({"a", far}, wide).find("row 0 is in two slots"), std::string::npos);
   const KeyIndex taken = KeyIndex::from_table({"a", along}, by_hand);
   EXPECT_EQ(taken.find("a"), std::optional<std::int64_t>(0));
   EXPECT_EQ(taken.find(along), std::optional<std::int64_t>(1));
