@@ -28,34 +28,40 @@ std::size_t KeyIndex::hash(std::string_view key) {
 namespace {
 
 // from_table's checks in one pass without a branch per slot (half the slots of a table are
-// empty, at random, so a branch on it would be mispredicted half the time): whether every
-// row of [0, n) is in exactly one slot and every held slot is reachable from its hash's first
-// slot. `empty` is an empty slot's position.
+// empty, at random, so a branch on it would be mispredicted half the time): whether the table
+// holds n slots, each a row of [0, n) seen in no slot before (so every row exactly once), each
+// reachable from its hash's first slot. `empty` is an empty slot's position.
 bool consistent(const std::vector<KeyIndex::Slot>& slots, std::size_t n, std::size_t empty) {
   const std::size_t capacity = slots.size();
   const std::size_t mask = capacity - 1;
-  // seen[row] counts the slots holding row; empty slots (and rows out of range) at seen[n].
-  std::vector<std::uint8_t> seen(n + 1);
+  // One bit a row (a million rows' bits fit in the L2 cache), and bit n for the slots that
+  // hold none.
+  std::vector<std::uint64_t> seen(n / 64 + 1);
   std::uint64_t bad = 0;
+  std::uint64_t held = 0;
   std::size_t run_start = 0;
-  bool previous_held = false;  // the slot before the first one visited is `empty`
+  std::uint64_t previous_held = 0;  // the slot before the first one visited is `empty`
   for (std::size_t step = 1; step <= capacity; ++step) {
     const std::size_t i = (empty + step) & mask;
     const KeyIndex::Slot& slot = slots[i];
-    const bool held = slot.row >= 0;
     // Rows -1 (empty) and 0..n-1 map to 0..n; anything else is out of range.
     const auto shifted = static_cast<std::uint64_t>(slot.row) + 1;
     bad |= static_cast<std::uint64_t>(shifted > n);
-    // Counted up to 2 (more would wrap round to 1 at 257): seen[row] == 1 means exactly once.
-    const std::size_t counted = held && shifted <= n ? static_cast<std::size_t>(slot.row) : n;
-    seen[counted] = static_cast<std::uint8_t>(seen[counted] + (seen[counted] < 2));
-    run_start = held && !previous_held ? i : run_start;
+    const std::uint64_t taken =
+        static_cast<std::uint64_t>(slot.row >= 0) & static_cast<std::uint64_t>(shifted <= n);
+    const std::uint64_t all = 0 - taken;  // all ones when taken
+    const std::size_t r = (static_cast<std::size_t>(slot.row) & all) | (n & ~all);
+    const std::uint64_t bit = std::uint64_t{1} << (r & 63);
+    std::uint64_t& word = seen[r >> 6];
+    bad |= word & bit & all;  // seen before
+    word |= bit;
+    held += taken;
+    run_start = taken & ~previous_held ? i : run_start;
     const std::size_t from_home = (i - (slot.hash & mask)) & mask;
-    bad |= static_cast<std::uint64_t>(held && from_home > ((i - run_start) & mask));
-    previous_held = held;
+    bad |= taken & static_cast<std::uint64_t>(from_home > ((i - run_start) & mask));
+    previous_held = taken;
   }
-  for (std::size_t r = 0; r < n; ++r) bad |= static_cast<std::uint64_t>(seen[r] != 1);
-  return bad == 0;
+  return bad == 0 && held == n;
 }
 
 }  // namespace
