@@ -70,7 +70,8 @@ struct MapOptions {
   // With remember_pair_verification, for an .npy + .vocab pair mapped ReadOnly: keep the word
   // index and the rows' inverse norms beside the vocabulary ("<vocabulary>.wordindex"), written
   // by an open that verified the pair (checksum or record) and read the vocabulary in full, for
-  // files settled as for the record; a later open of the unchanged pair (the vocabulary's and
+  // files settled as for the record (that open computes the norms, reading the whole matrix
+  // once, and hands them on too); a later open of the unchanged pair (the vocabulary's and
   // the matrix file's stamps, the vocabulary's bytes and the pair line all as stored) takes the
   // index back instead of checking and indexing every word, and hands the norms on
   // (IndexedWordVectors::inverse_norms) so the first query does not compute them. Anything else
