@@ -83,6 +83,7 @@ int first(const std::string& path, const std::string& word, const std::string& h
     options.verify_pair_checksum = true;  // as the embedkit command maps a pair
     options.remember_pair_verification = true;
     options.remember_word_index = true;
+    options.word_index_norms = &embedkit::vectors::KeyedVectors::inverse_norms;
     options.advice = io::parse_map_advice(advice);
     v = io::map_indexed_word_vectors(path, std::nullopt, options, &report);
   } else {

@@ -257,9 +257,10 @@ MappedWords map_words(const std::filesystem::path& path, std::optional<VectorFor
         said.norms_remembered = !out.inverse_norms.empty();
       } else {
         const std::filesystem::path vocab_path = vocabulary_path_for(path);
-        said.index_recorded = detail::record_word_index(
-            detail::word_index_path(vocab_path), vocab_path, file->path(), side_vocabulary.owner,
-            words, matrix.data<float>(), matrix.size(1), out.inverse_norms);
+        said.index_recorded =
+            detail::record_word_index(detail::word_index_path(vocab_path), vocab_path, file->path(),
+                                      side_vocabulary.owner, words, matrix.data<float>(),
+                                      matrix.size(1), options.word_index_norms, out.inverse_norms);
       }
     }
     out.index = std::move(words);

@@ -18,7 +18,6 @@
 
 #include "embedkit/io/atomic_file.hpp"
 #include "io/pair_verification.hpp"
-#include "kernels/cpu/row_norms.hpp"
 
 namespace embedkit::io::detail {
 namespace {
@@ -183,7 +182,7 @@ std::optional<StoredWordIndex> load_word_index(const std::filesystem::path& path
 bool record_word_index(const std::filesystem::path& path, const std::filesystem::path& vocabulary,
                        const std::filesystem::path& matrix, const WordIndexOwner& owner,
                        const KeyIndex& index, const float* rows, std::int64_t dim,
-                       std::vector<float>& norms) noexcept {
+                       RowInverseNorms inverse_norms, std::vector<float>& norms) noexcept {
   try {
     if (!settled_and_unchanged(vocabulary, owner.vocabulary) ||
         !settled_and_unchanged(matrix, owner.matrix)) {
@@ -191,9 +190,12 @@ bool record_word_index(const std::filesystem::path& path, const std::filesystem:
     }
     // Made first: where it cannot be (a read-only directory), the norms are not computed.
     AtomicFile out(path);
-    std::vector<float> inverse(static_cast<std::size_t>(index.size()));
-    if (kernels::cpu::inverse_row_norms(rows, index.size(), dim, inverse.data()) < index.size()) {
-      inverse.clear();  // a non-finite value: the queries will say so, as without the store
+    std::vector<float> inverse;
+    if (inverse_norms != nullptr) {
+      inverse.resize(static_cast<std::size_t>(index.size()));
+      if (!inverse_norms(rows, index.size(), dim, inverse.data())) {
+        inverse.clear();  // a non-finite value: the queries will say so, as without the store
+      }
     }
     const std::span<const KeyIndex::Slot> slots = index.slots();
     const std::string header = word_index_header(owner, index.size(), slots.size(),

@@ -35,6 +35,7 @@
 
 #include "embedkit/core/key_index.hpp"
 #include "embedkit/io/mapped_file.hpp"
+#include "embedkit/io/mapped_table.hpp"
 #include "embedkit/io/vector_formats.hpp"
 
 namespace embedkit::io::detail {
@@ -74,13 +75,14 @@ std::optional<StoredWordIndex> load_word_index(const std::filesystem::path& path
 // `matrix` against the pair line (`owner`'s stamps taken at open): writes the stored index
 // (atomically) when both files still have their stamps and both of each one's times are at
 // least pair_record_settle() old, as record_pair does. The inverse norms of `rows` (float32
-// [index.size(), dim], the mapped matrix) are computed here as the queries compute them
-// (kernels/cpu/row_norms.hpp) and stored unless a row holds a non-finite value; when the index
-// is written, they are moved into `norms` for the open to hand on. Returns whether it was
-// written; never throws (a read-only directory, a full disk: nothing written).
+// [index.size(), dim], the mapped matrix) are computed here by `inverse_norms` (the queries'
+// own function, MapOptions::word_index_norms) and stored unless it is null or a row holds a
+// non-finite value; when the index is written, they are moved into `norms` for the open to hand
+// on. Returns whether it was written; never throws (a read-only directory, a full disk: nothing
+// written).
 bool record_word_index(const std::filesystem::path& path, const std::filesystem::path& vocabulary,
                        const std::filesystem::path& matrix, const WordIndexOwner& owner,
                        const KeyIndex& index, const float* rows, std::int64_t dim,
-                       std::vector<float>& norms) noexcept;
+                       RowInverseNorms inverse_norms, std::vector<float>& norms) noexcept;
 
 }  // namespace embedkit::io::detail

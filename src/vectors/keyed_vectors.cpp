@@ -184,6 +184,11 @@ void KeyedVectors::adopt(KeyIndex words, Tensor matrix, std::vector<float> inver
   if (!mapped) ensure_norms(0, size());
 }
 
+bool KeyedVectors::inverse_norms(const float* rows, std::int64_t count, std::int64_t dim,
+                                 float* inverse) {
+  return kernels::cpu::inverse_row_norms(rows, count, dim, inverse) == count;
+}
+
 void KeyedVectors::ensure_norms(std::int64_t first, std::int64_t last) const {
   const float* data = matrix_.data<float>();
   for (std::int64_t b = first / kNormBlock; b * kNormBlock < last; ++b) {

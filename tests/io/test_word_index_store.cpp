@@ -57,6 +57,7 @@ io::MapOptions storing() {
   options.verify_pair_checksum = true;
   options.remember_pair_verification = true;
   options.remember_word_index = true;
+  options.word_index_norms = &embedkit::vectors::KeyedVectors::inverse_norms;
   return options;
 }
 
@@ -193,6 +194,26 @@ TEST_F(WordIndexStore, OnlyForAVerifiedRememberedReadOnlyNpyPair) {
   EXPECT_FALSE(report.index_recorded);
   EXPECT_EQ(dir.names(),
             (std::vector<std::string>{"s.safetensors", "v.npy", "v.vocab", "v.vocab.verified"}));
+}
+
+// Without a function for the norms (MapOptions::word_index_norms), the index alone is stored,
+// and the queries compute the norms as without the store.
+TEST_F(WordIndexStore, WithoutANormFunctionTheIndexAloneIsStored) {
+  io::MapOptions options = storing();
+  options.word_index_norms = nullptr;
+  io::WordVectorsMapReport report;
+  EXPECT_TRUE(open(report, options).inverse_norms.empty());
+  EXPECT_TRUE(report.index_recorded);
+  EXPECT_NE(embedkit_test::read_file(store).find(" norms=0 "), std::string::npos);
+  io::IndexedWordVectors v = open(report, options);
+  EXPECT_TRUE(report.index_remembered);
+  EXPECT_FALSE(report.norms_remembered);
+  EXPECT_TRUE(v.inverse_norms.empty());
+  EXPECT_EQ(answers(std::move(v)), plain());
+  // The same store serves an open that has the function: the index, and no norms.
+  open(report);
+  EXPECT_TRUE(report.index_remembered);
+  EXPECT_FALSE(report.norms_remembered);
 }
 
 TEST_F(WordIndexStore, StaleOnceEitherFileIsTouchedOrReplaced) {

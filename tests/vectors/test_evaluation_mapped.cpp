@@ -230,6 +230,7 @@ TEST(EvaluationMapped, StoredWordIndexAndNormsGiveTheInMemoryFiguresBitForBit) {
     options.verify_pair_checksum = true;
     options.remember_pair_verification = true;
     options.remember_word_index = true;
+    options.word_index_norms = &KeyedVectors::inverse_norms;
     std::vector<KeyedVectors> opened;
     for (const bool stored : {false, true}) {
       embedkit::io::WordVectorsMapReport report;

@@ -260,6 +260,19 @@ TEST(KeyedVectorsLazyNorms, KnownNormsAnswerAsComputedOnes) {
   }
 }
 
+// KeyedVectors::inverse_norms, what a store of the norms computes them with, is the formula.
+TEST(KeyedVectorsLazyNorms, InverseNormsAreTheQueriesNorms) {
+  Tensor m = matrix();
+  const std::vector<float> want = known_norms(m);
+  std::vector<float> got(want.size());
+  ASSERT_TRUE(KeyedVectors::inverse_norms(m.data<float>(), m.size(0), m.size(1), got.data()));
+  for (std::size_t r = 0; r < want.size(); ++r) {
+    EXPECT_EQ(std::bit_cast<std::uint32_t>(got[r]), std::bit_cast<std::uint32_t>(want[r])) << r;
+  }
+  m.data<float>()[700 * 13 + 4] = std::numeric_limits<float>::infinity();
+  EXPECT_FALSE(KeyedVectors::inverse_norms(m.data<float>(), m.size(0), m.size(1), got.data()));
+}
+
 TEST(KeyedVectorsLazyNorms, KnownNormsAreChecked) {
   const Tensor m = matrix();
   const std::vector<float> good = known_norms(m);

@@ -124,6 +124,7 @@ inline std::optional<io::IndexedWordVectors> map_vectors_argument(const std::str
   // And its word index and row norms are kept beside it, so that a later command neither
   // checks and indexes every word again nor computes the norms (docs/memory-mapping.md).
   options.remember_word_index = true;
+  options.word_index_norms = &vectors::KeyedVectors::inverse_norms;
   try {
     io::install_mapped_file_sigbus_handler();
     return io::map_indexed_word_vectors(path, chosen, options);

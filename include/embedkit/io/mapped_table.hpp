@@ -47,6 +47,12 @@ namespace embedkit::io {
 inline constexpr MapAdvice kTableMapAdvice = MapAdvice::Random;
 inline constexpr MapAdvice kWordVectorsMapAdvice = MapAdvice::Normal;
 
+// Computes the inverse norms of `count` float32 rows of `dim` values at `rows` into `inverse`, as
+// the vector queries compute them; false when a row holds a non-finite value. The command passes
+// vectors::KeyedVectors::inverse_norms (io stands below the kernels and computes none itself).
+using RowInverseNorms = bool (*)(const float* rows, std::int64_t count, std::int64_t dim,
+                                 float* inverse);
+
 struct MapOptions {
   MapMode mode = MapMode::ReadOnly;
   // nullopt: kTableMapAdvice for map_npy, map_safetensors and map_quantized_rows,
@@ -70,15 +76,18 @@ struct MapOptions {
   // With remember_pair_verification, for an .npy + .vocab pair mapped ReadOnly: keep the word
   // index and the rows' inverse norms beside the vocabulary ("<vocabulary>.wordindex"), written
   // by an open that verified the pair (checksum or record) and read the vocabulary in full, for
-  // files settled as for the record (that open computes the norms, reading the whole matrix
-  // once, and hands them on too); a later open of the unchanged pair (the vocabulary's and
-  // the matrix file's stamps, the vocabulary's bytes and the pair line all as stored) takes the
-  // index back instead of checking and indexing every word, and hands the norms on
-  // (IndexedWordVectors::inverse_norms) so the first query does not compute them. Anything else
+  // files settled as for the record (that open computes the norms with word_index_norms,
+  // reading the whole matrix once, and hands them on too); a later open of the unchanged pair (the
+  // vocabulary's and the matrix file's stamps, the vocabulary's bytes and the pair line all as
+  // stored) takes the index back instead of checking and indexing every word, and hands the norms
+  // on (IndexedWordVectors::inverse_norms) so the first query does not compute them. Anything else
   // (no index, another stamp, a damaged, cut or longer file) means the full read, as without
   // it, and a fresh index where the directory can be written (docs/memory-mapping.md, "The word
   // index, stored"). The answers are the same bits either way.
   bool remember_word_index = false;
+  // With remember_word_index: how the stored index's norms are computed (see RowInverseNorms).
+  // nullptr: the index is stored without norms, and none are handed on.
+  RowInverseNorms word_index_norms = nullptr;
 };
 
 // How map_word_vectors checked a side vocabulary's pair line against the matrix file.

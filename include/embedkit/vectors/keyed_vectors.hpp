@@ -79,6 +79,13 @@ class KeyedVectors {
   // norm that is negative or not finite, or norms given with a matrix that is not read-only.
   KeyedVectors(KeyIndex words, Tensor matrix, std::vector<float> inverse_norms);
 
+  // The inverse norms of `count` float32 rows of `dim` values at `rows`, into `inverse`, exactly
+  // as the queries compute them (kernels/cpu/row_norms.hpp); false when a row holds a
+  // non-finite value (`inverse` then partly written). What a caller stores beside a mapped pair
+  // (io::MapOptions::word_index_norms) and hands back to the constructor above.
+  static bool inverse_norms(const float* rows, std::int64_t count, std::int64_t dim,
+                            float* inverse);
+
   std::int64_t size() const { return index_.size(); }
   std::int64_t dim() const { return dim_; }
   const std::vector<std::string>& words() const { return index_.keys(); }
