@@ -8,8 +8,9 @@
 //   mapped_bench first PATH WORD load|map [ADVICE]
 //                                            time to the first answer of most_similar(WORD)
 //                                            ("map" as the command maps: the pair's checksum
-//                                            verified and remembered, the words' index handed
-//                                            to KeyedVectors)
+//                                            verified and remembered, the words' index and the
+//                                            rows' norms stored beside the pair, the index and
+//                                            norms handed to KeyedVectors)
 //   mapped_bench parts PATH.npy WORD        the first answer of a mapped .npy pair, piece by
 //                                            piece: vocabulary read and parse, the pair's
 //                                            XXH64, KeyedVectors, first and second query
@@ -81,6 +82,8 @@ int first(const std::string& path, const std::string& word, const std::string& h
     io::MapOptions options;
     options.verify_pair_checksum = true;  // as the embedkit command maps a pair
     options.remember_pair_verification = true;
+    options.remember_word_index = true;
+    options.word_index_norms = &embedkit::vectors::KeyedVectors::inverse_norms;
     options.advice = io::parse_map_advice(advice);
     v = io::map_indexed_word_vectors(path, std::nullopt, options, &report);
   } else {
@@ -89,7 +92,8 @@ int first(const std::string& path, const std::string& word, const std::string& h
     for (const std::string& w : loaded.words) v.words.add(w);  // distinct: the reader checked
   }
   const double open_ms = ms_since(start);
-  const embedkit::vectors::KeyedVectors kv(std::move(v.words), std::move(v.matrix));
+  const embedkit::vectors::KeyedVectors kv(std::move(v.words), std::move(v.matrix),
+                                           std::move(v.inverse_norms));
   const double index_ms = ms_since(start);
   const auto top = kv.most_similar(word, 10);
   const double answer_ms = ms_since(start);
@@ -97,7 +101,9 @@ int first(const std::string& path, const std::string& word, const std::string& h
   std::cout << "open_ms\t" << open_ms << "\nindex_ms\t" << index_ms << "\nfirst_answer_ms\t"
             << answer_ms << "\nmax_rss_mib\t" << max_rss_mib() << "\nbest\t" << top.at(0).word
             << "\npair_check\t" << kChecks[static_cast<int>(report.pair_check)] << "\nrecorded\t"
-            << report.recorded << "\n";
+            << report.recorded << "\nindex_remembered\t" << report.index_remembered
+            << "\nnorms_remembered\t" << report.norms_remembered << "\nindex_recorded\t"
+            << report.index_recorded << "\n";
   return 0;
 }
 

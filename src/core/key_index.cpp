@@ -1,8 +1,12 @@
 // KeyIndex: keys in a vector, and an open-addressing table of their rows (key_index.hpp).
 #include "embedkit/core/key_index.hpp"
 
+#include <cstdint>
 #include <functional>
+#include <string>
 #include <utility>
+
+#include "embedkit/core/error.hpp"
 
 namespace embedkit {
 namespace {
@@ -11,7 +15,115 @@ std::size_t hash_of(std::string_view key) {
   return std::hash<std::string_view>{}(key);
 }
 
+[[noreturn]] void refuse_table(const std::string& what) {
+  throw ValueError("KeyIndex::from_table: " + what);
+}
+
 }  // namespace
+
+std::size_t KeyIndex::hash(std::string_view key) {
+  return hash_of(key);
+}
+
+namespace {
+
+// from_table's checks in one pass without a branch per slot (half the slots of a table are
+// empty, at random, so a branch on it would be mispredicted half the time): whether the table
+// holds n slots, each a row of [0, n) seen in no slot before (so every row exactly once), each
+// reachable from its hash's first slot. `empty` is an empty slot's position.
+bool consistent(const std::vector<KeyIndex::Slot>& slots, std::size_t n, std::size_t empty) {
+  const std::size_t capacity = slots.size();
+  const std::size_t mask = capacity - 1;
+  // One bit a row (a million rows' bits fit in the L2 cache), and bit n for the slots that
+  // hold none.
+  std::vector<std::uint64_t> seen(n / 64 + 1);
+  std::uint64_t bad = 0;
+  std::uint64_t held = 0;
+  std::size_t run_start = 0;
+  std::uint64_t previous_held = 0;  // the slot before the first one visited is `empty`
+  for (std::size_t step = 1; step <= capacity; ++step) {
+    const std::size_t i = (empty + step) & mask;
+    const KeyIndex::Slot& slot = slots[i];
+    // Rows -1 (empty) and 0..n-1 map to 0..n; anything else is out of range.
+    const auto shifted = static_cast<std::uint64_t>(slot.row) + 1;
+    bad |= static_cast<std::uint64_t>(shifted > n);
+    const std::uint64_t taken =
+        static_cast<std::uint64_t>(slot.row >= 0) & static_cast<std::uint64_t>(shifted <= n);
+    const std::uint64_t all = 0 - taken;  // all ones when taken
+    const std::size_t r = (static_cast<std::size_t>(slot.row) & all) | (n & ~all);
+    const std::uint64_t bit = std::uint64_t{1} << (r & 63);
+    std::uint64_t& word = seen[r >> 6];
+    bad |= word & bit & all;  // seen before
+    word |= bit;
+    held += taken;
+    run_start = taken & ~previous_held ? i : run_start;
+    const std::size_t from_home = (i - (slot.hash & mask)) & mask;
+    bad |= taken & static_cast<std::uint64_t>(from_home > ((i - run_start) & mask));
+    previous_held = taken;
+  }
+  return bad == 0 && held == n;
+}
+
+}  // namespace
+
+KeyIndex KeyIndex::from_table(std::vector<std::string> keys, std::vector<Slot> slots) {
+  const std::size_t n = keys.size();
+  const std::size_t capacity = slots.size();
+  if (capacity == 0) {
+    if (n != 0) refuse_table(std::to_string(n) + " keys and no table");
+    return {};
+  }
+  // What grow() makes: a power of two, at least 16, at least twice the keys (so never more
+  // than half full, and probe() always meets an empty slot).
+  if ((capacity & (capacity - 1)) != 0 || capacity < 16 || capacity / 2 < n) {
+    refuse_table("a table of " + std::to_string(capacity) + " slots for " + std::to_string(n) +
+                 " keys (it must be a power of two, at least 16 and at least twice the keys)");
+  }
+  std::size_t empty = 0;  // an empty slot, where the passes start
+  while (empty < capacity && slots[empty].row != -1) ++empty;
+  if (empty < capacity && consistent(slots, n, empty)) {
+    KeyIndex index;
+    index.keys_ = std::move(keys);
+    index.slots_ = std::move(slots);
+    return index;
+  }
+  // Inconsistent: the same checks again, one at a time, to say which fails first.
+  std::vector<bool> seen(n);
+  std::size_t held = 0;
+  for (std::size_t i = 0; i < capacity; ++i) {
+    const std::int64_t row = slots[i].row;
+    if (row == -1) continue;
+    if (row < 0 || static_cast<std::uint64_t>(row) >= n) {
+      refuse_table("slot " + std::to_string(i) + " holds row " + std::to_string(row) + " of " +
+                   std::to_string(n));
+    }
+    if (seen[static_cast<std::size_t>(row)]) {
+      refuse_table("row " + std::to_string(row) + " is in two slots");
+    }
+    seen[static_cast<std::size_t>(row)] = true;
+    ++held;
+  }
+  if (held != n) {
+    refuse_table(std::to_string(held) + " slots held for " + std::to_string(n) + " keys");
+  }
+  // Linear probing finds a key in its run of held slots at or after its hash's first slot
+  // ("home"): walking once round the table from an empty slot, each held slot's home must lie
+  // between the start of its run and itself.
+  const std::size_t mask = capacity - 1;
+  std::size_t run_start = 0;
+  for (std::size_t step = 1; step <= capacity; ++step) {
+    const std::size_t i = (empty + step) & mask;
+    if (slots[i].row < 0) continue;
+    if (slots[(i - 1) & mask].row < 0) run_start = i;
+    const std::size_t from_home = (i - (slots[i].hash & mask)) & mask;
+    if (from_home > ((i - run_start) & mask)) {
+      refuse_table("slot " + std::to_string(i) + " (row " + std::to_string(slots[i].row) +
+                   ") cannot be reached from its hash's slot " +
+                   std::to_string(slots[i].hash & mask));
+    }
+  }
+  refuse_table("inconsistent");  // not reached: the checks above are the fast pass's
+}
 
 std::size_t KeyIndex::probe(std::string_view key, std::size_t hash) const {
   const std::size_t mask = slots_.size() - 1;

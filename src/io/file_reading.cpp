@@ -131,7 +131,7 @@ InputKind classify_input(const std::filesystem::path& path) {
 }
 
 std::vector<std::uint8_t> read_file_bytes(const std::filesystem::path& path,
-                                          std::uint64_t stream_limit) {
+                                          std::uint64_t stream_limit, struct stat* opened) {
   const std::string name = path.string();
   // Classified before it is opened: opening a device can block or have side effects. (A
   // FIFO's open waits for a writer, as for any program that reads a named pipe.)
@@ -142,6 +142,7 @@ std::vector<std::uint8_t> read_file_bytes(const std::filesystem::path& path,
   // The file opened is classified again: the path may have changed in between.
   struct stat st {};
   if (::fstat(fd, &st) != 0) throw IoError(name, "cannot stat: " + errno_text(errno));
+  if (opened != nullptr) *opened = st;
   if (S_ISREG(st.st_mode)) return read_regular(fd, static_cast<std::uint64_t>(st.st_size), name);
   if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) return read_stream(fd, stream_limit, name);
   if (S_ISDIR(st.st_mode)) throw IoError(name, "is a directory");

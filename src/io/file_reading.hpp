@@ -9,6 +9,7 @@
 // Messages: "PATH: is a directory", "PATH: cannot read: Input/output error" and so on.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -26,9 +27,11 @@ std::string file_type_phrase(mode_t mode);
 std::uint64_t default_stream_limit();
 
 // The whole file; IoError (starting with the path) when it cannot be read, is not a file that
-// can be read whole, or is a pipe longer than `stream_limit` bytes.
+// can be read whole, or is a pipe longer than `stream_limit` bytes. `opened`, when given, gets
+// the fstat of the descriptor read (taken before reading: what the file was when it was opened).
 std::vector<std::uint8_t> read_file_bytes(const std::filesystem::path& path,
-                                          std::uint64_t stream_limit = default_stream_limit());
+                                          std::uint64_t stream_limit = default_stream_limit(),
+                                          struct stat* opened = nullptr);
 
 enum class InputKind { RegularFile, Stream };
 

@@ -1,5 +1,7 @@
 #include "embedkit/io/mapped_table.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstring>
 #include <string_view>
@@ -14,6 +16,7 @@
 #include "io/file_reading.hpp"
 #include "io/pair_verification.hpp"
 #include "io/vector_format_detail.hpp"
+#include "io/word_index_store.hpp"
 
 namespace embedkit::io {
 namespace {
@@ -49,16 +52,49 @@ std::shared_ptr<const MappedFile> open_file(const std::filesystem::path& path,
 }
 
 // The words of a mapped matrix's side vocabulary, checked against the matrix file's identity as
-// far as options ask (see MapOptions::verify_pair_checksum and remember_pair_verification).
-KeyIndex side_words(const MappedFile& matrix, std::vector<std::uint8_t> bytes,
-                    const MapOptions& options, WordVectorsMapReport& report) {
+// far as options ask (see MapOptions::verify_pair_checksum, remember_pair_verification and
+// remember_word_index), and what the open needs to store their index afterwards.
+struct SideWords {
+  KeyIndex words;
+  bool store = false;  // the index may be stored (or was taken from the store)
+  detail::WordIndexOwner owner;
+  std::vector<float> stored_norms;
+};
+
+SideWords side_words(const MappedFile& matrix, const std::vector<std::uint8_t>& bytes,
+                     const struct stat& vocabulary_stat, bool storable, const MapOptions& options,
+                     WordVectorsMapReport& report) {
   const std::filesystem::path vocab_path = vocabulary_path_for(matrix.path());
   const std::string vocab = vocab_path.string();
-  std::optional<MatrixFileIdentity> pair;
-  KeyIndex words = detail::index_vocabulary(bytes, vocab, &pair);
-  if (!pair) return words;
-  const std::filesystem::path record = detail::pair_record_path(vocab_path);
+  const detail::VocabularyLines lines = detail::split_vocabulary(bytes, vocab);
+  const std::optional<MatrixFileIdentity>& pair = lines.pair;
   const bool remember = options.verify_pair_checksum && options.remember_pair_verification;
+  SideWords out;
+  out.store = storable && pair && remember && options.remember_word_index &&
+              options.mode == MapMode::ReadOnly && S_ISREG(vocabulary_stat.st_mode);
+  if (out.store) {
+    out.owner = {detail::stamp_of(vocabulary_stat), detail::vocabulary_xxh64(bytes), matrix.stamp(),
+                 *pair};
+    // The stored index of exactly these files, taken back when its table is consistent with
+    // the words; else the words are read in full below, as without the store.
+    std::optional<detail::StoredWordIndex> stored =
+        detail::load_word_index(detail::word_index_path(vocab_path), out.owner);
+    if (stored) {
+      std::vector<std::string> words = detail::checked_vocabulary_words(lines.words);
+      if (static_cast<std::int64_t>(words.size()) == stored->words) {
+        try {
+          out.words = KeyIndex::from_table(std::move(words), std::move(stored->slots));
+          out.stored_norms = std::move(stored->inverse_norms);
+          report.index_remembered = true;
+        } catch (const ValueError&) {
+          out.words = KeyIndex();
+        }
+      }
+    }
+  }
+  if (!report.index_remembered) out.words = detail::index_vocabulary_words(lines.words, vocab);
+  if (!pair) return out;
+  const std::filesystem::path record = detail::pair_record_path(vocab_path);
   MatrixFileIdentity actual{matrix.size(), pair->xxh64};
   report.pair_check = PairCheck::Size;
   if (options.verify_pair_checksum) {
@@ -83,7 +119,7 @@ KeyIndex side_words(const MappedFile& matrix, std::vector<std::uint8_t> bytes,
   if (remember && report.pair_check == PairCheck::Checksum) {
     report.recorded = detail::record_pair(record, matrix.path(), matrix.stamp(), *pair);
   }
-  return words;
+  return out;
 }
 
 Tensor npy_tensor(const std::shared_ptr<const MappedFile>& file) {
@@ -167,6 +203,7 @@ struct MappedWords {
   std::vector<std::string> list;
   bool indexed = false;
   Tensor matrix;
+  std::vector<float> inverse_norms;  // known for an .npy pair's stored (or storing) index
 };
 
 MappedWords map_words(const std::filesystem::path& path, std::optional<VectorFormat> format,
@@ -179,6 +216,7 @@ MappedWords map_words(const std::filesystem::path& path, std::optional<VectorFor
   // embedkit save of the pair is seen whole or not at all (as load_word_vectors does).
   std::shared_ptr<const MappedFile> file;
   std::vector<std::uint8_t> vocabulary_bytes;
+  struct stat vocabulary_stat {};
   SafetensorsHeader header;
   bool side = true;
   {
@@ -189,10 +227,17 @@ MappedWords map_words(const std::filesystem::path& path, std::optional<VectorFor
       header = parse_safetensors_header(bytes_of(*file), file->path());
       side = header.metadata.count("vocabulary") == 0;
     }
-    if (side) vocabulary_bytes = detail::read_file_bytes(vocabulary_path_for(path));
+    if (side) {
+      vocabulary_bytes = detail::read_file_bytes(vocabulary_path_for(path),
+                                                 detail::default_stream_limit(), &vocabulary_stat);
+    }
   }
-  KeyIndex words;
-  if (side) words = side_words(*file, std::move(vocabulary_bytes), options, said);
+  SideWords side_vocabulary;
+  if (side) {
+    side_vocabulary =
+        side_words(*file, vocabulary_bytes, vocabulary_stat, f == VectorFormat::Npy, options, said);
+  }
+  KeyIndex& words = side_vocabulary.words;
   MappedWords out;
   if (f == VectorFormat::Npy) {
     Tensor matrix = npy_tensor(file);
@@ -203,6 +248,20 @@ MappedWords map_words(const std::filesystem::path& path, std::optional<VectorFor
       throw IoError(vocabulary_path_for(path).string(),
                     std::to_string(words.size()) + " words but " + file->path() + " has " +
                         std::to_string(matrix.size(0)) + " rows");
+    }
+    if (side_vocabulary.store) {
+      // The open went through: the norms of a stored index are this verified matrix's; an index
+      // read in full is stored now (where it can be), its norms computed for it and handed on.
+      if (said.index_remembered) {
+        out.inverse_norms = std::move(side_vocabulary.stored_norms);
+        said.norms_remembered = !out.inverse_norms.empty();
+      } else {
+        const std::filesystem::path vocab_path = vocabulary_path_for(path);
+        said.index_recorded =
+            detail::record_word_index(detail::word_index_path(vocab_path), vocab_path, file->path(),
+                                      side_vocabulary.owner, words, matrix.data<float>(),
+                                      matrix.size(1), options.word_index_norms, out.inverse_norms);
+      }
     }
     out.index = std::move(words);
     out.indexed = true;
@@ -240,7 +299,7 @@ IndexedWordVectors map_indexed_word_vectors(const std::filesystem::path& path,
     m.index.reserve(m.list.size());
     for (const std::string& w : m.list) m.index.add(w);
   }
-  return IndexedWordVectors{std::move(m.index), std::move(m.matrix)};
+  return IndexedWordVectors{std::move(m.index), std::move(m.matrix), std::move(m.inverse_norms)};
 }
 
 MappedQuantizedRows map_quantized_rows(const std::filesystem::path& path, const std::string& name,

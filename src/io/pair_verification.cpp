@@ -67,15 +67,23 @@ bool pair_recorded(const std::filesystem::path& record, const FileStamp& stamp,
   }
 }
 
-bool record_pair(const std::filesystem::path& record, const std::filesystem::path& matrix,
-                 const FileStamp& stamp, const MatrixFileIdentity& pair) noexcept {
+bool settled_and_unchanged(const std::filesystem::path& path, const FileStamp& stamp) noexcept {
   try {
     struct timespec now {};
     if (::clock_gettime(CLOCK_REALTIME, &now) != 0) return false;
     const std::int64_t settled = ns_of(now) - settle_ns.load(std::memory_order_relaxed);
     if (stamp.mtime_ns > settled || stamp.ctime_ns > settled) return false;
     // Changed (or replaced) since it was stamped, perhaps while it was being hashed.
-    if (stamp_of_path(matrix) != stamp) return false;
+    return stamp_of_path(path) == stamp;
+  } catch (...) {
+    return false;
+  }
+}
+
+bool record_pair(const std::filesystem::path& record, const std::filesystem::path& matrix,
+                 const FileStamp& stamp, const MatrixFileIdentity& pair) noexcept {
+  try {
+    if (!settled_and_unchanged(matrix, stamp)) return false;
     const std::string line = pair_record(stamp, pair);
     AtomicFile out(record);
     out.write(line.data(), line.size());

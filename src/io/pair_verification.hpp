@@ -46,6 +46,11 @@ bool pair_recorded(const std::filesystem::path& record, const FileStamp& stamp,
 bool record_pair(const std::filesystem::path& record, const std::filesystem::path& matrix,
                  const FileStamp& stamp, const MatrixFileIdentity& pair) noexcept;
 
+// Whether the file at `path` still has `stamp` and both its times are at least the settle time
+// older than the clock: what record_pair asks before it records a file (and the stored word
+// index before it stores one). Never throws.
+bool settled_and_unchanged(const std::filesystem::path& path, const FileStamp& stamp) noexcept;
+
 // The settle time: 2 s (coarser than any file system's timestamp tick Linux mounts, FAT's
 // included). Tests set it to 0 to record files they have just written; nothing else sets it.
 std::chrono::nanoseconds pair_record_settle();

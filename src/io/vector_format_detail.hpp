@@ -56,6 +56,19 @@ Tensor matrix_from(std::vector<float>&& values, std::int64_t rows, std::int64_t 
 KeyIndex index_vocabulary(std::span<const std::uint8_t> bytes, const std::string& source,
                           std::optional<MatrixFileIdentity>* pair);
 
+// index_vocabulary in two steps. A vocabulary's word lines, and its pair line when it has one
+// (IoError for a malformed pair line, as parse_vocabulary words it):
+struct VocabularyLines {
+  std::string_view words;  // the lines before the pair line (or all of them), a view of bytes
+  std::optional<MatrixFileIdentity> pair;
+};
+VocabularyLines split_vocabulary(std::span<const std::uint8_t> bytes, const std::string& source);
+// The word lines checked and indexed (IoError for a bad or repeated word, as parse_vocabulary).
+KeyIndex index_vocabulary_words(std::string_view words, const std::string& source);
+// The word lines split as index_vocabulary_words splits them, with no check: for lines that
+// passed its checks before, byte for byte (the word index stored beside a pair says so).
+std::vector<std::string> checked_vocabulary_words(std::string_view words);
+
 // The .vocab line that names the matrix file it belongs with (pair_identity.cpp).
 inline constexpr std::string_view kPairLinePrefix = "#embedkit-pair ";
 bool is_pair_line(std::string_view line);

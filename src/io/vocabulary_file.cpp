@@ -78,10 +78,10 @@ std::string join_lines(const std::vector<std::string>& words) {
 }
 }  // namespace detail
 
-KeyIndex detail::index_vocabulary(std::span<const std::uint8_t> bytes, const std::string& source,
-                                  std::optional<MatrixFileIdentity>* pair) {
+detail::VocabularyLines detail::split_vocabulary(std::span<const std::uint8_t> bytes,
+                                                 const std::string& source) {
   std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  if (pair != nullptr) pair->reset();
+  VocabularyLines out;
   // The pair line, when there is one, is the last line.
   std::string_view body = text;
   if (!body.empty() && body.back() == '\n') body.remove_suffix(1);
@@ -92,12 +92,42 @@ KeyIndex detail::index_vocabulary(std::span<const std::uint8_t> bytes, const std
     if (!last.empty() && last.back() == '\r') last.remove_suffix(1);
     const auto line_number = static_cast<std::int64_t>(
         std::count(body.begin(), body.begin() + static_cast<std::ptrdiff_t>(last_start), '\n'));
-    const MatrixFileIdentity identity =
+    out.pair =
         detail::parse_pair_line(last, source, "vocabulary line " + std::to_string(line_number + 1));
-    if (pair != nullptr) *pair = identity;
     text = text.substr(0, last_start);
   }
-  return index_words(text, source, true, "vocabulary");
+  out.words = text;
+  return out;
+}
+
+KeyIndex detail::index_vocabulary_words(std::string_view words, const std::string& source) {
+  return index_words(words, source, true, "vocabulary");
+}
+
+std::vector<std::string> detail::checked_vocabulary_words(std::string_view text) {
+  // index_words' split: an optional final newline, lines on '\n', a '\r' before it dropped.
+  std::vector<std::string> words;
+  if (text.empty()) return words;
+  if (text.back() == '\n') text.remove_suffix(1);
+  words.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t nl = text.find('\n', pos);
+    std::string_view w = text.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
+    if (!w.empty() && w.back() == '\r') w.remove_suffix(1);
+    words.emplace_back(w);
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
+  }
+  return words;
+}
+
+KeyIndex detail::index_vocabulary(std::span<const std::uint8_t> bytes, const std::string& source,
+                                  std::optional<MatrixFileIdentity>* pair) {
+  if (pair != nullptr) pair->reset();
+  VocabularyLines lines = split_vocabulary(bytes, source);
+  if (pair != nullptr) *pair = lines.pair;
+  return index_vocabulary_words(lines.words, source);
 }
 
 std::vector<std::string> parse_vocabulary(std::span<const std::uint8_t> bytes,

@@ -88,6 +88,15 @@ struct KeyedVectors::RowNorms {
       : inverse(static_cast<std::size_t>(rows)),
         done(std::make_unique<std::atomic<bool>[]>(
             static_cast<std::size_t>((rows + kNormBlock - 1) / kNormBlock))) {}
+  // Norms known already: every block done.
+  explicit RowNorms(std::vector<float> known)
+      : inverse(std::move(known)),
+        done(
+            std::make_unique<std::atomic<bool>[]>((inverse.size() + kNormBlock - 1) / kNormBlock)) {
+    for (std::size_t b = 0; b * kNormBlock < inverse.size(); ++b) {
+      done[b].store(true, std::memory_order_relaxed);
+    }
+  }
   std::vector<float> inverse;
   std::unique_ptr<std::atomic<bool>[]> done;  // value-initialised: false
   std::mutex locks[kLocks];
@@ -138,17 +147,46 @@ KeyedVectors::KeyedVectors(KeyIndex words, Tensor matrix) {
   adopt(std::move(words), std::move(matrix));
 }
 
-void KeyedVectors::adopt(KeyIndex words, Tensor matrix) {
+KeyedVectors::KeyedVectors(KeyIndex words, Tensor matrix, std::vector<float> inverse_norms) {
+  check_matrix(matrix, static_cast<std::size_t>(words.size()));
+  for (std::int64_t r = 0; r < words.size(); ++r) check_not_empty(words.key(r), r);
+  if (!inverse_norms.empty()) {
+    if (!matrix.read_only()) {
+      throw ValueError(
+          "KeyedVectors: known norms are taken only with a read-only matrix (a writable one is "
+          "copied, and its norms computed from the copy)");
+    }
+    if (static_cast<std::int64_t>(inverse_norms.size()) != words.size()) {
+      throw ValueError("KeyedVectors: " + std::to_string(inverse_norms.size()) +
+                       " known norms for " + std::to_string(words.size()) + " rows");
+    }
+    for (std::size_t r = 0; r < inverse_norms.size(); ++r) {
+      if (!(inverse_norms[r] >= 0.0f) || !std::isfinite(inverse_norms[r])) {
+        throw ValueError("KeyedVectors: the known inverse norm of row " + std::to_string(r) +
+                         " is " + std::to_string(inverse_norms[r]) + ", not a finite value >= 0");
+      }
+    }
+  }
+  adopt(std::move(words), std::move(matrix), std::move(inverse_norms));
+}
+
+void KeyedVectors::adopt(KeyIndex words, Tensor matrix, std::vector<float> inverse_norms) {
   dim_ = matrix.size(1);
   // A read-only matrix (mapped from its file) cannot change under the index: shared, not
   // copied, so a mapped vectors file is not read into a second buffer.
   const bool mapped = matrix.read_only();
   matrix_ = mapped ? std::move(matrix) : matrix.clone();
   index_ = std::move(words);
-  norms_ = std::make_shared<RowNorms>(size());
+  norms_ = inverse_norms.empty() ? std::make_shared<RowNorms>(size())
+                                 : std::make_shared<RowNorms>(std::move(inverse_norms));
   // An in-memory matrix was just copied: checking it now costs little and keeps a non-finite
   // value a constructor error. A mapped one is checked as the queries first read it.
   if (!mapped) ensure_norms(0, size());
+}
+
+bool KeyedVectors::inverse_norms(const float* rows, std::int64_t count, std::int64_t dim,
+                                 float* inverse) {
+  return kernels::cpu::inverse_row_norms(rows, count, dim, inverse) == count;
 }
 
 void KeyedVectors::ensure_norms(std::int64_t first, std::int64_t last) const {
@@ -160,20 +198,15 @@ void KeyedVectors::ensure_norms(std::int64_t first, std::int64_t last) const {
         norms_->locks[static_cast<std::size_t>(b) % RowNorms::kLocks]);
     if (done.load(std::memory_order_relaxed)) continue;
     {
-      // The squared norms of the whole block first (kernels/cpu/row_norms.hpp: sixteen rows'
-      // sums in flight at once), then the values are checked through them: a sum is finite
-      // exactly when its row's values all are, so only a row whose sum is not is read again, to
-      // name the first non-finite column of the first such row, as a value-by-value check would.
+      // The squared norms of the whole block (kernels/cpu/row_norms.hpp: sixteen rows' sums in
+      // flight at once) give the inverse norms and check the values: a sum is finite exactly
+      // when its row's values all are, so only a row whose sum is not is read again, to name the
+      // first non-finite column of the first such row, as a value-by-value check would.
       const std::int64_t begin = b * kNormBlock;
-      const std::int64_t end = std::min(size(), begin + kNormBlock);
-      double sq[kNormBlock];
-      kernels::cpu::squared_row_norms(data + begin * dim_, end - begin, dim_, sq);
-      for (std::int64_t r = begin; r < end; ++r) {
-        const double s = sq[r - begin];
-        if (!std::isfinite(s)) throw_non_finite(r);
-        norms_->inverse[static_cast<std::size_t>(r)] =
-            s > 0.0 ? static_cast<float>(1.0 / std::sqrt(s)) : 0.0f;
-      }
+      const std::int64_t count = std::min(size(), begin + kNormBlock) - begin;
+      const std::int64_t finite = kernels::cpu::inverse_row_norms(data + begin * dim_, count, dim_,
+                                                                  norms_->inverse.data() + begin);
+      if (finite < count) throw_non_finite(begin + finite);
     }
     done.store(true, std::memory_order_release);
   }

@@ -1,6 +1,7 @@
 // KeyIndex (core/key_index.hpp), the one string -> row map, and KeyError's one message shape.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -110,6 +111,100 @@ TEST(KeyIndex, PrefetchChangesNothing) {
   for (int i = 0; i < 300; ++i) {
     EXPECT_EQ(index.find("key" + std::to_string(i)), std::optional<std::int64_t>(i));
   }
+}
+
+// from_table takes a table slots() gave back without hashing a key: the same rows for every
+// key, nothing for others, and adding goes on as in the original.
+TEST(KeyIndex, FromTableTakesBackTheTableOfSlots) {
+  KeyIndex index;
+  for (int i = 0; i < 1000; ++i) index.add("key" + std::to_string(i));
+  const std::vector<KeyIndex::Slot> slots(index.slots().begin(), index.slots().end());
+  KeyIndex back = KeyIndex::from_table(index.keys(), slots);
+  EXPECT_EQ(back.keys(), index.keys());
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(back.find("key" + std::to_string(i)), std::optional<std::int64_t>(i));
+  }
+  EXPECT_EQ(back.find("key1000"), std::nullopt);
+  for (int i = 1000; i < 3000; ++i) EXPECT_EQ(back.add("key" + std::to_string(i)).row, i);
+  EXPECT_FALSE(back.add("key5").inserted);
+  for (int i = 0; i < 3000; ++i) {
+    EXPECT_EQ(back.find("key" + std::to_string(i)), std::optional<std::int64_t>(i));
+  }
+  EXPECT_TRUE(KeyIndex::from_table({}, {}).empty());
+  EXPECT_EQ(KeyIndex::hash("key7"), std::hash<std::string_view>{}("key7"));
+}
+
+// Each inconsistency a sequential pass can see is refused, naming it.
+TEST(KeyIndex, FromTableRefusesAnInconsistentTable) {
+  KeyIndex index;
+  for (int i = 0; i < 6; ++i) index.add("k" + std::to_string(i));
+  const std::vector<std::string> keys = index.keys();
+  const std::vector<KeyIndex::Slot> good(index.slots().begin(), index.slots().end());
+  ASSERT_EQ(good.size(), 16u);
+  const auto message = [&](std::vector<std::string> k, std::vector<KeyIndex::Slot> s) {
+    try {
+      KeyIndex::from_table(std::move(k), std::move(s));
+    } catch (const embedkit::ValueError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  const auto held = [&](int nth) {  // the position of the nth held slot
+    int seen = 0;
+    for (std::size_t i = 0; i < good.size(); ++i) {
+      if (good[i].row >= 0 && seen++ == nth) return i;
+    }
+    return good.size();
+  };
+  EXPECT_EQ(message(keys, good), "accepted");
+  EXPECT_NE(message(keys, {}).find("6 keys and no table"), std::string::npos);
+  std::vector<KeyIndex::Slot> s = good;
+  s.pop_back();  // 15 slots: not a power of two
+  EXPECT_NE(message(keys, s).find("a table of 15 slots for 6 keys"), std::string::npos);
+  std::vector<std::string> many = keys;
+  for (int i = 6; i < 9; ++i) many.push_back("k" + std::to_string(i));  // 9 keys, 16 slots
+  EXPECT_NE(message(many, good).find("at least twice the keys"), std::string::npos);
+  s = good;
+  s[held(0)].row = 6;
+  EXPECT_NE(message(keys, s).find("holds row 6 of 6"), std::string::npos);
+  s = good;
+  s[held(0)].row = -2;
+  EXPECT_NE(message(keys, s).find("holds row -2"), std::string::npos);
+  s = good;
+  s[held(1)].row = s[held(0)].row;
+  EXPECT_NE(message(keys, s).find("is in two slots"), std::string::npos);
+  s = good;
+  s[held(2)].row = -1;
+  EXPECT_NE(message(keys, s).find("5 slots held for 6 keys"), std::string::npos);
+  // Two keys by hand. "a" two slots past its hash's first slot, with that slot and the next
+  // empty (find() stops at the first), is refused; one slot past, behind a key whose first slot
+  // is the same, it is accepted and found.
+  const std::size_t ha = KeyIndex::hash("a") & 15;
+  std::string apart = "b";  // a key whose first slot is none of "a"'s three
+  while (((KeyIndex::hash(apart) - ha) & 15) < 3) apart += "b";
+  std::string along = "c";  // a key whose first slot is "a"'s
+  while ((KeyIndex::hash(along) & 15) != ha) along += "c";
+  std::vector<KeyIndex::Slot> by_hand(16);
+  by_hand[(ha + 2) & 15] = {KeyIndex::hash("a"), 0};
+  by_hand[KeyIndex::hash(apart) & 15] = {KeyIndex::hash(apart), 1};
+  EXPECT_NE(message({"a", apart}, by_hand)
+                .find("slot " + std::to_string((ha + 2) & 15) + " (row 0) cannot be reached"),
+            std::string::npos);
+  by_hand.assign(16, KeyIndex::Slot{});
+  by_hand[ha] = {KeyIndex::hash(along), 1};
+  by_hand[(ha + 1) & 15] = {KeyIndex::hash("a"), 0};
+  EXPECT_EQ(message({"a", along}, by_hand), "accepted");
+  // "a" in 257 slots in a row from its first one (a count of slots in a byte would wrap round).
+  std::vector<KeyIndex::Slot> wide(1024);
+  const std::size_t wa = KeyIndex::hash("a") & 1023;
+  for (std::size_t k = 0; k < 257; ++k) wide[(wa + k) & 1023] = {KeyIndex::hash("a"), 0};
+  std::string far = "b";  // a key whose first slot is outside that run and the slot after it
+  while (((KeyIndex::hash(far) - wa) & 1023) < 258) far += "b";
+  wide[KeyIndex::hash(far) & 1023] = {KeyIndex::hash(far), 1};
+  EXPECT_NE(message({"a", far}, wide).find("row 0 is in two slots"), std::string::npos);
+  const KeyIndex taken = KeyIndex::from_table({"a", along}, by_hand);
+  EXPECT_EQ(taken.find("a"), std::optional<std::int64_t>(0));
+  EXPECT_EQ(taken.find(along), std::optional<std::int64_t>(1));
 }
 
 TEST(KeyError, HasOneMessageShapeAndIsAValueError) {

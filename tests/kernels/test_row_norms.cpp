@@ -4,6 +4,7 @@
 // callers rely on (a sum is finite exactly when its row's values are).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -98,6 +99,38 @@ TEST_P(RowNorms, SumIsFiniteExactlyWhenTheRowIs) {
             << "row " << i << " column " << column << " value " << bad;
       }
       expect_same_bits(m, count, dim, "non-finite");
+    }
+  }
+}
+
+// The inverse norms, from the ref twin's sums and the formula the queries scale by, over blocks
+// of 256 rows and past them; the first non-finite row stops it, named, with the rows before it
+// written and none after.
+TEST_P(RowNorms, InverseNormsAreTheFormulaAndStopAtTheFirstNonFiniteRow) {
+  for (const std::int64_t count : {0, 1, 17, 255, 256, 257, 600}) {
+    for (const std::int64_t dim : {1, 13, 256}) {
+      std::vector<float> m = random_values<float>(count * dim, static_cast<std::uint64_t>(count));
+      if (count > 3) std::fill_n(m.begin() + 3 * dim, dim, 0.0f);  // an all-zero row: 0
+      std::vector<double> sums(static_cast<std::size_t>(count));
+      ref::squared_row_norms(m.data(), count, dim, sums.data());
+      std::vector<float> inverse(static_cast<std::size_t>(count) + 1, -1.0f);
+      ASSERT_EQ(cpu::inverse_row_norms(m.data(), count, dim, inverse.data()), count);
+      for (std::int64_t i = 0; i < count; ++i) {
+        const double s = sums[static_cast<std::size_t>(i)];
+        const float want = s > 0.0 ? static_cast<float>(1.0 / std::sqrt(s)) : 0.0f;
+        ASSERT_EQ(std::bit_cast<std::uint32_t>(inverse[static_cast<std::size_t>(i)]),
+                  std::bit_cast<std::uint32_t>(want))
+            << "count " << count << " dim " << dim << " row " << i;
+      }
+      EXPECT_EQ(inverse.back(), -1.0f) << "wrote past the last row";
+      if (count < 600) continue;  // rows 260 and 270, in the second block
+      m[static_cast<std::size_t>(260 * dim + dim - 1)] = std::numeric_limits<float>::quiet_NaN();
+      m[static_cast<std::size_t>(270 * dim)] = std::numeric_limits<float>::infinity();
+      std::fill(inverse.begin(), inverse.end(), -1.0f);
+      EXPECT_EQ(cpu::inverse_row_norms(m.data(), count, dim, inverse.data()), 260);
+      EXPECT_NE(inverse[259], -1.0f);
+      EXPECT_EQ(inverse[260], -1.0f);
+      EXPECT_EQ(inverse[261], -1.0f);
     }
   }
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <bit>
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -13,8 +14,12 @@
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/core/generator.hpp"
+#include "embedkit/io/mapped_table.hpp"
+#include "embedkit/io/vector_formats.hpp"
 #include "embedkit/vectors/evaluation.hpp"
+#include "io/pair_verification.hpp"
 #include "kernels/cpu/isa.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -210,3 +215,59 @@ TEST(EvaluationMapped, NoUnitNormCopyIsMadeSoUnreachedRowsAreNeverRead) {
 }
 
 }  // namespace
+
+// A pair mapped with its word index and norms stored beside it (io::MapOptions::
+// remember_word_index), as the command maps: the figures of the same matrix in memory, bit for
+// bit, under each instruction set, from the open that writes the store (norms computed for it)
+// and from the one that takes it back (norms read from it).
+TEST(EvaluationMapped, StoredWordIndexAndNormsGiveTheInMemoryFiguresBitForBit) {
+  embedkit::io::detail::set_pair_record_settle(std::chrono::nanoseconds(0));
+  for (const std::int64_t dim : {13, 256}) {
+    const Tensor m = matrix(dim);
+    const embedkit_test::TempDir dir;
+    embedkit::io::save_word_vectors(dir / "v.npy", embedkit::io::WordVectors{words(), m});
+    embedkit::io::MapOptions options;
+    options.verify_pair_checksum = true;
+    options.remember_pair_verification = true;
+    options.remember_word_index = true;
+    options.word_index_norms = &KeyedVectors::inverse_norms;
+    std::vector<KeyedVectors> opened;
+    for (const bool stored : {false, true}) {
+      embedkit::io::WordVectorsMapReport report;
+      embedkit::io::IndexedWordVectors v =
+          embedkit::io::map_indexed_word_vectors(dir / "v.npy", std::nullopt, options, &report);
+      ASSERT_EQ(report.index_recorded, !stored);
+      ASSERT_EQ(report.norms_remembered, stored);
+      ASSERT_EQ(v.inverse_norms.size(), static_cast<std::size_t>(kRows));
+      opened.emplace_back(std::move(v.words), std::move(v.matrix), std::move(v.inverse_norms));
+    }
+    const std::string pairs = pairs_text(kRows);
+    for (const Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+      if (!embedkit::kernels::cpu::isa_supported(isa)) continue;
+      embedkit::kernels::cpu::set_isa_override(isa);
+      SCOPED_TRACE("dim " + std::to_string(dim) + " isa " +
+                   std::string(embedkit::kernels::cpu::isa_name(isa)));
+      const KeyedVectors owned(words(), m);
+      const std::string questions = analogies_text(owned, kRows);
+      const AnalogyResult want_a = evaluate_word_analogies_text(owned, questions, "<q>");
+      const SimilarityResult want_s = evaluate_word_pairs_text(owned, pairs);
+      EXPECT_GT(want_a.total.correct, 0);
+      for (const KeyedVectors& kv : opened) {
+        expect_same(evaluate_word_analogies_text(kv, questions, "<q>"), want_a);
+        expect_same(evaluate_word_pairs_text(kv, pairs), want_s);
+        for (const std::string w : {"w0", "w500", "w999"}) {
+          const std::vector<Neighbor> got = kv.most_similar(w, 10);
+          const std::vector<Neighbor> want = owned.most_similar(w, 10);
+          ASSERT_EQ(got.size(), want.size());
+          for (std::size_t i = 0; i < got.size(); ++i) {
+            EXPECT_EQ(got[i].index, want[i].index);
+            EXPECT_EQ(std::bit_cast<std::uint32_t>(got[i].score),
+                      std::bit_cast<std::uint32_t>(want[i].score));
+          }
+        }
+      }
+      embedkit::kernels::cpu::set_isa_override(std::nullopt);
+    }
+  }
+  embedkit::io::detail::set_pair_record_settle(std::chrono::seconds(2));
+}

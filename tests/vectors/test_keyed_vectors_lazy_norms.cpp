@@ -213,3 +213,87 @@ TEST(KeyedVectorsLazyNorms, NonFiniteErrorNamesTheFirstRowAndColumn) {
 }
 
 }  // namespace
+
+namespace {
+
+embedkit::KeyIndex index_of(std::size_t n) {
+  embedkit::KeyIndex index;
+  for (const std::string& w : words(n)) index.add(w);
+  return index;
+}
+
+// The inverse norms as the first scan computes them (its documented formula, from the ref sums).
+std::vector<float> known_norms(const Tensor& m) {
+  std::vector<double> sums(static_cast<std::size_t>(m.size(0)));
+  embedkit::kernels::ref::squared_row_norms(m.data<float>(), m.size(0), m.size(1), sums.data());
+  std::vector<float> inverse;
+  for (const double s : sums)
+    inverse.push_back(s > 0.0 ? static_cast<float>(1.0 / std::sqrt(s)) : 0.0f);
+  return inverse;
+}
+
+}  // namespace
+
+// Norms known ahead (the word index stored beside a mapped pair keeps them) give the answers of
+// norms computed by the first scan, bit for bit.
+TEST(KeyedVectorsLazyNorms, KnownNormsAnswerAsComputedOnes) {
+  const Tensor m = matrix().as_read_only();
+  const KeyedVectors lazy(index_of(1000), m);
+  const KeyedVectors known(index_of(1000), m, known_norms(m));
+  const KeyedVectors none(index_of(1000), m, {});
+  for (const std::string w : {"w0", "w7", "w999", "w500"}) {
+    expect_same(known.most_similar(w, 20), lazy.most_similar(w, 20));
+    expect_same(none.most_similar(w, 20), lazy.most_similar(w, 20));
+    expect_same(known.most_similar(w, 5, 300), lazy.most_similar(w, 5, 300));
+  }
+  expect_same(known.analogy("w1", "w2", "w3"), lazy.analogy("w1", "w2", "w3"));
+  expect_same(known.analogy("w1", "w2", "w3", AnalogyMethod::Mul),
+              lazy.analogy("w1", "w2", "w3", AnalogyMethod::Mul));
+  EXPECT_EQ(known.similarity("w4", "w9"), lazy.similarity("w4", "w9"));
+  std::vector<float> a(13), b(13);
+  for (const std::int64_t r : {0, 7, 255, 256, 999}) {
+    known.unit_row(r, a.data());
+    lazy.unit_row(r, b.data());
+    for (std::size_t j = 0; j < a.size(); ++j) {
+      EXPECT_EQ(std::bit_cast<std::uint32_t>(a[j]), std::bit_cast<std::uint32_t>(b[j]));
+    }
+  }
+}
+
+// KeyedVectors::inverse_norms, what a store of the norms computes them with, is the formula.
+TEST(KeyedVectorsLazyNorms, InverseNormsAreTheQueriesNorms) {
+  Tensor m = matrix();
+  const std::vector<float> want = known_norms(m);
+  std::vector<float> got(want.size());
+  ASSERT_TRUE(KeyedVectors::inverse_norms(m.data<float>(), m.size(0), m.size(1), got.data()));
+  for (std::size_t r = 0; r < want.size(); ++r) {
+    EXPECT_EQ(std::bit_cast<std::uint32_t>(got[r]), std::bit_cast<std::uint32_t>(want[r])) << r;
+  }
+  m.data<float>()[700 * 13 + 4] = std::numeric_limits<float>::infinity();
+  EXPECT_FALSE(KeyedVectors::inverse_norms(m.data<float>(), m.size(0), m.size(1), got.data()));
+}
+
+TEST(KeyedVectorsLazyNorms, KnownNormsAreChecked) {
+  const Tensor m = matrix();
+  const std::vector<float> good = known_norms(m);
+  const auto message = [&](const Tensor& t, std::vector<float> norms) {
+    try {
+      const KeyedVectors kv(index_of(1000), t, std::move(norms));
+    } catch (const ValueError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(message(m.as_read_only(), good), "accepted");
+  EXPECT_NE(message(m, good).find("only with a read-only matrix"), std::string::npos);
+  std::vector<float> bad(good.begin(), good.end() - 1);
+  EXPECT_NE(message(m.as_read_only(), bad).find("999 known norms for 1000 rows"),
+            std::string::npos);
+  for (const float x :
+       {-1.0f, std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    bad = good;
+    bad[500] = x;
+    EXPECT_NE(message(m.as_read_only(), bad).find("inverse norm of row 500"), std::string::npos)
+        << x;
+  }
+}

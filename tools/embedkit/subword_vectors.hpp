@@ -39,8 +39,8 @@ class QueryVectors {
     // .npy and safetensors vectors are mapped, not read (vectors_options.hpp).
     if (std::optional<io::IndexedWordVectors> mapped =
             map_vectors_argument(path, format, "--format")) {
-      return QueryVectors(
-          vectors::KeyedVectors(std::move(mapped->words), std::move(mapped->matrix)));
+      return QueryVectors(vectors::KeyedVectors(std::move(mapped->words), std::move(mapped->matrix),
+                                                std::move(mapped->inverse_norms)));
     }
     io::WordVectors v = load_vectors_argument(path, format);
     return QueryVectors(std::move(v.words), std::move(v.matrix));

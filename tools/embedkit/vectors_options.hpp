@@ -121,6 +121,10 @@ inline std::optional<io::IndexedWordVectors> map_vectors_argument(const std::str
   // A pair verified once is not hashed again while its matrix file is unchanged (the record
   // beside the vocabulary; skipped where the directory cannot be written).
   options.remember_pair_verification = true;
+  // And its word index and row norms are kept beside it, so that a later command neither
+  // checks and indexes every word again nor computes the norms (docs/memory-mapping.md).
+  options.remember_word_index = true;
+  options.word_index_norms = &vectors::KeyedVectors::inverse_norms;
   try {
     io::install_mapped_file_sigbus_handler();
     return io::map_indexed_word_vectors(path, chosen, options);
@@ -133,7 +137,8 @@ inline vectors::KeyedVectors load_keyed_vectors(const std::string& path,
                                                 const std::string& format) {
   if (std::optional<io::IndexedWordVectors> mapped =
           map_vectors_argument(path, format, "--format")) {
-    return vectors::KeyedVectors(std::move(mapped->words), std::move(mapped->matrix));
+    return vectors::KeyedVectors(std::move(mapped->words), std::move(mapped->matrix),
+                                 std::move(mapped->inverse_norms));
   }
   io::WordVectors v = load_vectors_argument(path, format);
   return vectors::KeyedVectors(std::move(v.words), std::move(v.matrix));

@@ -13,13 +13,16 @@
 // hash table beside it is open addressing (linear probing, at most half full) of rows into
 // keys() with each key's hash, so building the index of a million words costs one array, not a
 // million map nodes and a second copy of every word (the first query on a large mapped vectors
-// file waits for this index: docs/memory-mapping.md).
+// file waits for this index: docs/memory-mapping.md). The table can be stored and taken back
+// without hashing a key (slots(), from_table()): the word index kept beside a mapped vectors
+// file is such a table.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,7 +37,29 @@ class KeyIndex {
     bool inserted = false;
   };
 
+  // A slot of the hash table: a key's hash and its row, or row -1 (empty).
+  struct Slot {
+    std::size_t hash = 0;
+    std::int64_t row = -1;
+  };
+
   KeyIndex() = default;
+
+  // An index over `keys` (row i = keys[i]) whose hash table is `slots`, as slots() of an index
+  // holding these keys in this order gave it: taken as it is, no key hashed or compared, so a
+  // stored table (a million words' index read back from a file) costs copies, not a million
+  // probes at random into a table far larger than the caches. Checked in sequential passes:
+  // the table's size (a power of two, at least 16 and at least twice the keys; empty only
+  // without keys), every slot empty or holding a row < keys.size(), every row in exactly one
+  // slot, and every held slot reachable by find()'s probe from its hash's first slot (no empty
+  // slot between). ValueError, naming what is wrong, otherwise. What no sequential pass can
+  // check is the caller's to vouch for (a store's checksum): that each slot's hash is hash() of
+  // its row's key, and that the keys are distinct; a wrong hash makes its key not found.
+  static KeyIndex from_table(std::vector<std::string> keys, std::vector<Slot> slots);
+  // The hash a key is placed by: the standard library's std::hash of its bytes, the same within
+  // a build (and not promised across builds: a store of slots() records the hash of a known key
+  // and is not taken back by a build that hashes it otherwise).
+  static std::size_t hash(std::string_view key);
 
   // The row of `key`, appending it at the end when new. The owner decides what a repeated or
   // an empty key means (an error naming its own data, or a count to bump).
@@ -58,12 +83,11 @@ class KeyIndex {
   // uses the index only to find repeated keys and then hands the keys on.
   std::vector<std::string> take_keys() &&;
   void reserve(std::size_t n);
+  // The hash table, for a caller that stores the index (from_table takes it back). Empty for
+  // an index that never held a key.
+  std::span<const Slot> slots() const { return slots_; }
 
  private:
-  struct Slot {
-    std::size_t hash = 0;
-    std::int64_t row = -1;  // -1: empty
-  };
   // The slot that holds `key`, or the empty slot where it would go (slots_ is never full).
   std::size_t probe(std::string_view key, std::size_t hash) const;
   // Rehashes into a table of at least 2 * `keys` slots (a power of two).

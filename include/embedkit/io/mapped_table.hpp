@@ -28,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "embedkit/core/key_index.hpp"
 #include "embedkit/core/quantized_format.hpp"
@@ -45,6 +46,12 @@ namespace embedkit::io {
 // and the kernel's read-ahead is best.
 inline constexpr MapAdvice kTableMapAdvice = MapAdvice::Random;
 inline constexpr MapAdvice kWordVectorsMapAdvice = MapAdvice::Normal;
+
+// Computes the inverse norms of `count` float32 rows of `dim` values at `rows` into `inverse`, as
+// the vector queries compute them; false when a row holds a non-finite value. The command passes
+// vectors::KeyedVectors::inverse_norms (io stands below the kernels and computes none itself).
+using RowInverseNorms = bool (*)(const float* rows, std::int64_t count, std::int64_t dim,
+                                 float* inverse);
 
 struct MapOptions {
   MapMode mode = MapMode::ReadOnly;
@@ -66,6 +73,21 @@ struct MapOptions {
   // a file changed in the last 2 s, nor where it cannot be written (a read-only directory):
   // the open goes on as without it.
   bool remember_pair_verification = false;
+  // With remember_pair_verification, for an .npy + .vocab pair mapped ReadOnly: keep the word
+  // index and the rows' inverse norms beside the vocabulary ("<vocabulary>.wordindex"), written
+  // by an open that verified the pair (checksum or record) and read the vocabulary in full, for
+  // files settled as for the record (that open computes the norms with word_index_norms,
+  // reading the whole matrix once, and hands them on too); a later open of the unchanged pair (the
+  // vocabulary's and the matrix file's stamps, the vocabulary's bytes and the pair line all as
+  // stored) takes the index back instead of checking and indexing every word, and hands the norms
+  // on (IndexedWordVectors::inverse_norms) so the first query does not compute them. Anything else
+  // (no index, another stamp, a damaged, cut or longer file) means the full read, as without
+  // it, and a fresh index where the directory can be written (docs/memory-mapping.md, "The word
+  // index, stored"). The answers are the same bits either way.
+  bool remember_word_index = false;
+  // With remember_word_index: how the stored index's norms are computed (see RowInverseNorms).
+  // nullptr: the index is stored without norms, and none are handed on.
+  RowInverseNorms word_index_norms = nullptr;
 };
 
 // How map_word_vectors checked a side vocabulary's pair line against the matrix file.
@@ -80,6 +102,11 @@ enum class PairCheck {
 struct WordVectorsMapReport {
   PairCheck pair_check = PairCheck::None;
   bool recorded = false;  // a record of this check was written (remember_pair_verification)
+  // remember_word_index: the words' index was taken from the stored one (not read word by
+  // word), the rows' norms too, and whether this open wrote a stored index.
+  bool index_remembered = false;
+  bool norms_remembered = false;
+  bool index_recorded = false;
 };
 
 // A C-order 2-D float32 ('<f4') or float16 ('<f2') array of an .npy file, mapped.
@@ -107,6 +134,10 @@ WordVectors map_word_vectors(const std::filesystem::path& path,
 struct IndexedWordVectors {
   KeyIndex words;
   Tensor matrix;
+  // The rows' inverse norms when the open knows them (MapOptions::remember_word_index: stored
+  // beside the pair, or computed to store them), for vectors::KeyedVectors(KeyIndex, Tensor,
+  // std::vector<float>); empty otherwise.
+  std::vector<float> inverse_norms;
 };
 IndexedWordVectors map_indexed_word_vectors(const std::filesystem::path& path,
                                             std::optional<VectorFormat> format = std::nullopt,

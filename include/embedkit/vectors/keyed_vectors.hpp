@@ -69,6 +69,22 @@ class KeyedVectors {
   // (io::map_indexed_word_vectors) is not indexed twice. ValueError for a size mismatch or an
   // empty word.
   KeyedVectors(KeyIndex words, Tensor matrix);
+  // The same for a read-only matrix whose rows' inverse norms are known already, as the first
+  // scan would compute them (kernels/cpu/row_norms.hpp's inverse_row_norms, the same bits): taken
+  // instead of computed, so the first query reads the matrix once, for its products only. They
+  // come from the word index stored beside a mapped pair (io::map_indexed_word_vectors,
+  // docs/memory-mapping.md), whose writer stores them only for a matrix whose values are all
+  // finite; the caller vouches that they are this matrix's. Empty: computed as above.
+  // ValueError for a size mismatch, an empty word, a count of norms other than the rows', a
+  // norm that is negative or not finite, or norms given with a matrix that is not read-only.
+  KeyedVectors(KeyIndex words, Tensor matrix, std::vector<float> inverse_norms);
+
+  // The inverse norms of `count` float32 rows of `dim` values at `rows`, into `inverse`, exactly
+  // as the queries compute them (kernels/cpu/row_norms.hpp); false when a row holds a
+  // non-finite value (`inverse` then partly written). What a caller stores beside a mapped pair
+  // (io::MapOptions::word_index_norms) and hands back to the constructor above.
+  static bool inverse_norms(const float* rows, std::int64_t count, std::int64_t dim,
+                            float* inverse);
 
   std::int64_t size() const { return index_.size(); }
   std::int64_t dim() const { return dim_; }
@@ -143,7 +159,7 @@ class KeyedVectors {
   struct RowNorms;
 
   // What both constructors share once the words are indexed.
-  void adopt(KeyIndex words, Tensor matrix);
+  void adopt(KeyIndex words, Tensor matrix, std::vector<float> inverse_norms = {});
 
   KeyIndex index_;  // the words, row i = words()[i]
   Tensor matrix_;

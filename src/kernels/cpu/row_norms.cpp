@@ -2,6 +2,9 @@
 // time with one row per double lane.
 #include "kernels/cpu/row_norms.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include "kernels/cpu/isa.hpp"
 #include "kernels/ref/row_norms_ref.hpp"
 
@@ -68,6 +71,23 @@ void squared_row_norms(const float* rows, std::int64_t count, std::int64_t dim, 
   }
 #endif
   ref::squared_row_norms(rows, count, dim, sums);
+}
+
+std::int64_t inverse_row_norms(const float* rows, std::int64_t count, std::int64_t dim,
+                               float* inverse) {
+  // Blocks of rows whose sums stay on the stack (KeyedVectors asks for one norm block at a time).
+  constexpr std::int64_t kBlock = 256;
+  double sums[kBlock];
+  for (std::int64_t begin = 0; begin < count; begin += kBlock) {
+    const std::int64_t n = std::min(kBlock, count - begin);
+    squared_row_norms(rows + begin * dim, n, dim, sums);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double s = sums[i];
+      if (!std::isfinite(s)) return begin + i;
+      inverse[begin + i] = s > 0.0 ? static_cast<float>(1.0 / std::sqrt(s)) : 0.0f;
+    }
+  }
+  return count;
 }
 
 }  // namespace embedkit::kernels::cpu

@@ -18,4 +18,12 @@ namespace embedkit::kernels::cpu {
 // in the row makes the sum infinite or NaN. Callers check values through the sums.
 void squared_row_norms(const float* rows, std::int64_t count, std::int64_t dim, double* sums);
 
+// inverse[i] = 1 / sqrt(squared_row_norms' sum of row i), rounded to float (0 for an all-zero
+// row): the inverse norms that scale the queries' scores, for KeyedVectors' lazy norms and for
+// the norms stored beside a mapped pair (io's word index), which must be the same bits. Stops
+// at the first row holding a non-finite value and returns its position (the rows before it are
+// written); returns `count` when every row is finite.
+std::int64_t inverse_row_norms(const float* rows, std::int64_t count, std::int64_t dim,
+                               float* inverse);
+
 }  // namespace embedkit::kernels::cpu
