@@ -217,11 +217,16 @@ SimilarityResult evaluate_word_pairs_text(const KeyedVectors& kv, std::string_vi
       if (d == std::string_view::npos) break;
       pos = d + 1;
     }
+    // A score out of double's range (1e400) is an invalid line, as NaN and infinity are:
+    // from_chars then leaves `score` as it was (0), which would count as a gold score of 0.
     double score = 0.0;
-    if (fields.size() != 3 || fields[0].empty() || fields[1].empty() ||
-        std::from_chars(fields[2].data(), fields[2].data() + fields[2].size(), score).ptr !=
-            fields[2].data() + fields[2].size() ||
-        !std::isfinite(score)) {
+    bool valid = fields.size() == 3 && !fields[0].empty() && !fields[1].empty();
+    if (valid) {
+      const char* end = fields[2].data() + fields[2].size();
+      const auto [ptr, ec] = std::from_chars(fields[2].data(), end, score);
+      valid = ptr == end && ec == std::errc() && std::isfinite(score);
+    }
+    if (!valid) {
       ++result.invalid_lines;
       return;
     }
