@@ -151,6 +151,17 @@ def test_bad_query_arguments(kv):
     assert len(restricted) == 19 and max(kv.get_index(w) for w, _ in restricted) < 20
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_query_vector_is_a_value_error_not_zero_scores(kv, bad):
+    # It was normalized to zeros, and every word was returned with similarity 0.
+    query = np.ones(8, dtype=np.float32)
+    query[3] = bad
+    with pytest.raises(ValueError, match="non-finite value at column 3"):
+        kv.most_similar(query)
+    with pytest.raises(ValueError, match="non-finite value"):
+        kv.most_similar(positive=["x1", ("x2", float(bad))])
+
+
 # --- files ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", ["text", "binary", "glove"])
