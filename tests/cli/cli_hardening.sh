@@ -227,6 +227,17 @@ eval_nothing)
   printf 'no questions here\n' > "$dir/bad.txt"
   run "$bin" eval "$vectors" --analogies "$dir/bad.txt"
   expect_rc 1 "analogy file without questions"
+  # --restrict 0 skipped every question, and the error said the words were not in the vectors.
+  printf ': royal\nman king woman queen\n' > "$dir/royal.txt"
+  run "$bin" eval "$vectors" --analogies "$dir/royal.txt" --restrict 0
+  expect_rc 2 "eval --restrict 0"
+  expect_err "restrict: expected a value > 0" "eval --restrict 0"
+  # A gold score beyond double's range was read as 0 and counted (spearman -0.5 from 3 pairs).
+  printf 'king\tqueen\t1e400\nman\twoman\t3\nking\tman\t1\n' > "$dir/range.tsv"
+  run "$bin" eval "$vectors" --similarity "$dir/range.tsv"
+  expect_rc 0 "similarity file with a score out of range"
+  grep -q "spearman -1.0000, pearson -1.0000, pairs 2," "$dir/out" ||
+    fail "a score of 1e400 was counted: $(cat "$dir/out")"
   ;;
 
 plot_outputs_first)

@@ -331,9 +331,11 @@ Command add_eval(CLI::App& parent) {
   app->add_option("--similarity", o->similarity,
                   "Word pairs 'word1<TAB>word2<TAB>score' (or comma-separated; '#' comments), "
                   "e.g. wordsim353.tsv; '-': standard input");
+  // 0 would skip every question and pair (gensim's ok_vocab of 0 words), a certain failure
+  // whose message blamed the file ("not in VECTORS"); `similar`'s --restrict 0 means all words.
   app->add_option("--restrict", o->restrict_vocab,
                   "Use only the N most frequent (first) words; questions with others are skipped")
-      ->check(non_negative<std::int64_t>())
+      ->check(positive<std::int64_t>())
       ->capture_default_str();
   app->add_flag("--case-sensitive", o->case_sensitive,
                 "Do not upper-case words before matching (gensim's case_insensitive=False)");
