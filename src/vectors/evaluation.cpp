@@ -5,13 +5,12 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <numeric>
 #include <unordered_map>
 
 #include "embedkit/core/error.hpp"
+#include "io/file_reading.hpp"
 
 namespace embedkit::vectors {
 namespace {
@@ -85,12 +84,11 @@ void for_each_line(std::string_view text, F&& f) {
   }
 }
 
+// Through read_file_bytes, whose errors name the file: a directory read through a stream threw
+// the standard library's "basic_filebuf::underflow error reading the file", without the path.
 std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path.string(), "cannot open");
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw IoError(path.string(), "read failed");
-  return s;
+  const std::vector<std::uint8_t> bytes = io::detail::read_file_bytes(path);
+  return std::string(bytes.begin(), bytes.end());
 }
 
 struct Question {

@@ -367,6 +367,21 @@ directory_inputs)
   run "$bin" train "$dir/d" "$dir/v.txt"
   expect_rc 1 "train DIR"
   expect_err "d: is a directory" "train DIR"
+  # The other files read as text: a bare "read error", or (eval) a message without the path.
+  labelled 40 > "$dir/l.txt"
+  "$bin" classify train "$dir/l.txt" -o "$dir/m.st" --dim 4 --epochs 1 --threads 1 \
+    > /dev/null 2>&1 || fail "classify train for the directory checks"
+  ratings > "$dir/r.csv"
+  "$bin" recommend train "$dir/r.csv" -o "$dir/r.st" --epochs 1 > /dev/null 2>&1 ||
+    fail "recommend train for the directory checks"
+  for args in "similar $vectors --queries $dir/d" "analogy $vectors --queries $dir/d" \
+      "eval $vectors --analogies $dir/d" "eval $vectors --similarity $dir/d" \
+      "plot $vectors --words-file $dir/d -o $dir/p.svg" "classify predict $dir/m.st $dir/d" \
+      "recommend topn $dir/r.st u1 --titles $dir/d" "recommend topn $dir/r.st --queries $dir/d"; do
+    run "$bin" $args
+    expect_rc 1 "$args"
+    expect_err "d: is a directory" "$args"
+  done
   ;;
 
 *)

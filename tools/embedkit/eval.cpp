@@ -26,6 +26,7 @@
 #include "embedkit/core/error.hpp"
 #include "embedkit/vectors/evaluation.hpp"
 #include "json.hpp"
+#include "std_streams.hpp"
 #include "subword_vectors.hpp"
 #include "vectors_options.hpp"
 
@@ -59,8 +60,8 @@ std::string restrict_note(std::int64_t restrict_vocab) {
 // A file's text, or standard input's for '-'.
 std::string read_all(const std::string& path) {
   if (is_std_stream(path)) return read_standard_input();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path, "cannot open for reading");
+  std::ifstream in;
+  open_input_file(in, path, "a file of questions or pairs");
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw IoError(path, "read error");
