@@ -76,7 +76,25 @@ ArrayArg from_dlpack(py::handle obj, std::string_view what) {
   std::vector<py::ssize_t> shape(view.shape(), view.shape() + view.ndim());
   std::vector<py::ssize_t> strides(view.strides(), view.strides() + view.ndim());
   out.array = py::array(view.dtype(), shape, strides, view.data(), tensor);
+  out.torch_tensor = tensor;
   return out;
+}
+
+// A table embedkit keeps (a module's weight, packed rows) points into the tensor's storage, and
+// PyTorch's resize_ to a larger size reallocates that storage in place and frees the old
+// buffer, which the table would then read and write. DLPack's export does not prevent it;
+// torch's own t.numpy() does, by marking the storage not resizable for good (resize_ then
+// raises "Trying to resize storage that is not resizable"), so a shared tensor is marked the
+// same way, through t.numpy().
+void keep_storage_size(const ArrayArg& arg, std::string_view what) {
+  if (arg.torch_tensor.is_none()) return;
+  try {
+    arg.torch_tensor.attr("numpy")();
+  } catch (py::error_already_set& e) {
+    throw TypeError(where(what) +
+                    "cannot be shared: PyTorch refuses to view it as a NumPy array (" +
+                    std::string(e.what()) + ")");
+  }
 }
 
 std::shared_ptr<const void> keep_alive(const py::array& array) {
@@ -107,9 +125,9 @@ bool c_contiguous(const py::array& array) {
 
 ArrayArg as_array(py::handle obj, std::string_view what) {
   if (obj.is_none()) throw TypeError(where(what) + "expected an array, got None");
-  if (is_ndarray(obj)) return {py::reinterpret_borrow<py::array>(obj), false};
+  if (is_ndarray(obj)) return {py::reinterpret_borrow<py::array>(obj), false, py::none()};
   if (py::hasattr(obj, "__dlpack__")) return from_dlpack(obj, what);
-  return {py::module_::import("numpy").attr("asarray")(obj), false};
+  return {py::module_::import("numpy").attr("asarray")(obj), false, py::none()};
 }
 
 DType dtype_of(const py::array& array, bool bfloat16, std::string_view what) {
@@ -145,6 +163,7 @@ Tensor borrow_table(py::handle obj, std::string_view what, bool bfloat16) {
   if (!arg.array.writeable()) {
     throw ValueError(where(what) + "a table must be writeable (embedkit updates it in place)");
   }
+  keep_storage_size(arg, what);
   return view_of(arg.array, dtype);
 }
 
@@ -168,6 +187,7 @@ BorrowedBytes borrow_byte_rows(py::handle obj, std::string_view what) {
   out.data = static_cast<const std::uint8_t*>(arg.array.data());
   out.rows = arg.array.shape(0);
   out.cols = arg.array.shape(1);
+  keep_storage_size(arg, what);
   out.owner = keep_alive(arg.array);
   return out;
 }

@@ -36,6 +36,7 @@ namespace py = pybind11;
 struct ArrayArg {
   py::array array;
   bool bfloat16 = false;
+  py::object torch_tensor;  // the PyTorch tensor `array` views (as read), else None
 };
 ArrayArg as_array(py::handle obj, std::string_view what);
 

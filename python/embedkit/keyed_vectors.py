@@ -258,7 +258,7 @@ class KeyedVectors:
         Returns a list of ``(key, similarity)`` tuples, best first (ties: lower row first), or,
         when ``topn`` is None, a float32 array of the cosine of every row (input keys
         included). ``[]`` when ``topn < 1``, as gensim. ``KeyError`` for a missing key,
-        ``ValueError`` when there is no input.
+        ``ValueError`` when there is no input or the query holds a non-finite value.
         """
         if isinstance(topn, Integral) and topn < 1:
             return []

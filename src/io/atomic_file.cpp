@@ -138,8 +138,9 @@ AtomicFile::AtomicFile(fs::path target) : target_(std::move(target)) {
     const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (fd < 0) {
       if (errno == EEXIST || errno == EINTR) continue;
+      const int err = errno;
       throw IoError(target_.string(),
-                    "cannot create temporary file " + temp.string() + ": " + errno_text(errno));
+                    "cannot create temporary file " + temp.string() + ": " + errno_text(err), err);
     }
     int lock_result;
     do {
@@ -151,7 +152,7 @@ AtomicFile::AtomicFile(fs::path target) : target_(std::move(target)) {
       close_quietly(fd);
       ::unlink(temp.c_str());
       throw IoError(target_.string(),
-                    "cannot lock temporary file " + temp.string() + ": " + errno_text(err));
+                    "cannot lock temporary file " + temp.string() + ": " + errno_text(err), err);
     }
     if (created.st_nlink == 0) {
       // Another process's stale-file cleanup removed it between open() and flock().
@@ -162,8 +163,10 @@ AtomicFile::AtomicFile(fs::path target) : target_(std::move(target)) {
       const int err = errno;
       close_quietly(fd);
       ::unlink(temp.c_str());
-      throw IoError(target_.string(), "cannot set the permissions of temporary file " +
-                                          temp.string() + ": " + errno_text(err));
+      throw IoError(
+          target_.string(),
+          "cannot set the permissions of temporary file " + temp.string() + ": " + errno_text(err),
+          err);
     }
     fd_ = fd;
     temp_path_ = temp;
@@ -194,8 +197,10 @@ void AtomicFile::write(const void* data, std::size_t size) {
     if (n < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
-      throw IoError(target_.string(), "cannot write temporary file " + temp_path_.string() + ": " +
-                                          errno_text(err) + " (the previous file is unchanged)");
+      throw IoError(target_.string(),
+                    "cannot write temporary file " + temp_path_.string() + ": " + errno_text(err) +
+                        " (the previous file is unchanged)",
+                    err);
     }
     p += n;
     size -= static_cast<std::size_t>(n);
@@ -207,12 +212,14 @@ std::string AtomicFile::sync_data() noexcept {
   // file after a power loss (the classic ext4 delayed-allocation surprise).
   if (::fsync(fd_) == 0) return {};
   const int err = errno;
+  failed_errno_ = err;
   return "cannot fsync temporary file " + temp_path_.string() + ": " + errno_text(err);
 }
 
 std::string AtomicFile::rename_into_place() noexcept {
   if (::rename(temp_path_.c_str(), target_.c_str()) != 0) {
     const int err = errno;
+    failed_errno_ = err;
     return "cannot rename temporary file " + temp_path_.string() + " over it: " + errno_text(err);
   }
   // The lock is held until after the rename, so no cleanup can take the file for a stale one.
@@ -232,9 +239,11 @@ void commit_together(std::initializer_list<AtomicFile*> files) {
       throw ValueError("commit: " + file->target_.string() + " was already committed or discarded");
     }
   }
-  const auto fail = [&files](const fs::path& target, const std::string& why) {
+  const auto fail = [&files](const AtomicFile& failed, const std::string& why) {
+    const int err = failed.failed_errno_;
+    const fs::path target = failed.target_;
     for (AtomicFile* file : files) file->discard();
-    throw IoError(target.string(), why);
+    throw IoError(target.string(), why, err);
   };
   const fs::path dir = directory_of(files.begin()[0]->target_);
   for (AtomicFile* file : files) {
@@ -258,7 +267,7 @@ void commit_together(std::initializer_list<AtomicFile*> files) {
       group ? " (none of the group's files was changed)" : " (the previous file is unchanged)";
   for (AtomicFile* file : files) {
     const std::string why = file->sync_data();
-    if (!why.empty()) fail(file->target_, why + unchanged);
+    if (!why.empty()) fail(*file, why + unchanged);
   }
   detail::fault_point("commit: data synced");
   {
@@ -280,7 +289,7 @@ void commit_together(std::initializer_list<AtomicFile*> files) {
     for (AtomicFile* file : files) {
       const std::string why = file->rename_into_place();
       if (!why.empty()) {
-        fail(file->target_,
+        fail(*file,
              why + (renamed == 0 ? unchanged
                                  : " (" + std::to_string(renamed) +
                                        " file(s) of the group were already replaced: the group "

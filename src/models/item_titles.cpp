@@ -1,7 +1,9 @@
 #include "embedkit/models/item_titles.hpp"
 
 #include <cctype>
+#include <filesystem>
 #include <fstream>
+#include <system_error>
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/models/ratings.hpp"
@@ -9,6 +11,9 @@
 namespace embedkit::models {
 
 std::unordered_map<std::string, std::string> read_item_titles(const std::filesystem::path& path) {
+  std::error_code ec;
+  // A directory opens as a stream whose first read fails: say what it is, not "read error".
+  if (std::filesystem::is_directory(path, ec)) throw IoError(path.string(), "is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError(path.string(), "cannot open the titles file");
   std::unordered_map<std::string, std::string> titles;

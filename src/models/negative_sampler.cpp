@@ -1,6 +1,7 @@
 #include "embedkit/models/negative_sampler.hpp"
 
 #include <cmath>
+#include <string>
 
 #include "embedkit/core/error.hpp"
 
@@ -9,6 +10,7 @@ namespace embedkit::models {
 NegativeSampler::NegativeSampler(std::span<const std::int64_t> counts, double power) {
   if (counts.empty()) throw ValueError("NegativeSampler: no words");
   if (counts.size() > 0x7fffffffu) throw ValueError("NegativeSampler: more than 2^31 - 1 words");
+  if (!std::isfinite(power)) throw ValueError("NegativeSampler: the power must be finite");
   const std::size_t n = counts.size();
   std::vector<double> scaled(n);
   double sum = 0;
@@ -16,6 +18,26 @@ NegativeSampler::NegativeSampler(std::span<const std::int64_t> counts, double po
     if (counts[i] < 0) throw ValueError("NegativeSampler: negative count");
     scaled[i] = std::pow(static_cast<double>(counts[i]), power);
     sum += scaled[i];
+  }
+  // count^power overflows double when the power is large (1000^150; the sum is then infinite
+  // and every share NaN, which the table below turned into a uniform draw) and underflows to 0
+  // for a large negative power. Then each count is taken relative to the largest (power > 0)
+  // or the smallest (power < 0), which keeps every term in [0, 1] and that count's at 1: the
+  // same shares, computable. Below the overflow the plain powers stay, as before.
+  if (!std::isfinite(sum) || (sum == 0 && power < 0)) {
+    std::int64_t reference = 0;
+    for (const std::int64_t c : counts) {
+      if (c == 0 && power < 0) {
+        throw ValueError("NegativeSampler: a count of 0 has no share with the negative power " +
+                         std::to_string(power));
+      }
+      if (c > 0 && (reference == 0 || (power > 0 ? c > reference : c < reference))) reference = c;
+    }
+    sum = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      scaled[i] = std::pow(static_cast<double>(counts[i]) / static_cast<double>(reference), power);
+      sum += scaled[i];
+    }
   }
   if (!(sum > 0)) throw ValueError("NegativeSampler: all counts are zero");
   // Vose's alias method: every column holds mass 1/n, split between itself and one alias.

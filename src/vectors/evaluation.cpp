@@ -5,13 +5,12 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <numeric>
 #include <unordered_map>
 
 #include "embedkit/core/error.hpp"
+#include "io/file_reading.hpp"
 
 namespace embedkit::vectors {
 namespace {
@@ -85,12 +84,11 @@ void for_each_line(std::string_view text, F&& f) {
   }
 }
 
+// Through read_file_bytes, whose errors name the file: a directory read through a stream threw
+// the standard library's "basic_filebuf::underflow error reading the file", without the path.
 std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path.string(), "cannot open");
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw IoError(path.string(), "read failed");
-  return s;
+  const std::vector<std::uint8_t> bytes = io::detail::read_file_bytes(path);
+  return std::string(bytes.begin(), bytes.end());
 }
 
 struct Question {
@@ -217,11 +215,16 @@ SimilarityResult evaluate_word_pairs_text(const KeyedVectors& kv, std::string_vi
       if (d == std::string_view::npos) break;
       pos = d + 1;
     }
+    // A score out of double's range (1e400) is an invalid line, as NaN and infinity are:
+    // from_chars then leaves `score` as it was (0), which would count as a gold score of 0.
     double score = 0.0;
-    if (fields.size() != 3 || fields[0].empty() || fields[1].empty() ||
-        std::from_chars(fields[2].data(), fields[2].data() + fields[2].size(), score).ptr !=
-            fields[2].data() + fields[2].size() ||
-        !std::isfinite(score)) {
+    bool valid = fields.size() == 3 && !fields[0].empty() && !fields[1].empty();
+    if (valid) {
+      const char* end = fields[2].data() + fields[2].size();
+      const auto [ptr, ec] = std::from_chars(fields[2].data(), end, score);
+      valid = ptr == end && ec == std::errc() && std::isfinite(score);
+    }
+    if (!valid) {
       ++result.invalid_lines;
       return;
     }

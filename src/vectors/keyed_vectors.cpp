@@ -313,6 +313,16 @@ std::vector<std::vector<Neighbor>> KeyedVectors::most_similar_batch(
   const float* data = matrix_.data<float>();
   std::vector<float> qunit(static_cast<std::size_t>(nq * dim_));
   Tensor contiguous = queries.clone();
+  // A non-finite value has no direction: normalize_into would make the query zeros, and every
+  // row would score 0, an answer rather than the error it is.
+  const float* values = contiguous.data<float>();
+  for (std::int64_t i = 0; i < nq * dim_; ++i) {
+    if (!std::isfinite(values[i])) {
+      throw ValueError("most_similar: query " + std::to_string(i / dim_) +
+                       " holds a non-finite value at column " + std::to_string(i % dim_) +
+                       " (a query vector must be finite)");
+    }
+  }
   for (std::int64_t q = 0; q < nq; ++q) {
     normalize_into(contiguous.data<float>() + q * dim_, qunit.data() + q * dim_, dim_);
   }

@@ -227,6 +227,17 @@ eval_nothing)
   printf 'no questions here\n' > "$dir/bad.txt"
   run "$bin" eval "$vectors" --analogies "$dir/bad.txt"
   expect_rc 1 "analogy file without questions"
+  # --restrict 0 skipped every question, and the error said the words were not in the vectors.
+  printf ': royal\nman king woman queen\n' > "$dir/royal.txt"
+  run "$bin" eval "$vectors" --analogies "$dir/royal.txt" --restrict 0
+  expect_rc 2 "eval --restrict 0"
+  expect_err "restrict: expected a value > 0" "eval --restrict 0"
+  # A gold score beyond double's range was read as 0 and counted (spearman -0.5 from 3 pairs).
+  printf 'king\tqueen\t1e400\nman\twoman\t3\nking\tman\t1\n' > "$dir/range.tsv"
+  run "$bin" eval "$vectors" --similarity "$dir/range.tsv"
+  expect_rc 0 "similarity file with a score out of range"
+  grep -q "spearman -1.0000, pearson -1.0000, pairs 2," "$dir/out" ||
+    fail "a score of 1e400 was counted: $(cat "$dir/out")"
   ;;
 
 plot_outputs_first)
@@ -356,6 +367,21 @@ directory_inputs)
   run "$bin" train "$dir/d" "$dir/v.txt"
   expect_rc 1 "train DIR"
   expect_err "d: is a directory" "train DIR"
+  # The other files read as text: a bare "read error", or (eval) a message without the path.
+  labelled 40 > "$dir/l.txt"
+  "$bin" classify train "$dir/l.txt" -o "$dir/m.st" --dim 4 --epochs 1 --threads 1 \
+    > /dev/null 2>&1 || fail "classify train for the directory checks"
+  ratings > "$dir/r.csv"
+  "$bin" recommend train "$dir/r.csv" -o "$dir/r.st" --epochs 1 > /dev/null 2>&1 ||
+    fail "recommend train for the directory checks"
+  for args in "similar $vectors --queries $dir/d" "analogy $vectors --queries $dir/d" \
+      "eval $vectors --analogies $dir/d" "eval $vectors --similarity $dir/d" \
+      "plot $vectors --words-file $dir/d -o $dir/p.svg" "classify predict $dir/m.st $dir/d" \
+      "recommend topn $dir/r.st u1 --titles $dir/d" "recommend topn $dir/r.st --queries $dir/d"; do
+    run "$bin" $args
+    expect_rc 1 "$args"
+    expect_err "d: is a directory" "$args"
+  done
   ;;
 
 *)

@@ -3,9 +3,13 @@
 // a live writer's never.
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
 #include <fstream>
 #include <string>
 
@@ -280,6 +284,48 @@ TEST(AtomicFile, Errors) {
   EXPECT_CONTAINS(m, "taken: is a directory");
   EXPECT_TRUE(std::filesystem::is_directory(dir / "taken"));
   EXPECT_EQ(dir.names(), std::vector<std::string>({"taken"}));
+}
+
+TEST(AtomicFile, ErrorsCarryTheFailedCallsErrno) {
+  // Python raises the OSError subclass of the errno; without it a write error on a new output
+  // path (a full disk, a read-only directory) was taken for a missing file.
+  TempDir dir;
+  try {
+    AtomicFile f(dir / "missing/dir/out.bin");
+    ADD_FAILURE() << "no error";
+  } catch (const IoError& e) {
+    EXPECT_EQ(e.error_number(), ENOENT);
+  }
+  // A write beyond the file-size limit fails with EFBIG (SIGXFSZ ignored); in a child, so that
+  // the limit stays there.
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{1024, 1024};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    int code = 1;
+    try {
+      AtomicFile f(dir / "big.bin");
+      const std::string data(4096, 'x');
+      f.write(data.data(), data.size());
+    } catch (const IoError& e) {
+      code = e.error_number() == EFBIG ? 0 : 2;
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: no error, 2: another errno";
+  EXPECT_TRUE(dir.names().empty());
+  // An error that is no system call's carries none.
+  try {
+    AtomicFile f(dir.path() / "");
+    ADD_FAILURE() << "no error";
+  } catch (const IoError& e) {
+    EXPECT_EQ(e.error_number(), 0);
+  }
 }
 
 }  // namespace

@@ -52,6 +52,26 @@ TEST(NegativeSampler, AliasTableMatchesUnigramToThePower) {
   }
 }
 
+TEST(NegativeSampler, PowersBeyondDoublesRangeKeepTheirShares) {
+  // 1000^150 overflows double: the shares were NaN and the table drew uniformly. The true
+  // shares put all but ~1e-45 of the mass on the largest count (power 150), or on the smallest
+  // (power -150, where every count's power underflows to 0).
+  const std::vector<std::int64_t> counts = {1000, 300, 1000, 50, 7};
+  const NegativeSampler high(counts, 150.0);
+  EXPECT_NEAR(high.probability(0), 0.5, 1e-9);
+  EXPECT_NEAR(high.probability(2), 0.5, 1e-9);
+  EXPECT_NEAR(high.probability(1) + high.probability(3) + high.probability(4), 0.0, 1e-9);
+  const NegativeSampler low(counts, -400.0);
+  EXPECT_NEAR(low.probability(4), 1.0, 1e-9);
+  // Moderate powers are unchanged: 2^1000 overflows only for the larger counts, and the
+  // shares are still count^p / sum.
+  const std::vector<std::int64_t> two = {4, 2};
+  const NegativeSampler mid(two, 600.0);  // 4^600 = 2^1200 overflows; share of 2: 2^-600
+  EXPECT_NEAR(mid.probability(0), 1.0, 1e-12);
+  EXPECT_THROW(NegativeSampler(std::vector<std::int64_t>{3, 0}, -400.0), embedkit::ValueError);
+  EXPECT_THROW(NegativeSampler(counts, std::nan("")), embedkit::ValueError);
+}
+
 TEST(NegativeSampler, RefusesEmptyOrZeroCounts) {
   EXPECT_THROW(NegativeSampler(std::vector<std::int64_t>{}), embedkit::ValueError);
   EXPECT_THROW(NegativeSampler(std::vector<std::int64_t>{0, 0}), embedkit::ValueError);

@@ -152,6 +152,25 @@ def test_a_torch_table_stays_alive_while_a_module_uses_it(torch):
     np.testing.assert_array_equal(module(np.array([[0, 5]]))[0], [20, 22, 24, 26])
 
 
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "parameter"])
+def test_a_torch_table_cannot_be_resized_while_shared(torch, dtype):
+    # resize_ to a larger size reallocates the storage and frees the buffer the module reads
+    # and writes; PyTorch refuses it once the table is shared, as after its own t.numpy().
+    if dtype == "parameter":
+        w = torch.nn.Parameter(torch.randn(6, 4))
+        storage = w.data
+    else:
+        w = torch.randn(6, 4).to(getattr(torch, dtype))
+        storage = w
+    module = nn.Embedding(6, 4, _weight=w)
+    with pytest.raises(RuntimeError, match="not resizable"):
+        storage.resize_(100_000, 4)
+    assert address(module.weight) == storage.data_ptr()
+    storage[1, 2] = 3  # caller -> embedkit: still one table
+    bits = storage.view(torch.int16) if dtype == "bfloat16" else storage
+    np.testing.assert_array_equal(module(np.array([1]))[0], bits[1].numpy())
+
+
 def test_a_bfloat16_torch_table_crosses_as_int16_bits(torch):
     w = torch.randn(6, 4).to(torch.bfloat16)
     module = nn.Embedding(6, 4, _weight=w)

@@ -188,6 +188,19 @@ def test_packed_rows_of_a_torch_tensor_are_shared(torch):
     assert out.shape == (1, 4)
 
 
+def test_a_torch_tensor_whose_rows_are_shared_cannot_be_resized_under_the_module(torch):
+    # resize_ to a larger size reallocates the storage and frees the buffer the module reads;
+    # PyTorch refuses it once the rows are shared, as after its own t.numpy().
+    packed = torch.ops.quantized.embedding_bag_byte_prepack(torch.randn(6, 8))
+    expected = packed.clone()
+    bag = nn.QuantizedEmbeddingBag.from_packed(packed)
+    with pytest.raises(RuntimeError, match="not resizable"):
+        packed.resize_(100_000, 16)
+    assert address(bag.packed) == packed.data_ptr()
+    np.testing.assert_array_equal(bag(np.array([[2, 5]])),
+                                  F.quantized_embedding_bag(np.array([[2, 5]]), expected.numpy()))
+
+
 def test_a_table_keeps_the_callers_packed_array_alive():
     packed = F.quantize(table(100, 8))
     expected = packed.copy()

@@ -12,6 +12,7 @@ import io
 import threading
 import time
 
+import numpy as np
 import pytest
 
 TOL = dict(rtol=1e-5, atol=1e-6)
@@ -230,6 +231,40 @@ def test_load_state_dict_of_another_optimizer_is_refused(torch):
         sgd.load_state_dict(adagrad.state_dict())
     with pytest.raises(RuntimeError, match="_extra_state"):  # strict: the state is missing
         adagrad.load_state_dict({"weight": adagrad.weight.detach().clone()})
+
+
+@pytest.mark.parametrize("damage", ["state shape", "state value", "weight shape", "state missing"])
+def test_a_load_state_dict_that_fails_changes_neither_weight_nor_state(torch, damage):
+    import embedkit.torch as et
+
+    def trained(seed):
+        torch.manual_seed(seed)
+        bag = et.FusedEmbeddingBag(10, 4, mode="sum", optimizer="adagrad",
+                                   optimizer_kwargs={"lr": 0.1})
+        bag(torch.tensor([[1, 2], [3, seed]])).sum().backward()
+        return bag
+
+    module, saved = trained(4), trained(5).state_dict()
+    weight = module.weight.detach().clone()
+    state = module.optimizer.state_dict()
+    extra = {"optimizer": saved["_extra_state"]["optimizer"],
+             "state": dict(saved["_extra_state"]["state"])}
+    bad = {"weight": saved["weight"], "_extra_state": extra}
+    if damage == "state shape":
+        extra["state"]["weight.sum"] = torch.zeros(3, 3)
+    elif damage == "state value":
+        extra["state"]["weight.step"] = torch.tensor(-1.0)
+    elif damage == "weight shape":
+        bad["weight"] = torch.zeros(11, 4)
+    else:
+        del bad["_extra_state"]
+    with pytest.raises((ValueError, RuntimeError)):
+        module.load_state_dict(bad)
+    assert torch.equal(module.weight.detach(), weight)
+    after = module.optimizer.state_dict()
+    assert set(after) == set(state)
+    for name, value in state.items():
+        np.testing.assert_array_equal(after[name], value)
 
 
 def test_dense_optimizer_of_the_model_skips_the_fused_table(torch):

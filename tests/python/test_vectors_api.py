@@ -4,6 +4,9 @@ C++ works."""
 
 import math
 import os
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -149,6 +152,17 @@ def test_bad_query_arguments(kv):
     assert kv.most_similar("x1", restrict_vocab=0) == kv.most_similar("x1")
     restricted = kv.most_similar("x1", topn=50, restrict_vocab=20)
     assert len(restricted) == 19 and max(kv.get_index(w) for w, _ in restricted) < 20
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_query_vector_is_a_value_error_not_zero_scores(kv, bad):
+    # It was normalized to zeros, and every word was returned with similarity 0.
+    query = np.ones(8, dtype=np.float32)
+    query[3] = bad
+    with pytest.raises(ValueError, match="non-finite value at column 3"):
+        kv.most_similar(query)
+    with pytest.raises(ValueError, match="non-finite value"):
+        kv.most_similar(positive=["x1", ("x2", float(bad))])
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -302,6 +316,27 @@ def test_load_with_mmap_r_maps_the_file_and_copies_nothing(kv, tmp_path, name):
     # The mapping lives as long as a view of it does.
     del mapped, memory
     assert view.tobytes() == kv.vectors.tobytes()
+
+
+def test_a_write_error_on_a_new_output_is_the_os_error_of_its_errno(tmp_path):
+    # A new output path does not exist yet, so a write error on it (a full disk, EFBIG here
+    # under a file-size limit) was raised as FileNotFoundError. In a child process, which the
+    # limit does not outlive.
+    code = textwrap.dedent(f"""
+        import errno, resource, signal
+        import numpy as np, embedkit
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+        kv = embedkit.KeyedVectors([f"w{{i}}" for i in range(100)], np.ones((100, 8), np.float32))
+        try:
+            kv.save_word2vec_format({str(tmp_path / "v.txt")!r})
+        except OSError as e:
+            print(type(e).__name__, e.errno == errno.EFBIG, "cannot write temporary file" in str(e))
+        """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.split() == ["OSError", "True", "True"], done.stdout + done.stderr
+    assert os.listdir(tmp_path) == []
 
 
 def test_load_with_a_writing_mmap_mode_is_refused(kv, tmp_path):

@@ -95,6 +95,20 @@ TEST(Evaluation, WordPairsSpearmanByHand) {
   EXPECT_TRUE(std::isfinite(r.pearson));
 }
 
+TEST(Evaluation, WordPairScoresOutOfRangeAreInvalidLinesNotZero) {
+  const KeyedVectors kv = royal();
+  // A score beyond double's range (or below its smallest value) does not parse; it was read as
+  // a gold score of 0, which here would rank the pair lowest.
+  for (const char* score : {"1e400", "-1e400", "1e-400", "nan", "inf"}) {
+    SCOPED_TRACE(score);
+    const std::string pairs =
+        std::string("king\tqueen\t") + score + "\nking\tman\t8\nman,woman,1\nKING\tapple\t5\n";
+    const SimilarityResult r = evaluate_word_pairs_text(kv, pairs);
+    EXPECT_EQ(r.pairs, 3);
+    EXPECT_EQ(r.invalid_lines, 1);
+  }
+}
+
 TEST(Evaluation, SpearmanOfTooFewPairsIsNaN) {
   EXPECT_TRUE(std::isnan(spearman_correlation({1.0}, {2.0})));
   EXPECT_TRUE(std::isnan(spearman_correlation({1.0, 1.0}, {2.0, 3.0})));

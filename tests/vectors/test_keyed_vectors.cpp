@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <optional>
+#include <string>
 
 #include "embedkit/vectors/keyed_vectors.hpp"
 #include "vectors/vectors_test_support.hpp"
@@ -140,6 +142,24 @@ TEST(KeyedVectors, BatchAgreesWithSingleQueries) {
       EXPECT_EQ(batch[static_cast<std::size_t>(i)][k].word, single[k].word);
     }
   }
+}
+
+TEST(KeyedVectors, ANonFiniteQueryVectorIsAValueErrorNotZeroScores) {
+  // A NaN or infinite value was normalized to a zero query, and every word scored 0.
+  const KeyedVectors kv = royal();
+  for (const float bad : {std::nanf(""), std::numeric_limits<float>::infinity(),
+                          -std::numeric_limits<float>::infinity()}) {
+    const std::vector<float> q = {1.0f, bad, 0.0f};
+    try {
+      (void)kv.most_similar(q, 2);
+      ADD_FAILURE() << "no error for " << bad;
+    } catch (const ValueError& e) {
+      EXPECT_NE(std::string(e.what()).find("non-finite value at column 1"), std::string::npos)
+          << e.what();
+    }
+  }
+  Tensor batch = Tensor::from_floats({1, 0, 0, 0, 0, std::nanf("")}, {2, 3});
+  EXPECT_THROW((void)kv.most_similar_batch(batch, 2, {}), ValueError);
 }
 
 TEST(KeyedVectors, AnalogyKingManWomanIsQueen) {

@@ -33,8 +33,7 @@ void for_each_query_line(const std::string& path, const std::string& prompt,
                          const std::function<void(const std::string& line)>& on_line) {
   std::ifstream file;
   if (!is_std_stream(path)) {
-    file.open(path, std::ios::binary);
-    if (!file) throw IoError(path, "cannot open the file of queries");
+    open_input_file(file, path, "the file of queries");
   }
   std::istream& in = is_std_stream(path) ? std::cin : file;
   const bool by_hand = is_std_stream(path) && ::isatty(STDIN_FILENO) == 1;

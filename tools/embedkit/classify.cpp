@@ -347,8 +347,7 @@ int run_predict(ClassifyOptions& o) {
   const models::LabelledTextOptions text = reading_options(model, "fasttext");
   std::ifstream file;
   if (!is_std_stream(o.input)) {
-    file.open(o.input, std::ios::binary);
-    if (!file) throw IoError(o.input, "cannot open the file");
+    open_input_file(file, o.input, "a text file");
   }
   std::istream& in = is_std_stream(o.input) ? std::cin : file;
   const std::string prefix = model.label_prefix();

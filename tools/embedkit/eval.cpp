@@ -26,6 +26,7 @@
 #include "embedkit/core/error.hpp"
 #include "embedkit/vectors/evaluation.hpp"
 #include "json.hpp"
+#include "std_streams.hpp"
 #include "subword_vectors.hpp"
 #include "vectors_options.hpp"
 
@@ -59,8 +60,8 @@ std::string restrict_note(std::int64_t restrict_vocab) {
 // A file's text, or standard input's for '-'.
 std::string read_all(const std::string& path) {
   if (is_std_stream(path)) return read_standard_input();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(path, "cannot open for reading");
+  std::ifstream in;
+  open_input_file(in, path, "a file of questions or pairs");
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw IoError(path, "read error");
@@ -331,9 +332,11 @@ Command add_eval(CLI::App& parent) {
   app->add_option("--similarity", o->similarity,
                   "Word pairs 'word1<TAB>word2<TAB>score' (or comma-separated; '#' comments), "
                   "e.g. wordsim353.tsv; '-': standard input");
+  // 0 would skip every question and pair (gensim's ok_vocab of 0 words), a certain failure
+  // whose message blamed the file ("not in VECTORS"); `similar`'s --restrict 0 means all words.
   app->add_option("--restrict", o->restrict_vocab,
                   "Use only the N most frequent (first) words; questions with others are skipped")
-      ->check(non_negative<std::int64_t>())
+      ->check(positive<std::int64_t>())
       ->capture_default_str();
   app->add_flag("--case-sensitive", o->case_sensitive,
                 "Do not upper-case words before matching (gensim's case_insensitive=False)");

@@ -62,8 +62,7 @@ std::string lower_extension(const std::string& path) {
 std::vector<std::string> read_words_file(const std::string& path) {
   std::ifstream file;
   if (!is_std_stream(path)) {
-    file.open(path);
-    if (!file) throw IoError(path, "cannot open the words file");
+    open_input_file(file, path, "the words file");
   }
   std::istream& in = is_std_stream(path) ? std::cin : file;
   std::vector<std::string> words;

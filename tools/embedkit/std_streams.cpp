@@ -97,6 +97,18 @@ class TempDirectory {
 
 }  // namespace
 
+void open_input_file(std::ifstream& file, const std::string& path, std::string_view what) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw IoError(path, "is a directory, not " + std::string(what));
+  }
+  file.open(path, std::ios::binary);
+  if (!file) {
+    const int err = errno;
+    throw IoError(path, "cannot open " + std::string(what) + ": " + std::strerror(err), err);
+  }
+}
+
 std::string read_standard_input() {
   std::string data;
   std::vector<char> chunk(kChunk);

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,11 @@ inline bool is_std_stream(std::string_view argument) {
 
 // All of standard input (IoError beyond kSpillLimitBytes or on a read error).
 std::string read_standard_input();
+
+// Opens the file `path` for reading, or throws IoError naming it: "is a directory" (which
+// opens as a stream whose first read fails, with nothing better to say than "read error"),
+// else "cannot open: " and the reason. `what` names the file's role ("the file of queries").
+void open_input_file(std::ifstream& file, const std::string& path, std::string_view what);
 
 // An input argument made into a file that can be opened (and reopened, and seeked) by path.
 class SpilledInput {

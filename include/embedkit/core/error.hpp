@@ -63,13 +63,17 @@ class TypeError : public Error {
 // (truncated, corrupted, wrong layout). The message starts with the file's path.
 class IoError : public Error {
  public:
-  IoError(const std::string& path, const std::string& what)
-      : Error(path + ": " + what), path_(path) {}
+  IoError(const std::string& path, const std::string& what, int error_number = 0)
+      : Error(path + ": " + what), path_(path), error_number_(error_number) {}
 
   const std::string& path() const { return path_; }
+  // The errno of the system call that failed (ENOSPC, EACCES, ...), or 0 when the error is not
+  // one (a malformed file) or was not recorded. Python raises the OSError subclass it names.
+  int error_number() const { return error_number_; }
 
  private:
   std::string path_;
+  int error_number_ = 0;
 };
 
 }  // namespace embedkit

@@ -66,6 +66,7 @@ class AtomicFile {
   std::filesystem::path target_;
   std::filesystem::path temp_path_;
   int fd_ = -1;
+  int failed_errno_ = 0;  // errno of the last sync_data or rename_into_place that failed
 };
 
 // Commits files of one directory as a group: every file's data is fsync'ed before the first

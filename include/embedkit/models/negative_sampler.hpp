@@ -13,7 +13,9 @@ namespace embedkit::models {
 class NegativeSampler {
  public:
   NegativeSampler() = default;
-  // Throws ValueError when counts is empty or a count is negative or all are zero.
+  // Throws ValueError when counts is empty, a count is negative, all are zero, the power is not
+  // finite, or a count is 0 with a negative power. Powers whose terms overflow or underflow
+  // double keep their shares (counts are then taken relative to the largest or smallest).
   explicit NegativeSampler(std::span<const std::int64_t> counts, double power = 0.75);
 
   // One draw from 64 random bits (the high 32 pick a column, the low 32 the coin).

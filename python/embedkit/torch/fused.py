@@ -162,6 +162,32 @@ class _Fused:
     def _training(self):
         return torch.is_grad_enabled() and self.weight.requires_grad
 
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        # PyTorch copies the weight, then hands the optimizer's state to set_extra_state, and
+        # records what it refuses to raise at the end: a state set_extra_state refuses would
+        # leave the loaded weight with the old optimizer state, a weight of another shape the old
+        # weight with the loaded state. The module is put back as it was instead, so a load that
+        # fails changes neither.
+        weight = self.weight.detach().clone()
+        state = self.optimizer.state_dict()
+        counts = (len(error_msgs), len(missing_keys), len(unexpected_keys))
+        try:
+            super()._load_from_state_dict(state_dict, prefix, local_metadata, strict,
+                                          missing_keys, unexpected_keys, error_msgs)
+        except BaseException:
+            self._restore(weight, state)
+            raise
+        errors, missing, unexpected = counts
+        if (len(error_msgs) > errors
+                or (strict and (len(missing_keys) > missing or len(unexpected_keys) > unexpected))):
+            self._restore(weight, state)
+
+    def _restore(self, weight, optimizer_state):
+        with torch.no_grad():
+            self.weight.copy_(weight)
+        self.optimizer.load_state_dict(optimizer_state)
+
     def get_extra_state(self):
         """The optimizer's state, saved in the module's state_dict under ``_extra_state``."""
         state = self.optimizer.state_dict()
