@@ -4,6 +4,7 @@ The ratings are 3 + P Q^T with P, Q of rank 3 (a standard deviation of about 1.8
 (user, item) pairs observed: a factorisation of rank >= 3 can recover the other half.
 """
 
+import os
 import signal
 import subprocess
 import sys
@@ -278,13 +279,26 @@ CTRL_C = textwrap.dedent("""
 """)
 
 
+def _cpu_seconds(pid):
+    """User + system CPU time of process ``pid`` so far (Linux: /proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def test_ctrl_c_raises_keyboard_interrupt_and_writes_nothing(tmp_path):
     out = tmp_path / "model.safetensors"
     proc = subprocess.Popen([sys.executable, "-c", CTRL_C, str(out)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "training"
-    time.sleep(1.0)
-    assert proc.poll() is None
+    # Inside training, not still before it: the child has used a second of CPU beyond what it
+    # had when it said "training" (reading the ratings takes a tenth of one, an epoch about 7).
+    # A fixed wall-clock wait let the signal arrive before training on a loaded machine.
+    start = _cpu_seconds(proc.pid)
+    deadline = time.monotonic() + 120
+    while _cpu_seconds(proc.pid) < start + 1.0:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
     sent = time.perf_counter()
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
