@@ -18,18 +18,6 @@ std::string errno_text(int err) {
   return std::error_code(err, std::generic_category()).message();
 }
 
-class Descriptor {
- public:
-  explicit Descriptor(int fd) : fd_(fd) {}
-  ~Descriptor() { ::close(fd_); }
-  Descriptor(const Descriptor&) = delete;
-  Descriptor& operator=(const Descriptor&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 // Reads up to `n` bytes (fewer only at the end of the input); IoError on a read error.
 std::size_t read_some(int fd, std::uint8_t* dst, std::size_t n, const std::string& name) {
   std::size_t got = 0;

@@ -11,6 +11,7 @@
 
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -18,6 +19,21 @@
 #include <vector>
 
 namespace embedkit::io::detail {
+
+// An open file descriptor, closed when it goes (a negative one, a failed open, is left alone).
+class Descriptor {
+ public:
+  explicit Descriptor(int fd) : fd_(fd) {}
+  ~Descriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
 
 // What `mode`'s file type is, for messages: "a directory", "a FIFO (named pipe)", ...
 std::string file_type_phrase(mode_t mode);

@@ -17,6 +17,7 @@
 #include <xxhash.h>
 
 #include "embedkit/io/atomic_file.hpp"
+#include "io/file_reading.hpp"
 #include "io/pair_verification.hpp"
 
 namespace embedkit::io::detail {
@@ -85,20 +86,6 @@ bool read_at(int fd, void* data, std::size_t size, std::uint64_t offset) {
   }
   return true;
 }
-
-class Descriptor {
- public:
-  explicit Descriptor(int fd) : fd_(fd) {}
-  ~Descriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Descriptor(const Descriptor&) = delete;
-  Descriptor& operator=(const Descriptor&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 
