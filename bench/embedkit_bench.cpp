@@ -10,6 +10,12 @@
 // time for the same case
 // (> 1: embedkit is faster). Cases run torch first, then embedkit, then the yardstick.
 //
+// Fused training steps (step_*: SGD exact and in input order, Adagrad, row-wise Adagrad,
+// SparseAdam; /bag:20 an EmbeddingBag's sum-mode step) run against LibTorch's sparse gradient
+// then torch.optim's update in ATen ops (torch:dense: its dense gradient and dense step); their
+// GB/s counts the gradient rows read and, for every id, a table row read and written and the
+// optimizer state's rows read and written (the bytes a step must move when no id repeats).
+//
 // Row-wise quantized bags (qbag_int8_sum, qbag_int4_sum) run on the float32 bag's table
 // quantized by embedkit, against PyTorch's quantized::embedding_bag_{byte,4bit}_rowwise_offsets
 // on the same packed bytes; their vs_float32 is embedkit's float32 bag_sum time on the float
@@ -18,8 +24,8 @@
 //
 // Default: a subset that runs in a few minutes. EMBEDKIT_BENCH_FULL=1: every combination.
 // EMBEDKIT_BENCH_4G=1: adds 4 GiB tables (with and without huge pages, and the quantized bags
-// of the 4 GiB table). EMBEDKIT_BENCH_DLRM=1: adds the embedding work of one step of
-// bench/python's DLRM model (327,680 ids in bags of 20 over 2 GiB of D = 64 rows; one table of
+// and the SGD step of the 4 GiB table). EMBEDKIT_BENCH_DLRM=1: adds the embedding work of one step
+// of bench/python's DLRM model (327,680 ids in bags of 20 over 2 GiB of D = 64 rows; one table of
 // 8M rows here, as its 8 tables of 1M rows are to the caches), with uniform ids and with the
 // Zipf ids that bench/python draws. Google Benchmark's own flags
 // (--benchmark_filter=...,
@@ -32,6 +38,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -47,7 +54,9 @@
 #include "embedkit/nn/quantized_embedding_bag.hpp"
 #include "embedkit/optim/adagrad.hpp"
 #include "embedkit/optim/fused_backward.hpp"
+#include "embedkit/optim/rowwise_adagrad.hpp"
 #include "embedkit/optim/sgd.hpp"
+#include "embedkit/optim/sparse_adam.hpp"
 #include "yardstick.hpp"
 
 namespace embedkit::bench {
@@ -63,7 +72,10 @@ enum class Op {
   BackwardDense,
   BackwardSparse,
   FusedSgd,
+  FusedSgdInputOrder,
   FusedAdagrad,
+  FusedRowWiseAdagrad,
+  FusedSparseAdam,
   QuantizedBagInt8,
   QuantizedBagInt4
 };
@@ -89,8 +101,14 @@ std::string op_name(Op op) {
       return "bwd_sparse";
     case Op::FusedSgd:
       return "step_sgd";
+    case Op::FusedSgdInputOrder:
+      return "step_sgd_input_order";
     case Op::FusedAdagrad:
       return "step_adagrad";
+    case Op::FusedRowWiseAdagrad:
+      return "step_rowwise_adagrad";
+    case Op::FusedSparseAdam:
+      return "step_sparse_adam";
     case Op::QuantizedBagInt8:
       return "qbag_int8_sum";
     case Op::QuantizedBagInt4:
@@ -110,7 +128,7 @@ struct Case {
   Dist dist = Dist::Uniform;
   int threads = 1;
   std::int64_t n = 0;    // ids per call
-  std::int64_t bag = 0;  // ids per bag (bag ops)
+  std::int64_t bag = 0;  // ids per bag (bag ops; fused steps: an EmbeddingBag's sum-mode step)
   bool huge = false;     // table on huge pages
   // Fused steps: LibTorch's default path (nn.Embedding(sparse=False): a dense gradient of the
   // whole table, then the optimizer's dense step) instead of the sparse one.
@@ -152,9 +170,19 @@ struct Case {
     if (op == Op::Copy || rows * dim * 4 <= (std::int64_t{64} << 20)) return 1;
     return std::clamp<std::int64_t>((std::int64_t{512} << 20) / per_call, 1, 256);
   }
+  bool fused_step() const {
+    return op == Op::FusedSgd || op == Op::FusedSgdInputOrder || op == Op::FusedAdagrad ||
+           op == Op::FusedRowWiseAdagrad || op == Op::FusedSparseAdam;
+  }
+  // Rows of the lookup's gradient: one per id, or one per bag.
+  std::int64_t grad_row_count() const { return bag > 0 ? n / bag : n; }
   // Bytes of rows read + written by one call.
   double bytes() const {
     const double row = static_cast<double>(dim) * 4.0;
+    // A fused step reads the gradient's rows and reads and writes one table row per id (as if
+    // every id were a distinct row: the bytes it must move at most).
+    const double step =
+        (static_cast<double>(grad_row_count()) + 2.0 * static_cast<double>(n)) * row;
     switch (op) {
       case Op::Copy:
         return 2.0 * static_cast<double>(n);
@@ -169,10 +197,15 @@ struct Case {
         return (static_cast<double>(n) + static_cast<double>(n / bag)) * row;
       case Op::BackwardDense:
         return (static_cast<double>(n) + static_cast<double>(rows)) * row;  // grad in, table out
-      case Op::FusedSgd:  // gradient rows read; table rows read and written
-        return 3.0 * static_cast<double>(n) * row;
+      case Op::FusedSgd:
+      case Op::FusedSgdInputOrder:
+        return step;
       case Op::FusedAdagrad:  // and the optimizer state's rows read and written
-        return 5.0 * static_cast<double>(n) * row;
+        return step + 2.0 * static_cast<double>(n) * row;
+      case Op::FusedRowWiseAdagrad:  // and one float of state per row, read and written
+        return step + 8.0 * static_cast<double>(n);
+      case Op::FusedSparseAdam:  // and the two moments' rows read and written
+        return step + 4.0 * static_cast<double>(n) * row;
       case Op::QuantizedBagInt8:  // packed rows read, float32 bags written
       case Op::QuantizedBagInt4:
         return static_cast<double>(n) * static_cast<double>(quantized_row_bytes(format(), dim)) +
@@ -221,7 +254,7 @@ void timed(benchmark::State& state, const Case& c, Impl impl, F&& body) {
       static_cast<double>(state.iterations());
   const double gbs = c.bytes() / seconds / 1e9;
   state.counters["GB/s"] = gbs;
-  if (c.op == Op::FusedSgd || c.op == Op::FusedAdagrad) {
+  if (c.fused_step()) {
     state.counters["Mrows/s"] = static_cast<double>(c.n) / seconds / 1e6;
   }
   if (c.op == Op::Copy) {
@@ -286,6 +319,140 @@ at::Tensor torch_quantized_bag(const at::Tensor& packed, QuantizedFormat format,
                          .typed<Signature>();
   auto& op = format == QuantizedFormat::Int8 ? int8 : int4;
   return op.call(packed, ids, Opt(offsets), false, 0, false, Opt(), Opt(), false);
+}
+
+// One training step of the table from the lookup's gradient. LibTorch: the sparse gradient
+// (what nn.Embedding(sparse=True) or nn.EmbeddingBag(sparse=True) gives), then the update
+// torch.optim applies to it (SGD, Adagrad, SparseAdam: their sparse branches, in ATen ops), or
+// with Case::torch_dense LibTorch's default path (a dense gradient, then the dense step).
+// Row-wise Adagrad (FBGEMM's, not in torch.optim) is the same update written in ATen ops as a
+// PyTorch user would. embedkit: fused_backward_step. Tiny rates keep the table finite.
+template <class Next>
+void run_step(benchmark::State& state, const Case& c, Impl impl, Tensor& w,
+              const std::vector<Tensor>& id_windows, const std::vector<at::Tensor>& tid_windows,
+              Next&& next) {
+  const at::Tensor tw = view(w);
+  const Tensor& g = grad_rows(c.grad_row_count(), c.dim);
+  const at::Tensor tg = view(g);
+  const double lr = 1e-9;
+  const double eps = 1e-10;
+  const double beta1 = 0.9;
+  const double beta2 = 0.999;
+  // Bags: every bag holds c.bag ids, so the offsets, and the bag of each id, are the same for
+  // every window.
+  Tensor off;
+  at::Tensor toff, offset2bag, bag_size;
+  if (c.bag > 0) {
+    off = offsets(c.n, c.bag);
+    toff = view(off);
+    offset2bag = at::div(at::arange(c.n, at::kLong), c.bag, "floor");
+    bag_size = at::full({c.n / c.bag}, c.bag, at::kLong);
+  }
+  // The sparse gradient of the next window's lookup.
+  auto torch_grad = [&](bool sparse) {
+    const at::Tensor& ids = tid_windows[static_cast<std::size_t>(next())];
+    if (c.bag == 0) return at::embedding_backward(tg, ids, c.rows, -1, false, sparse);
+    if (sparse) {
+      return at::_embedding_bag_sparse_backward(tg, ids, toff, offset2bag, bag_size, c.rows, false,
+                                                0, c10::nullopt, -1);
+    }
+    return at::_embedding_bag_dense_backward(tg, ids, offset2bag, bag_size, at::Tensor(), c.rows,
+                                             false, 0, c10::nullopt, -1);
+  };
+  if (impl == Impl::Torch && c.torch_dense) {
+    at::Tensor state_sum = at::zeros_like(tw);
+    timed(state, c, impl, [&] {
+      const at::Tensor grad = torch_grad(false);
+      if (c.op == Op::FusedSgd || c.op == Op::FusedSgdInputOrder) {
+        tw.add_(grad, -lr);  // torch.optim.SGD's step on a dense gradient
+        return;
+      }
+      // torch.optim.Adagrad's dense step (lr_decay 0, weight_decay 0).
+      state_sum.addcmul_(grad, grad, 1);
+      tw.addcdiv_(grad, state_sum.sqrt().add_(eps), -lr);
+    });
+    return;
+  }
+  if (impl == Impl::Torch) {
+    at::Tensor state_a = at::zeros_like(tw);  // Adagrad's sum; SparseAdam's exp_avg
+    at::Tensor state_b = c.op == Op::FusedSparseAdam ? at::zeros_like(tw) : at::Tensor();
+    at::Tensor row_sum = at::zeros({c.rows}, at::kFloat);  // row-wise Adagrad's state
+    std::int64_t step = 0;
+    timed(state, c, impl, [&] {
+      at::Tensor grad = torch_grad(true);
+      if (c.op == Op::FusedSgd || c.op == Op::FusedSgdInputOrder) {
+        tw.add_(grad, -lr);  // torch.optim.SGD: the uncoalesced gradient, entry by entry
+        return;
+      }
+      grad = grad.coalesce();
+      const at::Tensor idx = grad._indices();
+      const at::Tensor values = grad._values();
+      auto make_sparse = [&](const at::Tensor& v) {
+        return at::sparse_coo_tensor(idx, v, grad.sizes());
+      };
+      if (c.op == Op::FusedAdagrad) {
+        // torch.optim.Adagrad's sparse branch (lr_decay 0, weight_decay 0).
+        state_a.add_(make_sparse(values.pow(2)));
+        const at::Tensor std_values = state_a.sparse_mask(grad)._values().sqrt_().add_(eps);
+        tw.add_(make_sparse(values / std_values), -lr);
+      } else if (c.op == Op::FusedRowWiseAdagrad) {
+        const at::Tensor rows = idx[0];
+        row_sum.index_add_(0, rows, values.pow(2).mean(1));
+        const at::Tensor std_values = row_sum.index_select(0, rows).sqrt_().add_(eps);
+        tw.index_add_(0, rows, values / std_values.unsqueeze(1), -lr);
+      } else {
+        // torch.optim.SparseAdam's step (torch/optim/_functional.py, sparse_adam).
+        ++step;
+        const at::Tensor old_avg = state_a.sparse_mask(grad)._values();
+        const at::Tensor avg_update = values.sub(old_avg).mul_(1 - beta1);
+        state_a.add_(make_sparse(avg_update));
+        const at::Tensor old_sq = state_b.sparse_mask(grad)._values();
+        const at::Tensor sq_update = values.pow(2).sub_(old_sq).mul_(1 - beta2);
+        state_b.add_(make_sparse(sq_update));
+        const at::Tensor numer = avg_update.add_(old_avg);
+        const at::Tensor denom = sq_update.add_(old_sq).sqrt_().add_(eps);
+        const double bias1 = 1 - std::pow(beta1, static_cast<double>(step));
+        const double bias2 = 1 - std::pow(beta2, static_cast<double>(step));
+        const double step_size = lr * std::sqrt(bias2) / bias1;
+        tw.add_(make_sparse(numer.div_(denom).mul_(-step_size)));
+      }
+    });
+    return;
+  }
+  std::vector<optim::Parameter> params = {{"weight", w, std::nullopt}};
+  std::unique_ptr<optim::Optimizer> opt;
+  switch (c.op) {
+    case Op::FusedAdagrad:
+      opt = std::make_unique<optim::Adagrad>(params, optim::AdagradOptions(lr).eps(eps));
+      break;
+    case Op::FusedRowWiseAdagrad:
+      opt = std::make_unique<optim::RowWiseAdagrad>(params,
+                                                    optim::RowWiseAdagradOptions(lr).eps(eps));
+      break;
+    case Op::FusedSparseAdam:
+      opt = std::make_unique<optim::SparseAdam>(params, optim::SparseAdamOptions(lr).eps(eps));
+      break;
+    default:
+      opt = std::make_unique<optim::SGD>(params, optim::SGDOptions(lr));
+      break;
+  }
+  const auto summation = c.op == Op::FusedSgdInputOrder ? optim::FusedSummation::InputOrder
+                                                        : optim::FusedSummation::Exact;
+  if (c.bag > 0) {
+    nn::EmbeddingBag bag = nn::EmbeddingBag::from_pretrained(
+        w, nn::EmbeddingBagFromPretrainedOptions().freeze(false).mode(nn::BagMode::Sum));
+    timed(state, c, impl, [&] {
+      optim::fused_backward_step(bag, id_windows[static_cast<std::size_t>(next())], off, g, *opt,
+                                 Tensor(), summation);
+    });
+    return;
+  }
+  nn::Embedding emb =
+      nn::Embedding::from_pretrained(w, nn::EmbeddingFromPretrainedOptions().freeze(false));
+  timed(state, c, impl, [&] {
+    optim::fused_backward_step(emb, id_windows[static_cast<std::size_t>(next())], g, *opt,
+                               summation);
+  });
 }
 
 void run_case(benchmark::State& state, const Case& c, Impl impl) {
@@ -420,66 +587,12 @@ void run_case(benchmark::State& state, const Case& c, Impl impl) {
       break;
     }
     case Op::FusedSgd:
-    case Op::FusedAdagrad: {
-      // One training step of the table from the lookup's gradient. LibTorch: the sparse
-      // gradient (what nn.Embedding(sparse=True) gives), then the update torch.optim.SGD /
-      // Adagrad apply to it. embedkit: fused_backward_step. Tiny rates keep the table finite.
-      const Tensor& g = grad_rows(c.n, c.dim);
-      const at::Tensor tg = view(g);
-      const double lr = 1e-9;
-      const double eps = 1e-10;
-      const bool sgd = c.op == Op::FusedSgd;
-      if (impl == Impl::Torch && c.torch_dense) {
-        at::Tensor state_sum = at::zeros_like(tw);
-        timed(state, c, impl, [&] {
-          const at::Tensor grad = at::embedding_backward(
-              tg, tid_windows[static_cast<std::size_t>(next())], c.rows, -1, false, false);
-          if (sgd) {
-            tw.add_(grad, -lr);  // torch.optim.SGD's step on a dense gradient
-            return;
-          }
-          // torch.optim.Adagrad's dense step (lr_decay 0, weight_decay 0).
-          state_sum.addcmul_(grad, grad, 1);
-          tw.addcdiv_(grad, state_sum.sqrt().add_(eps), -lr);
-        });
-      } else if (impl == Impl::Torch) {
-        at::Tensor state_sum = at::zeros_like(tw);
-        timed(state, c, impl, [&] {
-          at::Tensor grad = at::embedding_backward(
-              tg, tid_windows[static_cast<std::size_t>(next())], c.rows, -1, false, true);
-          if (sgd) {
-            tw.add_(grad, -lr);
-            return;
-          }
-          // torch.optim.Adagrad's sparse branch (lr_decay 0, weight_decay 0).
-          grad = grad.coalesce();
-          const at::Tensor idx = grad._indices();
-          const at::Tensor values = grad._values();
-          auto make_sparse = [&](const at::Tensor& v) {
-            return at::sparse_coo_tensor(idx, v, grad.sizes());
-          };
-          state_sum.add_(make_sparse(values.pow(2)));
-          const at::Tensor std_values = state_sum.sparse_mask(grad)._values().sqrt_().add_(eps);
-          tw.add_(make_sparse(values / std_values), -lr);
-        });
-      } else {
-        nn::Embedding emb =
-            nn::Embedding::from_pretrained(w, nn::EmbeddingFromPretrainedOptions().freeze(false));
-        std::unique_ptr<optim::Optimizer> opt;
-        if (sgd) {
-          opt = std::make_unique<optim::SGD>(
-              std::vector<optim::Parameter>{{"weight", w, std::nullopt}}, optim::SGDOptions(lr));
-        } else {
-          opt = std::make_unique<optim::Adagrad>(
-              std::vector<optim::Parameter>{{"weight", w, std::nullopt}},
-              optim::AdagradOptions(lr).eps(eps));
-        }
-        timed(state, c, impl, [&] {
-          optim::fused_backward_step(emb, id_windows[static_cast<std::size_t>(next())], g, *opt);
-        });
-      }
+    case Op::FusedSgdInputOrder:
+    case Op::FusedAdagrad:
+    case Op::FusedRowWiseAdagrad:
+    case Op::FusedSparseAdam:
+      run_step(state, c, impl, w, id_windows, tid_windows, next);
       break;
-    }
     case Op::QuantizedBagInt8:
     case Op::QuantizedBagInt4: {
       const nn::QuantizedTable& q = packed_table(w, c.format(), c.huge);
@@ -590,11 +703,19 @@ std::vector<Case> cases() {
         add(step);
       }
     }
+    // Issue 18's other steps on the same shape: the input-order SGD (against FBGEMM's
+    // per-occurrence kernel), row-wise Adagrad (against full Adagrad), SparseAdam, and the
+    // EmbeddingBag's SGD step with bags of 20, exact and in input order.
+    for (Op op : {Op::FusedSgdInputOrder, Op::FusedRowWiseAdagrad, Op::FusedSparseAdam})
+      add({op, rows, 128, Dist::Uniform, 1, n, 0});
+    for (Op op : {Op::FusedSgd, Op::FusedSgdInputOrder})
+      add({op, rows, 128, Dist::Uniform, 1, n / 20 * 20, 20});
   }
   // The fused steps on tables the caches hold (4 MiB: 16K x 64, in L3; 32 MiB: 64K x 128, about
   // the L3), where prefetching buys nothing and a step must still beat LibTorch's.
   for (const auto& [rows, d] : {std::pair<std::int64_t, std::int64_t>{16384, 64}, {65536, 128}}) {
-    for (Op op : {Op::FusedSgd, Op::FusedAdagrad}) add({op, rows, d, Dist::Uniform, 1, fwd_n, 0});
+    for (Op op : {Op::FusedSgd, Op::FusedAdagrad, Op::FusedRowWiseAdagrad, Op::FusedSparseAdam})
+      add({op, rows, d, Dist::Uniform, 1, fwd_n, 0});
   }
   // Huge pages on the 512 MiB table (D = 128), and the optional 4 GiB tables.
   std::vector<std::int64_t> huge_tables = {big};
@@ -617,6 +738,12 @@ std::vector<Case> cases() {
             q.huge = huge;
             add(q);
           }
+        }
+        // The SGD step of issue 18's shape (1M ids) on the 4 GiB table.
+        if (bytes > big && dist == Dist::Uniform) {
+          Case step{Op::FusedSgd, rows, 128, dist, 1, std::int64_t{1} << 20, 0};
+          step.huge = huge;
+          add(step);
         }
       }
     }

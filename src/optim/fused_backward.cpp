@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "embedkit/core/error.hpp"
+#include "embedkit/optim/rowwise_adagrad.hpp"
 #include "embedkit/optim/sgd.hpp"
 #include "kernels/bag_grad_scale.hpp"
 #include "kernels/cpu/input_order_update.hpp"
@@ -89,7 +90,7 @@ std::int64_t frozen_row(const Optimizer& optimizer, std::size_t param_index) {
 // safe to call concurrently for distinct rows), prefetching the table rows it will update and
 // their optimizer state. grad_rows: grad_rows_count rows of the table's width.
 void sum_and_update(const float* grad_rows, std::int64_t grad_rows_count, Tensor& table,
-                    const std::vector<RowTerm>& terms, const Optimizer& optimizer,
+                    const std::vector<RowTerm>& terms, Optimizer& optimizer,
                     std::size_t param_index, const RowStep& update) {
   const std::int64_t dim = table.size(1);
   const std::int64_t rows = table.size(0);
@@ -103,6 +104,18 @@ void sum_and_update(const float* grad_rows, std::int64_t grad_rows_count, Tensor
     kernels::cpu::sgd_step_runs(grad_rows, grad_rows_count, dim, terms, table.data<float>(), rows,
                                 detail::f32(-sgd->options().lr()),
                                 frozen_row(optimizer, param_index));
+    return;
+  }
+  // Row-wise Adagrad without weight decay, likewise fused: the operations of its row update
+  // (RowWiseAdagrad::update_row) run in the kernel on the row's sum while it is in L1.
+  auto* rowwise = typeid(optimizer) == typeid(RowWiseAdagrad)
+                      ? static_cast<RowWiseAdagrad*>(&optimizer)
+                      : nullptr;
+  if (rowwise != nullptr && rowwise->options().weight_decay() == 0.0) {
+    kernels::cpu::rowwise_adagrad_step_runs(
+        grad_rows, grad_rows_count, dim, terms, table.data<float>(), rows,
+        rowwise->accumulators(param_index), detail::f32(rowwise->options().lr()),
+        detail::f32(rowwise->options().eps()), frozen_row(optimizer, param_index));
     return;
   }
   std::vector<kernels::cpu::TouchedRows> touched = {

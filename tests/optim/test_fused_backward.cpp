@@ -41,6 +41,13 @@ std::vector<Named> row_wise_optimizers() {
        [](auto p) {
          return std::make_unique<RowWiseAdagrad>(std::move(p), RowWiseAdagradOptions(0.05));
        }},
+      // With weight decay the fused step takes the optimizer's own row update (RowStep), not the
+      // kernel that fuses the one without.
+      {"RowWiseAdagrad with weight decay",
+       [](auto p) {
+         return std::make_unique<RowWiseAdagrad>(std::move(p),
+                                                 RowWiseAdagradOptions(0.05).weight_decay(0.01));
+       }},
       {"SparseAdam",
        [](auto p) { return std::make_unique<SparseAdam>(std::move(p), SparseAdamOptions(0.01)); }},
       {"LazyAdam",

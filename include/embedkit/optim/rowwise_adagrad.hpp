@@ -52,6 +52,9 @@ class RowWiseAdagrad final : public Optimizer {
   std::string name() const override { return "RowWiseAdagrad"; }
   RowStep begin_row_step(std::size_t index) override;
   std::vector<RowStateTable> row_state_tables(std::size_t index) const override;
+  // Parameter `index`'s accumulators, one float per row ("<param>.sum"): the fused step
+  // (fused_backward_step) updates them in place, as begin_row_step's updates do.
+  float* accumulators(std::size_t index) { return sums_[index].data<float>(); }
 
  protected:
   void update_dense(std::size_t index, const Tensor& grad) override;

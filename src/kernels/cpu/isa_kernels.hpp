@@ -89,6 +89,13 @@ struct IsaKernels {
   // except the runs of frozen_row (< 0: none). float32 only (null for the 16-bit types).
   void (*sgd_runs)(const W* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
                    const RunPrefetch& prefetch, W* table, float step, std::int64_t frozen_row);
+  // Terms in runs of one dst, as reduce_runs': each run summed exactly as reduce_runs sums it
+  // into `sum` (dim elements), then row-wise Adagrad without weight decay applied to table row
+  // dst and accumulators[dst] (ref::rowwise_adagrad_step_runs), except the runs of frozen_row.
+  // float32 only (null for the 16-bit types).
+  void (*rowwise_adagrad_runs)(const W* src, std::int64_t dim, const RowTerm* terms,
+                               std::int64_t count, const RunPrefetch& prefetch, W* sum, W* table,
+                               float* accumulators, float lr, float eps, std::int64_t frozen_row);
   // dst row e = round(terms[e].scale * src[terms[e].src]) for e in [0, count).
   void (*scale_rows)(const W* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
                      W* dst, std::int64_t ahead);

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -567,6 +568,72 @@ void sgd_runs(const float* src, std::int64_t dim, const RowTerm* terms, std::int
   });
 }
 
+// optim::RowWiseAdagrad's row update without weight decay, from the row's summed gradient g (in
+// L1), with its operations (ref::rowwise_adagrad_step_runs): the squares into 8 interleaved
+// partial sums, one vector's 8 lanes (the low 8 of a wider vector; a partial last block adds
+// +0 to the lanes past the row, which changes no sum of squares), added pairwise; the mean into
+// the row's accumulator; w = 1 * w - g * multiplier.
+template <class V>
+EMBEDKIT_ALWAYS_INLINE void rowwise_adagrad_row(const float* g, std::int64_t dim, float* w,
+                                                float& accumulator, float lr, float eps) {
+  using T = typename V::T;
+  constexpr int N = V::N;
+  static_assert(N >= 8, "the 8 partial sums are one vector's lanes");
+  auto load8 = [](const float* p) {
+    if constexpr (N == 8) {
+      return V::load(p);
+    } else {
+      return V::load_n(p, 8);
+    }
+  };
+  T squares = V::zero();
+  std::int64_t k = 0;
+  for (; k + 8 <= dim; k += 8) {
+    const T x = load8(g + k);
+    squares = V::add(squares, V::mul(x, x));
+  }
+  if (k < dim) {
+    const T x = V::load_n(g + k, static_cast<int>(dim - k));
+    squares = V::add(squares, V::mul(x, x));
+  }
+  float p[N];
+  V::store(p, squares);
+  const float square_sum = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+  accumulator += dim == 0 ? 0.0f : square_sum / static_cast<float>(dim);
+  const T m = V::set1(lr / (std::sqrt(accumulator) + eps));
+  const T one = V::set1(1.0f);
+  std::int64_t j = 0;
+  for (; j + N <= dim; j += N) {
+    V::store(w + j, V::sub(V::mul(one, V::load(w + j)), V::mul(V::load(g + j), m)));
+  }
+  if (j < dim) {
+    const int t = static_cast<int>(dim - j);
+    V::store_n(w + j, V::sub(V::mul(one, V::load_n(w + j, t)), V::mul(V::load_n(g + j, t), m)), t);
+  }
+}
+
+// reduce_runs with row-wise Adagrad (no weight decay) in place of on_row: each run summed into
+// `sum` exactly as reduce_runs sums it, then its table row and accumulator updated at once
+// (rowwise_adagrad_row): no call per row. Runs of frozen_row (< 0: none) are left alone.
+// Prefetching as reduce_runs' (prefetch.touched: the table and the accumulators).
+template <class V>
+void rowwise_adagrad_runs(const float* src, std::int64_t dim, const RowTerm* terms,
+                          std::int64_t count, const RunPrefetch& prefetch, float* sum, float* table,
+                          float* accumulators, float lr, float eps, std::int64_t frozen_row) {
+  with_dim(dim, [&](auto d) {
+    constexpr int D = decltype(d)::value;
+    const TermSource<V, float, D> s{src, dim, terms};
+    const std::int64_t ahead = prefetch.ahead;
+    for_each_run(terms, count, prefetch, [&](std::int64_t e, std::int64_t end) {
+      const std::int64_t row = terms[e].dst;
+      if (row == frozen_row) return;
+      reduce_row<V, float, D, Op::Fma>(s, e, end, dim, false, ahead, ahead > 0 ? count : 0, sum,
+                                       nullptr);
+      rowwise_adagrad_row<V>(sum, dim, table + row * dim, accumulators[row], lr, eps);
+    });
+  });
+}
+
 template <class V>
 void accumulate(const float* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
                 float* dst, std::int64_t ahead) {
@@ -754,9 +821,11 @@ constexpr IsaKernels<W, I> make_table() {
   if constexpr (std::is_same_v<W, float>) {
     k.accumulate = &accumulate<V>;
     k.sgd_runs = &sgd_runs<V>;
+    k.rowwise_adagrad_runs = &rowwise_adagrad_runs<V>;
   } else {
     k.accumulate = nullptr;
     k.sgd_runs = nullptr;
+    k.rowwise_adagrad_runs = nullptr;
   }
   k.segment_reduce = &segment_reduce<V, W>;
   k.reduce_runs = &reduce_runs<V, W>;

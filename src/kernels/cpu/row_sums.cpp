@@ -60,4 +60,31 @@ void sgd_step_runs(const float* src, std::int64_t src_rows, std::int64_t dim,
   });
 }
 
+void rowwise_adagrad_step_runs(const float* src, std::int64_t src_rows, std::int64_t dim,
+                               const std::vector<RowTerm>& terms, float* table,
+                               std::int64_t num_rows, float* accumulators, float lr, float eps,
+                               std::int64_t frozen_row) {
+  const auto n = static_cast<std::int64_t>(terms.size());
+  if (n == 0) return;
+  const IsaKernels<float, std::int64_t>& k = isa_kernels<float, std::int64_t>();
+  const std::int64_t row_bytes = dim * static_cast<std::int64_t>(sizeof(float));
+  // Prefetching as for_each_row_sum's, the table and the accumulators the touched memory.
+  const std::int64_t cache = l2_cache_bytes();
+  const std::int64_t ahead = prefetch_ahead(row_bytes);
+  const std::int64_t accumulator_bytes = static_cast<std::int64_t>(sizeof(float));
+  const TouchedRows touched[] = {{table, row_bytes, num_rows},
+                                 {accumulators, accumulator_bytes, num_rows}};
+  const RunPrefetch prefetch{src_rows * row_bytes > cache ? ahead : 0, touched, 2,
+                             num_rows * (row_bytes + accumulator_bytes) > cache ? ahead : 0};
+  parallel_chunks(
+      threads_for_bytes(n * std::max<std::int64_t>(row_bytes, 1)), [&](int c, int chunks) {
+        const std::int64_t begin = run_aligned_chunk_begin(terms, chunks, c);
+        const std::int64_t end = run_aligned_chunk_begin(terms, chunks, c + 1);
+        if (begin == end) return;
+        std::vector<float> sum(static_cast<std::size_t>(std::max<std::int64_t>(dim, 1)));
+        k.rowwise_adagrad_runs(src, dim, terms.data() + begin, end - begin, prefetch, sum.data(),
+                               table, accumulators, lr, eps, frozen_row);
+      });
+}
+
 }  // namespace embedkit::kernels::cpu

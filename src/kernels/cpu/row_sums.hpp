@@ -39,4 +39,13 @@ void sgd_step_runs(const float* src, std::int64_t src_rows, std::int64_t dim,
                    const std::vector<RowTerm>& terms, float* table, std::int64_t num_rows,
                    float step, std::int64_t frozen_row);
 
+// for_each_row_sum with row-wise Adagrad without weight decay (optim::RowWiseAdagrad's row
+// update) as on_row, fused into the kernel: each run's sum, in a thread's one-row scratch, goes
+// straight into the update of its table row and of accumulators[row] (one float per row), but
+// frozen_row's (< 0: none). Bitwise ref::rowwise_adagrad_step_runs at any thread count.
+void rowwise_adagrad_step_runs(const float* src, std::int64_t src_rows, std::int64_t dim,
+                               const std::vector<RowTerm>& terms, float* table,
+                               std::int64_t num_rows, float* accumulators, float lr, float eps,
+                               std::int64_t frozen_row);
+
 }  // namespace embedkit::kernels::cpu

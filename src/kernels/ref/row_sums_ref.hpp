@@ -43,4 +43,32 @@ inline void sgd_step_runs(const float* src, std::int64_t dim,
   }
 }
 
+// Reference for kernels/cpu/row_sums.hpp's rowwise_adagrad_step_runs: row_sums, then FBGEMM's
+// row-wise Adagrad without weight decay on each run's row but frozen_row (< 0: none), as
+// optim::RowWiseAdagrad's row update computes it: the squares of the row's sum added into 8
+// interleaved partial sums (element j into partial j % 8, in column order) that are then added
+// pairwise; their mean added to the row's accumulator; w = 1 * w - sum * (lr / (sqrt(acc) +
+// eps)) per element.
+inline void rowwise_adagrad_step_runs(const float* src, std::int64_t dim,
+                                      const std::vector<cpu::RowTerm>& terms, float* table,
+                                      float* accumulators, float lr, float eps,
+                                      std::int64_t frozen_row) {
+  for (const auto& [row, sum] : row_sums(src, dim, terms)) {
+    if (row == frozen_row) continue;
+    float partial[8] = {};
+    for (std::int64_t j = 0; j < dim; ++j) {
+      const float g = sum[static_cast<std::size_t>(j)];
+      partial[j % 8] += g * g;
+    }
+    const float squares = ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
+                          ((partial[4] + partial[5]) + (partial[6] + partial[7]));
+    accumulators[row] += dim == 0 ? 0.0f : squares / static_cast<float>(dim);
+    const float multiplier = lr / (std::sqrt(accumulators[row]) + eps);
+    float* w = table + row * dim;
+    for (std::int64_t j = 0; j < dim; ++j) {
+      w[j] = 1.0f * w[j] - sum[static_cast<std::size_t>(j)] * multiplier;
+    }
+  }
+}
+
 }  // namespace embedkit::kernels::ref
