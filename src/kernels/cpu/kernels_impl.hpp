@@ -583,7 +583,7 @@ EMBEDKIT_ALWAYS_INLINE void rowwise_adagrad_row(const float* g, std::int64_t dim
     if constexpr (N == 8) {
       return V::load(p);
     } else {
-      return V::load_n(p, 8);
+      return V::load8(p);  // load_n(p, 8), unmasked
     }
   };
   T squares = V::zero();

@@ -69,6 +69,12 @@ struct Vec {
   EMBEDKIT_ALWAYS_INLINE static T load_n(const float* p, int n) {
     return _mm512_maskz_loadu_ps(lanes(n), p);
   }
+  // load_n(p, 8) as a plain 256-bit load (the upper lanes zeroed): a masked load of data just
+  // stored is not forwarded from the store buffer and waits for the store to commit, which made
+  // rowwise_adagrad_row's sum of squares over a freshly summed row 38% of the step's time.
+  EMBEDKIT_ALWAYS_INLINE static T load8(const float* p) {
+    return _mm512_zextps256_ps512(_mm256_loadu_ps(p));
+  }
   EMBEDKIT_ALWAYS_INLINE static T load_n(const Half* p, int n) {
     return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(lanes(n), p));
   }
