@@ -59,8 +59,16 @@ std::string Adagrad::unsupported_grad_message(bool sparse) const {
 
 double Adagrad::next_clr(std::size_t index) {
   steps_[index] += 1.0f;
+  return clr(index);
+}
+
+double Adagrad::clr(std::size_t index) const {
   const double step = steps_[index];
   return options_.lr() / (1.0 + (step - 1.0) * options_.lr_decay());
+}
+
+float Adagrad::row_step_neg_clr(std::size_t index) const {
+  return f32(-clr(index));
 }
 
 void Adagrad::update_dense(std::size_t index, const Tensor& grad) {

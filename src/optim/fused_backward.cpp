@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "embedkit/core/error.hpp"
+#include "embedkit/optim/adagrad.hpp"
 #include "embedkit/optim/rowwise_adagrad.hpp"
 #include "embedkit/optim/sgd.hpp"
 #include "kernels/bag_grad_scale.hpp"
@@ -116,6 +117,17 @@ void sum_and_update(const float* grad_rows, std::int64_t grad_rows_count, Tensor
         grad_rows, grad_rows_count, dim, terms, table.data<float>(), rows,
         rowwise->accumulators(param_index), detail::f32(rowwise->options().lr()),
         detail::f32(rowwise->options().eps()), frozen_row(optimizer, param_index));
+    return;
+  }
+  // Adagrad, not maximizing, likewise (begin_row_step has refused weight decay and counted the
+  // step, whose -clr the kernel applies): the operations of its sparse row update.
+  auto* adagrad =
+      typeid(optimizer) == typeid(Adagrad) ? static_cast<Adagrad*>(&optimizer) : nullptr;
+  if (adagrad != nullptr && !adagrad->options().maximize()) {
+    kernels::cpu::adagrad_step_runs(
+        grad_rows, grad_rows_count, dim, terms, table.data<float>(), rows,
+        adagrad->accumulators(param_index), adagrad->row_step_neg_clr(param_index),
+        detail::f32(adagrad->options().eps()), frozen_row(optimizer, param_index));
     return;
   }
   std::vector<kernels::cpu::TouchedRows> touched = {

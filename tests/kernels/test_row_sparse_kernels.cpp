@@ -338,6 +338,57 @@ TEST_P(RowSparseKernels, RowWiseAdagradStepRunsMatchesRef) {
   }
 }
 
+// The fused Adagrad against its reference: the table rows and the accumulators, bit for bit,
+// at widths around the vector widths, with special values in the gradient, the table and the
+// accumulators, a hot row and a frozen row.
+TEST_P(RowSparseKernels, AdagradStepRunsMatchesRef) {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  std::uint64_t seed = 909;
+  std::vector<cpu::RowTerm> terms;
+  cpu::RowGroupingScratch scratch;
+  const std::array<float, 5> specials = {-0.0f, 0.0f, kInf, -kInf,
+                                         std::numeric_limits<float>::quiet_NaN()};
+  for (std::int64_t dim : {0, 1, 7, 8, 9, 16, 23, 64, 128, 300}) {
+    for (std::int64_t num_rows : {std::int64_t{3}, std::int64_t{dim <= 64 ? 20000 : 3000}}) {
+      std::vector<float> table = random_values<float>(num_rows * dim, ++seed);
+      for (std::size_t i = 0; i < table.size(); i += 89) table[i] = specials[(i + 2) % 5];
+      std::vector<float> accumulators = random_values<float>(num_rows * dim, ++seed);
+      for (std::size_t i = 0; i < accumulators.size(); ++i) {
+        accumulators[i] = i % 13 == 0 ? 0.0f : std::fabs(accumulators[i]);
+      }
+      if (accumulators.size() > 5) accumulators[5] = kInf;
+      for (std::int64_t n : {1, 5, 20000}) {
+        for (IdPattern pattern : {IdPattern::Uniform, IdPattern::HotRow}) {
+          for (std::int64_t frozen : {std::int64_t{-1}, num_rows / 3}) {
+            SCOPED_TRACE(testing::Message()
+                         << "dim " << dim << " n " << n << " rows " << num_rows << " pattern "
+                         << static_cast<int>(pattern) << " frozen " << frozen);
+            const std::int64_t src_rows = std::min<std::int64_t>(n, 4096);
+            std::vector<float> src = random_values<float>(src_rows * dim, ++seed);
+            for (std::size_t i = 0; i < src.size(); i += 97) src[i] = specials[i % 5];
+            const auto ids = random_ids<std::int64_t>(n, num_rows, ++seed, pattern);
+            cpu::group_by_row(ids.data(), n, num_rows, num_rows / 2, terms, scratch);
+            for (std::size_t k = 0; k < terms.size(); ++k) {
+              terms[k].src %= src_rows;
+              terms[k].scale = 1.0f;
+            }
+            std::vector<float> fast = table;
+            std::vector<float> slow = table;
+            std::vector<float> fast_acc = accumulators;
+            std::vector<float> slow_acc = accumulators;
+            cpu::adagrad_step_runs(src.data(), src_rows, dim, terms, fast.data(), num_rows,
+                                   fast_acc.data(), -0.05f, 1e-10f, frozen);
+            ref::adagrad_step_runs(src.data(), dim, terms, slow.data(), slow_acc.data(), -0.05f,
+                                   1e-10f, frozen);
+            ASSERT_TRUE(bitwise_equal(slow, fast));
+            ASSERT_TRUE(bitwise_equal(slow_acc, fast_acc));
+          }
+        }
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllLevels, RowSparseKernels, ::testing::ValuesIn(all_configs()),
                          config_name);
 

@@ -37,6 +37,12 @@ std::vector<Named> row_wise_optimizers() {
          return std::make_unique<Adagrad>(std::move(p),
                                           AdagradOptions(0.05).lr_decay(0.01).eps(1e-6));
        }},
+      // Maximizing, the fused step takes Adagrad's own row update (RowStep), not the kernel.
+      {"Adagrad maximize",
+       [](auto p) {
+         return std::make_unique<Adagrad>(std::move(p),
+                                          AdagradOptions(0.05).eps(1e-6).maximize(true));
+       }},
       {"RowWiseAdagrad",
        [](auto p) {
          return std::make_unique<RowWiseAdagrad>(std::move(p), RowWiseAdagradOptions(0.05));

@@ -44,6 +44,11 @@ class Adagrad final : public Optimizer {
   std::string name() const override { return "Adagrad"; }
   RowStep begin_row_step(std::size_t index) override;
   std::vector<RowStateTable> row_state_tables(std::size_t index) const override;
+  // For the fused step (fused_backward_step), which applies begin_row_step's row update in its
+  // kernel: parameter `index`'s accumulators ("<param>.sum", the parameter's shape), and -clr of
+  // the step begin_row_step last counted, as the float its row update uses.
+  float* accumulators(std::size_t index) { return sums_[index].data<float>(); }
+  float row_step_neg_clr(std::size_t index) const;
 
  protected:
   std::string unsupported_grad_message(bool sparse) const override;
@@ -53,6 +58,8 @@ class Adagrad final : public Optimizer {
  private:
   // Counts the step and returns this step's learning rate.
   double next_clr(std::size_t index);
+  // The learning rate of the step counted last.
+  double clr(std::size_t index) const;
 
   AdagradOptions options_;
   // float32 like PyTorch's torch.tensor(0.0): it stops counting at 2^24 steps, as PyTorch's does.

@@ -96,6 +96,11 @@ struct IsaKernels {
   void (*rowwise_adagrad_runs)(const W* src, std::int64_t dim, const RowTerm* terms,
                                std::int64_t count, const RunPrefetch& prefetch, W* sum, W* table,
                                float* accumulators, float lr, float eps, std::int64_t frozen_row);
+  // The same with Adagrad's element-wise update (no weight decay, not maximizing; accumulators:
+  // a row of dim floats per table row): ref::adagrad_step_runs. float32 only.
+  void (*adagrad_runs)(const W* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
+                       const RunPrefetch& prefetch, W* sum, W* table, float* accumulators,
+                       float neg_clr, float eps, std::int64_t frozen_row);
   // dst row e = round(terms[e].scale * src[terms[e].src]) for e in [0, count).
   void (*scale_rows)(const W* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
                      W* dst, std::int64_t ahead);

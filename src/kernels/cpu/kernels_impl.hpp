@@ -634,6 +634,51 @@ void rowwise_adagrad_runs(const float* src, std::int64_t dim, const RowTerm* ter
   });
 }
 
+// optim::Adagrad's sparse row update (no weight decay, not maximizing) from the row's summed
+// gradient g (in L1), with its operations (ref::adagrad_step_runs): acc = acc + g * g;
+// w = fma(neg_clr, g / (sqrt(acc) + eps), w).
+template <class V>
+EMBEDKIT_ALWAYS_INLINE void adagrad_row(const float* g, std::int64_t dim, float* w, float* acc,
+                                        float neg_clr, float eps) {
+  using T = typename V::T;
+  constexpr int N = V::N;
+  const T c = V::set1(neg_clr);
+  const T e = V::set1(eps);
+  std::int64_t j = 0;
+  for (; j + N <= dim; j += N) {
+    const T gj = V::load(g + j);
+    const T a = V::add(V::load(acc + j), V::mul(gj, gj));
+    V::store(acc + j, a);
+    V::store(w + j, V::fma(c, V::div(gj, V::add(V::sqrt(a), e)), V::load(w + j)));
+  }
+  if (j < dim) {
+    const int t = static_cast<int>(dim - j);
+    const T gj = V::load_n(g + j, t);
+    const T a = V::add(V::load_n(acc + j, t), V::mul(gj, gj));
+    V::store_n(acc + j, a, t);
+    V::store_n(w + j, V::fma(c, V::div(gj, V::add(V::sqrt(a), e)), V::load_n(w + j, t)), t);
+  }
+}
+
+// rowwise_adagrad_runs with Adagrad's element-wise update (adagrad_row).
+template <class V>
+void adagrad_runs(const float* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
+                  const RunPrefetch& prefetch, float* sum, float* table, float* accumulators,
+                  float neg_clr, float eps, std::int64_t frozen_row) {
+  with_dim(dim, [&](auto d) {
+    constexpr int D = decltype(d)::value;
+    const TermSource<V, float, D> s{src, dim, terms};
+    const std::int64_t ahead = prefetch.ahead;
+    for_each_run(terms, count, prefetch, [&](std::int64_t e, std::int64_t end) {
+      const std::int64_t row = terms[e].dst;
+      if (row == frozen_row) return;
+      reduce_row<V, float, D, Op::Fma>(s, e, end, dim, false, ahead, ahead > 0 ? count : 0, sum,
+                                       nullptr);
+      adagrad_row<V>(sum, dim, table + row * dim, accumulators + row * dim, neg_clr, eps);
+    });
+  });
+}
+
 template <class V>
 void accumulate(const float* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
                 float* dst, std::int64_t ahead) {
@@ -822,10 +867,12 @@ constexpr IsaKernels<W, I> make_table() {
     k.accumulate = &accumulate<V>;
     k.sgd_runs = &sgd_runs<V>;
     k.rowwise_adagrad_runs = &rowwise_adagrad_runs<V>;
+    k.adagrad_runs = &adagrad_runs<V>;
   } else {
     k.accumulate = nullptr;
     k.sgd_runs = nullptr;
     k.rowwise_adagrad_runs = nullptr;
+    k.adagrad_runs = nullptr;
   }
   k.segment_reduce = &segment_reduce<V, W>;
   k.reduce_runs = &reduce_runs<V, W>;

@@ -60,18 +60,21 @@ void sgd_step_runs(const float* src, std::int64_t src_rows, std::int64_t dim,
   });
 }
 
-void rowwise_adagrad_step_runs(const float* src, std::int64_t src_rows, std::int64_t dim,
-                               const std::vector<RowTerm>& terms, float* table,
-                               std::int64_t num_rows, float* accumulators, float lr, float eps,
-                               std::int64_t frozen_row) {
+namespace {
+
+// The driver of the kernels that sum each run into a thread's one-row scratch and update the
+// table row and its optimizer state at once: prefetching as for_each_row_sum's, the table and
+// the state (accumulator_bytes a row) the touched memory; kernel(begin, end, sum) runs the
+// terms [begin, end) of one thread.
+template <class Kernel>
+void runs_with_state(std::int64_t src_rows, std::int64_t dim, const std::vector<RowTerm>& terms,
+                     float* table, std::int64_t num_rows, float* accumulators,
+                     std::int64_t accumulator_bytes, Kernel&& kernel) {
   const auto n = static_cast<std::int64_t>(terms.size());
   if (n == 0) return;
-  const IsaKernels<float, std::int64_t>& k = isa_kernels<float, std::int64_t>();
   const std::int64_t row_bytes = dim * static_cast<std::int64_t>(sizeof(float));
-  // Prefetching as for_each_row_sum's, the table and the accumulators the touched memory.
   const std::int64_t cache = l2_cache_bytes();
   const std::int64_t ahead = prefetch_ahead(row_bytes);
-  const std::int64_t accumulator_bytes = static_cast<std::int64_t>(sizeof(float));
   const TouchedRows touched[] = {{table, row_bytes, num_rows},
                                  {accumulators, accumulator_bytes, num_rows}};
   const RunPrefetch prefetch{src_rows * row_bytes > cache ? ahead : 0, touched, 2,
@@ -82,8 +85,35 @@ void rowwise_adagrad_step_runs(const float* src, std::int64_t src_rows, std::int
         const std::int64_t end = run_aligned_chunk_begin(terms, chunks, c + 1);
         if (begin == end) return;
         std::vector<float> sum(static_cast<std::size_t>(std::max<std::int64_t>(dim, 1)));
-        k.rowwise_adagrad_runs(src, dim, terms.data() + begin, end - begin, prefetch, sum.data(),
-                               table, accumulators, lr, eps, frozen_row);
+        kernel(prefetch, begin, end, sum.data());
+      });
+}
+
+}  // namespace
+
+void rowwise_adagrad_step_runs(const float* src, std::int64_t src_rows, std::int64_t dim,
+                               const std::vector<RowTerm>& terms, float* table,
+                               std::int64_t num_rows, float* accumulators, float lr, float eps,
+                               std::int64_t frozen_row) {
+  const IsaKernels<float, std::int64_t>& k = isa_kernels<float, std::int64_t>();
+  runs_with_state(
+      src_rows, dim, terms, table, num_rows, accumulators, static_cast<std::int64_t>(sizeof(float)),
+      [&](const RunPrefetch& prefetch, std::int64_t begin, std::int64_t end, float* sum) {
+        k.rowwise_adagrad_runs(src, dim, terms.data() + begin, end - begin, prefetch, sum, table,
+                               accumulators, lr, eps, frozen_row);
+      });
+}
+
+void adagrad_step_runs(const float* src, std::int64_t src_rows, std::int64_t dim,
+                       const std::vector<RowTerm>& terms, float* table, std::int64_t num_rows,
+                       float* accumulators, float neg_clr, float eps, std::int64_t frozen_row) {
+  const IsaKernels<float, std::int64_t>& k = isa_kernels<float, std::int64_t>();
+  runs_with_state(
+      src_rows, dim, terms, table, num_rows, accumulators,
+      dim * static_cast<std::int64_t>(sizeof(float)),
+      [&](const RunPrefetch& prefetch, std::int64_t begin, std::int64_t end, float* sum) {
+        k.adagrad_runs(src, dim, terms.data() + begin, end - begin, prefetch, sum, table,
+                       accumulators, neg_clr, eps, frozen_row);
       });
 }
 

@@ -48,4 +48,11 @@ void rowwise_adagrad_step_runs(const float* src, std::int64_t src_rows, std::int
                                std::int64_t num_rows, float* accumulators, float lr, float eps,
                                std::int64_t frozen_row);
 
+// The same with Adagrad's element-wise update (optim::Adagrad's sparse row update without
+// weight decay, not maximizing; neg_clr = -clr of the step being taken): accumulators holds a row
+// of dim floats per table row. Bitwise ref::adagrad_step_runs at any thread count.
+void adagrad_step_runs(const float* src, std::int64_t src_rows, std::int64_t dim,
+                       const std::vector<RowTerm>& terms, float* table, std::int64_t num_rows,
+                       float* accumulators, float neg_clr, float eps, std::int64_t frozen_row);
+
 }  // namespace embedkit::kernels::cpu

@@ -28,6 +28,7 @@ struct Vec {
   EMBEDKIT_ALWAYS_INLINE static T sub(T a, T b) { return _mm256_sub_ps(a, b); }
   EMBEDKIT_ALWAYS_INLINE static T mul(T a, T b) { return _mm256_mul_ps(a, b); }
   EMBEDKIT_ALWAYS_INLINE static T div(T a, T b) { return _mm256_div_ps(a, b); }
+  EMBEDKIT_ALWAYS_INLINE static T sqrt(T a) { return _mm256_sqrt_ps(a); }
   EMBEDKIT_ALWAYS_INLINE static T fma(T a, T b, T c) {
     return _mm256_fmadd_ps(a, b, c);
   }  // a * b + c, one rounding

@@ -43,6 +43,13 @@ struct Vec {
   static T sub(T a, T b) { return T{a.lo - b.lo, a.hi - b.hi}; }
   static T mul(T a, T b) { return T{a.lo * b.lo, a.hi * b.hi}; }
   static T div(T a, T b) { return T{a.lo / b.lo, a.hi / b.hi}; }
+  static T sqrt(T a) {
+    for (int i = 0; i < 4; ++i) {
+      a.lo[i] = std::sqrt(a.lo[i]);
+      a.hi[i] = std::sqrt(a.hi[i]);
+    }
+    return a;
+  }
   static T fma(T a, T b, T c) {
     for (int i = 0; i < 4; ++i) {
       c.lo[i] = std::fma(a.lo[i], b.lo[i], c.lo[i]);

@@ -71,4 +71,24 @@ inline void rowwise_adagrad_step_runs(const float* src, std::int64_t dim,
   }
 }
 
+// Reference for kernels/cpu/row_sums.hpp's adagrad_step_runs: row_sums, then torch.optim.Adagrad's
+// sparse row update (no weight decay, not maximizing) on each run's row but frozen_row (< 0:
+// none), as optim::Adagrad computes it: per element, acc = acc + g * g; w = fma(neg_clr, g /
+// (sqrt(acc) + eps), w), each operation rounded.
+inline void adagrad_step_runs(const float* src, std::int64_t dim,
+                              const std::vector<cpu::RowTerm>& terms, float* table,
+                              float* accumulators, float neg_clr, float eps,
+                              std::int64_t frozen_row) {
+  for (const auto& [row, sum] : row_sums(src, dim, terms)) {
+    if (row == frozen_row) continue;
+    float* w = table + row * dim;
+    float* acc = accumulators + row * dim;
+    for (std::int64_t j = 0; j < dim; ++j) {
+      const float g = sum[static_cast<std::size_t>(j)];
+      acc[j] = acc[j] + g * g;
+      w[j] = std::fma(neg_clr, g / (std::sqrt(acc[j]) + eps), w[j]);
+    }
+  }
+}
+
 }  // namespace embedkit::kernels::ref
