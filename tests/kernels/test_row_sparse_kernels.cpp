@@ -282,77 +282,25 @@ TEST_P(RowSparseKernels, SgdStepRunsMatchesRef) {
   }
 }
 
-// The fused row-wise Adagrad against its reference: the table rows and the accumulators, bit
-// for bit, at widths around the 8 partial sums and the vector widths, with special values in
-// the gradient, the table and the accumulators, a hot row and a frozen row.
-TEST_P(RowSparseKernels, RowWiseAdagradStepRunsMatchesRef) {
+// A fused step with optimizer state against its reference, bit for bit: the table rows and the
+// accumulators (one per row, or with per_element one per table element), at widths around the 8
+// partial sums and the vector widths, with special values in the gradient, the table and the
+// accumulators, a hot row and a frozen row (left alone, its accumulators included). step(src,
+// src_rows, dim, terms, table, num_rows, accumulators, frozen, fast) runs the kernel, or with
+// fast false the reference.
+template <class Step>
+void expect_state_runs_match_ref(bool per_element, std::uint64_t seed, Step&& step) {
   constexpr float kInf = std::numeric_limits<float>::infinity();
-  std::uint64_t seed = 707;
-  std::vector<cpu::RowTerm> terms;
-  cpu::RowGroupingScratch scratch;
-  const std::array<float, 5> specials = {-0.0f, 0.0f, kInf, -kInf,
-                                         std::numeric_limits<float>::quiet_NaN()};
-  for (std::int64_t dim : {0, 1, 7, 8, 9, 16, 23, 64, 128, 300}) {
-    for (std::int64_t num_rows : {std::int64_t{3}, std::int64_t{dim <= 64 ? 40000 : 4000}}) {
-      std::vector<float> table = random_values<float>(num_rows * dim, ++seed);
-      for (std::size_t i = 0; i < table.size(); i += 89) table[i] = specials[(i + 2) % 5];
-      std::vector<float> accumulators = random_values<float>(num_rows, ++seed);
-      for (std::size_t i = 0; i < accumulators.size(); ++i) {
-        accumulators[i] = i % 13 == 0 ? 0.0f : std::fabs(accumulators[i]);
-      }
-      if (num_rows > 3) accumulators[5] = kInf;
-      for (std::int64_t n : {1, 5, 20000}) {
-        for (IdPattern pattern : {IdPattern::Uniform, IdPattern::HotRow}) {
-          for (std::int64_t frozen : {std::int64_t{-1}, num_rows / 3}) {
-            SCOPED_TRACE(testing::Message()
-                         << "dim " << dim << " n " << n << " rows " << num_rows << " pattern "
-                         << static_cast<int>(pattern) << " frozen " << frozen);
-            const std::int64_t src_rows = std::min<std::int64_t>(n, 4096);
-            std::vector<float> src = random_values<float>(src_rows * dim, ++seed);
-            for (std::size_t i = 0; i < src.size(); i += 97) src[i] = specials[i % 5];
-            const auto ids = random_ids<std::int64_t>(n, num_rows, ++seed, pattern);
-            cpu::group_by_row(ids.data(), n, num_rows, num_rows / 2, terms, scratch);
-            for (std::size_t k = 0; k < terms.size(); ++k) {
-              terms[k].src %= src_rows;
-              terms[k].scale = 1.0f;
-            }
-            std::vector<float> fast = table;
-            std::vector<float> slow = table;
-            std::vector<float> fast_acc = accumulators;
-            std::vector<float> slow_acc = accumulators;
-            cpu::rowwise_adagrad_step_runs(src.data(), src_rows, dim, terms, fast.data(), num_rows,
-                                           fast_acc.data(), 0.05f, 1e-8f, frozen);
-            ref::rowwise_adagrad_step_runs(src.data(), dim, terms, slow.data(), slow_acc.data(),
-                                           0.05f, 1e-8f, frozen);
-            ASSERT_TRUE(bitwise_equal(slow, fast));
-            ASSERT_TRUE(bitwise_equal(slow_acc, fast_acc));
-            if (frozen >= 0) {
-              const auto at = static_cast<std::size_t>(frozen);
-              EXPECT_TRUE(bitwise_equal(std::vector<float>{accumulators[at]},
-                                        std::vector<float>{fast_acc[at]}));
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-// The fused Adagrad against its reference: the table rows and the accumulators, bit for bit,
-// at widths around the vector widths, with special values in the gradient, the table and the
-// accumulators, a hot row and a frozen row.
-TEST_P(RowSparseKernels, AdagradStepRunsMatchesRef) {
-  constexpr float kInf = std::numeric_limits<float>::infinity();
-  std::uint64_t seed = 909;
   std::vector<cpu::RowTerm> terms;
   cpu::RowGroupingScratch scratch;
   const std::array<float, 5> specials = {-0.0f, 0.0f, kInf, -kInf,
                                          std::numeric_limits<float>::quiet_NaN()};
   for (std::int64_t dim : {0, 1, 7, 8, 9, 16, 23, 64, 128, 300}) {
     for (std::int64_t num_rows : {std::int64_t{3}, std::int64_t{dim <= 64 ? 20000 : 3000}}) {
+      const std::int64_t state_width = per_element ? dim : 1;
       std::vector<float> table = random_values<float>(num_rows * dim, ++seed);
       for (std::size_t i = 0; i < table.size(); i += 89) table[i] = specials[(i + 2) % 5];
-      std::vector<float> accumulators = random_values<float>(num_rows * dim, ++seed);
+      std::vector<float> accumulators = random_values<float>(num_rows * state_width, ++seed);
       for (std::size_t i = 0; i < accumulators.size(); ++i) {
         accumulators[i] = i % 13 == 0 ? 0.0f : std::fabs(accumulators[i]);
       }
@@ -368,25 +316,63 @@ TEST_P(RowSparseKernels, AdagradStepRunsMatchesRef) {
             for (std::size_t i = 0; i < src.size(); i += 97) src[i] = specials[i % 5];
             const auto ids = random_ids<std::int64_t>(n, num_rows, ++seed, pattern);
             cpu::group_by_row(ids.data(), n, num_rows, num_rows / 2, terms, scratch);
-            for (std::size_t k = 0; k < terms.size(); ++k) {
-              terms[k].src %= src_rows;
-              terms[k].scale = 1.0f;
+            for (cpu::RowTerm& t : terms) {
+              t.src %= src_rows;
+              t.scale = 1.0f;
             }
             std::vector<float> fast = table;
             std::vector<float> slow = table;
             std::vector<float> fast_acc = accumulators;
             std::vector<float> slow_acc = accumulators;
-            cpu::adagrad_step_runs(src.data(), src_rows, dim, terms, fast.data(), num_rows,
-                                   fast_acc.data(), -0.05f, 1e-10f, frozen);
-            ref::adagrad_step_runs(src.data(), dim, terms, slow.data(), slow_acc.data(), -0.05f,
-                                   1e-10f, frozen);
+            step(src.data(), src_rows, dim, terms, fast.data(), num_rows, fast_acc.data(), frozen,
+                 true);
+            step(src.data(), src_rows, dim, terms, slow.data(), num_rows, slow_acc.data(), frozen,
+                 false);
             ASSERT_TRUE(bitwise_equal(slow, fast));
             ASSERT_TRUE(bitwise_equal(slow_acc, fast_acc));
+            if (frozen >= 0) {
+              const auto at = static_cast<std::ptrdiff_t>(frozen * state_width);
+              EXPECT_TRUE(bitwise_equal(
+                  std::vector<float>(accumulators.begin() + at,
+                                     accumulators.begin() + at + state_width),
+                  std::vector<float>(fast_acc.begin() + at, fast_acc.begin() + at + state_width)));
+            }
           }
         }
       }
     }
   }
+}
+
+TEST_P(RowSparseKernels, RowWiseAdagradStepRunsMatchesRef) {
+  expect_state_runs_match_ref(
+      false, 707,
+      [](const float* src, std::int64_t src_rows, std::int64_t dim,
+         const std::vector<cpu::RowTerm>& terms, float* table, std::int64_t num_rows,
+         float* accumulators, std::int64_t frozen, bool fast) {
+        if (fast) {
+          cpu::rowwise_adagrad_step_runs(src, src_rows, dim, terms, table, num_rows, accumulators,
+                                         0.05f, 1e-8f, frozen);
+        } else {
+          ref::rowwise_adagrad_step_runs(src, dim, terms, table, accumulators, 0.05f, 1e-8f,
+                                         frozen);
+        }
+      });
+}
+
+TEST_P(RowSparseKernels, AdagradStepRunsMatchesRef) {
+  expect_state_runs_match_ref(
+      true, 909,
+      [](const float* src, std::int64_t src_rows, std::int64_t dim,
+         const std::vector<cpu::RowTerm>& terms, float* table, std::int64_t num_rows,
+         float* accumulators, std::int64_t frozen, bool fast) {
+        if (fast) {
+          cpu::adagrad_step_runs(src, src_rows, dim, terms, table, num_rows, accumulators, -0.05f,
+                                 1e-10f, frozen);
+        } else {
+          ref::adagrad_step_runs(src, dim, terms, table, accumulators, -0.05f, 1e-10f, frozen);
+        }
+      });
 }
 
 INSTANTIATE_TEST_SUITE_P(AllLevels, RowSparseKernels, ::testing::ValuesIn(all_configs()),

@@ -612,14 +612,14 @@ EMBEDKIT_ALWAYS_INLINE void rowwise_adagrad_row(const float* g, std::int64_t dim
   }
 }
 
-// reduce_runs with row-wise Adagrad (no weight decay) in place of on_row: each run summed into
-// `sum` exactly as reduce_runs sums it, then its table row and accumulator updated at once
-// (rowwise_adagrad_row): no call per row. Runs of frozen_row (< 0: none) are left alone.
-// Prefetching as reduce_runs' (prefetch.touched: the table and the accumulators).
-template <class V>
-void rowwise_adagrad_runs(const float* src, std::int64_t dim, const RowTerm* terms,
-                          std::int64_t count, const RunPrefetch& prefetch, float* sum, float* table,
-                          float* accumulators, float lr, float eps, std::int64_t frozen_row) {
+// reduce_runs with a row update in place of on_row, inlined: each run summed into `sum` exactly
+// as reduce_runs sums it, then update(row, sum) while the sum is in L1; no call per row. Runs of
+// frozen_row (< 0: none) are left alone. Prefetching as reduce_runs' (prefetch.touched: the
+// table and the optimizer state the update writes).
+template <class V, class Update>
+EMBEDKIT_ALWAYS_INLINE void update_runs(const float* src, std::int64_t dim, const RowTerm* terms,
+                                        std::int64_t count, const RunPrefetch& prefetch, float* sum,
+                                        std::int64_t frozen_row, Update&& update) {
   with_dim(dim, [&](auto d) {
     constexpr int D = decltype(d)::value;
     const TermSource<V, float, D> s{src, dim, terms};
@@ -629,9 +629,20 @@ void rowwise_adagrad_runs(const float* src, std::int64_t dim, const RowTerm* ter
       if (row == frozen_row) return;
       reduce_row<V, float, D, Op::Fma>(s, e, end, dim, false, ahead, ahead > 0 ? count : 0, sum,
                                        nullptr);
-      rowwise_adagrad_row<V>(sum, dim, table + row * dim, accumulators[row], lr, eps);
+      update(row, sum);
     });
   });
+}
+
+// update_runs with row-wise Adagrad without weight decay (rowwise_adagrad_row).
+template <class V>
+void rowwise_adagrad_runs(const float* src, std::int64_t dim, const RowTerm* terms,
+                          std::int64_t count, const RunPrefetch& prefetch, float* sum, float* table,
+                          float* accumulators, float lr, float eps, std::int64_t frozen_row) {
+  update_runs<V>(src, dim, terms, count, prefetch, sum, frozen_row,
+                 [&](std::int64_t row, const float* g) {
+                   rowwise_adagrad_row<V>(g, dim, table + row * dim, accumulators[row], lr, eps);
+                 });
 }
 
 // optim::Adagrad's sparse row update (no weight decay, not maximizing) from the row's summed
@@ -660,23 +671,15 @@ EMBEDKIT_ALWAYS_INLINE void adagrad_row(const float* g, std::int64_t dim, float*
   }
 }
 
-// rowwise_adagrad_runs with Adagrad's element-wise update (adagrad_row).
+// update_runs with Adagrad's element-wise update, not maximizing (adagrad_row).
 template <class V>
 void adagrad_runs(const float* src, std::int64_t dim, const RowTerm* terms, std::int64_t count,
                   const RunPrefetch& prefetch, float* sum, float* table, float* accumulators,
                   float neg_clr, float eps, std::int64_t frozen_row) {
-  with_dim(dim, [&](auto d) {
-    constexpr int D = decltype(d)::value;
-    const TermSource<V, float, D> s{src, dim, terms};
-    const std::int64_t ahead = prefetch.ahead;
-    for_each_run(terms, count, prefetch, [&](std::int64_t e, std::int64_t end) {
-      const std::int64_t row = terms[e].dst;
-      if (row == frozen_row) return;
-      reduce_row<V, float, D, Op::Fma>(s, e, end, dim, false, ahead, ahead > 0 ? count : 0, sum,
-                                       nullptr);
-      adagrad_row<V>(sum, dim, table + row * dim, accumulators + row * dim, neg_clr, eps);
-    });
-  });
+  update_runs<V>(
+      src, dim, terms, count, prefetch, sum, frozen_row, [&](std::int64_t row, const float* g) {
+        adagrad_row<V>(g, dim, table + row * dim, accumulators + row * dim, neg_clr, eps);
+      });
 }
 
 template <class V>
