@@ -346,7 +346,9 @@ __global__ void fused_column_kernel(Grouping g, Src s, i64 dim, UpdateArgs a) {
 }
 
 // optim::RowWiseAdagrad::update_row: the row's gradient is kept in shared memory (dim floats
-// per warp) because the squares are summed over the row in column order, by one lane.
+// per warp) because the squares are summed over the whole row first, in the CPU's order: 8
+// interleaved partial sums (column j into partial j % 8, in column order), one per lane of lanes
+// 0-7, then added pairwise by lane 0.
 __global__ void fused_rowwise_kernel(Grouping g, Src s, i64 dim, UpdateArgs a) {
   extern __shared__ float shared[];
   float* grow = shared + (threadIdx.x / 32) * dim;
@@ -365,14 +367,21 @@ __global__ void fused_rowwise_kernel(Grouping g, Src s, i64 dim, UpdateArgs a) {
     float* w = a.weight + row * dim;
     for (i64 j = lane; j < dim; j += 32) grow[j] = run_sum(s, g.order, begin, end, dim, j);
     __syncwarp();
+    float partial = 0.0f;
+    if (lane < 8) {
+      for (i64 j = lane; j < dim; j += 8) {
+        const float gj = l2 ? __fadd_rn(grow[j], __fmul_rn(wd, w[j])) : grow[j];
+        partial = __fadd_rn(partial, __fmul_rn(gj, gj));
+      }
+    }
+    float p[8];
+#pragma unroll
+    for (int l = 0; l < 8; ++l) p[l] = __shfl_sync(0xffffffffu, partial, l);
     float multiplier = 0.0f;
     float correction = 1.0f;
     if (lane == 0) {
-      float square_sum = 0.0f;
-      for (i64 j = 0; j < dim; ++j) {
-        const float gj = l2 ? __fadd_rn(grow[j], __fmul_rn(wd, w[j])) : grow[j];
-        square_sum = __fadd_rn(square_sum, __fmul_rn(gj, gj));
-      }
+      const float square_sum = __fadd_rn(__fadd_rn(__fadd_rn(p[0], p[1]), __fadd_rn(p[2], p[3])),
+                                         __fadd_rn(__fadd_rn(p[4], p[5]), __fadd_rn(p[6], p[7])));
       const float mean = dim == 0 ? 0.0f : __fdiv_rn(square_sum, static_cast<float>(dim));
       float& sum = a.state0[row];
       sum = __fadd_rn(sum, mean);
