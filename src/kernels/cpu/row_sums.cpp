@@ -12,7 +12,8 @@ namespace embedkit::kernels::cpu {
 namespace {
 
 // Runs kernel(prefetch, begin, end, sum) on the terms in contiguous ranges of whole runs, one
-// range per thread, each thread with its own one-row scratch `sum` (dim floats). What `prefetch`
+// range per thread, each thread with its own one-row scratch `sum` (dim floats; with kScratch
+// false none is allocated and sum is null, for kernels that sum in registers). What `prefetch`
 // asks for: the gradient rows to come, and, for writing, the rows of `touched` (the table, the
 // optimizer's per-row state) that the kernel will update, both prefetch_ahead's distance ahead
 // (16 rows at D = 128). Either is skipped when its rows fit in the L2 cache the machine reports:
@@ -20,7 +21,7 @@ namespace {
 // (kernels_impl.hpp, prefetch_touched): a read prefetch there made the step twice as slow (SGD,
 // 512 MiB table, 16384 ids: 6.3-8.0 ms against 3.3-3.8 ms for the old block kernel, whatever the
 // distance, 4 to 128 rows).
-template <class Kernel>
+template <bool kScratch = true, class Kernel>
 void run_chunks(std::int64_t src_rows, std::int64_t dim, const std::vector<RowTerm>& terms,
                 const TouchedRows* touched, std::int64_t touched_count, Kernel&& kernel) {
   const auto n = static_cast<std::int64_t>(terms.size());
@@ -39,8 +40,12 @@ void run_chunks(std::int64_t src_rows, std::int64_t dim, const std::vector<RowTe
         const std::int64_t begin = run_aligned_chunk_begin(terms, chunks, c);
         const std::int64_t end = run_aligned_chunk_begin(terms, chunks, c + 1);
         if (begin == end) return;
-        std::vector<float> sum(static_cast<std::size_t>(std::max<std::int64_t>(dim, 1)));
-        kernel(prefetch, begin, end, sum.data());
+        if constexpr (kScratch) {
+          std::vector<float> sum(static_cast<std::size_t>(std::max<std::int64_t>(dim, 1)));
+          kernel(prefetch, begin, end, sum.data());
+        } else {
+          kernel(prefetch, begin, end, nullptr);
+        }
       });
 }
 
@@ -63,11 +68,11 @@ void sgd_step_runs(const float* src, std::int64_t src_rows, std::int64_t dim,
   if (dim <= 0) return;
   const IsaKernels<float, std::int64_t>& k = isa_kernels<float, std::int64_t>();
   const TouchedRows touched{table, dim * static_cast<std::int64_t>(sizeof(float)), num_rows};
-  run_chunks(src_rows, dim, terms, &touched, 1,
-             [&](const RunPrefetch& prefetch, std::int64_t begin, std::int64_t end, float*) {
-               k.sgd_runs(src, dim, terms.data() + begin, end - begin, prefetch, table, step,
-                          frozen_row);
-             });
+  run_chunks<false>(src_rows, dim, terms, &touched, 1,
+                    [&](const RunPrefetch& prefetch, std::int64_t begin, std::int64_t end, float*) {
+                      k.sgd_runs(src, dim, terms.data() + begin, end - begin, prefetch, table, step,
+                                 frozen_row);
+                    });
 }
 
 void rowwise_adagrad_step_runs(const float* src, std::int64_t src_rows, std::int64_t dim,
