@@ -6,11 +6,13 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <queue>
 #include <unordered_set>
 
+#include "embedkit/core/thread_pool.hpp"
 #include "embedkit/vectors/hnsw_index.hpp"
 #include "kernels/cpu/dot.hpp"
 #include "kernels/cpu/row_norms.hpp"
@@ -60,6 +62,10 @@ class TopN {
       std::push_heap(heap_.begin(), heap_.end(), better);
     }
   }
+  // Offers everything `other` kept.
+  void merge(const TopN& other) {
+    for (const Neighbor& nb : other.heap_) offer(nb.score, nb.index);
+  }
   std::vector<Neighbor> take(const std::vector<std::string>& words) {
     std::sort(heap_.begin(), heap_.end(), better);
     for (Neighbor& nb : heap_) nb.word = words[static_cast<std::size_t>(nb.index)];
@@ -73,6 +79,59 @@ class TopN {
 
 bool excluded(const std::vector<std::int64_t>& ex, std::int64_t row) {
   return std::find(ex.begin(), ex.end(), row) != ex.end();
+}
+
+// An exact query reads every row, so on a large vocabulary it waits for memory: one thread
+// scans a 1 GB matrix at about the bandwidth one core draws. The rows are split into
+// contiguous chunks over the pool's threads (core/thread_pool.hpp), each keeping its own best
+// `topn` for each query, merged afterwards. better() is a total order (no score is NaN: the
+// norms pass checks every row), so the best of the chunks' best are the one-thread scan's,
+// tie for tie, at any thread count. A chunk is whole norm blocks and at least
+// kMinChunkProducts products (32 MB of rows for one query), so the scans of small vocabularies
+// (which a thread's wake-up would cost more than it saves) stay on the caller.
+constexpr std::int64_t kMinChunkProducts = std::int64_t{1} << 23;
+
+// The best `topn` rows of [0, rows) for each of `queries` queries: scan(begin, end, tops)
+// offers rows [begin, end) to `tops` (one TopN per query), for chunks that start at multiples
+// of kNormBlock. `products_per_row` is the work a row costs (queries x dim multiply-adds). When
+// chunks throw, the exception of the lowest chunk is rethrown, so the error is the one a scan
+// in row order meets first (the first row holding a non-finite value), at any thread count.
+template <class Scan>
+std::vector<TopN> best_of_rows(std::int64_t rows, std::int64_t products_per_row,
+                               std::size_t queries, std::int64_t topn, Scan&& scan) {
+  const std::int64_t blocks = (rows + kNormBlock - 1) / kNormBlock;
+  const std::int64_t by_work = rows * products_per_row / kMinChunkProducts;
+  const auto chunks = static_cast<int>(std::max<std::int64_t>(
+      1, std::min({blocks, by_work, std::int64_t{256}, std::int64_t{get_num_threads()}})));
+  const auto fresh = [&] {
+    return std::vector<TopN>(queries, TopN(static_cast<std::size_t>(topn)));
+  };
+  if (chunks == 1) {
+    std::vector<TopN> tops = fresh();
+    scan(std::int64_t{0}, rows, tops);
+    return tops;
+  }
+  std::vector<std::vector<TopN>> found(static_cast<std::size_t>(chunks));
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(chunks));
+  parallel_chunks(chunks, [&](int c, int n) {
+    const auto i = static_cast<std::size_t>(c);
+    try {
+      found[i] = fresh();
+      const std::int64_t begin = chunk_begin(blocks, n, c) * kNormBlock;
+      const std::int64_t end = std::min(rows, chunk_begin(blocks, n, c + 1) * kNormBlock);
+      scan(begin, end, found[i]);
+    } catch (...) {
+      errors[i] = std::current_exception();
+    }
+  });
+  for (const std::exception_ptr& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
+  std::vector<TopN> tops = fresh();
+  for (const std::vector<TopN>& chunk : found) {
+    for (std::size_t q = 0; q < chunk.size(); ++q) tops[q].merge(chunk[q]);
+  }
+  return tops;
 }
 
 }  // namespace
@@ -350,37 +409,40 @@ std::vector<std::vector<Neighbor>> KeyedVectors::most_similar_batch(
     }
     return out;
   }
-  std::vector<float> tile(static_cast<std::size_t>(kQueryBlock * kRowBlock));
   for (std::int64_t q0 = 0; q0 < nq; q0 += kQueryBlock) {
     const std::int64_t q1 = std::min(nq, q0 + kQueryBlock);
-    std::vector<TopN> tops(static_cast<std::size_t>(q1 - q0), TopN(static_cast<std::size_t>(topn)));
-    for (std::int64_t r0 = 0; r0 < rows; r0 += kRowBlock) {
-      const std::int64_t r1 = std::min(rows, r0 + kRowBlock);
-      for (std::int64_t q = q0; q < q1; ++q) {
-        for (std::int64_t r = r0; r < r1; ++r) {
-          tile[static_cast<std::size_t>((q - q0) * kRowBlock + (r - r0))] =
-              dot_eight_lanes(qunit.data() + q * dim_, data + r * dim_, dim_);
+    const auto scan = [&](std::int64_t first, std::int64_t last, std::vector<TopN>& tops) {
+      std::vector<float> tile(static_cast<std::size_t>(kQueryBlock * kRowBlock));
+      for (std::int64_t r0 = first; r0 < last; r0 += kRowBlock) {
+        const std::int64_t r1 = std::min(last, r0 + kRowBlock);
+        for (std::int64_t q = q0; q < q1; ++q) {
+          for (std::int64_t r = r0; r < r1; ++r) {
+            tile[static_cast<std::size_t>((q - q0) * kRowBlock + (r - r0))] =
+                dot_eight_lanes(qunit.data() + q * dim_, data + r * dim_, dim_);
+          }
+        }
+        // The first scan to reach these rows computes their norms: after the products, which
+        // read the block from memory in order, so the norms (sixteen rows at a time, a pattern
+        // the hardware prefetcher follows less well) read it from the cache. Each score is the
+        // same rounded product, product * inverse norm, whichever comes first.
+        ensure_norms(r0, r1);
+        for (std::int64_t q = q0; q < q1; ++q) {
+          for (std::int64_t r = r0; r < r1; ++r) {
+            tile[static_cast<std::size_t>((q - q0) * kRowBlock + (r - r0))] *= inverse_norm(r);
+          }
+        }
+        for (std::int64_t q = q0; q < q1; ++q) {
+          const auto& ex = exclude.empty() ? kNone : exclude[static_cast<std::size_t>(q)];
+          TopN& top = tops[static_cast<std::size_t>(q - q0)];
+          for (std::int64_t r = r0; r < r1; ++r) {
+            if (excluded(ex, r)) continue;
+            top.offer(tile[static_cast<std::size_t>((q - q0) * kRowBlock + (r - r0))], r);
+          }
         }
       }
-      // The first scan to reach these rows computes their norms: after the products, which
-      // read the block from memory in order, so the norms (sixteen rows at a time, a pattern the
-      // hardware prefetcher follows less well) read it from the cache. Each score is the same
-      // rounded product, product * inverse norm, whichever comes first.
-      ensure_norms(r0, r1);
-      for (std::int64_t q = q0; q < q1; ++q) {
-        for (std::int64_t r = r0; r < r1; ++r) {
-          tile[static_cast<std::size_t>((q - q0) * kRowBlock + (r - r0))] *= inverse_norm(r);
-        }
-      }
-      for (std::int64_t q = q0; q < q1; ++q) {
-        const auto& ex = exclude.empty() ? kNone : exclude[static_cast<std::size_t>(q)];
-        TopN& top = tops[static_cast<std::size_t>(q - q0)];
-        for (std::int64_t r = r0; r < r1; ++r) {
-          if (excluded(ex, r)) continue;
-          top.offer(tile[static_cast<std::size_t>((q - q0) * kRowBlock + (r - r0))], r);
-        }
-      }
-    }
+    };
+    std::vector<TopN> tops =
+        best_of_rows(rows, (q1 - q0) * dim_, static_cast<std::size_t>(q1 - q0), topn, scan);
     for (TopN& top : tops) out.push_back(top.take(words()));
   }
   return out;
@@ -414,18 +476,19 @@ std::vector<Neighbor> KeyedVectors::analogy(std::string_view a, std::string_view
   const float* ub = ua + dim_;
   const float* uc = ub + dim_;
   const std::vector<std::int64_t> ex(abc.begin(), abc.end());
-  TopN top(static_cast<std::size_t>(topn));
-  for (std::int64_t r = 0; r < rows; ++r) {
-    if (excluded(ex, r)) continue;
-    if (r % kNormBlock == 0) ensure_norms(r, std::min(rows, r + kNormBlock));
-    const float* x = data + r * dim_;
-    const float inv = inverse_norm(r);
-    const float sa = (1.0f + dot_eight_lanes(x, ua, dim_) * inv) / 2.0f;
-    const float sb = (1.0f + dot_eight_lanes(x, ub, dim_) * inv) / 2.0f;
-    const float sc = (1.0f + dot_eight_lanes(x, uc, dim_) * inv) / 2.0f;
-    top.offer(sa * sc / (sb + epsilon), r);
-  }
-  return top.take(words());
+  const auto scan = [&](std::int64_t first, std::int64_t last, std::vector<TopN>& tops) {
+    for (std::int64_t r = first; r < last; ++r) {
+      if (r % kNormBlock == 0) ensure_norms(r, std::min(rows, r + kNormBlock));
+      if (excluded(ex, r)) continue;
+      const float* x = data + r * dim_;
+      const float inv = inverse_norm(r);
+      const float sa = (1.0f + dot_eight_lanes(x, ua, dim_) * inv) / 2.0f;
+      const float sb = (1.0f + dot_eight_lanes(x, ub, dim_) * inv) / 2.0f;
+      const float sc = (1.0f + dot_eight_lanes(x, uc, dim_) * inv) / 2.0f;
+      tops[0].offer(sa * sc / (sb + epsilon), r);
+    }
+  };
+  return best_of_rows(rows, 3 * dim_, 1, topn, scan)[0].take(words());
 }
 
 std::vector<std::vector<Neighbor>> KeyedVectors::analogy_batch(
