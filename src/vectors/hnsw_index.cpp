@@ -254,6 +254,20 @@ HnswIndex HnswIndex::load(const std::filesystem::path& path, const KeyedVectors&
   // The checksum says these are the bytes save() wrote; check that hnswlib read them as the
   // graph of these rows.
   const hnswlib::HierarchicalNSW<float>& hnsw = *graph->hnsw;
+  // The checksum covers the graph's bytes, not the header's: a header whose m or
+  // ef_construction is not the graph's (save() writes the graph's own) is damaged or forged.
+  // The seed cannot be checked: hnswlib seeds its level draws with it but does not keep it in
+  // its file, so it is kept only to be written again by save().
+  const auto check_field = [&](const char* name, std::uint64_t header, std::uint64_t in_graph) {
+    if (header != in_graph) {
+      throw IoError(file->path(), std::string("corrupt HNSW index: its header says ") + name +
+                                      " = " + std::to_string(header) + ", its graph has " + name +
+                                      " = " + std::to_string(in_graph) +
+                                      " (delete it to rebuild it)");
+    }
+  };
+  check_field("m", h.m, hnsw.M_);
+  check_field("ef_construction", h.ef_construction, hnsw.ef_construction_);
   bool labels_ok = hnsw.cur_element_count == h.rows;
   for (std::size_t i = 0; labels_ok && i < hnsw.cur_element_count; ++i) {
     labels_ok = hnsw.getExternalLabel(static_cast<hnswlib::tableint>(i)) < h.rows;

@@ -265,6 +265,40 @@ TEST(HnswIndex, BadIndexFilesAreClearErrorsAndNothingIsWritten) {
   EXPECT_FALSE(std::filesystem::exists(dir / "missing"));
 }
 
+// A header whose m or ef_construction is not its graph's: the checksum covers only the graph's
+// bytes, so the header's fields are checked against the graph hnswlib read (one byte rewritten:
+// the low byte of the little-endian field).
+void expect_header_field_refused(std::size_t offset, char value, const std::string& expected) {
+  const TempDir dir;
+  const KeyedVectors kv = clustered(600, 8, 6, 19);
+  const auto good = dir / "v.npy.hnsw";
+  HnswIndex::build(kv, one_thread()).save(good);  // m 16, ef_construction 200
+  const std::string bytes = read_file(good);
+  std::string forged = bytes;
+  forged[offset] = value;
+  const auto bad = dir.write("forged.hnsw", forged);
+  expect_refused(bad, kv, expected);
+  KeyedVectors ann = kv;
+  EXPECT_THROW(ann.use_index(std::make_shared<const HnswIndex>(HnswIndex::load(bad, kv))), IoError);
+  EXPECT_EQ(ann.index(), nullptr);
+
+  // Nothing was changed or added by the refusals, and the true file still loads.
+  EXPECT_EQ(read_file(bad), forged);
+  EXPECT_EQ(read_file(good), bytes);
+  EXPECT_EQ(dir.names(), (std::vector<std::string>{"forged.hnsw", "v.npy.hnsw"}));
+  EXPECT_EQ(HnswIndex::load(good, kv).size(), 600);
+}
+
+TEST(HnswIndex, HeaderMThatIsNotTheGraphsIsRefused) {
+  expect_header_field_refused(56, 17, "its header says m = 17, its graph has m = 16");
+}
+
+TEST(HnswIndex, HeaderEfConstructionThatIsNotTheGraphsIsRefused) {
+  expect_header_field_refused(
+      64, static_cast<char>(201),
+      "its header says ef_construction = 201, its graph has ef_construction = 200");
+}
+
 TEST(HnswIndex, BadOptionsAreValueErrors) {
   const KeyedVectors kv = clustered(100, 4, 3, 23);
   HnswOptions o;
