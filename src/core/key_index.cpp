@@ -31,7 +31,7 @@ namespace {
 // empty, at random, so a branch on it would be mispredicted half the time): whether the table
 // holds n slots, each a row of [0, n) seen in no slot before (so every row exactly once), each
 // reachable from its hash's first slot. `empty` is an empty slot's position.
-bool consistent(const std::vector<KeyIndex::Slot>& slots, std::size_t n, std::size_t empty) {
+bool consistent(std::span<const KeyIndex::Slot> slots, std::size_t n, std::size_t empty) {
   const std::size_t capacity = slots.size();
   const std::size_t mask = capacity - 1;
   // One bit a row (a million rows' bits fit in the L2 cache), and bit n for the slots that
@@ -67,11 +67,30 @@ bool consistent(const std::vector<KeyIndex::Slot>& slots, std::size_t n, std::si
 }  // namespace
 
 KeyIndex KeyIndex::from_table(std::vector<std::string> keys, std::vector<Slot> slots) {
-  const std::size_t n = keys.size();
+  check_table(keys.size(), slots);
+  KeyIndex index;
+  index.keys_ = std::move(keys);
+  index.slots_ = std::move(slots);
+  return index;
+}
+
+KeyIndex KeyIndex::from_table(std::vector<std::string> keys, std::span<const Slot> slots,
+                              std::shared_ptr<const void> owner) {
+  check_table(keys.size(), slots);
+  KeyIndex index;
+  index.keys_ = std::move(keys);
+  if (!slots.empty()) {
+    index.borrowed_ = slots;
+    index.owner_ = std::move(owner);
+  }
+  return index;
+}
+
+void KeyIndex::check_table(std::size_t n, std::span<const Slot> slots) {
   const std::size_t capacity = slots.size();
   if (capacity == 0) {
     if (n != 0) refuse_table(std::to_string(n) + " keys and no table");
-    return {};
+    return;
   }
   // What grow() makes: a power of two, at least 16, at least twice the keys (so never more
   // than half full, and probe() always meets an empty slot).
@@ -81,12 +100,7 @@ KeyIndex KeyIndex::from_table(std::vector<std::string> keys, std::vector<Slot> s
   }
   std::size_t empty = 0;  // an empty slot, where the passes start
   while (empty < capacity && slots[empty].row != -1) ++empty;
-  if (empty < capacity && consistent(slots, n, empty)) {
-    KeyIndex index;
-    index.keys_ = std::move(keys);
-    index.slots_ = std::move(slots);
-    return index;
-  }
+  if (empty < capacity && consistent(slots, n, empty)) return;
   // Inconsistent: the same checks again, one at a time, to say which fails first.
   std::vector<bool> seen(n);
   std::size_t held = 0;
@@ -126,12 +140,20 @@ KeyIndex KeyIndex::from_table(std::vector<std::string> keys, std::vector<Slot> s
 }
 
 std::size_t KeyIndex::probe(std::string_view key, std::size_t hash) const {
-  const std::size_t mask = slots_.size() - 1;
+  const std::span<const Slot> table = slots();
+  const std::size_t mask = table.size() - 1;
   for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
-    const Slot& slot = slots_[i];
+    const Slot& slot = table[i];
     if (slot.row < 0) return i;
     if (slot.hash == hash && keys_[static_cast<std::size_t>(slot.row)] == key) return i;
   }
+}
+
+void KeyIndex::own_table() {
+  if (!owner_) return;
+  slots_.assign(borrowed_.begin(), borrowed_.end());  // may throw: the index is unchanged
+  borrowed_ = {};
+  owner_.reset();
 }
 
 void KeyIndex::grow(std::size_t keys) {
@@ -152,10 +174,11 @@ void KeyIndex::grow(std::size_t keys) {
 KeyIndex::Added KeyIndex::add(std::string_view key) {
   // Look up first: a key already held (most tokens of a corpus) costs no string allocation.
   const std::size_t hash = hash_of(key);
-  if (!slots_.empty()) {
-    const Slot& slot = slots_[probe(key, hash)];
+  if (!slots().empty()) {
+    const Slot& slot = slots()[probe(key, hash)];
     if (slot.row >= 0) return {slot.row, false};
   }
+  own_table();             // may throw: nothing changed yet
   grow(keys_.size() + 1);  // may throw: nothing changed yet
   const std::int64_t row = size();
   keys_.emplace_back(key);  // may throw: nothing changed yet
@@ -164,25 +187,29 @@ KeyIndex::Added KeyIndex::add(std::string_view key) {
 }
 
 std::optional<std::int64_t> KeyIndex::find(std::string_view key) const {
-  if (slots_.empty()) return std::nullopt;
-  const Slot& slot = slots_[probe(key, hash_of(key))];
+  if (slots().empty()) return std::nullopt;
+  const Slot& slot = slots()[probe(key, hash_of(key))];
   if (slot.row < 0) return std::nullopt;
   return slot.row;
 }
 
 void KeyIndex::prefetch(std::string_view key) const {
-  if (slots_.empty()) return;
-  __builtin_prefetch(&slots_[hash_of(key) & (slots_.size() - 1)]);
+  const std::span<const Slot> table = slots();
+  if (table.empty()) return;
+  __builtin_prefetch(&table[hash_of(key) & (table.size() - 1)]);
 }
 
 std::vector<std::string> KeyIndex::take_keys() && {
   std::vector<std::string> keys = std::move(keys_);
   keys_.clear();
   slots_.clear();
+  borrowed_ = {};
+  owner_.reset();
   return keys;
 }
 
 void KeyIndex::reserve(std::size_t n) {
+  own_table();
   keys_.reserve(n);
   grow(n);
 }

@@ -131,7 +131,9 @@ MapAdvice parse_map_advice(std::string_view name) {
 std::shared_ptr<const MappedFile> MappedFile::open(const std::filesystem::path& path, MapMode mode,
                                                    MapAdvice advice) {
   const std::string name = path.string();
-  const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO opened by mistake (or put where a file beside a pair is looked for) is
+  // refused below as not a regular file, instead of waiting here for a writer.
+  const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) throw IoError(name, "cannot open: " + errno_text(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {

@@ -83,8 +83,8 @@ SideWords side_words(const MappedFile& matrix, const std::vector<std::uint8_t>& 
       std::vector<std::string> words = detail::checked_vocabulary_words(lines.words);
       if (static_cast<std::int64_t>(words.size()) == stored->words) {
         try {
-          out.words = KeyIndex::from_table(std::move(words), std::move(stored->slots));
-          out.stored_norms = std::move(stored->inverse_norms);
+          out.words = KeyIndex::from_table(std::move(words), stored->slots, stored->file);
+          out.stored_norms.assign(stored->inverse_norms.begin(), stored->inverse_norms.end());
           report.index_remembered = true;
         } catch (const ValueError&) {
           out.words = KeyIndex();

@@ -1,11 +1,7 @@
 // The word index of a verified pair, stored beside the vocabulary (word_index_store.hpp).
 #include "io/word_index_store.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <bit>
-#include <cerrno>
 #include <charconv>
 #include <cinttypes>
 #include <cstdio>
@@ -17,13 +13,13 @@
 #include <xxhash.h>
 
 #include "embedkit/io/atomic_file.hpp"
-#include "io/file_reading.hpp"
 #include "io/pair_verification.hpp"
 
 namespace embedkit::io::detail {
 namespace {
 
-// A header is one line of about 450 bytes; a longer first line is not one.
+// A header is one line of about 450 bytes, padded to fewer than 512; a longer first line is not
+// one.
 constexpr std::size_t kMaxHeaderBytes = 1024;
 
 // The key whose hash the header records: a build whose KeyIndex hashes it otherwise would
@@ -37,7 +33,7 @@ std::string header_prefix(const WordIndexOwner& owner) {
   const FileStamp& m = owner.matrix;
   std::snprintf(
       line, sizeof line,
-      "embedkit-word-index format=1 endian=%s slot-bytes=%zu key-hash=%016" PRIx64
+      "embedkit-word-index format=2 endian=%s slot-bytes=%zu key-hash=%016" PRIx64
       " vocabulary-xxh64=%016" PRIx64 " vocabulary-device=%" PRIu64 " vocabulary-inode=%" PRIu64
       " vocabulary-size=%" PRIu64 " vocabulary-mtime-ns=%" PRId64 " vocabulary-ctime-ns=%" PRId64
       " matrix-bytes=%" PRIu64 " matrix-xxh64=%016" PRIx64 " device=%" PRIu64 " inode=%" PRIu64
@@ -73,20 +69,6 @@ bool take(std::string_view& text, std::string_view literal) {
   return true;
 }
 
-// Reads exactly `size` bytes at `offset`; false on an error or an early end.
-bool read_at(int fd, void* data, std::size_t size, std::uint64_t offset) {
-  auto* out = static_cast<char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::pread(fd, out, size, static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    out += n;
-    size -= static_cast<std::size_t>(n);
-    offset += static_cast<std::uint64_t>(n);
-  }
-  return true;
-}
-
 }  // namespace
 
 std::filesystem::path word_index_path(const std::filesystem::path& vocabulary) {
@@ -102,24 +84,26 @@ std::uint64_t vocabulary_xxh64(std::span<const std::uint8_t> bytes) {
 std::string word_index_header(const WordIndexOwner& owner, std::int64_t words, std::size_t slots,
                               bool norms, std::uint64_t body_xxh64) {
   char tail[128];
-  std::snprintf(tail, sizeof tail, "%" PRId64 " slots=%zu norms=%d body-xxh64=%016" PRIx64 "\n",
-                words, slots, norms ? 1 : 0, body_xxh64);
-  return header_prefix(owner) + tail;
+  std::snprintf(tail, sizeof tail, "%" PRId64 " slots=%zu norms=%d body-xxh64=%016" PRIx64, words,
+                slots, norms ? 1 : 0, body_xxh64);
+  std::string line = header_prefix(owner) + tail;
+  const std::size_t padded = (line.size() + 1 + kWordIndexBodyAlignment - 1) /
+                             kWordIndexBodyAlignment * kWordIndexBodyAlignment;
+  line.resize(padded - 1, ' ');
+  line += '\n';
+  return line;
 }
 
 std::optional<StoredWordIndex> load_word_index(const std::filesystem::path& path,
                                                const WordIndexOwner& owner) noexcept {
   try {
-    const Descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (fd.get() < 0) return std::nullopt;
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-    const auto file_size = static_cast<std::uint64_t>(st.st_size);
-    char head[kMaxHeaderBytes];
-    const std::size_t head_size =
-        static_cast<std::size_t>(std::min<std::uint64_t>(file_size, sizeof head));
-    if (!read_at(fd.get(), head, head_size, 0)) return std::nullopt;
-    const std::string_view first(head, head_size);
+    // Mapped (refused unless a regular file; a FIFO does not block), and used where it lies.
+    std::shared_ptr<const MappedFile> file = MappedFile::open(path, MapMode::ReadOnly);
+    const std::uint64_t file_size = file->size();
+    if (file->data() == nullptr) return std::nullopt;
+    const std::string_view first(
+        reinterpret_cast<const char*>(file->data()),
+        static_cast<std::size_t>(std::min<std::uint64_t>(file_size, kMaxHeaderBytes)));
     const std::size_t newline = first.find('\n');
     if (newline == std::string_view::npos) return std::nullopt;
     const std::string_view line = first.substr(0, newline + 1);
@@ -133,7 +117,7 @@ std::optional<StoredWordIndex> load_word_index(const std::filesystem::path& path
     std::uint64_t norms = 0;
     if (!take_count(rest, ' ', words) || !take(rest, "slots=") || !take_count(rest, ' ', slots) ||
         !take(rest, "norms=") || !take_count(rest, ' ', norms) || norms > 1 ||
-        !take(rest, "body-xxh64=") || rest.size() != 17) {
+        !take(rest, "body-xxh64=") || rest.size() < 17) {
       return std::nullopt;
     }
     std::uint64_t stored_xxh64 = 0;
@@ -148,18 +132,16 @@ std::optional<StoredWordIndex> load_word_index(const std::filesystem::path& path
                                   static_cast<std::size_t>(slots), norms == 1, stored_xxh64)) {
       return std::nullopt;
     }
+    // The header is what word_index_header writes, so the body starts at a multiple of
+    // kWordIndexBodyAlignment from the page-aligned mapping.
+    const std::uint8_t* body = file->data() + line.size();
     StoredWordIndex stored;
     stored.words = static_cast<std::int64_t>(words);
-    stored.slots.resize(static_cast<std::size_t>(slots));
-    stored.inverse_norms.resize(static_cast<std::size_t>(norm_bytes / sizeof(float)));
-    if (!read_at(fd.get(), stored.slots.data(), slot_bytes, line.size()) ||
-        !read_at(fd.get(), stored.inverse_norms.data(), norm_bytes, line.size() + slot_bytes)) {
-      return std::nullopt;
-    }
-    // Nothing past the body (the file may have grown since the fstat).
-    char extra = 0;
-    if (::pread(fd.get(), &extra, 1, static_cast<off_t>(file_size)) != 0) return std::nullopt;
+    stored.slots = {reinterpret_cast<const KeyIndex::Slot*>(body), static_cast<std::size_t>(slots)};
+    stored.inverse_norms = {reinterpret_cast<const float*>(body + slot_bytes),
+                            static_cast<std::size_t>(norm_bytes / sizeof(float))};
     if (body_xxh64(stored.slots, stored.inverse_norms) != stored_xxh64) return std::nullopt;
+    stored.file = std::move(file);
     return stored;
   } catch (...) {
     return std::nullopt;

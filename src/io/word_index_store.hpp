@@ -1,20 +1,24 @@
 // The word index of a verified .npy + .vocab pair, stored beside the vocabulary
 // ("<vocabulary>.wordindex"; docs/memory-mapping.md, "The word index, stored"): the KeyIndex's
 // hash table over the vocabulary's words and the matrix rows' inverse norms, so that a later
-// mapped open of the unchanged pair takes the table back (KeyIndex::from_table: copies, not a
-// million probes at random into a table larger than the caches, nor a check of every word) and
-// its first query does not compute the norms (one pass over the matrix fewer).
+// mapped open of the unchanged pair maps it and uses the table where it lies
+// (KeyIndex::from_table over the mapping: sequential checks, not a million probes at random into
+// a table larger than the caches, nor a check of every word, nor a copy) and its first query
+// does not compute the norms (one pass over the matrix fewer).
 //
 // The file is one header line, then the body: the table's slots as KeyIndex holds them (a
 // size_t hash and an int64 row each, in this machine's byte order), then, when stored, one
 // float inverse norm per row. The header:
 //
-//   embedkit-word-index format=1 endian=little slot-bytes=16 key-hash=K
+//   embedkit-word-index format=2 endian=little slot-bytes=16 key-hash=K
 //   vocabulary-xxh64=X vocabulary-device=D vocabulary-inode=I vocabulary-size=S
 //   vocabulary-mtime-ns=M vocabulary-ctime-ns=C matrix-bytes=B matrix-xxh64=H device=D
 //   inode=I size=S mtime-ns=M ctime-ns=C words=N slots=T norms=0|1 body-xxh64=Y
 //
-// (one line, fields separated by single spaces, ending in a newline). K is KeyIndex::hash of a
+// (one line, fields separated by single spaces, then spaces up to a length that is a multiple of
+// kWordIndexBodyAlignment, the last a newline, so that the body, used where it lies in the
+// mapping, is aligned for its slots; format 1 had no padding and was read by copying). K is
+// KeyIndex::hash of a
 // fixed key (a build that hashes keys otherwise does not take the table); X the XXH64 of the
 // vocabulary file's bytes and the next five its stamp; B and H the pair line's; the next five
 // the matrix file's stamp; Y the XXH64 of the body. A stored index is trusted only when its
@@ -28,6 +32,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -49,11 +54,16 @@ struct WordIndexOwner {
   MatrixFileIdentity pair;
 };
 
-// What a stored index holds.
+// The header line's length is a multiple of this (a cache line; more than any slot needs).
+inline constexpr std::size_t kWordIndexBodyAlignment = 64;
+
+// What a stored index holds: its body, in the read-only mapping of the file (which a file
+// truncated while mapped turns into SIGBUS: MappedFile's rule, docs/memory-mapping.md).
 struct StoredWordIndex {
   std::int64_t words = 0;
-  std::vector<KeyIndex::Slot> slots;
-  std::vector<float> inverse_norms;  // empty when not stored (a row held a non-finite value)
+  std::span<const KeyIndex::Slot> slots;
+  std::span<const float> inverse_norms;    // empty when not stored (a row held a non-finite value)
+  std::shared_ptr<const MappedFile> file;  // keeps both spans' bytes mapped
 };
 
 // "<vocabulary>.wordindex".

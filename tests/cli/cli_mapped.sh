@@ -134,7 +134,7 @@ s_same() {  # WHY: every answer on s.npy as with no store
   [ "$got" = "$s_analogy" ] || fail "analogy on s.npy, $1: $got (no store: $s_analogy)"
 }
 s_same "settled: the store written"
-grep -q '^embedkit-word-index format=1 ' "$dir/s.vocab.wordindex" ||
+grep -q '^embedkit-word-index format=2 ' "$dir/s.vocab.wordindex" ||
   fail "no word index stored: $(ls "$dir")"
 cp "$dir/s.vocab.wordindex" "$dir/s-good.wordindex"
 inode=$(stat -c %i "$dir/s.vocab.wordindex")

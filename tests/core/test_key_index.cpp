@@ -1,7 +1,9 @@
 // KeyIndex (core/key_index.hpp), the one string -> row map, and KeyError's one message shape.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -134,6 +136,48 @@ TEST(KeyIndex, FromTableTakesBackTheTableOfSlots) {
   EXPECT_EQ(KeyIndex::hash("key7"), std::hash<std::string_view>{}("key7"));
 }
 
+// A borrowed table (a stored index's, mapped from its file) is used where it lies, kept alive by
+// its owner for the index and its copies, and copied into the index's own memory, unchanged, only
+// when a key is added.
+TEST(KeyIndex, FromTableBorrowsATableUntilAKeyIsAdded) {
+  KeyIndex index;
+  for (int i = 0; i < 1000; ++i) index.add("key" + std::to_string(i));
+  auto memory =
+      std::make_shared<std::vector<KeyIndex::Slot>>(index.slots().begin(), index.slots().end());
+  const std::vector<KeyIndex::Slot> before = *memory;
+  std::weak_ptr<std::vector<KeyIndex::Slot>> alive = memory;
+  KeyIndex borrowed = KeyIndex::from_table(index.keys(), *memory, memory);
+  memory.reset();  // the index holds it now
+  ASSERT_FALSE(alive.expired());
+  const KeyIndex::Slot* table = alive.lock()->data();
+  EXPECT_EQ(borrowed.slots().data(), table);  // not copied
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(borrowed.find("key" + std::to_string(i)), std::optional<std::int64_t>(i));
+  }
+  EXPECT_EQ(borrowed.find("key1000"), std::nullopt);
+  EXPECT_FALSE(borrowed.add("key5").inserted);  // a key held: nothing copied
+  EXPECT_EQ(borrowed.slots().data(), table);
+  KeyIndex copy = borrowed;  // shares the borrowed table
+  EXPECT_EQ(copy.slots().data(), table);
+  EXPECT_EQ(copy.add("key1000").row, 1000);  // copied first, then added to
+  EXPECT_NE(copy.slots().data(), table);
+  const auto same = [](const KeyIndex::Slot& a, const KeyIndex::Slot& b) {
+    return a.hash == b.hash && a.row == b.row;
+  };
+  EXPECT_TRUE(std::equal(before.begin(), before.end(), alive.lock()->begin(), same))
+      << "the borrowed memory changed";
+  EXPECT_EQ(copy.find("key1000"), std::optional<std::int64_t>(1000));
+  EXPECT_EQ(borrowed.find("key1000"), std::nullopt);
+  borrowed.reserve(5000);  // copies too
+  EXPECT_NE(borrowed.slots().data(), table);
+  EXPECT_TRUE(alive.expired());  // neither index reads it any more
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(borrowed.find("key" + std::to_string(i)), std::optional<std::int64_t>(i));
+    EXPECT_EQ(copy.find("key" + std::to_string(i)), std::optional<std::int64_t>(i));
+  }
+  EXPECT_TRUE(KeyIndex::from_table({}, {}, nullptr).empty());
+}
+
 // Each inconsistency a sequential pass can see is refused, naming it.
 TEST(KeyIndex, FromTableRefusesAnInconsistentTable) {
   KeyIndex index;
@@ -141,12 +185,21 @@ TEST(KeyIndex, FromTableRefusesAnInconsistentTable) {
   const std::vector<std::string> keys = index.keys();
   const std::vector<KeyIndex::Slot> good(index.slots().begin(), index.slots().end());
   ASSERT_EQ(good.size(), 16u);
+  // The message of the owned form, which the borrowed form must give too.
   const auto message = [&](std::vector<std::string> k, std::vector<KeyIndex::Slot> s) {
+    std::string borrowed = "accepted";
+    try {
+      KeyIndex::from_table(k, s, std::make_shared<int>(0));
+    } catch (const embedkit::ValueError& e) {
+      borrowed = e.what();
+    }
     try {
       KeyIndex::from_table(std::move(k), std::move(s));
     } catch (const embedkit::ValueError& e) {
+      EXPECT_EQ(borrowed, e.what());
       return std::string(e.what());
     }
+    EXPECT_EQ(borrowed, "accepted");
     return std::string("accepted");
   };
   const auto held = [&](int nth) {  // the position of the nth held slot

@@ -1,6 +1,7 @@
 // Memory-mapped tables (io/mapped_table.hpp): zero-copy tables from .npy and safetensors files,
 // usable wherever a table is, with the in-memory readers' checks and errors.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -301,6 +302,15 @@ TEST(MappedTable, OnlyRegularFilesMap) {
               io::map_npy(dir / "missing.npy");
             }).find("cannot open: No such file or directory"),
             std::string::npos);
+  // A FIFO with no writer is refused at once: the open does not wait for one (it would hang).
+  const std::filesystem::path fifo = dir / "fifo.npy";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_NE(
+      message_of<embedkit::IoError>([&] {
+        io::map_npy(fifo);
+      }).find("is a FIFO (named pipe), not a regular file: only a regular file can be mapped"),
+      std::string::npos)
+      << message_of<embedkit::IoError>([&] { io::map_npy(fifo); });
 }
 
 TEST(MappedTable, WordVectorsMapAndAnswerAsLoaded) {

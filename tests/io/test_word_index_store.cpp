@@ -52,6 +52,25 @@ io::WordVectors vectors(std::uint64_t seed) {
   return v;
 }
 
+// Whether `address` lies in this process's mapping of the file at `path` (/proc/self/maps).
+bool mapped_from(const void* address, const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return false;
+  std::FILE* maps = std::fopen("/proc/self/maps", "r");
+  if (maps == nullptr) return false;
+  const auto at = reinterpret_cast<std::uintptr_t>(address);
+  bool found = false;
+  char line[4096];
+  while (!found && std::fgets(line, sizeof line, maps) != nullptr) {
+    unsigned long begin = 0, end = 0, inode = 0;  // NOLINT(google-runtime-int): sscanf's %lx
+    if (std::sscanf(line, "%lx-%lx %*s %*s %*s %lu", &begin, &end, &inode) == 3) {
+      found = at >= begin && at < end && inode == st.st_ino;
+    }
+  }
+  std::fclose(maps);
+  return found;
+}
+
 io::MapOptions storing() {
   io::MapOptions options;
   options.verify_pair_checksum = true;
@@ -154,8 +173,16 @@ TEST_F(WordIndexStore, WrittenByTheFirstOpenAndTakenBackByTheSecond) {
   EXPECT_EQ(a.inverse_norms.size(), static_cast<std::size_t>(kRows));  // computed to store them
   EXPECT_EQ(answers(std::move(a)), want);
   const std::string written = embedkit_test::read_file(store);
-  EXPECT_EQ(written.rfind("embedkit-word-index format=1 ", 0), 0u) << written.substr(0, 80);
+  EXPECT_EQ(written.rfind("embedkit-word-index format=2 ", 0), 0u) << written.substr(0, 80);
+  // The header line padded with spaces, so that the body lies aligned in a mapping.
+  const std::size_t header_bytes = written.find('\n') + 1;
+  EXPECT_EQ(header_bytes % detail::kWordIndexBodyAlignment, 0u);
+  EXPECT_EQ(written.substr(header_bytes - 2, 2), " \n");
   io::IndexedWordVectors b = open(second);
+  // The taken-back table is used where it lies, in a mapping of the store (not copied).
+  const auto* table = reinterpret_cast<const char*>(b.words.slots().data());
+  EXPECT_TRUE(mapped_from(table, store)) << "the table is not in a mapping of the store";
+  EXPECT_EQ(std::memcmp(table, written.data() + header_bytes, b.words.slots().size_bytes()), 0);
   EXPECT_EQ(second.pair_check, io::PairCheck::Remembered);
   EXPECT_TRUE(second.index_remembered);
   EXPECT_TRUE(second.norms_remembered);

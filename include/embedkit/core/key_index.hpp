@@ -15,12 +15,14 @@
 // million map nodes and a second copy of every word (the first query on a large mapped vectors
 // file waits for this index: docs/memory-mapping.md). The table can be stored and taken back
 // without hashing a key (slots(), from_table()): the word index kept beside a mapped vectors
-// file is such a table.
+// file is such a table, and the index can use it where it lies (mapped from that file, not
+// copied): a borrowed table, copied into the index's own memory only when a key is added.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -56,6 +58,11 @@ class KeyIndex {
   // check is the caller's to vouch for (a store's checksum): that each slot's hash is hash() of
   // its row's key, and that the keys are distinct; a wrong hash makes its key not found.
   static KeyIndex from_table(std::vector<std::string> keys, std::vector<Slot> slots);
+  // The same checks, over a table the index does not own: `slots` stays where it is (a mapped
+  // file's bytes, aligned for Slot) and `owner` keeps it alive as long as the index, or any copy
+  // of it, reads it. add() and reserve() copy it into the index's own memory first.
+  static KeyIndex from_table(std::vector<std::string> keys, std::span<const Slot> slots,
+                             std::shared_ptr<const void> owner);
   // The hash a key is placed by: the standard library's std::hash of its bytes, the same within
   // a build (and not promised across builds: a store of slots() records the hash of a known key
   // and is not taken back by a build that hashes it otherwise).
@@ -85,16 +92,24 @@ class KeyIndex {
   void reserve(std::size_t n);
   // The hash table, for a caller that stores the index (from_table takes it back). Empty for
   // an index that never held a key.
-  std::span<const Slot> slots() const { return slots_; }
+  std::span<const Slot> slots() const { return owner_ ? borrowed_ : std::span<const Slot>(slots_); }
 
  private:
+  // Checks `slots` as from_table says (ValueError otherwise).
+  static void check_table(std::size_t keys, std::span<const Slot> slots);
+  // A borrowed table copied into slots_, before a change.
+  void own_table();
   // The slot that holds `key`, or the empty slot where it would go (slots_ is never full).
   std::size_t probe(std::string_view key, std::size_t hash) const;
   // Rehashes into a table of at least 2 * `keys` slots (a power of two).
   void grow(std::size_t keys);
 
   std::vector<std::string> keys_;
+  // The table: slots_, or, while owner_ is set, borrowed_ (memory owner_ keeps alive; slots_ is
+  // then empty). slots() is the one that holds.
   std::vector<Slot> slots_;
+  std::span<const Slot> borrowed_;
+  std::shared_ptr<const void> owner_;
 };
 
 }  // namespace embedkit
