@@ -16,16 +16,15 @@
 //   inode=I size=S mtime-ns=M ctime-ns=C words=N slots=T norms=0|1 body-xxh64=Y
 //
 // (one line, fields separated by single spaces, then spaces up to a length that is a multiple of
-// kWordIndexBodyAlignment, the last a newline, so that the body, used where it lies in the
-// mapping, is aligned for its slots; format 1 had no padding and was read by copying). K is
-// KeyIndex::hash of a
-// fixed key (a build that hashes keys otherwise does not take the table); X the XXH64 of the
-// vocabulary file's bytes and the next five its stamp; B and H the pair line's; the next five
-// the matrix file's stamp; Y the XXH64 of the body. A stored index is trusted only when its
-// header up to "words=" is byte for byte what this open would write for the files it read and
-// mapped, the rest is what it would write for the body that follows, the file ends where that
-// body ends, and the body's XXH64 is Y; anything else is not an index of this pair. It is
-// written only as `.verified` is: for files whose times are settled and unchanged.
+// kWordIndexBodyAlignment, the last a newline, so that the body, used where it lies in the mapping,
+// is aligned for its slots; format 1 had no padding and was read by copying). K is KeyIndex::hash
+// of a fixed key (a build that hashes keys otherwise does not take the table); X the XXH64 of the
+// vocabulary file's bytes and the next five its stamp; B and H the pair line's; the next five the
+// matrix file's stamp; Y the XXH64 of the body. A stored index is trusted only when its header up
+// to "words=" is byte for byte what this open would write for the files it read and mapped, the
+// rest is what it would write for the body that follows, the file ends where that body ends, and
+// the body's XXH64 is Y; anything else is not an index of this pair. It is written only as
+// `.verified` is: for files whose times are settled and unchanged.
 #pragma once
 
 #include <sys/stat.h>
