@@ -80,8 +80,8 @@ TEST_F(KeyedVectorsThreads, BatchOfQueriesAnswersAsOneThread) {
   Tensor queries = Tensor::empty({16, dim}, embedkit::DType::Float32);
   std::vector<std::vector<std::int64_t>> exclude;
   for (std::int64_t q = 0; q < 16; ++q) {
-    // Query 0 is row 3, whose copies score 1 in every chunk; the others rows spread over the
-    // table, each excluding itself and a row of another chunk.
+    // Query 0 is row 3, whose copies tie at the top in every chunk; the others are rows spread
+    // over the table, each excluding itself and a row of another chunk.
     const std::int64_t row = q == 0 ? 3 : q * 2477;
     for (std::int64_t j = 0; j < dim; ++j) {
       queries.data<float>()[q * dim + j] = m.data<float>()[row * dim + j];
