@@ -8,7 +8,8 @@
 //   bag       cuda::embedding_bag_into (sum, bags of --bag ids): rows read + output + ids
 //   fused     cuda::fused_backward_step (SGD, Adagrad, RowWiseAdagrad, SparseAdam): gradient
 //             read + touched rows of the table and state read and written; compare the times
-//             with bench/gpu/torch_peer.py (backward, then optimizer.step()) on the same sizes
+//             with bench/gpu/torch_peer.py (backward, then optimizer.step()) on the same sizes;
+//             and the SGD step's three phases alone (fused_sgd_validate, _group, _update)
 //   host      cuda::HostTable (table in pinned host memory, device cache of --cache rows) on
 //             Zipf-distributed batches, with prefetch: time per batch, hit rate, bytes moved
 // Every operation is timed over --iters runs after one warm-up run, with the device
@@ -23,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "cuda/launch.hpp"
 #include "embedkit/cuda/device.hpp"
 #include "embedkit/cuda/embedding.hpp"
 #include "embedkit/cuda/host_table.hpp"
@@ -221,6 +223,35 @@ int main(int argc, char** argv) {
             n * (row_bytes + 8.0) + unique * 2.0 * row_bytes * (1.0 + o.state_rows);
         add(o.name, dim, s, bytes,
             std::to_string(static_cast<long long>(unique)) + " distinct rows");
+      }
+
+      // Where the SGD step's time goes: its three phases, each timed alone (the launchers of
+      // src/cuda/launch.hpp, as cuda::fused_backward_step calls them). validate: the ids'
+      // check and the wait for its flags; group: keys, radix sort, run-length encoding, scan,
+      // and the wait for the count of runs; update: the per-row sums and SGD updates.
+      {
+        namespace dt = cu::detail;
+        cu::DeviceTensor flag_buffer = cu::DeviceTensor::empty({2}, ek::DType::Int64);
+        auto* flags = static_cast<dt::Flags*>(flag_buffer.raw_data());
+        const double validate_s = seconds_per_run(a.iters, [&] {
+          dt::reset_flags(flags);
+          dt::check_ids(ids.raw_data(), ids.dtype(), a.batch, a.rows, flags);
+          (void)dt::read_flags(flags);
+        });
+        add("fused_sgd_validate", dim, validate_s, n * 8.0, "phase of fused_sgd: ids checked");
+        const double group_s = seconds_per_run(a.iters, [&] {
+          const dt::Grouping g = dt::group_by_row(ids.raw_data(), ids.dtype(), a.batch, a.rows, -1);
+          (void)dt::read_num_runs(g);
+        });
+        add("fused_sgd_group", dim, group_s, n * 8.0, "phase of fused_sgd: ids grouped by row");
+        const dt::Grouping g = dt::group_by_row(ids.raw_data(), ids.dtype(), a.batch, a.rows, -1);
+        dt::GradSource source;
+        source.grad = static_cast<const float*>(grad.raw_data());
+        const dt::UpdateArgs args = dt::begin_update(opts[0].opt, table);
+        const double update_s =
+            seconds_per_run(a.iters, [&] { dt::fused_update(g, source, dim, args); });
+        add("fused_sgd_update", dim, update_s, n * (row_bytes + 8.0) + unique * 2.0 * row_bytes,
+            "phase of fused_sgd: rows summed and updated");
       }
     }
 
