@@ -380,6 +380,49 @@ def test_collection_equals_one_torch_bag_per_table(torch):
         assert torch.equal(a, b)
 
 
+@pytest.mark.parametrize("damage", ["first table's state", "middle table's weight",
+                                    "last table's state", "a table missing"])
+def test_a_collection_load_that_fails_changes_no_table(torch, damage):
+    """A load that fails on one table leaves every table as it was, not only that one."""
+    import embedkit.torch as et
+
+    def trained(seed):
+        torch.manual_seed(seed)
+        ebc = et.FusedEmbeddingBagCollection([(30, 4), (20, 8), (10, 2)], optimizer="adagrad",
+                                             optimizer_kwargs={"lr": 0.1})
+        gen = torch.Generator().manual_seed(seed)
+        ebc([_bags(torch, gen, n, batch=5) for n in (30, 20, 10)]).sum().backward()
+        return ebc
+
+    ebc, saved = trained(1), trained(2).state_dict()
+    before = {name: (bag.weight.detach().clone(), bag.optimizer.state_dict())
+              for name, bag in ebc.embedding_bags.items()}
+    bad = dict(saved)
+    if damage == "first table's state":
+        bad["embedding_bags.t0._extra_state"] = {"optimizer": "sgd", "state": {}}
+    elif damage == "middle table's weight":
+        bad["embedding_bags.t1.weight"] = torch.zeros(21, 8)
+    elif damage == "last table's state":
+        extra = saved["embedding_bags.t2._extra_state"]
+        bad["embedding_bags.t2._extra_state"] = {
+            "optimizer": extra["optimizer"],
+            "state": dict(extra["state"], **{"weight.sum": torch.zeros(3, 3)})}
+    else:
+        del bad["embedding_bags.t2.weight"]
+    with pytest.raises((ValueError, RuntimeError)):
+        ebc.load_state_dict(bad)
+    for name, bag in ebc.embedding_bags.items():
+        weight, state = before[name]
+        assert torch.equal(bag.weight.detach(), weight), name
+        after = bag.optimizer.state_dict()
+        assert set(after) == set(state), name
+        for key, value in state.items():
+            np.testing.assert_array_equal(after[key], value)
+    ebc.load_state_dict(saved)  # the good one still loads, every table
+    for name, bag in ebc.embedding_bags.items():
+        assert torch.equal(bag.weight.detach(), saved[f"embedding_bags.{name}.weight"]), name
+
+
 def test_collection_input_errors(torch):
     import embedkit.torch as et
 

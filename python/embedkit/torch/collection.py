@@ -140,6 +140,23 @@ class FusedEmbeddingBagCollection(torch.nn.Module):
                              f"{[o.shape[0] for o in outputs]}")
         return torch.cat(outputs, dim=1)
 
+    def load_state_dict(self, state_dict, strict=True):
+        """torch.nn.Module.load_state_dict, for every table or none.
+
+        Each table already puts itself back when its own entries fail; a load that fails on one
+        table would still leave the tables before and after it loaded. So every table's weight
+        and optimizer state is copied first (the load holds a second copy of the tables while it
+        runs) and put back when the load raises: a load that fails changes no table.
+        """
+        saved = {name: (bag.weight.detach().clone(), bag.optimizer.state_dict())
+                 for name, bag in self.embedding_bags.items()}
+        try:
+            return super().load_state_dict(state_dict, strict)
+        except BaseException:
+            for name, bag in self.embedding_bags.items():
+                bag._restore(*saved[name])
+            raise
+
     def set_learning_rate(self, lr):
         """Changes every table's learning rate (see FusedEmbeddingBag.set_learning_rate)."""
         for bag in self.embedding_bags.values():
