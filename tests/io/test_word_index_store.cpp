@@ -4,6 +4,7 @@
 // are the same bits with it, without it, and with a stale or damaged one.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bit>
@@ -22,6 +23,7 @@
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/core/generator.hpp"
+#include "embedkit/io/mapped_file.hpp"
 #include "embedkit/io/mapped_table.hpp"
 #include "embedkit/io/vector_formats.hpp"
 #include "embedkit/vectors/keyed_vectors.hpp"
@@ -201,6 +203,46 @@ TEST_F(WordIndexStore, WrittenByTheFirstOpenAndTakenBackByTheSecond) {
   EXPECT_EQ(answers(open(report, remember)), want);
   EXPECT_FALSE(report.index_remembered);
   EXPECT_FALSE(report.index_recorded);
+}
+
+// The table is used where it lies in the store's mapping, so a store cut by another program
+// while an index reads it is the SIGBUS rule's case (docs/memory-mapping.md): with the command's
+// handler, a clear message naming the store and the exit status, not a crash.
+TEST_F(WordIndexStore, AStoreCutWhileInUseIsTheSigbusRulesClearError) {
+  io::WordVectorsMapReport report;
+  open(report);  // writes the store
+  ASSERT_TRUE(report.index_recorded);
+  const auto store_bytes = std::filesystem::file_size(store);
+  int err_pipe[2];
+  ASSERT_EQ(::pipe(err_pipe), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::dup2(err_pipe[1], STDERR_FILENO);
+    io::WordVectorsMapReport taken;
+    const io::IndexedWordVectors v = open(taken);
+    if (!taken.index_remembered) ::_exit(10);
+    io::install_mapped_file_sigbus_handler(3);
+    if (::truncate(store.c_str(), 4096) != 0) ::_exit(11);  // the header and the first slots
+    for (int r = 0; r < kRows; ++r) {  // most words' slots lie past the first page
+      if (!v.words.find(std::string(1, 'w').append(std::to_string(r)))) ::_exit(12);
+    }
+    ::_exit(13);  // no read faulted
+  }
+  ::close(err_pipe[1]);
+  std::string err;
+  char buf[256];
+  for (ssize_t n; (n = ::read(err_pipe[0], buf, sizeof buf)) > 0;) {
+    err.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(err_pipe[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "the child died of signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 3) << err;
+  EXPECT_EQ(err, "embedkit: " + store.string() + " shrank while mapped (" +
+                     std::to_string(store_bytes) +
+                     " bytes at open), or its data could not be read\n");
 }
 
 TEST_F(WordIndexStore, OnlyForAVerifiedRememberedReadOnlyNpyPair) {
