@@ -2,7 +2,6 @@
 // usable wherever a table is, with the in-memory readers' checks and errors.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -458,12 +457,7 @@ TEST(MappedTable, BadQuantizedFilesAreRefused) {
 TEST(MappedTable, ShrinkWhileMappedIsAClearErrorWithTheHandler) {
   TempDir dir;
   const auto path = dir.write("t.npy", io::serialize_npy(table(4096, 16)));
-  int err_pipe[2];
-  ASSERT_EQ(::pipe(err_pipe), 0);
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::dup2(err_pipe[1], STDERR_FILENO);
+  const embedkit_io_test::ChildRun run = embedkit_io_test::run_in_child([&] {
     const Tensor m = io::map_npy(path);
     io::install_mapped_file_sigbus_handler(3);
     if (::truncate(path.c_str(), 128) != 0) ::_exit(10);
@@ -471,20 +465,12 @@ TEST(MappedTable, ShrinkWhileMappedIsAClearErrorWithTheHandler) {
     Tensor mm = m;
     nn::functional::embedding(ids, mm);
     ::_exit(11);  // the read did not fault
-  }
-  ::close(err_pipe[1]);
-  std::string err;
-  char buf[256];
-  for (ssize_t n; (n = ::read(err_pipe[0], buf, sizeof buf)) > 0;)
-    err.append(buf, static_cast<std::size_t>(n));
-  ::close(err_pipe[0]);
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status)) << "the child died of signal " << WTERMSIG(status);
-  EXPECT_EQ(WEXITSTATUS(status), 3);
-  EXPECT_EQ(err, "embedkit: " + path.string() + " shrank while mapped (" +
-                     std::to_string(128 + 4096 * 16 * 4) +
-                     " bytes at open), or its data could not be read\n");
+  });
+  ASSERT_EQ(run.signal, 0) << "the child died of signal " << run.signal;
+  EXPECT_EQ(run.exit_status, 3);
+  EXPECT_EQ(run.err, "embedkit: " + path.string() + " shrank while mapped (" +
+                         std::to_string(128 + 4096 * 16 * 4) +
+                         " bytes at open), or its data could not be read\n");
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 // are the same bits with it, without it, and with a stale or damaged one.
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bit>
@@ -213,12 +212,7 @@ TEST_F(WordIndexStore, AStoreCutWhileInUseIsTheSigbusRulesClearError) {
   open(report);  // writes the store
   ASSERT_TRUE(report.index_recorded);
   const auto store_bytes = std::filesystem::file_size(store);
-  int err_pipe[2];
-  ASSERT_EQ(::pipe(err_pipe), 0);
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::dup2(err_pipe[1], STDERR_FILENO);
+  const embedkit_io_test::ChildRun run = embedkit_io_test::run_in_child([&] {
     io::WordVectorsMapReport taken;
     const io::IndexedWordVectors v = open(taken);
     if (!taken.index_remembered) ::_exit(10);
@@ -228,21 +222,12 @@ TEST_F(WordIndexStore, AStoreCutWhileInUseIsTheSigbusRulesClearError) {
       if (!v.words.find(std::string(1, 'w').append(std::to_string(r)))) ::_exit(12);
     }
     ::_exit(13);  // no read faulted
-  }
-  ::close(err_pipe[1]);
-  std::string err;
-  char buf[256];
-  for (ssize_t n; (n = ::read(err_pipe[0], buf, sizeof buf)) > 0;) {
-    err.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(err_pipe[0]);
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status)) << "the child died of signal " << WTERMSIG(status);
-  EXPECT_EQ(WEXITSTATUS(status), 3) << err;
-  EXPECT_EQ(err, "embedkit: " + store.string() + " shrank while mapped (" +
-                     std::to_string(store_bytes) +
-                     " bytes at open), or its data could not be read\n");
+  });
+  ASSERT_EQ(run.signal, 0) << "the child died of signal " << run.signal;
+  EXPECT_EQ(run.exit_status, 3) << run.err;
+  EXPECT_EQ(run.err, "embedkit: " + store.string() + " shrank while mapped (" +
+                         std::to_string(store_bytes) +
+                         " bytes at open), or its data could not be read\n");
 }
 
 TEST_F(WordIndexStore, OnlyForAVerifiedRememberedReadOnlyNpyPair) {
