@@ -101,8 +101,8 @@ std::vector<TopN> best_of_rows(std::int64_t rows, std::int64_t products_per_row,
                                std::size_t queries, std::int64_t topn, Scan&& scan) {
   const std::int64_t blocks = (rows + kNormBlock - 1) / kNormBlock;
   const std::int64_t by_work = rows * products_per_row / kMinChunkProducts;
-  const auto chunks = static_cast<int>(std::max<std::int64_t>(
-      1, std::min({blocks, by_work, std::int64_t{256}, std::int64_t{get_num_threads()}})));
+  const auto chunks = static_cast<int>(
+      std::max<std::int64_t>(1, std::min({blocks, by_work, std::int64_t{get_num_threads()}})));
   const auto fresh = [&] {
     return std::vector<TopN>(queries, TopN(static_cast<std::size_t>(topn)));
   };
