@@ -4,7 +4,6 @@
 
 #include <array>
 #include <bit>
-#include <cstdlib>
 #include <exception>
 #include <span>
 #include <string>
@@ -78,43 +77,10 @@ models::Word2VecResult train_word2vec(
   parallel.part = comm.rank();
   parallel.parts = comm.size();
   parallel.periods_per_epoch = syncs_per_epoch;
-  // EXPERIMENT (not for main): block momentum (BMUF, Chen & Huo 2016) over the averaged tables.
-  const char* bmuf_env = std::getenv("EMBEDKIT_W2V_BMUF");
-  const double eta = bmuf_env ? std::atof(bmuf_env) : -1.0;
-  const char* nbm_env = std::getenv("EMBEDKIT_W2V_NBM");
-  const bool nesterov = nbm_env && nbm_env[0] == '1';
-  const char* zeta_env = std::getenv("EMBEDKIT_W2V_ZETA");
-  const double zeta = zeta_env ? std::atof(zeta_env) : 1.0;
-  const std::int64_t total_syncs = options.epochs * syncs_per_epoch;
-  std::int64_t syncs_done = 0;
-  std::vector<std::vector<float>> global(2), delta(2);
-  parallel.on_start = [&](std::span<float> input, std::span<float> output) {
-    if (eta < 0) return;
-    global[0].assign(input.begin(), input.end());
-    global[1].assign(output.begin(), output.end());
-  };
-  parallel.synchronize = [&](std::span<float> input, std::span<float> output,
-                             std::span<double> sums) {
+  parallel.synchronize = [&averaging](std::span<float> input, std::span<float> output,
+                                      std::span<double> sums) {
     const std::array<std::span<float>, 2> tables{input, output};
     averaging.synchronize(tables, sums);
-    if (eta < 0) return;
-    ++syncs_done;
-    for (std::size_t t = 0; t < 2; ++t) {
-      std::span<float> w = tables[t];
-      if (delta[t].empty()) delta[t].assign(w.size(), 0.0f);
-      for (std::size_t i = 0; i < w.size(); ++i) {
-        // G: the mean's change from where the ranks started this block (global + eta delta
-        // with Nesterov, global without).
-        const float started = nesterov ? global[t][i] + static_cast<float>(eta) * delta[t][i]
-                                       : global[t][i];
-        const float g = w[i] - started;
-        delta[t][i] = static_cast<float>(eta) * delta[t][i] + static_cast<float>(zeta) * g;
-        global[t][i] += delta[t][i];
-        w[i] = (nesterov && syncs_done < total_syncs)
-                   ? global[t][i] + static_cast<float>(eta) * delta[t][i]
-                   : global[t][i];
-      }
-    }
   };
   std::exception_ptr error;
   try {

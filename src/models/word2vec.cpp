@@ -15,7 +15,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdlib>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -348,7 +347,6 @@ void train_in_periods(Shared& s, training::HogwildRunner& runner,
   const std::span<float> output(s.output, output_rows * s.dim);
   using Clock = std::chrono::steady_clock;
   auto last_report = Clock::now();
-  if (parallel.on_start) parallel.on_start(input, output);
   for (std::int64_t epoch = 0; epoch < s.options->epochs; ++epoch) {
     const auto e = static_cast<std::size_t>(epoch);
     for (std::int64_t period = 0; period < periods; ++period) {
@@ -489,7 +487,6 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
     s.first_worker = static_cast<std::size_t>(parallel->part * options.threads);
     s.parts = parallel->parts;
     s.rate_scale = static_cast<double>(parallel->parts);
-    if (const char* e = std::getenv("EMBEDKIT_W2V_SCALE")) s.rate_scale = std::atof(e);
   }
   s.dim = dim;
   s.start_alpha = options.start_alpha();

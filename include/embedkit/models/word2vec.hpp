@@ -130,7 +130,6 @@ struct Word2VecDataParallel {
   std::int64_t periods_per_epoch = 4;
   std::function<void(std::span<float> input, std::span<float> output, std::span<double> sums)>
       synchronize;
-  std::function<void(std::span<float> input, std::span<float> output)> on_start;  // EXPERIMENT
 };
 
 // Trains word vectors on the corpus at `corpus` (plain or gzip text). Throws IoError on an
