@@ -456,6 +456,20 @@ void bind_nn(py::module_& m) {
         "(table gradient, per-sample-weight gradient or None) given embedding_bag()'s output "
         "gradient. Reads the table: call it before the table changes.");
   m.def(
+      "empty_table",
+      [](std::int64_t num_embeddings, std::int64_t embedding_dim, const std::string& dtype) {
+        if (num_embeddings < 0 || embedding_dim < 0) {
+          throw ValueError("empty_table: num_embeddings and embedding_dim must be >= 0, got " +
+                           std::to_string(num_embeddings) + " and " +
+                           std::to_string(embedding_dim));
+        }
+        return to_array(Tensor::empty({num_embeddings, embedding_dim}, table_dtype(dtype)));
+      },
+      "num_embeddings"_a, "embedding_dim"_a, "dtype"_a = "float32",
+      "An uninitialised [num_embeddings, embedding_dim] table in embedkit's memory, as an array "
+      "that owns it (bfloat16: its int16 bits). From 32 MiB up the memory is asked for on "
+      "transparent huge pages, which spare a random row most of its page walk.");
+  m.def(
       "manual_seed", [](std::uint64_t seed) { manual_seed(seed); }, "seed"_a,
       "Seeds embedkit's default generator, from which new tables are drawn (N(0, 1)).");
   bind_embedding_class(m);

@@ -28,8 +28,12 @@ std::size_t round_up(std::size_t n, std::size_t to) {
 
 }  // namespace
 
+bool wants_huge_pages(std::size_t nbytes, const MemoryOptions& options) {
+  return options.huge_pages.value_or(nbytes >= kHugePagesFrom);
+}
+
 std::shared_ptr<void> allocate_buffer(std::size_t nbytes, const MemoryOptions& options) {
-  const bool huge = options.huge_pages;
+  const bool huge = wants_huge_pages(nbytes, options);
   const std::size_t alignment = huge ? kHugePage : kAlignment;
   if (nbytes > static_cast<std::size_t>(-1) - kHugePage) throw std::bad_alloc();  // no overflow
   std::size_t rounded = nbytes == 0 ? alignment : round_up(nbytes, alignment);

@@ -2,6 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
 
 #include "embedkit/core/memory.hpp"
 #include "embedkit/core/tensor.hpp"
@@ -35,6 +39,52 @@ TEST(Memory, TensorWithHugePages) {
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(t.raw_data()) % (std::size_t{2} << 20), 0u);
   t.fill_zero();
   EXPECT_EQ(t.item_at(1000 * 128 - 1), 0.0);
+}
+
+// The VmFlags of the mapping that holds p (from /proc/self/smaps), or "" when none is found.
+std::string vm_flags_of(const void* p) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto address = reinterpret_cast<std::uintptr_t>(p);
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    unsigned long long lo = 0;
+    unsigned long long hi = 0;
+    char dash = 0;
+    std::istringstream head(line);
+    if (head >> std::hex >> lo >> dash >> hi && dash == '-') {
+      inside = address >= lo && address < hi;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
+}
+
+// Whether this kernel has transparent huge pages at all (madvise's flag needs them).
+bool kernel_has_thp() {
+  return std::filesystem::exists("/sys/kernel/mm/transparent_hugepage/enabled");
+}
+
+// Large buffers are asked for on huge pages unless the options say otherwise: the tables an
+// optimizer steps and a lookup reads at random are such buffers (a table built by nn::Embedding,
+// an optimizer's state), and a random row in 4 KiB pages costs a page walk (BENCHMARKS.md).
+TEST(Memory, LargeBuffersGetHugePagesByDefault) {
+  EXPECT_FALSE(wants_huge_pages(kHugePagesFrom - 1, {}));
+  EXPECT_TRUE(wants_huge_pages(kHugePagesFrom, {}));
+  EXPECT_FALSE(wants_huge_pages(kHugePagesFrom, MemoryOptions{false}));
+  EXPECT_TRUE(wants_huge_pages(64, MemoryOptions{true}));
+
+  Tensor table = Tensor::empty({static_cast<std::int64_t>(kHugePagesFrom / 512), 128});
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(table.raw_data()) % (std::size_t{2} << 20), 0u);
+  Tensor small = Tensor::empty({1000, 128});
+  if (!kernel_has_thp()) GTEST_SKIP() << "no transparent huge pages in this kernel";
+  // madvise(MADV_HUGEPAGE) marks the mapping "hg", whatever THP's mode and free memory.
+  EXPECT_NE(vm_flags_of(table.raw_data()).find(" hg"), std::string::npos)
+      << vm_flags_of(table.raw_data());
+  EXPECT_EQ(vm_flags_of(small.raw_data()).find(" hg"), std::string::npos);
+  auto refused = allocate_buffer(kHugePagesFrom, MemoryOptions{false});
+  EXPECT_EQ(vm_flags_of(refused.get()).find(" hg"), std::string::npos);
 }
 
 // Each cache test starts from an empty cache with the default limit and leaves it so.

@@ -203,6 +203,64 @@ def test_output_is_a_tensor_over_embedkits_buffer(torch):
     assert F.as_array(out).__array_interface__["data"][0] == out.data_ptr()
 
 
+def _vm_flags(address):
+    """The VmFlags line of the mapping holding `address` (/proc/self/smaps), or ""."""
+    inside = False
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            head = line.split(" ", 1)[0]
+            if "-" in head and not line.startswith("VmFlags"):
+                try:
+                    lo, hi = (int(x, 16) for x in head.split("-"))
+                except ValueError:
+                    continue
+                inside = lo <= address < hi
+            elif inside and line.startswith("VmFlags:"):
+                return line
+    return ""
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float16", "bfloat16"])
+def test_large_tables_lie_in_embedkits_memory_on_huge_pages(torch, dtype_name):
+    """A module that draws its own table puts it in embedkit's memory (huge pages from 32 MiB
+    up: a random row costs no page walk), with torch's numbers; small ones likewise, a given
+    table stays the caller's."""
+    import os
+
+    import embedkit.torch as et
+
+    dtype = getattr(torch, dtype_name)
+    rows = (32 << 20) // (128 * torch.tensor([], dtype=dtype).element_size())
+    for cls_ours, cls_torch, kwargs in [
+            (et.EmbeddingBag, torch.nn.EmbeddingBag, dict(mode="sum", padding_idx=5)),
+            (et.Embedding, torch.nn.Embedding, dict(padding_idx=-2))]:
+        ours, theirs = _pair(torch, cls_ours, cls_torch, 3, rows, 128, dtype=dtype, **kwargs)
+        assert type(ours.weight) is torch.nn.Parameter and ours.weight.requires_grad
+        assert ours.weight.dtype == dtype
+        assert torch.equal(ours.weight, theirs.weight)  # the same draw, padding row zeroed
+        assert ours.weight.data_ptr() % (2 << 20) == 0
+        if os.path.exists("/sys/kernel/mm/transparent_hugepage/enabled"):
+            assert " hg" in _vm_flags(ours.weight.data_ptr()), _vm_flags(ours.weight.data_ptr())
+    from embedkit import _embedkit
+
+    with pytest.raises(ValueError, match="must be >= 0"):
+        _embedkit.empty_table(-1, 4)
+    with pytest.raises(TypeError, match="dtype must be"):
+        _embedkit.empty_table(10, 4, "int8")
+    small = et.EmbeddingBag(10, 4, dtype=dtype)
+    assert small.weight.shape == (10, 4) and small.weight.dtype == dtype
+    given = torch.zeros(10, 4, dtype=dtype)
+    assert et.EmbeddingBag(10, 4, _weight=given, dtype=dtype).weight.data_ptr() == \
+        given.data_ptr()
+    if dtype == torch.float32:
+        fused = et.FusedEmbeddingBag(rows, 128, mode="sum", optimizer="sgd",
+                                     optimizer_kwargs={"lr": 0.5})
+        assert fused.weight.data_ptr() % (2 << 20) == 0
+        before = fused.weight[7].detach().clone()
+        fused(torch.tensor([[7, 7]])).sum().backward()
+        torch.testing.assert_close(fused.weight[7].detach(), before - 1.0, rtol=0, atol=1e-6)
+
+
 @pytest.mark.parametrize("dtype_name", ["float16", "bfloat16"])
 def test_sixteen_bit_tables(torch, dtype_name):
     import embedkit.torch as et

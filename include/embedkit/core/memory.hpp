@@ -1,24 +1,35 @@
-// Where tensors' bytes come from: 64-byte aligned heap memory, or, for large tables that are
-// read at random, memory backed by 2 MiB transparent huge pages. Large buffers (1 MiB and up)
-// are kept when freed and handed to the next allocation of the same size, up to a limit.
+// Where tensors' bytes come from: 64-byte aligned heap memory, or, for large buffers (tables
+// that are read at random), memory backed by 2 MiB transparent huge pages. Large buffers (1 MiB and
+// up) are kept when freed and handed to the next allocation of the same size, up to a limit.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 namespace embedkit {
 
+// Buffers from this size up go on transparent huge pages unless MemoryOptions says otherwise:
+// a table of 32 MiB spans 8192 pages of 4 KiB, beyond the reach of a second-level TLB (1536 to
+// 3072 entries on current x86 cores), so that each random row costs a page walk; with 2 MiB
+// pages the whole table takes 16 entries. The rounding to 2 MiB is then at most 6%.
+inline constexpr std::size_t kHugePagesFrom = std::size_t{32} << 20;
+
 struct MemoryOptions {
-  // Ask the kernel for transparent huge pages (Linux: a 2 MiB aligned buffer and
-  // madvise(MADV_HUGEPAGE)). A random row lookup in a table much larger than the TLB's reach
-  // costs a page walk per row with 4 KiB pages; with 2 MiB pages far fewer. Only a request:
-  // where the OS has THP disabled, or on other systems, the memory is ordinary. Rounds the
-  // allocation up to a multiple of 2 MiB, so use it for large buffers only.
-  bool huge_pages = false;
+  // Transparent huge pages (Linux: a 2 MiB aligned buffer and madvise(MADV_HUGEPAGE)). A
+  // random row lookup in a table much larger than the TLB's reach costs a page walk per row
+  // with 4 KiB pages; with 2 MiB pages far fewer (BENCHMARKS.md, "+hugepages"). Unset (the
+  // default): asked for from kHugePagesFrom bytes up; true: asked for at any size (the
+  // allocation is rounded up to a multiple of 2 MiB); false: never. Only a request: where the
+  // OS has THP disabled, or on other systems, the memory is ordinary.
+  std::optional<bool> huge_pages;
 };
 
-// An uninitialised buffer of at least nbytes (64-byte aligned; 2 MiB aligned with huge_pages),
+// Whether allocate_buffer asks for huge pages for nbytes under these options.
+bool wants_huge_pages(std::size_t nbytes, const MemoryOptions& options);
+
+// An uninitialised buffer of at least nbytes (64-byte aligned; 2 MiB aligned with huge pages),
 // freed (or, from 1 MiB up, cached) when the last shared_ptr goes. Throws std::bad_alloc, after
 // releasing the cache and trying once more.
 std::shared_ptr<void> allocate_buffer(std::size_t nbytes, const MemoryOptions& options = {});

@@ -2,6 +2,7 @@
 
 import torch
 
+from embedkit import _embedkit
 from embedkit.torch import functional as F
 
 __all__ = ["Embedding", "EmbeddingBag"]
@@ -28,6 +29,25 @@ def table_view(module):
         cache = (weight, address, F.as_array(weight))
         object.__setattr__(module, "_embedkit_view", cache)
     return cache[2]
+
+
+def new_table(num_embeddings, embedding_dim, dtype):
+    """An uninitialised table for a module's weight in embedkit's memory, or None where torch
+    should allocate it (arguments torch refuses or a dtype embedkit has no table of: torch then
+    raises its own error, or check_table ours).
+
+    embedkit asks for transparent huge pages from 32 MiB up (core/memory.hpp): a random row of a
+    large table then costs no page walk, which torch's allocator does not arrange. The numbers
+    are drawn into it afterwards by the module's reset_parameters(), as torch draws them.
+    """
+    names = {torch.float32: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16"}
+    dtype = torch.get_default_dtype() if dtype is None else dtype
+    if (dtype not in names or not isinstance(num_embeddings, int) or
+            not isinstance(embedding_dim, int) or num_embeddings < 0 or embedding_dim < 0):
+        return None
+    array = _embedkit.empty_table(num_embeddings, embedding_dim, names[dtype])
+    table = torch.from_numpy(array)
+    return table.view(torch.bfloat16) if dtype == torch.bfloat16 else table
 
 
 class _TableView:
@@ -59,8 +79,14 @@ class Embedding(_TableView, torch.nn.Embedding):
                  norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
                  device=None, dtype=None):
         check_device(device)
+        drawn = _weight is None
+        if drawn:
+            _weight = new_table(num_embeddings, embedding_dim, dtype)
+            drawn = _weight is not None
         super().__init__(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type,
                          scale_grad_by_freq, sparse, _weight, device, dtype)
+        if drawn:
+            self.reset_parameters()  # torch's draw, into embedkit's memory
 
     def forward(self, input):
         weight = self.weight
@@ -90,8 +116,14 @@ class EmbeddingBag(_TableView, torch.nn.EmbeddingBag):
                  scale_grad_by_freq=False, mode="mean", sparse=False, _weight=None,
                  include_last_offset=False, padding_idx=None, device=None, dtype=None):
         check_device(device)
+        drawn = _weight is None
+        if drawn:
+            _weight = new_table(num_embeddings, embedding_dim, dtype)
+            drawn = _weight is not None
         super().__init__(num_embeddings, embedding_dim, max_norm, norm_type, scale_grad_by_freq,
                          mode, sparse, _weight, include_last_offset, padding_idx, device, dtype)
+        if drawn:
+            self.reset_parameters()  # torch's draw, into embedkit's memory
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         weight = self.weight
