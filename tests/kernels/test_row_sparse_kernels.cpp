@@ -169,7 +169,7 @@ TEST_P(RowSparseKernels, ForEachRowSumMatchesRef) {
   std::uint64_t seed = 91;
   std::vector<cpu::RowTerm> terms;
   cpu::RowGroupingScratch scratch;
-  for (std::int64_t dim : {0, 1, 7, 16, 17, 50, 128, 300}) {
+  for (std::int64_t dim : {0, 1, 7, 16, 17, 50, 100, 128, 300}) {
     for (std::int64_t num_rows : {std::int64_t{3}, std::int64_t{500}, std::int64_t{70000}}) {
       // 70000 rows: a table and a state above 1 MiB (prefetched), the smaller ones in L2.
       const std::vector<float> table(static_cast<std::size_t>(num_rows * dim));
@@ -233,7 +233,7 @@ TEST_P(RowSparseKernels, SgdStepRunsMatchesRef) {
   std::vector<float> slow;
   const std::array<float, 5> specials = {-0.0f, 0.0f, kInf, -kInf,
                                          std::numeric_limits<float>::quiet_NaN()};
-  for (std::int64_t dim : {0, 1, 7, 16, 17, 64, 128, 300, 1031}) {
+  for (std::int64_t dim : {0, 1, 7, 16, 17, 64, 100, 128, 300, 1031}) {
     // The largest table is above the 1 MiB L2 (prefetched) at every width: 40000 rows of up
     // to 64 floats, 4000 wider rows.
     for (std::int64_t num_rows :
@@ -295,7 +295,7 @@ void expect_state_runs_match_ref(bool per_element, std::uint64_t seed, Step&& st
   cpu::RowGroupingScratch scratch;
   const std::array<float, 5> specials = {-0.0f, 0.0f, kInf, -kInf,
                                          std::numeric_limits<float>::quiet_NaN()};
-  for (std::int64_t dim : {0, 1, 7, 8, 9, 16, 23, 64, 128, 300}) {
+  for (std::int64_t dim : {0, 1, 7, 8, 9, 16, 23, 64, 100, 128, 300}) {
     for (std::int64_t num_rows : {std::int64_t{3}, std::int64_t{dim <= 64 ? 20000 : 3000}}) {
       const std::int64_t state_width = per_element ? dim : 1;
       std::vector<float> table = random_values<float>(num_rows * dim, ++seed);

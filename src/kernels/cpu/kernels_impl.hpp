@@ -296,16 +296,24 @@ void reduce_row(const Src& s, std::int64_t e0, std::int64_t e1, std::int64_t dim
   constexpr int N = V::N;
   constexpr int kMax = V::kMaxAccumulators;
   if constexpr (D > 0) {
+    // Blocks of kMax vectors, then the rest of the vectors and the partial one in one pass (D =
+    // 100 on AVX-512: one pass of 6 vectors and 4 lanes, where the run-time width takes three).
     constexpr int kVectors = D / N;
     constexpr int kTail = D % N;
-    constexpr int kBlock = kVectors < kMax ? kVectors : kMax;
-    static_assert(kTail == 0 && kBlock > 0 && kVectors % kBlock == 0,
-                  "specialised D must be a multiple of the block width");
-    reduce_columns<V, W, kBlock, false, OP>(s, e0, e1, 0, 0, mean, ahead, prefetch_end, out, arg,
+    constexpr int kFull = kVectors / kMax;
+    constexpr int kRest = kVectors % kMax;
+    if constexpr (kFull > 0) {
+      reduce_columns<V, W, kMax, false, OP>(s, e0, e1, 0, 0, mean, ahead, prefetch_end, out, arg,
                                             step);
-    for (int b = 1; b < kVectors / kBlock; ++b) {
-      reduce_columns<V, W, kBlock, false, OP>(s, e0, e1, std::int64_t{b} * kBlock * N, 0, mean,
-                                              ahead, 0, out, arg, step);
+      for (int b = 1; b < kFull; ++b) {
+        reduce_columns<V, W, kMax, false, OP>(s, e0, e1, std::int64_t{b} * kMax * N, 0, mean, ahead,
+                                              0, out, arg, step);
+      }
+    }
+    if constexpr (kRest > 0 || kTail > 0) {
+      reduce_columns<V, W, kRest, (kTail > 0), OP>(s, e0, e1, std::int64_t{kFull} * kMax * N, kTail,
+                                                   mean, ahead, kFull > 0 ? 0 : prefetch_end, out,
+                                                   arg, step);
     }
   } else {
     const std::int64_t vectors = dim / N;
@@ -363,6 +371,13 @@ void with_dim(std::int64_t dim, F&& f) {
       break;
     case 256:
       f(std::integral_constant<int, 256>{});
+      break;
+    // word2vec's and fastText's default width, and that of most published word vectors.
+    case 100:
+      f(std::integral_constant<int, 100>{});
+      break;
+    case 300:
+      f(std::integral_constant<int, 300>{});
       break;
     default:
       f(std::integral_constant<int, 0>{});
@@ -447,7 +462,7 @@ void bag(const BagArgs<W, I>& a, std::int64_t b0, std::int64_t b1) {
   if (b0 >= b1) return;
   with_dim(a.dim, [&](auto d) {
     constexpr int D = decltype(d)::value;
-    if constexpr (D > 0) {
+    if constexpr (D > 0 && D % V::N == 0) {
       if (a.mode != BagMode::Max && a.per_sample_weights == nullptr &&
           all_single_id<V>(a.bounds, b0, b1)) {
         single_id_bags<V, W, I, D>(a, b0, b1);
