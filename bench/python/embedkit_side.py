@@ -17,26 +17,27 @@ class EmbedkitBags(torch.nn.Module):
     a `FusedEmbeddingBagCollection` for several; forward returns the pooled rows concatenated,
     as models.TorchBags does.
 
-    `weights` are taken over: a single table is shared (from_pretrained), several are copied
-    into the collection's tables one at a time, each dropped from the list once copied, so that
-    no more than one extra table is alive.
+    The modules build their own tables, as a user's model does (embedkit's memory, on huge
+    pages from 32 MiB up), and `weights` are copied into them one at a time, each dropped from
+    the list once copied, so that no more than one extra table is alive. (`from_pretrained`
+    would share the given tensor instead, torch's allocation on 4 KiB pages.)
     """
 
     def __init__(self, weights, mode, optimizer, lr):
         super().__init__()
         kwargs = dict(optimizer=FUSED_OPTIMIZER[optimizer], optimizer_kwargs={"lr": lr})
-        if len(weights) == 1:
-            # freeze=False: from_pretrained freezes by default, as torch's does.
-            self.single = ekt.FusedEmbeddingBag.from_pretrained(weights.pop(), freeze=False,
-                                                                mode=mode, **kwargs)
-            self.collection = None
-            return
-        self.single = None
         rows, dim = weights[0].shape
-        self.collection = ekt.FusedEmbeddingBagCollection(
-            [ekt.EmbeddingBagConfig(rows, dim, name=f"t{i}", mode=mode)
-             for i in range(len(weights))], **kwargs)
-        for table in self.collection.embedding_bags.values():
+        if len(weights) == 1:
+            self.single = ekt.FusedEmbeddingBag(rows, dim, mode=mode, **kwargs)
+            self.collection = None
+            tables = [self.single]
+        else:
+            self.single = None
+            self.collection = ekt.FusedEmbeddingBagCollection(
+                [ekt.EmbeddingBagConfig(rows, dim, name=f"t{i}", mode=mode)
+                 for i in range(len(weights))], **kwargs)
+            tables = list(self.collection.embedding_bags.values())
+        for table in tables:
             with torch.no_grad():
                 table.weight.copy_(weights.pop(0))
 

@@ -10,6 +10,8 @@ import copy
 
 import torch
 
+import harness
+
 # The optimizers compared: torch's class for the embeddings, torch's class for the dense part,
 # and their shared keyword arguments. SparseAdam is torch's Adam for sparse gradients (it updates
 # only the rows seen, "lazy" Adam); the dense part then uses Adam with the same settings.
@@ -99,13 +101,19 @@ def _optimizers(kind, lr, dense_params, sparse_params):
     return [sparse, dense]
 
 
-def make_trainer(side, weights, head, loss_fn, mode, optimizer, lr, own=False):
+def make_trainer(side, weights, head, loss_fn, mode, optimizer, lr, own=False,
+                 huge_pages=False):
     """A Trainer for `side` ('torch' or 'embedkit') over a copy of `head` and of `weights` (or
     `weights` themselves when `own`: the last side built takes them, so that a run holds two
-    copies of the tables, not three)."""
+    copies of the tables, not three). `huge_pages`: torch's tables copied onto transparent huge
+    pages (harness.huge_page_clone), a control; embedkit's modules put theirs there anyway."""
     head = copy.deepcopy(head)
     if side == "torch":
-        bags = TorchBags(weights if own else [w.clone() for w in weights], mode)
+        if huge_pages:
+            weights = [harness.huge_page_clone(w) for w in weights]
+        elif not own:
+            weights = [w.clone() for w in weights]
+        bags = TorchBags(weights, mode)
         return Trainer(bags, head, loss_fn,
                        _optimizers(optimizer, lr, head.parameters(), bags.parameters()), False)
     if side == "embedkit":

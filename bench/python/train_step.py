@@ -100,7 +100,7 @@ def weight_differences(a, b, tolerance=1e-5):
             "weights_differing_tolerance": tolerance, "weights_total": total}
 
 
-def run_case(model, optimizer, cfg, threads, contender):
+def run_case(model, optimizer, cfg, threads, contender, torch_huge_pages=False):
     # Nothing of the previous case (were any of it held in a reference cycle) may be alive when
     # this case allocates its tables: the peak memory is measured per case.
     gc.collect()
@@ -117,7 +117,7 @@ def run_case(model, optimizer, cfg, threads, contender):
     del weights
     initial = [w.detach() for w in contender_trainer.bags.weights()]
     trainers = {names[0]: models.make_trainer("torch", initial, head, loss_fn, mode, optimizer,
-                                              lr),
+                                              lr, huge_pages=torch_huge_pages),
                 names[1]: contender_trainer}
     del initial
     thread_counts = harness.set_threads(threads)
@@ -245,6 +245,9 @@ def main():
                          "torch-reversed: against itself with every bag's ids in reverse order "
                          "(same sums, other rounding: how far two exact implementations drift)")
     ap.add_argument("--samples", type=int, help="override the samples per case")
+    ap.add_argument("--torch-huge-pages", action="store_true",
+                    help="a control: torch's tables copied onto transparent huge pages, where "
+                         "embedkit's modules put theirs (torch's allocator does not)")
     ap.add_argument("--json")
     ap.add_argument("--markdown")
     args = ap.parse_args()
@@ -262,7 +265,8 @@ def main():
             if optimizer not in cfg["lr"]:
                 continue
             for threads in (int(t) for t in args.threads.split(",")):
-                results.append(run_case(model, optimizer, cfg, threads, args.contender))
+                results.append(run_case(model, optimizer, cfg, threads, args.contender,
+                                        args.torch_huge_pages))
                 print(describe(results[-1]), flush=True)
     info["wall_s"] = time.perf_counter() - start
     info["load_end"] = harness.load_average()
