@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "bench_data.hpp"
+#include "embedkit/core/memory.hpp"
 #include "embedkit/core/thread_pool.hpp"
 #include "embedkit/nn/embedding.hpp"
 #include "embedkit/nn/embedding_bag.hpp"
@@ -794,6 +795,10 @@ void register_all() {
 
 int main(int argc, char** argv) {
   c10::InferenceMode no_autograd;  // torch as a user would call it for inference: no graph
+  // Every case chooses its table's pages (`+hugepages`); the rest of embedkit's memory (outputs,
+  // optimizer state) stays on 4 KiB pages as LibTorch's allocations do, so that both sides of a
+  // comparison have the same pages.
+  embedkit::set_huge_pages_from(static_cast<std::size_t>(-1));
   benchmark::Initialize(&argc, argv);
   embedkit::bench::register_all();
   benchmark::RunSpecifiedBenchmarks();

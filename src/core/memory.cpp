@@ -1,5 +1,6 @@
 #include "embedkit/core/memory.hpp"
 
+#include <atomic>
 #include <cstdlib>
 #include <new>
 
@@ -26,10 +27,20 @@ std::size_t round_up(std::size_t n, std::size_t to) {
   return (n + to - 1) / to * to;
 }
 
+std::atomic<std::size_t> g_huge_pages_from{kHugePagesFrom};
+
 }  // namespace
 
 bool wants_huge_pages(std::size_t nbytes, const MemoryOptions& options) {
-  return options.huge_pages.value_or(nbytes >= kHugePagesFrom);
+  return options.huge_pages.value_or(nbytes >= g_huge_pages_from.load(std::memory_order_relaxed));
+}
+
+void set_huge_pages_from(std::size_t bytes) {
+  g_huge_pages_from.store(bytes, std::memory_order_relaxed);
+}
+
+std::size_t huge_pages_from() {
+  return g_huge_pages_from.load(std::memory_order_relaxed);
 }
 
 std::shared_ptr<void> allocate_buffer(std::size_t nbytes, const MemoryOptions& options) {

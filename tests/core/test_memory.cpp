@@ -87,6 +87,22 @@ TEST(Memory, LargeBuffersGetHugePagesByDefault) {
   EXPECT_EQ(vm_flags_of(refused.get()).find(" hg"), std::string::npos);
 }
 
+// The size from which unset options ask for huge pages is the process's to change (the
+// benchmark turns it off so that its cases choose their pages explicitly).
+TEST(Memory, TheHugePageSizeCanBeChangedOrTurnedOff) {
+  ASSERT_EQ(huge_pages_from(), kHugePagesFrom);
+  set_huge_pages_from(static_cast<std::size_t>(-1));
+  EXPECT_FALSE(wants_huge_pages(std::size_t{1} << 40, {}));
+  EXPECT_TRUE(wants_huge_pages(64, MemoryOptions{true}));
+  auto never = allocate_buffer(kHugePagesFrom);
+  set_huge_pages_from(std::size_t{4} << 20);
+  EXPECT_TRUE(wants_huge_pages(std::size_t{4} << 20, {}));
+  EXPECT_FALSE(wants_huge_pages((std::size_t{4} << 20) - 1, {}));
+  set_huge_pages_from(kHugePagesFrom);
+  if (!kernel_has_thp()) GTEST_SKIP() << "no transparent huge pages in this kernel";
+  EXPECT_EQ(vm_flags_of(never.get()).find(" hg"), std::string::npos);
+}
+
 // Each cache test starts from an empty cache with the default limit and leaves it so.
 class BufferCache : public ::testing::Test {
  protected:

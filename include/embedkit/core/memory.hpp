@@ -29,6 +29,12 @@ struct MemoryOptions {
 // Whether allocate_buffer asks for huge pages for nbytes under these options.
 bool wants_huge_pages(std::size_t nbytes, const MemoryOptions& options);
 
+// The size from which an allocation whose MemoryOptions leave huge_pages unset asks for huge
+// pages: kHugePagesFrom until changed; SIZE_MAX: never. Process-wide. The benchmark sets
+// SIZE_MAX so that its cases choose their pages explicitly, alike on both sides of a comparison.
+void set_huge_pages_from(std::size_t bytes);
+std::size_t huge_pages_from();
+
 // An uninitialised buffer of at least nbytes (64-byte aligned; 2 MiB aligned with huge pages),
 // freed (or, from 1 MiB up, cached) when the last shared_ptr goes. Throws std::bad_alloc, after
 // releasing the cache and trying once more.
