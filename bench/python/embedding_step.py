@@ -40,7 +40,7 @@ def bags_over(weights, mode, optimizer, lr, table):
     return lambda features: module(features[0].ids, features[0].offsets)
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("model", choices=list(train_step.BUILDERS))
     ap.add_argument("optimizer", choices=["sgd", "approx_sgd", "adagrad", "sparse_adam"])
@@ -48,9 +48,10 @@ def main():
     ap.add_argument("--table", choices=["module", "torch", "huge"], default="module")
     ap.add_argument("--calls", type=int, default=200)
     ap.add_argument("--repeats", type=int, default=2)
-    args = ap.parse_args()
+    ap.add_argument("--quick", action="store_true", help="train_step.py's small tables")
+    args = ap.parse_args(argv)
 
-    cfg = train_step.FULL[args.model]
+    cfg = (train_step.QUICK if args.quick else train_step.FULL)[args.model]
     data, _, weights, _, mode, _ = train_step.BUILDERS[args.model](cfg, args.optimizer)
     bags = bags_over(weights, mode, args.optimizer, cfg["lr"][args.optimizer], args.table)
     harness.set_threads(args.threads)
@@ -75,11 +76,14 @@ def main():
 
     print(f"{args.model} {args.optimizer}, {args.threads} thread(s), tables: {args.table}, "
           f"embedkit {embedkit.__version__}")
+    results = []
     for _ in range(args.repeats):
         for same in (False, True):
             f, b = timed(same)
+            results.append((same, f, b))
             print(f"  {'same batch' if same else 'cycled':10}  forward {f:.3f} ms  "
                   f"backward {b:.3f} ms")
+    return bags, results
 
 
 if __name__ == "__main__":

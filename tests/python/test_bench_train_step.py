@@ -118,3 +118,19 @@ def test_torch_against_itself_is_identical(bench):
     assert result["sides"] == ["torch", "torch (copy)"]
     assert result["max_loss_difference"] == 0.0
     assert result["max_weight_difference"] == 0.0
+
+
+@pytest.mark.parametrize("table", ["module", "torch", "huge"])
+def test_embedding_step_times_the_embeddings_over_each_kind_of_table(bench, table):
+    """embedding_step.py runs the text model's embeddings over the table --table names and
+    reports both phases for cycled batches and for the same batch; the modules' own table (88 MB
+    at --quick) lies on a 2 MiB boundary, where embedkit asks for huge pages."""
+    import embedding_step  # noqa: PLC0415
+
+    bags, results = embedding_step.main(["text", "sgd", "--quick", "--table", table,
+                                         "--calls", "3", "--repeats", "1"])
+    assert [same for same, _, _ in results] == [False, True]
+    assert all(f > 0 and b > 0 for _, f, b in results)
+    if table == "module":
+        assert bags.single.weight.numel() * 4 >= 32 << 20
+        assert bags.single.weight.data_ptr() % (2 << 20) == 0
