@@ -79,13 +79,11 @@ class Embedding(_TableView, torch.nn.Embedding):
                  norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
                  device=None, dtype=None):
         check_device(device)
-        drawn = _weight is None
-        if drawn:
-            _weight = new_table(num_embeddings, embedding_dim, dtype)
-            drawn = _weight is not None
+        own = new_table(num_embeddings, embedding_dim, dtype) if _weight is None else None
+        _weight = _weight if own is None else own
         super().__init__(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type,
                          scale_grad_by_freq, sparse, _weight, device, dtype)
-        if drawn:
+        if own is not None:
             self.reset_parameters()  # torch's draw, into embedkit's memory
 
     def forward(self, input):
@@ -116,13 +114,11 @@ class EmbeddingBag(_TableView, torch.nn.EmbeddingBag):
                  scale_grad_by_freq=False, mode="mean", sparse=False, _weight=None,
                  include_last_offset=False, padding_idx=None, device=None, dtype=None):
         check_device(device)
-        drawn = _weight is None
-        if drawn:
-            _weight = new_table(num_embeddings, embedding_dim, dtype)
-            drawn = _weight is not None
+        own = new_table(num_embeddings, embedding_dim, dtype) if _weight is None else None
+        _weight = _weight if own is None else own
         super().__init__(num_embeddings, embedding_dim, max_norm, norm_type, scale_grad_by_freq,
                          mode, sparse, _weight, include_last_offset, padding_idx, device, dtype)
-        if drawn:
+        if own is not None:
             self.reset_parameters()  # torch's draw, into embedkit's memory
 
     def forward(self, input, offsets=None, per_sample_weights=None):
