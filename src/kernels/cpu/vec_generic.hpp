@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "embedkit/core/dtype.hpp"
+#include "kernels/cpu/inline.hpp"
 
 namespace embedkit::kernels::cpu::generic {
 
@@ -177,7 +178,7 @@ struct Vec {
     }
   }
 
-  static void prefetch(const void* p) {
+  EMBEDKIT_ALWAYS_INLINE static void prefetch(const void* p) {
 #if defined(__GNUC__)
     __builtin_prefetch(p, 0, 3);
 #else
