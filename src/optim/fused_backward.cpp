@@ -274,18 +274,31 @@ void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor&
     bag_size[b] = kernels::bag_count(rows.data(), bags.bounds.data(), b, padding);
   }
   std::vector<RowTerm>& terms = terms_by_row(rows, table.size(0), padding);
-  // Each term adds its bag's gradient row, scaled as the bag backward kernels scale it.
-  for_each_run(terms, [&](std::size_t b, std::size_t e) {
-    const auto count = static_cast<std::int64_t>(e - b);
-    for (std::size_t t = b; t < e; ++t) {
-      const std::int64_t i = terms[t].src;
-      const std::int64_t bag_index = bag_of[i];
-      terms[t].scale =
-          kernels::bag_grad_scale(psw != nullptr ? psw[i] : 1.0, count, bag_size[bag_index], mean,
-                                  opts.scale_grad_by_freq());
-      terms[t].src = bag_index;
+  // Each term adds its bag's gradient row, scaled as the bag backward kernels scale it. Without
+  // per-sample weights and scale_grad_by_freq that scale is the bag's own: one division per bag
+  // rather than per id (the same arithmetic, so the same bits).
+  if (psw == nullptr && !opts.scale_grad_by_freq()) {
+    std::vector<float> bag_scale(static_cast<std::size_t>(bags.num_bags));
+    for (std::int64_t b = 0; b < bags.num_bags; ++b) {
+      bag_scale[b] = kernels::bag_grad_scale(1.0, 1, bag_size[b], mean, false);
     }
-  });
+    for (RowTerm& t : terms) {
+      t.src = bag_of[t.src];
+      t.scale = bag_scale[t.src];
+    }
+  } else {
+    for_each_run(terms, [&](std::size_t b, std::size_t e) {
+      const auto count = static_cast<std::int64_t>(e - b);
+      for (std::size_t t = b; t < e; ++t) {
+        const std::int64_t i = terms[t].src;
+        const std::int64_t bag_index = bag_of[i];
+        terms[t].scale =
+            kernels::bag_grad_scale(psw != nullptr ? psw[i] : 1.0, count, bag_size[bag_index], mean,
+                                    opts.scale_grad_by_freq());
+        terms[t].src = bag_index;
+      }
+    });
+  }
 
   const RowStep update = optimizer.begin_row_step(param_index);
   sum_and_update(grad_output.data<float>(), bags.num_bags, table, terms, optimizer, param_index,
