@@ -277,6 +277,24 @@ void parallel_chunks(int num_chunks, FunctionRef<void(int, int)> fn) {
   pool->run(num_chunks, fn);
 }
 
+void parallel_tasks(int num_tasks, FunctionRef<void(int, int)> fn) {
+  PoolHolder& h = holder();
+  Pool* pool = nullptr;
+  {
+    const std::lock_guard<std::mutex> lock(h.mutex);
+    num_tasks = h.threads == 1 ? 1 : std::clamp(num_tasks, 1, kMaxChunks);
+    if (num_tasks > 1) {
+      if (!h.pool) h.pool = std::make_unique<Pool>(h.threads);
+      pool = h.pool.get();
+    }
+  }
+  if (pool == nullptr) {
+    fn(0, 1);
+    return;
+  }
+  pool->run(num_tasks, fn);
+}
+
 void parallel_for(std::int64_t n, std::int64_t min_chunk,
                   FunctionRef<void(std::int64_t, std::int64_t)> fn) {
   if (n <= 0) return;

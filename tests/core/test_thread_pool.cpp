@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "embedkit/core/error.hpp"
@@ -127,6 +128,56 @@ TEST_F(ThreadPoolTest, ConcurrentCallers) {
 // caller after the other chunks ran. The per-chunk records are plain ints, not atomics: under
 // ThreadSanitizer a chunk that ran outside the happens-before order the pool promises (run
 // twice, run after the call returned, or run without seeing the call's setup) is reported.
+// parallel_tasks: more tasks than threads, each run exactly once and told the task count;
+// with one thread a single call (0, 1) on the caller; the count clamped to [1, 65535]; and
+// nested inside a task it runs inline, as parallel_chunks does.
+TEST_F(ThreadPoolTest, ParallelTasksRunsEveryTaskOnceBeyondTheThreadCount) {
+  for (int threads : {2, 3}) {
+    set_num_threads(threads);
+    for (int tasks : {1, 2, 8, 37, 1000}) {
+      for (int call = 0; call < 50; ++call) {
+        std::vector<std::atomic<int>> runs(static_cast<std::size_t>(tasks));
+        std::atomic<int> wrong_count{0};
+        parallel_tasks(tasks, [&](int c, int n) {
+          if (n != tasks) ++wrong_count;
+          ++runs[static_cast<std::size_t>(c)];
+        });
+        ASSERT_EQ(wrong_count.load(), 0) << threads << " threads, " << tasks << " tasks";
+        for (int c = 0; c < tasks; ++c) {
+          ASSERT_EQ(runs[static_cast<std::size_t>(c)].load(), 1)
+              << threads << " threads, " << tasks << " tasks, task " << c;
+        }
+      }
+    }
+    std::atomic<int> max_n{0};
+    std::atomic<int> calls{0};
+    parallel_tasks(100000, [&](int, int n) {
+      ++calls;
+      int seen = max_n.load();
+      while (n > seen && !max_n.compare_exchange_weak(seen, n)) {
+      }
+    });
+    EXPECT_EQ(max_n.load(), 65535);
+    EXPECT_EQ(calls.load(), 65535);
+    std::atomic<int> inner{0};
+    parallel_tasks(4, [&](int, int) {
+      const std::thread::id outer_thread = std::this_thread::get_id();
+      parallel_tasks(5, [&](int, int n) {
+        EXPECT_EQ(n, 5);
+        EXPECT_EQ(std::this_thread::get_id(), outer_thread);  // inline on the task's thread
+        ++inner;
+      });
+    });
+    EXPECT_EQ(inner.load(), 20);
+  }
+  set_num_threads(1);
+  std::vector<std::pair<int, int>> seen;
+  parallel_tasks(16, [&](int c, int n) { seen.emplace_back(c, n); });
+  EXPECT_EQ(seen, (std::vector<std::pair<int, int>>{{0, 1}}));
+  parallel_tasks(0, [&](int c, int n) { seen.emplace_back(c, n); });  // clamped up to one task
+  EXPECT_EQ(seen.size(), 2u);
+}
+
 TEST_F(ThreadPoolTest, StressEveryChunkRunsOncePerCallAcrossChunkAndThreadCounts) {
   constexpr int kCallsPerThreadCount = 10000;
   constexpr int kThrowEvery = 7;  // every 7th call one chunk throws

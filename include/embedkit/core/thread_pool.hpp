@@ -49,6 +49,13 @@ class FunctionRef<R(Args...)> {
 // exception a chunk throws is rethrown here after all chunks finished.
 void parallel_chunks(int num_chunks, FunctionRef<void(int, int)> fn);
 
+// As parallel_chunks, but num_tasks may exceed the thread count: it is clamped to [1, 65535]
+// only (to 1 with one thread), and the pool's threads and the caller claim the tasks one at a
+// time. A thread that starts late (a worker woken from its sleep) then takes fewer tasks instead
+// of the others waiting for it at the end. For work whose result does not depend on how it is
+// split.
+void parallel_tasks(int num_tasks, FunctionRef<void(int, int)> fn);
+
 // Splits [0, n) into contiguous chunks of at least min_chunk items (one per thread at most)
 // and runs fn(begin, end) on each. Chunk boundaries depend only on n, min_chunk and the thread
 // count.

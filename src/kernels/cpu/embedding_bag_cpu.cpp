@@ -62,8 +62,14 @@ void bag_forward(const W* weight, std::int64_t dim, const I* ids, const std::int
       mode,        per_sample_weights,
       padding_idx, out,
       arg_max,     table_prefetch_ahead(num_rows < 0 ? -1 : num_rows * row_bytes, row_bytes)};
-  for_bag_chunks(bounds, num_bags, row_bytes,
-                 [&](int, std::int64_t b0, std::int64_t b1) { k.bag(args, b0, b1); });
+  // Bags are independent: split finer than one piece per thread (tuning.hpp, kTasksPerThread).
+  const int threads = threads_for_bytes((bounds[num_bags] + num_bags) * row_bytes);
+  parallel_tasks(threads > 1 ? threads * kTasksPerThread : 1, [&](int c, int tasks) {
+    const std::int64_t b0 = bag_chunk_begin(bounds, num_bags, tasks, c);
+    const std::int64_t b1 =
+        c + 1 == tasks ? num_bags : bag_chunk_begin(bounds, num_bags, tasks, c + 1);
+    k.bag(args, b0, b1);
+  });
 }
 
 template <class W, class I>

@@ -11,9 +11,10 @@ namespace embedkit::kernels::cpu {
 
 namespace {
 
-// Runs kernel(prefetch, begin, end, sum) on the terms in contiguous ranges of whole runs, one
-// range per thread, each thread with its own one-row scratch `sum` (dim floats; with kScratch
-// false none is allocated and sum is null, for kernels that sum in registers). What `prefetch`
+// Runs kernel(prefetch, begin, end, sum) on the terms in contiguous ranges of whole runs,
+// kTasksPerThread ranges per thread claimed one at a time (parallel_tasks), each with its own
+// one-row scratch `sum` (dim floats; with kScratch false none is allocated and sum is null, for
+// kernels that sum in registers). What `prefetch`
 // asks for: the gradient rows to come, and, for writing, the rows of `touched` (the table, the
 // optimizer's per-row state) that the kernel will update, both prefetch_ahead's distance ahead
 // (16 rows at D = 128). Either is skipped when its rows fit in the L2 cache the machine reports:
@@ -35,18 +36,19 @@ void run_chunks(std::int64_t src_rows, std::int64_t dim, const std::vector<RowTe
   const std::int64_t ahead = prefetch_ahead(row_bytes);
   const RunPrefetch prefetch{src_rows * row_bytes > cache ? ahead : 0, touched, touched_count,
                              touched_bytes > cache ? ahead : 0};
-  parallel_chunks(
-      threads_for_bytes(n * std::max<std::int64_t>(row_bytes, 1)), [&](int c, int chunks) {
-        const std::int64_t begin = run_aligned_chunk_begin(terms, chunks, c);
-        const std::int64_t end = run_aligned_chunk_begin(terms, chunks, c + 1);
-        if (begin == end) return;
-        if constexpr (kScratch) {
-          std::vector<float> sum(static_cast<std::size_t>(std::max<std::int64_t>(dim, 1)));
-          kernel(prefetch, begin, end, sum.data());
-        } else {
-          kernel(prefetch, begin, end, nullptr);
-        }
-      });
+  // Runs are independent: split finer than one piece per thread (tuning.hpp, kTasksPerThread).
+  const int threads = threads_for_bytes(n * std::max<std::int64_t>(row_bytes, 1));
+  parallel_tasks(threads > 1 ? threads * kTasksPerThread : 1, [&](int c, int chunks) {
+    const std::int64_t begin = run_aligned_chunk_begin(terms, chunks, c);
+    const std::int64_t end = run_aligned_chunk_begin(terms, chunks, c + 1);
+    if (begin == end) return;
+    if constexpr (kScratch) {
+      std::vector<float> sum(static_cast<std::size_t>(std::max<std::int64_t>(dim, 1)));
+      kernel(prefetch, begin, end, sum.data());
+    } else {
+      kernel(prefetch, begin, end, nullptr);
+    }
+  });
 }
 
 }  // namespace

@@ -40,6 +40,12 @@ constexpr std::int64_t kPrefetchMinTableBytes = std::int64_t{128} << 10;
 // it). The L3 the OS reports on a VM can be the host's, so the threshold is a constant.
 constexpr std::int64_t kStreamMinBytes = std::int64_t{32} << 20;
 
+// Tasks per thread for the kernels that split their work finer than one piece per thread
+// (parallel_tasks): the bag forward and the fused optimizer step. A worker woken from its sleep
+// starts tens of microseconds after the caller; with one piece each, the caller then waits for
+// it at the end, with four the caller takes the worker's share meanwhile.
+constexpr int kTasksPerThread = 4;
+
 // Threads for a call that moves `bytes` bytes of rows (1 .. get_num_threads()).
 inline int threads_for_bytes(std::int64_t bytes) {
   const std::int64_t by_size = bytes / kMinBytesPerThread;
