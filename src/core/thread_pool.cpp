@@ -259,13 +259,20 @@ int get_num_threads() {
   return h.threads;
 }
 
-void parallel_chunks(int num_chunks, FunctionRef<void(int, int)> fn) {
+namespace {
+
+// parallel_chunks and parallel_tasks: fn over `pieces` pieces, at most the thread count of them
+// when up_to_threads (chunks), else at most kMaxChunks (tasks); one piece with one thread.
+void run_pieces(int pieces, bool up_to_threads, FunctionRef<void(int, int)> fn) {
   PoolHolder& h = holder();
   Pool* pool = nullptr;
   {
     const std::lock_guard<std::mutex> lock(h.mutex);
-    num_chunks = std::clamp(num_chunks, 1, std::min(h.threads, kMaxChunks));
-    if (num_chunks > 1) {
+    const int most = h.threads == 1  ? 1
+                     : up_to_threads ? std::min(h.threads, kMaxChunks)
+                                     : kMaxChunks;
+    pieces = std::clamp(pieces, 1, most);
+    if (pieces > 1) {
       if (!h.pool) h.pool = std::make_unique<Pool>(h.threads);
       pool = h.pool.get();
     }
@@ -274,25 +281,17 @@ void parallel_chunks(int num_chunks, FunctionRef<void(int, int)> fn) {
     fn(0, 1);
     return;
   }
-  pool->run(num_chunks, fn);
+  pool->run(pieces, fn);
+}
+
+}  // namespace
+
+void parallel_chunks(int num_chunks, FunctionRef<void(int, int)> fn) {
+  run_pieces(num_chunks, true, fn);
 }
 
 void parallel_tasks(int num_tasks, FunctionRef<void(int, int)> fn) {
-  PoolHolder& h = holder();
-  Pool* pool = nullptr;
-  {
-    const std::lock_guard<std::mutex> lock(h.mutex);
-    num_tasks = h.threads == 1 ? 1 : std::clamp(num_tasks, 1, kMaxChunks);
-    if (num_tasks > 1) {
-      if (!h.pool) h.pool = std::make_unique<Pool>(h.threads);
-      pool = h.pool.get();
-    }
-  }
-  if (pool == nullptr) {
-    fn(0, 1);
-    return;
-  }
-  pool->run(num_tasks, fn);
+  run_pieces(num_tasks, false, fn);
 }
 
 void parallel_for(std::int64_t n, std::int64_t min_chunk,
