@@ -121,13 +121,6 @@ TEST_F(ThreadPoolTest, ConcurrentCallers) {
   EXPECT_EQ(total.load(), 2 * 200 * 1000);
 }
 
-// Back-to-back calls whose chunk count changes every call (1, 2, ..., threads, 1, ...), with
-// 2 to 8 threads (more threads than cores), so that workers still busy with one job meet the
-// next: each chunk of each call must run exactly once, see the caller's writes made before the
-// call, and finish before the call returns; an exception thrown by one chunk must reach the
-// caller after the other chunks ran. The per-chunk records are plain ints, not atomics: under
-// ThreadSanitizer a chunk that ran outside the happens-before order the pool promises (run
-// twice, run after the call returned, or run without seeing the call's setup) is reported.
 // parallel_tasks: more tasks than threads, each run exactly once and told the task count;
 // with one thread a single call (0, 1) on the caller; the count clamped to [1, 65535]; and
 // nested inside a task it runs inline, as parallel_chunks does.
@@ -178,6 +171,13 @@ TEST_F(ThreadPoolTest, ParallelTasksRunsEveryTaskOnceBeyondTheThreadCount) {
   EXPECT_EQ(seen.size(), 2u);
 }
 
+// Back-to-back calls whose chunk count changes every call (1, 2, ..., threads, 1, ...), with
+// 2 to 8 threads (more threads than cores), so that workers still busy with one job meet the
+// next: each chunk of each call must run exactly once, see the caller's writes made before the
+// call, and finish before the call returns; an exception thrown by one chunk must reach the
+// caller after the other chunks ran. The per-chunk records are plain ints, not atomics: under
+// ThreadSanitizer a chunk that ran outside the happens-before order the pool promises (run
+// twice, run after the call returned, or run without seeing the call's setup) is reported.
 TEST_F(ThreadPoolTest, StressEveryChunkRunsOncePerCallAcrossChunkAndThreadCounts) {
   constexpr int kCallsPerThreadCount = 10000;
   constexpr int kThrowEvery = 7;  // every 7th call one chunk throws

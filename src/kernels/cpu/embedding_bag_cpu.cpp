@@ -34,16 +34,24 @@ std::int64_t bag_chunk_begin(const std::int64_t* bounds, std::int64_t num_bags, 
   return lo;
 }
 
+// f(c, b0, b1) for each piece c of the bags, [b0, b1): one piece per thread (parallel_chunks;
+// callers that keep an array per chunk rely on it) or, with `tasks`, kTasksPerThread per thread
+// (parallel_tasks, for work whose bags are independent).
 template <class F>
 void for_bag_chunks(const std::int64_t* bounds, std::int64_t num_bags, std::int64_t row_bytes,
-                    const F& f) {
-  const int threads = threads_for_bytes((bounds[num_bags] + num_bags) * row_bytes);
-  parallel_chunks(threads, [&](int c, int chunks) {
-    const std::int64_t b0 = bag_chunk_begin(bounds, num_bags, chunks, c);
+                    const F& f, bool tasks = false) {
+  const std::int64_t bytes = (bounds[num_bags] + num_bags) * row_bytes;
+  const auto piece = [&](int c, int pieces) {
+    const std::int64_t b0 = bag_chunk_begin(bounds, num_bags, pieces, c);
     const std::int64_t b1 =
-        c + 1 == chunks ? num_bags : bag_chunk_begin(bounds, num_bags, chunks, c + 1);
+        c + 1 == pieces ? num_bags : bag_chunk_begin(bounds, num_bags, pieces, c + 1);
     f(c, b0, b1);
-  });
+  };
+  if (tasks) {
+    parallel_tasks(tasks_for_bytes(bytes), piece);
+  } else {
+    parallel_chunks(threads_for_bytes(bytes), piece);
+  }
 }
 
 }  // namespace
@@ -62,14 +70,9 @@ void bag_forward(const W* weight, std::int64_t dim, const I* ids, const std::int
       mode,        per_sample_weights,
       padding_idx, out,
       arg_max,     table_prefetch_ahead(num_rows < 0 ? -1 : num_rows * row_bytes, row_bytes)};
-  // Bags are independent: split finer than one piece per thread (tuning.hpp, kTasksPerThread).
-  const int threads = threads_for_bytes((bounds[num_bags] + num_bags) * row_bytes);
-  parallel_tasks(threads > 1 ? threads * kTasksPerThread : 1, [&](int c, int tasks) {
-    const std::int64_t b0 = bag_chunk_begin(bounds, num_bags, tasks, c);
-    const std::int64_t b1 =
-        c + 1 == tasks ? num_bags : bag_chunk_begin(bounds, num_bags, tasks, c + 1);
-    k.bag(args, b0, b1);
-  });
+  for_bag_chunks(
+      bounds, num_bags, row_bytes,
+      [&](int, std::int64_t b0, std::int64_t b1) { k.bag(args, b0, b1); }, /*tasks=*/true);
 }
 
 template <class W, class I>

@@ -14,14 +14,13 @@ namespace {
 // Runs kernel(prefetch, begin, end, sum) on the terms in contiguous ranges of whole runs,
 // kTasksPerThread ranges per thread claimed one at a time (parallel_tasks), each with its own
 // one-row scratch `sum` (dim floats; with kScratch false none is allocated and sum is null, for
-// kernels that sum in registers). What `prefetch`
-// asks for: the gradient rows to come, and, for writing, the rows of `touched` (the table, the
-// optimizer's per-row state) that the kernel will update, both prefetch_ahead's distance ahead
-// (16 rows at D = 128). Either is skipped when its rows fit in the L2 cache the machine reports:
-// there a prefetch only costs a load slot. The table rows are prefetched for writing
-// (kernels_impl.hpp, prefetch_touched): a read prefetch there made the step twice as slow (SGD,
-// 512 MiB table, 16384 ids: 6.3-8.0 ms against 3.3-3.8 ms for the old block kernel, whatever the
-// distance, 4 to 128 rows).
+// kernels that sum in registers). What `prefetch` asks for: the gradient rows to come, and, for
+// writing, the rows of `touched` (the table, the optimizer's per-row state) that the kernel will
+// update, both prefetch_ahead's distance ahead (16 rows at D = 128). Either is skipped when its
+// rows fit in the L2 cache the machine reports: there a prefetch only costs a load slot. The table
+// rows are prefetched for writing (kernels_impl.hpp, prefetch_touched): a read prefetch there made
+// the step twice as slow (SGD, 512 MiB table, 16384 ids: 6.3-8.0 ms against 3.3-3.8 ms for the old
+// block kernel, whatever the distance, 4 to 128 rows).
 template <bool kScratch = true, class Kernel>
 void run_chunks(std::int64_t src_rows, std::int64_t dim, const std::vector<RowTerm>& terms,
                 const TouchedRows* touched, std::int64_t touched_count, Kernel&& kernel) {
@@ -37,8 +36,7 @@ void run_chunks(std::int64_t src_rows, std::int64_t dim, const std::vector<RowTe
   const RunPrefetch prefetch{src_rows * row_bytes > cache ? ahead : 0, touched, touched_count,
                              touched_bytes > cache ? ahead : 0};
   // Runs are independent: split finer than one piece per thread (tuning.hpp, kTasksPerThread).
-  const int threads = threads_for_bytes(n * std::max<std::int64_t>(row_bytes, 1));
-  parallel_tasks(threads > 1 ? threads * kTasksPerThread : 1, [&](int c, int chunks) {
+  parallel_tasks(tasks_for_bytes(n * std::max<std::int64_t>(row_bytes, 1)), [&](int c, int chunks) {
     const std::int64_t begin = run_aligned_chunk_begin(terms, chunks, c);
     const std::int64_t end = run_aligned_chunk_begin(terms, chunks, c + 1);
     if (begin == end) return;

@@ -52,6 +52,13 @@ inline int threads_for_bytes(std::int64_t bytes) {
   return static_cast<int>(std::clamp<std::int64_t>(by_size, 1, get_num_threads()));
 }
 
+// Tasks for parallel_tasks over work of `bytes` bytes of rows: kTasksPerThread per thread, or
+// one when the work gets one thread (then nothing wakes the pool).
+inline int tasks_for_bytes(std::int64_t bytes) {
+  const int threads = threads_for_bytes(bytes);
+  return threads > 1 ? threads * kTasksPerThread : 1;
+}
+
 // Items per parallel_for chunk so that each moves at least kMinBytesPerThread.
 inline std::int64_t min_items_per_thread(std::int64_t bytes_per_item) {
   return std::max<std::int64_t>(1, kMinBytesPerThread / std::max<std::int64_t>(bytes_per_item, 1));
