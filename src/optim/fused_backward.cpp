@@ -48,16 +48,36 @@ std::size_t table_parameter(const Optimizer& optimizer, const Tensor& table, boo
 
 using kernels::cpu::RowTerm;
 
+// The grouping's buffers are the calling thread's, reused from call to call: a training loop
+// calls this once per batch, and fresh buffers of a batch's size would be page-faulted in every
+// time.
+struct GroupingBuffers {
+  std::vector<RowTerm> terms;
+  kernels::cpu::RowGroupingScratch scratch;
+};
+GroupingBuffers& grouping_buffers() {
+  thread_local GroupingBuffers buffers;
+  return buffers;
+}
+
 // One term per non-padding id, {row, position, 0}, grouped by row (kernels::cpu::group_by_row).
-// The buffers are the calling thread's, reused from call to call: a training loop calls this
-// once per batch, and fresh buffers of a batch's size would be page-faulted in every time.
 std::vector<RowTerm>& terms_by_row(const std::vector<std::int64_t>& rows, std::int64_t num_rows,
                                    std::int64_t padding) {
-  thread_local std::vector<RowTerm> terms;
-  thread_local kernels::cpu::RowGroupingScratch scratch;
+  GroupingBuffers& b = grouping_buffers();
   kernels::cpu::group_by_row(rows.data(), static_cast<std::int64_t>(rows.size()), num_rows, padding,
-                             terms, scratch);
-  return terms;
+                             b.terms, b.scratch);
+  return b.terms;
+}
+
+// One term per non-padding id, {row, bag, 0}, grouped by row (kernels::cpu::group_bags_by_row).
+std::vector<RowTerm>& bag_terms_by_row(const std::vector<std::int64_t>& rows,
+                                       const std::vector<std::int64_t>& bounds,
+                                       std::int64_t num_rows, std::int64_t padding) {
+  GroupingBuffers& b = grouping_buffers();
+  kernels::cpu::group_bags_by_row(rows.data(), bounds.data(),
+                                  static_cast<std::int64_t>(bounds.size()) - 1, num_rows, padding,
+                                  b.terms, b.scratch);
+  return b.terms;
 }
 
 // The input-order mode's terms: the calling thread's buffer, emptied, kept for its next call
@@ -266,27 +286,31 @@ void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor&
     return;
   }
 
-  // Each id's bag, and each bag's size without padding (the mean's divisor).
-  std::vector<std::int64_t> bag_of(static_cast<std::size_t>(n));
-  std::vector<std::int64_t> bag_size(static_cast<std::size_t>(bags.num_bags), 0);
+  // Each bag's size without padding (the mean's divisor).
+  std::vector<std::int64_t> bag_size(static_cast<std::size_t>(bags.num_bags));
   for (std::int64_t b = 0; b < bags.num_bags; ++b) {
-    for (std::int64_t i = bags.bounds[b]; i < bags.bounds[b + 1]; ++i) bag_of[i] = b;
     bag_size[b] = kernels::bag_count(rows.data(), bags.bounds.data(), b, padding);
   }
-  std::vector<RowTerm>& terms = terms_by_row(rows, table.size(0), padding);
-  // Each term adds its bag's gradient row, scaled as the bag backward kernels scale it. Without
-  // per-sample weights and scale_grad_by_freq that scale is the bag's own: one division per bag
-  // rather than per id (the same arithmetic, so the same bits).
-  if (psw == nullptr && !opts.scale_grad_by_freq()) {
-    std::vector<float> bag_scale(static_cast<std::size_t>(bags.num_bags));
+  // Each term adds its bag's gradient row, scaled as the bag backward kernels scale it.
+  const auto scaled_terms = [&]() -> std::vector<RowTerm>& {
+    if (psw == nullptr && !opts.scale_grad_by_freq()) {
+      // The scale is the bag's own (1, or 1 / size for the mean): the terms are grouped with
+      // their bags directly, and the scale is one division per bag rather than per id (the
+      // same arithmetic, so the same bits).
+      std::vector<RowTerm>& terms = bag_terms_by_row(rows, bags.bounds, table.size(0), padding);
+      std::vector<float> bag_scale(static_cast<std::size_t>(bags.num_bags));
+      for (std::int64_t b = 0; b < bags.num_bags; ++b) {
+        bag_scale[b] = kernels::bag_grad_scale(1.0, 1, bag_size[b], mean, false);
+      }
+      for (RowTerm& t : terms) t.scale = bag_scale[t.src];
+      return terms;
+    }
+    // The scale needs the id's position (its weight) and its row's count.
+    std::vector<std::int64_t> bag_of(static_cast<std::size_t>(n));
     for (std::int64_t b = 0; b < bags.num_bags; ++b) {
-      bag_scale[b] = kernels::bag_grad_scale(1.0, 1, bag_size[b], mean, false);
+      for (std::int64_t i = bags.bounds[b]; i < bags.bounds[b + 1]; ++i) bag_of[i] = b;
     }
-    for (RowTerm& t : terms) {
-      t.src = bag_of[t.src];
-      t.scale = bag_scale[t.src];
-    }
-  } else {
+    std::vector<RowTerm>& terms = terms_by_row(rows, table.size(0), padding);
     for_each_run(terms, [&](std::size_t b, std::size_t e) {
       const auto count = static_cast<std::int64_t>(e - b);
       for (std::size_t t = b; t < e; ++t) {
@@ -298,7 +322,9 @@ void fused_backward_step(nn::EmbeddingBag& bag, const Tensor& ids, const Tensor&
         terms[t].src = bag_index;
       }
     });
-  }
+    return terms;
+  };
+  std::vector<RowTerm>& terms = scaled_terms();
 
   const RowStep update = optimizer.begin_row_step(param_index);
   sum_and_update(grad_output.data<float>(), bags.num_bags, table, terms, optimizer, param_index,

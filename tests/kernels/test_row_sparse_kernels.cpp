@@ -1,6 +1,7 @@
 // The kernels of row-sparse gradients and their updates, against their references:
 // kernels::cpu::coalesce_rows against RowSparseTensor::coalesce, bit for bit; the grouping of ids
-// by row under the fused backward (cpu::group_by_row) against ref::group_by_row, exactly; the
+// by row under the fused backward (cpu::group_by_row, cpu::group_bags_by_row) against
+// ref::group_by_row, exactly; the
 // SGD update (cpu::add_scaled) against ref::add_scaled, bit for bit; the input-order update
 // (cpu::apply_in_input_order) against ref::apply_in_input_order, bit for bit; the per-row sums
 // under the fused step (cpu::for_each_row_sum) against ref::row_sums, bit for bit; the fused
@@ -65,9 +66,9 @@ TEST_P(RowSparseKernels, CoalesceMatchesRowSparseTensor) {
 }
 
 // The same groups, rows and order, on both sides of the comparison sort / radix sort switch
-// (4096 terms), with row ranges needing one, two and three radix passes, a range too wide to
-// pack a row and a position into 64 bits (the terms' own sort), hot rows and with and without
-// padding. (No instruction-set code in it: one run.)
+// (4096 terms), with row ranges needing one, two and three radix passes, keys of 32 and 64 bits
+// and a range too wide to pack a row and a position into 64 bits (the terms' own sort), hot rows
+// and with and without padding. (No instruction-set code in it: one run.)
 TEST(RowGrouping, CpuGroupByRowMatchesRef) {
   std::vector<cpu::RowTerm> terms;
   cpu::RowGroupingScratch scratch;
@@ -103,6 +104,59 @@ TEST(RowGrouping, CpuGroupByRowMatchesRef) {
           starts.push_back(static_cast<std::int64_t>(terms.size()));
           EXPECT_EQ(starts, expected.starts);
           EXPECT_EQ(rows, expected.rows);
+        }
+      }
+    }
+  }
+}
+
+// group_bags_by_row: the same groups in the same order as ref::group_by_row over the bags' ids,
+// each term's src the bag of its position. Bags of at most 1, 3, 20 and 1000 ids, empty ones
+// among them, so that (row, bag) fits 32-bit keys (few bags, small ranges), needs 64 bits, or
+// does not fit at all (2^50 rows and thousands of bags: the terms' own sort); ids spread over
+// the rows, and ids of five rows with one of them (row 2) the padding.
+TEST(RowGrouping, CpuGroupBagsByRowMatchesRef) {
+  std::vector<cpu::RowTerm> terms;
+  cpu::RowGroupingScratch scratch;
+  std::uint64_t seed = 77;
+  for (std::int64_t n : {0, 1, 30, 4095, 4096, 40000}) {
+    for (std::int64_t max_bag : {1, 3, 20, 1000}) {
+      for (std::int64_t num_rows :
+           {std::int64_t{7}, std::int64_t{100000}, std::int64_t{1} << 23, std::int64_t{1} << 50}) {
+        for (IdPattern pattern : {IdPattern::Uniform, IdPattern::FewRows}) {
+          const std::int64_t padding = pattern == IdPattern::Uniform ? -1 : 2;
+          SCOPED_TRACE(testing::Message() << "n " << n << " bags of at most " << max_bag << " rows "
+                                          << num_rows << " pattern " << static_cast<int>(pattern));
+          auto ids = random_ids<std::int64_t>(n, std::min<std::int64_t>(num_rows, 1 << 23), ++seed,
+                                              pattern);
+          if (num_rows > (std::int64_t{1} << 23)) {
+            for (std::int64_t& id : ids) id <<= 26;
+          }
+          // Bag sizes drawn in [0, max_bag]: empty bags among the others.
+          std::vector<std::int64_t> bounds{0};
+          std::vector<std::int64_t> bag_of;
+          std::uint64_t draw = seed;
+          while (bounds.back() < n) {
+            draw = draw * 6364136223846793005ULL + 1442695040888963407ULL;
+            const auto size = std::min<std::int64_t>(
+                static_cast<std::int64_t>((draw >> 33) % static_cast<std::uint64_t>(max_bag + 1)),
+                n - bounds.back());
+            for (std::int64_t i = 0; i < size; ++i) {
+              bag_of.push_back(static_cast<std::int64_t>(bounds.size()) - 1);
+            }
+            bounds.push_back(bounds.back() + size);
+          }
+          const auto num_bags = static_cast<std::int64_t>(bounds.size()) - 1;
+          const ref::RowGroups expected = ref::group_by_row(ids.data(), n, padding);
+          cpu::group_bags_by_row(ids.data(), bounds.data(), num_bags, num_rows, padding, terms,
+                                 scratch);
+          ASSERT_EQ(terms.size(), expected.order.size());
+          for (std::size_t k = 0; k < terms.size(); ++k) {
+            const auto position = static_cast<std::size_t>(expected.order[k]);
+            ASSERT_EQ(terms[k].dst, ids[position]) << "term " << k;
+            ASSERT_EQ(terms[k].src, bag_of[position]) << "term " << k;
+            ASSERT_EQ(terms[k].scale, 0.0f) << "term " << k;
+          }
         }
       }
     }

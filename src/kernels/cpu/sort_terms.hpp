@@ -20,6 +20,8 @@ void sort_terms_by_dst(std::vector<RowTerm>& terms, std::int64_t lo, std::int64_
 struct RowGroupingScratch {
   std::vector<std::uint64_t> keys;
   std::vector<std::uint64_t> spare;
+  std::vector<std::uint32_t> keys32;
+  std::vector<std::uint32_t> spare32;
   std::vector<RowTerm> terms;
 };
 
@@ -27,12 +29,21 @@ struct RowGroupingScratch {
 // {rows[i], i, 0} per position i whose row is not padding_idx (< 0: none), sorted by row, the
 // positions of one row in input order. ref::group_by_row (kernels/ref/row_groups.hpp) is its
 // definition: the terms' src are its `order`, and each run of one dst is one of its groups.
-// Sorts (row, position) pairs packed into 64-bit keys, on the row bits only (radix, digits of
-// at most 11 bits spread evenly over the passes). Every row must be in [0, num_rows). `terms`
-// is overwritten; `scratch` is reused storage.
+// Sorts (row, position) pairs packed into 32- or 64-bit keys, whichever holds both, on the row
+// bits only (radix, digits of at most 11 bits spread evenly over the passes). Every row must be
+// in [0, num_rows). `terms` is overwritten; `scratch` is reused storage.
 void group_by_row(const std::int64_t* rows, std::int64_t n, std::int64_t num_rows,
                   std::int64_t padding_idx, std::vector<RowTerm>& terms,
                   RowGroupingScratch& scratch);
+
+// group_by_row for bags, each term's src its bag rather than its position: {rows[i], b, 0} for
+// each non-padding position i of bag b = [bounds[b], bounds[b + 1]), in group_by_row's order.
+// A bag index needs fewer bits than a position (256 bags: 8 bits against 14 for their 11,000
+// ids), so (row, bag) often fits a 32-bit key where (row, position) does not, and a caller
+// that only needs the bag (no per-sample weights) is spared the position-to-bag lookup.
+void group_bags_by_row(const std::int64_t* rows, const std::int64_t* bounds, std::int64_t num_bags,
+                       std::int64_t num_rows, std::int64_t padding_idx, std::vector<RowTerm>& terms,
+                       RowGroupingScratch& scratch);
 
 // Where chunk `at` of `chunks` over terms sorted by dst begins (chunk_begin), moved forward to
 // the start of a run of one dst: threads that take [begin(c), begin(c + 1)) never split a run
