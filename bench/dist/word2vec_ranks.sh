@@ -6,7 +6,8 @@
 #
 #   bench/dist/word2vec_ranks.sh EMBEDKIT CORPUS EVAL_DIR "P..." "SYNCS_PER_EPOCH..." [SEEDS...]
 #
-# P 1 is the command without mpirun, "1:mpi" P = 1 under mpirun.
+# P 1 is the command without mpirun, "1:mpi" P = 1 under mpirun. A SYNCS_PER_EPOCH of
+# "columns:B" trains over column shards instead (--distribute columns --batch-words B).
 set -euo pipefail
 embedkit=$1 corpus=$2 eval_dir=$3 ranks=($4) syncs=($5)
 shift 5
@@ -33,9 +34,15 @@ for seed in "${seeds[@]}"; do
         "$embedkit" train "$corpus" -o "$out" "${settings[@]}" --seed "$seed" --json | seconds
         label="no mpirun"
       else
+        if [ "${s%%:*}" = columns ]; then
+          how=(--distribute columns --batch-words "${s#columns:}")
+          label="P = ${p%:mpi}, column shards, batches of ${s#columns:} words"
+        else
+          how=(--syncs-per-epoch "$s")
+          label="P = ${p%:mpi}, $s syncs/epoch"
+        fi
         mpirun --oversubscribe -np "${p%:mpi}" "$embedkit" train "$corpus" -o "$out" \
-          "${settings[@]}" --seed "$seed" --syncs-per-epoch "$s" --json | seconds
-        label="P = ${p%:mpi}, $s syncs/epoch"
+          "${settings[@]}" --seed "$seed" "${how[@]}" --json | seconds
       fi
       wall=$(python3 -c "import time; print('%.1f' % (time.time() - $start))")
       printf '  wall %s s  seed %s  %s  ' "$wall" "$seed" "$label"

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <limits>
+#include <string>
 #include <vector>
 
 #include "dist/communicator_impl.hpp"
@@ -13,6 +16,9 @@ namespace embedkit::dist {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// MPI counts are ints: a table of more than 2^31 - 1 values goes in pieces.
+constexpr std::size_t kPiece = std::size_t{1} << 30;
 
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
@@ -45,19 +51,21 @@ int TableAveraging::agree(bool failed, std::span<double> sums) {
   return static_cast<int>(first - values.begin());
 }
 
-void TableAveraging::synchronize(std::span<const std::span<float>> tables, std::span<double> sums) {
+void TableAveraging::sum_counters(std::span<double> sums, const char* who) {
   if (sums.size() != sums_) {
-    throw ValueError("TableAveraging::synchronize: " + std::to_string(sums.size()) +
+    throw ValueError(std::string("TableAveraging::") + who + ": " + std::to_string(sums.size()) +
                      " sums, the averaging was made for " + std::to_string(sums_));
   }
   std::vector<double> counters(sums.begin(), sums.end());
   const int failed = agree(false, counters);
   if (failed < comm_.size()) throw PeerFailedError(failed);
   std::copy(counters.begin(), counters.end(), sums.begin());
+}
+
+void TableAveraging::synchronize(std::span<const std::span<float>> tables, std::span<double> sums) {
+  sum_counters(sums, "synchronize");
   const auto ranks = static_cast<float>(comm_.size());
   for (const std::span<float> table : tables) {
-    // MPI counts are ints: a table of more than 2^31 - 1 values goes in pieces.
-    constexpr std::size_t kPiece = std::size_t{1} << 30;
     for (std::size_t at = 0; at < table.size(); at += kPiece) {
       const std::size_t n = std::min(kPiece, table.size() - at);
       const auto start = Clock::now();
@@ -72,6 +80,51 @@ void TableAveraging::synchronize(std::span<const std::span<float>> tables, std::
     const auto start = Clock::now();
     for (float& v : table) v /= ranks;
     stats_.compute_seconds += seconds_since(start);
+  }
+}
+
+void TableAveraging::add_up(std::span<float> values, std::span<double> sums) {
+  sum_counters(sums, "add_up");
+  const auto ranks = static_cast<std::size_t>(comm_.size());
+  if (ranks == 1 || values.empty()) return;
+  if (values.size() > std::numeric_limits<int>::max() / ranks) {
+    throw ValueError("TableAveraging::add_up: " + std::to_string(values.size()) +
+                     " values from each of " + std::to_string(ranks) +
+                     " ranks are more than one MPI_Allgather holds");
+  }
+  std::vector<float>& all = gathered_;
+  all.resize(values.size() * ranks);
+  auto start = Clock::now();
+  detail::check_mpi(
+      MPI_Allgather(values.data(), static_cast<int>(values.size()), MPI_FLOAT, all.data(),
+                    static_cast<int>(values.size()), MPI_FLOAT, detail::native(comm_)),
+      "MPI_Allgather");
+  stats_.exchange_seconds += seconds_since(start);
+  stats_.bytes_sent += static_cast<std::int64_t>(values.size() * sizeof(float));
+  stats_.bytes_received += static_cast<std::int64_t>(all.size() * sizeof(float));
+  start = Clock::now();
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    float sum = all[i];
+    for (std::size_t r = 1; r < ranks; ++r) sum += all[r * values.size() + i];
+    values[i] = sum;
+  }
+  stats_.compute_seconds += seconds_since(start);
+}
+
+void TableAveraging::assemble(std::span<const std::span<float>> tables, std::span<double> sums) {
+  sum_counters(sums, "assemble");
+  static_assert(sizeof(float) == sizeof(std::uint32_t));
+  for (const std::span<float> table : tables) {
+    for (std::size_t at = 0; at < table.size(); at += kPiece) {
+      const std::size_t n = std::min(kPiece, table.size() - at);
+      const auto start = Clock::now();
+      detail::check_mpi(MPI_Allreduce(MPI_IN_PLACE, table.data() + at, static_cast<int>(n),
+                                      MPI_UINT32_T, MPI_BOR, detail::native(comm_)),
+                        "MPI_Allreduce");
+      stats_.exchange_seconds += seconds_since(start);
+      stats_.bytes_sent += static_cast<std::int64_t>(n * sizeof(float));
+      stats_.bytes_received += static_cast<std::int64_t>(n * sizeof(float));
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 // data-parallel hook filled by TableAveraging, after the ranks agreed on their arguments.
 #include "embedkit/dist/word2vec_training.hpp"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <exception>
@@ -27,7 +28,8 @@ std::int64_t bits(double v) {
 // other ranges). Doubles compared by their bits.
 std::vector<std::pair<std::string, std::int64_t>> fields(const models::Word2VecOptions& o,
                                                          std::int64_t syncs_per_epoch,
-                                                         std::int64_t corpus_bytes) {
+                                                         std::int64_t corpus_bytes,
+                                                         std::int64_t batch_words = 0) {
   return {{"architecture", static_cast<std::int64_t>(o.architecture)},
           {"loss", static_cast<std::int64_t>(o.loss)},
           {"dim", o.dim},
@@ -45,8 +47,38 @@ std::vector<std::pair<std::string, std::int64_t>> fields(const models::Word2VecO
           {"minn", o.minn},
           {"maxn", o.maxn},
           {"bucket", o.bucket},
-          {"syncs_per_epoch", syncs_per_epoch},
+          {"syncs_per_epoch (0: column shards)", syncs_per_epoch},
+          {"batch_words (0: averaging)", batch_words},
           {"the corpus's size in bytes (-1: unreadable)", corpus_bytes}};
+}
+
+// The corpus's size in bytes, or -1 when it cannot be read (found by every rank alike when
+// training opens it; on some ranks only, the sizes differ).
+std::int64_t corpus_size(const std::filesystem::path& corpus) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(corpus, ec);
+  return ec ? -1 : static_cast<std::int64_t>(size);
+}
+
+// Runs `train` (which makes collective calls through `reduction`), turning an error on this rank
+// into one error for the job: the lowest failed rank throws its own, the others PeerFailedError.
+// A last round with no tables meets a rank that fails after the last collective of training.
+models::Word2VecResult stop_together(TableAveraging& reduction,
+                                     const std::function<models::Word2VecResult()>& train) {
+  std::exception_ptr error;
+  try {
+    models::Word2VecResult r = train();
+    std::array<double, 3> none{};
+    reduction.synchronize({}, none);
+    return r;
+  } catch (const PeerFailedError&) {
+    throw;  // another rank failed first; this one has met it in a collective
+  } catch (...) {
+    error = std::current_exception();
+  }
+  const int lowest = reduction.fail();
+  if (lowest == reduction.comm().rank()) std::rethrow_exception(error);
+  throw PeerFailedError(lowest);
 }
 
 }  // namespace
@@ -55,20 +87,14 @@ models::Word2VecResult train_word2vec(
     const Communicator& comm, const std::filesystem::path& corpus,
     const models::Word2VecOptions& options, std::int64_t syncs_per_epoch,
     const std::function<void(const models::Word2VecProgress&)>& on_progress) {
-  std::int64_t corpus_bytes = -1;
   detail::agree_on(comm, [&] {
     options.validate();
     if (syncs_per_epoch < 1) {
       throw ValueError("syncs_per_epoch must be >= 1, got " + std::to_string(syncs_per_epoch));
     }
   });
-  // A corpus that cannot be read on every rank is found by every rank alike when training
-  // opens it (and reported as training errors are, below); on some ranks only, its size
-  // differs.
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(corpus, ec);
-  if (!ec) corpus_bytes = static_cast<std::int64_t>(size);
-  detail::check_same_on_all_ranks(comm, "word2vec", fields(options, syncs_per_epoch, corpus_bytes),
+  detail::check_same_on_all_ranks(comm, "word2vec",
+                                  fields(options, syncs_per_epoch, corpus_size(corpus)),
                                   "every rank must train on the same corpus with the same options");
 
   // The sums of models::Word2VecDataParallel: words trained, the epoch's loss and predictions.
@@ -82,27 +108,75 @@ models::Word2VecResult train_word2vec(
     const std::array<std::span<float>, 2> tables{input, output};
     averaging.synchronize(tables, sums);
   };
-  std::exception_ptr error;
-  try {
-    models::Word2VecResult r = models::train_word2vec(
+  return stop_together(averaging, [&] {
+    return models::train_word2vec(
         corpus, options,
         comm.rank() == 0 ? on_progress : std::function<void(const models::Word2VecProgress&)>(),
         &parallel);
-    // A last round with no tables: a rank that fails after the last synchronisation (the final
-    // check of the vectors) still meets the others here.
+  });
+}
+
+models::Word2VecResult train_word2vec_by_columns(
+    const Communicator& comm, const std::filesystem::path& corpus,
+    const models::Word2VecOptions& options, std::int64_t batch_words,
+    const std::function<void(const models::Word2VecProgress&)>& on_progress) {
+  detail::agree_on(comm, [&] {
+    options.validate();
+    if (batch_words < 1) {
+      throw ValueError("batch_words must be >= 1, got " + std::to_string(batch_words));
+    }
+    if (comm.size() > options.dim) {
+      throw ValueError("word2vec: " + std::to_string(comm.size()) + " ranks share dim " +
+                       std::to_string(options.dim) +
+                       " by columns: every rank needs at least one column");
+    }
+    if (options.subwords()) throw ValueError("word2vec: column shards do not train subwords");
+    if (options.threads != 1) {
+      throw ValueError("word2vec: column shards train with one thread per rank, got threads " +
+                       std::to_string(options.threads));
+    }
+  });
+  detail::check_same_on_all_ranks(comm, "word2vec",
+                                  fields(options, 0, corpus_size(corpus), batch_words),
+                                  "every rank must train on the same corpus with the same options");
+  TableAveraging reduction(comm, 3);
+  models::Word2VecColumnShards shards;
+  shards.part = comm.rank();
+  shards.parts = comm.size();
+  shards.batch_words = batch_words;
+  shards.reduce_dots = [&reduction](std::span<float> scores) {
     std::array<double, 3> none{};
-    averaging.synchronize({}, none);
+    reduction.add_up(scores, none);
+  };
+  return stop_together(reduction, [&] {
+    models::Word2VecResult r = models::train_word2vec(
+        corpus, options,
+        comm.rank() == 0 ? on_progress : std::function<void(const models::Word2VecProgress&)>(),
+        nullptr, &shards);
+    // Every rank's columns into whole tables: each rank fills its own and leaves zeros in the
+    // others', and the ranks' tables are assembled bit for bit.
+    const std::int64_t dim = options.dim;
+    const std::int64_t first = dim * comm.rank() / comm.size();
+    auto whole = [&](const Tensor& shard) {
+      const std::int64_t rows = shard.size(0);
+      const std::int64_t width = shard.size(1);
+      Tensor t = Tensor::zeros({rows, dim});
+      const float* from = shard.data<float>();
+      float* to = t.data<float>();
+      for (std::int64_t i = 0; i < rows; ++i) {
+        std::copy(from + i * width, from + (i + 1) * width, to + i * dim + first);
+      }
+      return t;
+    };
+    r.vectors = whole(r.vectors);
+    r.output = whole(r.output);
+    const std::array<std::span<float>, 2> tables{
+        std::span<float>(r.vectors.data<float>(), static_cast<std::size_t>(r.vectors.numel())),
+        std::span<float>(r.output.data<float>(), static_cast<std::size_t>(r.output.numel()))};
+    std::array<double, 3> none{};
+    reduction.assemble(tables, none);
     return r;
-  } catch (const PeerFailedError&) {
-    throw;  // another rank failed first; this one has met it in synchronize()
-  } catch (...) {
-    error = std::current_exception();
-  }
-  // This rank failed: the others learn it in their next synchronize(), the lowest failed rank
-  // throws its own error.
-  const int lowest = averaging.fail();
-  if (lowest == comm.rank()) std::rethrow_exception(error);
-  throw PeerFailedError(lowest);
+  });
 }
 
 }  // namespace embedkit::dist

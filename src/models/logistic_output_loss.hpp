@@ -20,34 +20,46 @@
 
 namespace embedkit::models::training {
 
-// The shared step of both: one binary logistic decision. Returns its loss. Inline: it is the
-// innermost loop of word2vec's training: a call per output row cost 2% more instructions.
-inline double binary_logistic_update(const float* hidden, float* row, float label, float lr,
-                                     float* grad, std::size_t dim) {
+// One binary logistic decision's gradient coefficient from its score f = hidden . row: returns
+// g = label - sigmoid(f) (the descent direction of the loss along the score) and sets `loss` to
+// -log sigmoid(+-f).
+inline float logistic_coefficient(float f, float label, double& loss) {
   const SigmoidTable& table = sigmoid_table();
-  const float f = dot(hidden, row, dim);
-  float g;
-  double loss;
   // Saturated arguments need no table. What is left is in [-kMaxExp, kMaxExp] or NaN, and a NaN
   // must not be converted to an index (undefined behaviour).
   if (f > kMaxExp) {
-    g = label - 1.0f;
     loss = label > 0 ? 0.0 : static_cast<double>(f);
-  } else if (f < -kMaxExp) {
-    g = label;
-    loss = label > 0 ? static_cast<double>(-f) : 0.0;
-  } else if (!std::isnan(f)) {
-    const std::size_t i = SigmoidTable::index(f);
-    g = label - table.sigmoid[i];
-    loss = label > 0 ? table.neg_log_sigmoid[i] : table.neg_log_sigmoid[kSigmoidTableSize - i];
-  } else {
-    g = 0.0f;
-    loss = static_cast<double>(f);
+    return label - 1.0f;
   }
-  g *= lr;
+  if (f < -kMaxExp) {
+    loss = label > 0 ? static_cast<double>(-f) : 0.0;
+    return label;
+  }
+  if (!std::isnan(f)) {
+    const std::size_t i = SigmoidTable::index(f);
+    loss = label > 0 ? table.neg_log_sigmoid[i] : table.neg_log_sigmoid[kSigmoidTableSize - i];
+    return label - table.sigmoid[i];
+  }
+  loss = static_cast<double>(f);
+  return 0.0f;
+}
+
+// The step of a decision whose coefficient g is known (already times the learning rate): the
+// input's gradient gains -g row, and the row moves by g hidden.
+inline void logistic_step(const float* hidden, float* row, float g, float* grad, std::size_t dim) {
   // The loss falls along +g (the descent direction): the gradient is -g row.
   axpy(-g, row, grad, dim);
   axpy(g, hidden, row, dim);
+}
+
+// The shared step of both losses below: one binary logistic decision. Returns its loss. Inline:
+// it is the innermost loop of word2vec's training: a call per output row cost 2% more
+// instructions.
+inline double binary_logistic_update(const float* hidden, float* row, float label, float lr,
+                                     float* grad, std::size_t dim) {
+  double loss;
+  const float g = logistic_coefficient(dot(hidden, row, dim), label, loss) * lr;
+  logistic_step(hidden, row, g, grad, dim);
   return loss;
 }
 

@@ -97,7 +97,10 @@ struct Shared {
   std::uint64_t part_begin = 0;
   std::uint64_t part_end = 0;
   std::size_t first_worker = 0;  // this process's first worker among all processes' workers
-  std::size_t dim = 0;
+  std::size_t dim = 0;  // the tables' row width: dim, or this process's columns (columns below)
+  // Column-sharded training (Word2VecColumnShards): this process's columns of the tables, and
+  // predictions trained in batches; null otherwise.
+  const Word2VecColumnShards* columns = nullptr;
   float* input = nullptr;   // syn0 [V, dim]
   float* output = nullptr;  // syn1neg [V, dim] or syn1 [inner nodes, dim]
   const NegativeSampler* sampler = nullptr;
@@ -184,7 +187,12 @@ class Worker {
       more_ = read_sentence(reader_, end_);
       train_sentence();
       position_ = reader_.offset();
+      if (s_.columns != nullptr &&
+          static_cast<std::int64_t>(batch_.words += sentence_.size()) >= s_.columns->batch_words) {
+        train_batch();
+      }
     }
+    if (s_.columns != nullptr && !more_) train_batch();  // the slice's last batch
   }
   void end_epoch() {
     publish();
@@ -278,6 +286,10 @@ class Worker {
           }
         }
         if (context_.empty()) continue;
+        if (s_.columns != nullptr) {
+          queue(context_, centre);
+          continue;
+        }
         predict(input_.mean(context_), centre);
         input_.update(grad_.data());
       } else if (subwords) {
@@ -297,11 +309,70 @@ class Worker {
         for (std::ptrdiff_t c = lo; c <= hi; ++c) {
           if (c == pos) continue;
           const std::int64_t context = sentence_[static_cast<std::size_t>(c)];
+          if (s_.columns != nullptr) {
+            queue({&context, 1}, centre);
+            continue;
+          }
           predict(input_.mean({&context, 1}), centre);
           input_.update(grad_.data());
         }
       }
     }
+  }
+
+  // Column-sharded training: a prediction of `target` from the mean of the input rows `inputs`,
+  // queued with its (output row, label) pairs, drawn now (the same draws as predict's).
+  void queue(std::span<const std::int64_t> inputs, std::int32_t target) {
+    batch_.inputs.insert(batch_.inputs.end(), inputs.begin(), inputs.end());
+    batch_.input_end.push_back(batch_.inputs.size());
+    auto add = [this](std::int64_t row, float label) {
+      batch_.outputs.push_back(row);
+      batch_.labels.push_back(label);
+    };
+    if (s_.options->loss == Word2VecLoss::NegativeSampling) {
+      training::for_each_sampled_target(target, *s_.sampler, s_.options->negative, rng_, add);
+    } else {
+      training::for_each_path_target(target, *s_.tree, training::PositiveBranch::Zero, add);
+    }
+    batch_.output_end.push_back(batch_.outputs.size());
+  }
+
+  // Trains the queued predictions (Word2VecColumnShards): every pair's score on this process's
+  // columns from the rows as they are now, the scores summed over the processes, then each
+  // prediction's updates in order, with its pairs' coefficients from those scores.
+  void train_batch() {
+    const std::size_t predictions = batch_.input_end.size();
+    batch_.scores.resize(batch_.outputs.size());
+    std::size_t in = 0, out = 0;
+    for (std::size_t p = 0; p < predictions; ++p) {
+      const float* h = input_.mean({batch_.inputs.data() + in, batch_.input_end[p] - in});
+      for (; out < batch_.output_end[p]; ++out) {
+        batch_.scores[out] = training::dot(h, output_row(batch_.outputs[out]), dim_);
+      }
+      in = batch_.input_end[p];
+    }
+    if (s_.columns->reduce_dots) s_.columns->reduce_dots(batch_.scores);
+    in = 0;
+    out = 0;
+    for (std::size_t p = 0; p < predictions; ++p) {
+      const float* h = input_.mean({batch_.inputs.data() + in, batch_.input_end[p] - in});
+      std::fill(grad_.begin(), grad_.end(), 0.0f);
+      for (; out < batch_.output_end[p]; ++out) {
+        double loss;
+        const float g =
+            training::logistic_coefficient(batch_.scores[out], batch_.labels[out], loss) * alpha_;
+        training::logistic_step(h, output_row(batch_.outputs[out]), g, grad_.data(), dim_);
+        interval_loss_ += loss;
+      }
+      ++interval_predictions_;
+      input_.update(grad_.data());
+      in = batch_.input_end[p];
+    }
+    batch_.clear();
+  }
+
+  float* output_row(std::int64_t row) const {
+    return s_.output + static_cast<std::size_t>(row) * dim_;
   }
 
   // One prediction of `target` from the hidden vector h: updates the output rows and leaves the
@@ -325,6 +396,25 @@ class Worker {
   std::vector<std::int64_t> context_;  // CBOW's context words
   std::vector<float> grad_;            // the output loss's gradient for the input rows
   std::vector<float> summed_grad_;     // skip-gram with subwords: grad_ summed over a window
+  // Column-sharded training's queued predictions: prediction p's input rows end at
+  // input_end[p] in `inputs`, its (output row, label) pairs at output_end[p].
+  struct Batch {
+    std::size_t words = 0;  // kept words of the queued sentences
+    std::vector<std::int64_t> inputs;
+    std::vector<std::size_t> input_end;
+    std::vector<std::int64_t> outputs;
+    std::vector<float> labels;
+    std::vector<std::size_t> output_end;
+    std::vector<float> scores;  // one per pair
+    void clear() {
+      words = 0;
+      inputs.clear();
+      input_end.clear();
+      outputs.clear();
+      labels.clear();
+      output_end.clear();
+    }
+  } batch_;
   float alpha_;
   std::int64_t epoch_ = 0;      // 0-based
   training::TokenCount count_;  // corpus words, before subsampling
@@ -435,7 +525,8 @@ double Word2VecOptions::alpha_at(double progress) const {
 
 Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2VecOptions& options,
                               const std::function<void(const Word2VecProgress&)>& on_progress,
-                              const Word2VecDataParallel* parallel) {
+                              const Word2VecDataParallel* parallel,
+                              const Word2VecColumnShards* columns) {
   options.validate();
   if (parallel) {
     if (parallel->parts < 1 || parallel->part < 0 || parallel->part >= parallel->parts) {
@@ -447,6 +538,28 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
                        std::to_string(parallel->periods_per_epoch));
     }
     if (!parallel->synchronize) throw ValueError("word2vec: data parallelism needs synchronize");
+  }
+  if (columns) {
+    if (parallel) throw ValueError("word2vec: data parallelism or column shards, not both");
+    if (columns->parts < 1 || columns->part < 0 || columns->part >= columns->parts) {
+      throw ValueError("word2vec: column shard " + std::to_string(columns->part) + " of " +
+                       std::to_string(columns->parts) + " does not exist");
+    }
+    if (columns->parts > options.dim) {
+      throw ValueError("word2vec: " + std::to_string(columns->parts) + " column shards of dim " +
+                       std::to_string(options.dim) + ": a shard needs at least one column");
+    }
+    if (columns->batch_words < 1) {
+      throw ValueError("word2vec: batch_words must be >= 1, got " +
+                       std::to_string(columns->batch_words));
+    }
+    if (options.subwords()) {
+      throw ValueError("word2vec: column shards do not train subwords (maxn > 0)");
+    }
+    if (options.threads != 1) {
+      throw ValueError("word2vec: column shards train with one thread per process, got threads " +
+                       std::to_string(options.threads));
+    }
   }
   Word2VecResult result;
   // The counting pass reports too (fraction 0, no words trained yet), so that a long count can
@@ -471,7 +584,16 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
     throw ValueError("vocabulary: more than 2^31 - 1 words; set max_vocab");
   }
   const auto v = static_cast<std::size_t>(words.size());
-  const auto dim = static_cast<std::size_t>(options.dim);
+  const auto full_dim = static_cast<std::size_t>(options.dim);
+  // This process's columns [first_column, first_column + dim): all of them but with columns.
+  std::size_t first_column = 0;
+  std::size_t dim = full_dim;
+  if (columns) {
+    const auto parts = static_cast<std::size_t>(columns->parts);
+    const auto part = static_cast<std::size_t>(columns->part);
+    first_column = full_dim * part / parts;
+    dim = full_dim * (part + 1) / parts - first_column;
+  }
 
   Shared s;
   s.options = &options;
@@ -489,6 +611,7 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
     s.rate_scale = static_cast<double>(parallel->parts);
   }
   s.dim = dim;
+  s.columns = columns;
   s.start_alpha = options.start_alpha();
   s.total_words = static_cast<double>(options.epochs) * static_cast<double>(words.total_count());
   s.keep.resize(v);
@@ -510,12 +633,18 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
     s.subwords = subwords.get();
     input_rows += static_cast<std::size_t>(options.bucket);
   }
-  Tensor input = Tensor::empty({static_cast<std::int64_t>(input_rows), options.dim});
+  Tensor input =
+      Tensor::empty({static_cast<std::int64_t>(input_rows), static_cast<std::int64_t>(dim)});
   s.input = input.data<float>();
   {
+    // One stream of draws over the whole [rows, full_dim] table, whichever columns are kept.
     embedkit::detail::SplitMix64 init{options.seed};
-    for (std::size_t i = 0; i < input_rows * dim; ++i) {
-      s.input[i] = (2.0f * init.uniform_float() - 1.0f) / static_cast<float>(dim);
+    for (std::size_t i = 0; i < input_rows; ++i) {
+      for (std::size_t j = 0; j < full_dim; ++j) {
+        const float value = (2.0f * init.uniform_float() - 1.0f) / static_cast<float>(full_dim);
+        if (j >= first_column && j - first_column < dim)
+          s.input[i * dim + j - first_column] = value;
+      }
     }
   }
   std::unique_ptr<NegativeSampler> sampler;
@@ -529,7 +658,8 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
     s.tree = tree.get();
     output_rows = tree->inner_nodes();
   }
-  result.output = Tensor::zeros({static_cast<std::int64_t>(output_rows), options.dim});
+  result.output =
+      Tensor::zeros({static_cast<std::int64_t>(output_rows), static_cast<std::int64_t>(dim)});
   s.output = result.output.data<float>();
 
   const auto start = Clock::now();

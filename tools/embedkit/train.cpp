@@ -59,7 +59,9 @@ struct TrainOptions {
   std::string format;
   models::Word2VecOptions w2v;
   bool json = false;
-  std::int64_t syncs_per_epoch = 4;  // under mpirun: averages of the ranks' tables per epoch
+  std::int64_t syncs_per_epoch = 4;    // under mpirun: averages of the ranks' tables per epoch
+  std::string distribute = "average";  // under mpirun: "average" or "columns"
+  std::int64_t batch_words = 1000;     // under mpirun with columns: words a batch
   // Given on the command line: subwords are asked for with --minn or --maxn.
   bool minn_given = false, maxn_given = false, buckets_given = false;
 };
@@ -107,12 +109,13 @@ void save_subword_model(const SubwordOutputs& files, const models::Word2VecResul
   vec.commit();
 }
 
-// "4 threads, " or, under mpirun, "1 thread per rank, 4 MPI ranks (data parallel), ".
-std::string parallelism(std::int64_t threads, int ranks) {
+// "4 threads, " or, under mpirun, "1 thread per rank, 4 MPI ranks (data parallel), " (or
+// "(column shards)").
+std::string parallelism(std::int64_t threads, int ranks, bool by_columns) {
   std::string text = std::to_string(threads) + (threads == 1 ? " thread" : " threads");
   if (ranks == 0) return text + ", ";
   return text + " per rank, " + std::to_string(ranks) + (ranks == 1 ? " MPI rank" : " MPI ranks") +
-         " (data parallel), ";
+         (by_columns ? " (column shards), " : " (data parallel), ");
 }
 
 int run_train(TrainOptions& o) {
@@ -174,7 +177,8 @@ int run_train(TrainOptions& o) {
   if (launched) {
 #if EMBEDKIT_CLI_WITH_MPI
     MpiWord2Vec t = corpus.run([&] {
-      return train_word2vec_over_mpi(corpus.path(), o.w2v, o.syncs_per_epoch, on_progress);
+      return train_word2vec_over_mpi(corpus.path(), o.w2v, o.syncs_per_epoch,
+                                     o.distribute == "columns" ? o.batch_words : 0, on_progress);
     });
     if (t.stopped) return 1;  // training failed; the lowest failed rank has printed why
     if (t.rank != 0) return 0;
@@ -232,14 +236,14 @@ int run_train(TrainOptions& o) {
               << " to " << subword_files->vectors << " (vec) and the model with " << o.w2v.bucket
               << " character n-gram buckets (minn " << o.w2v.minn << ", maxn " << o.w2v.maxn
               << ") to " << subword_files->model << " (fasttext-bin; " << r.corpus.tokens
-              << " tokens, " << parallelism(o.w2v.threads, ranks)
+              << " tokens, " << parallelism(o.w2v.threads, ranks, o.distribute == "columns")
               << static_cast<long long>(r.words_per_second) << " words/s, final loss "
               << r.final_loss << ", " << r.seconds << " s)\n";
   } else {
     summary_stream(o.out) << "wrote " << r.dictionary.words().size() << " vectors of dimension "
                           << o.w2v.dim << " to " << o.out << " (" << io::vector_format_name(format)
                           << "; " << r.corpus.tokens << " tokens, "
-                          << parallelism(o.w2v.threads, ranks)
+                          << parallelism(o.w2v.threads, ranks, o.distribute == "columns")
                           << static_cast<long long>(r.words_per_second) << " words/s, final loss "
                           << r.final_loss << ", " << r.seconds << " s)\n";
   }
@@ -323,6 +327,19 @@ Command add_train(CLI::App& parent) {
                   "Under mpirun: how many times an epoch the ranks average their tables (data "
                   "parallelism; docs/distributed.md)")
       ->check(in_range<std::int64_t>(1, 100000))
+      ->capture_default_str();
+  app->add_option("--distribute", o->distribute,
+                  "Under mpirun: average (each rank trains a copy on its part of the corpus; "
+                  "the copies averaged --syncs-per-epoch times an epoch) or columns (each rank "
+                  "holds some columns of the tables and all ranks train one model on the whole "
+                  "corpus; docs/distributed.md)")
+      ->check(CLI::IsMember({"average", "columns"}))
+      ->capture_default_str();
+  app->add_option("--batch-words", o->batch_words,
+                  "Under mpirun with --distribute columns: kept words whose scores are summed "
+                  "over the ranks at once (more: fewer exchanges, staler scores; 10000 diverged "
+                  "on Brown)")
+      ->check(in_range<std::int64_t>(1, 100000000))
       ->capture_default_str();
   app->add_flag("--json", o->json, "Print a machine-readable summary");
   return Command{app, [o] { return run_train(*o); }};

@@ -13,7 +13,7 @@ namespace embedkit::cli {
 
 MpiWord2Vec train_word2vec_over_mpi(
     const std::filesystem::path& corpus, const models::Word2VecOptions& options,
-    std::int64_t periods_per_epoch,
+    std::int64_t periods_per_epoch, std::int64_t batch_words,
     const std::function<void(const models::Word2VecProgress&)>& on_progress) {
   int argc = 0;
   char** argv = nullptr;
@@ -24,7 +24,9 @@ MpiWord2Vec train_word2vec_over_mpi(
   out.ranks = comm.size();
   try {
     models::Word2VecResult r =
-        dist::train_word2vec(comm, corpus, options, periods_per_epoch, on_progress);
+        batch_words > 0
+            ? dist::train_word2vec_by_columns(comm, corpus, options, batch_words, on_progress)
+            : dist::train_word2vec(comm, corpus, options, periods_per_epoch, on_progress);
     if (out.rank == 0) out.result = std::move(r);
   } catch (const dist::PeerFailedError&) {
     out.stopped = true;

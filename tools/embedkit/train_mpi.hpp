@@ -1,9 +1,10 @@
 // `mpirun -np P embedkit train ...`: word2vec trained across P processes by data parallelism
-// (docs/distributed.md). Every rank counts the whole corpus (the same vocabulary on every rank,
-// and a bad corpus fails on every rank alike), trains its own copy of the tables on its byte
-// range of the corpus, and the copies are averaged (dist::TableAveraging) a few times per epoch;
-// the learning rate decays over the words of all ranks. Rank 0 alone reports progress and gets
-// the result. At P = 1 the vectors equal the command's without mpirun, bit for bit at one thread.
+// (docs/distributed.md), or, with --distribute columns, over column shards of the tables. Every
+// rank counts the whole corpus (the same vocabulary on every rank, and a bad corpus fails on every
+// rank alike), trains its own copy of the tables on its byte range of the corpus, and the copies
+// are averaged (dist::TableAveraging) a few times per epoch; the learning rate decays over the
+// words of all ranks. Rank 0 alone reports progress and gets the result. At P = 1 the vectors equal
+// the command's without mpirun, bit for bit at one thread.
 #pragma once
 
 #include <cstdint>
@@ -29,9 +30,11 @@ struct MpiWord2Vec {
 // prints errors), then every rank returns stopped once all have met, so no rank exits (which
 // makes mpirun kill the others) before the error is written. Defined only in a command built with
 // the dist layer (EMBEDKIT_CLI_WITH_MPI).
+// batch_words > 0: by column shards instead (dist::train_word2vec_by_columns), batch_words a
+// batch; periods_per_epoch is then unused.
 MpiWord2Vec train_word2vec_over_mpi(
     const std::filesystem::path& corpus, const models::Word2VecOptions& options,
-    std::int64_t periods_per_epoch,
+    std::int64_t periods_per_epoch, std::int64_t batch_words,
     const std::function<void(const models::Word2VecProgress&)>& on_progress);
 
 }  // namespace embedkit::cli

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/dist/communicator.hpp"
@@ -45,6 +46,15 @@ class TableAveraging {
   // nothing, when a rank called fail() instead; MpiError when MPI fails; ValueError when `sums`
   // has another size than the constructor's.
   void synchronize(std::span<const std::span<float>> tables, std::span<double> sums);
+  // Collective, as synchronize() but each of `values` is replaced by its sum over the ranks,
+  // added in rank order (rank 0's, plus rank 1's, ...) on every rank from every rank's values
+  // (MPI_Allgather): the same bits on every rank and from run to run, whatever reduction
+  // algorithm MPI would choose. Column-sharded word2vec sums its partial scores with it.
+  void add_up(std::span<float> values, std::span<double> sums);
+  // Collective, as synchronize() but the tables are assembled from pieces: each value is set on
+  // one rank and all-zero bits on every other, and comes back as that one rank's, bit for bit
+  // (a bitwise OR over the ranks).
+  void assemble(std::span<const std::span<float>> tables, std::span<double> sums);
   // Collective, matching the others' synchronize(): tells them this rank failed. Returns the
   // lowest rank that failed in this round (this one or a lower one): that rank reports.
   int fail();
@@ -58,10 +68,14 @@ class TableAveraging {
   // The first collective of both synchronize() and fail(): every rank's failure flag and the
   // sums. Returns the lowest failed rank, or size() when none failed.
   int agree(bool failed, std::span<double> sums);
+  // The first step of every collective: the sums, checked and summed with the failure flags.
+  // Throws PeerFailedError when a rank failed.
+  void sum_counters(std::span<double> sums, const char* who);
 
   Communicator comm_;
   std::size_t sums_;
   ExchangeStats stats_;
+  std::vector<float> gathered_;  // add_up's values of every rank, kept from call to call
 };
 
 }  // namespace embedkit::dist

@@ -1,7 +1,7 @@
-// word2vec trained across the ranks of a communicator by data parallelism with periodic
-// averaging (docs/distributed.md, "word2vec across processes"): every rank counts the whole
-// corpus (the same vocabulary everywhere), trains its own copy of the tables on its byte range
-// of the corpus, and the copies are replaced by their mean `syncs_per_epoch` times an epoch
+// word2vec trained across the ranks of a communicator (docs/distributed.md, "word2vec across
+// processes"), in one of two ways. By data parallelism with periodic averaging: every rank counts
+// the whole corpus (the same vocabulary everywhere), trains its own copy of the tables on its byte
+// range of the corpus, and the copies are replaced by their mean `syncs_per_epoch` times an epoch
 // (TableAveraging); the learning rate decays over the words of all ranks. `mpirun -np P embedkit
 // train` and the Python module's Word2Vec(comm=...) both run this.
 #pragma once
@@ -30,6 +30,19 @@ namespace embedkit::dist {
 models::Word2VecResult train_word2vec(
     const Communicator& comm, const std::filesystem::path& corpus,
     const models::Word2VecOptions& options, std::int64_t syncs_per_epoch,
+    const std::function<void(const models::Word2VecProgress&)>& on_progress = {});
+
+// Collective: word2vec over column shards (models::Word2VecColumnShards): rank r holds columns
+// [dim * r / P, dim * (r + 1) / P) of both tables, every rank walks the whole corpus, and each
+// batch of `batch_words` kept words sums its partial scores over the ranks (TableAveraging's
+// add_up: in rank order, the same on every rank). The arguments are checked and agreed on as above,
+// the errors reported as above (a diverged loss is found by every rank alike: the scores are the
+// same everywhere). Every rank returns the whole tables, gathered from the shards at the end. At
+// one rank the result equals models::train_word2vec's with Word2VecColumnShards{0, 1, batch_words}
+// bit for bit.
+models::Word2VecResult train_word2vec_by_columns(
+    const Communicator& comm, const std::filesystem::path& corpus,
+    const models::Word2VecOptions& options, std::int64_t batch_words,
     const std::function<void(const models::Word2VecProgress&)>& on_progress = {});
 
 }  // namespace embedkit::dist

@@ -132,6 +132,27 @@ struct Word2VecDataParallel {
       synchronize;
 };
 
+// Column-sharded training across processes (docs/distributed.md, "word2vec across processes"):
+// each of `parts` processes holds columns [dim * part / parts, dim * (part + 1) / parts) of both
+// tables for every word, and every process walks the whole corpus alike (the same sentences,
+// subsampling, windows and negatives: the same seeds). The predictions of `batch_words` kept
+// words (whole sentences) are trained in two phases: each process scores every (hidden, output
+// row) pair of the batch on its columns, `reduce_dots` sums those partial scores over the
+// processes in place (so every process holds the whole scores), and each process then applies
+// every update of the batch, in order, to its own columns. So no process holds a whole table,
+// and the processes train one model: what differs from one process's run is the order in which
+// a score's columns are added. Within a batch the scores are those of the rows as the batch
+// began (the updates of the batch's earlier predictions are not in them): 1,000 words train as
+// well as word2vec's one update at a time on Brown, 10,000 diverge (BENCHMARKS.md). With
+// parts == 1 and a reduce_dots that changes nothing, the same training in one process.
+// Skip-gram and CBOW, negative sampling and hierarchical softmax; not subwords, and one thread.
+struct Word2VecColumnShards {
+  std::int64_t part = 0;
+  std::int64_t parts = 1;
+  std::int64_t batch_words = 1000;
+  std::function<void(std::span<float> partial_scores)> reduce_dots;
+};
+
 // Trains word vectors on the corpus at `corpus` (plain or gzip text). Throws IoError on an
 // unreadable or invalid corpus, ValueError on bad options, an empty corpus, or a corpus where no
 // word reaches min_count, and TrainingDivergedError (training_divergence.hpp) when the loss or the
@@ -143,8 +164,11 @@ struct Word2VecDataParallel {
 // sentence, are joined, and the exception propagates out of train_word2vec.
 // With `parallel` (above), the
 // result is the same on every process, and words_trained and final_loss count all processes.
+// With `columns` (above), vectors, input and output hold this process's columns only
+// ([rows, its column count]); parallel and columns cannot both be given.
 Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2VecOptions& options,
                               const std::function<void(const Word2VecProgress&)>& on_progress = {},
-                              const Word2VecDataParallel* parallel = nullptr);
+                              const Word2VecDataParallel* parallel = nullptr,
+                              const Word2VecColumnShards* columns = nullptr);
 
 }  // namespace embedkit::models
