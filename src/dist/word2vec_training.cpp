@@ -130,7 +130,6 @@ models::Word2VecResult train_word2vec_by_columns(
                        std::to_string(options.dim) +
                        " by columns: every rank needs at least one column");
     }
-    if (options.subwords()) throw ValueError("word2vec: column shards do not train subwords");
     if (options.threads != 1) {
       throw ValueError("word2vec: column shards train with one thread per rank, got threads " +
                        std::to_string(options.threads));
@@ -168,11 +167,12 @@ models::Word2VecResult train_word2vec_by_columns(
       }
       return t;
     };
-    r.vectors = whole(r.vectors);
-    r.output = whole(r.output);
-    const std::array<std::span<float>, 2> tables{
-        std::span<float>(r.vectors.data<float>(), static_cast<std::size_t>(r.vectors.numel())),
-        std::span<float>(r.output.data<float>(), static_cast<std::size_t>(r.output.numel()))};
+    std::vector<std::span<float>> tables;
+    for (Tensor* t : {&r.vectors, &r.output, &r.input}) {
+      if (!t->defined()) continue;  // the input table: with subwords only
+      *t = whole(*t);
+      tables.emplace_back(t->data<float>(), static_cast<std::size_t>(t->numel()));
+    }
     std::array<double, 3> none{};
     reduction.assemble(tables, none);
     return r;

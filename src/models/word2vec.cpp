@@ -287,7 +287,8 @@ class Worker {
         }
         if (context_.empty()) continue;
         if (s_.columns != nullptr) {
-          queue(context_, centre);
+          queue_group(context_);
+          queue_prediction(centre);
           continue;
         }
         predict(input_.mean(context_), centre);
@@ -296,6 +297,13 @@ class Worker {
         // Skip-gram with subwords, as fastText: the centre's bag predicts each context word; the
         // bag moves once, by the sum of those predictions' gradients (word2vec.hpp says why).
         if (hi == lo) continue;  // no context word
+        if (s_.columns != nullptr) {
+          queue_group(subwords->of(centre));
+          for (std::ptrdiff_t c = lo; c <= hi; ++c) {
+            if (c != pos) queue_prediction(sentence_[static_cast<std::size_t>(c)]);
+          }
+          continue;
+        }
         const float* h = input_.mean(subwords->of(centre));
         std::fill(summed_grad_.begin(), summed_grad_.end(), 0.0f);
         for (std::ptrdiff_t c = lo; c <= hi; ++c) {
@@ -310,7 +318,8 @@ class Worker {
           if (c == pos) continue;
           const std::int64_t context = sentence_[static_cast<std::size_t>(c)];
           if (s_.columns != nullptr) {
-            queue({&context, 1}, centre);
+            queue_group({&context, 1});
+            queue_prediction(centre);
             continue;
           }
           predict(input_.mean({&context, 1}), centre);
@@ -320,11 +329,17 @@ class Worker {
     }
   }
 
-  // Column-sharded training: a prediction of `target` from the mean of the input rows `inputs`,
-  // queued with its (output row, label) pairs, drawn now (the same draws as predict's).
-  void queue(std::span<const std::int64_t> inputs, std::int32_t target) {
+  // Column-sharded training queues the predictions in groups: a group is the mean of some input
+  // rows (queue_group), the predictions made from it (queue_prediction: a target, with its
+  // (output row, label) pairs, drawn now: the same draws as predict's), and one update of those
+  // rows by the sum of their gradients (one prediction a group but for skip-gram with subwords,
+  // whose centre's bag predicts each context word).
+  void queue_group(std::span<const std::int64_t> inputs) {
     batch_.inputs.insert(batch_.inputs.end(), inputs.begin(), inputs.end());
     batch_.input_end.push_back(batch_.inputs.size());
+    batch_.prediction_end.push_back(batch_.output_end.size());
+  }
+  void queue_prediction(std::int32_t target) {
     auto add = [this](std::int64_t row, float label) {
       batch_.outputs.push_back(row);
       batch_.labels.push_back(label);
@@ -335,38 +350,47 @@ class Worker {
       training::for_each_path_target(target, *s_.tree, training::PositiveBranch::Zero, add);
     }
     batch_.output_end.push_back(batch_.outputs.size());
+    ++batch_.prediction_end.back();
   }
 
-  // Trains the queued predictions (Word2VecColumnShards): every pair's score on this process's
-  // columns from the rows as they are now, the scores summed over the processes, then each
-  // prediction's updates in order, with its pairs' coefficients from those scores.
+  // Trains the queued groups (Word2VecColumnShards): every pair's score on this process's columns
+  // from the rows as they are now, the scores summed over the processes, then each group's
+  // updates in order, with its pairs' coefficients from those scores.
   void train_batch() {
-    const std::size_t predictions = batch_.input_end.size();
+    const std::size_t groups = batch_.input_end.size();
     batch_.scores.resize(batch_.outputs.size());
     std::size_t in = 0, out = 0;
-    for (std::size_t p = 0; p < predictions; ++p) {
-      const float* h = input_.mean({batch_.inputs.data() + in, batch_.input_end[p] - in});
-      for (; out < batch_.output_end[p]; ++out) {
+    for (std::size_t g = 0; g < groups; ++g) {
+      const float* h = input_.mean({batch_.inputs.data() + in, batch_.input_end[g] - in});
+      const std::size_t end = batch_.output_end[batch_.prediction_end[g] - 1];
+      for (; out < end; ++out) {
         batch_.scores[out] = training::dot(h, output_row(batch_.outputs[out]), dim_);
       }
-      in = batch_.input_end[p];
+      in = batch_.input_end[g];
     }
     if (s_.columns->reduce_dots) s_.columns->reduce_dots(batch_.scores);
     in = 0;
     out = 0;
-    for (std::size_t p = 0; p < predictions; ++p) {
-      const float* h = input_.mean({batch_.inputs.data() + in, batch_.input_end[p] - in});
-      std::fill(grad_.begin(), grad_.end(), 0.0f);
-      for (; out < batch_.output_end[p]; ++out) {
-        double loss;
-        const float g =
-            training::logistic_coefficient(batch_.scores[out], batch_.labels[out], loss) * alpha_;
-        training::logistic_step(h, output_row(batch_.outputs[out]), g, grad_.data(), dim_);
-        interval_loss_ += loss;
+    std::size_t prediction = 0;
+    for (std::size_t g = 0; g < groups; ++g) {
+      const float* h = input_.mean({batch_.inputs.data() + in, batch_.input_end[g] - in});
+      const bool one = batch_.prediction_end[g] - prediction == 1;
+      if (!one) std::fill(summed_grad_.begin(), summed_grad_.end(), 0.0f);
+      for (; prediction < batch_.prediction_end[g]; ++prediction) {
+        std::fill(grad_.begin(), grad_.end(), 0.0f);
+        for (; out < batch_.output_end[prediction]; ++out) {
+          double loss;
+          const float coefficient =
+              training::logistic_coefficient(batch_.scores[out], batch_.labels[out], loss) * alpha_;
+          training::logistic_step(h, output_row(batch_.outputs[out]), coefficient, grad_.data(),
+                                  dim_);
+          interval_loss_ += loss;
+        }
+        ++interval_predictions_;
+        if (!one) training::axpy(1.0f, grad_.data(), summed_grad_.data(), dim_);
       }
-      ++interval_predictions_;
-      input_.update(grad_.data());
-      in = batch_.input_end[p];
+      input_.update(one ? grad_.data() : summed_grad_.data());
+      in = batch_.input_end[g];
     }
     batch_.clear();
   }
@@ -396,12 +420,14 @@ class Worker {
   std::vector<std::int64_t> context_;  // CBOW's context words
   std::vector<float> grad_;            // the output loss's gradient for the input rows
   std::vector<float> summed_grad_;     // skip-gram with subwords: grad_ summed over a window
-  // Column-sharded training's queued predictions: prediction p's input rows end at
-  // input_end[p] in `inputs`, its (output row, label) pairs at output_end[p].
+  // Column-sharded training's queued groups: group g's input rows end at input_end[g] in
+  // `inputs` and its predictions at prediction_end[g]; prediction k's (output row, label) pairs
+  // end at output_end[k] in outputs and labels.
   struct Batch {
     std::size_t words = 0;  // kept words of the queued sentences
     std::vector<std::int64_t> inputs;
     std::vector<std::size_t> input_end;
+    std::vector<std::size_t> prediction_end;
     std::vector<std::int64_t> outputs;
     std::vector<float> labels;
     std::vector<std::size_t> output_end;
@@ -410,6 +436,7 @@ class Worker {
       words = 0;
       inputs.clear();
       input_end.clear();
+      prediction_end.clear();
       outputs.clear();
       labels.clear();
       output_end.clear();
@@ -553,9 +580,6 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
       throw ValueError("word2vec: batch_words must be >= 1, got " +
                        std::to_string(columns->batch_words));
     }
-    if (options.subwords()) {
-      throw ValueError("word2vec: column shards do not train subwords (maxn > 0)");
-    }
     if (options.threads != 1) {
       throw ValueError("word2vec: column shards train with one thread per process, got threads " +
                        std::to_string(options.threads));
@@ -698,7 +722,7 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
   if (subwords) {
     // Each word's vector as fastText's getWordVector computes it: its rows summed in order, then
     // times the float nearest 1 / rows.
-    result.vectors = Tensor::zeros({static_cast<std::int64_t>(v), options.dim});
+    result.vectors = Tensor::zeros({static_cast<std::int64_t>(v), static_cast<std::int64_t>(dim)});
     float* out = result.vectors.data<float>();
     for (std::size_t i = 0; i < v; ++i) {
       const auto rows = subwords->of(static_cast<std::int64_t>(i));

@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <string>
+#include <tuple>
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/dist/communicator.hpp"
@@ -42,17 +43,28 @@ TEST(Word2VecColumns, EqualsThePartsTrainedInOneProcessBitForBit) {
   const Communicator comm = Communicator::world();
   embedkit_test::TempDir dir;  // each rank's own copy of the same corpus
   embedkit_test::write_file(dir / "c.txt", embedkit_models_test::two_group_corpus(300, 10, 5));
-  for (const auto& [arch, loss] :
-       {std::pair{M::Word2VecArchitecture::SkipGram, M::Word2VecLoss::NegativeSampling},
-        std::pair{M::Word2VecArchitecture::Cbow, M::Word2VecLoss::HierarchicalSoftmax}}) {
+  for (const auto& [arch, loss, subwords] :
+       {std::tuple{M::Word2VecArchitecture::SkipGram, M::Word2VecLoss::NegativeSampling, false},
+        std::tuple{M::Word2VecArchitecture::Cbow, M::Word2VecLoss::HierarchicalSoftmax, false},
+        std::tuple{M::Word2VecArchitecture::SkipGram, M::Word2VecLoss::NegativeSampling, true}}) {
     SCOPED_TRACE(testing::Message() << "architecture " << static_cast<int>(arch) << " loss "
-                                    << static_cast<int>(loss));
-    const M::Word2VecOptions o = options(arch, loss);
+                                    << static_cast<int>(loss) << " subwords " << subwords);
+    M::Word2VecOptions o = options(arch, loss);
+    if (subwords) {
+      o.minn = 2;
+      o.maxn = 3;
+      o.bucket = 50;
+    }
     const M::Word2VecResult r = train_word2vec_by_columns(comm, dir / "c.txt", o, 24);
     const auto parts = embedkit_models_test::train_column_parts(dir / "c.txt", o, comm.size(), 24);
     EXPECT_EQ(r.vectors.shape(), (Shape{r.dictionary.words().size(), 16}));
-    EXPECT_TRUE(bitwise_equal(r.vectors, embedkit_models_test::side_by_side(parts, false)));
-    EXPECT_TRUE(bitwise_equal(r.output, embedkit_models_test::side_by_side(parts, true)));
+    using embedkit_models_test::side_by_side;
+    EXPECT_TRUE(bitwise_equal(r.vectors, side_by_side(parts, &M::Word2VecResult::vectors)));
+    EXPECT_TRUE(bitwise_equal(r.output, side_by_side(parts, &M::Word2VecResult::output)));
+    EXPECT_EQ(r.input.defined(), subwords);
+    if (subwords) {
+      EXPECT_TRUE(bitwise_equal(r.input, side_by_side(parts, &M::Word2VecResult::input)));
+    }
     EXPECT_EQ(r.final_loss, parts[0].final_loss);
     EXPECT_EQ(r.words_trained, parts[0].words_trained);
   }

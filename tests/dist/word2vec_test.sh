@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `mpirun -np P embedkit train` (tools/embedkit/train_mpi.hpp: word2vec by data parallelism,
-# the ranks' tables combined a few times an epoch) on a generated corpus with planted
-# structure: 8 topics of 8 words, every sentence drawn from one topic. For skip-gram and for
-# CBOW with subwords the job trains, rank 0 alone reports and writes (once: no other file
-# appears); at P = 1 the vectors equal the command's without mpirun byte for byte (1 thread); at
+# the ranks' tables combined a few times an epoch, or over column shards of the tables) on a
+# generated corpus with planted structure: 8 topics of 8 words, every sentence drawn from one
+# topic. For skip-gram and for CBOW with subwords averaged, and for skip-gram and CBOW with
+# hierarchical softmax over column shards, the job trains, rank 0 alone reports and writes (once:
+# no other file appears); averaged at P = 1 the vectors equal the command's without mpirun byte
+# for byte (1 thread; column shards score a batch at once, which one process does not); at
 # every P they place a word nearer its topic's words than the others: Spearman's rho between
 # the vectors' cosine and "same topic" (1 or 0) over all word pairs is above 0.45 (0 by chance;
 # 0.544 when every same-topic pair is nearer than every other pair: the 0/1 ties cap it). An
@@ -44,12 +46,22 @@ check_quality() {  # VECTORS
   awk -v r="$rho" 'BEGIN { exit !(r > 0.45) }' || fail "$1: rho $rho is not above 0.45"
 }
 
-for variant in skipgram cbow-subwords; do
-  if [ "$variant" = skipgram ]; then
-    args=(--model skipgram) out=vectors.txt files="vectors.txt "
-  else
-    args=(--model cbow --minn 2 --maxn 3 --buckets 500) out=model.bin files="model.bin model.vec "
-  fi
+for variant in skipgram cbow-subwords skipgram-columns cbow-hs-columns; do
+  how="data parallel"
+  case $variant in
+    skipgram) args=(--model skipgram) out=vectors.txt files="vectors.txt " ;;
+    cbow-subwords)
+      args=(--model cbow --minn 2 --maxn 3 --buckets 500) out=model.bin files="model.bin model.vec "
+      ;;
+    skipgram-columns)
+      args=(--model skipgram --distribute columns --batch-words 40) out=vectors.txt
+      files="vectors.txt " how="column shards"
+      ;;
+    cbow-hs-columns)
+      args=(--model cbow --loss hs --distribute columns --batch-words 40) out=vectors.txt
+      files="vectors.txt " how="column shards"
+      ;;
+  esac
   mkdir -p "one-$variant" "mpi-$variant"
   no_launcher "$embedkit" train corpus.txt -o "one-$variant/$out" "${args[@]}" "${common[@]}" \
     >"one-$variant.log" || fail "the command without mpirun failed ($variant)"
@@ -60,10 +72,10 @@ for variant in skipgram cbow-subwords; do
   [ "$(grep -c '^wrote ' "mpi-$variant.log")" = 1 ] || fail "the summary is not printed once"
   unit="MPI ranks"
   [ "$ranks" = 1 ] && unit="MPI rank"
-  grep -q "$ranks $unit (data parallel)" "mpi-$variant.log" || fail "the summary does not say P"
+  grep -q "$ranks $unit ($how)" "mpi-$variant.log" || fail "the summary does not say P and how"
   [ "$(ls -A "mpi-$variant" | tr '\n' ' ')" = "$files" ] ||
     fail "other files than the output: $(ls -A "mpi-$variant")"
-  if [ "$ranks" = 1 ]; then
+  if [ "$ranks" = 1 ] && [ "$how" = "data parallel" ]; then
     for f in $files; do
       cmp "one-$variant/$f" "mpi-$variant/$f" || fail "$variant: $f differs from the command's"
     done
@@ -88,14 +100,17 @@ for corpus in empty.txt unreadable; do
   echo "$corpus: every rank stops, one error, nothing written"
 done
 
-# Training that diverges (every rank, at its own point of an epoch) stops every rank at the
-# next synchronisation, one rank prints the error, and nothing is written.
-status=0
-under_mpirun "$embedkit" train corpus.txt -o bad/vectors.txt "${common[@]}" --lr 1e30 \
-  >diverged.log 2>&1 || status=$?
-cat diverged.log
-[ "$status" -ne 0 ] && [ "$status" -ne 124 ] || fail "a diverging run: status $status"
-[ "$(grep -c "embedkit train: error: training diverged" diverged.log)" = 1 ] ||
-  fail "a diverging run: not one divergence error"
-[ -z "$(ls -A bad)" ] || fail "a diverging run left files: $(ls -A bad)"
-echo "a diverging run: every rank stops, one error, nothing written"
+# Training that diverges (averaged: every rank at its own point of an epoch; over column shards:
+# every rank at the same point) stops every rank at the next collective, one rank prints the
+# error, and nothing is written.
+for distribute in average columns; do
+  status=0
+  under_mpirun "$embedkit" train corpus.txt -o bad/vectors.txt "${common[@]}" --lr 1e30 \
+    --distribute "$distribute" >diverged.log 2>&1 || status=$?
+  cat diverged.log
+  [ "$status" -ne 0 ] && [ "$status" -ne 124 ] || fail "a diverging run ($distribute): status $status"
+  [ "$(grep -c "embedkit train: error: training diverged" diverged.log)" = 1 ] ||
+    fail "a diverging run ($distribute): not one divergence error"
+  [ -z "$(ls -A bad)" ] || fail "a diverging run ($distribute) left files: $(ls -A bad)"
+  echo "a diverging run ($distribute): every rank stops, one error, nothing written"
+done

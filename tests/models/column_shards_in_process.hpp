@@ -77,17 +77,17 @@ inline std::vector<embedkit::models::Word2VecResult> train_column_parts(
   return results;
 }
 
-// The parts' tables (their `vectors`, or `output`) side by side: [rows, dim].
+// The parts' tables (their vectors, output or input: `table`) side by side: [rows, dim].
 inline embedkit::Tensor side_by_side(const std::vector<embedkit::models::Word2VecResult>& parts,
-                                     bool output) {
+                                     embedkit::Tensor embedkit::models::Word2VecResult::*table) {
   std::int64_t dim = 0;
-  for (const auto& r : parts) dim += (output ? r.output : r.vectors).size(1);
-  const std::int64_t rows = (output ? parts[0].output : parts[0].vectors).size(0);
+  for (const auto& r : parts) dim += (r.*table).size(1);
+  const std::int64_t rows = (parts[0].*table).size(0);
   embedkit::Tensor whole = embedkit::Tensor::zeros({rows, dim});
   float* to = whole.data<float>();
   std::int64_t first = 0;
   for (const auto& r : parts) {
-    const embedkit::Tensor& t = output ? r.output : r.vectors;
+    const embedkit::Tensor& t = r.*table;
     const std::int64_t width = t.size(1);
     const float* from = t.data<float>();
     for (std::int64_t i = 0; i < rows; ++i) {

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <span>
+#include <tuple>
 
 #include "embedkit/core/error.hpp"
 #include "embedkit/models/word2vec.hpp"
@@ -80,20 +81,32 @@ float max_abs_difference(const embedkit::Tensor& a, const embedkit::Tensor& b) {
   return most;
 }
 
+// (architecture, loss, subwords)
 class ColumnShards
-    : public ::testing::TestWithParam<std::tuple<M::Word2VecArchitecture, M::Word2VecLoss>> {};
+    : public ::testing::TestWithParam<std::tuple<M::Word2VecArchitecture, M::Word2VecLoss, bool>> {
+};
+
+M::Word2VecOptions options(const std::tuple<M::Word2VecArchitecture, M::Word2VecLoss, bool>& p) {
+  M::Word2VecOptions o = options(std::get<0>(p), std::get<1>(p));
+  if (std::get<2>(p)) {
+    o.minn = 2;
+    o.maxn = 3;
+    o.bucket = 100;
+  }
+  return o;
+}
 
 // One part: every column, the scores of a batch of 24 words (two sentences) taken before its
 // updates. It learns the planted structure, deterministically, and its tables have every
-// column.
+// column (with subwords: the vectors, each word's rows averaged, and the whole input table).
 TEST_P(ColumnShards, OnePartLearnsThePlantedStructure) {
   TempDir dir;
   write_file(dir / "c.txt", two_group_corpus(400, 12, 1));
-  const auto [arch, loss] = GetParam();
-  const M::Word2VecOptions o = options(arch, loss);
+  const M::Word2VecOptions o = options(GetParam());
   const auto one = train_column_parts(dir / "c.txt", o, 1, 24);
   EXPECT_EQ(one[0].vectors.size(1), 16);
   EXPECT_EQ(one[0].output.size(1), 16);
+  EXPECT_EQ(one[0].input.defined(), o.subwords());
   EXPECT_EQ(one[0].words_trained, 3 * 400 * 12);
   EXPECT_TRUE(std::isfinite(one[0].final_loss));
   expect_groups_separated(one[0].dictionary, one[0].vectors);
@@ -110,8 +123,7 @@ TEST_P(ColumnShards, OnePartLearnsThePlantedStructure) {
 TEST_P(ColumnShards, PartsTrainOneModel) {
   TempDir dir;
   write_file(dir / "c.txt", two_group_corpus(400, 12, 2));
-  const auto [arch, loss] = GetParam();
-  const M::Word2VecOptions o = options(arch, loss);
+  const M::Word2VecOptions o = options(GetParam());
   const auto one = train_column_parts(dir / "c.txt", o, 1, 24);
   for (int parts : {2, 3}) {
     SCOPED_TRACE(testing::Message() << parts << " parts");
@@ -125,20 +137,25 @@ TEST_P(ColumnShards, PartsTrainOneModel) {
       EXPECT_EQ(r.words_trained, one[0].words_trained);
     }
     EXPECT_EQ(columns, 16);
-    const embedkit::Tensor vectors = side_by_side(many, false);
+    const embedkit::Tensor vectors = side_by_side(many, &M::Word2VecResult::vectors);
     EXPECT_LT(max_abs_difference(vectors, one[0].vectors), 1e-4f);
-    EXPECT_LT(max_abs_difference(side_by_side(many, true), one[0].output), 1e-4f);
+    EXPECT_LT(max_abs_difference(side_by_side(many, &M::Word2VecResult::output), one[0].output),
+              1e-4f);
+    if (o.subwords()) {
+      EXPECT_LT(max_abs_difference(side_by_side(many, &M::Word2VecResult::input), one[0].input),
+                1e-4f);
+    }
     EXPECT_NEAR(many[0].final_loss, one[0].final_loss, 1e-4);
     expect_groups_separated(many[0].dictionary, vectors);
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllModels, ColumnShards,
-    ::testing::Combine(::testing::Values(M::Word2VecArchitecture::SkipGram,
-                                         M::Word2VecArchitecture::Cbow),
-                       ::testing::Values(M::Word2VecLoss::NegativeSampling,
-                                         M::Word2VecLoss::HierarchicalSoftmax)));
+INSTANTIATE_TEST_SUITE_P(AllModels, ColumnShards,
+                         ::testing::Combine(::testing::Values(M::Word2VecArchitecture::SkipGram,
+                                                              M::Word2VecArchitecture::Cbow),
+                                            ::testing::Values(M::Word2VecLoss::NegativeSampling,
+                                                              M::Word2VecLoss::HierarchicalSoftmax),
+                                            ::testing::Bool()));
 
 TEST(ColumnShardsRefused, WhatTheShardsCannotTrain) {
   TempDir dir;
@@ -169,10 +186,6 @@ TEST(ColumnShardsRefused, WhatTheShardsCannotTrain) {
   M::Word2VecOptions threads = good;
   threads.threads = 2;
   refused(threads, {}, "one thread per process");
-  M::Word2VecOptions subwords = good;
-  subwords.minn = 2;
-  subwords.maxn = 3;
-  refused(subwords, {}, "do not train subwords");
   M::Word2VecDataParallel parallel;
   parallel.synchronize = [](std::span<float>, std::span<float>, std::span<double>) {};
   refused(good, {}, "not both", &parallel);

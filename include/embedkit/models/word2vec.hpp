@@ -145,7 +145,8 @@ struct Word2VecDataParallel {
 // began (the updates of the batch's earlier predictions are not in them): 1,000 words train as
 // well as word2vec's one update at a time on Brown, 10,000 diverge (BENCHMARKS.md). With
 // parts == 1 and a reduce_dots that changes nothing, the same training in one process.
-// Skip-gram and CBOW, negative sampling and hierarchical softmax; not subwords, and one thread.
+// Every model (skip-gram and CBOW, negative sampling and hierarchical softmax, subwords), one
+// thread per process.
 struct Word2VecColumnShards {
   std::int64_t part = 0;
   std::int64_t parts = 1;
