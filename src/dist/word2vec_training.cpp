@@ -130,10 +130,6 @@ models::Word2VecResult train_word2vec_by_columns(
                        std::to_string(options.dim) +
                        " by columns: every rank needs at least one column");
     }
-    if (options.threads != 1) {
-      throw ValueError("word2vec: column shards train with one thread per rank, got threads " +
-                       std::to_string(options.threads));
-    }
   });
   detail::check_same_on_all_ranks(comm, "word2vec",
                                   fields(options, 0, corpus_size(corpus), batch_words),

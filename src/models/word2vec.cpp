@@ -28,6 +28,7 @@
 
 #include "core/splitmix64.hpp"
 #include "embedkit/core/error.hpp"
+#include "embedkit/core/thread_pool.hpp"
 #include "embedkit/models/corpus_reader.hpp"
 #include "embedkit/models/huffman.hpp"
 #include "embedkit/models/negative_sampler.hpp"
@@ -134,6 +135,8 @@ struct Shared {
 };
 
 class Worker {
+  struct ColumnSlice;
+
  public:
   Worker(Shared& shared, std::size_t id)
       : s_(shared),
@@ -151,6 +154,19 @@ class Worker {
     begin_ = shared.part_begin + begin;
     end_ = shared.part_begin + end;
     sentence_.reserve(kMaxSentence);
+    if (shared.columns != nullptr) {
+      const auto slices =
+          std::min<std::size_t>(static_cast<std::size_t>(shared.options->threads), dim_);
+      for (std::size_t t = 0; t < slices; ++t) {
+        ColumnSlice slice;
+        slice.begin = dim_ * t / slices;
+        slice.width = dim_ * (t + 1) / slices - slice.begin;
+        slice.hidden.resize(slice.width);
+        slice.grad.resize(slice.width);
+        slice.summed.resize(slice.width);
+        slices_.push_back(std::move(slice));
+      }
+    }
     if (shared.options->loss == Word2VecLoss::NegativeSampling) {
       loss_ = std::make_unique<training::NegativeSamplingLoss>(shared.output, dim_, *shared.sampler,
                                                                shared.options->negative);
@@ -355,46 +371,109 @@ class Worker {
 
   // Trains the queued groups (Word2VecColumnShards): every pair's score on this process's columns
   // from the rows as they are now, the scores summed over the processes, then each group's
-  // updates in order, with its pairs' coefficients from those scores.
+  // updates in order, with its pairs' coefficients from those scores. The process's threads
+  // split its columns (ColumnSlice): each scores every pair on its slice, their partial scores
+  // are added in slice order, and each applies every update to its slice, so the result
+  // depends on the thread count but not on which thread ran what.
   void train_batch() {
-    const std::size_t groups = batch_.input_end.size();
-    batch_.scores.resize(batch_.outputs.size());
-    std::size_t in = 0, out = 0;
-    for (std::size_t g = 0; g < groups; ++g) {
-      const float* h = input_.mean({batch_.inputs.data() + in, batch_.input_end[g] - in});
-      const std::size_t end = batch_.output_end[batch_.prediction_end[g] - 1];
-      for (; out < end; ++out) {
-        batch_.scores[out] = training::dot(h, output_row(batch_.outputs[out]), dim_);
+    const auto slices = static_cast<int>(slices_.size());
+    if (slices == 1) {
+      score_slice(slices_[0], batch_.scores);
+    } else {
+      // The pool may run fewer tasks than asked (one, with one thread): task t of n takes slices
+      // t, t + n, ...
+      embedkit::parallel_tasks(slices, [this, slices](int t, int n) {
+        for (int i = t; i < slices; i += n) {
+          ColumnSlice& slice = slices_[static_cast<std::size_t>(i)];
+          score_slice(slice, slice.scores);
+        }
+      });
+      batch_.scores = slices_[0].scores;
+      for (std::size_t t = 1; t < slices_.size(); ++t) {
+        for (std::size_t i = 0; i < batch_.scores.size(); ++i) {
+          batch_.scores[i] += slices_[t].scores[i];
+        }
       }
-      in = batch_.input_end[g];
     }
     if (s_.columns->reduce_dots) s_.columns->reduce_dots(batch_.scores);
-    in = 0;
-    out = 0;
-    std::size_t prediction = 0;
-    for (std::size_t g = 0; g < groups; ++g) {
-      const float* h = input_.mean({batch_.inputs.data() + in, batch_.input_end[g] - in});
-      const bool one = batch_.prediction_end[g] - prediction == 1;
-      if (!one) std::fill(summed_grad_.begin(), summed_grad_.end(), 0.0f);
-      for (; prediction < batch_.prediction_end[g]; ++prediction) {
-        std::fill(grad_.begin(), grad_.end(), 0.0f);
-        for (; out < batch_.output_end[prediction]; ++out) {
-          double loss;
-          const float coefficient =
-              training::logistic_coefficient(batch_.scores[out], batch_.labels[out], loss) * alpha_;
-          training::logistic_step(h, output_row(batch_.outputs[out]), coefficient, grad_.data(),
-                                  dim_);
-          interval_loss_ += loss;
-        }
-        ++interval_predictions_;
-        if (!one) training::axpy(1.0f, grad_.data(), summed_grad_.data(), dim_);
-      }
-      input_.update(one ? grad_.data() : summed_grad_.data());
-      in = batch_.input_end[g];
+    if (slices == 1) {
+      update_slice(slices_[0], true);
+    } else {
+      embedkit::parallel_tasks(slices, [this, slices](int t, int n) {
+        for (int i = t; i < slices; i += n)
+          update_slice(slices_[static_cast<std::size_t>(i)], i == 0);
+      });
     }
     batch_.clear();
   }
 
+  // The mean of group g's input rows (inputs[first, last)) on a slice's columns: the row itself
+  // for one row, as MeanInputBag gives it; for several, the same arithmetic column by column.
+  const float* slice_hidden(ColumnSlice& slice, std::size_t first, std::size_t last) const {
+    if (last - first == 1) return input_row(batch_.inputs[first]) + slice.begin;
+    std::fill(slice.hidden.begin(), slice.hidden.end(), 0.0f);
+    for (std::size_t i = first; i < last; ++i) {
+      training::axpy(1.0f, input_row(batch_.inputs[i]) + slice.begin, slice.hidden.data(),
+                     slice.width);
+    }
+    const float inv = 1.0f / static_cast<float>(last - first);
+    for (float& h : slice.hidden) h *= inv;
+    return slice.hidden.data();
+  }
+
+  void score_slice(ColumnSlice& slice, std::vector<float>& scores) const {
+    scores.resize(batch_.outputs.size());
+    std::size_t in = 0, out = 0;
+    for (std::size_t g = 0; g < batch_.input_end.size(); ++g) {
+      const float* h = slice_hidden(slice, in, batch_.input_end[g]);
+      const std::size_t end = batch_.output_end[batch_.prediction_end[g] - 1];
+      for (; out < end; ++out) {
+        scores[out] = training::dot(h, output_row(batch_.outputs[out]) + slice.begin, slice.width);
+      }
+      in = batch_.input_end[g];
+    }
+  }
+
+  // Every group's updates on the slice's columns; `counts` on one slice only: the loss and the
+  // predictions (the same on every slice).
+  void update_slice(ColumnSlice& slice, bool counts) {
+    const std::size_t width = slice.width;
+    std::size_t in = 0, out = 0, prediction = 0;
+    double loss_sum = 0;
+    std::int64_t predictions = 0;
+    for (std::size_t g = 0; g < batch_.input_end.size(); ++g) {
+      const float* h = slice_hidden(slice, in, batch_.input_end[g]);
+      const bool one = batch_.prediction_end[g] - prediction == 1;
+      if (!one) std::fill(slice.summed.begin(), slice.summed.end(), 0.0f);
+      for (; prediction < batch_.prediction_end[g]; ++prediction) {
+        std::fill(slice.grad.begin(), slice.grad.end(), 0.0f);
+        for (; out < batch_.output_end[prediction]; ++out) {
+          double loss;
+          const float coefficient =
+              training::logistic_coefficient(batch_.scores[out], batch_.labels[out], loss) * alpha_;
+          training::logistic_step(h, output_row(batch_.outputs[out]) + slice.begin, coefficient,
+                                  slice.grad.data(), width);
+          loss_sum += loss;
+        }
+        ++predictions;
+        if (!one) training::axpy(1.0f, slice.grad.data(), slice.summed.data(), width);
+      }
+      // Each input row moves by the whole gradient (MeanInputBag::update).
+      const float* grad = one ? slice.grad.data() : slice.summed.data();
+      for (std::size_t i = in; i < batch_.input_end[g]; ++i) {
+        training::axpy(-1.0f, grad, input_row(batch_.inputs[i]) + slice.begin, width);
+      }
+      in = batch_.input_end[g];
+    }
+    if (counts) {
+      interval_loss_ += loss_sum;
+      interval_predictions_ += predictions;
+    }
+  }
+
+  float* input_row(std::int64_t row) const {
+    return s_.input + static_cast<std::size_t>(row) * dim_;
+  }
   float* output_row(std::int64_t row) const {
     return s_.output + static_cast<std::size_t>(row) * dim_;
   }
@@ -420,6 +499,15 @@ class Worker {
   std::vector<std::int64_t> context_;  // CBOW's context words
   std::vector<float> grad_;            // the output loss's gradient for the input rows
   std::vector<float> summed_grad_;     // skip-gram with subwords: grad_ summed over a window
+  // Column-sharded training: this process's columns split among its threads, [begin, begin +
+  // width) each, with each slice's buffers.
+  struct ColumnSlice {  // declared above
+    std::size_t begin = 0;
+    std::size_t width = 0;
+    std::vector<float> hidden, grad, summed;  // width each
+    std::vector<float> scores;                // the slice's partial scores (more than one slice)
+  };
+  std::vector<ColumnSlice> slices_;
   // Column-sharded training's queued groups: group g's input rows end at input_end[g] in
   // `inputs` and its predictions at prediction_end[g]; prediction k's (output row, label) pairs
   // end at output_end[k] in outputs and labels.
@@ -580,10 +668,6 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
       throw ValueError("word2vec: batch_words must be >= 1, got " +
                        std::to_string(columns->batch_words));
     }
-    if (options.threads != 1) {
-      throw ValueError("word2vec: column shards train with one thread per process, got threads " +
-                       std::to_string(options.threads));
-    }
   }
   Word2VecResult result;
   // The counting pass reports too (fraction 0, no words trained yet), so that a long count can
@@ -709,7 +793,8 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
     p.eta_seconds = p.fraction > 0 ? p.elapsed_seconds * (1.0 - p.fraction) / p.fraction : 0;
     on_progress(p);
   };
-  training::HogwildRunner runner(static_cast<std::size_t>(options.threads));
+  // Column shards walk the corpus once per process: their threads split the columns instead.
+  training::HogwildRunner runner(columns ? 1 : static_cast<std::size_t>(options.threads));
   s.runner = &runner;
   const std::function<void()> reporting =
       on_progress ? std::function<void()>(report) : std::function<void()>();
