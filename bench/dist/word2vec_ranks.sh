@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # `embedkit train` (word2vec, skip-gram, the settings of bench/word2vec/run.py) without mpirun
-# and under `mpirun --oversubscribe -np P` (data parallelism, 1 thread per rank), for a few
+# and under `mpirun --oversubscribe -np P` (column shards or averaging, 1 thread per rank), for a few
 # seeds: analogy accuracy, WordSim-353 rho (`embedkit eval`), training seconds (rank 0's clock)
 # and wall seconds. BENCHMARKS.md, "word2vec across MPI processes".
 #
 #   bench/dist/word2vec_ranks.sh EMBEDKIT CORPUS EVAL_DIR "P..." "SYNCS_PER_EPOCH..." [SEEDS...]
 #
 # P 1 is the command without mpirun, "1:mpi" P = 1 under mpirun. A SYNCS_PER_EPOCH of
-# "columns:B" trains over column shards instead (--distribute columns --batch-words B).
+# "columns:B" trains over column shards (the default under mpirun, --column-batch-words B); a number
+# N averages instead (--distribute average --syncs-per-epoch N).
 set -euo pipefail
 embedkit=$1 corpus=$2 eval_dir=$3 ranks=($4) syncs=($5)
 shift 5
@@ -35,10 +36,10 @@ for seed in "${seeds[@]}"; do
         label="no mpirun"
       else
         if [ "${s%%:*}" = columns ]; then
-          how=(--distribute columns --batch-words "${s#columns:}")
+          how=(--column-batch-words "${s#columns:}")
           label="P = ${p%:mpi}, column shards, batches of ${s#columns:} words"
         else
-          how=(--syncs-per-epoch "$s")
+          how=(--distribute average --syncs-per-epoch "$s")
           label="P = ${p%:mpi}, $s syncs/epoch"
         fi
         mpirun --oversubscribe -np "${p%:mpi}" "$embedkit" train "$corpus" -o "$out" \

@@ -77,6 +77,7 @@ void bind_dist(py::module_& m);
 models::Word2VecResult train_word2vec_across(
     const py::object& comm, const std::filesystem::path& corpus,
     const models::Word2VecOptions& options, std::int64_t syncs_per_epoch,
+    std::int64_t column_batch_words,  // > 0: over column shards, not averaged
     const std::function<void(const models::Word2VecProgress&)>& on_progress);
 models::Recommender train_recommender_across(
     const py::object& comm, const std::vector<models::Rating>& ratings,

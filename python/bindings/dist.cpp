@@ -72,13 +72,18 @@ bool built_with_mpi() {
 models::Word2VecResult train_word2vec_across(
     const py::object& comm, const std::filesystem::path& corpus,
     const models::Word2VecOptions& options, std::int64_t syncs_per_epoch,
+    std::int64_t column_batch_words,
     const std::function<void(const models::Word2VecProgress&)>& on_progress) {
 #ifdef EMBEDKIT_PYTHON_WITH_MPI
   const dist::Communicator c = communicator(comm);
   py::gil_scoped_release release;
+  if (column_batch_words > 0) {
+    return dist::train_word2vec_by_columns(c, corpus, options, column_batch_words, on_progress);
+  }
   return dist::train_word2vec(c, corpus, options, syncs_per_epoch, on_progress);
 #else
-  (void)comm, (void)corpus, (void)options, (void)syncs_per_epoch, (void)on_progress;
+  (void)comm, (void)corpus, (void)options, (void)syncs_per_epoch, (void)column_batch_words,
+      (void)on_progress;
   no_mpi();
 #endif
 }

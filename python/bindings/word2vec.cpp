@@ -55,7 +55,8 @@ py::dict train(const std::filesystem::path& corpus, bool sg, bool hs, std::int64
                double alpha, std::optional<double> min_alpha, std::int64_t workers,
                std::uint64_t seed, double progress_interval, py::object on_progress,
                std::int64_t minn, std::int64_t maxn, std::int64_t bucket, bool fasttext_model,
-               const py::object& comm, std::int64_t syncs_per_epoch) {
+               const py::object& comm, std::int64_t syncs_per_epoch,
+               std::int64_t column_batch_words) {
   Word2VecOptions o;
   o.architecture = sg ? models::Word2VecArchitecture::SkipGram : models::Word2VecArchitecture::Cbow;
   o.loss = hs ? models::Word2VecLoss::HierarchicalSoftmax : models::Word2VecLoss::NegativeSampling;
@@ -87,7 +88,8 @@ py::dict train(const std::filesystem::path& corpus, bool sg, bool hs, std::int64
   };
   std::optional<Word2VecResult> result;
   if (!comm.is_none()) {
-    result.emplace(train_word2vec_across(comm, corpus, o, syncs_per_epoch, report));
+    result.emplace(
+        train_word2vec_across(comm, corpus, o, syncs_per_epoch, column_batch_words, report));
   } else {
     py::gil_scoped_release release;
     result.emplace(models::train_word2vec(corpus, o, report));
@@ -138,6 +140,7 @@ void bind_word2vec(py::module_& m) {
         py::arg("progress_interval"), py::arg("on_progress") = py::none(), py::arg("minn") = 0,
         py::arg("maxn") = 0, py::arg("bucket") = 2000000, py::arg("fasttext_model") = false,
         py::arg("comm") = py::none(), py::arg("syncs_per_epoch") = 4,
+        py::arg("column_batch_words") = 1000,
         R"doc(Trains word2vec vectors on a text corpus file (plain or gzip, one sentence a line,
 whitespace-separated tokens); the engine under embedkit.Word2Vec, which users call instead.
 
@@ -151,10 +154,12 @@ Returns a dict: words (list of str, by count, descending), counts (int64 array),
 words_trained, seconds, words_per_second, final_loss; with fasttext_model=True also
 fasttext_model, the FastTextModel of the training (what `embedkit train` writes as a .bin).
 
-comm (an mpi4py intracommunicator, checked by embedkit._mpi) trains across its ranks by data
-parallelism (dist::train_word2vec: each rank its byte range of the corpus, the tables averaged
-syncs_per_epoch times an epoch); collective; on_progress is called on rank 0 only, and every
-rank returns the same vectors.)doc");
+comm (an mpi4py intracommunicator, checked by embedkit._mpi) trains across its ranks:
+column_batch_words > 0 over column shards (dist::train_word2vec_by_columns: each rank holds some
+columns of the tables and walks the whole corpus, the scores of column_batch_words kept words
+summed over the ranks at once), 0 by data parallelism (dist::train_word2vec: each rank its byte
+range of the corpus, the tables averaged syncs_per_epoch times an epoch); collective;
+on_progress is called on rank 0 only, and every rank returns the same vectors.)doc");
 }
 
 }  // namespace embedkit::python

@@ -190,9 +190,10 @@ class FastText(Word2Vec):
     ``fasttext.load_model`` read it), and ``embedkit.load_model(path)`` reads it back as a
     fastText-style model.
 
-    ``comm=`` (an mpi4py communicator) and ``syncs_per_epoch`` train across MPI processes as
-    ``Word2Vec``'s do (the n-gram rows are averaged with the words' rows), as ``mpirun -np P
-    embedkit train --minn --maxn`` does.
+    ``comm=`` (an mpi4py communicator), ``distribute``, ``column_batch_words`` and
+    ``syncs_per_epoch`` train across MPI processes as ``Word2Vec``'s do (the n-gram rows are
+    sharded, or averaged, with the words' rows), as ``mpirun -np P embedkit train --minn --maxn``
+    does.
 
     Raises ``ValueError`` for a negative ``min_n``, ``max_n`` or ``bucket``, for ``min_n == 0``
     with n-grams on, and for what ``Word2Vec`` refuses; ``NotImplementedError`` for
@@ -208,7 +209,8 @@ class FastText(Word2Vec):
                  ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0, min_n=3,
                  max_n=6, sorted_vocab=1, bucket=2000000, trim_rule=None, batch_words=10000,
                  callbacks=(), max_final_vocab=None, shrink_windows=True, *, progress=None,
-                 comm=None, syncs_per_epoch=4):
+                 comm=None, distribute="columns", column_batch_words=None,
+                 syncs_per_epoch=None):
         comm = _mpi.communicator(comm, "FastText")
         with _mpi.agreement(comm):  # every rank checks, then the ranks agree (as Word2Vec's)
             if word_ngrams != 1:
@@ -234,6 +236,7 @@ class FastText(Word2Vec):
                          sorted_vocab=sorted_vocab, batch_words=batch_words,
                          callbacks=callbacks, max_final_vocab=max_final_vocab,
                          shrink_windows=shrink_windows, progress=progress, comm=comm,
+                         distribute=distribute, column_batch_words=column_batch_words,
                          syncs_per_epoch=syncs_per_epoch)
 
     @property

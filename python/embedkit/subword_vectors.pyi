@@ -84,7 +84,9 @@ class FastText(Word2Vec):
         *,
         progress: Union[None, bool, Callable[[Word2VecProgress], Any]] = None,
         comm: Any = None,
-        syncs_per_epoch: int = 4,
+        distribute: str = "columns",
+        column_batch_words: Optional[int] = None,
+        syncs_per_epoch: Optional[int] = None,
     ) -> None: ...
     def save_facebook_model(self, path: _Path) -> None: ...
     @classmethod

@@ -164,6 +164,25 @@ class _StderrBar:
         sys.stderr.flush()
 
 
+def _distribution(distribute, column_batch_words, syncs_per_epoch):
+    """(column_batch_words, syncs_per_epoch) for the engine: column_batch_words 0 averages.
+    Each way across ranks has its own setting, and the other's would do nothing: refused."""
+    if distribute == "columns":
+        if syncs_per_epoch is not None:
+            raise ValueError("syncs_per_epoch sets how often distribute='average' averages the "
+                             "ranks' tables; distribute='columns' (the default) trains one model "
+                             "without averaging")
+        words = 1000 if column_batch_words is None else _int("column_batch_words",
+                                                             column_batch_words, 1)
+        return words, 4
+    if distribute == "average":
+        if column_batch_words is not None:
+            raise ValueError("column_batch_words sizes the batches of distribute='columns'; "
+                             "distribute='average' has none")
+        return 0, 4 if syncs_per_epoch is None else _int("syncs_per_epoch", syncs_per_epoch, 1)
+    raise ValueError(f"distribute must be 'columns' or 'average', got {distribute!r}")
+
+
 class Word2Vec:
     """Word vectors trained by word2vec (skip-gram or CBOW, negative sampling or hierarchical
     softmax), with gensim 4's ``Word2Vec`` arguments, names and defaults.
@@ -233,18 +252,25 @@ class Word2Vec:
             loss, alpha, elapsed_seconds, eta_seconds) about every second and once at the end.
         comm: (embedkit's, keyword only) an mpi4py communicator (``MPI.COMM_WORLD``) to train
             across its processes (``mpirun -np P python3 train.py``), as ``mpirun -np P embedkit
-            train`` does: each rank trains on its byte range of the corpus (its threads on
-            parts of that), and the ranks' tables are replaced by their mean
-            ``syncs_per_epoch`` times an epoch; every rank ends with the same vectors. Every
-            rank passes the same corpus and arguments (checked: otherwise every rank raises
-            the same error); progress and the epoch hooks during training come from rank 0
-            (the other ranks call their epoch hooks at the end). At one rank and ``workers=1``
-            the vectors equal those of training without comm. An error on one rank during
-            training stops every rank (that rank raises its error, the others RuntimeError
-            naming it). Save on one rank (``if comm.rank == 0: model.save(...)``).
+            train`` does, in the way ``distribute`` says; every rank ends with the same
+            vectors. Every rank passes the same corpus and arguments (checked: otherwise every
+            rank raises the same error); progress and the epoch hooks during training come from
+            rank 0 (the other ranks call their epoch hooks at the end). An error on one rank
+            during training stops every rank (that rank raises its error, the others
+            RuntimeError naming it). Save on one rank (``if comm.rank == 0: model.save(...)``).
             Needs embedkit built with MPI (``embedkit.has_mpi``): RuntimeError otherwise.
-        syncs_per_epoch: with comm, how many times an epoch the ranks average their tables
-            (4, as ``embedkit train --syncs-per-epoch``).
+        distribute: (embedkit's, keyword only) with comm, ``"columns"`` (the default): each
+            rank holds ``vector_size / P`` columns of the tables, every rank walks the whole
+            corpus, and the ranks train one model, as one process would, the scores of
+            ``column_batch_words`` kept words (1000) summed over the ranks at once (its
+            ``workers`` split a rank's columns, deterministically); or ``"average"``: each rank
+            trains its own copy on its byte range of the corpus (its threads on parts of that)
+            and the copies are replaced by their mean ``syncs_per_epoch`` times an epoch (4):
+            faster, but at 4 ranks about half a point lower in analogy accuracy on Brown
+            (docs/distributed.md). At one rank and ``workers=1`` ``"average"`` equals training
+            without comm bit for bit. As ``embedkit train --distribute``,
+            ``--column-batch-words``, ``--syncs-per-epoch``; giving the other way's setting is
+            a ValueError.
 
     After training: ``wv`` (KeyedVectors), ``total_train_time`` (seconds, gensim's name),
     ``words_per_second``, ``final_loss`` (mean loss per prediction over the last epoch),
@@ -268,7 +294,7 @@ class Word2Vec:
                  hashfxn=hash, epochs=5, null_word=0, trim_rule=None, sorted_vocab=1,
                  batch_words=10000, compute_loss=False, callbacks=(), comment=None,
                  max_final_vocab=None, shrink_windows=True, *, progress=None, comm=None,
-                 syncs_per_epoch=4):
+                 distribute="columns", column_batch_words=None, syncs_per_epoch=None):
         comm = _mpi.communicator(comm, type(self).__name__)
         tmp = None
         try:
@@ -344,7 +370,8 @@ class Word2Vec:
                 self.progress = None
                 self.wv = None
 
-                syncs_per_epoch = _int("syncs_per_epoch", syncs_per_epoch, 1)
+                column_batch_words, syncs_per_epoch = _distribution(
+                    distribute, column_batch_words, syncs_per_epoch)
                 if corpus_file is not None:
                     corpus_file = os.fspath(corpus_file)
                     if not os.path.exists(corpus_file):
@@ -356,7 +383,7 @@ class Word2Vec:
                     with tmp:
                         _write_sentences(sentences, tmp)
                     corpus_file = tmp.name
-            self._train(corpus_file, progress, comm, syncs_per_epoch)
+            self._train(corpus_file, progress, comm, syncs_per_epoch, column_batch_words)
         finally:
             if tmp is not None:
                 os.unlink(tmp.name)
@@ -364,7 +391,7 @@ class Word2Vec:
     def _refuse(self, name, value, why):
         _unsupported(name, value, why, type(self).__name__)
 
-    def _train(self, corpus, progress, comm=None, syncs_per_epoch=4):
+    def _train(self, corpus, progress, comm=None, syncs_per_epoch=4, column_batch_words=1000):
         bar = _StderrBar(type(self).__name__) if progress is True else None
         user = progress if callable(progress) and not isinstance(progress, bool) else None
         log = logger.isEnabledFor(logging.INFO)
@@ -402,7 +429,8 @@ class Word2Vec:
                 sample=self.sample, epochs=self.epochs, alpha=self.alpha,
                 min_alpha=self.min_alpha, workers=self.workers, seed=self.seed,
                 progress_interval=_REPORT_INTERVAL, on_progress=on_report, comm=comm,
-                syncs_per_epoch=syncs_per_epoch, **self._engine_options())
+                syncs_per_epoch=syncs_per_epoch, column_batch_words=column_batch_words,
+                **self._engine_options())
         except BaseException:
             if bar is not None and bar.tty:
                 sys.stderr.write("\n")

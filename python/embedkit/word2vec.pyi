@@ -89,7 +89,9 @@ class Word2Vec:
         *,
         progress: Union[None, bool, Callable[[Word2VecProgress], Any]] = None,
         comm: Any = None,
-        syncs_per_epoch: int = 4,
+        distribute: str = "columns",
+        column_batch_words: Optional[int] = None,
+        syncs_per_epoch: Optional[int] = None,
     ) -> None: ...
     def save(self, fname: _Path) -> None: ...
     @classmethod

@@ -47,6 +47,13 @@ namespace {
 
 // word2vec.c's limit: sentences are cut at 1000 words.
 constexpr std::size_t kMaxSentence = 1000;
+// Column shards: a batch also ends (at a sentence's end) once one row has been used this many
+// times in it. Its scores are the batch's first, so a row used n times moves n times on one
+// stale coefficient. On the corpus of 64 equally frequent words of tests/dist/word2vec_test.sh,
+// batches of 1000 words (the most used row: 299 uses on average, 343 at most) diverged and
+// batches of 700 (217, 273) did not; on Brown, batches of 1000 words (540, 700) trained as well
+// as one update at a time (BENCHMARKS.md, "word2vec over column shards").
+constexpr std::uint32_t kMaxRowTouches = 128;
 // How often (in corpus words) a thread publishes its counters, recomputes alpha and checks that
 // its loss is still finite.
 constexpr std::int64_t kPublishEvery = 10000;
@@ -203,9 +210,12 @@ class Worker {
       more_ = read_sentence(reader_, end_);
       train_sentence();
       position_ = reader_.offset();
-      if (s_.columns != nullptr &&
-          static_cast<std::int64_t>(batch_.words += sentence_.size()) >= s_.columns->batch_words) {
-        train_batch();
+      if (s_.columns != nullptr) {
+        batch_.words += sentence_.size();
+        if (static_cast<std::int64_t>(batch_.words) >= s_.columns->batch_words ||
+            batch_.most_touches >= kMaxRowTouches) {
+          train_batch();
+        }
       }
     }
     if (s_.columns != nullptr && !more_) train_batch();  // the slice's last batch
@@ -351,12 +361,14 @@ class Worker {
   // rows by the sum of their gradients (one prediction a group but for skip-gram with subwords,
   // whose centre's bag predicts each context word).
   void queue_group(std::span<const std::int64_t> inputs) {
+    for (const std::int64_t row : inputs) touch(batch_.input_touches, row);
     batch_.inputs.insert(batch_.inputs.end(), inputs.begin(), inputs.end());
     batch_.input_end.push_back(batch_.inputs.size());
     batch_.prediction_end.push_back(batch_.output_end.size());
   }
   void queue_prediction(std::int32_t target) {
     auto add = [this](std::int64_t row, float label) {
+      touch(batch_.output_touches, row);
       batch_.outputs.push_back(row);
       batch_.labels.push_back(label);
     };
@@ -367,6 +379,13 @@ class Worker {
     }
     batch_.output_end.push_back(batch_.outputs.size());
     ++batch_.prediction_end.back();
+  }
+
+  // Counts a row's use in the batch (sized on first use: the tables' rows).
+  void touch(std::vector<std::uint32_t>& touches, std::int64_t row) {
+    const auto r = static_cast<std::size_t>(row);
+    if (r >= touches.size()) touches.resize(std::max(r + 1, touches.size() * 2));
+    batch_.most_touches = std::max(batch_.most_touches, ++touches[r]);
   }
 
   // Trains the queued groups (Word2VecColumnShards): every pair's score on this process's columns
@@ -513,6 +532,10 @@ class Worker {
   // end at output_end[k] in outputs and labels.
   struct Batch {
     std::size_t words = 0;  // kept words of the queued sentences
+    // How many times each input and output row is used in the batch, and the most: what
+    // stale scores cost grows with it (kMaxRowTouches).
+    std::vector<std::uint32_t> input_touches, output_touches;
+    std::uint32_t most_touches = 0;
     std::vector<std::int64_t> inputs;
     std::vector<std::size_t> input_end;
     std::vector<std::size_t> prediction_end;
@@ -522,6 +545,9 @@ class Worker {
     std::vector<float> scores;  // one per pair
     void clear() {
       words = 0;
+      for (const std::int64_t row : inputs) input_touches[static_cast<std::size_t>(row)] = 0;
+      for (const std::int64_t row : outputs) output_touches[static_cast<std::size_t>(row)] = 0;
+      most_touches = 0;
       inputs.clear();
       input_end.clear();
       prediction_end.clear();

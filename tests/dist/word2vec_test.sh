@@ -3,9 +3,10 @@
 # the ranks' tables combined a few times an epoch, or over column shards of the tables) on a
 # generated corpus with planted structure: 8 topics of 8 words, every sentence drawn from one
 # topic. For skip-gram and for CBOW with subwords averaged, and for skip-gram and CBOW with
-# hierarchical softmax over column shards, the job trains, rank 0 alone reports and writes (once:
-# no other file appears); averaged at P = 1 the vectors equal the command's without mpirun byte
-# for byte (1 thread; column shards score a batch at once, which one process does not); at
+# hierarchical softmax and subwords (two threads a rank) over column shards (the default), the job
+# trains, rank 0 alone reports and writes (once: no other file appears); averaged at P = 1 the
+# vectors equal the command's without mpirun byte for byte (1 thread; column shards score a batch
+# at once, which one process does not); at
 # every P they place a word nearer its topic's words than the others: Spearman's rho between
 # the vectors' cosine and "same topic" (1 or 0) over all word pairs is above 0.45 (0 by chance;
 # 0.544 when every same-topic pair is nearer than every other pair: the 0/1 ties cap it). An
@@ -17,8 +18,7 @@ set -euo pipefail
 ranks=$1 work=$2 embedkit=$3 mpiexec=$4 np_flag=$5
 shift 5
 flags=("$@")
-common=(--dim 16 --window 3 --negative 4 --min-count 1 --sample 0 --epochs 4 --threads 1
-  --seed 5)
+common=(--dim 16 --window 3 --negative 4 --min-count 1 --sample 0 --epochs 4 --seed 5)
 
 fail() {
   echo "FAIL (P = $ranks): $*" >&2
@@ -49,24 +49,31 @@ check_quality() {  # VECTORS
 for variant in skipgram cbow-subwords skipgram-columns cbow-hs-columns; do
   how="data parallel"
   case $variant in
-    skipgram) args=(--model skipgram) out=vectors.txt files="vectors.txt " ;;
-    cbow-subwords)
-      args=(--model cbow --minn 2 --maxn 3 --buckets 500) out=model.bin files="model.bin model.vec "
+    skipgram)
+      args=(--model skipgram --threads 1 --distribute average --syncs-per-epoch 3) out=vectors.txt
+      files="vectors.txt "
       ;;
-    skipgram-columns)
-      args=(--model skipgram --distribute columns --batch-words 40) out=vectors.txt
-      files="vectors.txt " how="column shards"
+    cbow-subwords)
+      args=(--model cbow --minn 2 --maxn 3 --buckets 500 --threads 1 --distribute average
+        --syncs-per-epoch 3)
+      out=model.bin files="model.bin model.vec "
+      ;;
+    skipgram-columns)  # the default
+      args=(--model skipgram --threads 1 --column-batch-words 40) out=vectors.txt
+      files="vectors.txt "
+      how="column shards"
       ;;
     cbow-hs-columns)
-      args=(--model cbow --loss hs --distribute columns --batch-words 40) out=vectors.txt
-      files="vectors.txt " how="column shards"
+      args=(--model cbow --loss hs --minn 2 --maxn 3 --buckets 500 --distribute columns
+        --column-batch-words 40 --threads 2)
+      out=model.bin files="model.bin model.vec " how="column shards"
       ;;
   esac
   mkdir -p "one-$variant" "mpi-$variant"
-  no_launcher "$embedkit" train corpus.txt -o "one-$variant/$out" "${args[@]}" "${common[@]}" \
+  no_launcher "$embedkit" train corpus.txt -o "one-$variant/$out" "${common[@]}" "${args[@]}" \
     >"one-$variant.log" || fail "the command without mpirun failed ($variant)"
-  under_mpirun "$embedkit" train corpus.txt -o "mpi-$variant/$out" "${args[@]}" "${common[@]}" \
-    --syncs-per-epoch 3 >"mpi-$variant.log" 2>&1 ||
+  under_mpirun "$embedkit" train corpus.txt -o "mpi-$variant/$out" "${common[@]}" "${args[@]}" \
+    >"mpi-$variant.log" 2>&1 ||
     { cat "mpi-$variant.log"; fail "mpirun -np $ranks embedkit train failed ($variant)"; }
   cat "mpi-$variant.log"
   [ "$(grep -c '^wrote ' "mpi-$variant.log")" = 1 ] || fail "the summary is not printed once"

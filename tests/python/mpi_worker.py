@@ -34,19 +34,21 @@ def main(case, out):
     ratings = os.path.join(out, "train.csv")
     result = {}
     try:
-        if case == "word2vec":
-            m = embedkit.Word2Vec(corpus_file=corpus, **WORD2VEC, syncs_per_epoch=3, comm=comm)
+        if case in ("word2vec", "word2vec-average"):
+            how = (dict(distribute="average", syncs_per_epoch=3) if case == "word2vec-average"
+                   else {})  # the default: column shards
+            m = embedkit.Word2Vec(corpus_file=corpus, **WORD2VEC, **how, comm=comm)
             result = dict(words=np.array(m.wv.index_to_key), vectors=m.wv.vectors)
             if rank == 0:
                 m.wv.save_word2vec_format(os.path.join(out, "model.txt"))
         elif case == "word2vec-sentences":
             with open(corpus, encoding="utf-8") as f:
                 sentences = [line.split() for line in f]
-            m = embedkit.Word2Vec(sentences, **WORD2VEC, syncs_per_epoch=3, comm=comm)
+            m = embedkit.Word2Vec(sentences, **WORD2VEC, comm=comm)
             result = dict(words=np.array(m.wv.index_to_key), vectors=m.wv.vectors)
         elif case == "fasttext":
             m = embedkit.FastText(corpus_file=corpus, **{**WORD2VEC, "sg": 0}, min_n=2, max_n=3,
-                                  bucket=500, syncs_per_epoch=3, comm=comm)
+                                  bucket=500, comm=comm)
             result = dict(words=np.array(m.wv.index_to_key), vectors=m.wv.vectors)
             if rank == 0:
                 m.save_facebook_model(os.path.join(out, "model.bin"))

@@ -5,9 +5,10 @@ mpi_worker.py CASE` at P = 1, 2 and 3 against the command (`mpirun -np P embedki
 together, without a hang (each mpirun runs under a timeout).
 
 What is asserted bit for bit is what the command guarantees: word2vec with one thread per rank
-is deterministic at a given P (the same averaging points, the same MPI_Allreduce), so the
-module's vectors equal the command's at every P tested; at P = 1 they also equal training
-without comm. The recommender (rating objective) equals the one-process model at every P
+is deterministic at a given P (over column shards, the default: the same batches, the scores
+summed in rank order; averaged: the same averaging points, the same MPI_Allreduce), so the
+module's vectors equal the command's at every P tested; averaged at P = 1 they also equal
+training without comm. The recommender (rating objective) equals the one-process model at every P
 (docs/distributed.md), so the module's model equals both the command's file and fit() without
 comm.
 
@@ -33,7 +34,9 @@ TIMEOUT = 180  # seconds per mpirun: a hang fails the test instead of blocking i
 # mpi_worker.py's settings, as the command's options.
 WORD2VEC_ARGS = ["--dim", "16", "--window", "3", "--negative", "4", "--min-count", "1",
                  "--sample", "0", "--epochs", "4", "--threads", "1", "--seed", "5", "--alpha",
-                 "0.025", "--syncs-per-epoch", "3"]
+                 "0.025"]
+# How mpi_worker.py's word2vec cases train across the ranks, as the command's options.
+HOW = {"word2vec": [], "word2vec-average": ["--distribute", "average", "--syncs-per-epoch", "3"]}
 RECOMMEND_ARGS = ["--dim", "8", "--epochs", "3", "--batch-size", "64", "--seed", "5",
                   "--test-fraction", "0"]
 
@@ -125,14 +128,15 @@ def assert_same_on_every_rank(results):
             assert np.array_equal(r[k], results[0][k]), f"{k} differs between ranks"
 
 
+@pytest.mark.parametrize("case", ["word2vec", "word2vec-average"])
 @pytest.mark.parametrize("ranks", [1, 2, 3])
-def test_word2vec_equals_the_command_at_the_same_p(mpi, data, tmp_path, ranks):
-    out, results = run_case(mpi, data, tmp_path, "word2vec", ranks)
+def test_word2vec_equals_the_command_at_the_same_p(mpi, data, tmp_path, ranks, case):
+    out, results = run_case(mpi, data, tmp_path, case, ranks)
     assert_same_on_every_rank(results)
     words, vectors = list(results[0]["words"]), results[0]["vectors"]
     command = tmp_path / "command.txt"
     mpirun(mpi, ranks, cli(), "train", data / "corpus.txt", "-o", command, "--model", "skipgram",
-           *WORD2VEC_ARGS)
+           *WORD2VEC_ARGS, *HOW[case])
     command_words, command_vectors = read_vectors(command)
     assert words == command_words
     assert np.array_equal(vectors, command_vectors)  # shortest round-trip floats: exact
@@ -140,8 +144,10 @@ def test_word2vec_equals_the_command_at_the_same_p(mpi, data, tmp_path, ranks):
     assert sorted(p.name for p in out.glob("model*")) == ["model.txt"]
     saved_words, saved = read_vectors(out / "model.txt")
     assert saved_words == words and np.array_equal(saved, vectors)
-    if ranks == 1:
-        # One rank is training without comm (and the command without mpirun), bit for bit.
+    if ranks == 1 and case == "word2vec-average":
+        # One rank averaging is training without comm (and the command without mpirun), bit for
+        # bit; column shards score a batch of words at once, which training without comm does
+        # not.
         from mpi_worker import WORD2VEC
         alone = embedkit.Word2Vec(corpus_file=data / "corpus.txt", **WORD2VEC)
         assert alone.wv.index_to_key == words
@@ -242,6 +248,18 @@ def test_an_error_during_training_stops_every_rank(mpi, data, tmp_path):
     _, results = run_case(mpi, data, tmp_path, "recommender-callback-raises", 2)
     assert results == ["KeyError: 'stop at epoch 2'",
                        "RuntimeError: rank 0 failed; training stopped"]
+
+
+def test_each_way_across_ranks_refuses_the_others_setting(data):
+    corpus = data / "corpus.txt"
+    with pytest.raises(ValueError, match="syncs_per_epoch sets how often distribute='average'"):
+        embedkit.Word2Vec(corpus_file=corpus, syncs_per_epoch=3)
+    with pytest.raises(ValueError, match="column_batch_words sizes the batches"):
+        embedkit.Word2Vec(corpus_file=corpus, distribute="average", column_batch_words=10)
+    with pytest.raises(ValueError, match="distribute must be 'columns' or 'average'"):
+        embedkit.FastText(corpus_file=corpus, distribute="rows")
+    with pytest.raises(ValueError, match="column_batch_words must be >= 1"):
+        embedkit.Word2Vec(corpus_file=corpus, column_batch_words=0)
 
 
 def test_a_bad_comm_is_a_type_error(mpi, data, tmp_path, monkeypatch):

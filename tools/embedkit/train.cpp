@@ -20,8 +20,9 @@
 // OUT '-' is standard output (the summary then goes to stderr). An OUT that is the corpus
 // itself (by file identity, not by name) is refused before any work.
 //
-// Under mpirun (a command built with MPI) the ranks train by data parallelism, averaging their
-// tables --syncs-per-epoch times an epoch (train_mpi.hpp); rank 0 alone reports and writes.
+// Under mpirun (a command built with MPI) the ranks train one model over column shards of the
+// tables, or (--distribute average) by data parallelism, averaging their tables
+// --syncs-per-epoch times an epoch (train_mpi.hpp); rank 0 alone reports and writes.
 #include <cstdint>
 #include <iostream>
 #include <memory>
@@ -59,9 +60,10 @@ struct TrainOptions {
   std::string format;
   models::Word2VecOptions w2v;
   bool json = false;
-  std::int64_t syncs_per_epoch = 4;    // under mpirun: averages of the ranks' tables per epoch
-  std::string distribute = "average";  // under mpirun: "average" or "columns"
-  std::int64_t batch_words = 1000;     // under mpirun with columns: words a batch
+  std::string distribute = "columns";  // under mpirun: "columns" or "average"
+  std::int64_t syncs_per_epoch = 4;    // under mpirun, average: averagings of the tables an epoch
+  std::int64_t column_batch_words = 1000;  // under mpirun, columns: kept words a batch
+  bool syncs_given = false, column_batch_given = false;
   // Given on the command line: subwords are asked for with --minn or --maxn.
   bool minn_given = false, maxn_given = false, buckets_given = false;
 };
@@ -134,6 +136,17 @@ int run_train(TrainOptions& o) {
         "(fastText's -minn 3 -maxn 6 for its unsupervised models)");
   }
   o.w2v.validate();
+  // Each way of training across ranks has its own setting; the other's would do nothing.
+  if (o.distribute == "columns" && o.syncs_given) {
+    throw ValueError(
+        "--syncs-per-epoch sets how often --distribute average averages the ranks' "
+        "tables; the ranks train over column shards (the default) without averaging");
+  }
+  if (o.distribute == "average" && o.column_batch_given) {
+    throw ValueError(
+        "--column-batch-words sizes the batches of --distribute columns; "
+        "--distribute average has none");
+  }
   std::optional<SubwordOutputs> subword_files;
   io::VectorFormat format = io::VectorFormat::FastTextVec;
   std::vector<NamedFile> outputs;
@@ -178,7 +191,8 @@ int run_train(TrainOptions& o) {
 #if EMBEDKIT_CLI_WITH_MPI
     MpiWord2Vec t = corpus.run([&] {
       return train_word2vec_over_mpi(corpus.path(), o.w2v, o.syncs_per_epoch,
-                                     o.distribute == "columns" ? o.batch_words : 0, on_progress);
+                                     o.distribute == "columns" ? o.column_batch_words : 0,
+                                     on_progress);
     });
     if (t.stopped) return 1;  // training failed; the lowest failed rank has printed why
     if (t.rank != 0) return 0;
@@ -319,28 +333,33 @@ Command add_train(CLI::App& parent) {
       ->check(in_range<std::int64_t>(1, 2147483647))
       ->capture_default_str()
       ->each([o](const std::string&) { o->buckets_given = true; });
-  add_training_threads(app, o->w2v.threads, "Training threads (> 1: not reproducible)");
+  add_training_threads(app, o->w2v.threads,
+                       "Training threads (> 1: not reproducible, but under mpirun with "
+                       "--distribute columns, where they split each rank's columns)");
   app->add_option("--seed", o->w2v.seed, "Random seed (1 thread: same seed, same vectors)")
       ->check(uint64_value())
       ->capture_default_str();
-  app->add_option("--syncs-per-epoch", o->syncs_per_epoch,
-                  "Under mpirun: how many times an epoch the ranks average their tables (data "
-                  "parallelism; docs/distributed.md)")
-      ->check(in_range<std::int64_t>(1, 100000))
-      ->capture_default_str();
   app->add_option("--distribute", o->distribute,
-                  "Under mpirun: average (each rank trains a copy on its part of the corpus; "
-                  "the copies averaged --syncs-per-epoch times an epoch) or columns (each rank "
-                  "holds some columns of the tables and all ranks train one model on the whole "
-                  "corpus; docs/distributed.md)")
-      ->check(CLI::IsMember({"average", "columns"}))
+                  "Under mpirun: columns (each rank holds some columns of the tables, and the "
+                  "ranks train one model on the whole corpus, as one process would) or average "
+                  "(each rank trains a copy on its part of the corpus, the copies averaged "
+                  "--syncs-per-epoch times an epoch: faster, lower analogy accuracy at 4 ranks); "
+                  "docs/distributed.md")
+      ->check(CLI::IsMember({"columns", "average"}))
       ->capture_default_str();
-  app->add_option("--batch-words", o->batch_words,
+  app->add_option("--column-batch-words", o->column_batch_words,
                   "Under mpirun with --distribute columns: kept words whose scores are summed "
                   "over the ranks at once (more: fewer exchanges, staler scores; 10000 diverged "
                   "on Brown)")
       ->check(in_range<std::int64_t>(1, 100000000))
-      ->capture_default_str();
+      ->capture_default_str()
+      ->each([o](const std::string&) { o->column_batch_given = true; });
+  app->add_option("--syncs-per-epoch", o->syncs_per_epoch,
+                  "Under mpirun with --distribute average: how many times an epoch the ranks "
+                  "average their tables")
+      ->check(in_range<std::int64_t>(1, 100000))
+      ->capture_default_str()
+      ->each([o](const std::string&) { o->syncs_given = true; });
   app->add_flag("--json", o->json, "Print a machine-readable summary");
   return Command{app, [o] { return run_train(*o); }};
 }

@@ -1,10 +1,11 @@
-// `mpirun -np P embedkit train ...`: word2vec trained across P processes by data parallelism
-// (docs/distributed.md), or, with --distribute columns, over column shards of the tables. Every
-// rank counts the whole corpus (the same vocabulary on every rank, and a bad corpus fails on every
-// rank alike), trains its own copy of the tables on its byte range of the corpus, and the copies
-// are averaged (dist::TableAveraging) a few times per epoch; the learning rate decays over the
-// words of all ranks. Rank 0 alone reports progress and gets the result. At P = 1 the vectors equal
-// the command's without mpirun, bit for bit at one thread.
+// `mpirun -np P embedkit train ...`: word2vec trained across P processes (docs/distributed.md).
+// Every rank counts the whole corpus (the same vocabulary on every rank, and a bad corpus fails on
+// every rank alike). By default the ranks train one model over column shards of the tables
+// (dist::train_word2vec_by_columns: each rank walks the whole corpus and holds dim / P columns);
+// with --distribute average each rank trains its own copy of the tables on its byte range of the
+// corpus, and the copies are averaged (dist::TableAveraging) a few times per epoch, the learning
+// rate decaying over the words of all ranks; at P = 1 that equals the command without mpirun,
+// bit for bit at one thread. Rank 0 alone reports progress and gets the result.
 #pragma once
 
 #include <cstdint>
