@@ -24,6 +24,21 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+// MPI_Allreduce of a table in place, `type` and `op` over its 4-byte values, counted in stats.
+void allreduce_in_place(const Communicator& comm, ExchangeStats& stats, std::span<float> table,
+                        MPI_Datatype type, MPI_Op op) {
+  for (std::size_t at = 0; at < table.size(); at += kPiece) {
+    const std::size_t n = std::min(kPiece, table.size() - at);
+    const auto start = Clock::now();
+    detail::check_mpi(MPI_Allreduce(MPI_IN_PLACE, table.data() + at, static_cast<int>(n), type, op,
+                                    detail::native(comm)),
+                      "MPI_Allreduce");
+    stats.exchange_seconds += seconds_since(start);
+    stats.bytes_sent += static_cast<std::int64_t>(n * sizeof(float));
+    stats.bytes_received += static_cast<std::int64_t>(n * sizeof(float));
+  }
+}
+
 }  // namespace
 
 TableAveraging::TableAveraging(Communicator comm, std::size_t sums)
@@ -66,16 +81,7 @@ void TableAveraging::synchronize(std::span<const std::span<float>> tables, std::
   sum_counters(sums, "synchronize");
   const auto ranks = static_cast<float>(comm_.size());
   for (const std::span<float> table : tables) {
-    for (std::size_t at = 0; at < table.size(); at += kPiece) {
-      const std::size_t n = std::min(kPiece, table.size() - at);
-      const auto start = Clock::now();
-      detail::check_mpi(MPI_Allreduce(MPI_IN_PLACE, table.data() + at, static_cast<int>(n),
-                                      MPI_FLOAT, MPI_SUM, detail::native(comm_)),
-                        "MPI_Allreduce");
-      stats_.exchange_seconds += seconds_since(start);
-      stats_.bytes_sent += static_cast<std::int64_t>(n * sizeof(float));
-      stats_.bytes_received += static_cast<std::int64_t>(n * sizeof(float));
-    }
+    allreduce_in_place(comm_, stats_, table, MPI_FLOAT, MPI_SUM);
     // A division, not a product by 1 / P: one rank's table comes back unchanged, bit for bit.
     const auto start = Clock::now();
     for (float& v : table) v /= ranks;
@@ -115,16 +121,7 @@ void TableAveraging::assemble(std::span<const std::span<float>> tables, std::spa
   sum_counters(sums, "assemble");
   static_assert(sizeof(float) == sizeof(std::uint32_t));
   for (const std::span<float> table : tables) {
-    for (std::size_t at = 0; at < table.size(); at += kPiece) {
-      const std::size_t n = std::min(kPiece, table.size() - at);
-      const auto start = Clock::now();
-      detail::check_mpi(MPI_Allreduce(MPI_IN_PLACE, table.data() + at, static_cast<int>(n),
-                                      MPI_UINT32_T, MPI_BOR, detail::native(comm_)),
-                        "MPI_Allreduce");
-      stats_.exchange_seconds += seconds_since(start);
-      stats_.bytes_sent += static_cast<std::int64_t>(n * sizeof(float));
-      stats_.bytes_received += static_cast<std::int64_t>(n * sizeof(float));
-    }
+    allreduce_in_place(comm_, stats_, table, MPI_UINT32_T, MPI_BOR);
   }
 }
 
