@@ -47,12 +47,13 @@ namespace {
 
 // word2vec.c's limit: sentences are cut at 1000 words.
 constexpr std::size_t kMaxSentence = 1000;
-// Column shards: a batch also ends (at a sentence's end) once one row has been used this many
-// times in it. Its scores are the batch's first, so a row used n times moves n times on one
-// stale coefficient. On the corpus of 64 equally frequent words of tests/dist/word2vec_test.sh,
-// batches of 1000 words (the most used row: 299 uses on average, 343 at most) diverged and
-// batches of 700 (217, 273) did not; on Brown, batches of 1000 words (540, 700) trained as well
-// as one update at a time (BENCHMARKS.md, "word2vec over column shards").
+// Column shards: a batch also ends once one row has been used this many times in it (after the
+// prediction that reached it, within a sentence if need be). Its scores are the batch's first, so a
+// row used n times moves n times on one stale coefficient. On the corpus of 64 equally frequent
+// words of tests/dist/word2vec_test.sh, batches of 1000 words (the most used row: 299 uses on
+// average, 343 at most) diverged and batches of 700 (217, 273) did not; on Brown, batches of 1000
+// words (540, 700) trained as well as one update at a time (BENCHMARKS.md, "word2vec over column
+// shards").
 constexpr std::uint32_t kMaxRowTouches = 128;
 // How often (in corpus words) a thread publishes its counters, recomputes alpha and checks that
 // its loss is still finite.
@@ -212,10 +213,7 @@ class Worker {
       position_ = reader_.offset();
       if (s_.columns != nullptr) {
         batch_.words += sentence_.size();
-        if (static_cast<std::int64_t>(batch_.words) >= s_.columns->batch_words ||
-            batch_.most_touches >= kMaxRowTouches) {
-          train_batch();
-        }
+        if (static_cast<std::int64_t>(batch_.words) >= s_.columns->batch_words) train_batch();
       }
     }
     if (s_.columns != nullptr && !more_) train_batch();  // the slice's last batch
@@ -315,6 +313,7 @@ class Worker {
         if (s_.columns != nullptr) {
           queue_group(context_);
           queue_prediction(centre);
+          end_batch_if_a_row_is_hot();
           continue;
         }
         predict(input_.mean(context_), centre);
@@ -328,6 +327,7 @@ class Worker {
           for (std::ptrdiff_t c = lo; c <= hi; ++c) {
             if (c != pos) queue_prediction(sentence_[static_cast<std::size_t>(c)]);
           }
+          end_batch_if_a_row_is_hot();
           continue;
         }
         const float* h = input_.mean(subwords->of(centre));
@@ -346,6 +346,7 @@ class Worker {
           if (s_.columns != nullptr) {
             queue_group({&context, 1});
             queue_prediction(centre);
+            end_batch_if_a_row_is_hot();
             continue;
           }
           predict(input_.mean({&context, 1}), centre);
@@ -379,6 +380,13 @@ class Worker {
     }
     batch_.output_end.push_back(batch_.outputs.size());
     ++batch_.prediction_end.back();
+  }
+
+  // Trains the batch as soon as one of its rows has been used kMaxRowTouches times, within a
+  // sentence if need be (a sentence of one word repeated would otherwise use it thousands of
+  // times on one stale score).
+  void end_batch_if_a_row_is_hot() {
+    if (batch_.most_touches >= kMaxRowTouches) train_batch();
   }
 
   // Counts a row's use in the batch (sized on first use: the tables' rows).
@@ -531,7 +539,7 @@ class Worker {
   // `inputs` and its predictions at prediction_end[g]; prediction k's (output row, label) pairs
   // end at output_end[k] in outputs and labels.
   struct Batch {
-    std::size_t words = 0;  // kept words of the queued sentences
+    std::size_t words = 0;  // kept words of the sentences finished since the batch began
     // How many times each input and output row is used in the batch, and the most: what
     // stale scores cost grows with it (kMaxRowTouches).
     std::vector<std::uint32_t> input_touches, output_touches;

@@ -8,9 +8,11 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <mutex>
 #include <span>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -27,6 +29,7 @@ class InProcessScores {
   // replaced by their sum (part 0's, plus part 1's, ...).
   void reduce(int part, std::span<float> scores) {
     std::unique_lock lock(mutex_);
+    if (failed_) throw std::runtime_error("another part failed");
     partial_[static_cast<std::size_t>(part)].assign(scores.begin(), scores.end());
     const std::uint64_t round = round_;
     if (++arrived_ == parts_) {
@@ -38,10 +41,18 @@ class InProcessScores {
       ++round_;
       changed_.notify_all();
     } else {
-      changed_.wait(lock, [&] { return round_ != round; });
+      changed_.wait(lock, [&] { return round_ != round || failed_; });
+      if (round_ == round) throw std::runtime_error("another part failed");
     }
     // The next round's total is only made once this part has arrived there too.
     std::copy(total_.begin(), total_.end(), scores.begin());
+  }
+
+  // A part that failed: the others stop waiting for it (their reduce throws).
+  void fail() {
+    std::lock_guard lock(mutex_);
+    failed_ = true;
+    changed_.notify_all();
   }
 
  private:
@@ -49,18 +60,21 @@ class InProcessScores {
   std::vector<std::vector<float>> partial_;
   std::vector<float> total_;
   int arrived_ = 0;
+  bool failed_ = false;
   std::uint64_t round_ = 0;
   std::mutex mutex_;
   std::condition_variable changed_;
 };
 
-// Each part's result, trained in its own thread.
+// Each part's result, trained in its own thread. A part's error (the first part's that failed)
+// is rethrown here once every thread has stopped.
 inline std::vector<embedkit::models::Word2VecResult> train_column_parts(
     const std::filesystem::path& corpus, const embedkit::models::Word2VecOptions& options,
     int parts, std::int64_t batch_words) {
   namespace M = embedkit::models;
   InProcessScores scores(parts);
   std::vector<M::Word2VecResult> results(static_cast<std::size_t>(parts));
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(parts));
   std::vector<std::thread> threads;
   for (int p = 0; p < parts; ++p) {
     threads.emplace_back([&, p] {
@@ -69,11 +83,19 @@ inline std::vector<embedkit::models::Word2VecResult> train_column_parts(
       shards.parts = parts;
       shards.batch_words = batch_words;
       shards.reduce_dots = [&scores, p](std::span<float> s) { scores.reduce(p, s); };
-      results[static_cast<std::size_t>(p)] =
-          M::train_word2vec(corpus, options, {}, nullptr, &shards);
+      try {
+        results[static_cast<std::size_t>(p)] =
+            M::train_word2vec(corpus, options, {}, nullptr, &shards);
+      } catch (...) {
+        errors[static_cast<std::size_t>(p)] = std::current_exception();
+        scores.fail();
+      }
     });
   }
   for (std::thread& t : threads) t.join();
+  for (const std::exception_ptr& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
   return results;
 }
 

@@ -192,6 +192,31 @@ INSTANTIATE_TEST_SUITE_P(AllModels, ColumnShards,
                                                               M::Word2VecLoss::HierarchicalSoftmax),
                                             ::testing::Bool()));
 
+// A sentence of one word repeated 1000 times uses its rows thousands of times in one batch; the
+// batch ends as soon as a row has been used 128 times, within the sentence, so training does not
+// diverge on it (a batch ending only at sentences' ends did: TrainingDivergedError in epoch 2),
+// as one process's training does not.
+TEST(ColumnShardsHostile, ASentenceOfOneWordRepeatedTrains) {
+  TempDir dir;
+  std::string text = two_group_corpus(2000, 10, 4);
+  for (int i = 0; i < 5; ++i) {
+    for (int k = 0; k < 1000; ++k) text += k == 0 ? "ha" : " ha";
+    text += '\n';
+  }
+  write_file(dir / "c.txt", text);
+  M::Word2VecOptions o =
+      options(M::Word2VecArchitecture::SkipGram, M::Word2VecLoss::NegativeSampling);
+  o.sample = 0;
+  o.window = 5;
+  o.negative = 5;
+  const M::Word2VecResult alone = M::train_word2vec(dir / "c.txt", o);
+  EXPECT_TRUE(std::isfinite(alone.final_loss));
+  expect_groups_separated(alone.dictionary, alone.vectors);
+  const auto parts = train_column_parts(dir / "c.txt", o, 2, 1000);
+  EXPECT_TRUE(std::isfinite(parts[0].final_loss));
+  expect_groups_separated(parts[0].dictionary, side_by_side(parts, &M::Word2VecResult::vectors));
+}
+
 TEST(ColumnShardsRefused, WhatTheShardsCannotTrain) {
   TempDir dir;
   write_file(dir / "c.txt", two_group_corpus(20, 5, 3));
