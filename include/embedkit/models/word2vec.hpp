@@ -135,18 +135,20 @@ struct Word2VecDataParallel {
 // Column-sharded training across processes (docs/distributed.md, "word2vec across processes"):
 // each of `parts` processes holds columns [dim * part / parts, dim * (part + 1) / parts) of both
 // tables for every word, and every process walks the whole corpus alike (the same sentences,
-// subsampling, windows and negatives: the same seeds). The predictions of `batch_words` kept
-// words (whole sentences) are trained in two phases: each process scores every (hidden, output
-// row) pair of the batch on its columns, `reduce_dots` sums those partial scores over the
-// processes in place (so every process holds the whole scores), and each process then applies
-// every update of the batch, in order, to its own columns. So no process holds a whole table,
-// and the processes train one model: what differs from one process's run is the order in which
-// a score's columns are added. Within a batch the scores are those of the rows as the batch
-// began (the updates of the batch's earlier predictions are not in them): 1,000 words train as
-// well as word2vec's one update at a time on Brown, 10,000 diverge (BENCHMARKS.md). With
-// parts == 1 and a reduce_dots that changes nothing, the same training in one process.
-// Every model (skip-gram and CBOW, negative sampling and hierarchical softmax, subwords), one
-// thread per process.
+// subsampling, windows and negatives: the same seeds). A batch of predictions (the sentences
+// read until it holds `batch_words` kept words, or fewer: it also ends as soon as one row has
+// been used 128 times in it, within a sentence if need be) is trained in two phases: each
+// process scores every (hidden, output row) pair of the batch on its columns, `reduce_dots` sums
+// those partial scores over the processes in place (so every process holds the whole scores),
+// and each process then applies every update of the batch, in order, to its own columns. So no
+// process holds a whole table, and the processes train one model: what differs from one
+// process's run is the order in which a score's columns are added. Within a batch the scores
+// are those of the rows as the batch began (the updates of the batch's earlier predictions are
+// not in them), which costs nothing measurable on Brown (BENCHMARKS.md, "word2vec over column
+// shards"); a row used n times in a batch moves n times on one stale coefficient, hence the cap.
+// With parts == 1 and a reduce_dots that changes nothing, the same training in one process.
+// Every model (skip-gram and CBOW, negative sampling and hierarchical softmax, subwords); the
+// process's `threads` split its columns (deterministic at any thread count).
 struct Word2VecColumnShards {
   std::int64_t part = 0;
   std::int64_t parts = 1;
