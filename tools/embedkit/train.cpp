@@ -349,8 +349,8 @@ Command add_train(CLI::App& parent) {
       ->capture_default_str();
   app->add_option("--column-batch-words", o->column_batch_words,
                   "Under mpirun with --distribute columns: kept words whose scores are summed "
-                  "over the ranks at once (more: fewer exchanges, staler scores; 10000 diverged "
-                  "on Brown)")
+                  "over the ranks at once (more: fewer exchanges, staler scores); a batch also "
+                  "ends as soon as one row has been used 128 times in it")
       ->check(in_range<std::int64_t>(1, 100000000))
       ->capture_default_str()
       ->each([o](const std::string&) { o->column_batch_given = true; });
