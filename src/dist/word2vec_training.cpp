@@ -1,5 +1,6 @@
 // word2vec across the ranks (word2vec_training.hpp): models::train_word2vec with its
-// data-parallel hook filled by TableAveraging, after the ranks agreed on their arguments.
+// data-parallel hook or its column shards' score reduction filled by TableAveraging, after the
+// ranks agreed on their arguments.
 #include "embedkit/dist/word2vec_training.hpp"
 
 #include <algorithm>

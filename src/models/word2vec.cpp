@@ -427,8 +427,9 @@ class Worker {
       update_slice(slices_[0], true);
     } else {
       embedkit::parallel_tasks(slices, [this, slices](int t, int n) {
-        for (int i = t; i < slices; i += n)
+        for (int i = t; i < slices; i += n) {
           update_slice(slices_[static_cast<std::size_t>(i)], i == 0);
+        }
       });
     }
     batch_.clear();
@@ -784,8 +785,9 @@ Word2VecResult train_word2vec(const std::filesystem::path& corpus, const Word2Ve
     for (std::size_t i = 0; i < input_rows; ++i) {
       for (std::size_t j = 0; j < full_dim; ++j) {
         const float value = (2.0f * init.uniform_float() - 1.0f) / static_cast<float>(full_dim);
-        if (j >= first_column && j - first_column < dim)
+        if (j >= first_column && j - first_column < dim) {
           s.input[i * dim + j - first_column] = value;
+        }
       }
     }
   }
