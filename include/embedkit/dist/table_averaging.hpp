@@ -1,12 +1,14 @@
-// Data parallelism's synchronisation: every rank trains its own copy of some tables on its share
-// of the data, and every so often the copies are replaced by their mean over the ranks
-// (MPI_Allreduce of the sum in place, then a division by P), with a few counters summed
-// alongside (the words trained, a loss). word2vec's data-parallel training fills its synchronize
-// hook with this (models::Word2VecDataParallel; docs/distributed.md says why the mean, and why
-// not sharded tables).
+// The collectives of training across ranks, each with a few counters summed alongside (the
+// words trained, a loss) and failure agreement. Data parallelism's synchronisation
+// (synchronize): every rank trains its own copy of some tables on its share of the data, and
+// every so often the copies are replaced by their mean over the ranks (MPI_Allreduce of the sum
+// in place, then a division by P); word2vec's averaged training fills its synchronize hook with
+// it (models::Word2VecDataParallel; docs/distributed.md says why the mean). Column shards' sums
+// (add_up: every rank's values summed in rank order) and assembly (assemble: pieces set on one
+// rank each put together): word2vec over column shards (models::Word2VecColumnShards).
 //
-// A rank that fails between two synchronisations (a bad corpus, a diverged loss) calls fail()
-// where the others call synchronize(): both begin with the same collective, so the others learn
+// A rank that fails between two collectives (a bad corpus, a diverged loss) calls fail() where
+// the others call synchronize(), add_up() or assemble(): all begin with the same collective, so the others learn
 // of the failure there, average nothing and throw PeerFailedError, and the job stops on every
 // rank instead of waiting forever for the failed one. The lowest failed rank is told that it is
 // the one to report its error, so the job prints one error, not P.
