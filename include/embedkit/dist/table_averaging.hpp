@@ -8,10 +8,10 @@
 // rank each put together): word2vec over column shards (models::Word2VecColumnShards).
 //
 // A rank that fails between two collectives (a bad corpus, a diverged loss) calls fail() where
-// the others call synchronize(), add_up() or assemble(): all begin with the same collective, so the others learn
-// of the failure there, average nothing and throw PeerFailedError, and the job stops on every
-// rank instead of waiting forever for the failed one. The lowest failed rank is told that it is
-// the one to report its error, so the job prints one error, not P.
+// the others call synchronize(), add_up() or assemble(): all begin with the same collective, so the
+// others learn of the failure there, average nothing and throw PeerFailedError, and the job stops
+// on every rank instead of waiting forever for the failed one. The lowest failed rank is told that
+// it is the one to report its error, so the job prints one error, not P.
 #pragma once
 
 #include <cstddef>
