@@ -104,7 +104,8 @@ void group_pairs(ForEachPair for_each_pair, std::size_t capacity, std::int64_t m
   const auto src_bits = static_cast<int>(std::bit_width(static_cast<std::uint64_t>(max_src)));
   const auto row_bits = static_cast<int>(
       std::bit_width(static_cast<std::uint64_t>(std::max<std::int64_t>(num_rows, 1) - 1)));
-  if (src_bits + row_bits <= 32) {
+  // (A shift by the key's whole width is undefined: a one-row table's 2^32 ids take 64 bits.)
+  if (src_bits + row_bits <= 32 && src_bits < 32) {
     group_packed<std::uint32_t>(for_each_pair, capacity, src_bits, row_bits, scratch.keys32,
                                 scratch.spare32, terms);
   } else if (src_bits + row_bits <= 64) {
