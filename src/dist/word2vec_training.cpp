@@ -61,6 +61,12 @@ std::int64_t corpus_size(const std::filesystem::path& corpus) {
   return ec ? -1 : static_cast<std::int64_t>(size);
 }
 
+// The progress callback on rank 0, none on the others (one rank reports for the job).
+std::function<void(const models::Word2VecProgress&)> on_rank_0(
+    const Communicator& comm, const std::function<void(const models::Word2VecProgress&)>& f) {
+  return comm.rank() == 0 ? f : std::function<void(const models::Word2VecProgress&)>();
+}
+
 // Runs `train` (which makes collective calls through `reduction`), turning an error on this rank
 // into one error for the job: the lowest failed rank throws its own, the others PeerFailedError.
 // A last round with no tables meets a rank that fails after the last collective of training.
@@ -110,10 +116,7 @@ models::Word2VecResult train_word2vec(
     averaging.synchronize(tables, sums);
   };
   return stop_together(averaging, [&] {
-    return models::train_word2vec(
-        corpus, options,
-        comm.rank() == 0 ? on_progress : std::function<void(const models::Word2VecProgress&)>(),
-        &parallel);
+    return models::train_word2vec(corpus, options, on_rank_0(comm, on_progress), &parallel);
   });
 }
 
@@ -145,10 +148,8 @@ models::Word2VecResult train_word2vec_by_columns(
     reduction.add_up(scores, none);
   };
   return stop_together(reduction, [&] {
-    models::Word2VecResult r = models::train_word2vec(
-        corpus, options,
-        comm.rank() == 0 ? on_progress : std::function<void(const models::Word2VecProgress&)>(),
-        nullptr, &shards);
+    models::Word2VecResult r =
+        models::train_word2vec(corpus, options, on_rank_0(comm, on_progress), nullptr, &shards);
     // Every rank's columns into whole tables: each rank fills its own and leaves zeros in the
     // others', and the ranks' tables are assembled bit for bit.
     const std::int64_t dim = options.dim;
